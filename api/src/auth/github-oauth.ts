@@ -1,0 +1,91 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Octokit } from '@octokit/rest';
+import { z } from 'zod';
+import { UpstreamError } from '../errors.js';
+
+export interface GitHubIdentity {
+  id: number;
+  login: string;
+  accessToken: string;
+}
+
+/** What the browser must bring back to the callback: kept in an encrypted cookie. */
+export interface PendingAuthorization {
+  state: string;
+  codeVerifier: string;
+}
+
+const tokenResponseSchema = z.union([
+  z.object({ access_token: z.string().min(1), token_type: z.string().optional(), scope: z.string().optional() }),
+  z.object({ error: z.string(), error_description: z.string().optional() }),
+]);
+
+/**
+ * GitHub's OAuth web flow with `state` and PKCE (S256). The web and API base
+ * URLs are settings so that GitHub Enterprise (and the tests' fake GitHub) work.
+ */
+export class GitHubOAuth {
+  static readonly SCOPES = 'read:user repo';
+
+  constructor(
+    private readonly options: {
+      clientId: string;
+      clientSecret: string;
+      callbackUrl: string;
+      webUrl: string;
+      apiUrl: string;
+    },
+  ) {}
+
+  /** A fresh state + verifier and the URL to send the browser to. */
+  begin(): { url: string; pending: PendingAuthorization } {
+    const pending = { state: randomBytes(24).toString('base64url'), codeVerifier: randomBytes(48).toString('base64url') };
+    const url = new URL(`${this.options.webUrl}/login/oauth/authorize`);
+    url.search = new URLSearchParams({
+      client_id: this.options.clientId,
+      redirect_uri: this.options.callbackUrl,
+      scope: GitHubOAuth.SCOPES,
+      state: pending.state,
+      code_challenge: createHash('sha256').update(pending.codeVerifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      allow_signup: 'false',
+    }).toString();
+    return { url: url.toString(), pending };
+  }
+
+  /** Exchanges the code (with the PKCE verifier) and reads who signed in. */
+  async complete(code: string, pending: PendingAuthorization): Promise<GitHubIdentity> {
+    let body: unknown;
+    try {
+      const response = await fetch(`${this.options.webUrl}/login/oauth/access_token`, {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/json' },
+        body: JSON.stringify({
+          client_id: this.options.clientId,
+          client_secret: this.options.clientSecret,
+          code,
+          redirect_uri: this.options.callbackUrl,
+          code_verifier: pending.codeVerifier,
+        }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!response.ok) throw new Error(`GitHub answered ${response.status} to the token exchange.`);
+      body = await response.json();
+    } catch (error) {
+      throw new UpstreamError('Could not exchange the sign-in code with GitHub.', { cause: error });
+    }
+    const parsed = tokenResponseSchema.safeParse(body);
+    if (!parsed.success || 'error' in parsed.data) {
+      const reason = parsed.success && 'error' in parsed.data ? parsed.data.error : 'malformed answer';
+      throw new UpstreamError(`GitHub refused the sign-in code (${reason}).`);
+    }
+    const accessToken = parsed.data.access_token;
+    try {
+      const octokit = new Octokit({ auth: accessToken, baseUrl: this.options.apiUrl, request: { retries: 0 } });
+      const { data } = await octokit.rest.users.getAuthenticated();
+      return { id: data.id, login: data.login, accessToken };
+    } catch (error) {
+      throw new UpstreamError('Could not read the GitHub account that signed in.', { cause: error });
+    }
+  }
+}

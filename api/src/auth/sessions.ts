@@ -1,0 +1,52 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { SessionEntity, UserEntity, type User } from '../db/entities/index.js';
+
+/**
+ * Server-side sessions (DESIGN.md "Security"): the cookie holds a random token,
+ * the database holds only its HMAC, so logout (deleting the row) revokes it
+ * everywhere and a copy of the table cannot be replayed.
+ */
+export class SessionStore {
+  constructor(
+    private readonly db: DataSource,
+    private readonly secret: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  /** Creates a session for `userId` and returns the token for the cookie. */
+  async create(userId: string): Promise<{ token: string; expiresAt: Date }> {
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(Date.now() + this.ttlMs);
+    await this.db.getRepository(SessionEntity).insert({ userId, tokenHash: this.hash(token), expiresAt });
+    return { token, expiresAt };
+  }
+
+  /** The user of a live session, or undefined for an unknown, revoked or expired token. */
+  async findUser(token: string): Promise<User | undefined> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+    const rows: unknown = await this.db.query(
+      `SELECT u.id, u.github_username AS "githubUsername", u.hash
+         FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.token_hash = $1 AND s.expires_at > now()`,
+      [this.hash(token)],
+    );
+    const row = (rows as Pick<User, 'id' | 'githubUsername' | 'hash'>[])[0];
+    if (!row) return undefined;
+    return this.db.getRepository(UserEntity).create(row);
+  }
+
+  async revoke(token: string): Promise<void> {
+    await this.db.getRepository(SessionEntity).delete({ tokenHash: this.hash(token) });
+  }
+
+  /** Removes expired rows; called on a timer. */
+  async purgeExpired(): Promise<number> {
+    const result = await this.db.query(`DELETE FROM sessions WHERE expires_at <= now()`);
+    return Array.isArray(result) ? Number((result as unknown[])[1] ?? 0) : 0;
+  }
+
+  private hash(token: string): string {
+    return createHmac('sha256', this.secret).update(token).digest('hex');
+  }
+}

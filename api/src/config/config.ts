@@ -1,0 +1,201 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of the platform, parsed once at start-up (STYLE.md 8). The
+ * README's "Configuration" table documents each one; keep the two in step.
+ */
+const booleanString = z
+  .enum(['true', 'false', '1', '0'], { error: 'Use true or false.' })
+  .transform((v) => v === 'true' || v === '1');
+
+const optionalString = z
+  .string()
+  .transform((v) => (v.trim() === '' ? undefined : v.trim()))
+  .optional();
+
+const url = (what: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), `${what} must be an http(s) URL.`)
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const encryptionKey = z
+  .string()
+  .trim()
+  .refine(
+    (v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32,
+    'ENCRYPTION_KEY must be base64 that decodes to exactly 32 bytes (openssl rand -base64 32).',
+  );
+
+const oldEncryptionKeys = z
+  .string()
+  .trim()
+  .refine(
+    (v) =>
+      v === '' ||
+      v.split(',').every((entry) => {
+        const [id, key] = entry.split(':');
+        return !!id && /^[a-z0-9]{1,16}$/.test(id) && !!key && Buffer.from(key, 'base64').length === 32;
+      }),
+    'ENCRYPTION_OLD_KEYS must be a comma-separated list of id:base64key with 32-byte keys.',
+  );
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().trim().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number({ error: 'PORT must be a number.' }).int().min(0).max(65535).default(3000),
+    PUBLIC_URL: url('PUBLIC_URL').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    DATABASE_URL: optionalString.refine(
+      (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+      'DATABASE_URL must be a postgres:// URL.',
+    ),
+    DANGUS_DATA_DIR: z.string().trim().min(1).default('./.dangus'),
+
+    GITHUB_CLIENT_ID: optionalString,
+    GITHUB_CLIENT_SECRET: optionalString,
+    GITHUB_CALLBACK_URL: url('GITHUB_CALLBACK_URL').optional(),
+    GITHUB_WEB_URL: url('GITHUB_WEB_URL').default('https://github.com'),
+    GITHUB_API_URL: url('GITHUB_API_URL').default('https://api.github.com'),
+    AUTH_LOCAL: booleanString.optional(),
+
+    ENCRYPTION_KEY: encryptionKey.optional(),
+    ENCRYPTION_KEY_ID: z
+      .string()
+      .regex(/^[a-z0-9]{1,16}$/, 'ENCRYPTION_KEY_ID must be 1-16 characters of [a-z0-9].')
+      .default('k1'),
+    ENCRYPTION_OLD_KEYS: oldEncryptionKeys.default(''),
+    SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters.').optional(),
+    SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 14),
+
+    KUBECONFIG: optionalString,
+    HARBOR_HOST: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9.-]+(:\d+)?$/, 'HARBOR_HOST is a host name with an optional port, no scheme.')
+      .default('harbor.local'),
+    HARBOR_PROJECT: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]*$/).default('dangus'),
+    BASE_DOMAIN: z
+      .string()
+      .trim()
+      .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'BASE_DOMAIN is a DNS name.')
+      .default('dangus.localhost'),
+    WEBHOOK_BASE_URL: url('WEBHOOK_BASE_URL').optional(),
+    STATE_REPO_DIR: optionalString,
+  })
+  .superRefine((env, ctx) => {
+    if (!!env.GITHUB_CLIENT_ID !== !!env.GITHUB_CLIENT_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.GITHUB_CLIENT_ID ? 'GITHUB_CLIENT_SECRET' : 'GITHUB_CLIENT_ID'],
+        message: 'Set both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, or neither.',
+      });
+    }
+    // Outside the embedded default nothing is generated: a production install
+    // that forgot its key must not silently encrypt with a throwaway one.
+    if (env.DATABASE_URL !== undefined) {
+      if (!env.ENCRYPTION_KEY) {
+        ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY'], message: 'ENCRYPTION_KEY is required when DATABASE_URL is set.' });
+      }
+      if (!env.SESSION_SECRET) {
+        ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'SESSION_SECRET is required when DATABASE_URL is set.' });
+      }
+    }
+  });
+
+export type RawEnv = z.infer<typeof envSchema>;
+
+export interface Config {
+  nodeEnv: RawEnv['NODE_ENV'];
+  host: string;
+  port: number;
+  /** The platform's own origin, e.g. `http://127.0.0.1:3000`: the Origin check compares with it. */
+  publicUrl: string;
+  secureCookies: boolean;
+  logLevel: RawEnv['LOG_LEVEL'];
+  /** Undefined in the embedded default: the api then starts PostgreSQL itself. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  github: {
+    oauth: { clientId: string; clientSecret: string } | undefined;
+    callbackUrl: string;
+    webUrl: string;
+    apiUrl: string;
+  };
+  /** Local sign-in (`POST /auth/local`): only without OAuth on loopback, or when forced. */
+  localAuth: boolean;
+  encryption: { keyId: string; key: Buffer | undefined; oldKeys: Map<string, Buffer> };
+  sessionSecret: string | undefined;
+  sessionTtlMs: number;
+  kubeconfig: string | undefined;
+  harborHost: string;
+  harborProject: string;
+  baseDomain: string;
+  webhookBaseUrl: string;
+  stateRepoDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Parses the environment into a Config; throws one ConfigError listing every
+ * problem so an operator fixes them all in one go.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`;
+  const oauth =
+    e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET
+      ? { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET }
+      : undefined;
+  const oldKeys = new Map<string, Buffer>();
+  for (const entry of e.ENCRYPTION_OLD_KEYS.split(',').filter(Boolean)) {
+    const [id = '', key = ''] = entry.split(':');
+    oldKeys.set(id, Buffer.from(key, 'base64'));
+  }
+  return {
+    nodeEnv: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl,
+    secureCookies: publicUrl.startsWith('https://'),
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DANGUS_DATA_DIR,
+    github: {
+      oauth,
+      callbackUrl: e.GITHUB_CALLBACK_URL ?? `${publicUrl}/auth/github/callback`,
+      webUrl: e.GITHUB_WEB_URL,
+      apiUrl: e.GITHUB_API_URL,
+    },
+    localAuth: e.AUTH_LOCAL ?? (oauth === undefined && LOOPBACK.has(e.HOST)),
+    encryption: {
+      keyId: e.ENCRYPTION_KEY_ID,
+      key: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'base64') : undefined,
+      oldKeys,
+    },
+    sessionSecret: e.SESSION_SECRET,
+    sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
+    kubeconfig: e.KUBECONFIG,
+    harborHost: e.HARBOR_HOST,
+    harborProject: e.HARBOR_PROJECT,
+    baseDomain: e.BASE_DOMAIN,
+    webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
+    stateRepoDir: e.STATE_REPO_DIR ?? `${e.DANGUS_DATA_DIR}/state-repo`,
+  };
+}

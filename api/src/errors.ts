@@ -1,0 +1,70 @@
+/**
+ * Typed errors thrown by use cases. One Express middleware (http/middleware/
+ * error-handler.ts) maps them to the API's single JSON error shape; anything
+ * else is a 500 and is logged.
+ */
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+}
+
+export class ValidationError extends AppError {
+  readonly status = 400;
+  readonly code = 'validation_failed';
+  constructor(
+    message: string,
+    readonly fields: Record<string, string[]> = {},
+  ) {
+    super(message);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+  constructor(message = 'Sign in first.') {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  readonly status = 403;
+  readonly code: string;
+  constructor(message: string, code = 'forbidden') {
+    super(message);
+    this.code = code;
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly status = 404;
+  readonly code = 'not_found';
+  constructor(what: string) {
+    super(`${what} not found.`);
+  }
+}
+
+export class ConflictError extends AppError {
+  readonly status = 409;
+  readonly code = 'conflict';
+  constructor(
+    message: string,
+    readonly fields: Record<string, string[]> = {},
+  ) {
+    super(message);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  readonly status = 413;
+  readonly code = 'payload_too_large';
+  constructor(message = 'The request body is too large.') {
+    super(message);
+  }
+}
+
+/** A failure of a system the API depends on (GitHub, the state repo): 502. */
+export class UpstreamError extends AppError {
+  readonly status = 502;
+  readonly code = 'upstream_failed';
+}

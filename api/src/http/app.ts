@@ -1,0 +1,61 @@
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { SessionStore } from '../auth/sessions.js';
+import type { GitHubOAuth } from '../auth/github-oauth.js';
+import type { UseCaseContext } from '../use-cases/context.js';
+import { errorHandler, notFound } from './middleware/error-handler.js';
+import { originCheck } from './middleware/origin-check.js';
+import { requireUser, type CookieSettings } from './middleware/session.js';
+import { apiRoutes } from './routes/api.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { uiRoutes } from './routes/ui.js';
+
+export interface AppDeps {
+  ctx: UseCaseContext;
+  sessions: SessionStore;
+  oauth: GitHubOAuth | undefined;
+  localAuth: boolean;
+  publicUrl: string;
+  cookies: CookieSettings;
+  uiDir: string;
+  logger: Logger;
+}
+
+/** JSON bodies of the API are small; the largest legitimate one is an env value (32 KiB). */
+const JSON_LIMIT = '64kb';
+
+/** One origin: `/api`, `/auth`, `/webhooks`, health probes, and the UI at every other path. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback, uniquelocal');
+  app.use((_req, res, next) => {
+    res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin', 'X-Frame-Options': 'DENY' });
+    next();
+  });
+
+  app.use(healthRoutes(deps.ctx.db));
+
+  const json = express.json({ limit: JSON_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
+  const origin = originCheck(deps.publicUrl);
+  app.use(
+    '/auth',
+    origin,
+    json,
+    authRoutes({
+      db: deps.ctx.db,
+      encryptor: deps.ctx.encryptor,
+      sessions: deps.sessions,
+      oauth: deps.oauth,
+      localAuth: deps.localAuth,
+      cookies: deps.cookies,
+      logger: deps.logger,
+    }),
+  );
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx));
+  app.use(['/api', '/auth', '/webhooks'], notFound);
+  app.use(uiRoutes(deps.uiDir));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,40 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { ErrorBody } from '@dangus/common';
+import { AppError, NotFoundError } from '../../errors.js';
+
+/** The one place errors become HTTP answers (STYLE.md 7). Only 5xx are logged. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    let status = 500;
+    let body: ErrorBody = { error: { code: 'internal', message: 'Something went wrong on our side; it has been logged.' } };
+    if (error instanceof AppError) {
+      status = error.status;
+      body = { error: { code: error.code, message: error.message } };
+      if ('fields' in error && error.fields && Object.keys(error.fields).length > 0) {
+        body.error.fields = error.fields as Record<string, string[]>;
+      }
+    } else if (isBodyParserError(error)) {
+      status = error.status;
+      body =
+        error.type === 'entity.too.large'
+          ? { error: { code: 'payload_too_large', message: `The request body is larger than ${error.limit} bytes.` } }
+          : { error: { code: 'bad_request', message: 'The request body is not valid JSON.' } };
+    }
+    if (status >= 500) logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
+    if (!res.headersSent) res.status(status).json(body);
+  };
+}
+
+function isBodyParserError(error: unknown): error is { status: number; type: string; limit?: number } {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'type' in error &&
+    'status' in error &&
+    typeof (error as { status: unknown }).status === 'number' &&
+    (error as { status: number }).status < 500
+  );
+}
+
+export const notFound: RequestHandler = (_req, _res, next) => next(new NotFoundError('Route'));

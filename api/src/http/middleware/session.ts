@@ -1,0 +1,68 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { parse as parseCookie, serialize } from 'cookie';
+import type { SessionStore } from '../../auth/sessions.js';
+import { UnauthorizedError } from '../../errors.js';
+import type { CurrentUser } from '../../use-cases/context.js';
+
+export interface CookieSettings {
+  secure: boolean;
+}
+
+/** `__Host-` needs `Secure`, so the prefix is used exactly when served over https. */
+export function sessionCookieName(settings: CookieSettings): string {
+  return settings.secure ? '__Host-dangus_session' : 'dangus_session';
+}
+
+export function readCookie(req: Request, name: string): string | undefined {
+  const header = req.get('cookie');
+  return header ? parseCookie(header)[name] : undefined;
+}
+
+export function setSessionCookie(res: Response, settings: CookieSettings, token: string, expires: Date): void {
+  res.append(
+    'Set-Cookie',
+    serialize(sessionCookieName(settings), token, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: settings.secure,
+      path: '/',
+      expires,
+    }),
+  );
+}
+
+export function clearSessionCookie(res: Response, settings: CookieSettings): void {
+  res.append(
+    'Set-Cookie',
+    serialize(sessionCookieName(settings), '', { httpOnly: true, sameSite: 'lax', secure: settings.secure, path: '/', maxAge: 0 }),
+  );
+}
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    user?: CurrentUser;
+  }
+}
+
+/** Resolves the session cookie to `res.locals.user`; rejects with 401 when there is none. */
+export function requireUser(sessions: SessionStore, settings: CookieSettings): RequestHandler {
+  return (req, res, next) => {
+    const token = readCookie(req, sessionCookieName(settings));
+    if (!token) return next(new UnauthorizedError());
+    sessions
+      .findUser(token)
+      .then((user) => {
+        if (!user) return next(new UnauthorizedError('Your session has ended; sign in again.'));
+        res.locals.user = { id: user.id, githubUsername: user.githubUsername, hash: user.hash };
+        next();
+      })
+      .catch(next);
+  };
+}
+
+/** The signed-in user of a request that passed requireUser. */
+export function currentUser(res: Response): CurrentUser {
+  const user = res.locals.user;
+  if (!user) throw new UnauthorizedError();
+  return user;
+}

@@ -1,0 +1,69 @@
+import { Router } from 'express';
+import type { UseCaseContext } from '../../use-cases/context.js';
+import * as projects from '../../use-cases/projects.js';
+import * as services from '../../use-cases/services.js';
+import * as envVars from '../../use-cases/env-vars.js';
+import * as deployments from '../../use-cases/deployments.js';
+import { currentUser } from '../middleware/session.js';
+
+/**
+ * `/api/*`, behind requireUser. Routes only parse the request, call a use case
+ * and send its result (STYLE.md 3).
+ */
+export function apiRoutes(ctx: UseCaseContext): Router {
+  const r = Router();
+
+  r.get('/projects', async (_req, res) => {
+    res.json(await projects.listProjects(ctx, currentUser(res)));
+  });
+  r.post('/projects', async (req, res) => {
+    res.status(201).json(await projects.createProject(ctx, currentUser(res), req.body));
+  });
+  r.get('/projects/:projectId', async (req, res) => {
+    res.json(await projects.getProject(ctx, currentUser(res), req.params.projectId));
+  });
+  r.delete('/projects/:projectId', async (req, res) => {
+    await projects.deleteProject(ctx, currentUser(res), req.params.projectId);
+    res.status(204).end();
+  });
+
+  r.post('/projects/:projectId/services', async (req, res) => {
+    res.status(201).json(await services.createService(ctx, currentUser(res), req.params.projectId, req.body));
+  });
+  r.get('/services/:serviceId', async (req, res) => {
+    res.json(await services.getService(ctx, currentUser(res), req.params.serviceId));
+  });
+  r.patch('/services/:serviceId', async (req, res) => {
+    res.json(await services.updateService(ctx, currentUser(res), req.params.serviceId, req.body));
+  });
+  r.delete('/services/:serviceId', async (req, res) => {
+    await services.deleteService(ctx, currentUser(res), req.params.serviceId);
+    res.status(204).end();
+  });
+  r.post('/services/:serviceId/deploy', async (req, res) => {
+    res.status(202).json(await services.deployService(ctx, currentUser(res), req.params.serviceId));
+  });
+
+  r.get('/services/:serviceId/env', async (req, res) => {
+    res.json(await envVars.listEnvVars(ctx, currentUser(res), req.params.serviceId));
+  });
+  r.post('/services/:serviceId/env', async (req, res) => {
+    res.status(201).json(await envVars.createEnvVar(ctx, currentUser(res), req.params.serviceId, req.body));
+  });
+  r.patch('/services/:serviceId/env/:envId', async (req, res) => {
+    res.json(await envVars.updateEnvVar(ctx, currentUser(res), req.params.serviceId, req.params.envId, req.body));
+  });
+  r.delete('/services/:serviceId/env/:envId', async (req, res) => {
+    await envVars.deleteEnvVar(ctx, currentUser(res), req.params.serviceId, req.params.envId);
+    res.status(204).end();
+  });
+
+  r.get('/services/:serviceId/deployments', async (req, res) => {
+    res.json(await deployments.listDeployments(ctx, currentUser(res), req.params.serviceId));
+  });
+  r.get('/deployments/:deploymentId', async (req, res) => {
+    res.json(await deployments.getDeployment(ctx, currentUser(res), req.params.deploymentId));
+  });
+
+  return r;
+}

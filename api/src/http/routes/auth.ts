@@ -1,0 +1,126 @@
+import { Router, type Response } from 'express';
+import { serialize } from 'cookie';
+import { z } from 'zod';
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import type { UserDto } from '@dangus/common';
+import type { GitHubOAuth, PendingAuthorization } from '../../auth/github-oauth.js';
+import type { SessionStore } from '../../auth/sessions.js';
+import type { Encryptor } from '../../crypto/encryption.js';
+import { NotFoundError, UnauthorizedError } from '../../errors.js';
+import { LOCAL_GITHUB_ID, upsertUser } from '../../use-cases/users.js';
+import {
+  clearSessionCookie,
+  readCookie,
+  requireUser,
+  currentUser,
+  sessionCookieName,
+  setSessionCookie,
+  type CookieSettings,
+} from '../middleware/session.js';
+
+export interface AuthRoutesDeps {
+  db: DataSource;
+  encryptor: Encryptor;
+  sessions: SessionStore;
+  oauth: GitHubOAuth | undefined;
+  localAuth: boolean;
+  cookies: CookieSettings;
+  logger: Logger;
+}
+
+const OAUTH_COOKIE = 'dangus_oauth';
+const OAUTH_COOKIE_PATH = '/auth/github';
+const OAUTH_TTL_MS = 10 * 60_000;
+
+const pendingSchema = z.object({ state: z.string(), codeVerifier: z.string(), expiresAt: z.number() });
+
+/** `/auth/*`: GitHub sign-in (state + PKCE), the local sign-in of the embedded default, me, logout. */
+export function authRoutes(deps: AuthRoutesDeps): Router {
+  const router = Router();
+
+  const oauthCookie = (res: Response, value: string, maxAgeSeconds: number) =>
+    res.append(
+      'Set-Cookie',
+      serialize(OAUTH_COOKIE, value, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: deps.cookies.secure,
+        path: OAUTH_COOKIE_PATH,
+        maxAge: maxAgeSeconds,
+      }),
+    );
+
+  const signInFailed = (res: Response, reason: string) => res.redirect(302, `/login?error=${encodeURIComponent(reason)}`);
+
+  router.get('/config', (_req, res) => {
+    res.json({ github: deps.oauth !== undefined, local: deps.localAuth });
+  });
+
+  router.get('/github', (_req, res) => {
+    if (!deps.oauth) throw new NotFoundError('GitHub sign-in (no OAuth app is configured)');
+    const { url, pending } = deps.oauth.begin();
+    oauthCookie(res, deps.encryptor.encrypt(JSON.stringify({ ...pending, expiresAt: Date.now() + OAUTH_TTL_MS })), OAUTH_TTL_MS / 1000);
+    res.redirect(302, url);
+  });
+
+  router.get('/github/callback', async (req, res) => {
+    if (!deps.oauth) throw new NotFoundError('GitHub sign-in (no OAuth app is configured)');
+    const pending = readPending(deps.encryptor, readCookie(req, OAUTH_COOKIE));
+    oauthCookie(res, '', 0);
+    const query = z
+      .object({ code: z.string().max(512).optional(), state: z.string().max(512).optional(), error: z.string().max(100).optional() })
+      .safeParse(req.query);
+    if (!query.success) return signInFailed(res, 'invalid_request');
+    if (query.data.error) {
+      return signInFailed(res, /^[a-z_]+$/.test(query.data.error) ? query.data.error : 'github_error');
+    }
+    if (!pending || !query.data.state || query.data.state !== pending.state) return signInFailed(res, 'state_mismatch');
+    if (!query.data.code) return signInFailed(res, 'invalid_request');
+    let identity;
+    try {
+      identity = await deps.oauth.complete(query.data.code, pending);
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'GitHub sign-in failed');
+      return signInFailed(res, 'github_unavailable');
+    }
+    const user = await upsertUser(deps, { githubId: String(identity.id), login: identity.login, accessToken: identity.accessToken });
+    const session = await deps.sessions.create(user.id);
+    setSessionCookie(res, deps.cookies, session.token, session.expiresAt);
+    res.redirect(302, '/');
+  });
+
+  router.post('/local', async (_req, res) => {
+    if (!deps.localAuth) throw new NotFoundError('Local sign-in');
+    const user = await upsertUser(deps, { githubId: LOCAL_GITHUB_ID, login: 'local', accessToken: '' });
+    const session = await deps.sessions.create(user.id);
+    setSessionCookie(res, deps.cookies, session.token, session.expiresAt);
+    res.status(204).end();
+  });
+
+  router.get('/me', requireUser(deps.sessions, deps.cookies), (_req, res) => {
+    const user = currentUser(res);
+    const body: UserDto = { id: user.id, githubUsername: user.githubUsername, hash: user.hash };
+    res.json(body);
+  });
+
+  router.post('/logout', async (req, res) => {
+    const token = readCookie(req, sessionCookieName(deps.cookies));
+    if (!token) throw new UnauthorizedError();
+    await deps.sessions.revoke(token);
+    clearSessionCookie(res, deps.cookies);
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+function readPending(encryptor: Encryptor, cookie: string | undefined): PendingAuthorization | undefined {
+  if (!cookie) return undefined;
+  try {
+    const parsed = pendingSchema.parse(JSON.parse(encryptor.decrypt(cookie)));
+    return parsed.expiresAt > Date.now() ? { state: parsed.state, codeVerifier: parsed.codeVerifier } : undefined;
+  } catch {
+    return undefined; // tampered, foreign or stale: treated as no pending sign-in
+  }
+}

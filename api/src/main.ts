@@ -1,0 +1,52 @@
+import { ConfigError, loadConfig } from './config/config.js';
+import { withEmbeddedSecrets } from './config/embedded-secrets.js';
+import { openDatabase } from './db/data-source.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
+import { createLogger } from './logger.js';
+import { createPlatform, listen } from './server.js';
+import { join } from 'node:path';
+
+/** `npm start`: configuration, database (embedded by default), migrations, then the server. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  let embedded: EmbeddedDatabase | undefined;
+  if (config.databaseUrl === undefined) {
+    logger.info({ dataDir: config.dataDir }, 'no DATABASE_URL: starting the embedded PostgreSQL');
+    embedded = await startEmbeddedPostgres(join(config.dataDir, 'postgres'), {
+      onLog: (line) => logger.debug({ component: 'postgres' }, line.trim()),
+    });
+  }
+  const full = await withEmbeddedSecrets(config);
+  const db = await openDatabase(embedded?.url ?? full.databaseUrl ?? '');
+  const platform = createPlatform({ config: full, db, logger });
+  const server = await listen(platform.app, full.host, full.port);
+  const purge = setInterval(() => void platform.sessions.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'session purge failed')), 3_600_000);
+  purge.unref();
+  logger.info({ url: full.publicUrl, localSignIn: full.localAuth }, `Dangus Cloud is listening on ${full.publicUrl}`);
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    server.close();
+    void db
+      .destroy()
+      .then(() => embedded?.stop())
+      .finally(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Dangus Cloud failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,61 @@
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { GitHubOAuth } from './auth/github-oauth.js';
+import { SessionStore } from './auth/sessions.js';
+import { RecordingStateSink, type StateSink } from './cluster/state-sink.js';
+import type { Config } from './config/config.js';
+import { Encryptor } from './crypto/encryption.js';
+import { OctokitGitHubApi, type GitHubApi } from './github/github-api.js';
+import { createApp } from './http/app.js';
+
+export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/dist', import.meta.url));
+
+export interface PlatformOptions {
+  config: Config & { sessionSecret: string; encryption: { key: Buffer } };
+  db: DataSource;
+  logger: Logger;
+  stateSink?: StateSink;
+  github?: GitHubApi;
+  uiDir?: string;
+}
+
+/** Wires the use cases, HTTP app and background timers of one api process. */
+export function createPlatform(options: PlatformOptions) {
+  const { config, db, logger } = options;
+  const encryptor = new Encryptor(config.encryption.keyId, config.encryption.key, config.encryption.oldKeys);
+  const sessions = new SessionStore(db, config.sessionSecret, config.sessionTtlMs);
+  const oauth = config.github.oauth
+    ? new GitHubOAuth({ ...config.github.oauth, callbackUrl: config.github.callbackUrl, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl })
+    : undefined;
+  const ctx = {
+    db,
+    encryptor,
+    stateSink: options.stateSink ?? new RecordingStateSink(),
+    github: options.github ?? new OctokitGitHubApi(config.github.apiUrl),
+    logger,
+    settings: {
+      baseDomain: config.baseDomain,
+      webhookBaseUrl: config.webhookBaseUrl,
+      publicScheme: config.secureCookies ? ('https' as const) : ('http' as const),
+    },
+  };
+  const app = createApp({
+    ctx,
+    sessions,
+    oauth,
+    localAuth: config.localAuth,
+    publicUrl: config.publicUrl,
+    cookies: { secure: config.secureCookies },
+    uiDir: options.uiDir ?? DEFAULT_UI_DIR,
+    logger,
+  });
+  return { app, ctx, sessions, encryptor };
+}
+
+export function listen(app: ReturnType<typeof createPlatform>['app'], host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+  });
+}

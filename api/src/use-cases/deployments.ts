@@ -1,0 +1,41 @@
+import type { DeploymentDto } from '@dangus/common';
+import { NotFoundError } from '../errors.js';
+import { DeploymentEntity, ServiceEntity, type Deployment } from '../db/entities/index.js';
+import type { CurrentUser, UseCaseContext } from './context.js';
+import { findOwnedService } from './services.js';
+import { isUuid } from './validate.js';
+
+export function toDeploymentDto(d: Deployment, withLogs = false): DeploymentDto {
+  return {
+    id: d.id,
+    serviceId: d.serviceId,
+    commitSha: d.commitSha,
+    status: d.status,
+    reason: d.reason,
+    imageTag: d.imageTag,
+    createdAt: d.createdAt.toISOString(),
+    ...(withLogs ? { buildLogs: d.buildLogs ?? '' } : {}),
+  };
+}
+
+/** The service's deployment history, newest first (at most 100). */
+export async function listDeployments(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<DeploymentDto[]> {
+  const { service } = await findOwnedService(ctx, user, serviceId);
+  const rows = await ctx.db.getRepository(DeploymentEntity).find({
+    where: { serviceId: service.id },
+    order: { createdAt: 'DESC' },
+    take: 100,
+    select: ['id', 'serviceId', 'commitSha', 'status', 'reason', 'imageTag', 'createdAt'],
+  });
+  return rows.map((row) => toDeploymentDto(row));
+}
+
+export async function getDeployment(ctx: UseCaseContext, user: CurrentUser, deploymentId: string): Promise<DeploymentDto> {
+  const deployment = isUuid(deploymentId)
+    ? await ctx.db.getRepository(DeploymentEntity).findOneBy({ id: deploymentId })
+    : null;
+  const owned =
+    deployment && (await ctx.db.getRepository(ServiceEntity).existsBy({ id: deployment.serviceId, userId: user.id }));
+  if (!deployment || !owned) throw new NotFoundError('Deployment');
+  return toDeploymentDto(deployment, true);
+}

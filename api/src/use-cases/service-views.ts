@@ -1,0 +1,69 @@
+import {
+  internalAddressFor,
+  subdomainFor,
+  type DeploymentStatus,
+  type ServiceDto,
+  type ServiceSummaryDto,
+} from '@dangus/common';
+import type { Service } from '../db/entities/index.js';
+import type { CurrentUser, UseCaseContext } from './context.js';
+
+export interface ServiceSummaryRow {
+  id: string;
+  name: string;
+  port: number;
+  deployment_id: string | null;
+  commit_sha: string | null;
+  status: DeploymentStatus | null;
+  deployment_created_at: Date | null;
+}
+
+export function publicUrlFor(ctx: UseCaseContext, user: CurrentUser, serviceName: string): string {
+  return `${ctx.settings.publicScheme}://${subdomainFor(user.hash, serviceName)}.${ctx.settings.baseDomain}`;
+}
+
+export function toServiceSummary(ctx: UseCaseContext, user: CurrentUser, row: ServiceSummaryRow): ServiceSummaryDto {
+  return {
+    id: row.id,
+    name: row.name,
+    port: row.port,
+    status: row.status,
+    internalAddress: internalAddressFor(row.name, row.port),
+    publicUrl: publicUrlFor(ctx, user, row.name),
+    lastDeployment:
+      row.deployment_id && row.commit_sha && row.status && row.deployment_created_at
+        ? {
+            id: row.deployment_id,
+            commitSha: row.commit_sha,
+            status: row.status,
+            createdAt: row.deployment_created_at.toISOString(),
+          }
+        : null,
+  };
+}
+
+export function toServiceDto(
+  ctx: UseCaseContext,
+  user: CurrentUser,
+  service: Service,
+  status: DeploymentStatus | null,
+): ServiceDto {
+  return {
+    id: service.id,
+    projectId: service.projectId,
+    name: service.name,
+    repoUrl: service.repoUrl,
+    branch: service.branch,
+    dockerfilePath: service.dockerfilePath,
+    port: service.port,
+    storageGb: service.storageGb,
+    healthCheckPath: service.healthCheckPath,
+    subdomain: subdomainFor(user.hash, service.name),
+    publicUrl: publicUrlFor(ctx, user, service.name),
+    internalAddress: internalAddressFor(service.name, service.port),
+    webhookUrl: `${ctx.settings.webhookBaseUrl}/${service.id}`,
+    webhookSecret: ctx.encryptor.decrypt(service.webhookSecret),
+    status,
+    createdAt: service.createdAt.toISOString(),
+  };
+}

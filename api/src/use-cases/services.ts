@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import {
+  REPO_URL_PATTERN,
+  createServiceSchema,
+  namespaceFor,
+  updateServiceSchema,
+  type DeploymentDto,
+  type DeploymentStatus,
+  type ServiceDto,
+} from '@dangus/common';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { DeploymentEntity, ProjectEntity, ServiceEntity, UserEntity, type Project, type Service } from '../db/entities/index.js';
+import type { CurrentUser, UseCaseContext } from './context.js';
+import { toDeploymentDto } from './deployments.js';
+import { toServiceDto } from './service-views.js';
+import { isUuid, parseInput, uniqueViolation } from './validate.js';
+import { LOCAL_GITHUB_ID } from './users.js';
+
+/** A service of the signed-in user, with its project; anyone else's is not found. */
+export async function findOwnedService(
+  ctx: UseCaseContext,
+  user: CurrentUser,
+  serviceId: string,
+): Promise<{ service: Service; project: Project }> {
+  const service = isUuid(serviceId)
+    ? await ctx.db.getRepository(ServiceEntity).findOneBy({ id: serviceId, userId: user.id })
+    : null;
+  const project = service ? await ctx.db.getRepository(ProjectEntity).findOneBy({ id: service.projectId }) : null;
+  if (!service || !project) throw new NotFoundError('Service');
+  return { service, project };
+}
+
+async function currentStatus(ctx: UseCaseContext, serviceId: string): Promise<DeploymentStatus | null> {
+  const latest = await ctx.db
+    .getRepository(DeploymentEntity)
+    .findOne({ where: { serviceId }, order: { createdAt: 'DESC' }, select: { status: true } });
+  return latest?.status ?? null;
+}
+
+function actorOf(user: CurrentUser) {
+  return { userId: user.id, githubUsername: user.githubUsername };
+}
+
+export async function createService(
+  ctx: UseCaseContext,
+  user: CurrentUser,
+  projectId: string,
+  input: unknown,
+): Promise<ServiceDto> {
+  const fields = parseInput(createServiceSchema, input);
+  const project = isUuid(projectId)
+    ? await ctx.db.getRepository(ProjectEntity).findOneBy({ id: projectId, userId: user.id })
+    : null;
+  if (!project) throw new NotFoundError('Project');
+  let service: Service;
+  try {
+    service = await ctx.db.getRepository(ServiceEntity).save({
+      ...fields,
+      projectId: project.id,
+      userId: user.id,
+      webhookSecret: ctx.encryptor.encrypt(randomBytes(32).toString('hex')),
+    });
+  } catch (error) {
+    const constraint = uniqueViolation(error);
+    if (constraint === 'services_user_id_name_key' || constraint === 'services_project_id_name_key') {
+      throw new ConflictError(
+        `You already have a service named "${fields.name}". Service names are unique across all your projects, because each one is the public subdomain ${user.hash}-${fields.name}.`,
+        { name: ['Already used by another of your services.'] },
+      );
+    }
+    throw error;
+  }
+  await ctx.stateSink.tenantChanged({
+    projectId: project.id,
+    namespace: namespaceFor(user.hash, project.name),
+    serviceName: service.name,
+    verb: 'create',
+    summary: `create service ${service.name}`,
+    actor: actorOf(user),
+  });
+  return toServiceDto(ctx, user, service, null);
+}
+
+export async function getService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceDto> {
+  const { service } = await findOwnedService(ctx, user, serviceId);
+  return toServiceDto(ctx, user, service, await currentStatus(ctx, service.id));
+}
+
+export async function updateService(
+  ctx: UseCaseContext,
+  user: CurrentUser,
+  serviceId: string,
+  input: unknown,
+): Promise<ServiceDto> {
+  const changes = parseInput(updateServiceSchema, input);
+  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  await ctx.db.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, changes);
+  const updated = { ...service, ...changes };
+  await ctx.stateSink.tenantChanged({
+    projectId: project.id,
+    namespace: namespaceFor(user.hash, project.name),
+    serviceName: service.name,
+    verb: 'update',
+    summary: `update ${Object.keys(changes).sort().join(', ')}`,
+    actor: actorOf(user),
+  });
+  return toServiceDto(ctx, user, updated, await currentStatus(ctx, service.id));
+}
+
+export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<void> {
+  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  await ctx.db.getRepository(ServiceEntity).delete({ id: service.id, userId: user.id });
+  await ctx.stateSink.tenantChanged({
+    projectId: project.id,
+    namespace: namespaceFor(user.hash, project.name),
+    serviceName: service.name,
+    verb: 'delete',
+    summary: `delete service ${service.name}`,
+    actor: actorOf(user),
+  });
+}
+
+/**
+ * Manual deploy: resolves the branch head through GitHub with the user's token
+ * and records a `pending` deployment for it. The build pipeline picks pending
+ * rows up from the database (issue 6), never from this request.
+ */
+export async function deployService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<DeploymentDto> {
+  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  const owner = await ctx.db.getRepository(UserEntity).findOneByOrFail({ id: user.id });
+  if (owner.githubId === LOCAL_GITHUB_ID) {
+    throw new ConflictError('The local user has no GitHub token: sign in with GitHub to deploy from a repository.');
+  }
+  const match = REPO_URL_PATTERN.exec(service.repoUrl);
+  if (!match?.[1] || !match[2]) throw new ConflictError('The service has no valid GitHub repository URL.');
+  const head = await ctx.github.branchHead(ctx.encryptor.decrypt(owner.githubAccessToken), match[1], match[2], service.branch);
+  const deployment = await ctx.db.getRepository(DeploymentEntity).save({
+    serviceId: service.id,
+    commitSha: head.sha,
+    commitMessage: head.message.slice(0, 10_000),
+    status: 'pending',
+  });
+  await ctx.stateSink.tenantChanged({
+    projectId: project.id,
+    namespace: namespaceFor(user.hash, project.name),
+    serviceName: service.name,
+    verb: 'deploy',
+    summary: `deploy ${head.sha.slice(0, 7)}`,
+    actor: actorOf(user),
+    deploymentId: deployment.id,
+    sourceCommit: head.sha,
+  });
+  return toDeploymentDto(deployment);
+}

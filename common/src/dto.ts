@@ -1,0 +1,81 @@
+import type { DeploymentStatus } from './schemas.js';
+
+/** The one JSON shape of every error the API sends. */
+export interface ErrorBody {
+  error: {
+    code: string;
+    message: string;
+    /** Per-field messages, keyed by the field's path (`repoUrl`, `env.0.key`). */
+    fields?: Record<string, string[]>;
+  };
+}
+
+export interface UserDto {
+  id: string;
+  githubUsername: string;
+  hash: string;
+}
+
+export interface DeploymentSummaryDto {
+  id: string;
+  commitSha: string;
+  status: DeploymentStatus;
+  createdAt: string;
+}
+
+export interface ServiceSummaryDto {
+  id: string;
+  name: string;
+  port: number;
+  status: DeploymentStatus | null;
+  internalAddress: string;
+  publicUrl: string;
+  lastDeployment: DeploymentSummaryDto | null;
+}
+
+export interface ProjectDto {
+  id: string;
+  name: string;
+  namespace: string;
+  createdAt: string;
+  serviceCount: number;
+}
+
+export interface ProjectDetailDto extends ProjectDto {
+  services: ServiceSummaryDto[];
+}
+
+export interface ServiceDto {
+  id: string;
+  projectId: string;
+  name: string;
+  repoUrl: string;
+  branch: string;
+  dockerfilePath: string;
+  port: number;
+  storageGb: number | null;
+  healthCheckPath: string | null;
+  subdomain: string;
+  publicUrl: string;
+  internalAddress: string;
+  webhookUrl: string;
+  webhookSecret: string;
+  status: DeploymentStatus | null;
+  createdAt: string;
+}
+
+export interface EnvVarDto {
+  id: string;
+  key: string;
+  /** Always masked in lists; the value is only ever written, never read back in a list. */
+  value: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DeploymentDto extends DeploymentSummaryDto {
+  serviceId: string;
+  imageTag: string | null;
+  reason: string | null;
+  buildLogs?: string;
+}

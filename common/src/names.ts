@@ -1,0 +1,49 @@
+/**
+ * Naming rules of DESIGN.md "Names": user hashes, project namespaces and service
+ * subdomains are Kubernetes names, so their limits are the Kubernetes ones.
+ */
+
+/** Six characters of `[a-z0-9]`, random per user (DESIGN.md). */
+export const USER_HASH_PATTERN = /^[a-z0-9]{6}$/;
+
+/** A DNS-1123 label that starts with a letter (project names). */
+export const PROJECT_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A DNS-1035 label (service names: they become Service objects). */
+export const SERVICE_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Kubernetes' limit for a DNS label: namespaces, Service names, subdomain labels. */
+export const DNS_LABEL_MAX = 63;
+
+/** `{hash}-` costs seven characters of the 63 a namespace or subdomain may have. */
+export const NAME_MAX = DNS_LABEL_MAX - 7;
+
+/** The namespace of a project: `{hash}-{project}`. */
+export function namespaceFor(userHash: string, projectName: string): string {
+  return `${userHash}-${projectName}`;
+}
+
+/** The public subdomain label of a service: `{hash}-{service}`. */
+export function subdomainFor(userHash: string, serviceName: string): string {
+  return `${userHash}-${serviceName}`;
+}
+
+/** Internal address shown in the service discovery panel. */
+export function internalAddressFor(serviceName: string, port: number): string {
+  return `http://${serviceName}:${port}`;
+}
+
+/**
+ * Whether `ref` is a branch name git accepts (the rules of
+ * `git check-ref-format --branch`), so that a webhook's `refs/heads/{branch}`
+ * can be compared exactly and a build context can be pinned to it.
+ */
+export function isValidBranchName(ref: string): boolean {
+  if (ref.length === 0 || ref.length > 255) return false;
+  if (ref === '@' || ref.startsWith('-')) return false;
+  // Control characters, space and the characters git reserves for revision syntax.
+  if (/[\u0000-\u0020\u007f~^:?*[\\]/.test(ref)) return false;
+  if (ref.includes('..') || ref.includes('@{') || ref.includes('//')) return false;
+  if (ref.startsWith('/') || ref.endsWith('/') || ref.endsWith('.')) return false;
+  return ref.split('/').every((part) => !part.startsWith('.') && !part.endsWith('.lock'));
+}

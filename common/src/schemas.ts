@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import {
+  NAME_MAX,
+  PROJECT_NAME_PATTERN,
+  SERVICE_NAME_PATTERN,
+  isValidBranchName,
+} from './names.js';
+
+/** Every status a deployment row moves through (DESIGN.md "Status"). */
+export const DEPLOYMENT_STATUSES = ['pending', 'building', 'deploying', 'live', 'failed'] as const;
+export const deploymentStatusSchema = z.enum(DEPLOYMENT_STATUSES);
+export type DeploymentStatus = z.infer<typeof deploymentStatusSchema>;
+
+export const projectNameSchema = z
+  .string()
+  .min(1, 'Name is required.')
+  .max(NAME_MAX, `At most ${NAME_MAX} characters: the namespace {hash}-{name} must fit in 63.`)
+  .regex(
+    PROJECT_NAME_PATTERN,
+    'Use lowercase letters, digits and "-", starting with a letter and ending with a letter or digit.',
+  );
+
+export const serviceNameSchema = z
+  .string()
+  .min(1, 'Name is required.')
+  .max(NAME_MAX, `At most ${NAME_MAX} characters: the subdomain {hash}-{name} must fit in 63.`)
+  .regex(
+    SERVICE_NAME_PATTERN,
+    'Use lowercase letters, digits and "-", starting with a letter and ending with a letter or digit.',
+  );
+
+/** `https://github.com/{owner}/{repo}`, optionally ending in `.git`. */
+export const REPO_URL_PATTERN =
+  /^https:\/\/github\.com\/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100}?)(?:\.git)?$/;
+
+export const repoUrlSchema = z
+  .string()
+  .max(200, 'At most 200 characters.')
+  .regex(REPO_URL_PATTERN, 'Use https://github.com/{owner}/{repo}.')
+  .refine((url) => !/\/\.{1,2}(\.git)?$/.test(url), 'Use https://github.com/{owner}/{repo}.');
+
+export const branchSchema = z
+  .string()
+  .max(255, 'At most 255 characters.')
+  .refine(isValidBranchName, 'Not a valid git branch name.');
+
+export const dockerfilePathSchema = z
+  .string()
+  .min(1, 'Path is required.')
+  .max(255, 'At most 255 characters.')
+  .regex(/^[A-Za-z0-9._/-]+$/, 'Use letters, digits, ".", "_", "-" and "/".')
+  .refine((p) => !p.startsWith('/'), 'Use a path relative to the repository root.')
+  .refine((p) => !p.split('/').includes('..'), 'The path may not contain "..".');
+
+export const portSchema = z
+  .number({ error: 'A port is a whole number from 1 to 65535.' })
+  .int('A port is a whole number from 1 to 65535.')
+  .min(1, 'A port is a whole number from 1 to 65535.')
+  .max(65535, 'A port is a whole number from 1 to 65535.');
+
+export const storageGbSchema = z
+  .number({ error: 'Storage is a whole number of GB from 1 to 10, or null for none.' })
+  .int('Storage is a whole number of GB from 1 to 10, or null for none.')
+  .min(1, 'Storage is at least 1 GB (or null for none).')
+  .max(10, 'Storage is at most 10 GB.')
+  .nullable();
+
+export const healthCheckPathSchema = z
+  .string()
+  .max(255, 'At most 255 characters.')
+  .regex(/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/, 'Start with "/" and use URL path characters only.')
+  .nullable();
+
+export const createProjectSchema = z.strictObject({ name: projectNameSchema });
+export type CreateProjectInput = z.infer<typeof createProjectSchema>;
+
+export const createServiceSchema = z.strictObject({
+  name: serviceNameSchema,
+  repoUrl: repoUrlSchema,
+  branch: branchSchema.default('main'),
+  dockerfilePath: dockerfilePathSchema.default('Dockerfile'),
+  port: portSchema,
+  storageGb: storageGbSchema.default(null),
+  healthCheckPath: healthCheckPathSchema.default(null),
+});
+export type CreateServiceInput = z.infer<typeof createServiceSchema>;
+
+/** The name is the subdomain and the Service object: it cannot change. */
+export const updateServiceSchema = createServiceSchema
+  .omit({ name: true })
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, 'Give at least one field to change.');
+export type UpdateServiceInput = z.infer<typeof updateServiceSchema>;
+
+export const ENV_VALUE_MAX = 32 * 1024;
+
+export const envKeySchema = z
+  .string()
+  .min(1, 'Key is required.')
+  .max(255, 'At most 255 characters.')
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'Use letters, digits and "_", not starting with a digit.');
+
+export const envValueSchema = z
+  .string()
+  .max(ENV_VALUE_MAX, `At most ${ENV_VALUE_MAX} characters.`);
+
+export const createEnvVarSchema = z.strictObject({ key: envKeySchema, value: envValueSchema });
+export type CreateEnvVarInput = z.infer<typeof createEnvVarSchema>;
+
+export const updateEnvVarSchema = z
+  .strictObject({ key: envKeySchema, value: envValueSchema })
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, 'Give a key or a value to change.');
+export type UpdateEnvVarInput = z.infer<typeof updateEnvVarSchema>;
+
+export const uuidSchema = z.uuid();
