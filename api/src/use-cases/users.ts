@@ -9,7 +9,7 @@ const HASH_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /** Six random characters of `[a-z0-9]` (DESIGN.md "Names"). */
 export function randomUserHash(): string {
   let hash = '';
-  for (let i = 0; i < 6; i += 1) hash += HASH_ALPHABET[randomInt(HASH_ALPHABET.length)];
+  for (let i = 0; i < 6; i += 1) hash += HASH_ALPHABET.charAt(randomInt(HASH_ALPHABET.length));
   return hash;
 }
 

@@ -12,9 +12,15 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function originCheck(allowedOrigin: string): RequestHandler {
   const expected = new URL(allowedOrigin).origin;
   return (req, _res, next) => {
-    if (SAFE_METHODS.has(req.method)) return next();
+    if (SAFE_METHODS.has(req.method)) {
+      next();
+      return;
+    }
     const origin = req.get('origin') ?? refererOrigin(req.get('referer'));
-    if (origin === expected) return next();
+    if (origin === expected) {
+      next();
+      return;
+    }
     next(
       new ForbiddenError(
         origin ? `Requests from ${origin.slice(0, 200)} may not change anything here.` : 'This request needs an Origin header.',

@@ -48,11 +48,17 @@ declare module 'express-serve-static-core' {
 export function requireUser(sessions: SessionStore, settings: CookieSettings): RequestHandler {
   return (req, res, next) => {
     const token = readCookie(req, sessionCookieName(settings));
-    if (!token) return next(new UnauthorizedError());
+    if (!token) {
+      next(new UnauthorizedError());
+      return;
+    }
     sessions
       .findUser(token)
       .then((user) => {
-        if (!user) return next(new UnauthorizedError('Your session has ended; sign in again.'));
+        if (!user) {
+          next(new UnauthorizedError('Your session has ended; sign in again.'));
+          return;
+        }
         res.locals.user = { id: user.id, githubUsername: user.githubUsername, hash: user.hash };
         next();
       })

@@ -51,7 +51,9 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       }),
     );
 
-  const signInFailed = (res: Response, reason: string) => res.redirect(302, `/login?error=${encodeURIComponent(reason)}`);
+  const signInFailed = (res: Response, reason: string): void => {
+    res.redirect(302, `/login?error=${encodeURIComponent(reason)}`);
+  };
 
   router.get('/config', (_req, res) => {
     res.json({ github: deps.oauth !== undefined, local: deps.localAuth });
@@ -71,18 +73,29 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     const query = z
       .object({ code: z.string().max(512).optional(), state: z.string().max(512).optional(), error: z.string().max(100).optional() })
       .safeParse(req.query);
-    if (!query.success) return signInFailed(res, 'invalid_request');
-    if (query.data.error) {
-      return signInFailed(res, /^[a-z_]+$/.test(query.data.error) ? query.data.error : 'github_error');
+    if (!query.success) {
+      signInFailed(res, 'invalid_request');
+      return;
     }
-    if (!pending || !query.data.state || query.data.state !== pending.state) return signInFailed(res, 'state_mismatch');
-    if (!query.data.code) return signInFailed(res, 'invalid_request');
+    if (query.data.error) {
+      signInFailed(res, /^[a-z_]+$/.test(query.data.error) ? query.data.error : 'github_error');
+      return;
+    }
+    if (!pending || !query.data.state || query.data.state !== pending.state) {
+      signInFailed(res, 'state_mismatch');
+      return;
+    }
+    if (!query.data.code) {
+      signInFailed(res, 'invalid_request');
+      return;
+    }
     let identity;
     try {
       identity = await deps.oauth.complete(query.data.code, pending);
     } catch (error) {
       deps.logger.warn({ err: error }, 'GitHub sign-in failed');
-      return signInFailed(res, 'github_unavailable');
+      signInFailed(res, 'github_unavailable');
+      return;
     }
     const user = await upsertUser(deps, { githubId: String(identity.id), login: identity.login, accessToken: identity.accessToken });
     const session = await deps.sessions.create(user.id);

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig } from './config.js';
+
+const KEY = randomBytes(32).toString('base64');
+const production = { DATABASE_URL: 'postgres://u:p@db:5432/dangus', ENCRYPTION_KEY: KEY, SESSION_SECRET: 'x'.repeat(32) };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('with no environment, gives the embedded default on loopback with local sign-in', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 3000,
+      publicUrl: 'http://127.0.0.1:3000',
+      databaseUrl: undefined,
+      dataDir: './.dangus',
+      localAuth: true,
+      secureCookies: false,
+      webhookBaseUrl: 'http://127.0.0.1:3000/webhooks/github',
+      stateRepoDir: './.dangus/state-repo',
+    });
+  });
+
+  it('with OAuth configured, turns local sign-in off unless AUTH_LOCAL=true', () => {
+    const oauth = { GITHUB_CLIENT_ID: 'id', GITHUB_CLIENT_SECRET: 'secret' };
+    expect(loadConfig(oauth).localAuth).toBe(false);
+    expect(loadConfig({ ...oauth, AUTH_LOCAL: 'true' }).localAuth).toBe(true);
+  });
+
+  it('off loopback, turns local sign-in off', () => {
+    expect(loadConfig({ HOST: '0.0.0.0' }).localAuth).toBe(false);
+  });
+
+  it('lists every problem at once, each naming its setting', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      ENCRYPTION_KEY: 'too-short',
+      GITHUB_CLIENT_ID: 'only-the-id',
+      PUBLIC_URL: 'ftp://x',
+      AUTH_LOCAL: 'maybe',
+      BASE_DOMAIN: 'Not A Domain',
+    });
+    expect(problems).toHaveLength(6);
+    for (const name of ['PORT', 'ENCRYPTION_KEY', 'GITHUB_CLIENT_SECRET', 'PUBLIC_URL', 'AUTH_LOCAL', 'BASE_DOMAIN']) {
+      expect(problems.some((p) => p.startsWith(`${name}:`))).toBe(true);
+    }
+  });
+
+  it.each([
+    ['31 bytes', randomBytes(31).toString('base64')],
+    ['33 bytes', randomBytes(33).toString('base64')],
+    ['not base64', '!'.repeat(44)],
+    ['hex of 32 bytes', randomBytes(32).toString('hex')],
+  ])('refuses an ENCRYPTION_KEY of %s', (_label, key) => {
+    expect(problemsOf({ ENCRYPTION_KEY: key })).toEqual([expect.stringMatching(/^ENCRYPTION_KEY: .*exactly 32 bytes/)]);
+  });
+
+  it('in production (DATABASE_URL set), demands ENCRYPTION_KEY and SESSION_SECRET instead of generating them', () => {
+    const problems = problemsOf({ DATABASE_URL: production.DATABASE_URL });
+    expect(problems).toEqual([
+      'ENCRYPTION_KEY: ENCRYPTION_KEY is required when DATABASE_URL is set.',
+      'SESSION_SECRET: SESSION_SECRET is required when DATABASE_URL is set.',
+    ]);
+    expect(loadConfig(production).encryption.key).toEqual(Buffer.from(KEY, 'base64'));
+  });
+
+  it('uses https cookies and URLs when PUBLIC_URL is https', () => {
+    const config = loadConfig({ ...production, PUBLIC_URL: 'https://dangus.example.com/' });
+    expect(config.secureCookies).toBe(true);
+    expect(config.publicUrl).toBe('https://dangus.example.com');
+    expect(config.github.callbackUrl).toBe('https://dangus.example.com/auth/github/callback');
+  });
+
+  it('parses old keys for rotation and refuses malformed ones', () => {
+    const old = randomBytes(32).toString('base64');
+    expect(loadConfig({ ENCRYPTION_OLD_KEYS: `k0:${old}` }).encryption.oldKeys.get('k0')).toEqual(Buffer.from(old, 'base64'));
+    expect(problemsOf({ ENCRYPTION_OLD_KEYS: 'k0:short' })).toHaveLength(1);
+  });
+});

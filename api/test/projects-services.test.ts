@@ -1,0 +1,135 @@
+import request from 'supertest';
+import { EnvVarEntity, ProjectEntity, ServiceEntity } from '../src/db/entities/index.js';
+import { Encryptor } from '../src/crypto/encryption.js';
+import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
+
+const validService = { name: 'web', repoUrl: 'https://github.com/acme/web', port: 8080 };
+
+describe('projects, services and env vars', () => {
+  let t: TestPlatform;
+  let cookie: string;
+  const api = () => ({
+    get: (path: string) => request(t.app).get(`/api${path}`).set('Cookie', cookie),
+    post: (path: string, body: unknown) => request(t.app).post(`/api${path}`).set('Cookie', cookie).set('Origin', ORIGIN).send(body as object),
+    patch: (path: string, body: unknown) => request(t.app).patch(`/api${path}`).set('Cookie', cookie).set('Origin', ORIGIN).send(body as object),
+    delete: (path: string) => request(t.app).delete(`/api${path}`).set('Cookie', cookie).set('Origin', ORIGIN),
+  });
+
+  beforeEach(async () => {
+    t = await startTestPlatform();
+    cookie = await t.signIn('octocat', 4242);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('creates, lists, shows and deletes a project, telling the state sink each time', async () => {
+    const created = await api().post('/projects', { name: 'shop' }).expect(201);
+    expect(created.body).toMatchObject({ name: 'shop', serviceCount: 0, namespace: expect.stringMatching(/^[a-z0-9]{6}-shop$/) as string });
+    const list = await api().get('/projects').expect(200);
+    expect(list.body).toEqual([created.body]);
+    await api().get(`/projects/${created.body.id as string}`).expect(200);
+    await api().delete(`/projects/${created.body.id as string}`).expect(204);
+    expect(await t.db.getRepository(ProjectEntity).count()).toBe(0);
+    expect(t.stateSink.changes.map((c) => `${c.verb} ${c.namespace}`)).toEqual([
+      `create ${created.body.namespace as string}`,
+      `delete ${created.body.namespace as string}`,
+    ]);
+  });
+
+  it('when a project name is taken, then 409 with the field', async () => {
+    await api().post('/projects', { name: 'shop' }).expect(201);
+    const res = await api().post('/projects', { name: 'shop' }).expect(409);
+    expect(res.body.error.fields).toEqual({ name: ['Already taken.'] });
+  });
+
+  it('creates a service with defaults, a webhook URL and an encrypted webhook secret', async () => {
+    const project = await api().post('/projects', { name: 'shop' }).expect(201);
+    const res = await api().post(`/projects/${project.body.id as string}/services`, validService).expect(201);
+    expect(res.body).toMatchObject({
+      name: 'web',
+      branch: 'main',
+      dockerfilePath: 'Dockerfile',
+      storageGb: null,
+      healthCheckPath: null,
+      internalAddress: 'http://web:8080',
+      webhookUrl: `${ORIGIN}/webhooks/github/${res.body.id as string}`,
+      webhookSecret: expect.stringMatching(/^[0-9a-f]{64}$/) as string,
+    });
+    const row = await t.db.getRepository(ServiceEntity).findOneByOrFail({ id: res.body.id as string });
+    expect(row.webhookSecret).not.toContain(res.body.webhookSecret as string);
+    expect(new Encryptor('k1', t.encryptionKey).decrypt(row.webhookSecret)).toBe(res.body.webhookSecret);
+    const detail = await api().get(`/projects/${project.body.id as string}`).expect(200);
+    expect(detail.body.services).toEqual([
+      expect.objectContaining({ name: 'web', internalAddress: 'http://web:8080', status: null, lastDeployment: null }),
+    ]);
+  });
+
+  it('when a service name is used in another of the user\'s projects, then 409 that says why', async () => {
+    const a = await api().post('/projects', { name: 'one' }).expect(201);
+    const b = await api().post('/projects', { name: 'two' }).expect(201);
+    await api().post(`/projects/${a.body.id as string}/services`, validService).expect(201);
+    const res = await api().post(`/projects/${b.body.id as string}/services`, validService).expect(409);
+    expect(res.body.error.message).toMatch(/unique across all your projects/);
+    expect(await t.db.getRepository(ServiceEntity).count()).toBe(1);
+  });
+
+  it('updates a service in place, and refuses to rename it', async () => {
+    const project = await api().post('/projects', { name: 'shop' }).expect(201);
+    const svc = await api().post(`/projects/${project.body.id as string}/services`, validService).expect(201);
+    const res = await api()
+      .patch(`/services/${svc.body.id as string}`, { branch: 'release/v2', storageGb: 5, healthCheckPath: '/healthz' })
+      .expect(200);
+    expect(res.body).toMatchObject({ branch: 'release/v2', storageGb: 5, healthCheckPath: '/healthz', port: 8080 });
+    await api().patch(`/services/${svc.body.id as string}`, { storageGb: null }).expect(200);
+    expect((await t.db.getRepository(ServiceEntity).findOneByOrFail({ id: svc.body.id as string })).storageGb).toBeNull();
+    const rename = await api().patch(`/services/${svc.body.id as string}`, { name: 'other' }).expect(400);
+    expect(rename.body.error.fields).toEqual({ name: ['Unknown field.'] });
+    await api().patch(`/services/${svc.body.id as string}`, {}).expect(400);
+  });
+
+  it('keeps env values encrypted, masked in lists, and commits only that a key changed', async () => {
+    const project = await api().post('/projects', { name: 'shop' }).expect(201);
+    const svc = await api().post(`/projects/${project.body.id as string}/services`, validService).expect(201);
+    const path = `/services/${svc.body.id as string}/env`;
+    const created = await api().post(path, { key: 'DATABASE_URL', value: 'postgres://u:hunter2@db/x' }).expect(201);
+    expect(created.body.value).not.toContain('hunter2');
+    const row = await t.db.getRepository(EnvVarEntity).findOneByOrFail({ id: created.body.id as string });
+    expect(row.value).not.toContain('hunter2');
+    expect(new Encryptor('k1', t.encryptionKey).decrypt(row.value)).toBe('postgres://u:hunter2@db/x');
+    const list = await api().get(path).expect(200);
+    expect(JSON.stringify(list.body)).not.toContain('hunter2');
+    await api().post(path, { key: 'DATABASE_URL', value: 'again' }).expect(409);
+    await api().patch(`${path}/${created.body.id as string}`, { value: 'rotated' }).expect(200);
+    const rotated = await t.db.getRepository(EnvVarEntity).findOneByOrFail({ id: created.body.id as string });
+    expect(new Encryptor('k1', t.encryptionKey).decrypt(rotated.value)).toBe('rotated');
+    await api().delete(`${path}/${created.body.id as string}`).expect(204);
+    expect(await t.db.getRepository(EnvVarEntity).count()).toBe(0);
+    const envChanges = t.stateSink.changes.filter((c) => c.verb === 'env');
+    expect(envChanges.map((c) => c.summary)).toEqual(['set DATABASE_URL', 'update DATABASE_URL', 'unset DATABASE_URL']);
+    expect(JSON.stringify(t.stateSink.changes)).not.toMatch(/hunter2|rotated/);
+  });
+
+  it('deploys the branch head resolved through GitHub as a pending deployment', async () => {
+    t.github.branches.set('acme/web#feature/x', { sha: 'a'.repeat(40), message: 'Add x' });
+    const project = await api().post('/projects', { name: 'shop' }).expect(201);
+    const svc = await api()
+      .post(`/projects/${project.body.id as string}/services`, { ...validService, branch: 'feature/x' })
+      .expect(201);
+    const res = await api().post(`/services/${svc.body.id as string}/deploy`, {}).expect(202);
+    expect(res.body).toMatchObject({ commitSha: 'a'.repeat(40), status: 'pending', serviceId: svc.body.id as string });
+    const history = await api().get(`/services/${svc.body.id as string}/deployments`).expect(200);
+    expect(history.body).toEqual([expect.objectContaining({ id: res.body.id as string, status: 'pending' })]);
+    const one = await api().get(`/deployments/${res.body.id as string}`).expect(200);
+    expect(one.body.buildLogs).toBe('');
+  });
+
+  it('when the branch does not exist on GitHub, then 502 that names it and no deployment', async () => {
+    const project = await api().post('/projects', { name: 'shop' }).expect(201);
+    const svc = await api().post(`/projects/${project.body.id as string}/services`, validService).expect(201);
+    const res = await api().post(`/services/${svc.body.id as string}/deploy`, {}).expect(502);
+    expect(res.body.error.message).toMatch(/no branch "main" in acme\/web/);
+    const history = await api().get(`/services/${svc.body.id as string}/deployments`).expect(200);
+    expect(history.body).toEqual([]);
+  });
+});

@@ -1,0 +1,105 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import express from 'express';
+
+export interface FakeGitHubUser {
+  id: number;
+  login: string;
+}
+
+/**
+ * A local fake of the parts of GitHub the platform calls: the OAuth web flow
+ * (authorize, token exchange with PKCE verification) and a few REST endpoints.
+ * It is the only fake in the test suite (DESIGN.md "Running it").
+ */
+export class FakeGitHub {
+  url = '';
+  /** Who "consents" on the authorize page. */
+  user: FakeGitHubUser = { id: 4242, login: 'octocat' };
+  /** `deny`: the user clicks Cancel; `token-error`: the token exchange fails. */
+  mode: 'consent' | 'deny' | 'token-error' = 'consent';
+  readonly clientId = 'Iv1.fakeclientid';
+  readonly clientSecret = 'fake-client-secret';
+  readonly branches = new Map<string, { sha: string; message: string }>();
+  private readonly codes = new Map<string, { challenge: string; redirectUri: string; user: FakeGitHubUser }>();
+  private readonly tokens = new Map<string, FakeGitHubUser>();
+  private server: Server | undefined;
+
+  async start(): Promise<void> {
+    const app = express();
+    app.use(express.json());
+    app.use(express.urlencoded({ extended: false }));
+
+    app.get('/login/oauth/authorize', (req, res) => {
+      const q = req.query as Record<string, string>;
+      const redirect = new URL(q.redirect_uri ?? '');
+      if (q.client_id !== this.clientId || q.code_challenge_method !== 'S256' || !q.code_challenge) {
+        res.status(400).send('bad authorize request');
+        return;
+      }
+      if (this.mode === 'deny') {
+        redirect.search = new URLSearchParams({ error: 'access_denied', state: q.state ?? '' }).toString();
+      } else {
+        const code = randomBytes(10).toString('hex');
+        this.codes.set(code, { challenge: q.code_challenge, redirectUri: q.redirect_uri ?? '', user: this.user });
+        redirect.search = new URLSearchParams({ code, state: q.state ?? '' }).toString();
+      }
+      res.redirect(302, redirect.toString());
+    });
+
+    app.post('/login/oauth/access_token', (req, res) => {
+      const body = req.body as Record<string, string>;
+      const grant = this.codes.get(body.code ?? '');
+      this.codes.delete(body.code ?? '');
+      const verifierOk =
+        grant !== undefined &&
+        createHash('sha256').update(body.code_verifier ?? '').digest('base64url') === grant.challenge;
+      if (
+        this.mode === 'token-error' ||
+        body.client_id !== this.clientId ||
+        body.client_secret !== this.clientSecret ||
+        !grant ||
+        !verifierOk ||
+        body.redirect_uri !== grant.redirectUri
+      ) {
+        // GitHub answers 200 with an error field for a bad code.
+        res.json({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' });
+        return;
+      }
+      const token = `gho_${randomBytes(16).toString('hex')}`;
+      this.tokens.set(token, grant.user);
+      res.json({ access_token: token, token_type: 'bearer', scope: 'read:user,repo' });
+    });
+
+    app.get('/user', (req, res) => {
+      const user = this.tokens.get((req.get('authorization') ?? '').replace(/^(token|bearer) /i, ''));
+      if (!user) {
+        res.status(401).json({ message: 'Bad credentials' });
+        return;
+      }
+      res.json({ id: user.id, login: user.login, type: 'User', name: null });
+    });
+
+    app.get('/repos/:owner/:repo/branches/{*branch}', (req, res) => {
+      const params = req.params as { owner: string; repo: string; branch: string[] };
+      const head = this.branches.get(`${params.owner}/${params.repo}#${params.branch.join('/')}`);
+      if (!this.tokens.has((req.get('authorization') ?? '').replace(/^(token|bearer) /i, ''))) {
+        res.status(401).json({ message: 'Bad credentials' });
+      } else if (!head) {
+        res.status(404).json({ message: 'Branch not found' });
+      } else {
+        res.json({ name: params.branch.join('/'), commit: { sha: head.sha, commit: { message: head.message } } });
+      }
+    });
+
+    await new Promise<void>((resolve) => {
+      this.server = app.listen(0, '127.0.0.1', () => resolve());
+    });
+    const address = this.server?.address();
+    this.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import request from 'supertest';
+import type { DataSource } from 'typeorm';
+import { RecordingStateSink } from '../../src/cluster/state-sink.js';
+import { loadConfig } from '../../src/config/config.js';
+import { OctokitGitHubApi } from '../../src/github/github-api.js';
+import { createPlatform } from '../../src/server.js';
+import { createTestDatabase } from './database.js';
+import { FakeGitHub } from './fake-github.js';
+
+export const ORIGIN = 'http://127.0.0.1:3000';
+
+export interface TestPlatform {
+  app: ReturnType<typeof createPlatform>['app'];
+  db: DataSource;
+  github: FakeGitHub;
+  stateSink: RecordingStateSink;
+  encryptionKey: Buffer;
+  /** Signs in through the whole OAuth flow against the fake GitHub; returns the Cookie header. */
+  signIn(login: string, id: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real api (config, Express app, use cases) on a fresh real database, with
+ * GitHub OAuth pointed at the fake GitHub.
+ */
+export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+  const github = new FakeGitHub();
+  await github.start();
+  const database = await createTestDatabase();
+  const encryptionKey = randomBytes(32);
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    PUBLIC_URL: ORIGIN,
+    ENCRYPTION_KEY: encryptionKey.toString('base64'),
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    GITHUB_CLIENT_ID: github.clientId,
+    GITHUB_CLIENT_SECRET: github.clientSecret,
+    GITHUB_WEB_URL: github.url,
+    GITHUB_API_URL: github.url,
+    ...env,
+  });
+  if (!config.encryption.key || !config.sessionSecret) throw new Error('test config lacks secrets');
+  const stateSink = new RecordingStateSink();
+  const { app } = createPlatform({
+    config: { ...config, sessionSecret: config.sessionSecret, encryption: { ...config.encryption, key: config.encryption.key } },
+    db: database.dataSource,
+    logger: pino({ level: 'silent' }),
+    stateSink,
+    github: new OctokitGitHubApi(github.url),
+    uiDir: '/nonexistent',
+  });
+
+  async function signIn(login: string, id: number): Promise<string> {
+    github.user = { id, login };
+    const begin = await request(app).get('/auth/github').expect(302);
+    const oauthCookie = cookiesOf(begin.headers['set-cookie']);
+    const consent = await fetch(String(begin.headers.location), { redirect: 'manual' });
+    const callback = new URL(consent.headers.get('location') ?? '');
+    const done = await request(app)
+      .get(`${callback.pathname}${callback.search}`)
+      .set('Cookie', oauthCookie)
+      .expect(302);
+    if (done.headers.location !== '/') throw new Error(`sign-in failed: ${String(done.headers.location)}`);
+    return cookiesOf(done.headers['set-cookie']).split('; ').filter((c) => c.startsWith('dangus_session=')).join('; ');
+  }
+
+  return {
+    app,
+    db: database.dataSource,
+    github,
+    stateSink,
+    encryptionKey,
+    signIn,
+    async close() {
+      await github.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** `name=value` pairs of Set-Cookie headers, ready for a Cookie header (cleared cookies dropped). */
+export function cookiesOf(setCookie: unknown): string {
+  const list = Array.isArray(setCookie) ? (setCookie as string[]) : typeof setCookie === 'string' ? [setCookie] : [];
+  return list
+    .map((c) => c.split(';')[0] ?? '')
+    .filter((pair) => pair.length > 0 && !pair.endsWith('='))
+    .join('; ');
+}
