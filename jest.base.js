@@ -16,7 +16,7 @@ export function workspaceJestConfig(name, extra = {}) {
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     transform: {
-      '^.+\\.tsx?$': ['ts-jest', { useESM: true, isolatedModules: true, diagnostics: false }],
+      '^.+\\.tsx?$': ['ts-jest', { useESM: true, diagnostics: false }],
     },
     testMatch: ['<rootDir>/**/*.test.ts'],
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],
