@@ -22,17 +22,30 @@ function toProjectDto(user: CurrentUser, row: ProjectRow): ProjectDto {
   };
 }
 
-/** The user's projects with their service counts, in name order (one query). */
-export async function listProjects(ctx: UseCaseContext, user: CurrentUser): Promise<ProjectDto[]> {
-  const rows: ProjectRow[] = await ctx.db.query(
-    `SELECT p.id, p.name, p.created_at,
-            (SELECT count(*)::int FROM services s WHERE s.project_id = p.id) AS service_count
-       FROM projects p
-      WHERE p.user_id = $1
-      ORDER BY p.name`,
-    [user.id],
-  );
-  return rows.map((row) => toProjectDto(user, row));
+/**
+ * The SQL of the project list. PostgreSQL builds the JSON array itself: with a
+ * thousand projects, parsing rows into objects and serialising them again in
+ * Node cost more than the query (issue 2's benchmark). `COLLATE "C"` orders
+ * DNS labels bytewise, without the locale's slower rules.
+ */
+export const LIST_PROJECTS_SQL = `
+  SELECT coalesce(json_agg(json_build_object(
+           'id', p.id,
+           'name', p.name,
+           'namespace', $2::text || '-' || p.name,
+           'createdAt', to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           'serviceCount', (SELECT count(*)::int FROM services s WHERE s.project_id = p.id)
+         ) ORDER BY p.name COLLATE "C"), '[]')::text AS body
+    FROM projects p
+   WHERE p.user_id = $1`;
+
+/** JSON text already in the shape of `T`, to be sent as it is. */
+export type JsonText<T> = string & { readonly __json: T };
+
+/** The user's projects with their service counts, in name order, as one JSON document. */
+export async function listProjects(ctx: UseCaseContext, user: CurrentUser): Promise<JsonText<ProjectDto[]>> {
+  const rows: { body: string }[] = await ctx.db.query(LIST_PROJECTS_SQL, [user.id, user.hash]);
+  return (rows[0]?.body ?? '[]') as JsonText<ProjectDto[]>;
 }
 
 export async function createProject(ctx: UseCaseContext, user: CurrentUser, input: unknown): Promise<ProjectDto> {

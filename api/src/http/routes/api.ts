@@ -14,7 +14,7 @@ export function apiRoutes(ctx: UseCaseContext): Router {
   const r = Router();
 
   r.get('/projects', async (_req, res) => {
-    res.json(await projects.listProjects(ctx, currentUser(res)));
+    res.type('application/json').send(await projects.listProjects(ctx, currentUser(res)));
   });
   r.post('/projects', async (req, res) => {
     res.status(201).json(await projects.createProject(ctx, currentUser(res), req.body));
