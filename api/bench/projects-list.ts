@@ -34,8 +34,8 @@ async function startProcess(args: string[], env: Record<string, string>): Promis
       if (output.includes('is listening on')) resolve();
       if (output.length > 100_000) output = output.slice(-1000);
     };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`exited ${String(code)}: ${output}`)));
   });
   return child;
@@ -54,9 +54,9 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     const db = await openDatabase(pg.url, { poolSize: 2 });
-    const [user] = (await db.query(
+    const [user] = await db.query<{ id: string }[]>(
       `INSERT INTO users (github_id, github_username, github_access_token, hash) VALUES (1, 'bench', 'x', 'bench1') RETURNING id`,
-    )) as { id: string }[];
+    );
     if (!user) throw new Error('no user');
     await db.query(
       `INSERT INTO projects (user_id, name) SELECT $1, 'project-' || lpad(i::text, 4, '0') FROM generate_series(1, $2) i`,

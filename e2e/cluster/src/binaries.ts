@@ -1,0 +1,89 @@
+// Where the control-plane binaries live, and building them (build.sh) when they are missing.
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** e2e/cluster/ (holds go.mod, kwok/go.mod and build.sh). */
+export const clusterModuleDir = fileURLToPath(new URL('..', import.meta.url));
+
+export const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
+export type BinaryName = (typeof BINARIES)[number];
+
+function pinnedVersion(goMod: string, module: string): string {
+  const text = readFileSync(join(clusterModuleDir, goMod), 'utf8');
+  const escaped = module.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const match = new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+(v\\S+)`, 'm').exec(text);
+  if (!match?.[1]) throw new Error(`no version of ${module} in e2e/cluster/${goMod}`);
+  return match[1];
+}
+
+/** The pinned releases, read from the go.mod files (the single source of truth). */
+export function pinnedVersions(): { kubernetes: string; etcd: string; kwok: string } {
+  return {
+    kubernetes: pinnedVersion('go.mod', 'k8s.io/kubernetes'),
+    etcd: pinnedVersion('go.mod', 'go.etcd.io/etcd/server/v3'),
+    kwok: pinnedVersion('kwok/go.mod', 'sigs.k8s.io/kwok'),
+  };
+}
+
+/** ${DANGUS_CACHE_DIR:-~/.cache/dangus}/k8s/<kubernetes version> (the same rule as build.sh). */
+export function binaryCacheDir(): string {
+  const root = process.env.DANGUS_CACHE_DIR || join(homedir(), '.cache', 'dangus');
+  return join(root, 'k8s', pinnedVersions().kubernetes);
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function missingBinaries(dir = binaryCacheDir()): BinaryName[] {
+  return BINARIES.filter((name) => !executable(join(dir, name)));
+}
+
+export function hasGo(): boolean {
+  return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+}
+
+export const HOW_TO_GET_A_CLUSTER = [
+  'The e2e tests need a Kubernetes cluster. Either:',
+  '  - install Go (>= 1.26) and let the harness build the pinned control plane once',
+  '    (or run: bash e2e/cluster/build.sh; binaries are cached in ${DANGUS_CACHE_DIR:-~/.cache/dangus}/k8s/<version>/), or',
+  '  - point DANGUS_TEST_KUBECONFIG at the kubeconfig of a cluster of your own (kind, k3d, ...).',
+  'See e2e/cluster/README.md.',
+].join('\n');
+
+/**
+ * Returns the directory holding the five binaries. With Go on PATH, runs build.sh, which
+ * builds only what is missing or out of date (a no-op costs a couple of seconds); without
+ * Go, the cached binaries must already be there.
+ */
+export async function ensureBinaries(log: (line: string) => void): Promise<string> {
+  const dir = binaryCacheDir();
+  if (!hasGo()) {
+    const missing = missingBinaries(dir);
+    if (missing.length === 0) return dir;
+    throw new Error(`no Go toolchain, and ${missing.join(', ')} not cached in ${dir}.\n${HOW_TO_GET_A_CLUSTER}`);
+  }
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('bash', [join(clusterModuleDir, 'build.sh')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const forward = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '' && !line.startsWith('/')) log(line);
+    };
+    child.stdout.on('data', forward);
+    child.stderr.on('data', forward);
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`e2e/cluster/build.sh failed (exit ${code}); see its output above`)),
+    );
+  });
+  const missing = missingBinaries(dir);
+  if (missing.length > 0) throw new Error(`build.sh finished but ${missing.join(', ')} missing in ${dir}`);
+  return dir;
+}

@@ -1,0 +1,111 @@
+import { Link, useNavigate, useParams } from 'react-router';
+import { Alert, Button, CopyField, LoadingBlock, PageHeader, Section, StatusBadge } from '../../components/ui';
+import { useDeployments } from '../../features/deployments/api/deployments';
+import { DeploymentList } from '../../features/deployments/components/deployment-list';
+import { useProject } from '../../features/projects/api/projects';
+import { useDeployService, useService } from '../../features/services/api/services';
+import { ConfigPanel } from '../../features/services/components/config-panel';
+import { DeleteServiceButton } from '../../features/services/components/delete-service-button';
+import { EnvVarsPanel } from '../../features/services/components/env-vars-panel';
+import { InfraHistoryPanel } from '../../features/services/components/infra-history-panel';
+import { WebhookPanel } from '../../features/services/components/webhook-panel';
+import { errorMessage } from '../../lib/api-error';
+import { shortSha } from '../../lib/format';
+import { isInProgress, statusLook } from '../../lib/status';
+import { paths } from '../paths';
+import { Crumbs } from './crumbs';
+import { LoadError } from './not-found';
+
+const SECTIONS = [
+  ['configuration', 'Configuration'],
+  ['env', 'Env vars'],
+  ['deployments', 'Deployments'],
+  ['webhook', 'Webhook'],
+  ['infrastructure', 'Infrastructure'],
+] as const;
+
+export function ServiceRoute() {
+  const { serviceId = '' } = useParams();
+  const service = useService(serviceId);
+  const project = useProject(service.data?.projectId ?? '');
+  const deploy = useDeployService(serviceId);
+  const deployments = useDeployments(serviceId);
+  const running = [...(deployments.data ?? [])]
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+    .find((d) => isInProgress(d.status));
+  const navigate = useNavigate();
+
+  if (service.isPending) return <LoadingBlock label="Loading service…" />;
+  if (service.error) return <LoadError error={service.error} what="Service" />;
+  const s = service.data;
+
+  return (
+    <>
+      <PageHeader
+        title={s.name}
+        badge={<StatusBadge status={s.status} />}
+        crumbs={
+          <Crumbs
+            items={[
+              { label: 'Projects', to: paths.home },
+              { label: project.data?.name ?? 'Project', to: paths.project(s.projectId) },
+              { label: s.name },
+            ]}
+          />
+        }
+        actions={
+          <>
+            <Button
+              variant="primary"
+              loading={deploy.isPending}
+              onClick={() =>
+                deploy.mutate(undefined, {
+                  onSuccess: (deployment) => void navigate(paths.deployment(s.id, deployment.id)),
+                })
+              }
+            >
+              Deploy now
+            </Button>
+            <DeleteServiceButton service={s} onDeleted={() => void navigate(paths.project(s.projectId))} />
+          </>
+        }
+      />
+      <div className="space-y-6">
+        {running ? (
+          <Alert
+            tone="warning"
+            title={`${statusLook(running.status).label} ${shortSha(running.commitSha)}…`}
+            action={<Link to={paths.deployment(s.id, running.id)}>Watch the build log</Link>}
+          >
+            This page updates by itself when it is live or fails.
+          </Alert>
+        ) : null}
+        {deploy.error ? <Alert tone="error" title="Could not start a deployment">{errorMessage(deploy.error)}</Alert> : null}
+        <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
+          <div className="space-y-1.5">
+            <p className="text-sm font-medium">Public URL</p>
+            <CopyField value={s.publicUrl} label="public URL" href={s.publicUrl} />
+          </div>
+          <div className="space-y-1.5">
+            <p className="text-sm font-medium">Internal address</p>
+            <CopyField value={s.internalAddress} label="internal address" />
+          </div>
+        </div>
+        <nav aria-label="Sections of this page" className="flex flex-wrap gap-x-4 gap-y-1 text-sm">
+          {SECTIONS.map(([id, label]) => (
+            <a key={id} href={`#${id}`} className="text-muted hover:text-fg">
+              {label}
+            </a>
+          ))}
+        </nav>
+        <ConfigPanel service={s} />
+        <EnvVarsPanel serviceId={s.id} />
+        <Section id="deployments" title="Deployments" description="Status changes appear here as they happen.">
+          <DeploymentList serviceId={s.id} repoUrl={s.repoUrl} deploymentPath={(id) => paths.deployment(s.id, id)} />
+        </Section>
+        <WebhookPanel service={s} />
+        <InfraHistoryPanel serviceId={s.id} />
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,11 @@
+import { PageHeader } from '../../components/ui';
+import { SystemPanels } from '../../features/system/components/system-panels';
+
+export function SystemRoute() {
+  return (
+    <>
+      <PageHeader title="System" subtitle="Where the platform’s own state stands." />
+      <SystemPanels />
+    </>
+  );
+}

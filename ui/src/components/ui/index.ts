@@ -1,0 +1,10 @@
+export { Alert } from './alert';
+export { Badge, StatusBadge } from './badge';
+export { Button, ButtonLink, buttonClass } from './button';
+export { Section } from './card';
+export { ConfirmDialog } from './confirm-dialog';
+export { CopyButton, CopyField } from './copy-button';
+export { EmptyState } from './empty-state';
+export { Field, Input, inputClass } from './input';
+export { PageHeader } from './page-header';
+export { LoadingBlock, Spinner } from './spinner';

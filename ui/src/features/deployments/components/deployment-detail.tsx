@@ -1,0 +1,96 @@
+import { Alert, LoadingBlock, Section, StatusBadge } from '../../../components/ui';
+import { errorMessage } from '../../../lib/api-error';
+import { commitUrl, formatAbsolute, formatDuration, formatRelative, shortSha } from '../../../lib/format';
+import { isInProgress } from '../../../lib/status';
+import { useNow } from '../../../lib/use-now';
+import { useBuildLog } from '../api/build-log';
+import { deploymentDurationMs, useDeployment, type DeploymentView } from '../api/deployments';
+import { LogViewer } from './log-viewer';
+
+function BuildLogSection({ deployment }: { deployment: DeploymentView }) {
+  const log = useBuildLog(deployment);
+  const status =
+    log.mode === 'stream'
+      ? log.streamStatus === 'open'
+        ? 'Streaming live…'
+        : 'Connecting to the log stream…'
+      : log.mode === 'polling'
+        ? 'Live log streaming is not available on this server yet; refreshing every 3 s.'
+        : 'Build finished.';
+  return (
+    <Section id="log" title="Build log">
+      <LogViewer
+        text={log.text}
+        label={`Build log of ${shortSha(deployment.commitSha)}`}
+        status={<span aria-live="polite">{status}</span>}
+        placeholder={isInProgress(deployment.status) ? 'Waiting for the build to start…' : 'No build output was recorded.'}
+      />
+    </Section>
+  );
+}
+
+/** One deployment: its status, commit, timing, failure reason and build log. */
+export function DeploymentDetail({ deploymentId, repoUrl }: { deploymentId: string; repoUrl?: string }) {
+  const query = useDeployment(deploymentId);
+  const now = useNow(isInProgress(query.data?.status));
+  if (query.isPending) return <LoadingBlock label="Loading deployment…" />;
+  if (query.error) return <Alert tone="error" title="Could not load the deployment">{errorMessage(query.error)}</Alert>;
+  const d = query.data;
+  const duration = deploymentDurationMs(d, now);
+  return (
+    <div className="space-y-6">
+      <Section id="summary" title="Deployment">
+        <dl className="grid grid-cols-1 gap-4 text-sm sm:grid-cols-2 lg:grid-cols-4">
+          <div>
+            <dt className="text-muted">Status</dt>
+            <dd className="mt-1" aria-live="polite">
+              <StatusBadge status={d.status} />
+            </dd>
+          </div>
+          <div>
+            <dt className="text-muted">Commit</dt>
+            <dd className="mt-1 font-mono">
+              {repoUrl ? (
+                <a href={commitUrl(repoUrl, d.commitSha)} target="_blank" rel="noreferrer">
+                  {shortSha(d.commitSha)}
+                </a>
+              ) : (
+                shortSha(d.commitSha)
+              )}
+            </dd>
+          </div>
+          <div>
+            <dt className="text-muted">Started</dt>
+            <dd className="mt-1">
+              <time dateTime={d.createdAt} title={formatAbsolute(d.createdAt)}>
+                {formatRelative(d.createdAt, now)}
+              </time>
+            </dd>
+          </div>
+          <div>
+            <dt className="text-muted">{isInProgress(d.status) ? 'Running for' : 'Duration'}</dt>
+            <dd className="mt-1">{duration === null ? '—' : formatDuration(duration)}</dd>
+          </div>
+          {d.commitMessage ? (
+            <div className="sm:col-span-2 lg:col-span-4">
+              <dt className="text-muted">Message</dt>
+              <dd className="mt-1 whitespace-pre-wrap">{d.commitMessage}</dd>
+            </div>
+          ) : null}
+          {d.imageTag ? (
+            <div className="sm:col-span-2 lg:col-span-4">
+              <dt className="text-muted">Image</dt>
+              <dd className="mt-1 font-mono break-all">{d.imageTag}</dd>
+            </div>
+          ) : null}
+        </dl>
+        {d.status === 'failed' && d.reason ? (
+          <Alert tone="error" title="Why it failed" className="mt-4">
+            {d.reason}
+          </Alert>
+        ) : null}
+      </Section>
+      <BuildLogSection deployment={d} />
+    </div>
+  );
+}

@@ -1,0 +1,86 @@
+import { namespaceFor, projectNameSchema, type ProjectDto } from '@dangus/common';
+import { useState } from 'react';
+import { Alert, Button, Field, Input } from '../../../components/ui';
+import { ApiError, errorMessage } from '../../../lib/api-error';
+import { useCreateProject } from '../api/projects';
+
+/** The messages for a project name as typed, empty when it is valid. */
+export function projectNameErrors(name: string): string[] {
+  const result = projectNameSchema.safeParse(name);
+  return result.success ? [] : result.error.issues.map((issue) => issue.message);
+}
+
+/**
+ * "New project": the name is checked as it is typed, with the namespace it
+ * will get, so a bad name is fixed before it is sent.
+ */
+export function NewProjectForm({
+  userHash,
+  onCreated,
+  onCancel,
+}: {
+  userHash: string;
+  onCreated: (project: ProjectDto) => void;
+  onCancel?: () => void;
+}) {
+  const [name, setName] = useState('');
+  const [touched, setTouched] = useState(false);
+  const create = useCreateProject();
+
+  const localErrors = projectNameErrors(name);
+  const serverErrors =
+    create.error instanceof ApiError && create.variables?.name === name
+      ? (create.error.fields.name ?? (create.error.status === 409 ? [create.error.message] : []))
+      : [];
+  const shownErrors = touched ? [...localErrors, ...serverErrors] : serverErrors;
+  const otherError =
+    create.error && create.variables.name === name && serverErrors.length === 0 ? errorMessage(create.error) : null;
+
+  return (
+    <form
+      noValidate
+      className="space-y-4"
+      onSubmit={(event) => {
+        event.preventDefault();
+        setTouched(true);
+        if (localErrors.length > 0) return;
+        create.mutate({ name }, { onSuccess: onCreated });
+      }}
+    >
+      <Field
+        label="Project name"
+        errors={shownErrors}
+        hint={
+          <>
+            Namespace:{' '}
+            <code className="font-mono text-fg">{namespaceFor(userHash, name || '…')}</code>
+            {' · '}lowercase letters, digits and “-”, starting with a letter.
+          </>
+        }
+      >
+        {(ids) => (
+          <Input
+            {...ids}
+            name="name"
+            value={name}
+            autoFocus
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="my-app"
+            onChange={(event) => {
+              setName(event.target.value);
+              setTouched(true);
+            }}
+          />
+        )}
+      </Field>
+      {otherError ? <Alert tone="error" title="Could not create the project">{otherError}</Alert> : null}
+      <div className="flex flex-wrap gap-2">
+        <Button type="submit" variant="primary" loading={create.isPending}>
+          Create project
+        </Button>
+        {onCancel ? <Button onClick={onCancel}>Cancel</Button> : null}
+      </div>
+    </form>
+  );
+}

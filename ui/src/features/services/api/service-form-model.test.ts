@@ -1,0 +1,100 @@
+import type { ServiceDto } from '@dangus/common';
+import { apiFieldErrors } from '../../../lib/field-errors';
+import { emptyServiceForm, validateCreate, validateUpdate, valuesFromService, type ServiceFormValues } from './service-form-model';
+
+const good: ServiceFormValues = {
+  ...emptyServiceForm,
+  name: 'web',
+  repoUrl: 'https://github.com/octo/hello',
+  port: '8080',
+};
+
+const service: ServiceDto = {
+  id: 's1',
+  projectId: 'p1',
+  name: 'web',
+  repoUrl: 'https://github.com/octo/hello',
+  branch: 'main',
+  dockerfilePath: 'Dockerfile',
+  port: 8080,
+  storageGb: null,
+  healthCheckPath: null,
+  subdomain: 'abc123-web',
+  publicUrl: 'https://abc123-web.example.com',
+  internalAddress: 'http://web:8080',
+  webhookUrl: 'https://example.com/webhooks/github/s1',
+  webhookSecret: 'secret',
+  status: null,
+  createdAt: '2026-01-01T00:00:00Z',
+};
+
+describe('new service form', () => {
+  it('when the defaults are kept, then branch main, Dockerfile, no storage and no health check are sent', () => {
+    expect(validateCreate(good)).toEqual({
+      ok: true,
+      input: {
+        name: 'web',
+        repoUrl: 'https://github.com/octo/hello',
+        branch: 'main',
+        dockerfilePath: 'Dockerfile',
+        port: 8080,
+        storageGb: null,
+        healthCheckPath: null,
+      },
+    });
+  });
+
+  it('when storage and health check are switched on, then their values are sent', () => {
+    const result = validateCreate({ ...good, storageEnabled: true, storageGb: 5, healthCheckEnabled: true, healthCheckPath: '/up' });
+    expect(result.ok && result.input).toMatchObject({ storageGb: 5, healthCheckPath: '/up' });
+  });
+
+  it.each([
+    ['name', { name: 'Web' }],
+    ['name', { name: '' }],
+    ['repoUrl', { repoUrl: 'https://gitlab.com/a/b' }],
+    ['branch', { branch: 'bad..branch' }],
+    ['dockerfilePath', { dockerfilePath: '../Dockerfile' }],
+    ['port', { port: '80a' }],
+    ['port', { port: '' }],
+    ['port', { port: '70000' }],
+    ['healthCheckPath', { healthCheckEnabled: true, healthCheckPath: 'healthz' }],
+  ] as const)('when %s is wrong (%j), then only that field has an error', (field, change) => {
+    const result = validateCreate({ ...good, ...change });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(Object.keys(result.errors)).toEqual([field]);
+  });
+});
+
+describe('edit service form', () => {
+  it('when only the branch changes, then only the branch is sent', () => {
+    expect(validateUpdate({ ...valuesFromService(service), branch: 'dev' }, service)).toEqual({
+      ok: true,
+      input: { branch: 'dev' },
+    });
+  });
+
+  it('when storage is switched off, then storageGb null is sent', () => {
+    const withStorage = { ...service, storageGb: 3 };
+    expect(validateUpdate({ ...valuesFromService(withStorage), storageEnabled: false }, withStorage)).toEqual({
+      ok: true,
+      input: { storageGb: null },
+    });
+  });
+
+  it('when nothing changes, then nothing is sent and the form says so', () => {
+    expect(validateUpdate(valuesFromService(service), service)).toEqual({
+      ok: false,
+      errors: { _form: ['Nothing has changed.'] },
+    });
+  });
+});
+
+describe('errors from the api', () => {
+  it('when the api names a field of the form, then the error goes under it; others go to the form', () => {
+    expect(apiFieldErrors({ name: ['Taken in project shop.'], 'env.0.key': ['Bad key.'] }, ['name', 'port'])).toEqual({
+      name: ['Taken in project shop.'],
+      _form: ['env.0.key: Bad key.'],
+    });
+  });
+});

@@ -1,0 +1,70 @@
+import type { CreateServiceInput, DeploymentDto, ServiceDto, UpdateServiceInput } from '@dangus/common';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api } from '../../../lib/api-client';
+import { useLiveRefetchInterval } from '../../../lib/live-status';
+import { queryKeys } from '../../../lib/query-keys';
+import { isInProgress } from '../../../lib/status';
+
+const path = (id: string) => `/api/services/${encodeURIComponent(id)}`;
+
+export function useService(id: string) {
+  const refetchInterval = useLiveRefetchInterval<ServiceDto>((data) => isInProgress(data?.status));
+  return useQuery({
+    queryKey: queryKeys.service(id),
+    queryFn: () => api.get<ServiceDto>(path(id)),
+    refetchInterval,
+  });
+}
+
+export function useCreateService(projectId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: CreateServiceInput) =>
+      api.post<ServiceDto>(`/api/projects/${encodeURIComponent(projectId)}/services`, input),
+    onSuccess: (service) => {
+      client.setQueryData(queryKeys.service(service.id), service);
+      return client.invalidateQueries({ queryKey: queryKeys.projects });
+    },
+  });
+}
+
+export function useUpdateService(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: UpdateServiceInput) => api.patch<ServiceDto>(path(id), input),
+    onSuccess: (service) => {
+      client.setQueryData(queryKeys.service(id), service);
+      return Promise.all([
+        client.invalidateQueries({ queryKey: queryKeys.project(service.projectId) }),
+        client.invalidateQueries({ queryKey: queryKeys.serviceHistory(id) }),
+      ]);
+    },
+  });
+}
+
+export function useDeleteService() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (service: ServiceDto) => api.delete(path(service.id)),
+    onSuccess: (_void, service) => {
+      // Cancel, not remove: the page still mounted would refetch a removed query (and get a 404).
+      void client.cancelQueries({ queryKey: queryKeys.service(service.id) });
+      return client.invalidateQueries({ queryKey: queryKeys.project(service.projectId) });
+    },
+  });
+}
+
+/** "Deploy now": queues a build of the branch's head (202 with the new deployment). */
+export function useDeployService(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<DeploymentDto>(`${path(id)}/deploy`),
+    onSuccess: (deployment) => {
+      client.setQueryData(queryKeys.deployment(deployment.id), deployment);
+      return Promise.all([
+        client.invalidateQueries({ queryKey: queryKeys.service(id) }),
+        client.invalidateQueries({ queryKey: queryKeys.projects }),
+      ]);
+    },
+  });
+}

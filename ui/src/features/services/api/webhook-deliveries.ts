@@ -1,0 +1,31 @@
+import { useQuery } from '@tanstack/react-query';
+import { api } from '../../../lib/api-client';
+import { queryKeys } from '../../../lib/query-keys';
+
+/**
+ * One recorded GitHub webhook delivery (`GET /api/services/:id/webhook-deliveries`).
+ * Not in @dangus/common yet: every field but the id is read defensively.
+ */
+export interface WebhookDeliveryView {
+  id: string;
+  /** GitHub's X-GitHub-Delivery id. */
+  deliveryId?: string;
+  /** X-GitHub-Event: `push`, `ping`, … */
+  event?: string;
+  receivedAt?: string;
+  createdAt?: string;
+  /** What the api did: `deployed`, `ignored`, `rejected`, `duplicate`, … */
+  outcome?: string;
+  /** Why, in words ("branch dev is not main", "bad signature"). */
+  reason?: string | null;
+  statusCode?: number;
+  deploymentId?: string | null;
+}
+
+export function useWebhookDeliveries(serviceId: string) {
+  return useQuery({
+    queryKey: queryKeys.webhookDeliveries(serviceId),
+    queryFn: () =>
+      api.get<WebhookDeliveryView[]>(`/api/services/${encodeURIComponent(serviceId)}/webhook-deliveries`),
+  });
+}

@@ -1,0 +1,21 @@
+/**
+ * Every query key of the app in one place, so that a live event handled in
+ * one feature can invalidate another feature's data without importing it.
+ */
+export const queryKeys = {
+  me: ['auth', 'me'] as const,
+  authConfig: ['auth', 'config'] as const,
+  projects: ['projects'] as const,
+  projectList: () => ['projects', 'list'] as const,
+  project: (id: string) => ['projects', 'detail', id] as const,
+  services: ['services'] as const,
+  service: (id: string) => ['services', id] as const,
+  envVars: (serviceId: string) => ['services', serviceId, 'env'] as const,
+  webhookDeliveries: (serviceId: string) => ['services', serviceId, 'webhook-deliveries'] as const,
+  serviceHistory: (serviceId: string) => ['services', serviceId, 'history'] as const,
+  deployments: (serviceId: string) => ['services', serviceId, 'deployments'] as const,
+  deployment: (id: string) => ['deployments', id] as const,
+  system: ['system'] as const,
+  stateRepo: () => ['system', 'state-repo'] as const,
+  applier: () => ['system', 'applier'] as const,
+};
