@@ -61,7 +61,7 @@ export const HOW_TO_GET_A_CLUSTER = [
 
 /**
  * Returns the directory holding the five binaries. With Go on PATH, runs build.sh, which
- * builds only what is missing or out of date (a no-op costs a couple of seconds); without
+ * builds only what is missing or out of date (a no-op takes well under a second); without
  * Go, the cached binaries must already be there.
  */
 export async function ensureBinaries(log: (line: string) => void): Promise<string> {
