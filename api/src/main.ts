@@ -4,6 +4,8 @@ import { openDatabase } from './db/data-source.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
 import { createLogger } from './logger.js';
 import { createPlatform, listen } from './server.js';
+import { Encryptor } from './crypto/encryption.js';
+import { openStateWriter } from './cluster/state-writer.js';
 import { join } from 'node:path';
 
 /** `npm start`: configuration, database (embedded by default), migrations, then the server. */
@@ -28,7 +30,12 @@ async function main(): Promise<void> {
   }
   const full = await withEmbeddedSecrets(config);
   const db = await openDatabase(embedded?.url ?? full.databaseUrl ?? '');
-  const platform = createPlatform({ config: full, db, logger });
+  const encryptor = new Encryptor(full.encryption.keyId, full.encryption.key, full.encryption.oldKeys);
+  const writer = await openStateWriter({ config: full, db, encryptor, encryptionKey: full.encryption.key, logger });
+  // Heals a crash between a database write and its commit (DESIGN.md "State repo").
+  const reconciled = await writer.sink.reconcile();
+  logger.info({ head: reconciled.head, committed: reconciled.commit !== null }, 'state repo reconciled with the database');
+  const platform = createPlatform({ config: full, db, logger, stateSink: writer.sink, stateRepo: writer.repo });
   const server = await listen(platform.app, full.host, full.port);
   const purge = setInterval(() => void platform.sessions.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'session purge failed')), 3_600_000);
   purge.unref();

@@ -17,6 +17,8 @@ export interface PlatformOptions {
   db: DataSource;
   logger: Logger;
   stateSink?: StateSink;
+  /** The state repo, served read-only at `/state.git` and described at `/api/system/state-repo`. */
+  stateRepo?: { head(): Promise<string | null> };
   github?: GitHubApi;
   uiDir?: string;
 }
@@ -50,6 +52,9 @@ export function createPlatform(options: PlatformOptions) {
     cookies: { secure: config.secureCookies },
     uiDir: options.uiDir ?? DEFAULT_UI_DIR,
     logger,
+    stateRepo: options.stateRepo
+      ? { dir: config.stateRepoDir, token: config.stateRepoToken, head: () => options.stateRepo?.head() ?? Promise.resolve(null) }
+      : undefined,
   });
   return { app, ctx, sessions, encryptor };
 }

@@ -42,7 +42,9 @@ export const repoUrlSchema = z
 export const branchSchema = z
   .string()
   .max(255, 'At most 255 characters.')
-  .refine(isValidBranchName, 'Not a valid git branch name.');
+  .refine(isValidBranchName, 'Not a valid git branch name.')
+  // Kaniko's git context is `git://host/repo#refs/heads/{branch}#{sha}`: a `#` would split it.
+  .refine((ref) => !ref.includes('#'), 'A branch name may not contain "#".');
 
 export const dockerfilePathSchema = z
   .string()

@@ -85,6 +85,16 @@ export const envSchema = z
       .default('dangus.localhost'),
     WEBHOOK_BASE_URL: url('WEBHOOK_BASE_URL').optional(),
     STATE_REPO_DIR: optionalString,
+    STATE_REPO_TOKEN: z.string().min(16, 'STATE_REPO_TOKEN must be at least 16 characters.').optional(),
+    TEMPLATES_DIR: optionalString,
+    STORAGE_CLASS: z.string().trim().default('longhorn'),
+    INGRESS_CLASS: z.string().trim().default('traefik'),
+    INGRESS_TLS: booleanString.default(false),
+    INGRESS_TLS_SECRET: optionalString,
+    IMAGE_PULL_SECRET: optionalString,
+    BUILDER_IMAGE: z.string().trim().default('gcr.io/kaniko-project/executor:v1.23.2'),
+    BUILD_DEADLINE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
+    INGRESS_CONTROLLER_NAMESPACE: z.string().trim().default('kube-system'),
   });
 
 /**
@@ -138,6 +148,20 @@ export interface Config {
   baseDomain: string;
   webhookBaseUrl: string;
   stateRepoDir: string;
+  /** Bearer token of `/state.git`; the repo is not served without one. */
+  stateRepoToken: string | undefined;
+  /** Operator-editable templates; the repository's `templates/` by default. */
+  templatesDir: string | undefined;
+  /** Settings of the rendered manifests, validated by the writer's schema at start-up. */
+  render: {
+    storageClass: string;
+    ingressClassName: string | null;
+    tls: { enabled: boolean; secretName: string | null };
+    imagePullSecret: string | null;
+    builderImage: string;
+    buildDeadlineSeconds: number;
+    ingressControllerNamespace: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -199,5 +223,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     baseDomain: e.BASE_DOMAIN,
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
     stateRepoDir: e.STATE_REPO_DIR ?? `${e.DANGUS_DATA_DIR}/state-repo`,
+    stateRepoToken: e.STATE_REPO_TOKEN,
+    templatesDir: e.TEMPLATES_DIR,
+    render: {
+      storageClass: e.STORAGE_CLASS,
+      ingressClassName: e.INGRESS_CLASS === '' ? null : e.INGRESS_CLASS,
+      tls: { enabled: e.INGRESS_TLS, secretName: e.INGRESS_TLS_SECRET ?? null },
+      imagePullSecret: e.IMAGE_PULL_SECRET ?? null,
+      builderImage: e.BUILDER_IMAGE,
+      buildDeadlineSeconds: e.BUILD_DEADLINE_SECONDS,
+      ingressControllerNamespace: e.INGRESS_CONTROLLER_NAMESPACE,
+    },
   };
 }

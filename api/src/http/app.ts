@@ -9,6 +9,8 @@ import { requireUser, type CookieSettings } from './middleware/session.js';
 import { apiRoutes } from './routes/api.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
+import { stateGitRoutes } from './routes/state-git.js';
+import { systemRoutes } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
 
 export interface AppDeps {
@@ -20,6 +22,7 @@ export interface AppDeps {
   cookies: CookieSettings;
   uiDir: string;
   logger: Logger;
+  stateRepo: { dir: string; token: string | undefined; head(): Promise<string | null> } | undefined;
 }
 
 /** JSON bodies of the API are small; the largest legitimate one is an env value (32 KiB). */
@@ -53,7 +56,10 @@ export function createApp(deps: AppDeps): Express {
       logger: deps.logger,
     }),
   );
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx));
+  if (deps.stateRepo) {
+    app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger }));
+  }
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), systemRoutes({ stateRepo: deps.stateRepo }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
@@ -6,6 +9,8 @@ import { RecordingStateSink } from '../../src/cluster/state-sink.js';
 import { loadConfig } from '../../src/config/config.js';
 import { OctokitGitHubApi } from '../../src/github/github-api.js';
 import { createPlatform } from '../../src/server.js';
+import { openStateWriter } from '../../src/cluster/state-writer.js';
+import { Encryptor } from '../../src/crypto/encryption.js';
 import { createTestDatabase } from './database.js';
 import { FakeGitHub } from './fake-github.js';
 
@@ -16,6 +21,9 @@ export interface TestPlatform {
   db: DataSource;
   github: FakeGitHub;
   stateSink: RecordingStateSink;
+  /** The real state-repo writer, when started with `{ stateRepo: true }`. */
+  writer: Awaited<ReturnType<typeof openStateWriter>> | undefined;
+  stateRepoDir: string;
   encryptionKey: Buffer;
   /** Signs in through the whole OAuth flow against the fake GitHub; returns the Cookie header. */
   signIn(login: string, id: number): Promise<string>;
@@ -26,7 +34,10 @@ export interface TestPlatform {
  * The real api (config, Express app, use cases) on a fresh real database, with
  * GitHub OAuth pointed at the fake GitHub.
  */
-export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  env: Record<string, string> = {},
+  options: { stateRepo?: boolean } = {},
+): Promise<TestPlatform> {
   const github = new FakeGitHub();
   await github.start();
   const database = await createTestDatabase();
@@ -44,11 +55,27 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   });
   if (!config.encryption.key || !config.sessionSecret) throw new Error('test config lacks secrets');
   const stateSink = new RecordingStateSink();
+  const logger = pino({ level: 'silent' });
+  let stateRepoDir: string | undefined;
+  let writer: Awaited<ReturnType<typeof openStateWriter>> | undefined;
+  if (options.stateRepo) {
+    stateRepoDir = await mkdtemp(join(tmpdir(), 'dangus-state-'));
+    const withRepo = { ...config, stateRepoDir: join(stateRepoDir, 'state.git') };
+    writer = await openStateWriter({
+      config: withRepo,
+      db: database.dataSource,
+      encryptor: new Encryptor('k1', encryptionKey),
+      encryptionKey,
+      logger,
+    });
+    config.stateRepoDir = withRepo.stateRepoDir;
+  }
   const { app } = createPlatform({
     config: { ...config, sessionSecret: config.sessionSecret, encryption: { ...config.encryption, key: config.encryption.key } },
     db: database.dataSource,
-    logger: pino({ level: 'silent' }),
-    stateSink,
+    logger,
+    stateSink: writer?.sink ?? stateSink,
+    ...(writer ? { stateRepo: writer.repo } : {}),
     github: new OctokitGitHubApi(github.url),
     uiDir: '/nonexistent',
   });
@@ -72,11 +99,14 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     db: database.dataSource,
     github,
     stateSink,
+    writer,
+    stateRepoDir: config.stateRepoDir,
     encryptionKey,
     signIn,
     async close() {
       await github.stop();
       await database.drop();
+      if (stateRepoDir) await rm(stateRepoDir, { recursive: true, force: true });
     },
   };
 }

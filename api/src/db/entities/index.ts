@@ -1,6 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
- * TypeORM documents EntitySchema options as object literals; the class type is
- * only a shape here. */
 import { EntitySchema } from 'typeorm';
 import type { DeploymentStatus } from '@dangus/common';
 

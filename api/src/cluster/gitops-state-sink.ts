@@ -1,0 +1,66 @@
+import { renderTenant, render, type RenderSettings, type StateRepo, type TemplateSet, type CommitResult } from '@dangus/gitops-writer';
+import type { Logger } from 'pino';
+import type { StateSink, TenantChange } from './state-sink.js';
+import type { TenantLoader } from './tenant-loader.js';
+
+const PLATFORM_ACTOR = { name: 'Dangus Cloud', email: 'dangus@localhost', login: 'dangus' };
+
+/**
+ * The StateSink of a running api: re-renders the changed tenant from the
+ * database and commits it to the state repo (one commit per intent; none when
+ * the render did not change). Then tells the applier, if there is one.
+ */
+export class GitopsStateSink implements StateSink {
+  constructor(
+    private readonly deps: {
+      repo: StateRepo;
+      loader: TenantLoader;
+      settings: RenderSettings;
+      templates: TemplateSet;
+      logger: Logger;
+      /** Called after every commit (the applier's notify). */
+      onCommit?: (commit: string) => void;
+    },
+  ) {}
+
+  async tenantChanged(change: TenantChange): Promise<void> {
+    const tenant = await this.deps.loader.load(change.projectId);
+    const files = tenant ? renderTenant(tenant, this.deps.settings, this.deps.templates) : null;
+    const result = await this.deps.repo.commitTenant(change.namespace, files, {
+      verb: change.verb,
+      summary: change.summary,
+      service: change.serviceName ?? null,
+      actor: {
+        name: change.actor.githubUsername,
+        email: `${change.actor.githubUsername}@users.noreply.github.com`,
+        login: change.actor.githubUsername,
+      },
+      deploymentId: change.deploymentId ?? null,
+      sourceCommit: change.sourceCommit ?? null,
+    });
+    this.committed(result);
+  }
+
+  /**
+   * Renders every tenant from the database and commits the difference as one
+   * "reconcile" commit: heals a crash between a database write and its commit.
+   */
+  async reconcile(): Promise<CommitResult> {
+    const tenants = await this.deps.loader.loadAll();
+    const files = render({ settings: this.deps.settings, tenants }, this.deps.templates);
+    const result = await this.deps.repo.commitAll(files, {
+      verb: 'reconcile',
+      summary: 'render every tenant from the database',
+      actor: PLATFORM_ACTOR,
+    });
+    this.committed(result);
+    return result;
+  }
+
+  private committed(result: CommitResult): void {
+    if (result.commit) {
+      this.deps.logger.info({ commit: result.commit }, 'state repo committed');
+      this.deps.onCommit?.(result.commit);
+    }
+  }
+}

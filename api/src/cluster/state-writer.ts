@@ -1,0 +1,60 @@
+import {
+  StateRepo,
+  parseTemplates,
+  readTemplates,
+  renderSettingsSchema,
+  type RenderSettings,
+} from '@dangus/gitops-writer';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { ConfigError, type Config } from '../config/config.js';
+import type { Encryptor } from '../crypto/encryption.js';
+import { PgAdvisoryLock } from './advisory-lock.js';
+import { EnvRevision } from './env-revision.js';
+import { GitopsStateSink } from './gitops-state-sink.js';
+import { TenantLoader } from './tenant-loader.js';
+
+/** The render settings of the config, validated by the writer's own schema. */
+export function renderSettingsOf(config: Config): RenderSettings {
+  const parsed = renderSettingsSchema.safeParse({
+    baseDomain: config.baseDomain,
+    harborHost: config.harborHost,
+    harborProject: config.harborProject,
+    ...config.render,
+  });
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  return parsed.data;
+}
+
+/**
+ * Opens the state repo and the templates, and returns the StateSink that
+ * commits every tenant change (plus its reconcile).
+ */
+export async function openStateWriter(options: {
+  config: Config;
+  db: DataSource;
+  encryptor: Encryptor;
+  encryptionKey: Buffer;
+  logger: Logger;
+  onCommit?: (commit: string) => void;
+}): Promise<{ sink: GitopsStateSink; repo: StateRepo }> {
+  const settings = renderSettingsOf(options.config);
+  const templates = parseTemplates(await readTemplates(options.config.templatesDir));
+  const repo = await StateRepo.open({ dir: options.config.stateRepoDir, lock: new PgAdvisoryLock(options.db) });
+  const loader = new TenantLoader({
+    db: options.db,
+    encryptor: options.encryptor,
+    envRevision: new EnvRevision(options.encryptionKey),
+  });
+  const sink = new GitopsStateSink({
+    repo,
+    loader,
+    settings,
+    templates,
+    logger: options.logger.child({ component: 'state-repo' }),
+    ...(options.onCommit ? { onCommit: options.onCommit } : {}),
+  });
+  return { sink, repo };
+}

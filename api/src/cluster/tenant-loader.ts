@@ -1,0 +1,104 @@
+import { namespaceFor } from '@dangus/common';
+import type { ServiceInput, TenantInput } from '@dangus/gitops-writer';
+import type { DataSource } from 'typeorm';
+import type { Encryptor } from '../crypto/encryption.js';
+import type { EnvRevision } from './env-revision.js';
+
+interface TenantRow {
+  project_id: string;
+  project_name: string;
+  user_hash: string;
+}
+
+interface ServiceRow {
+  id: string;
+  project_id: string;
+  name: string;
+  repo_url: string;
+  branch: string;
+  dockerfile_path: string;
+  port: number;
+  storage_gb: number | null;
+  health_check_path: string | null;
+  image_tag: string | null;
+  current_deployment_id: string | null;
+}
+
+/**
+ * Reads what the renderer needs from the database: the render input is a pure
+ * function of these rows (DESIGN.md: "the repo is a pure function of the database").
+ */
+export class TenantLoader {
+  constructor(
+    private readonly deps: { db: DataSource; encryptor: Encryptor; envRevision: EnvRevision },
+  ) {}
+
+  /** One tenant, or `null` when the project no longer exists. */
+  async load(projectId: string): Promise<TenantInput | null> {
+    const tenants = await this.loadWhere('p.id = $1', [projectId]);
+    return tenants[0] ?? null;
+  }
+
+  /** Every tenant, for a reconcile. */
+  async loadAll(): Promise<TenantInput[]> {
+    return this.loadWhere('true', []);
+  }
+
+  private async loadWhere(where: string, params: unknown[]): Promise<TenantInput[]> {
+    const db = this.deps.db;
+    const tenants: TenantRow[] = await db.query(
+      `SELECT p.id AS project_id, p.name AS project_name, u.hash AS user_hash
+         FROM projects p JOIN users u ON u.id = p.user_id WHERE ${where} ORDER BY p.id`,
+      params,
+    );
+    if (tenants.length === 0) return [];
+    const ids = tenants.map((t) => t.project_id);
+    // The image of a service is the one of its newest deployment that got one.
+    const services: ServiceRow[] = await db.query(
+      `SELECT s.id, s.project_id, s.name, s.repo_url, s.branch, s.dockerfile_path, s.port, s.storage_gb,
+              s.health_check_path, d.image_tag, d.id AS current_deployment_id
+         FROM services s
+         LEFT JOIN LATERAL (
+           SELECT id, image_tag FROM deployments
+            WHERE service_id = s.id AND image_tag IS NOT NULL AND status IN ('deploying', 'live')
+            ORDER BY created_at DESC LIMIT 1
+         ) d ON true
+        WHERE s.project_id = ANY($1::uuid[]) ORDER BY s.name`,
+      [ids],
+    );
+    const env: { service_id: string; key: string; value: string }[] = services.length
+      ? await db.query(`SELECT service_id, key, value FROM env_vars WHERE service_id = ANY($1::uuid[])`, [
+          services.map((s) => s.id),
+        ])
+      : [];
+    const envByService = new Map<string, { key: string; value: string }[]>();
+    for (const row of env) {
+      const list = envByService.get(row.service_id) ?? [];
+      list.push({ key: row.key, value: this.deps.encryptor.decrypt(row.value) });
+      envByService.set(row.service_id, list);
+    }
+    return tenants.map((t) => ({
+      project: { id: t.project_id, name: t.project_name },
+      userHash: t.user_hash,
+      namespace: namespaceFor(t.user_hash, t.project_name),
+      services: services
+        .filter((s) => s.project_id === t.project_id)
+        .map(
+          (s): ServiceInput => ({
+            id: s.id,
+            name: s.name,
+            repoUrl: s.repo_url,
+            branch: s.branch,
+            dockerfilePath: s.dockerfile_path,
+            port: s.port,
+            storageGb: s.storage_gb,
+            healthCheckPath: s.health_check_path,
+            envRevision: this.deps.envRevision.of(envByService.get(s.id) ?? []),
+            image: s.image_tag,
+            currentDeploymentId: s.image_tag ? s.current_deployment_id : null,
+            build: null,
+          }),
+        ),
+    }));
+  }
+}

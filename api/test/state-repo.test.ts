@@ -1,0 +1,193 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import request from 'supertest';
+import { openStateWriter } from '../src/cluster/state-writer.js';
+import { loadConfig } from '../src/config/config.js';
+import { Encryptor } from '../src/crypto/encryption.js';
+import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
+
+const exec = promisify(execFile);
+const TOKEN = 'state-repo-token-0123456789';
+
+/** The git CLI on the state repo: what an operator (or Flux) would see. */
+async function git(t: TestPlatform, ...args: string[]): Promise<string> {
+  const { stdout } = await exec('git', ['--git-dir', t.stateRepoDir, ...args]);
+  return stdout;
+}
+
+describe('the state repo, written from the API', () => {
+  let t: TestPlatform;
+  let cookie: string;
+  const post = (path: string, body: object) => request(t.app).post(`/api${path}`).set('Cookie', cookie).set('Origin', ORIGIN).send(body);
+
+  beforeEach(async () => {
+    t = await startTestPlatform({ STATE_REPO_TOKEN: TOKEN }, { stateRepo: true });
+    cookie = await t.signIn('octocat', 4242);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('creating a project and a service leaves one commit each, authored by that user, with the expected files', async () => {
+    const project = await post('/projects', { name: 'shop' }).expect(201);
+    const ns = project.body.namespace as string;
+    await post(`/projects/${project.body.id as string}/services`, {
+      name: 'web',
+      repoUrl: 'https://github.com/acme/web',
+      port: 8080,
+      storageGb: 2,
+    }).expect(201);
+    const log = (await git(t, 'log', '--format=%an|%cn|%s')).trim().split('\n');
+    expect(log).toEqual([
+      `octocat|Dangus Cloud|create(${ns}/web): create service web`,
+      `octocat|Dangus Cloud|create(${ns}): create project shop`,
+    ]);
+    const files = (await git(t, 'ls-tree', '-r', '--name-only', 'HEAD')).trim().split('\n');
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'kustomization.yaml',
+        `tenants/${ns}/kustomization.yaml`,
+        `tenants/${ns}/namespace.yaml`,
+        `tenants/${ns}/web/service.yaml`,
+        `tenants/${ns}/web/ingress.yaml`,
+        `tenants/${ns}/web/pvc.yaml`,
+      ]),
+    );
+    const ingress = await git(t, 'show', `HEAD:tenants/${ns}/web/ingress.yaml`);
+    expect(ingress).toContain(`host: ${ns.slice(0, 6)}-web.dangus.localhost`);
+    expect(await git(t, 'show', 'HEAD:kustomization.yaml')).toContain(`tenants/${ns}`);
+    await exec('git', ['--git-dir', t.stateRepoDir, 'fsck', '--strict']);
+  });
+
+  it('an env change commits a new env-revision annotation, never the value', async () => {
+    const project = await post('/projects', { name: 'shop' }).expect(201);
+    const ns = project.body.namespace as string;
+    const svc = await post(`/projects/${project.body.id as string}/services`, {
+      name: 'web',
+      repoUrl: 'https://github.com/acme/web',
+      port: 8080,
+    }).expect(201);
+    // A deployed image, as the pipeline would record it: the Deployment then exists.
+    await t.db.query(
+      `INSERT INTO deployments (service_id, commit_sha, status, image_tag) VALUES ($1, $2, 'live', $3)`,
+      [svc.body.id, 'c'.repeat(40), `harbor.local/dangus/${ns}/web:${'c'.repeat(40)}`],
+    );
+    await t.writer?.sink.reconcile();
+    const before = await git(t, 'show', `HEAD:tenants/${ns}/web/deployment.yaml`);
+    const commitsBefore = Number((await git(t, 'rev-list', '--count', 'HEAD')).trim());
+    await post(`/services/${svc.body.id as string}/env`, { key: 'API_KEY', value: 'hunter2-secret' }).expect(201);
+    const after = await git(t, 'show', `HEAD:tenants/${ns}/web/deployment.yaml`);
+    expect(Number((await git(t, 'rev-list', '--count', 'HEAD')).trim())).toBe(commitsBefore + 1);
+    expect(after).not.toBe(before);
+    expect(after).toMatch(/hmac-sha256:[0-9a-f]{64}/);
+    const everything = await git(t, 'log', '-p', '--all');
+    expect(everything).not.toContain('hunter2-secret');
+    expect((await git(t, 'log', '-1', '--format=%s')).trim()).toBe(`env(${ns}/web): set API_KEY`);
+  });
+
+  it('deleting a project removes its tenant directory in one commit', async () => {
+    const project = await post('/projects', { name: 'gone' }).expect(201);
+    await request(t.app).delete(`/api/projects/${project.body.id as string}`).set('Cookie', cookie).set('Origin', ORIGIN).expect(204);
+    const files = await git(t, 'ls-tree', '-r', '--name-only', 'HEAD');
+    expect(files).not.toContain(project.body.namespace as string);
+    expect((await git(t, 'log', '-1', '--format=%s')).trim()).toBe(`delete(${project.body.namespace as string}): delete project gone`);
+  });
+
+  it('reconcile heals a database write whose commit was lost, and a second reconcile commits nothing', async () => {
+    await post('/projects', { name: 'shop' }).expect(201);
+    const user = await t.db.query<{ id: string; hash: string }[]>(`SELECT id, hash FROM users`);
+    // A crash between the database commit and the git commit: the row exists, the files don't.
+    await t.db.query(`INSERT INTO projects (user_id, name) VALUES ($1, 'orphan')`, [user[0]?.id]);
+    const first = await t.writer?.sink.reconcile();
+    expect(first?.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect((await git(t, 'log', '-1', '--format=%an|%s')).trim()).toBe('Dangus Cloud|reconcile(*): render every tenant from the database');
+    expect(await git(t, 'ls-tree', '-r', '--name-only', 'HEAD')).toContain(`tenants/${user[0]?.hash ?? ''}-orphan/namespace.yaml`);
+    const second = await t.writer?.sink.reconcile();
+    expect(second?.commit).toBeNull();
+  });
+
+  it('two writers (as two api replicas) on one database and repo never lose a change', async () => {
+    const project = await post('/projects', { name: 'race' }).expect(201);
+    // A second writer of its own (own queue, own repo handle) on the same repo and
+    // database: only the PostgreSQL advisory lock keeps the two apart.
+    const second = await openStateWriter({
+      config: loadConfig({ DATABASE_URL: 'postgres://unused', ENCRYPTION_KEY: t.encryptionKey.toString('base64'), SESSION_SECRET: 'x'.repeat(32), STATE_REPO_DIR: t.stateRepoDir }),
+      db: t.db,
+      encryptor: new Encryptor('k1', t.encryptionKey),
+      encryptionKey: t.encryptionKey,
+      logger: pino({ level: 'silent' }),
+    });
+    const first = t.writer?.sink;
+    if (!first) throw new Error('no writer');
+    const ns = project.body.namespace as string;
+    const actor = { userId: 'u', githubUsername: 'octocat' };
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        await t.db.query(
+          `INSERT INTO services (project_id, user_id, name, repo_url, port, webhook_secret)
+           SELECT $1, user_id, $2, 'https://github.com/a/b', 80, 'x' FROM projects WHERE id = $1`,
+          [project.body.id, `svc-${i}`],
+        );
+        const sink = i % 2 === 0 ? first : second.sink;
+        await sink.tenantChanged({ projectId: project.body.id as string, namespace: ns, serviceName: `svc-${i}`, verb: 'create', summary: `create service svc-${i}`, actor });
+      }),
+    );
+    const files = await git(t, 'ls-tree', '-r', '--name-only', 'HEAD');
+    for (let i = 0; i < 10; i += 1) expect(files).toContain(`tenants/${ns}/svc-${i}/service.yaml`);
+    // Linear history, every object sound: no commit was overwritten or half-written.
+    expect((await git(t, 'rev-list', '--merges', 'HEAD')).trim()).toBe('');
+    await exec('git', ['--git-dir', t.stateRepoDir, 'fsck', '--strict']);
+    expect((await second.sink.reconcile()).commit).toBeNull();
+  });
+});
+
+describe('/state.git over smart HTTP', () => {
+  let t: TestPlatform;
+  let server: Server;
+  let base: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    t = await startTestPlatform({ STATE_REPO_TOKEN: TOKEN }, { stateRepo: true });
+    const cookie = await t.signIn('octocat', 4242);
+    await request(t.app).post('/api/projects').set('Cookie', cookie).set('Origin', ORIGIN).send({ name: 'cloned' }).expect(201);
+    server = await new Promise<Server>((resolve) => {
+      const s = t.app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const address = server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/state.git`;
+    dir = await mkdtemp(join(tmpdir(), 'dangus-clone-'));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+    await t.close();
+  });
+
+  it('git clone with the token gets the head commit', async () => {
+    const url = base.replace('http://', `http://reader:${TOKEN}@`);
+    await exec('git', ['clone', '--quiet', url, join(dir, 'ok')]);
+    const { stdout } = await exec('git', ['-C', join(dir, 'ok'), 'rev-parse', 'HEAD']);
+    expect(stdout.trim()).toBe((await git(t, 'rev-parse', 'HEAD')).trim());
+  });
+
+  it('git clone without the token, or with a wrong one, is refused', async () => {
+    const env = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
+    await expect(exec('git', ['clone', '--quiet', base, join(dir, 'anon')], { env })).rejects.toThrow();
+    await expect(
+      exec('git', ['clone', '--quiet', base.replace('http://', 'http://reader:wrong-token@'), join(dir, 'wrong')], { env }),
+    ).rejects.toThrow();
+    const res = await fetch(`${base}/info/refs?service=git-upload-pack`);
+    expect(res.status).toBe(401);
+  });
+
+  it('a push is refused', async () => {
+    const res = await fetch(`${base}/info/refs?service=git-receive-pack`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(403);
+  });
+});

@@ -1,0 +1,24 @@
+/**
+ * @dangus/gitops-writer: renders the manifests of DESIGN.md from `templates/` and
+ * commits them to the git state repo. The api's public surface.
+ */
+export * from './errors.js';
+export type * from './render/types.js';
+export { render, renderTenant } from './render/render.js';
+export { renderSettingsSchema, tenantInputSchema } from './render/input-schema.js';
+export { rootKustomizationYaml } from './render/kustomization.js';
+export { KUSTOMIZATION_FILE, TENANTS_DIR, tenantDir } from './render/layout.js';
+export {
+  DEPLOYMENT_LABEL,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  PROJECT_LABEL,
+  SERVICE_LABEL,
+} from './render/labels.js';
+export { VARIABLE_CATALOG, type TemplateValue, type VariableName } from './render/variable-catalog.js';
+export { buildJobName, shortSha } from './render/variables.js';
+export { parseTemplates } from './templates/parse-templates.js';
+export { DEFAULT_TEMPLATES_DIR, readTemplates } from './templates/read-templates.js';
+export type { TemplateKind, TemplateSet, TemplateTexts } from './templates/template-files.js';
+export { StateRepo, type CommitResult, type StateRepoOptions, type WriteLock } from './state-repo/state-repo.js';
+export type { Actor, CommitMeta, Identity } from './state-repo/commit-message.js';

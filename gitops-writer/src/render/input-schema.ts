@@ -1,0 +1,169 @@
+/**
+ * zod schemas of the render input. User-controlled fields reuse the api's own
+ * schemas from `@dangus/common`, so the renderer accepts exactly what the api
+ * accepts; values the api computes (image, env revision, ids) get schemas here.
+ */
+import {
+  USER_HASH_PATTERN,
+  branchSchema,
+  dockerfilePathSchema,
+  healthCheckPathSchema,
+  namespaceFor,
+  portSchema,
+  projectNameSchema,
+  repoUrlSchema,
+  serviceNameSchema,
+  storageGbSchema,
+  uuidSchema,
+} from '@dangus/common';
+import { z } from 'zod';
+import type { BuildInput, RenderSettings, ServiceInput, TenantInput } from './types.js';
+
+const DNS_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+
+/** A DNS-1123 subdomain: names of Secrets, StorageClasses, IngressClasses. */
+export const dnsSubdomainSchema = z
+  .string()
+  .max(253)
+  .regex(new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*$`), 'Not a DNS-1123 subdomain.');
+
+/** A DNS-1123 label: namespace names. */
+export const dnsLabelSchema = z
+  .string()
+  .max(63)
+  .regex(new RegExp(`^${DNS_LABEL}$`), 'Not a DNS-1123 label.');
+
+/** A registry host with an optional port. */
+export const registryHostSchema = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?$/, 'Use host or host:port.');
+
+/**
+ * An image reference `host[:port]/path[:tag][@sha256:digest]` in the subset the
+ * platform produces (lowercase path components).
+ */
+export const imageReferenceSchema = z
+  .string()
+  .max(512)
+  .regex(
+    /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/,
+    'Not an image reference.',
+  );
+
+/** A Kubernetes quantity in the plain forms an operator writes (`500m`, `2`, `4Gi`). */
+export const quantitySchema = z
+  .string()
+  .regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/, 'Not a Kubernetes quantity.');
+
+/** A git commit id: SHA-1 (40) or SHA-256 (64) hex digits. */
+export const commitShaSchema = z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/, 'Not a commit id.');
+
+/** The env revision: an HMAC the api encodes as hex or base64, optionally prefixed (`hmac-sha256:`). */
+export const envRevisionSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9+/=_:.-]+$/, 'Not an encoded HMAC.');
+
+export const renderSettingsSchema = z.object({
+  baseDomain: dnsSubdomainSchema,
+  harborHost: registryHostSchema,
+  harborProject: z
+    .string()
+    .max(255)
+    .regex(/^[a-z0-9]+([._-][a-z0-9]+)*$/, 'Not a Harbor project name.'),
+  storageClass: dnsSubdomainSchema.default('longhorn'),
+  ingressClassName: dnsSubdomainSchema.nullable().default('traefik'),
+  tls: z
+    .object({ enabled: z.boolean(), secretName: dnsSubdomainSchema.nullable().default(null) })
+    .default({ enabled: false, secretName: null }),
+  imagePullSecret: dnsSubdomainSchema.nullable().default(null),
+  builderImage: imageReferenceSchema.default('gcr.io/kaniko-project/executor:v1.23.2'),
+  buildDeadlineSeconds: z.number().int().min(60).max(86_400).default(1800),
+  ingressControllerNamespace: dnsLabelSchema.default('kube-system'),
+  limitRange: z
+    .object({
+      defaultCpu: quantitySchema,
+      defaultMemory: quantitySchema,
+      defaultRequestCpu: quantitySchema,
+      defaultRequestMemory: quantitySchema,
+    })
+    .default({
+      defaultCpu: '500m',
+      defaultMemory: '512Mi',
+      defaultRequestCpu: '50m',
+      defaultRequestMemory: '64Mi',
+    }),
+  quota: z
+    .object({
+      requestsCpu: quantitySchema,
+      requestsMemory: quantitySchema,
+      limitsCpu: quantitySchema,
+      limitsMemory: quantitySchema,
+      pods: z.number().int().min(1),
+      persistentVolumeClaims: z.number().int().min(0),
+      requestsStorage: quantitySchema,
+    })
+    .default({
+      requestsCpu: '2',
+      requestsMemory: '4Gi',
+      limitsCpu: '4',
+      limitsMemory: '8Gi',
+      pods: 20,
+      persistentVolumeClaims: 10,
+      requestsStorage: '50Gi',
+    }),
+}) satisfies z.ZodType<RenderSettings>;
+
+export const buildInputSchema = z.object({
+  deploymentId: uuidSchema,
+  commitSha: commitShaSchema,
+  gitTokenSecretName: dnsSubdomainSchema,
+  registrySecretName: dnsSubdomainSchema,
+}) satisfies z.ZodType<BuildInput>;
+
+export const serviceInputSchema = z.object({
+  id: uuidSchema,
+  name: serviceNameSchema,
+  repoUrl: repoUrlSchema,
+  branch: branchSchema,
+  dockerfilePath: dockerfilePathSchema,
+  port: portSchema,
+  storageGb: storageGbSchema,
+  healthCheckPath: healthCheckPathSchema,
+  envRevision: envRevisionSchema,
+  image: imageReferenceSchema.nullable(),
+  currentDeploymentId: uuidSchema.nullable(),
+  build: buildInputSchema.nullable(),
+}) satisfies z.ZodType<ServiceInput>;
+
+export const tenantInputSchema = z
+  .object({
+    project: z.object({ id: uuidSchema, name: projectNameSchema }),
+    userHash: z.string().regex(USER_HASH_PATTERN, 'Six characters of [a-z0-9].'),
+    namespace: dnsLabelSchema,
+    services: z.array(serviceInputSchema),
+  })
+  .superRefine((tenant, ctx) => {
+    if (tenant.namespace !== namespaceFor(tenant.userHash, tenant.project.name)) {
+      ctx.addIssue({ code: 'custom', path: ['namespace'], message: 'Must be {userHash}-{project name}.' });
+    }
+    const seen = new Set<string>();
+    tenant.services.forEach((service, index) => {
+      if (seen.has(service.name)) {
+        ctx.addIssue({ code: 'custom', path: ['services', index, 'name'], message: 'Duplicate service name.' });
+      }
+      seen.add(service.name);
+    });
+  }) satisfies z.ZodType<TenantInput>;
+
+export const tenantsSchema = z.array(tenantInputSchema).superRefine((tenants, ctx) => {
+  const seen = new Set<string>();
+  tenants.forEach((tenant, index) => {
+    if (seen.has(tenant.namespace)) {
+      ctx.addIssue({ code: 'custom', path: [index, 'namespace'], message: 'Duplicate namespace.' });
+    }
+    seen.add(tenant.namespace);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * What the renderer reads. The api builds a {@link RenderInput} from the database
+ * (one transaction's view); nothing here is fetched by the writer itself.
+ */
+
+/** A Kubernetes resource quantity such as `500m`, `2`, `4Gi`. */
+export type Quantity = string;
+
+/** Platform settings that shape every tenant's manifests (parsed once at start-up). */
+export interface RenderSettings {
+  /** Public apps live at `{hash}-{service}.{baseDomain}`. */
+  baseDomain: string;
+  /** Registry host (and port) images are pushed to and pulled from, e.g. `harbor.example.com`. */
+  harborHost: string;
+  /** Harbor project holding every tenant image. */
+  harborProject: string;
+  /** StorageClass of service volumes (default `longhorn`). */
+  storageClass: string;
+  /** `spec.ingressClassName` of every Ingress; `null` leaves it to the cluster default (default `traefik`). */
+  ingressClassName: string | null;
+  /** Whether Ingresses get a TLS section, and the Secret holding the certificate (`null`: the controller's default certificate). */
+  tls: { enabled: boolean; secretName: string | null };
+  /** Name of a `kubernetes.io/dockerconfigjson` Secret in each tenant namespace used to pull images; `null` for none. */
+  imagePullSecret: string | null;
+  /** The pinned Kaniko (or compatible) executor image. Kaniko upstream is archived: this is a setting. */
+  builderImage: string;
+  /** `activeDeadlineSeconds` of a build Job. */
+  buildDeadlineSeconds: number;
+  /** Namespace of the ingress controller the NetworkPolicy admits (k3s Traefik: `kube-system`). */
+  ingressControllerNamespace: string;
+  /** Container defaults of each tenant's LimitRange. */
+  limitRange: {
+    defaultCpu: Quantity;
+    defaultMemory: Quantity;
+    defaultRequestCpu: Quantity;
+    defaultRequestMemory: Quantity;
+  };
+  /** Each tenant's ResourceQuota. */
+  quota: {
+    requestsCpu: Quantity;
+    requestsMemory: Quantity;
+    limitsCpu: Quantity;
+    limitsMemory: Quantity;
+    pods: number;
+    persistentVolumeClaims: number;
+    requestsStorage: Quantity;
+  };
+}
+
+/** A build in progress: rendered as a Kaniko Job until the build finishes. */
+export interface BuildInput {
+  /** Id of the deployment row the build belongs to (label `dangus.cloud/deployment`). */
+  deploymentId: string;
+  /** The pushed commit the build context is pinned to (40 hex digits). */
+  commitSha: string;
+  /** Per-build Secret holding the git token under the key `git-token` (owned by the Job, created by the api). */
+  gitTokenSecretName: string;
+  /** Secret holding a docker `config.json` for pushing under the key `.dockerconfigjson`; may be the same per-build Secret. */
+  registrySecretName: string;
+}
+
+/** One service of a tenant, as stored in the database. */
+export interface ServiceInput {
+  id: string;
+  /** DNS-1035 label; the name of its Service, Deployment and Ingress. */
+  name: string;
+  repoUrl: string;
+  branch: string;
+  dockerfilePath: string;
+  port: number;
+  /** Size of the `/data` volume in GiB, or `null` for no volume. */
+  storageGb: number | null;
+  /** Path of the readiness/liveness `httpGet` probes, or `null` for no probes. */
+  healthCheckPath: string | null;
+  /**
+   * Keyed HMAC of the service's env values, computed by the api. It becomes a pod
+   * template annotation so that an env change rolls the pods without any value in git.
+   */
+  envRevision: string;
+  /**
+   * The image currently deployed, or `null` while nothing has been built yet. No
+   * Deployment is rendered while it is `null`: there is nothing to run, and a
+   * placeholder image would only crash-loop. Service, Ingress and volume exist from
+   * the start so the address is stable.
+   */
+  image: string | null;
+  /** The current deployment row (label `dangus.cloud/deployment` of the Deployment and its pods). */
+  currentDeploymentId: string | null;
+  build: BuildInput | null;
+}
+
+/** One project: a namespace and its services. */
+export interface TenantInput {
+  project: { id: string; name: string };
+  /** The owner's six-character hash. */
+  userHash: string;
+  /** Must equal `{userHash}-{project.name}`. */
+  namespace: string;
+  services: ServiceInput[];
+}
+
+/** Everything a full render reads. */
+export interface RenderInput {
+  settings: RenderSettings;
+  tenants: TenantInput[];
+}
+
+/**
+ * Rendered files keyed by their path in the state repo (`tenants/{ns}/...`), in a
+ * stable order; the values are YAML text ending in a newline.
+ */
+export type RenderedFiles = Map<string, string>;

@@ -1,0 +1,24 @@
+import { buildJobName, kanikoGitContext } from './variables.js';
+
+const SHA = '0123456789abcdef0123456789abcdef01234567';
+
+describe('buildJobName', () => {
+  it.each([
+    ['web', 'web-build-0123456'],
+    ['a'.repeat(56), `${'a'.repeat(49)}-build-0123456`],
+    // Cut right after a dash: the dash goes too, a name cannot hold "--build".
+    [`${'a'.repeat(48)}-xyz`, `${'a'.repeat(48)}-build-0123456`],
+  ])('%s builds as %s, at most 63 characters', (service, expected) => {
+    expect(buildJobName(service, SHA)).toBe(expected);
+    expect(buildJobName(service, SHA).length).toBeLessThanOrEqual(63);
+  });
+});
+
+describe('kanikoGitContext', () => {
+  it.each([
+    ['https://github.com/acme/web', 'git://github.com/acme/web.git#refs/heads/main#' + SHA],
+    ['https://github.com/acme/web.git', 'git://github.com/acme/web.git#refs/heads/main#' + SHA],
+  ])('pins %s to the pushed commit', (repoUrl, expected) => {
+    expect(kanikoGitContext(repoUrl, 'main', SHA)).toBe(expected);
+  });
+});

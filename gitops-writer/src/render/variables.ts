@@ -1,0 +1,110 @@
+/**
+ * The values of the template variables, computed from validated input. Pure; the
+ * names follow DESIGN.md "Names".
+ */
+import { subdomainFor } from '@dangus/common';
+import type { BuildInput, RenderSettings, ServiceInput, TenantInput } from './types.js';
+import type { Variables } from './variable-catalog.js';
+
+/** Longest Kubernetes name that is also used as a label value (`job-name`). */
+const LABEL_VALUE_MAX = 63;
+
+export function tenantVariables(tenant: TenantInput, settings: RenderSettings): Variables<'tenant'> {
+  const { limitRange, quota } = settings;
+  return {
+    namespace: tenant.namespace,
+    project_name: tenant.project.name,
+    project_id: tenant.project.id,
+    user_hash: tenant.userHash,
+    ingress_controller_namespace: settings.ingressControllerNamespace,
+    limit_default_cpu: limitRange.defaultCpu,
+    limit_default_memory: limitRange.defaultMemory,
+    limit_default_request_cpu: limitRange.defaultRequestCpu,
+    limit_default_request_memory: limitRange.defaultRequestMemory,
+    quota_requests_cpu: quota.requestsCpu,
+    quota_requests_memory: quota.requestsMemory,
+    quota_limits_cpu: quota.limitsCpu,
+    quota_limits_memory: quota.limitsMemory,
+    quota_pods: String(quota.pods),
+    quota_persistent_volume_claims: String(quota.persistentVolumeClaims),
+    quota_requests_storage: quota.requestsStorage,
+  };
+}
+
+export function serviceVariables(
+  tenant: TenantInput,
+  service: ServiceInput,
+  settings: RenderSettings,
+): Variables<'service'> {
+  const subdomain = subdomainFor(tenant.userHash, service.name);
+  const storage = service.storageGb !== null;
+  return {
+    service_name: service.name,
+    service_id: service.id,
+    repo_url: service.repoUrl,
+    branch: service.branch,
+    dockerfile_path: service.dockerfilePath,
+    image: service.image,
+    port: service.port,
+    subdomain,
+    host: `${subdomain}.${settings.baseDomain}`,
+    env_secret_name: `${service.name}-env`,
+    env_revision: service.envRevision,
+    health_check_path: service.healthCheckPath,
+    storage_gb: service.storageGb,
+    storage_size: storage ? `${String(service.storageGb)}Gi` : null,
+    storage_enabled: storage,
+    storage_class: settings.storageClass,
+    pvc_name: `${service.name}-data`,
+    deployment_strategy: storage ? 'Recreate' : 'RollingUpdate',
+    image_pull_secret: settings.imagePullSecret,
+    ingress_class_name: settings.ingressClassName,
+    tls_enabled: settings.tls.enabled,
+    tls_secret_name: settings.tls.secretName,
+  };
+}
+
+export function buildVariables(
+  tenant: TenantInput,
+  service: ServiceInput,
+  build: BuildInput,
+  settings: RenderSettings,
+): Variables<'build'> {
+  const repository = `${settings.harborHost}/${settings.harborProject}/${tenant.namespace}/${service.name}`;
+  return {
+    build_job_name: buildJobName(service.name, build.commitSha),
+    commit_sha: build.commitSha,
+    build_context: kanikoGitContext(service.repoUrl, service.branch, build.commitSha),
+    build_destination: `${repository}:${build.commitSha}`,
+    build_cache_repo: `${repository}/cache`,
+    builder_image: settings.builderImage,
+    build_deadline_seconds: settings.buildDeadlineSeconds,
+    git_token_secret_name: build.gitTokenSecretName,
+    registry_secret_name: build.registrySecretName,
+  };
+}
+
+/** First seven hex digits of a commit, as in `build-{sha7}.yaml`. */
+export function shortSha(commitSha: string): string {
+  return commitSha.slice(0, 7);
+}
+
+/**
+ * `{service}-build-{sha7}`, the service part shortened so the whole stays a valid
+ * label value: the Job controller copies the Job name into the pods' `job-name` label.
+ */
+export function buildJobName(serviceName: string, commitSha: string): string {
+  const suffix = `-build-${shortSha(commitSha)}`;
+  const head = serviceName.slice(0, LABEL_VALUE_MAX - suffix.length).replace(/-+$/, '');
+  return `${head}${suffix}`;
+}
+
+/**
+ * Kaniko's git context `git://host/owner/repo.git#refs/heads/{branch}#{sha}`: the
+ * build is pinned to the pushed commit, not to whatever the branch points at later.
+ */
+export function kanikoGitContext(repoUrl: string, branch: string, commitSha: string): string {
+  const withoutScheme = repoUrl.replace(/^https:\/\//, '');
+  const repo = withoutScheme.endsWith('.git') ? withoutScheme : `${withoutScheme}.git`;
+  return `git://${repo}#refs/heads/${branch}#${commitSha}`;
+}

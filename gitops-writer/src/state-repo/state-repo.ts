@@ -1,0 +1,231 @@
+/**
+ * The state repo writer (DESIGN.md "State repo"): one commit per intent, made by
+ * writing blobs and trees straight into a bare repository, touching only the
+ * subtrees that changed; a write that changes nothing makes no commit. Writes go
+ * through an in-process queue and then the caller's cross-process lock (the api's
+ * PostgreSQL advisory lock), and the branch moves by compare-and-swap.
+ */
+import { StateRepoError } from '../errors.js';
+import { rootKustomizationYaml } from '../render/kustomization.js';
+import { KUSTOMIZATION_FILE, TENANTS_DIR, tenantDir } from '../render/layout.js';
+import type { RenderedFiles } from '../render/types.js';
+import { formatCommitMessage, oneLine, safeIdentity, type CommitMeta, type Identity } from './commit-message.js';
+import {
+  BLOB_MODE,
+  TREE_MODE,
+  encodeTree,
+  hashObject,
+  memoryBlob,
+  replaceEntry,
+  treeEntries,
+  treeFromFiles,
+  type MemoryObject,
+  type TreeEntry,
+} from './git-tree.js';
+import { GitObjectStore } from './object-store.js';
+import { SerialQueue } from './serial-queue.js';
+
+/** A lock shared by every process that writes the repo (the api: a PostgreSQL advisory lock). */
+export interface WriteLock {
+  withLock<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export interface StateRepoOptions {
+  /** The bare repository (`STATE_REPO_DIR`); created when missing. */
+  dir: string;
+  /** The branch holding the rendered state (default `main`). */
+  branch?: string;
+  /** The platform's identity, committer of every commit. */
+  committer?: Identity;
+  /** Held around every write, after the in-process queue; none by default (one process). */
+  lock?: WriteLock;
+  /** The clock of commit timestamps (tests pin it). */
+  now?: () => Date;
+}
+
+export interface CommitResult {
+  /** The new commit, or `null` when the tree did not change and nothing was committed. */
+  commit: string | null;
+  /** The branch head after the write. */
+  head: string | null;
+}
+
+/** How many objects are written at once; order does not matter before the ref moves. */
+const WRITE_CONCURRENCY = 16;
+const NO_LOCK: WriteLock = { withLock: (fn) => fn() };
+const PLATFORM: Identity = { name: 'Dangus Cloud', email: 'dangus@localhost' };
+
+export class StateRepo {
+  private readonly queue = new SerialQueue();
+  private readonly store: GitObjectStore;
+  private readonly branch: string;
+  private readonly committer: Identity;
+  private readonly lock: WriteLock;
+  private readonly now: () => Date;
+
+  private constructor(options: StateRepoOptions) {
+    this.store = new GitObjectStore(options.dir);
+    this.branch = options.branch ?? 'main';
+    this.committer = safeIdentity(options.committer ?? PLATFORM, PLATFORM.name);
+    this.lock = options.lock ?? NO_LOCK;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Opens the repository at `options.dir`, creating a bare one when it does not exist. */
+  static async open(options: StateRepoOptions): Promise<StateRepo> {
+    const repo = new StateRepo(options);
+    await repo.store.init(repo.branch);
+    return repo;
+  }
+
+  /** The commit the branch points at, `null` before the first commit. */
+  head(): Promise<string | null> {
+    return this.store.readBranch(this.branch);
+  }
+
+  /**
+   * Replaces everything below `tenants/{namespace}/` by `files` (every path must be
+   * below it, as {@link renderTenant} returns them), or removes the tenant when
+   * `files` is `null`; the root `kustomization.yaml` follows when the tenant
+   * appears or goes. One commit, or none when nothing changed.
+   *
+   * @throws {StateRepoError} on a path outside the tenant or a malformed meta.
+   * @throws {ConcurrentUpdateError} when another writer moved the branch without the lock.
+   */
+  async commitTenant(namespace: string, files: RenderedFiles | null, meta: CommitMeta): Promise<CommitResult> {
+    assertNamespace(namespace);
+    const scope = meta.service ? `${namespace}/${oneLine(meta.service)}` : namespace;
+    const message = formatCommitMessage(scope, meta);
+    const relative = files === null ? null : tenantRelative(namespace, files);
+    return this.serialized(() => this.writeTenant(namespace, relative, message, meta));
+  }
+
+  /**
+   * Makes the branch hold exactly `files` (a full {@link render}): the reconcile
+   * that heals a crash between a database commit and its git commit. One commit
+   * with scope `*`, or none when the repo already matches.
+   */
+  async commitAll(files: RenderedFiles, meta: CommitMeta): Promise<CommitResult> {
+    const message = formatCommitMessage('*', meta);
+    const tree = treeFromFiles(files);
+    return this.serialized(async () => {
+      const parent = await this.head();
+      const rootOid = parent === null ? null : await this.store.readCommitTree(parent);
+      if (rootOid === tree.oid) return { commit: null, head: parent };
+      await this.persist(tree, rootOid);
+      return this.commit(parent, tree.oid, message, meta);
+    });
+  }
+
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
+    return this.queue.run(() => this.lock.withLock(task));
+  }
+
+  private async writeTenant(
+    namespace: string,
+    files: Map<string, string> | null,
+    message: string,
+    meta: CommitMeta,
+  ): Promise<CommitResult> {
+    const parent = await this.head();
+    const rootEntries = parent === null ? [] : await this.store.readTree(await this.store.readCommitTree(parent));
+    const tenantsEntry = rootEntries.find((entry) => entry.name === TENANTS_DIR && entry.type === 'tree');
+    const tenants = tenantsEntry === undefined ? [] : await this.store.readTree(tenantsEntry.oid);
+    const before = tenants.find((entry) => entry.name === namespace && entry.type === 'tree') ?? null;
+    const after = files === null || files.size === 0 ? null : treeFromFiles(files);
+    if ((after?.oid ?? null) === (before?.oid ?? null)) return { commit: null, head: parent };
+
+    if (after !== null) await this.persist(after, before?.oid ?? null);
+    const nextTenants = replaceEntry(tenants, namespace, after === null ? null : treeEntry(namespace, after.oid));
+    let nextRoot = rootEntries;
+    if (nextTenants.length === 0) {
+      nextRoot = replaceEntry(nextRoot, TENANTS_DIR, null);
+    } else {
+      nextRoot = replaceEntry(nextRoot, TENANTS_DIR, treeEntry(TENANTS_DIR, await this.writeTree(nextTenants)));
+    }
+    if (before === null || after === null) {
+      // The tenant set changed: the root kustomization lists tenants/*.
+      const blob = memoryBlob(rootKustomizationYaml(nextTenants.map((entry) => entry.name)));
+      await this.store.writeBlob(blob.content, blob.oid);
+      nextRoot = replaceEntry(nextRoot, KUSTOMIZATION_FILE, {
+        name: KUSTOMIZATION_FILE,
+        oid: blob.oid,
+        type: 'blob',
+        mode: BLOB_MODE,
+      });
+    }
+    return this.commit(parent, await this.writeTree(nextRoot), message, meta);
+  }
+
+  /**
+   * Writes `node` and whatever below it differs from the tree `previous`. Objects
+   * are written a few at a time: a reconcile writes thousands, each a small file.
+   */
+  private async persist(node: MemoryObject, previous: string | null): Promise<void> {
+    const pending: MemoryObject[] = [];
+    await this.collectChanged(node, previous, pending);
+    for (let i = 0; i < pending.length; i += WRITE_CONCURRENCY) {
+      await Promise.all(pending.slice(i, i + WRITE_CONCURRENCY).map((object) => this.writeObject(object)));
+    }
+  }
+
+  /** Appends to `out` every object of `node` that `previous` lacks, children first. */
+  private async collectChanged(node: MemoryObject, previous: string | null, out: MemoryObject[]): Promise<void> {
+    if (node.oid === previous) return;
+    if (node.type === 'tree') {
+      const old = new Map((previous === null ? [] : await this.store.readTree(previous)).map((e) => [e.name, e]));
+      for (const [name, child] of node.children) {
+        const was = old.get(name);
+        await this.collectChanged(child, was !== undefined && was.type === child.type ? was.oid : null, out);
+      }
+    }
+    out.push(node);
+  }
+
+  private async writeObject(object: MemoryObject): Promise<void> {
+    if (object.type === 'blob') await this.store.writeBlob(object.content, object.oid);
+    else await this.store.writeTree(treeEntries(object.children), object.content, object.oid);
+  }
+
+  private async writeTree(entries: TreeEntry[]): Promise<string> {
+    const content = encodeTree(entries);
+    const oid = hashObject('tree', content);
+    await this.store.writeTree(entries, content, oid);
+    return oid;
+  }
+
+  private async commit(parent: string | null, tree: string, message: string, meta: CommitMeta): Promise<CommitResult> {
+    const commit = await this.store.writeCommit({
+      tree,
+      parents: parent === null ? [] : [parent],
+      message,
+      author: safeIdentity(meta.actor, meta.actor.login),
+      committer: this.committer,
+      timestamp: Math.floor(this.now().getTime() / 1000),
+    });
+    await this.store.updateBranch(this.branch, parent, commit);
+    return { commit, head: commit };
+  }
+}
+
+function treeEntry(name: string, oid: string): TreeEntry {
+  return { name, oid, type: 'tree', mode: TREE_MODE };
+}
+
+
+/** The tenant's files relative to `tenants/{namespace}/`. */
+function tenantRelative(namespace: string, files: RenderedFiles): Map<string, string> {
+  const prefix = `${tenantDir(namespace)}/`;
+  const relative = new Map<string, string>();
+  for (const [path, text] of files) {
+    if (!path.startsWith(prefix)) throw new StateRepoError(`${path} is outside ${prefix}`);
+    relative.set(path.slice(prefix.length), text);
+  }
+  return relative;
+}
+
+function assertNamespace(namespace: string): void {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) {
+    throw new StateRepoError(`Not a namespace: ${JSON.stringify(namespace)}`);
+  }
+}

@@ -1,0 +1,68 @@
+/** The repository's templates: they load, and their README documents every variable. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ManifestValidationError } from '../src/errors.js';
+import { render } from '../src/render/render.js';
+import { VARIABLE_CATALOG } from '../src/render/variable-catalog.js';
+import { parseTemplates } from '../src/templates/parse-templates.js';
+import { DEFAULT_TEMPLATES_DIR, readTemplates } from '../src/templates/read-templates.js';
+import { fullTenant, input, loadTemplates } from './support/fixtures.js';
+
+describe('templates/', () => {
+  let texts: Awaited<ReturnType<typeof readTemplates>>;
+  beforeAll(async () => {
+    texts = await readTemplates();
+  });
+
+  it('parses and checks', () => {
+    expect(() => parseTemplates(texts)).not.toThrow();
+  });
+
+  it.each(Object.keys(VARIABLE_CATALOG))('README.md documents {{%s}}', async (name) => {
+    const readme = await readFile(join(DEFAULT_TEMPLATES_DIR, 'README.md'), 'utf8');
+    expect(readme).toContain(`| \`${name}\` |`);
+  });
+});
+
+describe('rendered objects are validated', () => {
+  const doc = (kind: string, extra: string, namespace = '"{{namespace}}"'): string =>
+    `apiVersion: ${kind}\nmetadata:\n  name: extra\n  namespace: ${namespace}\n${extra}`;
+  it.each([
+    [
+      'a field of the wrong type',
+      doc('apps/v1\nkind: Deployment', 'spec:\n  replicas: "{{service_name}}"\n  selector: {}\n  template: {}\n'),
+      'must be integer',
+    ],
+    ['an object in another namespace', doc('v1\nkind: ConfigMap', '', 'kube-system'), 'metadata.namespace must be'],
+    ['a Secret', doc('v1\nkind: Secret', 'stringData:\n  a: b\n'), 'a Secret may not be rendered'],
+    ['a kind without a schema', doc('example.com/v1\nkind: Widget', ''), 'no schema for example.com/v1/Widget'],
+  ])('when a template yields %s, then the render fails and yields nothing', async (_name, extra, message) => {
+    const texts = await readTemplates();
+    texts.service = `${texts.service}---\n${extra}`;
+    const templates = parseTemplates(texts);
+    expect(() => render(input([fullTenant(1, 'ab12cd', 'shop')]), templates)).toThrow(ManifestValidationError);
+    expect(() => render(input([fullTenant(1, 'ab12cd', 'shop')]), templates)).toThrow(message);
+  });
+
+  it('when two templates yield the same object, then the render fails', async () => {
+    const texts = await readTemplates();
+    texts.ingress = `${texts.ingress}---\n${texts.service}`;
+    const templates = parseTemplates(texts);
+    expect(() => render(input([fullTenant(1, 'ab12cd', 'shop')]), templates)).toThrow('also rendered in');
+  });
+
+  it('the default templates render every kind for a live service with a build', async () => {
+    const files = render(input([fullTenant(1, 'ab12cd', 'shop')]), await loadTemplates());
+    expect([...files.keys()]).toEqual([
+      'kustomization.yaml',
+      'tenants/ab12cd-shop/kustomization.yaml',
+      'tenants/ab12cd-shop/namespace.yaml',
+      'tenants/ab12cd-shop/web/build-b2b2b2b.yaml',
+      'tenants/ab12cd-shop/web/deployment.yaml',
+      'tenants/ab12cd-shop/web/ingress.yaml',
+      'tenants/ab12cd-shop/web/kustomization.yaml',
+      'tenants/ab12cd-shop/web/pvc.yaml',
+      'tenants/ab12cd-shop/web/service.yaml',
+    ]);
+  });
+});

@@ -1,0 +1,16 @@
+// `npm run bench`: builds, then runs every workspace's benchmark in turn and
+// prints their tables. Each benchmark is a TypeScript file run with tsx.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const benches = [
+  ['api', 'api/bench/projects-list.ts'],
+  ['gitops-writer', 'gitops-writer/bench/commit-latency.ts'],
+];
+
+execFileSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { stdio: 'inherit' });
+for (const [workspace, file] of benches) {
+  if (!existsSync(file)) continue;
+  process.stdout.write(`\n## ${workspace}: ${file}\n`);
+  execFileSync(process.execPath, ['--import', 'tsx', file], { stdio: 'inherit' });
+}
