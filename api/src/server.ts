@@ -9,6 +9,7 @@ import type { Config } from './config/config.js';
 import { Encryptor } from './crypto/encryption.js';
 import { OctokitGitHubApi, type GitHubApi } from './github/github-api.js';
 import { createApp } from './http/app.js';
+import { ProjectListCache } from './use-cases/project-list-cache.js';
 
 export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/dist', import.meta.url));
 
@@ -35,6 +36,7 @@ export function createPlatform(options: PlatformOptions) {
     db,
     encryptor,
     stateSink: options.stateSink ?? new RecordingStateSink(),
+    projectListCache: new ProjectListCache(),
     github: options.github ?? new OctokitGitHubApi(config.github.apiUrl),
     logger,
     settings: {

@@ -37,6 +37,20 @@ describe('projects, services and env vars', () => {
     ]);
   });
 
+  it('the project list follows every change, though it is cached between requests', async () => {
+    const project = await api().post('/projects', { name: 'shop' }).expect(201);
+    expect((await api().get('/projects').expect(200)).body).toEqual([expect.objectContaining({ serviceCount: 0 })]);
+    expect((await api().get('/projects').expect(200)).body).toEqual([expect.objectContaining({ serviceCount: 0 })]);
+    const svc = await api().post(`/projects/${project.body.id as string}/services`, validService).expect(201);
+    expect((await api().get('/projects').expect(200)).body).toEqual([expect.objectContaining({ serviceCount: 1 })]);
+    // A change made behind the api's back (another replica, a migration) is seen too.
+    await t.db.query('DELETE FROM services WHERE id = $1', [svc.body.id]);
+    expect((await api().get('/projects').expect(200)).body).toEqual([expect.objectContaining({ serviceCount: 0 })]);
+    await t.db.query(`INSERT INTO projects (user_id, name) SELECT user_id, 'other' FROM projects WHERE id = $1`, [project.body.id]);
+    const names = ((await api().get('/projects').expect(200)).body as { name: string }[]).map((p) => p.name);
+    expect(names).toEqual(['other', 'shop']);
+  });
+
   it('when a project name is taken, then 409 with the field', async () => {
     await api().post('/projects', { name: 'shop' }).expect(201);
     const res = await api().post('/projects', { name: 'shop' }).expect(409);

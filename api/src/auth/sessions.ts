@@ -1,6 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { SessionEntity, UserEntity, type User } from '../db/entities/index.js';
+import { SessionEntity, type User } from '../db/entities/index.js';
+
+/** The signed-in user as a request sees it, with the version of their project list. */
+export type SessionUser = Pick<User, 'id' | 'githubUsername' | 'hash'> & { listVersion: string };
 
 /**
  * Server-side sessions (DESIGN.md "Security"): the cookie holds a random token,
@@ -23,17 +26,15 @@ export class SessionStore {
   }
 
   /** The user of a live session, or undefined for an unknown, revoked or expired token. */
-  async findUser(token: string): Promise<User | undefined> {
+  async findUser(token: string): Promise<SessionUser | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-    const rows: unknown = await this.db.query(
-      `SELECT u.id, u.github_username AS "githubUsername", u.hash
+    const rows = await this.db.query<SessionUser[]>(
+      `SELECT u.id, u.github_username AS "githubUsername", u.hash, u.list_version::text AS "listVersion"
          FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.token_hash = $1 AND s.expires_at > now()`,
       [this.hash(token)],
     );
-    const row = (rows as Pick<User, 'id' | 'githubUsername' | 'hash'>[])[0];
-    if (!row) return undefined;
-    return this.db.getRepository(UserEntity).create(row);
+    return rows[0];
   }
 
   async revoke(token: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { StateSink } from '../cluster/state-sink.js';
 import type { GitHubApi } from '../github/github-api.js';
+import type { ProjectListCache } from './project-list-cache.js';
 
 /** What every use case may touch, passed in one options object (STYLE.md 4). */
 export interface UseCaseContext {
@@ -11,6 +12,8 @@ export interface UseCaseContext {
   stateSink: StateSink;
   github: GitHubApi;
   logger: Logger;
+  /** Rendered project lists by user, valid while the user's list version is unchanged. */
+  projectListCache?: ProjectListCache;
   settings: { baseDomain: string; webhookBaseUrl: string; publicScheme: 'http' | 'https' };
 }
 
@@ -19,4 +22,6 @@ export interface CurrentUser {
   id: string;
   githubUsername: string;
   hash: string;
+  /** Moves whenever the user's project list changes (users.list_version). */
+  listVersion?: string;
 }

@@ -44,8 +44,17 @@ export type JsonText<T> = string & { readonly __json: T };
 
 /** The user's projects with their service counts, in name order, as one JSON document. */
 export async function listProjects(ctx: UseCaseContext, user: CurrentUser): Promise<JsonText<ProjectDto[]>> {
-  const rows: { body: string }[] = await ctx.db.query(LIST_PROJECTS_SQL, [user.id, user.hash]);
-  return (rows[0]?.body ?? '[]') as JsonText<ProjectDto[]>;
+  const cached = user.listVersion === undefined ? undefined : ctx.projectListCache?.get(user.id, user.listVersion);
+  if (cached !== undefined) return cached as JsonText<ProjectDto[]>;
+  // Read the version with the list, in one snapshot, so a concurrent change is never cached as current.
+  const rows = await ctx.db.query<{ body: string; version: string }[]>(
+    `WITH list AS (${LIST_PROJECTS_SQL})
+     SELECT list.body, u.list_version::text AS version FROM list, users u WHERE u.id = $1`,
+    [user.id, user.hash],
+  );
+  const body = rows[0]?.body ?? '[]';
+  if (rows[0]) ctx.projectListCache?.set(user.id, rows[0].version, body);
+  return body as JsonText<ProjectDto[]>;
 }
 
 export async function createProject(ctx: UseCaseContext, user: CurrentUser, input: unknown): Promise<ProjectDto> {

@@ -274,7 +274,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await writeFile(kwokConfigPath, kwokConfig({ kubeletVersion: version, kubeletPort }));
 
     const nodes = Array.from({ length: Math.max(1, opts.nodes ?? 1) }, (_, i) => `kwok-node-${i}`);
-    /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are plain-data classes; its API takes object literals */
     for (const name of nodes) {
       await core.createNode({
         body: {
@@ -293,7 +292,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         },
       });
     }
-    /* eslint-enable @typescript-eslint/no-unsafe-class-instance-assignment */
     launch('kwok', [
       `--kubeconfig=${kubeconfigPath}`,
       `--config=${kwokConfigPath}`,

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are plain-data classes; its API takes object literals */
 // Smoke test of the e2e control plane, through @kubernetes/client-node only.
 // No timing assertions: every wait polls with a generous timeout.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

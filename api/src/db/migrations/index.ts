@@ -1,4 +1,5 @@
 import { InitialSchema1764201600000 } from './1764201600000-initial-schema.js';
+import { ProjectListVersion1764288000000 } from './1764288000000-project-list-version.js';
 
 /** Every migration, in order. Listed explicitly: no file globbing at run time. */
-export const migrations = [InitialSchema1764201600000];
+export const migrations = [InitialSchema1764201600000, ProjectListVersion1764288000000];

@@ -59,7 +59,7 @@ export function requireUser(sessions: SessionStore, settings: CookieSettings): R
           next(new UnauthorizedError('Your session has ended; sign in again.'));
           return;
         }
-        res.locals.user = { id: user.id, githubUsername: user.githubUsername, hash: user.hash };
+        res.locals.user = { id: user.id, githubUsername: user.githubUsername, hash: user.hash, listVersion: user.listVersion };
         next();
       })
       .catch(next);
