@@ -3,5 +3,5 @@ import { workspaceJestConfig } from '../jest.base.js';
 export default workspaceJestConfig('api', {
   globalSetup: '<rootDir>/test/support/global-setup.js',
   globalTeardown: '<rootDir>/test/support/global-teardown.js',
-  testTimeout: 30_000,
+  setupFilesAfterEnv: ['<rootDir>/test/support/jest-timeout.ts'],
 });

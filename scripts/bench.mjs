@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 const benches = [
   ['api', 'api/bench/projects-list.ts'],
   ['gitops-writer', 'gitops-writer/bench/commit-latency.ts'],
+  ['gitops-writer (applier, starts its own control plane)', 'gitops-writer/bench/applier.ts'],
 ];
 
 execFileSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { stdio: 'inherit' });

@@ -6,6 +6,7 @@ import { createLogger } from './logger.js';
 import { createPlatform, listen } from './server.js';
 import { Encryptor } from './crypto/encryption.js';
 import { openStateWriter } from './cluster/state-writer.js';
+import { startInProcessApplier } from './cluster/in-process-applier.js';
 import { join } from 'node:path';
 
 /** `npm start`: configuration, database (embedded by default), migrations, then the server. */
@@ -31,11 +32,30 @@ async function main(): Promise<void> {
   const full = await withEmbeddedSecrets(config);
   const db = await openDatabase(embedded?.url ?? full.databaseUrl ?? '');
   const encryptor = new Encryptor(full.encryption.keyId, full.encryption.key, full.encryption.oldKeys);
-  const writer = await openStateWriter({ config: full, db, encryptor, encryptionKey: full.encryption.key, logger });
+  // notify() never blocks: commits (the reconcile below too) never wait for the cluster.
+  const applier = startInProcessApplier({ kubeconfig: full.kubeconfig, stateRepoDir: full.stateRepoDir, logger });
+  if (applier) logger.info('applying the state repo to the cluster in-process');
+  const writer = await openStateWriter({
+    config: full,
+    db,
+    encryptor,
+    encryptionKey: full.encryption.key,
+    logger,
+    onCommit: () => applier?.notify(),
+  });
   // Heals a crash between a database write and its commit (DESIGN.md "State repo").
   const reconciled = await writer.sink.reconcile();
   logger.info({ head: reconciled.head, committed: reconciled.commit !== null }, 'state repo reconciled with the database');
-  const platform = createPlatform({ config: full, db, logger, stateSink: writer.sink, stateRepo: writer.repo });
+  writer.pusher?.schedule();
+  const platform = createPlatform({
+    config: full,
+    db,
+    logger,
+    stateSink: writer.sink,
+    stateRepo: writer.repo,
+    ...(writer.pusher ? { statePusher: writer.pusher } : {}),
+    ...(applier ? { applierStatus: () => applier.status() } : {}),
+  });
   const server = await listen(platform.app, full.host, full.port);
   const purge = setInterval(() => void platform.sessions.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'session purge failed')), 3_600_000);
   purge.unref();
@@ -44,6 +64,8 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     server.close();
+    writer.pusher?.stop();
+    void applier?.stop();
     void db
       .destroy()
       .then(() => embedded?.stop())

@@ -9,6 +9,7 @@ import type { Config } from './config/config.js';
 import { Encryptor } from './crypto/encryption.js';
 import { OctokitGitHubApi, type GitHubApi } from './github/github-api.js';
 import { createApp } from './http/app.js';
+import type { StatePusher } from './cluster/state-pusher.js';
 import { ProjectListCache } from './use-cases/project-list-cache.js';
 
 export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/dist', import.meta.url));
@@ -20,6 +21,10 @@ export interface PlatformOptions {
   stateSink?: StateSink;
   /** The state repo, served read-only at `/state.git` and described at `/api/system/state-repo`. */
   stateRepo?: { head(): Promise<string | null> };
+  /** The in-process applier's status, when this process runs one. */
+  applierStatus?: () => unknown;
+  /** Pushes of the state repo to its remote, when one is configured. */
+  statePusher?: StatePusher;
   github?: GitHubApi;
   uiDir?: string;
 }
@@ -54,8 +59,14 @@ export function createPlatform(options: PlatformOptions) {
     cookies: { secure: config.secureCookies },
     uiDir: options.uiDir ?? DEFAULT_UI_DIR,
     logger,
+    applierStatus: options.applierStatus,
     stateRepo: options.stateRepo
-      ? { dir: config.stateRepoDir, token: config.stateRepoToken, head: () => options.stateRepo?.head() ?? Promise.resolve(null) }
+      ? {
+          dir: config.stateRepoDir,
+          token: config.stateRepoToken,
+          head: () => options.stateRepo?.head() ?? Promise.resolve(null),
+          pushStatus: () => options.statePusher?.status ?? null,
+        }
       : undefined,
   });
   return { app, ctx, sessions, encryptor };

@@ -10,6 +10,8 @@ import { openStateWriter } from '../src/cluster/state-writer.js';
 import { loadConfig } from '../src/config/config.js';
 import { Encryptor } from '../src/crypto/encryption.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
+import { startGitServer } from './support/git-server.js';
+import { freePort } from '../src/db/embedded-postgres.js';
 
 const exec = promisify(execFile);
 const TOKEN = 'state-repo-token-0123456789';
@@ -189,5 +191,67 @@ describe('/state.git over smart HTTP', () => {
   it('a push is refused', async () => {
     const res = await fetch(`${base}/info/refs?service=git-receive-pack`, { headers: { Authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(403);
+  });
+});
+
+describe('pushing the state repo to a remote', () => {
+  const REMOTE_TOKEN = 'remote-token-abcdef';
+
+  async function remoteHead(repoDir: string): Promise<string> {
+    const { stdout } = await exec('git', ['--git-dir', repoDir, 'rev-parse', 'main']);
+    return stdout.trim();
+  }
+
+  async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+    for (let i = 0; i < 300; i += 1) {
+      if (await check()) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  it('every commit reaches the remote, and the push state is shown', async () => {
+    const remote = await startGitServer(REMOTE_TOKEN);
+    const t = await startTestPlatform({ STATE_REPO_REMOTE: remote.url, STATE_REPO_REMOTE_TOKEN: REMOTE_TOKEN }, { stateRepo: true });
+    try {
+      const cookie = await t.signIn('octocat', 4242);
+      await request(t.app).post('/api/projects').set('Cookie', cookie).set('Origin', ORIGIN).send({ name: 'pushed' }).expect(201);
+      await t.writer?.pusher?.idle();
+      expect(t.writer?.pusher?.status.error).toBeNull();
+      const head = (await git(t, 'rev-parse', 'HEAD')).trim();
+      expect(await remoteHead(remote.repoDir)).toBe(head);
+      const status = await request(t.app).get('/api/system/state-repo').set('Cookie', cookie).expect(200);
+      expect(status.body).toEqual({
+        head,
+        remote: expect.objectContaining({ remote: remote.url, state: 'ok', pushedCommit: head, error: null, failures: 0 }) as object,
+      });
+      expect(JSON.stringify(status.body)).not.toContain(REMOTE_TOKEN);
+    } finally {
+      await t.close();
+      await remote.stop();
+    }
+  });
+
+  it('a remote that is down never blocks a write; the push is retried until it lands', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/remote.git`;
+    const t = await startTestPlatform({ STATE_REPO_REMOTE: url, STATE_REPO_REMOTE_TOKEN: REMOTE_TOKEN }, { stateRepo: true });
+    let remote: Awaited<ReturnType<typeof startGitServer>> | undefined;
+    try {
+      const cookie = await t.signIn('octocat', 4242);
+      await request(t.app).post('/api/projects').set('Cookie', cookie).set('Origin', ORIGIN).send({ name: 'later' }).expect(201);
+      await waitFor(() => Promise.resolve(t.writer?.pusher?.status.state === 'failing'), 'the push to fail');
+      const failing = await request(t.app).get('/api/system/state-repo').set('Cookie', cookie).expect(200);
+      expect(failing.body.remote).toEqual(expect.objectContaining({ state: 'failing', error: expect.any(String) as string }));
+      expect(await t.db.query(`SELECT name FROM projects`)).toEqual([{ name: 'later' }]);
+      remote = await startGitServer(REMOTE_TOKEN, port);
+      const head = (await git(t, 'rev-parse', 'HEAD')).trim();
+      const server = remote;
+      await waitFor(async () => (await remoteHead(server.repoDir).catch(() => '')) === head, 'the retried push');
+      await waitFor(() => Promise.resolve(t.writer?.pusher?.status.state === 'ok'), 'the push state to be ok');
+    } finally {
+      await t.close();
+      await remote?.stop();
+    }
   });
 });

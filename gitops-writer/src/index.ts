@@ -22,3 +22,4 @@ export { DEFAULT_TEMPLATES_DIR, readTemplates } from './templates/read-templates
 export type { TemplateKind, TemplateSet, TemplateTexts } from './templates/template-files.js';
 export { StateRepo, type CommitResult, type StateRepoOptions, type WriteLock } from './state-repo/state-repo.js';
 export type { Actor, CommitMeta, Identity } from './state-repo/commit-message.js';
+export * from './applier/index.js';

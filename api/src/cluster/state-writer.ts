@@ -10,6 +10,7 @@ import type { DataSource } from 'typeorm';
 import { ConfigError, type Config } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import { PgAdvisoryLock } from './advisory-lock.js';
+import { StatePusher } from './state-pusher.js';
 import { EnvRevision } from './env-revision.js';
 import { GitopsStateSink } from './gitops-state-sink.js';
 import { TenantLoader } from './tenant-loader.js';
@@ -39,7 +40,7 @@ export async function openStateWriter(options: {
   encryptionKey: Buffer;
   logger: Logger;
   onCommit?: (commit: string) => void;
-}): Promise<{ sink: GitopsStateSink; repo: StateRepo }> {
+}): Promise<{ sink: GitopsStateSink; repo: StateRepo; pusher: StatePusher | undefined }> {
   const settings = renderSettingsOf(options.config);
   const templates = parseTemplates(await readTemplates(options.config.templatesDir));
   const repo = await StateRepo.open({ dir: options.config.stateRepoDir, lock: new PgAdvisoryLock(options.db) });
@@ -48,13 +49,21 @@ export async function openStateWriter(options: {
     encryptor: options.encryptor,
     envRevision: new EnvRevision(options.encryptionKey),
   });
+  const remote = options.config.stateRepoRemote;
+  const pusher = remote
+    ? new StatePusher({ gitdir: options.config.stateRepoDir, url: remote.url, token: remote.token, logger: options.logger.child({ component: 'state-push' }) })
+    : undefined;
+  const onCommit = options.onCommit;
   const sink = new GitopsStateSink({
     repo,
     loader,
     settings,
     templates,
     logger: options.logger.child({ component: 'state-repo' }),
-    ...(options.onCommit ? { onCommit: options.onCommit } : {}),
+    onCommit: (commit) => {
+      pusher?.schedule();
+      onCommit?.(commit);
+    },
   });
-  return { sink, repo };
+  return { sink, repo, pusher };
 }

@@ -85,6 +85,8 @@ export const envSchema = z
       .default('dangus.localhost'),
     WEBHOOK_BASE_URL: url('WEBHOOK_BASE_URL').optional(),
     STATE_REPO_DIR: optionalString,
+    STATE_REPO_REMOTE: url('STATE_REPO_REMOTE').optional(),
+    STATE_REPO_REMOTE_TOKEN: optionalString,
     STATE_REPO_TOKEN: z.string().min(16, 'STATE_REPO_TOKEN must be at least 16 characters.').optional(),
     TEMPLATES_DIR: optionalString,
     STORAGE_CLASS: z.string().trim().default('longhorn'),
@@ -148,6 +150,8 @@ export interface Config {
   baseDomain: string;
   webhookBaseUrl: string;
   stateRepoDir: string;
+  /** A remote every commit is pushed to, with its token. */
+  stateRepoRemote: { url: string; token: string | undefined } | undefined;
   /** Bearer token of `/state.git`; the repo is not served without one. */
   stateRepoToken: string | undefined;
   /** Operator-editable templates; the repository's `templates/` by default. */
@@ -224,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
     stateRepoDir: e.STATE_REPO_DIR ?? `${e.DANGUS_DATA_DIR}/state-repo`,
     stateRepoToken: e.STATE_REPO_TOKEN,
+    stateRepoRemote: e.STATE_REPO_REMOTE ? { url: e.STATE_REPO_REMOTE, token: e.STATE_REPO_REMOTE_TOKEN } : undefined,
     templatesDir: e.TEMPLATES_DIR,
     render: {
       storageClass: e.STORAGE_CLASS,

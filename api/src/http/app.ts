@@ -10,7 +10,7 @@ import { apiRoutes } from './routes/api.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { stateGitRoutes } from './routes/state-git.js';
-import { systemRoutes } from './routes/system.js';
+import { systemRoutes, type StateRepoView } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
 
 export interface AppDeps {
@@ -22,7 +22,8 @@ export interface AppDeps {
   cookies: CookieSettings;
   uiDir: string;
   logger: Logger;
-  stateRepo: { dir: string; token: string | undefined; head(): Promise<string | null> } | undefined;
+  stateRepo: (StateRepoView & { dir: string; token: string | undefined }) | undefined;
+  applierStatus: (() => unknown) | undefined;
 }
 
 /** JSON bodies of the API are small; the largest legitimate one is an env value (32 KiB). */
@@ -59,7 +60,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.stateRepo) {
     app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger }));
   }
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), systemRoutes({ stateRepo: deps.stateRepo }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

@@ -76,6 +76,7 @@ export async function startTestPlatform(
     logger,
     stateSink: writer?.sink ?? stateSink,
     ...(writer ? { stateRepo: writer.repo } : {}),
+    ...(writer?.pusher ? { statePusher: writer.pusher } : {}),
     github: new OctokitGitHubApi(github.url),
     uiDir: '/nonexistent',
   });
@@ -104,6 +105,7 @@ export async function startTestPlatform(
     encryptionKey,
     signIn,
     async close() {
+      writer?.pusher?.stop();
       await github.stop();
       await database.drop();
       if (stateRepoDir) await rm(stateRepoDir, { recursive: true, force: true });

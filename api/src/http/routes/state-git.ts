@@ -31,7 +31,7 @@ export function stateGitRoutes(options: { repoDir: string; token: string | undef
       res.status(403).type('text').send('The state repo is read-only: the platform is its only writer.\n');
       return;
     }
-    serveCgi(req, res, repoDir, options.logger);
+    serveGitCgi(req, res, { repoDir, logger: options.logger, remoteUser: 'dangus-reader' });
   });
   return router;
 }
@@ -53,7 +53,15 @@ function tokenOf(req: Request): string | undefined {
   return undefined;
 }
 
-function serveCgi(req: Request, res: Response, repoDir: string, logger: Logger): void {
+/**
+ * Runs `git http-backend` for one request and streams its CGI answer. With a
+ * `remoteUser`, git allows pushes unless the route refused them first.
+ */
+export function serveGitCgi(
+  req: Request,
+  res: Response,
+  { repoDir, logger, remoteUser }: { repoDir: string; logger: Logger; remoteUser: string },
+): void {
   const url = new URL(req.originalUrl, 'http://localhost');
   const child = spawn('git', ['http-backend'], {
     env: {
@@ -66,7 +74,7 @@ function serveCgi(req: Request, res: Response, repoDir: string, logger: Logger):
       CONTENT_TYPE: req.get('content-type') ?? '',
       HTTP_CONTENT_ENCODING: req.get('content-encoding') ?? '',
       GIT_PROTOCOL: req.get('git-protocol') ?? '',
-      REMOTE_USER: 'dangus-reader',
+      REMOTE_USER: remoteUser,
       REMOTE_ADDR: req.socket.remoteAddress ?? '',
     },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,19 +1,31 @@
 import { Router } from 'express';
 import { NotFoundError } from '../../errors.js';
+import type { PushStatus } from '../../cluster/state-pusher.js';
 
 export interface StateRepoStatus {
   head: string | null;
-  /** Pushing to a remote (STATE_REPO_REMOTE) is not built yet: always null. */
-  remote: null;
+  /** The push to STATE_REPO_REMOTE, or null when no remote is configured. */
+  remote: PushStatus | null;
+}
+
+export interface StateRepoView {
+  head(): Promise<string | null>;
+  pushStatus(): PushStatus | null;
 }
 
 /** `/api/system/*`: what the platform itself is doing (the UI's system view). */
-export function systemRoutes(deps: { stateRepo: { head(): Promise<string | null> } | undefined }): Router {
+export function systemRoutes(deps: { stateRepo: StateRepoView | undefined; applierStatus: (() => unknown) | undefined }): Router {
   const router = Router();
   router.get('/system/state-repo', async (_req, res) => {
     if (!deps.stateRepo) throw new NotFoundError('State repo');
-    const body: StateRepoStatus = { head: await deps.stateRepo.head(), remote: null };
+    const body: StateRepoStatus = { head: await deps.stateRepo.head(), remote: deps.stateRepo.pushStatus() };
     res.json(body);
+  });
+  router.get('/system/applier', (_req, res) => {
+    if (!deps.applierStatus) {
+      throw new NotFoundError('Applier in this process (it runs when KUBECONFIG or in-cluster config is present)');
+    }
+    res.json(deps.applierStatus());
   });
   return router;
 }

@@ -1,0 +1,28 @@
+import { Applier, type ApplierStatus } from '@dangus/gitops-writer';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+
+/**
+ * The applier inside the api process (DESIGN.md "Running it": the embedded
+ * default applies to KUBECONFIG, or to the in-cluster config, when there is
+ * one). In a production install it runs as its own Deployment instead.
+ */
+export function startInProcessApplier(options: {
+  kubeconfig: string | undefined;
+  stateRepoDir: string;
+  logger: Logger;
+}): Applier | undefined {
+  const kube = new KubeConfig();
+  if (options.kubeconfig) {
+    kube.loadFromFile(options.kubeconfig);
+  } else if (process.env.KUBERNETES_SERVICE_HOST) {
+    kube.loadFromCluster();
+  } else {
+    return undefined;
+  }
+  const applier = new Applier({ kube, source: options.stateRepoDir, logger: options.logger.child({ component: 'applier' }) });
+  applier.start();
+  return applier;
+}
+
+export type { ApplierStatus };

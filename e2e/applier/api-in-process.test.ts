@@ -1,0 +1,57 @@
+/**
+ * The embedded default with a kubeconfig: the api runs the applier in-process,
+ * so a project created through the API becomes a namespace in the cluster.
+ */
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { startApiProcess, type ApiProcess } from '../support/api-process.js';
+
+describe('api with the in-process applier, on the real control plane', () => {
+  let api: ApiProcess;
+  let core: CoreV1Api;
+
+  beforeAll(async () => {
+    const kubeconfig = process.env.DANGUS_E2E_KUBECONFIG;
+    if (!kubeconfig) throw new Error('DANGUS_E2E_KUBECONFIG is unset: run through the e2e jest project.');
+    api = await startApiProcess({ KUBECONFIG: kubeconfig });
+    const kube = new KubeConfig();
+    kube.loadFromFile(kubeconfig);
+    core = kube.makeApiClient(CoreV1Api);
+  }, 120_000);
+
+  afterAll(async () => {
+    await api.stop();
+  });
+
+  it('a project created through the API appears as a namespace, and the applier reports its commit', async () => {
+    const signIn = await fetch(`${api.origin}/auth/local`, { method: 'POST', headers: { Origin: api.origin } });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const created = await fetch(`${api.origin}/api/projects`, {
+      method: 'POST',
+      headers: { Origin: api.origin, Cookie: cookie, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'applied' }),
+    });
+    expect(created.status).toBe(201);
+    const { namespace } = (await created.json()) as { namespace: string };
+
+    let found: { labels?: Record<string, string> } | undefined;
+    for (let i = 0; i < 300 && !found; i += 1) {
+      found = await core
+        .readNamespace({ name: namespace })
+        .then((ns) => ns.metadata)
+        .catch(() => undefined);
+      if (!found) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(found?.labels).toEqual(expect.objectContaining({ 'app.kubernetes.io/managed-by': 'dangus' }));
+
+    const state = (await (await fetch(`${api.origin}/api/system/state-repo`, { headers: { Cookie: cookie } })).json()) as { head: string };
+    let applied: string | null = null;
+    for (let i = 0; i < 300 && applied !== state.head; i += 1) {
+      const status = (await (await fetch(`${api.origin}/api/system/applier`, { headers: { Cookie: cookie } })).json()) as {
+        appliedCommit: string | null;
+      };
+      applied = status.appliedCommit;
+      if (applied !== state.head) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(applied).toBe(state.head);
+  });
+});

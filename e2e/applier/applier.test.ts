@@ -1,0 +1,325 @@
+// The applier on the real control plane (issue 5): create, update, prune, drift,
+// invalid commits, Jobs created once, no-op resyncs, restarts, notify.
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, NetworkingV1Api, PatchStrategy } from '@kubernetes/client-node';
+import { Applier, InvalidCommitError, applierHttpHandler, type StateRepo } from '@dangus/gitops-writer';
+
+import { e2eKubeConfig } from '../cluster/src/index.js';
+import { pollUntil } from '../cluster/src/util.js';
+import { ACTOR, CountingClient, tempRepo, tenantFiles, uniqueNamespace, type ServiceSpec } from './support.js';
+
+const kc = e2eKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const apps = kc.makeApiClient(AppsV1Api);
+const batch = kc.makeApiClient(BatchV1Api);
+const networking = kc.makeApiClient(NetworkingV1Api);
+const objects = KubernetesObjectApi.makeApiClient(kc);
+const WAIT = { timeoutMs: 120_000, intervalMs: 250 };
+const cleanups: (() => Promise<void>)[] = [];
+
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
+});
+
+/** A state repo and an applier on it with its own inventory, so tests do not share state. */
+async function setup(name: string): Promise<{ repo: StateRepo; dir: string; client: CountingClient; applier: Applier; inventoryName: string }> {
+  const { repo, dir, remove } = await tempRepo();
+  const client = new CountingClient(kc);
+  const inventoryName = `inventory-${name}-${Date.now().toString(36)}`;
+  const applier = new Applier({ kube: kc, source: dir, client, inventoryName });
+  cleanups.push(async () => {
+    await applier.stop();
+    await remove();
+  });
+  return { repo, dir, client, applier, inventoryName };
+}
+
+async function commit(repo: StateRepo, namespace: string, services: ServiceSpec[] | null): Promise<string> {
+  const result = await repo.commitTenant(namespace, services === null ? null : tenantFiles(namespace, services), { verb: 'update', summary: 'test', actor: ACTOR });
+  if (result.head === null) throw new Error('no commit');
+  return result.head;
+}
+
+function status(error: unknown): number | undefined {
+  return error instanceof ApiException ? error.code : undefined;
+}
+
+async function exists(read: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await read();
+    return true;
+  } catch (error) {
+    if (status(error) === 404) return false;
+    throw error;
+  }
+}
+
+/**
+ * What changes when anyone but a controller's status update writes an object: the
+ * resourceVersion of objects no controller writes, and for the others (their status
+ * moves on its own) the generation and the time of the applier's managed fields.
+ */
+async function writeMarks(namespace: string): Promise<Record<string, string | undefined>> {
+  const [deployments, services, ingresses, quotas, ns] = await Promise.all([
+    apps.listNamespacedDeployment({ namespace }),
+    core.listNamespacedService({ namespace }),
+    networking.listNamespacedIngress({ namespace }),
+    core.listNamespacedResourceQuota({ namespace }),
+    core.readNamespace({ name: namespace }),
+  ]);
+  const marks: Record<string, string | undefined> = { [`Namespace/${namespace}`]: ns.metadata?.resourceVersion };
+  for (const o of services.items) marks[`Service/${o.metadata?.name ?? ''}`] = o.metadata?.resourceVersion;
+  for (const o of ingresses.items) marks[`Ingress/${o.metadata?.name ?? ''}`] = o.metadata?.resourceVersion;
+  for (const [kind, items] of [['Deployment', deployments.items], ['ResourceQuota', quotas.items]] as const) {
+    for (const o of items) {
+      const applied = o.metadata?.managedFields?.find((f) => f.manager === 'dangus-applier');
+      marks[`${kind}/${o.metadata?.name ?? ''}`] = `${String(o.metadata?.generation)} ${applied?.time?.toISOString() ?? ''}`;
+    }
+  }
+  return marks;
+}
+
+describe('applier', () => {
+  it('when a tenant is committed, then its namespace and objects are created and the status names the commit', async () => {
+    const { repo, applier } = await setup('create');
+    const ns = uniqueNamespace('create');
+    const head = await commit(repo, ns, [{ name: 'web', pvc: true }]);
+
+    const report = await applier.sync();
+
+    expect(report.errors).toEqual([]);
+    expect(report.applied).toBe(6);
+    const deployment = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+    expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('nginx:1.27');
+    expect(deployment.metadata?.managedFields?.some((f) => f.manager === 'dangus-applier' && f.operation === 'Apply')).toBe(true);
+    await core.readNamespacedService({ name: 'web', namespace: ns });
+    await networking.readNamespacedIngress({ name: 'web', namespace: ns });
+    await core.readNamespacedPersistentVolumeClaim({ name: 'web-data', namespace: ns });
+    const state = applier.status();
+    expect(state.appliedCommit).toBe(head);
+    expect(state.appliedAt).not.toBeNull();
+    expect(state.objects.map((o) => `${o.ref.kind}/${o.ref.name}`).sort()).toEqual([
+      'Deployment/web', 'Ingress/web', `Namespace/${ns}`, 'PersistentVolumeClaim/web-data', 'ResourceQuota/tenant-quota', 'Service/web',
+    ]);
+  });
+
+  it('when a service changes, then the next sync updates it, and a second sync of that commit writes nothing', async () => {
+    const { repo, applier, client } = await setup('update');
+    const ns = uniqueNamespace('update');
+    await commit(repo, ns, [{ name: 'web' }]);
+    await applier.sync();
+    await commit(repo, ns, [{ name: 'web', image: 'nginx:1.28', replicas: 2 }]);
+
+    const update = await applier.sync();
+    expect(update.applied).toBe(1);
+    const deployment = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+    expect(deployment.spec?.replicas).toBe(2);
+    expect(deployment.spec?.template.spec?.containers[0]?.image).toBe('nginx:1.28');
+
+    const before = await writeMarks(ns);
+    expect(Object.keys(before)).toHaveLength(5);
+    const writesBefore = client.writes;
+    const again = await applier.sync();
+    expect(again).toMatchObject({ applied: 0, writes: 0, pruned: 0 });
+    expect(client.writes).toBe(writesBefore);
+    expect(await writeMarks(ns)).toEqual(before);
+  });
+
+  it('when a service is deleted, then its Deployment, Service, Ingress and PVC are pruned and the rest stays', async () => {
+    const { repo, applier } = await setup('prune');
+    const ns = uniqueNamespace('prune');
+    await commit(repo, ns, [{ name: 'web', pvc: true }, { name: 'api' }]);
+    await applier.sync();
+    await commit(repo, ns, [{ name: 'api' }]);
+
+    const report = await applier.sync();
+
+    expect(report.pruned).toBe(4);
+    await pollUntil(
+      async () =>
+        !(await exists(() => apps.readNamespacedDeployment({ name: 'web', namespace: ns }))) &&
+        !(await exists(() => core.readNamespacedService({ name: 'web', namespace: ns }))) &&
+        !(await exists(() => networking.readNamespacedIngress({ name: 'web', namespace: ns }))) &&
+        !(await exists(() => core.readNamespacedPersistentVolumeClaim({ name: 'web-data', namespace: ns }))),
+      { ...WAIT, what: 'the web service objects to be gone' },
+    );
+    expect(await exists(() => apps.readNamespacedDeployment({ name: 'api', namespace: ns }))).toBe(true);
+  });
+
+  it('when a tenant is deleted, then its namespace is deleted; objects outside the inventory are never touched', async () => {
+    const { repo, applier } = await setup('tenant');
+    const ns = uniqueNamespace('gone');
+    const bystander = uniqueNamespace('bystander');
+    await core.createNamespace({ body: { metadata: { name: bystander, labels: { 'app.kubernetes.io/managed-by': 'dangus' } } } });
+    cleanups.push(async () => {
+      await core.deleteNamespace({ name: bystander });
+    });
+    await commit(repo, ns, [{ name: 'web' }]);
+    await applier.sync();
+    await commit(repo, ns, null);
+
+    await applier.sync();
+
+    await pollUntil(async () => !(await exists(() => core.readNamespace({ name: ns }))), { ...WAIT, what: `namespace ${ns} to be gone` });
+    expect(await exists(() => core.readNamespace({ name: bystander }))).toBe(true);
+  });
+
+  it('when a Deployment is edited by hand, then the resync puts it back', async () => {
+    const { repo, applier } = await setup('drift');
+    const ns = uniqueNamespace('drift');
+    await commit(repo, ns, [{ name: 'web', replicas: 1 }]);
+    await applier.sync();
+    await objects.patch(
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: ns }, spec: { replicas: 4, template: { spec: { containers: [{ name: 'app', image: 'evil:latest' }] } } } },
+      undefined,
+      undefined,
+      'kubectl-edit',
+      undefined,
+      PatchStrategy.StrategicMergePatch,
+    );
+    const edited = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+    expect(edited.spec?.replicas).toBe(4);
+
+    const report = await applier.sync();
+
+    expect(report.applied).toBe(1);
+    const repaired = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+    expect(repaired.spec?.replicas).toBe(1);
+    expect(repaired.spec?.template.spec?.containers[0]?.image).toBe('nginx:1.27');
+  });
+
+  it('when a commit holds a broken manifest, then the sync fails, nothing is applied and nothing is pruned', async () => {
+    const { repo, applier, client } = await setup('broken');
+    const ns = uniqueNamespace('broken');
+    await commit(repo, ns, [{ name: 'web' }, { name: 'api' }]);
+    await applier.sync();
+    const good = applier.status().appliedCommit;
+    const files = tenantFiles(ns, [{ name: 'web', replicas: 3 }]);
+    files.set(`tenants/${ns}/web/service.yaml`, 'apiVersion: v1\nkind: Service\nmetadata: [broken');
+    await repo.commitTenant(ns, files, { verb: 'update', summary: 'broken', actor: ACTOR });
+    const writes = client.writes;
+
+    await expect(applier.sync()).rejects.toBeInstanceOf(InvalidCommitError);
+
+    expect(client.writes).toBe(writes);
+    expect((await apps.readNamespacedDeployment({ name: 'web', namespace: ns })).spec?.replicas).toBe(1);
+    expect(await exists(() => apps.readNamespacedDeployment({ name: 'api', namespace: ns }))).toBe(true);
+    expect(applier.status()).toMatchObject({ appliedCommit: good, lastError: expect.stringContaining('web/service.yaml') });
+  });
+
+  it('when a build Job finished and was deleted, then the same commit does not re-create it', async () => {
+    const { repo, applier } = await setup('job');
+    const ns = uniqueNamespace('job');
+    await commit(repo, ns, [{ name: 'web', build: 'abc1234' }]);
+    await applier.sync();
+    const job = { name: 'web-build-abc1234', namespace: ns };
+    await pollUntil(async () => (await batch.readNamespacedJob(job)).status?.succeeded === 1, { ...WAIT, what: 'the build Job to complete' });
+    await batch.deleteNamespacedJob({ ...job, propagationPolicy: 'Background' });
+    await pollUntil(async () => !(await exists(() => batch.readNamespacedJob(job))), { ...WAIT, what: 'the Job to be gone' });
+
+    const report = await applier.sync();
+
+    expect(report).toMatchObject({ jobsNotRecreated: 1, applied: 0, writes: 0 });
+    expect(await exists(() => batch.readNamespacedJob(job))).toBe(false);
+    // The next commit drops the Job from git: it leaves the inventory, nothing to delete.
+    await commit(repo, ns, [{ name: 'web', image: 'registry/web:abc1234' }]);
+    const rollout = await applier.sync();
+    expect(rollout.errors).toEqual([]);
+    expect(await exists(() => batch.readNamespacedJob(job))).toBe(false);
+  });
+
+  it('when a change hits an immutable field, then that object reports an error, the others apply, and it is not retried', async () => {
+    const { repo, applier, client } = await setup('immutable');
+    const ns = uniqueNamespace('immutable');
+    await commit(repo, ns, [{ name: 'web' }]);
+    await applier.sync();
+    // A Deployment's selector is immutable.
+    const files = tenantFiles(ns, [{ name: 'web', replicas: 2 }]);
+    const path = `tenants/${ns}/web/deployment.yaml`;
+    files.set(path, (files.get(path) ?? '').replace('"matchLabels": {\n        "app": "web"\n      }', '"matchLabels": {\n        "app": "web",\n        "tier": "x"\n      }').replace('"labels": {\n            "app": "web"\n          }', '"labels": {\n            "app": "web",\n            "tier": "x"\n          }'));
+    files.set(`tenants/${ns}/web/service.yaml`, (files.get(`tenants/${ns}/web/service.yaml`) ?? '').replace('"port": 80', '"port": 81'));
+    await repo.commitTenant(ns, files, { verb: 'update', summary: 'selector', actor: ACTOR });
+
+    const report = await applier.sync();
+
+    expect(report.errors).toHaveLength(1);
+    expect(report.errors[0]?.ref.kind).toBe('Deployment');
+    expect(report.errors[0]?.message).toMatch(/immutable/);
+    expect((await core.readNamespacedService({ name: 'web', namespace: ns })).spec?.ports?.[0]?.port).toBe(81);
+    const writes = client.writes;
+    const again = await applier.sync();
+    expect(again.errors).toHaveLength(1);
+    expect(client.writes).toBe(writes);
+  });
+
+  it('when the applier dies mid-sync, then a new one converges and prunes what left the repo meanwhile', async () => {
+    const { repo, dir, client, applier, inventoryName } = await setup('restart');
+    const ns = uniqueNamespace('restart');
+    await commit(repo, ns, [{ name: 'web' }, { name: 'api' }]);
+    await applier.sync();
+    await commit(repo, ns, [{ name: 'web', replicas: 2 }, { name: 'worker' }]);
+    client.crashAfterWrites = client.writes + 2;
+    await expect(applier.sync()).rejects.toThrow('simulated crash');
+
+    const restarted = new Applier({ kube: kc, source: dir, inventoryName, client: new CountingClient(kc) });
+    const report = await restarted.sync();
+
+    expect(report.errors).toEqual([]);
+    expect((await apps.readNamespacedDeployment({ name: 'web', namespace: ns })).spec?.replicas).toBe(2);
+    expect(await exists(() => apps.readNamespacedDeployment({ name: 'worker', namespace: ns }))).toBe(true);
+    await pollUntil(async () => !(await exists(() => apps.readNamespacedDeployment({ name: 'api', namespace: ns }))), { ...WAIT, what: 'api to be pruned' });
+    expect(await restarted.sync()).toMatchObject({ writes: 0 });
+  });
+
+  it('when the api POSTs /notify after a commit, then the applier syncs without waiting for the resync', async () => {
+    const { repo, dir, inventoryName } = await setup('notify');
+    const applier = new Applier({ kube: kc, source: dir, inventoryName, resyncIntervalMs: 600_000 });
+    const server = createServer(applierHttpHandler(applier));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      server.close();
+      await applier.stop();
+    });
+    applier.start();
+    await pollUntil(() => Promise.resolve(applier.status().lastSync !== null), { ...WAIT, what: 'the first sync' });
+    const ns = uniqueNamespace('notify');
+    const head = await commit(repo, ns, [{ name: 'web' }]);
+
+    const code = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', path: '/notify', method: 'POST' }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+    expect(code).toBe(202);
+    await pollUntil(() => Promise.resolve(applier.status().appliedCommit === head), { timeoutMs: 10_000, intervalMs: 20, what: 'the notified commit to be applied' });
+    expect(await exists(() => core.readNamespace({ name: ns }))).toBe(true);
+  });
+
+  it('when the apiserver is unreachable, then the sync fails with a reported error and the applier keeps retrying', async () => {
+    const { dir, repo } = await setup('unreachable');
+    await commit(repo, uniqueNamespace('unreachable'), [{ name: 'web' }]);
+    const dead = new KubeConfig();
+    dead.loadFromOptions({
+      clusters: [{ name: 'dead', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'dead', cluster: 'dead', user: 'u' }],
+      currentContext: 'dead',
+    });
+    const applier = new Applier({ kube: dead, source: dir, retryDelayMs: 50, resyncIntervalMs: 1_000 });
+    cleanups.push(() => applier.stop());
+
+    applier.start();
+    const first = await pollUntil(() => Promise.resolve(applier.status().lastError ?? undefined), { ...WAIT, what: 'an error to be reported' });
+    const attempt = applier.status().lastAttemptAt;
+    await pollUntil(() => Promise.resolve(applier.status().lastAttemptAt !== attempt), { ...WAIT, what: 'a retry' });
+
+    expect(first).toMatch(/ECONNREFUSED|fetch failed|connect/i);
+    expect(applier.status().appliedCommit).toBeNull();
+  });
+});

@@ -1,0 +1,219 @@
+// bootstrap/ installed into the real control plane, then the api's and the
+// applier's ServiceAccounts, with real tokens, doing (or failed at) their jobs.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, Watch } from '@kubernetes/client-node';
+
+import { MARKER_LOG, e2eClusterKind, e2eKubeConfig, e2eKubeconfigPath } from '../cluster/src/index.js';
+import { pollUntil } from '../cluster/src/util.js';
+import { type Access, canI, kubeConfigAs, statusOf } from './kube-as.js';
+import { kubectl } from './kustomize.js';
+
+const SYSTEM = 'dangus-system';
+const TENANT = `bs${Date.now().toString(36)}-shop`;
+const MANAGED = { 'app.kubernetes.io/managed-by': 'dangus' };
+const WAIT = { timeoutMs: 120_000, intervalMs: 500 };
+
+const admin = e2eKubeConfig();
+let api: KubeConfig;
+let applier: KubeConfig;
+
+/** kubectl against the cluster under test, as its admin. */
+function kubectlAdmin(args: string[]): Promise<string> {
+  return kubectl([...args, '--kubeconfig', e2eKubeconfigPath()]);
+}
+
+beforeAll(async () => {
+  await kubectlAdmin(['apply', '--server-side', '--field-manager=dangus-bootstrap-test', '-k', 'bootstrap/overlays/prod']);
+  // The token controller and the admission policies' type checking are asynchronous.
+  await pollUntil(async () => (await statusOf(admin.makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name: 'dangus-applier', namespace: SYSTEM }))) === 200, { ...WAIT, what: 'the applier ServiceAccount' });
+  api = await kubeConfigAs(admin, SYSTEM, 'dangus-api');
+  applier = await kubeConfigAs(admin, SYSTEM, 'dangus-applier');
+});
+
+afterAll(async () => {
+  await statusOf(admin.makeApiClient(CoreV1Api).deleteNamespace({ name: TENANT }));
+});
+
+describe('installing bootstrap/', () => {
+  it('when prod is applied server-side, then its workloads and policies exist', async () => {
+    const deployments = await admin.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: SYSTEM });
+    expect(deployments.items.map((d) => d.metadata?.name).sort()).toEqual(['dangus-api', 'dangus-applier']);
+    const out = await kubectlAdmin(['get', 'validatingadmissionpolicies', '-o', 'name']);
+    expect(out).toContain('dangus-api-tenant-secrets');
+    expect(out).toContain('dangus-applier-tenants-only');
+  });
+
+  it('when dev is applied with a server-side dry run over it, then the apiserver accepts every object', async () => {
+    const out = await kubectlAdmin(['apply', '--server-side', '--dry-run=server', '--field-manager=dangus-bootstrap-test', '-k', 'bootstrap/overlays/dev']);
+    expect(out).toContain('deployment.apps/dangus-api serverside-applied (server dry run)');
+  });
+});
+
+// What the authorizer answers (RBAC only; the admission policies are tested by doing below).
+const apiTable: [string, Access, boolean][] = [
+  ['create secrets in a tenant namespace', { verb: 'create', resource: 'secrets', namespace: TENANT }, true],
+  ['patch secrets in a tenant namespace', { verb: 'patch', resource: 'secrets', namespace: TENANT }, true],
+  ['delete secrets in a tenant namespace', { verb: 'delete', resource: 'secrets', namespace: TENANT }, true],
+  ['watch jobs', { verb: 'watch', resource: 'jobs', group: 'batch' }, true],
+  ['watch pods', { verb: 'watch', resource: 'pods' }, true],
+  ['watch deployments', { verb: 'watch', resource: 'deployments', group: 'apps' }, true],
+  ['get pods/log', { verb: 'get', resource: 'pods', subresource: 'log', namespace: TENANT }, true],
+  ['get secrets in kube-system', { verb: 'get', resource: 'secrets', namespace: 'kube-system' }, false],
+  ['list secrets in kube-system', { verb: 'list', resource: 'secrets', namespace: 'kube-system' }, false],
+  ['get secrets in a tenant namespace', { verb: 'get', resource: 'secrets', namespace: TENANT }, false],
+  ['create clusterrolebindings', { verb: 'create', resource: 'clusterrolebindings', group: 'rbac.authorization.k8s.io' }, false],
+  ['create rolebindings', { verb: 'create', resource: 'rolebindings', group: 'rbac.authorization.k8s.io', namespace: TENANT }, false],
+  ['get nodes', { verb: 'get', resource: 'nodes' }, false],
+  ['patch nodes', { verb: 'patch', resource: 'nodes' }, false],
+  ['create namespaces', { verb: 'create', resource: 'namespaces' }, false],
+  ['create deployments', { verb: 'create', resource: 'deployments', group: 'apps', namespace: TENANT }, false],
+  ['create pods/exec', { verb: 'create', resource: 'pods', subresource: 'exec', namespace: TENANT }, false],
+];
+
+const applierTable: [string, Access, boolean][] = [
+  ['create namespaces', { verb: 'create', resource: 'namespaces' }, true],
+  ['delete namespaces', { verb: 'delete', resource: 'namespaces' }, true],
+  ...(
+    [
+      ['deployments', 'apps'],
+      ['jobs', 'batch'],
+      ['ingresses', 'networking.k8s.io'],
+      ['networkpolicies', 'networking.k8s.io'],
+      ['services', ''],
+      ['persistentvolumeclaims', ''],
+      ['limitranges', ''],
+      ['resourcequotas', ''],
+    ] as const
+  ).flatMap(([resource, group]): [string, Access, boolean][] => [
+    [`patch ${resource} in a tenant namespace`, { verb: 'patch', resource, group, namespace: TENANT }, true],
+    [`delete ${resource} in a tenant namespace`, { verb: 'delete', resource, group, namespace: TENANT }, true],
+  ]),
+  ['update its inventory ConfigMap', { verb: 'update', resource: 'configmaps', namespace: SYSTEM, name: 'dangus-applier-inventory' }, true],
+  ['update another ConfigMap in dangus-system', { verb: 'update', resource: 'configmaps', namespace: SYSTEM, name: 'dangus-config' }, false],
+  ['get secrets in kube-system', { verb: 'get', resource: 'secrets', namespace: 'kube-system' }, false],
+  ['create secrets in a tenant namespace', { verb: 'create', resource: 'secrets', namespace: TENANT }, false],
+  ['escalate clusterroles', { verb: 'escalate', resource: 'clusterroles', group: 'rbac.authorization.k8s.io' }, false],
+  ['bind clusterroles', { verb: 'bind', resource: 'clusterroles', group: 'rbac.authorization.k8s.io' }, false],
+  ['create rolebindings', { verb: 'create', resource: 'rolebindings', group: 'rbac.authorization.k8s.io', namespace: TENANT }, false],
+  ['create roles', { verb: 'create', resource: 'roles', group: 'rbac.authorization.k8s.io', namespace: TENANT }, false],
+  ['get nodes', { verb: 'get', resource: 'nodes' }, false],
+  ['delete nodes', { verb: 'delete', resource: 'nodes' }, false],
+  ['create pods', { verb: 'create', resource: 'pods', namespace: TENANT }, false],
+  ['create serviceaccounts/token', { verb: 'create', resource: 'serviceaccounts', subresource: 'token', namespace: TENANT }, false],
+];
+
+describe('the api ServiceAccount (dangus-system/dangus-api)', () => {
+  it.each(apiTable)('may %s: %p', async (_what, access, allowed) => {
+    expect(await canI(api, access)).toBe(allowed);
+  });
+});
+
+describe('the applier ServiceAccount (dangus-system/dangus-applier)', () => {
+  it.each(applierTable)('may %s: %p', async (_what, access, allowed) => {
+    expect(await canI(applier, access)).toBe(allowed);
+  });
+});
+
+describe('their jobs, done with their own tokens', () => {
+  const JOB = 'build-abc1234';
+
+  it('the applier creates a tenant namespace and its workloads', async () => {
+    const core = applier.makeApiClient(CoreV1Api);
+    const apps = applier.makeApiClient(AppsV1Api);
+    const batch = applier.makeApiClient(BatchV1Api);
+    const net = applier.makeApiClient(NetworkingV1Api);
+    const namespace = TENANT;
+    expect(await statusOf(core.createNamespace({ body: { metadata: { name: namespace, labels: MANAGED } } }))).toBe(200);
+    const labels = { ...MANAGED, 'dangus.cloud/service': 'web' };
+    const created = await Promise.all([
+      statusOf(core.createNamespacedLimitRange({ namespace, body: { metadata: { name: 'default-limits', labels }, spec: { limits: [{ type: 'Container', _default: { cpu: '500m', memory: '512Mi' } }] } } })),
+      statusOf(core.createNamespacedResourceQuota({ namespace, body: { metadata: { name: 'quota', labels }, spec: { hard: { pods: '20' } } } })),
+      statusOf(net.createNamespacedNetworkPolicy({ namespace, body: { metadata: { name: 'isolate', labels }, spec: { podSelector: {}, policyTypes: ['Ingress'] } } })),
+      statusOf(core.createNamespacedPersistentVolumeClaim({ namespace, body: { metadata: { name: 'web-data', labels }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } })),
+      statusOf(core.createNamespacedService({ namespace, body: { metadata: { name: 'web', labels }, spec: { selector: { 'dangus.cloud/service': 'web' }, ports: [{ port: 80, targetPort: 8080 }] } } })),
+      statusOf(net.createNamespacedIngress({ namespace, body: { metadata: { name: 'web', labels }, spec: { rules: [{ host: 'abc123-web.apps.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } } })),
+      statusOf(apps.createNamespacedDeployment({ namespace, body: { metadata: { name: 'web', labels }, spec: { selector: { matchLabels: { 'dangus.cloud/service': 'web' } }, template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: 'harbor.example.com/dangus/web:1' }] } } } } })),
+      statusOf(batch.createNamespacedJob({ namespace, body: { metadata: { name: JOB, labels }, spec: { backoffLimit: 0, template: { metadata: { labels, annotations: { [MARKER_LOG]: 'step 1/2 : FROM node\nbuild ok' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'kaniko', image: 'gcr.io/kaniko-project/executor:v1.23.2', command: ['sh', '-c', 'printf "step 1/2 : FROM node\\nbuild ok\\n"'] }] } } } } })),
+    ]);
+    expect(created).toEqual(Array<number>(created.length).fill(200));
+  });
+
+  it('the applier writes its inventory ConfigMap in dangus-system, and no other', async () => {
+    const core = applier.makeApiClient(CoreV1Api);
+    expect(await statusOf(core.createNamespacedConfigMap({ namespace: SYSTEM, body: { metadata: { name: 'dangus-applier-inventory' }, data: { entries: '[]' } } }))).toBe(200);
+    expect(await statusOf(core.createNamespacedConfigMap({ namespace: SYSTEM, body: { metadata: { name: 'dangus-other' } } }))).toBe(403);
+  });
+
+  it.each([
+    ['a namespace without the tenant label', (c: CoreV1Api) => c.createNamespace({ body: { metadata: { name: `${TENANT}-x` } } })],
+    ['kube-system, relabelled as a tenant', (c: CoreV1Api) => c.patchNamespace({ name: 'kube-system', body: [{ op: 'add', path: '/metadata/labels/app.kubernetes.io~1managed-by', value: 'dangus' }] })],
+    ['the default namespace, deleted', (c: CoreV1Api) => c.deleteNamespace({ name: 'default' })],
+    ['a Service in kube-system', (c: CoreV1Api) => c.createNamespacedService({ namespace: 'kube-system', body: { metadata: { name: 'dangus-x' }, spec: { ports: [{ port: 80 }] } } })],
+  ])('the applier is refused %s', async (_what, call) => {
+    expect(await statusOf(call(applier.makeApiClient(CoreV1Api)))).toBe(403);
+  });
+
+  it('the applier is refused a Deployment in kube-system (it would run as any ServiceAccount there)', async () => {
+    const body = { metadata: { name: 'dangus-x' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { serviceAccountName: 'generic-garbage-collector', containers: [{ name: 'x', image: 'busybox:1.36' }] } } } };
+    expect(await statusOf(applier.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace: 'kube-system', body }))).toBe(403);
+  });
+
+  it('the api writes, rewrites and removes the env Secret in the tenant namespace', async () => {
+    const core = api.makeApiClient(CoreV1Api);
+    const namespace = TENANT;
+    const body = { metadata: { name: 'web-env', labels: MANAGED }, type: 'Opaque', stringData: { GREETING: 'hello' } };
+    expect(await statusOf(core.createNamespacedSecret({ namespace, body }))).toBe(200);
+    expect(await statusOf(core.replaceNamespacedSecret({ name: 'web-env', namespace, body: { ...body, stringData: { GREETING: 'bonjour' } } }))).toBe(200);
+    const stored = await admin.makeApiClient(CoreV1Api).readNamespacedSecret({ name: 'web-env', namespace });
+    expect(Buffer.from(stored.data?.GREETING ?? '', 'base64').toString()).toBe('bonjour');
+    // It never reads a Secret back: the values live encrypted in PostgreSQL.
+    expect(await statusOf(core.readNamespacedSecret({ name: 'web-env', namespace }))).toBe(403);
+    expect(await statusOf(core.deleteNamespacedSecret({ name: 'web-env', namespace }))).toBe(200);
+  });
+
+  it.each([
+    ['in kube-system', 'kube-system', 'Opaque'],
+    ['in dangus-system', SYSTEM, 'Opaque'],
+    ['in default', 'default', 'Opaque'],
+    ['of type service-account-token in a tenant namespace', TENANT, 'kubernetes.io/service-account-token'],
+  ])('the api is refused a Secret %s', async (_what, namespace, type) => {
+    const body = { metadata: { name: 'dangus-x', annotations: { 'kubernetes.io/service-account.name': 'default' } }, type, stringData: { a: 'b' } };
+    expect(await statusOf(api.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace, body }))).toBe(403);
+  });
+
+  it('the api is refused deleting a Secret outside tenant namespaces', async () => {
+    await admin.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'dangus-keep' }, stringData: { a: 'b' } } });
+    expect(await statusOf(api.makeApiClient(CoreV1Api).deleteNamespacedSecret({ name: 'dangus-keep', namespace: 'default' }))).toBe(403);
+    expect(await statusOf(admin.makeApiClient(CoreV1Api).readNamespacedSecret({ name: 'dangus-keep', namespace: 'default' }))).toBe(200);
+  });
+
+  it('the api watches the build Job and reads its pod log', async () => {
+    const seen: string[] = [];
+    const watch = await new Watch(api).watch(
+      `/apis/batch/v1/namespaces/${TENANT}/jobs`,
+      { labelSelector: 'app.kubernetes.io/managed-by=dangus' },
+      (phase: string, job: { metadata?: { name?: string } }) => seen.push(`${phase} ${job.metadata?.name ?? ''}`),
+      () => undefined,
+    );
+    try {
+      await pollUntil(() => Promise.resolve(seen.includes(`ADDED ${JOB}`)), { ...WAIT, what: 'the build Job seen by the api watch' });
+    } finally {
+      watch.abort();
+    }
+    const core = api.makeApiClient(CoreV1Api);
+    const pods = await core.listNamespacedPod({ namespace: TENANT, labelSelector: `batch.kubernetes.io/job-name=${JOB}` });
+    const pod = pods.items[0]?.metadata?.name ?? '';
+    expect(pod).not.toBe('');
+    let log = '';
+    await pollUntil(async () => {
+      log = await core.readNamespacedPodLog({ name: pod, namespace: TENANT }).catch(() => '');
+      return log.includes('build ok');
+    }, { ...WAIT, what: 'the build log' });
+    expect(log).toBe(e2eClusterKind() === 'kwok' ? 'step 1/2 : FROM node\nbuild ok\n' : expect.stringContaining('build ok'));
+  });
+
+  it('the applier prunes: deletes the finished Job and, with the project, the namespace', async () => {
+    expect(await statusOf(applier.makeApiClient(BatchV1Api).deleteNamespacedJob({ name: JOB, namespace: TENANT, propagationPolicy: 'Background' }))).toBe(200);
+    expect(await statusOf(applier.makeApiClient(CoreV1Api).deleteNamespace({ name: TENANT }))).toBe(200);
+  });
+});

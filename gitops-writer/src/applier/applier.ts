@@ -1,0 +1,446 @@
+/**
+ * The applier (issue 5): turns the head commit of the state repo into cluster
+ * state, the way Flux's kustomize-controller does. One sync reads like a story:
+ * load the commit and validate all of it, load the inventory and the live
+ * objects, plan, apply in phases, prune, save the inventory, publish the status.
+ * Syncs are serialized; `notify()` and the resync timer only ask for one.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../render/labels.js';
+import { errorMessage, isNotFound, isObjectError, KubeClusterClient, liveKey, type ClusterClient, type LiveObject } from './cluster-client.js';
+import { InvalidCommitError } from './errors.js';
+import { LocalRepoSource, type StateSource } from './git-source.js';
+import { healthOf, type Health, type HealthContext } from './health.js';
+import {
+  decodeInventory,
+  encodeInventory,
+  INVENTORY_DATA_KEY,
+  mergeInventory,
+  newInventory,
+  type Inventory,
+  type InventoryEntry,
+} from './inventory.js';
+import { parseManifests, type DesiredObject } from './manifests.js';
+import { refString, type ManifestObject, type ObjectRef } from './object-ref.js';
+import { applyPhases, prunePhases } from './order.js';
+import { desiredInventory, planSync, type Step } from './plan.js';
+
+/** The subset of a pino logger the applier uses. */
+export interface ApplierLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export interface ApplierOptions {
+  kube: KubeConfig;
+  /** The state repo: a local repository path, or any {@link StateSource}. */
+  source: StateSource | string;
+  logger?: ApplierLogger;
+  /** Where the inventory ConfigMap lives (created when missing). Default `dangus-system`. */
+  inventoryNamespace?: string;
+  /** Default `dangus-applier-inventory`. */
+  inventoryName?: string;
+  /** Default `dangus-applier`. */
+  fieldManager?: string;
+  /** Periodic resync, which also repairs drift. Default 60 s. */
+  resyncIntervalMs?: number;
+  /** First retry delay after a failed sync (doubles up to the resync interval). Default 1 s. */
+  retryDelayMs?: number;
+  /** Objects applied at once within a phase. Default 8. */
+  concurrency?: number;
+  /** Replaces the cluster client built from `kube` (tests wrap it). */
+  client?: ClusterClient;
+  now?: () => Date;
+}
+
+export interface ObjectError {
+  ref: ObjectRef;
+  message: string;
+}
+
+export interface ObjectStatus {
+  ref: ObjectRef;
+  health: Health;
+}
+
+/** What one sync did. */
+export interface SyncReport {
+  commit: string | null;
+  applied: number;
+  unchanged: number;
+  pruned: number;
+  /** Jobs applied before and gone since: not re-created. */
+  jobsNotRecreated: number;
+  /** Calls that write to the cluster (applies, deletes, the inventory). */
+  writes: number;
+  errors: ObjectError[];
+  durationMs: number;
+}
+
+/** What the api shows at `GET /api/system/applier`. */
+export interface ApplierStatus {
+  /** The last commit applied in full (every object applied, pruning done). */
+  appliedCommit: string | null;
+  /** When that sync finished (ISO 8601). */
+  appliedAt: string | null;
+  /** The head of the branch at the last attempt. */
+  headCommit: string | null;
+  lastAttemptAt: string | null;
+  /** Why the last sync failed as a whole (invalid commit, unreachable apiserver), else `null`. */
+  lastError: string | null;
+  /** Per-object errors of the last sync. */
+  errors: ObjectError[];
+  /** Every object of the applied commit, with its health as last seen. */
+  objects: ObjectStatus[];
+  lastSync: SyncReport | null;
+  /** When the next sync is due (ISO 8601), while started. */
+  nextSyncAt: string | null;
+}
+
+const NO_LOGGER: ApplierLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+
+export class Applier {
+  private readonly client: ClusterClient;
+  private readonly source: StateSource;
+  private readonly logger: ApplierLogger;
+  private readonly inventoryNamespace: string;
+  private readonly inventoryName: string;
+  private readonly resyncIntervalMs: number;
+  private readonly retryDelayMs: number;
+  private readonly concurrency: number;
+  private readonly now: () => Date;
+
+  /** Serializes syncs; `queued` is the sync every caller that arrives meanwhile shares. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private queued: Promise<SyncReport> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private started = false;
+  private failures = 0;
+  private parsed: { commit: string; objects: DesiredObject[] } | null = null;
+  /** Manifests the apiserver refused (by key → hash): not retried until the manifest changes. */
+  private readonly refused = new Map<string, { hash: string; message: string }>();
+  private current: ApplierStatus = {
+    appliedCommit: null,
+    appliedAt: null,
+    headCommit: null,
+    lastAttemptAt: null,
+    lastError: null,
+    errors: [],
+    objects: [],
+    lastSync: null,
+    nextSyncAt: null,
+  };
+
+  constructor(options: ApplierOptions) {
+    const fieldManager = options.fieldManager ?? 'dangus-applier';
+    this.client = options.client ?? new KubeClusterClient(options.kube, fieldManager);
+    this.source = typeof options.source === 'string' ? new LocalRepoSource({ dir: options.source }) : options.source;
+    this.logger = options.logger ?? NO_LOGGER;
+    this.inventoryNamespace = options.inventoryNamespace ?? 'dangus-system';
+    this.inventoryName = options.inventoryName ?? 'dangus-applier-inventory';
+    this.resyncIntervalMs = options.resyncIntervalMs ?? 60_000;
+    this.retryDelayMs = options.retryDelayMs ?? 1_000;
+    this.concurrency = options.concurrency ?? 8;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Syncs now, then every `resyncIntervalMs` (sooner after a failure, with backoff). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  /** Stops the timer and waits for a sync under way. */
+  async stop(): Promise<void> {
+    this.started = false;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.current = { ...this.current, nextSyncAt: null };
+    await this.chain;
+  }
+
+  /** A commit was made: sync as soon as the sync under way (if any) is done. Never throws. */
+  notify(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    void this.triggered();
+  }
+
+  /** A snapshot of the status. */
+  status(): ApplierStatus {
+    return structuredClone(this.current);
+  }
+
+  /**
+   * Syncs the head commit (or joins the sync already queued). Rejects when the
+   * sync failed as a whole: invalid commit, unreadable repo, unreachable apiserver.
+   */
+  sync(): Promise<SyncReport> {
+    if (this.queued !== null) return this.queued;
+    const run = this.chain.then(() => {
+      this.queued = null;
+      return this.syncOnce();
+    });
+    this.queued = run;
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async triggered(): Promise<void> {
+    try {
+      await this.sync();
+      this.failures = 0;
+      this.schedule(this.resyncIntervalMs);
+    } catch (error) {
+      this.failures += 1;
+      const delay = Math.min(this.resyncIntervalMs, this.retryDelayMs * 2 ** Math.min(this.failures - 1, 16));
+      this.logger.warn({ err: errorMessage(error), retryInMs: delay }, 'applier sync failed');
+      this.schedule(delay);
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.started) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.triggered();
+    }, delayMs);
+    this.timer.unref();
+    this.current = { ...this.current, nextSyncAt: new Date(this.now().getTime() + delayMs).toISOString() };
+  }
+
+  private async syncOnce(): Promise<SyncReport> {
+    const started = performance.now();
+    this.current = { ...this.current, lastAttemptAt: this.now().toISOString() };
+    try {
+      const report = await this.syncCommit(started);
+      this.current = { ...this.current, lastError: null, errors: report.errors, lastSync: report };
+      return report;
+    } catch (error) {
+      this.current = { ...this.current, lastError: errorMessage(error) };
+      throw error;
+    }
+  }
+
+  private async syncCommit(started: number): Promise<SyncReport> {
+    // Load and validate all of the commit before touching anything.
+    const commit = await this.source.resolve();
+    this.current = { ...this.current, headCommit: commit };
+    if (commit === null) return report(null, started);
+    const desired = await this.desiredObjects(commit);
+
+    // Load what was applied before and what is there now.
+    const counter = { writes: 0 };
+    const inventoryObject = await this.client.get(this.inventoryRef());
+    const inventory = decodeInventory(inventoryData(inventoryObject));
+    const live = await this.readLive([...desired.map((d) => d.ref), ...inventory.entries.map((e) => e.ref)]);
+
+    // Decide, then apply phase by phase.
+    const plan = planSync(desired, inventory, live);
+    const result = report(commit, started);
+    const applied: InventoryEntry[] = [];
+    for (const phase of applyPhases(plan.steps.map((step) => ({ ...step, ref: step.item.ref })))) {
+      await forEachLimited(phase, this.concurrency, async (step) => {
+        const outcome = await this.carryOut(step, live, counter);
+        if (outcome === 'applied') {
+          result.applied += 1;
+          applied.push({ ref: step.item.ref, hash: step.item.hash });
+        } else if (outcome === 'unchanged') result.unchanged += 1;
+        else if (outcome === 'job-gone') result.jobsNotRecreated += 1;
+        else result.errors.push({ ref: step.item.ref, message: outcome.error });
+      });
+    }
+
+    let next: Inventory;
+    if (result.errors.length === 0) {
+      // Every object applied: prune what left the repo; what fails to go stays owned.
+      const kept = await this.prune(plan.prune, result, counter);
+      // A namespace that did not go still holds the objects that were to go with it.
+      const keptNamespaces = new Set(kept.filter((e) => e.ref.kind === 'Namespace').map((e) => e.ref.name));
+      const stranded = plan.prunedWithNamespace.filter((e) => keptNamespaces.has(e.ref.namespace));
+      next = newInventory(commit, [...desiredInventory(commit, desired).entries, ...kept, ...stranded]);
+    } else {
+      // Some objects failed: record what was applied (a Job must stay "applied
+      // once"), prune nothing, and keep every older entry.
+      next = mergeInventory(inventory, newInventory(commit, applied));
+      next = { ...next, commit: null };
+    }
+    await this.saveInventory(inventoryObject, next, counter);
+
+    result.writes = counter.writes;
+    result.durationMs = Math.round(performance.now() - started);
+    await this.publish(commit, desired, live, result);
+    this.logger.info({ ...result, errors: result.errors.length }, 'applier synced');
+    return result;
+  }
+
+  private async desiredObjects(commit: string): Promise<DesiredObject[]> {
+    if (this.parsed?.commit === commit) return this.parsed.objects;
+    const parsed = parseManifests(await this.source.files(commit));
+    if (!parsed.ok) throw new InvalidCommitError(commit, parsed.problems);
+    this.parsed = { commit, objects: parsed.objects };
+    return parsed.objects;
+  }
+
+  /**
+   * The live objects by key: one list per kind of the managed label (the writer
+   * labels everything), then a read of each object the lists missed.
+   */
+  private async readLive(refs: readonly ObjectRef[]): Promise<Map<string, LiveObject>> {
+    const live = new Map<string, LiveObject>();
+    const kinds = new Map<string, { apiVersion: string; kind: string }>();
+    for (const ref of refs) kinds.set(`${ref.apiVersion} ${ref.kind}`, { apiVersion: ref.apiVersion, kind: ref.kind });
+    await forEachLimited([...kinds.values()], this.concurrency, async ({ apiVersion, kind }) => {
+      try {
+        for (const object of await this.client.list(apiVersion, kind, MANAGED_SELECTOR)) {
+          const key = liveKey(apiVersion, kind, object);
+          if (key !== null) live.set(key, object);
+        }
+      } catch (error) {
+        // An unknown kind fails its objects' applies, reported per object.
+        if (!isObjectError(error)) throw error;
+      }
+    });
+    const missed = new Map<string, ObjectRef>();
+    for (const ref of refs) {
+      const key = liveKey(ref.apiVersion, ref.kind, { metadata: { name: ref.name, namespace: ref.namespace } });
+      if (key !== null && !live.has(key)) missed.set(key, ref);
+    }
+    await forEachLimited([...missed.entries()], this.concurrency, async ([key, ref]) => {
+      try {
+        const object = await this.client.get(ref);
+        if (object !== null) live.set(key, object);
+      } catch (error) {
+        if (!isObjectError(error)) throw error;
+      }
+    });
+    return live;
+  }
+
+  private async carryOut(
+    step: Step,
+    live: Map<string, LiveObject>,
+    counter: { writes: number },
+  ): Promise<'applied' | 'unchanged' | 'job-gone' | { error: string }> {
+    const { item } = step;
+    if (step.action !== 'apply') return step.action;
+    const refused = this.refused.get(item.key);
+    if (refused?.hash === item.hash) return { error: refused.message };
+    try {
+      counter.writes += 1;
+      live.set(item.key, await this.client.apply(item.object));
+      this.refused.delete(item.key);
+      return 'applied';
+    } catch (error) {
+      if (!isObjectError(error)) throw error;
+      const message = errorMessage(error);
+      this.refused.set(item.key, { hash: item.hash, message });
+      this.logger.warn({ object: refString(item.ref), err: message }, 'apply refused');
+      return { error: message };
+    }
+  }
+
+  /** Deletes `entries` in reverse apply order; returns those that could not be deleted. */
+  private async prune(entries: InventoryEntry[], result: SyncReport, counter: { writes: number }): Promise<InventoryEntry[]> {
+    const kept: InventoryEntry[] = [];
+    for (const phase of prunePhases(entries)) {
+      await forEachLimited(phase, this.concurrency, async (entry) => {
+        try {
+          counter.writes += 1;
+          await this.client.delete(entry.ref);
+          result.pruned += 1;
+        } catch (error) {
+          if (!isObjectError(error)) throw error;
+          kept.push(entry);
+          result.errors.push({ ref: entry.ref, message: `prune failed: ${errorMessage(error)}` });
+        }
+      });
+    }
+    return kept;
+  }
+
+  private inventoryRef(): ObjectRef {
+    return { group: '', apiVersion: 'v1', kind: 'ConfigMap', namespace: this.inventoryNamespace, name: this.inventoryName };
+  }
+
+  /** Writes the inventory when it changed; creates its namespace on first use. */
+  private async saveInventory(stored: LiveObject | null, next: Inventory, counter: { writes: number }): Promise<void> {
+    const data = encodeInventory(next);
+    if (inventoryData(stored)?.[INVENTORY_DATA_KEY] === data[INVENTORY_DATA_KEY]) return;
+    const configMap: ManifestObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: this.inventoryName, namespace: this.inventoryNamespace, labels: { 'app.kubernetes.io/component': 'applier-inventory' } },
+      data,
+    };
+    try {
+      counter.writes += 1;
+      await this.client.apply(configMap);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      counter.writes += 2;
+      await this.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.inventoryNamespace } });
+      await this.client.apply(configMap);
+    }
+  }
+
+  private async publish(commit: string, desired: DesiredObject[], live: Map<string, LiveObject>, result: SyncReport): Promise<void> {
+    const context = desired.some((d) => d.ref.kind === 'PersistentVolumeClaim') ? await this.storageContext() : {};
+    const objects = desired.map((d) => ({ ref: d.ref, health: healthOf(live.get(d.key) ?? null, context) }));
+    const complete = result.errors.length === 0;
+    this.current = {
+      ...this.current,
+      objects,
+      appliedCommit: complete ? commit : this.current.appliedCommit,
+      appliedAt: complete ? this.now().toISOString() : this.current.appliedAt,
+    };
+  }
+
+  private async storageContext(): Promise<HealthContext> {
+    try {
+      const classes = await this.client.list('storage.k8s.io/v1', 'StorageClass', '');
+      const storageClasses = new Map<string, string>();
+      let defaultStorageClass: string | undefined;
+      for (const sc of classes) {
+        const metadata = sc.metadata as { name?: string; annotations?: Record<string, string> } | undefined;
+        if (metadata?.name === undefined) continue;
+        storageClasses.set(metadata.name, typeof sc.volumeBindingMode === 'string' ? sc.volumeBindingMode : 'Immediate');
+        if (metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true') defaultStorageClass = metadata.name;
+      }
+      return defaultStorageClass === undefined ? { storageClasses } : { storageClasses, defaultStorageClass };
+    } catch (error) {
+      this.logger.warn({ err: errorMessage(error) }, 'cannot list storage classes');
+      return {};
+    }
+  }
+}
+
+function report(commit: string | null, started: number): SyncReport {
+  return { commit, applied: 0, unchanged: 0, pruned: 0, jobsNotRecreated: 0, writes: 0, errors: [], durationMs: Math.round(performance.now() - started) };
+}
+
+function inventoryData(object: LiveObject | null): Record<string, string> | undefined {
+  return (object?.data as Record<string, string> | undefined) ?? undefined;
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time; the first rejection rejects (after the others settle). */
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const failures: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (failures.length === 0 && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failures.length > 0) throw failures[0];
+}

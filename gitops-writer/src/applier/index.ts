@@ -1,0 +1,10 @@
+/** The applier's public surface (issue 5). */
+export { Applier, type ApplierLogger, type ApplierOptions, type ApplierStatus, type ObjectError, type ObjectStatus, type SyncReport } from './applier.js';
+export { KubeClusterClient, type ClusterClient, type LiveObject } from './cluster-client.js';
+export { InvalidCommitError, SourceError, type ManifestProblem } from './errors.js';
+export { LocalRepoSource, type LocalRepoSourceOptions, type StateSource } from './git-source.js';
+export { healthOf, type Health, type HealthContext, type HealthStatus } from './health.js';
+export { applierHttpHandler } from './http-handler.js';
+export { decodeInventory, diffInventory, mergeInventory, newInventory, type Inventory, type InventoryEntry } from './inventory.js';
+export { parseManifests, type DesiredObject, type ManifestFile } from './manifests.js';
+export { refKey, type ManifestObject, type ObjectRef } from './object-ref.js';

@@ -1,0 +1,41 @@
+import { describe, expect, it } from '@jest/globals';
+import { decodeInventory, diffInventory, emptyInventory, encodeInventory, mergeInventory, newInventory, type InventoryEntry } from './inventory.js';
+
+function entry(kind: string, name: string, hash = 'h1', namespace = 'ns'): InventoryEntry {
+  return { ref: { group: kind === 'Deployment' ? 'apps' : '', apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1', kind, namespace, name }, hash };
+}
+
+describe('inventory', () => {
+  it('newInventory sorts by key and keeps the last entry of a key', () => {
+    const inv = newInventory('c1', [entry('Service', 'b'), entry('Service', 'a'), entry('Service', 'b', 'h2')]);
+    expect(inv.entries.map((e) => [e.ref.name, e.hash])).toEqual([['a', 'h1'], ['b', 'h2']]);
+  });
+
+  it.each([
+    ['nothing left', [entry('Service', 'a')], [entry('Service', 'a')], []],
+    ['an object left', [entry('Service', 'a'), entry('Deployment', 'a')], [entry('Service', 'a')], ['Deployment a']],
+    ['a changed hash is not a prune', [entry('Service', 'a', 'h1')], [entry('Service', 'a', 'h2')], []],
+    ['same name, other namespace', [entry('Service', 'a', 'h1', 'x')], [entry('Service', 'a', 'h1', 'y')], ['Service a']],
+    ['everything left', [entry('Service', 'a'), entry('Namespace', 'ns', 'h', '')], [], ['Namespace ns', 'Service a']],
+  ])('diffInventory: %s', (_case, before, after, pruned) => {
+    const diff = diffInventory(newInventory('c1', before), newInventory('c2', after));
+    expect(diff.map((e) => `${e.ref.kind} ${e.ref.name}`).sort()).toEqual(pruned);
+  });
+
+  it('mergeInventory is the union, the second winning', () => {
+    const merged = mergeInventory(newInventory('c1', [entry('Service', 'a'), entry('Service', 'b')]), newInventory('c2', [entry('Service', 'b', 'h9'), entry('Service', 'c')]));
+    expect(merged.entries.map((e) => `${e.ref.name}:${e.hash}`)).toEqual(['a:h1', 'b:h9', 'c:h1']);
+    expect(merged.commit).toBeNull();
+  });
+
+  it('survives a round trip through ConfigMap data', () => {
+    const inv = newInventory('c1', [entry('Service', 'a'), entry('Deployment', 'web')]);
+    expect(decodeInventory(encodeInventory(inv))).toEqual(inv);
+    expect(decodeInventory(encodeInventory(emptyInventory()))).toEqual(emptyInventory());
+    expect(decodeInventory(undefined)).toEqual(emptyInventory());
+  });
+
+  it('rejects data that is not an inventory', () => {
+    expect(() => decodeInventory({ 'inventory.json': '{"entries": 3}' })).toThrow();
+  });
+});
