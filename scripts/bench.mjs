@@ -7,9 +7,10 @@ const benches = [
   ['api', 'api/bench/projects-list.ts'],
   ['gitops-writer', 'gitops-writer/bench/commit-latency.ts'],
   ['gitops-writer (applier, starts its own control plane)', 'gitops-writer/bench/applier.ts'],
+  ['ui (bundle, dashboard in Chromium)', 'e2e/bench/ui.ts'],
 ];
 
-execFileSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { stdio: 'inherit' });
+execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
 for (const [workspace, file] of benches) {
   if (!existsSync(file)) continue;
   process.stdout.write(`\n## ${workspace}: ${file}\n`);

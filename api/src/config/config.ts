@@ -1,3 +1,4 @@
+import type { RenderSettings } from '@dangus/gitops-writer';
 import { z } from 'zod';
 
 /**
@@ -157,15 +158,10 @@ export interface Config {
   /** Operator-editable templates; the repository's `templates/` by default. */
   templatesDir: string | undefined;
   /** Settings of the rendered manifests, validated by the writer's schema at start-up. */
-  render: {
-    storageClass: string;
-    ingressClassName: string | null;
-    tls: { enabled: boolean; secretName: string | null };
-    imagePullSecret: string | null;
-    builderImage: string;
-    buildDeadlineSeconds: number;
-    ingressControllerNamespace: string;
-  };
+  render: Pick<
+    RenderSettings,
+    'storageClass' | 'ingressClassName' | 'tls' | 'imagePullSecret' | 'builderImage' | 'buildDeadlineSeconds' | 'ingressControllerNamespace'
+  >;
 }
 
 export class ConfigError extends Error {

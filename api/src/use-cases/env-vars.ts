@@ -1,8 +1,8 @@
-import { createEnvVarSchema, namespaceFor, updateEnvVarSchema, type EnvVarDto } from '@dangus/common';
+import { createEnvVarSchema, updateEnvVarSchema, type EnvVarDto } from '@dangus/common';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { EnvVarEntity, type EnvVar } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
-import { findOwnedService } from './services.js';
+import { findOwnedService, serviceChange } from './services.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 
 /** What a list shows instead of a value: values are write-only through the API. */
@@ -28,14 +28,7 @@ async function notifyEnvChange(
   owned: Awaited<ReturnType<typeof findOwnedService>>,
   summary: string,
 ): Promise<void> {
-  await ctx.stateSink.tenantChanged({
-    projectId: owned.project.id,
-    namespace: namespaceFor(user.hash, owned.project.name),
-    serviceName: owned.service.name,
-    verb: 'env',
-    summary,
-    actor: { userId: user.id, githubUsername: user.githubUsername },
-  });
+  await ctx.stateSink.tenantChanged(serviceChange(user, owned.project, owned.service.name, { verb: 'env', summary }));
 }
 
 export async function listEnvVars(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<EnvVarDto[]> {

@@ -11,6 +11,7 @@ import {
 import { ConflictError, NotFoundError } from '../errors.js';
 import { DeploymentEntity, ProjectEntity, ServiceEntity, UserEntity, type Project, type Service } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
+import type { TenantChange } from '../cluster/state-sink.js';
 import { toDeploymentDto } from './deployments.js';
 import { toServiceDto } from './service-views.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
@@ -37,8 +38,20 @@ async function currentStatus(ctx: UseCaseContext, serviceId: string): Promise<De
   return latest?.status ?? null;
 }
 
-function actorOf(user: CurrentUser) {
-  return { userId: user.id, githubUsername: user.githubUsername };
+/** The state-repo change for an intent about one service of `project`. */
+export function serviceChange(
+  user: CurrentUser,
+  project: Project,
+  serviceName: string,
+  intent: Pick<TenantChange, 'verb' | 'summary' | 'deploymentId' | 'sourceCommit'>,
+): TenantChange {
+  return {
+    projectId: project.id,
+    namespace: namespaceFor(user.hash, project.name),
+    serviceName,
+    actor: { userId: user.id, githubUsername: user.githubUsername },
+    ...intent,
+  };
 }
 
 export async function createService(
@@ -70,14 +83,7 @@ export async function createService(
     }
     throw error;
   }
-  await ctx.stateSink.tenantChanged({
-    projectId: project.id,
-    namespace: namespaceFor(user.hash, project.name),
-    serviceName: service.name,
-    verb: 'create',
-    summary: `create service ${service.name}`,
-    actor: actorOf(user),
-  });
+  await ctx.stateSink.tenantChanged(serviceChange(user, project, service.name, { verb: 'create', summary: `create service ${service.name}` }));
   return toServiceDto(ctx, user, service, null);
 }
 
@@ -96,28 +102,14 @@ export async function updateService(
   const { service, project } = await findOwnedService(ctx, user, serviceId);
   await ctx.db.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, changes);
   const updated = { ...service, ...changes };
-  await ctx.stateSink.tenantChanged({
-    projectId: project.id,
-    namespace: namespaceFor(user.hash, project.name),
-    serviceName: service.name,
-    verb: 'update',
-    summary: `update ${Object.keys(changes).sort().join(', ')}`,
-    actor: actorOf(user),
-  });
+  await ctx.stateSink.tenantChanged(serviceChange(user, project, service.name, { verb: 'update', summary: `update ${Object.keys(changes).sort().join(', ')}` }));
   return toServiceDto(ctx, user, updated, await currentStatus(ctx, service.id));
 }
 
 export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<void> {
   const { service, project } = await findOwnedService(ctx, user, serviceId);
   await ctx.db.getRepository(ServiceEntity).delete({ id: service.id, userId: user.id });
-  await ctx.stateSink.tenantChanged({
-    projectId: project.id,
-    namespace: namespaceFor(user.hash, project.name),
-    serviceName: service.name,
-    verb: 'delete',
-    summary: `delete service ${service.name}`,
-    actor: actorOf(user),
-  });
+  await ctx.stateSink.tenantChanged(serviceChange(user, project, service.name, { verb: 'delete', summary: `delete service ${service.name}` }));
 }
 
 /**
@@ -140,15 +132,13 @@ export async function deployService(ctx: UseCaseContext, user: CurrentUser, serv
     commitMessage: head.message.slice(0, 10_000),
     status: 'pending',
   });
-  await ctx.stateSink.tenantChanged({
-    projectId: project.id,
-    namespace: namespaceFor(user.hash, project.name),
-    serviceName: service.name,
-    verb: 'deploy',
-    summary: `deploy ${head.sha.slice(0, 7)}`,
-    actor: actorOf(user),
-    deploymentId: deployment.id,
-    sourceCommit: head.sha,
-  });
+  await ctx.stateSink.tenantChanged(
+    serviceChange(user, project, service.name, {
+      verb: 'deploy',
+      summary: `deploy ${head.sha.slice(0, 7)}`,
+      deploymentId: deployment.id,
+      sourceCommit: head.sha,
+    }),
+  );
   return toDeploymentDto(deployment);
 }
