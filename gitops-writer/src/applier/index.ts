@@ -3,6 +3,7 @@ export { Applier, type ApplierLogger, type ApplierOptions, type ApplierStatus, t
 export { KubeClusterClient, type ClusterClient, type LiveObject } from './cluster-client.js';
 export { InvalidCommitError, SourceError, type ManifestProblem } from './errors.js';
 export { LocalRepoSource, type LocalRepoSourceOptions, type StateSource } from './git-source.js';
+export { HttpRepoSource, redactUrl, type HttpRepoSourceOptions } from './http-source.js';
 export { healthOf, type Health, type HealthContext, type HealthStatus } from './health.js';
 export { applierHttpHandler } from './http-handler.js';
 export { decodeInventory, diffInventory, mergeInventory, newInventory, type Inventory, type InventoryEntry } from './inventory.js';

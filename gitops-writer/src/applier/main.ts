@@ -1,23 +1,30 @@
 /**
  * The applier as its own process (the in-cluster Deployment):
  *
- *   node --import tsx gitops-writer/src/applier/main.ts --repo <path> [--branch main]
- *     [--port 8081] [--host 0.0.0.0] [--resync-seconds 60] [--inventory-namespace dangus-system]
+ *   node --import tsx gitops-writer/src/applier/main.ts (--repo <path> | --url <http(s) url> [--cache-dir <dir>])
+ *     [--branch main] [--port 8081] [--host 0.0.0.0] [--resync-seconds 60] [--inventory-namespace dangus-system]
  *
- * or, built, `node gitops-writer/dist/applier/main.js …`. The kubeconfig is
+ * or, built, `node gitops-writer/dist/applier/main.js …`. `--repo` reads a local
+ * repository; `--url` fetches the api's smart-HTTP `/state.git` into the cache dir
+ * (default `<tmpdir>/dangus-applier/state.git`) with the token of `STATE_REPO_TOKEN`. The kubeconfig is
  * `KUBECONFIG` when set, else the in-cluster service account, else ~/.kube/config.
  * Serves `POST /notify`, `GET /status`, `GET /healthz`.
  */
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Applier, type ApplierLogger } from './applier.js';
-import { LocalRepoSource } from './git-source.js';
+import { LocalRepoSource, type StateSource } from './git-source.js';
+import { HttpRepoSource, redactUrl } from './http-source.js';
 import { applierHttpHandler } from './http-handler.js';
 
 const { values } = parseArgs({
   options: {
     repo: { type: 'string' },
+    url: { type: 'string' },
+    'cache-dir': { type: 'string' },
     branch: { type: 'string', default: 'main' },
     port: { type: 'string', default: '8081' },
     host: { type: 'string', default: '127.0.0.1' },
@@ -27,14 +34,32 @@ const { values } = parseArgs({
 });
 
 const problems: string[] = [];
-if (values.repo === undefined) problems.push('--repo <path of the state repo> is required');
+if ((values.repo === undefined) === (values.url === undefined)) {
+  problems.push('exactly one of --repo <path of the state repo> and --url <http(s) URL of the state repo> is required');
+}
+if (values.url !== undefined && !isHttpUrl(values.url)) problems.push(`--url ${redactUrl(values.url)} is not an http(s) URL`);
+if (values['cache-dir'] !== undefined && values.url === undefined) problems.push('--cache-dir goes with --url');
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`--port ${values.port} is not a port`);
 const resyncSeconds = Number(values['resync-seconds']);
 if (!(resyncSeconds > 0)) problems.push(`--resync-seconds ${values['resync-seconds']} is not a positive number`);
-if (problems.length > 0 || values.repo === undefined) {
+if (problems.length > 0) {
   process.stderr.write(`${problems.join('\n')}\n`);
   process.exit(2);
+}
+const cacheDir = values['cache-dir'] ?? join(tmpdir(), 'dangus-applier', 'state.git');
+const source: StateSource =
+  values.url === undefined
+    ? new LocalRepoSource({ dir: values.repo ?? '', branch: values.branch })
+    : new HttpRepoSource({ url: values.url, token: process.env.STATE_REPO_TOKEN, cacheDir, branch: values.branch });
+const where = values.url === undefined ? { repo: values.repo } : { url: redactUrl(values.url), cacheDir };
+
+function isHttpUrl(url: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /** JSON lines on stdout, pino's shape, no dependency. */
@@ -56,14 +81,14 @@ try {
 }
 const applier = new Applier({
   kube,
-  source: new LocalRepoSource({ dir: values.repo, branch: values.branch }),
+  source,
   logger,
   inventoryNamespace: values['inventory-namespace'],
   resyncIntervalMs: resyncSeconds * 1000,
 });
 const server = createServer(applierHttpHandler(applier));
 server.listen(port, values.host, () => {
-  logger.info({ port, host: values.host, repo: values.repo }, 'applier listening');
+  logger.info({ port, host: values.host, ...where }, 'applier listening');
   applier.start();
 });
 
