@@ -16,12 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { render, renderTenant } from '../src/render/render.js';
-import type { RenderSettings, TenantInput } from '../src/render/types.js';
+import type { TenantInput } from '../src/render/types.js';
 import type { CommitMeta } from '../src/state-repo/commit-message.js';
 import { StateRepo } from '../src/state-repo/state-repo.js';
 import { parseTemplates } from '../src/templates/parse-templates.js';
 import { readTemplates } from '../src/templates/read-templates.js';
 import type { TemplateSet } from '../src/templates/template-files.js';
+import { SETTINGS } from '../test/support/fixtures.js';
 
 const { values: args } = parseArgs({
   options: { commits: { type: 'string', default: '60' }, 'skip-reconcile': { type: 'boolean', default: false } },
@@ -31,28 +32,6 @@ const WARMUP = 50;
 /** Projects of the latency runs have three services, like those of the reconcile run. */
 const SERVICES_PER_PROJECT = 3;
 
-const SETTINGS: RenderSettings = {
-  baseDomain: 'apps.example.com',
-  harborHost: 'harbor.example.com',
-  harborProject: 'dangus',
-  storageClass: 'longhorn',
-  ingressClassName: 'traefik',
-  tls: { enabled: true, secretName: null },
-  imagePullSecret: null,
-  builderImage: 'gcr.io/kaniko-project/executor:v1.23.2',
-  buildDeadlineSeconds: 1800,
-  ingressControllerNamespace: 'kube-system',
-  limitRange: { defaultCpu: '500m', defaultMemory: '512Mi', defaultRequestCpu: '50m', defaultRequestMemory: '64Mi' },
-  quota: {
-    requestsCpu: '2',
-    requestsMemory: '4Gi',
-    limitsCpu: '4',
-    limitsMemory: '8Gi',
-    pods: 20,
-    persistentVolumeClaims: 10,
-    requestsStorage: '50Gi',
-  },
-};
 const ACTOR = { name: 'Bench', email: 'bench@example.com', login: 'bench' };
 const meta = (verb: string, summary: string): CommitMeta => ({ verb, summary, actor: ACTOR });
 
