@@ -139,6 +139,8 @@ describe('their jobs, done with their own tokens', () => {
   });
 
   it('the applier writes its inventory ConfigMap in dangus-system, and no other', async () => {
+    // The run's one cluster may already hold an inventory written by another test's applier.
+    await statusOf(admin.makeApiClient(CoreV1Api).deleteNamespacedConfigMap({ name: 'dangus-applier-inventory', namespace: SYSTEM }));
     const core = applier.makeApiClient(CoreV1Api);
     expect(await statusOf(core.createNamespacedConfigMap({ namespace: SYSTEM, body: { metadata: { name: 'dangus-applier-inventory' }, data: { entries: '[]' } } }))).toBe(200);
     expect(await statusOf(core.createNamespacedConfigMap({ namespace: SYSTEM, body: { metadata: { name: 'dangus-other' } } }))).toBe(403);
