@@ -8,3 +8,4 @@ export { EmptyState } from './empty-state';
 export { Field, Input, inputClass } from './input';
 export { PageHeader } from './page-header';
 export { LoadingBlock, Spinner } from './spinner';
+export { DeleteButton, type DeleteMutation } from './delete-button';
