@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { CoreV1Api } from '@kubernetes/client-node';
-import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 
 import { MARKER_LOG, MARKER_LOG_INTERVAL } from './kwok-config.js';
 
@@ -41,8 +41,27 @@ function startedAt(pod: V1Pod): number {
   return t ? new Date(t).getTime() : Date.now();
 }
 
-function isTerminal(pod: V1Pod): boolean {
-  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || !!pod.metadata?.deletionTimestamp;
+function containerStatus(pod: V1Pod, container: string): V1ContainerStatus | undefined {
+  const all = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+  return all.find((s) => s.name === container);
+}
+
+/**
+ * Whether no more log lines can come: the pod has terminated, or this container is not
+ * running and its last run has ended (a crash-looping container, see the crash-loop marker).
+ */
+function isTerminal(pod: V1Pod, container: string): boolean {
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || pod.metadata?.deletionTimestamp) return true;
+  const status = containerStatus(pod, container);
+  return !!status?.state?.waiting && !!status.lastState?.terminated;
+}
+
+/** Why a container that has never run has no log, in the kubelet's words (validateContainerLogStatus). */
+function waitingToStart(pod: V1Pod, container: string): string {
+  const reason = containerStatus(pod, container)?.state?.waiting?.reason ?? 'ContainerCreating';
+  if (reason === 'ErrImagePull') return 'image can\'t be pulled';
+  if (reason === 'ImagePullBackOff') return 'trying and failing to pull image';
+  return reason;
 }
 
 /** The pod's whole log: one line per line of the annotation, `interval` apart from the start. */
@@ -126,7 +145,10 @@ export class KubeletLogServer {
       res.writeHead(400, { 'Content-Type': 'text/plain' }).end(`container "${container}" not found in pod "${name}"\n`);
       return;
     }
-    if (q.get('previous') === 'true') {
+    // `previous`: the log of the last run, which only a restarted (crash-looping) container has;
+    // here it is the same text as the current one.
+    const previous = q.get('previous') === 'true';
+    if (previous && !containerStatus(pod, container)?.lastState?.terminated) {
       res
         .writeHead(400, { 'Content-Type': 'text/plain' })
         .end(`previous terminated container "${container}" in pod "${name}" not found\n`);
@@ -135,11 +157,11 @@ export class KubeletLogServer {
     if (pod.status?.phase === 'Pending') {
       res
         .writeHead(400, { 'Content-Type': 'text/plain' })
-        .end(`container "${container}" in pod "${name}" is waiting to start: ContainerCreating\n`);
+        .end(`container "${container}" in pod "${name}" is waiting to start: ${waitingToStart(pod, container)}\n`);
       return;
     }
 
-    const follow = q.get('follow') === 'true';
+    const follow = q.get('follow') === 'true' && !previous;
     const timestamps = q.get('timestamps') === 'true';
     const tailLines = q.has('tailLines') ? Number(q.get('tailLines')) : undefined;
     let budget = q.has('limitBytes') ? Number(q.get('limitBytes')) : Infinity;
@@ -168,7 +190,7 @@ export class KubeletLogServer {
 
     let current: V1Pod = pod;
     let all = podLog(current);
-    let sent = all.filter((l) => isTerminal(current) || l.time <= Date.now()).length;
+    let sent = all.filter((l) => isTerminal(current, container) || l.time <= Date.now()).length;
     let first = all.slice(0, sent);
     if (tailLines !== undefined && tailLines >= 0) first = first.slice(Math.max(0, first.length - tailLines));
     if (!emit(first) || !follow) {
@@ -177,7 +199,7 @@ export class KubeletLogServer {
     }
     // Follow: pass on lines as they "happen"; end when the pod has terminated and all is out.
     while (!conn.closed && !this.closing) {
-      if (isTerminal(current) && sent >= all.length) break;
+      if (isTerminal(current, container) && sent >= all.length) break;
       const next = all[sent];
       const wait = next ? Math.min(500, Math.max(0, next.time - Date.now())) : 500;
       await sleep(wait);
@@ -188,7 +210,7 @@ export class KubeletLogServer {
       }
       current = fresh;
       all = podLog(current);
-      const visible = all.filter((l, i) => i >= sent && (isTerminal(current) || l.time <= Date.now()));
+      const visible = all.filter((l, i) => i >= sent && (isTerminal(current, container) || l.time <= Date.now()));
       sent += visible.length;
       if (!emit(visible)) break;
     }

@@ -8,12 +8,16 @@
 //   dangus.test/run-duration: "5s"  how long a terminating pod runs first (default 1s, Go duration)
 //   dangus.test/log: "text"         the pod's log (served by kubelet-logs.ts)
 //   dangus.test/log-interval: "1s"  lines of that log appear this far apart from the pod's start
+//   dangus.test/crash-loop: "true"  a restartPolicy Always pod crash-loops (CrashLoopBackOff) instead of becoming Ready
+//   dangus.test/image-pull: "fail"  a pod cannot pull its image: stays Pending in ImagePullBackOff
 
 export const MARKER_FAIL = 'dangus.test/fail';
 export const MARKER_EXIT_CODE = 'dangus.test/exit-code';
 export const MARKER_RUN_DURATION = 'dangus.test/run-duration';
 export const MARKER_LOG = 'dangus.test/log';
 export const MARKER_LOG_INTERVAL = 'dangus.test/log-interval';
+export const MARKER_CRASH_LOOP = 'dangus.test/crash-loop';
+export const MARKER_IMAGE_PULL = 'dangus.test/image-pull';
 
 /** Annotation kwok uses (here) to pick the Node objects it simulates. */
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
@@ -109,6 +113,41 @@ ${conditions}
 `;
 }
 
+// jq: true for a pod the crash-loop marker applies to. Run-to-completion pods (a Job's) ignore
+// the marker: they run and end as usual, so one marker set on every pod of a commit (see
+// e2e/support/pod-behaviour.ts) leaves its build alone.
+const crashLooping = `.spec.restartPolicy == "Always" and .metadata.annotations["${MARKER_CRASH_LOOP}"] == "true"`;
+
+// The pod's addresses once a node has taken it (a real kubelet sets them before pulling images).
+const podAddresses = `      {{ with NodeIPWith .spec.nodeName }}
+      hostIP: {{ . | Quote }}
+      hostIPs:
+      - ip: {{ . | Quote }}
+      {{ end }}
+      {{ with PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
+      podIP: {{ . | Quote }}
+      podIPs:
+      - ip: {{ . | Quote }}
+      {{ end }}`;
+
+// Ready=False as a kubelet reports it while containers are not ready.
+const notReadyConditions = `      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: Initialized
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "False"
+        type: Ready
+        reason: ContainersNotReady
+        message: {{ $unready | Quote }}
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "False"
+        type: ContainersReady
+        reason: ContainersNotReady
+        message: {{ $unready | Quote }}`;
+const unreadyMessage = `{{ $names := list }}{{ range .spec.containers }}{{ $names = append $names .name }}{{ end }}
+      {{ $unready := printf "containers with unready status: [%s]" ( join " " $names ) }}`;
+
 function podStages(): string {
   const terminating = `    - key: '.status.phase'
       operator: 'In'
@@ -172,6 +211,12 @@ ${notDeleting}
     - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
       operator: 'NotIn'
       values: ['True']
+    - key: '${crashLooping}'
+      operator: 'NotIn'
+      values: ['true']
+    - key: '.metadata.annotations["${MARKER_IMAGE_PULL}"]'
+      operator: 'NotIn'
+      values: ['fail']
   next:
     statusTemplate: |
       {{ $now := Now }}
@@ -218,17 +263,102 @@ ${notDeleting}
             startedAt: {{ $now | Quote }}
             finishedAt: {{ $now | Quote }}
       {{ end }}
-      {{ with NodeIPWith .spec.nodeName }}
-      hostIP: {{ . | Quote }}
-      hostIPs:
-      - ip: {{ . | Quote }}
-      {{ end }}
-      {{ with PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
-      podIP: {{ . | Quote }}
-      podIPs:
-      - ip: {{ . | Quote }}
-      {{ end }}
+${podAddresses}
       phase: Running
+      startTime: {{ $now | Quote }}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: dangus-pod-crash-loop
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+${notDeleting}
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Pending']
+    - key: '${crashLooping}'
+      operator: 'In'
+      values: ['true']
+  next:
+    # Straight to what a kubelet shows after the third failed start: waiting in
+    # CrashLoopBackOff, the last run terminated with an error. Phase Running (a pod with
+    # restartPolicy Always never reaches Failed); the status then stays as it is.
+    statusTemplate: |
+      {{ $now := Now }}
+      {{ $annotations := or .metadata.annotations dict }}
+      {{ $exitCode := or ( index $annotations "${MARKER_EXIT_CODE}" ) "1" }}
+      ${unreadyMessage}
+${notReadyConditions}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        imageID: {{ printf "kwok://%s" .image | Quote }}
+        containerID: {{ printf "kwok://%s" .name | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        started: false
+        restartCount: 3
+        state:
+          waiting:
+            reason: CrashLoopBackOff
+            message: {{ printf "back-off 40s restarting failed container=%s pod=%s_%s(%s)" .name $.metadata.name $.metadata.namespace $.metadata.uid | Quote }}
+        lastState:
+          terminated:
+            containerID: {{ printf "kwok://%s" .name | Quote }}
+            exitCode: {{ $exitCode }}
+            reason: Error
+            startedAt: {{ $now | Quote }}
+            finishedAt: {{ $now | Quote }}
+      {{ end }}
+${podAddresses}
+      phase: Running
+      startTime: {{ $now | Quote }}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: dangus-pod-image-pull-fail
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+${notDeleting}
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Pending']
+    - key: '.metadata.annotations["${MARKER_IMAGE_PULL}"]'
+      operator: 'In'
+      values: ['fail']
+    # Once: the pod stays Pending, and without this the stage would match its own result again.
+    - key: '.status.containerStatuses'
+      operator: 'DoesNotExist'
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      ${unreadyMessage}
+${notReadyConditions}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        imageID: ""
+        name: {{ .name | Quote }}
+        ready: false
+        started: false
+        restartCount: 0
+        state:
+          waiting:
+            reason: ImagePullBackOff
+            message: {{ printf "Back-off pulling image %q" .image | Quote }}
+      {{ end }}
+${podAddresses}
+      phase: Pending
       startTime: {{ $now | Quote }}
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1

@@ -86,17 +86,22 @@ async function leaf(dir: string, caCert: string, caKey: string, spec: LeafSpec):
  * Creates a CA and every certificate and key the control plane needs under `dir`.
  * `serviceIp` is the first address of the service range (the `kubernetes` Service).
  */
-export async function createPki(dir: string, serviceIp: string): Promise<Pki> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+async function createCa(dir: string, commonName: string): Promise<[string, string]> {
   const caKey = join(dir, 'ca.key');
   const caCert = join(dir, 'ca.crt');
   await ecKey(caKey);
   await openssl([
-    'req', '-x509', '-new', '-key', caKey, '-subj', '/CN=dangus-e2e-ca', '-days', '30', '-sha256',
+    'req', '-x509', '-new', '-key', caKey, '-subj', `/CN=${commonName}`, '-days', '30', '-sha256',
     '-addext', 'basicConstraints=critical,CA:TRUE',
     '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
     '-out', caCert,
   ]);
+  return [caCert, caKey];
+}
+
+export async function createPki(dir: string, serviceIp: string): Promise<Pki> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const [caCert, caKey] = await createCa(dir, 'dangus-e2e-ca');
   // The CA's serial file is shared: sign one after the other.
   const [apiserverCert, apiserverKey] = await leaf(dir, caCert, caKey, {
     name: 'apiserver',
@@ -133,6 +138,23 @@ export async function createPki(dir: string, serviceIp: string): Promise<Pki> {
     kubeletClientCert, kubeletClientKey, kubeletServingCert, kubeletServingKey,
     frontProxyClientCert, frontProxyClientKey, serviceAccountKey, serviceAccountPub,
   };
+}
+
+/**
+ * A fresh CA and a serving certificate it signed for `ips`/`dns`, under `dir`: for a server of
+ * a test's own that the apiserver calls (an admission webhook), trusting only that CA.
+ * Returns file paths.
+ */
+export async function createServingCert(
+  dir: string,
+  opts: { name: string; dns?: string[]; ips?: string[] },
+): Promise<{ caCert: string; cert: string; key: string }> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const [caCert, caKey] = await createCa(dir, `${opts.name}-ca`);
+  const [cert, key] = await leaf(dir, caCert, caKey, {
+    name: opts.name, subject: `/CN=${opts.name}`, usage: ['serverAuth'], dns: opts.dns, ips: opts.ips,
+  });
+  return { caCert, cert, key };
 }
 
 /** A kubeconfig with the CA and client certificate embedded, so the file stands alone. */
