@@ -105,6 +105,26 @@ describe('applier', () => {
     ]);
   });
 
+  it('when a manifest has a field the client library names differently (LimitRange `default`), then it reaches the cluster intact', async () => {
+    const { repo, applier } = await setup('wire-names');
+    const ns = uniqueNamespace('wire');
+    const files = tenantFiles(ns, []);
+    const path = `tenants/${ns}/namespace.yaml`;
+    const limits = { type: 'Container', default: { cpu: '500m', memory: '512Mi' }, defaultRequest: { cpu: '50m', memory: '64Mi' } };
+    const limitRange = { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'tenant-defaults', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'dangus' } }, spec: { limits: [limits] } };
+    files.set(path, `${files.get(path) ?? ''}---\n${JSON.stringify(limitRange)}\n`);
+    await repo.commitTenant(ns, files, { verb: 'update', summary: 'test', actor: ACTOR });
+
+    const report = await applier.sync();
+
+    expect(report.errors).toEqual([]);
+    const live = await core.readNamespacedLimitRange({ name: 'tenant-defaults', namespace: ns });
+    expect(live.spec?.limits[0]?._default).toEqual({ cpu: '500m', memory: '512Mi' });
+    expect(live.spec?.limits[0]?.defaultRequest).toEqual({ cpu: '50m', memory: '64Mi' });
+    // And a second sync sees no drift in it.
+    expect((await applier.sync()).writes).toBe(0);
+  });
+
   it('when a service changes, then the next sync updates it, and a second sync of that commit writes nothing', async () => {
     const { repo, applier, client } = await setup('update');
     const ns = uniqueNamespace('update');

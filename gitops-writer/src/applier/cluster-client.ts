@@ -2,7 +2,7 @@
  * The Kubernetes side of the applier, behind a small interface so a test can wrap
  * it (to count write calls) and the core stays free of client imports.
  */
-import { ApiException, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiException, KubernetesObjectApi, PatchStrategy, loadYaml, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { toPlainJson } from './drift.js';
 import { refKey, type ManifestObject, type ObjectRef } from './object-ref.js';
 
@@ -68,8 +68,11 @@ export class KubeClusterClient implements ClusterClient {
   }
 
   async apply(object: ManifestObject): Promise<LiveObject> {
-    // The client fills in defaults on the object it is given: hand it a copy.
-    const spec = structuredClone(object) as KubernetesObject;
+    // The client serializes through its generated models, which name some
+    // fields differently from the wire (LimitRange `default` is `_default`):
+    // plain JSON handed to it loses those fields. Read the manifest into the
+    // models first (a fresh object, so the client's defaults do not touch ours).
+    const spec = loadYaml<KubernetesObject>(JSON.stringify(object));
     const stored = await this.api.patch(spec, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply);
     return toPlainJson(stored) as LiveObject;
   }
@@ -99,7 +102,7 @@ export class KubeClusterClient implements ClusterClient {
     let token: string | undefined;
     do {
       const page = await this.api.list(apiVersion, kind, undefined, undefined, undefined, undefined, undefined, labelSelector, 500, token);
-      for (const item of page.items) items.push({ apiVersion, kind, ...(toPlainJson(item) as LiveObject) });
+      for (const item of page.items) items.push(toPlainJson({ ...item, apiVersion, kind }) as LiveObject);
       token = page.metadata?._continue || undefined;
     } while (token !== undefined);
     return items;

@@ -1,3 +1,6 @@
+import { dumpYaml } from '@kubernetes/client-node';
+import { load } from 'js-yaml';
+
 /**
  * Drift detection (pure): does the live object still hold every field of the
  * manifest? The apiserver adds defaults, status and metadata of its own, so the
@@ -25,9 +28,12 @@ export function isSubset(desired: unknown, live: unknown): boolean {
 }
 
 /**
- * The live object as plain JSON: @kubernetes/client-node deserializes responses
- * into model classes (timestamps as `Date`); the comparison wants the wire form.
+ * The live object in its wire form: @kubernetes/client-node deserializes
+ * responses into model classes (timestamps as `Date`, and fields renamed where
+ * the wire name is a reserved word: LimitRange `default` is `_default`); the
+ * comparison with a manifest wants the names and values the apiserver uses.
+ * The client's own serializer turns a model back into that form.
  */
 export function toPlainJson(live: unknown): unknown {
-  return JSON.parse(JSON.stringify(live)) as unknown;
+  return load(dumpYaml(live));
 }
