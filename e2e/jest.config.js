@@ -4,8 +4,8 @@ import { workspaceJestConfig } from '../jest.base.js';
 
 export default workspaceJestConfig('e2e', {
   preset: 'ts-jest/presets/default-esm',
-  globalSetup: '<rootDir>/cluster/global-setup.js',
-  globalTeardown: '<rootDir>/cluster/global-teardown.js',
+  globalSetup: '<rootDir>/support/global-setup.js',
+  globalTeardown: '<rootDir>/support/global-teardown.js',
   // Cluster tests poll real controllers on 2 shared cores: generous per-test budget.
   // (testTimeout alone is ignored under the root's multi-project run: see jest-timeout.ts.)
   testTimeout: 300_000,

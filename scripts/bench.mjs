@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 
 const benches = [
   ['api', 'api/bench/projects-list.ts'],
+  ['api (GitHub webhook)', 'api/bench/webhooks.ts'],
   ['gitops-writer', 'gitops-writer/bench/commit-latency.ts'],
   ['gitops-writer (applier, starts its own control plane)', 'gitops-writer/bench/applier.ts'],
   ['ui (bundle, dashboard in Chromium)', 'e2e/bench/ui.ts'],

@@ -63,6 +63,11 @@ export class PayloadTooLargeError extends AppError {
   }
 }
 
+export class UnsupportedMediaTypeError extends AppError {
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+}
+
 /** A failure of a system the API depends on (GitHub, the state repo): 502. */
 export class UpstreamError extends AppError {
   readonly status = 502;

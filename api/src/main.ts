@@ -8,6 +8,10 @@ import { Encryptor } from './crypto/encryption.js';
 import { openStateWriter } from './cluster/state-writer.js';
 import { startInProcessApplier } from './cluster/in-process-applier.js';
 import { join } from 'node:path';
+import { loadKubeConfig } from './cluster/kube-config.js';
+import { OctokitGitHubApi } from './github/github-api.js';
+import { EventBus } from './pipeline/event-bus.js';
+import { startPipeline } from './pipeline/start-pipeline.js';
 
 /** `npm start`: configuration, database (embedded by default), migrations, then the server. */
 async function main(): Promise<void> {
@@ -32,8 +36,9 @@ async function main(): Promise<void> {
   const full = await withEmbeddedSecrets(config);
   const db = await openDatabase(embedded?.url ?? full.databaseUrl ?? '');
   const encryptor = new Encryptor(full.encryption.keyId, full.encryption.key, full.encryption.oldKeys);
+  const kube = loadKubeConfig(full.kubeconfig);
   // notify() never blocks: commits (the reconcile below too) never wait for the cluster.
-  const applier = startInProcessApplier({ kubeconfig: full.kubeconfig, stateRepoDir: full.stateRepoDir, logger });
+  const applier = kube ? startInProcessApplier({ kube, stateRepoDir: full.stateRepoDir, logger }) : undefined;
   if (applier) logger.info('applying the state repo to the cluster in-process');
   const writer = await openStateWriter({
     config: full,
@@ -47,7 +52,16 @@ async function main(): Promise<void> {
   const reconciled = await writer.sink.reconcile();
   logger.info({ head: reconciled.head, committed: reconciled.commit !== null }, 'state repo reconciled with the database');
   writer.pusher?.schedule();
+  const github = new OctokitGitHubApi(full.github.apiUrl);
+  const events = new EventBus();
+  const pipeline = kube
+    ? startPipeline({ kube, config: full, db, encryptor, stateSink: writer.sink, github, events, logger })
+    : undefined;
+  if (!pipeline) logger.warn('no cluster (KUBECONFIG or in-cluster config): deployments stay pending');
   const platform = createPlatform({
+    github,
+    events,
+    ...(pipeline ? { pipeline: pipeline.pipeline } : {}),
     config: full,
     db,
     logger,
@@ -65,9 +79,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     server.close();
     writer.pusher?.stop();
-    void applier?.stop();
-    void db
-      .destroy()
+    // The pipeline stores the log it has before the database closes; rows carry the rest.
+    void Promise.allSettled([pipeline?.stop(), applier?.stop()])
+      .then(() => db.destroy())
       .then(() => embedded?.stop())
       .finally(() => process.exit(0));
   };

@@ -11,6 +11,8 @@ import { OctokitGitHubApi, type GitHubApi } from './github/github-api.js';
 import { createApp } from './http/app.js';
 import type { StatePusher } from './cluster/state-pusher.js';
 import { ProjectListCache } from './use-cases/project-list-cache.js';
+import type { PipelineHandle, UseCaseContext } from './use-cases/context.js';
+import { EventBus } from './pipeline/event-bus.js';
 
 export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/dist', import.meta.url));
 
@@ -27,6 +29,9 @@ export interface PlatformOptions {
   statePusher?: StatePusher;
   github?: GitHubApi;
   uiDir?: string;
+  /** Shared with the pipeline when this process runs one. */
+  events?: EventBus;
+  pipeline?: PipelineHandle;
 }
 
 /** Wires the use cases, HTTP app and background timers of one api process. */
@@ -37,8 +42,10 @@ export function createPlatform(options: PlatformOptions) {
   const oauth = config.github.oauth
     ? new GitHubOAuth({ ...config.github.oauth, callbackUrl: config.github.callbackUrl, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl })
     : undefined;
-  const ctx = {
+  const ctx: UseCaseContext = {
     db,
+    events: options.events ?? new EventBus(),
+    ...(options.pipeline ? { pipeline: options.pipeline } : {}),
     encryptor,
     stateSink: options.stateSink ?? new RecordingStateSink(),
     projectListCache: new ProjectListCache(),

@@ -74,9 +74,10 @@ describe('the state repo, written from the API', () => {
       repoUrl: 'https://github.com/acme/web',
       port: 8080,
     }).expect(201);
-    // A deployed image, as the pipeline would record it: the Deployment then exists.
+    // A deployed image, as the pipeline records it (the current deployment): the Deployment then exists.
     await t.db.query(
-      `INSERT INTO deployments (service_id, commit_sha, status, image_tag) VALUES ($1, $2, 'live', $3)`,
+      `WITH d AS (INSERT INTO deployments (service_id, commit_sha, status, image_tag) VALUES ($1, $2, 'live', $3) RETURNING id)
+       UPDATE services SET current_deployment_id = d.id FROM d WHERE services.id = $1`,
       [svc.body.id, 'c'.repeat(40), `harbor.local/dangus/${ns}/web:${'c'.repeat(40)}`],
     );
     await t.writer?.sink.reconcile();
@@ -90,6 +91,15 @@ describe('the state repo, written from the API', () => {
     const everything = await git(t, 'log', '-p', '--all');
     expect(everything).not.toContain('hunter2-secret');
     expect((await git(t, 'log', '-1', '--format=%s')).trim()).toBe(`env(${ns}/web): set API_KEY`);
+    // The env change rolls the current image out again as a new deployment row (no build).
+    const rows: { trigger: string; status: string; image_tag: string; commit_message: string }[] = await t.db.query(
+      `SELECT d.trigger, d.status, d.image_tag, d.commit_message FROM services s JOIN deployments d ON d.id = s.current_deployment_id WHERE s.id = $1`,
+      [svc.body.id],
+    );
+    expect(rows).toEqual([
+      { trigger: 'config', status: 'deploying', image_tag: `harbor.local/dangus/${ns}/web:${'c'.repeat(40)}`, commit_message: 'Configuration change: set API_KEY' },
+    ]);
+    expect(after).toContain(`dangus.cloud/deployment: `);
   });
 
   it('deleting a project removes its tenant directory in one commit', async () => {

@@ -73,9 +73,30 @@ export interface EnvVarDto {
   updatedAt: string;
 }
 
+/** What made a deployment: a webhook push, the deploy button, or an env change (no build). */
+export type DeploymentTrigger = 'push' | 'manual' | 'config';
+
 export interface DeploymentDto extends DeploymentSummaryDto {
   serviceId: string;
+  commitMessage: string | null;
+  trigger: DeploymentTrigger;
   imageTag: string | null;
   reason: string | null;
+  updatedAt: string;
+  finishedAt: string | null;
   buildLogs?: string;
+}
+
+/** One GitHub webhook delivery and how the platform answered it. */
+export interface WebhookDeliveryDto {
+  id: string;
+  /** GitHub's X-GitHub-Delivery. */
+  deliveryId: string;
+  /** GitHub's X-GitHub-Event. */
+  event: string;
+  outcome: 'deployed' | 'ignored' | 'ping' | 'rejected';
+  reason: string | null;
+  statusCode: number;
+  deploymentId: string | null;
+  receivedAt: string;
 }

@@ -1,5 +1,5 @@
 import { Applier, type ApplierStatus } from '@dangus/gitops-writer';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
 /**
@@ -7,20 +7,8 @@ import type { Logger } from 'pino';
  * default applies to KUBECONFIG, or to the in-cluster config, when there is
  * one). In a production install it runs as its own Deployment instead.
  */
-export function startInProcessApplier(options: {
-  kubeconfig: string | undefined;
-  stateRepoDir: string;
-  logger: Logger;
-}): Applier | undefined {
-  const kube = new KubeConfig();
-  if (options.kubeconfig) {
-    kube.loadFromFile(options.kubeconfig);
-  } else if (process.env.KUBERNETES_SERVICE_HOST) {
-    kube.loadFromCluster();
-  } else {
-    return undefined;
-  }
-  const applier = new Applier({ kube, source: options.stateRepoDir, logger: options.logger.child({ component: 'applier' }) });
+export function startInProcessApplier(options: { kube: KubeConfig; stateRepoDir: string; logger: Logger }): Applier {
+  const applier = new Applier({ kube: options.kube, source: options.stateRepoDir, logger: options.logger.child({ component: 'applier' }) });
   applier.start();
   return applier;
 }

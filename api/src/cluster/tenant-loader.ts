@@ -3,6 +3,7 @@ import type { ServiceInput, TenantInput } from '@dangus/gitops-writer';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { EnvRevision } from './env-revision.js';
+import { buildSecretName } from '../pipeline/names.js';
 
 interface TenantRow {
   project_id: string;
@@ -22,6 +23,8 @@ interface ServiceRow {
   health_check_path: string | null;
   image_tag: string | null;
   current_deployment_id: string | null;
+  build_id: string | null;
+  build_sha: string | null;
 }
 
 /**
@@ -53,16 +56,18 @@ export class TenantLoader {
     );
     if (tenants.length === 0) return [];
     const ids = tenants.map((t) => t.project_id);
-    // The image of a service is the one of its newest deployment that got one.
+    // The image is the current deployment's; the build is the service's one
+    // unfinished build (a newer one supersedes the others, builds.ts).
     const services: ServiceRow[] = await db.query(
       `SELECT s.id, s.project_id, s.name, s.repo_url, s.branch, s.dockerfile_path, s.port, s.storage_gb,
-              s.health_check_path, d.image_tag, d.id AS current_deployment_id
+              s.health_check_path, d.image_tag, d.id AS current_deployment_id, b.id AS build_id, b.commit_sha AS build_sha
          FROM services s
+         LEFT JOIN deployments d ON d.id = s.current_deployment_id AND d.image_tag IS NOT NULL
          LEFT JOIN LATERAL (
-           SELECT id, image_tag FROM deployments
-            WHERE service_id = s.id AND image_tag IS NOT NULL AND status IN ('deploying', 'live')
+           SELECT id, commit_sha FROM deployments
+            WHERE service_id = s.id AND trigger <> 'config' AND status IN ('pending', 'building')
             ORDER BY created_at DESC LIMIT 1
-         ) d ON true
+         ) b ON true
         WHERE s.project_id = ANY($1::uuid[]) ORDER BY s.name`,
       [ids],
     );
@@ -96,7 +101,15 @@ export class TenantLoader {
             envRevision: this.deps.envRevision.of(envByService.get(s.id) ?? []),
             image: s.image_tag,
             currentDeploymentId: s.image_tag ? s.current_deployment_id : null,
-            build: null,
+            build:
+              s.build_id && s.build_sha
+                ? {
+                    deploymentId: s.build_id,
+                    commitSha: s.build_sha,
+                    gitTokenSecretName: buildSecretName(s.name, s.build_sha),
+                    registrySecretName: buildSecretName(s.name, s.build_sha),
+                  }
+                : null,
           }),
         ),
     }));

@@ -79,6 +79,8 @@ export const envSchema = z
       .regex(/^[a-z0-9.-]+(:\d+)?$/, 'HARBOR_HOST is a host name with an optional port, no scheme.')
       .default('harbor.local'),
     HARBOR_PROJECT: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]*$/).default('dangus'),
+    HARBOR_USERNAME: optionalString,
+    HARBOR_PASSWORD: optionalString,
     BASE_DOMAIN: z
       .string()
       .trim()
@@ -96,7 +98,7 @@ export const envSchema = z
     INGRESS_TLS_SECRET: optionalString,
     IMAGE_PULL_SECRET: optionalString,
     BUILDER_IMAGE: z.string().trim().default('gcr.io/kaniko-project/executor:v1.23.2'),
-    BUILD_DEADLINE_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
+    BUILD_DEADLINE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(1800),
     INGRESS_CONTROLLER_NAMESPACE: z.string().trim().default('kube-system'),
   });
 
@@ -110,6 +112,10 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   if (set('GITHUB_CLIENT_ID') !== set('GITHUB_CLIENT_SECRET')) {
     const missing = set('GITHUB_CLIENT_ID') ? 'GITHUB_CLIENT_SECRET' : 'GITHUB_CLIENT_ID';
     problems.push(`${missing}: Set both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, or neither.`);
+  }
+  if (set('HARBOR_USERNAME') !== set('HARBOR_PASSWORD')) {
+    const missing = set('HARBOR_USERNAME') ? 'HARBOR_PASSWORD' : 'HARBOR_USERNAME';
+    problems.push(`${missing}: Set both HARBOR_USERNAME and HARBOR_PASSWORD (a Harbor robot account that may push), or neither.`);
   }
   // Outside the embedded default nothing is generated: a production install
   // that forgot its key must not silently encrypt with a throwaway one.
@@ -148,6 +154,8 @@ export interface Config {
   kubeconfig: string | undefined;
   harborHost: string;
   harborProject: string;
+  /** The robot account builds push with; `null` pushes without credentials. */
+  registryCredentials: { username: string; password: string } | null;
   baseDomain: string;
   webhookBaseUrl: string;
   stateRepoDir: string;
@@ -220,6 +228,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     kubeconfig: e.KUBECONFIG,
     harborHost: e.HARBOR_HOST,
     harborProject: e.HARBOR_PROJECT,
+    registryCredentials:
+      e.HARBOR_USERNAME && e.HARBOR_PASSWORD ? { username: e.HARBOR_USERNAME, password: e.HARBOR_PASSWORD } : null,
     baseDomain: e.BASE_DOMAIN,
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
     stateRepoDir: e.STATE_REPO_DIR ?? `${e.DANGUS_DATA_DIR}/state-repo`,

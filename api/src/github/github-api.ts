@@ -5,7 +5,23 @@ import { UpstreamError } from '../errors.js';
 export interface GitHubApi {
   /** The commit at the head of `branch` of `owner/repo`, read with the user's token. */
   branchHead(token: string, owner: string, repo: string, branch: string): Promise<{ sha: string; message: string }>;
+  /** Sets the platform's commit status on `sha` of `owner/repo` with the user's token. */
+  setCommitStatus(token: string, status: CommitStatus): Promise<void>;
 }
+
+export interface CommitStatus {
+  owner: string;
+  repo: string;
+  sha: string;
+  state: 'pending' | 'success' | 'failure' | 'error';
+  /** Link shown beside the status: the deployment's page. */
+  targetUrl: string;
+  /** At most 140 characters (GitHub's limit); longer is cut. */
+  description: string;
+}
+
+/** The status context: one line per platform in GitHub's checks list. */
+export const COMMIT_STATUS_CONTEXT = 'dangus-cloud/deploy';
 
 /** Octokit logs failed requests itself; ours become typed errors instead. */
 const silentLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -13,8 +29,32 @@ const silentLog = { debug: () => undefined, info: () => undefined, warn: () => u
 export class OctokitGitHubApi implements GitHubApi {
   constructor(private readonly baseUrl: string) {}
 
+  private client(token: string): Octokit {
+    return new Octokit({ auth: token, baseUrl: this.baseUrl, log: silentLog, request: { retries: 0, timeout: 10_000 } });
+  }
+
+  async setCommitStatus(token: string, status: CommitStatus): Promise<void> {
+    try {
+      await this.client(token).rest.repos.createCommitStatus({
+        owner: status.owner,
+        repo: status.repo,
+        sha: status.sha,
+        state: status.state,
+        target_url: status.targetUrl,
+        description: status.description.length > 140 ? `${status.description.slice(0, 139)}…` : status.description,
+        context: COMMIT_STATUS_CONTEXT,
+      });
+    } catch (error) {
+      const code = (error as { status?: number }).status;
+      throw new UpstreamError(
+        `GitHub refused the commit status of ${status.owner}/${status.repo}@${status.sha.slice(0, 7)}${code ? ` (HTTP ${code})` : ''}.`,
+        { cause: error },
+      );
+    }
+  }
+
   async branchHead(token: string, owner: string, repo: string, branch: string): Promise<{ sha: string; message: string }> {
-    const octokit = new Octokit({ auth: token, baseUrl: this.baseUrl, log: silentLog, request: { retries: 0 } });
+    const octokit = this.client(token);
     try {
       const { data } = await octokit.rest.repos.getBranch({ owner, repo, branch });
       return { sha: data.commit.sha, message: data.commit.commit.message };

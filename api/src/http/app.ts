@@ -10,8 +10,10 @@ import { apiRoutes } from './routes/api.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { stateGitRoutes } from './routes/state-git.js';
+import { streamRoutes } from './routes/streams.js';
 import { systemRoutes, type StateRepoView } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface AppDeps {
   ctx: UseCaseContext;
@@ -41,6 +43,9 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(healthRoutes(deps.ctx.db));
 
+  // Before any JSON parser: the signature is over the raw bytes.
+  app.use('/webhooks', webhookRoutes(deps.ctx));
+
   const json = express.json({ limit: JSON_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
   const origin = originCheck(deps.publicUrl);
   app.use(
@@ -60,7 +65,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.stateRepo) {
     app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger }));
   }
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

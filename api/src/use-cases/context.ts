@@ -4,6 +4,15 @@ import type { Encryptor } from '../crypto/encryption.js';
 import type { StateSink } from '../cluster/state-sink.js';
 import type { GitHubApi } from '../github/github-api.js';
 import type { ProjectListCache } from './project-list-cache.js';
+import type { EventBus } from '../pipeline/event-bus.js';
+
+/** The pipeline as use cases see it: they record rows, it does the work. */
+export interface PipelineHandle {
+  /** Reconcile these deployments soon (never awaited: the rows are the durable record). */
+  kick(deploymentIds: string[]): void;
+  /** Writes the service's env Secret into the cluster from the database. */
+  writeEnvSecret(serviceId: string): Promise<void>;
+}
 
 /** What every use case may touch, passed in one options object (STYLE.md 4). */
 export interface UseCaseContext {
@@ -14,6 +23,10 @@ export interface UseCaseContext {
   logger: Logger;
   /** Rendered project lists by user, valid while the user's list version is unchanged. */
   projectListCache?: ProjectListCache;
+  /** Absent when this process runs no pipeline (rows then wait for one that does). */
+  pipeline?: PipelineHandle;
+  /** Live fan-out to SSE streams. */
+  events: EventBus;
   settings: { baseDomain: string; webhookBaseUrl: string; publicScheme: 'http' | 'https' };
 }
 

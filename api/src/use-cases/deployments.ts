@@ -10,10 +10,14 @@ export function toDeploymentDto(d: Deployment, withLogs = false): DeploymentDto 
     id: d.id,
     serviceId: d.serviceId,
     commitSha: d.commitSha,
+    commitMessage: d.commitMessage,
+    trigger: d.trigger,
     status: d.status,
     reason: d.reason,
     imageTag: d.imageTag,
     createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+    finishedAt: d.finishedAt?.toISOString() ?? null,
     ...(withLogs ? { buildLogs: d.buildLogs ?? '' } : {}),
   };
 }
@@ -25,17 +29,22 @@ export async function listDeployments(ctx: UseCaseContext, user: CurrentUser, se
     where: { serviceId: service.id },
     order: { createdAt: 'DESC' },
     take: 100,
-    select: ['id', 'serviceId', 'commitSha', 'status', 'reason', 'imageTag', 'createdAt'],
+    select: ['id', 'serviceId', 'commitSha', 'commitMessage', 'trigger', 'status', 'reason', 'imageTag', 'createdAt', 'updatedAt', 'finishedAt'],
   });
   return rows.map((row) => toDeploymentDto(row));
 }
 
-export async function getDeployment(ctx: UseCaseContext, user: CurrentUser, deploymentId: string): Promise<DeploymentDto> {
+export async function getDeployment(
+  ctx: UseCaseContext,
+  user: CurrentUser,
+  deploymentId: string,
+  withLogs = true,
+): Promise<DeploymentDto> {
   const deployment = isUuid(deploymentId)
     ? await ctx.db.getRepository(DeploymentEntity).findOneBy({ id: deploymentId })
     : null;
   const owned =
     deployment && (await ctx.db.getRepository(ServiceEntity).existsBy({ id: deployment.serviceId, userId: user.id }));
   if (!deployment || !owned) throw new NotFoundError('Deployment');
-  return toDeploymentDto(deployment, true);
+  return toDeploymentDto(deployment, withLogs);
 }

@@ -1,6 +1,7 @@
 import { createEnvVarSchema, updateEnvVarSchema, type EnvVarDto } from '@dangus/common';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { EnvVarEntity, type EnvVar } from '../db/entities/index.js';
+import { DeploymentEntity, EnvVarEntity, type Deployment, type EnvVar } from '../db/entities/index.js';
+import { toDeploymentDto } from './deployments.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
@@ -22,13 +23,62 @@ function duplicateKey(key: string): ConflictError {
   return new ConflictError(`The variable ${key} already exists: edit it instead.`, { key: ['Already defined.'] });
 }
 
+/**
+ * An env change rolls the current image out again as a new deployment row (no
+ * build; DESIGN.md "State repo": the env-revision annotation moves). The env
+ * Secret is written before the commit, so the new pods read the new values.
+ */
 async function notifyEnvChange(
   ctx: UseCaseContext,
   user: CurrentUser,
   owned: Awaited<ReturnType<typeof findOwnedService>>,
   summary: string,
 ): Promise<void> {
-  await ctx.stateSink.tenantChanged(serviceChange(user, owned.project, owned.service.name, { verb: 'env', summary }));
+  const rollout = await recordConfigRollout(ctx, owned.service.id, summary);
+  if (ctx.pipeline) {
+    try {
+      await ctx.pipeline.writeEnvSecret(owned.service.id);
+    } catch (error) {
+      // The namespace may not exist yet: the next rollout writes the Secret before its commit.
+      ctx.logger.warn({ serviceId: owned.service.id, err: error }, 'could not write the env Secret now');
+    }
+  }
+  await ctx.stateSink.tenantChanged(
+    serviceChange(user, owned.project, owned.service.name, {
+      verb: 'env',
+      summary,
+      ...(rollout ? { deploymentId: rollout.id } : {}),
+    }),
+  );
+  if (rollout) {
+    ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(rollout) });
+    ctx.pipeline?.kick([rollout.id]);
+  }
+}
+
+/** The new `deploying` row of the current image, made current; `null` while nothing was built. */
+async function recordConfigRollout(ctx: UseCaseContext, serviceId: string, summary: string): Promise<Deployment | null> {
+  return ctx.db.transaction(async (manager) => {
+    const current: { commit_sha: string; image_tag: string }[] = await manager.query(
+      `SELECT d.commit_sha, d.image_tag
+         FROM services s JOIN deployments d ON d.id = s.current_deployment_id
+        WHERE s.id = $1 AND d.image_tag IS NOT NULL
+        FOR UPDATE OF s`,
+      [serviceId],
+    );
+    const image = current[0];
+    if (!image) return null;
+    const row = await manager.getRepository(DeploymentEntity).save({
+      serviceId,
+      commitSha: image.commit_sha,
+      commitMessage: `Configuration change: ${summary}`,
+      trigger: 'config',
+      status: 'deploying',
+      imageTag: image.image_tag,
+    });
+    await manager.query(`UPDATE services SET current_deployment_id = $2 WHERE id = $1`, [serviceId, row.id]);
+    return row;
+  });
 }
 
 export async function listEnvVars(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<EnvVarDto[]> {

@@ -13,6 +13,7 @@ import { DeploymentEntity, ProjectEntity, ServiceEntity, UserEntity, type Projec
 import type { CurrentUser, UseCaseContext } from './context.js';
 import type { TenantChange } from '../cluster/state-sink.js';
 import { toDeploymentDto } from './deployments.js';
+import { buildRecorded, recordBuild } from './builds.js';
 import { toServiceDto } from './service-views.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { LOCAL_GITHUB_ID } from './users.js';
@@ -114,11 +115,11 @@ export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serv
 
 /**
  * Manual deploy: resolves the branch head through GitHub with the user's token
- * and records a `pending` deployment for it. The build pipeline picks pending
- * rows up from the database (issue 6), never from this request.
+ * and records a `pending` build of it. The pipeline picks the row up (it is the
+ * durable record), never this request.
  */
 export async function deployService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<DeploymentDto> {
-  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  const { service } = await findOwnedService(ctx, user, serviceId);
   const owner = await ctx.db.getRepository(UserEntity).findOneByOrFail({ id: user.id });
   if (owner.githubId === LOCAL_GITHUB_ID) {
     throw new ConflictError('The local user has no GitHub token: sign in with GitHub to deploy from a repository.');
@@ -126,19 +127,9 @@ export async function deployService(ctx: UseCaseContext, user: CurrentUser, serv
   const match = REPO_URL_PATTERN.exec(service.repoUrl);
   if (!match?.[1] || !match[2]) throw new ConflictError('The service has no valid GitHub repository URL.');
   const head = await ctx.github.branchHead(ctx.encryptor.decrypt(owner.githubAccessToken), match[1], match[2], service.branch);
-  const deployment = await ctx.db.getRepository(DeploymentEntity).save({
-    serviceId: service.id,
-    commitSha: head.sha,
-    commitMessage: head.message.slice(0, 10_000),
-    status: 'pending',
-  });
-  await ctx.stateSink.tenantChanged(
-    serviceChange(user, project, service.name, {
-      verb: 'deploy',
-      summary: `deploy ${head.sha.slice(0, 7)}`,
-      deploymentId: deployment.id,
-      sourceCommit: head.sha,
-    }),
+  const recorded = await ctx.db.transaction((manager) =>
+    recordBuild(manager, { serviceId: service.id, commitSha: head.sha, commitMessage: head.message, trigger: 'manual' }),
   );
-  return toDeploymentDto(deployment);
+  buildRecorded(ctx, recorded);
+  return toDeploymentDto(recorded.deployment);
 }

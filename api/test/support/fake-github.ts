@@ -12,6 +12,17 @@ export interface FakeGitHubUser {
  * (authorize, token exchange with PKCE verification) and a few REST endpoints.
  * It is the only fake in the test suite (DESIGN.md "Running it").
  */
+export interface FakeCommitStatus {
+  repo: string;
+  sha: string;
+  /** Whose token posted it. */
+  login: string;
+  state: string;
+  targetUrl: string | null;
+  description: string | null;
+  context: string | null;
+}
+
 export class FakeGitHub {
   url = '';
   /** Who "consents" on the authorize page. */
@@ -21,6 +32,10 @@ export class FakeGitHub {
   readonly clientId = 'Iv1.fakeclientid';
   readonly clientSecret = 'fake-client-secret';
   readonly branches = new Map<string, { sha: string; message: string }>();
+  /** Commit statuses posted, in order (`POST /repos/:owner/:repo/statuses/:sha`). */
+  readonly statuses: FakeCommitStatus[] = [];
+  /** When set, status posts answer this HTTP status instead (GitHub having a bad day). */
+  failStatusesWith: number | null = null;
   private readonly codes = new Map<string, { challenge: string; redirectUri: string; user: FakeGitHubUser }>();
   private readonly tokens = new Map<string, FakeGitHubUser>();
   private server: Server | undefined;
@@ -90,6 +105,30 @@ export class FakeGitHub {
       } else {
         res.json({ name: params.branch.join('/'), commit: { sha: head.sha, commit: { message: head.message } } });
       }
+    });
+
+    app.post('/repos/:owner/:repo/statuses/:sha', express.json(), (req, res) => {
+      const user = this.tokens.get((req.get('authorization') ?? '').replace(/^(token|bearer) /i, ''));
+      if (!user) {
+        res.status(401).json({ message: 'Bad credentials' });
+        return;
+      }
+      if (this.failStatusesWith !== null) {
+        res.status(this.failStatusesWith).json({ message: 'Server Error' });
+        return;
+      }
+      const body = req.body as Record<string, unknown>;
+      const status: FakeCommitStatus = {
+        repo: `${req.params.owner}/${req.params.repo}`,
+        sha: req.params.sha,
+        login: user.login,
+        state: String(body.state),
+        targetUrl: typeof body.target_url === 'string' ? body.target_url : null,
+        description: typeof body.description === 'string' ? body.description : null,
+        context: typeof body.context === 'string' ? body.context : null,
+      };
+      this.statuses.push(status);
+      res.status(201).json({ id: this.statuses.length, state: status.state, context: status.context });
     });
 
     await new Promise<void>((resolve) => {

@@ -12,6 +12,11 @@ import { createPlatform } from '../../src/server.js';
 import { openStateWriter } from '../../src/cluster/state-writer.js';
 import { Encryptor } from '../../src/crypto/encryption.js';
 import { createTestDatabase } from './database.js';
+import type { Applier } from '@dangus/gitops-writer';
+import { loadKubeConfig } from '../../src/cluster/kube-config.js';
+import { startInProcessApplier } from '../../src/cluster/in-process-applier.js';
+import { EventBus } from '../../src/pipeline/event-bus.js';
+import { startPipeline, type RunningPipeline } from '../../src/pipeline/start-pipeline.js';
 import { FakeGitHub } from './fake-github.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
@@ -25,6 +30,10 @@ export interface TestPlatform {
   writer: Awaited<ReturnType<typeof openStateWriter>> | undefined;
   stateRepoDir: string;
   encryptionKey: Buffer;
+  /** The pipeline and the applier, when started with `{ cluster }`. */
+  pipeline: RunningPipeline | undefined;
+  applier: Applier | undefined;
+  events: EventBus;
   /** Signs in through the whole OAuth flow against the fake GitHub; returns the Cookie header. */
   signIn(login: string, id: number): Promise<string>;
   close(): Promise<void>;
@@ -36,7 +45,11 @@ export interface TestPlatform {
  */
 export async function startTestPlatform(
   env: Record<string, string> = {},
-  options: { stateRepo?: boolean } = {},
+  options: {
+    stateRepo?: boolean;
+    /** Applies the state repo to this cluster in-process and runs the pipeline against it (implies stateRepo). */
+    cluster?: { kubeconfig: string; tuning?: Parameters<typeof startPipeline>[0]['tuning'] };
+  } = {},
 ): Promise<TestPlatform> {
   const github = new FakeGitHub();
   await github.start();
@@ -55,10 +68,12 @@ export async function startTestPlatform(
   });
   if (!config.encryption.key || !config.sessionSecret) throw new Error('test config lacks secrets');
   const stateSink = new RecordingStateSink();
-  const logger = pino({ level: 'silent' });
+  const logger = pino({ level: process.env.DANGUS_TEST_LOG_LEVEL ?? 'silent' }, pino.destination(2));
   let stateRepoDir: string | undefined;
   let writer: Awaited<ReturnType<typeof openStateWriter>> | undefined;
-  if (options.stateRepo) {
+  const kube = options.cluster ? loadKubeConfig(options.cluster.kubeconfig) : undefined;
+  let applier: ReturnType<typeof startInProcessApplier> | undefined;
+  if (options.stateRepo || options.cluster) {
     stateRepoDir = await mkdtemp(join(tmpdir(), 'dangus-state-'));
     const withRepo = { ...config, stateRepoDir: join(stateRepoDir, 'state.git') };
     writer = await openStateWriter({
@@ -67,17 +82,37 @@ export async function startTestPlatform(
       encryptor: new Encryptor('k1', encryptionKey),
       encryptionKey,
       logger,
+      onCommit: () => applier?.notify(),
     });
+    if (kube) applier = startInProcessApplier({ kube, stateRepoDir: withRepo.stateRepoDir, logger });
     config.stateRepoDir = withRepo.stateRepoDir;
   }
+  const events = new EventBus();
+  const gitHubApi = new OctokitGitHubApi(github.url);
+  const pipeline =
+    kube && writer
+      ? startPipeline({
+          kube,
+          config,
+          db: database.dataSource,
+          encryptor: new Encryptor('k1', encryptionKey),
+          stateSink: writer.sink,
+          github: gitHubApi,
+          events,
+          logger,
+          ...(options.cluster?.tuning ? { tuning: options.cluster.tuning } : {}),
+        })
+      : undefined;
   const { app } = createPlatform({
+    events,
+    ...(pipeline ? { pipeline: pipeline.pipeline } : {}),
     config: { ...config, sessionSecret: config.sessionSecret, encryption: { ...config.encryption, key: config.encryption.key } },
     db: database.dataSource,
     logger,
     stateSink: writer?.sink ?? stateSink,
     ...(writer ? { stateRepo: writer.repo } : {}),
     ...(writer?.pusher ? { statePusher: writer.pusher } : {}),
-    github: new OctokitGitHubApi(github.url),
+    github: gitHubApi,
     uiDir: '/nonexistent',
   });
 
@@ -103,9 +138,14 @@ export async function startTestPlatform(
     writer,
     stateRepoDir: config.stateRepoDir,
     encryptionKey,
+    pipeline,
+    applier,
+    events,
     signIn,
     async close() {
       writer?.pusher?.stop();
+      await pipeline?.stop();
+      await applier?.stop();
       await github.stop();
       await database.drop();
       if (stateRepoDir) await rm(stateRepoDir, { recursive: true, force: true });

@@ -11,6 +11,8 @@ import { openDatabase } from '../../src/db/data-source.js';
  * file clones it (CREATE DATABASE … TEMPLATE), which is fast and isolates files.
  */
 export async function setupPostgres(): Promise<void> {
+  // The api and e2e projects both ask for it: one PostgreSQL per run.
+  if ((globalThis as { __dangusPg?: unknown }).__dangusPg) return;
   const dir = await mkdtemp(join(tmpdir(), 'dangus-test-pg-'));
   const db = await startEmbeddedPostgres(dir, { ephemeral: true });
   const templateUrl = db.url.replace(/\/dangus$/, '/dangus_template');

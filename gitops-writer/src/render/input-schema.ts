@@ -80,7 +80,7 @@ export const renderSettingsSchema = z.object({
     .default({ enabled: false, secretName: null }),
   imagePullSecret: dnsSubdomainSchema.nullable().default(null),
   builderImage: imageReferenceSchema.default('gcr.io/kaniko-project/executor:v1.23.2'),
-  buildDeadlineSeconds: z.number().int().min(60).max(86_400).default(1800),
+  buildDeadlineSeconds: z.number().int().min(10).max(86_400).default(1800),
   ingressControllerNamespace: dnsLabelSchema.default('kube-system'),
   limitRange: z
     .object({

@@ -90,6 +90,8 @@ export interface Service {
   healthCheckPath: string | null;
   /** Encrypted (crypto/encryption.ts). */
   webhookSecret: string;
+  /** The deployment whose image the service's Deployment runs; `null` before the first build. */
+  currentDeploymentId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -109,6 +111,7 @@ export const ServiceEntity = new EntitySchema<Service>({
     storageGb: { name: 'storage_gb', type: 'integer', nullable: true },
     healthCheckPath: { name: 'health_check_path', type: 'varchar', length: 255, nullable: true },
     webhookSecret: { name: 'webhook_secret', type: 'text' },
+    currentDeploymentId: { name: 'current_deployment_id', type: 'uuid', nullable: true },
     ...timestamps,
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },
@@ -137,17 +140,28 @@ export const EnvVarEntity = new EntitySchema<EnvVar>({
   },
 });
 
+/** What made a deployment: a webhook push, the deploy button, or an env change (no build). */
+export type DeploymentTrigger = 'push' | 'manual' | 'config';
+
+/** Commit status states the platform posts to GitHub. */
+export type GitHubStatusState = 'pending' | 'success' | 'failure' | 'error';
+
 export interface Deployment {
   id: string;
   serviceId: string;
   commitSha: string;
   commitMessage: string | null;
+  trigger: DeploymentTrigger;
   status: DeploymentStatus;
   reason: string | null;
   imageTag: string | null;
   buildLogs: string | null;
+  /** The last commit status posted to GitHub for this deployment. */
+  githubStatus: GitHubStatusState | null;
   createdAt: Date;
   updatedAt: Date;
+  /** When its build Job became active. */
+  startedAt: Date | null;
   finishedAt: Date | null;
 }
 
@@ -159,14 +173,61 @@ export const DeploymentEntity = new EntitySchema<Deployment>({
     serviceId: { name: 'service_id', type: 'uuid' },
     commitSha: { name: 'commit_sha', type: 'varchar', length: 40 },
     commitMessage: { name: 'commit_message', type: 'text', nullable: true },
+    trigger: { type: 'varchar', length: 10 },
     status: { type: 'varchar', length: 20 },
     reason: { type: 'text', nullable: true },
     imageTag: { name: 'image_tag', type: 'text', nullable: true },
     buildLogs: { name: 'build_logs', type: 'text', nullable: true },
+    githubStatus: { name: 'github_status', type: 'varchar', length: 10, nullable: true },
     ...timestamps,
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
+    startedAt: { name: 'started_at', type: 'timestamptz', nullable: true },
     finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
   },
 });
 
-export const entities = [UserEntity, SessionEntity, ProjectEntity, ServiceEntity, EnvVarEntity, DeploymentEntity];
+/** How the platform answered one GitHub webhook delivery. */
+export type WebhookOutcome = 'deployed' | 'ignored' | 'ping' | 'rejected';
+
+export interface WebhookDelivery {
+  id: string;
+  serviceId: string;
+  /** GitHub's X-GitHub-Delivery. */
+  deliveryId: string;
+  /** GitHub's X-GitHub-Event. */
+  event: string;
+  outcome: WebhookOutcome;
+  reason: string | null;
+  statusCode: number;
+  deploymentId: string | null;
+  /** The JSON body of the answer, replayed for a redelivery. */
+  response: Record<string, unknown>;
+  receivedAt: Date;
+}
+
+export const WebhookDeliveryEntity = new EntitySchema<WebhookDelivery>({
+  name: 'WebhookDelivery',
+  tableName: 'webhook_deliveries',
+  columns: {
+    id: { type: 'uuid', primary: true, generated: 'uuid' },
+    serviceId: { name: 'service_id', type: 'uuid' },
+    deliveryId: { name: 'delivery_id', type: 'varchar', length: 100 },
+    event: { type: 'varchar', length: 100 },
+    outcome: { type: 'varchar', length: 20 },
+    reason: { type: 'text', nullable: true },
+    statusCode: { name: 'status_code', type: 'integer' },
+    deploymentId: { name: 'deployment_id', type: 'uuid', nullable: true },
+    response: { type: 'jsonb' },
+    receivedAt: { name: 'received_at', type: 'timestamptz', createDate: true },
+  },
+});
+
+export const entities = [
+  UserEntity,
+  SessionEntity,
+  ProjectEntity,
+  ServiceEntity,
+  EnvVarEntity,
+  DeploymentEntity,
+  WebhookDeliveryEntity,
+];

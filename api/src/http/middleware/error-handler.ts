@@ -16,14 +16,27 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       }
     } else if (isBodyParserError(error)) {
       status = error.status;
-      body =
-        error.type === 'entity.too.large'
-          ? { error: { code: 'payload_too_large', message: `The request body is larger than ${error.limit} bytes.` } }
-          : { error: { code: 'bad_request', message: 'The request body is not valid JSON.' } };
+      body = { error: bodyParserAnswer(error) };
     }
     if (status >= 500) logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
     if (!res.headersSent) res.status(status).json(body);
   };
+}
+
+/** body-parser's 4xx by its `type`: the raw parser (webhooks) fails for reasons other than JSON syntax. */
+function bodyParserAnswer(error: { type: string; limit?: number }): ErrorBody['error'] {
+  switch (error.type) {
+    case 'entity.too.large':
+      return { code: 'payload_too_large', message: `The request body is larger than ${error.limit ?? 0} bytes.` };
+    case 'encoding.unsupported':
+      return { code: 'unsupported_media_type', message: 'Send the request body uncompressed (no Content-Encoding).' };
+    case 'charset.unsupported':
+      return { code: 'unsupported_media_type', message: 'Send the request body as UTF-8.' };
+    case 'entity.parse.failed':
+      return { code: 'bad_request', message: 'The request body is not valid JSON.' };
+    default:
+      return { code: 'bad_request', message: 'The request body could not be read.' };
+  }
 }
 
 function isBodyParserError(error: unknown): error is { status: number; type: string; limit?: number } {

@@ -4,6 +4,7 @@ import * as projects from '../../use-cases/projects.js';
 import * as services from '../../use-cases/services.js';
 import * as envVars from '../../use-cases/env-vars.js';
 import * as deployments from '../../use-cases/deployments.js';
+import * as webhooks from '../../use-cases/webhooks.js';
 import { currentUser } from '../middleware/session.js';
 
 /**
@@ -60,6 +61,9 @@ export function apiRoutes(ctx: UseCaseContext): Router {
 
   r.get('/services/:serviceId/deployments', async (req, res) => {
     res.json(await deployments.listDeployments(ctx, currentUser(res), req.params.serviceId));
+  });
+  r.get('/services/:serviceId/webhook-deliveries', async (req, res) => {
+    res.json(await webhooks.listWebhookDeliveries(ctx, currentUser(res), req.params.serviceId));
   });
   r.get('/deployments/:deploymentId', async (req, res) => {
     res.json(await deployments.getDeployment(ctx, currentUser(res), req.params.deploymentId));

@@ -5,15 +5,8 @@ import { useLiveRefetchInterval } from '../../../lib/live-status';
 import { queryKeys } from '../../../lib/query-keys';
 import { isInProgress } from '../../../lib/status';
 
-/**
- * A deployment as the UI shows it. The optional fields are not in DeploymentDto
- * yet (commit message, when it finished); the UI shows them when they come.
- */
-export type DeploymentView = DeploymentDto & {
-  commitMessage?: string | null;
-  finishedAt?: string | null;
-  updatedAt?: string;
-};
+/** A deployment as the UI shows it. */
+export type DeploymentView = DeploymentDto;
 
 export function useDeployments(serviceId: string) {
   const refetchInterval = useLiveRefetchInterval<DeploymentView[]>(

@@ -1,0 +1,249 @@
+import { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { ApiException, CoreV1Api, Log, type KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { EventBus } from './event-bus.js';
+import type { Redactor } from './redact.js';
+
+/** Where build logs are read from: the build pod's container, through the apiserver. */
+export interface LogSource {
+  /** Streams the log from its start until the container ends (or `signal` aborts). */
+  follow(target: LogTarget, sink: Writable, signal: AbortSignal): Promise<void>;
+  /** The whole log as it is now; `null` when the pod is gone. */
+  read(target: LogTarget): Promise<string | null>;
+}
+
+export interface LogTarget {
+  deploymentId: string;
+  namespace: string;
+  pod: string;
+  container: string;
+}
+
+export class KubernetesLogSource implements LogSource {
+  private readonly log: Log;
+  private readonly core: CoreV1Api;
+
+  constructor(kube: KubeConfig) {
+    this.log = new Log(kube);
+    this.core = kube.makeApiClient(CoreV1Api);
+  }
+
+  async follow(target: LogTarget, sink: Writable, signal: AbortSignal): Promise<void> {
+    const ended = new Promise<void>((resolve) => {
+      sink.once('finish', resolve);
+      sink.once('close', resolve);
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    const controller = await this.log.log(target.namespace, target.pod, target.container, sink, { follow: true });
+    if (signal.aborted) controller.abort();
+    else signal.addEventListener('abort', () => controller.abort(), { once: true });
+    await ended;
+  }
+
+  async read(target: LogTarget): Promise<string | null> {
+    try {
+      return await this.core.readNamespacedPodLog({ namespace: target.namespace, name: target.pod, container: target.container });
+    } catch (error) {
+      if (error instanceof ApiException && (error.code === 404 || error.code === 400)) return null;
+      throw error;
+    }
+  }
+}
+
+interface Capture {
+  /** Characters (UTF-16 units) of the log accepted so far: stored or queued. */
+  accepted: number;
+  /** Characters stored in the row. */
+  stored: number;
+  queued: string;
+  writes: Promise<void>;
+  flushTimer: NodeJS.Timeout | undefined;
+  truncated: boolean;
+  follow: AbortController | undefined;
+}
+
+/** Stored logs stop growing here (with a note saying so). */
+export const DEFAULT_MAX_LOG_CHARS = 2_000_000;
+const FLUSH_MS = 100;
+const FLUSH_CHARS = 64 * 1024;
+
+/**
+ * Copies build logs into the deployment row as they stream (the pod will be
+ * garbage-collected) and fans each stored piece out to the SSE streams.
+ *
+ * A log is read in passes, each from the start of the pod's log: the live
+ * follow, again after a dropped stream, and once more when the build ended (the
+ * stream may have missed the end). Lines are redacted one by one, so every pass
+ * produces the same text, and a pass only appends what lies beyond what was
+ * already accepted: nothing is lost or written twice, across api restarts too.
+ */
+export class BuildLogs {
+  private readonly captures = new Map<string, Capture>();
+  private readonly maxChars: number;
+
+  constructor(
+    private readonly deps: { db: DataSource; events: EventBus; source: LogSource; logger: Logger; maxChars?: number },
+  ) {
+    this.maxChars = deps.maxChars ?? DEFAULT_MAX_LOG_CHARS;
+  }
+
+  isFollowing(deploymentId: string): boolean {
+    return this.captures.get(deploymentId)?.follow !== undefined;
+  }
+
+  /** Follows the build pod's log unless a follow is running; returns at once. */
+  async follow(target: LogTarget, redactor: Redactor): Promise<void> {
+    const capture = await this.capture(target.deploymentId);
+    if (capture.follow) return;
+    const abort = new AbortController();
+    capture.follow = abort;
+    const pass = this.pass(capture, target.deploymentId, redactor);
+    const sink = new Writable({
+      decodeStrings: false,
+      write: (chunk: Buffer | string, _encoding, callback) => {
+        pass.feed(typeof chunk === 'string' ? chunk : decoder(pass).write(chunk));
+        callback();
+      },
+    });
+    this.deps.source
+      .follow(target, sink, abort.signal)
+      .catch((error: unknown) => this.deps.logger.warn({ deploymentId: target.deploymentId, err: error }, 'build log stream failed'))
+      .finally(() => {
+        if (capture.follow === abort) capture.follow = undefined;
+      });
+  }
+
+  /**
+   * The build ended: stops the follow, reads the whole log once more, stores
+   * what is missing, and tells the streams the log is complete.
+   */
+  async complete(target: LogTarget | null, redactor: Redactor, deploymentId: string): Promise<void> {
+    const capture = await this.capture(deploymentId);
+    capture.follow?.abort();
+    capture.follow = undefined;
+    if (target) {
+      try {
+        const text = await this.deps.source.read(target);
+        if (text !== null) {
+          const pass = this.pass(capture, deploymentId, redactor);
+          pass.feed(text);
+          pass.end();
+        }
+      } catch (error) {
+        this.deps.logger.warn({ deploymentId, err: error }, 'could not read the final build log');
+      }
+    }
+    this.flush(capture, deploymentId);
+    await capture.writes;
+    this.captures.delete(deploymentId);
+    this.deps.events.logEnded({ deploymentId });
+  }
+
+  /** Stops every follow (shutdown); what was stored stays stored. */
+  async stop(): Promise<void> {
+    for (const [id, capture] of this.captures) {
+      capture.follow?.abort();
+      this.flush(capture, id);
+      await capture.writes;
+    }
+    this.captures.clear();
+  }
+
+  private async capture(deploymentId: string): Promise<Capture> {
+    const existing = this.captures.get(deploymentId);
+    if (existing) return existing;
+    const rows: { log: string }[] = await this.deps.db.query(
+      `SELECT coalesce(build_logs, '') AS log FROM deployments WHERE id = $1`,
+      [deploymentId],
+    );
+    const again = this.captures.get(deploymentId);
+    if (again) return again;
+    const stored = rows[0]?.log.length ?? 0;
+    const capture: Capture = {
+      accepted: stored,
+      stored,
+      queued: '',
+      writes: Promise.resolve(),
+      flushTimer: undefined,
+      truncated: stored >= this.maxChars,
+      follow: undefined,
+    };
+    this.captures.set(deploymentId, capture);
+    return capture;
+  }
+
+  private pass(capture: Capture, deploymentId: string, redactor: Redactor): Pass {
+    return new Pass(redactor, (text) => this.accept(capture, deploymentId, text));
+  }
+
+  /** One piece of redacted log at `start` of this pass's output: keeps what is new. */
+  private accept(capture: Capture, deploymentId: string, piece: { start: number; text: string }): void {
+    const end = piece.start + piece.text.length;
+    if (end <= capture.accepted || capture.truncated) return;
+    let fresh = piece.text.slice(Math.max(0, capture.accepted - piece.start));
+    if (capture.accepted + fresh.length > this.maxChars) {
+      fresh = `${fresh.slice(0, Math.max(0, this.maxChars - capture.accepted))}\n[log truncated: the platform stores the first ${String(this.maxChars)} characters]\n`;
+      capture.truncated = true;
+    }
+    capture.accepted += fresh.length;
+    capture.queued += fresh;
+    if (capture.queued.length >= FLUSH_CHARS) this.flush(capture, deploymentId);
+    else capture.flushTimer ??= setTimeout(() => this.flush(capture, deploymentId), FLUSH_MS);
+  }
+
+  private flush(capture: Capture, deploymentId: string): void {
+    clearTimeout(capture.flushTimer);
+    capture.flushTimer = undefined;
+    const text = capture.queued;
+    if (text === '') return;
+    capture.queued = '';
+    capture.writes = capture.writes.then(async () => {
+      try {
+        await this.deps.db.query(`UPDATE deployments SET build_logs = coalesce(build_logs, '') || $2 WHERE id = $1`, [deploymentId, text]);
+        const offset = capture.stored;
+        capture.stored += text.length;
+        this.deps.events.logAppended({ deploymentId, offset, text });
+      } catch (error) {
+        this.deps.logger.error({ deploymentId, err: error }, 'could not store build log');
+      }
+    });
+  }
+}
+
+/** One read of a log from its start: complete lines, redacted, at their offsets. */
+class Pass {
+  produced = 0;
+  partial = '';
+  utf8: StringDecoder | undefined;
+
+  constructor(
+    private readonly redactor: Redactor,
+    private readonly out: (piece: { start: number; text: string }) => void,
+  ) {}
+
+  feed(text: string): void {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) this.emit(`${this.redactor.redact(line)}\n`);
+  }
+
+  /** The log is whole: its last line counts even without a newline. */
+  end(): void {
+    if (this.partial !== '') this.emit(this.redactor.redact(this.partial));
+    this.partial = '';
+  }
+
+  private emit(text: string): void {
+    const start = this.produced;
+    this.produced += text.length;
+    this.out({ start, text });
+  }
+}
+
+/** Multi-byte characters split across chunks decode whole. */
+function decoder(pass: Pass): StringDecoder {
+  pass.utf8 ??= new StringDecoder('utf8');
+  return pass.utf8;
+}

@@ -1,0 +1,88 @@
+/**
+ * Pure readings of cluster objects: has a build ended and how, is a rollout
+ * live or failed. Kept apart from the pipeline so each rule has a table test.
+ */
+import type { V1Deployment, V1Job, V1Pod } from '@kubernetes/client-node';
+
+export interface BuildOutcome {
+  succeeded: boolean;
+  /** The Job passed its activeDeadlineSeconds. */
+  timedOut: boolean;
+}
+
+function condition(conditions: { type: string; status: string; reason?: string }[] | undefined, type: string) {
+  return conditions?.find((c) => c.type === type && c.status === 'True');
+}
+
+/** The Job has a pod, or had one. */
+export function jobStarted(job: V1Job): boolean {
+  const status = job.status;
+  return (status?.active ?? 0) + (status?.succeeded ?? 0) + (status?.failed ?? 0) > 0 || status?.startTime !== undefined;
+}
+
+/**
+ * How a build Job ended, or `null` while it runs. Only the final conditions
+ * count (`Complete`, `Failed`): they come once the pod has terminated, so its
+ * log is whole by then.
+ */
+export function buildOutcome(job: V1Job): BuildOutcome | null {
+  if (condition(job.status?.conditions, 'Complete')) return { succeeded: true, timedOut: false };
+  const failed = condition(job.status?.conditions, 'Failed');
+  if (failed) return { succeeded: false, timedOut: failed.reason === 'DeadlineExceeded' };
+  return null;
+}
+
+export type RolloutOutcome = { live: true } | { live: false; reason: string };
+
+/** Waiting reasons that will not fix themselves: the rollout is failed now, not at its deadline. */
+const HOPELESS: Record<string, (container: string, image: string, detail: string) => string> = {
+  CrashLoopBackOff: (container, _image, detail) => `the new version keeps crashing: container "${container}" ${detail}`,
+  ImagePullBackOff: (_container, image, detail) => `the cluster cannot pull the image ${image}${detail}`,
+  InvalidImageName: (_container, image) => `the image name ${image} is not valid`,
+  CreateContainerConfigError: (container, _image, detail) => `container "${container}" cannot be configured${detail}`,
+};
+
+/**
+ * The rollout of `deployment` (already carrying this deployment's label), read
+ * from its status and its new pods; `null` while it is under way.
+ * Live: the controller saw the current generation, and updated = available =
+ * desired with no old pods left. Failed: past its progress deadline, or a new
+ * pod is crash-looping or cannot pull its image.
+ */
+export function rolloutOutcome(deployment: V1Deployment, pods: V1Pod[]): RolloutOutcome | null {
+  for (const pod of pods) {
+    for (const status of pod.status?.containerStatuses ?? []) {
+      const waiting = status.state?.waiting;
+      const explain = waiting?.reason ? HOPELESS[waiting.reason] : undefined;
+      if (!explain) continue;
+      const exitCode = status.lastState?.terminated?.exitCode;
+      const detail =
+        waiting?.reason === 'CrashLoopBackOff'
+          ? `restarted ${String(status.restartCount)} time${status.restartCount === 1 ? '' : 's'}${exitCode === undefined ? '' : ` (last exit code ${String(exitCode)})`}`
+          : waiting?.message
+            ? `: ${waiting.message.slice(0, 300)}`
+            : '';
+      return { live: false, reason: explain(status.name, status.image, detail) };
+    }
+  }
+  const status = deployment.status;
+  // The ReplicaSet cannot even create the pods (quota, admission): the user must change something.
+  const replicaFailure = status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  if (replicaFailure) return { live: false, reason: `the cluster refused the new pods: ${(replicaFailure.message ?? replicaFailure.reason ?? '').slice(0, 300)}` };
+  const progressing = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
+  if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
+    const seconds = deployment.spec?.progressDeadlineSeconds ?? 600;
+    return { live: false, reason: `the rollout did not finish within ${String(seconds)} s` };
+  }
+  const desired = deployment.spec?.replicas ?? 1;
+  const generation = deployment.metadata?.generation ?? 0;
+  if (
+    (status?.observedGeneration ?? -1) >= generation &&
+    (status?.updatedReplicas ?? 0) === desired &&
+    (status?.availableReplicas ?? 0) === desired &&
+    (status?.replicas ?? 0) === desired
+  ) {
+    return { live: true };
+  }
+  return null;
+}

@@ -1,0 +1,479 @@
+import { DEPLOYMENT_LABEL, buildJobName, shortSha } from '@dangus/gitops-writer';
+import { REPO_URL_PATTERN, namespaceFor, type DeploymentStatus } from '@dangus/common';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { StateSink, TenantChange } from '../cluster/state-sink.js';
+import type { Encryptor } from '../crypto/encryption.js';
+import { DeploymentEntity, type Deployment, type GitHubStatusState } from '../db/entities/index.js';
+import type { GitHubApi } from '../github/github-api.js';
+import { toDeploymentDto } from '../use-cases/deployments.js';
+import type { PipelineHandle } from '../use-cases/context.js';
+import { LOCAL_GITHUB_ID } from '../use-cases/users.js';
+import type { BuildLogs, LogTarget } from './build-logs.js';
+import { dockerConfigJson, type ClusterSecrets } from './cluster-secrets.js';
+import type { EventBus } from './event-bus.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { buildSecretName, envSecretName } from './names.js';
+import { Redactor } from './redact.js';
+import { buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
+import type { ClusterView } from './watcher.js';
+
+export interface PipelineSettings {
+  /** Where the UI is, for the commit status's link. */
+  publicUrl: string;
+  harborHost: string;
+  harborProject: string;
+  /** Push credentials for the registry; `null` sends an empty docker config. */
+  registryCredentials: { username: string; password: string } | null;
+  buildDeadlineSeconds: number;
+  /** A pending build whose Job has not appeared by then fails (default 10 min). */
+  buildStartTimeoutMs?: number;
+  /** Every non-final row is reconciled at least this often (default 30 s). */
+  resyncMs?: number;
+}
+
+export interface PipelineDeps {
+  db: DataSource;
+  encryptor: Encryptor;
+  stateSink: StateSink;
+  github: GitHubApi;
+  events: EventBus;
+  logger: Logger;
+  secrets: ClusterSecrets;
+  cluster: ClusterView;
+  logs: BuildLogs;
+  settings: PipelineSettings;
+}
+
+/** A deployment row with what the pipeline needs of its service, project and owner. */
+interface WorkRow {
+  id: string;
+  service_id: string;
+  commit_sha: string;
+  trigger: Deployment['trigger'];
+  status: DeploymentStatus;
+  reason: string | null;
+  github_status: GitHubStatusState | null;
+  created_at: Date;
+  finished_at: Date | null;
+  service_name: string;
+  repo_url: string;
+  current_deployment_id: string | null;
+  webhook_secret: string;
+  project_id: string;
+  project_name: string;
+  user_id: string;
+  user_hash: string;
+  github_username: string;
+  github_id: string;
+  github_access_token: string;
+}
+
+const ACTIVE: DeploymentStatus[] = ['pending', 'building', 'deploying'];
+const RECENTLY_FINISHED_MS = 3_600_000;
+
+/**
+ * Moves every deployment row `pending → building → deploying → live | failed`
+ * (DESIGN.md "Status"). It is level-triggered: `reconcile(id)` reads the row
+ * and the informers' view of the cluster and does whatever step is due, so the
+ * same call is right after a webhook, an informer event, a resync, or an api
+ * restart. Rows change by compare-and-set on their status, so a second api
+ * process, or a late event, cannot move one twice.
+ */
+export class DeploymentPipeline implements PipelineHandle {
+  private readonly queue: KeyedQueue;
+  /** The row status whose tenant commit this process made (a repeat is a no-op commit anyway). */
+  private readonly committed = new Map<string, DeploymentStatus>();
+  private readonly secretsWritten = new Set<string>();
+  private resync: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.queue = new KeyedQueue({
+      concurrency: 4,
+      work: (id) => this.reconcile(id),
+      onError: (id, error) => deps.logger.warn({ deploymentId: id, err: error }, 'deployment reconcile failed: will retry'),
+    });
+  }
+
+  start(): void {
+    this.reconcileActive();
+    this.resync = setInterval(() => this.reconcileActive(), this.deps.settings.resyncMs ?? 30_000);
+    this.resync.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.resync);
+    await this.queue.drain();
+    await this.deps.logs.stop();
+  }
+
+  kick(deploymentIds: string[]): void {
+    for (const id of deploymentIds) this.queue.add(id);
+  }
+
+  /** Queues every row not yet final (start-up, informer re-list, periodic resync). */
+  reconcileActive(): void {
+    this.deps.db
+      .query(`SELECT id FROM deployments WHERE status = ANY($1) ORDER BY created_at`, [ACTIVE])
+      .then((rows: { id: string }[]) => this.kick(rows.map((row) => row.id)))
+      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not list active deployments'));
+  }
+
+  /** Resolves when no reconcile is queued or running (tests, benchmarks). */
+  idle(): Promise<void> {
+    return this.queue.drain();
+  }
+
+  /** Writes the service's env Secret from the database (an env change, before its commit). */
+  async writeEnvSecret(serviceId: string): Promise<void> {
+    const rows: { name: string; project_name: string; user_hash: string }[] = await this.deps.db.query(
+      `SELECT s.name, p.name AS project_name, u.hash AS user_hash
+         FROM services s JOIN projects p ON p.id = s.project_id JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+      [serviceId],
+    );
+    const service = rows[0];
+    if (!service) return;
+    const env: { key: string; value: string }[] = await this.deps.db.query(
+      `SELECT key, value FROM env_vars WHERE service_id = $1 ORDER BY key`,
+      [serviceId],
+    );
+    await this.deps.secrets.applyEnvSecret(
+      namespaceFor(service.user_hash, service.project_name),
+      envSecretName(service.name),
+      serviceId,
+      env.map((entry) => ({ key: entry.key, value: this.deps.encryptor.decrypt(entry.value) })),
+    );
+  }
+
+  async reconcile(id: string): Promise<void> {
+    const row = await this.load(id);
+    if (!row) return;
+    switch (row.status) {
+      case 'pending':
+        return this.pending(row);
+      case 'building':
+        return this.building(row);
+      case 'deploying':
+        return this.deploying(row);
+      default:
+        return this.finished(row);
+    }
+  }
+
+  // --- pending: the Job is committed, waiting for the cluster to run it -------------
+
+  private async pending(row: WorkRow): Promise<void> {
+    const ns = this.namespace(row);
+    if (!this.secretsWritten.has(row.id)) {
+      try {
+        await this.deps.secrets.createBuildSecret(ns, buildSecretName(row.service_name, row.commit_sha), {
+          serviceId: row.service_id,
+          deploymentId: row.id,
+        }, this.buildCredentials(row));
+        this.secretsWritten.add(row.id);
+      } catch (error) {
+        // The namespace may not be applied yet: the Job's pod waits for its Secret, and the next pass writes it.
+        this.deps.logger.warn({ deploymentId: row.id, err: error }, 'could not write the build Secret yet');
+        this.queue.retryLater(row.id);
+      }
+    }
+    await this.commitOnce(row, `build ${shortSha(row.commit_sha)}`);
+    this.postStatus(row, 'pending', 'Building');
+    const job = this.ownJob(row);
+    if (job && (jobStarted(job) || buildOutcome(job))) {
+      const started = await this.transition(row, ['pending'], { status: 'building', startedAt: jobStart(job) });
+      if (started) await this.building({ ...row, status: 'building' });
+      return;
+    }
+    const timeout = this.deps.settings.buildStartTimeoutMs ?? 600_000;
+    if (!job && this.deps.cluster.synced() && Date.now() - row.created_at.getTime() > timeout) {
+      await this.buildFailed(
+        row,
+        ['pending'],
+        `the build Job did not start within ${String(Math.round(timeout / 60_000))} min: is the applier running? (see System)`,
+        null,
+      );
+    }
+  }
+
+  // --- building: follow its log until the Job ends ---------------------------------
+
+  private async building(row: WorkRow): Promise<void> {
+    const job = this.ownJob(row);
+    const pod = this.buildPod(row);
+    const target = pod ? this.logTarget(row, pod) : null;
+    if (target && pod?.status?.phase !== 'Pending') await this.deps.logs.follow(target, await this.redactor(row));
+    if (!job) {
+      if (this.deps.cluster.synced()) await this.buildFailed(row, ['building'], 'the build Job disappeared before it finished', target);
+      return;
+    }
+    const outcome = buildOutcome(job);
+    this.deps.logger.debug({ deploymentId: row.id, job: job.status, pod: pod?.status?.phase }, 'build in progress');
+    if (outcome === null) return;
+    if (outcome.succeeded) await this.buildSucceeded(row, target);
+    else await this.buildFailed(row, ['building'], outcome.timedOut ? `the build timed out after ${String(this.deps.settings.buildDeadlineSeconds)} s` : null, target, pod);
+  }
+
+  private async buildSucceeded(row: WorkRow, target: LogTarget | null): Promise<void> {
+    await this.deps.logs.complete(target, await this.redactor(row), row.id);
+    const ns = this.namespace(row);
+    await this.deps.secrets.deleteSecret(ns, buildSecretName(row.service_name, row.commit_sha));
+    await this.writeEnvSecret(row.service_id);
+    const image = `${this.deps.settings.harborHost}/${this.deps.settings.harborProject}/${ns}/${row.service_name}:${row.commit_sha}`;
+    const moved = await this.deps.db.transaction(async (manager) => {
+      const result: [unknown[], number] = await manager.query(
+        `UPDATE deployments SET status = 'deploying', image_tag = $2, finished_at = NULL, updated_at = now()
+          WHERE id = $1 AND status IN ('pending', 'building')`,
+        [row.id, image],
+      );
+      if (result[1] !== 1) return false;
+      await manager.query(`UPDATE services SET current_deployment_id = $2 WHERE id = $1`, [row.service_id, row.id]);
+      return true;
+    });
+    if (!moved) return;
+    await this.published(row);
+    await this.commit(row, 'deploying', `roll out ${shortSha(row.commit_sha)}`);
+    this.postStatus(row, 'pending', 'Built: rolling out');
+  }
+
+  private async buildFailed(
+    row: WorkRow,
+    from: DeploymentStatus[],
+    reason: string | null,
+    target: LogTarget | null,
+    pod?: V1Pod,
+  ): Promise<void> {
+    await this.deps.logs.complete(target, await this.redactor(row), row.id);
+    await this.deps.secrets.deleteSecret(this.namespace(row), buildSecretName(row.service_name, row.commit_sha));
+    const because = reason ?? (await this.buildFailure(row, pod));
+    if (!(await this.transition(row, from, { status: 'failed', reason: because, finishedAt: new Date() }))) return;
+    await this.commit(row, 'failed', `build ${shortSha(row.commit_sha)} failed`);
+    this.postStatus(row, 'failure', `Build failed: ${because}`);
+  }
+
+  /** "the build failed (exit code 1): <its last log line>". */
+  private async buildFailure(row: WorkRow, pod: V1Pod | undefined): Promise<string> {
+    const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated;
+    const rows: { tail: string | null }[] = await this.deps.db.query(
+      `SELECT right(build_logs, 2000) AS tail FROM deployments WHERE id = $1`,
+      [row.id],
+    );
+    const last = (rows[0]?.tail ?? '').split('\n').map((line) => line.trim()).filter(Boolean).pop();
+    const code = terminated ? ` (exit code ${String(terminated.exitCode)})` : '';
+    return `the build failed${code}${last ? `: ${last.slice(0, 300)}` : ''}`;
+  }
+
+  // --- deploying: watch the rollout ---------------------------------------------------
+
+  private async deploying(row: WorkRow): Promise<void> {
+    if (row.current_deployment_id !== row.id) {
+      const reason = 'superseded by a newer deployment before its rollout finished';
+      if (await this.transition(row, ['deploying'], { status: 'failed', reason, finishedAt: new Date() })) {
+        this.postStatus(row, 'error', 'Superseded by a newer deployment');
+      }
+      return;
+    }
+    if (row.trigger === 'config' && !this.secretsWritten.has(row.id)) {
+      await this.writeEnvSecret(row.service_id);
+      this.secretsWritten.add(row.id);
+    }
+    await this.commitOnce(row, `roll out ${shortSha(row.commit_sha)}`);
+    const deployment = this.deps.cluster.deployment(this.namespace(row), row.service_name);
+    this.deps.logger.debug({ deploymentId: row.id, labels: deployment?.metadata?.labels, status: deployment?.status }, 'rollout in progress');
+    if (deployment?.metadata?.labels?.[DEPLOYMENT_LABEL] !== row.id) return;
+    const outcome = rolloutOutcome(deployment, this.deps.cluster.pods(this.namespace(row), row.id));
+    if (outcome === null) return;
+    if (outcome.live) {
+      if (await this.transition(row, ['deploying'], { status: 'live', finishedAt: new Date() })) {
+        this.postStatus(row, 'success', 'Live');
+      }
+      return;
+    }
+    if (!(await this.transition(row, ['deploying'], { status: 'failed', reason: outcome.reason, finishedAt: new Date() }))) return;
+    this.postStatus(row, 'failure', `Rollout failed: ${outcome.reason}`);
+    await this.rollBack(row);
+  }
+
+  /** The failed rollout's service goes back to its last live deployment, if it had one. */
+  private async rollBack(row: WorkRow): Promise<void> {
+    const back: { id: string; commit_sha: string }[] = await this.deps.db.query(
+      `UPDATE services s SET current_deployment_id = prev.id
+         FROM (SELECT id, commit_sha FROM deployments
+                WHERE service_id = $1 AND id <> $2 AND status = 'live' AND image_tag IS NOT NULL
+                ORDER BY created_at DESC LIMIT 1) prev
+        WHERE s.id = $1 AND s.current_deployment_id = $2
+        RETURNING prev.id, prev.commit_sha`,
+      [row.service_id, row.id],
+    );
+    const previous = back[0];
+    if (previous) await this.commit(row, 'failed', `roll back to ${shortSha(previous.commit_sha)}`);
+  }
+
+  // --- final rows: tidy what a crash or a supersede may have left ---------------------
+
+  private async finished(row: WorkRow): Promise<void> {
+    if (row.trigger === 'config') return;
+    if (row.finished_at && Date.now() - row.finished_at.getTime() > RECENTLY_FINISHED_MS) return;
+    if (row.status === 'failed') {
+      const pod = this.buildPod(row);
+      if (this.deps.logs.isFollowing(row.id)) await this.deps.logs.complete(pod ? this.logTarget(row, pod) : null, await this.redactor(row), row.id);
+      await this.deps.secrets.deleteSecret(this.namespace(row), buildSecretName(row.service_name, row.commit_sha));
+      if (row.reason?.startsWith('superseded') && row.github_status !== 'error') this.postStatus(row, 'error', `Superseded: ${row.reason}`);
+    }
+    this.committed.delete(row.id);
+    this.secretsWritten.delete(row.id);
+  }
+
+  // --- helpers ------------------------------------------------------------------------
+
+  private async load(id: string): Promise<WorkRow | undefined> {
+    const rows: WorkRow[] = await this.deps.db.query(
+      `SELECT d.id, d.service_id, d.commit_sha, d.trigger, d.status, d.reason, d.github_status, d.created_at, d.finished_at,
+              s.name AS service_name, s.repo_url, s.current_deployment_id, s.webhook_secret,
+              p.id AS project_id, p.name AS project_name,
+              u.id AS user_id, u.hash AS user_hash, u.github_username, u.github_id, u.github_access_token
+         FROM deployments d
+         JOIN services s ON s.id = d.service_id
+         JOIN projects p ON p.id = s.project_id
+         JOIN users u ON u.id = s.user_id
+        WHERE d.id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  private namespace(row: WorkRow): string {
+    return namespaceFor(row.user_hash, row.project_name);
+  }
+
+  private ownJob(row: WorkRow): V1Job | undefined {
+    const job = this.deps.cluster.job(this.namespace(row), buildJobName(row.service_name, row.commit_sha));
+    return job?.metadata?.labels?.[DEPLOYMENT_LABEL] === row.id ? job : undefined;
+  }
+
+  private buildPod(row: WorkRow): V1Pod | undefined {
+    const jobName = buildJobName(row.service_name, row.commit_sha);
+    const pods = this.deps.cluster
+      .pods(this.namespace(row), row.id)
+      .filter((pod) => pod.metadata?.labels?.['job-name'] === jobName || pod.metadata?.labels?.['batch.kubernetes.io/job-name'] === jobName);
+    // backoffLimit is 0: one pod, or its replacement after an eviction (the newest counts).
+    return pods.sort((a, b) => time(b.metadata?.creationTimestamp) - time(a.metadata?.creationTimestamp))[0];
+  }
+
+  private logTarget(row: WorkRow, pod: V1Pod): LogTarget {
+    return {
+      deploymentId: row.id,
+      namespace: this.namespace(row),
+      pod: pod.metadata?.name ?? '',
+      container: pod.spec?.containers[0]?.name ?? 'kaniko',
+    };
+  }
+
+  private gitToken(row: WorkRow): string {
+    return row.github_id === LOCAL_GITHUB_ID ? '' : this.deps.encryptor.decrypt(row.github_access_token);
+  }
+
+  private buildCredentials(row: WorkRow) {
+    return {
+      gitToken: this.gitToken(row),
+      dockerConfigJson: dockerConfigJson(this.deps.settings.harborHost, this.deps.settings.registryCredentials),
+    };
+  }
+
+  /** Every value that must not appear in a stored or streamed log. */
+  private async redactor(row: WorkRow): Promise<Redactor> {
+    const env: { value: string }[] = await this.deps.db.query(`SELECT value FROM env_vars WHERE service_id = $1`, [row.service_id]);
+    const registry = this.deps.settings.registryCredentials;
+    return new Redactor([
+      this.gitToken(row),
+      this.deps.encryptor.decrypt(row.webhook_secret),
+      ...(registry ? [registry.password, Buffer.from(`${registry.username}:${registry.password}`).toString('base64')] : []),
+      ...env.map((entry) => this.deps.encryptor.decrypt(entry.value)),
+    ]);
+  }
+
+  /** Compare-and-set of the row's status; publishes the new row. */
+  private async transition(
+    row: WorkRow,
+    from: DeploymentStatus[],
+    to: { status: DeploymentStatus; reason?: string; startedAt?: Date; finishedAt?: Date },
+  ): Promise<boolean> {
+    const result: [unknown[], number] = await this.deps.db.query(
+      `UPDATE deployments
+          SET status = $3, reason = coalesce($4, reason), started_at = coalesce($5, started_at),
+              finished_at = coalesce($6, finished_at), updated_at = now()
+        WHERE id = $1 AND status = ANY($2)`,
+      [row.id, from, to.status, to.reason ?? null, to.startedAt ?? null, to.finishedAt ?? null],
+    );
+    if (result[1] !== 1) return false;
+    this.deps.logger.info({ deploymentId: row.id, from: row.status, to: to.status, reason: to.reason }, 'deployment moved');
+    await this.published(row);
+    return true;
+  }
+
+  private async published(row: WorkRow): Promise<void> {
+    const fresh = await this.deps.db.getRepository(DeploymentEntity).findOneBy({ id: row.id });
+    if (fresh) this.deps.events.deploymentChanged({ userId: row.user_id, deployment: toDeploymentDto(fresh) });
+  }
+
+  private async commitOnce(row: WorkRow, summary: string): Promise<void> {
+    if (this.committed.get(row.id) === row.status) return;
+    await this.commit(row, row.status, summary);
+  }
+
+  private async commit(row: WorkRow, status: DeploymentStatus, summary: string): Promise<void> {
+    const change: TenantChange = {
+      projectId: row.project_id,
+      namespace: this.namespace(row),
+      serviceName: row.service_name,
+      verb: 'deploy',
+      summary,
+      actor: { userId: row.user_id, githubUsername: row.github_username },
+      deploymentId: row.id,
+      sourceCommit: row.commit_sha,
+    };
+    await this.deps.stateSink.tenantChanged(change);
+    this.committed.set(row.id, status);
+  }
+
+  /**
+   * Sets the commit status on GitHub once per state, after recording it: a
+   * failure is logged and never holds up the deployment.
+   */
+  private postStatus(row: WorkRow, state: GitHubStatusState, description: string): void {
+    if (row.trigger === 'config' || row.github_id === LOCAL_GITHUB_ID || row.github_status === state) return;
+    const match = REPO_URL_PATTERN.exec(row.repo_url);
+    const owner = match?.[1];
+    const repo = match?.[2];
+    if (!owner || !repo) return;
+    row.github_status = state;
+    const post = async () => {
+      const result: [unknown[], number] = await this.deps.db.query(
+        `UPDATE deployments SET github_status = $2 WHERE id = $1 AND github_status IS DISTINCT FROM $2`,
+        [row.id, state],
+      );
+      if (result[1] !== 1) return;
+      await this.deps.github.setCommitStatus(this.deps.encryptor.decrypt(row.github_access_token), {
+        owner,
+        repo,
+        sha: row.commit_sha,
+        state,
+        targetUrl: `${this.deps.settings.publicUrl}/services/${row.service_id}/deployments/${row.id}`,
+        description,
+      });
+    };
+    post().catch((error: unknown) =>
+      this.deps.logger.warn({ deploymentId: row.id, state, err: error }, 'could not set the GitHub commit status'),
+    );
+  }
+}
+
+function jobStart(job: V1Job | undefined): Date {
+  const start = job?.status?.startTime;
+  return start ? new Date(start) : new Date();
+}
+
+function time(value: Date | string | undefined): number {
+  return value ? new Date(value).getTime() : 0;
+}

@@ -1,0 +1,78 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { StateSink } from '../cluster/state-sink.js';
+import type { Config } from '../config/config.js';
+import type { Encryptor } from '../crypto/encryption.js';
+import type { GitHubApi } from '../github/github-api.js';
+import { BuildLogs, KubernetesLogSource } from './build-logs.js';
+import { KubernetesClusterSecrets } from './cluster-secrets.js';
+import type { EventBus } from './event-bus.js';
+import { DeploymentPipeline, type PipelineSettings } from './pipeline.js';
+import { ClusterWatcher } from './watcher.js';
+
+export interface RunningPipeline {
+  pipeline: DeploymentPipeline;
+  watcher: ClusterWatcher;
+  stop(): Promise<void>;
+}
+
+/**
+ * The push-to-live pipeline of one api process: informers on the cluster, the
+ * deployment rows' reconciler, build-log capture. Every non-final row is
+ * picked up at once (an api restart continues where the last one stopped).
+ */
+export function startPipeline(options: {
+  kube: KubeConfig;
+  config: Pick<Config, 'publicUrl' | 'harborHost' | 'harborProject' | 'registryCredentials' | 'render'>;
+  db: DataSource;
+  encryptor: Encryptor;
+  stateSink: StateSink;
+  github: GitHubApi;
+  events: EventBus;
+  logger: Logger;
+  /** Overrides for tests: resync period, informer watchdog, start timeout. */
+  tuning?: Pick<PipelineSettings, 'resyncMs' | 'buildStartTimeoutMs'> & { silenceMs?: number };
+}): RunningPipeline {
+  const logger = options.logger.child({ component: 'pipeline' });
+  const logs = new BuildLogs({ db: options.db, events: options.events, source: new KubernetesLogSource(options.kube), logger });
+  // The watcher and the pipeline know each other: the watcher's callbacks run only after start().
+  const handle: { pipeline?: DeploymentPipeline } = {};
+  const watcher = new ClusterWatcher({
+    kube: options.kube,
+    logger: options.logger.child({ component: 'watcher' }),
+    onChange: (id) => handle.pipeline?.kick([id]),
+    onResync: () => handle.pipeline?.reconcileActive(),
+    ...(options.tuning?.silenceMs ? { silenceMs: options.tuning.silenceMs } : {}),
+  });
+  const pipeline = new DeploymentPipeline({
+    db: options.db,
+    encryptor: options.encryptor,
+    stateSink: options.stateSink,
+    github: options.github,
+    events: options.events,
+    logger,
+    secrets: new KubernetesClusterSecrets(options.kube),
+    cluster: watcher,
+    logs,
+    settings: {
+      publicUrl: options.config.publicUrl,
+      harborHost: options.config.harborHost,
+      harborProject: options.config.harborProject,
+      registryCredentials: options.config.registryCredentials,
+      buildDeadlineSeconds: options.config.render.buildDeadlineSeconds,
+      ...options.tuning,
+    },
+  });
+  handle.pipeline = pipeline;
+  watcher.start();
+  pipeline.start();
+  return {
+    pipeline,
+    watcher,
+    async stop() {
+      await watcher.stop();
+      await pipeline.stop();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import type { DeploymentStatus } from '@dangus/common';
+import type { LogEvent } from '../pipeline/event-bus.js';
+import type { CurrentUser, UseCaseContext } from './context.js';
+import { getDeployment } from './deployments.js';
+
+export type StreamMessage =
+  | { event: 'log'; id: string; data: string }
+  | { event: 'end'; data: string }
+  | { event: 'deployment'; data: string };
+
+/** How often a log stream re-reads its row, in case it missed the end (another api process). */
+const RECHECK_MS = 5_000;
+
+function logIsComplete(status: DeploymentStatus): boolean {
+  return status !== 'pending' && status !== 'building';
+}
+
+/**
+ * Sends a deployment's build log from `from` (a character offset, the
+ * `Last-Event-ID` of a resumed stream): what is stored first, then each piece
+ * as the pipeline stores it, each message's id being the offset after it; ends
+ * with `end` once the build is over. Resolves when the log ended or `signal`
+ * aborted. Another user's deployment is a NotFoundError, before anything is sent.
+ */
+export async function followBuildLog(
+  ctx: UseCaseContext,
+  user: CurrentUser,
+  deploymentId: string,
+  from: number,
+  send: (message: StreamMessage) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  await getDeployment(ctx, user, deploymentId, false);
+  let sent = 0;
+  let buffered: LogEvent[] | null = [];
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+
+  const deliver = (event: LogEvent) => {
+    const end = event.offset + event.text.length;
+    if (end <= sent) return;
+    send({ event: 'log', id: String(end), data: event.text.slice(Math.max(0, sent - event.offset)) });
+    sent = end;
+  };
+  const readStored = async (): Promise<DeploymentStatus | null> => {
+    const rows: { log: string; status: DeploymentStatus }[] = await ctx.db.query(
+      `SELECT coalesce(build_logs, '') AS log, status FROM deployments WHERE id = $1`,
+      [deploymentId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    if (row.log.length > sent) deliver({ deploymentId, offset: 0, text: row.log });
+    return row.status;
+  };
+  const end = () => {
+    send({ event: 'end', data: '' });
+    finish();
+  };
+
+  // Subscribe first, then read: nothing stored in between is missed (and nothing sent twice).
+  const unsubscribe = ctx.events.onLog(
+    deploymentId,
+    (event) => (buffered ? buffered.push(event) : deliver(event)),
+    () => void readStored().then(end, end),
+  );
+  const recheck = setInterval(() => {
+    void readStored().then((status) => {
+      if (status === null || logIsComplete(status)) end();
+    }, end);
+  }, RECHECK_MS);
+  recheck.unref();
+  signal.addEventListener('abort', finish, { once: true });
+  try {
+    const rows: { log: string; status: DeploymentStatus }[] = await ctx.db.query(
+      `SELECT coalesce(build_logs, '') AS log, status FROM deployments WHERE id = $1`,
+      [deploymentId],
+    );
+    const row = rows[0];
+    // An id past the end (or not ours) restarts from what is stored.
+    sent = Math.min(Math.max(0, from), row?.log.length ?? 0);
+    if (row) deliver({ deploymentId, offset: 0, text: row.log });
+    for (const event of buffered) deliver(event);
+    buffered = null;
+    if (!row || logIsComplete(row.status)) end();
+    await done;
+  } finally {
+    clearInterval(recheck);
+    unsubscribe();
+  }
+}
+
+/** Sends every change of the user's deployments until `signal` aborts. */
+export async function followDeploymentEvents(
+  ctx: UseCaseContext,
+  user: CurrentUser,
+  send: (message: StreamMessage) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const unsubscribe = ctx.events.onDeployment(user.id, (event) => send({ event: 'deployment', data: JSON.stringify(event.deployment) }));
+  try {
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  } finally {
+    unsubscribe();
+  }
+}

@@ -1,0 +1,208 @@
+import { verify } from '@octokit/webhooks-methods';
+import type { WebhookDeliveryDto } from '@dangus/common';
+import type { EntityManager } from 'typeorm';
+import { NotFoundError, UnauthorizedError, type AppError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import { WebhookDeliveryEntity, type WebhookDelivery } from '../db/entities/index.js';
+import { buildRecorded, recordBuild, type RecordedBuild } from './builds.js';
+import type { CurrentUser, UseCaseContext } from './context.js';
+import { findOwnedService } from './services.js';
+import { isUuid } from './validate.js';
+import {
+  checkHeaders,
+  decideDelivery,
+  deployedBody,
+  printable,
+  type WebhookDecision,
+  type WebhookHeaders,
+  type WebhookTarget,
+} from './webhook-rules.js';
+
+/** GitHub caps webhook payloads at 25 MB; larger bodies are refused before they are read. */
+export const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
+/** Anyone can send unsigned deliveries: only the newest ones per service are kept. */
+const REJECTED_KEPT = 100;
+const DELIVERIES_LISTED = 50;
+
+/** A delivery as the route read it: headers as sent, the body as raw bytes. */
+export interface WebhookRequest {
+  serviceId: string;
+  contentType: string | undefined;
+  signature: string | undefined;
+  event: string | undefined;
+  deliveryId: string | undefined;
+  body: Buffer;
+}
+
+export interface WebhookAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+interface ServiceTarget extends WebhookTarget {
+  id: string;
+  webhookSecret: string;
+}
+
+interface StoredAnswer {
+  status_code: number;
+  response: Record<string, unknown>;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * `POST /webhooks/github/:serviceId` (issue 6): authenticates the delivery with
+ * the service's secret, then answers it once. The delivery row and the build it
+ * starts commit together, so a redelivery (same X-GitHub-Delivery), even a
+ * concurrent one, gets the stored answer and builds nothing; the pipeline takes
+ * the build from its row, never from this request.
+ */
+export async function receiveGitHubWebhook(ctx: UseCaseContext, request: WebhookRequest): Promise<WebhookAnswer> {
+  // Plain SQL: this is the hot path of every delivery, forged ones included.
+  const [service] = isUuid(request.serviceId)
+    ? await ctx.db.query<ServiceTarget[]>(
+        `SELECT id, repo_url AS "repoUrl", branch, webhook_secret AS "webhookSecret" FROM services WHERE id = $1`,
+        [request.serviceId],
+      )
+    : [];
+  if (!service) throw new NotFoundError('Service');
+
+  const signed = await authenticate(ctx.encryptor.decrypt(service.webhookSecret), request);
+  if (typeof signed !== 'string') throw await refused(ctx, service.id, request, new UnauthorizedError(signed.problem));
+  if (!isJson(request.contentType)) {
+    const message = `The content type is ${JSON.stringify(printable(request.contentType))}: choose "application/json" as the webhook's Content type on GitHub.`;
+    throw await refused(ctx, service.id, request, new UnsupportedMediaTypeError(message));
+  }
+  const headers = checkHeaders(request.event, request.deliveryId);
+  if (typeof headers === 'string') throw await refused(ctx, service.id, request, new ValidationError(headers));
+
+  const decision = decideDelivery(service, headers.event, signed);
+  const { answer, recorded } = await answerOnce(ctx, service.id, headers, decision);
+  if (recorded) buildRecorded(ctx, recorded);
+  // The row is the record of every delivery; a log line each would only cost the hot path.
+  ctx.logger.debug({ serviceId: service.id, deliveryId: headers.deliveryId, event: headers.event, status: answer.status }, 'webhook delivery answered');
+  return answer;
+}
+
+/** The service's newest deliveries (at most 50), rejected ones included. */
+export async function listWebhookDeliveries(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<WebhookDeliveryDto[]> {
+  const { service } = await findOwnedService(ctx, user, serviceId);
+  const rows = await ctx.db.getRepository(WebhookDeliveryEntity).find({
+    where: { serviceId: service.id },
+    order: { receivedAt: 'DESC', id: 'DESC' },
+    take: DELIVERIES_LISTED,
+  });
+  return rows.map(toWebhookDeliveryDto);
+}
+
+export function toWebhookDeliveryDto(row: WebhookDelivery): WebhookDeliveryDto {
+  return {
+    id: row.id,
+    deliveryId: row.deliveryId,
+    event: row.event,
+    outcome: row.outcome,
+    reason: row.reason,
+    statusCode: row.statusCode,
+    deploymentId: row.deploymentId,
+    receivedAt: row.receivedAt.toISOString(),
+  };
+}
+
+/**
+ * The body as text when X-Hub-Signature-256 is its HMAC-SHA256 with the
+ * service's secret (compared in constant time by `verify`), else why not.
+ */
+async function authenticate(secret: string, request: WebhookRequest): Promise<string | { problem: string }> {
+  if (!request.signature) return { problem: 'The X-Hub-Signature-256 header is missing: set the webhook\'s Secret to the one shown for the service.' };
+  if (request.body.length === 0) return { problem: 'The request has no body; GitHub signs a JSON body.' };
+  let text: string;
+  try {
+    // `verify` signs a string: a body that decodes strictly re-encodes to the very bytes sent.
+    text = strictUtf8.decode(request.body);
+  } catch {
+    return { problem: 'The body is not UTF-8, so it is not a GitHub delivery.' };
+  }
+  return (await verify(secret, text, request.signature))
+    ? text
+    : { problem: 'The X-Hub-Signature-256 signature does not match: the webhook\'s Secret must be the one shown for the service.' };
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return contentType?.split(';')[0]?.trim().toLowerCase() === 'application/json';
+}
+
+/**
+ * Records a delivery refused before it was understood (keeping only the newest
+ * ones: anyone can send them) and returns the error to answer it with.
+ */
+async function refused(ctx: UseCaseContext, serviceId: string, request: WebhookRequest, error: AppError): Promise<AppError> {
+  await ctx.db.query(
+    `INSERT INTO webhook_deliveries (service_id, delivery_id, event, outcome, reason, status_code, response)
+     VALUES ($1, $2, $3, 'rejected', $4, $5, $6)`,
+    [
+      serviceId,
+      printable(request.deliveryId),
+      printable(request.event),
+      error.message,
+      error.status,
+      JSON.stringify({ error: { code: error.code, message: error.message } }),
+    ],
+  );
+  // A statement of its own, after the insert committed: the last of concurrent prunes sees every row.
+  await ctx.db.query(
+    `DELETE FROM webhook_deliveries WHERE id IN (
+       SELECT id FROM webhook_deliveries WHERE service_id = $1 AND outcome = 'rejected'
+        ORDER BY received_at DESC, id DESC OFFSET $2)`,
+    [serviceId, REJECTED_KEPT],
+  );
+  ctx.logger.debug({ serviceId, status: error.status }, 'webhook delivery refused');
+  return error;
+}
+
+/**
+ * Inserts the delivery row unless its id was answered already (the partial
+ * unique index; a concurrent twin waits for this transaction and then finds the
+ * row), and for a build records it in the same transaction.
+ */
+async function answerOnce(
+  ctx: UseCaseContext,
+  serviceId: string,
+  headers: WebhookHeaders,
+  decision: WebhookDecision,
+): Promise<{ answer: WebhookAnswer; recorded: RecordedBuild | null }> {
+  const insert = async (manager: EntityManager, statusCode: number, body: Record<string, unknown>) => {
+    const inserted = await manager.query<{ id: string }[]>(
+      `INSERT INTO webhook_deliveries (service_id, delivery_id, event, outcome, reason, status_code, response)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (service_id, delivery_id) WHERE outcome <> 'rejected' DO NOTHING
+       RETURNING id`,
+      [serviceId, headers.deliveryId, headers.event, decision.outcome, decision.reason, statusCode, JSON.stringify(body)],
+    );
+    return inserted[0]?.id ?? null;
+  };
+  const stored = async (manager: EntityManager): Promise<WebhookAnswer> => {
+    const [row] = await manager.query<StoredAnswer[]>(
+      `SELECT status_code, response FROM webhook_deliveries WHERE service_id = $1 AND delivery_id = $2 AND outcome <> 'rejected'`,
+      [serviceId, headers.deliveryId],
+    );
+    if (!row) throw new Error(`delivery ${headers.deliveryId} conflicted but is not stored`);
+    return { status: row.status_code, body: row.response };
+  };
+
+  if (decision.outcome !== 'deployed') {
+    const id = await insert(ctx.db.manager, decision.statusCode, decision.body);
+    return { answer: id ? { status: decision.statusCode, body: decision.body } : await stored(ctx.db.manager), recorded: null };
+  }
+  return ctx.db.transaction(async (manager) => {
+    const id = await insert(manager, 202, {});
+    if (!id) return { answer: await stored(manager), recorded: null };
+    const recorded = await recordBuild(manager, { serviceId, ...decision.build, trigger: 'push' });
+    const body = deployedBody(decision, recorded.deployment.id);
+    await manager.query(`UPDATE webhook_deliveries SET deployment_id = $2, response = $3 WHERE id = $1`, [
+      id,
+      recorded.deployment.id,
+      JSON.stringify(body),
+    ]);
+    return { answer: { status: 202, body }, recorded };
+  });
+}
