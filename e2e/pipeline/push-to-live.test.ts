@@ -117,4 +117,148 @@ describe('push to live on the real control plane', () => {
     );
     expect(resumed.events.filter((e) => e.event === 'log').map((e) => e.data)).toEqual(['INFO Pushed image\n']);
   });
+
+  it('a build that fails ends failed with its exit code and last log line; the Job goes, nothing is rolled out', async () => {
+    const service = await createService(world, project.id, 'broken');
+    const commit = sha();
+    world.pods.set(commit, { log: 'Step 1/2 : FROM node:24\nerror: npm ERR! missing script: build\n', fail: true, exitCode: 2 });
+
+    const answer = await push(world, service, commit);
+    const failed = await waitForStatus(world, String(answer.body.deploymentId), 'failed');
+
+    expect(failed.reason).toBe('the build failed (exit code 2): error: npm ERR! missing script: build');
+    expect(failed.imageTag).toBeNull();
+    expect((await deployment(world, failed.id)).buildLogs).toContain('missing script');
+    await eventually('the failed Job to be pruned', async () =>
+      (await maybe(() => world.batch.readNamespacedJob({ namespace: project.namespace, name: `broken-build-${commit.slice(0, 7)}` }))) ? undefined : true,
+    );
+    expect(await maybe(() => world.apps.readNamespacedDeployment({ namespace: project.namespace, name: 'broken' }))).toBeUndefined();
+    const statuses = world.platform.github.statuses.filter((s) => s.sha === commit).map((s) => s.state);
+    expect(statuses).toEqual(['pending', 'failure']);
+  });
+
+  it('a build past its deadline ends failed as timed out', async () => {
+    const service = await createService(world, project.id, 'slow');
+    const commit = sha();
+    world.pods.set(commit, { runDuration: '120s', log: 'compiling…\n' });
+
+    const answer = await push(world, service, commit);
+    const failed = await waitForStatus(world, String(answer.body.deploymentId), 'failed', 120_000);
+
+    expect(failed.reason).toBe('the build timed out after 20 s');
+  });
+
+  it('a new version that crash-loops fails fast and the service rolls back to the version that was live', async () => {
+    const service = await createService(world, project.id, 'api');
+    const good = sha();
+    world.pods.set(good, { log: 'ok\n' });
+    const first = String((await push(world, service, good)).body.deploymentId);
+    await waitForStatus(world, first, 'live');
+
+    const bad = sha();
+    world.pods.set(bad, { log: 'ok\n', crashLoop: true });
+    const second = String((await push(world, service, bad)).body.deploymentId);
+    const failed = await waitForStatus(world, second, 'failed');
+
+    expect(failed.reason).toMatch(/^the new version keeps crashing: container "app" restarted 3 times \(last exit code 1\)$/);
+    expect(failed.imageTag).toBe(`harbor.local/dangus/${project.namespace}/api:${bad}`);
+    // Rolled back: the Deployment runs the good image again, labelled with the deployment that was live.
+    const back = await eventually('the rollback', async () => {
+      const d = await world.apps.readNamespacedDeployment({ namespace: project.namespace, name: 'api' });
+      return d.spec?.template.spec?.containers[0]?.image?.endsWith(good) ? d : undefined;
+    });
+    expect(back.metadata?.labels?.['dangus.cloud/deployment']).toBe(first);
+    expect((await deployment(world, first)).status).toBe('live');
+    const current: { current_deployment_id: string }[] = await world.platform.db.query(`SELECT current_deployment_id FROM services WHERE id = $1`, [service.id]);
+    expect(current[0]?.current_deployment_id).toBe(first);
+    expect(world.platform.github.statuses.filter((s) => s.sha === bad).map((s) => s.state)).toEqual(['pending', 'failure']);
+  });
+
+  it('a push while a build runs supersedes it: the older build ends, its Job goes, the newer one goes live', async () => {
+    const service = await createService(world, project.id, 'worker');
+    const older = sha();
+    world.pods.set(older, { runDuration: '60s', log: 'slow build\n' });
+    const first = String((await push(world, service, older)).body.deploymentId);
+    await waitForStatus(world, first, 'building');
+
+    const newer = sha();
+    world.pods.set(newer, { log: 'fast build\n' });
+    const second = String((await push(world, service, newer)).body.deploymentId);
+
+    const superseded = await waitForStatus(world, first, 'failed');
+    expect(superseded.reason).toBe(`superseded by ${newer.slice(0, 7)}`);
+    await waitForStatus(world, second, 'live');
+    await eventually('the superseded Job to be deleted', async () =>
+      (await maybe(() => world.batch.readNamespacedJob({ namespace: project.namespace, name: `worker-build-${older.slice(0, 7)}` }))) ? undefined : true,
+    );
+    expect(await maybe(() => world.core.readNamespacedSecret({ namespace: project.namespace, name: `worker-build-${older.slice(0, 7)}` }))).toBeUndefined();
+    expect(world.platform.github.statuses.filter((s) => s.sha === older).map((s) => s.state)).toEqual(['pending', 'error']);
+  });
+
+  it('an env change rolls the current image out again as a configuration deployment, with the new value in the env Secret', async () => {
+    const service = await createService(world, project.id, 'cfg');
+    const commit = sha();
+    world.pods.set(commit, { log: 'built\n' });
+    const built = String((await push(world, service, commit)).body.deploymentId);
+    await waitForStatus(world, built, 'live');
+    const before = await world.apps.readNamespacedDeployment({ namespace: project.namespace, name: 'cfg' });
+
+    await request(world.platform.app)
+      .post(`/api/services/${service.id}/env`)
+      .set({ Origin: ORIGIN, Cookie: world.cookie })
+      .send({ key: 'FEATURE_FLAG', value: 'on-and-shiny' })
+      .expect(201);
+
+    const list = await request(world.platform.app).get(`/api/services/${service.id}/deployments`).set({ Cookie: world.cookie }).expect(200);
+    const config = (list.body as { id: string; trigger: string }[])[0];
+    expect(config?.trigger).toBe('config');
+    const live = await waitForStatus(world, String(config?.id), 'live');
+    expect(live).toEqual(expect.objectContaining({ commitSha: commit, imageTag: `harbor.local/dangus/${project.namespace}/cfg:${commit}`, commitMessage: 'Configuration change: set FEATURE_FLAG' }));
+    const after = await world.apps.readNamespacedDeployment({ namespace: project.namespace, name: 'cfg' });
+    expect(after.spec?.template.metadata?.annotations?.['dangus.cloud/env-revision']).not.toBe(before.spec?.template.metadata?.annotations?.['dangus.cloud/env-revision']);
+    const envSecret = await world.core.readNamespacedSecret({ namespace: project.namespace, name: 'cfg-env' });
+    expect(Buffer.from(envSecret.data?.FEATURE_FLAG ?? '', 'base64').toString()).toBe('on-and-shiny');
+    // No build for a configuration change, and no second commit status.
+    expect(world.platform.github.statuses.filter((s) => s.sha === commit).map((s) => s.state)).toEqual(['pending', 'success']);
+  });
+
+  it('a push to another branch builds nothing; a redelivered push builds once', async () => {
+    const service = await createService(world, project.id, 'once');
+    const other = await push(world, service, sha(), { ref: 'refs/heads/feature/x' });
+    expect(other.status).toBe(200);
+    expect(other.body.reason).toBe('branch "feature/x" is not the service\'s branch "main"');
+
+    const commit = sha();
+    world.pods.set(commit, { log: 'built once\n' });
+    const first = await push(world, service, commit, { deliveryId: 'delivery-once-1' });
+    const again = await push(world, service, commit, { deliveryId: 'delivery-once-1' });
+    expect(again).toEqual(first);
+    await waitForStatus(world, String(first.body.deploymentId), 'live');
+    const rows: { n: string }[] = await world.platform.db.query(`SELECT count(*) AS n FROM deployments WHERE service_id = $1`, [service.id]);
+    expect(Number(rows[0]?.n)).toBe(1);
+  });
+
+  it('20 pushes to 20 services at once: each gets exactly one deployment, and all go live', async () => {
+    // One project each: a tenant's quota admits one Kaniko build at a time next to its app.
+    const services = [];
+    for (let i = 0; i < 20; i += 1) {
+      const fleet = await createProject(world, `fleet${String(i)}`);
+      services.push(await createService(world, fleet.id, `svc${String(i)}`));
+    }
+    const commits = services.map(() => sha());
+    for (const commit of commits) world.pods.set(commit, { log: 'parallel\n' });
+
+    const answers = await Promise.all(services.map((service, i) => push(world, service, commits[i] ?? '')));
+
+    expect(answers.map((a) => a.status)).toEqual(services.map(() => 202));
+    const ids = answers.map((a) => String(a.body.deploymentId));
+    expect(new Set(ids).size).toBe(20);
+    for (const id of ids) await waitForStatus(world, id, 'live', 180_000);
+    const rows: { service_id: string; n: string }[] = await world.platform.db.query(
+      `SELECT service_id, count(*) AS n FROM deployments WHERE service_id = ANY($1) GROUP BY service_id`,
+      [services.map((s) => s.id)],
+    );
+    expect(rows).toHaveLength(20);
+    expect(rows.every((row) => Number(row.n) === 1)).toBe(true);
+  });
 });

@@ -10,7 +10,12 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface ApiProcess {
   origin: string;
+  /** The data dir (state repo, secrets, embedded PostgreSQL): reusable by the next process. */
+  dataDir: string;
+  /** SIGTERM, then the data dir is removed (unless it was given). */
   stop(): Promise<void>;
+  /** SIGKILL: the process dies mid-whatever, its data dir stays. */
+  kill(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -28,11 +33,11 @@ async function freePort(): Promise<number> {
  * The product as `npm start` runs it (embedded PostgreSQL, built UI, local
  * sign-in), in a throwaway data dir on a free port.
  */
-export async function startApiProcess(env: Record<string, string> = {}): Promise<ApiProcess> {
+export async function startApiProcess(env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<ApiProcess> {
   if (!existsSync(join(ROOT, 'ui/dist/index.html'))) {
     throw new Error('ui/dist is missing: run `npm run build -w ui` first (npm test does).');
   }
-  const dataDir = await mkdtemp(join(tmpdir(), 'dangus-e2e-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'dangus-e2e-')));
   await chmod(dataDir, 0o755);
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api/src/main.ts')], {
@@ -52,13 +57,18 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
       reject(new Error(`the api exited with ${String(code)}:\n${output}`));
     });
   });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   return {
     origin: `http://127.0.0.1:${port}`,
+    dataDir,
     async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
-      await rm(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

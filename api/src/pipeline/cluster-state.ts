@@ -32,6 +32,9 @@ export function buildOutcome(job: V1Job): BuildOutcome | null {
   return null;
 }
 
+/** How long the cluster may refuse to create a rollout's pods before it counts as failed. */
+export const REPLICA_FAILURE_GRACE_MS = 60_000;
+
 export type RolloutOutcome = { live: true } | { live: false; reason: string };
 
 /** Waiting reasons that will not fix themselves: the rollout is failed now, not at its deadline. */
@@ -46,10 +49,11 @@ const HOPELESS: Record<string, (container: string, image: string, detail: string
  * The rollout of `deployment` (already carrying this deployment's label), read
  * from its status and its new pods; `null` while it is under way.
  * Live: the controller saw the current generation, and updated = available =
- * desired with no old pods left. Failed: past its progress deadline, or a new
- * pod is crash-looping or cannot pull its image.
+ * desired with no old pods left. Failed: past its progress deadline, a new
+ * pod is crash-looping or cannot pull its image, or the cluster has refused to
+ * create the pods for {@link REPLICA_FAILURE_GRACE_MS}.
  */
-export function rolloutOutcome(deployment: V1Deployment, pods: V1Pod[]): RolloutOutcome | null {
+export function rolloutOutcome(deployment: V1Deployment, pods: V1Pod[], now: Date): RolloutOutcome | null {
   for (const pod of pods) {
     for (const status of pod.status?.containerStatuses ?? []) {
       const waiting = status.state?.waiting;
@@ -66,18 +70,24 @@ export function rolloutOutcome(deployment: V1Deployment, pods: V1Pod[]): Rollout
     }
   }
   const status = deployment.status;
-  // The ReplicaSet cannot even create the pods (quota, admission): the user must change something.
+  // Until the controller has observed this generation, the status and its
+  // conditions still describe the previous rollout: its ProgressDeadlineExceeded
+  // or ReplicaFailure is not this rollout's verdict.
+  if ((status?.observedGeneration ?? -1) < (deployment.metadata?.generation ?? 0)) return null;
+  // The ReplicaSet cannot create the pods (admission, quota). A full quota may free up
+  // (a build ending), so it counts once it has lasted a while.
   const replicaFailure = status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
-  if (replicaFailure) return { live: false, reason: `the cluster refused the new pods: ${(replicaFailure.message ?? replicaFailure.reason ?? '').slice(0, 300)}` };
+  const since = replicaFailure?.lastTransitionTime ?? replicaFailure?.lastUpdateTime;
+  if (replicaFailure && since && now.getTime() - new Date(since).getTime() >= REPLICA_FAILURE_GRACE_MS) {
+    return { live: false, reason: `the cluster refused the new pods: ${(replicaFailure.message ?? replicaFailure.reason ?? '').slice(0, 300)}` };
+  }
   const progressing = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
     const seconds = deployment.spec?.progressDeadlineSeconds ?? 600;
     return { live: false, reason: `the rollout did not finish within ${String(seconds)} s` };
   }
   const desired = deployment.spec?.replicas ?? 1;
-  const generation = deployment.metadata?.generation ?? 0;
   if (
-    (status?.observedGeneration ?? -1) >= generation &&
     (status?.updatedReplicas ?? 0) === desired &&
     (status?.availableReplicas ?? 0) === desired &&
     (status?.replicas ?? 0) === desired

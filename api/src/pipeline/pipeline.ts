@@ -282,7 +282,7 @@ export class DeploymentPipeline implements PipelineHandle {
     const deployment = this.deps.cluster.deployment(this.namespace(row), row.service_name);
     this.deps.logger.debug({ deploymentId: row.id, labels: deployment?.metadata?.labels, status: deployment?.status }, 'rollout in progress');
     if (deployment?.metadata?.labels?.[DEPLOYMENT_LABEL] !== row.id) return;
-    const outcome = rolloutOutcome(deployment, this.deps.cluster.pods(this.namespace(row), row.id));
+    const outcome = rolloutOutcome(deployment, this.deps.cluster.pods(this.namespace(row), row.id), new Date());
     if (outcome === null) return;
     if (outcome.live) {
       if (await this.transition(row, ['deploying'], { status: 'live', finishedAt: new Date() })) {
@@ -295,9 +295,13 @@ export class DeploymentPipeline implements PipelineHandle {
     await this.rollBack(row);
   }
 
-  /** The failed rollout's service goes back to its last live deployment, if it had one. */
+  /**
+   * The failed rollout's service goes back to its last live deployment, if it
+   * had one (a first deployment that fails stays, so its pods can be looked at).
+   */
   private async rollBack(row: WorkRow): Promise<void> {
-    const back: { id: string; commit_sha: string }[] = await this.deps.db.query(
+    // UPDATE … RETURNING answers [rows, count] through TypeORM.
+    const [back]: [{ id: string; commit_sha: string }[], number] = await this.deps.db.query(
       `UPDATE services s SET current_deployment_id = prev.id
          FROM (SELECT id, commit_sha FROM deployments
                 WHERE service_id = $1 AND id <> $2 AND status = 'live' AND image_tag IS NOT NULL
@@ -307,12 +311,16 @@ export class DeploymentPipeline implements PipelineHandle {
       [row.service_id, row.id],
     );
     const previous = back[0];
-    if (previous) await this.commit(row, 'failed', `roll back to ${shortSha(previous.commit_sha)}`);
+    if (!previous) return;
+    this.deps.logger.info({ deploymentId: row.id, to: previous.id }, 'rolled back to the last live deployment');
+    await this.commit(row, 'failed', `roll back to ${shortSha(previous.commit_sha)}`);
   }
 
   // --- final rows: tidy what a crash or a supersede may have left ---------------------
 
   private async finished(row: WorkRow): Promise<void> {
+    // A failed rollout still current was not rolled back yet (a crash in between).
+    if (row.status === 'failed' && row.current_deployment_id === row.id) await this.rollBack(row);
     if (row.trigger === 'config') return;
     if (row.finished_at && Date.now() - row.finished_at.getTime() > RECENTLY_FINISHED_MS) return;
     if (row.status === 'failed') {
