@@ -235,7 +235,10 @@ class Pass {
     this.partial = '';
   }
 
-  private emit(text: string): void {
+  private emit(line: string): void {
+    // PostgreSQL text cannot hold NUL: one in a batch made its UPDATE fail and every
+    // line of that batch vanish. U+FFFD keeps the length, so the passes still line up.
+    const text = line.replaceAll('\0', '\uFFFD');
     const start = this.produced;
     this.produced += text.length;
     this.out({ start, text });

@@ -102,9 +102,10 @@ export class DeploymentPipeline implements PipelineHandle {
     this.resync.unref();
   }
 
+  /** Lets running reconciles finish (a few seconds at most: rows carry the rest). */
   async stop(): Promise<void> {
     clearInterval(this.resync);
-    await this.queue.drain();
+    await Promise.race([this.queue.drain(), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     await this.deps.logs.stop();
   }
 

@@ -1,0 +1,142 @@
+import type { Server } from 'node:http';
+import request from 'supertest';
+import { listen } from '../src/server.js';
+import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
+
+/**
+ * The SSE endpoints without a cluster: rows written as the pipeline writes them,
+ * events published on the bus the pipeline publishes on.
+ */
+describe('server-sent events', () => {
+  let t: TestPlatform;
+  let server: Server;
+  let origin: string;
+  let cookie: string;
+  let serviceId: string;
+
+  beforeAll(async () => {
+    t = await startTestPlatform();
+    cookie = await t.signIn('streamer', 4242);
+    const project = await request(t.app).post('/api/projects').set({ Cookie: cookie, Origin: ORIGIN }).send({ name: 'logs' }).expect(201);
+    const service = await request(t.app)
+      .post(`/api/projects/${project.body.id as string}/services`)
+      .set({ Cookie: cookie, Origin: ORIGIN })
+      .send({ name: 'web', repoUrl: 'https://github.com/streamer/web', port: 80 })
+      .expect(201);
+    serviceId = service.body.id as string;
+    server = await listen(t.app, '127.0.0.1', 0);
+    const address = server.address();
+    origin = `http://127.0.0.1:${typeof address === 'object' && address ? String(address.port) : '0'}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await t.close();
+  });
+
+  async function deploymentRow(status: string, log: string | null): Promise<string> {
+    const rows: { id: string }[] = await t.db.query(
+      `INSERT INTO deployments (service_id, commit_sha, status, build_logs) VALUES ($1, $2, $3, $4) RETURNING id`,
+      [serviceId, 'a'.repeat(40), status, log],
+    );
+    return rows[0]?.id ?? '';
+  }
+
+  /** Reads SSE messages until `end` (or `count` messages); aborts after that. */
+  async function read(path: string, headers: Record<string, string>, count = Infinity) {
+    const controller = new AbortController();
+    const res = await fetch(`${origin}${path}`, { headers: { Cookie: cookie, ...headers }, signal: controller.signal });
+    const messages: { event: string; id?: string; data: string }[] = [];
+    if (res.status !== 200 || !res.body) return { status: res.status, type: res.headers.get('content-type'), messages, body: await res.text() };
+    const reader = res.body.getReader();
+    let buffer = '';
+    while (messages.length < count && messages.at(-1)?.event !== 'end') {
+      const chunk = (await reader.read()) as { done: boolean; value?: Uint8Array };
+      if (chunk.done) break;
+      buffer += Buffer.from(chunk.value ?? new Uint8Array()).toString();
+      let cut: number;
+      while ((cut = buffer.indexOf('\n\n')) !== -1) {
+        const block = buffer.slice(0, cut).split('\n').filter((line) => line !== '' && !line.startsWith(':') && !line.startsWith('retry:'));
+        buffer = buffer.slice(cut + 2);
+        if (block.length === 0) continue;
+        const field = (name: string) => block.filter((l) => l.startsWith(`${name}: `)).map((l) => l.slice(name.length + 2));
+        messages.push({ event: field('event')[0] ?? '', ...(field('id')[0] === undefined ? {} : { id: field('id')[0] }), data: field('data').join('\n') });
+      }
+    }
+    controller.abort();
+    return { status: res.status, type: res.headers.get('content-type'), messages, body: '' };
+  }
+
+  it('a finished build: the stored log in one message whose id is its length, then end', async () => {
+    const log = 'Step 1/2 : FROM node:24\r\nStep 2/2 : RUN npm ci\n\nlast line without newline';
+    const id = await deploymentRow('live', log);
+    const { status, type, messages } = await read(`/api/deployments/${id}/logs/stream`, {});
+    expect(status).toBe(200);
+    expect(type).toBe('text/event-stream; charset=utf-8');
+    // CR LF arrives as LF (SSE would split on a bare CR anyway); everything else byte for byte.
+    expect(messages).toEqual([
+      { event: 'log', id: String(log.length), data: log.replace('\r\n', '\n') },
+      { event: 'end', data: '' },
+    ]);
+  });
+
+  it.each([
+    ['the middle of the log', '10', 'ine two\nline three\n'],
+    ['the start', '0', 'line one\nline two\nline three\n'],
+    ['past the end', '999999', ''],
+    ['negative', '-5', 'line one\nline two\nline three\n'],
+    ['not a number', 'abc', 'line one\nline two\nline three\n'],
+    ['absurdly long', '9'.repeat(400), 'line one\nline two\nline three\n'],
+    ['a float', '3.5', 'line one\nline two\nline three\n'],
+  ])('Last-Event-ID at %s (%s) resumes from there', async (_what, lastEventId, expected) => {
+    const id = await deploymentRow('failed', 'line one\nline two\nline three\n');
+    const { messages } = await read(`/api/deployments/${id}/logs/stream`, { 'Last-Event-ID': lastEventId });
+    expect(messages.filter((m) => m.event === 'log').map((m) => m.data).join('')).toBe(expected);
+    expect(messages.at(-1)?.event).toBe('end');
+  });
+
+  it('a running build: stored text first, then each piece the pipeline publishes, then end', async () => {
+    const id = await deploymentRow('building', 'first\n');
+    const reading = read(`/api/deployments/${id}/logs/stream`, {}, 3);
+    // Wait until the stream is subscribed: it has sent the stored text.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await t.db.query(`UPDATE deployments SET build_logs = build_logs || 'second\n' WHERE id = $1`, [id]);
+    t.events.logAppended({ deploymentId: id, offset: 6, text: 'second\n' });
+    // A piece already sent (a second process's copy) is not sent twice.
+    t.events.logAppended({ deploymentId: id, offset: 0, text: 'first\n' });
+    await t.db.query(`UPDATE deployments SET status = 'deploying' WHERE id = $1`, [id]);
+    t.events.logEnded({ deploymentId: id });
+    const { messages } = await reading;
+    expect(messages).toEqual([
+      { event: 'log', id: '6', data: 'first\n' },
+      { event: 'log', id: '13', data: 'second\n' },
+      { event: 'end', data: '' },
+    ]);
+  });
+
+  it('refuses without a session, and for an unknown or malformed id with a JSON 404 before any stream', async () => {
+    const id = await deploymentRow('live', 'x\n');
+    await request(t.app).get(`/api/deployments/${id}/logs/stream`).expect(401);
+    await request(t.app).get('/api/events').expect(401);
+    for (const bad of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', 'a'.repeat(5000), "1' OR '1'='1"]) {
+      const res = await request(t.app).get(`/api/deployments/${encodeURIComponent(bad)}/logs/stream`).set('Cookie', cookie);
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('not_found');
+    }
+  });
+
+  it('/api/events sends the changes of the user\'s own deployments only', async () => {
+    const other = await t.signIn('someone-else', 4343);
+    const mine = read('/api/events', {}, 1);
+    const theirs = read('/api/events', { Cookie: other }, 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const users: { id: string; github_username: string }[] = await t.db.query(`SELECT id, github_username FROM users`);
+    const me = users.find((u) => u.github_username === 'streamer')?.id ?? '';
+    const them = users.find((u) => u.github_username === 'someone-else')?.id ?? '';
+    const dto = { id: 'd1', serviceId, commitSha: 'a'.repeat(40), status: 'live' as const, createdAt: '', commitMessage: null, trigger: 'push' as const, imageTag: null, reason: null, updatedAt: '', finishedAt: null };
+    t.events.deploymentChanged({ userId: them, deployment: { ...dto, id: 'theirs' } });
+    t.events.deploymentChanged({ userId: me, deployment: dto });
+    expect((await mine).messages).toEqual([{ event: 'deployment', data: JSON.stringify(dto) }]);
+    expect(JSON.parse((await theirs).messages[0]?.data ?? '{}')).toEqual(expect.objectContaining({ id: 'theirs' }));
+  });
+});
