@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { isSubset } from './drift.js';
+import { loadYaml, type V1LimitRange } from '@kubernetes/client-node';
+import { isSubset, toPlainJson } from './drift.js';
 
 describe('isSubset (desired ⊆ live)', () => {
   it.each([
@@ -15,5 +16,26 @@ describe('isSubset (desired ⊆ live)', () => {
     ['a mapping where a list is', { a: {} }, { a: [] }, false],
   ])('%s → %s', (_case, desired, live, expected) => {
     expect(isSubset(desired, live)).toBe(expected);
+  });
+});
+
+describe('toPlainJson', () => {
+  it('gives the wire names and values of a client model (LimitRange default), and keeps plain objects', () => {
+    const model = loadYaml<V1LimitRange>(
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'LimitRange',
+        metadata: { name: 'l', creationTimestamp: '2026-01-02T03:04:05Z', annotations: { a: 'b' } },
+        spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '50m' } }] },
+      }),
+    );
+    expect(model.spec?.limits[0]?._default).toEqual({ cpu: '500m' });
+    expect(toPlainJson(model)).toEqual({
+      apiVersion: 'v1',
+      kind: 'LimitRange',
+      metadata: { name: 'l', creationTimestamp: '2026-01-02T03:04:05.000Z', annotations: { a: 'b' } },
+      spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '50m' } }] },
+    });
+    expect(toPlainJson({ x: [1, { _default: 2 }], y: undefined })).toEqual({ x: [1, { _default: 2 }] });
   });
 });

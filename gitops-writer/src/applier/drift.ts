@@ -1,6 +1,3 @@
-import { dumpYaml } from '@kubernetes/client-node';
-import { load } from 'js-yaml';
-
 /**
  * Drift detection (pure): does the live object still hold every field of the
  * manifest? The apiserver adds defaults, status and metadata of its own, so the
@@ -32,8 +29,34 @@ export function isSubset(desired: unknown, live: unknown): boolean {
  * responses into model classes (timestamps as `Date`, and fields renamed where
  * the wire name is a reserved word: LimitRange `default` is `_default`); the
  * comparison with a manifest wants the names and values the apiserver uses.
- * The client's own serializer turns a model back into that form.
+ * Each generated model class lists its fields with their wire names
+ * (`attributeTypeMap`); anything else (plain objects, unknown kinds) is kept.
  */
 export function toPlainJson(live: unknown): unknown {
-  return load(dumpYaml(live));
+  if (live instanceof Date) return live.toISOString();
+  if (Array.isArray(live)) return live.map(toPlainJson);
+  if (live === null || typeof live !== 'object') return live;
+  const names = wireNames(live.constructor);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(live)) {
+    if (value !== undefined) out[names?.get(key) ?? key] = toPlainJson(value);
+  }
+  return out;
+}
+
+interface ModelClass {
+  attributeTypeMap?: readonly { name: string; baseName: string }[];
+}
+
+const wireNameCache = new WeakMap<object, Map<string, string> | null>();
+
+/** Model field name → wire name, for a generated model class; `null` for anything else. */
+function wireNames(constructor: unknown): Map<string, string> | null {
+  if (typeof constructor !== 'function') return null;
+  const cached = wireNameCache.get(constructor);
+  if (cached !== undefined) return cached;
+  const attributes = (constructor as ModelClass).attributeTypeMap;
+  const names = attributes ? new Map(attributes.map((a) => [a.name, a.baseName])) : null;
+  wireNameCache.set(constructor, names);
+  return names;
 }
