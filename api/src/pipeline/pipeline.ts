@@ -168,10 +168,8 @@ export class DeploymentPipeline implements PipelineHandle {
     const ns = this.namespace(row);
     if (!this.secretsWritten.has(row.id)) {
       try {
-        await this.deps.secrets.createBuildSecret(ns, buildSecretName(row.service_name, row.commit_sha), {
-          serviceId: row.service_id,
-          deploymentId: row.id,
-        }, this.buildCredentials(row));
+        const owner = { serviceId: row.service_id, deploymentId: row.id };
+        await this.deps.secrets.createBuildSecret(ns, buildSecretName(row.service_name, row.commit_sha), owner, this.buildCredentials(row));
         this.secretsWritten.add(row.id);
       } catch (error) {
         // The namespace may not be applied yet: the Job's pod waits for its Secret, and the next pass writes it.
@@ -204,7 +202,10 @@ export class DeploymentPipeline implements PipelineHandle {
     const job = this.ownJob(row);
     const pod = this.buildPod(row);
     const target = pod ? this.logTarget(row, pod) : null;
-    if (target && pod?.status?.phase !== 'Pending') await this.deps.logs.follow(target, await this.redactor(row));
+    // Followed while it runs; once it ended, the final read in complete() takes the rest.
+    if (target && pod?.status?.phase === 'Running' && !this.deps.logs.isFollowing(row.id)) {
+      await this.deps.logs.follow(target, await this.redactor(row));
+    }
     if (!job) {
       if (this.deps.cluster.synced()) await this.buildFailed(row, ['building'], 'the build Job disappeared before it finished', target);
       return;
@@ -217,10 +218,15 @@ export class DeploymentPipeline implements PipelineHandle {
   }
 
   private async buildSucceeded(row: WorkRow, target: LogTarget | null): Promise<void> {
-    await this.deps.logs.complete(target, await this.redactor(row), row.id);
     const ns = this.namespace(row);
-    await this.deps.secrets.deleteSecret(ns, buildSecretName(row.service_name, row.commit_sha));
-    await this.writeEnvSecret(row.service_id);
+    // Independent, and all before the row moves: the log is whole once a row is past
+    // `building`, and the new pods must find their env Secret.
+    const redactor = await this.redactor(row);
+    await Promise.all([
+      this.deps.logs.complete(target, redactor, row.id),
+      this.deps.secrets.deleteSecret(ns, buildSecretName(row.service_name, row.commit_sha)),
+      this.writeEnvSecret(row.service_id),
+    ]);
     const image = `${this.deps.settings.harborHost}/${this.deps.settings.harborProject}/${ns}/${row.service_name}:${row.commit_sha}`;
     const moved = await this.deps.db.transaction(async (manager) => {
       const result: [unknown[], number] = await manager.query(
@@ -245,8 +251,11 @@ export class DeploymentPipeline implements PipelineHandle {
     target: LogTarget | null,
     pod?: V1Pod,
   ): Promise<void> {
-    await this.deps.logs.complete(target, await this.redactor(row), row.id);
-    await this.deps.secrets.deleteSecret(this.namespace(row), buildSecretName(row.service_name, row.commit_sha));
+    const redactor = await this.redactor(row);
+    await Promise.all([
+      this.deps.logs.complete(target, redactor, row.id),
+      this.deps.secrets.deleteSecret(this.namespace(row), buildSecretName(row.service_name, row.commit_sha)),
+    ]);
     const because = reason ?? (await this.buildFailure(row, pod));
     if (!(await this.transition(row, from, { status: 'failed', reason: because, finishedAt: new Date() }))) return;
     await this.commit(row, 'failed', `build ${shortSha(row.commit_sha)} failed`);
