@@ -15,8 +15,18 @@ export interface ServiceSummaryRow {
   deployment_id: string | null;
   commit_sha: string | null;
   status: DeploymentStatus | null;
+  /** The service's own status (see {@link SERVICE_STATUS_SQL}). */
+  service_status: DeploymentStatus | null;
   deployment_created_at: Date | null;
 }
+
+/**
+ * A service's status, as SQL over its newest deployment `d` and its current one
+ * `c`: the newest one's status, except that a failed build or rollout of a
+ * service still serving its last good version leaves it `live` (the failure
+ * shows in its deployment list).
+ */
+export const SERVICE_STATUS_SQL = `CASE WHEN d.status = 'failed' AND c.status = 'live' THEN 'live' ELSE d.status END`;
 
 export function publicUrlFor(ctx: UseCaseContext, user: CurrentUser, serviceName: string): string {
   return `${ctx.settings.publicScheme}://${subdomainFor(user.hash, serviceName)}.${ctx.settings.baseDomain}`;
@@ -27,7 +37,7 @@ export function toServiceSummary(ctx: UseCaseContext, user: CurrentUser, row: Se
     id: row.id,
     name: row.name,
     port: row.port,
-    status: row.status,
+    status: row.service_status,
     internalAddress: internalAddressFor(row.name, row.port),
     publicUrl: publicUrlFor(ctx, user, row.name),
     lastDeployment:

@@ -9,12 +9,12 @@ import {
   type ServiceDto,
 } from '@dangus/common';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { DeploymentEntity, ProjectEntity, ServiceEntity, UserEntity, type Project, type Service } from '../db/entities/index.js';
+import { ProjectEntity, ServiceEntity, UserEntity, type Project, type Service } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import type { TenantChange } from '../cluster/state-sink.js';
 import { toDeploymentDto } from './deployments.js';
 import { buildRecorded, recordBuild } from './builds.js';
-import { toServiceDto } from './service-views.js';
+import { SERVICE_STATUS_SQL, toServiceDto } from './service-views.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { LOCAL_GITHUB_ID } from './users.js';
 
@@ -33,10 +33,15 @@ export async function findOwnedService(
 }
 
 async function currentStatus(ctx: UseCaseContext, serviceId: string): Promise<DeploymentStatus | null> {
-  const latest = await ctx.db
-    .getRepository(DeploymentEntity)
-    .findOne({ where: { serviceId }, order: { createdAt: 'DESC' }, select: { status: true } });
-  return latest?.status ?? null;
+  const rows: { status: DeploymentStatus | null }[] = await ctx.db.query(
+    `SELECT ${SERVICE_STATUS_SQL} AS status
+       FROM services s
+       JOIN LATERAL (SELECT status FROM deployments WHERE service_id = s.id ORDER BY created_at DESC LIMIT 1) d ON true
+       LEFT JOIN deployments c ON c.id = s.current_deployment_id
+      WHERE s.id = $1`,
+    [serviceId],
+  );
+  return rows[0]?.status ?? null;
 }
 
 /** The state-repo change for an intent about one service of `project`. */
