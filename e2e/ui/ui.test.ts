@@ -5,24 +5,11 @@
  * DANGUS_SCREENSHOT_DIR when it is set.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startApiProcess, type ApiProcess } from '../support/api-process.js';
+import { expectAttribute, expectCount, expectVisible, openBrowser, screenshot } from './browser.js';
 
 let baseUrl = process.env.DANGUS_E2E_URL ?? '';
-const screenshotDir = process.env.DANGUS_SCREENSHOT_DIR;
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 describe('the web UI against the real api', () => {
   let browser: Browser;
@@ -30,14 +17,10 @@ describe('the web UI against the real api', () => {
   const suffix = randomBytes(3).toString('hex');
   const projectName = `e2e-${suffix}`;
   const serviceName = `web-${suffix}`;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   const url = (path: string) => new URL(path, baseUrl).toString();
-  const shot = async (name: string) => {
-    if (!screenshotDir) return;
-    mkdirSync(screenshotDir, { recursive: true });
-    await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
-  };
+  const shot = (name: string) => screenshot(page, name);
 
   let api: ApiProcess | undefined;
 
@@ -46,11 +29,7 @@ describe('the web UI against the real api', () => {
       api = await startApiProcess();
       baseUrl = api.origin;
     }
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    ({ browser, page, pageErrors } = await openBrowser());
   }, 120_000);
 
   afterAll(async () => {
@@ -138,25 +117,6 @@ describe('the web UI against the real api', () => {
     expect(pageErrors).toEqual([]);
   });
 });
-
-type Locator = ReturnType<Page['locator']>;
-
-async function expectVisible(locator: Locator): Promise<void> {
-  await locator.first().waitFor({ state: 'visible' });
-}
-
-/** Waits (up to the page timeout) for the count to settle at `count`. */
-async function expectCount(locator: Locator, count: number): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while ((await locator.count()) !== count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  expect(await locator.count()).toBe(count);
-}
-
-async function expectAttribute(locator: Locator, name: string, value: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while ((await locator.getAttribute(name)) !== value && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  expect(await locator.getAttribute(name)).toBe(value);
-}
 
 async function fillService(page: Page, name: string): Promise<void> {
   await page.getByLabel('Service name').fill(name);

@@ -39,6 +39,9 @@ function applyDeploymentEvent(client: QueryClient, deployment: DeploymentView): 
   void client.invalidateQueries({ queryKey: queryKeys.service(deployment.serviceId), exact: true });
   void client.invalidateQueries({ queryKey: queryKeys.deployments(deployment.serviceId) });
   void client.invalidateQueries({ queryKey: queryKeys.serviceHistory(deployment.serviceId) });
+  // A push's deployment is the only event its webhook delivery gets: without this the
+  // panel kept saying "No deliveries yet" under a list of pushed deployments.
+  void client.invalidateQueries({ queryKey: queryKeys.webhookDeliveries(deployment.serviceId) });
   void client.invalidateQueries({ queryKey: queryKeys.projects });
   void client.invalidateQueries({ queryKey: queryKeys.system });
 }
