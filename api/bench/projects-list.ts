@@ -7,7 +7,7 @@
  * build` first), on a throwaway embedded PostgreSQL.
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../src/db/data-source.js';
 import { freePort, startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { startListeningProcess } from './process.js';
 
 const PROJECTS = 1_000;
 const CONNECTIONS = 50;
@@ -23,22 +24,6 @@ const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
-
-async function startProcess(args: string[], env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('is listening on')) resolve();
-      if (output.length > 100_000) output = output.slice(-1000);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited ${String(code)}: ${output}`)));
-  });
-  return child;
 }
 
 async function load(url: string, headers: Record<string, string>, onTick?: () => void) {
@@ -67,7 +52,7 @@ async function main(): Promise<void> {
 
     const apiPort = await freePort();
     const origin = `http://127.0.0.1:${apiPort}`;
-    const api = await startProcess([fileURLToPath(new URL('../dist/main.js', import.meta.url))], {
+    const api = await startListeningProcess([fileURLToPath(new URL('../dist/main.js', import.meta.url))], {
       DATABASE_URL: pg.url,
       PORT: String(apiPort),
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
@@ -96,7 +81,7 @@ async function main(): Promise<void> {
     clearInterval(sampler);
 
     const barePort = await freePort();
-    const bare = await startProcess(['--import', 'tsx', fileURLToPath(new URL('./bare-baseline.ts', import.meta.url))], {
+    const bare = await startListeningProcess(['--import', 'tsx', fileURLToPath(new URL('./bare-baseline.ts', import.meta.url))], {
       DATABASE_URL: pg.url,
       PORT: String(barePort),
       BENCH_USER_ID: user.id,

@@ -11,7 +11,7 @@
  * first), on a throwaway embedded PostgreSQL.
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { Encryptor } from '../src/crypto/encryption.js';
 import { openDatabase } from '../src/db/data-source.js';
 import { freePort, startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { pushPayload, randomSha, sign } from '../test/support/webhook-payloads.js';
+import { startListeningProcess } from './process.js';
 
 const SERVICES = 200;
 const CONNECTIONS = 50;
@@ -32,23 +33,8 @@ interface BenchService {
   secret: string;
 }
 
-async function startApi(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../dist/main.js', import.meta.url))], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('is listening on')) resolve();
-      if (output.length > 100_000) output = output.slice(-1000);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited ${String(code)}: ${output}`)));
-  });
-  return child;
+function startApi(env: Record<string, string>): Promise<ChildProcess> {
+  return startListeningProcess([fileURLToPath(new URL('../dist/main.js', import.meta.url))], env);
 }
 
 /** One signed body per service (the delivery id is a header, outside the signature). */
