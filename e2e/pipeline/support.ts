@@ -44,8 +44,11 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Pipe
     cookie,
     login,
     async close() {
-      await platform.close();
-      await pods.stop();
+      try {
+        await platform.close();
+      } finally {
+        await pods.stop();
+      }
     },
   };
 }

@@ -189,7 +189,8 @@ export async function startPodBehaviourWebhook(kube: KubeConfig): Promise<PodBeh
         failurePolicy: 'Ignore',
         sideEffects: 'None',
         admissionReviewVersions: ['v1'],
-        timeoutSeconds: 5,
+        // A slow answer on a loaded machine must not turn into an unmarked pod (Ignore).
+        timeoutSeconds: 20,
         reinvocationPolicy: 'Never',
       },
     ],
