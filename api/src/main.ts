@@ -68,7 +68,8 @@ async function main(): Promise<void> {
     stateSink: writer.sink,
     stateRepo: writer.repo,
     ...(writer.pusher ? { statePusher: writer.pusher } : {}),
-    ...(applier ? { applierStatus: () => applier.status() } : {}),
+    // The applier's status, with the pipeline's informers (listed yet, restarts) beside it.
+    ...(applier ? { applierStatus: () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) } : {}),
   });
   const server = await listen(platform.app, full.host, full.port);
   const purge = setInterval(() => void platform.sessions.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'session purge failed')), 3_600_000);

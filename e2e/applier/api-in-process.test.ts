@@ -53,5 +53,20 @@ describe('api with the in-process applier, on the real control plane', () => {
       if (applied !== state.head) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(applied).toBe(state.head);
+
+    // The pipeline's informers are listed beside the applier's status.
+    let watcher: Record<string, { synced: boolean; restarts: number }> | null = null;
+    for (let i = 0; i < 300 && !Object.values(watcher ?? { x: { synced: false } }).every((w) => w.synced); i += 1) {
+      const status = (await (await fetch(`${api.origin}/api/system/applier`, { headers: { Cookie: cookie } })).json()) as {
+        watcher: Record<string, { synced: boolean; restarts: number }> | null;
+      };
+      watcher = status.watcher;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(watcher).toEqual({
+      jobs: { synced: true, restarts: 0 },
+      pods: { synced: true, restarts: 0 },
+      deployments: { synced: true, restarts: 0 },
+    });
   });
 });

@@ -121,7 +121,7 @@ export class DeploymentPipeline implements PipelineHandle {
       .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not list active deployments'));
   }
 
-  /** Resolves when no reconcile is queued or running (tests, benchmarks). */
+  /** Resolves when no reconcile is queued or running (the benchmark waits for it before it reports). */
   idle(): Promise<void> {
     return this.queue.drain();
   }
