@@ -52,7 +52,11 @@ export async function followBuildLog(
     if (row.log.length > sent) deliver({ deploymentId, offset: 0, text: row.log });
     return row.status;
   };
+  let ended = false;
+  // The end can be seen twice (the pipeline's event and the periodic re-read): sent once.
   const end = () => {
+    if (ended) return;
+    ended = true;
     send({ event: 'end', data: '' });
     finish();
   };
