@@ -13,15 +13,13 @@
  * through @dangus/gitops-writer's dist; `npm run bench` builds first):
  * `node --import tsx e2e/bench/pipeline.ts [--pushes 20] [--build 1s] [--resync-ms N]`.
  */
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, Watch, type KubernetesObject, type V1Deployment, type V1Job } from '@kubernetes/client-node';
+import { KubeConfig, Watch, type KubernetesObject, type V1Deployment, type V1Job } from '@kubernetes/client-node';
 import { setupPostgres } from '../../api/test/support/postgres-setup.js';
 import { teardownPostgres } from '../../api/test/support/postgres-teardown.js';
-import { startTestPlatform } from '../../api/test/support/platform.js';
 import { startCluster } from '../cluster/src/index.js';
-import { createProject, createService, push, sha, type PipelineWorld } from '../pipeline/support.js';
-import { DEPLOYMENT_LABEL, startPodBehaviourWebhook } from '../support/pod-behaviour.js';
+import { createProject, createService, push, sha, startWorld } from '../pipeline/support.js';
+import { DEPLOYMENT_LABEL } from '../support/pod-behaviour.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -132,28 +130,10 @@ async function main(): Promise<void> {
   await setupPostgres();
   cleanups.push(() => teardownPostgres());
 
-  // e2e/pipeline's startWorld, piece by piece: it tunes the pipeline's resync to 2 s, which would cap every stage.
-  const kube = new KubeConfig();
-  kube.loadFromFile(cluster.kubeconfigPath);
-  const pods = await startPodBehaviourWebhook(kube);
-  cleanups.push(() => pods.stop());
-  const platform = await startTestPlatform(
-    { BUILD_DEADLINE_SECONDS: '120' },
-    { cluster: { kubeconfig: cluster.kubeconfigPath, ...(RESYNC_MS === undefined ? {} : { tuning: { resyncMs: RESYNC_MS } }) } },
-  );
-  cleanups.push(() => platform.close());
-  const login = `bench${randomUUID().slice(0, 6)}`;
-  const world: PipelineWorld = {
-    platform,
-    kube,
-    core: kube.makeApiClient(CoreV1Api),
-    batch: kube.makeApiClient(BatchV1Api),
-    apps: kube.makeApiClient(AppsV1Api),
-    pods,
-    cookie: await platform.signIn(login, 4242),
-    login,
-    close: () => Promise.resolve(),
-  };
+  // The production resync (30 s) unless --resync-ms says otherwise: the tests' 2 s would cap every stage.
+  const world = await startWorld({ BUILD_DEADLINE_SECONDS: '120' }, { kubeconfigPath: cluster.kubeconfigPath, resyncMs: RESYNC_MS });
+  cleanups.push(() => world.close());
+  const { platform, kube, login, pods } = world;
   const { applier, writer } = platform;
   if (!applier || !writer) throw new Error('the test platform started without its applier');
   const [user] = await platform.db.query<{ id: string }[]>(`SELECT id FROM users WHERE github_username = $1`, [login]);

@@ -5,7 +5,7 @@
  * commit how to behave (support/pod-behaviour.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import request from 'supertest';
 import type { DeploymentDto, ServiceDto } from '@dangus/common';
 import { ORIGIN, startTestPlatform, type TestPlatform } from '../../api/test/support/platform.js';
@@ -25,13 +25,28 @@ export interface PipelineWorld {
   close(): Promise<void>;
 }
 
-export async function startWorld(env: Record<string, string> = {}): Promise<PipelineWorld> {
-  const kube = e2eKubeConfig();
+export interface WorldOptions {
+  /** The cluster; the e2e run's by default. */
+  kubeconfigPath?: string;
+  /** Pipeline resync period; 2 s by default (tests), `undefined` for the product's default. */
+  resyncMs?: number | undefined;
+}
+
+export async function startWorld(
+  env: Record<string, string> = {},
+  options: WorldOptions = { resyncMs: 2_000 },
+): Promise<PipelineWorld> {
+  const kubeconfigPath = options.kubeconfigPath ?? e2eKubeconfigPath();
+  const kube = options.kubeconfigPath ? kubeConfigFrom(options.kubeconfigPath) : e2eKubeConfig();
   const pods = await startPodBehaviourWebhook(kube);
-  const platform = await startTestPlatform(
-    { BUILD_DEADLINE_SECONDS: '20', ...env },
-    { cluster: { kubeconfig: e2eKubeconfigPath(), tuning: { resyncMs: 2_000 } } },
-  );
+  const tuning = options.resyncMs === undefined ? {} : { tuning: { resyncMs: options.resyncMs } };
+  let platform: TestPlatform;
+  try {
+    platform = await startTestPlatform({ BUILD_DEADLINE_SECONDS: '20', ...env }, { cluster: { kubeconfig: kubeconfigPath, ...tuning } });
+  } catch (error) {
+    await pods.stop();
+    throw error;
+  }
   const login = `octo${randomUUID().slice(0, 6)}`;
   const cookie = await platform.signIn(login, Math.floor(Math.random() * 1e9));
   return {
@@ -51,6 +66,12 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Pipe
       }
     },
   };
+}
+
+function kubeConfigFrom(path: string): KubeConfig {
+  const kube = new KubeConfig();
+  kube.loadFromFile(path);
+  return kube;
 }
 
 export async function createProject(world: PipelineWorld, name: string): Promise<{ id: string; namespace: string }> {
