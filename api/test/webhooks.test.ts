@@ -456,9 +456,17 @@ describe('the GitHub webhook', () => {
         return new Promise((resolve, reject) => {
           const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
           let answer = '';
-          socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+          // The status line is the answer: Node 24 resets the socket right after a 431
+          // (it still had request bytes unread), so take the line as soon as it is whole.
+          socket.on('data', (chunk) => {
+            answer += chunk.toString('latin1');
+            if (answer.includes('\r\n')) {
+              resolve(answer.split('\r\n')[0]!);
+              socket.destroy();
+            }
+          });
           socket.on('end', () => resolve(answer.split('\r\n')[0] ?? ''));
-          socket.on('error', reject);
+          socket.on('error', (error) => (answer.includes('\r\n') ? resolve(answer.split('\r\n')[0]!) : reject(error)));
           socket.end(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${header}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
         });
       }

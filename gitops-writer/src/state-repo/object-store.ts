@@ -22,7 +22,7 @@ const PROBE = Object.assign(new Error('readFile needs a path'), { code: 'EINVAL'
 const fs: git.PromiseFsClient = {
   promises: {
     readFile: (path?: Parameters<typeof fsp.readFile>[0], options?: Parameters<typeof fsp.readFile>[1]) =>
-      path === undefined ? Promise.reject(PROBE) : fsp.readFile(path, options),
+      path === undefined ? Promise.reject(PROBE) : fsp.readFile(path, options ?? null),
     writeFile: fsp.writeFile,
     unlink: fsp.unlink,
     readdir: fsp.readdir,
