@@ -41,9 +41,9 @@ async function openssl(args: string[]): Promise<void> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === 'ENOENT') {
-      throw new Error('the cluster harness needs the openssl CLI to make its certificates; install openssl');
+      throw new Error('the cluster harness needs the openssl CLI to make its certificates; install openssl', { cause: err });
     }
-    throw new Error(`openssl ${args.join(' ')} failed: ${e.stderr ?? e.message}`);
+    throw new Error(`openssl ${args.join(' ')} failed: ${e.stderr ?? e.message}`, { cause: err });
   }
 }
 

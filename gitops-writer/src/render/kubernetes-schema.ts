@@ -5,8 +5,8 @@
  * unvalidated is ever written.
  */
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
-import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { CronJob, Job } from 'kubernetes-models/batch/v1';
+import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { CronJob, type ICronJob, Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import {
@@ -25,8 +25,9 @@ interface Validatable {
 
 type ModelFactory = (data: Record<string, unknown>) => Validatable;
 
-// Each constructor is typed for its own kind; the casts hand it untyped data that
-// validate() then checks against the schema.
+// Each constructor is typed for its own kind and hands untyped data to validate(),
+// which checks it against the schema. Kinds with required fields (kubernetes-models 5)
+// take the data by a cast: checking it is validate()'s job, not the constructor's.
 const MODELS: ReadonlyMap<string, ModelFactory> = new Map<string, ModelFactory>([
   ['v1/Namespace', (d) => new Namespace(d)],
   ['v1/LimitRange', (d) => new LimitRange(d)],
@@ -41,7 +42,7 @@ const MODELS: ReadonlyMap<string, ModelFactory> = new Map<string, ModelFactory>(
   ['apps/v1/Deployment', (d) => new Deployment(d)],
   ['apps/v1/StatefulSet', (d) => new StatefulSet(d)],
   ['batch/v1/Job', (d) => new Job(d)],
-  ['batch/v1/CronJob', (d) => new CronJob(d)],
+  ['batch/v1/CronJob', (d) => new CronJob(d as Omit<ICronJob, 'apiVersion' | 'kind'>)],
   ['networking.k8s.io/v1/Ingress', (d) => new Ingress(d)],
   [
     'networking.k8s.io/v1/NetworkPolicy',
@@ -53,7 +54,7 @@ const MODELS: ReadonlyMap<string, ModelFactory> = new Map<string, ModelFactory>(
   ],
   [
     'autoscaling/v2/HorizontalPodAutoscaler',
-    (d) => new HorizontalPodAutoscaler(d),
+    (d) => new HorizontalPodAutoscaler(d as Omit<IHorizontalPodAutoscaler, 'apiVersion' | 'kind'>),
   ],
 ]);
 

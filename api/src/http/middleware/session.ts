@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { parse as parseCookie, serialize } from 'cookie';
+import { parseCookie, stringifySetCookie } from 'cookie';
 import type { SessionStore } from '../../auth/sessions.js';
 import { UnauthorizedError } from '../../errors.js';
 import type { CurrentUser } from '../../use-cases/context.js';
@@ -21,7 +21,9 @@ export function readCookie(req: Request, name: string): string | undefined {
 export function setSessionCookie(res: Response, settings: CookieSettings, token: string, expires: Date): void {
   res.append(
     'Set-Cookie',
-    serialize(sessionCookieName(settings), token, {
+    stringifySetCookie({
+      name: sessionCookieName(settings),
+      value: token,
       httpOnly: true,
       sameSite: 'lax',
       secure: settings.secure,
@@ -34,7 +36,7 @@ export function setSessionCookie(res: Response, settings: CookieSettings, token:
 export function clearSessionCookie(res: Response, settings: CookieSettings): void {
   res.append(
     'Set-Cookie',
-    serialize(sessionCookieName(settings), '', { httpOnly: true, sameSite: 'lax', secure: settings.secure, path: '/', maxAge: 0 }),
+    stringifySetCookie({ name: sessionCookieName(settings), value: '', httpOnly: true, sameSite: 'lax', secure: settings.secure, path: '/', maxAge: 0 }),
   );
 }
 

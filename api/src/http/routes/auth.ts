@@ -1,5 +1,5 @@
 import { Router, type Response } from 'express';
-import { serialize } from 'cookie';
+import { stringifySetCookie } from 'cookie';
 import { z } from 'zod';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
@@ -42,7 +42,9 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
   const oauthCookie = (res: Response, value: string, maxAgeSeconds: number) =>
     res.append(
       'Set-Cookie',
-      serialize(OAUTH_COOKIE, value, {
+      stringifySetCookie({
+        name: OAUTH_COOKIE,
+        value,
         httpOnly: true,
         sameSite: 'lax',
         secure: deps.cookies.secure,
