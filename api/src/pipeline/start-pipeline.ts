@@ -31,8 +31,8 @@ export function startPipeline(options: {
   github: GitHubApi;
   events: EventBus;
   logger: Logger;
-  /** Overrides for tests: resync period, informer watchdog, start timeout. */
-  tuning?: Pick<PipelineSettings, 'resyncMs' | 'buildStartTimeoutMs'> & { silenceMs?: number };
+  /** Overrides for tests: resync period, start timeout. */
+  tuning?: Pick<PipelineSettings, 'resyncMs' | 'buildStartTimeoutMs'>;
 }): RunningPipeline {
   const logger = options.logger.child({ component: 'pipeline' });
   const logs = new BuildLogs({ db: options.db, events: options.events, source: new KubernetesLogSource(options.kube), logger });
@@ -43,7 +43,6 @@ export function startPipeline(options: {
     logger: options.logger.child({ component: 'watcher' }),
     onChange: (id) => handle.pipeline?.kick([id]),
     onResync: () => handle.pipeline?.reconcileActive(),
-    ...(options.tuning?.silenceMs ? { silenceMs: options.tuning.silenceMs } : {}),
   });
   const pipeline = new DeploymentPipeline({
     db: options.db,

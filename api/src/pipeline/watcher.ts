@@ -31,8 +31,6 @@ export interface WatcherOptions {
   onChange: (deploymentId: string) => void;
   /** An informer (re)listed: everything may have changed while it was away. */
   onResync: () => void;
-  /** Restart an informer that has heard nothing for this long (default 5 min). */
-  silenceMs?: number;
   /** First restart delay after an error; doubles up to 30 s. */
   backoffMs?: number;
 }
@@ -40,11 +38,12 @@ export interface WatcherOptions {
 const MAX_BACKOFF_MS = 30_000;
 
 /**
- * Label-selected informers on Jobs, Pods and Deployments (DESIGN.md "Status"):
- * each event names a deployment row for the pipeline to reconcile. An informer
- * that errors is restarted with backoff, and one that has gone silent is
- * restarted by a watchdog; every restart re-lists and asks for a full resync,
- * so the pipeline is level-triggered and misses nothing for long.
+ * Label-selected informers on Jobs, Pods and Deployments (docs/architecture.md#status):
+ * each event names a deployment row for the pipeline to reconcile. The client's
+ * ListWatch resumes a watch that ended or went quiet (its inactivity timeout) from
+ * the last resourceVersion, and re-lists after a 410; an error it gives up on (the
+ * apiserver unreachable, a refused list) restarts it here with backoff. Every list
+ * asks for a full resync, so the pipeline is level-triggered.
  */
 export class ClusterWatcher implements ClusterView {
   private readonly jobs: Informer<V1Job>;
@@ -111,21 +110,16 @@ export class ClusterWatcher implements ClusterView {
   }
 }
 
-/** One ListWatch, recreated (so re-listed) after an error or a silence. */
+/** One ListWatch, started again with backoff after an error it gives up on. */
 class Informer<T extends KubernetesObject> {
   synced = false;
   restarts = 0;
-  /** The informer whose cache is read: the old one stays readable until its replacement has listed. */
-  private current: ListWatch<T> | undefined;
-  /** The informer being started. */
-  private next: ListWatch<T> | undefined;
-  /** Informers this one stopped: their late errors are not news. */
-  private readonly retired = new WeakSet<ListWatch<T>>();
+  private readonly cache: ListWatch<T>;
+  /** Lists that succeeded so far: tells whether a start listed. */
+  private lists = 0;
   private stopped = true;
   private backoff: number;
-  private lastHeard = Date.now();
   private timer: NodeJS.Timeout | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly spec: {
@@ -138,6 +132,21 @@ class Informer<T extends KubernetesObject> {
     },
   ) {
     this.backoff = spec.watcher.backoffMs ?? 500;
+    const list = async () => {
+      const result = await spec.list();
+      this.lists += 1;
+      return result;
+    };
+    this.cache = new ListWatch<T>(spec.path, new Watch(spec.kube), list, false, spec.labelSelector);
+    const changed = (object: T) => {
+      this.backoff = spec.watcher.backoffMs ?? 500;
+      const id = object.metadata?.labels?.[DEPLOYMENT_LABEL];
+      if (id) spec.watcher.onChange(id);
+    };
+    this.cache.on('add', changed);
+    this.cache.on('update', changed);
+    this.cache.on('delete', changed);
+    this.cache.on('error', (error: unknown) => this.failed(error));
   }
 
   get name(): string {
@@ -146,91 +155,50 @@ class Informer<T extends KubernetesObject> {
 
   start(): void {
     this.stopped = false;
-    const silenceMs = this.spec.watcher.silenceMs ?? 300_000;
-    this.watchdog = setInterval(() => {
-      if (Date.now() - this.lastHeard > silenceMs) {
-        this.spec.watcher.logger.warn({ informer: this.name }, 'informer silent: restarting it');
-        this.restart(0);
-      }
-    }, Math.min(silenceMs, 30_000));
-    this.watchdog.unref();
     void this.run();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    clearInterval(this.watchdog);
-    await Promise.all([this.current?.stop(), this.next?.stop()]);
+    await this.cache.stop();
   }
 
   get(namespace: string, name: string): T | undefined {
-    return this.current?.get(name, namespace);
+    return this.cache.get(name, namespace);
   }
 
   list(namespace: string): T[] {
-    return [...(this.current?.list(namespace) ?? [])];
+    return [...this.cache.list(namespace)];
   }
 
   private async run(): Promise<void> {
-    const { logger, onChange, onResync } = this.spec.watcher;
-    const informer = new ListWatch<T>(this.spec.path, new Watch(this.spec.kube), this.spec.list, false, this.spec.labelSelector);
-    this.next = informer;
-    const live = () => !this.stopped && !this.retired.has(informer) && (this.next === informer || this.current === informer);
-    const changed = (object: T) => {
-      this.lastHeard = Date.now();
-      const id = object.metadata?.labels?.[DEPLOYMENT_LABEL];
-      if (id) onChange(id);
-    };
-    informer.on('add', changed);
-    informer.on('update', changed);
-    informer.on('delete', changed);
-    informer.on('connect', () => {
-      this.lastHeard = Date.now();
-    });
-    informer.on('error', (error: unknown) => {
-      if (!live()) return;
-      logger.warn({ informer: this.name, err: error }, 'informer failed: restarting it');
-      this.restart(this.backoff);
-      this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
-    });
+    const listsBefore = this.lists;
     try {
-      await informer.start();
+      // Resolves once it has listed (when it had to) and opened its watch; a failure
+      // of either arrives as an 'error' event instead.
+      await this.cache.start();
     } catch (error) {
-      // start() rejects when the watch request itself fails; the error event may not follow.
-      if (live()) {
-        logger.warn({ informer: this.name, err: error }, 'informer could not start: retrying');
-        this.restart(this.backoff);
-        this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
-      }
+      this.failed(error);
       return;
     }
-    if (!live()) return;
-    const old = this.current;
-    this.current = informer;
-    this.next = undefined;
-    if (old && old !== informer) this.retire(old);
+    if (this.stopped || this.lists === listsBefore) return;
+    // Objects stay readable across a restart: the cache keeps them, and a re-list
+    // reports what went (delete) and what changed (add/update) while it was away.
     this.synced = true;
-    this.lastHeard = Date.now();
     this.backoff = this.spec.watcher.backoffMs ?? 500;
-    onResync();
+    this.spec.watcher.onResync();
   }
 
-  private retire(informer: ListWatch<T>): void {
-    this.retired.add(informer);
-    void informer.stop();
-  }
-
-  private restart(delayMs: number): void {
-    // The cache being read stays readable (stop() keeps its objects) until the new informer has listed.
-    if (this.current) this.retire(this.current);
-    if (this.next) this.retire(this.next);
-    this.next = undefined;
+  private failed(error: unknown): void {
+    if (this.stopped) return; // stop() aborts the watch, which reports as an error
+    this.spec.watcher.logger.warn({ informer: this.name, err: error }, 'informer failed: restarting it');
     this.restarts += 1;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       if (!this.stopped) void this.run();
-    }, delayMs);
+    }, this.backoff);
     this.timer.unref();
+    this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
   }
 }
