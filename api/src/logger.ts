@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 
-/** Paths that may carry a secret: pino replaces them before anything is written (DESIGN.md "Security"). */
+/** Paths that may carry a secret: pino replaces them before anything is written (docs/architecture.md#security-model). */
 export const REDACT_PATHS = [
   'req.headers.cookie',
   'req.headers.authorization',

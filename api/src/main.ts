@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     logger,
     onCommit: () => applier?.notify(),
   });
-  // Heals a crash between a database write and its commit (DESIGN.md "State repo").
+  // Heals a crash between a database write and its commit (docs/architecture.md#the-state-repo).
   const reconciled = await writer.sink.reconcile();
   logger.info({ head: reconciled.head, committed: reconciled.commit !== null }, 'state repo reconciled with the database');
   writer.pusher?.schedule();

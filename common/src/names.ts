@@ -1,9 +1,9 @@
 /**
- * Naming rules of DESIGN.md "Names": user hashes, project namespaces and service
+ * Naming rules of docs/architecture.md#names: user hashes, project namespaces and service
  * subdomains are Kubernetes names, so their limits are the Kubernetes ones.
  */
 
-/** Six characters of `[a-z0-9]`, random per user (DESIGN.md). */
+/** Six characters of `[a-z0-9]`, random per user (docs/architecture.md#names). */
 export const USER_HASH_PATTERN = /^[a-z0-9]{6}$/;
 
 /** A DNS-1123 label that starts with a letter (project names). */

@@ -6,7 +6,7 @@ import {
   isValidBranchName,
 } from './names.js';
 
-/** Every status a deployment row moves through (DESIGN.md "Status"). */
+/** Every status a deployment row moves through (docs/architecture.md#status). */
 export const DEPLOYMENT_STATUSES = ['pending', 'building', 'deploying', 'live', 'failed'] as const;
 export const deploymentStatusSchema = z.enum(DEPLOYMENT_STATUSES);
 export type DeploymentStatus = z.infer<typeof deploymentStatusSchema>;

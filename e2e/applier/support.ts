@@ -24,7 +24,7 @@ export interface ServiceSpec {
 
 const LABELS = { 'app.kubernetes.io/managed-by': 'dangus' };
 
-/** The files of a tenant, as the writer lays them out (DESIGN.md "State repo"); JSON, which is YAML. */
+/** The files of a tenant, as the writer lays them out (docs/architecture.md#the-state-repo); JSON, which is YAML. */
 export function tenantFiles(namespace: string, services: ServiceSpec[]): Map<string, string> {
   const files = new Map<string, string>();
   const put = (path: string, ...objects: object[]) => files.set(`tenants/${namespace}/${path}`, objects.map((o) => `${JSON.stringify(o, null, 2)}\n`).join('---\n'));

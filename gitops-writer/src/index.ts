@@ -1,5 +1,5 @@
 /**
- * @dangus/gitops-writer: renders the manifests of DESIGN.md from `templates/` and
+ * @dangus/gitops-writer: renders the manifests of docs/architecture.md from `templates/` and
  * commits them to the git state repo. The api's public surface.
  */
 export * from './errors.js';

@@ -39,7 +39,7 @@ const open = (extra: Partial<Parameters<typeof StateRepo.open>[0]> = {}): Promis
   StateRepo.open({ dir: dir.path, now: FIXED_NOW, ...extra });
 
 describe('commitTenant', () => {
-  it('when a tenant is first written, then the commit holds the layout of DESIGN.md and git fsck is clean', async () => {
+  it('when a tenant is first written, then the commit holds the documented layout and git fsck is clean', async () => {
     const repo = await open();
     const shop = fullTenant(1, 'ab12cd', 'shop');
     const result = await repo.commitTenant('ab12cd-shop', tenantFiles(shop), meta({ verb: 'create', summary: 'create project shop' }));
@@ -81,7 +81,7 @@ describe('commitTenant', () => {
     git(dir.path, 'fsck', '--strict', '--no-dangling');
   });
 
-  it('records the acting user as author, the platform as committer, and the subject and trailers of DESIGN.md', async () => {
+  it('records the acting user as author, the platform as committer, and the subject and trailers of the state repo's contract', async () => {
     const repo = await open({ committer: { name: 'Dangus Platform', email: 'platform@dangus.test' } });
     await repo.commitTenant(
       'ab12cd-shop',

@@ -6,7 +6,7 @@ import { SessionEntity, type User } from '../db/entities/index.js';
 export type SessionUser = Pick<User, 'id' | 'githubUsername' | 'hash'> & { listVersion: string };
 
 /**
- * Server-side sessions (DESIGN.md "Security"): the cookie holds a random token,
+ * Server-side sessions (docs/architecture.md#security-model): the cookie holds a random token,
  * the database holds only its HMAC, so logout (deleting the row) revokes it
  * everywhere and a copy of the table cannot be replayed.
  */

@@ -5,7 +5,7 @@ import type { WriteLock } from '@dangus/gitops-writer';
 export const STATE_REPO_LOCK_KEY = 0x64616e67; // "dang"
 
 /**
- * The cross-process half of "one writer at a time" (DESIGN.md "State repo"):
+ * The cross-process half of "one writer at a time" (docs/architecture.md#the-state-repo):
  * a session-level PostgreSQL advisory lock held on one connection for the
  * duration of a write, so two api replicas never interleave commits.
  */

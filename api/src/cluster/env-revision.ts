@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 
 /**
- * The env-revision annotation of a Deployment (DESIGN.md "State repo"): a keyed
+ * The env-revision annotation of a Deployment (docs/architecture.md#the-state-repo): a keyed
  * HMAC of the service's env values, so that an env change is a commit and a
  * rollout while no value, nor a plain hash one could brute-force, enters git.
  */

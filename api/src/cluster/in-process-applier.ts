@@ -3,7 +3,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
 /**
- * The applier inside the api process (DESIGN.md "Running it": the embedded
+ * The applier inside the api process (docs/architecture.md#running-it: the embedded
  * default applies to KUBECONFIG, or to the in-cluster config, when there is
  * one). In a production install it runs as its own Deployment instead.
  */

@@ -29,7 +29,7 @@ interface ServiceRow {
 
 /**
  * Reads what the renderer needs from the database: the render input is a pure
- * function of these rows (DESIGN.md: "the repo is a pure function of the database").
+ * function of these rows (docs/architecture.md#the-state-repo: "the repo is a pure function of the database").
  */
 export class TenantLoader {
   constructor(

@@ -8,8 +8,9 @@ const VERSION = 'v1';
 export class DecryptionError extends Error {}
 
 /**
- * AES-256-GCM for GitHub tokens, webhook secrets and env values (DESIGN.md
- * "Security"). A ciphertext reads `v1:{keyId}:{base64(iv | tag | data)}`: the
+ * AES-256-GCM for GitHub tokens, webhook secrets and env values
+ * (docs/architecture.md#security-model). A ciphertext reads
+ * `v1:{keyId}:{base64(iv | tag | data)}`: the
  * key id lets a new key encrypt while old ones still decrypt (rotation).
  */
 export class Encryptor {

@@ -19,8 +19,8 @@ export interface BuildCredentials {
 }
 
 /**
- * The Secrets the api writes straight into tenant namespaces (DESIGN.md: secret
- * values never reach git). The api has no read verbs on Secrets: every call
+ * The Secrets the api writes straight into tenant namespaces (secret values never
+ * reach git: docs/architecture.md#the-state-repo). The api has no read verbs on Secrets: every call
  * here is a write that is safe to repeat.
  */
 export interface ClusterSecrets {

@@ -75,7 +75,7 @@ const RECENTLY_FINISHED_MS = 3_600_000;
 
 /**
  * Moves every deployment row `pending → building → deploying → live | failed`
- * (DESIGN.md "Status"). It is level-triggered: `reconcile(id)` reads the row
+ * (docs/architecture.md#status). It is level-triggered: `reconcile(id)` reads the row
  * and the informers' view of the cluster and does whatever step is due, so the
  * same call is right after a webhook, an informer event, a resync, or an api
  * restart. Rows change by compare-and-set on their status, so a second api

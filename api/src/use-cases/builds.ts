@@ -21,7 +21,7 @@ const MESSAGE_MAX = 10_000;
 /**
  * Records a `pending` build of `commitSha` inside the caller's transaction, and
  * ends every older build of the service still pending or building: a newer push
- * supersedes them (DESIGN.md "Builds"). The service row is locked first, so
+ * supersedes them (docs/architecture.md#builds). The service row is locked first, so
  * concurrent pushes to one service queue here and each sees the one before.
  *
  * The pipeline does the rest from the row (call {@link buildRecorded} once the

@@ -25,7 +25,7 @@ function duplicateKey(key: string): ConflictError {
 
 /**
  * An env change rolls the current image out again as a new deployment row (no
- * build; DESIGN.md "State repo": the env-revision annotation moves). The env
+ * build; docs/architecture.md#the-state-repo: the env-revision annotation moves). The env
  * Secret is written before the commit, so the new pods read the new values.
  */
 async function notifyEnvChange(

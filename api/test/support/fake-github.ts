@@ -10,7 +10,7 @@ export interface FakeGitHubUser {
 /**
  * A local fake of the parts of GitHub the platform calls: the OAuth web flow
  * (authorize, token exchange with PKCE verification) and a few REST endpoints.
- * It is the only fake in the test suite (DESIGN.md "Running it").
+ * It is the only fake in the test suite (docs/architecture.md#running-it).
  */
 export interface FakeCommitStatus {
   repo: string;

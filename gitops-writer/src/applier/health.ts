@@ -1,7 +1,7 @@
 /**
  * Health of applied objects by kstatus-like rules (pure): `Current` when the
  * object has reached what was asked, `InProgress` while controllers work on it,
- * `Failed` when they gave up. (sigs.k8s.io/cli-utils kstatus; DESIGN.md "Status".)
+ * `Failed` when they gave up. (sigs.k8s.io/cli-utils kstatus; docs/architecture.md#status.)
  */
 
 export type HealthStatus = 'Current' | 'InProgress' | 'Failed' | 'NotFound' | 'Unknown';

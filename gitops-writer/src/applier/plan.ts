@@ -43,7 +43,7 @@ export function planSync(desired: readonly DesiredObject[], inventory: Inventory
     const entry = recorded.get(item.key);
     const current = live.get(item.key);
     if (current === undefined) {
-      // DESIGN.md "Builds": a Job runs once; its TTL or the api removing it must not make it run again.
+      // docs/architecture.md#builds: a Job runs once; its TTL or the api removing it must not make it run again.
       if (entry !== undefined && isJob(item)) return { item, action: 'job-gone', reason: 'applied before and gone since' };
       return { item, action: 'apply', reason: 'not in the cluster' };
     }

@@ -7,7 +7,7 @@ import { isMapping } from './placeholders.js';
 
 /**
  * Problems of one rendered object of the tenant `namespace`; empty when valid.
- * Every object names its namespace explicitly (DESIGN.md "State repo") and stays
+ * Every object names its namespace explicitly (docs/architecture.md#the-state-repo) and stays
  * inside its tenant; a Secret is refused outright: no secret value enters git.
  */
 export function kubernetesObjectProblems(object: Record<string, unknown>, namespace: string): string[] {

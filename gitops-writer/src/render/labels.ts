@@ -1,5 +1,5 @@
 /**
- * The labels of DESIGN.md "Names" that let the watcher find what the platform
+ * The labels of docs/architecture.md#names that let the watcher find what the platform
  * manages. Code sets them, not templates, so an edited template cannot lose them.
  */
 import { isMapping } from './placeholders.js';

@@ -1,4 +1,4 @@
-/** Paths of the state repo (DESIGN.md "State repo"). */
+/** Paths of the state repo (docs/architecture.md#the-state-repo). */
 
 export const KUSTOMIZATION_FILE = 'kustomization.yaml';
 export const TENANTS_DIR = 'tenants';

@@ -1,8 +1,9 @@
 /**
  * Filling a parsed template. The template was parsed by js-yaml before any value
  * is known, so its structure is fixed; a value only ever replaces a whole scalar
- * and is never parsed again: no user value can become YAML structure (DESIGN.md
- * "Security"). Conventions, documented in `templates/README.md`:
+ * and is never parsed again: no user value can become YAML structure
+ * (docs/architecture.md#the-state-repo). Conventions, documented in
+ * `templates/README.md`:
  *
  * - `"{{name}}"` as a whole scalar is replaced by the variable's value, keeping its
  *   type (a port stays a number); a `null` value omits the key or list item.

@@ -1,6 +1,6 @@
 /**
  * The values of the template variables, computed from validated input. Pure; the
- * names follow DESIGN.md "Names".
+ * names follow docs/architecture.md#names.
  */
 import { subdomainFor } from '@dangus/common';
 import type { BuildInput, RenderSettings, ServiceInput, TenantInput } from './types.js';

@@ -1,5 +1,5 @@
 /**
- * Commit messages and identities of the state repo (DESIGN.md "State repo"):
+ * Commit messages and identities of the state repo (docs/architecture.md#the-state-repo):
  * subject `verb(namespace/service): summary`, trailers `Dangus-Actor:`,
  * `Dangus-Deployment:`, `Dangus-Source-Commit:`. Pure.
  */

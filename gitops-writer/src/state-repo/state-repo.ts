@@ -1,5 +1,5 @@
 /**
- * The state repo writer (DESIGN.md "State repo"): one commit per intent, made by
+ * The state repo writer (docs/architecture.md#the-state-repo): one commit per intent, made by
  * writing blobs and trees straight into a bare repository, touching only the
  * subtrees that changed; a write that changes nothing makes no commit. Writes go
  * through an in-process queue and then the caller's cross-process lock (the api's

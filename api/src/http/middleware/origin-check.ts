@@ -5,8 +5,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Tenant apps run on sibling subdomains of the platform, which are same-site, so
- * SameSite cookies do not stop them from posting to the API (DESIGN.md
- * "Security"). Every state-changing request must therefore name the platform's
+ * SameSite cookies do not stop them from posting to the API
+ * (docs/architecture.md#security-model). Every state-changing request must
+ * therefore name the platform's
  * own origin in `Origin` (or, failing that, `Referer`).
  */
 export function originCheck(allowedOrigin: string): RequestHandler {
