@@ -81,7 +81,7 @@ describe('commitTenant', () => {
     git(dir.path, 'fsck', '--strict', '--no-dangling');
   });
 
-  it('records the acting user as author, the platform as committer, and the subject and trailers of the state repo's contract', async () => {
+  it('records the acting user as author, the platform as committer, and the subject and trailers the state repo promises', async () => {
     const repo = await open({ committer: { name: 'Dangus Platform', email: 'platform@dangus.test' } });
     await repo.commitTenant(
       'ab12cd-shop',

@@ -4,7 +4,7 @@ import { formatCommitMessage, oneLine, safeIdentity } from './commit-message.js'
 const actor = { name: 'Alice', email: 'alice@example.com', login: 'alice' };
 
 describe('formatCommitMessage', () => {
-  it('writes the subject and the trailers of the state repo's contract', () => {
+  it('writes the subject and the trailers the state repo promises', () => {
     expect(
       formatCommitMessage('ab12cd-shop/web', {
         verb: 'deploy',
