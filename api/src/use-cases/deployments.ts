@@ -29,7 +29,20 @@ export async function listDeployments(ctx: UseCaseContext, user: CurrentUser, se
     where: { serviceId: service.id },
     order: { createdAt: 'DESC' },
     take: 100,
-    select: ['id', 'serviceId', 'commitSha', 'commitMessage', 'trigger', 'status', 'reason', 'imageTag', 'createdAt', 'updatedAt', 'finishedAt'],
+    // Everything but the log, which can be megabytes per row.
+    select: {
+      id: true,
+      serviceId: true,
+      commitSha: true,
+      commitMessage: true,
+      trigger: true,
+      status: true,
+      reason: true,
+      imageTag: true,
+      createdAt: true,
+      updatedAt: true,
+      finishedAt: true,
+    },
   });
   return rows.map((row) => toDeploymentDto(row));
 }
