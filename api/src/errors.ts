@@ -55,6 +55,11 @@ export class ConflictError extends AppError {
   }
 }
 
+export class RequestTimeoutError extends AppError {
+  readonly status = 408;
+  readonly code = 'request_timeout';
+}
+
 export class PayloadTooLargeError extends AppError {
   readonly status = 413;
   readonly code = 'payload_too_large';

@@ -9,6 +9,7 @@ import type { Config } from './config/config.js';
 import { Encryptor } from './crypto/encryption.js';
 import { OctokitGitHubApi, type GitHubApi } from './github/github-api.js';
 import { createApp } from './http/app.js';
+import type { WebhookRouteOptions } from './http/routes/webhooks.js';
 import type { StatePusher } from './cluster/state-pusher.js';
 import { ProjectListCache } from './use-cases/project-list-cache.js';
 import type { PipelineHandle, UseCaseContext } from './use-cases/context.js';
@@ -32,6 +33,8 @@ export interface PlatformOptions {
   /** Shared with the pipeline when this process runs one. */
   events?: EventBus;
   pipeline?: PipelineHandle;
+  /** Limits of webhook bodies (defaults for production; tests shorten them). */
+  webhooks?: WebhookRouteOptions;
 }
 
 /** Wires the use cases, HTTP app and background timers of one api process. */
@@ -67,6 +70,7 @@ export function createPlatform(options: PlatformOptions) {
     uiDir: options.uiDir ?? DEFAULT_UI_DIR,
     logger,
     applierStatus: options.applierStatus,
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     stateRepo: options.stateRepo
       ? {
           dir: config.stateRepoDir,

@@ -75,7 +75,10 @@ describe('the GitHub webhook', () => {
       .send(body);
   }
 
-  const push = (service: TestService, options: { ref?: string; after?: string; message?: string; deleted?: boolean; repo?: string } = {}) =>
+  const push = (
+    service: TestService,
+    options: { ref?: string; after?: string; message?: string; deleted?: boolean; repo?: string; pushedAt?: number } = {},
+  ) =>
     JSON.stringify(pushPayload({ repo: service.repo, ref: `refs/heads/${service.branch}`, ...options }));
 
   async function deliveries(service: TestService): Promise<DeliveryRow[]> {
@@ -162,6 +165,52 @@ describe('the GitHub webhook', () => {
         [first.body.deploymentId, 'failed', `superseded by ${secondSha.slice(0, 7)}`],
         [second.body.deploymentId, 'pending', null],
       ]);
+    });
+
+    describe('replays', () => {
+      const now = Math.floor(Date.now() / 1000);
+
+      it('when an older signed push is re-sent with a new delivery id, then 200 "stale push", recorded, and the newer build stands', async () => {
+        const service = await newService();
+        const oldBody = push(service, { pushedAt: now - 60 });
+        await deliver(service, 'push', oldBody).expect(202);
+        const newer = await deliver(service, 'push', push(service, { pushedAt: now })).expect(202);
+
+        const replayId = randomUUID();
+        const replay = await deliver(service, 'push', oldBody, { 'X-GitHub-Delivery': replayId }).expect(200);
+
+        expect(replay.body).toEqual({ outcome: 'ignored', reason: expect.stringMatching(/^stale push: [0-9a-f]{7} was pushed at .*before the service's newest push/) as unknown });
+        const rows = await deployments(service);
+        expect(rows).toHaveLength(2);
+        expect(rows[1]).toEqual(expect.objectContaining({ id: newer.body.deploymentId, status: 'pending' }));
+        expect((await deliveries(service)).find((d) => d.delivery_id === replayId)).toEqual(
+          expect.objectContaining({ outcome: 'ignored', status_code: 200, deployment_id: null, reason: expect.stringContaining('stale push') as unknown }),
+        );
+      });
+
+      it('when the newest push is re-sent with a new delivery id, then it is stale too and builds nothing', async () => {
+        const service = await newService();
+        const body = push(service, { pushedAt: now });
+        await deliver(service, 'push', body).expect(202);
+        const again = await deliver(service, 'push', body, { 'X-GitHub-Delivery': randomUUID() }).expect(200);
+        expect(again.body.reason).toMatch(/is already the service's newest push$/);
+        expect(await deployments(service)).toHaveLength(1);
+      });
+
+      it('builds two different commits pushed within the same second', async () => {
+        const service = await newService();
+        await deliver(service, 'push', push(service, { pushedAt: now })).expect(202);
+        await deliver(service, 'push', push(service, { pushedAt: now })).expect(202);
+        expect(await deployments(service)).toHaveLength(2);
+      });
+
+      it('when a push lacks repository.pushed_at, then 400 naming the field', async () => {
+        const service = await newService();
+        const payload = pushPayload({ repo: service.repo, ref: 'refs/heads/main' });
+        delete (payload.repository as Record<string, unknown>).pushed_at;
+        const res = await deliver(service, 'push', JSON.stringify(payload)).expect(400);
+        expect(res.body.error.fields).toEqual({ 'repository.pushed_at': [expect.any(String)] });
+      });
     });
 
     it('deploys a branch whose name has slashes, and only that branch', async () => {

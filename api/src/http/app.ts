@@ -13,7 +13,7 @@ import { stateGitRoutes } from './routes/state-git.js';
 import { streamRoutes } from './routes/streams.js';
 import { systemRoutes, type StateRepoView } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
-import { webhookRoutes } from './routes/webhooks.js';
+import { webhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
 
 export interface AppDeps {
   ctx: UseCaseContext;
@@ -26,6 +26,8 @@ export interface AppDeps {
   logger: Logger;
   stateRepo: (StateRepoView & { dir: string; token: string | undefined }) | undefined;
   applierStatus: (() => unknown) | undefined;
+  /** Limits of webhook bodies (defaults for production; tests shorten them). */
+  webhooks?: WebhookRouteOptions;
 }
 
 /** JSON bodies of the API are small; the largest legitimate one is an env value (32 KiB). */
@@ -44,7 +46,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps.ctx.db));
 
   // Before any JSON parser: the signature is over the raw bytes.
-  app.use('/webhooks', webhookRoutes(deps.ctx));
+  app.use('/webhooks', webhookRoutes(deps.ctx, deps.webhooks));
 
   const json = express.json({ limit: JSON_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
   const origin = originCheck(deps.publicUrl);

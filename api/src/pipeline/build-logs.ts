@@ -36,6 +36,12 @@ export class KubernetesLogSource implements LogSource {
       sink.once('close', resolve);
       signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    // client-node 2 pipes the response into the sink but leaves the source's errors
+    // unheard: an abort (ours, below) would then be an uncaught exception. The sink
+    // learns its source from 'pipe'; a source error ends the follow like an abort.
+    sink.once('pipe', (source: NodeJS.ReadableStream) => {
+      source.once('error', () => sink.end());
+    });
     const controller = await this.log.log(target.namespace, target.pod, target.container, sink, { follow: true });
     if (signal.aborted) controller.abort();
     else signal.addEventListener('abort', () => controller.abort(), { once: true });

@@ -20,7 +20,11 @@ const pushSchema = z.object({
   after: z.string().regex(SHA, 'A 40-character lowercase hex commit SHA.'),
   deleted: z.boolean().optional(),
   head_commit: z.object({ message: z.string() }).nullable().optional(),
-  repository: z.object({ full_name: z.string().min(1).max(300, 'At most 300 characters.') }),
+  repository: z.object({
+    full_name: z.string().min(1).max(300, 'At most 300 characters.'),
+    // When GitHub received the push (Unix seconds): orders pushes, so a replayed old one is stale.
+    pushed_at: z.number().int().nonnegative(),
+  }),
 });
 
 /** `ping` carries the hook's settings: a hook without `push` would never deploy. */
@@ -38,7 +42,7 @@ export interface WebhookHeaders {
 
 /** What to record and answer for one authenticated delivery. */
 export type WebhookDecision =
-  | { outcome: 'deployed'; reason: string; build: { commitSha: string; commitMessage: string | null } }
+  | { outcome: 'deployed'; reason: string; build: { commitSha: string; commitMessage: string | null }; pushedAt: number }
   | { outcome: 'ignored' | 'ping'; reason: string; statusCode: number; body: Record<string, unknown> };
 
 /** The delivery headers, or the message of a ValidationError naming what is wrong. */
@@ -101,7 +105,33 @@ export function decideDelivery(target: WebhookTarget, event: string, bodyText: s
       // PostgreSQL text cannot hold NUL; the rest of the message is kept as sent.
       commitMessage: push.head_commit?.message.replaceAll('\u0000', '') ?? null,
     },
+    pushedAt: push.repository.pushed_at,
   };
+}
+
+/**
+ * Whether a push is older than the newest one the service accepted: GitHub's
+ * `repository.pushed_at` orders them (the same second orders nothing, so only
+ * the very commit already built is stale then). A signed payload is visible in
+ * GitHub's delivery log, so re-sending an old one must not roll a service back.
+ */
+export function isStalePush(
+  push: { pushedAt: number; commitSha: string },
+  newest: { pushedAt: number | null; commitSha: string | null },
+): boolean {
+  if (newest.pushedAt === null) return false;
+  return push.pushedAt < newest.pushedAt || (push.pushedAt === newest.pushedAt && push.commitSha === newest.commitSha);
+}
+
+/** The answer to a push older than the service's newest. */
+export function staleBody(push: { pushedAt: number; commitSha: string }, newest: { pushedAt: number | null; commitSha: string | null }) {
+  const when = (seconds: number | null) => (seconds === null ? 'never' : new Date(seconds * 1000).toISOString());
+  const sha7 = push.commitSha.slice(0, 7);
+  const reason =
+    push.commitSha === newest.commitSha && push.pushedAt === newest.pushedAt
+      ? `stale push: ${sha7} is already the service's newest push`
+      : `stale push: ${sha7} was pushed at ${when(push.pushedAt)}, before the service's newest push (${when(newest.pushedAt)})`;
+  return { outcome: 'ignored', reason };
 }
 
 /** The answer to a delivery that built `deploymentId`. */

@@ -1,17 +1,20 @@
-import { verify } from '@octokit/webhooks-methods';
+import { timingSafeEqual } from 'node:crypto';
 import type { WebhookDeliveryDto } from '@dangus/common';
 import type { EntityManager } from 'typeorm';
 import { NotFoundError, UnauthorizedError, type AppError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 import { WebhookDeliveryEntity, type WebhookDelivery } from '../db/entities/index.js';
 import { buildRecorded, recordBuild, type RecordedBuild } from './builds.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
+import type { RefusalLimiter } from './refusal-limiter.js';
 import { findOwnedService } from './services.js';
 import { isUuid } from './validate.js';
 import {
   checkHeaders,
   decideDelivery,
   deployedBody,
+  isStalePush,
   printable,
+  staleBody,
   type WebhookDecision,
   type WebhookHeaders,
   type WebhookTarget,
@@ -22,15 +25,25 @@ export const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
 /** Anyone can send unsigned deliveries: only the newest ones per service are kept. */
 const REJECTED_KEPT = 100;
 const DELIVERIES_LISTED = 50;
+/** GitHub's only signature form: `sha256=` and 64 hex digits. */
+const SIGNATURE = /^sha256=([0-9a-f]{64})$/;
 
-/** A delivery as the route read it: headers as sent, the body as raw bytes. */
+/** A body as read: its bytes, and their HMAC-SHA256 with the service's secret, computed as they arrived. */
+export interface SignedBody {
+  bytes: Buffer;
+  hmac: Buffer;
+}
+
+/** A delivery as the route received it: headers as sent; the body is read only once the service and a signature exist. */
 export interface WebhookRequest {
   serviceId: string;
   contentType: string | undefined;
+  contentEncoding: string | undefined;
   signature: string | undefined;
   event: string | undefined;
   deliveryId: string | undefined;
-  body: Buffer;
+  /** Reads the body (bounded in size, time and memory), hashing it with `secret` as it streams. */
+  readBody(secret: string): Promise<SignedBody>;
 }
 
 export interface WebhookAnswer {
@@ -52,12 +65,17 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * `POST /webhooks/github/:serviceId` (issue 6): authenticates the delivery with
- * the service's secret, then answers it once. The delivery row and the build it
- * starts commit together, so a redelivery (same X-GitHub-Delivery), even a
- * concurrent one, gets the stored answer and builds nothing; the pipeline takes
- * the build from its row, never from this request.
+ * the service's secret, then answers it once. Nothing of the body is read before
+ * the service is known and the delivery carries a signature, so anyone on the
+ * internet costs one indexed lookup. The delivery row and the build it starts
+ * commit together, so a redelivery (same X-GitHub-Delivery), even a concurrent
+ * one, gets the stored answer and builds nothing; the pipeline takes the build
+ * from its row, never from this request.
  */
-export async function receiveGitHubWebhook(ctx: UseCaseContext, request: WebhookRequest): Promise<WebhookAnswer> {
+export async function receiveGitHubWebhook(ctx: UseCaseContext, request: WebhookRequest, refusals: RefusalLimiter): Promise<WebhookAnswer> {
+  if (request.contentEncoding !== undefined && request.contentEncoding.toLowerCase() !== 'identity') {
+    throw new UnsupportedMediaTypeError('Send the request body uncompressed (no Content-Encoding).');
+  }
   // Plain SQL: this is the hot path of every delivery, forged ones included.
   const [service] = isUuid(request.serviceId)
     ? await ctx.db.query<ServiceTarget[]>(
@@ -66,15 +84,19 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
       )
     : [];
   if (!service) throw new NotFoundError('Service');
+  const refuse = (error: AppError) => refused(ctx, refusals, service.id, request, error);
 
-  const signed = await authenticate(ctx.encryptor.decrypt(service.webhookSecret), request);
-  if (typeof signed !== 'string') throw await refused(ctx, service.id, request, new UnauthorizedError(signed.problem));
+  const expected = signatureOf(request.signature);
+  if (typeof expected !== 'object') throw await refuse(new UnauthorizedError(expected));
+  const body = await request.readBody(ctx.encryptor.decrypt(service.webhookSecret));
+  const signed = authenticate(body, expected);
+  if (typeof signed !== 'string') throw await refuse(new UnauthorizedError(signed.problem));
   if (!isJson(request.contentType)) {
     const message = `The content type is ${JSON.stringify(printable(request.contentType))}: choose "application/json" as the webhook's Content type on GitHub.`;
-    throw await refused(ctx, service.id, request, new UnsupportedMediaTypeError(message));
+    throw await refuse(new UnsupportedMediaTypeError(message));
   }
   const headers = checkHeaders(request.event, request.deliveryId);
-  if (typeof headers === 'string') throw await refused(ctx, service.id, request, new ValidationError(headers));
+  if (typeof headers === 'string') throw await refuse(new ValidationError(headers));
 
   const decision = decideDelivery(service, headers.event, signed);
   const { answer, recorded } = await answerOnce(ctx, service.id, headers, decision);
@@ -108,23 +130,29 @@ export function toWebhookDeliveryDto(row: WebhookDelivery): WebhookDeliveryDto {
   };
 }
 
+/** The digest X-Hub-Signature-256 claims, or why there is none worth reading a body for. */
+function signatureOf(header: string | undefined): Buffer | string {
+  if (!header) return 'The X-Hub-Signature-256 header is missing: set the webhook\'s Secret to the one shown for the service.';
+  const hex = SIGNATURE.exec(header)?.[1];
+  return hex === undefined
+    ? 'The X-Hub-Signature-256 signature does not match: the webhook\'s Secret must be the one shown for the service.'
+    : Buffer.from(hex, 'hex');
+}
+
 /**
- * The body as text when X-Hub-Signature-256 is its HMAC-SHA256 with the
- * service's secret (compared in constant time by `verify`), else why not.
+ * The body as text when its HMAC-SHA256 with the service's secret (computed as
+ * it streamed) equals the signature, compared in constant time; else why not.
  */
-async function authenticate(secret: string, request: WebhookRequest): Promise<string | { problem: string }> {
-  if (!request.signature) return { problem: 'The X-Hub-Signature-256 header is missing: set the webhook\'s Secret to the one shown for the service.' };
-  if (request.body.length === 0) return { problem: 'The request has no body; GitHub signs a JSON body.' };
-  let text: string;
+function authenticate(body: SignedBody, expected: Buffer): string | { problem: string } {
+  if (body.bytes.length === 0) return { problem: 'The request has no body; GitHub signs a JSON body.' };
+  if (!timingSafeEqual(body.hmac, expected)) {
+    return { problem: 'The X-Hub-Signature-256 signature does not match: the webhook\'s Secret must be the one shown for the service.' };
+  }
   try {
-    // `verify` signs a string: a body that decodes strictly re-encodes to the very bytes sent.
-    text = strictUtf8.decode(request.body);
+    return strictUtf8.decode(body.bytes);
   } catch {
     return { problem: 'The body is not UTF-8, so it is not a GitHub delivery.' };
   }
-  return (await verify(secret, text, request.signature))
-    ? text
-    : { problem: 'The X-Hub-Signature-256 signature does not match: the webhook\'s Secret must be the one shown for the service.' };
 }
 
 function isJson(contentType: string | undefined): boolean {
@@ -133,9 +161,14 @@ function isJson(contentType: string | undefined): boolean {
 
 /**
  * Records a delivery refused before it was understood (keeping only the newest
- * ones: anyone can send them) and returns the error to answer it with.
+ * ones, and only as many as the limiter allows: anyone can send them) and
+ * returns the error to answer it with.
  */
-async function refused(ctx: UseCaseContext, serviceId: string, request: WebhookRequest, error: AppError): Promise<AppError> {
+async function refused(ctx: UseCaseContext, refusals: RefusalLimiter, serviceId: string, request: WebhookRequest, error: AppError): Promise<AppError> {
+  if (!refusals.take(serviceId)) {
+    ctx.logger.debug({ serviceId, status: error.status }, 'webhook delivery refused, not recorded (refusal rate limit)');
+    return error;
+  }
   await ctx.db.query(
     `INSERT INTO webhook_deliveries (service_id, delivery_id, event, outcome, reason, status_code, response)
      VALUES ($1, $2, $3, 'rejected', $4, $5, $6)`,
@@ -148,11 +181,13 @@ async function refused(ctx: UseCaseContext, serviceId: string, request: WebhookR
       JSON.stringify({ error: { code: error.code, message: error.message } }),
     ],
   );
-  // A statement of its own, after the insert committed: the last of concurrent prunes sees every row.
+  // A statement of its own, after the insert committed: the last of concurrent prunes
+  // sees every row. SKIP LOCKED: rows another prune is deleting are its business, and
+  // two prunes locking the same rows in different orders would deadlock.
   await ctx.db.query(
     `DELETE FROM webhook_deliveries WHERE id IN (
        SELECT id FROM webhook_deliveries WHERE service_id = $1 AND outcome = 'rejected'
-        ORDER BY received_at DESC, id DESC OFFSET $2)`,
+        ORDER BY received_at DESC, id DESC OFFSET $2 FOR UPDATE SKIP LOCKED)`,
     [serviceId, REJECTED_KEPT],
   );
   ctx.logger.debug({ serviceId, status: error.status }, 'webhook delivery refused');
@@ -196,6 +231,23 @@ async function answerOnce(
   return ctx.db.transaction(async (manager) => {
     const id = await insert(manager, 202, {});
     if (!id) return { answer: await stored(manager), recorded: null };
+    // The service row is locked until commit: concurrent pushes are ordered here.
+    const [newest] = await manager.query<{ pushedAt: string | null; commitSha: string | null }[]>(
+      `SELECT last_pushed_at AS "pushedAt", last_pushed_sha AS "commitSha" FROM services WHERE id = $1 FOR UPDATE`,
+      [serviceId],
+    );
+    const last = { pushedAt: newest?.pushedAt == null ? null : Number(newest.pushedAt), commitSha: newest?.commitSha ?? null };
+    const push = { pushedAt: decision.pushedAt, commitSha: decision.build.commitSha };
+    if (isStalePush(push, last)) {
+      const body = staleBody(push, last);
+      await manager.query(`UPDATE webhook_deliveries SET outcome = 'ignored', reason = $2, status_code = 200, response = $3 WHERE id = $1`, [
+        id,
+        body.reason,
+        JSON.stringify(body),
+      ]);
+      return { answer: { status: 200, body }, recorded: null };
+    }
+    await manager.query(`UPDATE services SET last_pushed_at = $2, last_pushed_sha = $3 WHERE id = $1`, [serviceId, push.pushedAt, push.commitSha]);
     const recorded = await recordBuild(manager, { serviceId, ...decision.build, trigger: 'push' });
     const body = deployedBody(decision, recorded.deployment.id);
     await manager.query(`UPDATE webhook_deliveries SET deployment_id = $2, response = $3 WHERE id = $1`, [

@@ -9,6 +9,7 @@ import { RecordingStateSink } from '../../src/cluster/state-sink.js';
 import { loadConfig } from '../../src/config/config.js';
 import { OctokitGitHubApi } from '../../src/github/github-api.js';
 import { createPlatform } from '../../src/server.js';
+import type { WebhookRouteOptions } from '../../src/http/routes/webhooks.js';
 import { openStateWriter } from '../../src/cluster/state-writer.js';
 import { Encryptor } from '../../src/crypto/encryption.js';
 import { createTestDatabase } from './database.js';
@@ -49,6 +50,8 @@ export async function startTestPlatform(
     stateRepo?: boolean;
     /** Applies the state repo to this cluster in-process and runs the pipeline against it (implies stateRepo). */
     cluster?: { kubeconfig: string; tuning?: Parameters<typeof startPipeline>[0]['tuning'] };
+    /** Limits of webhook bodies (the production defaults otherwise). */
+    webhooks?: WebhookRouteOptions;
   } = {},
 ): Promise<TestPlatform> {
   const github = new FakeGitHub();
@@ -114,6 +117,7 @@ export async function startTestPlatform(
     ...(writer?.pusher ? { statePusher: writer.pusher } : {}),
     github: gitHubApi,
     uiDir: '/nonexistent',
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
   });
 
   async function signIn(login: string, id: number): Promise<string> {

@@ -26,6 +26,8 @@ export interface PushOptions {
   after?: string;
   message?: string;
   deleted?: boolean;
+  /** `repository.pushed_at`, Unix seconds (default: now). */
+  pushedAt?: number;
 }
 
 /** A real push payload, its repository renamed to `repo` throughout, then the fields a build reads set. */
@@ -38,6 +40,7 @@ export function pushPayload(options: PushOptions): Record<string, unknown> {
   payload.ref = options.ref;
   payload.after = after;
   payload.deleted = options.deleted ?? false;
+  (payload.repository as Record<string, unknown>).pushed_at = options.pushedAt ?? Math.floor(Date.now() / 1000);
   if (options.deleted) payload.head_commit = null;
   else if (payload.head_commit) Object.assign(payload.head_commit, { id: after, message: options.message ?? 'Add a feature' });
   return payload;

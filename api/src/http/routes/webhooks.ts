@@ -1,26 +1,68 @@
-import express, { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { UseCaseContext } from '../../use-cases/context.js';
+import { RefusalLimiter } from '../../use-cases/refusal-limiter.js';
 import { WEBHOOK_BODY_LIMIT, receiveGitHubWebhook } from '../../use-cases/webhooks.js';
+import { ByteBudget } from '../byte-budget.js';
+import { readSignedBody } from '../webhook-body.js';
+
+export interface WebhookRouteOptions {
+  /** Time for a whole body to arrive (default 30 s): a trickled body is cut there. */
+  bodyTimeoutMs?: number;
+  /** Bytes of webhook bodies held in memory at once, over all requests (default 64 MiB). */
+  bodyBudgetBytes?: number;
+}
+
+/** After an answer given before the body was read, how long its remaining bytes may keep the connection. */
+const DRAIN_GRACE_MS = 2_000;
 
 /**
- * `/webhooks/*`, called by GitHub: no session, no Origin check. The body is read
- * raw (any content type, never inflated) because the signature covers its bytes.
+ * `/webhooks/*`, called by GitHub: no session, no Origin check. The route reads
+ * no body itself: the use case asks for it once the service exists and the
+ * delivery is signed, and it is read raw (any content type, never inflated),
+ * under a size limit, a deadline and a memory budget shared by all deliveries.
  */
-export function webhookRoutes(ctx: UseCaseContext): Router {
+export function webhookRoutes(ctx: UseCaseContext, options: WebhookRouteOptions = {}): Router {
   const r = Router();
-  const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT, inflate: false });
+  const limits = {
+    maxBytes: WEBHOOK_BODY_LIMIT,
+    timeoutMs: options.bodyTimeoutMs ?? 30_000,
+    budget: new ByteBudget(options.bodyBudgetBytes ?? 64 * 1024 * 1024),
+  };
+  const refusals = new RefusalLimiter();
 
-  r.post('/github/:serviceId', raw, async (req, res) => {
-    const answer = await receiveGitHubWebhook(ctx, {
-      serviceId: req.params.serviceId,
-      contentType: req.get('content-type'),
-      signature: req.get('x-hub-signature-256'),
-      event: req.get('x-github-event'),
-      deliveryId: req.get('x-github-delivery'),
-      body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-    });
+  r.post('/github/:serviceId', async (req, res) => {
+    dropUnreadBody(req, res);
+    const answer = await receiveGitHubWebhook(
+      ctx,
+      {
+        serviceId: req.params.serviceId,
+        contentType: req.get('content-type'),
+        contentEncoding: req.get('content-encoding'),
+        signature: req.get('x-hub-signature-256'),
+        event: req.get('x-github-event'),
+        deliveryId: req.get('x-github-delivery'),
+        readBody: (secret) => readSignedBody(req, secret, limits),
+      },
+      refusals,
+    );
     res.status(answer.status).json(answer.body);
   });
 
   return r;
+}
+
+/**
+ * An answer may go before the body was read (unknown service, no signature, too
+ * large, too slow). Once the answer is out, the rest of the body is read and
+ * dropped for a short grace, so an honest client gets to read the answer, and a
+ * client still sending after it is cut off.
+ */
+function dropUnreadBody(req: Request, res: Response): void {
+  res.on('finish', () => {
+    if (req.complete) return;
+    const cut = setTimeout(() => req.socket.destroy(), DRAIN_GRACE_MS);
+    cut.unref();
+    req.on('end', () => clearTimeout(cut));
+    req.resume();
+  });
 }
