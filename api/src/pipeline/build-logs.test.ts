@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { pino } from 'pino';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase } from '../../test/support/database.js';
-import { BuildLogs, type LogSource, type LogTarget } from './build-logs.js';
+import { BuildLogs, LINE_MAX, type LogSource, type LogTarget } from './build-logs.js';
 import { EventBus, type LogEvent } from './event-bus.js';
 import { REDACTED, Redactor } from './redact.js';
 
@@ -216,6 +216,31 @@ describe('BuildLogs', () => {
     expect(received.at(-1)).toEqual({ kind: 'end' });
   });
 
+  it('force-splits a line without newlines at 64 KiB, redacting a secret that spans the cut, the same in the follow and the final read', async () => {
+    // The secret starts 10 characters before the first 64 KiB boundary: a cut there would show its first 10.
+    const head = 'x'.repeat(LINE_MAX - 10);
+    const raw = `${head}${SECRET}${'y'.repeat(150_000)}`;
+    const pod = new FakePodLog(4096);
+    const logs = buildLogs(pod);
+    await logs.follow(target, redactor);
+    await pod.write(...byteChunks(raw.slice(0, 100_000), 7));
+    await pod.drop();
+    await waitFor(() => !logs.isFollowing(deploymentId));
+    // The rest arrives only through the final read, which must line up with what the follow kept.
+    await pod.write(raw.slice(100_000));
+    await logs.complete(target, redactor, deploymentId);
+
+    const log = (await stored()) ?? '';
+    expect(log).not.toContain(SECRET.slice(0, 8));
+    expect(log.replaceAll('\n', '')).toBe(`${head}${REDACTED}${'y'.repeat(150_000)}`);
+    const pieces = log.split('\n');
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(Math.max(...pieces.map((piece) => piece.length))).toBeLessThanOrEqual(LINE_MAX);
+    // The first cut moved back to where the secret starts.
+    expect(pieces[0]).toBe(head);
+    expect(appendedText()).toBe(log);
+  });
+
   it('stores a NUL byte as U+FFFD (PostgreSQL text cannot hold it), losing none of the lines around it', async () => {
     const pod = new FakePodLog();
     const logs = buildLogs(pod);
@@ -295,6 +320,17 @@ describe('BuildLogs', () => {
       expect(await stored()).toBe(expected);
       expect(appendedText()).toBe(expected);
       expect(received.at(-1)).toEqual({ kind: 'end' });
+    });
+
+    it('stops following the pod once the log is truncated', async () => {
+      const pod = new FakePodLog();
+      const logs = buildLogs(pod, 45);
+      await logs.follow(target, redactor);
+      await pod.write(lines(1, 8));
+      await waitFor(() => !logs.isFollowing(deploymentId));
+      await pod.write(lines(9, 12));
+      await logs.complete(target, redactor, deploymentId);
+      expect(await stored()).toBe(`${lines(1, 4)}line ${NOTE}`);
     });
 
     it('after a restart, a truncated log stays as it is', async () => {

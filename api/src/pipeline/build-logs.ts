@@ -10,8 +10,8 @@ import type { Redactor } from './redact.js';
 export interface LogSource {
   /** Streams the log from its start until the container ends (or `signal` aborts). */
   follow(target: LogTarget, sink: Writable, signal: AbortSignal): Promise<void>;
-  /** The whole log as it is now; `null` when the pod is gone. */
-  read(target: LogTarget): Promise<string | null>;
+  /** The log as it is now, at most its first `limitBytes`; `null` when the pod is gone. */
+  read(target: LogTarget, limitBytes: number): Promise<string | null>;
 }
 
 export interface LogTarget {
@@ -48,9 +48,9 @@ export class KubernetesLogSource implements LogSource {
     await ended;
   }
 
-  async read(target: LogTarget): Promise<string | null> {
+  async read(target: LogTarget, limitBytes: number): Promise<string | null> {
     try {
-      return await this.core.readNamespacedPodLog({ namespace: target.namespace, name: target.pod, container: target.container });
+      return await this.core.readNamespacedPodLog({ namespace: target.namespace, name: target.pod, container: target.container, limitBytes });
     } catch (error) {
       if (error instanceof ApiException && (error.code === 404 || error.code === 400)) return null;
       throw error;
@@ -131,7 +131,8 @@ export class BuildLogs {
     capture.follow = undefined;
     if (target) {
       try {
-        const text = await this.deps.source.read(target);
+        // Up to 4 bytes a character: the most that can still be kept, and no more in memory.
+        const text = await this.deps.source.read(target, this.maxChars * 4);
         if (text !== null) {
           const pass = this.pass(capture, deploymentId, redactor);
           pass.feed(text);
@@ -184,19 +185,23 @@ export class BuildLogs {
     return new Pass(redactor, (text) => this.accept(capture, deploymentId, text));
   }
 
-  /** One piece of redacted log at `start` of this pass's output: keeps what is new. */
-  private accept(capture: Capture, deploymentId: string, piece: { start: number; text: string }): void {
+  /** One piece of redacted log at `start` of this pass's output: keeps what is new. False once the log is truncated. */
+  private accept(capture: Capture, deploymentId: string, piece: { start: number; text: string }): boolean {
+    if (capture.truncated) return false;
     const end = piece.start + piece.text.length;
-    if (end <= capture.accepted || capture.truncated) return;
+    if (end <= capture.accepted) return true;
     let fresh = piece.text.slice(Math.max(0, capture.accepted - piece.start));
     if (capture.accepted + fresh.length > this.maxChars) {
       fresh = `${fresh.slice(0, Math.max(0, this.maxChars - capture.accepted))}\n[log truncated: the platform stores the first ${String(this.maxChars)} characters]\n`;
       capture.truncated = true;
+      // Nothing more will be kept: stop reading the pod's log.
+      capture.follow?.abort();
     }
     capture.accepted += fresh.length;
     capture.queued += fresh;
     if (capture.queued.length >= FLUSH_CHARS) this.flush(capture, deploymentId);
     else capture.flushTimer ??= setTimeout(() => this.flush(capture, deploymentId), FLUSH_MS);
+    return !capture.truncated;
   }
 
   private flush(capture: Capture, deploymentId: string): void {
@@ -218,27 +223,64 @@ export class BuildLogs {
   }
 }
 
+/**
+ * A line longer than this is cut into pieces of at most this many characters
+ * (plus a newline each): a log without newlines must not grow one string
+ * without bound in the api.
+ */
+export const LINE_MAX = 64 * 1024;
+
 /** One read of a log from its start: complete lines, redacted, at their offsets. */
 class Pass {
   produced = 0;
   partial = '';
   utf8: StringDecoder | undefined;
+  /** Set when the receiver wants no more (the log was truncated): the rest is not even redacted. */
+  private done = false;
 
   constructor(
     private readonly redactor: Redactor,
-    private readonly out: (piece: { start: number; text: string }) => void,
+    /** Takes one piece; false when it wants no more. */
+    private readonly out: (piece: { start: number; text: string }) => boolean,
   ) {}
 
   feed(text: string): void {
-    const lines = (this.partial + text).split('\n');
-    this.partial = lines.pop() ?? '';
-    for (const line of lines) this.emit(`${this.redactor.redact(line)}\n`);
+    if (this.done) return;
+    const data = this.partial + text;
+    // A cut must see every secret that could cross it, so it waits for this much.
+    const reach = LINE_MAX + Math.max(0, this.redactor.longest - 1);
+    let from = 0;
+    while (this.wantsMore()) {
+      const newline = data.indexOf('\n', from);
+      const end = newline === -1 ? data.length : newline;
+      if (end - from <= LINE_MAX) {
+        if (newline === -1) break;
+        this.emit(`${this.redactor.redact(data.slice(from, newline))}\n`);
+        from = newline + 1;
+      } else if (newline !== -1 || data.length - from >= reach) {
+        // Force-split a long line where no secret straddles the cut, so each piece
+        // is redacted whole; the cut depends only on the text, so passes agree.
+        const window = data.slice(from, from + reach);
+        const cut = Math.max(1, this.redactor.safeCut(window, LINE_MAX));
+        this.emit(`${this.redactor.redact(window.slice(0, cut))}\n`);
+        from += cut;
+      } else {
+        break;
+      }
+    }
+    this.partial = this.wantsMore() ? data.slice(from) : '';
   }
 
   /** The log is whole: its last line counts even without a newline. */
   end(): void {
-    if (this.partial !== '') this.emit(this.redactor.redact(this.partial));
+    this.feed('');
+    if (this.partial !== '' && this.wantsMore()) this.emit(this.redactor.redact(this.partial));
     this.partial = '';
+  }
+
+  /** A method, not the field: emit() changes it behind the loops that ask. */
+  private wantsMore(): boolean {
+    return !this.done;
   }
 
   private emit(line: string): void {
@@ -247,7 +289,7 @@ class Pass {
     const text = line.replaceAll('\0', '\uFFFD');
     const start = this.produced;
     this.produced += text.length;
-    this.out({ start, text });
+    if (!this.out({ start, text })) this.done = true;
   }
 }
 

@@ -19,6 +19,28 @@ export class Redactor {
     this.secrets = [...unique].sort((a, b) => b.length - a.length);
   }
 
+  /** Length of the longest value masked (0 when none): how far a secret can reach across a cut. */
+  get longest(): number {
+    return this.secrets[0]?.length ?? 0;
+  }
+
+  /**
+   * Where to cut `text` at or before `at` so that no secret straddles the cut:
+   * `at`, or the start of the earliest secret crossing it. Looks at most
+   * {@link longest} characters past `at`.
+   */
+  safeCut(text: string, at: number): number {
+    let cut = at;
+    for (const secret of this.secrets) {
+      let from = Math.max(0, at - secret.length + 1);
+      for (let i = text.indexOf(secret, from); i !== -1 && i < at; i = text.indexOf(secret, from)) {
+        if (i + secret.length > at) cut = Math.min(cut, i);
+        from = i + 1;
+      }
+    }
+    return cut;
+  }
+
   redact(line: string): string {
     let out = line;
     for (const secret of this.secrets) {
