@@ -81,6 +81,8 @@ export interface DeploymentDto extends DeploymentSummaryDto {
   commitMessage: string | null;
   trigger: DeploymentTrigger;
   imageTag: string | null;
+  /** `sha256:…` of the image the build pushed (the Deployment runs the image by this digest). */
+  imageDigest: string | null;
   reason: string | null;
   updatedAt: string;
   finishedAt: string | null;

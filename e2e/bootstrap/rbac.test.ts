@@ -43,6 +43,23 @@ describe('installing bootstrap/', () => {
     expect(out).toContain('dangus-applier-tenants-only');
   });
 
+  it('denies every path in dangus-system but those the platform uses', async () => {
+    const policies = (await admin.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: SYSTEM })).items;
+    const byName = new Map(policies.map((p) => [p.metadata?.name, p.spec]));
+    expect([...byName.keys()].sort()).toEqual(['api', 'applier', 'default-deny', 'dns', 'postgres']);
+    expect(byName.get('default-deny')).toEqual(expect.objectContaining({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] }));
+    // PostgreSQL admits the api alone; the api admits the ingress controller's namespace and the applier.
+    // (The client's model calls `from` `_from`.)
+    expect(byName.get('postgres')?.ingress).toEqual([
+      { _from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'dangus-api' } } }], ports: [{ protocol: 'TCP', port: 5432 }] },
+    ]);
+    expect(byName.get('api')?.ingress?.[0]?._from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } },
+      { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'dangus-applier' } } },
+    ]);
+    expect(byName.get('applier')?.ingress?.[0]?._from).toEqual([{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'dangus-api' } } }]);
+  });
+
   it('when dev is applied with a server-side dry run over it, then the apiserver accepts every object', async () => {
     const out = await kubectlAdmin(['apply', '--server-side', '--dry-run=server', '--field-manager=dangus-bootstrap-test', '-k', 'bootstrap/overlays/dev']);
     expect(out).toContain('deployment.apps/dangus-api serverside-applied (server dry run)');

@@ -1,5 +1,5 @@
 // bootstrap/ renders with kubectl's kustomize into what the README promises.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -82,6 +82,30 @@ describe.each(['prod', 'dev'])('bootstrap/overlays/%s', (overlay) => {
     expect(container).toContain('"path":"/readyz"');
     expect(container).toContain('"mountPath":"/var/lib/dangus"');
     expect(JSON.stringify(api)).toContain('"claimName":"dangus-state"');
+  });
+
+  it('passes the api only settings its configuration reads, and the applier only what it uses', async () => {
+    interface Env { name: string }
+    const containerOf = (name: string) =>
+      podSpec(find(objects, 'Deployment', name)).containers[0] as unknown as { env?: Env[]; envFrom?: { configMapRef?: { name: string } }[]; args?: string[] };
+    const { envSchema } = await import('../../api/src/config/config.js');
+    const read = new Set(Object.keys(envSchema.shape));
+    // git reads HOME (git http-backend serving /state.git, and the applier's fetch).
+    const byGit = new Set(['HOME']);
+
+    const api = containerOf('dangus-api');
+    const config = find(objects, 'ConfigMap', 'dangus-config', true).data as Record<string, string>;
+    expect(api.envFrom?.map((e) => e.configMapRef?.name.replace(/-[a-z0-9]{10}$/, ''))).toEqual(['dangus-config']);
+    const apiNames = [...Object.keys(config), ...(api.env ?? []).map((e) => e.name)];
+    expect(apiNames.length).toBeGreaterThan(15);
+    expect(apiNames.filter((name) => !read.has(name) && !byGit.has(name))).toEqual([]);
+
+    const applier = containerOf('dangus-applier');
+    const source = await readFile(join(repoRoot, 'gitops-writer/src/applier/main.ts'), 'utf8');
+    const unused = (applier.env ?? [])
+      .map((e) => e.name)
+      .filter((name) => !byGit.has(name) && !source.includes(`process.env.${name}`) && !(applier.args ?? []).some((arg) => arg.includes(`$(${name})`)));
+    expect(unused).toEqual([]);
   });
 
   it('carries the platform host of settings.yaml into the Ingress and PUBLIC_URL', () => {

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import request from 'supertest';
+import { NetworkingV1Api } from '@kubernetes/client-node';
 import { ORIGIN } from '../../api/test/support/platform.js';
 import { listen } from '../../api/src/server.js';
 import {
@@ -56,13 +57,32 @@ describe('push to live on the real control plane', () => {
     const jobName = `web-build-${commit.slice(0, 7)}`;
     const job = await eventually('the build Job', () => maybe(() => world.batch.readNamespacedJob({ namespace: project.namespace, name: jobName })));
     expect(job.metadata?.labels?.['dangus.cloud/deployment']).toBe(id);
-    const env = job.spec?.template.spec?.containers[0]?.env ?? [];
-    expect(env.find((e) => e.name === 'DANGUS_BUILD_CONTEXT')?.value).toBe(
-      `git://github.com/${service.repo}.git#refs/heads/release/v2#${commit}`,
+    // The source is fetched at the commit by the init container, the only one given the git token.
+    const podSpec = job.spec?.template.spec;
+    const fetch = podSpec?.initContainers?.[0];
+    expect(fetch?.name).toBe('fetch-source');
+    expect(fetch?.env).toEqual(
+      expect.arrayContaining([
+        { name: 'DANGUS_SOURCE_URL', value: `https://github.com/${service.repo}.git` },
+        { name: 'DANGUS_COMMIT_SHA', value: commit },
+      ]),
     );
-    expect(env.find((e) => e.name === 'GIT_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: jobName, key: 'git-token' });
+    expect(fetch?.volumeMounts?.map((m) => m.name).sort()).toEqual(['git-token', 'workspace']);
+    expect(podSpec?.volumes?.find((v) => v.name === 'git-token')?.secret).toEqual(expect.objectContaining({ secretName: jobName }));
+    // Where the Dockerfile's steps run there is no GitHub credential: no variable, no mount.
+    const kaniko = podSpec?.containers.find((c) => c.name === 'kaniko');
+    expect(kaniko?.args).toEqual(expect.arrayContaining(['--context=dir:///workspace', '--digest-file=/dev/termination-log']));
+    expect(JSON.stringify(kaniko?.env ?? [])).not.toMatch(/GIT_|git-token/);
+    expect(kaniko?.volumeMounts?.map((m) => m.name).sort()).toEqual(['registry-credentials', 'workspace']);
+    expect(kaniko?.securityContext?.capabilities?.drop).toEqual(['NET_RAW']);
     const secret = await world.core.readNamespacedSecret({ namespace: project.namespace, name: jobName });
     expect(Buffer.from(secret.data?.['git-token'] ?? '', 'base64').toString()).toMatch(/^gho_/);
+
+    // The tenant's pods reach DNS and the internet, but no private or link-local address.
+    const egress = await world.kube.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ namespace: project.namespace, name: 'tenant-egress' });
+    expect(egress.spec?.egress?.[2]?.to).toEqual([
+      { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'] } },
+    ]);
 
     // The live log stream, opened while it builds.
     await waitForStatus(world, id, 'building');
@@ -74,7 +94,9 @@ describe('push to live on the real control plane', () => {
     expect(live).toEqual(
       expect.objectContaining({ commitSha: commit, commitMessage: 'Ship the shop', trigger: 'push', reason: null }),
     );
-    const image = `harbor.local/dangus/${project.namespace}/web:${commit}`;
+    // Deployed by the digest the build reported, and the row keeps it.
+    expect(live.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const image = `harbor.local/dangus/${project.namespace}/web:${commit}@${String(live.imageDigest)}`;
     expect(live.imageTag).toBe(image);
     expect(live.finishedAt).not.toBeNull();
 
@@ -161,11 +183,11 @@ describe('push to live on the real control plane', () => {
     const failed = await waitForStatus(world, second, 'failed');
 
     expect(failed.reason).toMatch(/^the new version keeps crashing: container "app" restarted 3 times \(last exit code 1\)$/);
-    expect(failed.imageTag).toBe(`harbor.local/dangus/${project.namespace}/api:${bad}`);
+    expect(failed.imageTag).toMatch(new RegExp(`^harbor\\.local/dangus/${project.namespace}/api:${bad}@sha256:[0-9a-f]{64}$`));
     // Rolled back: the Deployment runs the good image again, labelled with the deployment that was live.
     const back = await eventually('the rollback', async () => {
       const d = await world.apps.readNamespacedDeployment({ namespace: project.namespace, name: 'api' });
-      return d.spec?.template.spec?.containers[0]?.image?.endsWith(good) ? d : undefined;
+      return d.spec?.template.spec?.containers[0]?.image?.includes(`:${good}@sha256:`) ? d : undefined;
     });
     expect(back.metadata?.labels?.['dangus.cloud/deployment']).toBe(first);
     expect((await deployment(world, first)).status).toBe('live');
@@ -213,7 +235,8 @@ describe('push to live on the real control plane', () => {
     const config = (list.body as { id: string; trigger: string }[])[0];
     expect(config?.trigger).toBe('config');
     const live = await waitForStatus(world, String(config?.id), 'live');
-    expect(live).toEqual(expect.objectContaining({ commitSha: commit, imageTag: `harbor.local/dangus/${project.namespace}/cfg:${commit}`, commitMessage: 'Configuration change: set FEATURE_FLAG' }));
+    expect(live).toEqual(expect.objectContaining({ commitSha: commit, commitMessage: 'Configuration change: set FEATURE_FLAG' }));
+    expect(live.imageTag).toMatch(new RegExp(`^harbor\\.local/dangus/${project.namespace}/cfg:${commit}@sha256:[0-9a-f]{64}$`));
     const after = await world.apps.readNamespacedDeployment({ namespace: project.namespace, name: 'cfg' });
     expect(after.spec?.template.metadata?.annotations?.['dangus.cloud/env-revision']).not.toBe(before.spec?.template.metadata?.annotations?.['dangus.cloud/env-revision']);
     const envSecret = await world.core.readNamespacedSecret({ namespace: project.namespace, name: 'cfg-env' });

@@ -72,7 +72,8 @@ const SHA = /^[0-9a-f]{40}$/;
 export function podCommit(pod: V1Pod): string | undefined {
   const annotated = pod.metadata?.annotations?.[SOURCE_COMMIT_ANNOTATION];
   if (annotated !== undefined && SHA.test(annotated)) return annotated;
-  const image = pod.spec?.containers[0]?.image ?? '';
+  // `repo:tag@sha256:…` since deploys are by digest: the tag is before the `@`.
+  const image = (pod.spec?.containers[0]?.image ?? '').split('@')[0] ?? '';
   const tag = image.slice(image.lastIndexOf(':') + 1);
   return image.includes(':') && SHA.test(tag) ? tag : undefined;
 }

@@ -175,6 +175,7 @@ describe('a push going live, watched in the browser', () => {
     expect(await commitLink.getAttribute('href')).toBe(`https://github.com/${repo}/commit/${liveCommit}`);
     await expectVisible(page.getByText('Ship the landing page'));
     await expectVisible(page.getByText(new RegExp(`/${serviceName}:${liveCommit}$`)));
+    await expectVisible(page.getByText(/^sha256:[0-9a-f]{64}$/));
   });
 
   it('when a push fails to build, then it shows Failed with the reason, and the live one stays live', async () => {

@@ -8,9 +8,9 @@ import { YAML11_SCHEMA, loadAll } from 'js-yaml';
 import { RenderInputError } from '../src/errors.js';
 import { render } from '../src/render/render.js';
 import type { RenderInput, ServiceInput, TenantInput } from '../src/render/types.js';
-import { kanikoGitContext } from '../src/render/variables.js';
+import { gitCloneUrl } from '../src/render/variables.js';
 import type { TemplateSet } from '../src/templates/template-files.js';
-import { SHA_B, fullTenant, input, loadTemplates } from './support/fixtures.js';
+import { fullTenant, input, loadTemplates } from './support/fixtures.js';
 
 const HOSTILE = [
   `it's "quoted"`,
@@ -59,12 +59,12 @@ const FIELDS: Field[] = [
   {
     name: 'repoUrl',
     set: (t, v) => { web(t).repoUrl = v; },
-    appearsAs: (v) => kanikoGitContext(v, 'main', SHA_B),
+    appearsAs: (v) => gitCloneUrl(v),
   },
   {
     name: 'branch',
     set: (t, v) => { web(t).branch = v; },
-    appearsAs: (v) => kanikoGitContext('https://github.com/acme/web', v, SHA_B),
+    appearsAs: (v) => v,
   },
   { name: 'dockerfilePath', set: (t, v) => { web(t).dockerfilePath = v; }, appearsAs: (v) => v },
   { name: 'healthCheckPath', set: (t, v) => { web(t).healthCheckPath = v; }, appearsAs: (v) => v },

@@ -1,4 +1,4 @@
-import type { RenderSettings } from '@dangus/gitops-writer';
+import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, type RenderSettings } from '@dangus/gitops-writer';
 import { z } from 'zod';
 
 /**
@@ -100,6 +100,14 @@ export const envSchema = z
     BUILDER_IMAGE: z.string().trim().default('gcr.io/kaniko-project/executor:v1.23.2'),
     BUILD_DEADLINE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(1800),
     INGRESS_CONTROLLER_NAMESPACE: z.string().trim().default('kube-system'),
+    GIT_IMAGE: z.string().trim().default(DEFAULT_GIT_IMAGE),
+    DNS_NAMESPACE: z.string().trim().default('kube-system'),
+    // Comma-separated; an empty value denies nothing (not recommended).
+    TENANT_EGRESS_DENIED_CIDRS: z
+      .string()
+      .default(DEFAULT_EGRESS_DENIED_CIDRS.join(','))
+      .transform((value) => value.split(',').map((cidr) => cidr.trim()).filter((cidr) => cidr !== '')),
+    BUILD_EGRESS_CIDR: optionalString,
   });
 
 /**
@@ -168,7 +176,17 @@ export interface Config {
   /** Settings of the rendered manifests, validated by the writer's schema at start-up. */
   render: Pick<
     RenderSettings,
-    'storageClass' | 'ingressClassName' | 'tls' | 'imagePullSecret' | 'builderImage' | 'buildDeadlineSeconds' | 'ingressControllerNamespace'
+    | 'storageClass'
+    | 'ingressClassName'
+    | 'tls'
+    | 'imagePullSecret'
+    | 'builderImage'
+    | 'buildDeadlineSeconds'
+    | 'ingressControllerNamespace'
+    | 'gitImage'
+    | 'dnsNamespace'
+    | 'egressDeniedCidrs'
+    | 'buildEgressCidr'
   >;
 }
 
@@ -244,6 +262,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       builderImage: e.BUILDER_IMAGE,
       buildDeadlineSeconds: e.BUILD_DEADLINE_SECONDS,
       ingressControllerNamespace: e.INGRESS_CONTROLLER_NAMESPACE,
+      gitImage: e.GIT_IMAGE,
+      dnsNamespace: e.DNS_NAMESPACE,
+      egressDeniedCidrs: e.TENANT_EGRESS_DENIED_CIDRS,
+      buildEgressCidr: e.BUILD_EGRESS_CIDR ?? null,
     },
   };
 }

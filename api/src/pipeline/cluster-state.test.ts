@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1ContainerStatus, V1Deployment, V1DeploymentCondition, V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
-import { REPLICA_FAILURE_GRACE_MS, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
+import { REPLICA_FAILURE_GRACE_MS, buildDigest, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
 
 const STARTED = new Date('2025-11-27T10:00:00Z');
 const ENDED = new Date('2025-11-27T10:03:00Z');
@@ -82,6 +82,34 @@ describe('buildOutcome', () => {
     ],
   ])('for %s, gives %j', (_name, status, expected) => {
     expect(buildOutcome(job(status))).toEqual(expected);
+  });
+});
+
+describe('buildDigest', () => {
+  const DIGEST = `sha256:${'ab'.repeat(32)}`;
+  const pod = (statuses: V1ContainerStatus[]): V1Pod => ({ status: { containerStatuses: statuses } });
+  const terminated = (name: string, message?: string): V1ContainerStatus => ({
+    name,
+    image: 'kaniko',
+    imageID: '',
+    ready: false,
+    restartCount: 0,
+    state: { terminated: { exitCode: 0, ...(message === undefined ? {} : { message }) } },
+  });
+
+  it.each([
+    ['the digest Kaniko wrote', [terminated('kaniko', DIGEST)], DIGEST],
+    ['the digest with a trailing newline', [terminated('kaniko', `${DIGEST}\n`)], DIGEST],
+    ['no termination message', [terminated('kaniko')], null],
+    ['a message that is not a digest', [terminated('kaniko', 'sha256:xyz; rm -rf /')], null],
+    ['a digest of another container', [terminated('sidecar', DIGEST)], null],
+    ['no container status at all', [], null],
+  ])('reads %s', (_label, statuses, expected) => {
+    expect(buildDigest(pod(statuses))).toBe(expected);
+  });
+
+  it('is null without a pod', () => {
+    expect(buildDigest(undefined)).toBeNull();
   });
 });
 

@@ -25,6 +25,20 @@ export function jobStarted(job: V1Job): boolean {
  * count (`Complete`, `Failed`): they come once the pod has terminated, so its
  * log is whole by then.
  */
+/** An image digest as a registry reports it. */
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * The digest of the image a finished build pushed: Kaniko writes it to its
+ * termination message (`--digest-file=/dev/termination-log`), which the kubelet
+ * copies into the container's terminated state. `null` when there is none.
+ */
+export function buildDigest(pod: V1Pod | undefined, container = 'kaniko'): string | null {
+  const status = pod?.status?.containerStatuses?.find((c) => c.name === container);
+  const message = status?.state?.terminated?.message?.trim() ?? '';
+  return DIGEST.test(message) ? message : null;
+}
+
 export function buildOutcome(job: V1Job): BuildOutcome | null {
   if (condition(job.status?.conditions, 'Complete')) return { succeeded: true, timedOut: false };
   const failed = condition(job.status?.conditions, 'Failed');

@@ -16,7 +16,7 @@ import type { EventBus } from './event-bus.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { buildSecretName, envSecretName } from './names.js';
 import { Redactor } from './redact.js';
-import { buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
+import { buildDigest, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
 import type { ClusterView } from './watcher.js';
 
 export interface PipelineSettings {
@@ -213,12 +213,20 @@ export class DeploymentPipeline implements PipelineHandle {
     const outcome = buildOutcome(job);
     this.deps.logger.debug({ deploymentId: row.id, job: job.status, pod: pod?.status?.phase }, 'build in progress');
     if (outcome === null) return;
-    if (outcome.succeeded) await this.buildSucceeded(row, target);
+    if (outcome.succeeded) await this.buildSucceeded(row, target, pod);
     else await this.buildFailed(row, ['building'], outcome.timedOut ? `the build timed out after ${String(this.deps.settings.buildDeadlineSeconds)} s` : null, target, pod);
   }
 
-  private async buildSucceeded(row: WorkRow, target: LogTarget | null): Promise<void> {
+  private async buildSucceeded(row: WorkRow, target: LogTarget | null, pod: V1Pod | undefined): Promise<void> {
     const ns = this.namespace(row);
+    // Deploy by digest: the tag is the commit, which anyone holding push rights could
+    // overwrite; the digest is what this build pushed.
+    const digest = buildDigest(pod);
+    if (digest === null) {
+      const reason = 'the build ended without reporting the digest of the image it pushed (Kaniko writes it to its termination message)';
+      await this.buildFailed(row, ['pending', 'building'], reason, target, pod);
+      return;
+    }
     // Independent, and all before the row moves: the log is whole once a row is past
     // `building`, and the new pods must find their env Secret.
     const redactor = await this.redactor(row);
@@ -227,12 +235,12 @@ export class DeploymentPipeline implements PipelineHandle {
       this.deps.secrets.deleteSecret(ns, buildSecretName(row.service_name, row.commit_sha)),
       this.writeEnvSecret(row.service_id),
     ]);
-    const image = `${this.deps.settings.harborHost}/${this.deps.settings.harborProject}/${ns}/${row.service_name}:${row.commit_sha}`;
+    const image = `${this.deps.settings.harborHost}/${this.deps.settings.harborProject}/${ns}/${row.service_name}:${row.commit_sha}@${digest}`;
     const moved = await this.deps.db.transaction(async (manager) => {
       const result: [unknown[], number] = await manager.query(
-        `UPDATE deployments SET status = 'deploying', image_tag = $2, finished_at = NULL, updated_at = now()
+        `UPDATE deployments SET status = 'deploying', image_tag = $2, image_digest = $3, finished_at = NULL, updated_at = now()
           WHERE id = $1 AND status IN ('pending', 'building')`,
-        [row.id, image],
+        [row.id, image, digest],
       );
       if (result[1] !== 1) return false;
       await manager.query(`UPDATE services SET current_deployment_id = $2 WHERE id = $1`, [row.service_id, row.id]);

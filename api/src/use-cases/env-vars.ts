@@ -59,8 +59,8 @@ async function notifyEnvChange(
 /** The new `deploying` row of the current image, made current; `null` while nothing was built. */
 async function recordConfigRollout(ctx: UseCaseContext, serviceId: string, summary: string): Promise<Deployment | null> {
   return ctx.db.transaction(async (manager) => {
-    const current: { commit_sha: string; image_tag: string }[] = await manager.query(
-      `SELECT d.commit_sha, d.image_tag
+    const current: { commit_sha: string; image_tag: string; image_digest: string | null }[] = await manager.query(
+      `SELECT d.commit_sha, d.image_tag, d.image_digest
          FROM services s JOIN deployments d ON d.id = s.current_deployment_id
         WHERE s.id = $1 AND d.image_tag IS NOT NULL
         FOR UPDATE OF s`,
@@ -75,6 +75,7 @@ async function recordConfigRollout(ctx: UseCaseContext, serviceId: string, summa
       trigger: 'config',
       status: 'deploying',
       imageTag: image.image_tag,
+      imageDigest: image.image_digest,
     });
     await manager.query(`UPDATE services SET current_deployment_id = $2 WHERE id = $1`, [serviceId, row.id]);
     return row;

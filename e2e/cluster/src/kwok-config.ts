@@ -186,7 +186,8 @@ function podStages(): string {
 ${
   phase === 'Succeeded'
     ? `            exitCode: 0
-            reason: Completed`
+            reason: Completed
+            message: {{ printf "sha256:%s" (sha256sum $.metadata.name) | Quote }}`
     : `            exitCode: {{ or ( index $annotations "${MARKER_EXIT_CODE}" ) "1" }}
             reason: Error`
 }

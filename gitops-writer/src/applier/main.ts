@@ -62,8 +62,13 @@ function isHttpUrl(url: string): boolean {
   }
 }
 
+/** pino's levels, from the LOG_LEVEL the api reads too (default `info`). */
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+const minLevel = LEVELS[process.env.LOG_LEVEL ?? 'info'] ?? 30;
+
 /** JSON lines on stdout, pino's shape, no dependency. */
 function log(level: number, object: object, msg: string): void {
+  if (level < minLevel) return;
   process.stdout.write(`${JSON.stringify({ level, time: Date.now(), name: 'applier', ...object, msg })}\n`);
 }
 const logger: ApplierLogger = {

@@ -66,6 +66,34 @@ export const envRevisionSchema = z
   .max(200)
   .regex(/^[A-Za-z0-9+/=_:.-]+$/, 'Not an encoded HMAC.');
 
+/** IPv4 (`10.0.0.0/8`) or IPv6 (`fc00::/7`) CIDR, as NetworkPolicy ipBlocks take them. */
+export const cidrSchema = z
+  .string()
+  .refine((value) => {
+    const [address = '', bits, ...rest] = value.split('/');
+    if (rest.length > 0 || bits === undefined || !/^\d{1,3}$/.test(bits)) return false;
+    const v4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(address);
+    const v6 = !v4 && /^[0-9a-fA-F:]+$/.test(address) && address.includes(':');
+    return (v4 && Number(bits) <= 32) || (v6 && Number(bits) <= 128);
+  }, 'Not a CIDR such as 10.0.0.0/8.');
+
+/** The image of the build's source fetch (an init container): git and a POSIX shell. */
+export const DEFAULT_GIT_IMAGE = 'alpine/git:v2.49.1';
+
+/**
+ * What tenant pods may not reach by default: every private (RFC 1918), shared
+ * (RFC 6598) and link-local range, IPv4 and IPv6. That is the cluster's pods,
+ * Services and nodes on k3s (10.42/16, 10.43/16, the LAN) and cloud metadata.
+ */
+export const DEFAULT_EGRESS_DENIED_CIDRS = [
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '100.64.0.0/10',
+  '169.254.0.0/16',
+  '127.0.0.0/8',
+] as const;
+
 export const renderSettingsSchema = z.object({
   baseDomain: dnsSubdomainSchema,
   harborHost: registryHostSchema,
@@ -82,6 +110,10 @@ export const renderSettingsSchema = z.object({
   builderImage: imageReferenceSchema.default('gcr.io/kaniko-project/executor:v1.23.2'),
   buildDeadlineSeconds: z.number().int().min(10).max(86_400).default(1800),
   ingressControllerNamespace: dnsLabelSchema.default('kube-system'),
+  gitImage: imageReferenceSchema.default(DEFAULT_GIT_IMAGE),
+  dnsNamespace: dnsLabelSchema.default('kube-system'),
+  egressDeniedCidrs: z.array(cidrSchema).max(64).default([...DEFAULT_EGRESS_DENIED_CIDRS]),
+  buildEgressCidr: cidrSchema.nullable().default(null),
   limitRange: z
     .object({
       defaultCpu: quantitySchema,

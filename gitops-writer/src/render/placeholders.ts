@@ -6,7 +6,8 @@
  * `templates/README.md`:
  *
  * - `"{{name}}"` as a whole scalar is replaced by the variable's value, keeping its
- *   type (a port stays a number); a `null` value omits the key or list item.
+ *   type (a port stays a number, a list of strings becomes a list); a `null` value
+ *   or an empty list omits the key or list item.
  * - A mapping with a `$if: name` key is kept (without that key) only when the
  *   variable is neither `null` nor `false`.
  * - A mapping or list emptied by such omissions is itself omitted; one written
@@ -95,10 +96,7 @@ function fillNode(node: unknown, values: Readonly<Record<string, TemplateValue>>
   }
   if (isMapping(node)) {
     const condition = node[CONDITION_KEY];
-    if (typeof condition === 'string') {
-      const value = lookup(values, condition);
-      if (value === null || value === false) return OMIT;
-    }
+    if (typeof condition === 'string' && isEmpty(lookup(values, condition))) return OMIT;
     const entries = Object.entries(node).filter(([key]) => key !== CONDITION_KEY);
     const result: Record<string, unknown> = {};
     for (const [key, value] of entries) {
@@ -111,7 +109,12 @@ function fillNode(node: unknown, values: Readonly<Record<string, TemplateValue>>
   const name = placeholderName(node);
   if (name === null) return node;
   const value = lookup(values, name);
-  return value === null ? OMIT : value;
+  return isEmpty(value) ? OMIT : Array.isArray(value) ? [...(value as readonly string[])] : value;
+}
+
+/** `null`, `false` and an empty list omit what holds them. */
+function isEmpty(value: TemplateValue): boolean {
+  return value === null || value === false || (Array.isArray(value) && value.length === 0);
 }
 
 /** A plain YAML mapping (js-yaml yields plain objects for mappings). */

@@ -28,6 +28,14 @@ export interface RenderSettings {
   buildDeadlineSeconds: number;
   /** Namespace of the ingress controller the NetworkPolicy admits (k3s Traefik: `kube-system`). */
   ingressControllerNamespace: string;
+  /** Image of the build's source fetch (init container): git and a POSIX shell. */
+  gitImage: string;
+  /** Namespace of the cluster DNS (pods labelled `k8s-app: kube-dns`) tenants may query. */
+  dnsNamespace: string;
+  /** CIDRs tenant pods may not reach (the internet stays open). */
+  egressDeniedCidrs: string[];
+  /** A CIDR builds may reach although denied above (the registry's address), or `null`. */
+  buildEgressCidr: string | null;
   /** Container defaults of each tenant's LimitRange. */
   limitRange: {
     defaultCpu: Quantity;

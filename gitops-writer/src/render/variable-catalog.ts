@@ -7,8 +7,11 @@
 /** Tenant variables exist everywhere; service ones in service templates; build ones in the build Job. */
 export type VariableScope = 'tenant' | 'service' | 'build';
 
-/** A value filled into a template: a scalar, or `null` to omit the key or item. */
-export type TemplateValue = string | number | boolean | null;
+/**
+ * A value filled into a template: a scalar, a list of strings (each one item, never
+ * structure), or `null` to omit the key or item. An empty list omits too.
+ */
+export type TemplateValue = string | number | boolean | null | readonly string[];
 
 export const VARIABLE_CATALOG = {
   namespace: 'tenant',
@@ -27,6 +30,9 @@ export const VARIABLE_CATALOG = {
   quota_pods: 'tenant',
   quota_persistent_volume_claims: 'tenant',
   quota_requests_storage: 'tenant',
+  dns_namespace: 'tenant',
+  egress_denied_cidrs: 'tenant',
+  build_egress_cidr: 'tenant',
 
   service_name: 'service',
   service_id: 'service',
@@ -53,7 +59,8 @@ export const VARIABLE_CATALOG = {
 
   build_job_name: 'build',
   commit_sha: 'build',
-  build_context: 'build',
+  source_url: 'build',
+  git_image: 'build',
   build_destination: 'build',
   build_cache_repo: 'build',
   builder_image: 'build',

@@ -1,4 +1,4 @@
-import { buildJobName, kanikoGitContext } from './variables.js';
+import { buildJobName, gitCloneUrl } from './variables.js';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 
@@ -14,11 +14,11 @@ describe('buildJobName', () => {
   });
 });
 
-describe('kanikoGitContext', () => {
+describe('gitCloneUrl', () => {
   it.each([
-    ['https://github.com/acme/web', 'git://github.com/acme/web.git#refs/heads/main#' + SHA],
-    ['https://github.com/acme/web.git', 'git://github.com/acme/web.git#refs/heads/main#' + SHA],
-  ])('pins %s to the pushed commit', (repoUrl, expected) => {
-    expect(kanikoGitContext(repoUrl, 'main', SHA)).toBe(expected);
+    ['https://github.com/acme/web', 'https://github.com/acme/web.git'],
+    ['https://github.com/acme/web.git', 'https://github.com/acme/web.git'],
+  ])('clones %s from %s', (repoUrl, expected) => {
+    expect(gitCloneUrl(repoUrl)).toBe(expected);
   });
 });

@@ -28,6 +28,9 @@ export function tenantVariables(tenant: TenantInput, settings: RenderSettings): 
     quota_pods: String(quota.pods),
     quota_persistent_volume_claims: String(quota.persistentVolumeClaims),
     quota_requests_storage: quota.requestsStorage,
+    dns_namespace: settings.dnsNamespace,
+    egress_denied_cidrs: settings.egressDeniedCidrs,
+    build_egress_cidr: settings.buildEgressCidr,
   };
 }
 
@@ -74,7 +77,8 @@ export function buildVariables(
   return {
     build_job_name: buildJobName(service.name, build.commitSha),
     commit_sha: build.commitSha,
-    build_context: kanikoGitContext(service.repoUrl, service.branch, build.commitSha),
+    source_url: gitCloneUrl(service.repoUrl),
+    git_image: settings.gitImage,
     build_destination: `${repository}:${build.commitSha}`,
     build_cache_repo: `${repository}/cache`,
     builder_image: settings.builderImage,
@@ -99,12 +103,7 @@ export function buildJobName(serviceName: string, commitSha: string): string {
   return `${head}${suffix}`;
 }
 
-/**
- * Kaniko's git context `git://host/owner/repo.git#refs/heads/{branch}#{sha}`: the
- * build is pinned to the pushed commit, not to whatever the branch points at later.
- */
-export function kanikoGitContext(repoUrl: string, branch: string, commitSha: string): string {
-  const withoutScheme = repoUrl.replace(/^https:\/\//, '');
-  const repo = withoutScheme.endsWith('.git') ? withoutScheme : `${withoutScheme}.git`;
-  return `git://${repo}#refs/heads/${branch}#${commitSha}`;
+/** The https clone URL of a service's repository (`….git`). */
+export function gitCloneUrl(repoUrl: string): string {
+  return repoUrl.endsWith('.git') ? repoUrl : `${repoUrl}.git`;
 }

@@ -36,6 +36,10 @@ export const SETTINGS: RenderSettings = {
   builderImage: 'gcr.io/kaniko-project/executor:v1.23.2',
   buildDeadlineSeconds: 1800,
   ingressControllerNamespace: 'kube-system',
+  gitImage: 'alpine/git:v2.49.1',
+  dnsNamespace: 'kube-system',
+  egressDeniedCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'],
+  buildEgressCidr: null,
   limitRange: { defaultCpu: '500m', defaultMemory: '512Mi', defaultRequestCpu: '50m', defaultRequestMemory: '64Mi' },
   quota: {
     requestsCpu: '2',

@@ -155,6 +155,8 @@ export interface Deployment {
   status: DeploymentStatus;
   reason: string | null;
   imageTag: string | null;
+  /** `sha256:…` of the image the build pushed; `imageTag` references it. */
+  imageDigest: string | null;
   buildLogs: string | null;
   /** The last commit status posted to GitHub for this deployment. */
   githubStatus: GitHubStatusState | null;
@@ -177,6 +179,7 @@ export const DeploymentEntity = new EntitySchema<Deployment>({
     status: { type: 'varchar', length: 20 },
     reason: { type: 'text', nullable: true },
     imageTag: { name: 'image_tag', type: 'text', nullable: true },
+    imageDigest: { name: 'image_digest', type: 'varchar', length: 71, nullable: true },
     buildLogs: { name: 'build_logs', type: 'text', nullable: true },
     githubStatus: { name: 'github_status', type: 'varchar', length: 10, nullable: true },
     ...timestamps,

@@ -2,6 +2,7 @@ import { InitialSchema1764201600000 } from './1764201600000-initial-schema.js';
 import { ProjectListVersion1764288000000 } from './1764288000000-project-list-version.js';
 import { Pipeline1764374400000 } from './1764374400000-pipeline.js';
 import { PushOrder1764460800000 } from './1764460800000-push-order.js';
+import { ImageDigest1764547200000 } from './1764547200000-image-digest.js';
 
 /** Every migration, in order. Listed explicitly: no file globbing at run time. */
-export const migrations = [InitialSchema1764201600000, ProjectListVersion1764288000000, Pipeline1764374400000, PushOrder1764460800000];
+export const migrations = [InitialSchema1764201600000, ProjectListVersion1764288000000, Pipeline1764374400000, PushOrder1764460800000, ImageDigest1764547200000];

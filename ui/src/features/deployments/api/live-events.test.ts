@@ -12,6 +12,7 @@ const deployment = (id: string, status: DeploymentView['status']): DeploymentVie
   finishedAt: null,
   createdAt: '2026-01-01T00:00:00Z',
   imageTag: null,
+  imageDigest: null,
   reason: null,
 });
 

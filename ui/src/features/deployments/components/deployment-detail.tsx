@@ -80,7 +80,13 @@ export function DeploymentDetail({ deploymentId, repoUrl }: { deploymentId: stri
           {d.imageTag ? (
             <div className="sm:col-span-2 lg:col-span-4">
               <dt className="text-muted">Image</dt>
-              <dd className="mt-1 font-mono break-all">{d.imageTag}</dd>
+              <dd className="mt-1 font-mono break-all">{d.imageTag.split('@')[0]}</dd>
+            </div>
+          ) : null}
+          {d.imageDigest ? (
+            <div className="sm:col-span-2 lg:col-span-4">
+              <dt className="text-muted">Digest (what runs)</dt>
+              <dd className="mt-1 font-mono break-all">{d.imageDigest}</dd>
             </div>
           ) : null}
         </dl>
