@@ -163,6 +163,57 @@ describe('local sign-in and secure cookies', () => {
   });
 });
 
+describe('response headers', () => {
+  it('behind https: the pending sign-in cookie is __Host- prefixed with Path=/, and HSTS is sent', async () => {
+    const t = await startTestPlatform({ PUBLIC_URL: 'https://dangus.example.com' });
+    try {
+      const res = await request(t.app).get('/auth/github').expect(302);
+      const [cookie] = res.headers['set-cookie'] as unknown as string[];
+      expect(cookie).toMatch(/^__Host-dangus_oauth=[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+      expect(res.headers['strict-transport-security']).toBe('max-age=31536000');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('over http (loopback): no HSTS, the pending cookie scoped to the sign-in path', async () => {
+    const t = await startTestPlatform();
+    try {
+      const res = await request(t.app).get('/auth/github').expect(302);
+      expect((res.headers['set-cookie'] as unknown as string[])[0]).toMatch(/^dangus_oauth=[^;]+; Max-Age=600; Path=\/auth\/github; HttpOnly; SameSite=Lax$/);
+      expect(res.headers['strict-transport-security']).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('every answer has a CSP that allows only this origin, and API answers are never stored', async () => {
+    const t = await startTestPlatform();
+    try {
+      const cookie = await t.signIn('octocat', 4242);
+      const project = await request(t.app).post('/api/projects').set({ Cookie: cookie, Origin: ORIGIN }).send({ name: 'hdr' }).expect(201);
+      const service = await request(t.app)
+        .post(`/api/projects/${project.body.id as string}/services`)
+        .set({ Cookie: cookie, Origin: ORIGIN })
+        .send({ name: 'web', repoUrl: 'https://github.com/a/b', port: 80 })
+        .expect(201);
+      // The answer that carries the webhook secret.
+      const shown = await request(t.app).get(`/api/services/${service.body.id as string}`).set('Cookie', cookie).expect(200);
+      expect(shown.body.webhookSecret).toEqual(expect.any(String));
+      expect(shown.headers['cache-control']).toBe('no-store');
+      const csp = String(shown.headers['content-security-policy']);
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect((await request(t.app).get('/auth/me').set('Cookie', cookie)).headers['cache-control']).toBe('no-store');
+      expect((await request(t.app).get('/healthz')).headers['content-security-policy']).toBe(csp);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('Origin check on state-changing requests', () => {
   let t: TestPlatform;
   let cookie: string;

@@ -54,6 +54,27 @@ describe('hostile and oversized input', () => {
     };
   }
 
+  describe('a JSON key __proto__ (JSON.parse makes it an own key)', () => {
+    const raw = (method: 'post' | 'patch', path: string, body: string) =>
+      (method === 'post' ? request(t.app).post(`/api${path}`) : request(t.app).patch(`/api${path}`))
+        .set('Cookie', cookie)
+        .set('Origin', ORIGIN)
+        .set('Content-Type', 'application/json')
+        .send(body);
+
+    it.each([
+      ['post', 'a project', (): string => '/projects', '{"name":"proto","__proto__":{"name":"x"}}'],
+      ['post', 'a service', (): string => `/projects/${projectId}/services`, '{"name":"proto","repoUrl":"https://github.com/a/b","port":80,"__proto__":{"storageGb":5}}'],
+      ['patch', 'a service', (): string => `/services/${serviceId}`, '{"__proto__":{"port":1}}'],
+      ['post', 'an env var', () => `/services/${serviceId}/env`, '{"key":"PROTO","value":"v","__proto__":{}}'],
+    ] as const)('%s of %s is refused as an unknown field, and nothing is written', async (method, _what, path, body) => {
+      const before = await counts();
+      const res = await raw(method, path(), body).expect(400);
+      expect(Object.entries(res.body.error.fields as object)).toEqual([['__proto__', ['Unknown field.']]]);
+      expect(await counts()).toEqual(before);
+    });
+  });
+
   describe.each(HOSTILE_STRINGS.map((s) => [JSON.stringify(s).slice(0, 40), s]))('the string %s', (_label, value) => {
     it('is refused as a project name with a field error, and nothing is written', async () => {
       const before = await counts();

@@ -198,9 +198,25 @@ describe('/state.git over smart HTTP', () => {
     expect(res.status).toBe(401);
   });
 
-  it('a push is refused', async () => {
-    const res = await fetch(`${base}/info/refs?service=git-receive-pack`, { headers: { Authorization: `Bearer ${TOKEN}` } });
-    expect(res.status).toBe(403);
+  it.each([
+    ['a push offer', '/info/refs?service=git-receive-pack', 'GET', 403],
+    ['a push offer behind another service parameter', '/info/refs?service=x&service=git-receive-pack', 'GET', 403],
+    ['a push offer behind the fetch parameter', '/info/refs?service=git-upload-pack&service=git-receive-pack', 'GET', 403],
+    ['a push', '/git-receive-pack', 'POST', 403],
+    ['the dumb protocol', '/info/refs', 'GET', 404],
+    ['a loose object path', '/HEAD', 'GET', 404],
+    ['two fetch parameters', '/info/refs?service=git-upload-pack&service=git-upload-pack', 'GET', 404],
+  ])('%s is refused (%s)', async (_label, path, method, status) => {
+    const res = await fetch(`${base}${path}`, { method, headers: { Authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).not.toMatch(/git-receive-pack/);
+    expect(await res.text()).not.toMatch(/receive-pack|report-status/);
+  });
+
+  it('advertises the fetch service only', async () => {
+    const res = await fetch(`${base}/info/refs?service=git-upload-pack`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-git-upload-pack-advertisement');
   });
 });
 

@@ -125,6 +125,25 @@ describe('server-sent events', () => {
     }
   });
 
+  it('a stream ends at once when its session logs out', async () => {
+    const session = await t.signIn('leaver', 4545);
+    const stream = read('/api/events', { Cookie: session });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await request(t.app).post('/auth/logout').set({ Cookie: session, Origin: ORIGIN }).expect(204);
+    const ended = await Promise.race([stream, new Promise((resolve) => setTimeout(() => resolve('still open'), 5_000))]);
+    expect(ended).toEqual(expect.objectContaining({ status: 200, messages: [] }));
+  });
+
+  it('a watched session that another process deleted is found gone at the next check', async () => {
+    const session = await t.signIn('revoked-elsewhere', 4646);
+    const token = /__Host-dangus_session=([^;]+)|dangus_session=([^;]+)/.exec(session);
+    const value = token?.[1] ?? token?.[2] ?? '';
+    expect(value).not.toBe('');
+    const ended = new Promise<string>((resolve) => t.sessions.watch(value, () => resolve('ended'), 50));
+    await t.db.query(`DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE github_username = 'revoked-elsewhere')`);
+    expect(await ended).toBe('ended');
+  });
+
   it('/api/events sends the changes of the user\'s own deployments only', async () => {
     const other = await t.signIn('someone-else', 4343);
     const mine = read('/api/events', {}, 1);

@@ -245,6 +245,29 @@ describe('push to live on the real control plane', () => {
     expect(world.platform.github.statuses.filter((s) => s.sha === commit).map((s) => s.state)).toEqual(['pending', 'success']);
   });
 
+  it('deleting a service while it builds removes its env Secret and its build\'s Secret from the cluster', async () => {
+    const service = await createService(world, project.id, 'gone');
+    await request(world.platform.app)
+      .post(`/api/services/${service.id}/env`)
+      .set({ Origin: ORIGIN, Cookie: world.cookie })
+      .send({ key: 'TOKEN', value: 'tenant-secret-value' })
+      .expect(201);
+    const first = sha();
+    world.pods.set(first, { log: 'built\n' });
+    await waitForStatus(world, String((await push(world, service, first)).body.deploymentId), 'live');
+    const second = sha();
+    world.pods.set(second, { log: 'slow\n', runDuration: '10m' });
+    await waitForStatus(world, String((await push(world, service, second)).body.deploymentId), 'building');
+    const buildSecret = `gone-build-${second.slice(0, 7)}`;
+    expect(await maybe(() => world.core.readNamespacedSecret({ namespace: project.namespace, name: 'gone-env' }))).toBeDefined();
+    expect(await maybe(() => world.core.readNamespacedSecret({ namespace: project.namespace, name: buildSecret }))).toBeDefined();
+
+    await request(world.platform.app).delete(`/api/services/${service.id}`).set({ Origin: ORIGIN, Cookie: world.cookie }).expect(204);
+
+    expect(await maybe(() => world.core.readNamespacedSecret({ namespace: project.namespace, name: 'gone-env' }))).toBeUndefined();
+    expect(await maybe(() => world.core.readNamespacedSecret({ namespace: project.namespace, name: buildSecret }))).toBeUndefined();
+  });
+
   it('a push to another branch builds nothing; a redelivered push builds once', async () => {
     const service = await createService(world, project.id, 'once');
     const other = await push(world, service, sha(), { ref: 'refs/heads/feature/x' });

@@ -11,6 +11,8 @@ export type SessionUser = Pick<User, 'id' | 'githubUsername' | 'hash'> & { listV
  * everywhere and a copy of the table cannot be replayed.
  */
 export class SessionStore {
+  private readonly revokedListeners = new Map<string, Set<() => void>>();
+
   constructor(
     private readonly db: DataSource,
     private readonly secret: string,
@@ -38,7 +40,44 @@ export class SessionStore {
   }
 
   async revoke(token: string): Promise<void> {
-    await this.db.getRepository(SessionEntity).delete({ tokenHash: this.hash(token) });
+    const tokenHash = this.hash(token);
+    await this.db.getRepository(SessionEntity).delete({ tokenHash });
+    for (const listener of this.revokedListeners.get(tokenHash) ?? []) listener();
+  }
+
+  /**
+   * Calls `onEnd` when the session of `token` is revoked in this process, or is
+   * found gone when checked every `checkMs` (revoked by another process, expired,
+   * or its user removed). For long-lived responses (SSE) that must not outlive
+   * their session. Returns the function that stops watching.
+   */
+  watch(token: string, onEnd: () => void, checkMs = 15_000): () => void {
+    const tokenHash = this.hash(token);
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      stop();
+      onEnd();
+    };
+    const listeners = this.revokedListeners.get(tokenHash) ?? new Set();
+    listeners.add(end);
+    this.revokedListeners.set(tokenHash, listeners);
+    const timer = setInterval(() => {
+      this.findUser(token).then(
+        (user) => {
+          if (!user) end();
+        },
+        () => undefined, // the database is away: the next check decides
+      );
+    }, checkMs);
+    timer.unref();
+    const stop = () => {
+      clearInterval(timer);
+      listeners.delete(end);
+      if (listeners.size === 0) this.revokedListeners.delete(tokenHash);
+    };
+    return stop;
   }
 
   /** Removes expired rows; called on a timer. */

@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { SessionStore } from '../auth/sessions.js';
 import type { GitHubOAuth } from '../auth/github-oauth.js';
@@ -38,8 +39,38 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, uniquelocal');
-  app.use((_req, res, next) => {
-    res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'same-origin', 'X-Frame-Options': 'DENY' });
+  const https = new URL(deps.publicUrl).protocol === 'https:';
+  app.use(
+    helmet({
+      // The UI is one bundle from this origin: no inline script, no other origin but
+      // GitHub's avatars. Tenant apps live on sibling subdomains and cannot frame it.
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:', 'https://avatars.githubusercontent.com'],
+          connectSrc: ["'self'"],
+          fontSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'none'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          ...(https ? { upgradeInsecureRequests: [] } : {}),
+        },
+      },
+      // Only behind TLS: over plain http (the embedded default on loopback) a browser ignores it anyway.
+      strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+      referrerPolicy: { policy: 'same-origin' },
+      xFrameOptions: { action: 'deny' },
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  // API and auth answers carry secrets (a service's webhook secret) and per-user data:
+  // never stored by a browser or a proxy.
+  app.use(['/api', '/auth', '/webhooks'], (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
     next();
   });
 
@@ -67,7 +98,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.stateRepo) {
     app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger }));
   }
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

@@ -126,6 +126,20 @@ export class DeploymentPipeline implements PipelineHandle {
     return this.queue.drain();
   }
 
+  /**
+   * A service was deleted: its env Secret and the Secrets of its builds still in
+   * flight go too (the commit that prunes its workloads does not hold Secrets, and
+   * the rows that named them are gone). Best effort: a Secret left behind stays in
+   * its owner's namespace, which is pruned with the project.
+   */
+  async serviceDeleted(service: { namespace: string; name: string; buildShas: string[] }): Promise<void> {
+    const names = [envSecretName(service.name), ...service.buildShas.map((sha) => buildSecretName(service.name, sha))];
+    const results = await Promise.allSettled(names.map((name) => this.deps.secrets.deleteSecret(service.namespace, name)));
+    for (const [i, result] of results.entries()) {
+      if (result.status === 'rejected') this.deps.logger.warn({ namespace: service.namespace, secret: names[i], err: result.reason as unknown }, 'could not delete a Secret of a deleted service');
+    }
+  }
+
   /** Writes the service's env Secret from the database (an env change, before its commit). */
   async writeEnvSecret(serviceId: string): Promise<void> {
     const rows: { name: string; project_name: string; user_hash: string }[] = await this.deps.db.query(

@@ -12,6 +12,8 @@ export interface PipelineHandle {
   kick(deploymentIds: string[]): void;
   /** Writes the service's env Secret into the cluster from the database. */
   writeEnvSecret(serviceId: string): Promise<void>;
+  /** Removes the Secrets of a deleted service (env, builds in flight) from the cluster. */
+  serviceDeleted(service: { namespace: string; name: string; buildShas: string[] }): Promise<void>;
 }
 
 /** What every use case may touch, passed in one options object (STYLE.md 4). */

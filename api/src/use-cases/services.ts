@@ -114,8 +114,16 @@ export async function updateService(
 
 export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<void> {
   const { service, project } = await findOwnedService(ctx, user, serviceId);
-  await ctx.db.getRepository(ServiceEntity).delete({ id: service.id, userId: user.id });
+  const building = await ctx.db.transaction(async (manager) => {
+    const rows: { commit_sha: string }[] = await manager.query(
+      `SELECT commit_sha FROM deployments WHERE service_id = $1 AND status IN ('pending', 'building')`,
+      [service.id],
+    );
+    await manager.getRepository(ServiceEntity).delete({ id: service.id, userId: user.id });
+    return rows.map((row) => row.commit_sha);
+  });
   await ctx.stateSink.tenantChanged(serviceChange(user, project, service.name, { verb: 'delete', summary: `delete service ${service.name}` }));
+  await ctx.pipeline?.serviceDeleted({ namespace: namespaceFor(user.hash, project.name), name: service.name, buildShas: building });
 }
 
 /**

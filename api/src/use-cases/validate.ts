@@ -9,7 +9,8 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   }
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const fields: Record<string, string[]> = {};
+  // No prototype: a field named `__proto__` (a JSON key anyone can send) is a field like any other.
+  const fields = Object.create(null) as Record<string, string[]>;
   for (const issue of result.error.issues) {
     // Unknown keys are reported on each key, not on the object.
     const paths =

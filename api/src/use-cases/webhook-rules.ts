@@ -80,7 +80,7 @@ export function decideDelivery(target: WebhookTarget, event: string, bodyText: s
 
   const parsed = pushSchema.safeParse(payload);
   if (!parsed.success) {
-    const fields: Record<string, string[]> = {};
+    const fields = Object.create(null) as Record<string, string[]>;
     for (const issue of parsed.error.issues) (fields[issue.path.join('.') || '_'] ??= []).push(issue.message);
     return invalid('The push payload lacks fields GitHub always sends.', fields);
   }

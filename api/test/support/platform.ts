@@ -9,6 +9,7 @@ import { RecordingStateSink } from '../../src/cluster/state-sink.js';
 import { loadConfig } from '../../src/config/config.js';
 import { OctokitGitHubApi } from '../../src/github/github-api.js';
 import { createPlatform } from '../../src/server.js';
+import type { SessionStore } from '../../src/auth/sessions.js';
 import type { WebhookRouteOptions } from '../../src/http/routes/webhooks.js';
 import { openStateWriter } from '../../src/cluster/state-writer.js';
 import { Encryptor } from '../../src/crypto/encryption.js';
@@ -35,6 +36,7 @@ export interface TestPlatform {
   pipeline: RunningPipeline | undefined;
   applier: Applier | undefined;
   events: EventBus;
+  sessions: SessionStore;
   /** Signs in through the whole OAuth flow against the fake GitHub; returns the Cookie header. */
   signIn(login: string, id: number): Promise<string>;
   close(): Promise<void>;
@@ -106,7 +108,7 @@ export async function startTestPlatform(
           ...(options.cluster?.tuning ? { tuning: options.cluster.tuning } : {}),
         })
       : undefined;
-  const { app } = createPlatform({
+  const { app, sessions } = createPlatform({
     events,
     ...(pipeline ? { pipeline: pipeline.pipeline } : {}),
     config: { ...config, sessionSecret: config.sessionSecret, encryption: { ...config.encryption, key: config.encryption.key } },
@@ -145,6 +147,7 @@ export async function startTestPlatform(
     pipeline,
     applier,
     events,
+    sessions,
     signIn,
     async close() {
       writer?.pusher?.stop();

@@ -145,7 +145,7 @@ function objectId(object: Record<string, unknown>): string {
 function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, root: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const fields: Record<string, string[]> = {};
+  const fields = Object.create(null) as Record<string, string[]>;
   for (const issue of result.error.issues) {
     const key = [root, ...issue.path.map(String)].join('.');
     (fields[key] ??= []).push(issue.message);

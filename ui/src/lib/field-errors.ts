@@ -5,7 +5,8 @@ export type FieldErrors = Record<string, string[]>;
 export function issuesToFieldErrors(
   issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
 ): FieldErrors {
-  const errors: FieldErrors = {};
+  // No prototype: a field named `__proto__` is a field like any other.
+  const errors = Object.create(null) as FieldErrors;
   for (const issue of issues) {
     const head = issue.path[0];
     const key = head === undefined ? '_form' : String(head);
@@ -21,7 +22,7 @@ export function issuesToFieldErrors(
  * ever dropped.
  */
 export function apiFieldErrors(fields: Record<string, string[]>, known: readonly string[]): FieldErrors {
-  const errors: FieldErrors = {};
+  const errors = Object.create(null) as FieldErrors;
   for (const [path, messages] of Object.entries(fields)) {
     const head = path.split('.')[0] ?? path;
     const key = known.includes(head) ? head : '_form';

@@ -43,6 +43,8 @@ export function clearSessionCookie(res: Response, settings: CookieSettings): voi
 declare module 'express-serve-static-core' {
   interface Locals {
     user?: CurrentUser;
+    /** The session cookie's token, for responses that must end with the session (SSE). */
+    sessionToken?: string;
   }
 }
 
@@ -62,6 +64,7 @@ export function requireUser(sessions: SessionStore, settings: CookieSettings): R
           return;
         }
         res.locals.user = { id: user.id, githubUsername: user.githubUsername, hash: user.hash, listVersion: user.listVersion };
+        res.locals.sessionToken = token;
         next();
       })
       .catch(next);

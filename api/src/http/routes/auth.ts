@@ -29,8 +29,15 @@ export interface AuthRoutesDeps {
   logger: Logger;
 }
 
-const OAUTH_COOKIE = 'dangus_oauth';
-const OAUTH_COOKIE_PATH = '/auth/github';
+/**
+ * The pending sign-in's cookie. Behind TLS it takes the `__Host-` prefix (Secure,
+ * this host only, Path=/): no sibling subdomain, such as a tenant's app, can set or
+ * overwrite it. Over plain http (loopback) the prefix is not allowed, so it is
+ * scoped to the sign-in's path instead.
+ */
+function pendingCookie(secure: boolean): { name: string; path: string } {
+  return secure ? { name: '__Host-dangus_oauth', path: '/' } : { name: 'dangus_oauth', path: '/auth/github' };
+}
 const OAUTH_TTL_MS = 10 * 60_000;
 
 const pendingSchema = z.object({ state: z.string(), codeVerifier: z.string(), expiresAt: z.number() });
@@ -43,12 +50,12 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     res.append(
       'Set-Cookie',
       stringifySetCookie({
-        name: OAUTH_COOKIE,
+        name: pendingCookie(deps.cookies.secure).name,
         value,
         httpOnly: true,
         sameSite: 'lax',
         secure: deps.cookies.secure,
-        path: OAUTH_COOKIE_PATH,
+        path: pendingCookie(deps.cookies.secure).path,
         maxAge: maxAgeSeconds,
       }),
     );
@@ -70,7 +77,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
 
   router.get('/github/callback', async (req, res) => {
     if (!deps.oauth) throw new NotFoundError('GitHub sign-in (no OAuth app is configured)');
-    const pending = readPending(deps.encryptor, readCookie(req, OAUTH_COOKIE));
+    const pending = readPending(deps.encryptor, readCookie(req, pendingCookie(deps.cookies.secure).name));
     oauthCookie(res, '', 0);
     const query = z
       .object({ code: z.string().max(512).optional(), state: z.string().max(512).optional(), error: z.string().max(100).optional() })

@@ -26,12 +26,25 @@ export function stateGitRoutes(options: { repoDir: string; token: string | undef
       res.status(401).set('WWW-Authenticate', 'Basic realm="dangus state repo"').type('text').send('Unauthorized.\n');
       return;
     }
-    const service = typeof req.query.service === 'string' ? req.query.service : undefined;
-    if (service === 'git-receive-pack' || req.path.endsWith('/git-receive-pack') || req.path === '/git-receive-pack') {
+    // An allowlist of the fetch protocol's two requests, and a query string of our
+    // own: `?service=x&service=git-receive-pack` must not reach git as a push offer.
+    const services = new URL(req.originalUrl, 'http://localhost').searchParams.getAll('service');
+    if (req.path.includes('receive-pack') || services.some((s) => s.includes('receive-pack'))) {
       res.status(403).type('text').send('The state repo is read-only: the platform is its only writer.\n');
       return;
     }
-    serveGitCgi(req, res, { repoDir, logger: options.logger, remoteUser: 'dangus-reader' });
+    const advertise = req.method === 'GET' && req.path === '/info/refs' && services.length === 1 && services[0] === 'git-upload-pack';
+    const fetch = req.method === 'POST' && req.path === '/git-upload-pack' && services.length === 0;
+    if (!advertise && !fetch) {
+      res.status(404).type('text').send('Only git fetch over smart HTTP is served here (info/refs?service=git-upload-pack, git-upload-pack).\n');
+      return;
+    }
+    serveGitCgi(req, res, {
+      repoDir,
+      logger: options.logger,
+      remoteUser: 'dangus-reader',
+      queryString: advertise ? 'service=git-upload-pack' : '',
+    });
   });
   return router;
 }
@@ -60,7 +73,7 @@ function tokenOf(req: Request): string | undefined {
 export function serveGitCgi(
   req: Request,
   res: Response,
-  { repoDir, logger, remoteUser }: { repoDir: string; logger: Logger; remoteUser: string },
+  { repoDir, logger, remoteUser, queryString }: { repoDir: string; logger: Logger; remoteUser: string; queryString?: string },
 ): void {
   const url = new URL(req.originalUrl, 'http://localhost');
   const child = spawn('git', ['http-backend'], {
@@ -70,7 +83,7 @@ export function serveGitCgi(
       GIT_HTTP_EXPORT_ALL: '1',
       PATH_INFO: `/${basename(repoDir)}${req.path === '/' ? '' : req.path}`,
       REQUEST_METHOD: req.method,
-      QUERY_STRING: url.search.slice(1),
+      QUERY_STRING: queryString ?? url.search.slice(1),
       CONTENT_TYPE: req.get('content-type') ?? '',
       HTTP_CONTENT_ENCODING: req.get('content-encoding') ?? '',
       GIT_PROTOCOL: req.get('git-protocol') ?? '',
