@@ -7,11 +7,19 @@
  * paced at 100 deliveries/s. Prints a table, then checks that every 202 left
  * exactly one deployment and every answer one delivery row.
  *
+ * Then the flood an attacker can send (issue 13): 40 clients posting 25 MB bodies
+ * without pause, to unknown service ids and then to known ids with a forged
+ * signature, while genuine pushes arrive at 10/s; the api's RSS is sampled from
+ * /proc every 100 ms (target: under 300 MB) and the genuine answers' p99 is
+ * reported.
+ *
  * The api runs as its own process from compiled JavaScript (`npm run build`
  * first), on a throwaway embedded PostgreSQL.
  */
 import autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,6 +35,10 @@ const SERVICES = 200;
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const PACED_RATE = 100;
+const FLOOD_CLIENTS = 40;
+const FLOOD_BODY = 25 * 1024 * 1024;
+const FLOOD_S = Number(process.env.BENCH_FLOOD_DURATION ?? 15);
+const GENUINE_RATE = 10;
 
 interface BenchService {
   id: string;
@@ -37,12 +49,18 @@ function startApi(env: Record<string, string>): Promise<ChildProcess> {
   return startListeningProcess([fileURLToPath(new URL('../dist/main.js', import.meta.url))], env);
 }
 
-/** One signed body per service (the delivery id is a header, outside the signature). */
+/**
+ * A signed push for each service, made fresh at every call: GitHub sends each push
+ * once, and a body sent again would be a replay (answered "stale push").
+ */
 function signedBodies(services: BenchService[], ref: (index: number) => string) {
-  return services.map((s, i) => {
-    const body = JSON.stringify(pushPayload({ repo: `bench/svc-${i}`, ref: ref(i), after: randomSha() }));
-    return { path: `/webhooks/github/${s.id}`, body, signature: sign(s.secret, body) };
-  });
+  return services.map((s, i) => ({
+    path: `/webhooks/github/${s.id}`,
+    next() {
+      const body = JSON.stringify(pushPayload({ repo: `bench/svc-${i}`, ref: ref(i), after: randomSha() }));
+      return { body, signature: sign(s.secret, body) };
+    },
+  }));
 }
 
 /** Fires the deliveries round-robin over the services, a fresh delivery id each. */
@@ -59,16 +77,17 @@ function load(origin: string, bodies: ReturnType<typeof signedBodies>, duration:
         setupRequest: (req) => {
           const target = bodies[next++ % bodies.length];
           if (!target) throw new Error('no services');
+          const { body, signature } = target.next();
           return {
             ...req,
             method: 'POST',
             path: target.path,
-            body: target.body,
+            body,
             headers: {
               'content-type': 'application/json',
               'x-github-event': 'push',
               'x-github-delivery': randomUUID(),
-              'x-hub-signature-256': target.signature,
+              'x-hub-signature-256': signature,
             },
           };
         },
@@ -104,7 +123,7 @@ async function main(): Promise<void> {
 
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
-    api = await startApi({
+    const apiEnv = {
       DATABASE_URL: pg.url,
       PORT: String(port),
       DANGUS_DATA_DIR: join(dir, 'data'),
@@ -113,7 +132,8 @@ async function main(): Promise<void> {
       AUTH_LOCAL: 'true',
       LOG_LEVEL: 'info',
       NODE_ENV: 'production',
-    });
+    };
+    api = await startApi(apiEnv);
 
     const builds = signedBodies(services, () => 'refs/heads/main');
     const ignored = signedBodies(services, () => 'refs/heads/dev');
@@ -130,6 +150,19 @@ async function main(): Promise<void> {
     const pacedResult = await load(origin, builds, DURATION_S, PACED_RATE);
     await settle();
     const afterPaced = await counts(db);
+
+    // The floods against a fresh process: what they cost, not what the load above left in the heap.
+    const loadedRss = rssMb(api.pid ?? 0);
+    api.kill('SIGTERM');
+    await new Promise((resolve) => api?.once('exit', resolve));
+    api = await startApi(apiEnv);
+    await settle();
+    const pid = api.pid ?? 0;
+    const idleRss = rssMb(pid);
+    const floodUnknown = await flood(origin, pid, () => `/webhooks/github/${randomUUID()}`, builds);
+    await settle();
+    const floodKnown = await flood(origin, pid, (i) => `/webhooks/github/${services[i % services.length]?.id ?? ''}`, builds);
+    await settle();
 
     // autocannon abandons the requests in flight when time is up: the api may still
     // record those, so rows may exceed answers, never the other way round.
@@ -160,6 +193,21 @@ async function main(): Promise<void> {
         '| figure | value | target |',
         '| --- | ---: | ---: |',
         `| build p99 | ${buildResult.latency.p99} ms | ≤ 50 ms |`,
+        '',
+        `### The flood: ${FLOOD_CLIENTS} clients posting ${FLOOD_BODY / 1024 / 1024} MB bodies for ${FLOOD_S} s, genuine pushes at ${GENUINE_RATE}/s`,
+        '',
+        `api RSS after the load above: ${loadedRss.toFixed(0)} MB; a fresh api for the floods, before them: ${idleRss.toFixed(0)} MB`,
+        '',
+        '| flood to | bodies sent | api max RSS MB | genuine pushes | genuine 2xx | genuine p50 ms | genuine p99 ms |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+        floodRow('unknown service ids', floodUnknown),
+        floodRow('known ids, forged signature', floodKnown),
+        '',
+        '| figure | value | target |',
+        '| --- | ---: | ---: |',
+        `| max RSS under the floods | ${Math.max(floodUnknown.maxRssMb, floodKnown.maxRssMb).toFixed(0)} MB | < 300 MB |`,
+        `| RSS the floods added to the fresh api | ${(Math.max(floodUnknown.maxRssMb, floodKnown.maxRssMb) - idleRss).toFixed(0)} MB | bounded (32 MiB of bodies) |`,
+        `| genuine pushes refused under the floods | ${floodUnknown.genuine - floodUnknown.genuineOk + floodKnown.genuine - floodKnown.genuineOk} | 0 |`,
         ...checks.map(([name, got, want]) => `| ${name} | ${got} | ${want} |`),
         '',
       ].join('\n'),
@@ -170,6 +218,100 @@ async function main(): Promise<void> {
     await pg.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+interface FloodResult {
+  bodies: number;
+  maxRssMb: number;
+  genuine: number;
+  genuineOk: number;
+  latencies: number[];
+}
+
+function floodRow(name: string, r: FloodResult): string {
+  const sorted = [...r.latencies].sort((a, b) => a - b);
+  const at = (q: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN);
+  return `| ${name} | ${r.bodies} | ${r.maxRssMb.toFixed(0)} | ${r.genuine} | ${r.genuineOk} | ${at(0.5).toFixed(1)} | ${at(0.99).toFixed(1)} |`;
+}
+
+/** The resident set of a process, in MB, from /proc. */
+function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? 0) / 1024;
+}
+
+/**
+ * FLOOD_CLIENTS loops, each posting a 25 MB body to `pathOf(i)` with a forged
+ * signature and starting again as soon as it is answered or cut off; meanwhile
+ * genuine signed pushes at GENUINE_RATE, and the api's RSS every 100 ms.
+ */
+async function flood(origin: string, pid: number, pathOf: (i: number) => string, genuine: ReturnType<typeof signedBodies>): Promise<FloodResult> {
+  const body = Buffer.alloc(FLOOD_BODY, 0x20);
+  const url = new URL(origin);
+  const until = Date.now() + FLOOD_S * 1000;
+  const result: FloodResult = { bodies: 0, maxRssMb: 0, genuine: 0, genuineOk: 0, latencies: [] };
+  const sampler = setInterval(() => (result.maxRssMb = Math.max(result.maxRssMb, rssMb(pid))), 100);
+  const post = (i: number) =>
+    new Promise<void>((resolve) => {
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: pathOf(i),
+          agent: false,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': String(FLOOD_BODY),
+            'x-github-event': 'push',
+            'x-github-delivery': randomUUID(),
+            'x-hub-signature-256': `sha256=${'0'.repeat(64)}`,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+          res.on('error', () => resolve());
+        },
+      );
+      req.on('error', () => resolve());
+      req.end(body);
+      result.bodies += 1;
+    });
+  const clients = Array.from({ length: FLOOD_CLIENTS }, async (_, i) => {
+    while (Date.now() < until) await post(i);
+  });
+  let n = 0;
+  const genuineLoop = (async () => {
+    while (Date.now() < until) {
+      const target = genuine[n++ % genuine.length];
+      if (!target) break;
+      const { body, signature } = target.next();
+      const started = performance.now();
+      result.genuine += 1;
+      void fetch(`${origin}${target.path}`, {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-github-event': 'push',
+          'x-github-delivery': randomUUID(),
+          'x-hub-signature-256': signature,
+        },
+      })
+        .then(async (res) => {
+          await res.arrayBuffer();
+          result.latencies.push(performance.now() - started);
+          if (res.ok) result.genuineOk += 1;
+        })
+        .catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 1000 / GENUINE_RATE));
+    }
+  })();
+  await Promise.all([...clients, genuineLoop]);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  clearInterval(sampler);
+  return result;
 }
 
 function settle(): Promise<void> {

@@ -24,6 +24,7 @@ export async function readSignedBody(req: Request, secret: string, limits: BodyL
   if (declared !== undefined && declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
   const deadline = AbortSignal.timeout(limits.timeoutMs);
   let release: (() => void) | undefined;
+  let kept = false;
   try {
     release = await limits.budget.acquire(declared ?? limits.maxBytes, deadline).catch((error: unknown) => {
       throw deadline.aborted ? timedOut(limits.timeoutMs) : error;
@@ -64,9 +65,15 @@ export async function readSignedBody(req: Request, secret: string, limits: BodyL
       req.on('data', onData).on('end', onEnd).on('close', onClose).on('error', fail);
       req.resume();
     });
-    return { bytes: Buffer.concat(chunks, length), hmac: hmac.digest() };
+    // The bytes stay in memory until the answer is sent: so does their share of the budget.
+    const response = req.res;
+    if (response && !response.writableFinished) {
+      response.once('close', release);
+      kept = true;
+    }
+    return { hmac: hmac.digest(), length, bytes: () => Buffer.concat(chunks, length) };
   } finally {
-    release?.();
+    if (!kept) release?.();
   }
 }
 

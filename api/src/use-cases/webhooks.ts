@@ -28,10 +28,12 @@ const DELIVERIES_LISTED = 50;
 /** GitHub's only signature form: `sha256=` and 64 hex digits. */
 const SIGNATURE = /^sha256=([0-9a-f]{64})$/;
 
-/** A body as read: its bytes, and their HMAC-SHA256 with the service's secret, computed as they arrived. */
+/** A body as read: its HMAC-SHA256 with the service's secret, computed as it arrived, and its bytes. */
 export interface SignedBody {
-  bytes: Buffer;
   hmac: Buffer;
+  length: number;
+  /** The bytes in one buffer, joined only when asked: a forged body is never copied. */
+  bytes(): Buffer;
 }
 
 /** A delivery as the route received it: headers as sent; the body is read only once the service and a signature exist. */
@@ -144,12 +146,12 @@ function signatureOf(header: string | undefined): Buffer | string {
  * it streamed) equals the signature, compared in constant time; else why not.
  */
 function authenticate(body: SignedBody, expected: Buffer): string | { problem: string } {
-  if (body.bytes.length === 0) return { problem: 'The request has no body; GitHub signs a JSON body.' };
+  if (body.length === 0) return { problem: 'The request has no body; GitHub signs a JSON body.' };
   if (!timingSafeEqual(body.hmac, expected)) {
     return { problem: 'The X-Hub-Signature-256 signature does not match: the webhook\'s Secret must be the one shown for the service.' };
   }
   try {
-    return strictUtf8.decode(body.bytes);
+    return strictUtf8.decode(body.bytes());
   } catch {
     return { problem: 'The body is not UTF-8, so it is not a GitHub delivery.' };
   }

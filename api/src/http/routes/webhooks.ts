@@ -8,12 +8,12 @@ import { readSignedBody } from '../webhook-body.js';
 export interface WebhookRouteOptions {
   /** Time for a whole body to arrive (default 30 s): a trickled body is cut there. */
   bodyTimeoutMs?: number;
-  /** Bytes of webhook bodies held in memory at once, over all requests (default 64 MiB). */
+  /** Bytes of webhook bodies held in memory at once, over all requests (default 32 MiB). */
   bodyBudgetBytes?: number;
 }
 
 /** After an answer given before the body was read, how long its remaining bytes may keep the connection. */
-const DRAIN_GRACE_MS = 2_000;
+const DRAIN_GRACE_MS = 1_000;
 
 /**
  * `/webhooks/*`, called by GitHub: no session, no Origin check. The route reads
@@ -26,7 +26,7 @@ export function webhookRoutes(ctx: UseCaseContext, options: WebhookRouteOptions 
   const limits = {
     maxBytes: WEBHOOK_BODY_LIMIT,
     timeoutMs: options.bodyTimeoutMs ?? 30_000,
-    budget: new ByteBudget(options.bodyBudgetBytes ?? 64 * 1024 * 1024),
+    budget: new ByteBudget(options.bodyBudgetBytes ?? 32 * 1024 * 1024),
   };
   const refusals = new RefusalLimiter();
 
