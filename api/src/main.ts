@@ -26,6 +26,12 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  if (config.harborAdmin === null) {
+    logger.warn(
+      { registry: 'shared' },
+      'builds share one registry credential: tenants are not isolated (set HARBOR_ADMIN_USERNAME and HARBOR_ADMIN_PASSWORD for a Harbor project and robot per tenant)',
+    );
+  }
   let embedded: EmbeddedDatabase | undefined;
   if (config.databaseUrl === undefined) {
     logger.info({ dataDir: config.dataDir }, 'no DATABASE_URL: starting the embedded PostgreSQL');

@@ -14,6 +14,7 @@ import type { StatePusher } from './cluster/state-pusher.js';
 import { ProjectListCache } from './use-cases/project-list-cache.js';
 import type { PipelineHandle, UseCaseContext } from './use-cases/context.js';
 import { EventBus } from './pipeline/event-bus.js';
+import { tenantRegistriesOf, type TenantRegistries } from './registry/tenant-registries.js';
 
 export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/dist', import.meta.url));
 
@@ -35,6 +36,8 @@ export interface PlatformOptions {
   pipeline?: PipelineHandle;
   /** Limits of webhook bodies (defaults for production; tests shorten them). */
   webhooks?: WebhookRouteOptions;
+  /** Each tenant's registry credential; made from the config when absent. */
+  registries?: TenantRegistries;
 }
 
 /** Wires the use cases, HTTP app and background timers of one api process. */
@@ -52,6 +55,7 @@ export function createPlatform(options: PlatformOptions) {
     encryptor,
     stateSink: options.stateSink ?? new RecordingStateSink(),
     projectListCache: new ProjectListCache(),
+    registries: options.registries ?? tenantRegistriesOf(config, db, encryptor, logger),
     github: options.github ?? new OctokitGitHubApi(config.github.apiUrl),
     logger,
     settings: {
@@ -70,6 +74,7 @@ export function createPlatform(options: PlatformOptions) {
     uiDir: options.uiDir ?? DEFAULT_UI_DIR,
     logger,
     applierStatus: options.applierStatus,
+    registryStatus: () => ctx.registries.status,
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     stateRepo: options.stateRepo
       ? {

@@ -108,6 +108,11 @@ export const envSchema = z
       .default(DEFAULT_EGRESS_DENIED_CIDRS.join(','))
       .transform((value) => value.split(',').map((cidr) => cidr.trim()).filter((cidr) => cidr !== '')),
     BUILD_EGRESS_CIDR: optionalString,
+    // Harbor's API, and an account that may create projects and robot accounts:
+    // with both, every tenant gets a registry project and robot of its own.
+    HARBOR_URL: url('HARBOR_URL').optional(),
+    HARBOR_ADMIN_USERNAME: optionalString,
+    HARBOR_ADMIN_PASSWORD: optionalString,
   });
 
 /**
@@ -120,6 +125,10 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
   if (set('GITHUB_CLIENT_ID') !== set('GITHUB_CLIENT_SECRET')) {
     const missing = set('GITHUB_CLIENT_ID') ? 'GITHUB_CLIENT_SECRET' : 'GITHUB_CLIENT_ID';
     problems.push(`${missing}: Set both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, or neither.`);
+  }
+  if (set('HARBOR_ADMIN_USERNAME') !== set('HARBOR_ADMIN_PASSWORD')) {
+    const missing = set('HARBOR_ADMIN_USERNAME') ? 'HARBOR_ADMIN_PASSWORD' : 'HARBOR_ADMIN_USERNAME';
+    problems.push(`${missing}: Set both HARBOR_ADMIN_USERNAME and HARBOR_ADMIN_PASSWORD (an account that may create Harbor projects and robot accounts), or neither.`);
   }
   if (set('HARBOR_USERNAME') !== set('HARBOR_PASSWORD')) {
     const missing = set('HARBOR_USERNAME') ? 'HARBOR_PASSWORD' : 'HARBOR_USERNAME';
@@ -162,8 +171,10 @@ export interface Config {
   kubeconfig: string | undefined;
   harborHost: string;
   harborProject: string;
-  /** The robot account builds push with; `null` pushes without credentials. */
+  /** The robot account builds push with when tenants share one (no Harbor admin settings); `null` pushes without credentials. */
   registryCredentials: { username: string; password: string } | null;
+  /** Harbor's API and the account that makes each tenant's project and robot; `null`: one shared credential. */
+  harborAdmin: { url: string; username: string; password: string } | null;
   baseDomain: string;
   webhookBaseUrl: string;
   stateRepoDir: string;
@@ -187,8 +198,12 @@ export interface Config {
     | 'dnsNamespace'
     | 'egressDeniedCidrs'
     | 'buildEgressCidr'
+    | 'registryLayout'
   >;
 }
+
+/** The pull Secret the platform writes into each tenant namespace in the per-tenant registry mode. */
+export const TENANT_PULL_SECRET = 'dangus-registry';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -215,6 +230,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET
       ? { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET }
       : undefined;
+  const harborAdmin =
+    e.HARBOR_ADMIN_USERNAME && e.HARBOR_ADMIN_PASSWORD
+      ? { url: e.HARBOR_URL ?? `https://${e.HARBOR_HOST}`, username: e.HARBOR_ADMIN_USERNAME, password: e.HARBOR_ADMIN_PASSWORD }
+      : null;
   const oldKeys = new Map<string, Buffer>();
   for (const entry of e.ENCRYPTION_OLD_KEYS.split(',').filter(Boolean)) {
     const [id = '', key = ''] = entry.split(':');
@@ -248,6 +267,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     harborProject: e.HARBOR_PROJECT,
     registryCredentials:
       e.HARBOR_USERNAME && e.HARBOR_PASSWORD ? { username: e.HARBOR_USERNAME, password: e.HARBOR_PASSWORD } : null,
+    harborAdmin,
     baseDomain: e.BASE_DOMAIN,
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
     stateRepoDir: e.STATE_REPO_DIR ?? `${e.DANGUS_DATA_DIR}/state-repo`,
@@ -258,7 +278,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       storageClass: e.STORAGE_CLASS,
       ingressClassName: e.INGRESS_CLASS === '' ? null : e.INGRESS_CLASS,
       tls: { enabled: e.INGRESS_TLS, secretName: e.INGRESS_TLS_SECRET ?? null },
-      imagePullSecret: e.IMAGE_PULL_SECRET ?? null,
+      // Per tenant, the platform writes the pull Secret itself, from the tenant's robot.
+      imagePullSecret: harborAdmin ? TENANT_PULL_SECRET : (e.IMAGE_PULL_SECRET ?? null),
+      registryLayout: harborAdmin ? 'per-tenant' : 'shared',
       builderImage: e.BUILDER_IMAGE,
       buildDeadlineSeconds: e.BUILD_DEADLINE_SECONDS,
       ingressControllerNamespace: e.INGRESS_CONTROLLER_NAMESPACE,

@@ -15,6 +15,7 @@ import { streamRoutes } from './routes/streams.js';
 import { systemRoutes, type StateRepoView } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
 import { webhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
+import type { RegistryStatus } from '../registry/tenant-registries.js';
 
 export interface AppDeps {
   ctx: UseCaseContext;
@@ -27,6 +28,8 @@ export interface AppDeps {
   logger: Logger;
   stateRepo: (StateRepoView & { dir: string; token: string | undefined }) | undefined;
   applierStatus: (() => unknown) | undefined;
+  /** Whether tenants have registry credentials of their own. */
+  registryStatus: () => RegistryStatus;
   /** Limits of webhook bodies (defaults for production; tests shorten them). */
   webhooks?: WebhookRouteOptions;
 }
@@ -98,7 +101,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.stateRepo) {
     app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger }));
   }
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

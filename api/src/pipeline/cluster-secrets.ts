@@ -28,6 +28,8 @@ export interface ClusterSecrets {
   createBuildSecret(namespace: string, name: string, owner: { serviceId: string; deploymentId: string }, credentials: BuildCredentials): Promise<void>;
   /** Deletes a Secret; one already gone is fine. */
   deleteSecret(namespace: string, name: string): Promise<void>;
+  /** Writes the tenant's image pull Secret (`kubernetes.io/dockerconfigjson`) with exactly this config. */
+  applyPullSecret(namespace: string, name: string, dockerConfigJson: string): Promise<void>;
   /** Writes the service's env Secret with exactly `env` (server-side apply: removed keys go). */
   applyEnvSecret(namespace: string, name: string, serviceId: string, env: { key: string; value: string }[]): Promise<void>;
 }
@@ -71,6 +73,17 @@ export class KubernetesClusterSecrets implements ClusterSecrets {
       if (error instanceof ApiException && error.code === 404) return;
       throw error;
     }
+  }
+
+  async applyPullSecret(namespace: string, name: string, dockerConfigJson: string): Promise<void> {
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': Buffer.from(dockerConfigJson).toString('base64') },
+    };
+    await this.objects.patch(secret, undefined, undefined, API_FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
   }
 
   async applyEnvSecret(namespace: string, name: string, serviceId: string, env: { key: string; value: string }[]): Promise<void> {

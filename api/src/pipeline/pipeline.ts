@@ -1,4 +1,4 @@
-import { DEPLOYMENT_LABEL, buildJobName, shortSha } from '@dangus/gitops-writer';
+import { DEPLOYMENT_LABEL, buildJobName, imageRepository, shortSha } from '@dangus/gitops-writer';
 import { REPO_URL_PATTERN, namespaceFor, type DeploymentStatus } from '@dangus/common';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -18,14 +18,17 @@ import { buildSecretName, envSecretName } from './names.js';
 import { Redactor } from './redact.js';
 import { buildDigest, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
 import type { ClusterView } from './watcher.js';
+import type { TenantRegistries } from '../registry/tenant-registries.js';
 
 export interface PipelineSettings {
   /** Where the UI is, for the commit status's link. */
   publicUrl: string;
   harborHost: string;
   harborProject: string;
-  /** Push credentials for the registry; `null` sends an empty docker config. */
-  registryCredentials: { username: string; password: string } | null;
+  /** Where a tenant's images live (gitops-writer's RenderSettings.registryLayout). */
+  registryLayout: 'shared' | 'per-tenant';
+  /** The tenant pull Secret the platform writes in the per-tenant layout, `null` otherwise. */
+  tenantPullSecret: string | null;
   buildDeadlineSeconds: number;
   /** A pending build whose Job has not appeared by then fails (default 10 min). */
   buildStartTimeoutMs?: number;
@@ -43,6 +46,8 @@ export interface PipelineDeps {
   secrets: ClusterSecrets;
   cluster: ClusterView;
   logs: BuildLogs;
+  /** Each tenant's registry credential (or the one shared credential). */
+  registries: TenantRegistries;
   settings: PipelineSettings;
 }
 
@@ -183,7 +188,15 @@ export class DeploymentPipeline implements PipelineHandle {
     if (!this.secretsWritten.has(row.id)) {
       try {
         const owner = { serviceId: row.service_id, deploymentId: row.id };
-        await this.deps.secrets.createBuildSecret(ns, buildSecretName(row.service_name, row.commit_sha), owner, this.buildCredentials(row));
+        const registry = await this.deps.registries.credentialsFor(row.project_id, ns);
+        const dockerConfig = dockerConfigJson(this.deps.settings.harborHost, registry);
+        // The tenant's own pull Secret, from its own robot: its pods pull only its images.
+        const pullSecret = this.deps.settings.tenantPullSecret;
+        if (pullSecret !== null) await this.deps.secrets.applyPullSecret(ns, pullSecret, dockerConfig);
+        await this.deps.secrets.createBuildSecret(ns, buildSecretName(row.service_name, row.commit_sha), owner, {
+          gitToken: this.gitToken(row),
+          dockerConfigJson: dockerConfig,
+        });
         this.secretsWritten.add(row.id);
       } catch (error) {
         // The namespace may not be applied yet: the Job's pod waits for its Secret, and the next pass writes it.
@@ -249,7 +262,7 @@ export class DeploymentPipeline implements PipelineHandle {
       this.deps.secrets.deleteSecret(ns, buildSecretName(row.service_name, row.commit_sha)),
       this.writeEnvSecret(row.service_id),
     ]);
-    const image = `${this.deps.settings.harborHost}/${this.deps.settings.harborProject}/${ns}/${row.service_name}:${row.commit_sha}@${digest}`;
+    const image = `${imageRepository(this.deps.settings, ns, row.service_name)}:${row.commit_sha}@${digest}`;
     const moved = await this.deps.db.transaction(async (manager) => {
       const result: [unknown[], number] = await manager.query(
         `UPDATE deployments SET status = 'deploying', image_tag = $2, image_digest = $3, finished_at = NULL, updated_at = now()
@@ -414,17 +427,10 @@ export class DeploymentPipeline implements PipelineHandle {
     return row.github_id === LOCAL_GITHUB_ID ? '' : this.deps.encryptor.decrypt(row.github_access_token);
   }
 
-  private buildCredentials(row: WorkRow) {
-    return {
-      gitToken: this.gitToken(row),
-      dockerConfigJson: dockerConfigJson(this.deps.settings.harborHost, this.deps.settings.registryCredentials),
-    };
-  }
-
   /** Every value that must not appear in a stored or streamed log. */
   private async redactor(row: WorkRow): Promise<Redactor> {
     const env: { value: string }[] = await this.deps.db.query(`SELECT value FROM env_vars WHERE service_id = $1`, [row.service_id]);
-    const registry = this.deps.settings.registryCredentials;
+    const registry = await this.deps.registries.existing(row.project_id);
     return new Redactor([
       this.gitToken(row),
       this.deps.encryptor.decrypt(row.webhook_secret),

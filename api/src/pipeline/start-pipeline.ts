@@ -1,3 +1,4 @@
+import { tenantRegistriesOf, type TenantRegistries } from '../registry/tenant-registries.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -24,7 +25,9 @@ export interface RunningPipeline {
  */
 export function startPipeline(options: {
   kube: KubeConfig;
-  config: Pick<Config, 'publicUrl' | 'harborHost' | 'harborProject' | 'registryCredentials' | 'render'>;
+  config: Pick<Config, 'publicUrl' | 'harborHost' | 'harborProject' | 'registryCredentials' | 'harborAdmin' | 'render'>;
+  /** Each tenant's registry credential; made from the config when absent. */
+  registries?: TenantRegistries;
   db: DataSource;
   encryptor: Encryptor;
   stateSink: StateSink;
@@ -54,11 +57,13 @@ export function startPipeline(options: {
     secrets: new KubernetesClusterSecrets(options.kube),
     cluster: watcher,
     logs,
+    registries: options.registries ?? tenantRegistriesOf(options.config, options.db, options.encryptor, logger),
     settings: {
       publicUrl: options.config.publicUrl,
       harborHost: options.config.harborHost,
       harborProject: options.config.harborProject,
-      registryCredentials: options.config.registryCredentials,
+      registryLayout: options.config.render.registryLayout,
+      tenantPullSecret: options.config.render.registryLayout === 'per-tenant' ? options.config.render.imagePullSecret : null,
       buildDeadlineSeconds: options.config.render.buildDeadlineSeconds,
       ...options.tuning,
     },

@@ -5,6 +5,7 @@ import type { StateSink } from '../cluster/state-sink.js';
 import type { GitHubApi } from '../github/github-api.js';
 import type { ProjectListCache } from './project-list-cache.js';
 import type { EventBus } from '../pipeline/event-bus.js';
+import type { TenantRegistries } from '../registry/tenant-registries.js';
 
 /** The pipeline as use cases see it: they record rows, it does the work. */
 export interface PipelineHandle {
@@ -29,6 +30,8 @@ export interface UseCaseContext {
   pipeline?: PipelineHandle;
   /** Live fan-out to SSE streams. */
   events: EventBus;
+  /** Each tenant's registry project and robot (per-tenant mode), removed with the tenant. */
+  registries: TenantRegistries;
   settings: { baseDomain: string; webhookBaseUrl: string; publicScheme: 'http' | 'https' };
 }
 

@@ -112,6 +112,8 @@ export async function getProject(ctx: UseCaseContext, user: CurrentUser, project
 /** Deletes the project's rows (services, env vars, deployments cascade) and then its namespace. */
 export async function deleteProject(ctx: UseCaseContext, user: CurrentUser, projectId: string): Promise<void> {
   const project = await findProject(ctx, user, projectId);
+  // Its registry first: the row that names the robot goes with the project.
+  await ctx.registries.forget(project.id);
   await ctx.db.getRepository(ProjectEntity).delete({ id: project.id, userId: user.id });
   await ctx.stateSink.tenantChanged({
     projectId: project.id,

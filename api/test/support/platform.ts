@@ -37,6 +37,7 @@ export interface TestPlatform {
   applier: Applier | undefined;
   events: EventBus;
   sessions: SessionStore;
+  encryptor: Encryptor;
   /** Signs in through the whole OAuth flow against the fake GitHub; returns the Cookie header. */
   signIn(login: string, id: number): Promise<string>;
   close(): Promise<void>;
@@ -108,7 +109,7 @@ export async function startTestPlatform(
           ...(options.cluster?.tuning ? { tuning: options.cluster.tuning } : {}),
         })
       : undefined;
-  const { app, sessions } = createPlatform({
+  const { app, sessions, encryptor } = createPlatform({
     events,
     ...(pipeline ? { pipeline: pipeline.pipeline } : {}),
     config: { ...config, sessionSecret: config.sessionSecret, encryption: { ...config.encryption, key: config.encryption.key } },
@@ -148,6 +149,7 @@ export async function startTestPlatform(
     applier,
     events,
     sessions,
+    encryptor,
     signIn,
     async close() {
       writer?.pusher?.stop();

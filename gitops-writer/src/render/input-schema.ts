@@ -101,6 +101,7 @@ export const renderSettingsSchema = z.object({
     .string()
     .max(255)
     .regex(/^[a-z0-9]+([._-][a-z0-9]+)*$/, 'Not a Harbor project name.'),
+  registryLayout: z.enum(['shared', 'per-tenant']).default('shared'),
   storageClass: dnsSubdomainSchema.default('longhorn'),
   ingressClassName: dnsSubdomainSchema.nullable().default('traefik'),
   tls: z

@@ -12,8 +12,14 @@ export interface RenderSettings {
   baseDomain: string;
   /** Registry host (and port) images are pushed to and pulled from, e.g. `harbor.example.com`. */
   harborHost: string;
-  /** Harbor project holding every tenant image. */
+  /** Harbor project holding every tenant image (`shared`), or the prefix of each tenant's own project (`per-tenant`). */
   harborProject: string;
+  /**
+   * `shared`: every image in `{harborHost}/{harborProject}/{namespace}/{service}`;
+   * `per-tenant`: each tenant in a Harbor project of its own,
+   * `{harborHost}/{harborProject}-{namespace}/{service}`, which its robot account alone may push to.
+   */
+  registryLayout: 'shared' | 'per-tenant';
   /** StorageClass of service volumes (default `longhorn`). */
   storageClass: string;
   /** `spec.ingressClassName` of every Ingress; `null` leaves it to the cluster default (default `traefik`). */

@@ -73,7 +73,7 @@ export function buildVariables(
   build: BuildInput,
   settings: RenderSettings,
 ): Variables<'build'> {
-  const repository = `${settings.harborHost}/${settings.harborProject}/${tenant.namespace}/${service.name}`;
+  const repository = imageRepository(settings, tenant.namespace, service.name);
   return {
     build_job_name: buildJobName(service.name, build.commitSha),
     commit_sha: build.commitSha,
@@ -86,6 +86,23 @@ export function buildVariables(
     git_token_secret_name: build.gitTokenSecretName,
     registry_secret_name: build.registrySecretName,
   };
+}
+
+/** The Harbor project a tenant's images live in (see {@link RenderSettings.registryLayout}). */
+export function tenantHarborProject(settings: Pick<RenderSettings, 'harborProject' | 'registryLayout'>, namespace: string): string {
+  return settings.registryLayout === 'per-tenant' ? `${settings.harborProject}-${namespace}` : settings.harborProject;
+}
+
+/** The repository of a service's images, without tag or digest. */
+export function imageRepository(
+  settings: Pick<RenderSettings, 'harborHost' | 'harborProject' | 'registryLayout'>,
+  namespace: string,
+  serviceName: string,
+): string {
+  const project = tenantHarborProject(settings, namespace);
+  return settings.registryLayout === 'per-tenant'
+    ? `${settings.harborHost}/${project}/${serviceName}`
+    : `${settings.harborHost}/${project}/${namespace}/${serviceName}`;
 }
 
 /** First seven hex digits of a commit, as in `build-{sha7}.yaml`. */

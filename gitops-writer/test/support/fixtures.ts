@@ -29,6 +29,7 @@ export const SETTINGS: RenderSettings = {
   baseDomain: 'apps.example.com',
   harborHost: 'harbor.example.com',
   harborProject: 'dangus',
+  registryLayout: 'shared',
   storageClass: 'longhorn',
   ingressClassName: 'traefik',
   tls: { enabled: true, secretName: null },

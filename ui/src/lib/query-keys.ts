@@ -18,4 +18,5 @@ export const queryKeys = {
   system: ['system'] as const,
   stateRepo: () => ['system', 'state-repo'] as const,
   applier: () => ['system', 'applier'] as const,
+  registry: () => ['system', 'registry'] as const,
 };

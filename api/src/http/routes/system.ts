@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { NotFoundError } from '../../errors.js';
 import type { PushStatus } from '../../cluster/state-pusher.js';
+import type { RegistryStatus } from '../../registry/tenant-registries.js';
 
 export interface StateRepoStatus {
   head: string | null;
@@ -14,8 +15,15 @@ export interface StateRepoView {
 }
 
 /** `/api/system/*`: what the platform itself is doing (the UI's system view). */
-export function systemRoutes(deps: { stateRepo: StateRepoView | undefined; applierStatus: (() => unknown) | undefined }): Router {
+export function systemRoutes(deps: {
+  stateRepo: StateRepoView | undefined;
+  applierStatus: (() => unknown) | undefined;
+  registryStatus: () => RegistryStatus;
+}): Router {
   const router = Router();
+  router.get('/system/registry', (_req, res) => {
+    res.json(deps.registryStatus());
+  });
   router.get('/system/state-repo', async (_req, res) => {
     if (!deps.stateRepo) throw new NotFoundError('State repo');
     const body: StateRepoStatus = { head: await deps.stateRepo.head(), remote: deps.stateRepo.pushStatus() };

@@ -42,3 +42,16 @@ export function useApplier() {
     refetchInterval,
   });
 }
+
+/** `GET /api/system/registry`: whether every tenant has a registry credential of its own. */
+export interface RegistryView {
+  mode: 'per-tenant' | 'shared';
+  warning: string | null;
+}
+
+export function useRegistry() {
+  return useQuery({
+    queryKey: queryKeys.registry(),
+    queryFn: () => api.get<RegistryView>('/api/system/registry'),
+  });
+}

@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { Alert, Badge, CopyField, LoadingBlock, Section } from '../../../components/ui';
 import { ApiError, errorMessage } from '../../../lib/api-error';
 import { formatAbsolute, formatRelative, shortSha } from '../../../lib/format';
-import { useApplier, useStateRepo, type ApplierView, type StateRepoView } from '../api/system';
+import { useApplier, useRegistry, useStateRepo, type ApplierView, type StateRepoView } from '../api/system';
 
 function NotYet({ error, what }: { error: unknown; what: string }) {
   if (error instanceof ApiError && error.isNotFound) {
@@ -122,10 +122,19 @@ function Applier({ applier, head }: { applier: ApplierView; head: string | undef
 export function SystemPanels() {
   const repo = useStateRepo();
   const applier = useApplier();
+  const registry = useRegistry();
   const head =
     typeof repo.data?.head === 'string' ? repo.data.head : (repo.data?.head?.sha ?? undefined);
   return (
     <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
+      {registry.data?.warning ? (
+        <div className="lg:col-span-2">
+          <Alert tone="error" title="Registry: tenants are not isolated">
+            The platform runs without Harbor&apos;s admin settings, so {registry.data.warning}. Set HARBOR_ADMIN_USERNAME and
+            HARBOR_ADMIN_PASSWORD to give every tenant a Harbor project and robot account of its own.
+          </Alert>
+        </div>
+      ) : null}
       <Section id="state-repo" title="State repo" description="Every infrastructure change is a commit here.">
         {repo.isPending ? <LoadingBlock /> : repo.error ? <NotYet error={repo.error} what="The state repo" /> : <StateRepo repo={repo.data} />}
       </Section>
