@@ -60,6 +60,17 @@ export class RequestTimeoutError extends AppError {
   readonly code = 'request_timeout';
 }
 
+/** A limit per user (projects, services, env vars) is reached: 409 with what to do. */
+export class LimitReachedError extends AppError {
+  readonly status = 409;
+  readonly code = 'limit_reached';
+}
+
+export class TooManyRequestsError extends AppError {
+  readonly status = 429;
+  readonly code = 'too_many_requests';
+}
+
 export class PayloadTooLargeError extends AppError {
   readonly status = 413;
   readonly code = 'payload_too_large';

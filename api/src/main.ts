@@ -12,6 +12,7 @@ import { loadKubeConfig } from './cluster/kube-config.js';
 import { OctokitGitHubApi } from './github/github-api.js';
 import { EventBus } from './pipeline/event-bus.js';
 import { startPipeline } from './pipeline/start-pipeline.js';
+import { endSessionsOutsidePolicy } from './use-cases/access.js';
 
 /** `npm start`: configuration, database (embedded by default), migrations, then the server. */
 async function main(): Promise<void> {
@@ -77,6 +78,9 @@ async function main(): Promise<void> {
     // The applier's status, with the pipeline's informers (listed yet, restarts) beside it.
     ...(applier ? { applierStatus: () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) } : {}),
   });
+  // The settings may have changed since the last start: who they no longer let in is signed out.
+  const ended = await endSessionsOutsidePolicy(db, full.access);
+  if (ended > 0) logger.info({ sessions: ended }, 'ended the sessions of users the sign-in settings no longer allow');
   const server = await listen(platform.app, full.host, full.port);
   const purge = setInterval(() => void platform.sessions.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'session purge failed')), 3_600_000);
   purge.unref();

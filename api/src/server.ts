@@ -46,7 +46,13 @@ export function createPlatform(options: PlatformOptions) {
   const encryptor = new Encryptor(config.encryption.keyId, config.encryption.key, config.encryption.oldKeys);
   const sessions = new SessionStore(db, config.sessionSecret, config.sessionTtlMs);
   const oauth = config.github.oauth
-    ? new GitHubOAuth({ ...config.github.oauth, callbackUrl: config.github.callbackUrl, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl })
+    ? new GitHubOAuth({
+        ...config.github.oauth,
+        callbackUrl: config.github.callbackUrl,
+        webUrl: config.github.webUrl,
+        apiUrl: config.github.apiUrl,
+        readOrgs: config.access.allowedOrgs.length > 0,
+      })
     : undefined;
   const ctx: UseCaseContext = {
     db,
@@ -58,6 +64,7 @@ export function createPlatform(options: PlatformOptions) {
     registries: options.registries ?? tenantRegistriesOf(config, db, encryptor, logger),
     github: options.github ?? new OctokitGitHubApi(config.github.apiUrl),
     logger,
+    limits: config.limits,
     settings: {
       baseDomain: config.baseDomain,
       webhookBaseUrl: config.webhookBaseUrl,
@@ -69,6 +76,7 @@ export function createPlatform(options: PlatformOptions) {
     sessions,
     oauth,
     localAuth: config.localAuth,
+    access: config.access,
     publicUrl: config.publicUrl,
     cookies: { secure: config.secureCookies },
     uiDir: options.uiDir ?? DEFAULT_UI_DIR,

@@ -31,7 +31,7 @@ describe('GitHub sign-in', () => {
   it('when consent is given, then the user is created with a hash, an encrypted token and a session', async () => {
     const cookie = await t.signIn('octocat', 4242);
     const me = await request(t.app).get('/auth/me').set('Cookie', cookie).expect(200);
-    expect(me.body).toEqual({ id: expect.any(String) as string, githubUsername: 'octocat', hash: expect.stringMatching(/^[a-z0-9]{6}$/) as string });
+    expect(me.body).toEqual({ id: expect.any(String) as string, githubUsername: 'octocat', hash: expect.stringMatching(/^[a-z0-9]{6}$/) as string, role: 'member' });
     const user = await t.db.getRepository(UserEntity).findOneByOrFail({ githubId: '4242' });
     expect(user.githubAccessToken).toMatch(/^v1:k1:/);
     expect(user.githubAccessToken).not.toContain('gho_');
@@ -55,7 +55,7 @@ describe('GitHub sign-in', () => {
     const callback = new URL(consent.headers.get('location') ?? '');
     callback.searchParams.set('state', 'forged-state-value');
     const res = await request(t.app).get(`${callback.pathname}${callback.search}`).set('Cookie', oauthCookie).expect(302);
-    expect(res.headers.location).toBe('/login?error=state_mismatch');
+    expect(res.headers.location).toBe('/sign-in?error=state_mismatch');
     expect(await t.db.getRepository(UserEntity).count()).toBe(0);
   });
 
@@ -64,7 +64,7 @@ describe('GitHub sign-in', () => {
     const consent = await fetch(authorize, { redirect: 'manual' });
     const callback = new URL(consent.headers.get('location') ?? '');
     const res = await request(t.app).get(`${callback.pathname}${callback.search}`).expect(302);
-    expect(res.headers.location).toBe('/login?error=state_mismatch');
+    expect(res.headers.location).toBe('/sign-in?error=state_mismatch');
     expect(await t.db.getRepository(UserEntity).count()).toBe(0);
   });
 
@@ -74,7 +74,7 @@ describe('GitHub sign-in', () => {
     const consent = await fetch(authorize, { redirect: 'manual' });
     const callback = new URL(consent.headers.get('location') ?? '');
     const res = await request(t.app).get(`${callback.pathname}${callback.search}`).set('Cookie', oauthCookie).expect(302);
-    expect(res.headers.location).toBe('/login?error=access_denied');
+    expect(res.headers.location).toBe('/sign-in?error=access_denied');
     expect(await t.db.getRepository(UserEntity).count()).toBe(0);
   });
 
@@ -84,7 +84,7 @@ describe('GitHub sign-in', () => {
     const consent = await fetch(authorize, { redirect: 'manual' });
     const callback = new URL(consent.headers.get('location') ?? '');
     const res = await request(t.app).get(`${callback.pathname}${callback.search}`).set('Cookie', oauthCookie).expect(302);
-    expect(res.headers.location).toBe('/login?error=github_unavailable');
+    expect(res.headers.location).toBe('/sign-in?error=github_unavailable');
     expect(await t.db.getRepository(UserEntity).count()).toBe(0);
     expect(await t.db.getRepository(SessionEntity).count()).toBe(0);
   });
@@ -95,7 +95,7 @@ describe('GitHub sign-in', () => {
     const callback = new URL(consent.headers.get('location') ?? '');
     const tampered = oauthCookie.replace(/.(;|$)/, (m) => (m.startsWith('A') ? 'B' : 'A') + m.slice(1));
     const res = await request(t.app).get(`${callback.pathname}${callback.search}`).set('Cookie', tampered).expect(302);
-    expect(res.headers.location).toBe('/login?error=state_mismatch');
+    expect(res.headers.location).toBe('/sign-in?error=state_mismatch');
   });
 
   it('sets the session cookie HttpOnly and SameSite=Lax, without __Host- over http', async () => {
@@ -152,10 +152,14 @@ describe('local sign-in and secure cookies', () => {
   });
 
   it('when served over https, then the cookie is __Host- prefixed and Secure', async () => {
-    const t = await startTestPlatform({ AUTH_LOCAL: 'true', PUBLIC_URL: 'https://dangus.example.com' });
+    const t = await startTestPlatform({ PUBLIC_URL: 'https://dangus.example.com' });
     try {
-      const res = await request(t.app).post('/auth/local').set('Origin', 'https://dangus.example.com').expect(204);
-      const [cookie] = res.headers['set-cookie'] as unknown as string[];
+      const begin = await request(t.app).get('/auth/github').expect(302);
+      const pending = (begin.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
+      const consent = await fetch(String(begin.headers.location), { redirect: 'manual' });
+      const callback = new URL(consent.headers.get('location') ?? '');
+      const res = await request(t.app).get(`${callback.pathname}${callback.search}`).set('Cookie', pending).expect(302);
+      const cookie = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('__Host-dangus_session='));
       expect(cookie).toMatch(/^__Host-dangus_session=[A-Za-z0-9_-]{43}; Path=\/; Expires=.*; HttpOnly; Secure; SameSite=Lax$/);
     } finally {
       await t.close();

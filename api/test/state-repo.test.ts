@@ -28,7 +28,7 @@ describe('the state repo, written from the API', () => {
   const post = (path: string, body: object) => request(t.app).post(`/api${path}`).set('Cookie', cookie).set('Origin', ORIGIN).send(body);
 
   beforeEach(async () => {
-    t = await startTestPlatform({ STATE_REPO_TOKEN: TOKEN }, { stateRepo: true });
+    t = await startTestPlatform({ STATE_REPO_TOKEN: TOKEN, ADMIN_GITHUB_USERS: 'octocat' }, { stateRepo: true });
     cookie = await t.signIn('octocat', 4242);
   });
   afterEach(async () => {
@@ -165,7 +165,7 @@ describe('/state.git over smart HTTP', () => {
   let dir: string;
 
   beforeAll(async () => {
-    t = await startTestPlatform({ STATE_REPO_TOKEN: TOKEN }, { stateRepo: true });
+    t = await startTestPlatform({ STATE_REPO_TOKEN: TOKEN, ADMIN_GITHUB_USERS: 'octocat' }, { stateRepo: true });
     const cookie = await t.signIn('octocat', 4242);
     await request(t.app).post('/api/projects').set('Cookie', cookie).set('Origin', ORIGIN).send({ name: 'cloned' }).expect(201);
     server = await new Promise<Server>((resolve) => {
@@ -238,7 +238,7 @@ describe('pushing the state repo to a remote', () => {
 
   it('every commit reaches the remote, and the push state is shown', async () => {
     const remote = await startGitServer(REMOTE_TOKEN);
-    const t = await startTestPlatform({ STATE_REPO_REMOTE: remote.url, STATE_REPO_REMOTE_TOKEN: REMOTE_TOKEN }, { stateRepo: true });
+    const t = await startTestPlatform({ STATE_REPO_REMOTE: remote.url, STATE_REPO_REMOTE_TOKEN: REMOTE_TOKEN, ADMIN_GITHUB_USERS: 'octocat' }, { stateRepo: true });
     try {
       const cookie = await t.signIn('octocat', 4242);
       await request(t.app).post('/api/projects').set('Cookie', cookie).set('Origin', ORIGIN).send({ name: 'pushed' }).expect(201);
@@ -261,7 +261,7 @@ describe('pushing the state repo to a remote', () => {
   it('a remote that is down never blocks a write; the push is retried until it lands', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/remote.git`;
-    const t = await startTestPlatform({ STATE_REPO_REMOTE: url, STATE_REPO_REMOTE_TOKEN: REMOTE_TOKEN }, { stateRepo: true });
+    const t = await startTestPlatform({ STATE_REPO_REMOTE: url, STATE_REPO_REMOTE_TOKEN: REMOTE_TOKEN, ADMIN_GITHUB_USERS: 'octocat' }, { stateRepo: true });
     let remote: Awaited<ReturnType<typeof startGitServer>> | undefined;
     try {
       const cookie = await t.signIn('octocat', 4242);

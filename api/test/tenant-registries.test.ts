@@ -23,6 +23,7 @@ describe('tenant registries', () => {
       HARBOR_URL: harbor.url,
       HARBOR_ADMIN_USERNAME: harbor.admin.username,
       HARBOR_ADMIN_PASSWORD: harbor.admin.password,
+      ADMIN_GITHUB_USERS: 'octocat',
     });
     registries = new TenantRegistries({
       db: t.db,
@@ -135,7 +136,7 @@ describe('tenant registries', () => {
     expect(await sharedRegistries.credentialsFor(project.id, project.namespace)).toEqual(shared);
     expect(sharedRegistries.status).toEqual({ mode: 'shared', warning: SHARED_REGISTRY_WARNING });
 
-    const plain = await startTestPlatform();
+    const plain = await startTestPlatform({ ADMIN_GITHUB_USERS: 'octocat' });
     try {
       const session = await plain.signIn('octocat', 4242);
       const res = await request(plain.app).get('/api/system/registry').set('Cookie', session).expect(200);

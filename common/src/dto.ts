@@ -10,10 +10,43 @@ export interface ErrorBody {
   };
 }
 
+export type UserRole = 'admin' | 'member';
+
 export interface UserDto {
   id: string;
   githubUsername: string;
   hash: string;
+  role: UserRole;
+}
+
+/** A user as an admin sees them on the Users page. */
+export interface AdminUserDto {
+  id: string;
+  githubUsername: string;
+  avatarUrl: string | null;
+  role: UserRole;
+  status: 'active' | 'blocked';
+  lastSignInAt: string | null;
+  createdAt: string;
+  projects: number;
+}
+
+/** Someone the sign-in policy did not let in, waiting for an admin. */
+export interface AccessRequestDto {
+  id: string;
+  login: string;
+  avatarUrl: string | null;
+  requestedAt: string;
+}
+
+/** The limits per user, shown on the Users page. */
+export interface UserLimitsDto {
+  projectsPerUser: number;
+  servicesPerProject: number;
+  envVarsPerService: number;
+  envBytesPerService: number;
+  streamsPerUser: number;
+  exemptAdmins: boolean;
 }
 
 export interface DeploymentSummaryDto {

@@ -27,7 +27,8 @@ async function bundleSizes(): Promise<{ js: number; css: number }> {
 
 async function main(): Promise<void> {
   const sizes = await bundleSizes();
-  const api = await startApiProcess();
+  // 100 projects: more than the default limit per user.
+  const api = await startApiProcess({ MAX_PROJECTS_PER_USER: '0' });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

@@ -6,6 +6,7 @@ import { UpstreamError } from '../errors.js';
 export interface GitHubIdentity {
   id: number;
   login: string;
+  avatarUrl: string | null;
   accessToken: string;
 }
 
@@ -34,6 +35,8 @@ export class GitHubOAuth {
       callbackUrl: string;
       webUrl: string;
       apiUrl: string;
+      /** Ask for `read:org` too: only when sign-in depends on organization membership. */
+      readOrgs?: boolean;
     },
   ) {}
 
@@ -44,7 +47,7 @@ export class GitHubOAuth {
     url.search = new URLSearchParams({
       client_id: this.options.clientId,
       redirect_uri: this.options.callbackUrl,
-      scope: GitHubOAuth.SCOPES,
+      scope: this.options.readOrgs ? `${GitHubOAuth.SCOPES} read:org` : GitHubOAuth.SCOPES,
       state: pending.state,
       code_challenge: createHash('sha256').update(pending.codeVerifier).digest('base64url'),
       code_challenge_method: 'S256',
@@ -88,9 +91,31 @@ export class GitHubOAuth {
         request: { retries: 0 },
       });
       const { data } = await octokit.rest.users.getAuthenticated();
-      return { id: data.id, login: data.login, accessToken };
+      return { id: data.id, login: data.login, avatarUrl: data.avatar_url || null, accessToken };
     } catch (error) {
       throw new UpstreamError('Could not read the GitHub account that signed in.', { cause: error });
+    }
+  }
+
+  /**
+   * Whether the signed-in user is an active member of `org`
+   * (`GET /user/memberships/orgs/{org}`, which needs `read:org`). Throws when
+   * GitHub cannot say: the caller must then refuse, never let in.
+   */
+  async isOrgMember(accessToken: string, org: string): Promise<boolean> {
+    const octokit = new Octokit({
+      auth: accessToken,
+      baseUrl: this.options.apiUrl,
+      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+      request: { retries: 0, timeout: 10_000 },
+    });
+    try {
+      const { data } = await octokit.rest.orgs.getMembershipForAuthenticatedUser({ org });
+      return data.state === 'active';
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 404 || status === 403) return false;
+      throw new UpstreamError(`GitHub could not confirm the membership of ${org}.`, { cause: error });
     }
   }
 }

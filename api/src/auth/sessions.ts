@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { SessionEntity, type User } from '../db/entities/index.js';
 
 /** The signed-in user as a request sees it, with the version of their project list. */
-export type SessionUser = Pick<User, 'id' | 'githubUsername' | 'hash'> & { listVersion: string };
+export type SessionUser = Pick<User, 'id' | 'githubUsername' | 'hash' | 'role'> & { listVersion: string };
 
 /**
  * Server-side sessions (docs/architecture.md#security-model): the cookie holds a random token,
@@ -31,9 +31,9 @@ export class SessionStore {
   async findUser(token: string): Promise<SessionUser | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
     const rows = await this.db.query<SessionUser[]>(
-      `SELECT u.id, u.github_username AS "githubUsername", u.hash, u.list_version::text AS "listVersion"
+      `SELECT u.id, u.github_username AS "githubUsername", u.hash, u.role, u.list_version::text AS "listVersion"
          FROM sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.token_hash = $1 AND s.expires_at > now()`,
+        WHERE s.token_hash = $1 AND s.expires_at > now() AND u.status = 'active'`,
       [this.hash(token)],
     );
     return rows[0];
@@ -43,6 +43,14 @@ export class SessionStore {
     const tokenHash = this.hash(token);
     await this.db.getRepository(SessionEntity).delete({ tokenHash });
     for (const listener of this.revokedListeners.get(tokenHash) ?? []) listener();
+  }
+
+  /** Ends every session of a user (blocked, removed, or no longer allowed): their next request is a 401. */
+  async revokeUser(userId: string): Promise<number> {
+    // A DELETE … RETURNING answers [rows, count] through TypeORM.
+    const [rows]: [{ token_hash: string }[], number] = await this.db.query(`DELETE FROM sessions WHERE user_id = $1 RETURNING token_hash`, [userId]);
+    for (const row of rows) for (const listener of this.revokedListeners.get(row.token_hash) ?? []) listener();
+    return rows.length;
   }
 
   /**

@@ -42,6 +42,13 @@ const oldEncryptionKeys = z
     'ENCRYPTION_OLD_KEYS must be a comma-separated list of id:base64key with 32-byte keys.',
   );
 
+/** A comma-separated list of GitHub logins or organizations, lower-cased (GitHub's names are case-insensitive). */
+const loginList = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((name) => name.trim().replace(/^@/, '').toLowerCase()).filter((name) => name !== ''))
+  .refine((names) => names.every((name) => name === '*' || /^[a-z0-9](?:[a-z0-9-]{0,38})$/.test(name)), 'Not a list of GitHub names (letters, digits, "-").');
+
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -62,6 +69,19 @@ export const envSchema = z
     GITHUB_WEB_URL: url('GITHUB_WEB_URL').default('https://github.com'),
     GITHUB_API_URL: url('GITHUB_API_URL').default('https://api.github.com'),
     AUTH_LOCAL: booleanString.optional(),
+    // Who may sign in: GitHub logins ("*": anyone), organizations (membership is
+    // checked at every sign-in), and the admins (always allowed). None of the
+    // allow settings: the first person to sign in becomes the admin, the rest ask.
+    ALLOWED_GITHUB_USERS: loginList,
+    ALLOWED_GITHUB_ORGS: loginList,
+    ADMIN_GITHUB_USERS: loginList,
+    // Limits per user (0: no limit). Admins are held to them unless LIMITS_EXEMPT_ADMINS.
+    MAX_PROJECTS_PER_USER: z.coerce.number().int().min(0).default(10),
+    MAX_SERVICES_PER_PROJECT: z.coerce.number().int().min(0).default(10),
+    MAX_ENV_VARS_PER_SERVICE: z.coerce.number().int().min(0).default(100),
+    MAX_ENV_BYTES_PER_SERVICE: z.coerce.number().int().min(0).max(900 * 1024).default(256 * 1024),
+    MAX_STREAMS_PER_USER: z.coerce.number().int().min(0).default(20),
+    LIMITS_EXEMPT_ADMINS: booleanString.default(false),
 
     ENCRYPTION_KEY: encryptionKey.optional(),
     ENCRYPTION_KEY_ID: z
@@ -163,8 +183,11 @@ export interface Config {
     webUrl: string;
     apiUrl: string;
   };
-  /** Local sign-in (`POST /auth/local`): only without OAuth on loopback, or when forced. */
+  /** Local sign-in (`POST /auth/local`): only where the platform is reachable from this machine alone. */
   localAuth: boolean;
+  /** Who may sign in, and who is an admin. */
+  access: AccessPolicy;
+  limits: UserLimits;
   encryption: { keyId: string; key: Buffer | undefined; oldKeys: Map<string, Buffer> };
   sessionSecret: string | undefined;
   sessionTtlMs: number;
@@ -213,6 +236,34 @@ export class ConfigError extends Error {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
+function isLoopbackUrl(url: string): boolean {
+  try {
+    return LOOPBACK.has(new URL(url).hostname.replace(/^\[|\]$/g, ''));
+  } catch {
+    return false;
+  }
+}
+
+/** Who may sign in (see the settings ALLOWED_GITHUB_USERS, ALLOWED_GITHUB_ORGS, ADMIN_GITHUB_USERS). */
+export interface AccessPolicy {
+  /** Lower-cased logins, or anyone ("*"). */
+  allowedUsers: Set<string> | 'anyone';
+  /** Lower-cased organizations whose members may sign in. */
+  allowedOrgs: string[];
+  /** Lower-cased logins that are admins and always allowed. */
+  admins: Set<string>;
+}
+
+/** Limits per user; 0 is no limit. */
+export interface UserLimits {
+  projectsPerUser: number;
+  servicesPerProject: number;
+  envVarsPerService: number;
+  envBytesPerService: number;
+  streamsPerUser: number;
+  exemptAdmins: boolean;
+}
+
 /**
  * Parses the environment into a Config; throws one ConfigError listing every
  * problem so an operator fixes them all in one go.
@@ -230,6 +281,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET
       ? { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET }
       : undefined;
+  // The local sign-in has no password: only where nobody but this machine can reach it.
+  const loopbackOnly = LOOPBACK.has(e.HOST) && isLoopbackUrl(publicUrl);
+  if (e.AUTH_LOCAL === true && !loopbackOnly) {
+    throw new ConfigError([
+      `AUTH_LOCAL: the local sign-in has no password, so it is only allowed when the platform listens on loopback (HOST is ${e.HOST}) and PUBLIC_URL is a loopback URL (it is ${publicUrl}). Configure a GitHub OAuth app instead.`,
+    ]);
+  }
   const harborAdmin =
     e.HARBOR_ADMIN_USERNAME && e.HARBOR_ADMIN_PASSWORD
       ? { url: e.HARBOR_URL ?? `https://${e.HARBOR_HOST}`, username: e.HARBOR_ADMIN_USERNAME, password: e.HARBOR_ADMIN_PASSWORD }
@@ -254,7 +312,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       webUrl: e.GITHUB_WEB_URL,
       apiUrl: e.GITHUB_API_URL,
     },
-    localAuth: e.AUTH_LOCAL ?? (oauth === undefined && LOOPBACK.has(e.HOST)),
+    localAuth: e.AUTH_LOCAL ?? (oauth === undefined && loopbackOnly),
+    access: {
+      allowedUsers: e.ALLOWED_GITHUB_USERS.includes('*') ? 'anyone' : new Set(e.ALLOWED_GITHUB_USERS),
+      allowedOrgs: e.ALLOWED_GITHUB_ORGS,
+      admins: new Set(e.ADMIN_GITHUB_USERS),
+    },
+    limits: {
+      projectsPerUser: e.MAX_PROJECTS_PER_USER,
+      servicesPerProject: e.MAX_SERVICES_PER_PROJECT,
+      envVarsPerService: e.MAX_ENV_VARS_PER_SERVICE,
+      envBytesPerService: e.MAX_ENV_BYTES_PER_SERVICE,
+      streamsPerUser: e.MAX_STREAMS_PER_USER,
+      exemptAdmins: e.LIMITS_EXEMPT_ADMINS,
+    },
     encryption: {
       keyId: e.ENCRYPTION_KEY_ID,
       key: e.ENCRYPTION_KEY ? Buffer.from(e.ENCRYPTION_KEY, 'base64') : undefined,

@@ -7,6 +7,7 @@ import type { UseCaseContext } from '../use-cases/context.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
 import { originCheck } from './middleware/origin-check.js';
 import { requireUser, type CookieSettings } from './middleware/session.js';
+import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/api.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -16,12 +17,14 @@ import { systemRoutes, type StateRepoView } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
 import { webhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
 import type { RegistryStatus } from '../registry/tenant-registries.js';
+import type { AccessPolicy } from '../config/config.js';
 
 export interface AppDeps {
   ctx: UseCaseContext;
   sessions: SessionStore;
   oauth: GitHubOAuth | undefined;
   localAuth: boolean;
+  access: AccessPolicy;
   publicUrl: string;
   cookies: CookieSettings;
   uiDir: string;
@@ -94,6 +97,7 @@ export function createApp(deps: AppDeps): Express {
       sessions: deps.sessions,
       oauth: deps.oauth,
       localAuth: deps.localAuth,
+      access: deps.access,
       cookies: deps.cookies,
       logger: deps.logger,
     }),
@@ -101,7 +105,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.stateRepo) {
     app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger }));
   }
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

@@ -6,6 +6,7 @@ import type { GitHubApi } from '../github/github-api.js';
 import type { ProjectListCache } from './project-list-cache.js';
 import type { EventBus } from '../pipeline/event-bus.js';
 import type { TenantRegistries } from '../registry/tenant-registries.js';
+import type { UserLimits } from '../config/config.js';
 
 /** The pipeline as use cases see it: they record rows, it does the work. */
 export interface PipelineHandle {
@@ -33,6 +34,8 @@ export interface UseCaseContext {
   /** Each tenant's registry project and robot (per-tenant mode), removed with the tenant. */
   registries: TenantRegistries;
   settings: { baseDomain: string; webhookBaseUrl: string; publicScheme: 'http' | 'https' };
+  /** Limits per user (0: none). */
+  limits: UserLimits;
 }
 
 /** The signed-in user every query is scoped to. */
@@ -40,6 +43,7 @@ export interface CurrentUser {
   id: string;
   githubUsername: string;
   hash: string;
+  role: 'admin' | 'member';
   /** Moves whenever the user's project list changes (users.list_version). */
   listVersion?: string;
 }

@@ -1,3 +1,4 @@
+import { checkEnvLimits } from './limits.js';
 import { createEnvVarSchema, updateEnvVarSchema, type EnvVarDto } from '@dangus/common';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { DeploymentEntity, EnvVarEntity, type Deployment, type EnvVar } from '../db/entities/index.js';
@@ -93,9 +94,10 @@ export async function createEnvVar(ctx: UseCaseContext, user: CurrentUser, servi
   const owned = await findOwnedService(ctx, user, serviceId);
   let row: EnvVar;
   try {
-    row = await ctx.db
-      .getRepository(EnvVarEntity)
-      .save({ serviceId: owned.service.id, key, value: ctx.encryptor.encrypt(value) });
+    row = await ctx.db.transaction(async (manager) => {
+      await checkEnvLimits(ctx, manager, user, owned.service.id, { key, value });
+      return manager.getRepository(EnvVarEntity).save({ serviceId: owned.service.id, key, value: ctx.encryptor.encrypt(value) });
+    });
   } catch (error) {
     if (uniqueViolation(error) === 'env_vars_service_id_key_key') throw duplicateKey(key);
     throw error;
@@ -124,7 +126,11 @@ export async function updateEnvVar(
   if (changes.key !== undefined) patch.key = changes.key;
   if (changes.value !== undefined) patch.value = ctx.encryptor.encrypt(changes.value);
   try {
-    await ctx.db.getRepository(EnvVarEntity).update({ id: row.id }, patch);
+    await ctx.db.transaction(async (manager) => {
+      const value = changes.value ?? ctx.encryptor.decrypt(row.value);
+      await checkEnvLimits(ctx, manager, user, owned.service.id, { key: changes.key ?? row.key, value, replacing: row.id });
+      await manager.getRepository(EnvVarEntity).update({ id: row.id }, patch);
+    });
   } catch (error) {
     if (uniqueViolation(error) === 'env_vars_service_id_key_key') throw duplicateKey(changes.key ?? row.key);
     throw error;

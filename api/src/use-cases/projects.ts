@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { ProjectEntity } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
+import { checkProjectLimit } from './limits.js';
 import { SERVICE_STATUS_SQL, toServiceSummary, type ServiceSummaryRow } from './service-views.js';
 
 interface ProjectRow {
@@ -61,7 +62,10 @@ export async function createProject(ctx: UseCaseContext, user: CurrentUser, inpu
   const { name } = parseInput(createProjectSchema, input);
   let project;
   try {
-    project = await ctx.db.getRepository(ProjectEntity).save({ userId: user.id, name });
+    project = await ctx.db.transaction(async (manager) => {
+      await checkProjectLimit(ctx, manager, user);
+      return manager.getRepository(ProjectEntity).save({ userId: user.id, name });
+    });
   } catch (error) {
     if (uniqueViolation(error) === 'projects_user_id_name_key') {
       throw new ConflictError(`You already have a project named "${name}".`, { name: ['Already taken.'] });

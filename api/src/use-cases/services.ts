@@ -17,6 +17,7 @@ import { buildRecorded, recordBuild } from './builds.js';
 import { SERVICE_STATUS_SQL, toServiceDto } from './service-views.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { LOCAL_GITHUB_ID } from './users.js';
+import { checkServiceLimit } from './limits.js';
 
 /** A service of the signed-in user, with its project; anyone else's is not found. */
 export async function findOwnedService(
@@ -73,11 +74,14 @@ export async function createService(
   if (!project) throw new NotFoundError('Project');
   let service: Service;
   try {
-    service = await ctx.db.getRepository(ServiceEntity).save({
-      ...fields,
-      projectId: project.id,
-      userId: user.id,
-      webhookSecret: ctx.encryptor.encrypt(randomBytes(32).toString('hex')),
+    service = await ctx.db.transaction(async (manager) => {
+      await checkServiceLimit(ctx, manager, user, project.id);
+      return manager.getRepository(ServiceEntity).save({
+        ...fields,
+        projectId: project.id,
+        userId: user.id,
+        webhookSecret: ctx.encryptor.encrypt(randomBytes(32).toString('hex')),
+      });
     });
   } catch (error) {
     const constraint = uniqueViolation(error);

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { WebhookDeliveryDto } from '@dangus/common';
 import type { EntityManager } from 'typeorm';
-import { NotFoundError, UnauthorizedError, type AppError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import { ForbiddenError, NotFoundError, UnauthorizedError, type AppError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 import { WebhookDeliveryEntity, type WebhookDelivery } from '../db/entities/index.js';
 import { buildRecorded, recordBuild, type RecordedBuild } from './builds.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
@@ -56,6 +56,7 @@ export interface WebhookAnswer {
 interface ServiceTarget extends WebhookTarget {
   id: string;
   webhookSecret: string;
+  ownerStatus: 'active' | 'blocked';
 }
 
 interface StoredAnswer {
@@ -81,12 +82,16 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
   // Plain SQL: this is the hot path of every delivery, forged ones included.
   const [service] = isUuid(request.serviceId)
     ? await ctx.db.query<ServiceTarget[]>(
-        `SELECT id, repo_url AS "repoUrl", branch, webhook_secret AS "webhookSecret" FROM services WHERE id = $1`,
+        `SELECT s.id, s.repo_url AS "repoUrl", s.branch, s.webhook_secret AS "webhookSecret", u.status AS "ownerStatus"
+           FROM services s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
         [request.serviceId],
       )
     : [];
   if (!service) throw new NotFoundError('Service');
   const refuse = (error: AppError) => refused(ctx, refusals, service.id, request, error);
+  if (service.ownerStatus !== 'active') {
+    throw await refuse(new ForbiddenError('The owner of this service is blocked on this platform: nothing is built.', 'owner_blocked'));
+  }
 
   const expected = signatureOf(request.signature);
   if (typeof expected !== 'object') throw await refuse(new UnauthorizedError(expected));

@@ -36,6 +36,12 @@ export class FakeGitHub {
   readonly statuses: FakeCommitStatus[] = [];
   /** When set, status posts answer this HTTP status instead (GitHub having a bad day). */
   failStatusesWith: number | null = null;
+  /** Organization → lower-cased logins of its active members. */
+  readonly orgs = new Map<string, Set<string>>();
+  /** When set, membership checks answer this HTTP status (GitHub down, rate limited). */
+  failMembershipWith: number | null = null;
+  /** The scopes the last authorize request asked for. */
+  lastScopes = '';
   private readonly codes = new Map<string, { challenge: string; redirectUri: string; user: FakeGitHubUser }>();
   private readonly tokens = new Map<string, FakeGitHubUser>();
   private server: Server | undefined;
@@ -48,6 +54,7 @@ export class FakeGitHub {
     app.get('/login/oauth/authorize', (req, res) => {
       const q = req.query as Record<string, string>;
       const redirect = new URL(q.redirect_uri ?? '');
+      this.lastScopes = q.scope ?? '';
       if (q.client_id !== this.clientId || q.code_challenge_method !== 'S256' || !q.code_challenge) {
         res.status(400).send('bad authorize request');
         return;
@@ -92,7 +99,26 @@ export class FakeGitHub {
         res.status(401).json({ message: 'Bad credentials' });
         return;
       }
-      res.json({ id: user.id, login: user.login, type: 'User', name: null });
+      res.json({ id: user.id, login: user.login, type: 'User', name: null, avatar_url: `https://avatars.githubusercontent.com/u/${String(user.id)}` });
+    });
+
+    // GitHub: 200 with state active|pending for a member, 404 for anyone else; needs read:org.
+    app.get('/user/memberships/orgs/:org', (req, res) => {
+      const user = this.tokens.get((req.get('authorization') ?? '').replace(/^(token|bearer) /i, ''));
+      if (!user) {
+        res.status(401).json({ message: 'Bad credentials' });
+        return;
+      }
+      if (this.failMembershipWith !== null) {
+        res.status(this.failMembershipWith).json({ message: 'API rate limit exceeded' });
+        return;
+      }
+      const members = this.orgs.get(req.params.org.toLowerCase());
+      if (!members?.has(user.login.toLowerCase())) {
+        res.status(404).json({ message: 'Not Found' });
+        return;
+      }
+      res.json({ state: 'active', role: 'member', organization: { login: req.params.org }, user: { login: user.login } });
     });
 
     app.get('/repos/:owner/:repo/branches/{*branch}', (req, res) => {

@@ -40,6 +40,8 @@ export interface TestPlatform {
   encryptor: Encryptor;
   /** Signs in through the whole OAuth flow against the fake GitHub; returns the Cookie header. */
   signIn(login: string, id: number): Promise<string>;
+  /** The same flow, whatever its outcome: where the callback sent the browser, and the session cookie if any. */
+  attemptSignIn(login: string, id: number): Promise<{ location: string; cookie: string }>;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,14 @@ export async function startTestPlatform(
     GITHUB_CLIENT_SECRET: github.clientSecret,
     GITHUB_WEB_URL: github.url,
     GITHUB_API_URL: github.url,
+    // Most tests sign in many users and make many objects: open sign-in, no limits.
+    // The tests of the policy and of the limits set their own values.
+    ALLOWED_GITHUB_USERS: '*',
+    MAX_PROJECTS_PER_USER: '0',
+    MAX_SERVICES_PER_PROJECT: '0',
+    MAX_ENV_VARS_PER_SERVICE: '0',
+    MAX_ENV_BYTES_PER_SERVICE: '0',
+    MAX_STREAMS_PER_USER: '0',
     ...env,
   });
   if (!config.encryption.key || !config.sessionSecret) throw new Error('test config lacks secrets');
@@ -123,7 +133,7 @@ export async function startTestPlatform(
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
   });
 
-  async function signIn(login: string, id: number): Promise<string> {
+  async function attemptSignIn(login: string, id: number): Promise<{ location: string; cookie: string }> {
     github.user = { id, login };
     const begin = await request(app).get('/auth/github').expect(302);
     const oauthCookie = cookiesOf(begin.headers['set-cookie']);
@@ -133,8 +143,14 @@ export async function startTestPlatform(
       .get(`${callback.pathname}${callback.search}`)
       .set('Cookie', oauthCookie)
       .expect(302);
-    if (done.headers.location !== '/') throw new Error(`sign-in failed: ${String(done.headers.location)}`);
-    return cookiesOf(done.headers['set-cookie']).split('; ').filter((c) => c.startsWith('dangus_session=')).join('; ');
+    const session = cookiesOf(done.headers['set-cookie']).split('; ').filter((c) => c.startsWith('dangus_session=') && c !== 'dangus_session=');
+    return { location: String(done.headers.location), cookie: session.join('; ') };
+  }
+
+  async function signIn(login: string, id: number): Promise<string> {
+    const attempt = await attemptSignIn(login, id);
+    if (attempt.location !== '/') throw new Error(`sign-in failed: ${attempt.location}`);
+    return attempt.cookie;
   }
 
   return {
@@ -151,6 +167,7 @@ export async function startTestPlatform(
     sessions,
     encryptor,
     signIn,
+    attemptSignIn,
     async close() {
       writer?.pusher?.stop();
       await pipeline?.stop();

@@ -98,9 +98,16 @@ export function AppLayout() {
             <NavLink to="/" end className={navClass}>
               Projects
             </NavLink>
-            <NavLink to="/system" className={navClass}>
-              System
-            </NavLink>
+            {me.data.role === 'admin' ? (
+              <>
+                <NavLink to="/users" className={navClass}>
+                  Users
+                </NavLink>
+                <NavLink to="/system" className={navClass}>
+                  System
+                </NavLink>
+              </>
+            ) : null}
           </nav>
           <div className="ml-auto flex items-center gap-3">
             <LiveIndicator status={live} />

@@ -8,4 +8,5 @@ export const paths = {
   deployment: (serviceId: string, id: string) =>
     `/services/${encodeURIComponent(serviceId)}/deployments/${encodeURIComponent(id)}`,
   system: '/system',
+  users: '/users',
 };

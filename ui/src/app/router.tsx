@@ -9,6 +9,7 @@ import { NotFoundRoute } from './routes/not-found';
 import { ProjectRoute } from './routes/project';
 import { ServiceRoute } from './routes/service';
 import { SystemRoute } from './routes/system';
+import { UsersRoute } from './routes/users';
 
 export const router = createBrowserRouter([
   { path: '/sign-in', element: <SignInPage />, errorElement: <RouteError /> },
@@ -22,6 +23,7 @@ export const router = createBrowserRouter([
       { path: 'services/:serviceId', element: <ServiceRoute /> },
       { path: 'services/:serviceId/deployments/:deploymentId', element: <DeploymentRoute /> },
       { path: 'system', element: <SystemRoute /> },
+      { path: 'users', element: <UsersRoute /> },
       { path: '*', element: <NotFoundRoute /> },
     ],
   },

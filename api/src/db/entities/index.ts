@@ -19,6 +19,13 @@ export interface User {
   /** Encrypted (crypto/encryption.ts). */
   githubAccessToken: string;
   hash: string;
+  role: 'admin' | 'member';
+  /** A blocked user has no session and their services' webhooks are refused. */
+  status: 'active' | 'blocked';
+  /** Let in by an admin (or the first user), whatever the allow settings say. */
+  approved: boolean;
+  avatarUrl: string | null;
+  lastSignInAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -32,6 +39,11 @@ export const UserEntity = new EntitySchema<User>({
     githubUsername: { name: 'github_username', type: 'varchar', length: 255 },
     githubAccessToken: { name: 'github_access_token', type: 'text' },
     hash: { type: 'varchar', length: 6, unique: true },
+    role: { type: 'varchar', length: 10, default: 'member' },
+    status: { type: 'varchar', length: 10, default: 'active' },
+    approved: { type: 'boolean', default: false },
+    avatarUrl: { name: 'avatar_url', type: 'text', nullable: true },
+    lastSignInAt: { name: 'last_sign_in_at', type: 'timestamptz', nullable: true },
     ...timestamps,
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { SessionStore } from '../../auth/sessions.js';
-import { UnauthorizedError } from '../../errors.js';
+import { ForbiddenError, UnauthorizedError } from '../../errors.js';
 import type { CurrentUser } from '../../use-cases/context.js';
 
 export interface CookieSettings {
@@ -63,7 +63,7 @@ export function requireUser(sessions: SessionStore, settings: CookieSettings): R
           next(new UnauthorizedError('Your session has ended; sign in again.'));
           return;
         }
-        res.locals.user = { id: user.id, githubUsername: user.githubUsername, hash: user.hash, listVersion: user.listVersion };
+        res.locals.user = { id: user.id, githubUsername: user.githubUsername, hash: user.hash, role: user.role, listVersion: user.listVersion };
         res.locals.sessionToken = token;
         next();
       })
@@ -77,3 +77,8 @@ export function currentUser(res: Response): CurrentUser {
   if (!user) throw new UnauthorizedError();
   return user;
 }
+
+/** Lets admins through; a member gets 403 and nothing happens. Goes after requireUser. */
+export const requireAdmin: RequestHandler = (_req, res, next) => {
+  next(currentUser(res).role === 'admin' ? undefined : new ForbiddenError('Only an admin of the platform may do this.', 'admin_only'));
+};

@@ -7,8 +7,10 @@ import type { UserDto } from '@dangus/common';
 import type { GitHubOAuth, PendingAuthorization } from '../../auth/github-oauth.js';
 import type { SessionStore } from '../../auth/sessions.js';
 import type { Encryptor } from '../../crypto/encryption.js';
-import { NotFoundError, UnauthorizedError } from '../../errors.js';
-import { LOCAL_GITHUB_ID, upsertUser } from '../../use-cases/users.js';
+import { ForbiddenError, NotFoundError, UnauthorizedError } from '../../errors.js';
+import { LOCAL_GITHUB_ID } from '../../use-cases/users.js';
+import { admitLocalUser, admitSignIn } from '../../use-cases/access.js';
+import type { AccessPolicy } from '../../config/config.js';
 import {
   clearSessionCookie,
   readCookie,
@@ -27,6 +29,8 @@ export interface AuthRoutesDeps {
   localAuth: boolean;
   cookies: CookieSettings;
   logger: Logger;
+  /** Who may sign in. */
+  access: AccessPolicy;
 }
 
 /**
@@ -61,7 +65,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     );
 
   const signInFailed = (res: Response, reason: string): void => {
-    res.redirect(302, `/login?error=${encodeURIComponent(reason)}`);
+    res.redirect(302, `/sign-in?error=${encodeURIComponent(reason)}`);
   };
 
   router.get('/config', (_req, res) => {
@@ -106,23 +110,38 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       signInFailed(res, 'github_unavailable');
       return;
     }
-    const user = await upsertUser(deps, { githubId: String(identity.id), login: identity.login, accessToken: identity.accessToken });
-    const session = await deps.sessions.create(user.id);
+    const oauth = deps.oauth;
+    const admission = await admitSignIn(
+      deps,
+      deps.access,
+      { githubId: String(identity.id), login: identity.login, avatarUrl: identity.avatarUrl, accessToken: identity.accessToken },
+      (org) => oauth.isOrgMember(identity.accessToken, org),
+    );
+    if (!admission.admitted) {
+      deps.logger.info({ login: identity.login }, 'sign-in refused by the policy');
+      res.redirect(302, `/sign-in?refused=${encodeURIComponent(admission.reason)}`);
+      return;
+    }
+    const session = await deps.sessions.create(admission.userId);
     setSessionCookie(res, deps.cookies, session.token, session.expiresAt);
     res.redirect(302, '/');
   });
 
-  router.post('/local', async (_req, res) => {
+  router.post('/local', async (req, res) => {
     if (!deps.localAuth) throw new NotFoundError('Local sign-in');
-    const user = await upsertUser(deps, { githubId: LOCAL_GITHUB_ID, login: 'local', accessToken: '' });
-    const session = await deps.sessions.create(user.id);
+    // No password: only a browser on this machine, not one behind a proxy on it.
+    if (!isLoopbackAddress(req.socket.remoteAddress) || req.get('x-forwarded-for') !== undefined || req.get('forwarded') !== undefined) {
+      throw new ForbiddenError('The local sign-in is only for a browser on the platform\'s own machine, not through a proxy.', 'local_only');
+    }
+    const userId = await admitLocalUser(deps, LOCAL_GITHUB_ID);
+    const session = await deps.sessions.create(userId);
     setSessionCookie(res, deps.cookies, session.token, session.expiresAt);
     res.status(204).end();
   });
 
   router.get('/me', requireUser(deps.sessions, deps.cookies), (_req, res) => {
     const user = currentUser(res);
-    const body: UserDto = { id: user.id, githubUsername: user.githubUsername, hash: user.hash };
+    const body: UserDto = { id: user.id, githubUsername: user.githubUsername, hash: user.hash, role: user.role };
     res.json(body);
   });
 
@@ -145,4 +164,8 @@ function readPending(encryptor: Encryptor, cookie: string | undefined): PendingA
   } catch {
     return undefined; // tampered, foreign or stale: treated as no pending sign-in
   }
+}
+
+function isLoopbackAddress(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }

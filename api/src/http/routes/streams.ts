@@ -1,5 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { SessionStore } from '../../auth/sessions.js';
+import { TooManyRequestsError } from '../../errors.js';
+import { limitFor } from '../../use-cases/limits.js';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import { followBuildLog, followDeploymentEvents } from '../../use-cases/deployment-streams.js';
 import { getDeployment } from '../../use-cases/deployments.js';
@@ -15,9 +17,31 @@ function lastEventId(value: string | undefined): number {
 export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore): Router {
   const r = Router();
 
-  /** A stream that ends with its session: at logout at once, else within a check period. */
+  /** Open streams per user in this process: a browser tab holds one or two. */
+  const streams = new Map<string, number>();
+
+  /**
+   * A stream that ends with its session (at logout at once, else within a check
+   * period), counted against the user's limit: past it, a 429 and no stream.
+   */
   const open = (req: Request, res: Response) => {
+    const user = currentUser(res);
+    const max = limitFor(ctx, user, ctx.limits.streamsPerUser);
+    const count = streams.get(user.id) ?? 0;
+    if (max !== null && count >= max) {
+      throw new TooManyRequestsError(`You have ${String(max)} live streams open, the most this platform allows: close a tab or two.`);
+    }
+    streams.set(user.id, count + 1);
     const sse = openSse(req, res);
+    sse.signal.addEventListener(
+      'abort',
+      () => {
+        const left = (streams.get(user.id) ?? 1) - 1;
+        if (left <= 0) streams.delete(user.id);
+        else streams.set(user.id, left);
+      },
+      { once: true },
+    );
     const token = res.locals.sessionToken;
     if (token !== undefined) {
       const unwatch = sessions.watch(token, sse.close);

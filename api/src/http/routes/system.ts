@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { NotFoundError } from '../../errors.js';
+import { requireAdmin } from '../middleware/session.js';
 import type { PushStatus } from '../../cluster/state-pusher.js';
 import type { RegistryStatus } from '../../registry/tenant-registries.js';
 
@@ -21,6 +22,8 @@ export function systemRoutes(deps: {
   registryStatus: () => RegistryStatus;
 }): Router {
   const router = Router();
+  // What every tenant runs, and where: admins only.
+  router.use('/system', requireAdmin);
   router.get('/system/registry', (_req, res) => {
     res.json(deps.registryStatus());
   });

@@ -20,6 +20,8 @@ export function SignInPage() {
   // The OAuth callback sends the user back here with ?error=… when GitHub sign-in fails.
   const [params] = useSearchParams();
   const callbackError = params.get('error');
+  // …and with ?refused=… when the platform's sign-in policy did not let them in.
+  const refused = params.get('refused');
 
   if (me.data) return <Navigate to="/" replace />;
 
@@ -69,6 +71,11 @@ export function SignInPage() {
           {config.data && !config.data.github && !config.data.local ? (
             <Alert tone="warning" title="No sign-in method is configured">
               Set the GitHub OAuth settings on the server, then reload this page.
+            </Alert>
+          ) : null}
+          {refused ? (
+            <Alert tone="error" title="Not allowed in">
+              {refused}.
             </Alert>
           ) : null}
           {callbackError ? (

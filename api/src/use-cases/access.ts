@@ -1,0 +1,272 @@
+import type { AccessRequestDto, AdminUserDto } from '@dangus/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AccessPolicy } from '../config/config.js';
+import type { Encryptor } from '../crypto/encryption.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { CurrentUser, UseCaseContext } from './context.js';
+import { deleteProject } from './projects.js';
+import { randomUserHash } from './users.js';
+import { isUuid, uniqueViolation } from './validate.js';
+
+/** Who signed in with GitHub, before the policy says whether they may. */
+export interface SignInIdentity {
+  githubId: string;
+  login: string;
+  avatarUrl: string | null;
+  accessToken: string;
+}
+
+export type Admission = { admitted: true; userId: string } | { admitted: false; reason: string };
+
+/** Serializes sign-ins, so that two first sign-ins of a fresh install do not both become the admin. */
+const SIGN_IN_LOCK = 0x64616e67; // "dang"
+
+/**
+ * The sign-in policy, checked at every sign-in (pure): admins always; a blocked
+ * user never; else a user an admin let in, a listed login, a member of a listed
+ * organization, or, when nothing is listed, the first person of a fresh install
+ * (who becomes the admin).
+ */
+export function decideSignIn(input: {
+  login: string;
+  policy: AccessPolicy;
+  existing: { status: 'active' | 'blocked'; approved: boolean; role: 'admin' | 'member' } | undefined;
+  requestAllowed: boolean;
+  orgMember: boolean;
+  adminExists: boolean;
+}): { admitted: true; role: 'admin' | 'member'; approved: boolean } | { admitted: false; reason: string } {
+  const login = input.login.toLowerCase();
+  const { policy, existing } = input;
+  if (policy.admins.has(login)) return { admitted: true, role: 'admin', approved: true };
+  if (existing?.status === 'blocked') return { admitted: false, reason: `@${input.login} is blocked on this platform: ask its admin` };
+  const listed = policy.allowedUsers === 'anyone' || policy.allowedUsers.has(login) || input.orgMember;
+  if (existing?.approved || input.requestAllowed) return { admitted: true, role: existing?.role ?? 'member', approved: true };
+  if (listed) return { admitted: true, role: existing?.role ?? 'member', approved: false };
+  const nothingListed = policy.allowedUsers !== 'anyone' && policy.allowedUsers.size === 0 && policy.allowedOrgs.length === 0;
+  if (nothingListed && !input.adminExists) return { admitted: true, role: 'admin', approved: true };
+  return { admitted: false, reason: `@${input.login} is not allowed on this platform: ask its admin` };
+}
+
+/**
+ * Signs a GitHub identity in under the policy: the user row is created or
+ * updated only when admitted; a refused person leaves an access request for the
+ * admins (and no user row, no session). `orgMember` asks GitHub; when it cannot
+ * answer, the sign-in is refused with a message, never let through.
+ */
+export async function admitSignIn(
+  deps: { db: DataSource; encryptor: Encryptor },
+  policy: AccessPolicy,
+  identity: SignInIdentity,
+  orgMember: (org: string) => Promise<boolean>,
+): Promise<Admission> {
+  let member = false;
+  const listedByLogin = policy.allowedUsers === 'anyone' || policy.allowedUsers.has(identity.login.toLowerCase());
+  if (!listedByLogin && !policy.admins.has(identity.login.toLowerCase())) {
+    for (const org of policy.allowedOrgs) {
+      try {
+        if (await orgMember(org)) {
+          member = true;
+          break;
+        }
+      } catch {
+        return { admitted: false, reason: `GitHub could not confirm your membership of ${org} right now: try again in a minute` };
+      }
+    }
+  }
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await deps.db.transaction((manager) => admitIn(manager, deps.encryptor, policy, identity, member));
+    } catch (error) {
+      // A new user's random hash taken by someone else: try another.
+      if (uniqueViolation(error) === 'users_hash_key' && attempt < 5) continue;
+      throw error;
+    }
+  }
+}
+
+async function admitIn(manager: EntityManager, encryptor: Encryptor, policy: AccessPolicy, identity: SignInIdentity, orgMember: boolean): Promise<Admission> {
+  await manager.query(`SELECT pg_advisory_xact_lock($1)`, [SIGN_IN_LOCK]);
+  const [existing] = await manager.query<{ id: string; status: 'active' | 'blocked'; approved: boolean; role: 'admin' | 'member' }[]>(
+    `SELECT id, status, approved, role FROM users WHERE github_id = $1`,
+    [identity.githubId],
+  );
+  const [request] = await manager.query<{ status: string }[]>(`SELECT status FROM access_requests WHERE github_id = $1`, [identity.githubId]);
+  const [admins] = await manager.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND status = 'active'`);
+  const decision = decideSignIn({
+    login: identity.login,
+    policy,
+    existing,
+    requestAllowed: request?.status === 'allowed',
+    orgMember,
+    adminExists: (admins?.n ?? 0) > 0,
+  });
+  if (!decision.admitted) {
+    if (!existing || existing.status !== 'blocked') {
+      await manager.query(
+        `INSERT INTO access_requests (github_id, login, avatar_url) VALUES ($1, $2, $3)
+         ON CONFLICT (github_id) DO UPDATE SET login = excluded.login, avatar_url = excluded.avatar_url, status = 'pending', requested_at = now()`,
+        [identity.githubId, identity.login, identity.avatarUrl],
+      );
+    }
+    return decision;
+  }
+  const token = encryptor.encrypt(identity.accessToken);
+  const [row] = await manager.query<{ id: string }[]>(
+    `INSERT INTO users (github_id, github_username, github_access_token, hash, role, approved, avatar_url, last_sign_in_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+     ON CONFLICT (github_id) DO UPDATE SET github_username = excluded.github_username, github_access_token = excluded.github_access_token,
+       role = excluded.role, approved = users.approved OR excluded.approved, avatar_url = excluded.avatar_url, last_sign_in_at = now(), updated_at = now()
+     RETURNING id`,
+    [identity.githubId, identity.login, token, randomUserHash(), decision.role, decision.approved, identity.avatarUrl],
+  );
+  if (request) await manager.query(`DELETE FROM access_requests WHERE github_id = $1`, [identity.githubId]);
+  if (!row) throw new Error('the user row was not written');
+  return { admitted: true, userId: row.id };
+}
+
+/** The embedded default's local user: an admin (it exists only where only this machine can sign in). */
+export async function admitLocalUser(deps: { db: DataSource; encryptor: Encryptor }, githubId: string): Promise<string> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const [row] = await deps.db.query<{ id: string }[]>(
+        `INSERT INTO users (github_id, github_username, github_access_token, hash, role, approved, last_sign_in_at)
+         VALUES ($1, 'local', $2, $3, 'admin', true, now())
+         ON CONFLICT (github_id) DO UPDATE SET role = 'admin', status = 'active', last_sign_in_at = now()
+         RETURNING id`,
+        [githubId, deps.encryptor.encrypt(''), randomUserHash()],
+      );
+      if (!row) throw new Error('the local user was not written');
+      return row.id;
+    } catch (error) {
+      if (uniqueViolation(error) === 'users_hash_key' && attempt < 5) continue;
+      throw error;
+    }
+  }
+}
+
+/**
+ * At start-up, after a change of the settings: users the policy no longer lets
+ * in lose their sessions (admins and users an admin let in keep theirs; with
+ * organizations listed, membership is checked at the next sign-in instead).
+ */
+export async function endSessionsOutsidePolicy(db: DataSource, policy: AccessPolicy): Promise<number> {
+  if (policy.allowedUsers === 'anyone' || policy.allowedOrgs.length > 0) return 0;
+  const rows: { n: number }[] = await db.query(
+    `WITH ended AS (
+       DELETE FROM sessions s USING users u
+        WHERE s.user_id = u.id AND u.role <> 'admin' AND NOT u.approved
+          AND NOT (lower(u.github_username) = ANY($1)) AND NOT (lower(u.github_username) = ANY($2))
+       RETURNING 1)
+     SELECT count(*)::int AS n FROM ended`,
+    [[...policy.allowedUsers], [...policy.admins]],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+// --- the admins' Users page -------------------------------------------------------
+
+export async function listUsers(ctx: UseCaseContext): Promise<AdminUserDto[]> {
+  const rows: {
+    id: string;
+    github_username: string;
+    avatar_url: string | null;
+    role: 'admin' | 'member';
+    status: 'active' | 'blocked';
+    last_sign_in_at: Date | null;
+    created_at: Date;
+    projects: number;
+  }[] = await ctx.db.query(
+    `SELECT u.id, u.github_username, u.avatar_url, u.role, u.status, u.last_sign_in_at, u.created_at,
+            (SELECT count(*)::int FROM projects p WHERE p.user_id = u.id) AS projects
+       FROM users u ORDER BY u.role, lower(u.github_username)`,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    githubUsername: r.github_username,
+    avatarUrl: r.avatar_url,
+    role: r.role,
+    status: r.status,
+    lastSignInAt: r.last_sign_in_at?.toISOString() ?? null,
+    createdAt: r.created_at.toISOString(),
+    projects: r.projects,
+  }));
+}
+
+export async function listAccessRequests(ctx: UseCaseContext): Promise<AccessRequestDto[]> {
+  const rows: { id: string; login: string; avatar_url: string | null; requested_at: Date }[] = await ctx.db.query(
+    `SELECT id, login, avatar_url, requested_at FROM access_requests WHERE status = 'pending' ORDER BY requested_at DESC LIMIT 200`,
+  );
+  return rows.map((r) => ({ id: r.id, login: r.login, avatarUrl: r.avatar_url, requestedAt: r.requested_at.toISOString() }));
+}
+
+/** Allows (their next sign-in gets in) or dismisses a pending request. */
+export async function answerAccessRequest(ctx: UseCaseContext, requestId: string, answer: 'allowed' | 'dismissed'): Promise<void> {
+  if (!isUuid(requestId)) throw new NotFoundError('Access request');
+  const result: [unknown[], number] = await ctx.db.query(`UPDATE access_requests SET status = $2 WHERE id = $1 AND status = 'pending'`, [
+    requestId,
+    answer,
+  ]);
+  if (result[1] !== 1) throw new NotFoundError('Access request');
+}
+
+export type UserAction = 'block' | 'unblock' | 'promote' | 'demote';
+
+/**
+ * Blocks, unblocks, promotes or demotes a user. The last active admin can be
+ * neither blocked nor demoted, also when two admins try at once: the admins are
+ * locked while one change is decided. A blocked user loses every session at once.
+ */
+export async function changeUser(ctx: UseCaseContext, actor: CurrentUser, userId: string, action: UserAction, revoke: (userId: string) => Promise<unknown>): Promise<AdminUserDto> {
+  if (!isUuid(userId)) throw new NotFoundError('User');
+  await ctx.db.transaction(async (manager) => {
+    const admins = await manager.query<{ id: string }[]>(`SELECT id FROM users WHERE role = 'admin' AND status = 'active' ORDER BY id FOR UPDATE`);
+    const [target] = await manager.query<{ id: string; role: string; status: string }[]>(`SELECT id, role, status FROM users WHERE id = $1 FOR UPDATE`, [userId]);
+    if (!target) throw new NotFoundError('User');
+    const losesAnAdmin = (action === 'block' || action === 'demote') && target.role === 'admin' && target.status === 'active';
+    if (losesAnAdmin && admins.length <= 1) {
+      throw new ConflictError('This is the last admin of the platform: promote another user first.');
+    }
+    const set = {
+      block: `status = 'blocked'`,
+      unblock: `status = 'active', approved = true`,
+      promote: `role = 'admin', approved = true`,
+      demote: `role = 'member'`,
+    }[action];
+    await manager.query(`UPDATE users SET ${set}, updated_at = now() WHERE id = $1`, [userId]);
+  });
+  if (action === 'block') await revoke(userId);
+  ctx.logger.info({ actor: actor.githubUsername, userId, action }, 'user changed by an admin');
+  const user = (await listUsers(ctx)).find((u) => u.id === userId);
+  if (!user) throw new NotFoundError('User');
+  return user;
+}
+
+/**
+ * Removes a user. Their projects go too, each through its commit (the namespace
+ * is pruned), but only when asked: otherwise a user with projects is a 409.
+ */
+export async function removeUser(ctx: UseCaseContext, actor: CurrentUser, userId: string, deleteProjects: boolean, revoke: (userId: string) => Promise<unknown>): Promise<void> {
+  if (!isUuid(userId)) throw new NotFoundError('User');
+  const [target] = await ctx.db.query<{ id: string; github_username: string; hash: string; role: 'admin' | 'member'; status: string }[]>(
+    `SELECT id, github_username, hash, role, status FROM users WHERE id = $1`,
+    [userId],
+  );
+  if (!target) throw new NotFoundError('User');
+  const projects = await ctx.db.query<{ id: string }[]>(`SELECT id FROM projects WHERE user_id = $1 ORDER BY created_at`, [userId]);
+  if (projects.length > 0 && !deleteProjects) {
+    throw new ConflictError(`@${target.github_username} owns ${String(projects.length)} project(s): remove them too, or block the user instead.`);
+  }
+  // Guard the last admin first, and keep them from signing in while their projects go.
+  await changeUser(ctx, actor, userId, 'block', revoke);
+  const owner: CurrentUser = { id: target.id, githubUsername: target.github_username, hash: target.hash, role: target.role };
+  for (const project of projects) await deleteProject(ctx, owner, project.id);
+  await ctx.db.query(`DELETE FROM users WHERE id = $1`, [userId]);
+  ctx.logger.info({ actor: actor.githubUsername, userId, projects: projects.length }, 'user removed by an admin');
+}
+
+/** `?deleteProjects=true|false` of the remove route. */
+export function parseDeleteProjects(value: unknown): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new ValidationError('deleteProjects must be true or false.', { deleteProjects: ['Either true or false.'] });
+}

@@ -1,0 +1,359 @@
+// Who may use the platform: the sign-in policy against the fake GitHub with
+// several users and organizations, roles on every route, revocation, limits.
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { loadConfig } from '../src/config/config.js';
+import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
+
+/** The policy settings alone: the test platform opens sign-in unless told otherwise. */
+const CLOSED = { ALLOWED_GITHUB_USERS: '' };
+
+function refusedReason(location: string): string | null {
+  return new URL(location, ORIGIN).searchParams.get('refused');
+}
+
+async function userRows(t: TestPlatform) {
+  return t.db.query<{ github_username: string; role: string; status: string }[]>(`SELECT github_username, role, status FROM users ORDER BY created_at`);
+}
+
+describe('the sign-in policy', () => {
+  it('with nothing listed: the first person becomes the admin, the next one is refused and asks, an admin allows them', async () => {
+    const t = await startTestPlatform(CLOSED);
+    try {
+      const first = await t.signIn('founder', 1);
+      expect((await request(t.app).get('/auth/me').set('Cookie', first).expect(200)).body.role).toBe('admin');
+
+      const stranger = await t.attemptSignIn('Stranger', 2);
+      expect(refusedReason(stranger.location)).toBe('@Stranger is not allowed on this platform: ask its admin');
+      expect(stranger.cookie).toBe('');
+      // No user row and no session beyond the request.
+      expect((await userRows(t)).map((u) => u.github_username)).toEqual(['founder']);
+      expect(await t.db.query(`SELECT count(*)::int AS n FROM sessions`)).toEqual([{ n: 1 }]);
+
+      const requests = await request(t.app).get('/api/admin/access-requests').set('Cookie', first).expect(200);
+      expect(requests.body).toEqual([
+        { id: expect.any(String) as unknown, login: 'Stranger', avatarUrl: 'https://avatars.githubusercontent.com/u/2', requestedAt: expect.any(String) as unknown },
+      ]);
+      await request(t.app).post(`/api/admin/access-requests/${requests.body[0].id as string}/allow`).set({ Cookie: first, Origin: ORIGIN }).expect(204);
+
+      const allowed = await t.signIn('Stranger', 2);
+      expect((await request(t.app).get('/auth/me').set('Cookie', allowed).expect(200)).body.role).toBe('member');
+      expect((await request(t.app).get('/api/admin/access-requests').set('Cookie', first).expect(200)).body).toEqual([]);
+      // Let in once by an admin: in for good, until blocked.
+      await t.signIn('Stranger', 2);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('when two people sign in first at once on a fresh install, then exactly one becomes the admin', async () => {
+    const t = await startTestPlatform(CLOSED);
+    try {
+      // The fake GitHub serves one user at a time: sign both in through the admission itself.
+      const { admitSignIn } = await import('../src/use-cases/access.js');
+      const config = loadConfig({ ...process.env, DATABASE_URL: 'postgres://x', ENCRYPTION_KEY: t.encryptionKey.toString('base64'), SESSION_SECRET: 'x'.repeat(32), ...CLOSED });
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          admitSignIn({ db: t.db, encryptor: t.encryptor }, config.access, { githubId: String(100 + i), login: `racer${String(i)}`, avatarUrl: null, accessToken: 'x' }, () =>
+            Promise.resolve(false),
+          ),
+        ),
+      );
+      expect(results.filter((r) => r.admitted)).toHaveLength(1);
+      expect((await userRows(t)).filter((u) => u.role === 'admin')).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([
+    ['a listed user', { ALLOWED_GITHUB_USERS: 'alice,bob' }, 'ALICE', true],
+    ['a user not listed', { ALLOWED_GITHUB_USERS: 'alice,bob' }, 'mallory', false],
+    ['an admin not otherwise listed', { ALLOWED_GITHUB_USERS: 'alice', ADMIN_GITHUB_USERS: 'root' }, 'root', true],
+    ['a member of a listed organization', { ALLOWED_GITHUB_ORGS: 'acme' }, 'carol', true],
+    ['a non-member', { ALLOWED_GITHUB_ORGS: 'acme' }, 'mallory', false],
+  ])('%s: admitted %#', async (_label, env, login, admitted) => {
+    const t = await startTestPlatform({ ...CLOSED, ...env });
+    try {
+      t.github.orgs.set('acme', new Set(['carol', 'dave']));
+      const attempt = await t.attemptSignIn(login, 500 + login.length);
+      expect(attempt.location === '/').toBe(admitted);
+      expect(attempt.cookie !== '').toBe(admitted);
+      // read:org is asked for only when organizations decide.
+      expect(t.github.lastScopes.includes('read:org')).toBe('ALLOWED_GITHUB_ORGS' in env);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('checks organization membership at every sign-in: revoked between two sign-ins, refused; GitHub down, refused with a message', async () => {
+    const t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_ORGS: 'acme', ADMIN_GITHUB_USERS: 'root' });
+    try {
+      t.github.orgs.set('acme', new Set(['carol']));
+      expect((await t.attemptSignIn('carol', 7)).location).toBe('/');
+      t.github.orgs.set('acme', new Set());
+      expect(refusedReason((await t.attemptSignIn('carol', 7)).location)).toBe('@carol is not allowed on this platform: ask its admin');
+      t.github.orgs.set('acme', new Set(['carol']));
+      t.github.failMembershipWith = 500;
+      const down = await t.attemptSignIn('carol', 7);
+      expect(refusedReason(down.location)).toBe('GitHub could not confirm your membership of acme right now: try again in a minute');
+      expect(down.cookie).toBe('');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('roles, blocking and removal', () => {
+  let t: TestPlatform;
+  let admin: string;
+  let member: string;
+  let memberId: string;
+  let adminId: string;
+
+  beforeAll(async () => {
+    t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_USERS: 'member1,member2,member3', ADMIN_GITHUB_USERS: 'boss' });
+    admin = await t.signIn('boss', 1);
+    member = await t.signIn('member1', 2);
+    const users = await t.db.query<{ id: string; github_username: string }[]>(`SELECT id, github_username FROM users`);
+    memberId = users.find((u) => u.github_username === 'member1')?.id ?? '';
+    adminId = users.find((u) => u.github_username === 'boss')?.id ?? '';
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const adminRoutes: [string, string][] = [
+    ['GET', '/api/system/state-repo'],
+    ['GET', '/api/system/applier'],
+    ['GET', '/api/system/registry'],
+    ['GET', '/api/admin/users'],
+    ['GET', '/api/admin/limits'],
+    ['GET', '/api/admin/access-requests'],
+    ['POST', `/api/admin/users/{member}/promote`],
+    ['POST', `/api/admin/users/{admin}/block`],
+    ['POST', `/api/admin/users/{admin}/demote`],
+    ['DELETE', `/api/admin/users/{admin}`],
+    ['POST', `/api/admin/access-requests/${randomUUID()}/allow`],
+  ];
+
+  it.each(adminRoutes)('a member calling %s %s gets 403 and nothing changes', async (method, path) => {
+    const before = await userRows(t);
+    const url = path.replace('{member}', memberId).replace('{admin}', adminId);
+    const req = method === 'GET' ? request(t.app).get(url) : method === 'POST' ? request(t.app).post(url) : request(t.app).delete(url);
+    const res = await req.set({ Cookie: member, Origin: ORIGIN }).expect(403);
+    expect(res.body.error.code).toBe('admin_only');
+    expect(await userRows(t)).toEqual(before);
+  });
+
+  it('an admin sees the users with their role, status, projects and last sign-in; /auth/me tells the UI the role', async () => {
+    const res = await request(t.app).get('/api/admin/users').set('Cookie', admin).expect(200);
+    expect(res.body).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ githubUsername: 'boss', role: 'admin', status: 'active', projects: 0, lastSignInAt: expect.any(String) as unknown }),
+        expect.objectContaining({ githubUsername: 'member1', role: 'member', status: 'active' }),
+      ]),
+    );
+    expect((await request(t.app).get('/auth/me').set('Cookie', member).expect(200)).body.role).toBe('member');
+  });
+
+  it.each([
+    ['not a uuid', 'not-a-uuid', 'block', 404],
+    ['an unknown user', randomUUID(), 'block', 404],
+    ['an unknown action', '{member}', 'obliterate', 404],
+  ])('tampered ids and actions: %s → %i', async (_label, id, action, status) => {
+    const url = `/api/admin/users/${id.replace('{member}', memberId)}/${action}`;
+    await request(t.app).post(url).set({ Cookie: admin, Origin: ORIGIN }).expect(status);
+  });
+
+  it('the last admin cannot be demoted, blocked or removed, also by concurrent requests', async () => {
+    for (const action of ['demote', 'block']) {
+      const res = await request(t.app).post(`/api/admin/users/${adminId}/${action}`).set({ Cookie: admin, Origin: ORIGIN }).expect(409);
+      expect(res.body.error.message).toBe('This is the last admin of the platform: promote another user first.');
+    }
+    await request(t.app).delete(`/api/admin/users/${adminId}`).set({ Cookie: admin, Origin: ORIGIN }).expect(409);
+
+    // Two admins demote each other at once: one of them stays.
+    await request(t.app).post(`/api/admin/users/${memberId}/promote`).set({ Cookie: admin, Origin: ORIGIN }).expect(200);
+    const answers = await Promise.all([
+      request(t.app).post(`/api/admin/users/${memberId}/demote`).set({ Cookie: admin, Origin: ORIGIN }),
+      request(t.app).post(`/api/admin/users/${adminId}/demote`).set({ Cookie: member, Origin: ORIGIN }),
+    ]);
+    // Either the second is refused as the last admin (409), or it finds itself demoted already (403).
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect([[403], [409]]).toContainEqual(answers.map((a) => a.status).filter((s) => s !== 200));
+    const admins = (await userRows(t)).filter((u) => u.role === 'admin');
+    expect(admins).toHaveLength(1);
+    // Put things back: boss is the admin again, member1 a member.
+    if (admins[0]?.github_username !== 'boss') {
+      await t.signIn('boss', 1); // ADMIN_GITHUB_USERS makes boss an admin at sign-in
+      await request(t.app).post(`/api/admin/users/${memberId}/demote`).set({ Cookie: admin, Origin: ORIGIN }).expect(200);
+    }
+  });
+
+  it("blocking a user ends every session at once (the next request is 401, a live stream closes) and refuses their services' webhooks, recorded", async () => {
+    const cookie = await t.signIn('member2', 3);
+    const project = await request(t.app).post('/api/projects').set({ Cookie: cookie, Origin: ORIGIN }).send({ name: 'blocked' }).expect(201);
+    const service = await request(t.app)
+      .post(`/api/projects/${project.body.id as string}/services`)
+      .set({ Cookie: cookie, Origin: ORIGIN })
+      .send({ name: 'web', repoUrl: 'https://github.com/member2/web', port: 80 })
+      .expect(201);
+    const secret = (await request(t.app).get(`/api/services/${service.body.id as string}`).set('Cookie', cookie).expect(200)).body.webhookSecret as string;
+    const server = t.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const stream = fetch(`http://127.0.0.1:${String(port)}/api/events`, { headers: { Cookie: cookie } }).then(async (res) => {
+        await res.text(); // resolves when the server closes the stream
+        return 'closed';
+      });
+      const user = (await userRows(t)).find((u) => u.github_username === 'member2');
+      expect(user).toBeDefined();
+      const [row] = await t.db.query<{ id: string }[]>(`SELECT id FROM users WHERE github_username = 'member2'`);
+      await request(t.app).post(`/api/admin/users/${row?.id ?? ''}/block`).set({ Cookie: admin, Origin: ORIGIN }).expect(200);
+
+      await request(t.app).get('/api/projects').set('Cookie', cookie).expect(401);
+      expect(await Promise.race([stream, new Promise((resolve) => setTimeout(() => resolve('open'), 5_000))])).toBe('closed');
+      expect(refusedReason((await t.attemptSignIn('member2', 3)).location)).toBe('@member2 is blocked on this platform: ask its admin');
+
+      const { deliveryHeaders, pushPayload } = await import('./support/webhook-payloads.js');
+      const body = JSON.stringify(pushPayload({ repo: 'member2/web', ref: 'refs/heads/main' }));
+      const hook = await request(t.app).post(`/webhooks/github/${service.body.id as string}`).set(deliveryHeaders(secret, body, 'push')).send(body).expect(403);
+      expect(hook.body.error.message).toBe('The owner of this service is blocked on this platform: nothing is built.');
+      const deliveries = await t.db.query<{ outcome: string; reason: string }[]>(`SELECT outcome, reason FROM webhook_deliveries WHERE service_id = $1`, [
+        service.body.id,
+      ]);
+      expect(deliveries).toEqual([{ outcome: 'rejected', reason: 'The owner of this service is blocked on this platform: nothing is built.' }]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('removing a user with projects asks first, then removes the user and their projects', async () => {
+    const cookie = await t.signIn('member3', 4);
+    await request(t.app).post('/api/projects').set({ Cookie: cookie, Origin: ORIGIN }).send({ name: 'one' }).expect(201);
+    const [row] = await t.db.query<{ id: string }[]>(`SELECT id FROM users WHERE github_username = 'member3'`);
+    const id = row?.id ?? '';
+    const refused = await request(t.app).delete(`/api/admin/users/${id}`).set({ Cookie: admin, Origin: ORIGIN }).expect(409);
+    expect(refused.body.error.message).toBe('@member3 owns 1 project(s): remove them too, or block the user instead.');
+    await request(t.app).delete(`/api/admin/users/${id}?deleteProjects=maybe`).set({ Cookie: admin, Origin: ORIGIN }).expect(400);
+    await request(t.app).delete(`/api/admin/users/${id}?deleteProjects=true`).set({ Cookie: admin, Origin: ORIGIN }).expect(204);
+    expect(await t.db.query(`SELECT 1 FROM users WHERE id = $1`, [id])).toEqual([]);
+    expect(await t.db.query(`SELECT 1 FROM projects WHERE user_id = $1`, [id])).toEqual([]);
+    await request(t.app).get('/api/projects').set('Cookie', cookie).expect(401);
+    // The namespace left the state repo through a commit.
+    expect(t.stateSink.changes.some((c) => c.verb === 'delete' && c.summary === 'delete project one')).toBe(true);
+  });
+});
+
+describe('the local sign-in', () => {
+  it('is an admin, and refuses a request that came through a proxy', async () => {
+    const t = await startTestPlatform({ AUTH_LOCAL: 'true' });
+    try {
+      const res = await request(t.app).post('/auth/local').set('Origin', ORIGIN).expect(204);
+      const cookie = (res.headers['set-cookie'] as unknown as string[]).join('; ');
+      expect((await request(t.app).get('/auth/me').set('Cookie', cookie).expect(200)).body).toEqual(expect.objectContaining({ githubUsername: 'local', role: 'admin' }));
+      for (const header of [{ 'X-Forwarded-For': '203.0.113.9' }, { Forwarded: 'for=203.0.113.9' }]) {
+        const refused = await request(t.app).post('/auth/local').set({ Origin: ORIGIN, ...header }).expect(403);
+        expect(refused.body.error.code).toBe('local_only');
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([
+    ['a public PUBLIC_URL', { PUBLIC_URL: 'https://dangus.example.com' }],
+    ['a non-loopback HOST', { HOST: '0.0.0.0', PUBLIC_URL: 'http://127.0.0.1:3000' }],
+  ])('AUTH_LOCAL=true with %s refuses to start, saying why', (_label, env) => {
+    expect(() => loadConfig({ AUTH_LOCAL: 'true', ...env })).toThrow(/AUTH_LOCAL: the local sign-in has no password/);
+  });
+
+  it('is not offered by default behind a public URL', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://dangus.example.com' }).localAuth).toBe(false);
+    expect(loadConfig({ HOST: '127.0.0.1', PUBLIC_URL: 'https://dangus.example.com' }).localAuth).toBe(false);
+    expect(loadConfig({}).localAuth).toBe(true);
+  });
+});
+
+describe('limits per user', () => {
+  let t: TestPlatform;
+  let cookie: string;
+  const post = (path: string, body: object) => request(t.app).post(`/api${path}`).set({ Cookie: cookie, Origin: ORIGIN }).send(body);
+
+  beforeAll(async () => {
+    t = await startTestPlatform({
+      MAX_PROJECTS_PER_USER: '3',
+      MAX_SERVICES_PER_PROJECT: '2',
+      MAX_ENV_VARS_PER_SERVICE: '3',
+      MAX_ENV_BYTES_PER_SERVICE: '100',
+      MAX_STREAMS_PER_USER: '2',
+    });
+    cookie = await t.signIn('limited', 99);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('allows n projects and refuses the n+1-th with a message, also when they are asked for at once', async () => {
+    const answers = await Promise.all(['p1', 'p2', 'p3', 'p4', 'p5'].map((name) => post('/projects', { name })));
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 201, 201, 409, 409]);
+    const refused = answers.find((a) => a.status === 409);
+    expect(refused?.body.error).toEqual({ code: 'limit_reached', message: 'You have 3 projects, the most this platform allows per user: delete one first, or ask its admin.' });
+    expect(await t.db.query(`SELECT count(*)::int AS n FROM projects`)).toEqual([{ n: 3 }]);
+  });
+
+  it('allows n services per project and n env vars within the size, refusing the next', async () => {
+    const projects = (await request(t.app).get('/api/projects').set('Cookie', cookie).expect(200)).body as { id: string }[];
+    const projectId = projects[0]?.id ?? '';
+    const svc = (name: string) => post(`/projects/${projectId}/services`, { name, repoUrl: `https://github.com/a/${name}`, port: 80 });
+    const first = await svc('s1').expect(201);
+    await svc('s2').expect(201);
+    expect((await svc('s3').expect(409)).body.error.code).toBe('limit_reached');
+
+    const env = (key: string, value: string) => post(`/services/${first.body.id as string}/env`, { key, value });
+    await env('A', 'x'.repeat(40)).expect(201);
+    // 1 + 40 + 1 + 59 = 101 bytes: one over.
+    expect((await env('B', 'y'.repeat(59)).expect(409)).body.error.message).toBe(
+      'The env vars of this service would take 101 bytes, more than the 100 this platform allows per service: shorten or remove some.',
+    );
+    await env('B', 'y'.repeat(57)).expect(201);
+    // 41 + 58 + 1 = 100 bytes: exactly the limit.
+    await env('C', '').expect(201);
+    expect((await env('D', '').expect(409)).body.error.message).toBe('This service has 3 env vars, the most this platform allows: remove one first.');
+  });
+
+  it('allows n live streams and answers the next with 429 and a message', async () => {
+    const server = t.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const controllers = [new AbortController(), new AbortController()];
+    try {
+      const address = server.address();
+      const url = `http://127.0.0.1:${String(typeof address === 'object' && address ? address.port : 0)}/api/events`;
+      const open = await Promise.all(controllers.map((c) => fetch(url, { headers: { Cookie: cookie }, signal: c.signal })));
+      expect(open.map((r) => r.status)).toEqual([200, 200]);
+      const third = await fetch(url, { headers: { Cookie: cookie } });
+      expect(third.status).toBe(429);
+      expect(((await third.json()) as { error: { message: string } }).error.message).toBe(
+        'You have 2 live streams open, the most this platform allows: close a tab or two.',
+      );
+      // One closes: the next one opens.
+      controllers[0]?.abort();
+      let reopened = 0;
+      for (let i = 0; i < 50 && reopened !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const attempt = await fetch(url, { headers: { Cookie: cookie }, signal: controllers[0]?.signal.aborted ? undefined : controllers[0]?.signal });
+        reopened = attempt.status;
+        if (attempt.status === 200) void attempt.body?.cancel();
+      }
+      expect(reopened).toBe(200);
+    } finally {
+      for (const c of controllers) c.abort();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * The Users page in a real browser: a stranger signs in with (the fake) GitHub
+ * and is refused with a clear message; the admin sees the request, allows it,
+ * and the stranger gets in; then the admin blocks them and their page is signed
+ * out. The api runs as its own process with the sign-in policy closed.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { FakeGitHub } from '../../api/test/support/fake-github.js';
+import { createTestDatabase } from '../../api/test/support/database.js';
+import { startApiProcess, type ApiProcess } from '../support/api-process.js';
+import { expectVisible, openBrowser, screenshot } from './browser.js';
+
+describe('the Users page', () => {
+  let github: FakeGitHub;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let api: ApiProcess;
+  let browser: Browser;
+  let admin: Page;
+  let strangerContext: BrowserContext;
+  let stranger: Page;
+
+  beforeAll(async () => {
+    github = new FakeGitHub();
+    await github.start();
+    github.user = { id: 777, login: 'stranger' };
+    database = await createTestDatabase();
+    api = await startApiProcess({
+      DATABASE_URL: database.url,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      AUTH_LOCAL: 'true',
+      GITHUB_CLIENT_ID: github.clientId,
+      GITHUB_CLIENT_SECRET: github.clientSecret,
+      GITHUB_WEB_URL: github.url,
+      GITHUB_API_URL: github.url,
+    });
+    ({ browser, page: admin } = await openBrowser());
+    strangerContext = await browser.newContext();
+    stranger = await strangerContext.newPage();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser.close();
+    await api.stop();
+    await database.drop();
+    await github.stop();
+  });
+
+  const url = (path: string) => new URL(path, api.origin).toString();
+
+  it('a stranger signing in with GitHub is refused with a message, and the admin sees their request', async () => {
+    // The local user of this machine is the admin.
+    await admin.goto(url('/sign-in'));
+    await admin.getByRole('button', { name: 'Sign in locally' }).click();
+    await expectVisible(admin.getByRole('link', { name: 'Users' }));
+
+    await stranger.goto(url('/sign-in'));
+    await stranger.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await stranger.waitForURL(/\/sign-in\?refused=/);
+    await expectVisible(stranger.getByText('@stranger is not allowed on this platform: ask its admin.'));
+    await screenshot(stranger, 'sign-in-refused');
+
+    await admin.getByRole('link', { name: 'Users' }).click();
+    await expectVisible(admin.getByRole('heading', { name: 'Users', level: 1 }));
+    await expectVisible(admin.getByText('@stranger'));
+    await screenshot(admin, 'users');
+  });
+
+  it('when the admin allows the request, then the stranger signs in and sees only the Projects page', async () => {
+    await admin.getByRole('button', { name: 'Allow' }).click();
+    await expectVisible(admin.getByText('No one is waiting'));
+
+    await stranger.goto(url('/sign-in'));
+    await stranger.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await stranger.waitForURL(url('/'));
+    await expectVisible(stranger.getByRole('heading', { name: 'Projects', level: 1 }));
+    // A member has no System and no Users in the navigation.
+    expect(await stranger.getByRole('link', { name: 'System' }).count()).toBe(0);
+    expect(await stranger.getByRole('link', { name: 'Users' }).count()).toBe(0);
+  });
+
+  it('when the admin blocks them, then their next request finds the session gone and shows sign-in', async () => {
+    await admin.reload();
+    const row = admin.getByRole('row').filter({ hasText: '@stranger' });
+    await expectVisible(row);
+    await row.getByRole('button', { name: 'Block' }).click();
+    await expectVisible(row.getByText('blocked'));
+
+    await stranger.reload();
+    await stranger.waitForURL(/\/sign-in/);
+    await stranger.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await stranger.waitForURL(/\/sign-in\?refused=/);
+    await expectVisible(stranger.getByText('@stranger is blocked on this platform: ask its admin.'));
+  });
+});

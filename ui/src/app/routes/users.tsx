@@ -1,0 +1,11 @@
+import { PageHeader } from '../../components/ui';
+import { UsersPanels } from '../../features/users/components/users-panels';
+
+export function UsersRoute() {
+  return (
+    <>
+      <PageHeader title="Users" subtitle="Who may use this platform." />
+      <UsersPanels />
+    </>
+  );
+}
