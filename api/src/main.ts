@@ -13,6 +13,7 @@ import { OctokitGitHubApi } from './github/github-api.js';
 import { EventBus } from './pipeline/event-bus.js';
 import { startPipeline } from './pipeline/start-pipeline.js';
 import { endSessionsOutsidePolicy } from './use-cases/access.js';
+import { applyRetention } from './use-cases/retention.js';
 
 /** `npm start`: configuration, database (embedded by default), migrations, then the server. */
 async function main(): Promise<void> {
@@ -82,7 +83,15 @@ async function main(): Promise<void> {
   const ended = await endSessionsOutsidePolicy(db, full.access);
   if (ended > 0) logger.info({ sessions: ended }, 'ended the sessions of users the sign-in settings no longer allow');
   const server = await listen(platform.app, full.host, full.port);
-  const purge = setInterval(() => void platform.sessions.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'session purge failed')), 3_600_000);
+  const housekeeping = () => {
+    platform.sessions.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'session purge failed'));
+    applyRetention(db, full.retention).then(
+      (dropped) => logger.debug({ dropped }, 'retention applied'),
+      (err: unknown) => logger.warn({ err }, 'retention failed'),
+    );
+  };
+  housekeeping();
+  const purge = setInterval(housekeeping, 3_600_000);
   purge.unref();
   logger.info({ url: full.publicUrl, localSignIn: full.localAuth }, `Dangus Cloud is listening on ${full.publicUrl}`);
 

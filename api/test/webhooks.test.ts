@@ -587,6 +587,29 @@ describe('the GitHub webhook', () => {
       expect(listed.map((d) => d.deliveryId)).not.toContain('d-push');
     });
 
+    it('lists accepted and refused deliveries apart, so that a flood of refused ones hides none of GitHub\'s', async () => {
+      const service = await newService();
+      const built = await deliver(service, 'push', push(service), { 'X-GitHub-Delivery': 'genuine' }).expect(202);
+      const forged = push(service);
+      for (let batch = 0; batch < 6; batch++) {
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            deliver(service, 'push', forged, { 'X-Hub-Signature-256': sign('wrong', forged), 'X-GitHub-Delivery': `flood-${batch}-${i}` }).expect(401),
+          ),
+        );
+      }
+      const url = `/api/services/${service.id}/webhook-deliveries`;
+      const all = (await request(t.app).get(url).set('Cookie', cookie).expect(200)).body as { deliveryId: string }[];
+      expect(all.map((d) => d.deliveryId)).not.toContain('genuine');
+      const accepted = await request(t.app).get(`${url}?outcome=accepted`).set('Cookie', cookie).expect(200);
+      expect(accepted.body).toEqual([expect.objectContaining({ deliveryId: 'genuine', deploymentId: built.body.deploymentId })]);
+      const refused = (await request(t.app).get(`${url}?outcome=rejected`).set('Cookie', cookie).expect(200)).body as { outcome: string }[];
+      expect(refused).toHaveLength(50);
+      expect(new Set(refused.map((d) => d.outcome))).toEqual(new Set(['rejected']));
+      const bad = await request(t.app).get(`${url}?outcome=everything`).set('Cookie', cookie).expect(400);
+      expect(bad.body.error.fields).toEqual({ outcome: ['Either accepted or rejected (or absent for all).'] });
+    });
+
     it('answers 404 for another user\'s service and for a non-uuid id', async () => {
       const service = await newService();
       await deliver(service, 'ping', JSON.stringify(pingPayload(service.repo))).expect(200);

@@ -321,6 +321,25 @@ describe('applier', () => {
     expect(await exists(() => core.readNamespace({ name: ns }))).toBe(true);
   });
 
+  it('with a token, /status and /notify need it and the probe does not', async () => {
+    const { dir, inventoryName } = await setup('token');
+    const applier = new Applier({ kube: kc, source: dir, inventoryName, resyncIntervalMs: 600_000 });
+    const server = createServer(applierHttpHandler(applier, { token: 'applier-token-0123456789' }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      server.close();
+      await applier.stop();
+    });
+    const base = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    const auth = { Authorization: 'Bearer applier-token-0123456789' };
+    expect((await fetch(`${base}/status`)).status).toBe(401);
+    expect((await fetch(`${base}/status`, { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(`${base}/notify`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${base}/status`, { headers: auth })).status).toBe(200);
+    expect((await fetch(`${base}/notify`, { method: 'POST', headers: auth })).status).toBe(202);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
   it('when the apiserver is unreachable, then the sync fails with a reported error and the applier keeps retrying', async () => {
     const { dir, repo } = await setup('unreachable');
     await commit(repo, uniqueNamespace('unreachable'), [{ name: 'web' }]);

@@ -1,4 +1,5 @@
 import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, type RenderSettings } from '@dangus/gitops-writer';
+import type { RetentionSettings } from '../use-cases/retention.js';
 import { z } from 'zod';
 
 /**
@@ -82,6 +83,10 @@ export const envSchema = z
     MAX_ENV_BYTES_PER_SERVICE: z.coerce.number().int().min(0).max(900 * 1024).default(256 * 1024),
     MAX_STREAMS_PER_USER: z.coerce.number().int().min(0).default(20),
     LIMITS_EXEMPT_ADMINS: booleanString.default(false),
+    // History kept per service (checked hourly).
+    DEPLOYMENTS_KEPT: z.coerce.number().int().min(1).default(100),
+    BUILD_LOGS_KEPT_DAYS: z.coerce.number().int().min(1).default(90),
+    DELIVERIES_KEPT: z.coerce.number().int().min(1).default(200),
 
     ENCRYPTION_KEY: encryptionKey.optional(),
     ENCRYPTION_KEY_ID: z
@@ -187,6 +192,7 @@ export interface Config {
   localAuth: boolean;
   /** Who may sign in, and who is an admin. */
   access: AccessPolicy;
+  retention: RetentionSettings;
   limits: UserLimits;
   encryption: { keyId: string; key: Buffer | undefined; oldKeys: Map<string, Buffer> };
   sessionSecret: string | undefined;
@@ -317,6 +323,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       allowedUsers: e.ALLOWED_GITHUB_USERS.includes('*') ? 'anyone' : new Set(e.ALLOWED_GITHUB_USERS),
       allowedOrgs: e.ALLOWED_GITHUB_ORGS,
       admins: new Set(e.ADMIN_GITHUB_USERS),
+    },
+    retention: {
+      deploymentsPerService: e.DEPLOYMENTS_KEPT,
+      buildLogDays: e.BUILD_LOGS_KEPT_DAYS,
+      deliveriesPerService: e.DELIVERIES_KEPT,
     },
     limits: {
       projectsPerUser: e.MAX_PROJECTS_PER_USER,

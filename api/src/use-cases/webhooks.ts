@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { WebhookDeliveryDto } from '@dangus/common';
-import type { EntityManager } from 'typeorm';
+import { Not, type EntityManager } from 'typeorm';
 import { ForbiddenError, NotFoundError, UnauthorizedError, type AppError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 import { WebhookDeliveryEntity, type WebhookDelivery } from '../db/entities/index.js';
 import { buildRecorded, recordBuild, type RecordedBuild } from './builds.js';
@@ -113,11 +113,26 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
   return answer;
 }
 
-/** The service's newest deliveries (at most 50), rejected ones included. */
-export async function listWebhookDeliveries(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<WebhookDeliveryDto[]> {
+/**
+ * The service's newest deliveries (at most 50): all of them, or only the accepted
+ * ones (answered from a valid signature) or the refused ones, so that a flood of
+ * refused posts never hides the deliveries that built something.
+ */
+export async function listWebhookDeliveries(
+  ctx: UseCaseContext,
+  user: CurrentUser,
+  serviceId: string,
+  outcome?: unknown,
+): Promise<WebhookDeliveryDto[]> {
   const { service } = await findOwnedService(ctx, user, serviceId);
+  if (outcome !== undefined && outcome !== 'accepted' && outcome !== 'rejected') {
+    throw new ValidationError('outcome is accepted or rejected.', { outcome: ['Either accepted or rejected (or absent for all).'] });
+  }
   const rows = await ctx.db.getRepository(WebhookDeliveryEntity).find({
-    where: { serviceId: service.id },
+    where: {
+      serviceId: service.id,
+      ...(outcome === 'rejected' ? { outcome: 'rejected' as const } : outcome === 'accepted' ? { outcome: Not('rejected' as const) } : {}),
+    },
     order: { receivedAt: 'DESC', id: 'DESC' },
     take: DELIVERIES_LISTED,
   });

@@ -43,6 +43,11 @@ const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`--port ${values.port} is not a port`);
 const resyncSeconds = Number(values['resync-seconds']);
 if (!(resyncSeconds > 0)) problems.push(`--resync-seconds ${values['resync-seconds']} is not a positive number`);
+const token = process.env.APPLIER_TOKEN;
+const loopback = ['127.0.0.1', '::1', 'localhost'].includes(values.host);
+if (!loopback && (token === undefined || token.length < 16)) {
+  problems.push(`--host ${values.host} serves /status (every tenant's objects) and /notify beyond this machine: set APPLIER_TOKEN (at least 16 characters)`);
+}
 if (problems.length > 0) {
   process.stderr.write(`${problems.join('\n')}\n`);
   process.exit(2);
@@ -91,7 +96,7 @@ const applier = new Applier({
   inventoryNamespace: values['inventory-namespace'],
   resyncIntervalMs: resyncSeconds * 1000,
 });
-const server = createServer(applierHttpHandler(applier));
+const server = createServer(applierHttpHandler(applier, { token }));
 server.listen(port, values.host, () => {
   logger.info({ port, host: values.host, ...where }, 'applier listening');
   applier.start();

@@ -63,7 +63,7 @@ export function apiRoutes(ctx: UseCaseContext): Router {
     res.json(await deployments.listDeployments(ctx, currentUser(res), req.params.serviceId));
   });
   r.get('/services/:serviceId/webhook-deliveries', async (req, res) => {
-    res.json(await webhooks.listWebhookDeliveries(ctx, currentUser(res), req.params.serviceId));
+    res.json(await webhooks.listWebhookDeliveries(ctx, currentUser(res), req.params.serviceId, req.query.outcome));
   });
   r.get('/deployments/:deploymentId', async (req, res) => {
     res.json(await deployments.getDeployment(ctx, currentUser(res), req.params.deploymentId));

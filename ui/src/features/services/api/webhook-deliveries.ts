@@ -22,10 +22,13 @@ export interface WebhookDeliveryView {
   deploymentId?: string | null;
 }
 
-export function useWebhookDeliveries(serviceId: string) {
+/** `accepted`: what GitHub sent with a valid signature; `rejected`: refused posts (anyone can send those). */
+export type DeliveryFilter = 'accepted' | 'rejected';
+
+export function useWebhookDeliveries(serviceId: string, outcome: DeliveryFilter = 'accepted') {
   return useQuery({
-    queryKey: queryKeys.webhookDeliveries(serviceId),
+    queryKey: [...queryKeys.webhookDeliveries(serviceId), outcome],
     queryFn: () =>
-      api.get<WebhookDeliveryView[]>(`/api/services/${encodeURIComponent(serviceId)}/webhook-deliveries`),
+      api.get<WebhookDeliveryView[]>(`/api/services/${encodeURIComponent(serviceId)}/webhook-deliveries?outcome=${outcome}`),
   });
 }

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Badge, Button, CopyButton, CopyField, LoadingBlock, Section } from '../../../components/ui';
 import { formatAbsolute, formatRelative } from '../../../lib/format';
 import type { StatusTone } from '../../../lib/status';
-import { useWebhookDeliveries, type WebhookDeliveryView } from '../api/webhook-deliveries';
+import { useWebhookDeliveries, type DeliveryFilter, type WebhookDeliveryView } from '../api/webhook-deliveries';
 import { PanelError } from './unavailable';
 
 function outcomeTone(outcome: string | undefined): StatusTone {
@@ -15,13 +15,33 @@ function outcomeTone(outcome: string | undefined): StatusTone {
 }
 
 function Deliveries({ serviceId }: { serviceId: string }) {
-  const deliveries = useWebhookDeliveries(serviceId);
+  // Refused posts are listed apart: anyone can send them, and a flood must not hide GitHub's.
+  const [filter, setFilter] = useState<DeliveryFilter>('accepted');
+  const deliveries = useWebhookDeliveries(serviceId, filter);
+  const tabs = (
+    <div role="group" aria-label="Which deliveries" className="mb-2 flex gap-1">
+      {(['accepted', 'rejected'] as const).map((f) => (
+        <Button key={f} size="sm" variant={filter === f ? 'secondary' : 'ghost'} aria-pressed={filter === f} onClick={() => setFilter(f)}>
+          {f === 'accepted' ? 'From GitHub' : 'Refused'}
+        </Button>
+      ))}
+    </div>
+  );
   if (deliveries.isPending) return <LoadingBlock label="Loading deliveries…" />;
   if (deliveries.error) return <PanelError error={deliveries.error} what="Webhook delivery history" />;
   if (deliveries.data.length === 0) {
-    return <p className="text-sm text-muted">No deliveries yet. GitHub sends a “ping” as soon as the webhook is added.</p>;
+    return (
+      <>
+        {tabs}
+        <p className="text-sm text-muted">
+          {filter === 'accepted' ? 'No deliveries yet. GitHub sends a “ping” as soon as the webhook is added.' : 'No refused deliveries.'}
+        </p>
+      </>
+    );
   }
   return (
+    <>
+    {tabs}
     <ul className="divide-y divide-line rounded-md border border-line" aria-label="Recent webhook deliveries">
       {deliveries.data.slice(0, 20).map((d: WebhookDeliveryView) => {
         const at = d.receivedAt ?? d.createdAt;
@@ -39,6 +59,7 @@ function Deliveries({ serviceId }: { serviceId: string }) {
         );
       })}
     </ul>
+    </>
   );
 }
 

@@ -1,0 +1,48 @@
+import type { DataSource } from 'typeorm';
+
+/** How much history each service keeps (settings DEPLOYMENTS_KEPT, BUILD_LOGS_KEPT_DAYS, DELIVERIES_KEPT). */
+export interface RetentionSettings {
+  deploymentsPerService: number;
+  buildLogDays: number;
+  deliveriesPerService: number;
+}
+
+export interface RetentionResult {
+  deployments: number;
+  buildLogs: number;
+  deliveries: number;
+}
+
+/**
+ * Drops what is past the retention settings, per service: deployments beyond
+ * the newest N (never the current one, never one still in flight), build logs
+ * older than D days (the row stays), and accepted webhook deliveries beyond the
+ * newest N (refused ones keep their own, smaller cap at insert time). Runs on a
+ * timer; each statement is independent and safe to repeat.
+ */
+export async function applyRetention(db: DataSource, settings: RetentionSettings): Promise<RetentionResult> {
+  const [, deployments]: [unknown, number] = await db.query(
+    `DELETE FROM deployments d USING (
+       SELECT id, row_number() OVER (PARTITION BY service_id ORDER BY created_at DESC, id DESC) AS n FROM deployments
+     ) ranked
+     WHERE d.id = ranked.id AND ranked.n > $1
+       AND d.status NOT IN ('pending', 'building', 'deploying')
+       AND NOT EXISTS (SELECT 1 FROM services s WHERE s.current_deployment_id = d.id)`,
+    [settings.deploymentsPerService],
+  );
+  const [, buildLogs]: [unknown, number] = await db.query(
+    `UPDATE deployments SET build_logs = NULL
+      WHERE build_logs IS NOT NULL AND created_at < now() - make_interval(days => $1)
+        AND status NOT IN ('pending', 'building')`,
+    [settings.buildLogDays],
+  );
+  const [, deliveries]: [unknown, number] = await db.query(
+    `DELETE FROM webhook_deliveries w USING (
+       SELECT id, row_number() OVER (PARTITION BY service_id ORDER BY received_at DESC, id DESC) AS n
+         FROM webhook_deliveries WHERE outcome <> 'rejected'
+     ) ranked
+     WHERE w.id = ranked.id AND ranked.n > $1`,
+    [settings.deliveriesPerService],
+  );
+  return { deployments, buildLogs, deliveries };
+}
