@@ -1,5 +1,6 @@
 import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, type RenderSettings } from '@dangus/gitops-writer';
 import type { RetentionSettings } from '../use-cases/retention.js';
+import type { UserLimitsDto } from '@dangus/common';
 import { z } from 'zod';
 
 /**
@@ -260,15 +261,8 @@ export interface AccessPolicy {
   admins: Set<string>;
 }
 
-/** Limits per user; 0 is no limit. */
-export interface UserLimits {
-  projectsPerUser: number;
-  servicesPerProject: number;
-  envVarsPerService: number;
-  envBytesPerService: number;
-  streamsPerUser: number;
-  exemptAdmins: boolean;
-}
+/** Limits per user; 0 is no limit (the same shape the Users page shows). */
+export type UserLimits = UserLimitsDto;
 
 /**
  * Parses the environment into a Config; throws one ConfigError listing every

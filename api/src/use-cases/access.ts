@@ -115,9 +115,11 @@ async function admitIn(manager: EntityManager, encryptor: Encryptor, policy: Acc
     `INSERT INTO users (github_id, github_username, github_access_token, hash, role, approved, avatar_url, last_sign_in_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, now())
      ON CONFLICT (github_id) DO UPDATE SET github_username = excluded.github_username, github_access_token = excluded.github_access_token,
-       role = excluded.role, approved = users.approved OR excluded.approved, avatar_url = excluded.avatar_url, last_sign_in_at = now(), updated_at = now()
+       role = excluded.role, approved = users.approved OR excluded.approved, avatar_url = excluded.avatar_url, last_sign_in_at = now(), updated_at = now(),
+       -- ADMIN_GITHUB_USERS are always allowed: a block in the UI does not outlast the setting.
+       status = CASE WHEN $8 THEN 'active' ELSE users.status END
      RETURNING id`,
-    [identity.githubId, identity.login, token, randomUserHash(), decision.role, decision.approved, identity.avatarUrl],
+    [identity.githubId, identity.login, token, randomUserHash(), decision.role, decision.approved, identity.avatarUrl, policy.admins.has(identity.login.toLowerCase())],
   );
   if (request) await manager.query(`DELETE FROM access_requests WHERE github_id = $1`, [identity.githubId]);
   if (!row) throw new Error('the user row was not written');
