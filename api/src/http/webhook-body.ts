@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Request } from 'express';
-import { PayloadTooLargeError, RequestTimeoutError } from '../errors.js';
+import { PayloadTooLargeError, RequestTimeoutError, ValidationError } from '../errors.js';
 import type { SignedBody } from '../use-cases/webhooks.js';
 import type { ByteBudget } from './byte-budget.js';
 
@@ -51,7 +51,8 @@ export async function readSignedBody(req: Request, secret: string, limits: BodyL
         resolve();
       };
       const onAbort = () => fail(timedOut(limits.timeoutMs));
-      const onClose = () => fail(new Error('the client closed the connection before the body was read'));
+      // A 4xx, not an error of ours: anyone can hang up, and must not fill the error log doing so.
+      const onClose = () => fail(new ValidationError('The client closed the connection before the body was sent.'));
       const cleanup = () => {
         req.off('data', onData).off('end', onEnd).off('close', onClose).off('error', fail);
         deadline.removeEventListener('abort', onAbort);

@@ -91,6 +91,8 @@ export class DeploymentPipeline implements PipelineHandle {
   /** The row status whose tenant commit this process made (a repeat is a no-op commit anyway). */
   private readonly committed = new Map<string, DeploymentStatus>();
   private readonly secretsWritten = new Set<string>();
+  /** Why a build's Secret could not be written yet (Harbor or the cluster refusing): the reason if the build then fails. */
+  private readonly secretErrors = new Map<string, string>();
   private resync: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: PipelineDeps) {
@@ -198,9 +200,11 @@ export class DeploymentPipeline implements PipelineHandle {
           dockerConfigJson: dockerConfig,
         });
         this.secretsWritten.add(row.id);
+        this.secretErrors.delete(row.id);
       } catch (error) {
         // The namespace may not be applied yet: the Job's pod waits for its Secret, and the next pass writes it.
         this.deps.logger.warn({ deploymentId: row.id, err: error }, 'could not write the build Secret yet');
+        this.secretErrors.set(row.id, error instanceof Error ? error.message : String(error));
         this.queue.retryLater(row.id);
       }
     }
@@ -217,7 +221,9 @@ export class DeploymentPipeline implements PipelineHandle {
       await this.buildFailed(
         row,
         ['pending'],
-        `the build Job did not start within ${String(Math.round(timeout / 60_000))} min: is the applier running? (see System)`,
+        this.secretErrors.has(row.id)
+          ? `the build could not get its credentials: ${this.secretErrors.get(row.id) ?? ''}`
+          : `the build Job did not start within ${String(Math.round(timeout / 60_000))} min: is the applier running? (see System)`,
         null,
       );
     }
@@ -291,7 +297,9 @@ export class DeploymentPipeline implements PipelineHandle {
       this.deps.logs.complete(target, redactor, row.id),
       this.deps.secrets.deleteSecret(this.namespace(row), buildSecretName(row.service_name, row.commit_sha)),
     ]);
-    const because = reason ?? (await this.buildFailure(row, pod));
+    const secretError = this.secretErrors.get(row.id);
+    this.secretErrors.delete(row.id);
+    const because = reason ?? (secretError === undefined ? await this.buildFailure(row, pod) : `the build could not get its credentials: ${secretError}`);
     if (!(await this.transition(row, from, { status: 'failed', reason: because, finishedAt: new Date() }))) return;
     await this.commit(row, 'failed', `build ${shortSha(row.commit_sha)} failed`);
     this.postStatus(row, 'failure', `Build failed: ${because}`);
