@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import request from 'supertest';
-import { openStateWriter } from '../src/cluster/state-writer.js';
+import { parseTemplates, readTemplates } from '@dangus/gitops-writer';
+import { EnvRevision } from '../src/cluster/env-revision.js';
+import { GitopsStateSink } from '../src/cluster/gitops-state-sink.js';
+import { openStateWriter, renderSettingsOf } from '../src/cluster/state-writer.js';
+import { TenantLoader } from '../src/cluster/tenant-loader.js';
 import { loadConfig } from '../src/config/config.js';
 import { Encryptor } from '../src/crypto/encryption.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
@@ -121,6 +125,53 @@ describe('the state repo, written from the API', () => {
     expect(await git(t, 'ls-tree', '-r', '--name-only', 'HEAD')).toContain(`tenants/${user[0]?.hash ?? ''}-orphan/namespace.yaml`);
     const second = await t.writer?.sink.reconcile();
     expect(second?.commit).toBeNull();
+  });
+
+  it('a change whose render is slow never commits an older state over a newer change', async () => {
+    const project = await post('/projects', { name: 'slow' }).expect(201);
+    const ns = project.body.namespace as string;
+    const writer = t.writer;
+    if (!writer) throw new Error('no writer');
+    const insert = (name: string) =>
+      t.db.query(
+        `INSERT INTO services (project_id, user_id, name, repo_url, port, webhook_secret)
+         SELECT $1, user_id, $2, 'https://github.com/a/b', 80, 'x' FROM projects WHERE id = $1`,
+        [project.body.id, name],
+      );
+    // The real loader, held up after it has read: the render of an older snapshot, late.
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    class HeldLoader extends TenantLoader {
+      override async load(projectId: string) {
+        const tenant = await super.load(projectId);
+        await gate;
+        return tenant;
+      }
+    }
+    const config = loadConfig({ DATABASE_URL: 'postgres://unused', ENCRYPTION_KEY: t.encryptionKey.toString('base64'), SESSION_SECRET: 'x'.repeat(32) });
+    const slow = new GitopsStateSink({
+      repo: writer.repo,
+      loader: new HeldLoader({ db: t.db, encryptor: new Encryptor('k1', t.encryptionKey), envRevision: new EnvRevision(t.encryptionKey) }),
+      settings: renderSettingsOf(config),
+      templates: parseTemplates(await readTemplates(undefined)),
+      logger: pino({ level: 'silent' }),
+    });
+    const actor = { userId: 'u', githubUsername: 'octocat' };
+
+    await insert('svc-a');
+    const first = slow.tenantChanged({ projectId: project.body.id as string, namespace: ns, serviceName: 'svc-a', verb: 'create', summary: 'create service svc-a', actor });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await insert('svc-b');
+    const second = writer.sink.tenantChanged({ projectId: project.body.id as string, namespace: ns, serviceName: 'svc-b', verb: 'create', summary: 'create service svc-b', actor });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    open();
+    await Promise.all([first, second]);
+
+    const files = await git(t, 'ls-tree', '-r', '--name-only', 'HEAD');
+    expect(files).toContain(`tenants/${ns}/svc-a/service.yaml`);
+    expect(files).toContain(`tenants/${ns}/svc-b/service.yaml`);
   });
 
   it('two writers (as two api replicas) on one database and repo never lose a change', async () => {

@@ -23,10 +23,17 @@ export class GitopsStateSink implements StateSink {
     },
   ) {}
 
+  /**
+   * Renders under the write's lock, from the database as it is then: two changes
+   * of one tenant that interleave (two requests, two replicas) each commit a render
+   * at least as new as the other's, so none removes what the other added.
+   */
   async tenantChanged(change: TenantChange): Promise<void> {
-    const tenant = await this.deps.loader.load(change.projectId);
-    const files = tenant ? renderTenant(tenant, this.deps.settings, this.deps.templates) : null;
-    const result = await this.deps.repo.commitTenant(change.namespace, files, {
+    const render = async () => {
+      const tenant = await this.deps.loader.load(change.projectId);
+      return tenant ? renderTenant(tenant, this.deps.settings, this.deps.templates) : null;
+    };
+    const result = await this.deps.repo.commitTenant(change.namespace, render, {
       verb: change.verb,
       summary: change.summary,
       service: change.serviceName ?? null,
@@ -46,8 +53,7 @@ export class GitopsStateSink implements StateSink {
    * "reconcile" commit: heals a crash between a database write and its commit.
    */
   async reconcile(): Promise<CommitResult> {
-    const tenants = await this.deps.loader.loadAll();
-    const files = render({ settings: this.deps.settings, tenants }, this.deps.templates);
+    const files = async () => render({ settings: this.deps.settings, tenants: await this.deps.loader.loadAll() }, this.deps.templates);
     const result = await this.deps.repo.commitAll(files, {
       verb: 'reconcile',
       summary: 'render every tenant from the database',

@@ -92,12 +92,22 @@ export class StateRepo {
    * @throws {StateRepoError} on a path outside the tenant or a malformed meta.
    * @throws {ConcurrentUpdateError} when another writer moved the branch without the lock.
    */
-  async commitTenant(namespace: string, files: RenderedFiles | null, meta: CommitMeta): Promise<CommitResult> {
+  async commitTenant(
+    namespace: string,
+    files: RenderedFiles | null | (() => Promise<RenderedFiles | null>),
+    meta: CommitMeta,
+  ): Promise<CommitResult> {
     assertNamespace(namespace);
     const scope = meta.service ? `${namespace}/${oneLine(meta.service)}` : namespace;
     const message = formatCommitMessage(scope, meta);
-    const relative = files === null ? null : tenantRelative(namespace, files);
-    return this.serialized(() => this.writeTenant(namespace, relative, message, meta));
+    return this.serialized(async () => {
+      // A function renders inside the write's turn (queue and lock held): what it
+      // reads is newer than every write before it, so an older snapshot can never
+      // be committed over a newer one.
+      const rendered = typeof files === 'function' ? await files() : files;
+      const relative = rendered === null ? null : tenantRelative(namespace, rendered);
+      return this.writeTenant(namespace, relative, message, meta);
+    });
   }
 
   /**
@@ -105,10 +115,10 @@ export class StateRepo {
    * that heals a crash between a database commit and its git commit. One commit
    * with scope `*`, or none when the repo already matches.
    */
-  async commitAll(files: RenderedFiles, meta: CommitMeta): Promise<CommitResult> {
+  async commitAll(files: RenderedFiles | (() => Promise<RenderedFiles>), meta: CommitMeta): Promise<CommitResult> {
     const message = formatCommitMessage('*', meta);
-    const tree = treeFromFiles(files);
     return this.serialized(async () => {
+      const tree = treeFromFiles(typeof files === 'function' ? await files() : files);
       const parent = await this.head();
       const rootOid = parent === null ? null : await this.store.readCommitTree(parent);
       if (rootOid === tree.oid) return { commit: null, head: parent };
