@@ -210,6 +210,72 @@ describe('applier', () => {
     expect(repaired.spec?.template.spec?.containers[0]?.image).toBe('nginx:1.27');
   });
 
+  describe('drift on every kind of field converges', () => {
+    it('a list entry added by hand under our port name (kubectl patch) is replaced at the next sync, not refused as a duplicate', async () => {
+      const { repo, applier } = await setup('listdrift');
+      const ns = uniqueNamespace('listdrift');
+      await commit(repo, ns, [{ name: 'web', namedPort: true }]);
+      await applier.sync();
+      // What `kubectl patch service web --type=merge -p '{"spec":{"ports":[{"name":"http","port":9999,"targetPort":9999}]}}'` does.
+      await objects.patch(
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: ns }, spec: { ports: [{ name: 'http', port: 9999, targetPort: 9999 }] } },
+        undefined,
+        undefined,
+        'kubectl-patch',
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+      expect((await core.readNamespacedService({ name: 'web', namespace: ns })).spec?.ports?.map((p) => p.port)).toEqual([9999]);
+
+      const report = await applier.sync();
+
+      expect(report.errors).toEqual([]);
+      const repaired = await core.readNamespacedService({ name: 'web', namespace: ns });
+      expect(repaired.spec?.ports?.map((p) => [p.name, p.port, p.targetPort])).toEqual([['http', 80, 8080]]);
+      // The hand edit's ownership is gone; ours covers the port again, and the next sync has nothing to do.
+      expect(repaired.metadata?.managedFields?.map((f) => f.manager)).not.toContain('kubectl-patch');
+      expect((await applier.sync()).writes).toBe(0);
+    });
+
+    it('an object deleted by hand is re-created at the next sync', async () => {
+      const { repo, applier } = await setup('deleted');
+      const ns = uniqueNamespace('deleted');
+      await commit(repo, ns, [{ name: 'web' }]);
+      await applier.sync();
+      await core.deleteNamespacedService({ name: 'web', namespace: ns });
+
+      const report = await applier.sync();
+
+      expect(report.errors).toEqual([]);
+      expect(await exists(() => core.readNamespacedService({ name: 'web', namespace: ns }))).toBe(true);
+    });
+
+    it('labels and annotations others add are kept when they are not ours; ours are restored', async () => {
+      const { repo, applier } = await setup('labels');
+      const ns = uniqueNamespace('labels');
+      await commit(repo, ns, [{ name: 'web' }]);
+      await applier.sync();
+      await objects.patch(
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'web', namespace: ns, labels: { app: 'hijacked', team: 'blue' }, annotations: { 'example.com/owner': 'ops' } },
+        },
+        undefined,
+        undefined,
+        'kubectl-label',
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+
+      await applier.sync();
+
+      const service = await core.readNamespacedService({ name: 'web', namespace: ns });
+      expect(service.metadata?.labels).toEqual(expect.objectContaining({ app: 'web', team: 'blue', 'app.kubernetes.io/managed-by': 'dangus' }));
+      expect(service.metadata?.annotations?.['example.com/owner']).toBe('ops');
+    });
+  });
+
   it('when a commit holds a broken manifest, then the sync fails, nothing is applied and nothing is pruned', async () => {
     const { repo, applier, client } = await setup('broken');
     const ns = uniqueNamespace('broken');

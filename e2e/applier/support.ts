@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeClusterClient, StateRepo, type ClusterClient, type LiveObject, type ManifestObject, type ObjectRef } from '@dangus/gitops-writer';
+import { KubeClusterClient, StateRepo, type ClusterClient, type LiveObject, type ManagedFieldsEntry, type ManifestObject, type ObjectRef } from '@dangus/gitops-writer';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 export const ACTOR = { name: 'Test', email: 'test@example.com', login: 'test' };
@@ -20,6 +20,8 @@ export interface ServiceSpec {
   pvc?: boolean;
   /** A build Job `{name}-build-{build}`. */
   build?: string;
+  /** The Service's port is named `http` (as the product's templates name it). */
+  namedPort?: boolean;
 }
 
 const LABELS = { 'app.kubernetes.io/managed-by': 'dangus' };
@@ -50,7 +52,7 @@ export function tenantFiles(namespace: string, services: ServiceSpec[]): Map<str
         },
       },
     });
-    put(`${s.name}/service.yaml`, { apiVersion: 'v1', kind: 'Service', metadata: meta(s.name), spec: { selector: { app: s.name }, ports: [{ port: 80, targetPort: 8080 }] } });
+    put(`${s.name}/service.yaml`, { apiVersion: 'v1', kind: 'Service', metadata: meta(s.name), spec: { selector: { app: s.name }, ports: [{ ...(s.namedPort === true ? { name: 'http' } : {}), port: 80, targetPort: 8080 }] } });
     put(`${s.name}/ingress.yaml`, {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
@@ -96,6 +98,11 @@ export class CountingClient implements ClusterClient {
   delete(ref: ObjectRef): Promise<boolean> {
     this.write();
     return this.inner.delete(ref);
+  }
+
+  setManagedFields(ref: ObjectRef, managedFields: ManagedFieldsEntry[]): Promise<void> {
+    this.write();
+    return this.inner.setManagedFields(ref, managedFields);
   }
 
   get(ref: ObjectRef): Promise<LiveObject | null> {

@@ -18,6 +18,7 @@ import { ApiException, KubeConfig, KubernetesObjectApi } from '@kubernetes/clien
 import { startCluster, type Cluster } from '../../e2e/cluster/src/cluster.js';
 import { Applier } from '../src/applier/applier.js';
 import { KubeClusterClient, type ClusterClient, type LiveObject } from '../src/applier/cluster-client.js';
+import type { ManagedFieldsEntry } from '../src/applier/drift.js';
 import { parseManifests } from '../src/applier/manifests.js';
 import type { ManifestObject, ObjectRef } from '../src/applier/object-ref.js';
 import { StateRepo } from '../src/state-repo/state-repo.js';
@@ -38,6 +39,10 @@ class CountingClient implements ClusterClient {
   delete(ref: ObjectRef): Promise<boolean> {
     this.writes += 1;
     return this.inner.delete(ref);
+  }
+  setManagedFields(ref: ObjectRef, managedFields: ManagedFieldsEntry[]): Promise<void> {
+    this.writes += 1;
+    return this.inner.setManagedFields(ref, managedFields);
   }
   get(ref: ObjectRef): Promise<LiveObject | null> {
     return this.inner.get(ref);

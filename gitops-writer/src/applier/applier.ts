@@ -8,6 +8,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../render/labels.js';
 import { errorMessage, isNotFound, isObjectError, KubeClusterClient, liveKey, type ClusterClient, type LiveObject } from './cluster-client.js';
+import { withoutForeignEditors } from './drift.js';
 import { InvalidCommitError } from './errors.js';
 import { LocalRepoSource, type StateSource } from './git-source.js';
 import { healthOf, type Health, type HealthContext } from './health.js';
@@ -119,6 +120,8 @@ export class Applier {
   private started = false;
   private failures = 0;
   private parsed: { commit: string; objects: DesiredObject[] } | null = null;
+  /** Our server-side-apply field manager: whose ownership is ours. */
+  private readonly fieldManager: string;
   /** Manifests the apiserver refused (by key → hash): not retried until the manifest changes. */
   private readonly refused = new Map<string, { hash: string; message: string }>();
   private current: ApplierStatus = {
@@ -134,8 +137,8 @@ export class Applier {
   };
 
   constructor(options: ApplierOptions) {
-    const fieldManager = options.fieldManager ?? 'dangus-applier';
-    this.client = options.client ?? new KubeClusterClient(options.kube, fieldManager);
+    this.fieldManager = options.fieldManager ?? 'dangus-applier';
+    this.client = options.client ?? new KubeClusterClient(options.kube, this.fieldManager);
     this.source = typeof options.source === 'string' ? new LocalRepoSource({ dir: options.source }) : options.source;
     this.logger = options.logger ?? NO_LOGGER;
     this.inventoryNamespace = options.inventoryNamespace ?? 'dangus-system';
@@ -331,6 +334,14 @@ export class Applier {
     const refused = this.refused.get(item.key);
     if (refused?.hash === item.hash) return { error: refused.message };
     try {
+      // Drift by hand or by another applier: take those fields back first, so that
+      // list entries they added are replaced rather than refused as duplicates.
+      const current = live.get(item.key);
+      const released = current === undefined ? null : withoutForeignEditors(current, item.object, this.fieldManager);
+      if (released !== null) {
+        counter.writes += 1;
+        await this.client.setManagedFields(item.ref, released);
+      }
       counter.writes += 1;
       live.set(item.key, await this.client.apply(item.object));
       this.refused.delete(item.key);

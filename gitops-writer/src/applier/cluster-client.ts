@@ -3,7 +3,7 @@
  * it (to count write calls) and the core stays free of client imports.
  */
 import { ApiException, KubernetesObjectApi, PatchStrategy, loadYaml, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { toPlainJson } from './drift.js';
+import { toPlainJson, type ManagedFieldsEntry } from './drift.js';
 import { refKey, type ManifestObject, type ObjectRef } from './object-ref.js';
 
 export type LiveObject = Record<string, unknown>;
@@ -18,6 +18,8 @@ export interface ClusterClient {
   get(ref: ObjectRef): Promise<LiveObject | null>;
   /** Every object of a kind in every namespace that carries `labelSelector`. */
   list(apiVersion: string, kind: string, labelSelector: string): Promise<LiveObject[]>;
+  /** Replaces the object's managedFields (a merge patch of that list alone). */
+  setManagedFields(ref: ObjectRef, managedFields: ManagedFieldsEntry[]): Promise<void>;
 }
 
 /**
@@ -75,6 +77,12 @@ export class KubeClusterClient implements ClusterClient {
     const spec = loadYaml<KubernetesObject>(JSON.stringify(object));
     const stored = await this.api.patch(spec, undefined, undefined, this.fieldManager, true, PatchStrategy.ServerSideApply);
     return toPlainJson(stored) as LiveObject;
+  }
+
+  async setManagedFields(ref: ObjectRef, managedFields: ManagedFieldsEntry[]): Promise<void> {
+    const head = header(ref);
+    const patch = { ...head, metadata: { ...head.metadata, managedFields } };
+    await this.api.patch(patch, undefined, undefined, this.fieldManager, undefined, PatchStrategy.MergePatch);
   }
 
   async delete(ref: ObjectRef): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadYaml, type V1LimitRange } from '@kubernetes/client-node';
-import { isSubset, toPlainJson } from './drift.js';
+import { isSubset, toPlainJson, withoutForeignEditors, type ManagedFieldsEntry } from './drift.js';
 
 describe('isSubset (desired ⊆ live)', () => {
   it.each([
@@ -37,5 +37,68 @@ describe('toPlainJson', () => {
       spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '50m' } }] },
     });
     expect(toPlainJson({ x: [1, { _default: 2 }], y: undefined })).toEqual({ x: [1, { _default: 2 }] });
+  });
+});
+
+describe('withoutForeignEditors', () => {
+  const OURS = 'dangus-applier';
+  const port = (p: number) => `k:{"port":${String(p)},"protocol":"TCP"}`;
+  const desired = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', labels: { app: 'web' } },
+    spec: {
+      template: { spec: { containers: [{ name: 'app', image: 'x', env: [{ name: 'A', value: '1' }] }] } },
+      ports: [{ name: 'http', port: 80 }],
+    },
+  };
+  const live = (entries: ManagedFieldsEntry[]) => ({ metadata: { managedFields: entries } });
+  const ours: ManagedFieldsEntry = { manager: OURS, operation: 'Apply', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:app': {} } } } };
+
+  it('takes list entries a hand edit added to lists the manifest sets, nested ones too, and leaves its map keys', () => {
+    const kubectl: ManagedFieldsEntry = {
+      manager: 'kubectl-patch',
+      operation: 'Update',
+      fieldsV1: {
+        'f:metadata': { 'f:labels': { 'f:team': {} } },
+        'f:spec': {
+          'f:ports': { [port(9999)]: { '.': {}, 'f:port': {} } },
+          'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"app"}': { 'f:env': { 'k:{"name":"EVIL"}': { '.': {} } } }, 'k:{"name":"sidecar"}': { '.': {} } } } },
+        },
+      },
+    };
+    const result = withoutForeignEditors(live([ours, kubectl]), desired, OURS);
+    expect(result).toEqual([
+      {
+        ...ours,
+        fieldsV1: {
+          'f:metadata': { 'f:labels': { 'f:app': {} } },
+          'f:spec': {
+            'f:ports': { [port(9999)]: { '.': {}, 'f:port': {} } },
+            'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"app"}': { 'f:env': { 'k:{"name":"EVIL"}': { '.': {} } } }, 'k:{"name":"sidecar"}': { '.': {} } } } },
+          },
+        },
+      },
+      // The label they added stays theirs.
+      { ...kubectl, fieldsV1: { 'f:metadata': { 'f:labels': { 'f:team': {} } } } },
+    ]);
+  });
+
+  it('leaves controllers, status writers and unrelated edits alone: nothing to take is null', () => {
+    const controller: ManagedFieldsEntry = { manager: 'kube-controller-manager', operation: 'Update', fieldsV1: { 'f:spec': { 'f:ports': { [port(1)]: {} } } } };
+    const status: ManagedFieldsEntry = { manager: 'kubectl-edit', operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': {} } };
+    const label: ManagedFieldsEntry = { manager: 'kubectl-label', operation: 'Update', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:team': {} } } } };
+    expect(withoutForeignEditors(live([ours, controller, status, label]), desired, OURS)).toBeNull();
+  });
+
+  it('takes from another server-side applier (a GitOps handover) and drops its entry once nothing is left', () => {
+    const flux: ManagedFieldsEntry = { manager: 'kustomize-controller', operation: 'Apply', fieldsV1: { 'f:spec': { 'f:ports': { [port(8080)]: { '.': {} } } } } };
+    const result = withoutForeignEditors(live([ours, flux]), desired, OURS);
+    expect(result?.map((e) => e.manager)).toEqual([OURS]);
+  });
+
+  it('is null without an entry of ours: nothing was applied yet', () => {
+    const kubectl: ManagedFieldsEntry = { manager: 'kubectl', operation: 'Update', fieldsV1: { 'f:spec': { 'f:ports': { [port(9)]: {} } } } };
+    expect(withoutForeignEditors(live([kubectl]), desired, OURS)).toBeNull();
   });
 });

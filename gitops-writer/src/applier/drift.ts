@@ -24,6 +24,111 @@ export function isSubset(desired: unknown, live: unknown): boolean {
   return desired === live;
 }
 
+/** One entry of `metadata.managedFields`, as the apiserver returns it. */
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  subresource?: string;
+  fieldsV1?: FieldsTree;
+  [key: string]: unknown;
+}
+
+/** A `fieldsV1` set: `f:name` a field, `k:{…}`/`v:…`/`i:n` a list entry, `.` the node itself. */
+export type FieldsTree = { [key: string]: FieldsTree };
+
+const isListEntry = (key: string) => key.startsWith('k:') || key.startsWith('v:') || key.startsWith('i:');
+
+/** The item of a desired list that a fieldsV1 list key names, if any (`k:{json}` by its keys, `v:json` by value, `i:n` by index). */
+function itemOf(list: unknown[], key: string): unknown {
+  try {
+    if (key.startsWith('i:')) return list[Number(key.slice(2))];
+    const value: unknown = JSON.parse(key.slice(2));
+    if (key.startsWith('v:')) return list.find((item) => JSON.stringify(item) === JSON.stringify(value));
+    const wanted = Object.entries(value as Record<string, unknown>);
+    return list.find((item) => typeof item === 'object' && item !== null && wanted.every(([k, v]) => (item as Record<string, unknown>)[k] === v));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Splits `theirs` (another manager's fieldsV1) along the manifest: list entries
+ * in lists the manifest sets but that the manifest does not hold are taken (our
+ * apply then removes them); everything else is left to them, map keys included
+ * (a label someone added stays theirs).
+ */
+function takeListEntries(desired: unknown, theirs: FieldsTree): { taken: FieldsTree; left: FieldsTree } {
+  const taken: FieldsTree = {};
+  const left: FieldsTree = {};
+  for (const [key, child] of Object.entries(theirs)) {
+    let sub: unknown;
+    if (Array.isArray(desired) && isListEntry(key)) {
+      sub = itemOf(desired, key);
+      if (sub === undefined) {
+        taken[key] = child;
+        continue;
+      }
+    } else if (typeof desired === 'object' && desired !== null && !Array.isArray(desired) && key.startsWith('f:')) {
+      sub = (desired as Record<string, unknown>)[key.slice(2)];
+    }
+    if (sub !== undefined && typeof sub === 'object' && sub !== null) {
+      const split = takeListEntries(sub, child);
+      if (Object.keys(split.taken).length > 0) taken[key] = split.taken;
+      if (Object.keys(split.left).length > 0) left[key] = split.left;
+    } else {
+      left[key] = child;
+    }
+  }
+  return { taken, left };
+}
+
+function mergeFields(a: FieldsTree, b: FieldsTree): FieldsTree {
+  const out: FieldsTree = { ...a };
+  for (const [key, child] of Object.entries(b)) out[key] = key in out ? mergeFields(out[key] ?? {}, child) : child;
+  return out;
+}
+
+/**
+ * The managedFields of `live` after taking back, from hand edits and other
+ * appliers (`kubectl` in any form, `before-first-apply`, another manager's
+ * server-side apply), the entries they added to lists the manifest `desired`
+ * sets (ports, env, containers, volumes): with those in our set, our next apply
+ * removes them instead of being refused for a duplicate name, as Flux's
+ * kustomize-controller does. Their other fields stay theirs (a label someone
+ * added is kept); controllers' updates are not touched. Scalar fields we set are
+ * taken back by the forced apply itself. `null` when there is nothing to take.
+ */
+export function withoutForeignEditors(live: Record<string, unknown>, desired: Record<string, unknown>, ourManager: string): ManagedFieldsEntry[] | null {
+  const metadata = live.metadata as { managedFields?: ManagedFieldsEntry[] } | undefined;
+  const entries = metadata?.managedFields ?? [];
+  const oursIndex = entries.findIndex((entry) => entry.manager === ourManager && entry.operation === 'Apply' && !entry.subresource);
+  const ours = entries[oursIndex];
+  if (ours === undefined) return null;
+  const foreign = (entry: ManagedFieldsEntry) =>
+    entry.manager !== ourManager &&
+    !entry.subresource &&
+    (entry.operation === 'Apply' || /^kubectl(-|$)/.test(entry.manager ?? '') || entry.manager === 'before-first-apply');
+  let ourFields = ours.fieldsV1 ?? {};
+  let changed = false;
+  const result: ManagedFieldsEntry[] = [];
+  for (const entry of entries) {
+    if (entry === ours || !foreign(entry)) {
+      result.push(entry);
+      continue;
+    }
+    const { taken, left } = takeListEntries(desired, entry.fieldsV1 ?? {});
+    if (Object.keys(taken).length === 0) {
+      result.push(entry);
+      continue;
+    }
+    changed = true;
+    ourFields = mergeFields(ourFields, taken);
+    if (Object.keys(left).length > 0) result.push({ ...entry, fieldsV1: left });
+  }
+  if (!changed) return null;
+  return result.map((entry) => (entry === ours ? { ...ours, fieldsV1: ourFields } : entry));
+}
+
 /**
  * The live object in its wire form: @kubernetes/client-node deserializes
  * responses into model classes (timestamps as `Date`, and fields renamed where

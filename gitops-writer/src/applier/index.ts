@@ -1,6 +1,7 @@
 /** The applier's public surface (issue 5). */
 export { Applier, type ApplierLogger, type ApplierOptions, type ApplierStatus, type ObjectError, type ObjectStatus, type SyncReport } from './applier.js';
 export { KubeClusterClient, type ClusterClient, type LiveObject } from './cluster-client.js';
+export { withoutForeignEditors, type ManagedFieldsEntry } from './drift.js';
 export { InvalidCommitError, SourceError, type ManifestProblem } from './errors.js';
 export { LocalRepoSource, type LocalRepoSourceOptions, type StateSource } from './git-source.js';
 export { HttpRepoSource, redactUrl, type HttpRepoSourceOptions } from './http-source.js';
