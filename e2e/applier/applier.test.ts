@@ -24,11 +24,14 @@ afterAll(async () => {
 });
 
 /** A state repo and an applier on it with its own inventory, so tests do not share state. */
-async function setup(name: string): Promise<{ repo: StateRepo; dir: string; client: CountingClient; applier: Applier; inventoryName: string }> {
+async function setup(
+  name: string,
+  options: { refusedRetryMs?: number } = {},
+): Promise<{ repo: StateRepo; dir: string; client: CountingClient; applier: Applier; inventoryName: string }> {
   const { repo, dir, remove } = await tempRepo();
   const client = new CountingClient(kc);
   const inventoryName = `inventory-${name}-${Date.now().toString(36)}`;
-  const applier = new Applier({ kube: kc, source: dir, client, inventoryName });
+  const applier = new Applier({ kube: kc, source: dir, client, inventoryName, ...options });
   cleanups.push(async () => {
     await applier.stop();
     await remove();
@@ -316,8 +319,8 @@ describe('applier', () => {
     expect(await exists(() => batch.readNamespacedJob(job))).toBe(false);
   });
 
-  it('when a change hits an immutable field, then that object reports an error, the others apply, and it is not retried', async () => {
-    const { repo, applier, client } = await setup('immutable');
+  it('when a change hits an immutable field, then that object reports an error, the others apply, and it is retried with backoff', async () => {
+    const { repo, applier, client } = await setup('immutable', { refusedRetryMs: 1_500 });
     const ns = uniqueNamespace('immutable');
     await commit(repo, ns, [{ name: 'web' }]);
     await applier.sync();
@@ -334,10 +337,21 @@ describe('applier', () => {
     expect(report.errors[0]?.ref.kind).toBe('Deployment');
     expect(report.errors[0]?.message).toMatch(/immutable/);
     expect((await core.readNamespacedService({ name: 'web', namespace: ns })).spec?.ports?.[0]?.port).toBe(81);
+    // Parked while its backoff runs: a resync right away does not try again.
     const writes = client.writes;
     const again = await applier.sync();
     expect(again.errors).toHaveLength(1);
     expect(client.writes).toBe(writes);
+    // Past it, tried again (and refused again, the backoff doubling).
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    const retried = await applier.sync();
+    expect(retried.errors).toHaveLength(1);
+    expect(client.writes).toBe(writes + 1);
+    // Deleted by hand while parked (its backoff now 3 s): tried again at the very next sync.
+    await apps.deleteNamespacedDeployment({ name: 'web', namespace: ns });
+    await pollUntil(async () => !(await exists(() => apps.readNamespacedDeployment({ name: 'web', namespace: ns }))), { ...WAIT, what: 'the Deployment to be gone' });
+    await applier.sync();
+    expect(client.writes).toBe(writes + 2);
   });
 
   it('when the applier dies mid-sync, then a new one converges and prunes what left the repo meanwhile', async () => {

@@ -50,6 +50,8 @@ export interface ApplierOptions {
   retryDelayMs?: number;
   /** Objects applied at once within a phase. Default 8. */
   concurrency?: number;
+  /** First retry of an object the apiserver refused (doubles per refusal, up to 30 min). Default 60 s. */
+  refusedRetryMs?: number;
   /** Replaces the cluster client built from `kube` (tests wrap it). */
   client?: ClusterClient;
   now?: () => Date;
@@ -122,8 +124,12 @@ export class Applier {
   private parsed: { commit: string; objects: DesiredObject[] } | null = null;
   /** Our server-side-apply field manager: whose ownership is ours. */
   private readonly fieldManager: string;
-  /** Manifests the apiserver refused (by key → hash): not retried until the manifest changes. */
-  private readonly refused = new Map<string, { hash: string; message: string }>();
+  /**
+   * Manifests the apiserver refused (by key): retried with backoff (at once when
+   * the manifest changes or the object is gone from the cluster).
+   */
+  private readonly refused = new Map<string, { hash: string; message: string; failures: number; retryAt: number }>();
+  private readonly refusedRetryMs: number;
   private current: ApplierStatus = {
     appliedCommit: null,
     appliedAt: null,
@@ -146,6 +152,7 @@ export class Applier {
     this.resyncIntervalMs = options.resyncIntervalMs ?? 60_000;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.concurrency = options.concurrency ?? 8;
+    this.refusedRetryMs = options.refusedRetryMs ?? 60_000;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -332,7 +339,9 @@ export class Applier {
     const { item } = step;
     if (step.action !== 'apply') return step.action;
     const refused = this.refused.get(item.key);
-    if (refused?.hash === item.hash) return { error: refused.message };
+    const sameManifest = refused?.hash === item.hash;
+    // Parked while its backoff runs, unless its manifest changed or someone deleted it.
+    if (refused && sameManifest && live.has(item.key) && Date.now() < refused.retryAt) return { error: refused.message };
     try {
       // Drift by hand or by another applier: take those fields back first, so that
       // list entries they added are replaced rather than refused as duplicates.
@@ -349,7 +358,9 @@ export class Applier {
     } catch (error) {
       if (!isObjectError(error)) throw error;
       const message = errorMessage(error);
-      this.refused.set(item.key, { hash: item.hash, message });
+      const failures = refused && sameManifest ? refused.failures + 1 : 1;
+      const delay = Math.min(this.refusedRetryMs * 2 ** (failures - 1), 30 * 60_000);
+      this.refused.set(item.key, { hash: item.hash, message, failures, retryAt: Date.now() + delay });
       this.logger.warn({ object: refString(item.ref), err: message }, 'apply refused');
       return { error: message };
     }

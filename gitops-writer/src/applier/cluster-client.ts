@@ -23,9 +23,10 @@ export interface ClusterClient {
 }
 
 /**
- * A failure of one object that trying again will not fix (invalid, immutable
- * field, forbidden, unknown kind): reported, not retried until the manifest
- * changes. Anything else (network, 5xx, 429) is a failure of the whole sync.
+ * A failure of one object that trying again soon will not fix (invalid,
+ * immutable field, forbidden, unknown kind): reported, and retried only with a
+ * growing backoff (see the applier). Anything else (network, 5xx, 429) is a
+ * failure of the whole sync.
  */
 export function isObjectError(error: unknown): boolean {
   if (error instanceof ApiException) return error.code >= 400 && error.code < 500 && error.code !== 429 && error.code !== 408;
