@@ -46,8 +46,10 @@ async function main(): Promise<void> {
   const encryptor = new Encryptor(full.encryption.keyId, full.encryption.key, full.encryption.oldKeys);
   const kube = loadKubeConfig(full.kubeconfig);
   // notify() never blocks: commits (the reconcile below too) never wait for the cluster.
-  const applier = kube ? startInProcessApplier({ kube, stateRepoDir: full.stateRepoDir, logger }) : undefined;
+  // The pipeline needs the cluster either way; applying can be another process's job.
+  const applier = kube && full.applier === 'builtin' ? startInProcessApplier({ kube, stateRepoDir: full.stateRepoDir, logger }) : undefined;
   if (applier) logger.info('applying the state repo to the cluster in-process');
+  else if (kube) logger.info('APPLIER=external: another applier syncs the state repo into the cluster');
   const writer = await openStateWriter({
     config: full,
     db,

@@ -99,6 +99,9 @@ export const envSchema = z
     SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 14),
 
     KUBECONFIG: optionalString,
+    // builtin: the api applies the state repo itself (the embedded default);
+    // external: something else does (the installed applier Deployment, Flux, Argo CD).
+    APPLIER: z.enum(['builtin', 'external']).default('builtin'),
     HARBOR_HOST: z
       .string()
       .trim()
@@ -199,6 +202,8 @@ export interface Config {
   sessionSecret: string | undefined;
   sessionTtlMs: number;
   kubeconfig: string | undefined;
+  /** Whether this process applies the state repo (`builtin`) or leaves it to another applier (`external`). */
+  applier: 'builtin' | 'external';
   harborHost: string;
   harborProject: string;
   /** The robot account builds push with when tenants share one (no Harbor admin settings); `null` pushes without credentials. */
@@ -339,6 +344,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sessionSecret: e.SESSION_SECRET,
     sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
     kubeconfig: e.KUBECONFIG,
+    applier: e.APPLIER,
     harborHost: e.HARBOR_HOST,
     harborProject: e.HARBOR_PROJECT,
     registryCredentials:
