@@ -7,6 +7,7 @@ import { createPlatform, listen } from './server.js';
 import { Encryptor } from './crypto/encryption.js';
 import { openStateWriter } from './cluster/state-writer.js';
 import { startInProcessApplier } from './cluster/in-process-applier.js';
+import { ApplierNotifier } from './cluster/applier-notifier.js';
 import { join } from 'node:path';
 import { loadKubeConfig } from './cluster/kube-config.js';
 import { OctokitGitHubApi } from './github/github-api.js';
@@ -50,13 +51,17 @@ async function main(): Promise<void> {
   const applier = kube && full.applier === 'builtin' ? startInProcessApplier({ kube, stateRepoDir: full.stateRepoDir, logger }) : undefined;
   if (applier) logger.info('applying the state repo to the cluster in-process');
   else if (kube) logger.info('APPLIER=external: another applier syncs the state repo into the cluster');
+  const notifier = full.applierNotify ? new ApplierNotifier({ ...full.applierNotify, logger: logger.child({ component: 'applier-notify' }) }) : undefined;
   const writer = await openStateWriter({
     config: full,
     db,
     encryptor,
     encryptionKey: full.encryption.key,
     logger,
-    onCommit: () => applier?.notify(),
+    onCommit: () => {
+      applier?.notify();
+      notifier?.notify();
+    },
   });
   // Heals a crash between a database write and its commit (docs/architecture.md#the-state-repo).
   const reconciled = await writer.sink.reconcile();

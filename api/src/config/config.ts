@@ -102,6 +102,9 @@ export const envSchema = z
     // builtin: the api applies the state repo itself (the embedded default);
     // external: something else does (the installed applier Deployment, Flux, Argo CD).
     APPLIER: z.enum(['builtin', 'external']).default('builtin'),
+    // With APPLIER=external: the applier's notify endpoint, called after every commit.
+    APPLIER_NOTIFY_URL: url('APPLIER_NOTIFY_URL').optional(),
+    APPLIER_TOKEN: optionalString,
     HARBOR_HOST: z
       .string()
       .trim()
@@ -204,6 +207,8 @@ export interface Config {
   kubeconfig: string | undefined;
   /** Whether this process applies the state repo (`builtin`) or leaves it to another applier (`external`). */
   applier: 'builtin' | 'external';
+  /** The external applier's notify endpoint and its token, if one is set. */
+  applierNotify: { url: string; token: string | undefined } | undefined;
   harborHost: string;
   harborProject: string;
   /** The robot account builds push with when tenants share one (no Harbor admin settings); `null` pushes without credentials. */
@@ -345,6 +350,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
     kubeconfig: e.KUBECONFIG,
     applier: e.APPLIER,
+    applierNotify: e.APPLIER_NOTIFY_URL ? { url: e.APPLIER_NOTIFY_URL, token: e.APPLIER_TOKEN } : undefined,
     harborHost: e.HARBOR_HOST,
     harborProject: e.HARBOR_PROJECT,
     registryCredentials:
