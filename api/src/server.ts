@@ -9,6 +9,7 @@ import type { Config } from './config/config.js';
 import { Encryptor } from './crypto/encryption.js';
 import { OctokitGitHubApi, type GitHubApi } from './github/github-api.js';
 import { createApp } from './http/app.js';
+import { Drain } from './http/drain.js';
 import type { WebhookRouteOptions } from './http/routes/webhooks.js';
 import type { StatePusher } from './cluster/state-pusher.js';
 import { ProjectListCache } from './use-cases/project-list-cache.js';
@@ -71,7 +72,9 @@ export function createPlatform(options: PlatformOptions) {
       publicScheme: config.secureCookies ? ('https' as const) : ('http' as const),
     },
   };
+  const drain = new Drain();
   const app = createApp({
+    drain,
     ctx,
     sessions,
     oauth,
@@ -93,7 +96,7 @@ export function createPlatform(options: PlatformOptions) {
         }
       : undefined,
   });
-  return { app, ctx, sessions, encryptor };
+  return { app, ctx, sessions, encryptor, drain };
 }
 
 export function listen(app: ReturnType<typeof createPlatform>['app'], host: string, port: number): Promise<Server> {

@@ -16,6 +16,10 @@ export interface ApiProcess {
   stop(): Promise<void>;
   /** SIGKILL: the process dies mid-whatever, its data dir stays. */
   kill(): Promise<void>;
+  /** Sends SIGTERM and returns at once; `exited` says when and how it ended. */
+  terminate(): void;
+  /** The exit code once the process has exited. */
+  exited: Promise<number | null>;
 }
 
 async function freePort(): Promise<number> {
@@ -57,7 +61,7 @@ export async function startApiProcess(env: Record<string, string> = {}, options:
       reject(new Error(`the api exited with ${String(code)}:\n${output}`));
     });
   });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     origin: `http://127.0.0.1:${port}`,
     dataDir,
@@ -70,5 +74,9 @@ export async function startApiProcess(env: Record<string, string> = {}, options:
       child.kill('SIGKILL');
       await exited;
     },
+    terminate() {
+      child.kill('SIGTERM');
+    },
+    exited,
   };
 }

@@ -58,6 +58,8 @@ export const envSchema = z
     PORT: z.coerce.number({ error: 'PORT must be a number.' }).int().min(0).max(65535).default(3000),
     PUBLIC_URL: url('PUBLIC_URL').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // On SIGTERM, requests in flight get this long to finish.
+    SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(10),
 
     DATABASE_URL: optionalString.refine(
       (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
@@ -205,6 +207,8 @@ export interface Config {
   sessionSecret: string | undefined;
   sessionTtlMs: number;
   kubeconfig: string | undefined;
+  /** On SIGTERM, how long requests in flight may take to finish. */
+  shutdownGraceMs: number;
   /** Whether this process applies the state repo (`builtin`) or leaves it to another applier (`external`). */
   applier: 'builtin' | 'external';
   /** The external applier's notify endpoint and its token, if one is set. */
@@ -350,6 +354,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sessionTtlMs: e.SESSION_TTL_HOURS * 3_600_000,
     kubeconfig: e.KUBECONFIG,
     applier: e.APPLIER,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     applierNotify: e.APPLIER_NOTIFY_URL ? { url: e.APPLIER_NOTIFY_URL, token: e.APPLIER_TOKEN } : undefined,
     harborHost: e.HARBOR_HOST,
     harborProject: e.HARBOR_PROJECT,

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { SessionStore } from '../auth/sessions.js';
 import type { GitHubOAuth } from '../auth/github-oauth.js';
 import type { UseCaseContext } from '../use-cases/context.js';
+import type { Drain } from './drain.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
 import { originCheck } from './middleware/origin-check.js';
 import { requireUser, type CookieSettings } from './middleware/session.js';
@@ -35,6 +36,8 @@ export interface AppDeps {
   registryStatus: () => RegistryStatus;
   /** Limits of webhook bodies (defaults for production; tests shorten them). */
   webhooks?: WebhookRouteOptions;
+  /** The graceful stop's bookkeeping. */
+  drain: Drain;
 }
 
 /** JSON bodies of the API are small; the largest legitimate one is an env value (32 KiB). */
@@ -80,7 +83,8 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
-  app.use(healthRoutes(deps.ctx.db));
+  app.use(deps.drain.middleware);
+  app.use(healthRoutes(deps.ctx.db, deps.drain));
 
   // Before any JSON parser: the signature is over the raw bytes.
   app.use('/webhooks', webhookRoutes(deps.ctx, deps.webhooks));
@@ -105,7 +109,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.stateRepo) {
     app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger }));
   }
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

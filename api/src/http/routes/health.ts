@@ -1,13 +1,18 @@
+import type { Drain } from '../drain.js';
 import { Router } from 'express';
 import type { DataSource } from 'typeorm';
 
-/** `/healthz`: the process answers. `/readyz`: it can also reach PostgreSQL. */
-export function healthRoutes(db: DataSource): Router {
+/** `/healthz`: the process answers. `/readyz`: it can also reach PostgreSQL, and is not shutting down. */
+export function healthRoutes(db: DataSource, drain?: Drain): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
+    if (drain?.draining) {
+      res.status(503).json({ status: 'draining', reason: 'The process is shutting down.' });
+      return;
+    }
     try {
       await db.query('SELECT 1');
       res.json({ status: 'ready' });

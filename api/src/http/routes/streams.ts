@@ -6,6 +6,7 @@ import type { UseCaseContext } from '../../use-cases/context.js';
 import { followBuildLog, followDeploymentEvents } from '../../use-cases/deployment-streams.js';
 import { getDeployment } from '../../use-cases/deployments.js';
 import { currentUser } from '../middleware/session.js';
+import type { Drain } from '../drain.js';
 import { openSse } from '../sse.js';
 
 /** A resumed stream's position: a non-negative integer, else the start. */
@@ -14,7 +15,7 @@ function lastEventId(value: string | undefined): number {
 }
 
 /** Server-sent events under `/api`: the user's deployment changes, and one build log. */
-export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore): Router {
+export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?: Drain): Router {
   const r = Router();
 
   /** Open streams per user in this process: a browser tab holds one or two. */
@@ -42,6 +43,8 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore): Route
       },
       { once: true },
     );
+    // A graceful stop ends the stream: the browser reconnects (elsewhere) and resumes.
+    if (drain) sse.signal.addEventListener('abort', drain.stream(sse.close), { once: true });
     const token = res.locals.sessionToken;
     if (token !== undefined) {
       const unwatch = sessions.watch(token, sse.close);

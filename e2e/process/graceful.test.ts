@@ -1,0 +1,67 @@
+/**
+ * A graceful stop of the api, as a rolling upgrade does it: on SIGTERM a webhook
+ * already being received is still answered and recorded, live streams end (so
+ * browsers reconnect to another replica), no new connection is taken, and the
+ * process exits cleanly.
+ */
+import { connect, type Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { deliveryHeaders, pushPayload } from '../../api/test/support/webhook-payloads.js';
+import { startApiProcess, type ApiProcess } from '../support/api-process.js';
+
+describe('the api stopping on SIGTERM', () => {
+  let api: ApiProcess;
+
+  beforeAll(async () => {
+    api = await startApiProcess({ SHUTDOWN_GRACE_SECONDS: '20' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await api.stop();
+  });
+
+  it('answers the webhook in flight, ends the live stream, takes no new connection, and exits 0', async () => {
+    const headers = { Origin: api.origin, 'Content-Type': 'application/json' };
+    const signIn = await fetch(`${api.origin}/auth/local`, { method: 'POST', headers: { Origin: api.origin } });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const project = (await (await fetch(`${api.origin}/api/projects`, { method: 'POST', headers: { ...headers, Cookie: cookie }, body: JSON.stringify({ name: 'drain' }) })).json()) as { id: string };
+    const service = (await (
+      await fetch(`${api.origin}/api/projects/${project.id}/services`, {
+        method: 'POST',
+        headers: { ...headers, Cookie: cookie },
+        body: JSON.stringify({ name: 'web', repoUrl: 'https://github.com/acme/web', port: 8080 }),
+      })
+    ).json()) as { id: string; webhookSecret: string };
+
+    // A live stream, open.
+    const stream = await fetch(`${api.origin}/api/events`, { headers: { Cookie: cookie } });
+    expect(stream.status).toBe(200);
+    const streamEnded = stream.text().then(() => 'ended');
+
+    // A delivery whose body is still arriving when SIGTERM comes.
+    const body = JSON.stringify(pushPayload({ repo: 'acme/web', ref: 'refs/heads/main' }));
+    const port = Number(new URL(api.origin).port);
+    const socket: Socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    const head = Object.entries({ Host: 'x', ...deliveryHeaders(service.webhookSecret, body, 'push', randomUUID()), 'Content-Length': String(Buffer.byteLength(body)) })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    socket.write(`POST /webhooks/github/${service.id} HTTP/1.1\r\n${head}\r\n${body.slice(0, 100)}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    api.terminate();
+    expect(await Promise.race([streamEnded, new Promise((resolve) => setTimeout(() => resolve('still open'), 5_000))])).toBe('ended');
+    // No new connection is taken while it drains.
+    await expect(fetch(`${api.origin}/healthz`)).rejects.toThrow();
+
+    socket.write(body.slice(100));
+    for (let i = 0; i < 100 && !answer.includes('\r\n\r\n'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 202 Accepted');
+    expect(answer).toContain('"outcome":"deployed"');
+    socket.destroy();
+
+    expect(await api.exited).toBe(0);
+  });
+});
