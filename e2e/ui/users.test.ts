@@ -78,6 +78,9 @@ describe('the Users page', () => {
     // A member has no System and no Users in the navigation.
     expect(await stranger.getByRole('link', { name: 'System' }).count()).toBe(0);
     expect(await stranger.getByRole('link', { name: 'Users' }).count()).toBe(0);
+    // Typed in by hand, the page says it is for admins (and the api answers 403 behind it).
+    await stranger.goto(url('/system'));
+    await expectVisible(stranger.getByText("For the platform's admins"));
   });
 
   it('when the admin blocks them, then their next request finds the session gone and shows sign-in', async () => {
