@@ -67,12 +67,12 @@ describe('the sign-in policy', () => {
   });
 
   it.each([
-    ['a listed user', { ALLOWED_GITHUB_USERS: 'alice,bob' }, 'ALICE', true],
-    ['a user not listed', { ALLOWED_GITHUB_USERS: 'alice,bob' }, 'mallory', false],
-    ['an admin not otherwise listed', { ALLOWED_GITHUB_USERS: 'alice', ADMIN_GITHUB_USERS: 'root' }, 'root', true],
-    ['a member of a listed organization', { ALLOWED_GITHUB_ORGS: 'acme' }, 'carol', true],
-    ['a non-member', { ALLOWED_GITHUB_ORGS: 'acme' }, 'mallory', false],
-  ])('%s: admitted %#', async (_label, env, login, admitted) => {
+    ['a listed user (any case) is admitted', { ALLOWED_GITHUB_USERS: 'alice,bob' }, 'ALICE', true],
+    ['a user not listed is refused', { ALLOWED_GITHUB_USERS: 'alice,bob' }, 'mallory', false],
+    ['an admin not otherwise listed is admitted', { ALLOWED_GITHUB_USERS: 'alice', ADMIN_GITHUB_USERS: 'root' }, 'root', true],
+    ['a member of a listed organization is admitted', { ALLOWED_GITHUB_ORGS: 'acme' }, 'carol', true],
+    ['a non-member of the listed organization is refused', { ALLOWED_GITHUB_ORGS: 'acme' }, 'mallory', false],
+  ])('%s', async (_label, env, login, admitted) => {
     const t = await startTestPlatform({ ...CLOSED, ...env });
     try {
       t.github.orgs.set('acme', new Set(['carol', 'dave']));
@@ -98,6 +98,26 @@ describe('the sign-in policy', () => {
       const down = await t.attemptSignIn('carol', 7);
       expect(refusedReason(down.location)).toBe('GitHub could not confirm your membership of acme right now: try again in a minute');
       expect(down.cookie).toBe('');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('a user removed from the settings', () => {
+  it('loses every session when the api starts with the new settings; users an admin let in keep theirs', async () => {
+    const t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_USERS: 'alice,bob', ADMIN_GITHUB_USERS: 'root' });
+    try {
+      const alice = await t.signIn('alice', 11);
+      const bob = await t.signIn('bob', 12);
+      const root = await t.signIn('root', 13);
+      const { endSessionsOutsidePolicy } = await import('../src/use-cases/access.js');
+      // The operator removes bob from ALLOWED_GITHUB_USERS and restarts.
+      const ended = await endSessionsOutsidePolicy(t.db, { allowedUsers: new Set(['alice']), allowedOrgs: [], admins: new Set(['root']) });
+      expect(ended).toBe(1);
+      await request(t.app).get('/api/projects').set('Cookie', bob).expect(401);
+      await request(t.app).get('/api/projects').set('Cookie', alice).expect(200);
+      await request(t.app).get('/api/projects').set('Cookie', root).expect(200);
     } finally {
       await t.close();
     }
@@ -158,10 +178,10 @@ describe('roles, blocking and removal', () => {
   });
 
   it.each([
-    ['not a uuid', 'not-a-uuid', 'block', 404],
-    ['an unknown user', randomUUID(), 'block', 404],
-    ['an unknown action', '{member}', 'obliterate', 404],
-  ])('tampered ids and actions: %s → %i', async (_label, id, action, status) => {
+    ['a user id that is not a uuid is a 404', 'not-a-uuid', 'block', 404],
+    ['an unknown user is a 404', randomUUID(), 'block', 404],
+    ['an unknown action is a 404', '{member}', 'obliterate', 404],
+  ])('tampered ids and actions: %s', async (_label, id, action, status) => {
     const url = `/api/admin/users/${id.replace('{member}', memberId)}/${action}`;
     await request(t.app).post(url).set({ Cookie: admin, Origin: ORIGIN }).expect(status);
   });
