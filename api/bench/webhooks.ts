@@ -54,13 +54,25 @@ function startApi(env: Record<string, string>): Promise<ChildProcess> {
  * once, and a body sent again would be a replay (answered "stale push").
  */
 function signedBodies(services: BenchService[], ref: (index: number) => string) {
-  return services.map((s, i) => ({
-    path: `/webhooks/github/${s.id}`,
-    next() {
+  // Made before the load starts, so the client's CPU goes to sending, not signing;
+  // enough per service that none is sent twice in one run.
+  const perService = Math.ceil((1_500 * DURATION_S) / services.length) + 5;
+  return services.map((s, i) => {
+    const made = Array.from({ length: perService }, () => {
       const body = JSON.stringify(pushPayload({ repo: `bench/svc-${i}`, ref: ref(i), after: randomSha() }));
       return { body, signature: sign(s.secret, body) };
-    },
-  }));
+    });
+    let used = 0;
+    return {
+      path: `/webhooks/github/${s.id}`,
+      next() {
+        const body = made[used % made.length];
+        used += 1;
+        if (!body) throw new Error('no bodies');
+        return body;
+      },
+    };
+  });
 }
 
 /** Fires the deliveries round-robin over the services, a fresh delivery id each. */
