@@ -254,11 +254,12 @@ async function answerOnce(
     const id = await insert(manager, 202, {});
     if (!id) return { answer: await stored(manager), recorded: null };
     // The service row is locked until commit: concurrent pushes are ordered here.
-    const [newest] = await manager.query<{ pushedAt: string | null; commitSha: string | null }[]>(
-      `SELECT last_pushed_at AS "pushedAt", last_pushed_sha AS "commitSha" FROM services WHERE id = $1 FOR UPDATE`,
+    await manager.query(`SELECT 1 FROM services WHERE id = $1 FOR UPDATE`, [serviceId]);
+    const [newest] = await manager.query<{ pushedAt: string; commitSha: string }[]>(
+      `SELECT pushed_at AS "pushedAt", commit_sha AS "commitSha" FROM service_push_order WHERE service_id = $1`,
       [serviceId],
     );
-    const last = { pushedAt: newest?.pushedAt == null ? null : Number(newest.pushedAt), commitSha: newest?.commitSha ?? null };
+    const last = { pushedAt: newest ? Number(newest.pushedAt) : null, commitSha: newest?.commitSha ?? null };
     const push = { pushedAt: decision.pushedAt, commitSha: decision.build.commitSha };
     if (isStalePush(push, last)) {
       const body = staleBody(push, last);
@@ -269,7 +270,11 @@ async function answerOnce(
       ]);
       return { answer: { status: 200, body }, recorded: null };
     }
-    await manager.query(`UPDATE services SET last_pushed_at = $2, last_pushed_sha = $3 WHERE id = $1`, [serviceId, push.pushedAt, push.commitSha]);
+    await manager.query(
+      `INSERT INTO service_push_order (service_id, pushed_at, commit_sha) VALUES ($1, $2, $3)
+       ON CONFLICT (service_id) DO UPDATE SET pushed_at = excluded.pushed_at, commit_sha = excluded.commit_sha`,
+      [serviceId, push.pushedAt, push.commitSha],
+    );
     const recorded = await recordBuild(manager, { serviceId, ...decision.build, trigger: 'push' });
     const body = deployedBody(decision, recorded.deployment.id);
     await manager.query(`UPDATE webhook_deliveries SET deployment_id = $2, response = $3 WHERE id = $1`, [
