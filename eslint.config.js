@@ -1,4 +1,4 @@
-// Type-aware lint for every workspace (STYLE.md 6, 14): the no-unsafe-* rules
+// Type-aware lint for every workspace (docs/architecture.md#code-conventions): the no-unsafe-* rules
 // stay on, import cycles are errors, and workspaces may only reach each other
 // through their package names.
 import js from '@eslint/js';

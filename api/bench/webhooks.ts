@@ -75,6 +75,11 @@ function signedBodies(services: BenchService[], ref: (index: number) => string) 
   });
 }
 
+/** The headers GitHub sends with a push, a fresh delivery id each time. */
+function pushHeaders(signature: string): Record<string, string> {
+  return { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signature };
+}
+
 /** Fires the deliveries round-robin over the services, a fresh delivery id each. */
 function load(origin: string, bodies: ReturnType<typeof signedBodies>, duration: number, rate?: number) {
   let next = 0;
@@ -95,12 +100,7 @@ function load(origin: string, bodies: ReturnType<typeof signedBodies>, duration:
             method: 'POST',
             path: target.path,
             body,
-            headers: {
-              'content-type': 'application/json',
-              'x-github-event': 'push',
-              'x-github-delivery': randomUUID(),
-              'x-hub-signature-256': signature,
-            },
+            headers: pushHeaders(signature),
           };
         },
       },
@@ -304,12 +304,7 @@ async function flood(origin: string, pid: number, pathOf: (i: number) => string,
       void fetch(`${origin}${target.path}`, {
         method: 'POST',
         body,
-        headers: {
-          'content-type': 'application/json',
-          'x-github-event': 'push',
-          'x-github-delivery': randomUUID(),
-          'x-hub-signature-256': signature,
-        },
+        headers: pushHeaders(signature),
       })
         .then(async (res) => {
           await res.arrayBuffer();

@@ -1,6 +1,6 @@
 /**
  * Typed errors of the writer. The api maps them to HTTP answers in its one error
- * middleware (STYLE.md 7): a `RenderInputError` is the caller's bad data (422-like),
+ * middleware (docs/architecture.md#code-conventions): a `RenderInputError` is the caller's bad data (422-like),
  * the others are operator or platform faults (5xx).
  */
 

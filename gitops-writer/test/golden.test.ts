@@ -1,5 +1,5 @@
 /**
- * Golden rendering tests (STYLE.md 11): `testdata/<case>/input/input.json` (and
+ * Golden rendering tests (docs/architecture.md#code-conventions): `testdata/<case>/input/input.json` (and
  * optional `input/templates/*.yaml` overriding the repository's templates) render
  * to exactly the files of `testdata/<case>/expected/`. With `input/previous.json`
  * the paths that leave the repo are compared with `removed.txt`.

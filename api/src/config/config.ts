@@ -4,7 +4,7 @@ import type { UserLimitsDto } from '@dangus/common';
 import { z } from 'zod';
 
 /**
- * Every setting of the platform, parsed once at start-up (STYLE.md 8). The
+ * Every setting of the platform, parsed once at start-up (docs/architecture.md#code-conventions). The
  * README's "Configuration" table documents each one; keep the two in step.
  */
 const booleanString = z

@@ -167,7 +167,8 @@ export async function endSessionsOutsidePolicy(db: DataSource, policy: AccessPol
 
 // --- the admins' Users page -------------------------------------------------------
 
-export async function listUsers(ctx: UseCaseContext): Promise<AdminUserDto[]> {
+/** Every user for the Users page, or just `onlyId`. */
+export async function listUsers(ctx: UseCaseContext, onlyId?: string): Promise<AdminUserDto[]> {
   const rows: {
     id: string;
     github_username: string;
@@ -180,7 +181,8 @@ export async function listUsers(ctx: UseCaseContext): Promise<AdminUserDto[]> {
   }[] = await ctx.db.query(
     `SELECT u.id, u.github_username, u.avatar_url, u.role, u.status, u.last_sign_in_at, u.created_at,
             (SELECT count(*)::int FROM projects p WHERE p.user_id = u.id) AS projects
-       FROM users u ORDER BY u.role, lower(u.github_username)`,
+       FROM users u WHERE $1::uuid IS NULL OR u.id = $1::uuid ORDER BY u.role, lower(u.github_username)`,
+    [onlyId ?? null],
   );
   return rows.map((r) => ({
     id: r.id,
@@ -238,7 +240,7 @@ export async function changeUser(ctx: UseCaseContext, actor: CurrentUser, userId
   });
   if (action === 'block') await revoke(userId);
   ctx.logger.info({ actor: actor.githubUsername, userId, action }, 'user changed by an admin');
-  const user = (await listUsers(ctx)).find((u) => u.id === userId);
+  const [user] = await listUsers(ctx, userId);
   if (!user) throw new NotFoundError('User');
   return user;
 }

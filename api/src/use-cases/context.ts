@@ -18,7 +18,7 @@ export interface PipelineHandle {
   serviceDeleted(service: { namespace: string; name: string; buildShas: string[] }): Promise<void>;
 }
 
-/** What every use case may touch, passed in one options object (STYLE.md 4). */
+/** What every use case may touch, passed in one options object (docs/architecture.md#code-conventions). */
 export interface UseCaseContext {
   db: DataSource;
   encryptor: Encryptor;

@@ -3,7 +3,7 @@ import { REPO_URL_PATTERN, type ErrorBody } from '@dangus/common';
 
 /*
  * What a signed GitHub delivery means for a service: pure functions of the
- * service's repository and branch, the event name and the body (STYLE.md 1).
+ * service's repository and branch, the event name and the body (docs/architecture.md#code-conventions).
  * The I/O (signature, rows, build) is in webhooks.ts.
  */
 

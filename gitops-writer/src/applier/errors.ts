@@ -1,4 +1,4 @@
-/** Typed errors of the applier (STYLE.md 7). */
+/** Typed errors of the applier (docs/architecture.md#code-conventions). */
 
 /** One problem of one manifest file of the state repo. */
 export interface ManifestProblem {

@@ -1,6 +1,6 @@
 import type { DeploymentStatus } from '@dangus/common';
 
-/** The four colours a status may have (STYLE.md 19: a colour and a word). */
+/** The four colours a status may have (docs/architecture.md#code-conventions: a colour and a word). */
 export type StatusTone = 'ok' | 'warn' | 'bad' | 'idle';
 
 export interface StatusLook {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ErrorBody } from '@dangus/common';
 import { AppError, NotFoundError } from '../../errors.js';
 
-/** The one place errors become HTTP answers (STYLE.md 7). Only 5xx are logged. */
+/** The one place errors become HTTP answers (docs/architecture.md#code-conventions). Only 5xx are logged. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     let status = 500;

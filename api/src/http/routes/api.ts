@@ -9,7 +9,7 @@ import { currentUser } from '../middleware/session.js';
 
 /**
  * `/api/*`, behind requireUser. Routes only parse the request, call a use case
- * and send its result (STYLE.md 3).
+ * and send its result (docs/architecture.md#code-conventions).
  */
 export function apiRoutes(ctx: UseCaseContext): Router {
   const r = Router();

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 
-/** What is missing and what to do next (STYLE.md 19). */
+/** What is missing and what to do next (docs/architecture.md#code-conventions). */
 export function EmptyState({ title, children, action }: { title: string; children?: ReactNode; action?: ReactNode }) {
   return (
     <div className="rounded-lg border border-dashed border-line px-6 py-10 text-center">
