@@ -3,13 +3,19 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler  (k8s.io/kubernetes, see go.mod)
 #   etcd                                                     (go.etcd.io/etcd/server/v3, see go.mod)
 #   kwok                                                     (sigs.k8s.io/kwok, see kwok/go.mod)
+# and with --node, what the real-node tier runs (see README.md, "The real-node tier"):
+#   kubelet                                                  (k8s.io/kubernetes, see go.mod)
+#   kaniko-executor                                          (see kaniko/go.mod)
+#   registry                                                 (distribution, see registry/go.mod)
+#   traefik                                                  (see traefik/go.mod)
+#   pause                                                    (build/pause/linux/pause.c of k8s.io/kubernetes, gcc -static)
 #
 # Cache: ${DANGUS_CACHE_DIR:-$HOME/.cache/dangus}/k8s/<kubernetes version>/
 # A binary is rebuilt only when it is missing or its pinned module version changed.
 #
-# Usage: build.sh            build what is missing, print the cache directory last
-#        build.sh --dir      print the cache directory only (builds nothing)
-#        build.sh --check    exit 0 when every binary is cached, 1 otherwise
+# Usage: build.sh [--node]           build what is missing, print the cache directory last
+#        build.sh --dir              print the cache directory only (builds nothing)
+#        build.sh --check [--node]   exit 0 when every binary is cached, 1 otherwise
 # Env:   DANGUS_CACHE_DIR    cache root (default $HOME/.cache/dangus)
 #        DANGUS_BUILD_JOBS   parallel compile jobs (default 2; `go build -p`)
 set -euo pipefail
@@ -48,20 +54,38 @@ targets=(
   "kwok|kwok|sigs.k8s.io/kwok/cmd/kwok|sigs.k8s.io/kwok|$kwok_version"
 )
 
+with_node=false
+mode=build
+for arg in "$@"; do
+  case "$arg" in
+    --node) with_node=true ;;
+    --dir) mode=dir ;;
+    --check) mode=check ;;
+    *) echo "usage: $0 [--node] [--dir|--check]" >&2; exit 2 ;;
+  esac
+done
+if $with_node; then
+  targets+=(
+    "kubelet|.|k8s.io/kubernetes/cmd/kubelet|k8s.io/kubernetes|$kube_version"
+    "kaniko-executor|kaniko|github.com/GoogleContainerTools/kaniko/cmd/executor|github.com/GoogleContainerTools/kaniko|$(modversion kaniko github.com/GoogleContainerTools/kaniko)"
+    "registry|registry|github.com/distribution/distribution/v3/cmd/registry|github.com/distribution/distribution/v3|$(modversion registry github.com/distribution/distribution/v3)"
+    "traefik|traefik|github.com/traefik/traefik/v3/cmd/traefik|github.com/traefik/traefik/v3|$(sed -n 's/^require github.com\/traefik\/traefik\/v3 //p' traefik/go.mod)"
+    "pause|.|build/pause/linux/pause.c|k8s.io/kubernetes|$kube_version"
+  )
+fi
+
 cached() { # name version
   [[ -x "$out/$1" && -f "$out/$1.version" && "$(cat "$out/$1.version")" == "$2" ]]
 }
 
-case "${1:-}" in
-  --dir) echo "$out"; exit 0 ;;
-  --check)
+case "$mode" in
+  dir) echo "$out"; exit 0 ;;
+  check)
     for t in "${targets[@]}"; do
       IFS='|' read -r name _ _ _ version <<<"$t"
       cached "$name" "$version" || exit 1
     done
     exit 0 ;;
-  "") ;;
-  *) echo "usage: $0 [--dir|--check]" >&2; exit 2 ;;
 esac
 
 mkdir -p "$out"
@@ -69,7 +93,7 @@ mkdir -p "$out"
 ldflags_for() { # name version
   local name="$1" version="$2" flags="-s -w"
   case "$name" in
-    kube-*)
+    kube-*|kubelet)
       local v="${version#v}" major minor date
       major="${v%%.*}"; minor="${v#*.}"; minor="${minor%%.*}"
       date="$(modtime . k8s.io/kubernetes)"
@@ -98,6 +122,33 @@ progress() { # name start-seconds; reads `go build -v` output
   return 0
 }
 
+build_one() { # name dir package module version output
+  local name="$1" dir="$2" pkg="$3" module="$4" version="$5" output="$6" src
+  case "$name" in
+    pause)
+      # The sandbox image's one binary, static, from the Kubernetes module's own source.
+      src="$(cd "$dir" && go list -m -f '{{.Dir}}' "$module")"
+      [[ -n "$src" && -f "$src/$pkg" ]] || (cd "$dir" && go mod download "$module")
+      src="$(cd "$dir" && go list -m -f '{{.Dir}}' "$module")"
+      command -v gcc >/dev/null || { echo "pause needs gcc (apt-get install gcc)"; return 1; }
+      gcc -Os -static -Wall -Werror -DVERSION="$version" -o "$output" "$src/$pkg"
+      strip "$output" ;;
+    traefik)
+      # A writable copy of the module, built as the main module so its replace directives apply.
+      local copy="$out/.traefik-src.$$"
+      src="$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "$module@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+      [[ -n "$src" ]] || { echo "could not download $module@$version"; return 1; }
+      rm -rf "$copy" && cp -r "$src" "$copy" && chmod -R u+w "$copy"
+      (cd "$copy" && go build -v -trimpath -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=${version#v}" \
+        -o "$output" ./cmd/traefik)
+      local status=$?
+      rm -rf "$copy"
+      return $status ;;
+    *)
+      (cd "$dir" && go build -v -trimpath -ldflags "$(ldflags_for "$name" "$version")" -o "$output" "$pkg") ;;
+  esac
+}
+
 echo "[dangus-k8s] cache: $out"
 total_start=$SECONDS
 built=0
@@ -111,8 +162,7 @@ for t in "${targets[@]}"; do
   start=$SECONDS
   tmp="$out/.$name.tmp.$$"
   # `go build -v` names each package as it is compiled: count them as progress.
-  if ! (cd "$dir" && go build -v -trimpath -ldflags "$(ldflags_for "$name" "$version")" -o "$tmp" "$pkg") 2>&1 |
-    progress "$name" "$start"; then
+  if ! build_one "$name" "$dir" "$pkg" "$module" "$version" "$tmp" 2>&1 | progress "$name" "$start"; then
     rm -f "$tmp"
     echo "[dangus-k8s] FAILED to build $name" >&2
     exit 1

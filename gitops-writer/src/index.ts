@@ -5,7 +5,7 @@
 export * from './errors.js';
 export type * from './render/types.js';
 export { render, renderTenant } from './render/render.js';
-export { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, renderSettingsSchema, tenantInputSchema } from './render/input-schema.js';
+export { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL, renderSettingsSchema, tenantInputSchema } from './render/input-schema.js';
 export { rootKustomizationYaml } from './render/kustomization.js';
 export { KUSTOMIZATION_FILE, TENANTS_DIR, tenantDir } from './render/layout.js';
 export {

@@ -1,4 +1,4 @@
-import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, type RenderSettings } from '@dangus/gitops-writer';
+import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL, type RenderSettings } from '@dangus/gitops-writer';
 import type { RetentionSettings } from '../use-cases/retention.js';
 import type { UserLimitsDto } from '@dangus/common';
 import { z } from 'zod';
@@ -135,6 +135,8 @@ export const envSchema = z
     BUILD_DEADLINE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(1800),
     INGRESS_CONTROLLER_NAMESPACE: z.string().trim().default('kube-system'),
     GIT_IMAGE: z.string().trim().default(DEFAULT_GIT_IMAGE),
+    // Where builds fetch sources: GitHub, or a mirror serving the same paths and token check.
+    GIT_SOURCE_URL: url('GIT_SOURCE_URL').default(DEFAULT_GIT_SOURCE_URL),
     DNS_NAMESPACE: z.string().trim().default('kube-system'),
     // Comma-separated; an empty value denies nothing (not recommended).
     TENANT_EGRESS_DENIED_CIDRS: z
@@ -239,6 +241,7 @@ export interface Config {
     | 'buildDeadlineSeconds'
     | 'ingressControllerNamespace'
     | 'gitImage'
+    | 'gitSourceUrl'
     | 'dnsNamespace'
     | 'egressDeniedCidrs'
     | 'buildEgressCidr'
@@ -378,6 +381,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       buildDeadlineSeconds: e.BUILD_DEADLINE_SECONDS,
       ingressControllerNamespace: e.INGRESS_CONTROLLER_NAMESPACE,
       gitImage: e.GIT_IMAGE,
+      gitSourceUrl: e.GIT_SOURCE_URL,
       dnsNamespace: e.DNS_NAMESPACE,
       egressDeniedCidrs: e.TENANT_EGRESS_DENIED_CIDRS,
       buildEgressCidr: e.BUILD_EGRESS_CIDR ?? null,

@@ -1,5 +1,9 @@
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { basename, dirname } from 'node:path';
 import express from 'express';
 
 export interface FakeGitHubUser {
@@ -42,6 +46,15 @@ export class FakeGitHub {
   failMembershipWith: number | null = null;
   /** The scopes the last authorize request asked for. */
   lastScopes = '';
+  /**
+   * Repositories served over git's smart HTTP (`owner/name` → a bare repository's path),
+   * on the HTTPS origin `startGitServer` returns. Private, as GitHub serves a private
+   * repository: only a token of the owner may fetch.
+   */
+  readonly gitRepos = new Map<string, string>();
+  /** Every git request answered: who asked for which repository, and the answer. */
+  readonly gitRequests: { repo: string; login: string | null; service: string; status: number }[] = [];
+  private gitServer: HttpsServer | undefined;
   private readonly codes = new Map<string, { challenge: string; redirectUri: string; user: FakeGitHubUser }>();
   private readonly tokens = new Map<string, FakeGitHubUser>();
   private server: Server | undefined;
@@ -165,6 +178,108 @@ export class FakeGitHub {
   }
 
   async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.gitServer ? this.gitServer.close(() => resolve()) : resolve()));
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /**
+   * Serves `gitRepos` over HTTPS on `host` (fetch only), checking credentials as GitHub does
+   * for a private repository: Basic auth whose password is a token this fake issued (any user
+   * name, e.g. `x-access-token`), of the repository's owner. No token: 401 with a Basic
+   * challenge; someone else's token: 404. The protocol is git's own (`git http-backend`).
+   * Returns the origin, e.g. `https://10.88.0.1:40123`.
+   */
+  async startGitServer(opts: { host: string; port?: number; cert: string | Buffer; key: string | Buffer }): Promise<string> {
+    const server = createHttpsServer({ cert: opts.cert, key: opts.key }, (req, res) => {
+      this.serveGit(req, res);
+    });
+    this.gitServer = server;
+    await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host, resolve));
+    return `https://${opts.host}:${String((server.address() as AddressInfo).port)}`;
+  }
+
+  private serveGit(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'https://git.invalid');
+    const match = /^\/([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+?)(?:\.git)?\/(info\/refs|git-upload-pack)$/.exec(url.pathname);
+    const service = url.searchParams.get('service') ?? match?.[3] ?? '';
+    const record = (repo: string, login: string | null, status: number) => this.gitRequests.push({ repo, login, service, status });
+    if (!match || (match[3] === 'info/refs' && service !== 'git-upload-pack')) {
+      // Pushes and the dumb protocol are not served.
+      record(match ? `${match[1]}/${match[2]}` : url.pathname, null, 403);
+      res.writeHead(403).end('fetch only\n');
+      return;
+    }
+    const [, owner = '', name = '', endpoint = ''] = match;
+    const repo = `${owner}/${name}`;
+    const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const password = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : '';
+    const user = this.tokens.get(password);
+    if (!user) {
+      record(repo, null, 401);
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="GitHub"' }).end('Invalid username or token.\n');
+      return;
+    }
+    const dir = this.gitRepos.get(repo);
+    if (!dir || user.login.toLowerCase() !== owner.toLowerCase()) {
+      record(repo, user.login, 404);
+      res.writeHead(404).end('Repository not found.\n');
+      return;
+    }
+    const child = spawn('git', ['http-backend'], {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        GIT_PROJECT_ROOT: dirname(dir),
+        GIT_HTTP_EXPORT_ALL: '1',
+        PATH_INFO: `/${basename(dir)}/${endpoint}`,
+        QUERY_STRING: url.search.slice(1),
+        REQUEST_METHOD: req.method ?? 'GET',
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: req.headers['content-encoding'] } : {}),
+        ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
+        REMOTE_USER: user.login,
+        // GitHub lets a fetch ask for any commit by its id, as builds do.
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: 'uploadpack.allowAnySHA1InWant',
+        GIT_CONFIG_VALUE_0: 'true',
+      },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    req.pipe(child.stdin);
+    child.stdin.on('error', () => undefined);
+    // A CGI answer: headers (with `Status:`), a blank line, the body.
+    let head = Buffer.alloc(0);
+    let headersSent = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (headersSent) {
+        res.write(chunk);
+        return;
+      }
+      head = Buffer.concat([head, chunk]);
+      const text = head.toString('latin1');
+      const end = text.search(/\r?\n\r?\n/);
+      if (end === -1) return;
+      const headers: Record<string, string> = {};
+      let status = 200;
+      for (const line of text.slice(0, end).split(/\r?\n/)) {
+        const colon = line.indexOf(':');
+        const key = line.slice(0, colon).trim();
+        const value = line.slice(colon + 1).trim();
+        if (key.toLowerCase() === 'status') status = Number.parseInt(value, 10);
+        else headers[key] = value;
+      }
+      record(repo, user.login, status);
+      res.writeHead(status, headers);
+      headersSent = true;
+      const bodyStart = end + (/\r?\n\r?\n/.exec(text.slice(end))?.[0].length ?? 2);
+      res.write(head.subarray(bodyStart));
+    });
+    child.on('close', (code) => {
+      if (!headersSent) {
+        record(repo, user.login, 500);
+        res.writeHead(500).end(`git http-backend exited ${String(code)}\n`);
+        return;
+      }
+      res.end();
+    });
   }
 }

@@ -35,6 +35,11 @@ export class FakeHarbor {
   readonly robots = new Map<number, FakeHarborRobot>();
   readonly calls: FakeHarborCall[] = [];
   readonly admin = { username: 'admin', password: randomBytes(12).toString('hex') };
+  /**
+   * Called after robots are created or deleted, before the answer: lets a test give a real
+   * registry the same accounts (the real-node tier's registry takes them as htpasswd users).
+   */
+  onRobotsChanged: ((robots: FakeHarborRobot[]) => Promise<void>) | undefined;
   private server: Server | undefined;
   private nextRobotId = 1;
   url = '';
@@ -120,11 +125,14 @@ export class FakeHarbor {
       const actions = permission.access.filter((a) => a.resource === 'repository').map((a) => String(a.action));
       const created: FakeHarborRobot = { id: this.nextRobotId++, name, secret: randomBytes(16).toString('hex'), project, actions };
       this.robots.set(created.id, created);
+      await this.onRobotsChanged?.([...this.robots.values()]);
       this.send(req, res, 201, { id: created.id, name, secret: created.secret, creation_time: new Date().toISOString() });
       return;
     }
     if (req.method === 'DELETE' && (match = /^\/robots\/(\d+)$/.exec(path))) {
-      this.send(req, res, this.robots.delete(Number(match[1])) ? 200 : 404, undefined);
+      const deleted = this.robots.delete(Number(match[1]));
+      if (deleted) await this.onRobotsChanged?.([...this.robots.values()]);
+      this.send(req, res, deleted ? 200 : 404, undefined);
       return;
     }
     if (req.method === 'GET' && (match = /^\/projects\/([^/]+)\/repositories$/.exec(path))) {

@@ -57,10 +57,12 @@ export async function startTestPlatform(
     cluster?: { kubeconfig: string; tuning?: Parameters<typeof startPipeline>[0]['tuning'] };
     /** Limits of webhook bodies (the production defaults otherwise). */
     webhooks?: WebhookRouteOptions;
+    /** A fake GitHub the test started (e.g. with its git server); stopped by close(). */
+    github?: FakeGitHub;
   } = {},
 ): Promise<TestPlatform> {
-  const github = new FakeGitHub();
-  await github.start();
+  const github = options.github ?? new FakeGitHub();
+  if (!options.github) await github.start();
   const database = await createTestDatabase();
   const encryptionKey = randomBytes(32);
   const config = loadConfig({

@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 export const clusterModuleDir = fileURLToPath(new URL('..', import.meta.url));
 
 export const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
-export type BinaryName = (typeof BINARIES)[number];
+/** What the real-node tier runs besides (build.sh --node). */
+export const NODE_BINARIES = ['kubelet', 'kaniko-executor', 'registry', 'traefik', 'pause'] as const;
+export type BinaryName = (typeof BINARIES)[number] | (typeof NODE_BINARIES)[number];
 
 function pinnedVersion(goMod: string, module: string): string {
   const text = readFileSync(join(clusterModuleDir, goMod), 'utf8');
@@ -43,8 +45,9 @@ function executable(path: string): boolean {
   }
 }
 
-export function missingBinaries(dir = binaryCacheDir()): BinaryName[] {
-  return BINARIES.filter((name) => !executable(join(dir, name)));
+export function missingBinaries(dir = binaryCacheDir(), options: { node?: boolean } = {}): BinaryName[] {
+  const wanted: BinaryName[] = [...BINARIES, ...(options.node ? NODE_BINARIES : [])];
+  return wanted.filter((name) => !executable(join(dir, name)));
 }
 
 export function hasGo(): boolean {
@@ -60,19 +63,20 @@ export const HOW_TO_GET_A_CLUSTER = [
 ].join('\n');
 
 /**
- * Returns the directory holding the five binaries. With Go on PATH, runs build.sh, which
+ * Returns the directory holding the binaries (with `node`, the real node's too). With Go on PATH, runs build.sh, which
  * builds only what is missing or out of date (a no-op takes well under a second); without
  * Go, the cached binaries must already be there.
  */
-export async function ensureBinaries(log: (line: string) => void): Promise<string> {
+export async function ensureBinaries(log: (line: string) => void, options: { node?: boolean } = {}): Promise<string> {
   const dir = binaryCacheDir();
   if (!hasGo()) {
-    const missing = missingBinaries(dir);
+    const missing = missingBinaries(dir, options);
     if (missing.length === 0) return dir;
     throw new Error(`no Go toolchain, and ${missing.join(', ')} not cached in ${dir}.\n${HOW_TO_GET_A_CLUSTER}`);
   }
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('bash', [join(clusterModuleDir, 'build.sh')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [join(clusterModuleDir, 'build.sh'), ...(options.node ? ['--node'] : [])];
+    const child = spawn('bash', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const forward = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '' && !line.startsWith('/')) log(line);
     };
@@ -83,7 +87,7 @@ export async function ensureBinaries(log: (line: string) => void): Promise<strin
       code === 0 ? resolve() : reject(new Error(`e2e/cluster/build.sh failed (exit ${code}); see its output above`)),
     );
   });
-  const missing = missingBinaries(dir);
+  const missing = missingBinaries(dir, options);
   if (missing.length > 0) throw new Error(`build.sh finished but ${missing.join(', ')} missing in ${dir}`);
   return dir;
 }

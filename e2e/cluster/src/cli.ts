@@ -1,9 +1,12 @@
 // npm run cluster:up | cluster:down | cluster:status (e2e/package.json)
 //
-//   up      starts a cluster in the background (a detached supervisor process owns it),
+//   up [--real-node]
+//           starts a cluster in the background (a detached supervisor process owns it),
 //           waits until it is ready and prints its kubeconfig path on stdout (the only
 //           stdout line, so `export KUBECONFIG=$(npm run -s cluster:up)` works).
-//           Progress (and a first-time build) goes to stderr.
+//           Progress (and a first-time build) goes to stderr. With --real-node (as root) it
+//           joins a real node instead of kwok ones (real-node.ts): kubelet, containerd,
+//           a registry and Traefik; `status` shows their addresses.
 //   down    stops it and removes its data.
 //   status  prints the state file.
 //
@@ -23,6 +26,7 @@ import { isAlive, terminate } from './util.js';
 
 interface UpState extends Partial<ClusterState> {
   supervisorPid: number;
+  realNode?: { name: string; ip: string; registry: string; ingress: string; containerd: string };
   startedAt: string;
   error?: string;
 }
@@ -50,7 +54,12 @@ async function serve(): Promise<void> {
   const log = (line: string) => process.stdout.write(`[dangus-cluster] ${line}\n`);
   let cluster;
   try {
-    cluster = await startCluster({ log, nodes: Number(process.env.DANGUS_E2E_NODES ?? '1') || 1 });
+    const realNode = process.argv.includes('--real-node');
+    cluster = await startCluster({
+      log,
+      realNode,
+      nodes: realNode ? 0 : Number(process.env.DANGUS_E2E_NODES ?? '1') || 1,
+    });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     log(message);
@@ -58,7 +67,11 @@ async function serve(): Promise<void> {
     process.exit(1);
   }
   const { kubeconfigPath, dataDir, server, version, nodes, components } = cluster;
-  await writeState({ ...base, kubeconfigPath, dataDir, server, version, nodes, components, ownerPid: process.pid });
+  const node = cluster.realNode;
+  await writeState({
+    ...base, kubeconfigPath, dataDir, server, version, nodes, components, ownerPid: process.pid,
+    ...(node ? { realNode: { name: node.name, ip: node.ip, registry: node.registryHost, ingress: node.ingressUrl, containerd: node.containerdAddress } } : {}),
+  });
   const stop = () => cluster.stop();
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -88,7 +101,8 @@ async function up(): Promise<void> {
   await rm(stateFile, { force: true });
   const fd = openSync(logFile, 'w');
   // Re-run this file under the same node flags (tsx's loader) as the detached supervisor.
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'serve'], {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), 'serve', ...process.argv.slice(3)];
+  const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', fd, fd],
     env: process.env,
@@ -155,7 +169,7 @@ const command = process.argv[2];
 const commands: Record<string, () => Promise<void> | void> = { up, down, status, serve };
 const run = command ? commands[command] : undefined;
 if (!run) {
-  process.stderr.write('usage: cli.ts up|down|status\n');
+  process.stderr.write('usage: cli.ts up [--real-node] | down | status\n');
   process.exit(2);
 }
 try {

@@ -15,12 +15,19 @@ import { ensureBinaries, pinnedVersions } from './binaries.js';
 import { KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, kwokConfig } from './kwok-config.js';
 import { KubeletLogServer } from './kubelet-logs.js';
 import { createPki, writeKubeconfig } from './pki.js';
+import { startRealNode } from './real-node.js';
+import type { RealNode } from './real-node.js';
 import type { Pki } from './pki.js';
 import { freePorts, httpGet, isAlive, pollUntil, terminate } from './util.js';
 
 export interface ClusterOptions {
-  /** Number of simulated (kwok) nodes, named kwok-node-0..N-1. Default 1. */
+  /** Number of simulated (kwok) nodes, named kwok-node-0..N-1. Default 1, or 0 with `realNode`. */
   nodes?: number;
+  /**
+   * Join a real node (kubelet, containerd, runc, a CNI bridge, a registry and Traefik on
+   * this machine; real-node.ts). Needs root. Default false.
+   */
+  realNode?: boolean;
   /** Where to keep state; default a new temp dir. Removed by stop() either way. */
   dataDir?: string;
   /** Directory with the five binaries; default: the build cache (built by build.sh if needed). */
@@ -46,6 +53,8 @@ export interface Cluster {
   version: string;
   /** Simulated node names. */
   nodes: string[];
+  /** The real node, when asked for. */
+  realNode?: RealNode;
   components: Record<string, ComponentInfo>;
   /** Stops every process, then removes dataDir. Safe to call twice. */
   stop(): Promise<void>;
@@ -89,7 +98,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const t0 = Date.now();
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
   const version = pinnedVersions().kubernetes;
-  const bin = opts.binDir ?? (await ensureBinaries(log));
+  const bin = opts.binDir ?? (await ensureBinaries(log, { node: opts.realNode === true }));
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'dangus-cluster-')));
   await mkdir(dataDir, { recursive: true });
   const logDir = join(dataDir, 'logs');
@@ -97,6 +106,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
 
   const running: Running[] = [];
   let logServer: KubeletLogServer | undefined;
+  let realNode: RealNode | undefined;
   let stopped = false;
 
   const launch = (name: string, args: string[]): Running => {
@@ -118,6 +128,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const remaining = () => Math.max(1_000, deadline - Date.now());
 
   const stopProcesses = async (): Promise<void> => {
+    // The node first, while the apiserver still answers its last calls.
+    await realNode?.stop();
     await logServer?.stop();
     // Clients first (together), then the apiserver, etcd last.
     for (const names of STOP_STAGES) {
@@ -273,7 +285,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const kwokConfigPath = join(dataDir, 'kwok.yaml');
     await writeFile(kwokConfigPath, kwokConfig({ kubeletVersion: version, kubeletPort }));
 
-    const nodes = Array.from({ length: Math.max(1, opts.nodes ?? 1) }, (_, i) => `kwok-node-${i}`);
+    const nodes = Array.from({ length: Math.max(0, opts.nodes ?? (opts.realNode ? 0 : 1)) }, (_, i) => `kwok-node-${i}`);
     for (const name of nodes) {
       await core.createNode({
         body: {
@@ -292,7 +304,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         },
       });
     }
-    launch('kwok', [
+    if (nodes.length > 0) launch('kwok', [
       `--kubeconfig=${kubeconfigPath}`,
       `--config=${kwokConfigPath}`,
       '--manage-all-nodes=false',
@@ -328,7 +340,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         what: 'the default ServiceAccount', timeoutMs: remaining(), abort: anyExited,
       }),
     ]);
-    log(`cluster ready: ${nodes.length} kwok node(s), kubeconfig ${kubeconfigPath} (${elapsed()})`);
+    if (opts.realNode) {
+      realNode = await startRealNode({ dataDir, binDir: bin, server, pki, log, remaining });
+    }
+    log(`cluster ready: ${nodes.length} kwok node(s)${realNode ? `, real node ${realNode.name}` : ''}, kubeconfig ${kubeconfigPath} (${elapsed()})`);
 
     const components: Record<string, ComponentInfo> = {};
     for (const r of running) components[r.name] = { pid: r.child.pid as number, logFile: r.logFile };
@@ -336,7 +351,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       kubeconfigPath, dataDir, server, version, nodes, components, ownerPid: process.pid,
     };
     await writeFile(join(dataDir, 'cluster.json'), `${JSON.stringify(state, null, 2)}\n`);
-    return { kubeconfigPath, dataDir, server, version, nodes, components, stop };
+    if (realNode) for (const [name, pid] of Object.entries(realNode.pids)) components[name] = { pid, logFile: join(logDir, `${name}.log`) };
+    return { kubeconfigPath, dataDir, server, version, nodes, components, stop, ...(realNode ? { realNode } : {}) };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const died = anyExited();

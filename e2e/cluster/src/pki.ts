@@ -187,3 +187,22 @@ export async function writeKubeconfig(
   ].join('\n');
   await writeFile(path, text, { mode: 0o600 });
 }
+
+/**
+ * A real kubelet's certificates, signed by the cluster CA: its client certificate
+ * (`system:node:<name>` in `system:nodes`, what the Node authorizer and NodeRestriction
+ * expect) and its serving certificate for `ip`, which the apiserver verifies.
+ */
+export async function createNodeCerts(
+  pki: Pki,
+  name: string,
+  ip: string,
+): Promise<{ clientCert: string; clientKey: string; servingCert: string; servingKey: string }> {
+  const [clientCert, clientKey] = await leaf(pki.dir, pki.caCert, pki.caKey, {
+    name: `node-${name}-client`, subject: `/O=system:nodes/CN=system:node:${name}`, usage: ['clientAuth'],
+  });
+  const [servingCert, servingKey] = await leaf(pki.dir, pki.caCert, pki.caKey, {
+    name: `node-${name}-serving`, subject: `/CN=${name}`, usage: ['serverAuth'], dns: [name], ips: [ip],
+  });
+  return { clientCert, clientKey, servingCert, servingKey };
+}

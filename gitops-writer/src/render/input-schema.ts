@@ -80,6 +80,9 @@ export const cidrSchema = z
 /** The image of the build's source fetch (an init container): git and a POSIX shell. */
 export const DEFAULT_GIT_IMAGE = 'alpine/git:v2.49.1';
 
+/** Where builds fetch sources from by default. */
+export const DEFAULT_GIT_SOURCE_URL = 'https://github.com';
+
 /**
  * What tenant pods may not reach by default: every private (RFC 1918), shared
  * (RFC 6598) and link-local range, IPv4 and IPv6. That is the cluster's pods,
@@ -112,6 +115,15 @@ export const renderSettingsSchema = z.object({
   buildDeadlineSeconds: z.number().int().min(10).max(86_400).default(1800),
   ingressControllerNamespace: dnsLabelSchema.default('kube-system'),
   gitImage: imageReferenceSchema.default(DEFAULT_GIT_IMAGE),
+  /**
+   * Where builds fetch sources: GitHub's origin, or a mirror of it serving the same
+   * `/{owner}/{repo}.git` paths with the same token check. An origin only: no path.
+   */
+  gitSourceUrl: z
+    .string()
+    .max(200)
+    .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'Not an http(s) origin such as https://github.com.')
+    .default(DEFAULT_GIT_SOURCE_URL),
   dnsNamespace: dnsLabelSchema.default('kube-system'),
   egressDeniedCidrs: z.array(cidrSchema).max(64).default([...DEFAULT_EGRESS_DENIED_CIDRS]),
   buildEgressCidr: cidrSchema.nullable().default(null),

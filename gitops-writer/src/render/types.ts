@@ -36,6 +36,8 @@ export interface RenderSettings {
   ingressControllerNamespace: string;
   /** Image of the build's source fetch (init container): git and a POSIX shell. */
   gitImage: string;
+  /** Origin builds fetch `/{owner}/{repo}.git` from (GitHub, or a mirror of it). */
+  gitSourceUrl: string;
   /** Namespace of the cluster DNS (pods labelled `k8s-app: kube-dns`) tenants may query. */
   dnsNamespace: string;
   /** CIDRs tenant pods may not reach (the internet stays open). */

@@ -21,4 +21,9 @@ describe('gitCloneUrl', () => {
   ])('clones %s from %s', (repoUrl, expected) => {
     expect(gitCloneUrl(repoUrl)).toBe(expected);
   });
+
+  it('keeps the repository path on the configured source origin (a mirror, a test server)', () => {
+    expect(gitCloneUrl('https://github.com/acme/web', 'https://10.88.0.1:8443')).toBe('https://10.88.0.1:8443/acme/web.git');
+    expect(gitCloneUrl('https://github.com/acme/web.git', 'http://git.internal')).toBe('http://git.internal/acme/web.git');
+  });
 });

@@ -3,6 +3,7 @@
  * names follow docs/architecture.md#names.
  */
 import { subdomainFor } from '@dangus/common';
+import { DEFAULT_GIT_SOURCE_URL } from './input-schema.js';
 import type { BuildInput, RenderSettings, ServiceInput, TenantInput } from './types.js';
 import type { Variables } from './variable-catalog.js';
 
@@ -77,7 +78,7 @@ export function buildVariables(
   return {
     build_job_name: buildJobName(service.name, build.commitSha),
     commit_sha: build.commitSha,
-    source_url: gitCloneUrl(service.repoUrl),
+    source_url: gitCloneUrl(service.repoUrl, settings.gitSourceUrl),
     git_image: settings.gitImage,
     build_destination: `${repository}:${build.commitSha}`,
     build_cache_repo: `${repository}/cache`,
@@ -120,7 +121,11 @@ export function buildJobName(serviceName: string, commitSha: string): string {
   return `${head}${suffix}`;
 }
 
-/** The https clone URL of a service's repository (`….git`). */
-export function gitCloneUrl(repoUrl: string): string {
-  return repoUrl.endsWith('.git') ? repoUrl : `${repoUrl}.git`;
+/**
+ * The clone URL of a service's repository (`….git`): its path on `sourceUrl`, the
+ * origin builds fetch from (GitHub itself by default).
+ */
+export function gitCloneUrl(repoUrl: string, sourceUrl = DEFAULT_GIT_SOURCE_URL): string {
+  const path = new URL(repoUrl).pathname;
+  return `${sourceUrl}${path.endsWith('.git') ? path : `${path}.git`}`;
 }

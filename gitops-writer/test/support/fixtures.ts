@@ -38,6 +38,7 @@ export const SETTINGS: RenderSettings = {
   buildDeadlineSeconds: 1800,
   ingressControllerNamespace: 'kube-system',
   gitImage: 'alpine/git:v2.49.1',
+  gitSourceUrl: 'https://github.com',
   dnsNamespace: 'kube-system',
   egressDeniedCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'],
   buildEgressCidr: null,
