@@ -1,6 +1,6 @@
 import { DEPLOYMENT_LABEL, buildJobName, imageRepository, shortSha } from '@dangus/gitops-writer';
 import { REPO_URL_PATTERN, namespaceFor, type DeploymentStatus } from '@dangus/common';
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStateTerminated, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { StateSink, TenantChange } from '../cluster/state-sink.js';
@@ -293,8 +293,11 @@ export class DeploymentPipeline implements PipelineHandle {
     pod?: V1Pod,
   ): Promise<void> {
     const redactor = await this.redactor(row);
+    // When the source fetch failed, Kaniko never ran: its step's log is the one that explains.
+    const fetch = fetchFailure(pod);
+    const logTarget = fetch && target ? { ...target, container: FETCH_CONTAINER } : target;
     await Promise.all([
-      this.deps.logs.complete(target, redactor, row.id),
+      this.deps.logs.complete(logTarget, redactor, row.id),
       this.deps.secrets.deleteSecret(this.namespace(row), buildSecretName(row.service_name, row.commit_sha)),
     ]);
     const secretError = this.secretErrors.get(row.id);
@@ -305,16 +308,18 @@ export class DeploymentPipeline implements PipelineHandle {
     this.postStatus(row, 'failure', `Build failed: ${because}`);
   }
 
-  /** "the build failed (exit code 1): <its last log line>". */
+  /** "the build failed (exit code 1): <its last log line>" (or "fetching the source failed …"). */
   private async buildFailure(row: WorkRow, pod: V1Pod | undefined): Promise<string> {
-    const terminated = pod?.status?.containerStatuses?.[0]?.state?.terminated;
+    const fetch = fetchFailure(pod);
+    const terminated = fetch ?? pod?.status?.containerStatuses?.[0]?.state?.terminated;
     const rows: { tail: string | null }[] = await this.deps.db.query(
       `SELECT right(build_logs, 2000) AS tail FROM deployments WHERE id = $1`,
       [row.id],
     );
     const last = (rows[0]?.tail ?? '').split('\n').map((line) => line.trim()).filter(Boolean).pop();
     const code = terminated ? ` (exit code ${String(terminated.exitCode)})` : '';
-    return `the build failed${code}${last ? `: ${last.slice(0, 300)}` : ''}`;
+    const what = fetch ? `fetching commit ${shortSha(row.commit_sha)} of ${row.repo_url} failed` : 'the build failed';
+    return `${what}${code}${last ? `: ${last.slice(0, 300)}` : ''}`;
   }
 
   // --- deploying: watch the rollout ---------------------------------------------------
@@ -530,4 +535,13 @@ function jobStart(job: V1Job | undefined): Date {
 
 function time(value: Date | string | undefined): number {
   return value ? new Date(value).getTime() : 0;
+}
+
+/** The build Job's init container that fetches the pushed commit (templates/build-job.yaml). */
+const FETCH_CONTAINER = 'fetch-source';
+
+/** How the source fetch ended, when it failed. */
+function fetchFailure(pod: V1Pod | undefined): V1ContainerStateTerminated | undefined {
+  const terminated = pod?.status?.initContainerStatuses?.find((c) => c.name === FETCH_CONTAINER)?.state?.terminated;
+  return terminated && terminated.exitCode !== 0 ? terminated : undefined;
 }

@@ -1,0 +1,113 @@
+// Push to live on a real node: a real kubelet runs the product's own Kaniko build Job and
+// the built app, pulled from a real registry with the tenant's robot, and a request reaches
+// the app through Traefik. Real PostgreSQL, real git, real Kubernetes; GitHub and Harbor's
+// management API are the only fakes (support.ts).
+import { podEgressRules } from '../cluster/src/real-node.js';
+import {
+  BASE_DOMAIN, commitApp, createProject, createService, eventually, push, registry, startRealWorld, viaIngress, waitForStatus,
+  type RealWorld,
+} from './support.js';
+import request from 'supertest';
+import { ORIGIN } from '../../api/test/support/platform.js';
+
+const GREETING = 'hello-from-an-env-var-3f9c1d';
+
+describe('push to live on a real node', () => {
+  let world: RealWorld;
+
+  beforeAll(async () => {
+    world = await startRealWorld((line) => process.stderr.write(`[real-node] ${line}\n`));
+  }, 600_000);
+  afterAll(async () => {
+    await world.close();
+  }, 120_000);
+
+  it('drops pod traffic to anything outside the pod range, installed before any pod', () => {
+    const rules = podEgressRules();
+    expect(rules).toContain('-A DANGUS-POD-EGRESS -d 10.88.0.0/16 -j RETURN');
+    expect(rules).toContain('-A DANGUS-POD-EGRESS -j DROP');
+  });
+
+  it('builds with Kaniko, pushes, pulls with the pull secret, probes, serves through Traefik, keeps /data, and survives a crashing push', async () => {
+    const project = await createProject(world, 'shop');
+    const service = await createService(world, project.id, { name: 'web', storageGb: 1, healthCheckPath: '/healthz' });
+    await request(world.platform.app)
+      .post(`/api/services/${service.id}/env`)
+      .set({ Origin: ORIGIN, Cookie: world.cookie })
+      .send({ key: 'GREETING', value: GREETING })
+      .expect(201);
+
+    // First push.
+    const first = await commitApp(world, { version: 'one' });
+    const firstId = await push(world, service, first);
+    const live = await waitForStatus(world, firstId, 'live');
+
+    // The fetch step really cloned that commit from the git server, with the owner's token.
+    expect(world.github.gitRequests).toContainEqual({ repo: `${world.login}/app`, login: world.login, service: 'git-upload-pack', status: 200 });
+    expect(world.github.gitRequests.filter((r) => r.status !== 200)).toEqual([]);
+
+    // Kaniko pushed {registry}/{tenant project}/{service}:{sha}; the registry says so.
+    const harborProject = `dangus-${project.namespace}`;
+    const robot = [...world.harbor.robots.values()].find((r) => r.project === harborProject);
+    if (!robot) throw new Error(`no robot for ${harborProject}`);
+    const catalog = (await (await registry(world, '/v2/_catalog', robot)).json()) as { repositories: string[] };
+    expect(catalog.repositories).toContain(`${harborProject}/web`);
+    const manifest = await registry(world, `/v2/${harborProject}/web/manifests/${first}`, robot, 'HEAD');
+    expect(manifest.status).toBe(200);
+    const digest = manifest.headers.get('docker-content-digest');
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(live.imageTag).toBe(`${world.node.registryHost}/${harborProject}/web:${first}@${digest ?? ''}`);
+    // Without credentials the registry refuses.
+    expect((await fetch(`http://${world.node.registryHost}/v2/_catalog`)).status).toBe(401);
+
+    // The stored build log is Kaniko's own output, and holds no secret.
+    const [row] = await world.platform.db.query<{ build_logs: string }[]>('SELECT build_logs FROM deployments WHERE id = $1', [firstId]);
+    const log = row?.build_logs ?? '';
+    expect(log).toContain('Pushing image to');
+    expect(log).toContain(`${harborProject}/web:${first}`);
+    expect(log).not.toContain(robot.secret);
+    expect(log).not.toContain(GREETING);
+
+    // The app's pod pulled that image by digest, on the real node, and is ready through its probe.
+    const pods = await world.core.listNamespacedPod({ namespace: project.namespace, labelSelector: 'app.kubernetes.io/name=web' });
+    const running = pods.items.filter((p) => p.status?.phase === 'Running');
+    expect(running).toHaveLength(1);
+    const pod = running[0];
+    expect(pod?.spec?.nodeName).toBe(world.node.name);
+    expect(pod?.spec?.containers[0]?.image).toBe(live.imageTag);
+    expect(pod?.status?.containerStatuses?.[0]?.imageID).toContain(digest ?? 'no digest');
+    expect(pod?.status?.containerStatuses?.[0]?.ready).toBe(true);
+
+    // Through Traefik at the service's host: the app answers with the env var's value and
+    // counts visits in /data.
+    const ingress = await world.networking.readNamespacedIngress({ namespace: project.namespace, name: 'web' });
+    const host = ingress.spec?.rules?.[0]?.host ?? '';
+    expect(host).toBe(`${service.subdomain}.${BASE_DOMAIN}`);
+    const answer = await eventually('the app through Traefik', async () => {
+      const res = await viaIngress(world, host, '/cgi-bin/app');
+      return res.status === 200 ? res.body : undefined;
+    }, 60_000);
+    expect(answer).toContain('version=one');
+    expect(answer).toContain(`greeting=${GREETING}`);
+    expect(answer).toContain('visits=1');
+
+    // A second push: a new image, the same volume.
+    const second = await commitApp(world, { version: 'two' });
+    await waitForStatus(world, await push(world, service, second), 'live');
+    const answerTwo = await eventually('version two through Traefik', async () => {
+      const res = await viaIngress(world, host, '/cgi-bin/app');
+      return res.status === 200 && res.body.includes('version=two') ? res.body : undefined;
+    }, 60_000);
+    expect(answerTwo).toContain('visits=2');
+
+    // A push whose app exits at once fails as crash-looping; version two answers again.
+    const crashing = await commitApp(world, { version: 'three', crash: true });
+    const failed = await waitForStatus(world, await push(world, service, crashing), 'failed');
+    expect(failed.reason ?? '').toMatch(/crash/i);
+    const after = await eventually('version two back through Traefik', async () => {
+      const res = await viaIngress(world, host, '/cgi-bin/app');
+      return res.status === 200 && res.body.includes('version=two') ? res.body : undefined;
+    }, 120_000);
+    expect(after).toContain(`greeting=${GREETING}`);
+  }, 900_000);
+});

@@ -1,0 +1,314 @@
+/**
+ * The real-node world: a control plane of its own with a real node (kubelet, containerd,
+ * registry, Traefik), the api in-process against it, the fake GitHub serving the test
+ * app's repository over HTTPS with GitHub's token check, and the fake Harbor whose robots
+ * become the registry's users. Only GitHub and Harbor's management API are fakes.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, StorageV1Api } from '@kubernetes/client-node';
+import request from 'supertest';
+import type { DeploymentDto, ServiceDto } from '@dangus/common';
+import { FakeGitHub } from '../../api/test/support/fake-github.js';
+import { FakeHarbor } from '../../api/test/support/fake-harbor.js';
+import { ORIGIN, startTestPlatform, type TestPlatform } from '../../api/test/support/platform.js';
+import { deliveryHeaders, pushPayload } from '../../api/test/support/webhook-payloads.js';
+import { createServingCert, startCluster, type Cluster } from '../cluster/src/index.js';
+import { GIT_IMAGE, NODE_IP, type RealNode } from '../cluster/src/real-node.js';
+
+const run = promisify(execFile);
+
+/** The StorageClass of the tier's volumes: statically provisioned hostPath PVs. */
+export const STORAGE_CLASS = 'dangus-e2e-local';
+export const BASE_DOMAIN = 'apps.dangus.test';
+
+export interface RealWorld {
+  cluster: Cluster;
+  node: RealNode;
+  platform: TestPlatform;
+  github: FakeGitHub;
+  harbor: FakeHarbor;
+  kube: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  batch: BatchV1Api;
+  networking: NetworkingV1Api;
+  cookie: string;
+  login: string;
+  /** A work tree of the test app's repository, and the bare repository the fake GitHub serves. */
+  repo: { work: string; bare: string; name: string };
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function startRealWorld(log: (line: string) => void): Promise<RealWorld> {
+  const dir = await mkdtemp(join(tmpdir(), 'dangus-realnode-'));
+  const cluster = await startCluster({ realNode: true, log });
+  const cleanups: (() => Promise<void>)[] = [() => cluster.stop(), () => rm(dir, { recursive: true, force: true })];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    const node = cluster.realNode;
+    if (!node) throw new Error('the cluster has no real node');
+    const kube = new KubeConfig();
+    kube.loadFromFile(cluster.kubeconfigPath);
+
+    const harbor = new FakeHarbor();
+    harbor.onRobotsChanged = (robots) => node.setRegistryUsers(Object.fromEntries(robots.map((r) => [r.name, r.secret])));
+    await harbor.start();
+    cleanups.push(() => harbor.stop());
+
+    // The build fetches over HTTPS, as from GitHub: a certificate for the node IP from a
+    // CA of the test's own, which the git image (and nothing else) trusts.
+    const tls = await createServingCert(join(dir, 'git-tls'), { name: 'fake-github-git', ips: [NODE_IP] });
+    await node.trustGitCa([await readFile(tls.caCert, 'utf8')]);
+    const github = new FakeGitHub();
+    await github.start();
+    cleanups.push(() => github.stop());
+    const gitOrigin = await github.startGitServer({ host: NODE_IP, cert: await readFile(tls.cert), key: await readFile(tls.key) });
+
+    await storageFor(kube, join(cluster.dataDir, 'volumes'));
+
+    const platform = await startTestPlatform(
+      {
+        HARBOR_URL: harbor.url,
+        HARBOR_ADMIN_USERNAME: harbor.admin.username,
+        HARBOR_ADMIN_PASSWORD: harbor.admin.password,
+        HARBOR_HOST: node.registryHost,
+        GIT_IMAGE,
+        GIT_SOURCE_URL: gitOrigin,
+        STORAGE_CLASS,
+        BASE_DOMAIN,
+        BUILD_DEADLINE_SECONDS: '600',
+      },
+      { cluster: { kubeconfig: cluster.kubeconfigPath, tuning: { resyncMs: 2_000 } }, github },
+    );
+    cleanups.push(() => platform.close());
+    const login = 'octo-real';
+    const cookie = await platform.signIn(login, 7_700_001);
+
+    const repo = { name: 'app', work: join(dir, 'work'), bare: join(dir, 'repos', login, 'app.git') };
+    await mkdir(repo.bare, { recursive: true });
+    await run('git', ['init', '--quiet', '--bare', '-b', 'main', repo.bare]);
+    await run('git', ['init', '--quiet', '-b', 'main', repo.work]);
+    github.gitRepos.set(`${login}/${repo.name}`, repo.bare);
+
+    return {
+      cluster, node, platform, github, harbor, kube,
+      core: kube.makeApiClient(CoreV1Api),
+      apps: kube.makeApiClient(AppsV1Api),
+      batch: kube.makeApiClient(BatchV1Api),
+      networking: kube.makeApiClient(NetworkingV1Api),
+      cookie, login, repo, dir, close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * Volumes for the tenants' claims: a StorageClass without a provisioner and a few hostPath
+ * PersistentVolumes under the cluster's data dir, bound to claims by the real PV controller.
+ */
+async function storageFor(kube: KubeConfig, root: string): Promise<void> {
+  const storage = kube.makeApiClient(StorageV1Api);
+  const core = kube.makeApiClient(CoreV1Api);
+  await storage.createStorageClass({
+    body: {
+      metadata: { name: STORAGE_CLASS },
+      provisioner: 'kubernetes.io/no-provisioner',
+      volumeBindingMode: 'Immediate',
+      reclaimPolicy: 'Retain',
+    },
+  });
+  for (let i = 0; i < 3; i++) {
+    const path = join(root, `pv-${i}`);
+    await mkdir(path, { recursive: true });
+    await core.createPersistentVolume({
+      body: {
+        metadata: { name: `dangus-e2e-pv-${i}` },
+        spec: {
+          storageClassName: STORAGE_CLASS,
+          capacity: { storage: '10Gi' },
+          accessModes: ['ReadWriteOnce'],
+          persistentVolumeReclaimPolicy: 'Retain',
+          hostPath: { path, type: 'Directory' },
+        },
+      },
+    });
+  }
+}
+
+export interface AppVersion {
+  /** Printed by the app in its answer. */
+  version: string;
+  /** When true the container exits at once (a crash loop). */
+  crash?: boolean;
+}
+
+/**
+ * Commits the test app (a `FROM scratch` image: Debian's static busybox serving HTTP, with a
+ * CGI script printing its version, an env var and a counter kept under /data) and pushes it
+ * to the bare repository. Returns the commit id.
+ */
+export async function commitApp(world: RealWorld, app: AppVersion): Promise<string> {
+  const { work, bare } = world.repo;
+  const rootfs = join(work, 'rootfs');
+  await rm(rootfs, { recursive: true, force: true });
+  await mkdir(join(rootfs, 'bin'), { recursive: true });
+  await mkdir(join(rootfs, 'www', 'cgi-bin'), { recursive: true });
+  await copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+  await chmod(join(rootfs, 'bin', 'busybox'), 0o755);
+  for (const tool of ['sh', 'wc', 'cat']) await symlink('busybox', join(rootfs, 'bin', tool));
+  await writeFile(join(rootfs, 'www', 'healthz'), 'ok\n');
+  await writeFile(
+    join(rootfs, 'www', 'cgi-bin', 'app'),
+    [
+      '#!/bin/sh',
+      'echo "Content-Type: text/plain"',
+      'echo ""',
+      `echo "version=${app.version}"`,
+      'echo "greeting=$GREETING"',
+      'echo "$REQUEST_METHOD" >> /data/visits',
+      'echo "visits=$(wc -l < /data/visits)"',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  const entrypoint = app.crash
+    ? `["/bin/busybox", "sh", "-c", "echo starting ${app.version}; echo cannot start >&2; exit 3"]`
+    : '["/bin/busybox", "httpd", "-f", "-v", "-p", "8080", "-h", "/www"]';
+  await writeFile(join(work, 'Dockerfile'), ['FROM scratch', 'COPY rootfs/ /', 'EXPOSE 8080', `ENTRYPOINT ${entrypoint}`, ''].join('\n'));
+  const git = (...args: string[]) => run('git', ['-C', work, ...args]);
+  await git('add', '-A');
+  await git('-c', 'user.name=Octo Real', '-c', 'user.email=octo@example.test', 'commit', '--quiet', '--allow-empty', '-m', `app ${app.version}`);
+  await git('push', '--quiet', bare, 'HEAD:refs/heads/main');
+  return (await git('rev-parse', 'HEAD')).stdout.trim();
+}
+
+export async function createProject(world: RealWorld, name: string): Promise<{ id: string; namespace: string }> {
+  const res = await request(world.platform.app).post('/api/projects').set({ Origin: ORIGIN, Cookie: world.cookie }).send({ name }).expect(201);
+  return res.body as { id: string; namespace: string };
+}
+
+export async function createService(
+  world: RealWorld,
+  projectId: string,
+  body: Record<string, unknown>,
+): Promise<ServiceDto & { repo: string }> {
+  const repo = `${world.login}/${world.repo.name}`;
+  const res = await request(world.platform.app)
+    .post(`/api/projects/${projectId}/services`)
+    .set({ Origin: ORIGIN, Cookie: world.cookie })
+    .send({ repoUrl: `https://github.com/${repo}`, branch: 'main', dockerfilePath: 'Dockerfile', port: 8080, ...body })
+    .expect(201);
+  return { ...(res.body as ServiceDto), repo };
+}
+
+/** A signed push delivery, as GitHub sends it; returns the deployment's id. */
+export async function push(world: RealWorld, service: ServiceDto & { repo: string }, sha: string): Promise<string> {
+  const body = JSON.stringify(pushPayload({ repo: service.repo, ref: 'refs/heads/main', after: sha, message: `commit ${sha.slice(0, 7)}` }));
+  const res = await request(world.platform.app).post(`/webhooks/github/${service.id}`).set(deliveryHeaders(service.webhookSecret, body, 'push')).send(body);
+  if (res.status !== 202 && res.status !== 200) throw new Error(`push answered ${res.status}: ${res.text}`);
+  return String((res.body as { deploymentId: unknown }).deploymentId);
+}
+
+export async function deployment(world: RealWorld, id: string): Promise<DeploymentDto> {
+  const res = await request(world.platform.app).get(`/api/deployments/${id}`).set({ Cookie: world.cookie }).expect(200);
+  return res.body as DeploymentDto;
+}
+
+/** Thrown by a probe of `eventually` to stop waiting at once. */
+export class Final extends Error {}
+
+/**
+ * Polls until `probe` returns a value other than undefined (or throws with what it saw
+ * last); a `Final` error ends the wait at once.
+ */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      if (error instanceof Final) throw error;
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Waits for the deployment to end `status`; fails fast when it ends otherwise. */
+export async function waitForStatus(world: RealWorld, id: string, status: 'live' | 'failed', timeoutMs = 300_000): Promise<DeploymentDto> {
+  return eventually(`deployment ${id} to be ${status}`, async () => {
+    const d = await deployment(world, id);
+    if (d.status === status) return d;
+    if (d.status === 'live' || d.status === 'failed') {
+      const logs = await world.platform.db.query<{ build_logs: string | null }[]>('SELECT build_logs FROM deployments WHERE id = $1', [id]);
+      throw new Final(
+        `deployment ${id} ended ${d.status}${d.reason ? ` (${d.reason})` : ''}\nbuild log:\n${logs[0]?.build_logs ?? ''}\n` +
+          (await podReport(world)),
+      );
+    }
+    return undefined;
+  }, timeoutMs);
+}
+
+/** GET through Traefik with a Host header (an ingress rule's host); loopback only. */
+export async function viaIngress(world: RealWorld, host: string, path: string): Promise<{ status: number; body: string }> {
+  const url = new URL(path, world.node.ingressUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers: { Host: host }, timeout: 5_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout: GET ${url.href} (Host: ${host})`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A registry call with a robot's basic credentials (plain HTTP on the node IP). */
+export async function registry(world: RealWorld, path: string, auth: { name: string; secret: string }, method = 'GET'): Promise<Response> {
+  return fetch(`http://${world.node.registryHost}${path}`, {
+    method,
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${auth.name}:${auth.secret}`).toString('base64')}`,
+      Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+    },
+  });
+}
+
+/** Every tenant pod's containers and their states, and the recent events: for a failure's message. */
+export async function podReport(world: RealWorld): Promise<string> {
+  const lines: string[] = [];
+  const pods = await world.core.listPodForAllNamespaces();
+  for (const pod of pods.items) {
+    const ns = pod.metadata?.namespace ?? '';
+    if (ns === 'kube-system' || ns === 'default') continue;
+    lines.push(`pod ${ns}/${pod.metadata?.name ?? ''} ${pod.status?.phase ?? ''} on ${pod.spec?.nodeName ?? '(none)'}`);
+    for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+      lines.push(`  ${c.name}: ${JSON.stringify(c.state)} last=${JSON.stringify(c.lastState)}`);
+      const text = await world.core
+        .readNamespacedPodLog({ namespace: ns, name: pod.metadata?.name ?? '', container: c.name, tailLines: 30 })
+        .catch((error: unknown) => `(no log: ${String(error)})`);
+      lines.push(...text.split('\n').map((l) => `    | ${l}`));
+    }
+  }
+  const events = await world.core.listEventForAllNamespaces();
+  for (const e of events.items.slice(-40)) {
+    lines.push(`event ${e.involvedObject.namespace ?? ''}/${e.involvedObject.name ?? ''} ${e.reason ?? ''}: ${e.message ?? ''}`);
+  }
+  return lines.join('\n');
+}
