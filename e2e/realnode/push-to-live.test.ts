@@ -91,14 +91,34 @@ describe('push to live on a real node', () => {
     expect(answer).toContain(`greeting=${GREETING}`);
     expect(answer).toContain('visits=1');
 
-    // A second push: a new image, the same volume.
+    // The namespace's guard rails were in force for the build and the app: Pod Security
+    // `baseline` enforced, and a quota the pods were admitted against.
+    const ns = await world.core.readNamespace({ name: project.namespace });
+    expect(ns.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('baseline');
+    const quotas = await world.core.listNamespacedResourceQuota({ namespace: project.namespace });
+    expect(quotas.items[0]?.status?.used?.pods).toBe('1');
+
+    // A second push that changes one file: a new image from Kaniko's layer cache for the
+    // RUN step (the cache repository, with the tenant robot's credentials), the same volume.
     const second = await commitApp(world, { version: 'two' });
-    await waitForStatus(world, await push(world, service, second), 'live');
+    const secondId = await push(world, service, second);
+    await waitForStatus(world, secondId, 'live');
     const answerTwo = await eventually('version two through Traefik', async () => {
       const res = await viaIngress(world, host, '/cgi-bin/app');
       return res.status === 200 && res.body.includes('version=two') ? res.body : undefined;
     }, 60_000);
     expect(answerTwo).toContain('visits=2');
+    const [secondRow] = await world.platform.db.query<{ build_logs: string }[]>('SELECT build_logs FROM deployments WHERE id = $1', [secondId]);
+    expect(secondRow?.build_logs).toMatch(/Using caching version of cmd: RUN/);
+
+    // A push of a commit the repository does not have: the fetch fails, says so with git's
+    // own words, and the running version is untouched.
+    const missing = 'f'.repeat(40);
+    const badFetch = await waitForStatus(world, await push(world, service, missing), 'failed');
+    expect(badFetch.reason).toMatch(/^fetching commit fffffff of https:\/\/github\.com\/octo-real\/app failed \(exit code 128\)/);
+    const [badRow] = await world.platform.db.query<{ build_logs: string }[]>('SELECT build_logs FROM deployments WHERE id = $1', [badFetch.id]);
+    expect(badRow?.build_logs).toMatch(/fatal: /);
+    expect((await viaIngress(world, host, '/cgi-bin/app')).body).toContain('version=two');
 
     // A push whose app exits at once fails as crash-looping; version two answers again.
     const crashing = await commitApp(world, { version: 'three', crash: true });

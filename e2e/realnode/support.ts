@@ -153,22 +153,23 @@ export interface AppVersion {
 }
 
 /**
- * Commits the test app (a `FROM scratch` image: Debian's static busybox serving HTTP, with a
- * CGI script printing its version, an env var and a counter kept under /data) and pushes it
- * to the bare repository. Returns the commit id.
+ * Commits the test app and pushes it to the bare repository; returns the commit id. The
+ * image is `FROM scratch`: Debian's static busybox serving HTTP, a CGI script printing its
+ * version, an env var and a counter kept under /data. A RUN step between the two COPYs
+ * (busybox writes the health file and an 8 MB asset) is what Kaniko's layer cache keeps:
+ * a push that changes only the script reuses it.
  */
 export async function commitApp(world: RealWorld, app: AppVersion): Promise<string> {
   const { work, bare } = world.repo;
-  const rootfs = join(work, 'rootfs');
-  await rm(rootfs, { recursive: true, force: true });
-  await mkdir(join(rootfs, 'bin'), { recursive: true });
-  await mkdir(join(rootfs, 'www', 'cgi-bin'), { recursive: true });
-  await copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
-  await chmod(join(rootfs, 'bin', 'busybox'), 0o755);
-  for (const tool of ['sh', 'wc', 'cat']) await symlink('busybox', join(rootfs, 'bin', tool));
-  await writeFile(join(rootfs, 'www', 'healthz'), 'ok\n');
+  await rm(join(work, 'bin'), { recursive: true, force: true });
+  await rm(join(work, 'www'), { recursive: true, force: true });
+  await mkdir(join(work, 'bin'), { recursive: true });
+  await mkdir(join(work, 'www', 'cgi-bin'), { recursive: true });
+  await copyFile('/bin/busybox', join(work, 'bin', 'busybox'));
+  await chmod(join(work, 'bin', 'busybox'), 0o755);
+  for (const tool of ['sh', 'wc', 'cat']) await symlink('busybox', join(work, 'bin', tool));
   await writeFile(
-    join(rootfs, 'www', 'cgi-bin', 'app'),
+    join(work, 'www', 'cgi-bin', 'app'),
     [
       '#!/bin/sh',
       'echo "Content-Type: text/plain"',
@@ -184,7 +185,18 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
   const entrypoint = app.crash
     ? `["/bin/busybox", "sh", "-c", "echo starting ${app.version}; echo cannot start >&2; exit 3"]`
     : '["/bin/busybox", "httpd", "-f", "-v", "-p", "8080", "-h", "/www"]';
-  await writeFile(join(work, 'Dockerfile'), ['FROM scratch', 'COPY rootfs/ /', 'EXPOSE 8080', `ENTRYPOINT ${entrypoint}`, ''].join('\n'));
+  await writeFile(
+    join(work, 'Dockerfile'),
+    [
+      'FROM scratch',
+      'COPY bin/ /bin/',
+      'RUN ["/bin/busybox", "sh", "-c", "mkdir -p /www && echo ok > /www/healthz && busybox dd if=/dev/zero of=/www/asset bs=1M count=8 2>/dev/null"]',
+      'COPY www/ /www/',
+      'EXPOSE 8080',
+      `ENTRYPOINT ${entrypoint}`,
+      '',
+    ].join('\n'),
+  );
   const git = (...args: string[]) => run('git', ['-C', work, ...args]);
   await git('add', '-A');
   await git('-c', 'user.name=Octo Real', '-c', 'user.email=octo@example.test', 'commit', '--quiet', '--allow-empty', '-m', `app ${app.version}`);

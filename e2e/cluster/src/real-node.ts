@@ -14,7 +14,7 @@
 // machine works.
 import { spawn, spawnSync, execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ import { writeImageArchive, sharedLibraryEntries } from './oci-image.js';
 import type { ImageEntry } from './oci-image.js';
 import { createNodeCerts, writeKubeconfig } from './pki.js';
 import type { Pki } from './pki.js';
-import { httpGet, pollUntil, terminate } from './util.js';
+import { httpGet, isAlive, pollUntil, terminate } from './util.js';
 
 const runFile = promisify(execFile);
 
@@ -44,6 +44,8 @@ export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 export const KANIKO_IMAGE = 'gcr.io/kaniko-project/executor:v1.23.2';
 /** The git image of the build's fetch-source step: the host's git and busybox. */
 export const GIT_IMAGE = 'dangus-e2e.local/git:1';
+/** The name of our containerd's socket: its shims' command lines name it, and no other's. */
+const SHIM_MARKER = 'dangus-e2e-containerd.sock';
 const SYSCTLS = ['vm/overcommit_memory', 'kernel/panic', 'kernel/panic_on_oops'];
 const IPTABLES_HOOKS: [string, string[]][] = [
   ['FORWARD', ['-i', BRIDGE]],
@@ -231,17 +233,38 @@ function removeNetnsCreatedAfter(before: Set<string>): void {
   }
 }
 
+/** One real node per machine (one bridge, one cgroup root): its owner's pid is kept here. */
+const LOCK_FILE = '/run/dangus-e2e-real-node.pid';
+
 /**
- * Clears what a killed earlier run left: shims of containerd sockets under a temp dir that
- * is gone, our cgroups, the bridge and the iptables chain.
+ * Takes the machine's real-node lock. When its owner is gone, first clears what that killed
+ * run left: the shims of its containerd, our cgroups, the bridge and the iptables chain.
  */
-function clearLeftovers(log: (line: string) => void): void {
+function takeMachine(log: (line: string) => void): void {
+  let owner: number | undefined;
+  try {
+    owner = Number(readFileSync(LOCK_FILE, 'utf8').trim()) || undefined;
+  } catch {
+    owner = undefined;
+  }
+  if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+    throw new Error(`another real node runs on this machine (process ${String(owner)}); one at a time (see ${LOCK_FILE})`);
+  }
+  writeFileSync(LOCK_FILE, `${String(process.pid)}\n`);
   const left = existsSync(`/sys/class/net/${BRIDGE}`) || existsSync(`/sys/fs/cgroup/memory/${CGROUP_ROOT}`);
   if (!left) return;
   log('clearing what an earlier real-node run left behind');
-  killProcessesMentioning('dangus-cluster-');
+  killProcessesMentioning(SHIM_MARKER);
   removeCgroups();
   removeNetwork();
+}
+
+function releaseMachine(): void {
+  try {
+    if (Number(readFileSync(LOCK_FILE, 'utf8').trim()) === process.pid) rmSync(LOCK_FILE, { force: true });
+  } catch {
+    // not ours, or gone
+  }
 }
 
 async function installNetwork(): Promise<void> {
@@ -289,7 +312,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
   const logDir = join(opts.dataDir, 'logs');
   await mkdir(dir, { recursive: true });
   await mkdir(logDir, { recursive: true });
-  clearLeftovers(log);
+  takeMachine(log);
 
   const processes: { name: string; child: ChildProcess; exited?: string; logFile: string }[] = [];
   const launch = (name: string, cmd: string, args: string[], env: Record<string, string> = {}) => {
@@ -323,7 +346,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
   const netnsBefore = new Set(existsSync('/var/run/netns') ? readdirSync('/var/run/netns') : []);
   const containerLogsExisted = existsSync('/var/log/containers');
   const containerLogsBefore = new Set(containerLogsExisted ? readdirSync('/var/log/containers') : []);
-  const containerdAddress = join(dir, 'containerd', 'containerd.sock');
+  const containerdAddress = join(dir, 'containerd', SHIM_MARKER);
   const ctr = (...args: string[]) => runFile('ctr', ['--address', containerdAddress, '-n', 'k8s.io', ...args]);
   let stopped = false;
 
@@ -367,6 +390,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
       // The kubelet makes this directory (a fixed path) for its symlinks.
       if (!containerLogsExisted) sh('rmdir', ['/var/log/containers'], { allowFail: true });
     }
+    releaseMachine();
   };
 
   try {

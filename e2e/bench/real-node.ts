@@ -1,0 +1,151 @@
+/**
+ * Real push → first HTTP 200 of the new version through Traefik, on a real node: the
+ * product's Kaniko build Job, a real registry, the kubelet pulling and starting the app,
+ * its readiness probe, Traefik routing to it (e2e/realnode). One warm-up push (no layer
+ * cache yet: its Kaniko run is reported apart), then `--pushes` pushes that each change one
+ * file, so Kaniko's cache (`--cache` with the rendered cache repo) serves the RUN step.
+ *
+ * Stages, each seen where it happens: the webhook's answer; the build Job in a watch;
+ * the Kaniko container running and terminated (pod watch); Kaniko's "Pushing image" line
+ * (the api's log stream); the row `deploying` and `live` (the api's event bus); the new
+ * app container running (pod watch); the first answer of the new version through Traefik
+ * (polled every 20 ms). Needs root (the real node). `node --import tsx e2e/bench/real-node.ts [--pushes 5]`.
+ */
+import { cpus } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Watch, type V1Pod } from '@kubernetes/client-node';
+import { setupPostgres } from '../../api/test/support/postgres-setup.js';
+import { teardownPostgres } from '../../api/test/support/postgres-teardown.js';
+import { commitApp, createProject, createService, push, startRealWorld, viaIngress, type RealWorld } from '../realnode/support.js';
+
+const { values: args } = parseArgs({ options: { pushes: { type: 'string', default: '5' } } });
+const PUSHES = Number(args.pushes);
+
+const STAGES = [
+  ['webhook → Job', 'answered', 'job'],
+  ['Job → Kaniko running (fetch included)', 'job', 'kaniko-running'],
+  ['Kaniko build (to its push)', 'kaniko-running', 'pushing'],
+  ['Kaniko push', 'pushing', 'kaniko-done'],
+  ['Kaniko done → rollout (deploying)', 'kaniko-done', 'deploying'],
+  ['pull + start (deploying → app running)', 'deploying', 'app-running'],
+  ['probe → live', 'app-running', 'live'],
+  ['live → first 200 through Traefik', 'live', 'served'],
+  ['push → first 200 (total)', 'sent', 'served'],
+] as const;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+function rssMb(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'));
+    return match?.[1] ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** containerd's shims (one per pod) of the real node: their pids. */
+function shimPids(world: RealWorld): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.includes('containerd-shim') && cmdline.includes(world.node.containerdAddress);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function main(): Promise<void> {
+  await setupPostgres();
+  let world: RealWorld | undefined;
+  try {
+    world = await startRealWorld((line) => process.stderr.write(`${line}\n`));
+    const w = world;
+    const project = await createProject(w, 'bench');
+    const service = await createService(w, project.id, { name: 'web', healthCheckPath: '/healthz' });
+
+    // Where each moment is seen, per deployment (or per commit, for what the cluster shows).
+    let marks = new Map<string, number>();
+    const mark = (key: string) => {
+      if (!marks.has(key)) marks.set(key, performance.now());
+    };
+    let current = { id: '', sha: '' };
+    const [user] = await w.platform.db.query<{ id: string }[]>('SELECT id FROM users WHERE github_username = $1', [w.login]);
+    w.platform.events.onDeployment(user?.id ?? '', ({ deployment }) => {
+      if (deployment.id === current.id) mark(deployment.status);
+    });
+    const watch = await new Watch(w.kube).watch(`/api/v1/namespaces/${project.namespace}/pods`, {}, (_type, pod: V1Pod) => {
+      const name = pod.metadata?.name ?? '';
+      if (current.sha === '') return;
+      if (name.startsWith(`web-build-${current.sha.slice(0, 7)}`)) {
+        mark('job');
+        const kaniko = pod.status?.containerStatuses?.find((c) => c.name === 'kaniko');
+        if (kaniko?.state?.running || kaniko?.state?.terminated) mark('kaniko-running');
+        if (kaniko?.state?.terminated) mark('kaniko-done');
+      } else if (pod.spec?.containers[0]?.image?.includes(`:${current.sha}@`) && pod.status?.containerStatuses?.[0]?.state?.running) {
+        mark('app-running');
+      }
+    }, () => undefined);
+
+    const runs: { marks: Map<string, number>; cached: boolean }[] = [];
+    for (let i = 0; i <= PUSHES; i += 1) {
+      marks = new Map();
+      const version = `v${String(i)}`;
+      const commit = await commitApp(w, { version });
+      current = { id: '', sha: commit };
+      mark('sent');
+      const id = await push(w, service, commit);
+      mark('answered');
+      current = { id, sha: commit };
+      const stopLog = w.platform.events.onLog(id, ({ text }) => {
+        if (text.includes('Pushing image to')) mark('pushing');
+      }, () => undefined);
+      const ingress = await w.networking.readNamespacedIngress({ namespace: project.namespace, name: 'web' });
+      const host = ingress.spec?.rules?.[0]?.host ?? '';
+      for (const deadline = Date.now() + 300_000; !marks.has('served'); ) {
+        if (Date.now() > deadline) throw new Error(`push ${version} was not served within 300 s (seen: ${[...marks.keys()].join(', ')})`);
+        const [row] = await w.platform.db.query<{ status: string; reason: string | null }[]>('SELECT status, reason FROM deployments WHERE id = $1', [id]);
+        if (row?.status === 'failed') throw new Error(`push ${version} failed: ${row.reason ?? ''}`);
+        if (marks.has('deploying')) {
+          const res = await viaIngress(w, host, '/cgi-bin/app').catch(() => ({ status: 0, body: '' }));
+          if (res.status === 200 && res.body.includes(`version=${version}`)) mark('served');
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      stopLog();
+      const [row] = await w.platform.db.query<{ build_logs: string }[]>('SELECT build_logs FROM deployments WHERE id = $1', [id]);
+      runs.push({ marks, cached: (row?.build_logs ?? '').includes('Using caching version of cmd') });
+    }
+    watch.abort();
+
+    const ms = (run: Map<string, number>, from: string, to: string) => (run.get(to) ?? Number.NaN) - (run.get(from) ?? Number.NaN);
+    const [first, ...rest] = runs;
+    process.stdout.write(`\nReal push → first 200 of the new version through Traefik, ${String(cpus().length)} cores; p50 of ${String(rest.length)} pushes that change one file (Kaniko's cache used: ${String(rest.filter((r) => r.cached).length)}/${String(rest.length)}), and the first push (no cache yet)\n\n`);
+    process.stdout.write('| stage | p50 (ms) | min | max | first push, uncached |\n| --- | ---: | ---: | ---: | ---: |\n');
+    for (const [label, from, to] of STAGES) {
+      const values = rest.map((r) => ms(r.marks, from, to)).sort((a, b) => a - b);
+      const firstValue = first ? ms(first.marks, from, to) : Number.NaN;
+      process.stdout.write(`| ${label} | ${percentile(values, 50).toFixed(0)} | ${(values[0] ?? NaN).toFixed(0)} | ${(values.at(-1) ?? NaN).toFixed(0)} | ${firstValue.toFixed(0)} |\n`);
+    }
+    const pids = w.node.pids;
+    const shims = shimPids(w);
+    process.stdout.write('\nNode components, RSS after the pushes (MB):\n\n| component | RSS |\n| --- | ---: |\n');
+    for (const name of ['kubelet', 'containerd', 'registry', 'traefik'] as const) {
+      const pid = pids[name];
+      if (pid !== undefined) process.stdout.write(`| ${name} | ${rssMb(pid).toFixed(0)} |\n`);
+    }
+    process.stdout.write(`| containerd shims (${String(shims.length)}) | ${shims.reduce((sum, pid) => sum + rssMb(pid), 0).toFixed(0)} |\n`);
+  } finally {
+    await world?.close();
+    await teardownPostgres();
+  }
+}
+
+await main();
