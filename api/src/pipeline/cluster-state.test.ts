@@ -83,6 +83,24 @@ describe('buildOutcome', () => {
   ])('for %s, gives %j', (_name, status, expected) => {
     expect(buildOutcome(job(status))).toEqual(expected);
   });
+
+  const running = job({ active: 1, startTime: STARTED });
+  const podWith = (terminated: V1ContainerStatus['state']): V1Pod => ({
+    status: { containerStatuses: [{ name: 'kaniko', image: 'kaniko', imageID: '', ready: false, restartCount: 0, state: terminated }] },
+  });
+  const digest = `sha256:${'cd'.repeat(32)}`;
+
+  it('is a success as soon as Kaniko ended with exit code 0 and its digest, before the Job says Complete', () => {
+    expect(buildOutcome(running, podWith({ terminated: { exitCode: 0, message: `${digest}\n` } }))).toEqual({ succeeded: true, timedOut: false });
+  });
+
+  it.each<[string, V1ContainerStatus['state']]>([
+    ['Kaniko still running', { running: { startedAt: STARTED } }],
+    ['Kaniko ended without a digest', { terminated: { exitCode: 0, message: '' } }],
+    ['Kaniko failed (the Job says so next)', { terminated: { exitCode: 1, message: digest } }],
+  ])('waits for the Job when %s', (_name, state) => {
+    expect(buildOutcome(running, podWith(state))).toBeNull();
+  });
 });
 
 describe('buildDigest', () => {

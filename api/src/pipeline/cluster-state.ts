@@ -20,11 +20,6 @@ export function jobStarted(job: V1Job): boolean {
   return (status?.active ?? 0) + (status?.succeeded ?? 0) + (status?.failed ?? 0) > 0 || status?.startTime !== undefined;
 }
 
-/**
- * How a build Job ended, or `null` while it runs. Only the final conditions
- * count (`Complete`, `Failed`): they come once the pod has terminated, so its
- * log is whole by then.
- */
 /** An image digest as a registry reports it. */
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
@@ -39,10 +34,21 @@ export function buildDigest(pod: V1Pod | undefined, container = 'kaniko'): strin
   return DIGEST.test(message) ? message : null;
 }
 
-export function buildOutcome(job: V1Job): BuildOutcome | null {
+/**
+ * How a build ended, or `null` while it runs: from the Job's final conditions
+ * (`Complete`, `Failed`; they come once the pod has terminated, so its log is whole
+ * by then), or sooner from its pod. Kaniko's
+ * container ending with exit code 0 and a digest in its termination message is a
+ * finished build (the image is pushed); the Job says `Complete` only about two seconds
+ * later (the kubelet's status sync, then the Job controller), which a push to live
+ * would otherwise wait for. A failure is still read from the Job alone.
+ */
+export function buildOutcome(job: V1Job, pod?: V1Pod): BuildOutcome | null {
   if (condition(job.status?.conditions, 'Complete')) return { succeeded: true, timedOut: false };
   const failed = condition(job.status?.conditions, 'Failed');
   if (failed) return { succeeded: false, timedOut: failed.reason === 'DeadlineExceeded' };
+  const kaniko = pod?.status?.containerStatuses?.find((c) => c.name === 'kaniko')?.state?.terminated;
+  if (kaniko?.exitCode === 0 && buildDigest(pod) !== null) return { succeeded: true, timedOut: false };
   return null;
 }
 

@@ -243,7 +243,7 @@ export class DeploymentPipeline implements PipelineHandle {
       if (this.deps.cluster.synced()) await this.buildFailed(row, ['building'], 'the build Job disappeared before it finished', target);
       return;
     }
-    const outcome = buildOutcome(job);
+    const outcome = buildOutcome(job, pod);
     this.deps.logger.debug({ deploymentId: row.id, job: job.status, pod: pod?.status?.phase }, 'build in progress');
     if (outcome === null) return;
     if (outcome.succeeded) await this.buildSucceeded(row, target, pod);
