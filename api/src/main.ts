@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     logger,
     stateSink: writer.sink,
     stateRepo: writer.repo,
+    stateHistory: writer.history,
     ...(writer.pusher ? { statePusher: writer.pusher } : {}),
     // The applier's status, with the pipeline's informers (listed yet, restarts) beside it.
     ...(applier ? { applierStatus: () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) } : {}),
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
         if (unfinished > 0) logger.warn({ unfinished }, 'the grace period ended with requests in flight');
         server.closeAllConnections();
         writer.pusher?.stop();
+        writer.history.stop();
         // The pipeline stores the log it has before the database closes; rows carry the rest.
         return Promise.allSettled([pipeline?.stop(), applier?.stop()]);
       })

@@ -12,6 +12,7 @@ import { createApp } from './http/app.js';
 import { Drain } from './http/drain.js';
 import type { WebhookRouteOptions } from './http/routes/webhooks.js';
 import type { StatePusher } from './cluster/state-pusher.js';
+import type { StateHistory } from '@dangus/gitops-writer';
 import { ProjectListCache } from './use-cases/project-list-cache.js';
 import type { PipelineHandle, UseCaseContext } from './use-cases/context.js';
 import { EventBus } from './pipeline/event-bus.js';
@@ -30,6 +31,8 @@ export interface PlatformOptions {
   applierStatus?: () => unknown;
   /** Pushes of the state repo to its remote, when one is configured. */
   statePusher?: StatePusher;
+  /** Reads the state repo's history (with a state repo). */
+  stateHistory?: StateHistory;
   github?: GitHubApi;
   uiDir?: string;
   /** Shared with the pipeline when this process runs one. */
@@ -66,6 +69,7 @@ export function createPlatform(options: PlatformOptions) {
     github: options.github ?? new OctokitGitHubApi(config.github.apiUrl),
     logger,
     limits: config.limits,
+    ...(options.stateHistory ? { history: options.stateHistory } : {}),
     settings: {
       baseDomain: config.baseDomain,
       webhookBaseUrl: config.webhookBaseUrl,

@@ -135,3 +135,28 @@ export interface WebhookDeliveryDto {
   deploymentId: string | null;
   receivedAt: string;
 }
+
+/** One state-repo commit of a service's infrastructure history. */
+export interface HistoryCommitDto {
+  sha: string;
+  subject: string;
+  author: { name: string; email: string; date: string };
+  committer: { name: string; email: string; date: string };
+  /** From the commit's `Dangus-*` trailers. */
+  actor: string | null;
+  deploymentId: string | null;
+  sourceCommit: string | null;
+  /** The service's and its tenant's files it changed, with line counts. */
+  files: { path: string; added: number; removed: number }[];
+}
+
+export interface HistoryPageDto {
+  commits: HistoryCommitDto[];
+  /** Pass as `?cursor=` for the next page; null at the end. */
+  nextCursor: string | null;
+}
+
+export interface HistoryDiffDto extends HistoryCommitDto {
+  /** Unified diff of the commit, restricted to the service's and its tenant's files. */
+  diff: string;
+}

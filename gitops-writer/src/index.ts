@@ -23,3 +23,4 @@ export type { TemplateKind, TemplateSet, TemplateTexts } from './templates/templ
 export { StateRepo, type CommitResult, type StateRepoOptions, type WriteLock } from './state-repo/state-repo.js';
 export type { Actor, CommitMeta, Identity } from './state-repo/commit-message.js';
 export * from './applier/index.js';
+export { StateHistory, isCommitId, type HistoryCommit, type HistoryFile, type HistoryPage, type HistoryPerson, type HistoryScope } from './state-repo/history.js';

@@ -1,4 +1,5 @@
 import {
+  StateHistory,
   StateRepo,
   parseTemplates,
   readTemplates,
@@ -40,7 +41,7 @@ export async function openStateWriter(options: {
   encryptionKey: Buffer;
   logger: Logger;
   onCommit?: (commit: string) => void;
-}): Promise<{ sink: GitopsStateSink; repo: StateRepo; pusher: StatePusher | undefined }> {
+}): Promise<{ sink: GitopsStateSink; repo: StateRepo; pusher: StatePusher | undefined; history: StateHistory }> {
   const settings = renderSettingsOf(options.config);
   const templates = parseTemplates(await readTemplates(options.config.templatesDir));
   const repo = await StateRepo.open({ dir: options.config.stateRepoDir, lock: new PgAdvisoryLock(options.db) });
@@ -54,6 +55,10 @@ export async function openStateWriter(options: {
     ? new StatePusher({ gitdir: options.config.stateRepoDir, url: remote.url, token: remote.token, logger: options.logger.child({ component: 'state-push' }) })
     : undefined;
   const onCommit = options.onCommit;
+  // The history reads the repo with git; its index (commit-graph) follows the commits.
+  const history = new StateHistory(options.config.stateRepoDir);
+  const indexFailed = (error: unknown) => options.logger.warn({ err: error }, 'could not update the state repo history index');
+  history.refreshSoon(indexFailed, 0);
   const sink = new GitopsStateSink({
     repo,
     loader,
@@ -62,8 +67,9 @@ export async function openStateWriter(options: {
     logger: options.logger.child({ component: 'state-repo' }),
     onCommit: (commit) => {
       pusher?.schedule();
+      history.refreshSoon(indexFailed);
       onCommit?.(commit);
     },
   });
-  return { sink, repo, pusher };
+  return { sink, repo, pusher, history };
 }

@@ -7,6 +7,7 @@ import type { ProjectListCache } from './project-list-cache.js';
 import type { EventBus } from '../pipeline/event-bus.js';
 import type { TenantRegistries } from '../registry/tenant-registries.js';
 import type { UserLimits } from '../config/config.js';
+import type { StateHistory } from '@dangus/gitops-writer';
 
 /** The pipeline as use cases see it: they record rows, it does the work. */
 export interface PipelineHandle {
@@ -36,6 +37,8 @@ export interface UseCaseContext {
   settings: { baseDomain: string; webhookBaseUrl: string; publicScheme: 'http' | 'https' };
   /** Limits per user (0: none). */
   limits: UserLimits;
+  /** The state repo's history reader; absent without a state repo. */
+  history?: StateHistory;
 }
 
 /** The signed-in user every query is scoped to. */

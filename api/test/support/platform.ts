@@ -128,7 +128,7 @@ export async function startTestPlatform(
     db: database.dataSource,
     logger,
     stateSink: writer?.sink ?? stateSink,
-    ...(writer ? { stateRepo: writer.repo } : {}),
+    ...(writer ? { stateRepo: writer.repo, stateHistory: writer.history } : {}),
     ...(writer?.pusher ? { statePusher: writer.pusher } : {}),
     github: gitHubApi,
     uiDir: '/nonexistent',
@@ -172,6 +172,7 @@ export async function startTestPlatform(
     attemptSignIn,
     async close() {
       writer?.pusher?.stop();
+      writer?.history.stop();
       await pipeline?.stop();
       await applier?.stop();
       await github.stop();

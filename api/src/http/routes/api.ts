@@ -5,6 +5,7 @@ import * as services from '../../use-cases/services.js';
 import * as envVars from '../../use-cases/env-vars.js';
 import * as deployments from '../../use-cases/deployments.js';
 import * as webhooks from '../../use-cases/webhooks.js';
+import * as history from '../../use-cases/history.js';
 import { currentUser } from '../middleware/session.js';
 
 /**
@@ -64,6 +65,12 @@ export function apiRoutes(ctx: UseCaseContext): Router {
   });
   r.get('/services/:serviceId/webhook-deliveries', async (req, res) => {
     res.json(await webhooks.listWebhookDeliveries(ctx, currentUser(res), req.params.serviceId, req.query.outcome));
+  });
+  r.get('/services/:serviceId/history', async (req, res) => {
+    res.json(await history.listHistory(ctx, currentUser(res), req.params.serviceId, req.query.cursor));
+  });
+  r.get('/services/:serviceId/history/:sha', async (req, res) => {
+    res.json(await history.getHistoryCommit(ctx, currentUser(res), req.params.serviceId, req.params.sha));
   });
   r.get('/deployments/:deploymentId', async (req, res) => {
     res.json(await deployments.getDeployment(ctx, currentUser(res), req.params.deploymentId));

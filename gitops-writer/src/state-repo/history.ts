@@ -1,0 +1,229 @@
+/**
+ * The infrastructure history of a service, read from the state repo itself with git's own
+ * plumbing (`git log`, `git show`): the commits that touched the service's files
+ * (`tenants/{namespace}/{service}/…`) or its tenant's shared files (`tenants/{namespace}/*`),
+ * newest first, and one commit's diff restricted to those paths, never another tenant's.
+ *
+ * Cost: `git log -- tenants/{namespace}` with the commit-graph's changed-path Bloom filters
+ * (`refreshIndex()` keeps them current) tests each commit against a filter instead of
+ * reading its trees, so a page costs the tenant's commits walked, not the repository's size.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+import { StateRepoError } from '../errors.js';
+
+const run = promisify(execFile);
+
+export interface HistoryFile {
+  path: string;
+  added: number;
+  removed: number;
+}
+
+export interface HistoryPerson {
+  name: string;
+  email: string;
+  date: string;
+}
+
+export interface HistoryCommit {
+  sha: string;
+  subject: string;
+  author: HistoryPerson;
+  committer: HistoryPerson;
+  /** The `Dangus-*` trailers: who acted, for which deployment and source commit. */
+  trailers: { actor: string | null; deploymentId: string | null; sourceCommit: string | null };
+  /** The service's and its tenant's files the commit changed (other paths are left out). */
+  files: HistoryFile[];
+}
+
+export interface HistoryScope {
+  namespace: string;
+  service: string;
+}
+
+export interface HistoryPage {
+  commits: HistoryCommit[];
+  /** Where the next page starts (the last commit of this one), or null at the end. */
+  after: string | null;
+}
+
+const SHA = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const FIELD = '\u001f';
+const RECORD = '\u001e';
+const FORMAT = `${RECORD}${['%H', '%s', '%an', '%ae', '%aI', '%cn', '%ce', '%cI', '%(trailers:only,unfold)'].join(FIELD)}${FIELD}`;
+
+/** A commit id of this repository's hash (checked, not trusted: it reaches git as data). */
+export function isCommitId(value: string): boolean {
+  return SHA.test(value);
+}
+
+export class StateHistory {
+  private indexing: Promise<void> | null = null;
+  private indexRequests = 0;
+  private indexTimer: NodeJS.Timeout | undefined;
+
+  /** `dir`: the bare state repository. */
+  constructor(private readonly dir: string) {}
+
+  /**
+   * Up to `limit` commits of the service's history, newest first, starting after `after`
+   * (a commit id from a previous page) or at HEAD.
+   */
+  async page(scope: HistoryScope, after: string | null, limit = 50): Promise<HistoryPage> {
+    checkScope(scope);
+    if (after !== null && !(await this.isCommit(after))) throw new StateRepoError('Not a commit of the state repo.');
+    let from = after === null ? 'HEAD' : `${after}^`;
+    if (after === null && !(await this.hasHead())) return { commits: [], after: null };
+    if (after !== null && !(await this.hasParent(after))) return { commits: [], after: null };
+    const commits: HistoryCommit[] = [];
+    // The tenant's commits, in batches; those that touch only other services are skipped.
+    const batch = Math.max(limit * 2, 100);
+    for (;;) {
+      const walked = await this.log(from, scope, batch);
+      for (const commit of walked) {
+        const files = commit.files.filter((file) => inScope(scope, file.path));
+        if (files.length === 0) continue;
+        commits.push({ ...commit, files });
+        if (commits.length === limit) {
+          const more = walked.indexOf(commit) < walked.length - 1 || walked.length === batch;
+          return { commits, after: more ? commit.sha : null };
+        }
+      }
+      const last = walked.at(-1);
+      if (walked.length < batch || !last || !(await this.hasParent(last.sha))) return { commits, after: null };
+      from = `${last.sha}^`;
+    }
+  }
+
+  /** One commit of the service's history with its diff on the service's paths; null when it is not one. */
+  async show(scope: HistoryScope, sha: string): Promise<{ commit: HistoryCommit; diff: string } | null> {
+    checkScope(scope);
+    if (!isCommitId(sha) || !(await this.isCommit(sha))) return null;
+    const [commit] = await this.log(sha, scope, 1);
+    // `git log -n 1 <sha> -- path` walks on to an older commit when <sha> does not touch it.
+    if (commit?.sha !== sha) return null;
+    const files = commit.files.filter((file) => inScope(scope, file.path));
+    if (files.length === 0) return null;
+    const { stdout } = await this.git(
+      ['show', '--format=', '--patch', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', sha, '--', ...files.map((f) => f.path)],
+    );
+    return { commit: { ...commit, files }, diff: stdout };
+  }
+
+  /**
+   * Writes the commit-graph with changed-path Bloom filters for the commits not in it yet
+   * (a new layer; git merges layers as they grow). Concurrent calls coalesce.
+   */
+  async refreshIndex(): Promise<void> {
+    this.indexRequests += 1;
+    if (this.indexing) return this.indexing;
+    this.indexing = (async () => {
+      // Again while calls came in during a write: their commits may be newer than it.
+      for (let done = -1; done !== this.indexRequests; ) {
+        done = this.indexRequests;
+        if (await this.hasHead()) await this.git(['commit-graph', 'write', '--reachable', '--changed-paths', '--split']);
+      }
+    })().finally(() => {
+      this.indexing = null;
+    });
+    return this.indexing;
+  }
+
+  /**
+   * Refreshes the index `delayMs` after the first call (commits come in bursts: one write
+   * covers them all). Failures are reported to `onError`; the history works without the
+   * index, only slower.
+   */
+  refreshSoon(onError: (error: unknown) => void, delayMs = 1_000): void {
+    if (this.indexTimer) return;
+    this.indexTimer = setTimeout(() => {
+      this.indexTimer = undefined;
+      this.refreshIndex().catch(onError);
+    }, delayMs);
+    this.indexTimer.unref();
+  }
+
+  /** Cancels a pending refresh (shutdown). */
+  stop(): void {
+    clearTimeout(this.indexTimer);
+    this.indexTimer = undefined;
+  }
+
+  private async log(from: string, scope: HistoryScope, count: number): Promise<HistoryCommit[]> {
+    const { stdout } = await this.git([
+      'log', `--format=${FORMAT}`, '--numstat', '--no-renames', `--max-count=${String(count)}`, from, '--', `tenants/${scope.namespace}`,
+    ]);
+    return stdout.split(RECORD).slice(1).map(parseCommit);
+  }
+
+  private async isCommit(sha: string): Promise<boolean> {
+    if (!isCommitId(sha)) return false;
+    try {
+      const { stdout } = await this.git(['cat-file', '-t', sha]);
+      return stdout.trim() === 'commit';
+    } catch {
+      return false;
+    }
+  }
+
+  private async hasParent(sha: string): Promise<boolean> {
+    const { stdout } = await this.git(['rev-list', '--parents', '-n', '1', sha]);
+    return stdout.trim().split(' ').length > 1;
+  }
+
+  private async hasHead(): Promise<boolean> {
+    try {
+      await this.git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async git(args: string[]): Promise<{ stdout: string }> {
+    try {
+      return await run('git', ['-c', 'core.quotePath=false', '--git-dir', this.dir, ...args], {
+        maxBuffer: 64 * 1024 * 1024,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' },
+      });
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException & { stderr?: string };
+      if (e.code === 'ENOENT') throw new StateRepoError('The history needs the git command on the platform\'s PATH.', { cause: error });
+      throw error;
+    }
+  }
+}
+
+function checkScope(scope: HistoryScope): void {
+  if (!NAME.test(scope.namespace) || !NAME.test(scope.service)) throw new StateRepoError('Not a namespace and service name.');
+}
+
+/** The service's own files, or its tenant's shared ones (directly under the tenant's directory). */
+function inScope(scope: HistoryScope, path: string): boolean {
+  const tenant = `tenants/${scope.namespace}/`;
+  if (!path.startsWith(tenant)) return false;
+  const rest = path.slice(tenant.length);
+  return rest.startsWith(`${scope.service}/`) || !rest.includes('/');
+}
+
+function parseCommit(record: string): HistoryCommit {
+  const fields = record.split(FIELD);
+  const [sha = '', subject = '', an = '', ae = '', ad = '', cn = '', ce = '', cd = '', trailers = '', numstat = ''] = fields;
+  const trailer = (key: string) => new RegExp(`^${key}: (.+)$`, 'm').exec(trailers)?.[1]?.trim() ?? null;
+  const files = numstat
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .filter((parts): parts is [string, string, string] => parts.length === 3)
+    .map(([added, removed, path]) => ({ path, added: added === '-' ? 0 : Number(added), removed: removed === '-' ? 0 : Number(removed) }));
+  return {
+    sha,
+    subject,
+    author: { name: an, email: ae, date: ad },
+    committer: { name: cn, email: ce, date: cd },
+    trailers: { actor: trailer('Dangus-Actor'), deploymentId: trailer('Dangus-Deployment'), sourceCommit: trailer('Dangus-Source-Commit') },
+    files,
+  };
+}
