@@ -152,7 +152,7 @@ describe('server-sent events', () => {
     const users: { id: string; github_username: string }[] = await t.db.query(`SELECT id, github_username FROM users`);
     const me = users.find((u) => u.github_username === 'streamer')?.id ?? '';
     const them = users.find((u) => u.github_username === 'someone-else')?.id ?? '';
-    const dto = { id: 'd1', serviceId, commitSha: 'a'.repeat(40), status: 'live' as const, createdAt: '', commitMessage: null, trigger: 'push' as const, imageTag: null, imageDigest: null, reason: null, updatedAt: '', finishedAt: null };
+    const dto = { id: 'd1', serviceId, commitSha: 'a'.repeat(40), status: 'live' as const, createdAt: '', commitMessage: null, trigger: 'push' as const, imageTag: null, imageDigest: null, reason: null, updatedAt: '', finishedAt: null, rollbackOf: null, restorable: false, imageDeleted: false };
     t.events.deploymentChanged({ userId: them, deployment: { ...dto, id: 'theirs' } });
     t.events.deploymentChanged({ userId: me, deployment: dto });
     expect((await mine).messages).toEqual([{ event: 'deployment', data: JSON.stringify(dto) }]);

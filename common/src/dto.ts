@@ -107,7 +107,7 @@ export interface EnvVarDto {
 }
 
 /** What made a deployment: a webhook push, the deploy button, or an env change (no build). */
-export type DeploymentTrigger = 'push' | 'manual' | 'config';
+export type DeploymentTrigger = 'push' | 'manual' | 'config' | 'rollback';
 
 export interface DeploymentDto extends DeploymentSummaryDto {
   serviceId: string;
@@ -119,7 +119,25 @@ export interface DeploymentDto extends DeploymentSummaryDto {
   reason: string | null;
   updatedAt: string;
   finishedAt: string | null;
+  /** For a rollback: the release it restored. */
+  rollbackOf: string | null;
+  /** A release that went live and can be rolled back to (its image and configuration are kept). */
+  restorable: boolean;
+  /** Retention deleted its image from the registry. */
+  imageDeleted: boolean;
   buildLogs?: string;
+}
+
+/** What a rollback would change, against what runs now (env values are never shown, only keys). */
+export interface RollbackPreviewDto {
+  deploymentId: string;
+  restorable: boolean;
+  /** Why not, when it is not. */
+  reason: string | null;
+  image: { from: string | null; to: string | null };
+  commit: { from: string | null; to: string };
+  config: { field: 'port' | 'healthCheckPath' | 'storageGb'; from: number | string | null; to: number | string | null }[];
+  env: { added: string[]; removed: string[]; changed: string[] };
 }
 
 /** One GitHub webhook delivery and how the platform answered it. */

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { StateSink, TenantChange } from '../cluster/state-sink.js';
 import type { Encryptor } from '../crypto/encryption.js';
-import { DeploymentEntity, type Deployment, type GitHubStatusState } from '../db/entities/index.js';
+import { DeploymentEntity, type Deployment, type GitHubStatusState, type ReleaseConfig, type ReleaseEnvVar } from '../db/entities/index.js';
+import { RELEASE_SNAPSHOT_SQL } from '../db/releases.js';
 import type { GitHubApi } from '../github/github-api.js';
 import { toDeploymentDto } from '../use-cases/deployments.js';
 import type { PipelineHandle } from '../use-cases/context.js';
@@ -271,8 +272,9 @@ export class DeploymentPipeline implements PipelineHandle {
     const image = `${imageRepository(this.deps.settings, ns, row.service_name)}:${row.commit_sha}@${digest}`;
     const moved = await this.deps.db.transaction(async (manager) => {
       const result: [unknown[], number] = await manager.query(
-        `UPDATE deployments SET status = 'deploying', image_tag = $2, image_digest = $3, finished_at = NULL, updated_at = now()
-          WHERE id = $1 AND status IN ('pending', 'building')`,
+        `UPDATE deployments d SET status = 'deploying', image_tag = $2, image_digest = $3, finished_at = NULL, updated_at = now(),
+                ${RELEASE_SNAPSHOT_SQL}
+          WHERE d.id = $1 AND d.status IN ('pending', 'building')`,
         [row.id, image, digest],
       );
       if (result[1] !== 1) return false;
@@ -332,7 +334,7 @@ export class DeploymentPipeline implements PipelineHandle {
       }
       return;
     }
-    if (row.trigger === 'config' && !this.secretsWritten.has(row.id)) {
+    if (!builds(row) && !this.secretsWritten.has(row.id)) {
       await this.writeEnvSecret(row.service_id);
       this.secretsWritten.add(row.id);
     }
@@ -356,21 +358,43 @@ export class DeploymentPipeline implements PipelineHandle {
   /**
    * The failed rollout's service goes back to its last live deployment, if it
    * had one (a first deployment that fails stays, so its pods can be looked at).
+   * When the failed one changed configuration or env values (a config change, a
+   * rollback), those go back to that release's too: a bad value must not keep failing.
    */
   private async rollBack(row: WorkRow): Promise<void> {
-    // UPDATE … RETURNING answers [rows, count] through TypeORM.
-    const [back]: [{ id: string; commit_sha: string }[], number] = await this.deps.db.query(
-      `UPDATE services s SET current_deployment_id = prev.id
-         FROM (SELECT id, commit_sha FROM deployments
-                WHERE service_id = $1 AND id <> $2 AND status = 'live' AND image_tag IS NOT NULL
-                ORDER BY created_at DESC LIMIT 1) prev
-        WHERE s.id = $1 AND s.current_deployment_id = $2
-        RETURNING prev.id, prev.commit_sha`,
-      [row.service_id, row.id],
-    );
-    const previous = back[0];
+    const restoreConfig = !builds(row);
+    const previous = await this.deps.db.transaction(async (manager) => {
+      // UPDATE … RETURNING answers [rows, count] through TypeORM.
+      const [back]: [{ id: string; commit_sha: string; release_config: ReleaseConfig | null; release_env: ReleaseEnvVar[] | null }[], number] =
+        await manager.query(
+          `UPDATE services s SET current_deployment_id = prev.id
+             FROM (SELECT id, commit_sha, release_config, release_env FROM deployments
+                    WHERE service_id = $1 AND id <> $2 AND status = 'live' AND image_tag IS NOT NULL
+                    ORDER BY created_at DESC LIMIT 1) prev
+            WHERE s.id = $1 AND s.current_deployment_id = $2
+            RETURNING prev.id, prev.commit_sha, prev.release_config, prev.release_env`,
+          [row.service_id, row.id],
+        );
+      const found = back[0];
+      if (found && restoreConfig && found.release_config && found.release_env) {
+        const config = found.release_config;
+        await manager.query(`UPDATE services SET port = $2, health_check_path = $3, storage_gb = $4, updated_at = now() WHERE id = $1`, [
+          row.service_id, config.port, config.healthCheckPath, config.storageGb,
+        ]);
+        await manager.query(`DELETE FROM env_vars WHERE service_id = $1`, [row.service_id]);
+        for (const variable of found.release_env) {
+          await manager.query(`INSERT INTO env_vars (service_id, key, value) VALUES ($1, $2, $3)`, [row.service_id, variable.key, variable.value]);
+        }
+      }
+      return found;
+    });
     if (!previous) return;
-    this.deps.logger.info({ deploymentId: row.id, to: previous.id }, 'rolled back to the last live deployment');
+    this.deps.logger.info({ deploymentId: row.id, to: previous.id, restoreConfig }, 'rolled back to the last live deployment');
+    if (restoreConfig) {
+      await this.writeEnvSecret(row.service_id).catch((error: unknown) =>
+        this.deps.logger.warn({ deploymentId: row.id, err: error }, 'could not write the restored env Secret'),
+      );
+    }
     await this.commit(row, 'failed', `roll back to ${shortSha(previous.commit_sha)}`);
   }
 
@@ -379,7 +403,7 @@ export class DeploymentPipeline implements PipelineHandle {
   private async finished(row: WorkRow): Promise<void> {
     // A failed rollout still current was not rolled back yet (a crash in between).
     if (row.status === 'failed' && row.current_deployment_id === row.id) await this.rollBack(row);
-    if (row.trigger === 'config') return;
+    if (!builds(row)) return;
     if (row.finished_at && Date.now() - row.finished_at.getTime() > RECENTLY_FINISHED_MS) return;
     if (row.status === 'failed') {
       const pod = this.buildPod(row);
@@ -501,7 +525,7 @@ export class DeploymentPipeline implements PipelineHandle {
    * failure is logged and never holds up the deployment.
    */
   private postStatus(row: WorkRow, state: GitHubStatusState, description: string): void {
-    if (row.trigger === 'config' || row.github_id === LOCAL_GITHUB_ID || row.github_status === state) return;
+    if (!builds(row) || row.github_id === LOCAL_GITHUB_ID || row.github_status === state) return;
     const match = REPO_URL_PATTERN.exec(row.repo_url);
     const owner = match?.[1];
     const repo = match?.[2];
@@ -544,4 +568,9 @@ const FETCH_CONTAINER = 'fetch-source';
 function fetchFailure(pod: V1Pod | undefined): V1ContainerStateTerminated | undefined {
   const terminated = pod?.status?.initContainerStatuses?.find((c) => c.name === FETCH_CONTAINER)?.state?.terminated;
   return terminated && terminated.exitCode !== 0 ? terminated : undefined;
+}
+
+/** Whether a deployment builds its image (a push or the deploy button), or rolls out one already built (a config change, a rollback). */
+function builds(row: Pick<WorkRow, 'trigger'>): boolean {
+  return row.trigger === 'push' || row.trigger === 'manual';
 }

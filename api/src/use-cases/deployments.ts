@@ -5,6 +5,14 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService } from './services.js';
 import { isUuid } from './validate.js';
 
+/** Why this release cannot be restored (rolled back to), or null when it can. */
+export function notRestorable(d: Pick<Deployment, 'status' | 'imageTag' | 'releaseConfig' | 'imageDeletedAt'>): string | null {
+  if (d.status !== 'live' || d.imageTag === null) return 'This deployment never went live: only a release that ran can be restored.';
+  if (d.imageDeletedAt) return 'The image of this release was deleted from the registry (older than the releases kept).';
+  if (!d.releaseConfig) return 'This release went live before releases recorded their configuration: it cannot be restored whole.';
+  return null;
+}
+
 export function toDeploymentDto(d: Deployment, withLogs = false): DeploymentDto {
   return {
     id: d.id,
@@ -19,6 +27,9 @@ export function toDeploymentDto(d: Deployment, withLogs = false): DeploymentDto 
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
     finishedAt: d.finishedAt?.toISOString() ?? null,
+    rollbackOf: d.rollbackOf ?? null,
+    restorable: notRestorable(d) === null,
+    imageDeleted: Boolean(d.imageDeletedAt),
     ...(withLogs ? { buildLogs: d.buildLogs ?? '' } : {}),
   };
 }
@@ -44,6 +55,9 @@ export async function listDeployments(ctx: UseCaseContext, user: CurrentUser, se
       createdAt: true,
       updatedAt: true,
       finishedAt: true,
+      releaseConfig: true,
+      rollbackOf: true,
+      imageDeletedAt: true,
     },
   });
   return rows.map((row) => toDeploymentDto(row));

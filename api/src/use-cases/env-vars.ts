@@ -1,10 +1,11 @@
 import { checkEnvLimits } from './limits.js';
 import { createEnvVarSchema, updateEnvVarSchema, type EnvVarDto } from '@dangus/common';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { DeploymentEntity, EnvVarEntity, type Deployment, type EnvVar } from '../db/entities/index.js';
+import { EnvVarEntity, type EnvVar } from '../db/entities/index.js';
 import { toDeploymentDto } from './deployments.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
+import { recordConfigRollout } from './config-rollout.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 
 /** What a list shows instead of a value: values are write-only through the API. */
@@ -55,32 +56,6 @@ async function notifyEnvChange(
     ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(rollout) });
     ctx.pipeline?.kick([rollout.id]);
   }
-}
-
-/** The new `deploying` row of the current image, made current; `null` while nothing was built. */
-async function recordConfigRollout(ctx: UseCaseContext, serviceId: string, summary: string): Promise<Deployment | null> {
-  return ctx.db.transaction(async (manager) => {
-    const current: { commit_sha: string; image_tag: string; image_digest: string | null }[] = await manager.query(
-      `SELECT d.commit_sha, d.image_tag, d.image_digest
-         FROM services s JOIN deployments d ON d.id = s.current_deployment_id
-        WHERE s.id = $1 AND d.image_tag IS NOT NULL
-        FOR UPDATE OF s`,
-      [serviceId],
-    );
-    const image = current[0];
-    if (!image) return null;
-    const row = await manager.getRepository(DeploymentEntity).save({
-      serviceId,
-      commitSha: image.commit_sha,
-      commitMessage: `Configuration change: ${summary}`,
-      trigger: 'config',
-      status: 'deploying',
-      imageTag: image.image_tag,
-      imageDigest: image.image_digest,
-    });
-    await manager.query(`UPDATE services SET current_deployment_id = $2 WHERE id = $1`, [serviceId, row.id]);
-    return row;
-  });
 }
 
 export async function listEnvVars(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<EnvVarDto[]> {

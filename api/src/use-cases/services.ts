@@ -14,6 +14,7 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 import type { TenantChange } from '../cluster/state-sink.js';
 import { toDeploymentDto } from './deployments.js';
 import { buildRecorded, recordBuild } from './builds.js';
+import { recordConfigRollout } from './config-rollout.js';
 import { SERVICE_STATUS_SQL, toServiceDto } from './service-views.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { LOCAL_GITHUB_ID } from './users.js';
@@ -112,7 +113,18 @@ export async function updateService(
   const { service, project } = await findOwnedService(ctx, user, serviceId);
   await ctx.db.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, changes);
   const updated = { ...service, ...changes };
-  await ctx.stateSink.tenantChanged(serviceChange(user, project, service.name, { verb: 'update', summary: `update ${Object.keys(changes).sort().join(', ')}` }));
+  const summary = `update ${Object.keys(changes).sort().join(', ')}`;
+  // What the running release depends on rolls out as a new release (no build), like an
+  // env change: it goes live or fails, and a failure restores the previous release.
+  const runtime = (['port', 'healthCheckPath', 'storageGb'] as const).some((field) => field in changes && changes[field] !== service[field]);
+  const rollout = runtime ? await recordConfigRollout(ctx, service.id, summary) : null;
+  await ctx.stateSink.tenantChanged(
+    serviceChange(user, project, service.name, { verb: 'update', summary, ...(rollout ? { deploymentId: rollout.id } : {}) }),
+  );
+  if (rollout) {
+    ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(rollout) });
+    ctx.pipeline?.kick([rollout.id]);
+  }
   return toServiceDto(ctx, user, updated, await currentStatus(ctx, service.id));
 }
 

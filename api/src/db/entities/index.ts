@@ -152,8 +152,21 @@ export const EnvVarEntity = new EntitySchema<EnvVar>({
   },
 });
 
-/** What made a deployment: a webhook push, the deploy button, or an env change (no build). */
-export type DeploymentTrigger = 'push' | 'manual' | 'config';
+/** What made a deployment: a webhook push, the deploy button, an env or config change, or a rollback (no build for the last two). */
+export type DeploymentTrigger = 'push' | 'manual' | 'config' | 'rollback';
+
+/** The configuration a release ran with (deployments.release_config). */
+export interface ReleaseConfig {
+  port: number;
+  healthCheckPath: string | null;
+  storageGb: number | null;
+}
+
+/** One env var of a release, its value encrypted as in env_vars (deployments.release_env). */
+export interface ReleaseEnvVar {
+  key: string;
+  value: string;
+}
 
 /** Commit status states the platform posts to GitHub. */
 export type GitHubStatusState = 'pending' | 'success' | 'failure' | 'error';
@@ -177,6 +190,13 @@ export interface Deployment {
   /** When its build Job became active. */
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** What it rolled out with; null until it rolls out (and for releases older than this record). */
+  releaseConfig: ReleaseConfig | null;
+  releaseEnv: ReleaseEnvVar[] | null;
+  /** For a rollback: the release it restored. */
+  rollbackOf: string | null;
+  /** When retention deleted its image from the registry. */
+  imageDeletedAt: Date | null;
 }
 
 export const DeploymentEntity = new EntitySchema<Deployment>({
@@ -198,6 +218,10 @@ export const DeploymentEntity = new EntitySchema<Deployment>({
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
     startedAt: { name: 'started_at', type: 'timestamptz', nullable: true },
     finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
+    releaseConfig: { name: 'release_config', type: 'jsonb', nullable: true },
+    releaseEnv: { name: 'release_env', type: 'jsonb', nullable: true },
+    rollbackOf: { name: 'rollback_of', type: 'uuid', nullable: true },
+    imageDeletedAt: { name: 'image_deleted_at', type: 'timestamptz', nullable: true },
   },
 });
 

@@ -6,6 +6,7 @@ import * as envVars from '../../use-cases/env-vars.js';
 import * as deployments from '../../use-cases/deployments.js';
 import * as webhooks from '../../use-cases/webhooks.js';
 import * as history from '../../use-cases/history.js';
+import * as releases from '../../use-cases/releases.js';
 import { currentUser } from '../middleware/session.js';
 
 /**
@@ -74,6 +75,12 @@ export function apiRoutes(ctx: UseCaseContext): Router {
   });
   r.get('/deployments/:deploymentId', async (req, res) => {
     res.json(await deployments.getDeployment(ctx, currentUser(res), req.params.deploymentId));
+  });
+  r.get('/deployments/:deploymentId/rollback', async (req, res) => {
+    res.json(await releases.previewRollback(ctx, currentUser(res), req.params.deploymentId));
+  });
+  r.post('/deployments/:deploymentId/rollback', async (req, res) => {
+    res.status(202).json(await releases.rollbackDeployment(ctx, currentUser(res), req.params.deploymentId));
   });
 
   return r;

@@ -14,6 +14,9 @@ const deployment = (id: string, status: DeploymentView['status']): DeploymentVie
   imageTag: null,
   imageDigest: null,
   reason: null,
+  rollbackOf: null,
+  restorable: false,
+  imageDeleted: false,
 });
 
 describe('deployment events', () => {

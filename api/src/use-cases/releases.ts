@@ -1,0 +1,120 @@
+/**
+ * Releases and rollback. Every deployment that rolls out records the configuration it
+ * runs with (port, health check, storage) and its env values (each still encrypted, as in
+ * env_vars; never in git): a release. A rollback restores a release that went live whole,
+ * image and configuration and env values, as a deployment of its own (`trigger:
+ * 'rollback'`, no build) with one commit `rollback(ns/service): to <sha7> (deployment <id>)`.
+ */
+import type { DeploymentDto, RollbackPreviewDto } from '@dangus/common';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { DeploymentEntity, type ReleaseConfig, type ReleaseEnvVar } from '../db/entities/index.js';
+import { notRestorable, toDeploymentDto } from './deployments.js';
+import type { CurrentUser, UseCaseContext } from './context.js';
+import { findOwnedService, serviceChange } from './services.js';
+import { isUuid } from './validate.js';
+import { snapshotRelease } from './config-rollout.js';
+
+const CONFIG_FIELDS = ['port', 'healthCheckPath', 'storageGb'] as const;
+
+/** A deployment of one of the user's services, or 404. */
+async function ownedDeployment(ctx: UseCaseContext, user: CurrentUser, deploymentId: string) {
+  const deployment = isUuid(deploymentId) ? await ctx.db.getRepository(DeploymentEntity).findOneBy({ id: deploymentId }) : null;
+  if (!deployment) throw new NotFoundError('Deployment');
+  try {
+    return { deployment, ...(await findOwnedService(ctx, user, deployment.serviceId)) };
+  } catch (error) {
+    if (error instanceof NotFoundError) throw new NotFoundError('Deployment');
+    throw error;
+  }
+}
+
+/** What a rollback to `deploymentId` would change, against what runs now. */
+export async function previewRollback(ctx: UseCaseContext, user: CurrentUser, deploymentId: string): Promise<RollbackPreviewDto> {
+  const { deployment, service } = await ownedDeployment(ctx, user, deploymentId);
+  const current = service.currentDeploymentId
+    ? await ctx.db.getRepository(DeploymentEntity).findOneBy({ id: service.currentDeploymentId })
+    : null;
+  const nowConfig: ReleaseConfig = { port: service.port, healthCheckPath: service.healthCheckPath, storageGb: service.storageGb };
+  const env: { key: string; value: string }[] = await ctx.db.query(`SELECT key, value FROM env_vars WHERE service_id = $1`, [service.id]);
+  const target = deployment.releaseConfig;
+  const decrypt = (vars: ReleaseEnvVar[]) => new Map(vars.map((v) => [v.key, ctx.encryptor.decrypt(v.value)]));
+  const before = decrypt(env);
+  const after = decrypt(deployment.releaseEnv ?? []);
+  return {
+    deploymentId: deployment.id,
+    restorable: notRestorable(deployment) === null,
+    reason: notRestorable(deployment),
+    image: { from: current?.imageTag ?? null, to: deployment.imageTag },
+    commit: { from: current?.commitSha ?? null, to: deployment.commitSha },
+    config: target
+      ? CONFIG_FIELDS.filter((field) => nowConfig[field] !== target[field]).map((field) => ({ field, from: nowConfig[field], to: target[field] }))
+      : [],
+    env: {
+      added: [...after.keys()].filter((key) => !before.has(key)).sort(),
+      removed: [...before.keys()].filter((key) => !after.has(key)).sort(),
+      changed: [...after.keys()].filter((key) => before.has(key) && before.get(key) !== after.get(key)).sort(),
+    },
+  };
+}
+
+/**
+ * Rolls the service back to a release that went live: its configuration and env values
+ * are restored in the database and a `rollback` deployment of its image (by digest, no
+ * build) becomes current, superseding any build in progress. 404 for another user's
+ * deployment; 409 when it never went live, or its image or configuration is gone.
+ */
+export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser, deploymentId: string): Promise<DeploymentDto> {
+  const { deployment: target, service, project } = await ownedDeployment(ctx, user, deploymentId);
+  const refused = notRestorable(target);
+  if (refused) throw new ConflictError(refused);
+  const config = target.releaseConfig as ReleaseConfig;
+  const sha7 = target.commitSha.slice(0, 7);
+  const { row, superseded } = await ctx.db.transaction(async (manager) => {
+    await manager.query(`SELECT 1 FROM services WHERE id = $1 FOR UPDATE`, [service.id]);
+    // Like a push: builds in progress end, superseded.
+    const ended: { id: string }[] = await manager.query(
+      `UPDATE deployments SET status = 'failed', reason = $2, finished_at = now(), updated_at = now()
+        WHERE service_id = $1 AND status IN ('pending', 'building') RETURNING id`,
+      [service.id, `superseded by a rollback to ${sha7}`],
+    );
+    await manager.query(`UPDATE services SET port = $2, health_check_path = $3, storage_gb = $4, updated_at = now() WHERE id = $1`, [
+      service.id, config.port, config.healthCheckPath, config.storageGb,
+    ]);
+    await manager.query(`DELETE FROM env_vars WHERE service_id = $1`, [service.id]);
+    for (const variable of target.releaseEnv ?? []) {
+      await manager.query(`INSERT INTO env_vars (service_id, key, value) VALUES ($1, $2, $3)`, [service.id, variable.key, variable.value]);
+    }
+    const saved = await manager.getRepository(DeploymentEntity).save({
+      serviceId: service.id,
+      commitSha: target.commitSha,
+      commitMessage: `Rollback to ${sha7} (deployment ${target.id})`,
+      trigger: 'rollback',
+      status: 'deploying',
+      imageTag: target.imageTag,
+      imageDigest: target.imageDigest,
+      rollbackOf: target.id,
+    });
+    await snapshotRelease(manager, saved.id);
+    await manager.query(`UPDATE services SET current_deployment_id = $2 WHERE id = $1`, [service.id, saved.id]);
+    return { row: await manager.getRepository(DeploymentEntity).findOneByOrFail({ id: saved.id }), superseded: ended.map((r) => r.id) };
+  });
+  if (ctx.pipeline) {
+    try {
+      await ctx.pipeline.writeEnvSecret(service.id);
+    } catch (error) {
+      ctx.logger.warn({ serviceId: service.id, err: error }, 'could not write the env Secret now');
+    }
+  }
+  await ctx.stateSink.tenantChanged(
+    serviceChange(user, project, service.name, {
+      verb: 'rollback',
+      summary: `to ${sha7} (deployment ${target.id})`,
+      deploymentId: row.id,
+      sourceCommit: target.commitSha,
+    }),
+  );
+  ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(row) });
+  ctx.pipeline?.kick([row.id, ...superseded]);
+  return toDeploymentDto(row);
+}
+
