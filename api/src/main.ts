@@ -15,6 +15,7 @@ import { EventBus } from './pipeline/event-bus.js';
 import { startPipeline } from './pipeline/start-pipeline.js';
 import { endSessionsOutsidePolicy } from './use-cases/access.js';
 import { applyRetention } from './use-cases/retention.js';
+import { pruneReleaseImages } from './use-cases/release-retention.js';
 
 /** `npm start`: configuration, database (embedded by default), migrations, then the server. */
 async function main(): Promise<void> {
@@ -93,10 +94,13 @@ async function main(): Promise<void> {
   const server = await listen(platform.app, full.host, full.port);
   const housekeeping = () => {
     platform.sessions.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'session purge failed'));
-    applyRetention(db, full.retention).then(
-      (dropped) => logger.debug({ dropped }, 'retention applied'),
-      (err: unknown) => logger.warn({ err }, 'retention failed'),
-    );
+    // Images of old releases first (their rows must still be there to say which).
+    pruneReleaseImages({ db, registries: platform.ctx.registries, logger, releasesKept: full.retention.releasesPerService })
+      .then((images) => applyRetention(db, full.retention).then((dropped) => ({ ...dropped, images })))
+      .then(
+        (dropped) => logger.debug({ dropped }, 'retention applied'),
+        (err: unknown) => logger.warn({ err }, 'retention failed'),
+      );
   };
   housekeeping();
   const purge = setInterval(housekeeping, 3_600_000);

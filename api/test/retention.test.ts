@@ -45,7 +45,7 @@ describe('retention', () => {
       );
     }
 
-    const result = await applyRetention(t.db, { deploymentsPerService: 5, buildLogDays: 30, deliveriesPerService: 2 });
+    const result = await applyRetention(t.db, { deploymentsPerService: 5, releasesPerService: 10, buildLogDays: 30, deliveriesPerService: 2 });
 
     const left = await t.db.query<{ id: string; build_logs: string | null }[]>(`SELECT id, build_logs FROM deployments WHERE service_id = $1`, [serviceId]);
     const leftIds = new Set(left.map((r) => r.id));

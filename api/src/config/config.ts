@@ -88,6 +88,8 @@ export const envSchema = z
     LIMITS_EXEMPT_ADMINS: booleanString.default(false),
     // History kept per service (checked hourly).
     DEPLOYMENTS_KEPT: z.coerce.number().int().min(1).default(100),
+    // Images of each service's newest N releases stay in the registry (per-tenant Harbor mode).
+    RELEASES_KEPT: z.coerce.number().int().min(1).default(10),
     BUILD_LOGS_KEPT_DAYS: z.coerce.number().int().min(1).default(90),
     DELIVERIES_KEPT: z.coerce.number().int().min(1).default(200),
 
@@ -337,6 +339,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     retention: {
       deploymentsPerService: e.DEPLOYMENTS_KEPT,
+      releasesPerService: e.RELEASES_KEPT,
       buildLogDays: e.BUILD_LOGS_KEPT_DAYS,
       deliveriesPerService: e.DELIVERIES_KEPT,
     },

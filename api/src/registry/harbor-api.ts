@@ -13,6 +13,8 @@ export interface HarborApi {
   deleteRobot(id: number): Promise<void>;
   /** Deletes the project's repositories, then the project; one already gone is fine. */
   deleteProject(name: string): Promise<void>;
+  /** Deletes one artifact (by digest) of a repository of the project; one already gone is fine. */
+  deleteArtifact(project: string, repository: string, digest: string): Promise<void>;
 }
 
 export interface HarborRobot {
@@ -100,6 +102,14 @@ export class HttpHarborApi implements HarborApi {
     const res = await this.call('DELETE', `/projects/${project}`);
     if (res.status === 404) return;
     await this.expect(res, [200], `delete Harbor project ${name}`);
+  }
+
+  async deleteArtifact(project: string, repository: string, digest: string): Promise<void> {
+    // As for repositories: the name without its project, URL-encoded twice.
+    const path = `/projects/${encodeURIComponent(project)}/repositories/${encodeURIComponent(encodeURIComponent(repository))}/artifacts/${encodeURIComponent(digest)}`;
+    const res = await this.call('DELETE', path);
+    if (res.status === 404) return;
+    await this.expect(res, [200], `delete artifact ${digest} of ${project}/${repository}`);
   }
 
   private call(method: string, path: string, body?: unknown): Promise<Response> {

@@ -88,6 +88,18 @@ export class TenantRegistries {
    * included) go. Call before the project row is deleted (its registry row goes
    * with it). A failure is logged and leaves the Harbor side for the operator.
    */
+  /**
+   * Deletes a deployed image from its tenant's Harbor project. False when the platform
+   * cannot (the shared mode has no Harbor admin account: images stay).
+   */
+  async deleteImage(imageTag: string): Promise<boolean> {
+    const harbor = this.deps.harbor;
+    const location = imageLocation(imageTag);
+    if (!harbor || !location) return false;
+    await harbor.deleteArtifact(location.project, location.repository, location.digest);
+    return true;
+  }
+
   async forget(projectId: string): Promise<void> {
     const harbor = this.deps.harbor;
     if (!harbor) return;
@@ -103,6 +115,19 @@ export class TenantRegistries {
       this.deps.logger.error({ projectId, harborProject: row.harbor_project, err: error }, 'could not delete the tenant registry in Harbor');
     }
   }
+}
+
+/**
+ * Harbor project, repository (within the project) and digest of a deployed image reference
+ * `host[:port]/project/repo…:tag@sha256:…`; null when it is not one.
+ */
+export function imageLocation(imageTag: string): { project: string; repository: string; digest: string } | null {
+  const [name = '', digest = ''] = imageTag.split('@');
+  const slash = name.indexOf('/');
+  const colon = name.lastIndexOf(':');
+  const path = (colon > name.lastIndexOf('/') ? name.slice(0, colon) : name).slice(slash + 1).split('/');
+  if (slash === -1 || path.length < 2 || !/^sha256:[0-9a-f]{64}$/.test(digest)) return null;
+  return { project: path[0] ?? '', repository: path.slice(1).join('/'), digest };
 }
 
 /** The registries as the config says: per tenant with Harbor's admin settings, else shared. */

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 
 /*
  * A local Harbor, shaped by Harbor's published API (v2.0) for what the platform
- * calls: projects, project robot accounts, repositories. It enforces what
+ * calls: projects, project robot accounts, repositories and their artifacts. It enforces what
  * Harbor enforces for those calls (the admin's basic auth, project names, robot
  * permissions, a project must be empty to go), and it answers registry pushes
  * and pulls (`/v2/{project}/{repository}/manifests/{reference}`) with each
@@ -144,6 +144,16 @@ export class FakeHarbor {
       const pageSize = Number(url.searchParams.get('page_size') ?? 10);
       const names = [...project.repositories.keys()].slice(0, pageSize).map((repo) => ({ name: `${decodeURIComponent(match?.[1] ?? '')}/${repo}` }));
       this.send(req, res, 200, names);
+      return;
+    }
+    if (req.method === 'DELETE' && (match = /^\/projects\/([^/]+)\/repositories\/([^/]+)\/artifacts\/([^/]+)$/.exec(path))) {
+      const project = this.projects.get(decodeURIComponent(match[1] ?? ''));
+      const references = project?.repositories.get(decodeURIComponent(decodeURIComponent(match[2] ?? '')));
+      if (!references?.delete(decodeURIComponent(match[3] ?? ''))) {
+        this.send(req, res, 404, { errors: [{ code: 'NOT_FOUND', message: 'artifact not found' }] });
+        return;
+      }
+      this.send(req, res, 200, undefined);
       return;
     }
     if (req.method === 'DELETE' && (match = /^\/projects\/([^/]+)\/repositories\/([^/]+)$/.exec(path))) {
