@@ -104,7 +104,7 @@ export function ServiceRoute() {
           <DeploymentList serviceId={s.id} repoUrl={s.repoUrl} deploymentPath={(id) => paths.deployment(s.id, id)} />
         </Section>
         <WebhookPanel service={s} />
-        <InfraHistoryPanel serviceId={s.id} />
+        <InfraHistoryPanel serviceId={s.id} repoUrl={s.repoUrl} deploymentPath={(id) => paths.deployment(s.id, id)} />
       </div>
     </>
   );

@@ -6,19 +6,24 @@ import { isInProgress } from '../../../lib/status';
 import { useNow } from '../../../lib/use-now';
 import { deploymentDurationMs, useDeployments, type DeploymentView } from '../api/deployments';
 import { Alert } from '../../../components/ui';
+import { RollbackButton } from './rollback-button';
 
 function Row({
   deployment,
   repoUrl,
   logPath,
   now,
+  canRollBack,
 }: {
   deployment: DeploymentView;
   repoUrl: string;
   logPath: string;
   now: number;
+  /** A release that went live, is not the one running, and can be restored. */
+  canRollBack: boolean;
 }) {
   const duration = deploymentDurationMs(deployment, now);
+  const link = deployment.trigger === 'config' || deployment.trigger === 'rollback' ? 'Details' : 'Build log';
   return (
     <li className="grid grid-cols-1 gap-x-4 gap-y-1 bg-bg px-4 py-3 text-sm sm:grid-cols-[7rem_minmax(0,1fr)_auto]">
       <div>
@@ -36,6 +41,9 @@ function Row({
         {deployment.status === 'failed' && deployment.reason ? (
           <p className="text-bad">{deployment.reason}</p>
         ) : null}
+        {deployment.imageDeleted ? (
+          <p className="text-muted">Image deleted (older than the releases kept): this release cannot be restored.</p>
+        ) : null}
         <p className="text-muted">
           <time dateTime={deployment.createdAt} title={formatAbsolute(deployment.createdAt)}>
             {formatRelative(deployment.createdAt, now)}
@@ -43,9 +51,10 @@ function Row({
           {duration !== null ? ` · ${isInProgress(deployment.status) ? 'running for ' : 'took '}${formatDuration(duration)}` : ''}
         </p>
       </div>
-      <div className="sm:text-right">
-        <Link to={logPath} aria-label={`Build log of ${shortSha(deployment.commitSha)}`}>
-          Build log
+      <div className="flex flex-wrap items-center gap-3 sm:justify-end">
+        {canRollBack ? <RollbackButton deployment={deployment} /> : null}
+        <Link to={logPath} aria-label={`${link} of ${shortSha(deployment.commitSha)}`}>
+          {link}
         </Link>
       </div>
     </li>
@@ -78,10 +87,12 @@ export function DeploymentList({
     );
   }
   const sorted = [...deployments.data].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  // The newest release that went live is (as a rule) the one running: no rollback to it.
+  const running = sorted.find((d) => d.status === 'live')?.id;
   return (
     <ul className="divide-y divide-line overflow-hidden rounded-md border border-line" aria-label="Deployments">
       {sorted.map((d) => (
-        <Row key={d.id} deployment={d} repoUrl={repoUrl} logPath={deploymentPath(d.id)} now={now} />
+        <Row key={d.id} deployment={d} repoUrl={repoUrl} logPath={deploymentPath(d.id)} now={now} canRollBack={d.restorable && d.id !== running} />
       ))}
     </ul>
   );

@@ -1,25 +1,38 @@
-import { cn } from '../../../lib/cn';
+import { Decoration, Diff, Hunk, parseDiff } from 'react-diff-view';
+import 'react-diff-view/style/index.css';
 
-function lineClass(line: string): string {
-  if (line.startsWith('+++') || line.startsWith('---') || line.startsWith('diff ') || line.startsWith('index ')) {
-    return 'text-fg font-semibold';
-  }
-  if (line.startsWith('@@')) return 'text-accent';
-  if (line.startsWith('+')) return 'bg-ok-bg text-ok';
-  if (line.startsWith('-')) return 'bg-bad-bg text-bad';
-  return 'text-muted';
-}
-
-/** A unified diff, coloured by line (added lines also keep their "+", so colour is not the only sign). */
+/**
+ * A unified diff (git's), file by file, rendered by react-diff-view: line numbers on both
+ * sides, added and removed lines marked by sign as well as by colour.
+ */
 export function DiffView({ diff }: { diff: string }) {
-  const lines = diff.replace(/\n$/, '').split('\n');
+  const files = parseDiff(diff);
+  if (files.length === 0) return <p className="text-sm text-muted">No changes in this service’s files.</p>;
   return (
-    <pre className="max-h-96 overflow-auto rounded-md border border-line bg-bg py-2 font-mono text-xs leading-5">
-      {lines.map((line, i) => (
-        <div key={i} className={cn('px-3 whitespace-pre', lineClass(line))}>
-          {line || ' '}
-        </div>
-      ))}
-    </pre>
+    <div className="space-y-3">
+      {files.map((file) => {
+        const path = file.type === 'delete' ? file.oldPath : file.newPath;
+        return (
+          <figure key={`${file.oldRevision}-${file.newRevision}-${path}`} className="overflow-hidden rounded-md border border-line">
+            <figcaption className="border-b border-line bg-surface-2 px-3 py-1.5 font-mono text-xs text-fg">
+              {path}
+              {file.type === 'add' ? ' (new)' : file.type === 'delete' ? ' (deleted)' : ''}
+            </figcaption>
+            <div className="dangus-diff max-h-[32rem] overflow-auto text-xs">
+              <Diff viewType="unified" diffType={file.type} hunks={file.hunks}>
+                {(hunks) =>
+                  hunks.flatMap((hunk) => [
+                    <Decoration key={`decoration-${hunk.content}`}>
+                      <span className="px-2 font-mono text-accent">{hunk.content}</span>
+                    </Decoration>,
+                    <Hunk key={`hunk-${hunk.content}`} hunk={hunk} />,
+                  ])
+                }
+              </Diff>
+            </div>
+          </figure>
+        );
+      })}
+    </div>
   );
 }

@@ -1,0 +1,113 @@
+/**
+ * Releases in a real browser: the service page's infrastructure history opens a commit
+ * as a diff, and "Roll back to this release" shows what will change and rolls back, the
+ * new row going live without a reload. The api runs as `npm start` runs it, against the
+ * harness's control plane; pushes are signed webhooks, build pods simulated.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DeploymentDto, ServiceDto } from '@dangus/common';
+import type { Browser, Page } from 'playwright-core';
+import { createTestDatabase } from '../../api/test/support/database.js';
+import { deliveryHeaders, pushPayload } from '../../api/test/support/webhook-payloads.js';
+import { e2eKubeConfig, e2eKubeconfigPath } from '../cluster/src/index.js';
+import { startApiProcess, type ApiProcess } from '../support/api-process.js';
+import { startPodBehaviourWebhook, type PodBehaviourWebhook } from '../support/pod-behaviour.js';
+import { eventually, expectVisible, openBrowser, screenshot, textOf } from './browser.js';
+
+const SETTLE_MS = 90_000;
+
+describe('releases in the browser', () => {
+  let pods: PodBehaviourWebhook;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let api: ApiProcess | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let pageErrors: string[] = [];
+  const suffix = randomBytes(3).toString('hex');
+  const serviceName = `rel-${suffix}`;
+  const repo = `acme/${serviceName}`;
+  const first = randomBytes(20).toString('hex');
+  const second = randomBytes(20).toString('hex');
+  const short = (sha: string) => sha.slice(0, 7);
+  const url = (path: string) => new URL(path, api?.origin).toString();
+
+  beforeAll(async () => {
+    pods = await startPodBehaviourWebhook(e2eKubeConfig());
+    database = await createTestDatabase();
+    api = await startApiProcess({
+      KUBECONFIG: e2eKubeconfigPath(),
+      DATABASE_URL: database.url,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      AUTH_LOCAL: 'true',
+    });
+    ({ browser, page, pageErrors } = await openBrowser());
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await api?.stop();
+    await database.drop();
+    await pods.stop();
+  });
+
+  it('opens a commit of the infrastructure history as a diff, and rolls back to a release with its changes shown first', async () => {
+    await page.goto(url('/'));
+    await page.getByRole('button', { name: 'Sign in locally' }).click();
+    await expectVisible(page.getByRole('heading', { name: 'Projects', level: 1 }));
+    const origin = { Origin: new URL(url('/')).origin };
+    const project = (await (await page.request.post(url('/api/projects'), { data: { name: `rel-${suffix}` }, headers: origin })).json()) as { id: string };
+    const service = (await (
+      await page.request.post(url(`/api/projects/${project.id}/services`), {
+        data: { name: serviceName, repoUrl: `https://github.com/${repo}`, port: 8080 },
+        headers: origin,
+      })
+    ).json()) as ServiceDto;
+    const deploymentOf = async (id: string) => (await (await page.request.get(url(`/api/deployments/${id}`))).json()) as DeploymentDto;
+    const pushLive = async (commit: string, message: string): Promise<string> => {
+      pods.set(commit, { log: 'built\n', runDuration: '1s' });
+      const body = JSON.stringify(pushPayload({ repo, ref: 'refs/heads/main', after: commit, message }));
+      const answer = await fetch(url(`/webhooks/github/${service.id}`), { method: 'POST', headers: deliveryHeaders(service.webhookSecret, body, 'push'), body });
+      const id = ((await answer.json()) as { deploymentId: string }).deploymentId;
+      await eventually(`${message} to go live`, async () => ((await deploymentOf(id)).status === 'live' ? true : undefined), SETTLE_MS);
+      return id;
+    };
+    await pushLive(first, 'First version');
+    await pushLive(second, 'Second version');
+
+    await page.goto(url(`/services/${service.id}`));
+    await expectVisible(page.getByRole('heading', { name: serviceName, level: 1 }));
+
+    // The infrastructure history: the newest commit rolled out the second version; its diff shows the image.
+    const commits = page.getByRole('list', { name: 'State repo commits' });
+    const rollout = commits.getByRole('listitem').filter({ hasText: `roll out ${short(second)}` }).first();
+    await expectVisible(rollout);
+    await rollout.locator('summary').click();
+    await expectVisible(rollout.getByText(`git show `, { exact: false }));
+    await expectVisible(rollout.getByRole('figure').filter({ hasText: 'deployment.yaml' }).first());
+    await eventually('the image line of the diff', async () => ((await textOf(rollout)).includes(`${serviceName}:${second}`) ? true : undefined));
+    await screenshot(page, 'service-history-diff');
+
+    // Roll back to the first release: the dialog says what changes, then the rollback goes live.
+    const deployments = page.getByRole('list', { name: 'Deployments' });
+    const firstRow = deployments.getByRole('listitem').filter({ hasText: 'First version' });
+    await firstRow.getByRole('button', { name: 'Roll back to this release' }).click();
+    const dialog = page.getByRole('dialog', { name: `Roll back to ${short(first)}?` });
+    await expectVisible(dialog);
+    await expectVisible(dialog.getByRole('list', { name: 'What the rollback changes' }).getByText(`Image: ${short(second)} → ${short(first)}`));
+    await expectVisible(dialog.getByText('Configuration and env values: unchanged'));
+    await screenshot(page, 'rollback-confirm');
+    await dialog.getByRole('button', { name: 'Roll back' }).click();
+
+    const rollbackRow = deployments.getByRole('listitem').filter({ hasText: `Rollback to ${short(first)}` });
+    await expectVisible(rollbackRow, SETTLE_MS);
+    await eventually(
+      'the rollback row to say Live',
+      async () => ((await textOf(rollbackRow.getByText(/^Status: \w+$/))) === 'Status: Live' ? true : undefined),
+      SETTLE_MS,
+    );
+    // The first release is now the one running: no rollback offered to it from the new row.
+    await expectVisible(deployments.getByRole('listitem').filter({ hasText: 'Second version' }).getByRole('button', { name: 'Roll back to this release' }));
+    expect(pageErrors).toEqual([]);
+  });
+});
