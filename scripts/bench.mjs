@@ -10,6 +10,7 @@ const benches = [
   ['gitops-writer (applier, starts its own control plane)', 'gitops-writer/bench/applier.ts'],
   ['gitops-writer (infrastructure history page)', 'gitops-writer/bench/history.ts'],
   ['e2e (push to live, platform overhead; starts its own control plane)', 'e2e/bench/pipeline.ts'],
+  ['e2e (rollback to live, no build; starts its own control plane)', 'e2e/bench/rollback.ts'],
   ['e2e (real push to first 200 on a real node; needs root)', 'e2e/bench/real-node.ts'],
   ['ui (bundle, dashboard in Chromium)', 'e2e/bench/ui.ts'],
 ];
