@@ -71,38 +71,30 @@ export class StateHistory {
   /**
    * Up to `limit` commits of the service's history, newest first, starting after `after`
    * (a commit id from a previous page) or at HEAD.
+   *
+   * One `git log` per literal path (the service's directory, and each file directly under
+   * its tenant's directory at HEAD), run together and merged: git (2.39) consults the
+   * Bloom filters only for a single pathspec, and then tests every leading directory of it,
+   * so `tenants/{ns}/{service}` rules out other services' commits without reading a tree.
+   * (A tenant-level file that no longer exists at HEAD is not looked for.)
    */
   async page(scope: HistoryScope, after: string | null, limit = 50): Promise<HistoryPage> {
     checkScope(scope);
     if (after !== null && !(await this.isCommit(after))) throw new StateRepoError('Not a commit of the state repo.');
-    let from = after === null ? 'HEAD' : `${after}^`;
-    if (after === null && !(await this.hasHead())) return { commits: [], after: null };
-    if (after !== null && !(await this.hasParent(after))) return { commits: [], after: null };
-    const commits: HistoryCommit[] = [];
-    // The tenant's commits, in batches; those that touch only other services are skipped.
-    const batch = Math.max(limit * 2, 100);
-    for (;;) {
-      const walked = await this.log(from, scope, batch);
-      for (const commit of walked) {
-        const files = commit.files.filter((file) => inScope(scope, file.path));
-        if (files.length === 0) continue;
-        commits.push({ ...commit, files });
-        if (commits.length === limit) {
-          const more = walked.indexOf(commit) < walked.length - 1 || walked.length === batch;
-          return { commits, after: more ? commit.sha : null };
-        }
-      }
-      const last = walked.at(-1);
-      if (walked.length < batch || !last || !(await this.hasParent(last.sha))) return { commits, after: null };
-      from = `${last.sha}^`;
-    }
+    const from = after === null ? 'HEAD' : `${after}^`;
+    if (after === null ? !(await this.hasHead()) : !(await this.hasParent(after))) return { commits: [], after: null };
+    const paths = [`tenants/${scope.namespace}/${scope.service}`, ...(await this.tenantFiles(scope))];
+    const lists = await Promise.all(paths.map((path) => this.log(from, path, limit + 1)));
+    const merged = await this.merge(lists);
+    const commits = merged.slice(0, limit).map((commit) => ({ ...commit, files: commit.files.filter((f) => inScope(scope, f.path)) }));
+    return { commits, after: merged.length > limit ? (commits.at(-1)?.sha ?? null) : null };
   }
 
   /** One commit of the service's history with its diff on the service's paths; null when it is not one. */
   async show(scope: HistoryScope, sha: string): Promise<{ commit: HistoryCommit; diff: string } | null> {
     checkScope(scope);
     if (!isCommitId(sha) || !(await this.isCommit(sha))) return null;
-    const [commit] = await this.log(sha, scope, 1);
+    const [commit] = await this.log(sha, `tenants/${scope.namespace}`, 1);
     // `git log -n 1 <sha> -- path` walks on to an older commit when <sha> does not touch it.
     if (commit?.sha !== sha) return null;
     const files = commit.files.filter((file) => inScope(scope, file.path));
@@ -152,11 +144,59 @@ export class StateHistory {
     this.indexTimer = undefined;
   }
 
-  private async log(from: string, scope: HistoryScope, count: number): Promise<HistoryCommit[]> {
-    const { stdout } = await this.git([
-      'log', `--format=${FORMAT}`, '--numstat', '--no-renames', `--max-count=${String(count)}`, from, '--', `tenants/${scope.namespace}`,
-    ]);
+  private async log(from: string, path: string, count: number): Promise<HistoryCommit[]> {
+    const { stdout } = await this.git(['log', `--format=${FORMAT}`, '--numstat', '--no-renames', `--max-count=${String(count)}`, from, '--', path]);
     return stdout.split(RECORD).slice(1).map(parseCommit);
+  }
+
+  /** The files (not directories) directly under the tenant's directory at HEAD: namespace, quota, policies. */
+  private async tenantFiles(scope: HistoryScope): Promise<string[]> {
+    const { stdout } = await this.git(['ls-tree', '-z', 'HEAD', `tenants/${scope.namespace}/`]);
+    return stdout
+      .split('\0')
+      .map((entry) => /^\d+ blob [0-9a-f]+\t(.+)$/.exec(entry)?.[1])
+      .filter((path): path is string => path !== undefined);
+  }
+
+  /**
+   * The union of several newest-first commit lists of one linear history, newest first:
+   * by commit time, and for commits of the same second in different lists, by ancestry.
+   */
+  private async merge(lists: HistoryCommit[][]): Promise<HistoryCommit[]> {
+    const bySha = new Map<string, HistoryCommit & { list: number; index: number }>();
+    lists.forEach((list, listIndex) => {
+      list.forEach((commit, index) => {
+        const seen = bySha.get(commit.sha);
+        if (!seen) bySha.set(commit.sha, { ...commit, list: listIndex, index });
+        else seen.files = [...seen.files, ...commit.files.filter((f) => !seen.files.some((g) => g.path === f.path))];
+      });
+    });
+    const all = [...bySha.values()];
+    const time = (c: HistoryCommit) => Date.parse(c.committer.date);
+    // Ancestry of same-second commits from different lists, asked of git once per pair.
+    const newer = new Map<string, boolean>();
+    for (const a of all) {
+      for (const b of all) {
+        if (a.sha < b.sha && a.list !== b.list && time(a) === time(b)) {
+          newer.set(`${a.sha}:${b.sha}`, await this.isAncestor(b.sha, a.sha));
+        }
+      }
+    }
+    return all.sort((a, b) => {
+      if (time(a) !== time(b)) return time(b) - time(a);
+      if (a.list === b.list) return a.index - b.index;
+      const aNewer = a.sha < b.sha ? newer.get(`${a.sha}:${b.sha}`) : !newer.get(`${b.sha}:${a.sha}`);
+      return aNewer ? -1 : 1;
+    }).map(({ list: _list, index: _index, ...commit }) => commit);
+  }
+
+  private async isAncestor(ancestor: string, of: string): Promise<boolean> {
+    try {
+      await this.git(['merge-base', '--is-ancestor', ancestor, of]);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async isCommit(sha: string): Promise<boolean> {
