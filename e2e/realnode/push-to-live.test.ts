@@ -95,8 +95,12 @@ describe('push to live on a real node', () => {
     // `baseline` enforced, and a quota the pods were admitted against.
     const ns = await world.core.readNamespace({ name: project.namespace });
     expect(ns.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('baseline');
-    const quotas = await world.core.listNamespacedResourceQuota({ namespace: project.namespace });
-    expect(quotas.items[0]?.status?.used?.pods).toBe('1');
+    // The quota counts the app's pod (and the build pod until its phase is Succeeded).
+    const quota = await eventually('the quota to count the app pod alone', async () => {
+      const [q] = (await world.core.listNamespacedResourceQuota({ namespace: project.namespace })).items;
+      return q?.status?.used?.pods === '1' ? q : undefined;
+    }, 30_000);
+    expect(quota.status?.hard?.pods).toBe('20');
 
     // A second push that changes one file: a new image from Kaniko's layer cache for the
     // RUN step (the cache repository, with the tenant robot's credentials), the same volume.

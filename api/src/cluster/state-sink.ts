@@ -15,7 +15,7 @@ export interface TenantChange {
   namespace: string;
   /** Set when the change is about one service. */
   serviceName?: string;
-  verb: 'create' | 'update' | 'delete' | 'env' | 'deploy' | 'rollback' | 'reconcile';
+  verb: 'create' | 'update' | 'delete' | 'env' | 'deploy' | 'rollback' | 'restart' | 'reconcile';
   summary: string;
   actor: Actor;
   deploymentId?: string;

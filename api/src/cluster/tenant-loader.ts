@@ -21,6 +21,7 @@ interface ServiceRow {
   port: number;
   storage_gb: number | null;
   health_check_path: string | null;
+  restarted_at: Date | null;
   image_tag: string | null;
   current_deployment_id: string | null;
   build_id: string | null;
@@ -60,7 +61,7 @@ export class TenantLoader {
     // unfinished build (a newer one supersedes the others, builds.ts).
     const services: ServiceRow[] = await db.query(
       `SELECT s.id, s.project_id, s.name, s.repo_url, s.branch, s.dockerfile_path, s.port, s.storage_gb,
-              s.health_check_path, d.image_tag, d.id AS current_deployment_id, b.id AS build_id, b.commit_sha AS build_sha
+              s.health_check_path, s.restarted_at, d.image_tag, d.id AS current_deployment_id, b.id AS build_id, b.commit_sha AS build_sha
          FROM services s
          LEFT JOIN deployments d ON d.id = s.current_deployment_id AND d.image_tag IS NOT NULL
          LEFT JOIN LATERAL (
@@ -98,6 +99,7 @@ export class TenantLoader {
             port: s.port,
             storageGb: s.storage_gb,
             healthCheckPath: s.health_check_path,
+            restartedAt: s.restarted_at?.toISOString() ?? null,
             envRevision: this.deps.envRevision.of(envByService.get(s.id) ?? []),
             image: s.image_tag,
             currentDeploymentId: s.image_tag ? s.current_deployment_id : null,

@@ -162,3 +162,21 @@ export async function deployService(ctx: UseCaseContext, user: CurrentUser, serv
   buildRecorded(ctx, recorded);
   return toDeploymentDto(recorded.deployment);
 }
+
+/**
+ * A rolling restart: the pod template gets a `dangus.cloud/restarted-at` annotation, one
+ * commit with the actor like any other change; the Deployment replaces its pods as for a
+ * rollout (a service with a volume stops first: Recreate). 409 before anything runs.
+ */
+export async function restartService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<{ restartedAt: string }> {
+  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  const restartedAt = new Date();
+  const [, updated]: [unknown, number] = await ctx.db.query(
+    `UPDATE services s SET restarted_at = $2
+      WHERE s.id = $1 AND EXISTS (SELECT 1 FROM deployments d WHERE d.id = s.current_deployment_id AND d.image_tag IS NOT NULL)`,
+    [service.id, restartedAt],
+  );
+  if (updated !== 1) throw new ConflictError('Nothing runs yet: the service has no deployment to restart.');
+  await ctx.stateSink.tenantChanged(serviceChange(user, project, service.name, { verb: 'restart', summary: 'rolling restart' }));
+  return { restartedAt: restartedAt.toISOString() };
+}

@@ -178,6 +178,7 @@ export const serviceInputSchema = z.object({
   storageGb: storageGbSchema,
   healthCheckPath: healthCheckPathSchema,
   envRevision: envRevisionSchema,
+  restartedAt: z.iso.datetime({ offset: true }).nullable(),
   image: imageReferenceSchema.nullable(),
   currentDeploymentId: uuidSchema.nullable(),
   build: buildInputSchema.nullable(),

@@ -93,6 +93,8 @@ export interface ServiceInput {
    * template annotation so that an env change rolls the pods without any value in git.
    */
   envRevision: string;
+  /** When the owner last asked for a rolling restart (ISO 8601), or null: a pod template annotation. */
+  restartedAt: string | null;
   /**
    * The image currently deployed, or `null` while nothing has been built yet. No
    * Deployment is rendered while it is `null`: there is nothing to run, and a

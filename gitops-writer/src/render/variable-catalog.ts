@@ -45,6 +45,7 @@ export const VARIABLE_CATALOG = {
   host: 'service',
   env_secret_name: 'service',
   env_revision: 'service',
+  restarted_at: 'service',
   health_check_path: 'service',
   storage_gb: 'service',
   storage_size: 'service',

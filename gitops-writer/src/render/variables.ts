@@ -54,6 +54,7 @@ export function serviceVariables(
     host: `${subdomain}.${settings.baseDomain}`,
     env_secret_name: `${service.name}-env`,
     env_revision: service.envRevision,
+    restarted_at: service.restartedAt,
     health_check_path: service.healthCheckPath,
     storage_gb: service.storageGb,
     storage_size: storage ? `${String(service.storageGb)}Gi` : null,

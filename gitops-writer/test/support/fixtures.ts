@@ -74,6 +74,7 @@ export function service(n: number, name: string, overrides: Partial<ServiceInput
     storageGb: 1,
     healthCheckPath: '/healthz',
     envRevision: `hmac-sha256:${'0f'.repeat(32)}`,
+    restartedAt: null,
     image: null,
     currentDeploymentId: null,
     build: null,

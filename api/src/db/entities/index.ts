@@ -100,6 +100,8 @@ export interface Service {
   port: number;
   storageGb: number | null;
   healthCheckPath: string | null;
+  /** The last rolling restart asked for (a pod template annotation), or null. */
+  restartedAt: Date | null;
   /** Encrypted (crypto/encryption.ts). */
   webhookSecret: string;
   /** The deployment whose image the service's Deployment runs; `null` before the first build. */
@@ -122,6 +124,7 @@ export const ServiceEntity = new EntitySchema<Service>({
     port: { type: 'integer' },
     storageGb: { name: 'storage_gb', type: 'integer', nullable: true },
     healthCheckPath: { name: 'health_check_path', type: 'varchar', length: 255, nullable: true },
+    restartedAt: { name: 'restarted_at', type: 'timestamptz', nullable: true },
     webhookSecret: { name: 'webhook_secret', type: 'text' },
     currentDeploymentId: { name: 'current_deployment_id', type: 'uuid', nullable: true },
     ...timestamps,

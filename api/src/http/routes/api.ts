@@ -47,6 +47,10 @@ export function apiRoutes(ctx: UseCaseContext): Router {
     res.status(202).json(await services.deployService(ctx, currentUser(res), req.params.serviceId));
   });
 
+  r.post('/services/:serviceId/restart', async (req, res) => {
+    res.status(202).json(await services.restartService(ctx, currentUser(res), req.params.serviceId));
+  });
+
   r.get('/services/:serviceId/env', async (req, res) => {
     res.json(await envVars.listEnvVars(ctx, currentUser(res), req.params.serviceId));
   });

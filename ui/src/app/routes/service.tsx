@@ -7,6 +7,7 @@ import { useDeployService, useService } from '../../features/services/api/servic
 import { ConfigPanel } from '../../features/services/components/config-panel';
 import { DeleteServiceButton } from '../../features/services/components/delete-service-button';
 import { EnvVarsPanel } from '../../features/services/components/env-vars-panel';
+import { RestartServiceButton } from '../../features/services/components/restart-service-button';
 import { InfraHistoryPanel } from '../../features/services/components/infra-history-panel';
 import { WebhookPanel } from '../../features/services/components/webhook-panel';
 import { errorMessage } from '../../lib/api-error';
@@ -66,6 +67,7 @@ export function ServiceRoute() {
             >
               Deploy now
             </Button>
+            <RestartServiceButton service={s} />
             <DeleteServiceButton service={s} onDeleted={() => void navigate(paths.project(s.projectId))} />
           </>
         }

@@ -68,3 +68,12 @@ export function useDeployService(id: string) {
     },
   });
 }
+
+/** A rolling restart (`POST /api/services/:id/restart`): one commit, the pods replaced. */
+export function useRestartService(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<{ restartedAt: string }>(`${path(id)}/restart`),
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.serviceHistory(id) }),
+  });
+}
