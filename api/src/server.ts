@@ -12,7 +12,8 @@ import { createApp } from './http/app.js';
 import { Drain } from './http/drain.js';
 import type { WebhookRouteOptions } from './http/routes/webhooks.js';
 import type { StatePusher } from './cluster/state-pusher.js';
-import type { StateHistory } from '@dangus/gitops-writer';
+import { renderSettingsSchema, type StateHistory } from '@dangus/gitops-writer';
+import type { Capacity } from './use-cases/capacity.js';
 import { ProjectListCache } from './use-cases/project-list-cache.js';
 import type { PipelineHandle, UseCaseContext } from './use-cases/context.js';
 import { EventBus } from './pipeline/event-bus.js';
@@ -44,6 +45,12 @@ export interface PlatformOptions {
   registries?: TenantRegistries;
 }
 
+/** What replicas and sizes are checked against: the sizes, and the quota the namespaces get. */
+function capacityOf(config: PlatformOptions['config']): Capacity {
+  const settings = renderSettingsSchema.parse({ baseDomain: config.baseDomain, harborHost: config.harborHost, harborProject: config.harborProject, ...config.render });
+  return { sizes: config.sizes, quota: settings.quota, limitRange: settings.limitRange };
+}
+
 /** Wires the use cases, HTTP app and background timers of one api process. */
 export function createPlatform(options: PlatformOptions) {
   const { config, db, logger } = options;
@@ -69,6 +76,7 @@ export function createPlatform(options: PlatformOptions) {
     github: options.github ?? new OctokitGitHubApi(config.github.apiUrl),
     logger,
     limits: config.limits,
+    capacity: capacityOf(config),
     ...(options.stateHistory ? { history: options.stateHistory } : {}),
     settings: {
       baseDomain: config.baseDomain,

@@ -88,6 +88,10 @@ export interface ServiceDto {
   port: number;
   storageGb: number | null;
   healthCheckPath: string | null;
+  /** Pods it runs (1–10; 1 with a volume). */
+  replicas: number;
+  /** One of the sizes the operator defines (see GET /api/sizes), or null for the defaults. */
+  size: string | null;
   subdomain: string;
   publicUrl: string;
   internalAddress: string;
@@ -136,7 +140,7 @@ export interface RollbackPreviewDto {
   reason: string | null;
   image: { from: string | null; to: string | null };
   commit: { from: string | null; to: string };
-  config: { field: 'port' | 'healthCheckPath' | 'storageGb'; from: number | string | null; to: number | string | null }[];
+  config: { field: 'port' | 'healthCheckPath' | 'storageGb' | 'replicas' | 'size'; from: number | string | null; to: number | string | null }[];
   env: { added: string[]; removed: string[]; changed: string[] };
 }
 
@@ -177,4 +181,11 @@ export interface HistoryPageDto {
 export interface HistoryDiffDto extends HistoryCommitDto {
   /** Unified diff of the commit, restricted to the service's and its tenant's files. */
   diff: string;
+}
+
+/** A size a service can have: CPU and memory of each pod (requests = limits). */
+export interface ServiceSizeDto {
+  name: string;
+  cpu: string;
+  memory: string;
 }

@@ -76,6 +76,17 @@ export const healthCheckPathSchema = z
 export const createProjectSchema = z.strictObject({ name: projectNameSchema });
 export type CreateProjectInput = z.infer<typeof createProjectSchema>;
 
+export const replicasSchema = z
+  .number({ error: 'Replicas is a whole number from 1 to 10.' })
+  .int('Replicas is a whole number from 1 to 10.')
+  .min(1, 'At least 1 replica.')
+  .max(10, 'At most 10 replicas.');
+
+export const sizeNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'Not a size name.')
+  .nullable();
+
 /** A service's fields without defaults: the base of both create and update. */
 const serviceFields = z.strictObject({
   name: serviceNameSchema,
@@ -85,6 +96,8 @@ const serviceFields = z.strictObject({
   port: portSchema,
   storageGb: storageGbSchema,
   healthCheckPath: healthCheckPathSchema,
+  replicas: replicasSchema,
+  size: sizeNameSchema,
 });
 
 export const createServiceSchema = serviceFields.extend({
@@ -92,6 +105,8 @@ export const createServiceSchema = serviceFields.extend({
   dockerfilePath: dockerfilePathSchema.default('Dockerfile'),
   storageGb: storageGbSchema.default(null),
   healthCheckPath: healthCheckPathSchema.default(null),
+  replicas: replicasSchema.default(1),
+  size: sizeNameSchema.default(null),
 });
 export type CreateServiceInput = z.infer<typeof createServiceSchema>;
 

@@ -59,6 +59,8 @@ function tenant(i: number, services: number, revision = 0): TenantInput {
       healthCheckPath: '/healthz',
       envRevision: `hmac-sha256:${String(s === 0 ? revision : 0)}`,
       restartedAt: null,
+      replicas: 1,
+      resources: null,
       image: `harbor.example.com/dangus/${namespace}/svc${String(s)}:${'a'.repeat(40)}`,
       currentDeploymentId: uuid(2_000_000 + i * 10 + s),
       build: null,

@@ -49,6 +49,7 @@ export async function openStateWriter(options: {
     db: options.db,
     encryptor: options.encryptor,
     envRevision: new EnvRevision(options.encryptionKey),
+    sizes: options.config.sizes,
   });
   const remote = options.config.stateRepoRemote;
   const pusher = remote

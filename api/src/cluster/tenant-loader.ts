@@ -1,4 +1,4 @@
-import { namespaceFor } from '@dangus/common';
+import { namespaceFor, type ServiceSizeDto } from '@dangus/common';
 import type { ServiceInput, TenantInput } from '@dangus/gitops-writer';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
@@ -22,6 +22,8 @@ interface ServiceRow {
   storage_gb: number | null;
   health_check_path: string | null;
   restarted_at: Date | null;
+  replicas: number;
+  size: string | null;
   image_tag: string | null;
   current_deployment_id: string | null;
   build_id: string | null;
@@ -34,13 +36,24 @@ interface ServiceRow {
  */
 export class TenantLoader {
   constructor(
-    private readonly deps: { db: DataSource; encryptor: Encryptor; envRevision: EnvRevision },
+    private readonly deps: {
+      db: DataSource;
+      encryptor: Encryptor;
+      envRevision: EnvRevision;
+      /** The operator's sizes (SERVICE_SIZES); a service whose size is not one of them gets the defaults. */
+      sizes?: readonly ServiceSizeDto[];
+    },
   ) {}
 
   /** One tenant, or `null` when the project no longer exists. */
   async load(projectId: string): Promise<TenantInput | null> {
     const tenants = await this.loadWhere('p.id = $1', [projectId]);
     return tenants[0] ?? null;
+  }
+
+  private resourcesOf(size: string | null): { cpu: string; memory: string } | null {
+    const found = size === null ? undefined : this.deps.sizes?.find((candidate) => candidate.name === size);
+    return found ? { cpu: found.cpu, memory: found.memory } : null;
   }
 
   /** Every tenant, for a reconcile. */
@@ -61,7 +74,7 @@ export class TenantLoader {
     // unfinished build (a newer one supersedes the others, builds.ts).
     const services: ServiceRow[] = await db.query(
       `SELECT s.id, s.project_id, s.name, s.repo_url, s.branch, s.dockerfile_path, s.port, s.storage_gb,
-              s.health_check_path, s.restarted_at, d.image_tag, d.id AS current_deployment_id, b.id AS build_id, b.commit_sha AS build_sha
+              s.health_check_path, s.restarted_at, s.replicas, s.size, d.image_tag, d.id AS current_deployment_id, b.id AS build_id, b.commit_sha AS build_sha
          FROM services s
          LEFT JOIN deployments d ON d.id = s.current_deployment_id AND d.image_tag IS NOT NULL
          LEFT JOIN LATERAL (
@@ -100,6 +113,8 @@ export class TenantLoader {
             storageGb: s.storage_gb,
             healthCheckPath: s.health_check_path,
             restartedAt: s.restarted_at?.toISOString() ?? null,
+            replicas: s.replicas,
+            resources: this.resourcesOf(s.size),
             envRevision: this.deps.envRevision.of(envByService.get(s.id) ?? []),
             image: s.image_tag,
             currentDeploymentId: s.image_tag ? s.current_deployment_id : null,

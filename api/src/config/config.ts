@@ -1,6 +1,6 @@
 import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL, type RenderSettings } from '@dangus/gitops-writer';
 import type { RetentionSettings } from '../use-cases/retention.js';
-import type { UserLimitsDto } from '@dangus/common';
+import type { ServiceSizeDto, UserLimitsDto } from '@dangus/common';
 import { z } from 'zod';
 
 /**
@@ -15,6 +15,21 @@ const optionalString = z
   .string()
   .transform((v) => (v.trim() === '' ? undefined : v.trim()))
   .optional();
+
+/** The sizes a service can have unless the operator sets SERVICE_SIZES. */
+export const DEFAULT_SERVICE_SIZES = {
+  small: { cpu: '250m', memory: '256Mi' },
+  medium: { cpu: '500m', memory: '512Mi' },
+  large: { cpu: '1', memory: '1Gi' },
+};
+
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
+const serviceSizesSchema = z
+  .record(
+    z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a size name is lowercase letters, digits and "-"'),
+    z.strictObject({ cpu: z.string().regex(QUANTITY, 'a CPU quantity'), memory: z.string().regex(QUANTITY, 'a memory quantity') }),
+  )
+  .refine((sizes) => Object.keys(sizes).length > 0, 'at least one size');
 
 const url = (what: string) =>
   z
@@ -88,6 +103,25 @@ export const envSchema = z
     LIMITS_EXEMPT_ADMINS: booleanString.default(false),
     // History kept per service (checked hourly).
     DEPLOYMENTS_KEPT: z.coerce.number().int().min(1).default(100),
+    // The sizes a service can have (CPU and memory of each pod, requests = limits), as JSON.
+    SERVICE_SIZES: z
+      .string()
+      .default(JSON.stringify(DEFAULT_SERVICE_SIZES))
+      .transform((text, ctx) => {
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'SERVICE_SIZES is JSON: {"small": {"cpu": "250m", "memory": "256Mi"}, …}.' });
+          return z.NEVER;
+        }
+        const parsed = serviceSizesSchema.safeParse(value);
+        if (!parsed.success) {
+          ctx.addIssue({ code: 'custom', message: `SERVICE_SIZES: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+          return z.NEVER;
+        }
+        return Object.entries(parsed.data).map(([name, size]) => ({ name, ...size }));
+      }),
     // Images of each service's newest N releases stay in the registry (per-tenant Harbor mode).
     RELEASES_KEPT: z.coerce.number().int().min(1).default(10),
     BUILD_LOGS_KEPT_DAYS: z.coerce.number().int().min(1).default(90),
@@ -207,6 +241,8 @@ export interface Config {
   access: AccessPolicy;
   retention: RetentionSettings;
   limits: UserLimits;
+  /** The sizes a service can have (SERVICE_SIZES). */
+  sizes: ServiceSizeDto[];
   encryption: { keyId: string; key: Buffer | undefined; oldKeys: Map<string, Buffer> };
   sessionSecret: string | undefined;
   sessionTtlMs: number;
@@ -343,6 +379,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       buildLogDays: e.BUILD_LOGS_KEPT_DAYS,
       deliveriesPerService: e.DELIVERIES_KEPT,
     },
+    sizes: e.SERVICE_SIZES,
     limits: {
       projectsPerUser: e.MAX_PROJECTS_PER_USER,
       servicesPerProject: e.MAX_SERVICES_PER_PROJECT,

@@ -8,6 +8,7 @@ import type { EventBus } from '../pipeline/event-bus.js';
 import type { TenantRegistries } from '../registry/tenant-registries.js';
 import type { UserLimits } from '../config/config.js';
 import type { StateHistory } from '@dangus/gitops-writer';
+import type { Capacity } from './capacity.js';
 
 /** The pipeline as use cases see it: they record rows, it does the work. */
 export interface PipelineHandle {
@@ -37,6 +38,8 @@ export interface UseCaseContext {
   settings: { baseDomain: string; webhookBaseUrl: string; publicScheme: 'http' | 'https' };
   /** Limits per user (0: none). */
   limits: UserLimits;
+  /** Sizes, quota and LimitRange defaults, for replicas and sizes (capacity.ts). */
+  capacity: Capacity;
   /** The state repo's history reader; absent without a state repo. */
   history?: StateHistory;
 }

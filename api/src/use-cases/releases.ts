@@ -13,8 +13,9 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
 import { isUuid } from './validate.js';
 import { snapshotRelease } from './config-rollout.js';
+import { RESTORE_CONFIG_SQL } from '../db/releases.js';
 
-const CONFIG_FIELDS = ['port', 'healthCheckPath', 'storageGb'] as const;
+const CONFIG_FIELDS = ['port', 'healthCheckPath', 'storageGb', 'replicas', 'size'] as const;
 
 /** A deployment of one of the user's services, or 404. */
 async function ownedDeployment(ctx: UseCaseContext, user: CurrentUser, deploymentId: string) {
@@ -34,9 +35,11 @@ export async function previewRollback(ctx: UseCaseContext, user: CurrentUser, de
   const current = service.currentDeploymentId
     ? await ctx.db.getRepository(DeploymentEntity).findOneBy({ id: service.currentDeploymentId })
     : null;
-  const nowConfig: ReleaseConfig = { port: service.port, healthCheckPath: service.healthCheckPath, storageGb: service.storageGb };
+  const nowConfig: Required<ReleaseConfig> = {
+    port: service.port, healthCheckPath: service.healthCheckPath, storageGb: service.storageGb, replicas: service.replicas, size: service.size,
+  };
   const env: { key: string; value: string }[] = await ctx.db.query(`SELECT key, value FROM env_vars WHERE service_id = $1`, [service.id]);
-  const target = deployment.releaseConfig;
+  const target = deployment.releaseConfig ? { replicas: 1, size: null, ...deployment.releaseConfig } : null;
   const decrypt = (vars: ReleaseEnvVar[]) => new Map(vars.map((v) => [v.key, ctx.encryptor.decrypt(v.value)]));
   const before = decrypt(env);
   const after = decrypt(deployment.releaseEnv ?? []);
@@ -77,9 +80,7 @@ export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser,
         WHERE service_id = $1 AND status IN ('pending', 'building') RETURNING id`,
       [service.id, `superseded by a rollback to ${sha7}`],
     );
-    await manager.query(`UPDATE services SET port = $2, health_check_path = $3, storage_gb = $4, updated_at = now() WHERE id = $1`, [
-      service.id, config.port, config.healthCheckPath, config.storageGb,
-    ]);
+    await manager.query(`UPDATE services SET ${RESTORE_CONFIG_SQL} WHERE id = $1`, [service.id, JSON.stringify(config)]);
     await manager.query(`DELETE FROM env_vars WHERE service_id = $1`, [service.id]);
     for (const variable of target.releaseEnv ?? []) {
       await manager.query(`INSERT INTO env_vars (service_id, key, value) VALUES ($1, $2, $3)`, [service.id, variable.key, variable.value]);

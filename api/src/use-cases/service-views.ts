@@ -68,6 +68,8 @@ export function toServiceDto(
     port: service.port,
     storageGb: service.storageGb,
     healthCheckPath: service.healthCheckPath,
+    replicas: service.replicas,
+    size: service.size,
     subdomain: subdomainFor(user.hash, service.name),
     publicUrl: publicUrlFor(ctx, user, service.name),
     internalAddress: internalAddressFor(service.name, service.port),

@@ -8,7 +8,8 @@ import {
   type DeploymentStatus,
   type ServiceDto,
 } from '@dangus/common';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { checkQuota, sizeOf } from './capacity.js';
 import { ProjectEntity, ServiceEntity, UserEntity, type Project, type Service } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import type { TenantChange } from '../cluster/state-sink.js';
@@ -69,6 +70,7 @@ export async function createService(
   input: unknown,
 ): Promise<ServiceDto> {
   const fields = parseInput(createServiceSchema, input);
+  checkRuntime(ctx, fields);
   const project = isUuid(projectId)
     ? await ctx.db.getRepository(ProjectEntity).findOneBy({ id: projectId, userId: user.id })
     : null;
@@ -77,6 +79,9 @@ export async function createService(
   try {
     service = await ctx.db.transaction(async (manager) => {
       await checkServiceLimit(ctx, manager, user, project.id);
+      if (fields.replicas > 1 || fields.size !== null) {
+        await checkQuota(manager, ctx.capacity, project.id, { serviceId: null, replicas: fields.replicas, size: fields.size });
+      }
       return manager.getRepository(ServiceEntity).save({
         ...fields,
         projectId: project.id,
@@ -111,12 +116,19 @@ export async function updateService(
 ): Promise<ServiceDto> {
   const changes = parseInput(updateServiceSchema, input);
   const { service, project } = await findOwnedService(ctx, user, serviceId);
-  await ctx.db.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, changes);
   const updated = { ...service, ...changes };
+  checkRuntime(ctx, updated);
+  await ctx.db.transaction(async (manager) => {
+    const resized = (changes.replicas !== undefined && changes.replicas > service.replicas) || (changes.size !== undefined && changes.size !== service.size);
+    if (resized) await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: updated.replicas, size: updated.size });
+    await manager.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, changes);
+  });
   const summary = `update ${Object.keys(changes).sort().join(', ')}`;
   // What the running release depends on rolls out as a new release (no build), like an
   // env change: it goes live or fails, and a failure restores the previous release.
-  const runtime = (['port', 'healthCheckPath', 'storageGb'] as const).some((field) => field in changes && changes[field] !== service[field]);
+  const runtime = (['port', 'healthCheckPath', 'storageGb', 'replicas', 'size'] as const).some(
+    (field) => field in changes && changes[field] !== service[field],
+  );
   const rollout = runtime ? await recordConfigRollout(ctx, service.id, summary) : null;
   await ctx.stateSink.tenantChanged(
     serviceChange(user, project, service.name, { verb: 'update', summary, ...(rollout ? { deploymentId: rollout.id } : {}) }),
@@ -179,4 +191,14 @@ export async function restartService(ctx: UseCaseContext, user: CurrentUser, ser
   if (updated !== 1) throw new ConflictError('Nothing runs yet: the service has no deployment to restart.');
   await ctx.stateSink.tenantChanged(serviceChange(user, project, service.name, { verb: 'restart', summary: 'rolling restart' }));
   return { restartedAt: restartedAt.toISOString() };
+}
+
+/** Replicas with a volume, and the size's name: checked before the quota (400s). */
+function checkRuntime(ctx: UseCaseContext, fields: { replicas: number; size: string | null; storageGb: number | null }): void {
+  if (fields.replicas > 1 && fields.storageGb !== null) {
+    throw new ValidationError('A service with a volume runs one replica: its volume (ReadWriteOnce) mounts on one node at a time.', {
+      replicas: ['1 with a volume: remove the volume to run more.'],
+    });
+  }
+  if (fields.size !== null) sizeOf(ctx.capacity, fields.size);
 }

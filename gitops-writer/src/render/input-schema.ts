@@ -179,6 +179,8 @@ export const serviceInputSchema = z.object({
   healthCheckPath: healthCheckPathSchema,
   envRevision: envRevisionSchema,
   restartedAt: z.iso.datetime({ offset: true }).nullable(),
+  replicas: z.number().int().min(1).max(10),
+  resources: z.object({ cpu: quantitySchema, memory: quantitySchema }).nullable(),
   image: imageReferenceSchema.nullable(),
   currentDeploymentId: uuidSchema.nullable(),
   build: buildInputSchema.nullable(),

@@ -95,6 +95,10 @@ export interface ServiceInput {
   envRevision: string;
   /** When the owner last asked for a rolling restart (ISO 8601), or null: a pod template annotation. */
   restartedAt: string | null;
+  /** Pods of the Deployment (1–10; 1 with a volume). */
+  replicas: number;
+  /** CPU and memory of each pod (requests = limits), or null for the namespace's LimitRange defaults. */
+  resources: { cpu: string; memory: string } | null;
   /**
    * The image currently deployed, or `null` while nothing has been built yet. No
    * Deployment is rendered while it is `null`: there is nothing to run, and a

@@ -75,6 +75,8 @@ export function service(n: number, name: string, overrides: Partial<ServiceInput
     healthCheckPath: '/healthz',
     envRevision: `hmac-sha256:${'0f'.repeat(32)}`,
     restartedAt: null,
+    replicas: 1,
+    resources: null,
     image: null,
     currentDeploymentId: null,
     build: null,

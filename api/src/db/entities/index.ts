@@ -102,6 +102,9 @@ export interface Service {
   healthCheckPath: string | null;
   /** The last rolling restart asked for (a pod template annotation), or null. */
   restartedAt: Date | null;
+  replicas: number;
+  /** One of the operator's SERVICE_SIZES, or null for the LimitRange defaults. */
+  size: string | null;
   /** Encrypted (crypto/encryption.ts). */
   webhookSecret: string;
   /** The deployment whose image the service's Deployment runs; `null` before the first build. */
@@ -125,6 +128,8 @@ export const ServiceEntity = new EntitySchema<Service>({
     storageGb: { name: 'storage_gb', type: 'integer', nullable: true },
     healthCheckPath: { name: 'health_check_path', type: 'varchar', length: 255, nullable: true },
     restartedAt: { name: 'restarted_at', type: 'timestamptz', nullable: true },
+    replicas: { type: 'integer', default: 1 },
+    size: { type: 'varchar', length: 40, nullable: true },
     webhookSecret: { name: 'webhook_secret', type: 'text' },
     currentDeploymentId: { name: 'current_deployment_id', type: 'uuid', nullable: true },
     ...timestamps,
@@ -163,6 +168,9 @@ export interface ReleaseConfig {
   port: number;
   healthCheckPath: string | null;
   storageGb: number | null;
+  /** Absent in releases recorded before replicas and sizes existed (then 1 and null). */
+  replicas?: number;
+  size?: string | null;
 }
 
 /** One env var of a release, its value encrypted as in env_vars (deployments.release_env). */

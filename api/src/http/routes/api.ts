@@ -30,6 +30,10 @@ export function apiRoutes(ctx: UseCaseContext): Router {
     res.status(204).end();
   });
 
+  r.get('/sizes', (_req, res) => {
+    res.json(ctx.capacity.sizes);
+  });
+
   r.post('/projects/:projectId/services', async (req, res) => {
     res.status(201).json(await services.createService(ctx, currentUser(res), req.params.projectId, req.body));
   });

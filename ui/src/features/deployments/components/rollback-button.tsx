@@ -10,6 +10,8 @@ const FIELD_LABELS: Record<RollbackPreviewDto['config'][number]['field'], string
   port: 'Port',
   healthCheckPath: 'Health check',
   storageGb: 'Storage (GB)',
+  replicas: 'Replicas',
+  size: 'Size',
 };
 
 function shown(value: string | number | null): string {

@@ -19,6 +19,8 @@ const service: ServiceDto = {
   port: 8080,
   storageGb: null,
   healthCheckPath: null,
+  replicas: 1,
+  size: null,
   subdomain: 'abc123-web',
   publicUrl: 'https://abc123-web.example.com',
   internalAddress: 'http://web:8080',

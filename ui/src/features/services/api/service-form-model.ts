@@ -72,6 +72,9 @@ function toInput(values: ServiceFormValues): CreateServiceInput {
     port: parsePort(values.port),
     storageGb: values.storageEnabled ? values.storageGb : null,
     healthCheckPath: values.healthCheckEnabled ? values.healthCheckPath.trim() : null,
+    // Replicas and size are set on the service page once it exists.
+    replicas: 1,
+    size: null,
   };
 }
 

@@ -1,0 +1,108 @@
+/**
+ * Replicas and sizes against the project's ResourceQuota, checked before anything is
+ * committed: every service's replicas × its pod (its size, requests = limits; or the
+ * namespace's LimitRange defaults) plus one extra pod of the largest (the surge of a
+ * rolling update) must fit the quota the platform renders for the namespace.
+ */
+import type { EntityManager } from 'typeorm';
+import type { ServiceSizeDto } from '@dangus/common';
+import { ConflictError, ValidationError } from '../errors.js';
+
+export interface Capacity {
+  sizes: readonly ServiceSizeDto[];
+  /** The namespace quota's hard values (settings of the rendered ResourceQuota). */
+  quota: { requestsCpu: string; requestsMemory: string; limitsCpu: string; limitsMemory: string; pods: number };
+  /** The LimitRange defaults a pod without a size gets. */
+  limitRange: { defaultCpu: string; defaultMemory: string; defaultRequestCpu: string; defaultRequestMemory: string };
+}
+
+const UNITS: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+
+/** A Kubernetes quantity as a number (CPU in millicores when `milli`, memory in bytes). */
+export function quantity(text: string, milli = false): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(text);
+  if (!match?.[1]) throw new Error(`not a quantity: ${text}`);
+  const value = Number(match[1]);
+  if (match[2] === 'm') return milli ? value : value / 1000;
+  return value * (UNITS[match[2] ?? ''] ?? 1) * (milli ? 1000 : 1);
+}
+
+interface Pod {
+  requestsCpu: number;
+  requestsMemory: number;
+  limitsCpu: number;
+  limitsMemory: number;
+}
+
+/** The size named, or a 400 listing the sizes there are. */
+export function sizeOf(capacity: Capacity, name: string): ServiceSizeDto {
+  const size = capacity.sizes.find((candidate) => candidate.name === name);
+  if (!size) {
+    const names = capacity.sizes.map((s) => `${s.name} (${s.cpu} CPU, ${s.memory})`).join(', ');
+    throw new ValidationError(`There is no size "${name}". Sizes: ${names}.`, { size: [`Not a size. Sizes: ${capacity.sizes.map((s) => s.name).join(', ')}.`] });
+  }
+  return size;
+}
+
+function podOf(capacity: Capacity, size: string | null): Pod {
+  const found = size === null ? undefined : capacity.sizes.find((candidate) => candidate.name === size);
+  if (found) {
+    const cpu = quantity(found.cpu, true);
+    const memory = quantity(found.memory);
+    return { requestsCpu: cpu, requestsMemory: memory, limitsCpu: cpu, limitsMemory: memory };
+  }
+  const lr = capacity.limitRange;
+  return {
+    requestsCpu: quantity(lr.defaultRequestCpu, true),
+    requestsMemory: quantity(lr.defaultRequestMemory),
+    limitsCpu: quantity(lr.defaultCpu, true),
+    limitsMemory: quantity(lr.defaultMemory),
+  };
+}
+
+const cores = (milli: number) => `${String(Math.round(milli) / 1000)} CPU`;
+const mib = (bytes: number) => `${String(Math.round(bytes / 1024 ** 2))} MiB`;
+
+/**
+ * Checks the project's services, with `change` applied to one of them (or added, for a
+ * new service), against the quota: a 409 naming what is short.
+ */
+export async function checkQuota(
+  manager: EntityManager,
+  capacity: Capacity,
+  projectId: string,
+  change: { serviceId: string | null; replicas: number; size: string | null },
+): Promise<void> {
+  const rows: { id: string; replicas: number; size: string | null }[] = await manager.query(
+    `SELECT id, replicas, size FROM services WHERE project_id = $1 FOR UPDATE`,
+    [projectId],
+  );
+  const services = rows.filter((row) => row.id !== change.serviceId).concat({ id: change.serviceId ?? 'new', ...change });
+  const total: Pod & { pods: number } = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0, pods: 0 };
+  let largest: Pod = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0 };
+  for (const service of services) {
+    const pod = podOf(capacity, service.size);
+    total.requestsCpu += service.replicas * pod.requestsCpu;
+    total.requestsMemory += service.replicas * pod.requestsMemory;
+    total.limitsCpu += service.replicas * pod.limitsCpu;
+    total.limitsMemory += service.replicas * pod.limitsMemory;
+    total.pods += service.replicas;
+    if (pod.limitsCpu + pod.limitsMemory / 1024 ** 2 > largest.limitsCpu + largest.limitsMemory / 1024 ** 2) largest = pod;
+  }
+  const q = capacity.quota;
+  const checks: [string, number, number, (n: number) => string][] = [
+    ['requests.cpu', total.requestsCpu + largest.requestsCpu, quantity(q.requestsCpu, true), cores],
+    ['requests.memory', total.requestsMemory + largest.requestsMemory, quantity(q.requestsMemory), mib],
+    ['limits.cpu', total.limitsCpu + largest.limitsCpu, quantity(q.limitsCpu, true), cores],
+    ['limits.memory', total.limitsMemory + largest.limitsMemory, quantity(q.limitsMemory), mib],
+    ['pods', total.pods + 1, q.pods, (n) => `${String(n)} pods`],
+  ];
+  const short = checks.filter(([, needed, hard]) => needed > hard);
+  if (short.length > 0) {
+    const what = short.map(([name, needed, hard, show]) => `${name}: ${show(needed)} needed, ${show(hard)} in the quota`).join('; ');
+    throw new ConflictError(
+      `The project's quota is too small for this (its services' pods, plus one more for a rolling update): ${what}.`,
+      Object.fromEntries([['replicas', [`Short of ${short.map(([name]) => name).join(', ')}.`]]]),
+    );
+  }
+}

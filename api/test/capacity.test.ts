@@ -1,0 +1,84 @@
+// Replicas and sizes: bad input gets per-field 400s, a change the project's quota cannot
+// hold a 409 naming what is short, and a good one a commit; on real PostgreSQL and a real
+// state repo.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import request from 'supertest';
+import type { ServiceDto, ServiceSizeDto } from '@dangus/common';
+import { quantity } from '../src/use-cases/capacity.js';
+import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
+
+const exec = promisify(execFile);
+
+describe('replicas and sizes', () => {
+  let t: TestPlatform;
+  let cookie: string;
+  let projectId: string;
+  const patch = (id: string, body: unknown) => request(t.app).patch(`/api/services/${id}`).set({ Cookie: cookie, Origin: ORIGIN }).send(body as object);
+  const create = (body: Record<string, unknown>) =>
+    request(t.app).post(`/api/projects/${projectId}/services`).set({ Cookie: cookie, Origin: ORIGIN }).send({ repoUrl: `https://github.com/acme/${String(body.name)}`, port: 80, ...body });
+
+  beforeAll(async () => {
+    t = await startTestPlatform({ SERVICE_SIZES: JSON.stringify({ small: { cpu: '250m', memory: '256Mi' }, big: { cpu: '1500m', memory: '2Gi' } }) }, { stateRepo: true });
+    cookie = await t.signIn('sizer', 77);
+    projectId = String((await request(t.app).post('/api/projects').set({ Cookie: cookie, Origin: ORIGIN }).send({ name: 'sized' }).expect(201)).body.id);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('reads Kubernetes quantities', () => {
+    expect(quantity('250m', true)).toBe(250);
+    expect(quantity('1.5', true)).toBe(1500);
+    expect(quantity('2Gi')).toBe(2 * 1024 ** 3);
+    expect(quantity('512Mi')).toBe(512 * 1024 ** 2);
+    expect(() => quantity('lots')).toThrow();
+  });
+
+  it('lists the sizes the operator defined', async () => {
+    const sizes = (await request(t.app).get('/api/sizes').set({ Cookie: cookie }).expect(200)).body as ServiceSizeDto[];
+    expect(sizes).toEqual([{ name: 'small', cpu: '250m', memory: '256Mi' }, { name: 'big', cpu: '1500m', memory: '2Gi' }]);
+  });
+
+  it.each([
+    [{ replicas: 0 }, 'replicas'],
+    [{ replicas: 11 }, 'replicas'],
+    [{ replicas: 1.5 }, 'replicas'],
+    [{ replicas: '2' }, 'replicas'],
+    [{ size: 'huge' }, 'size'],
+    [{ size: 'Big One' }, 'size'],
+  ])('refuses %j with a 400 on %s', async (body, field) => {
+    const web = (await create({ name: `bad-${Math.random().toString(36).slice(2, 8)}` }).expect(201)).body as ServiceDto;
+    const res = await patch(web.id, body).expect(400);
+    expect(Object.keys(res.body.error.fields as object)).toEqual([field]);
+  });
+
+  it('lists the sizes when one is not defined, and keeps a volume to one replica', async () => {
+    const vol = (await create({ name: 'vol', storageGb: 1 }).expect(201)).body as ServiceDto;
+    const many = await patch(vol.id, { replicas: 2 }).expect(400);
+    expect(many.body.error.fields.replicas[0]).toMatch(/with a volume/);
+    expect(many.body.error.message).toMatch(/ReadWriteOnce/);
+    const unknown = await patch(vol.id, { size: 'huge' }).expect(400);
+    expect(unknown.body.error.message).toBe('There is no size "huge". Sizes: small (250m CPU, 256Mi), big (1500m CPU, 2Gi).');
+    await create({ name: 'vol2', storageGb: 1, replicas: 3 }).expect(400);
+  });
+
+  it('refuses what the quota cannot hold with a 409 naming it, and commits what it can', async () => {
+    // A project of its own: the quota counts every service of the project.
+    projectId = String((await request(t.app).post('/api/projects').set({ Cookie: cookie, Origin: ORIGIN }).send({ name: 'quota' }).expect(201)).body.id);
+    const web = (await create({ name: 'web' }).expect(201)).body as ServiceDto;
+    // Default quota: limits.cpu 4, limits.memory 8Gi: two big pods (3 CPU) plus a surge pod (1.5) is 4.5.
+    const refused = await patch(web.id, { replicas: 2, size: 'big' }).expect(409);
+    expect(refused.body.error.message).toMatch(/limits\.cpu: [\d.]+ CPU needed, 4 CPU in the quota/);
+    expect(refused.body.error.message).toMatch(/requests\.cpu/);
+    const unchanged = (await request(t.app).get(`/api/services/${web.id}`).set({ Cookie: cookie }).expect(200)).body as ServiceDto;
+    expect(unchanged).toMatchObject({ replicas: 1, size: null });
+
+    const ok = (await patch(web.id, { replicas: 3, size: 'small' }).expect(200)).body as ServiceDto;
+    expect(ok).toMatchObject({ replicas: 3, size: 'small' });
+    // Nothing is deployed yet: no Deployment is rendered, so no manifest changed and no commit
+    // was made (e2e/pipeline/replicas.test.ts follows a deployed one).
+    const { stdout } = await exec('git', ['--git-dir', t.stateRepoDir, 'log', '-n', '1', '--format=%an|%s']);
+    expect(stdout.trim()).toMatch(/^sizer\|create\(.*\/web\): create service web$/);
+  });
+});
