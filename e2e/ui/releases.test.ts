@@ -110,4 +110,29 @@ describe('releases in the browser', () => {
     await expectVisible(deployments.getByRole('listitem').filter({ hasText: 'Second version' }).getByRole('button', { name: 'Roll back to this release' }));
     expect(pageErrors).toEqual([]);
   });
+
+  it('sets replicas and a size from the configuration panel, with the quota\'s refusal in words', async () => {
+    const form = page.getByRole('form', { name: 'Replicas and size' });
+    const replicas = form.getByLabel('Replicas');
+    const size = form.getByLabel('Size');
+    await replicas.fill('11');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expectVisible(form.getByText('At most 10 replicas.'));
+    await replicas.fill('10');
+    await size.selectOption('large');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expectVisible(form.getByRole('alert').filter({ hasText: /quota is too small.*limits\.cpu: 11 CPU needed, 4 CPU in the quota/ }));
+    await replicas.fill('2');
+    await size.selectOption('small');
+    await form.getByRole('button', { name: 'Save' }).click();
+    // Saved: the change rolls out as a config deployment, which the list shows by itself.
+    await expectVisible(
+      page.getByRole('list', { name: 'Deployments' }).getByRole('listitem').filter({ hasText: 'Configuration change: update replicas, size' }),
+      SETTLE_MS,
+    );
+    expect(await replicas.inputValue()).toBe('2');
+    expect(await size.inputValue()).toBe('small');
+    await screenshot(page, 'service-resources');
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -3,6 +3,7 @@ import { useState, type ReactNode } from 'react';
 import { Button, Section } from '../../../components/ui';
 import { valuesFromService, validateUpdate } from '../api/service-form-model';
 import { useUpdateService } from '../api/services';
+import { ResourcesForm } from './resources-form';
 import { ServiceForm } from './service-form';
 
 function Row({ label, children }: { label: string; children: ReactNode }) {
@@ -66,6 +67,11 @@ export function ConfigPanel({ service }: { service: ServiceDto }) {
             {service.healthCheckPath === null ? 'Off' : <code className="font-mono">{service.healthCheckPath}</code>}
           </Row>
         </dl>
+      )}
+      {editing ? null : (
+        <div className="mt-4 border-t border-line pt-4">
+          <ResourcesForm key={`${service.id}-${String(service.replicas)}-${service.size ?? ''}`} service={service} />
+        </div>
       )}
     </Section>
   );
