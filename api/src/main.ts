@@ -7,6 +7,7 @@ import { createPlatform, listen } from './server.js';
 import { Encryptor } from './crypto/encryption.js';
 import { openStateWriter } from './cluster/state-writer.js';
 import { startInProcessApplier } from './cluster/in-process-applier.js';
+import { RuntimeLogs } from './pipeline/runtime-logs.js';
 import { ApplierNotifier } from './cluster/applier-notifier.js';
 import { join } from 'node:path';
 import { loadKubeConfig } from './cluster/kube-config.js';
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
     stateSink: writer.sink,
     stateRepo: writer.repo,
     stateHistory: writer.history,
+    ...(kube ? { runtimeLogs: new RuntimeLogs(kube, logger.child({ component: 'runtime-logs' })) } : {}),
     ...(writer.pusher ? { statePusher: writer.pusher } : {}),
     // The applier's status, with the pipeline's informers (listed yet, restarts) beside it.
     ...(applier ? { applierStatus: () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) } : {}),

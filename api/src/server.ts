@@ -14,6 +14,7 @@ import type { WebhookRouteOptions } from './http/routes/webhooks.js';
 import type { StatePusher } from './cluster/state-pusher.js';
 import { renderSettingsSchema, type StateHistory } from '@dangus/gitops-writer';
 import type { Capacity } from './use-cases/capacity.js';
+import type { RuntimeLogs } from './pipeline/runtime-logs.js';
 import { ProjectListCache } from './use-cases/project-list-cache.js';
 import type { PipelineHandle, UseCaseContext } from './use-cases/context.js';
 import { EventBus } from './pipeline/event-bus.js';
@@ -34,6 +35,8 @@ export interface PlatformOptions {
   statePusher?: StatePusher;
   /** Reads the state repo's history (with a state repo). */
   stateHistory?: StateHistory;
+  /** Reads running services' logs (with a cluster). */
+  runtimeLogs?: RuntimeLogs;
   github?: GitHubApi;
   uiDir?: string;
   /** Shared with the pipeline when this process runs one. */
@@ -78,6 +81,7 @@ export function createPlatform(options: PlatformOptions) {
     limits: config.limits,
     capacity: capacityOf(config),
     ...(options.stateHistory ? { history: options.stateHistory } : {}),
+    ...(options.runtimeLogs ? { runtimeLogs: options.runtimeLogs } : {}),
     settings: {
       baseDomain: config.baseDomain,
       webhookBaseUrl: config.webhookBaseUrl,

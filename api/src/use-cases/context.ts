@@ -9,6 +9,7 @@ import type { TenantRegistries } from '../registry/tenant-registries.js';
 import type { UserLimits } from '../config/config.js';
 import type { StateHistory } from '@dangus/gitops-writer';
 import type { Capacity } from './capacity.js';
+import type { RuntimeLogs } from '../pipeline/runtime-logs.js';
 
 /** The pipeline as use cases see it: they record rows, it does the work. */
 export interface PipelineHandle {
@@ -40,6 +41,8 @@ export interface UseCaseContext {
   limits: UserLimits;
   /** Sizes, quota and LimitRange defaults, for replicas and sizes (capacity.ts). */
   capacity: Capacity;
+  /** Reads running services' logs through the Kubernetes API; absent without a cluster. */
+  runtimeLogs?: RuntimeLogs;
   /** The state repo's history reader; absent without a state repo. */
   history?: StateHistory;
 }

@@ -20,6 +20,7 @@ import { startInProcessApplier } from '../../src/cluster/in-process-applier.js';
 import { EventBus } from '../../src/pipeline/event-bus.js';
 import { startPipeline, type RunningPipeline } from '../../src/pipeline/start-pipeline.js';
 import { FakeGitHub } from './fake-github.js';
+import { RuntimeLogs } from '../../src/pipeline/runtime-logs.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
 
@@ -129,6 +130,7 @@ export async function startTestPlatform(
     logger,
     stateSink: writer?.sink ?? stateSink,
     ...(writer ? { stateRepo: writer.repo, stateHistory: writer.history } : {}),
+    ...(kube ? { runtimeLogs: new RuntimeLogs(kube, logger, 500) } : {}),
     ...(writer?.pusher ? { statePusher: writer.pusher } : {}),
     github: gitHubApi,
     uiDir: '/nonexistent',

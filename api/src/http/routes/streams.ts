@@ -5,6 +5,7 @@ import { limitFor } from '../../use-cases/limits.js';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import { followBuildLog, followDeploymentEvents } from '../../use-cases/deployment-streams.js';
 import { getDeployment } from '../../use-cases/deployments.js';
+import { followRuntimeLogs, prepareRuntimeLogs } from '../../use-cases/service-logs.js';
 import { currentUser } from '../middleware/session.js';
 import type { Drain } from '../drain.js';
 import { openSse } from '../sse.js';
@@ -66,6 +67,19 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?
     const sse = open(req, res);
     try {
       await followBuildLog(ctx, user, req.params.deploymentId, lastEventId(req.get('Last-Event-ID')), sse.send, sse.signal);
+    } finally {
+      sse.close();
+    }
+  });
+
+  r.get('/services/:serviceId/logs/stream', async (req, res) => {
+    const user = currentUser(res);
+    // Bad parameters and someone else's service are ordinary JSON answers, before the stream opens.
+    const prepared = await prepareRuntimeLogs(ctx, user, req.params.serviceId, req.query);
+    const sse = open(req, res);
+    try {
+      await followRuntimeLogs(ctx, user, prepared, (line) => sse.send({ event: 'log', data: JSON.stringify(line) }), sse.signal);
+      sse.send({ event: 'end', data: '{}' });
     } finally {
       sse.close();
     }

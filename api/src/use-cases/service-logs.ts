@@ -1,0 +1,50 @@
+/**
+ * A running service's logs for its owner (`GET /api/services/:id/logs/stream`): the query
+ * checked (400 when out of range), the service found (404 for anyone else's), then lines
+ * until the stream ends. Env values of the service are masked as in build logs.
+ */
+import { z } from 'zod';
+import { namespaceFor } from '@dangus/common';
+import { UpstreamError } from '../errors.js';
+import type { RuntimeLogLine } from '../pipeline/runtime-logs.js';
+import type { CurrentUser, UseCaseContext } from './context.js';
+import { findOwnedService } from './services.js';
+import { parseInput } from './validate.js';
+
+export const runtimeLogQuerySchema = z.strictObject({
+  tail: z.coerce.number().int('A whole number of lines.').min(1, 'At least 1 line.').max(5000, 'At most 5,000 lines.').default(200),
+  since: z.iso.datetime({ offset: true, error: 'An RFC 3339 time, e.g. 2026-11-30T12:00:00Z.' }).optional(),
+  previous: z.enum(['true', 'false'], { error: 'true or false.' }).default('false'),
+});
+
+export type RuntimeLogQuery = z.infer<typeof runtimeLogQuerySchema>;
+
+/** The checked query and the service, before a stream opens (errors are plain JSON answers). */
+export async function prepareRuntimeLogs(ctx: UseCaseContext, user: CurrentUser, serviceId: string, query: unknown) {
+  const params = parseInput(runtimeLogQuerySchema, query);
+  const owned = await findOwnedService(ctx, user, serviceId);
+  if (!ctx.runtimeLogs) throw new UpstreamError('Runtime logs need the cluster, which this process does not reach.');
+  return { params, ...owned };
+}
+
+export async function followRuntimeLogs(
+  ctx: UseCaseContext,
+  user: CurrentUser,
+  prepared: Awaited<ReturnType<typeof prepareRuntimeLogs>>,
+  send: (line: RuntimeLogLine) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const env: { value: string }[] = await ctx.db.query(`SELECT value FROM env_vars WHERE service_id = $1`, [prepared.service.id]);
+  await ctx.runtimeLogs?.stream(
+    {
+      namespace: namespaceFor(user.hash, prepared.project.name),
+      service: prepared.service.name,
+      tail: prepared.params.tail,
+      since: prepared.params.since ?? null,
+      previous: prepared.params.previous === 'true',
+      secrets: env.map((e) => ctx.encryptor.decrypt(e.value)),
+    },
+    send,
+    signal,
+  );
+}
