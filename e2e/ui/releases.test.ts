@@ -111,6 +111,27 @@ describe('releases in the browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it("shows the running service's logs, live, filtered by pod and searched, and pauses", async () => {
+    const logs = page.getByRole('log', { name: `Logs of ${serviceName}` });
+    await expectVisible(logs);
+    await eventually('the app pod\'s line', async () => ((await textOf(logs)).includes('built') ? true : undefined), SETTLE_MS);
+    const search = page.getByLabel('Search the loaded lines');
+    await search.fill('no such text');
+    await expectVisible(logs.getByText('No line matches.'));
+    await search.fill('built');
+    await expectVisible(logs.getByText('built').first());
+    // One pod to choose besides "All pods": the only one running.
+    const podSelect = page.getByLabel('Pod', { exact: true });
+    await podSelect.selectOption({ index: 1 });
+    expect(await podSelect.inputValue()).toMatch(new RegExp(`^${serviceName}-`));
+    await expectVisible(logs.getByText('built').first());
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expectVisible(page.getByText(/^Paused: \d+ new lines held$/));
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await search.fill('');
+    expect(pageErrors).toEqual([]);
+  });
+
   it('sets replicas and a size from the configuration panel, with the quota\'s refusal in words', async () => {
     const form = page.getByRole('form', { name: 'Replicas and size' });
     const replicas = form.getByLabel('Replicas');

@@ -8,6 +8,7 @@ import { ConfigPanel } from '../../features/services/components/config-panel';
 import { DeleteServiceButton } from '../../features/services/components/delete-service-button';
 import { EnvVarsPanel } from '../../features/services/components/env-vars-panel';
 import { RestartServiceButton } from '../../features/services/components/restart-service-button';
+import { RuntimeLogsPanel } from '../../features/services/components/runtime-logs-panel';
 import { InfraHistoryPanel } from '../../features/services/components/infra-history-panel';
 import { WebhookPanel } from '../../features/services/components/webhook-panel';
 import { errorMessage } from '../../lib/api-error';
@@ -20,6 +21,7 @@ import { LoadError } from './not-found';
 const SECTIONS = [
   ['configuration', 'Configuration'],
   ['env', 'Env vars'],
+  ['logs', 'Logs'],
   ['deployments', 'Deployments'],
   ['webhook', 'Webhook'],
   ['infrastructure', 'Infrastructure'],
@@ -102,6 +104,7 @@ export function ServiceRoute() {
         </nav>
         <ConfigPanel service={s} />
         <EnvVarsPanel serviceId={s.id} />
+        {s.status !== null ? <RuntimeLogsPanel serviceId={s.id} serviceName={s.name} /> : null}
         <Section id="deployments" title="Deployments" description="Status changes appear here as they happen.">
           <DeploymentList serviceId={s.id} repoUrl={s.repoUrl} deploymentPath={(id) => paths.deployment(s.id, id)} />
         </Section>
