@@ -15,6 +15,7 @@ import type { StatePusher } from './cluster/state-pusher.js';
 import { renderSettingsSchema, type StateHistory } from '@dangus/gitops-writer';
 import type { Capacity } from './use-cases/capacity.js';
 import type { RuntimeLogs } from './pipeline/runtime-logs.js';
+import type { ServiceEvents } from './pipeline/service-events.js';
 import { ProjectListCache } from './use-cases/project-list-cache.js';
 import type { PipelineHandle, UseCaseContext } from './use-cases/context.js';
 import { EventBus } from './pipeline/event-bus.js';
@@ -37,6 +38,8 @@ export interface PlatformOptions {
   stateHistory?: StateHistory;
   /** Reads running services' logs (with a cluster). */
   runtimeLogs?: RuntimeLogs;
+  /** Reads services' Kubernetes Events (with a cluster). */
+  serviceEvents?: ServiceEvents;
   github?: GitHubApi;
   uiDir?: string;
   /** Shared with the pipeline when this process runs one. */
@@ -82,6 +85,7 @@ export function createPlatform(options: PlatformOptions) {
     capacity: capacityOf(config),
     ...(options.stateHistory ? { history: options.stateHistory } : {}),
     ...(options.runtimeLogs ? { runtimeLogs: options.runtimeLogs } : {}),
+    ...(options.serviceEvents ? { serviceEvents: options.serviceEvents } : {}),
     settings: {
       baseDomain: config.baseDomain,
       webhookBaseUrl: config.webhookBaseUrl,

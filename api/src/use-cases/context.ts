@@ -10,6 +10,7 @@ import type { UserLimits } from '../config/config.js';
 import type { StateHistory } from '@dangus/gitops-writer';
 import type { Capacity } from './capacity.js';
 import type { RuntimeLogs } from '../pipeline/runtime-logs.js';
+import type { ServiceEvents } from '../pipeline/service-events.js';
 
 /** The pipeline as use cases see it: they record rows, it does the work. */
 export interface PipelineHandle {
@@ -43,6 +44,8 @@ export interface UseCaseContext {
   capacity: Capacity;
   /** Reads running services' logs through the Kubernetes API; absent without a cluster. */
   runtimeLogs?: RuntimeLogs;
+  /** Reads a service's Kubernetes Events; absent without a cluster. */
+  serviceEvents?: ServiceEvents;
   /** The state repo's history reader; absent without a state repo. */
   history?: StateHistory;
 }

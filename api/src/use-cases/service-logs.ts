@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { namespaceFor } from '@dangus/common';
 import { UpstreamError } from '../errors.js';
 import type { RuntimeLogLine } from '../pipeline/runtime-logs.js';
+import type { ServiceEvent } from '../pipeline/service-events.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService } from './services.js';
 import { parseInput } from './validate.js';
@@ -47,4 +48,11 @@ export async function followRuntimeLogs(
     send,
     signal,
   );
+}
+
+/** The service's Kubernetes Events, newest first, in plain words where known (`GET /api/services/:id/events`). */
+export async function listServiceEvents(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceEvent[]> {
+  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  if (!ctx.serviceEvents) throw new UpstreamError('Events need the cluster, which this process does not reach.');
+  return ctx.serviceEvents.list(namespaceFor(user.hash, project.name), service.name);
 }

@@ -21,6 +21,7 @@ import { EventBus } from '../../src/pipeline/event-bus.js';
 import { startPipeline, type RunningPipeline } from '../../src/pipeline/start-pipeline.js';
 import { FakeGitHub } from './fake-github.js';
 import { RuntimeLogs } from '../../src/pipeline/runtime-logs.js';
+import { ServiceEvents } from '../../src/pipeline/service-events.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
 
@@ -130,7 +131,7 @@ export async function startTestPlatform(
     logger,
     stateSink: writer?.sink ?? stateSink,
     ...(writer ? { stateRepo: writer.repo, stateHistory: writer.history } : {}),
-    ...(kube ? { runtimeLogs: new RuntimeLogs(kube, logger, 500) } : {}),
+    ...(kube ? { runtimeLogs: new RuntimeLogs(kube, logger, 500), serviceEvents: new ServiceEvents(kube) } : {}),
     ...(writer?.pusher ? { statePusher: writer.pusher } : {}),
     github: gitHubApi,
     uiDir: '/nonexistent',

@@ -7,6 +7,7 @@ import * as deployments from '../../use-cases/deployments.js';
 import * as webhooks from '../../use-cases/webhooks.js';
 import * as history from '../../use-cases/history.js';
 import * as releases from '../../use-cases/releases.js';
+import * as serviceLogs from '../../use-cases/service-logs.js';
 import { currentUser } from '../middleware/session.js';
 
 /**
@@ -51,6 +52,9 @@ export function apiRoutes(ctx: UseCaseContext): Router {
     res.status(202).json(await services.deployService(ctx, currentUser(res), req.params.serviceId));
   });
 
+  r.get('/services/:serviceId/events', async (req, res) => {
+    res.json(await serviceLogs.listServiceEvents(ctx, currentUser(res), req.params.serviceId));
+  });
   r.post('/services/:serviceId/restart', async (req, res) => {
     res.status(202).json(await services.restartService(ctx, currentUser(res), req.params.serviceId));
   });
