@@ -31,7 +31,7 @@ const service: ServiceDto = {
 };
 
 describe('new service form', () => {
-  it('when the defaults are kept, then branch main, Dockerfile, no storage and no health check are sent', () => {
+  it('when the defaults are kept, then branch main, Dockerfile, no storage, no health check, one default pod are sent', () => {
     expect(validateCreate(good)).toEqual({
       ok: true,
       input: {
@@ -42,6 +42,8 @@ describe('new service form', () => {
         port: 8080,
         storageGb: null,
         healthCheckPath: null,
+        replicas: 1,
+        size: null,
       },
     });
   });
