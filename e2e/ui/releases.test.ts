@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DeploymentDto, ServiceDto } from '@dangus/common';
+import { CoreV1Api } from '@kubernetes/client-node';
 import type { Browser, Page } from 'playwright-core';
 import { createTestDatabase } from '../../api/test/support/database.js';
 import { deliveryHeaders, pushPayload } from '../../api/test/support/webhook-payloads.js';
@@ -30,6 +31,8 @@ describe('releases in the browser', () => {
   const second = randomBytes(20).toString('hex');
   const short = (sha: string) => sha.slice(0, 7);
   const url = (path: string) => new URL(path, api?.origin).toString();
+  let namespace = '';
+  let serviceId = '';
 
   beforeAll(async () => {
     pods = await startPodBehaviourWebhook(e2eKubeConfig());
@@ -56,13 +59,15 @@ describe('releases in the browser', () => {
     await page.getByRole('button', { name: 'Sign in locally' }).click();
     await expectVisible(page.getByRole('heading', { name: 'Projects', level: 1 }));
     const origin = { Origin: new URL(url('/')).origin };
-    const project = (await (await page.request.post(url('/api/projects'), { data: { name: `rel-${suffix}` }, headers: origin })).json()) as { id: string };
+    const project = (await (await page.request.post(url('/api/projects'), { data: { name: `rel-${suffix}` }, headers: origin })).json()) as { id: string; namespace: string };
+    namespace = project.namespace;
     const service = (await (
       await page.request.post(url(`/api/projects/${project.id}/services`), {
         data: { name: serviceName, repoUrl: `https://github.com/${repo}`, port: 8080 },
         headers: origin,
       })
     ).json()) as ServiceDto;
+    serviceId = service.id;
     const deploymentOf = async (id: string) => (await (await page.request.get(url(`/api/deployments/${id}`))).json()) as DeploymentDto;
     const pushLive = async (commit: string, message: string): Promise<string> => {
       pods.set(commit, { log: 'built\n', runDuration: '1s' });
@@ -154,6 +159,19 @@ describe('releases in the browser', () => {
     expect(await replicas.inputValue()).toBe('2');
     expect(await size.inputValue()).toBe('small');
     await screenshot(page, 'service-resources');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('says in plain words, beside the status, when the cluster refuses the service\'s pods', async () => {
+    // An operator caps the namespace at one pod; the service (two replicas) asks for three.
+    await e2eKubeConfig().makeApiClient(CoreV1Api).createNamespacedResourceQuota({
+      namespace,
+      body: { metadata: { name: 'one-pod' }, spec: { hard: { pods: '1' } } },
+    });
+    const answer = await page.request.patch(url(`/api/services/${serviceId}`), { data: { replicas: 3 }, headers: { Origin: new URL(url('/')).origin } });
+    expect(answer.status()).toBe(200);
+    await expectVisible(page.getByRole('status').filter({ hasText: "Waiting: the project's pods quota is used up" }), 30_000);
+    await screenshot(page, 'service-waiting-for-quota');
     expect(pageErrors).toEqual([]);
   });
 });

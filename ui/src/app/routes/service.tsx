@@ -9,6 +9,7 @@ import { DeleteServiceButton } from '../../features/services/components/delete-s
 import { EnvVarsPanel } from '../../features/services/components/env-vars-panel';
 import { RestartServiceButton } from '../../features/services/components/restart-service-button';
 import { RuntimeLogsPanel } from '../../features/services/components/runtime-logs-panel';
+import { ServiceProblem } from '../../features/services/components/service-problem';
 import { InfraHistoryPanel } from '../../features/services/components/infra-history-panel';
 import { WebhookPanel } from '../../features/services/components/webhook-panel';
 import { errorMessage } from '../../lib/api-error';
@@ -75,6 +76,7 @@ export function ServiceRoute() {
         }
       />
       <div className="space-y-6">
+        <ServiceProblem serviceId={s.id} running={s.status !== null} />
         {running ? (
           <Alert
             tone="warning"

@@ -77,3 +77,25 @@ export function useRestartService(id: string) {
     onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.serviceHistory(id) }),
   });
 }
+
+/** One Kubernetes Event of the service (`GET /api/services/:id/events`). */
+export interface ServiceEventView {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  object: string;
+  message: string;
+  summary: string | null;
+  count: number;
+  lastSeen: string | null;
+}
+
+/** The service's events, read again every 10 s while the page is open. */
+export function useServiceEvents(id: string, enabled: boolean) {
+  return useQuery({
+    queryKey: [...queryKeys.service(id), 'events'] as const,
+    queryFn: () => api.get<ServiceEventView[]>(`${path(id)}/events`),
+    enabled,
+    refetchInterval: 10_000,
+    retry: false,
+  });
+}
