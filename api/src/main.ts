@@ -9,6 +9,7 @@ import { openStateWriter } from './cluster/state-writer.js';
 import { startInProcessApplier } from './cluster/in-process-applier.js';
 import { RuntimeLogs } from './pipeline/runtime-logs.js';
 import { ServiceEvents } from './pipeline/service-events.js';
+import { ProjectUsage } from './pipeline/project-usage.js';
 import { ApplierNotifier } from './cluster/applier-notifier.js';
 import { join } from 'node:path';
 import { loadKubeConfig } from './cluster/kube-config.js';
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
     stateSink: writer.sink,
     stateRepo: writer.repo,
     stateHistory: writer.history,
-    ...(kube ? { runtimeLogs: new RuntimeLogs(kube, logger.child({ component: 'runtime-logs' })), serviceEvents: new ServiceEvents(kube) } : {}),
+    ...(kube ? { runtimeLogs: new RuntimeLogs(kube, logger.child({ component: 'runtime-logs' })), serviceEvents: new ServiceEvents(kube), projectUsage: new ProjectUsage(kube) } : {}),
     ...(writer.pusher ? { statePusher: writer.pusher } : {}),
     // The applier's status, with the pipeline's informers (listed yet, restarts) beside it.
     ...(applier ? { applierStatus: () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) } : {}),

@@ -16,6 +16,7 @@ import { renderSettingsSchema, type StateHistory } from '@dangus/gitops-writer';
 import type { Capacity } from './use-cases/capacity.js';
 import type { RuntimeLogs } from './pipeline/runtime-logs.js';
 import type { ServiceEvents } from './pipeline/service-events.js';
+import type { ProjectUsage } from './pipeline/project-usage.js';
 import { ProjectListCache } from './use-cases/project-list-cache.js';
 import type { PipelineHandle, UseCaseContext } from './use-cases/context.js';
 import { EventBus } from './pipeline/event-bus.js';
@@ -40,6 +41,7 @@ export interface PlatformOptions {
   runtimeLogs?: RuntimeLogs;
   /** Reads services' Kubernetes Events (with a cluster). */
   serviceEvents?: ServiceEvents;
+  projectUsage?: ProjectUsage;
   github?: GitHubApi;
   uiDir?: string;
   /** Shared with the pipeline when this process runs one. */
@@ -86,6 +88,7 @@ export function createPlatform(options: PlatformOptions) {
     ...(options.stateHistory ? { history: options.stateHistory } : {}),
     ...(options.runtimeLogs ? { runtimeLogs: options.runtimeLogs } : {}),
     ...(options.serviceEvents ? { serviceEvents: options.serviceEvents } : {}),
+    ...(options.projectUsage ? { projectUsage: options.projectUsage } : {}),
     settings: {
       baseDomain: config.baseDomain,
       webhookBaseUrl: config.webhookBaseUrl,

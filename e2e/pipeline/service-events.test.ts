@@ -21,13 +21,21 @@ describe('service events', () => {
     await world.close();
   });
 
-  it("lists the service's events newest first, and says why pods wait for quota", async () => {
+  it("gives the project's quota usage, lists the service's events newest first, and says why pods wait for quota", async () => {
     const project = await createProject(world, 'crowded');
     const service = await createService(world, project.id, 'web');
     const headers = { Origin: ORIGIN, Cookie: world.cookie };
     const commit = sha();
     world.pods.set(commit, { log: 'ok\n', runDuration: '1s' });
     await waitForStatus(world, String((await push(world, service, commit)).body.deploymentId), 'live');
+
+    // The project's usage, as its quota counts it: the app's pod of the 20 allowed.
+    const usage = await eventually('the quota to count the app pod', async () => {
+      const list = (await request(world.platform.app).get(`/api/projects/${project.id}/usage`).set(headers).expect(200)).body as { resource: string; used: string; hard: string }[];
+      return list.find((u) => u.resource === 'pods')?.used === '1' ? list : undefined;
+    }, 30_000);
+    expect(usage.map((u) => u.resource)).toEqual(['limits.cpu', 'limits.memory', 'persistentvolumeclaims', 'pods', 'requests.cpu', 'requests.memory', 'requests.storage']);
+    expect(usage.find((u) => u.resource === 'pods')?.hard).toBe('20');
 
     // Someone (an operator) caps the namespace at one pod; the service then asks for two.
     await world.core.createNamespacedResourceQuota({ namespace: project.namespace, body: { metadata: { name: 'one-pod' }, spec: { hard: { pods: '1' } } } });
@@ -47,5 +55,6 @@ describe('service events', () => {
 
     const stranger = await world.platform.signIn('oscar', 5150);
     await request(world.platform.app).get(`/api/services/${service.id}/events`).set({ Cookie: stranger }).expect(404);
+    await request(world.platform.app).get(`/api/projects/${project.id}/usage`).set({ Cookie: stranger }).expect(404);
   });
 });

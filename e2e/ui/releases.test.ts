@@ -32,6 +32,7 @@ describe('releases in the browser', () => {
   const short = (sha: string) => sha.slice(0, 7);
   const url = (path: string) => new URL(path, api?.origin).toString();
   let namespace = '';
+  let projectId = '';
   let serviceId = '';
 
   beforeAll(async () => {
@@ -61,6 +62,7 @@ describe('releases in the browser', () => {
     const origin = { Origin: new URL(url('/')).origin };
     const project = (await (await page.request.post(url('/api/projects'), { data: { name: `rel-${suffix}` }, headers: origin })).json()) as { id: string; namespace: string };
     namespace = project.namespace;
+    projectId = project.id;
     const service = (await (
       await page.request.post(url(`/api/projects/${project.id}/services`), {
         data: { name: serviceName, repoUrl: `https://github.com/${repo}`, port: 8080 },
@@ -172,6 +174,12 @@ describe('releases in the browser', () => {
     expect(answer.status()).toBe(200);
     await expectVisible(page.getByRole('status').filter({ hasText: "Waiting: the project's pods quota is used up" }), 30_000);
     await screenshot(page, 'service-waiting-for-quota');
+
+    // The project page shows what its pods use of the quota.
+    await page.goto(url(`/projects/${projectId}`));
+    const usage = page.getByRole('definition').filter({ hasText: / \/ 20$/ });
+    await expectVisible(usage);
+    await screenshot(page, 'project-usage');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import type { StateHistory } from '@dangus/gitops-writer';
 import type { Capacity } from './capacity.js';
 import type { RuntimeLogs } from '../pipeline/runtime-logs.js';
 import type { ServiceEvents } from '../pipeline/service-events.js';
+import type { ProjectUsage } from '../pipeline/project-usage.js';
 
 /** The pipeline as use cases see it: they record rows, it does the work. */
 export interface PipelineHandle {
@@ -46,6 +47,8 @@ export interface UseCaseContext {
   runtimeLogs?: RuntimeLogs;
   /** Reads a service's Kubernetes Events; absent without a cluster. */
   serviceEvents?: ServiceEvents;
+  /** Reads a project's quota usage; absent without a cluster. */
+  projectUsage?: ProjectUsage;
   /** The state repo's history reader; absent without a state repo. */
   history?: StateHistory;
 }

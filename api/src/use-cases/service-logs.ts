@@ -5,12 +5,14 @@
  */
 import { z } from 'zod';
 import { namespaceFor } from '@dangus/common';
-import { UpstreamError } from '../errors.js';
+import { NotFoundError, UpstreamError } from '../errors.js';
+import { ProjectEntity } from '../db/entities/index.js';
 import type { RuntimeLogLine } from '../pipeline/runtime-logs.js';
 import type { ServiceEvent } from '../pipeline/service-events.js';
+import type { QuotaUsage } from '../pipeline/project-usage.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService } from './services.js';
-import { parseInput } from './validate.js';
+import { isUuid, parseInput } from './validate.js';
 
 export const runtimeLogQuerySchema = z.strictObject({
   tail: z.coerce.number().int('A whole number of lines.').min(1, 'At least 1 line.').max(5000, 'At most 5,000 lines.').default(200),
@@ -55,4 +57,12 @@ export async function listServiceEvents(ctx: UseCaseContext, user: CurrentUser, 
   const { service, project } = await findOwnedService(ctx, user, serviceId);
   if (!ctx.serviceEvents) throw new UpstreamError('Events need the cluster, which this process does not reach.');
   return ctx.serviceEvents.list(namespaceFor(user.hash, project.name), service.name);
+}
+
+/** The project's quota, used and hard, as the cluster counts it (`GET /api/projects/:id/usage`). */
+export async function projectUsage(ctx: UseCaseContext, user: CurrentUser, projectId: string): Promise<QuotaUsage[]> {
+  const project = isUuid(projectId) ? await ctx.db.getRepository(ProjectEntity).findOneBy({ id: projectId, userId: user.id }) : null;
+  if (!project) throw new NotFoundError('Project');
+  if (!ctx.projectUsage) throw new UpstreamError('Usage needs the cluster, which this process does not reach.');
+  return ctx.projectUsage.of(namespaceFor(user.hash, project.name));
 }

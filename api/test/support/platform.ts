@@ -22,6 +22,7 @@ import { startPipeline, type RunningPipeline } from '../../src/pipeline/start-pi
 import { FakeGitHub } from './fake-github.js';
 import { RuntimeLogs } from '../../src/pipeline/runtime-logs.js';
 import { ServiceEvents } from '../../src/pipeline/service-events.js';
+import { ProjectUsage } from '../../src/pipeline/project-usage.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
 
@@ -131,7 +132,7 @@ export async function startTestPlatform(
     logger,
     stateSink: writer?.sink ?? stateSink,
     ...(writer ? { stateRepo: writer.repo, stateHistory: writer.history } : {}),
-    ...(kube ? { runtimeLogs: new RuntimeLogs(kube, logger, 500), serviceEvents: new ServiceEvents(kube) } : {}),
+    ...(kube ? { runtimeLogs: new RuntimeLogs(kube, logger, 500), serviceEvents: new ServiceEvents(kube), projectUsage: new ProjectUsage(kube) } : {}),
     ...(writer?.pusher ? { statePusher: writer.pusher } : {}),
     github: gitHubApi,
     uiDir: '/nonexistent',

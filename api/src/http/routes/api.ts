@@ -26,6 +26,9 @@ export function apiRoutes(ctx: UseCaseContext): Router {
   r.get('/projects/:projectId', async (req, res) => {
     res.json(await projects.getProject(ctx, currentUser(res), req.params.projectId));
   });
+  r.get('/projects/:projectId/usage', async (req, res) => {
+    res.json(await serviceLogs.projectUsage(ctx, currentUser(res), req.params.projectId));
+  });
   r.delete('/projects/:projectId', async (req, res) => {
     await projects.deleteProject(ctx, currentUser(res), req.params.projectId);
     res.status(204).end();

@@ -4,6 +4,7 @@ import { useProject } from '../../features/projects/api/projects';
 import { DeleteProjectButton } from '../../features/projects/components/delete-project-button';
 import { DiscoveryPanel } from '../../features/projects/components/discovery-panel';
 import { ServiceList } from '../../features/projects/components/service-list';
+import { UsagePanel } from '../../features/projects/components/usage-panel';
 import { paths } from '../paths';
 import { Crumbs } from './crumbs';
 import { LoadError } from './not-found';
@@ -56,6 +57,9 @@ export function ProjectRoute() {
           )}
         </Section>
         <DiscoveryPanel services={p.services} namespace={p.namespace} />
+      </div>
+      <div className="mt-6">
+        <UsagePanel projectId={p.id} />
       </div>
     </>
   );
