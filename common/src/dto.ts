@@ -189,3 +189,25 @@ export interface ServiceSizeDto {
   cpu: string;
   memory: string;
 }
+
+/** One Kubernetes Event of a service (`GET /api/services/:id/events`). */
+export interface ServiceEventDto {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  /** `Kind/name` of the object it is about. */
+  object: string;
+  message: string;
+  /** What it means, in plain words, when the reason is one the platform knows. */
+  summary: string | null;
+  count: number;
+  firstSeen: string | null;
+  lastSeen: string | null;
+}
+
+/** One resource of a project's quota, as the cluster counts it (`GET /api/projects/:id/usage`). */
+export interface QuotaUsageDto {
+  /** `requests.cpu`, `limits.memory`, `pods`, `requests.storage`, … */
+  resource: string;
+  used: string;
+  hard: string;
+}

@@ -120,7 +120,13 @@ export async function deployment(world: PipelineWorld, id: string): Promise<Depl
   return res.body as DeploymentDto;
 }
 
-/** Polls until `probe` returns a value that is not undefined (or throws with what it saw last). */
+/** Thrown by a probe of {@link eventually} to stop waiting at once (the outcome is known and wrong). */
+export class Final extends Error {}
+
+/**
+ * Polls until `probe` returns a value that is not undefined (or throws with what it saw
+ * last); a {@link Final} error ends the wait at once.
+ */
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -129,6 +135,7 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
       const value = await probe();
       if (value !== undefined) return value;
     } catch (error) {
+      if (error instanceof Final) throw error;
       last = error;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
@@ -142,7 +149,7 @@ export async function waitForStatus(world: PipelineWorld, id: string, status: De
     const d = await deployment(world, id);
     if (d.status === status) return d;
     if ((d.status === 'live' || d.status === 'failed') && d.status !== status) {
-      throw new Error(`it ended ${d.status}${d.reason ? ` (${d.reason})` : ''}`);
+      throw new Final(`deployment ${id} ended ${d.status}${d.reason ? ` (${d.reason})` : ''}, not ${status}`);
     }
     return undefined;
   }, timeoutMs);

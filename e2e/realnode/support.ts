@@ -19,6 +19,9 @@ import { ORIGIN, startTestPlatform, type TestPlatform } from '../../api/test/sup
 import { deliveryHeaders, pushPayload } from '../../api/test/support/webhook-payloads.js';
 import { createServingCert, startCluster, type Cluster } from '../cluster/src/index.js';
 import { GIT_IMAGE, NODE_IP, type RealNode } from '../cluster/src/real-node.js';
+import { Final, eventually } from '../pipeline/support.js';
+
+export { eventually };
 
 const run = promisify(execFile);
 
@@ -234,29 +237,6 @@ export async function push(world: RealWorld, service: ServiceDto & { repo: strin
 export async function deployment(world: RealWorld, id: string): Promise<DeploymentDto> {
   const res = await request(world.platform.app).get(`/api/deployments/${id}`).set({ Cookie: world.cookie }).expect(200);
   return res.body as DeploymentDto;
-}
-
-/** Thrown by a probe of `eventually` to stop waiting at once. */
-export class Final extends Error {}
-
-/**
- * Polls until `probe` returns a value other than undefined (or throws with what it saw
- * last); a `Final` error ends the wait at once.
- */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      if (error instanceof Final) throw error;
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Waits for the deployment to end `status`; fails fast when it ends otherwise. */

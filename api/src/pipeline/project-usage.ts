@@ -1,12 +1,8 @@
 /** A project's quota as the cluster counts it: used and hard, from its ResourceQuota's status. */
+import type { QuotaUsageDto } from '@dangus/common';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 
-export interface QuotaUsage {
-  /** `requests.cpu`, `limits.memory`, `pods`, `requests.storage`, … */
-  resource: string;
-  used: string;
-  hard: string;
-}
+export type QuotaUsage = QuotaUsageDto;
 
 /** The quota the platform renders into every tenant namespace (templates/namespace.yaml). */
 export const TENANT_QUOTA = 'tenant-quota';

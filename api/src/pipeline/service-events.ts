@@ -3,20 +3,10 @@
  * of its Deployment, its ReplicaSets and their pods, its volume claim, and its build Jobs
  * and their pods. Read through the Kubernetes API from the service's namespace.
  */
+import type { ServiceEventDto } from '@dangus/common';
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 
-export interface ServiceEvent {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  /** `Kind/name` of the object it is about. */
-  object: string;
-  message: string;
-  /** What it means, in plain words, when the reason is one the platform knows. */
-  summary: string | null;
-  count: number;
-  firstSeen: string | null;
-  lastSeen: string | null;
-}
+export type ServiceEvent = ServiceEventDto;
 
 const MAX_EVENTS = 100;
 

@@ -1,13 +1,8 @@
+import type { QuotaUsageDto } from '@dangus/common';
 import { useQuery } from '@tanstack/react-query';
 import { Section } from '../../../components/ui';
 import { api } from '../../../lib/api-client';
 import { queryKeys } from '../../../lib/query-keys';
-
-interface QuotaUsage {
-  resource: string;
-  used: string;
-  hard: string;
-}
 
 const LABELS: Record<string, string> = {
   'requests.cpu': 'CPU reserved',
@@ -23,7 +18,7 @@ const LABELS: Record<string, string> = {
 export function UsagePanel({ projectId }: { projectId: string }) {
   const usage = useQuery({
     queryKey: [...queryKeys.project(projectId), 'usage'] as const,
-    queryFn: () => api.get<QuotaUsage[]>(`/api/projects/${encodeURIComponent(projectId)}/usage`),
+    queryFn: () => api.get<QuotaUsageDto[]>(`/api/projects/${encodeURIComponent(projectId)}/usage`),
     refetchInterval: 15_000,
     retry: false,
   });

@@ -1,4 +1,4 @@
-import type { CreateServiceInput, DeploymentDto, ServiceDto, UpdateServiceInput } from '@dangus/common';
+import type { CreateServiceInput, DeploymentDto, ServiceDto, ServiceEventDto, UpdateServiceInput } from '@dangus/common';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
 import { useLiveRefetchInterval } from '../../../lib/live-status';
@@ -78,22 +78,11 @@ export function useRestartService(id: string) {
   });
 }
 
-/** One Kubernetes Event of the service (`GET /api/services/:id/events`). */
-export interface ServiceEventView {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  object: string;
-  message: string;
-  summary: string | null;
-  count: number;
-  lastSeen: string | null;
-}
-
 /** The service's events, read again every 10 s while the page is open. */
 export function useServiceEvents(id: string, enabled: boolean) {
   return useQuery({
     queryKey: [...queryKeys.service(id), 'events'] as const,
-    queryFn: () => api.get<ServiceEventView[]>(`${path(id)}/events`),
+    queryFn: () => api.get<ServiceEventDto[]>(`${path(id)}/events`),
     enabled,
     refetchInterval: 10_000,
     retry: false,
