@@ -35,7 +35,7 @@ describe('service events', () => {
       return list.find((u) => u.resource === 'pods')?.used === '1' ? list : undefined;
     }, 30_000);
     expect(usage.map((u) => u.resource)).toEqual(['limits.cpu', 'limits.memory', 'persistentvolumeclaims', 'pods', 'requests.cpu', 'requests.memory', 'requests.storage']);
-    expect(usage.find((u) => u.resource === 'pods')?.hard).toBe('20');
+    expect(usage.find((u) => u.resource === 'pods')?.hard).toBe('21');
 
     // Someone (an operator) caps the namespace at one pod; the service then asks for two.
     await world.core.createNamespacedResourceQuota({ namespace: project.namespace, body: { metadata: { name: 'one-pod' }, spec: { hard: { pods: '1' } } } });

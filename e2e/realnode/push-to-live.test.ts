@@ -100,7 +100,7 @@ describe('push to live on a real node', () => {
       const [q] = (await world.core.listNamespacedResourceQuota({ namespace: project.namespace })).items;
       return q?.status?.used?.pods === '1' ? q : undefined;
     }, 30_000);
-    expect(quota.status?.hard?.pods).toBe('20');
+    expect(quota.status?.hard?.pods).toBe('21');
 
     // A second push that changes one file: a new image from Kaniko's layer cache for the
     // RUN step (the cache repository, with the tenant robot's credentials), the same volume.

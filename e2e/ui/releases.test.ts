@@ -177,7 +177,7 @@ describe('releases in the browser', () => {
 
     // The project page shows what its pods use of the quota.
     await page.goto(url(`/projects/${projectId}`));
-    const usage = page.getByRole('definition').filter({ hasText: / \/ 20$/ });
+    const usage = page.getByRole('definition').filter({ hasText: / \/ 21$/ });
     await expectVisible(usage);
     await screenshot(page, 'project-usage');
     expect(pageErrors).toEqual([]);

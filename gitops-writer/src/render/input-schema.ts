@@ -159,6 +159,10 @@ export const renderSettingsSchema = z.object({
       persistentVolumeClaims: 10,
       requestsStorage: '50Gi',
     }),
+  // What templates/build-job.yaml gives Kaniko (its init container asks for less).
+  buildAllowance: z
+    .object({ requestsCpu: quantitySchema, requestsMemory: quantitySchema, limitsCpu: quantitySchema, limitsMemory: quantitySchema })
+    .default({ requestsCpu: '250m', requestsMemory: '512Mi', limitsCpu: '2', limitsMemory: '2Gi' }),
 }) satisfies z.ZodType<RenderSettings>;
 
 export const buildInputSchema = z.object({

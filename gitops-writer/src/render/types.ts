@@ -61,6 +61,16 @@ export interface RenderSettings {
     persistentVolumeClaims: number;
     requestsStorage: Quantity;
   };
+  /**
+   * Room for one build at a time, added to each tenant's quota on top of `quota` (the
+   * apps' budget): the resources of the build Job's Kaniko container and one pod.
+   */
+  buildAllowance: {
+    requestsCpu: Quantity;
+    requestsMemory: Quantity;
+    limitsCpu: Quantity;
+    limitsMemory: Quantity;
+  };
 }
 
 /** A build in progress: rendered as a Kaniko Job until the build finishes. */

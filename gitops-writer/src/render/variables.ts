@@ -4,6 +4,7 @@
  */
 import { subdomainFor } from '@dangus/common';
 import { DEFAULT_GIT_SOURCE_URL } from './input-schema.js';
+import { addCpu, addMemory } from './quantity.js';
 import type { BuildInput, RenderSettings, ServiceInput, TenantInput } from './types.js';
 import type { Variables } from './variable-catalog.js';
 
@@ -11,7 +12,7 @@ import type { Variables } from './variable-catalog.js';
 const LABEL_VALUE_MAX = 63;
 
 export function tenantVariables(tenant: TenantInput, settings: RenderSettings): Variables<'tenant'> {
-  const { limitRange, quota } = settings;
+  const { limitRange, quota, buildAllowance: allowance } = settings;
   return {
     namespace: tenant.namespace,
     project_name: tenant.project.name,
@@ -22,11 +23,12 @@ export function tenantVariables(tenant: TenantInput, settings: RenderSettings): 
     limit_default_memory: limitRange.defaultMemory,
     limit_default_request_cpu: limitRange.defaultRequestCpu,
     limit_default_request_memory: limitRange.defaultRequestMemory,
-    quota_requests_cpu: quota.requestsCpu,
-    quota_requests_memory: quota.requestsMemory,
-    quota_limits_cpu: quota.limitsCpu,
-    quota_limits_memory: quota.limitsMemory,
-    quota_pods: String(quota.pods),
+    // The apps' budget plus one build's allowance: a build never waits for the apps' room.
+    quota_requests_cpu: addCpu(quota.requestsCpu, allowance.requestsCpu),
+    quota_requests_memory: addMemory(quota.requestsMemory, allowance.requestsMemory),
+    quota_limits_cpu: addCpu(quota.limitsCpu, allowance.limitsCpu),
+    quota_limits_memory: addMemory(quota.limitsMemory, allowance.limitsMemory),
+    quota_pods: String(quota.pods + 1),
     quota_persistent_volume_claims: String(quota.persistentVolumeClaims),
     quota_requests_storage: quota.requestsStorage,
     dns_namespace: settings.dnsNamespace,

@@ -43,6 +43,7 @@ export const SETTINGS: RenderSettings = {
   egressDeniedCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'],
   buildEgressCidr: null,
   limitRange: { defaultCpu: '500m', defaultMemory: '512Mi', defaultRequestCpu: '50m', defaultRequestMemory: '64Mi' },
+  buildAllowance: { requestsCpu: '250m', requestsMemory: '512Mi', limitsCpu: '2', limitsMemory: '2Gi' },
   quota: {
     requestsCpu: '2',
     requestsMemory: '4Gi',
