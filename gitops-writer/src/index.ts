@@ -24,3 +24,4 @@ export { StateRepo, type CommitResult, type StateRepoOptions, type WriteLock } f
 export type { Actor, CommitMeta, Identity } from './state-repo/commit-message.js';
 export * from './applier/index.js';
 export { StateHistory, isCommitId, type HistoryCommit, type HistoryFile, type HistoryPage, type HistoryPerson, type HistoryScope } from './state-repo/history.js';
+export { addCpu, addMemory, cpuMillicores, quantityValue } from './render/quantity.js';

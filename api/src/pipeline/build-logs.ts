@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { ApiException, CoreV1Api, Log, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, Log, type KubeConfig, type LogOptions } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { EventBus } from './event-bus.js';
@@ -21,6 +21,39 @@ export interface LogTarget {
   container: string;
 }
 
+/**
+ * Pipes one container's log into `sink` until the stream ends or `signal` aborts. client-node 2
+ * pipes the response into the sink but leaves the source's errors unheard: an abort would then
+ * be an uncaught exception. The sink learns its source from 'pipe'; a source error ends the
+ * follow like an abort.
+ */
+export async function followPodLog(
+  log: Log,
+  target: Pick<LogTarget, 'namespace' | 'pod' | 'container'>,
+  sink: Writable,
+  signal: AbortSignal,
+  options: LogOptions,
+): Promise<void> {
+  const ended = new Promise<void>((resolve) => {
+    sink.once('finish', resolve);
+    sink.once('close', resolve);
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  sink.once('pipe', (source: NodeJS.ReadableStream) => {
+    source.once('error', () => sink.end());
+  });
+  const controller = await log.log(target.namespace, target.pod, target.container, sink, options);
+  // The stream may have ended while the follow was opening.
+  if (isAborted(signal)) controller.abort();
+  else signal.addEventListener('abort', () => controller.abort(), { once: true });
+  await ended;
+}
+
+/** Read through a call, so that a check after an await is not narrowed away. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
+
 export class KubernetesLogSource implements LogSource {
   private readonly log: Log;
   private readonly core: CoreV1Api;
@@ -31,21 +64,7 @@ export class KubernetesLogSource implements LogSource {
   }
 
   async follow(target: LogTarget, sink: Writable, signal: AbortSignal): Promise<void> {
-    const ended = new Promise<void>((resolve) => {
-      sink.once('finish', resolve);
-      sink.once('close', resolve);
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-    // client-node 2 pipes the response into the sink but leaves the source's errors
-    // unheard: an abort (ours, below) would then be an uncaught exception. The sink
-    // learns its source from 'pipe'; a source error ends the follow like an abort.
-    sink.once('pipe', (source: NodeJS.ReadableStream) => {
-      source.once('error', () => sink.end());
-    });
-    const controller = await this.log.log(target.namespace, target.pod, target.container, sink, { follow: true });
-    if (signal.aborted) controller.abort();
-    else signal.addEventListener('abort', () => controller.abort(), { once: true });
-    await ended;
+    await followPodLog(this.log, target, sink, signal, { follow: true });
   }
 
   async read(target: LogTarget, limitBytes: number): Promise<string | null> {

@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import type { StateSink, TenantChange } from '../cluster/state-sink.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import { DeploymentEntity, type Deployment, type GitHubStatusState, type ReleaseConfig, type ReleaseEnvVar } from '../db/entities/index.js';
-import { RELEASE_SNAPSHOT_SQL, RESTORE_CONFIG_SQL } from '../db/releases.js';
+import { RELEASE_SNAPSHOT_SQL, restoreRelease } from '../db/releases.js';
 import type { GitHubApi } from '../github/github-api.js';
 import { toDeploymentDto } from '../use-cases/deployments.js';
 import type { PipelineHandle } from '../use-cases/context.js';
@@ -377,12 +377,7 @@ export class DeploymentPipeline implements PipelineHandle {
         );
       const found = back[0];
       if (found && restoreConfig && found.release_config && found.release_env) {
-        const config = found.release_config;
-        await manager.query(`UPDATE services SET ${RESTORE_CONFIG_SQL} WHERE id = $1`, [row.service_id, JSON.stringify(config)]);
-        await manager.query(`DELETE FROM env_vars WHERE service_id = $1`, [row.service_id]);
-        for (const variable of found.release_env) {
-          await manager.query(`INSERT INTO env_vars (service_id, key, value) VALUES ($1, $2, $3)`, [row.service_id, variable.key, variable.value]);
-        }
+        await restoreRelease(manager, row.service_id, found.release_config, found.release_env);
       }
       return found;
     });

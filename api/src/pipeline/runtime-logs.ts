@@ -8,6 +8,7 @@
 import { Writable } from 'node:stream';
 import { CoreV1Api, Log, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { followPodLog } from './build-logs.js';
 import { Redactor } from './redact.js';
 
 export interface RuntimeLogLine {
@@ -106,14 +107,8 @@ export class RuntimeLogs {
           callback();
         },
       });
-      const ended = new Promise<void>((resolve) => {
-        sink.once('finish', resolve);
-        sink.once('close', resolve);
-        signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      sink.once('pipe', (source: NodeJS.ReadableStream) => source.once('error', () => sink.end()));
       try {
-        const options = {
+        await followPodLog(this.log, { namespace: request.namespace, pod: name, container: CONTAINER }, sink, signal, {
           follow: true,
           timestamps: true,
           ...(state.last !== null
@@ -121,12 +116,7 @@ export class RuntimeLogs {
             : request.since !== null
               ? { sinceTime: request.since }
               : { tailLines: request.tail }),
-        };
-        const controller = await this.log.log(request.namespace, name, CONTAINER, sink, options);
-        // The stream may have ended while the follow was opening.
-        if (isAborted(signal)) controller.abort();
-        else signal.addEventListener('abort', () => controller.abort(), { once: true });
-        await ended;
+        });
       } catch (error) {
         this.logger.debug({ pod: name, err: error }, 'runtime log follow ended');
       } finally {
@@ -163,8 +153,4 @@ export class RuntimeLogs {
 function comparable(timestamp: string): string {
   const match = /^(.*?)(?:\.(\d+))?Z$/.exec(timestamp);
   return match ? `${match[1] ?? ''}.${(match[2] ?? '').padEnd(9, '0')}Z` : timestamp;
-}
-
-function isAborted(signal: AbortSignal): boolean {
-  return signal.aborted;
 }

@@ -6,6 +6,7 @@
  */
 import type { EntityManager } from 'typeorm';
 import type { ServiceSizeDto } from '@dangus/common';
+import { cpuMillicores, quantityValue } from '@dangus/gitops-writer';
 import { ConflictError, ValidationError } from '../errors.js';
 
 export interface Capacity {
@@ -16,15 +17,9 @@ export interface Capacity {
   limitRange: { defaultCpu: string; defaultMemory: string; defaultRequestCpu: string; defaultRequestMemory: string };
 }
 
-const UNITS: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
-
 /** A Kubernetes quantity as a number (CPU in millicores when `milli`, memory in bytes). */
 export function quantity(text: string, milli = false): number {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(text);
-  if (!match?.[1]) throw new Error(`not a quantity: ${text}`);
-  const value = Number(match[1]);
-  if (match[2] === 'm') return milli ? value : value / 1000;
-  return value * (UNITS[match[2] ?? ''] ?? 1) * (milli ? 1000 : 1);
+  return milli ? cpuMillicores(text) : quantityValue(text);
 }
 
 interface Pod {

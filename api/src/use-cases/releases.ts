@@ -13,7 +13,7 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
 import { isUuid } from './validate.js';
 import { snapshotRelease } from './config-rollout.js';
-import { RESTORE_CONFIG_SQL } from '../db/releases.js';
+import { restoreRelease } from '../db/releases.js';
 
 const CONFIG_FIELDS = ['port', 'healthCheckPath', 'storageGb', 'replicas', 'size'] as const;
 
@@ -80,11 +80,7 @@ export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser,
         WHERE service_id = $1 AND status IN ('pending', 'building') RETURNING id`,
       [service.id, `superseded by a rollback to ${sha7}`],
     );
-    await manager.query(`UPDATE services SET ${RESTORE_CONFIG_SQL} WHERE id = $1`, [service.id, JSON.stringify(config)]);
-    await manager.query(`DELETE FROM env_vars WHERE service_id = $1`, [service.id]);
-    for (const variable of target.releaseEnv ?? []) {
-      await manager.query(`INSERT INTO env_vars (service_id, key, value) VALUES ($1, $2, $3)`, [service.id, variable.key, variable.value]);
-    }
+    await restoreRelease(manager, service.id, config, target.releaseEnv ?? []);
     const saved = await manager.getRepository(DeploymentEntity).save({
       serviceId: service.id,
       commitSha: target.commitSha,

@@ -11,23 +11,27 @@ function parse(text: string): { value: number; unit: string } {
   return { value: Number(match[1]), unit: match[2] ?? '' };
 }
 
+/** A CPU quantity in millicores (`250m` → 250, `1.5` → 1500). */
+export function cpuMillicores(text: string): number {
+  const { value, unit } = parse(text);
+  return Math.round(unit === 'm' ? value : value * 1000 * (UNITS[unit] ?? 1));
+}
+
+/** A quantity as a plain number: memory in bytes (`512Mi` → 536870912), `m` as thousandths. */
+export function quantityValue(text: string): number {
+  const { value, unit } = parse(text);
+  return unit === 'm' ? value / 1000 : value * (UNITS[unit] ?? 1);
+}
+
 /** `a + b`, CPU quantities. */
 export function addCpu(a: string, b: string): string {
-  const milli = (text: string) => {
-    const { value, unit } = parse(text);
-    return Math.round(unit === 'm' ? value : value * 1000 * (UNITS[unit] ?? 1));
-  };
-  const sum = milli(a) + milli(b);
+  const sum = cpuMillicores(a) + cpuMillicores(b);
   return sum % 1000 === 0 ? String(sum / 1000) : `${String(sum)}m`;
 }
 
 /** `a + b`, memory quantities. */
 export function addMemory(a: string, b: string): string {
-  const bytes = (text: string) => {
-    const { value, unit } = parse(text);
-    return Math.round(value * (UNITS[unit] ?? 1));
-  };
-  const sum = bytes(a) + bytes(b);
+  const sum = Math.round(quantityValue(a)) + Math.round(quantityValue(b));
   if (sum % 1024 ** 3 === 0) return `${String(sum / 1024 ** 3)}Gi`;
   if (sum % 1024 ** 2 === 0) return `${String(sum / 1024 ** 2)}Mi`;
   return String(sum);
