@@ -7,14 +7,12 @@ import { createPlatform, listen } from './server.js';
 import { Encryptor } from './crypto/encryption.js';
 import { openStateWriter } from './cluster/state-writer.js';
 import { startInProcessApplier } from './cluster/in-process-applier.js';
-import { RuntimeLogs } from './pipeline/runtime-logs.js';
-import { ServiceEvents } from './pipeline/service-events.js';
-import { ProjectUsage } from './pipeline/project-usage.js';
 import { ApplierNotifier } from './cluster/applier-notifier.js';
 import { join } from 'node:path';
 import { loadKubeConfig } from './cluster/kube-config.js';
 import { OctokitGitHubApi } from './github/github-api.js';
 import { EventBus } from './pipeline/event-bus.js';
+import { clusterReaders } from './pipeline/cluster-readers.js';
 import { startPipeline } from './pipeline/start-pipeline.js';
 import { endSessionsOutsidePolicy } from './use-cases/access.js';
 import { applyRetention } from './use-cases/retention.js';
@@ -87,7 +85,7 @@ async function main(): Promise<void> {
     stateSink: writer.sink,
     stateRepo: writer.repo,
     stateHistory: writer.history,
-    ...(kube ? { runtimeLogs: new RuntimeLogs(kube, logger.child({ component: 'runtime-logs' })), serviceEvents: new ServiceEvents(kube), projectUsage: new ProjectUsage(kube) } : {}),
+    ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: full.metricsSampleMs }) : {}),
     ...(writer.pusher ? { statePusher: writer.pusher } : {}),
     // The applier's status, with the pipeline's informers (listed yet, restarts) beside it.
     ...(applier ? { applierStatus: () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) } : {}),
@@ -124,6 +122,7 @@ async function main(): Promise<void> {
         server.closeAllConnections();
         writer.pusher?.stop();
         writer.history.stop();
+        platform.ctx.serviceMetrics?.stop();
         // The pipeline stores the log it has before the database closes; rows carry the rest.
         return Promise.allSettled([pipeline?.stop(), applier?.stop()]);
       })

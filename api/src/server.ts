@@ -16,6 +16,7 @@ import { renderSettingsSchema, type StateHistory } from '@dangus/gitops-writer';
 import type { Capacity } from './use-cases/capacity.js';
 import type { RuntimeLogs } from './pipeline/runtime-logs.js';
 import type { ServiceEvents } from './pipeline/service-events.js';
+import type { ServiceMetrics } from './pipeline/service-metrics.js';
 import type { ProjectUsage } from './pipeline/project-usage.js';
 import { ProjectListCache } from './use-cases/project-list-cache.js';
 import type { PipelineHandle, UseCaseContext } from './use-cases/context.js';
@@ -41,6 +42,7 @@ export interface PlatformOptions {
   runtimeLogs?: RuntimeLogs;
   /** Reads services' Kubernetes Events (with a cluster). */
   serviceEvents?: ServiceEvents;
+  serviceMetrics?: ServiceMetrics;
   projectUsage?: ProjectUsage;
   github?: GitHubApi;
   uiDir?: string;
@@ -85,9 +87,11 @@ export function createPlatform(options: PlatformOptions) {
     logger,
     limits: config.limits,
     capacity: capacityOf(config),
+    metricsSampleMs: config.metricsSampleMs,
     ...(options.stateHistory ? { history: options.stateHistory } : {}),
     ...(options.runtimeLogs ? { runtimeLogs: options.runtimeLogs } : {}),
     ...(options.serviceEvents ? { serviceEvents: options.serviceEvents } : {}),
+    ...(options.serviceMetrics ? { serviceMetrics: options.serviceMetrics } : {}),
     ...(options.projectUsage ? { projectUsage: options.projectUsage } : {}),
     settings: {
       baseDomain: config.baseDomain,

@@ -211,3 +211,26 @@ export interface QuotaUsageDto {
   used: string;
   hard: string;
 }
+
+/** One pod's figures in one sample. */
+export interface PodMetricsDto {
+  pod: string;
+  /** CPU in use, in millicores (fractional). */
+  cpuMillicores: number;
+  /** Memory in use (the working set), in bytes. */
+  memoryBytes: number;
+}
+
+/** A service's CPU and memory over the last hour (`GET /api/services/:id/metrics`). */
+export interface ServiceMetricsDto {
+  /** Whether the cluster serves the metrics API (metrics.k8s.io). */
+  available: boolean;
+  /** Why there are no figures, in plain words, when not available. */
+  reason: string | null;
+  /** Seconds between samples. */
+  intervalSeconds: number;
+  /** Each pod's limits (its size, or the namespace's defaults): drawn on the charts. */
+  limits: { cpuMillicores: number; memoryBytes: number };
+  /** Oldest first; one per sampling, for the pods of the service that had figures then. */
+  samples: { at: string; pods: PodMetricsDto[] }[];
+}

@@ -79,6 +79,8 @@ const apiTable: [string, Access, boolean][] = [
   ['get resourcequotas in a tenant namespace', { verb: 'get', resource: 'resourcequotas', namespace: TENANT }, true],
   ['patch resourcequotas in a tenant namespace', { verb: 'patch', resource: 'resourcequotas', namespace: TENANT }, false],
   ['create events', { verb: 'create', resource: 'events', namespace: TENANT }, false],
+  ['list pod metrics cluster-wide', { verb: 'list', resource: 'pods', group: 'metrics.k8s.io' }, true],
+  ['list node metrics', { verb: 'list', resource: 'nodes', group: 'metrics.k8s.io' }, false],
   ['get secrets in kube-system', { verb: 'get', resource: 'secrets', namespace: 'kube-system' }, false],
   ['list secrets in kube-system', { verb: 'list', resource: 'secrets', namespace: 'kube-system' }, false],
   ['get secrets in a tenant namespace', { verb: 'get', resource: 'secrets', namespace: TENANT }, false],

@@ -8,6 +8,7 @@
 #   kaniko-executor                                          (see kaniko/go.mod)
 #   registry                                                 (distribution, see registry/go.mod)
 #   traefik                                                  (see traefik/go.mod)
+#   metrics-server                                           (see metrics-server/go.mod)
 #   pause                                                    (build/pause/linux/pause.c of k8s.io/kubernetes, gcc -static)
 #
 # Cache: ${DANGUS_CACHE_DIR:-$HOME/.cache/dangus}/k8s/<kubernetes version>/
@@ -71,6 +72,7 @@ if $with_node; then
     "registry|registry|github.com/distribution/distribution/v3/cmd/registry|github.com/distribution/distribution/v3|$(modversion registry github.com/distribution/distribution/v3)"
     "traefik|traefik|github.com/traefik/traefik/v3/cmd/traefik|github.com/traefik/traefik/v3|$(sed -n 's/^require github.com\/traefik\/traefik\/v3 //p' traefik/go.mod)"
     "pause|.|build/pause/linux/pause.c|k8s.io/kubernetes|$kube_version"
+    "metrics-server|metrics-server|sigs.k8s.io/metrics-server/cmd/metrics-server|sigs.k8s.io/metrics-server|$(modversion metrics-server sigs.k8s.io/metrics-server)"
   )
 fi
 

@@ -3,6 +3,7 @@
 // parameters and strangers answered before any stream.
 import type { Server } from 'node:http';
 import request from 'supertest';
+import type { ServiceMetricsDto } from '@dangus/common';
 import { listen } from '../../api/src/server.js';
 import { ORIGIN } from '../../api/test/support/platform.js';
 import { createProject, createService, push, readSse, sha, startWorld, waitForStatus, type PipelineWorld } from './support.js';
@@ -68,5 +69,23 @@ describe('runtime logs', () => {
     }
     const stranger = await world.platform.signIn('eve', 4040);
     await request(world.platform.app).get(`/api/services/${service.id}/logs/stream`).set({ Cookie: stranger }).expect(404);
+  });
+
+  it('says the cluster has no metrics API instead of failing, with the limits of the size, and a stranger gets 404', async () => {
+    const project = await createProject(world, 'metrics');
+    const service = await createService(world, project.id, 'gauge');
+    await request(world.platform.app).patch(`/api/services/${service.id}`).set({ Origin: ORIGIN, Cookie: world.cookie }).send({ size: 'small' }).expect(200);
+    const res = await request(world.platform.app).get(`/api/services/${service.id}/metrics`).set({ Cookie: world.cookie }).expect(200);
+    const body = res.body as ServiceMetricsDto;
+    // This control plane serves no metrics.k8s.io (the real-node tier does: e2e/realnode).
+    expect(body).toMatchObject({ available: false, samples: [], intervalSeconds: 15 });
+    expect(body.reason).toMatch(/does not serve the metrics API \(metrics\.k8s\.io\): install metrics-server/);
+    const small = (await request(world.platform.app).get('/api/sizes').set({ Cookie: world.cookie }).expect(200)).body as { name: string; cpu: string; memory: string }[];
+    const size = small.find((s) => s.name === 'small');
+    expect(size).toBeDefined();
+    expect(body.limits.memoryBytes).toBe(Number.parseInt(size?.memory ?? '', 10) * 1024 ** 2);
+    const stranger = await world.platform.signIn('mallory', 4041);
+    await request(world.platform.app).get(`/api/services/${service.id}/metrics`).set({ Cookie: stranger }).expect(404);
+    await request(world.platform.app).get('/api/services/not-a-uuid/metrics').set({ Cookie: world.cookie }).expect(404);
   });
 });

@@ -9,8 +9,35 @@ import {
 } from './support.js';
 import request from 'supertest';
 import { ORIGIN } from '../../api/test/support/platform.js';
+import { listen } from '../../api/src/server.js';
+import { expectVisible, openBrowser, screenshot, textOf } from '../ui/browser.js';
+import type { ServiceMetricsDto } from '@dangus/common';
+import { quantityValue } from '@dangus/gitops-writer';
 
 const GREETING = 'hello-from-an-env-var-3f9c1d';
+
+/** The service page in Chromium, signed in as the test's user, shows the CPU and memory charts of its one pod. */
+async function drawsMetrics(world: RealWorld, serviceId: string): Promise<void> {
+  const server = await listen(world.platform.app, '127.0.0.1', 0);
+  const { browser, page, pageErrors } = await openBrowser();
+  try {
+    const address = server.address();
+    const origin = `http://127.0.0.1:${typeof address === 'object' && address ? String(address.port) : '0'}`;
+    const [name = '', ...value] = world.cookie.split(';')[0]?.split('=') ?? [];
+    await page.context().addCookies([{ name, value: value.join('='), url: origin }]);
+    await page.goto(`${origin}/services/${serviceId}`);
+    const panel = page.getByRole('region', { name: 'Metrics' });
+    await expectVisible(panel.getByRole('img', { name: /^CPU of 1 pod\(s\) over the last hour, limit / }), 30_000);
+    await expectVisible(panel.getByRole('img', { name: /^Memory of 1 pod\(s\) over the last hour, limit / }));
+    expect(await textOf(panel)).toMatch(/Memory[\d.]+ MiB per pod · limit \d+ MiB/);
+    await panel.scrollIntoViewIfNeeded();
+    await screenshot(page, 'service-metrics');
+    expect(pageErrors).toEqual([]);
+  } finally {
+    await browser.close();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
 
 describe('push to live on a real node', () => {
   let world: RealWorld;
@@ -101,6 +128,31 @@ describe('push to live on a real node', () => {
       return q?.status?.used?.pods === '1' ? q : undefined;
     }, 30_000);
     expect(quota.status?.hard?.pods).toBe('21');
+
+    // CPU and memory of the running pod, from the real kubelet through metrics-server and
+    // the metrics API, sampled by the api while the test looks, with the pod's limits.
+    const metrics = await eventually('metrics of the app pod', async () => {
+      const res = await request(world.platform.app).get(`/api/services/${service.id}/metrics`).set({ Cookie: world.cookie }).expect(200);
+      const body = res.body as ServiceMetricsDto;
+      return body.samples.some((s) => s.pods.some((p) => p.pod === pod?.metadata?.name && p.memoryBytes > 0)) ? body : undefined;
+    }, 90_000);
+    expect(metrics).toMatchObject({ available: true, reason: null, intervalSeconds: 2 });
+    const figures = metrics.samples.flatMap((s) => s.pods).filter((p) => p.pod === pod?.metadata?.name && p.memoryBytes > 0);
+    const limitBytes = quantityValue(pod?.spec?.containers[0]?.resources?.limits?.memory ?? '0');
+    expect(metrics.limits.memoryBytes).toBe(limitBytes);
+    expect(metrics.limits.cpuMillicores).toBe(quantityValue(pod?.spec?.containers[0]?.resources?.limits?.cpu ?? '0') * 1000);
+    for (const f of figures) {
+      // busybox httpd's working set: more than nothing, far less than its limit.
+      expect(f.memoryBytes).toBeGreaterThan(64 * 1024);
+      expect(f.memoryBytes).toBeLessThan(limitBytes);
+      expect(f.cpuMillicores).toBeGreaterThanOrEqual(0);
+      expect(f.cpuMillicores).toBeLessThan(metrics.limits.cpuMillicores);
+    }
+    // Samples are in time order, a sampling apart at least.
+    const times = metrics.samples.map((s) => Date.parse(s.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // The service page draws them: one line per pod, the limit dashed.
+    await drawsMetrics(world, service.id);
 
     // A second push that changes one file: a new image from Kaniko's layer cache for the
     // RUN step (the cache repository, with the tenant robot's credentials), the same volume.

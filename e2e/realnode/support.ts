@@ -16,6 +16,7 @@ import type { DeploymentDto, ServiceDto } from '@dangus/common';
 import { FakeGitHub } from '../../api/test/support/fake-github.js';
 import { FakeHarbor } from '../../api/test/support/fake-harbor.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from '../../api/test/support/platform.js';
+import { DEFAULT_UI_DIR } from '../../api/src/server.js';
 import { deliveryHeaders, pushPayload } from '../../api/test/support/webhook-payloads.js';
 import { createServingCert, startCluster, type Cluster } from '../cluster/src/index.js';
 import { GIT_IMAGE, NODE_IP, type RealNode } from '../cluster/src/real-node.js';
@@ -88,8 +89,9 @@ export async function startRealWorld(log: (line: string) => void): Promise<RealW
         STORAGE_CLASS,
         BASE_DOMAIN,
         BUILD_DEADLINE_SECONDS: '600',
+        METRICS_SAMPLE_SECONDS: '2',
       },
-      { cluster: { kubeconfig: cluster.kubeconfigPath, tuning: { resyncMs: 2_000 } }, github },
+      { cluster: { kubeconfig: cluster.kubeconfigPath, tuning: { resyncMs: 2_000 } }, github, uiDir: DEFAULT_UI_DIR },
     );
     cleanups.push(() => platform.close());
     const login = 'octo-real';
@@ -153,6 +155,12 @@ export interface AppVersion {
   version: string;
   /** When true the container exits at once (a crash loop). */
   crash?: boolean;
+  /**
+   * When set, the entrypoint runs httpd in the background and prints numbered lines
+   * (`line 1`, `line 2`, ...) to stdout at about this rate: every 100 ms a burst of
+   * rate/10 lines (at least one; the pause stretched to keep the rate below 10 lines/s).
+   */
+  linesPerSecond?: number;
 }
 
 /**
@@ -170,7 +178,8 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
   await mkdir(join(work, 'www', 'cgi-bin'), { recursive: true });
   await copyFile('/bin/busybox', join(work, 'bin', 'busybox'));
   await chmod(join(work, 'bin', 'busybox'), 0o755);
-  for (const tool of ['sh', 'wc', 'cat']) await symlink('busybox', join(work, 'bin', tool));
+  const tools = ['sh', 'wc', 'cat', ...(app.linesPerSecond !== undefined ? ['usleep'] : [])];
+  for (const tool of tools) await symlink('busybox', join(work, 'bin', tool));
   await writeFile(
     join(work, 'www', 'cgi-bin', 'app'),
     [
@@ -187,7 +196,9 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
   );
   const entrypoint = app.crash
     ? `["/bin/busybox", "sh", "-c", "echo starting ${app.version}; echo cannot start >&2; exit 3"]`
-    : '["/bin/busybox", "httpd", "-f", "-v", "-p", "8080", "-h", "/www"]';
+    : app.linesPerSecond !== undefined
+      ? JSON.stringify(['/bin/busybox', 'sh', '-c', linesLoop(app.linesPerSecond)])
+      : '["/bin/busybox", "httpd", "-f", "-v", "-p", "8080", "-h", "/www"]';
   await writeFile(
     join(work, 'Dockerfile'),
     [
@@ -205,6 +216,19 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
   await git('-c', 'user.name=Octo Real', '-c', 'user.email=octo@example.test', 'commit', '--quiet', '--allow-empty', '-m', `app ${app.version}`);
   await git('push', '--quiet', bare, 'HEAD:refs/heads/main');
   return (await git('rev-parse', 'HEAD')).stdout.trim();
+}
+
+/** httpd in the background, then numbered lines on stdout at `rate` a second (busybox sh and usleep). */
+function linesLoop(rate: number): string {
+  if (!(rate > 0)) throw new Error(`linesPerSecond must be above 0, not ${String(rate)}`);
+  const burst = Math.max(1, Math.round(rate / 10));
+  const pauseUs = Math.round((burst / rate) * 1_000_000);
+  const slots = Array.from({ length: burst }, (_, i) => String(i + 1)).join(' ');
+  // PID 1 ignores SIGTERM unless trapped: the trap lets a rollout stop the old pod at once.
+  return (
+    'trap "exit 0" TERM; /bin/busybox httpd -f -v -p 8080 -h /www & i=0; ' +
+    `while :; do for j in ${slots}; do i=$((i+1)); echo line $i; done; usleep ${String(pauseUs)}; done`
+  );
 }
 
 export async function createProject(world: RealWorld, name: string): Promise<{ id: string; namespace: string }> {

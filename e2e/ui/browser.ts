@@ -37,6 +37,8 @@ export async function openBrowser(): Promise<{ browser: Browser; page: Page; pag
 export async function screenshot(page: Page, name: string): Promise<void> {
   if (!screenshotDir) return;
   mkdirSync(screenshotDir, { recursive: true });
+  // From the top: a page scrolled down draws its sticky header mid-page in a full-page capture.
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 }
 

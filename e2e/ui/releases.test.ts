@@ -139,6 +139,14 @@ describe('releases in the browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('says in the metrics panel that this cluster serves no metrics API', async () => {
+    // The kwok tier has no metrics.k8s.io; the real-node tier's test draws the charts.
+    const panel = page.getByRole('region', { name: 'Metrics' });
+    await expectVisible(panel.getByRole('status').filter({ hasText: 'No CPU and memory figures' }));
+    expect(await textOf(panel)).toMatch(/does not serve the metrics API \(metrics\.k8s\.io\): install metrics-server/);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('sets replicas and a size from the configuration panel, with the quota\'s refusal in words', async () => {
     const form = page.getByRole('form', { name: 'Replicas and size' });
     const replicas = form.getByLabel('Replicas');

@@ -100,6 +100,8 @@ export const envSchema = z
     MAX_ENV_VARS_PER_SERVICE: z.coerce.number().int().min(0).default(100),
     MAX_ENV_BYTES_PER_SERVICE: z.coerce.number().int().min(0).max(900 * 1024).default(256 * 1024),
     MAX_STREAMS_PER_USER: z.coerce.number().int().min(0).default(20),
+    // Seconds between CPU/memory samples of the services someone is looking at.
+    METRICS_SAMPLE_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
     LIMITS_EXEMPT_ADMINS: booleanString.default(false),
     // History kept per service (checked hourly).
     DEPLOYMENTS_KEPT: z.coerce.number().int().min(1).default(100),
@@ -243,6 +245,8 @@ export interface Config {
   limits: UserLimits;
   /** The sizes a service can have (SERVICE_SIZES). */
   sizes: ServiceSizeDto[];
+  /** Between CPU/memory samples while someone watches (METRICS_SAMPLE_SECONDS). */
+  metricsSampleMs: number;
   encryption: { keyId: string; key: Buffer | undefined; oldKeys: Map<string, Buffer> };
   sessionSecret: string | undefined;
   sessionTtlMs: number;
@@ -380,6 +384,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       deliveriesPerService: e.DELIVERIES_KEPT,
     },
     sizes: e.SERVICE_SIZES,
+    metricsSampleMs: e.METRICS_SAMPLE_SECONDS * 1000,
     limits: {
       projectsPerUser: e.MAX_PROJECTS_PER_USER,
       servicesPerProject: e.MAX_SERVICES_PER_PROJECT,

@@ -22,7 +22,7 @@ export function quantity(text: string, milli = false): number {
   return milli ? cpuMillicores(text) : quantityValue(text);
 }
 
-interface Pod {
+export interface Pod {
   requestsCpu: number;
   requestsMemory: number;
   limitsCpu: number;
@@ -39,7 +39,8 @@ export function sizeOf(capacity: Capacity, name: string): ServiceSizeDto {
   return size;
 }
 
-function podOf(capacity: Capacity, size: string | null): Pod {
+/** A pod's requests and limits: its size's, or the namespace's LimitRange defaults without one. */
+export function podOf(capacity: Capacity, size: string | null): Pod {
   const found = size === null ? undefined : capacity.sizes.find((candidate) => candidate.name === size);
   if (found) {
     const cpu = quantity(found.cpu, true);

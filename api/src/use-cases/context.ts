@@ -11,6 +11,7 @@ import type { StateHistory } from '@dangus/gitops-writer';
 import type { Capacity } from './capacity.js';
 import type { RuntimeLogs } from '../pipeline/runtime-logs.js';
 import type { ServiceEvents } from '../pipeline/service-events.js';
+import type { ServiceMetrics } from '../pipeline/service-metrics.js';
 import type { ProjectUsage } from '../pipeline/project-usage.js';
 
 /** The pipeline as use cases see it: they record rows, it does the work. */
@@ -43,10 +44,14 @@ export interface UseCaseContext {
   limits: UserLimits;
   /** Sizes, quota and LimitRange defaults, for replicas and sizes (capacity.ts). */
   capacity: Capacity;
+  /** Between CPU/memory samples while someone watches. */
+  metricsSampleMs: number;
   /** Reads running services' logs through the Kubernetes API; absent without a cluster. */
   runtimeLogs?: RuntimeLogs;
   /** Reads a service's Kubernetes Events; absent without a cluster. */
   serviceEvents?: ServiceEvents;
+  /** Samples services' CPU and memory from the metrics API; absent without a cluster. */
+  serviceMetrics?: ServiceMetrics;
   /** Reads a project's quota usage; absent without a cluster. */
   projectUsage?: ProjectUsage;
   /** The state repo's history reader; absent without a state repo. */

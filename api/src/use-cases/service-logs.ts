@@ -10,6 +10,8 @@ import { ProjectEntity } from '../db/entities/index.js';
 import type { RuntimeLogLine } from '../pipeline/runtime-logs.js';
 import type { ServiceEvent } from '../pipeline/service-events.js';
 import type { QuotaUsage } from '../pipeline/project-usage.js';
+import type { ServiceMetricsDto } from '@dangus/common';
+import { podOf } from './capacity.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService } from './services.js';
 import { isUuid, parseInput } from './validate.js';
@@ -65,4 +67,28 @@ export async function projectUsage(ctx: UseCaseContext, user: CurrentUser, proje
   if (!project) throw new NotFoundError('Project');
   if (!ctx.projectUsage) throw new UpstreamError('Usage needs the cluster, which this process does not reach.');
   return ctx.projectUsage.of(namespaceFor(user.hash, project.name));
+}
+
+/**
+ * The service's CPU and memory over the last hour, with each pod's limits
+ * (`GET /api/services/:id/metrics`). Looking starts sampling; without a cluster or a
+ * metrics API the answer says why there are no figures.
+ */
+export async function serviceMetrics(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceMetricsDto> {
+  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  const pod = podOf(ctx.capacity, service.size);
+  const base = {
+    intervalSeconds: ctx.metricsSampleMs / 1000,
+    limits: { cpuMillicores: pod.limitsCpu, memoryBytes: pod.limitsMemory },
+  };
+  if (!ctx.serviceMetrics) {
+    return { ...base, available: false, reason: 'Metrics need the cluster, which this process does not reach.', samples: [] };
+  }
+  const window = await ctx.serviceMetrics.window(namespaceFor(user.hash, project.name), service.name);
+  return {
+    ...base,
+    available: window.available,
+    reason: window.reason,
+    samples: window.samples.map((sample) => ({ at: new Date(sample.at).toISOString(), pods: sample.pods })),
+  };
 }

@@ -18,11 +18,9 @@ import type { Applier } from '@dangus/gitops-writer';
 import { loadKubeConfig } from '../../src/cluster/kube-config.js';
 import { startInProcessApplier } from '../../src/cluster/in-process-applier.js';
 import { EventBus } from '../../src/pipeline/event-bus.js';
+import { clusterReaders } from '../../src/pipeline/cluster-readers.js';
 import { startPipeline, type RunningPipeline } from '../../src/pipeline/start-pipeline.js';
 import { FakeGitHub } from './fake-github.js';
-import { RuntimeLogs } from '../../src/pipeline/runtime-logs.js';
-import { ServiceEvents } from '../../src/pipeline/service-events.js';
-import { ProjectUsage } from '../../src/pipeline/project-usage.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
 
@@ -62,6 +60,8 @@ export async function startTestPlatform(
     webhooks?: WebhookRouteOptions;
     /** A fake GitHub the test started (e.g. with its git server); stopped by close(). */
     github?: FakeGitHub;
+    /** The built UI to serve (`ui/dist`), for a browser; none by default. */
+    uiDir?: string;
   } = {},
 ): Promise<TestPlatform> {
   const github = options.github ?? new FakeGitHub();
@@ -124,7 +124,7 @@ export async function startTestPlatform(
           ...(options.cluster?.tuning ? { tuning: options.cluster.tuning } : {}),
         })
       : undefined;
-  const { app, sessions, encryptor } = createPlatform({
+  const { app, sessions, encryptor, ctx } = createPlatform({
     events,
     ...(pipeline ? { pipeline: pipeline.pipeline } : {}),
     config: { ...config, sessionSecret: config.sessionSecret, encryption: { ...config.encryption, key: config.encryption.key } },
@@ -132,10 +132,10 @@ export async function startTestPlatform(
     logger,
     stateSink: writer?.sink ?? stateSink,
     ...(writer ? { stateRepo: writer.repo, stateHistory: writer.history } : {}),
-    ...(kube ? { runtimeLogs: new RuntimeLogs(kube, logger, 500), serviceEvents: new ServiceEvents(kube), projectUsage: new ProjectUsage(kube) } : {}),
+    ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: config.metricsSampleMs, logRescanMs: 500 }) : {}),
     ...(writer?.pusher ? { statePusher: writer.pusher } : {}),
     github: gitHubApi,
-    uiDir: '/nonexistent',
+    uiDir: options.uiDir ?? '/nonexistent',
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
   });
 
@@ -177,6 +177,7 @@ export async function startTestPlatform(
     async close() {
       writer?.pusher?.stop();
       writer?.history.stop();
+      ctx.serviceMetrics?.stop();
       await pipeline?.stop();
       await applier?.stop();
       await github.stop();

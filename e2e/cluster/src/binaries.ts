@@ -10,7 +10,7 @@ export const clusterModuleDir = fileURLToPath(new URL('..', import.meta.url));
 
 export const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
 /** What the real-node tier runs besides (build.sh --node). */
-export const NODE_BINARIES = ['kubelet', 'kaniko-executor', 'registry', 'traefik', 'pause'] as const;
+export const NODE_BINARIES = ['kubelet', 'kaniko-executor', 'registry', 'traefik', 'pause', 'metrics-server'] as const;
 export type BinaryName = (typeof BINARIES)[number] | (typeof NODE_BINARIES)[number];
 
 function pinnedVersion(goMod: string, module: string): string {

@@ -225,6 +225,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       '--requestheader-extra-headers-prefix=X-Remote-Extra-',
       `--proxy-client-cert-file=${pki.frontProxyClientCert}`,
       `--proxy-client-key-file=${pki.frontProxyClientKey}`,
+      // Aggregated APIs (metrics-server in the real-node tier) are reached at their
+      // endpoints: there is no kube-proxy to route a Service's cluster IP.
+      '--enable-aggregator-routing=true',
       // The `kubernetes` Service gets no endpoints: 127.0.0.1 is not a valid endpoint address,
       // and no pod really runs to use it.
       '--endpoint-reconciler-type=none',

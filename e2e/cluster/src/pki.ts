@@ -157,6 +157,12 @@ export async function createServingCert(
   return { caCert, cert, key };
 }
 
+/** A serving certificate from the cluster's CA (for an aggregated API server the apiserver calls). */
+export async function createClusterServingCert(pki: Pki, name: string, sans: { dns?: string[]; ips?: string[] }): Promise<{ cert: string; key: string }> {
+  const [cert, key] = await leaf(pki.dir, pki.caCert, pki.caKey, { name, subject: `/CN=${name}`, usage: ['serverAuth'], ...sans });
+  return { cert, key };
+}
+
 /** A kubeconfig with the CA and client certificate embedded, so the file stands alone. */
 export async function writeKubeconfig(
   path: string,

@@ -20,12 +20,12 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { ApiregistrationV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import bcrypt from 'bcryptjs';
 
 import { writeImageArchive, sharedLibraryEntries } from './oci-image.js';
 import type { ImageEntry } from './oci-image.js';
-import { createNodeCerts, writeKubeconfig } from './pki.js';
+import { createClusterServingCert, createNodeCerts, writeKubeconfig } from './pki.js';
 import type { Pki } from './pki.js';
 import { httpGet, isAlive, pollUntil, terminate } from './util.js';
 
@@ -354,7 +354,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     if (stopped) return;
     stopped = true;
     const byName = (name: string) => processes.find((p) => p.name === name);
-    for (const name of ['traefik', 'registry', 'kubelet']) {
+    for (const name of ['metrics-server', 'traefik', 'registry', 'kubelet']) {
       const p = byName(name);
       if (p?.child.pid !== undefined && p.exited === undefined) await terminate(p.child.pid, 10_000);
     }
@@ -611,6 +611,34 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     const ingressUrl = `http://127.0.0.1:${webPort}`;
     log(`traefik at ${ingressUrl}`);
 
+    // 7. metrics-server, as k3s ships it: the real kubelet's resource metrics served as
+    // metrics.k8s.io, an aggregated API the apiserver reaches at the node address.
+    const metricsPort = await freePortOn(NODE_IP);
+    const metricsCert = await createClusterServingCert(pki, 'metrics-server', { dns: ['metrics-server.kube-system.svc'], ips: [NODE_IP] });
+    const metricsKubeconfig = join(dir, 'metrics-server.kubeconfig');
+    await writeFile(metricsKubeconfig, tokenKubeconfig(server, pki.caCert, await metricsServerAccess(kc)));
+    launch('metrics-server', join(binDir, 'metrics-server'), [
+      `--kubeconfig=${metricsKubeconfig}`,
+      `--authentication-kubeconfig=${metricsKubeconfig}`,
+      `--authorization-kubeconfig=${metricsKubeconfig}`,
+      `--bind-address=${NODE_IP}`,
+      `--secure-port=${String(metricsPort)}`,
+      `--tls-cert-file=${metricsCert.cert}`,
+      `--tls-private-key-file=${metricsCert.key}`,
+      `--kubelet-certificate-authority=${pki.caCert}`,
+      '--kubelet-preferred-address-types=InternalIP',
+      '--kubelet-use-node-status-port',
+      '--metric-resolution=10s',
+      '--kubelet-request-timeout=5s',
+      '--v=1',
+    ]);
+    await registerMetricsApi(kc, NODE_IP, metricsPort, pki.caCert);
+    await pollUntil(async () => {
+      const res = await kc.makeApiClient(ApiregistrationV1Api).readAPIService({ name: 'v1beta1.metrics.k8s.io' });
+      return res.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false;
+    }, { what: 'the metrics API (metrics-server) to be Available', timeoutMs: opts.remaining(), abort: anyExited, intervalMs: 500 });
+    log(`metrics-server at ${NODE_IP}:${String(metricsPort)}, metrics.k8s.io available`);
+
     const pids: Record<string, number> = {};
     for (const p of processes) if (p.child.pid !== undefined) pids[p.name] = p.child.pid;
     return {
@@ -657,4 +685,94 @@ async function traefikAccess(kc: KubeConfig): Promise<string> {
   const value = token.status?.token;
   if (!value) throw new Error('no token for the traefik ServiceAccount');
   return value;
+}
+
+/** A kubeconfig that authenticates with a bearer token. */
+function tokenKubeconfig(server: string, caCertPath: string, token: string): string {
+  return `${JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'e2e', cluster: { server, 'certificate-authority-data': readFileSync(caCertPath).toString('base64') } }],
+    users: [{ name: 'e2e', user: { token } }],
+    contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: 'e2e' } }],
+    'current-context': 'e2e',
+  })}\n`;
+}
+
+/**
+ * metrics-server's identity, with the rights its own manifests give it: read nodes and
+ * pods, scrape the kubelet's metrics, and delegate authentication and authorization.
+ */
+async function metricsServerAccess(kc: KubeConfig): Promise<string> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  const subject = { kind: 'ServiceAccount', name: 'metrics-server', namespace: 'kube-system' };
+  await core.createNamespacedServiceAccount({ namespace: 'kube-system', body: { metadata: { name: 'metrics-server' } } });
+  await rbac.createClusterRole({
+    body: {
+      metadata: { name: 'dangus-e2e-metrics-server' },
+      rules: [
+        { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
+      ],
+    },
+  });
+  await rbac.createClusterRoleBinding({
+    body: {
+      metadata: { name: 'dangus-e2e-metrics-server' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'dangus-e2e-metrics-server' },
+      subjects: [subject],
+    },
+  });
+  await rbac.createClusterRoleBinding({
+    body: {
+      metadata: { name: 'dangus-e2e-metrics-server-auth-delegator' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
+      subjects: [subject],
+    },
+  });
+  await rbac.createNamespacedRoleBinding({
+    namespace: 'kube-system',
+    body: {
+      metadata: { name: 'dangus-e2e-metrics-server-auth-reader' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' },
+      subjects: [subject],
+    },
+  });
+  const token = await core.createNamespacedServiceAccountToken({
+    name: 'metrics-server', namespace: 'kube-system', body: { spec: { audiences: ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: 86_400 } },
+  });
+  const value = token.status?.token;
+  if (!value) throw new Error('no token for the metrics-server ServiceAccount');
+  return value;
+}
+
+/**
+ * The APIService for metrics.k8s.io, backed by a Service without selector whose endpoint
+ * is metrics-server on the node address (the apiserver routes aggregated APIs to
+ * endpoints: there is no kube-proxy), trusted through the cluster's CA.
+ */
+async function registerMetricsApi(kc: KubeConfig, ip: string, port: number, caCertPath: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespacedService({
+    namespace: 'kube-system',
+    body: { metadata: { name: 'metrics-server' }, spec: { ports: [{ name: 'https', port: 443, targetPort: port }] } },
+  });
+  await core.createNamespacedEndpoints({
+    namespace: 'kube-system',
+    body: { metadata: { name: 'metrics-server' }, subsets: [{ addresses: [{ ip }], ports: [{ name: 'https', port }] }] },
+  });
+  await kc.makeApiClient(ApiregistrationV1Api).createAPIService({
+    body: {
+      metadata: { name: 'v1beta1.metrics.k8s.io' },
+      spec: {
+        group: 'metrics.k8s.io',
+        version: 'v1beta1',
+        service: { namespace: 'kube-system', name: 'metrics-server', port: 443 },
+        caBundle: readFileSync(caCertPath).toString('base64'),
+        groupPriorityMinimum: 100,
+        versionPriority: 100,
+      },
+    },
+  });
 }

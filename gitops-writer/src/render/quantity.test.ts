@@ -1,4 +1,4 @@
-import { addCpu, addMemory } from './quantity.js';
+import { addCpu, addMemory, cpuMillicores, quantityValue } from './quantity.js';
 
 describe('quantity sums', () => {
   it.each([
@@ -16,6 +16,20 @@ describe('quantity sums', () => {
     ['1G', '1', '1000000001'],
   ])('memory %s + %s = %s', (a, b, sum) => {
     expect(addMemory(a, b)).toBe(sum);
+  });
+
+  it.each([
+    // metrics-server's figures: nanocores and kibibytes.
+    ['1234567n', 0.001234567],
+    ['250u', 0.00025],
+    ['7524Ki', 7524 * 1024],
+  ])('%s is %d', (text, value) => {
+    expect(quantityValue(text)).toBeCloseTo(value, 12);
+  });
+
+  it('rounds CPU to whole millicores', () => {
+    expect(cpuMillicores('1500000n')).toBe(2);
+    expect(cpuMillicores('250m')).toBe(250);
   });
 
   it('refuses what is not a quantity', () => {

@@ -3,10 +3,10 @@
  * one build's allowance). CPU in millicores, memory in bytes; the sum is written back in
  * the simplest exact form (`2250m`, `3`, `4608Mi`).
  */
-const UNITS: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+const UNITS: Record<string, number> = { '': 1, n: 1e-9, u: 1e-6, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
 
 function parse(text: string): { value: number; unit: string } {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(text);
+  const match = /^([0-9]+(?:\.[0-9]+)?)(n|u|m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(text);
   if (!match?.[1]) throw new Error(`not a quantity: ${text}`);
   return { value: Number(match[1]), unit: match[2] ?? '' };
 }

@@ -58,6 +58,9 @@ export function apiRoutes(ctx: UseCaseContext): Router {
   r.get('/services/:serviceId/events', async (req, res) => {
     res.json(await serviceLogs.listServiceEvents(ctx, currentUser(res), req.params.serviceId));
   });
+  r.get('/services/:serviceId/metrics', async (req, res) => {
+    res.json(await serviceLogs.serviceMetrics(ctx, currentUser(res), req.params.serviceId));
+  });
   r.post('/services/:serviceId/restart', async (req, res) => {
     res.status(202).json(await services.restartService(ctx, currentUser(res), req.params.serviceId));
   });

@@ -8,6 +8,7 @@ import { ConfigPanel } from '../../features/services/components/config-panel';
 import { DeleteServiceButton } from '../../features/services/components/delete-service-button';
 import { EnvVarsPanel } from '../../features/services/components/env-vars-panel';
 import { RestartServiceButton } from '../../features/services/components/restart-service-button';
+import { MetricsPanel } from '../../features/services/components/metrics-panel';
 import { RuntimeLogsPanel } from '../../features/services/components/runtime-logs-panel';
 import { ServiceProblem } from '../../features/services/components/service-problem';
 import { InfraHistoryPanel } from '../../features/services/components/infra-history-panel';
@@ -23,6 +24,7 @@ const SECTIONS = [
   ['configuration', 'Configuration'],
   ['env', 'Env vars'],
   ['logs', 'Logs'],
+  ['metrics', 'Metrics'],
   ['deployments', 'Deployments'],
   ['webhook', 'Webhook'],
   ['infrastructure', 'Infrastructure'],
@@ -107,6 +109,7 @@ export function ServiceRoute() {
         <ConfigPanel service={s} />
         <EnvVarsPanel serviceId={s.id} />
         {s.status !== null ? <RuntimeLogsPanel serviceId={s.id} serviceName={s.name} /> : null}
+        {s.status !== null ? <MetricsPanel serviceId={s.id} /> : null}
         <Section id="deployments" title="Deployments" description="Status changes appear here as they happen.">
           <DeploymentList serviceId={s.id} repoUrl={s.repoUrl} deploymentPath={(id) => paths.deployment(s.id, id)} />
         </Section>

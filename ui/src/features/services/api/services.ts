@@ -1,4 +1,4 @@
-import type { CreateServiceInput, DeploymentDto, ServiceDto, ServiceEventDto, UpdateServiceInput } from '@dangus/common';
+import type { CreateServiceInput, DeploymentDto, ServiceDto, ServiceEventDto, ServiceMetricsDto, UpdateServiceInput } from '@dangus/common';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
 import { useLiveRefetchInterval } from '../../../lib/live-status';
@@ -79,6 +79,17 @@ export function useRestartService(id: string) {
 }
 
 /** The service's events, read again every 10 s while the page is open. */
+/** CPU and memory over the last hour; asking again every sampling keeps the api sampling. */
+export function useServiceMetrics(id: string, enabled: boolean) {
+  return useQuery({
+    queryKey: [...queryKeys.service(id), 'metrics'] as const,
+    queryFn: () => api.get<ServiceMetricsDto>(`${path(id)}/metrics`),
+    enabled,
+    refetchInterval: (query) => (query.state.data?.intervalSeconds ?? 15) * 1000,
+    retry: false,
+  });
+}
+
 export function useServiceEvents(id: string, enabled: boolean) {
   return useQuery({
     queryKey: [...queryKeys.service(id), 'events'] as const,

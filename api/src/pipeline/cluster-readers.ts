@@ -1,0 +1,20 @@
+/**
+ * What the api reads from the cluster for a service's owner, beside the pipeline: runtime
+ * logs, Events, CPU and memory, and the project's quota usage. One place wires them, for
+ * the process and for the tests.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { ProjectUsage } from './project-usage.js';
+import { RuntimeLogs } from './runtime-logs.js';
+import { ServiceEvents } from './service-events.js';
+import { ServiceMetrics } from './service-metrics.js';
+
+export function clusterReaders(kube: KubeConfig, logger: Logger, options: { metricsSampleMs: number; logRescanMs?: number }) {
+  return {
+    runtimeLogs: new RuntimeLogs(kube, logger.child({ component: 'runtime-logs' }), options.logRescanMs),
+    serviceEvents: new ServiceEvents(kube),
+    serviceMetrics: new ServiceMetrics(kube, logger.child({ component: 'metrics' }), { intervalMs: options.metricsSampleMs }),
+    projectUsage: new ProjectUsage(kube),
+  };
+}
