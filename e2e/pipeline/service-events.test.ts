@@ -1,6 +1,7 @@
 // A service's Kubernetes Events through the API, on the real control plane: pods refused by
 // a quota show up with the reason in plain words.
 import request from 'supertest';
+import type { DeploymentDto } from '@dangus/common';
 import { ORIGIN } from '../../api/test/support/platform.js';
 import { createProject, createService, eventually, push, sha, startWorld, waitForStatus, type PipelineWorld } from './support.js';
 
@@ -56,5 +57,27 @@ describe('service events', () => {
     const stranger = await world.platform.signIn('oscar', 5150);
     await request(world.platform.app).get(`/api/services/${service.id}/events`).set({ Cookie: stranger }).expect(404);
     await request(world.platform.app).get(`/api/projects/${project.id}/usage`).set({ Cookie: stranger }).expect(404);
+  });
+
+  it('says on the deployment that its build waits for the quota, and clears it once the build runs', async () => {
+    const project = await createProject(world, 'queued');
+    const service = await createService(world, project.id, 'api');
+    // An operator leaves no room for another pod in the namespace (once the applier made it).
+    await eventually('the namespace', async () => (await world.core.readNamespace({ name: project.namespace }).catch(() => undefined)));
+    await world.core.createNamespacedResourceQuota({ namespace: project.namespace, body: { metadata: { name: 'no-pods' }, spec: { hard: { pods: '0' } } } });
+    const commit = sha();
+    world.pods.set(commit, { log: 'built\n', runDuration: '1s' });
+    const id = String((await push(world, service, commit)).body.deploymentId);
+    const waiting = await eventually('the row to say why the build waits', async () => {
+      const row = (await request(world.platform.app).get(`/api/deployments/${id}`).set({ Cookie: world.cookie }).expect(200)).body as DeploymentDto;
+      return row.reason?.startsWith('Waiting:') ? row : undefined;
+    }, 60_000);
+    expect(['pending', 'building']).toContain(waiting.status);
+    expect(waiting.reason).toBe("Waiting: the project's pods quota is used up (0 of 0), so the build waits for room.");
+
+    // Room again: the Job controller retries, the build runs, and the text is gone.
+    await world.core.deleteNamespacedResourceQuota({ namespace: project.namespace, name: 'no-pods' });
+    const live = await waitForStatus(world, id, 'live', 120_000);
+    expect(live.reason).toBeNull();
   });
 });

@@ -47,6 +47,8 @@ export interface PipelineDeps {
   secrets: ClusterSecrets;
   cluster: ClusterView;
   logs: BuildLogs;
+  /** Why a build Job has no pod yet (the quota refused it), in plain words; absent: not asked. */
+  buildWaiting?: (namespace: string, job: string) => Promise<string | null>;
   /** Each tenant's registry credential (or the one shared credential). */
   registries: TenantRegistries;
   settings: PipelineSettings;
@@ -230,6 +232,28 @@ export class DeploymentPipeline implements PipelineHandle {
     }
   }
 
+  /**
+   * While a started build has no pod because the quota refused one, the row's reason says
+   * so ("Waiting: …"), and the row is looked at again soon; the pod's arrival clears it.
+   */
+  private async sayWhyWaiting(row: WorkRow, pod: V1Pod | undefined): Promise<void> {
+    const waiting = row.reason?.startsWith('Waiting:') === true;
+    let reason: string | null = null;
+    if (!pod && this.deps.buildWaiting) {
+      reason = await this.deps.buildWaiting(this.namespace(row), buildJobName(row.service_name, row.commit_sha)).catch((error: unknown) => {
+        this.deps.logger.debug({ deploymentId: row.id, err: error }, 'could not read why the build waits');
+        return null;
+      });
+      this.queue.retryLater(row.id);
+    }
+    if (reason === row.reason || (reason === null && !waiting)) return;
+    const result: [unknown[], number] = await this.deps.db.query(
+      `UPDATE deployments SET reason = $3, updated_at = now() WHERE id = $1 AND status = $2 AND reason IS NOT DISTINCT FROM $4`,
+      [row.id, row.status, reason, row.reason],
+    );
+    if (result[1] === 1) await this.published(row);
+  }
+
   // --- building: follow its log until the Job ends ---------------------------------
 
   private async building(row: WorkRow): Promise<void> {
@@ -244,6 +268,7 @@ export class DeploymentPipeline implements PipelineHandle {
       if (this.deps.cluster.synced()) await this.buildFailed(row, ['building'], 'the build Job disappeared before it finished', target);
       return;
     }
+    await this.sayWhyWaiting(row, pod);
     const outcome = buildOutcome(job, pod);
     this.deps.logger.debug({ deploymentId: row.id, job: job.status, pod: pod?.status?.phase }, 'build in progress');
     if (outcome === null) return;

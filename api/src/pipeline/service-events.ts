@@ -72,6 +72,22 @@ export class ServiceEvents {
     this.core = kube.makeApiClient(CoreV1Api);
   }
 
+  /**
+   * Why a build Job has no pod, when the cluster refused it one for the namespace's quota
+   * in the last ten minutes (the Job controller's FailedCreate event, repeated as it retries), in plain words.
+   */
+  async buildWaiting(namespace: string, job: string): Promise<string | null> {
+    const events = await this.core.listNamespacedEvent({
+      namespace,
+      fieldSelector: `involvedObject.kind=Job,involvedObject.name=${job},reason=FailedCreate`,
+    });
+    const newest = events.items.sort((a, b) => (time(b) ?? '').localeCompare(time(a) ?? ''))[0];
+    const at = newest ? time(newest) : null;
+    if (!newest || at === null || Date.now() - Date.parse(at) > 600_000) return null;
+    const summary = summarize(newest.reason ?? '', newest.message ?? '');
+    return summary?.startsWith('Waiting:') ? summary.replace('so a pod cannot be created', 'so the build waits for room') : null;
+  }
+
   /** The service's events, newest first (at most 100). */
   async list(namespace: string, service: string): Promise<ServiceEvent[]> {
     const events = await this.core.listNamespacedEvent({ namespace });

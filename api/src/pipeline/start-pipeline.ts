@@ -7,6 +7,7 @@ import type { Config } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
 import { BuildLogs, KubernetesLogSource } from './build-logs.js';
+import { ServiceEvents } from './service-events.js';
 import { KubernetesClusterSecrets } from './cluster-secrets.js';
 import type { EventBus } from './event-bus.js';
 import { DeploymentPipeline, type PipelineSettings } from './pipeline.js';
@@ -47,6 +48,7 @@ export function startPipeline(options: {
     onChange: (id) => handle.pipeline?.kick([id]),
     onResync: () => handle.pipeline?.reconcileActive(),
   });
+  const serviceEvents = new ServiceEvents(options.kube);
   const pipeline = new DeploymentPipeline({
     db: options.db,
     encryptor: options.encryptor,
@@ -56,6 +58,7 @@ export function startPipeline(options: {
     logger,
     secrets: new KubernetesClusterSecrets(options.kube),
     cluster: watcher,
+    buildWaiting: (namespace, job) => serviceEvents.buildWaiting(namespace, job),
     logs,
     registries: options.registries ?? tenantRegistriesOf(options.config, options.db, options.encryptor, logger),
     settings: {

@@ -95,6 +95,11 @@ export function DeploymentDetail({ deploymentId, repoUrl }: { deploymentId: stri
             {d.reason}
           </Alert>
         ) : null}
+        {(d.status === 'pending' || d.status === 'building') && d.reason ? (
+          <Alert tone="warning" title="Why it waits" className="mt-4">
+            {d.reason}
+          </Alert>
+        ) : null}
       </Section>
       <BuildLogSection deployment={d} />
     </div>

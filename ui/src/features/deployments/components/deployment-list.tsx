@@ -41,6 +41,9 @@ function Row({
         {deployment.status === 'failed' && deployment.reason ? (
           <p className="text-bad">{deployment.reason}</p>
         ) : null}
+        {(deployment.status === 'pending' || deployment.status === 'building') && deployment.reason ? (
+          <p className="text-warn">{deployment.reason}</p>
+        ) : null}
         {deployment.imageDeleted ? (
           <p className="text-muted">Image deleted (older than the releases kept): this release cannot be restored.</p>
         ) : null}
