@@ -12,6 +12,8 @@ const benches = [
   ['e2e (push to live, platform overhead; starts its own control plane)', 'e2e/bench/pipeline.ts'],
   ['e2e (rollback to live, no build; starts its own control plane)', 'e2e/bench/rollback.ts'],
   ['e2e (real push to first 200 on a real node; needs root)', 'e2e/bench/real-node.ts'],
+  ['e2e (runtime logs on a real node: line → SSE latency, api memory with 20 streams; needs root)', 'e2e/bench/runtime-logs.ts'],
+  ['e2e (one metrics sample of 1,000 pods through the aggregation layer; needs root)', 'e2e/bench/metrics.ts'],
   ['ui (bundle, dashboard in Chromium)', 'e2e/bench/ui.ts'],
 ];
 

@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     stateSink: writer.sink,
     stateRepo: writer.repo,
     stateHistory: writer.history,
-    ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: full.metricsSampleMs }) : {}),
+    ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: full.metricsSampleMs, pods: pipeline?.watcher }) : {}),
     ...(writer.pusher ? { statePusher: writer.pusher } : {}),
     // The applier's status, with the pipeline's informers (listed yet, restarts) beside it.
     ...(applier ? { applierStatus: () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) } : {}),

@@ -30,7 +30,6 @@ async function drawsMetrics(world: RealWorld, serviceId: string): Promise<void> 
     await expectVisible(panel.getByRole('img', { name: /^CPU of 1 pod\(s\) over the last hour, limit / }), 30_000);
     await expectVisible(panel.getByRole('img', { name: /^Memory of 1 pod\(s\) over the last hour, limit / }));
     expect(await textOf(panel)).toMatch(/Memory[\d.]+ MiB per pod · limit \d+ MiB/);
-    await panel.scrollIntoViewIfNeeded();
     await screenshot(page, 'service-metrics');
     expect(pageErrors).toEqual([]);
   } finally {

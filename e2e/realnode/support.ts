@@ -157,8 +157,8 @@ export interface AppVersion {
   crash?: boolean;
   /**
    * When set, the entrypoint runs httpd in the background and prints numbered lines
-   * (`line 1`, `line 2`, ...) to stdout at about this rate: every 100 ms a burst of
-   * rate/10 lines (at least one; the pause stretched to keep the rate below 10 lines/s).
+   * (`line 1`, `line 2`, ...) to stdout at this rate (a whole number; exact when up to 10
+   * or a multiple of 10): each second, min(rate, 10) bursts 80 ms apart.
    */
   linesPerSecond?: number;
 }
@@ -218,16 +218,20 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
   return (await git('rev-parse', 'HEAD')).stdout.trim();
 }
 
-/** httpd in the background, then numbered lines on stdout at `rate` a second (busybox sh and usleep). */
+/**
+ * httpd in the background, then numbered lines on stdout, `rate` a second (busybox sh and
+ * usleep): each second (a background usleep times it) up to 10 bursts of lines 80 ms apart.
+ */
 function linesLoop(rate: number): string {
-  if (!(rate > 0)) throw new Error(`linesPerSecond must be above 0, not ${String(rate)}`);
-  const burst = Math.max(1, Math.round(rate / 10));
-  const pauseUs = Math.round((burst / rate) * 1_000_000);
-  const slots = Array.from({ length: burst }, (_, i) => String(i + 1)).join(' ');
+  if (!Number.isInteger(rate) || rate < 1) throw new Error(`linesPerSecond must be a whole number above 0, not ${String(rate)}`);
+  const ticks = Math.min(10, rate);
+  const burst = Math.round(rate / ticks);
+  const list = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1)).join(' ');
   // PID 1 ignores SIGTERM unless trapped: the trap lets a rollout stop the old pod at once.
   return (
     'trap "exit 0" TERM; /bin/busybox httpd -f -v -p 8080 -h /www & i=0; ' +
-    `while :; do for j in ${slots}; do i=$((i+1)); echo line $i; done; usleep ${String(pauseUs)}; done`
+    `while :; do usleep 1000000 & s=$!; for t in ${list(ticks)}; do for j in ${list(burst)}; do i=$((i+1)); echo line $i; done; ` +
+    `usleep ${String(Math.round(800_000 / ticks))}; done; wait $s; done`
   );
 }
 

@@ -132,6 +132,7 @@ describe('releases in the browser', () => {
     await podSelect.selectOption({ index: 1 });
     expect(await podSelect.inputValue()).toMatch(new RegExp(`^${serviceName}-`));
     await expectVisible(logs.getByText('built').first());
+    await screenshot(page, 'service-runtime-logs');
     await page.getByRole('button', { name: 'Pause' }).click();
     await expectVisible(page.getByText(/^Paused: \d+ new lines held$/));
     await page.getByRole('button', { name: 'Resume' }).click();

@@ -9,10 +9,15 @@ import { ProjectUsage } from './project-usage.js';
 import { RuntimeLogs } from './runtime-logs.js';
 import { ServiceEvents } from './service-events.js';
 import { ServiceMetrics } from './service-metrics.js';
+import type { AppPodSource } from './watcher.js';
 
-export function clusterReaders(kube: KubeConfig, logger: Logger, options: { metricsSampleMs: number; logRescanMs?: number }) {
+export function clusterReaders(
+  kube: KubeConfig,
+  logger: Logger,
+  options: { metricsSampleMs: number; logRescanMs?: number; pods?: AppPodSource | undefined },
+) {
   return {
-    runtimeLogs: new RuntimeLogs(kube, logger.child({ component: 'runtime-logs' }), options.logRescanMs),
+    runtimeLogs: new RuntimeLogs(kube, logger.child({ component: 'runtime-logs' }), options.logRescanMs, options.pods),
     serviceEvents: new ServiceEvents(kube),
     serviceMetrics: new ServiceMetrics(kube, logger.child({ component: 'metrics' }), { intervalMs: options.metricsSampleMs }),
     projectUsage: new ProjectUsage(kube),

@@ -1,7 +1,8 @@
 /**
  * A running service's logs, read through the Kubernetes API (`pods/log`, never from nodes):
  * every pod of the service's Deployment, followed; pods that start later join (the pod list
- * is read again every few seconds); a container that restarts continues from its last
+ * is looked at again every few seconds: the pipeline's pod informer when there is one, so
+ * open streams cost no list calls, else a list); a container that restarts continues from its last
  * line's timestamp. Lines carry pod, container and the kubelet's timestamp, and the
  * service's env values are masked as in build logs.
  */
@@ -10,6 +11,7 @@ import { CoreV1Api, Log, type KubeConfig, type V1Pod } from '@kubernetes/client-
 import type { Logger } from 'pino';
 import { followPodLog } from './build-logs.js';
 import { Redactor } from './redact.js';
+import type { AppPodSource } from './watcher.js';
 
 export interface RuntimeLogLine {
   pod: string;
@@ -45,6 +47,7 @@ export class RuntimeLogs {
     kube: KubeConfig,
     private readonly logger: Logger,
     private readonly rescanMs = RESCAN_MS,
+    private readonly source?: AppPodSource,
   ) {
     this.core = kube.makeApiClient(CoreV1Api);
     this.log = new Log(kube);
@@ -141,6 +144,7 @@ export class RuntimeLogs {
   }
 
   private async pods(request: RuntimeLogRequest): Promise<V1Pod[]> {
+    if (this.source?.synced()) return this.source.appPods(request.namespace, request.service).filter((pod) => !pod.metadata?.deletionTimestamp);
     const list = await this.core.listNamespacedPod({
       namespace: request.namespace,
       labelSelector: `app.kubernetes.io/name=${request.service},dangus.cloud/role=app`,

@@ -24,6 +24,13 @@ export interface ClusterView {
   pods(namespace: string, deploymentId: string): V1Pod[];
 }
 
+/** A service's app pods, as a cache holds them (read on every rescan of a log stream). */
+export interface AppPodSource {
+  /** False until the cache has listed once. */
+  synced(): boolean;
+  appPods(namespace: string, service: string): V1Pod[];
+}
+
 export interface WatcherOptions {
   kube: KubeConfig;
   logger: Logger;
@@ -45,7 +52,7 @@ const MAX_BACKOFF_MS = 30_000;
  * apiserver unreachable, a refused list) restarts it here with backoff. Every list
  * asks for a full resync, so the pipeline is level-triggered.
  */
-export class ClusterWatcher implements ClusterView {
+export class ClusterWatcher implements ClusterView, AppPodSource {
   private readonly jobs: Informer<V1Job>;
   private readonly pods_: Informer<V1Pod>;
   private readonly deployments: Informer<V1Deployment>;
@@ -98,6 +105,11 @@ export class ClusterWatcher implements ClusterView {
 
   pods(namespace: string, deploymentId: string): V1Pod[] {
     return this.pods_.list(namespace).filter((pod) => pod.metadata?.labels?.[DEPLOYMENT_LABEL] === deploymentId);
+  }
+
+  /** Every release's app pods of service `service` (every app pod carries a deployment label). */
+  appPods(namespace: string, service: string): V1Pod[] {
+    return this.pods_.list(namespace).filter((pod) => pod.metadata?.labels?.['app.kubernetes.io/name'] === service && pod.metadata.labels['dangus.cloud/role'] === 'app');
   }
 
   /** Per informer: listed yet, restarts so far (for the system view and tests). */

@@ -132,7 +132,7 @@ export async function startTestPlatform(
     logger,
     stateSink: writer?.sink ?? stateSink,
     ...(writer ? { stateRepo: writer.repo, stateHistory: writer.history } : {}),
-    ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: config.metricsSampleMs, logRescanMs: 500 }) : {}),
+    ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: config.metricsSampleMs, logRescanMs: 500, pods: pipeline?.watcher }) : {}),
     ...(writer?.pusher ? { statePusher: writer.pusher } : {}),
     github: gitHubApi,
     uiDir: options.uiDir ?? '/nonexistent',

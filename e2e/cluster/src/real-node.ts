@@ -752,7 +752,7 @@ async function metricsServerAccess(kc: KubeConfig): Promise<string> {
  * is metrics-server on the node address (the apiserver routes aggregated APIs to
  * endpoints: there is no kube-proxy), trusted through the cluster's CA.
  */
-async function registerMetricsApi(kc: KubeConfig, ip: string, port: number, caCertPath: string): Promise<void> {
+export async function registerMetricsApi(kc: KubeConfig, ip: string, port: number, caCertPath: string): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   await core.createNamespacedService({
     namespace: 'kube-system',
