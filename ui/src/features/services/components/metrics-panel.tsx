@@ -61,7 +61,7 @@ function Chart({ metrics, spec }: { metrics: ServiceMetricsDto; spec: ChartSpec 
         series: [
           {},
           ...names.map((name, i) => ({ label: name, stroke: cssColour(POD_COLOURS[i % POD_COLOURS.length] ?? '--accent'), width: 2 })),
-          { label: 'limit', stroke: cssColour('--bad'), width: 1, dash: [6, 4] },
+          { label: 'limit', stroke: cssColour('--bad'), width: 1, dash: [6, 4], points: { show: false } },
         ],
       },
       latestData.current,
