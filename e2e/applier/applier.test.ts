@@ -26,7 +26,7 @@ afterAll(async () => {
 /** A state repo and an applier on it with its own inventory, so tests do not share state. */
 async function setup(
   name: string,
-  options: { refusedRetryMs?: number } = {},
+  options: { refusedRetryMs?: number; driftPassMs?: number } = {},
 ): Promise<{ repo: StateRepo; dir: string; client: CountingClient; applier: Applier; inventoryName: string }> {
   const { repo, dir, remove } = await tempRepo();
   const client = new CountingClient(kc);
@@ -187,6 +187,78 @@ describe('applier', () => {
 
     await pollUntil(async () => !(await exists(() => core.readNamespace({ name: ns }))), { ...WAIT, what: `namespace ${ns} to be gone` });
     expect(await exists(() => core.readNamespace({ name: bystander }))).toBe(true);
+  });
+
+  describe('only what changed', () => {
+    it('after a commit to one tenant, the sync reads and writes only that tenant, and the inventory stays exact', async () => {
+      const { repo, client, applier, inventoryName } = await setup('scoped');
+      const tenants = [uniqueNamespace('scope-a'), uniqueNamespace('scope-b'), uniqueNamespace('scope-c')];
+      for (const ns of tenants) await commit(repo, ns, [{ name: 'web' }, { name: 'api', pvc: true }]);
+      expect((await applier.sync()).errors).toEqual([]);
+
+      // One tenant changes: a service's image, and a service removed.
+      const [changed, other] = tenants as [string, string, string];
+      const head = await commit(repo, changed, [{ name: 'web', image: 'nginx:1.28' }]);
+      client.reads.length = 0;
+      client.written.length = 0;
+      const report = await applier.syncChanged();
+      expect(report.errors).toEqual([]);
+      expect(report.applied).toBe(1);
+      expect(report.pruned).toBe(4); // api's Deployment, Service, Ingress and PVC
+      // Every read and write names the changed tenant's namespace (or the inventory).
+      const touched = [...client.reads, ...client.written].map((call) => call.split(' ')[2] ?? '');
+      const outside = touched.filter((where) => !where.startsWith(`${changed}/`) && where !== changed && where !== `/${changed}` && where !== `dangus-system/${inventoryName}`);
+      expect(outside).toEqual([]);
+      expect(client.reads.some((call) => call.endsWith(' *'))).toBe(false); // no cluster-wide list
+      expect((await apps.readNamespacedDeployment({ name: 'web', namespace: changed })).spec?.template.spec?.containers[0]?.image).toBe('nginx:1.28');
+      expect(await exists(() => apps.readNamespacedDeployment({ name: 'api', namespace: changed }))).toBe(false);
+      expect(await exists(() => apps.readNamespacedDeployment({ name: 'api', namespace: other }))).toBe(true);
+
+      // The inventory is exactly what a full sync of that commit records.
+      const stored = await core.readNamespacedConfigMap({ name: inventoryName, namespace: 'dangus-system' });
+      expect(applier.status().appliedCommit).toBe(head);
+      client.reads.length = 0;
+      client.written.length = 0;
+      const full = await applier.sync();
+      expect(full.writes).toBe(0);
+      expect((await core.readNamespacedConfigMap({ name: inventoryName, namespace: 'dangus-system' })).data).toEqual(stored.data);
+      // Nothing changed since: a scoped sync is a no-op that reads nothing but the inventory.
+      client.reads.length = 0;
+      const idle = await applier.syncChanged();
+      expect(idle).toMatchObject({ applied: 0, unchanged: 0, pruned: 0, writes: 0 });
+      expect(client.reads).toEqual([`get ConfigMap dangus-system/${inventoryName}`]);
+    });
+
+    it('a tenant that left the repo is pruned, and drift is repaired by the resync slices within one pass', async () => {
+      const { repo, applier } = await setup('slices', { driftPassMs: 180_000 });
+      const tenants = [uniqueNamespace('slice-a'), uniqueNamespace('slice-b'), uniqueNamespace('slice-c'), uniqueNamespace('slice-d')];
+      for (const ns of tenants) await commit(repo, ns, [{ name: 'web', replicas: 1 }]);
+      await applier.sync();
+      const [gone, drifted] = tenants as [string, string, string, string];
+      await commit(repo, gone, null);
+      const pruned = await applier.syncChanged();
+      expect(pruned.errors).toEqual([]);
+      await pollUntil(async () => !(await exists(() => core.readNamespace({ name: gone }))) || (await core.readNamespace({ name: gone })).status?.phase === 'Terminating', { ...WAIT, what: 'the namespace to go' });
+
+      // Someone scales a Deployment by hand: a changed-only sync leaves it (nothing changed in git) …
+      await objects.patch(
+        { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: drifted }, spec: { replicas: 5 } },
+        undefined,
+        undefined,
+        'kubectl-scale',
+        undefined,
+        PatchStrategy.MergePatch,
+      );
+      expect((await applier.syncChanged()).applied).toBe(0);
+      // … and the resyncs (a pass of 3 tenants here: driftPassMs = 3 × resync) repair it within one pass.
+      let repaired = false;
+      for (let i = 0; i < 3 && !repaired; i += 1) {
+        const slice = await applier.syncChanged(true);
+        expect(slice.errors).toEqual([]);
+        repaired = (await apps.readNamespacedDeployment({ name: 'web', namespace: drifted })).spec?.replicas === 1;
+      }
+      expect(repaired).toBe(true);
+    });
   });
 
   it('when a Deployment is edited by hand, then the resync puts it back', async () => {

@@ -92,25 +92,36 @@ export class CountingClient implements ClusterClient {
 
   apply(object: ManifestObject): Promise<LiveObject> {
     this.write();
+    const metadata = object.metadata as { name?: string; namespace?: string };
+    this.written.push(`apply ${object.kind} ${metadata.namespace ?? ''}/${metadata.name ?? ''}`);
     return this.inner.apply(object);
   }
 
   delete(ref: ObjectRef): Promise<boolean> {
     this.write();
+    this.written.push(`delete ${ref.kind} ${ref.namespace}/${ref.name}`);
     return this.inner.delete(ref);
   }
 
   setManagedFields(ref: ObjectRef, managedFields: ManagedFieldsEntry[]): Promise<void> {
     this.write();
+    this.written.push(`managedFields ${ref.kind} ${ref.namespace}/${ref.name}`);
     return this.inner.setManagedFields(ref, managedFields);
   }
 
+  /** Every read: `get Kind namespace/name` or `list Kind namespace` (`*`: cluster-wide). */
+  readonly reads: string[] = [];
+  /** Every write: `apply|delete|managedFields Kind namespace/name`. */
+  readonly written: string[] = [];
+
   get(ref: ObjectRef): Promise<LiveObject | null> {
+    this.reads.push(`get ${ref.kind} ${ref.namespace}/${ref.name}`);
     return this.inner.get(ref);
   }
 
-  list(apiVersion: string, kind: string, labelSelector: string): Promise<LiveObject[]> {
-    return this.inner.list(apiVersion, kind, labelSelector);
+  list(apiVersion: string, kind: string, labelSelector: string, namespace?: string): Promise<LiveObject[]> {
+    this.reads.push(`list ${kind} ${namespace ?? '*'}`);
+    return this.inner.list(apiVersion, kind, labelSelector, namespace);
   }
 }
 

@@ -47,8 +47,8 @@ class CountingClient implements ClusterClient {
   get(ref: ObjectRef): Promise<LiveObject | null> {
     return this.inner.get(ref);
   }
-  list(apiVersion: string, kind: string, labelSelector: string): Promise<LiveObject[]> {
-    return this.inner.list(apiVersion, kind, labelSelector);
+  list(apiVersion: string, kind: string, labelSelector: string, namespace?: string): Promise<LiveObject[]> {
+    return this.inner.list(apiVersion, kind, labelSelector, namespace);
   }
 }
 

@@ -4,6 +4,14 @@
  * load the commit and validate all of it, load the inventory and the live
  * objects, plan, apply in phases, prune, save the inventory, publish the status.
  * Syncs are serialized; `notify()` and the resync timer only ask for one.
+ *
+ * Only what changed: once a sync has applied a commit, the next ones compare each
+ * tenant's git tree id (`tenants/<namespace>`) with the one applied and sync only the
+ * tenants whose tree changed (or that failed, or left the repo), reading and writing
+ * only their namespaces. The resync timer adds a slice of the other tenants each time,
+ * so a full drift check passes over every tenant once per `driftPassMs`. Anything this
+ * process cannot vouch for (its first sync, an inventory another applier wrote, a source
+ * without tree ids) is a full sync.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../render/labels.js';
@@ -52,6 +60,11 @@ export interface ApplierOptions {
   concurrency?: number;
   /** First retry of an object the apiserver refused (doubles per refusal, up to 30 min). Default 60 s. */
   refusedRetryMs?: number;
+  /**
+   * How long one drift check of every tenant takes, spread over the resyncs (each
+   * checks its share of the tenants). Default 10 × `resyncIntervalMs`.
+   */
+  driftPassMs?: number;
   /** Replaces the cluster client built from `kube` (tests wrap it). */
   client?: ClusterClient;
   now?: () => Date;
@@ -117,7 +130,7 @@ export class Applier {
 
   /** Serializes syncs; `queued` is the sync every caller that arrives meanwhile shares. */
   private chain: Promise<unknown> = Promise.resolve();
-  private queued: Promise<SyncReport> | null = null;
+  private queued: { mode: SyncMode; run: Promise<SyncReport> } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private started = false;
   private failures = 0;
@@ -130,6 +143,15 @@ export class Applier {
    */
   private readonly refused = new Map<string, { hash: string; message: string; failures: number; retryAt: number }>();
   private readonly refusedRetryMs: number;
+  private readonly driftPassMs: number;
+  /**
+   * Tenant → the tree id applied without an error. It stands for the cluster only while
+   * the inventory is the one this process last saved (`inventoryVersion`).
+   */
+  private readonly appliedTrees = new Map<string, string>();
+  private inventoryVersion: string | null = null;
+  /** Where the next drift slice starts, in the sorted tenant names. */
+  private driftCursor = 0;
   private current: ApplierStatus = {
     appliedCommit: null,
     appliedAt: null,
@@ -153,6 +175,7 @@ export class Applier {
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.concurrency = options.concurrency ?? 8;
     this.refusedRetryMs = options.refusedRetryMs ?? 60_000;
+    this.driftPassMs = options.driftPassMs ?? 10 * this.resyncIntervalMs;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -172,11 +195,11 @@ export class Applier {
     await this.chain;
   }
 
-  /** A commit was made: sync as soon as the sync under way (if any) is done. Never throws. */
+  /** A commit was made: sync what changed as soon as the sync under way (if any) is done. Never throws. */
   notify(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    void this.triggered();
+    void this.triggered('changed');
   }
 
   /** A snapshot of the status. */
@@ -185,23 +208,36 @@ export class Applier {
   }
 
   /**
-   * Syncs the head commit (or joins the sync already queued). Rejects when the
-   * sync failed as a whole: invalid commit, unreadable repo, unreachable apiserver.
+   * Syncs all of the head commit (or joins the full sync already queued). Rejects when
+   * the sync failed as a whole: invalid commit, unreadable repo, unreachable apiserver.
    */
   sync(): Promise<SyncReport> {
-    if (this.queued !== null) return this.queued;
+    return this.enqueue('full');
+  }
+
+  /**
+   * Syncs the tenants whose tree changed since the commit applied (`changed`), plus the
+   * resync's slice of the others (`resync`); a full sync when this process cannot tell.
+   */
+  syncChanged(withDriftSlice = false): Promise<SyncReport> {
+    return this.enqueue(withDriftSlice ? 'resync' : 'changed');
+  }
+
+  private enqueue(mode: SyncMode): Promise<SyncReport> {
+    // A queued sync covers this one when it is full, or of the same kind.
+    if (this.queued !== null && (this.queued.mode === 'full' || this.queued.mode === mode)) return this.queued.run;
     const run = this.chain.then(() => {
-      this.queued = null;
-      return this.syncOnce();
+      if (this.queued?.run === run) this.queued = null;
+      return this.syncOnce(mode);
     });
-    this.queued = run;
+    this.queued = { mode, run };
     this.chain = run.catch(() => undefined);
     return run;
   }
 
-  private async triggered(): Promise<void> {
+  private async triggered(mode: 'changed' | 'resync' = 'resync'): Promise<void> {
     try {
-      await this.sync();
+      await this.enqueue(mode);
       this.failures = 0;
       this.schedule(this.resyncIntervalMs);
     } catch (error) {
@@ -223,11 +259,11 @@ export class Applier {
     this.current = { ...this.current, nextSyncAt: new Date(this.now().getTime() + delayMs).toISOString() };
   }
 
-  private async syncOnce(): Promise<SyncReport> {
+  private async syncOnce(mode: SyncMode): Promise<SyncReport> {
     const started = performance.now();
     this.current = { ...this.current, lastAttemptAt: this.now().toISOString() };
     try {
-      const report = await this.syncCommit(started);
+      const report = mode === 'full' ? await this.syncCommit(started, null) : await this.syncScoped(started, mode === 'resync');
       this.current = { ...this.current, lastError: null, errors: report.errors, lastSync: report };
       return report;
     } catch (error) {
@@ -236,21 +272,64 @@ export class Applier {
     }
   }
 
-  private async syncCommit(started: number): Promise<SyncReport> {
-    // Load and validate all of the commit before touching anything.
+  /**
+   * The tenants to sync: those whose tree changed since it was applied, that failed, or
+   * that left the repo, and on a resync its slice of the rest. A full sync instead when
+   * the applied trees do not stand for the cluster (see `appliedTrees`).
+   */
+  private async syncScoped(started: number, withDriftSlice: boolean): Promise<SyncReport> {
     const commit = await this.source.resolve();
     this.current = { ...this.current, headCommit: commit };
     if (commit === null) return report(null, started);
-    const desired = await this.desiredObjects(commit);
+    if (this.source.tenantTrees === undefined || this.inventoryVersion === null) return this.syncCommit(started, { commit });
+    const trees = await this.source.tenantTrees(commit);
+    const inventoryObject = await this.client.get(this.inventoryRef());
+    if (resourceVersionOf(inventoryObject) !== this.inventoryVersion) return this.syncCommit(started, { commit, trees, inventoryObject });
+    const scope = new Set<string>();
+    for (const [tenant, tree] of trees) if (this.appliedTrees.get(tenant) !== tree) scope.add(tenant);
+    for (const entry of decodeInventory(inventoryData(inventoryObject)).entries) {
+      const tenant = tenantOf(entry.ref);
+      if (!trees.has(tenant)) scope.add(tenant);
+    }
+    if (withDriftSlice && trees.size > 0) {
+      const names = [...trees.keys()].sort();
+      const slice = Math.min(names.length, Math.ceil((names.length * this.resyncIntervalMs) / this.driftPassMs));
+      for (let i = 0; i < slice; i += 1) scope.add(names[(this.driftCursor + i) % names.length] as string);
+      this.driftCursor = (this.driftCursor + slice) % names.length;
+    }
+    return this.syncCommit(started, { commit, trees, inventoryObject, scope });
+  }
+
+  /**
+   * Syncs `commit` (the head when not given): every tenant, or only `scope`'s. A
+   * scoped sync plans, applies and prunes within those tenants' namespaces and keeps
+   * every other inventory entry as it is.
+   */
+  private async syncCommit(
+    started: number,
+    given: { commit: string; trees?: Map<string, string>; inventoryObject?: LiveObject | null; scope?: Set<string> } | null,
+  ): Promise<SyncReport> {
+    // Load and validate all of the commit (or of the tenants in scope) before touching anything.
+    const commit = given?.commit ?? (await this.source.resolve());
+    this.current = { ...this.current, headCommit: commit };
+    if (commit === null) return report(null, started);
+    let scope = given?.scope ?? null;
+    const desired = scope === null ? await this.desiredObjects(commit) : await this.tenantObjects(commit, scope);
+    if (desired === null) scope = null; // an object outside its tenant's namespace: sync everything
+    const objects = desired ?? (await this.desiredObjects(commit));
+    const trees = given?.trees ?? (this.source.tenantTrees ? await this.source.tenantTrees(commit) : null);
 
     // Load what was applied before and what is there now.
     const counter = { writes: 0 };
-    const inventoryObject = await this.client.get(this.inventoryRef());
-    const inventory = decodeInventory(inventoryData(inventoryObject));
-    const live = await this.readLive([...desired.map((d) => d.ref), ...inventory.entries.map((e) => e.ref)]);
+    const inventoryObject = given?.inventoryObject !== undefined ? given.inventoryObject : await this.client.get(this.inventoryRef());
+    const stored = decodeInventory(inventoryData(inventoryObject));
+    const inScope = (ref: ObjectRef) => scope === null || scope.has(tenantOf(ref));
+    const inventory = { ...stored, entries: stored.entries.filter((e) => inScope(e.ref)) };
+    const untouched = stored.entries.filter((e) => !inScope(e.ref));
+    const live = await this.readLive([...objects.map((d) => d.ref), ...inventory.entries.map((e) => e.ref)], scope);
 
     // Decide, then apply phase by phase.
-    const plan = planSync(desired, inventory, live);
+    const plan = planSync(objects, inventory, live);
     const result = report(commit, started);
     const applied: InventoryEntry[] = [];
     for (const phase of applyPhases(plan.steps.map((step) => ({ ...step, ref: step.item.ref })))) {
@@ -272,20 +351,44 @@ export class Applier {
       // A namespace that did not go still holds the objects that were to go with it.
       const keptNamespaces = new Set(kept.filter((e) => e.ref.kind === 'Namespace').map((e) => e.ref.name));
       const stranded = plan.prunedWithNamespace.filter((e) => keptNamespaces.has(e.ref.namespace));
-      next = newInventory(commit, [...desiredInventory(commit, desired).entries, ...kept, ...stranded]);
+      next = newInventory(commit, [...untouched, ...desiredInventory(commit, objects).entries, ...kept, ...stranded]);
     } else {
       // Some objects failed: record what was applied (a Job must stay "applied
       // once"), prune nothing, and keep every older entry.
-      next = mergeInventory(inventory, newInventory(commit, applied));
+      next = mergeInventory({ ...stored, entries: [...untouched, ...inventory.entries] }, newInventory(commit, applied));
       next = { ...next, commit: null };
     }
-    await this.saveInventory(inventoryObject, next, counter);
+    this.inventoryVersion = await this.saveInventory(inventoryObject, next, counter);
+    this.rememberTrees(trees, scope, result.errors);
 
     result.writes = counter.writes;
     result.durationMs = Math.round(performance.now() - started);
-    await this.publish(commit, desired, live, result);
-    this.logger.info({ ...result, errors: result.errors.length }, 'applier synced');
+    await this.publish(commit, objects, live, result, scope);
+    this.logger.info({ ...result, errors: result.errors.length, tenants: scope === null ? 'all' : scope.size }, 'applier synced');
     return result;
+  }
+
+  /** The tenants synced without an error now stand at their trees; the others will be synced again. */
+  private rememberTrees(trees: Map<string, string> | null, scope: Set<string> | null, errors: ObjectError[]): void {
+    if (trees === null) {
+      this.inventoryVersion = null;
+      return;
+    }
+    const failed = new Set(errors.map((e) => tenantOf(e.ref)));
+    if (scope === null) this.appliedTrees.clear();
+    for (const tenant of scope ?? trees.keys()) {
+      const tree = trees.get(tenant);
+      if (tree !== undefined && !failed.has(tenant)) this.appliedTrees.set(tenant, tree);
+      else this.appliedTrees.delete(tenant);
+    }
+  }
+
+  /** The objects of `tenants`, or null when one of them is not in its tenant's namespace. */
+  private async tenantObjects(commit: string, tenants: Set<string>): Promise<DesiredObject[] | null> {
+    const parsed = parseManifests(await this.source.files(commit, tenants));
+    if (!parsed.ok) throw new InvalidCommitError(commit, parsed.problems);
+    const outside = parsed.objects.some((object) => tenantOf(object.ref) !== object.path.split('/')[1]);
+    return outside ? null : parsed.objects;
   }
 
   private async desiredObjects(commit: string): Promise<DesiredObject[]> {
@@ -298,15 +401,19 @@ export class Applier {
 
   /**
    * The live objects by key: one list per kind of the managed label (the writer
-   * labels everything), then a read of each object the lists missed.
+   * labels everything; per namespace of the scope in a scoped sync, where cluster-wide
+   * objects are read one by one), then a read of each object the lists missed.
    */
-  private async readLive(refs: readonly ObjectRef[]): Promise<Map<string, LiveObject>> {
+  private async readLive(refs: readonly ObjectRef[], scope: Set<string> | null): Promise<Map<string, LiveObject>> {
     const live = new Map<string, LiveObject>();
-    const kinds = new Map<string, { apiVersion: string; kind: string }>();
-    for (const ref of refs) kinds.set(`${ref.apiVersion} ${ref.kind}`, { apiVersion: ref.apiVersion, kind: ref.kind });
-    await forEachLimited([...kinds.values()], this.concurrency, async ({ apiVersion, kind }) => {
+    const lists = new Map<string, { apiVersion: string; kind: string; namespace?: string }>();
+    for (const ref of refs) {
+      if (scope === null) lists.set(`${ref.apiVersion} ${ref.kind}`, { apiVersion: ref.apiVersion, kind: ref.kind });
+      else if (ref.namespace !== '') lists.set(`${ref.apiVersion} ${ref.kind} ${ref.namespace}`, { apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace });
+    }
+    await forEachLimited([...lists.values()], this.concurrency, async ({ apiVersion, kind, namespace }) => {
       try {
-        for (const object of await this.client.list(apiVersion, kind, MANAGED_SELECTOR)) {
+        for (const object of await this.client.list(apiVersion, kind, MANAGED_SELECTOR, namespace)) {
           const key = liveKey(apiVersion, kind, object);
           if (key !== null) live.set(key, object);
         }
@@ -389,10 +496,10 @@ export class Applier {
     return { group: '', apiVersion: 'v1', kind: 'ConfigMap', namespace: this.inventoryNamespace, name: this.inventoryName };
   }
 
-  /** Writes the inventory when it changed; creates its namespace on first use. */
-  private async saveInventory(stored: LiveObject | null, next: Inventory, counter: { writes: number }): Promise<void> {
+  /** Writes the inventory when it changed; creates its namespace on first use. Answers its resourceVersion. */
+  private async saveInventory(stored: LiveObject | null, next: Inventory, counter: { writes: number }): Promise<string | null> {
     const data = encodeInventory(next);
-    if (inventoryData(stored)?.[INVENTORY_DATA_KEY] === data[INVENTORY_DATA_KEY]) return;
+    if (inventoryData(stored)?.[INVENTORY_DATA_KEY] === data[INVENTORY_DATA_KEY]) return resourceVersionOf(stored);
     const configMap: ManifestObject = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -401,18 +508,20 @@ export class Applier {
     };
     try {
       counter.writes += 1;
-      await this.client.apply(configMap);
+      return resourceVersionOf(await this.client.apply(configMap));
     } catch (error) {
       if (!isNotFound(error)) throw error;
       counter.writes += 2;
       await this.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.inventoryNamespace } });
-      await this.client.apply(configMap);
+      return resourceVersionOf(await this.client.apply(configMap));
     }
   }
 
-  private async publish(commit: string, desired: DesiredObject[], live: Map<string, LiveObject>, result: SyncReport): Promise<void> {
+  private async publish(commit: string, desired: DesiredObject[], live: Map<string, LiveObject>, result: SyncReport, scope: Set<string> | null): Promise<void> {
     const context = desired.some((d) => d.ref.kind === 'PersistentVolumeClaim') ? await this.storageContext() : {};
-    const objects = desired.map((d) => ({ ref: d.ref, health: healthOf(live.get(d.key) ?? null, context) }));
+    const fresh = desired.map((d) => ({ ref: d.ref, health: healthOf(live.get(d.key) ?? null, context) }));
+    // A scoped sync saw only its tenants: the others' objects keep their last health.
+    const objects = scope === null ? fresh : [...this.current.objects.filter((o) => !scope.has(tenantOf(o.ref))), ...fresh];
     const complete = result.errors.length === 0;
     this.current = {
       ...this.current,
@@ -439,6 +548,18 @@ export class Applier {
       return {};
     }
   }
+}
+
+type SyncMode = 'full' | 'changed' | 'resync';
+
+/** The tenant an object belongs to: its namespace, or the name of a Namespace. */
+export function tenantOf(ref: ObjectRef): string {
+  return ref.kind === 'Namespace' && ref.group === '' ? ref.name : ref.namespace;
+}
+
+function resourceVersionOf(object: LiveObject | null): string | null {
+  const version = (object?.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion;
+  return typeof version === 'string' ? version : null;
 }
 
 function report(commit: string | null, started: number): SyncReport {

@@ -17,7 +17,8 @@ export interface ClusterClient {
   /** The object, or `null` when it is not in the cluster. */
   get(ref: ObjectRef): Promise<LiveObject | null>;
   /** Every object of a kind in every namespace that carries `labelSelector`. */
-  list(apiVersion: string, kind: string, labelSelector: string): Promise<LiveObject[]>;
+  /** Objects of a kind with the label, in `namespace` only when one is given. */
+  list(apiVersion: string, kind: string, labelSelector: string, namespace?: string): Promise<LiveObject[]>;
   /** Replaces the object's managedFields (a merge patch of that list alone). */
   setManagedFields(ref: ObjectRef, managedFields: ManagedFieldsEntry[]): Promise<void>;
 }
@@ -106,11 +107,11 @@ export class KubeClusterClient implements ClusterClient {
     }
   }
 
-  async list(apiVersion: string, kind: string, labelSelector: string): Promise<LiveObject[]> {
+  async list(apiVersion: string, kind: string, labelSelector: string, namespace?: string): Promise<LiveObject[]> {
     const items: LiveObject[] = [];
     let token: string | undefined;
     do {
-      const page = await this.api.list(apiVersion, kind, undefined, undefined, undefined, undefined, undefined, labelSelector, 500, token);
+      const page = await this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector, 500, token);
       for (const item of page.items) items.push(toPlainJson({ ...item, apiVersion, kind }) as LiveObject);
       token = page.metadata?._continue || undefined;
     } while (token !== undefined);

@@ -15,8 +15,16 @@ import { isManifestPath, type ManifestFile } from './manifests.js';
 export interface StateSource {
   /** The commit to apply (the branch head), `null` while the branch has no commit. */
   resolve(): Promise<string | null>;
-  /** The manifest files of `commit` (paths that {@link isManifestPath} accepts). */
-  files(commit: string): Promise<ManifestFile[]>;
+  /**
+   * The manifest files of `commit` (paths that {@link isManifestPath} accepts), or only
+   * those under `tenants/<t>/` for the tenants `t` named.
+   */
+  files(commit: string, tenants?: ReadonlySet<string>): Promise<ManifestFile[]>;
+  /**
+   * Each tenant directory of `commit` (`tenants/<t>`) and its git tree id: equal ids, equal
+   * contents. Absent: the applier cannot tell what changed and syncs everything.
+   */
+  tenantTrees?(commit: string): Promise<Map<string, string>>;
 }
 
 export interface LocalRepoSourceOptions {
@@ -53,15 +61,30 @@ export class LocalRepoSource implements StateSource {
     }
   }
 
-  async files(commit: string): Promise<ManifestFile[]> {
+  async files(commit: string, tenants?: ReadonlySet<string>): Promise<ManifestFile[]> {
     try {
-      const { commit: parsed } = await git.readCommit({ fs, gitdir: this.gitdir, oid: commit, cache: this.cache });
       const out: ManifestFile[] = [];
-      await this.walk(parsed.tree, '', out);
+      if (tenants === undefined) {
+        const { commit: parsed } = await git.readCommit({ fs, gitdir: this.gitdir, oid: commit, cache: this.cache });
+        await this.walk(parsed.tree, '', out);
+        return out;
+      }
+      for (const [tenant, tree] of await this.tenantTrees(commit)) {
+        if (tenants.has(tenant)) await this.walk(tree, `tenants/${tenant}/`, out);
+      }
       return out;
     } catch (error) {
       throw new SourceError(`cannot read commit ${commit} from ${this.gitdir}`, { cause: error });
     }
+  }
+
+  async tenantTrees(commit: string): Promise<Map<string, string>> {
+    const { commit: parsed } = await git.readCommit({ fs, gitdir: this.gitdir, oid: commit, cache: this.cache });
+    const tenantsDir = (await this.readTree(parsed.tree)).find((entry) => entry.path === 'tenants' && entry.type === 'tree');
+    const trees = new Map<string, string>();
+    if (tenantsDir === undefined) return trees;
+    for (const entry of await this.readTree(tenantsDir.oid)) if (entry.type === 'tree') trees.set(entry.path, entry.oid);
+    return trees;
   }
 
   private async walk(treeOid: string, prefix: string, out: ManifestFile[]): Promise<void> {

@@ -64,8 +64,12 @@ export class HttpRepoSource implements StateSource {
     return run;
   }
 
-  files(commit: string): Promise<ManifestFile[]> {
-    return this.local.files(commit);
+  files(commit: string, tenants?: ReadonlySet<string>): Promise<ManifestFile[]> {
+    return this.local.files(commit, tenants);
+  }
+
+  tenantTrees(commit: string): Promise<Map<string, string>> {
+    return this.local.tenantTrees(commit);
   }
 
   private async fetchHead(): Promise<string | null> {
