@@ -26,7 +26,7 @@ afterAll(async () => {
 /** A state repo and an applier on it with its own inventory, so tests do not share state. */
 async function setup(
   name: string,
-  options: { refusedRetryMs?: number; driftPassMs?: number } = {},
+  options: { refusedRetryMs?: number; driftPassMs?: number; inventoryPartBytes?: number } = {},
 ): Promise<{ repo: StateRepo; dir: string; client: CountingClient; applier: Applier; inventoryName: string }> {
   const { repo, dir, remove } = await tempRepo();
   const client = new CountingClient(kc);
@@ -187,6 +187,33 @@ describe('applier', () => {
 
     await pollUntil(async () => !(await exists(() => core.readNamespace({ name: ns }))), { ...WAIT, what: `namespace ${ns} to be gone` });
     expect(await exists(() => core.readNamespace({ name: bystander }))).toBe(true);
+  });
+
+  it('when the inventory outgrows one ConfigMap, then it is kept in parts, shrinks back, and a restarted applier reads it whole', async () => {
+    const { repo, dir, client, applier, inventoryName } = await setup('parts', { inventoryPartBytes: 1_500 });
+    const tenants = [uniqueNamespace('parts-a'), uniqueNamespace('parts-b'), uniqueNamespace('parts-c')];
+    for (const ns of tenants) await commit(repo, ns, [{ name: 'web' }, { name: 'api' }]);
+    expect((await applier.sync()).errors).toEqual([]);
+    const partsOf = async () =>
+      (await core.listNamespacedConfigMap({ namespace: 'dangus-system' })).items
+        .map((c) => c.metadata?.name ?? '')
+        .filter((name) => name === inventoryName || name.startsWith(`${inventoryName}-`))
+        .sort();
+    const many = await partsOf();
+    expect(many.length).toBeGreaterThan(2);
+
+    // A restarted applier reads every part: a full sync of the same commit writes nothing.
+    const restarted = new Applier({ kube: kc, source: dir, client, inventoryName, inventoryPartBytes: 1_500 });
+    expect((await restarted.sync()).writes).toBe(0);
+
+    // Two tenants leave: the inventory shrinks and the parts it no longer needs go.
+    await commit(repo, tenants[0] as string, null);
+    await commit(repo, tenants[1] as string, null);
+    expect((await restarted.syncChanged()).errors).toEqual([]);
+    const fewer = await partsOf();
+    expect(fewer.length).toBeLessThan(many.length);
+    expect(fewer[0]).toBe(inventoryName);
+    expect((await new Applier({ kube: kc, source: dir, client, inventoryName, inventoryPartBytes: 1_500 }).sync()).writes).toBe(0);
   });
 
   describe('only what changed', () => {

@@ -21,9 +21,11 @@ import { InvalidCommitError } from './errors.js';
 import { LocalRepoSource, type StateSource } from './git-source.js';
 import { healthOf, type Health, type HealthContext } from './health.js';
 import {
-  decodeInventory,
-  encodeInventory,
+  decodeInventoryParts,
+  encodeInventoryParts,
   INVENTORY_DATA_KEY,
+  INVENTORY_PART_BYTES,
+  inventoryParts,
   mergeInventory,
   newInventory,
   type Inventory,
@@ -65,6 +67,8 @@ export interface ApplierOptions {
    * checks its share of the tenants). Default 10 × `resyncIntervalMs`.
    */
   driftPassMs?: number;
+  /** Text of entries per inventory ConfigMap before another part starts. Default {@link INVENTORY_PART_BYTES}. */
+  inventoryPartBytes?: number;
   /** Replaces the cluster client built from `kube` (tests wrap it). */
   client?: ClusterClient;
   now?: () => Date;
@@ -144,6 +148,7 @@ export class Applier {
   private readonly refused = new Map<string, { hash: string; message: string; failures: number; retryAt: number }>();
   private readonly refusedRetryMs: number;
   private readonly driftPassMs: number;
+  private readonly inventoryPartBytes: number;
   /**
    * Tenant → the tree id applied without an error. It stands for the cluster only while
    * the inventory is the one this process last saved (`inventoryVersion`).
@@ -176,6 +181,7 @@ export class Applier {
     this.concurrency = options.concurrency ?? 8;
     this.refusedRetryMs = options.refusedRetryMs ?? 60_000;
     this.driftPassMs = options.driftPassMs ?? 10 * this.resyncIntervalMs;
+    this.inventoryPartBytes = options.inventoryPartBytes ?? INVENTORY_PART_BYTES;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -283,11 +289,11 @@ export class Applier {
     if (commit === null) return report(null, started);
     if (this.source.tenantTrees === undefined || this.inventoryVersion === null) return this.syncCommit(started, { commit });
     const trees = await this.source.tenantTrees(commit);
-    const inventoryObject = await this.client.get(this.inventoryRef());
-    if (resourceVersionOf(inventoryObject) !== this.inventoryVersion) return this.syncCommit(started, { commit, trees, inventoryObject });
+    const stored = await this.loadInventory();
+    if (resourceVersionOf(stored.objects[0] ?? null) !== this.inventoryVersion) return this.syncCommit(started, { commit, trees, stored });
     const scope = new Set<string>();
     for (const [tenant, tree] of trees) if (this.appliedTrees.get(tenant) !== tree) scope.add(tenant);
-    for (const entry of decodeInventory(inventoryData(inventoryObject)).entries) {
+    for (const entry of stored.inventory.entries) {
       const tenant = tenantOf(entry.ref);
       if (!trees.has(tenant)) scope.add(tenant);
     }
@@ -297,7 +303,7 @@ export class Applier {
       for (let i = 0; i < slice; i += 1) scope.add(names[(this.driftCursor + i) % names.length] as string);
       this.driftCursor = (this.driftCursor + slice) % names.length;
     }
-    return this.syncCommit(started, { commit, trees, inventoryObject, scope });
+    return this.syncCommit(started, { commit, trees, stored, scope });
   }
 
   /**
@@ -307,7 +313,7 @@ export class Applier {
    */
   private async syncCommit(
     started: number,
-    given: { commit: string; trees?: Map<string, string>; inventoryObject?: LiveObject | null; scope?: Set<string> } | null,
+    given: { commit: string; trees?: Map<string, string>; stored?: StoredInventory; scope?: Set<string> } | null,
   ): Promise<SyncReport> {
     // Load and validate all of the commit (or of the tenants in scope) before touching anything.
     const commit = given?.commit ?? (await this.source.resolve());
@@ -321,8 +327,8 @@ export class Applier {
 
     // Load what was applied before and what is there now.
     const counter = { writes: 0 };
-    const inventoryObject = given?.inventoryObject !== undefined ? given.inventoryObject : await this.client.get(this.inventoryRef());
-    const stored = decodeInventory(inventoryData(inventoryObject));
+    const storedInventory = given?.stored ?? (await this.loadInventory());
+    const stored = storedInventory.inventory;
     const inScope = (ref: ObjectRef) => scope === null || scope.has(tenantOf(ref));
     const inventory = { ...stored, entries: stored.entries.filter((e) => inScope(e.ref)) };
     const untouched = stored.entries.filter((e) => !inScope(e.ref));
@@ -358,7 +364,7 @@ export class Applier {
       next = mergeInventory({ ...stored, entries: [...untouched, ...inventory.entries] }, newInventory(commit, applied));
       next = { ...next, commit: null };
     }
-    this.inventoryVersion = await this.saveInventory(inventoryObject, next, counter);
+    this.inventoryVersion = await this.saveInventory(storedInventory, next, counter);
     this.rememberTrees(trees, scope, result.errors);
 
     result.writes = counter.writes;
@@ -492,29 +498,52 @@ export class Applier {
     return kept;
   }
 
-  private inventoryRef(): ObjectRef {
-    return { group: '', apiVersion: 'v1', kind: 'ConfigMap', namespace: this.inventoryNamespace, name: this.inventoryName };
+  /** The inventory's ConfigMap: the first part, or part `part` (`{name}-{part}`). */
+  private inventoryRef(part = 0): ObjectRef {
+    const name = part === 0 ? this.inventoryName : `${this.inventoryName}-${String(part)}`;
+    return { group: '', apiVersion: 'v1', kind: 'ConfigMap', namespace: this.inventoryNamespace, name };
   }
 
-  /** Writes the inventory when it changed; creates its namespace on first use. Answers its resourceVersion. */
-  private async saveInventory(stored: LiveObject | null, next: Inventory, counter: { writes: number }): Promise<string | null> {
-    const data = encodeInventory(next);
-    if (inventoryData(stored)?.[INVENTORY_DATA_KEY] === data[INVENTORY_DATA_KEY]) return resourceVersionOf(stored);
-    const configMap: ManifestObject = {
+  /** The inventory and the ConfigMaps it is stored in (first part first). */
+  private async loadInventory(): Promise<StoredInventory> {
+    const first = await this.client.get(this.inventoryRef());
+    const objects: (LiveObject | null)[] = [first];
+    for (let part = 1; part < inventoryParts(inventoryData(first)); part += 1) objects.push(await this.client.get(this.inventoryRef(part)));
+    return { objects, inventory: decodeInventoryParts(objects.map(inventoryData)) };
+  }
+
+  /**
+   * Writes the parts of the inventory that changed, the first last (it carries a digest
+   * of them all, so any change rewrites it), and deletes parts it no longer has;
+   * creates its namespace on first use. Answers the first part's resourceVersion.
+   */
+  private async saveInventory(stored: StoredInventory, next: Inventory, counter: { writes: number }): Promise<string | null> {
+    const parts = encodeInventoryParts(next, this.inventoryPartBytes);
+    const configMap = (part: number, data: Record<string, string>): ManifestObject => ({
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: this.inventoryName, namespace: this.inventoryNamespace, labels: { 'app.kubernetes.io/component': 'applier-inventory' } },
+      metadata: { name: this.inventoryRef(part).name, namespace: this.inventoryNamespace, labels: { 'app.kubernetes.io/component': 'applier-inventory' } },
       data,
+    });
+    const apply = async (part: number, data: Record<string, string>): Promise<LiveObject> => {
+      try {
+        counter.writes += 1;
+        return await this.client.apply(configMap(part, data));
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        counter.writes += 2;
+        await this.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.inventoryNamespace } });
+        return await this.client.apply(configMap(part, data));
+      }
     };
-    try {
+    const unchanged = (part: number) => inventoryData(stored.objects[part] ?? null)?.[INVENTORY_DATA_KEY] === parts[part]?.[INVENTORY_DATA_KEY];
+    for (let part = 1; part < parts.length; part += 1) if (!unchanged(part)) await apply(part, parts[part] ?? {});
+    const first = unchanged(0) ? (stored.objects[0] ?? null) : await apply(0, parts[0] ?? {});
+    for (let part = parts.length; part < stored.objects.length; part += 1) {
       counter.writes += 1;
-      return resourceVersionOf(await this.client.apply(configMap));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      counter.writes += 2;
-      await this.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.inventoryNamespace } });
-      return resourceVersionOf(await this.client.apply(configMap));
+      await this.client.delete(this.inventoryRef(part));
     }
+    return resourceVersionOf(first);
   }
 
   private async publish(commit: string, desired: DesiredObject[], live: Map<string, LiveObject>, result: SyncReport, scope: Set<string> | null): Promise<void> {
@@ -551,6 +580,12 @@ export class Applier {
 }
 
 type SyncMode = 'full' | 'changed' | 'resync';
+
+/** The inventory as stored: its ConfigMaps, first part first, and what they hold. */
+interface StoredInventory {
+  objects: (LiveObject | null)[];
+  inventory: Inventory;
+}
 
 /** The tenant an object belongs to: its namespace, or the name of a Namespace. */
 export function tenantOf(ref: ObjectRef): string {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeInventory, diffInventory, emptyInventory, encodeInventory, mergeInventory, newInventory, type InventoryEntry } from './inventory.js';
+import {
+  decodeInventory, decodeInventoryParts, diffInventory, emptyInventory, encodeInventory, encodeInventoryParts, inventoryParts, mergeInventory, newInventory,
+  TornInventoryError, type InventoryEntry,
+} from './inventory.js';
 
 function entry(kind: string, name: string, hash = 'h1', namespace = 'ns'): InventoryEntry {
   return { ref: { group: kind === 'Deployment' ? 'apps' : '', apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1', kind, namespace, name }, hash };
@@ -37,5 +40,37 @@ describe('inventory', () => {
 
   it('rejects data that is not an inventory', () => {
     expect(() => decodeInventory({ 'inventory.json': '{"entries": 3}' })).toThrow();
+  });
+
+  describe('in parts', () => {
+    const many = newInventory(
+      'c2',
+      Array.from({ length: 40 }, (_, i): InventoryEntry => ({
+        ref: { group: 'apps', apiVersion: 'apps/v1', kind: 'Deployment', namespace: `t${String(i).padStart(2, '0')}`, name: 'web' },
+        hash: `h${String(i)}`,
+      })),
+    );
+
+    it('splits a large inventory into parts under the size, and reads it back whole', () => {
+      const parts = encodeInventoryParts(many, 1_000);
+      expect(parts.length).toBeGreaterThan(3);
+      for (const part of parts.slice(1)) expect(part['inventory.json']?.length ?? 0).toBeLessThan(1_100);
+      expect(inventoryParts(parts[0])).toBe(parts.length);
+      expect(decodeInventoryParts(parts)).toEqual(many);
+      // One part: the same as the single-ConfigMap form.
+      expect(encodeInventoryParts(many)).toEqual([encodeInventory(many)]);
+    });
+
+    it('refuses parts that do not belong together (read while another sync wrote), or a missing part', () => {
+      const parts = encodeInventoryParts(many, 1_000);
+      const changed = encodeInventoryParts(newInventory('c3', many.entries.slice(1)), 1_000);
+      expect(() => decodeInventoryParts([parts[0], ...changed.slice(1)])).toThrow(TornInventoryError);
+      expect(() => decodeInventoryParts(parts.slice(0, -1))).toThrow(TornInventoryError);
+    });
+
+    it('reads an inventory written before parts existed', () => {
+      const old = { 'inventory.json': JSON.stringify({ commit: 'c1', entries: many.entries.slice(0, 2) }) };
+      expect(decodeInventoryParts([old])).toEqual(newInventory('c1', many.entries.slice(0, 2)));
+    });
   });
 });

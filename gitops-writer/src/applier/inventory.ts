@@ -4,6 +4,7 @@
  * only objects the applier ever deletes are entries of its inventory that the
  * current commit no longer has.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { refKey, type ObjectRef } from './object-ref.js';
 
@@ -50,27 +51,100 @@ export function emptyInventory(): Inventory {
 /** The ConfigMap data key that holds the inventory. */
 export const INVENTORY_DATA_KEY = 'inventory.json';
 
-const inventorySchema = z.object({
-  commit: z.string().nullable(),
-  entries: z.array(
-    z.object({
-      ref: z.object({ group: z.string(), apiVersion: z.string(), kind: z.string(), namespace: z.string(), name: z.string() }),
-      hash: z.string(),
-    }),
-  ),
-});
+/**
+ * Text of entries one ConfigMap holds at most: an object may not exceed 1 MiB, and a
+ * thousand tenants of three services are about 2 MB of entries.
+ */
+export const INVENTORY_PART_BYTES = 768 * 1024;
 
-/** The inventory as ConfigMap data: one JSON document, an entry per line for readable diffs. */
-export function encodeInventory(inventory: Inventory): Record<string, string> {
-  const lines = inventory.entries.map((entry) => `    ${JSON.stringify(entry)}`);
-  const body = `{\n  "commit": ${JSON.stringify(inventory.commit)},\n  "entries": [\n${lines.join(',\n')}\n  ]\n}\n`;
-  return { [INVENTORY_DATA_KEY]: inventory.entries.length === 0 ? `${JSON.stringify(inventory)}\n` : body };
+const entriesSchema = z.array(
+  z.object({
+    ref: z.object({ group: z.string(), apiVersion: z.string(), kind: z.string(), namespace: z.string(), name: z.string() }),
+    hash: z.string(),
+  }),
+);
+const firstPartSchema = z.object({
+  commit: z.string().nullable(),
+  /** Absent in an inventory written before it could have parts: one. */
+  parts: z.number().int().min(1).optional(),
+  digest: z.string().optional(),
+  entries: entriesSchema,
+});
+const laterPartSchema = z.object({ part: z.number().int().min(1), entries: entriesSchema });
+
+/** The inventory changed between the reads of its parts: read it again. */
+export class TornInventoryError extends Error {}
+
+/**
+ * The inventory as the data of one or more ConfigMaps, an entry per line for readable
+ * diffs. The first holds the commit, the number of parts and a digest of every part's
+ * entries (so any change rewrites the first); each part holds its run of entries.
+ */
+export function encodeInventoryParts(inventory: Inventory, partBytes = INVENTORY_PART_BYTES): Record<string, string>[] {
+  const runs: string[][] = [[]];
+  let size = 0;
+  for (const entry of inventory.entries) {
+    const line = `    ${JSON.stringify(entry)}`;
+    const run = runs[runs.length - 1] as string[];
+    if (run.length > 0 && size + line.length + 2 > partBytes) {
+      runs.push([line]);
+      size = line.length + 2;
+    } else {
+      run.push(line);
+      size += line.length + 2;
+    }
+  }
+  const bodies = runs.map((run) => (run.length === 0 ? '[]' : `[\n${run.join(',\n')}\n  ]`));
+  const digest = createHash('sha256').update(bodies.join('\n')).digest('hex');
+  return bodies.map((body, part) => ({
+    [INVENTORY_DATA_KEY]:
+      part === 0
+        ? `{\n  "commit": ${JSON.stringify(inventory.commit)},\n  "parts": ${String(bodies.length)},\n  "digest": "${digest}",\n  "entries": ${body}\n}\n`
+        : `{\n  "part": ${String(part)},\n  "entries": ${body}\n}\n`,
+  }));
 }
 
-/** The inventory stored in a ConfigMap's data; throws when it is not one. */
-export function decodeInventory(data: Record<string, string> | undefined): Inventory {
+/** How many ConfigMaps the inventory whose first part is `data` has. */
+export function inventoryParts(data: Record<string, string> | undefined): number {
   const text = data?.[INVENTORY_DATA_KEY];
+  return text === undefined ? 1 : (firstPartSchema.parse(JSON.parse(text)).parts ?? 1);
+}
+
+/** The inventory stored in ConfigMaps' data, first part first; throws when it is not one, {@link TornInventoryError} when its parts disagree. */
+export function decodeInventoryParts(parts: readonly (Record<string, string> | undefined)[]): Inventory {
+  const text = parts[0]?.[INVENTORY_DATA_KEY];
   if (text === undefined) return emptyInventory();
-  const parsed = inventorySchema.parse(JSON.parse(text));
-  return newInventory(parsed.commit, parsed.entries);
+  const first = firstPartSchema.parse(JSON.parse(text));
+  const count = first.parts ?? 1;
+  const bodies: string[] = [];
+  const entries = [...first.entries];
+  if (first.digest !== undefined) bodies.push(bodyOf(text));
+  for (let part = 1; part < count; part += 1) {
+    const later = parts[part]?.[INVENTORY_DATA_KEY];
+    if (later === undefined) throw new TornInventoryError(`inventory part ${String(part)} of ${String(count)} is missing`);
+    const parsed = laterPartSchema.parse(JSON.parse(later));
+    if (parsed.part !== part) throw new TornInventoryError(`inventory part ${String(part)} holds part ${String(parsed.part)}`);
+    entries.push(...parsed.entries);
+    bodies.push(bodyOf(later));
+  }
+  if (first.digest !== undefined && createHash('sha256').update(bodies.join('\n')).digest('hex') !== first.digest) {
+    throw new TornInventoryError('the inventory changed while its parts were read');
+  }
+  return newInventory(first.commit, entries);
+}
+
+/** The text of a part's entries array, as written. */
+function bodyOf(text: string): string {
+  const start = text.indexOf('"entries": ') + '"entries": '.length;
+  return text.slice(start, text.lastIndexOf('\n}'));
+}
+
+/** The inventory as the data of one ConfigMap (however large). */
+export function encodeInventory(inventory: Inventory): Record<string, string> {
+  return encodeInventoryParts(inventory, Number.POSITIVE_INFINITY)[0] ?? {};
+}
+
+/** The inventory stored in one ConfigMap's data; throws when it is not one (or has more parts). */
+export function decodeInventory(data: Record<string, string> | undefined): Inventory {
+  return decodeInventoryParts([data]);
 }
