@@ -7,7 +7,7 @@ import { createPlatform, listen } from './server.js';
 import { Encryptor } from './crypto/encryption.js';
 import { openStateWriter } from './cluster/state-writer.js';
 import { startInProcessApplier } from './cluster/in-process-applier.js';
-import { ApplierNotifier } from './cluster/applier-notifier.js';
+import { commitPokes } from './cluster/commit-pokes.js';
 import { join } from 'node:path';
 import { loadKubeConfig } from './cluster/kube-config.js';
 import { OctokitGitHubApi } from './github/github-api.js';
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const applier = kube && full.applier === 'builtin' ? startInProcessApplier({ kube, stateRepoDir: full.stateRepoDir, logger }) : undefined;
   if (applier) logger.info('applying the state repo to the cluster in-process');
   else if (kube) logger.info('APPLIER=external: another applier syncs the state repo into the cluster');
-  const notifier = full.applierNotify ? new ApplierNotifier({ ...full.applierNotify, logger: logger.child({ component: 'applier-notify' }) }) : undefined;
+  const pokes = commitPokes(full, kube, logger.child({ component: 'commit-poke' }));
   const writer = await openStateWriter({
     config: full,
     db,
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     logger,
     onCommit: () => {
       applier?.notify();
-      notifier?.notify();
+      for (const poke of pokes) poke.poke();
     },
   });
   // Heals a crash between a database write and its commit (docs/architecture.md#the-state-repo).

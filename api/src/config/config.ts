@@ -145,6 +145,16 @@ export const envSchema = z
     // With APPLIER=external: the applier's notify endpoint, called after every commit.
     APPLIER_NOTIFY_URL: url('APPLIER_NOTIFY_URL').optional(),
     APPLIER_TOKEN: optionalString,
+    // Flux's GitRepository of the state repo (namespace/name), annotated after every commit
+    // so Flux fetches at once instead of at its interval.
+    FLUX_GITREPOSITORY: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'FLUX_GITREPOSITORY is namespace/name, e.g. flux-system/dangus-state.')
+      .optional(),
+    // A webhook called after every commit (Flux's Receiver, another engine's); signed with the secret when set.
+    GITOPS_WEBHOOK_URL: url('GITOPS_WEBHOOK_URL').optional(),
+    GITOPS_WEBHOOK_SECRET: optionalString,
     HARBOR_HOST: z
       .string()
       .trim()
@@ -257,6 +267,10 @@ export interface Config {
   applier: 'builtin' | 'external';
   /** The external applier's notify endpoint and its token, if one is set. */
   applierNotify: { url: string; token: string | undefined } | undefined;
+  /** Flux's GitRepository to annotate after every commit. */
+  fluxGitRepository: { namespace: string; name: string } | undefined;
+  /** A webhook to call after every commit. */
+  gitopsWebhook: { url: string; secret: string | undefined } | undefined;
   harborHost: string;
   harborProject: string;
   /** The robot account builds push with when tenants share one (no Harbor admin settings); `null` pushes without credentials. */
@@ -404,6 +418,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     applier: e.APPLIER,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     applierNotify: e.APPLIER_NOTIFY_URL ? { url: e.APPLIER_NOTIFY_URL, token: e.APPLIER_TOKEN } : undefined,
+    fluxGitRepository: e.FLUX_GITREPOSITORY
+      ? { namespace: e.FLUX_GITREPOSITORY.split('/')[0] ?? '', name: e.FLUX_GITREPOSITORY.split('/')[1] ?? '' }
+      : undefined,
+    gitopsWebhook: e.GITOPS_WEBHOOK_URL ? { url: e.GITOPS_WEBHOOK_URL, secret: e.GITOPS_WEBHOOK_SECRET } : undefined,
     harborHost: e.HARBOR_HOST,
     harborProject: e.HARBOR_PROJECT,
     registryCredentials:
