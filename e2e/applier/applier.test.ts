@@ -206,13 +206,21 @@ describe('applier', () => {
     const restarted = new Applier({ kube: kc, source: dir, client, inventoryName, inventoryPartBytes: 1_500 });
     expect((await restarted.sync()).writes).toBe(0);
 
-    // Two tenants leave: the inventory shrinks and the parts it no longer needs go.
+    // A change to one tenant rewrites its part and the head, no other.
+    client.written.length = 0;
+    await commit(repo, tenants[2] as string, [{ name: 'web', image: 'nginx:1.28' }, { name: 'api' }]);
+    expect((await restarted.syncChanged()).errors).toEqual([]);
+    expect(client.written.filter((call) => call.startsWith('apply ConfigMap dangus-system/'))).toHaveLength(2);
+
+    // Two tenants leave: the inventory shrinks to fewer parts and the parts it no longer has go.
     await commit(repo, tenants[0] as string, null);
     await commit(repo, tenants[1] as string, null);
     expect((await restarted.syncChanged()).errors).toEqual([]);
     const fewer = await partsOf();
+    const head = await core.readNamespacedConfigMap({ name: inventoryName, namespace: 'dangus-system' });
+    const count = (JSON.parse(head.data?.['inventory.json'] ?? '{}') as { parts?: number }).parts ?? 0;
+    expect(fewer).toEqual([inventoryName, ...Array.from({ length: count }, (_, i) => `${inventoryName}-${String(i + 1)}`)].sort());
     expect(fewer.length).toBeLessThan(many.length);
-    expect(fewer[0]).toBe(inventoryName);
     expect((await new Applier({ kube: kc, source: dir, client, inventoryName, inventoryPartBytes: 1_500 }).sync()).writes).toBe(0);
   });
 
@@ -234,7 +242,8 @@ describe('applier', () => {
       expect(report.pruned).toBe(4); // api's Deployment, Service, Ingress and PVC
       // Every read and write names the changed tenant's namespace (or the inventory).
       const touched = [...client.reads, ...client.written].map((call) => call.split(' ')[2] ?? '');
-      const outside = touched.filter((where) => !where.startsWith(`${changed}/`) && where !== changed && where !== `/${changed}` && where !== `dangus-system/${inventoryName}`);
+      const inventory = (where: string) => where === `dangus-system/${inventoryName}` || where.startsWith(`dangus-system/${inventoryName}-`);
+      const outside = touched.filter((where) => !where.startsWith(`${changed}/`) && where !== changed && where !== `/${changed}` && !inventory(where));
       expect(outside).toEqual([]);
       expect(client.reads.some((call) => call.endsWith(' *'))).toBe(false); // no cluster-wide list
       expect((await apps.readNamespacedDeployment({ name: 'web', namespace: changed })).spec?.template.spec?.containers[0]?.image).toBe('nginx:1.28');

@@ -32,7 +32,7 @@ import {
   type InventoryEntry,
 } from './inventory.js';
 import { parseManifests, type DesiredObject } from './manifests.js';
-import { refString, type ManifestObject, type ObjectRef } from './object-ref.js';
+import { refString, tenantOf, type ManifestObject, type ObjectRef } from './object-ref.js';
 import { applyPhases, prunePhases } from './order.js';
 import { desiredInventory, planSync, type Step } from './plan.js';
 
@@ -155,6 +155,8 @@ export class Applier {
    */
   private readonly appliedTrees = new Map<string, string>();
   private inventoryVersion: string | null = null;
+  /** The inventory as this process last read or wrote it, valid while the head has `version`. */
+  private cachedInventory: { version: string; texts: (string | undefined)[]; inventory: Inventory } | null = null;
   /** Where the next drift slice starts, in the sorted tenant names. */
   private driftCursor = 0;
   private current: ApplierStatus = {
@@ -290,7 +292,7 @@ export class Applier {
     if (this.source.tenantTrees === undefined || this.inventoryVersion === null) return this.syncCommit(started, { commit });
     const trees = await this.source.tenantTrees(commit);
     const stored = await this.loadInventory();
-    if (resourceVersionOf(stored.objects[0] ?? null) !== this.inventoryVersion) return this.syncCommit(started, { commit, trees, stored });
+    if (resourceVersionOf(stored.head) !== this.inventoryVersion) return this.syncCommit(started, { commit, trees, stored });
     const scope = new Set<string>();
     for (const [tenant, tree] of trees) if (this.appliedTrees.get(tenant) !== tree) scope.add(tenant);
     for (const entry of stored.inventory.entries) {
@@ -504,46 +506,55 @@ export class Applier {
     return { group: '', apiVersion: 'v1', kind: 'ConfigMap', namespace: this.inventoryNamespace, name };
   }
 
-  /** The inventory and the ConfigMaps it is stored in (first part first). */
+  /**
+   * The inventory, and the text of its head and parts as stored. The head is read every
+   * time; the parts only when the head is not the one this process last read or wrote.
+   */
   private async loadInventory(): Promise<StoredInventory> {
-    const first = await this.client.get(this.inventoryRef());
-    const objects: (LiveObject | null)[] = [first];
-    for (let part = 1; part < inventoryParts(inventoryData(first)); part += 1) objects.push(await this.client.get(this.inventoryRef(part)));
-    return { objects, inventory: decodeInventoryParts(objects.map(inventoryData)) };
+    const head = await this.client.get(this.inventoryRef());
+    const version = resourceVersionOf(head);
+    if (version !== null && this.cachedInventory?.version === version) return { head, ...this.cachedInventory };
+    const data = [inventoryData(head)];
+    for (let part = 1; part <= inventoryParts(data[0]); part += 1) data.push(inventoryData(await this.client.get(this.inventoryRef(part))));
+    const stored = { texts: data.map((d) => d?.[INVENTORY_DATA_KEY]), inventory: decodeInventoryParts(data) };
+    this.cachedInventory = version === null ? null : { version, ...stored };
+    return { head, ...stored };
   }
 
   /**
-   * Writes the parts of the inventory that changed, the first last (it carries a digest
+   * Writes the parts of the inventory that changed, the head last (it carries a digest
    * of them all, so any change rewrites it), and deletes parts it no longer has;
-   * creates its namespace on first use. Answers the first part's resourceVersion.
+   * creates its namespace on first use. Answers the head's resourceVersion.
    */
   private async saveInventory(stored: StoredInventory, next: Inventory, counter: { writes: number }): Promise<string | null> {
-    const parts = encodeInventoryParts(next, this.inventoryPartBytes);
-    const configMap = (part: number, data: Record<string, string>): ManifestObject => ({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: this.inventoryRef(part).name, namespace: this.inventoryNamespace, labels: { 'app.kubernetes.io/component': 'applier-inventory' } },
-      data,
-    });
-    const apply = async (part: number, data: Record<string, string>): Promise<LiveObject> => {
+    const parts = encodeInventoryParts(next, this.inventoryPartBytes, Math.max(0, stored.texts.length - 1));
+    const texts = parts.map((data) => data[INVENTORY_DATA_KEY]);
+    const apply = async (part: number): Promise<LiveObject> => {
+      const configMap: ManifestObject = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: this.inventoryRef(part).name, namespace: this.inventoryNamespace, labels: { 'app.kubernetes.io/component': 'applier-inventory' } },
+        data: parts[part] ?? {},
+      };
       try {
         counter.writes += 1;
-        return await this.client.apply(configMap(part, data));
+        return await this.client.apply(configMap);
       } catch (error) {
         if (!isNotFound(error)) throw error;
         counter.writes += 2;
         await this.client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.inventoryNamespace } });
-        return await this.client.apply(configMap(part, data));
+        return await this.client.apply(configMap);
       }
     };
-    const unchanged = (part: number) => inventoryData(stored.objects[part] ?? null)?.[INVENTORY_DATA_KEY] === parts[part]?.[INVENTORY_DATA_KEY];
-    for (let part = 1; part < parts.length; part += 1) if (!unchanged(part)) await apply(part, parts[part] ?? {});
-    const first = unchanged(0) ? (stored.objects[0] ?? null) : await apply(0, parts[0] ?? {});
-    for (let part = parts.length; part < stored.objects.length; part += 1) {
+    for (let part = 1; part < parts.length; part += 1) if (stored.texts[part] !== texts[part]) await apply(part);
+    const head = stored.texts[0] === texts[0] ? stored.head : await apply(0);
+    for (let part = parts.length; part < stored.texts.length; part += 1) {
       counter.writes += 1;
       await this.client.delete(this.inventoryRef(part));
     }
-    return resourceVersionOf(first);
+    const version = resourceVersionOf(head);
+    this.cachedInventory = version === null ? null : { version, texts, inventory: next };
+    return version;
   }
 
   private async publish(commit: string, desired: DesiredObject[], live: Map<string, LiveObject>, result: SyncReport, scope: Set<string> | null): Promise<void> {
@@ -581,15 +592,11 @@ export class Applier {
 
 type SyncMode = 'full' | 'changed' | 'resync';
 
-/** The inventory as stored: its ConfigMaps, first part first, and what they hold. */
+/** The inventory as stored: its head ConfigMap, the text of the head and each part, and what they hold. */
 interface StoredInventory {
-  objects: (LiveObject | null)[];
+  head: LiveObject | null;
+  texts: (string | undefined)[];
   inventory: Inventory;
-}
-
-/** The tenant an object belongs to: its namespace, or the name of a Namespace. */
-export function tenantOf(ref: ObjectRef): string {
-  return ref.kind === 'Namespace' && ref.group === '' ? ref.name : ref.namespace;
 }
 
 function resourceVersionOf(object: LiveObject | null): string | null {

@@ -51,19 +51,29 @@ describe('inventory', () => {
       })),
     );
 
-    it('splits a large inventory into parts under the size, and reads it back whole', () => {
+    it('splits a large inventory into parts by tenant under the size, behind a small head, and reads it back whole', () => {
       const parts = encodeInventoryParts(many, 1_000);
       expect(parts.length).toBeGreaterThan(3);
+      expect(parts[0]?.['inventory.json']?.length ?? 0).toBeLessThan(200);
       for (const part of parts.slice(1)) expect(part['inventory.json']?.length ?? 0).toBeLessThan(1_100);
-      expect(inventoryParts(parts[0])).toBe(parts.length);
+      expect(inventoryParts(parts[0])).toBe(parts.length - 1);
       expect(decodeInventoryParts(parts)).toEqual(many);
-      // One part: the same as the single-ConfigMap form.
-      expect(encodeInventoryParts(many)).toEqual([encodeInventory(many)]);
+    });
+
+    it('a change to one tenant rewrites the head and that tenant\'s part alone', () => {
+      const before = encodeInventoryParts(many, 1_000);
+      const changed = newInventory('c3', many.entries.map((e) => (e.ref.namespace === 't07' ? { ...e, hash: 'new' } : e)));
+      const after = encodeInventoryParts(changed, 1_000, before.length - 1);
+      expect(after).toHaveLength(before.length);
+      const rewritten = after.map((data, i) => i).filter((i) => after[i]?.['inventory.json'] !== before[i]?.['inventory.json']);
+      expect(rewritten).toHaveLength(2);
+      expect(rewritten[0]).toBe(0);
+      expect(decodeInventoryParts(after)).toEqual(changed);
     });
 
     it('refuses parts that do not belong together (read while another sync wrote), or a missing part', () => {
       const parts = encodeInventoryParts(many, 1_000);
-      const changed = encodeInventoryParts(newInventory('c3', many.entries.slice(1)), 1_000);
+      const changed = encodeInventoryParts(newInventory('c3', many.entries.map((e) => ({ ...e, hash: `${e.hash}x` }))), 1_000, parts.length - 1);
       expect(() => decodeInventoryParts([parts[0], ...changed.slice(1)])).toThrow(TornInventoryError);
       expect(() => decodeInventoryParts(parts.slice(0, -1))).toThrow(TornInventoryError);
     });
@@ -71,6 +81,7 @@ describe('inventory', () => {
     it('reads an inventory written before parts existed', () => {
       const old = { 'inventory.json': JSON.stringify({ commit: 'c1', entries: many.entries.slice(0, 2) }) };
       expect(decodeInventoryParts([old])).toEqual(newInventory('c1', many.entries.slice(0, 2)));
+      expect(decodeInventory(encodeInventory(many))).toEqual(many);
     });
   });
 });

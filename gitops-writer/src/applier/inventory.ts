@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { refKey, type ObjectRef } from './object-ref.js';
+import { refKey, tenantOf, type ObjectRef } from './object-ref.js';
 
 export interface InventoryEntry {
   ref: ObjectRef;
@@ -52,10 +52,12 @@ export function emptyInventory(): Inventory {
 export const INVENTORY_DATA_KEY = 'inventory.json';
 
 /**
- * Text of entries one ConfigMap holds at most: an object may not exceed 1 MiB, and a
- * thousand tenants of three services are about 2 MB of entries.
+ * Text of entries a part aims at: a tenant's change rewrites its part alone, and an
+ * object may not exceed 1 MiB (a thousand tenants of three services are about 2 MB).
  */
-export const INVENTORY_PART_BYTES = 768 * 1024;
+export const INVENTORY_PART_BYTES = 128 * 1024;
+/** A part never grows beyond this: the apiserver refuses objects above 1 MiB. */
+const PART_LIMIT_BYTES = 900 * 1024;
 
 const entriesSchema = z.array(
   z.object({
@@ -63,88 +65,108 @@ const entriesSchema = z.array(
     hash: z.string(),
   }),
 );
-const firstPartSchema = z.object({
+const headSchema = z.object({
   commit: z.string().nullable(),
-  /** Absent in an inventory written before it could have parts: one. */
-  parts: z.number().int().min(1).optional(),
+  /** Absent in an inventory written before it had parts: its entries are in the head. */
+  parts: z.number().int().min(0).optional(),
   digest: z.string().optional(),
-  entries: entriesSchema,
+  entries: entriesSchema.optional(),
 });
-const laterPartSchema = z.object({ part: z.number().int().min(1), entries: entriesSchema });
+const partSchema = z.object({ part: z.number().int().min(1), entries: entriesSchema });
 
 /** The inventory changed between the reads of its parts: read it again. */
 export class TornInventoryError extends Error {}
 
-/**
- * The inventory as the data of one or more ConfigMaps, an entry per line for readable
- * diffs. The first holds the commit, the number of parts and a digest of every part's
- * entries (so any change rewrites the first); each part holds its run of entries.
- */
-export function encodeInventoryParts(inventory: Inventory, partBytes = INVENTORY_PART_BYTES): Record<string, string>[] {
-  const runs: string[][] = [[]];
-  let size = 0;
-  for (const entry of inventory.entries) {
-    const line = `    ${JSON.stringify(entry)}`;
-    const run = runs[runs.length - 1] as string[];
-    if (run.length > 0 && size + line.length + 2 > partBytes) {
-      runs.push([line]);
-      size = line.length + 2;
-    } else {
-      run.push(line);
-      size += line.length + 2;
-    }
-  }
-  const bodies = runs.map((run) => (run.length === 0 ? '[]' : `[\n${run.join(',\n')}\n  ]`));
-  const digest = createHash('sha256').update(bodies.join('\n')).digest('hex');
-  return bodies.map((body, part) => ({
-    [INVENTORY_DATA_KEY]:
-      part === 0
-        ? `{\n  "commit": ${JSON.stringify(inventory.commit)},\n  "parts": ${String(bodies.length)},\n  "digest": "${digest}",\n  "entries": ${body}\n}\n`
-        : `{\n  "part": ${String(part)},\n  "entries": ${body}\n}\n`,
-  }));
+/** The part (1-based) of `parts` that holds the entries of `tenant`: a stable hash of its name. */
+function partOf(tenant: string, parts: number): number {
+  let hash = 2166136261;
+  for (let i = 0; i < tenant.length; i += 1) hash = Math.imul(hash ^ tenant.charCodeAt(i), 16777619);
+  return ((hash >>> 0) % parts) + 1;
 }
 
-/** How many ConfigMaps the inventory whose first part is `data` has. */
+function bucketLines(inventory: Inventory, parts: number): string[][] {
+  return buckets(inventory, parts).map((bucket) => bucket.lines);
+}
+
+function buckets(inventory: Inventory, parts: number): { lines: string[]; bytes: number; tenants: Set<string> }[] {
+  const out = Array.from({ length: parts }, () => ({ lines: [] as string[], bytes: 0, tenants: new Set<string>() }));
+  for (const entry of inventory.entries) {
+    const tenant = tenantOf(entry.ref);
+    const bucket = out[partOf(tenant, parts) - 1];
+    if (bucket === undefined) continue;
+    const line = `    ${JSON.stringify(entry)}`;
+    bucket.lines.push(line);
+    bucket.bytes += line.length + 2;
+    bucket.tenants.add(tenant);
+  }
+  return out;
+}
+
+/**
+ * How many parts: the number now (`current`) while its parts stay within twice the aim
+ * and the limit (so a tenant more or less does not move every entry), else the fewest
+ * (a power of two) whose parts are all within the aim.
+ */
+function partCount(inventory: Inventory, partBytes: number, current: number): number {
+  // A part of one tenant cannot be split further: it fits as it is (a tenant's entries are far below the limit).
+  const fits = (parts: number, aim: number) => buckets(inventory, parts).every((b) => b.bytes <= Math.min(aim, PART_LIMIT_BYTES) || b.tenants.size <= 1);
+  if (current > 0 && fits(current, 2 * partBytes) && !(current > 1 && fits(current / 2, partBytes / 2))) return current;
+  let parts = 1;
+  while (!fits(parts, partBytes) && parts < 4096) parts *= 2;
+  return parts;
+}
+
+/**
+ * The inventory as the data of ConfigMaps: a small head (the commit, the number of
+ * parts, a digest of them all, so any change rewrites it) and the parts, each holding
+ * the entries of the tenants its name hashes to, an entry per line for readable diffs.
+ * A one-tenant change rewrites the head and that tenant's part. `current`: the number
+ * of parts stored now.
+ */
+export function encodeInventoryParts(inventory: Inventory, partBytes = INVENTORY_PART_BYTES, current = 0): Record<string, string>[] {
+  const parts = partCount(inventory, partBytes, current);
+  const bodies = bucketLines(inventory, parts).map((lines) => (lines.length === 0 ? '[]' : `[\n${lines.join(',\n')}\n  ]`));
+  const digest = createHash('sha256').update(bodies.join('\n')).digest('hex');
+  return [
+    { [INVENTORY_DATA_KEY]: `{\n  "commit": ${JSON.stringify(inventory.commit)},\n  "parts": ${String(parts)},\n  "digest": "${digest}"\n}\n` },
+    ...bodies.map((body, i) => ({ [INVENTORY_DATA_KEY]: `{\n  "part": ${String(i + 1)},\n  "entries": ${body}\n}\n` })),
+  ];
+}
+
+/** How many parts besides the head the inventory whose head is `data` has. */
 export function inventoryParts(data: Record<string, string> | undefined): number {
   const text = data?.[INVENTORY_DATA_KEY];
-  return text === undefined ? 1 : (firstPartSchema.parse(JSON.parse(text)).parts ?? 1);
+  return text === undefined ? 0 : (headSchema.parse(JSON.parse(text)).parts ?? 0);
 }
 
-/** The inventory stored in ConfigMaps' data, first part first; throws when it is not one, {@link TornInventoryError} when its parts disagree. */
+/** The inventory stored in ConfigMaps' data, head first; throws when it is not one, {@link TornInventoryError} when its parts disagree. */
 export function decodeInventoryParts(parts: readonly (Record<string, string> | undefined)[]): Inventory {
   const text = parts[0]?.[INVENTORY_DATA_KEY];
   if (text === undefined) return emptyInventory();
-  const first = firstPartSchema.parse(JSON.parse(text));
-  const count = first.parts ?? 1;
+  const head = headSchema.parse(JSON.parse(text));
+  const entries = [...(head.entries ?? [])];
   const bodies: string[] = [];
-  const entries = [...first.entries];
-  if (first.digest !== undefined) bodies.push(bodyOf(text));
-  for (let part = 1; part < count; part += 1) {
+  for (let part = 1; part <= (head.parts ?? 0); part += 1) {
     const later = parts[part]?.[INVENTORY_DATA_KEY];
-    if (later === undefined) throw new TornInventoryError(`inventory part ${String(part)} of ${String(count)} is missing`);
-    const parsed = laterPartSchema.parse(JSON.parse(later));
+    if (later === undefined) throw new TornInventoryError(`inventory part ${String(part)} of ${String(head.parts)} is missing`);
+    const parsed = partSchema.parse(JSON.parse(later));
     if (parsed.part !== part) throw new TornInventoryError(`inventory part ${String(part)} holds part ${String(parsed.part)}`);
     entries.push(...parsed.entries);
-    bodies.push(bodyOf(later));
+    bodies.push(later.slice(later.indexOf('"entries": ') + '"entries": '.length, later.lastIndexOf('\n}')));
   }
-  if (first.digest !== undefined && createHash('sha256').update(bodies.join('\n')).digest('hex') !== first.digest) {
+  if (head.digest !== undefined && createHash('sha256').update(bodies.join('\n')).digest('hex') !== head.digest) {
     throw new TornInventoryError('the inventory changed while its parts were read');
   }
-  return newInventory(first.commit, entries);
+  return newInventory(head.commit, entries);
 }
 
-/** The text of a part's entries array, as written. */
-function bodyOf(text: string): string {
-  const start = text.indexOf('"entries": ') + '"entries": '.length;
-  return text.slice(start, text.lastIndexOf('\n}'));
-}
-
-/** The inventory as the data of one ConfigMap (however large). */
+/** The inventory as the data of one ConfigMap, entries in the head (small inventories, tests). */
 export function encodeInventory(inventory: Inventory): Record<string, string> {
-  return encodeInventoryParts(inventory, Number.POSITIVE_INFINITY)[0] ?? {};
+  const lines = inventory.entries.map((entry) => `    ${JSON.stringify(entry)}`);
+  return { [INVENTORY_DATA_KEY]: `{\n  "commit": ${JSON.stringify(inventory.commit)},\n  "entries": [\n${lines.join(',\n')}\n  ]\n}\n` };
 }
 
-/** The inventory stored in one ConfigMap's data; throws when it is not one (or has more parts). */
+/** The inventory stored in one ConfigMap's data; throws when it is not one (or has parts). */
 export function decodeInventory(data: Record<string, string> | undefined): Inventory {
   return decodeInventoryParts([data]);
 }

@@ -53,3 +53,8 @@ export function refKey(ref: Pick<ObjectRef, 'group' | 'kind' | 'namespace' | 'na
 export function refString(ref: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>): string {
   return ref.namespace === '' ? `${ref.kind} ${ref.name}` : `${ref.kind} ${ref.namespace}/${ref.name}`;
 }
+
+/** The tenant an object belongs to: its namespace, or the name of a Namespace. */
+export function tenantOf(ref: Pick<ObjectRef, 'group' | 'kind' | 'namespace' | 'name'>): string {
+  return ref.kind === 'Namespace' && ref.group === '' ? ref.name : ref.namespace;
+}
