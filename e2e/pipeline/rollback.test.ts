@@ -141,6 +141,10 @@ describe('rollback to an earlier release', () => {
       const keys = ((await api().get(`/api/services/${service.id}/env`).set(headers).expect(200)).body as { key: string }[]).map((e) => e.key);
       return keys.join(',') === 'MODE' ? keys : undefined;
     });
-    expect(await envSecret('fragile')).toEqual({ MODE: 'good' });
+    // The rows are restored first, the env Secret right after (the pipeline writes it after the transaction).
+    await eventually('the env Secret of the last release', async () => {
+      const secret = await envSecret('fragile');
+      return JSON.stringify(secret) === JSON.stringify({ MODE: 'good' }) ? secret : undefined;
+    });
   });
 });

@@ -11,6 +11,7 @@ import request from 'supertest';
 import { ORIGIN } from '../../api/test/support/platform.js';
 import { listen } from '../../api/src/server.js';
 import { expectVisible, openBrowser, screenshot, textOf } from '../ui/browser.js';
+import { readSse } from '../pipeline/support.js';
 import type { ServiceMetricsDto } from '@dangus/common';
 import { quantityValue } from '@dangus/gitops-writer';
 
@@ -184,5 +185,33 @@ describe('push to live on a real node', () => {
       return res.status === 200 && res.body.includes('version=two') ? res.body : undefined;
     }, 120_000);
     expect(after).toContain(`greeting=${GREETING}`);
+
+    // A live app whose process ends: the kubelet restarts the container (no rollout, no
+    // rollback), and the lines of the run that ended are there with previous=true.
+    const five = await commitApp(world, { version: 'five', stoppable: true });
+    await waitForStatus(world, await push(world, service, five), 'live');
+    await eventually('version five through Traefik', async () => {
+      const res = await viaIngress(world, host, '/cgi-bin/app');
+      return res.status === 200 && res.body.includes('version=five') ? res : undefined;
+    }, 60_000);
+    // The answer may be cut as httpd goes: what counts is the restart below.
+    await viaIngress(world, host, '/cgi-bin/stop').catch(() => undefined);
+    const restarted = await eventually('the app container to restart', async () => {
+      const list = await world.core.listNamespacedPod({ namespace: project.namespace, labelSelector: 'app.kubernetes.io/name=web' });
+      return list.items.find((p) => !p.metadata?.deletionTimestamp && (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
+    }, 90_000);
+    const server = await listen(world.platform.app, '127.0.0.1', 0);
+    try {
+      const address = server.address();
+      const origin = `http://127.0.0.1:${typeof address === 'object' && address ? String(address.port) : '0'}`;
+      const previous = await readSse(`${origin}/api/services/${service.id}/logs/stream?previous=true`, { Cookie: world.cookie }, (events) => events.some((e) => e.event === 'end'));
+      expect(previous.status).toBe(200);
+      const lines = previous.events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data) as { pod: string; line: string; timestamp: string });
+      expect(lines.map((l) => l.line)).toContain('five: httpd stopped');
+      expect(lines.every((l) => l.pod === restarted.metadata?.name)).toBe(true);
+      expect(lines.every((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(l.timestamp))).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   }, 900_000);
 });

@@ -156,6 +156,11 @@ export interface AppVersion {
   /** When true the container exits at once (a crash loop). */
   crash?: boolean;
   /**
+   * When true httpd runs under a shell that prints `{version}: httpd stopped` and exits 1
+   * when httpd ends, and `GET /cgi-bin/stop` ends httpd: a live app that crashes on demand.
+   */
+  stoppable?: boolean;
+  /**
    * When set, the entrypoint runs httpd in the background and prints numbered lines
    * (`line 1`, `line 2`, ...) to stdout at this rate (a whole number; exact when up to 10
    * or a multiple of 10): each second, min(rate, 10) bursts 80 ms apart.
@@ -194,11 +199,20 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
     ].join('\n'),
     { mode: 0o755 },
   );
-  const entrypoint = app.crash
-    ? `["/bin/busybox", "sh", "-c", "echo starting ${app.version}; echo cannot start >&2; exit 3"]`
-    : app.linesPerSecond !== undefined
-      ? JSON.stringify(['/bin/busybox', 'sh', '-c', linesLoop(app.linesPerSecond)])
-      : '["/bin/busybox", "httpd", "-f", "-v", "-p", "8080", "-h", "/www"]';
+  let entrypoint = '["/bin/busybox", "httpd", "-f", "-v", "-p", "8080", "-h", "/www"]';
+  if (app.crash) entrypoint = `["/bin/busybox", "sh", "-c", "echo starting ${app.version}; echo cannot start >&2; exit 3"]`;
+  else if (app.linesPerSecond !== undefined) entrypoint = JSON.stringify(['/bin/busybox', 'sh', '-c', linesLoop(app.linesPerSecond)]);
+  else if (app.stoppable) {
+    entrypoint = JSON.stringify([
+      '/bin/busybox', 'sh', '-c',
+      `/bin/busybox httpd -f -v -p 8080 -h /www & echo $! > /data/httpd.pid; wait $!; echo "${app.version}: httpd stopped"; exit 1`,
+    ]);
+    await writeFile(
+      join(work, 'www', 'cgi-bin', 'stop'),
+      ['#!/bin/sh', 'echo "Content-Type: text/plain"', 'echo ""', 'echo stopping', 'kill "$(cat /data/httpd.pid)"', ''].join('\n'),
+      { mode: 0o755 },
+    );
+  }
   await writeFile(
     join(work, 'Dockerfile'),
     [
