@@ -87,13 +87,15 @@ export class ServiceMetrics {
     this.watchMs = options.watchMs ?? 60_000;
   }
 
-  /** The service's last hour; marks it watched, and samples at once when the last sample is stale. */
+  /** The service's last hour; marks it watched, and samples at once on a first look or when the last sample is stale. */
   async window(namespace: string, service: string): Promise<MetricsWindow> {
     const key = `${namespace}/${service}`;
     this.forgetUnwatched(Date.now());
     this.watched.set(key, Date.now());
-    if (!this.series.has(key)) this.series.set(key, []);
-    if (Date.now() - this.lastSampleAt >= this.options.intervalMs) await this.sample();
+    const first = !this.series.has(key);
+    if (first) this.series.set(key, []);
+    // A first look gets figures at once; later looks share the timer's samples.
+    if (first || Date.now() - this.lastSampleAt >= this.options.intervalMs) await this.sample();
     this.timer ??= setInterval(() => {
       this.tick();
     }, this.options.intervalMs).unref();
