@@ -224,6 +224,24 @@ describe('applier', () => {
     expect((await new Applier({ kube: kc, source: dir, client, inventoryName, inventoryPartBytes: 1_500 }).sync()).writes).toBe(0);
   });
 
+  it('when a sync stops between an inventory part and its head, then the next sync takes the parts as they are and heals the head', async () => {
+    const { repo, dir, client, applier, inventoryName } = await setup('torn', { inventoryPartBytes: 1_500 });
+    const tenants = [uniqueNamespace('torn-a'), uniqueNamespace('torn-b'), uniqueNamespace('torn-c')];
+    for (const ns of tenants) await commit(repo, ns, [{ name: 'web' }, { name: 'api' }]);
+    expect((await applier.sync()).errors).toEqual([]);
+    // One object changes: its apply, its part, then the head would be written; the head fails.
+    await commit(repo, tenants[1] as string, [{ name: 'web', image: 'nginx:1.28' }, { name: 'api' }]);
+    client.crashAfterWrites = client.writes + 2;
+    await expect(applier.syncChanged()).rejects.toThrow('simulated crash');
+    client.crashAfterWrites = null;
+    expect(client.written.at(-1)).toMatch(new RegExp(`^apply ConfigMap dangus-system/${inventoryName}-\\d+$`));
+    // The same applier, and a restarted one, read the parts as they are and write a head that matches them.
+    expect((await applier.syncChanged()).errors).toEqual([]);
+    const restarted = new Applier({ kube: kc, source: dir, client, inventoryName, inventoryPartBytes: 1_500 });
+    expect(await restarted.sync()).toMatchObject({ errors: [], writes: 0 });
+    expect((await apps.readNamespacedDeployment({ name: 'web', namespace: tenants[1] as string })).spec?.template.spec?.containers[0]?.image).toBe('nginx:1.28');
+  });
+
   describe('only what changed', () => {
     it('after a commit to one tenant, the sync reads and writes only that tenant, and the inventory stays exact', async () => {
       const { repo, client, applier, inventoryName } = await setup('scoped');

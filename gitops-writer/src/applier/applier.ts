@@ -26,6 +26,7 @@ import {
   INVENTORY_DATA_KEY,
   INVENTORY_PART_BYTES,
   inventoryParts,
+  TornInventoryError,
   mergeInventory,
   newInventory,
   type Inventory,
@@ -514,9 +515,29 @@ export class Applier {
     const head = await this.client.get(this.inventoryRef());
     const version = resourceVersionOf(head);
     if (version !== null && this.cachedInventory?.version === version) return { head, ...this.cachedInventory };
-    const data = [inventoryData(head)];
-    for (let part = 1; part <= inventoryParts(data[0]); part += 1) data.push(inventoryData(await this.client.get(this.inventoryRef(part))));
-    const stored = { texts: data.map((d) => d?.[INVENTORY_DATA_KEY]), inventory: decodeInventoryParts(data) };
+    const readParts = async () => {
+      const data = [inventoryData(head)];
+      for (let part = 1; part <= inventoryParts(data[0]); part += 1) data.push(inventoryData(await this.client.get(this.inventoryRef(part))));
+      return data;
+    };
+    let data = await readParts();
+    let inventory: Inventory;
+    try {
+      inventory = decodeInventoryParts(data);
+    } catch (error) {
+      if (!(error instanceof TornInventoryError)) throw error;
+      // Another writer between the reads: read again. Still torn: a save stopped between
+      // its parts and its head; the parts are the newer truth, and the next save heals it.
+      data = await readParts();
+      try {
+        inventory = decodeInventoryParts(data);
+      } catch (again) {
+        if (!(again instanceof TornInventoryError)) throw again;
+        this.logger.warn({ err: again.message }, 'inventory parts disagree with its head: taking the parts as they are');
+        inventory = decodeInventoryParts(data, 'accept');
+      }
+    }
+    const stored = { texts: data.map((d) => d?.[INVENTORY_DATA_KEY]), inventory };
     this.cachedInventory = version === null ? null : { version, ...stored };
     return { head, ...stored };
   }
@@ -546,6 +567,8 @@ export class Applier {
         return await this.client.apply(configMap);
       }
     };
+    // Until the head is written, what is stored is neither the old inventory nor the new one.
+    this.cachedInventory = null;
     for (let part = 1; part < parts.length; part += 1) if (stored.texts[part] !== texts[part]) await apply(part);
     const head = stored.texts[0] === texts[0] ? stored.head : await apply(0);
     for (let part = parts.length; part < stored.texts.length; part += 1) {

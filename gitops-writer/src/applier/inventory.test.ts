@@ -78,6 +78,15 @@ describe('inventory', () => {
       expect(() => decodeInventoryParts(parts.slice(0, -1))).toThrow(TornInventoryError);
     });
 
+    it('takes the parts as they are when asked (a save that stopped between its parts and its head)', () => {
+      const before = encodeInventoryParts(many, 1_000);
+      const changed = newInventory('c3', many.entries.map((e) => (e.ref.namespace === 't07' ? { ...e, hash: 'new' } : e)));
+      const after = encodeInventoryParts(changed, 1_000, before.length - 1);
+      const halfway = [before[0], ...after.slice(1)];
+      expect(() => decodeInventoryParts(halfway)).toThrow(TornInventoryError);
+      expect(decodeInventoryParts(halfway, 'accept').entries).toEqual(changed.entries);
+    });
+
     it('reads an inventory written before parts existed', () => {
       const old = { 'inventory.json': JSON.stringify({ commit: 'c1', entries: many.entries.slice(0, 2) }) };
       expect(decodeInventoryParts([old])).toEqual(newInventory('c1', many.entries.slice(0, 2)));

@@ -139,8 +139,12 @@ export function inventoryParts(data: Record<string, string> | undefined): number
   return text === undefined ? 0 : (headSchema.parse(JSON.parse(text)).parts ?? 0);
 }
 
-/** The inventory stored in ConfigMaps' data, head first; throws when it is not one, {@link TornInventoryError} when its parts disagree. */
-export function decodeInventoryParts(parts: readonly (Record<string, string> | undefined)[]): Inventory {
+/**
+ * The inventory stored in ConfigMaps' data, head first; throws when it is not one, and
+ * {@link TornInventoryError} when its parts disagree with the head, unless `torn` is
+ * `accept` (parts as they are, a missing one empty: for a save that stopped halfway).
+ */
+export function decodeInventoryParts(parts: readonly (Record<string, string> | undefined)[], torn: 'throw' | 'accept' = 'throw'): Inventory {
   const text = parts[0]?.[INVENTORY_DATA_KEY];
   if (text === undefined) return emptyInventory();
   const head = headSchema.parse(JSON.parse(text));
@@ -148,13 +152,16 @@ export function decodeInventoryParts(parts: readonly (Record<string, string> | u
   const bodies: string[] = [];
   for (let part = 1; part <= (head.parts ?? 0); part += 1) {
     const later = parts[part]?.[INVENTORY_DATA_KEY];
-    if (later === undefined) throw new TornInventoryError(`inventory part ${String(part)} of ${String(head.parts)} is missing`);
+    if (later === undefined) {
+      if (torn === 'accept') continue;
+      throw new TornInventoryError(`inventory part ${String(part)} of ${String(head.parts)} is missing`);
+    }
     const parsed = partSchema.parse(JSON.parse(later));
-    if (parsed.part !== part) throw new TornInventoryError(`inventory part ${String(part)} holds part ${String(parsed.part)}`);
+    if (parsed.part !== part && torn === 'throw') throw new TornInventoryError(`inventory part ${String(part)} holds part ${String(parsed.part)}`);
     entries.push(...parsed.entries);
     bodies.push(later.slice(later.indexOf('"entries": ') + '"entries": '.length, later.lastIndexOf('\n}')));
   }
-  if (head.digest !== undefined && createHash('sha256').update(bodies.join('\n')).digest('hex') !== head.digest) {
+  if (torn === 'throw' && head.digest !== undefined && createHash('sha256').update(bodies.join('\n')).digest('hex') !== head.digest) {
     throw new TornInventoryError('the inventory changed while its parts were read');
   }
   return newInventory(head.commit, entries);
