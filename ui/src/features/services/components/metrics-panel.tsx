@@ -103,15 +103,15 @@ function Chart({ metrics, spec }: { metrics: ServiceMetricsDto; spec: ChartSpec 
  */
 export function MetricsPanel({ serviceId }: { serviceId: string }) {
   const metrics = useServiceMetrics(serviceId, true);
+  // Stable across polls (only the limits matter), so a chart is drawn once and then fed new data.
+  const cpuLimit = metrics.data?.limits.cpuMillicores ?? 0;
+  const memoryLimit = metrics.data?.limits.memoryBytes ?? 0;
   const specs = useMemo<ChartSpec[]>(
-    () =>
-      metrics.data
-        ? [
-            { title: 'CPU', value: (p) => p.cpuMillicores, limit: metrics.data.limits.cpuMillicores, format: millicores },
-            { title: 'Memory', value: (p) => p.memoryBytes, limit: metrics.data.limits.memoryBytes, format: mib },
-          ]
-        : [],
-    [metrics.data],
+    () => [
+      { title: 'CPU', value: (p) => p.cpuMillicores, limit: cpuLimit, format: millicores },
+      { title: 'Memory', value: (p) => p.memoryBytes, limit: memoryLimit, format: mib },
+    ],
+    [cpuLimit, memoryLimit],
   );
   return (
     <Section id="metrics" title="Metrics" description="CPU and memory of each pod over the last hour, sampled while this page is open.">
