@@ -74,7 +74,7 @@ export class ServiceMetrics {
   private readonly watched = new Map<string, number>();
   private state: { available: boolean; reason: string | null } = { available: false, reason: 'No sample yet.' };
   private lastSampleAt = 0;
-  private inFlight: Promise<void> | undefined;
+  private inFlight: Promise<number> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -107,16 +107,10 @@ export class ServiceMetrics {
    * being watched; concurrent callers share it. Answers the number of pods read.
    */
   async sample(): Promise<number> {
-    let read = 0;
-    this.inFlight ??= this.read()
-      .then((count) => {
-        read = count;
-      })
-      .finally(() => {
-        this.inFlight = undefined;
-      });
-    await this.inFlight;
-    return read;
+    this.inFlight ??= this.read().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
   }
 
   stop(): void {

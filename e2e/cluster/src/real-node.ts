@@ -20,7 +20,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { ApiregistrationV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { ApiregistrationV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-node';
 import bcrypt from 'bcryptjs';
 
 import { writeImageArchive, sharedLibraryEntries } from './oci-image.js';
@@ -654,36 +654,49 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
 
 /** A ServiceAccount for Traefik with what its Ingress provider reads, the IngressClass, and a token. */
 async function traefikAccess(kc: KubeConfig): Promise<string> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-  const networking = kc.makeApiClient(NetworkingV1Api);
-  await networking.createIngressClass({
+  await kc.makeApiClient(NetworkingV1Api).createIngressClass({
     body: { metadata: { name: 'traefik' }, spec: { controller: 'traefik.io/ingress-controller' } },
   });
-  await core.createNamespacedServiceAccount({ namespace: 'kube-system', body: { metadata: { name: 'traefik' } } });
-  await rbac.createClusterRole({
-    body: {
-      metadata: { name: 'dangus-e2e-traefik' },
-      rules: [
-        { apiGroups: [''], resources: ['services', 'endpoints', 'secrets', 'nodes'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: ['networking.k8s.io', 'extensions'], resources: ['ingresses', 'ingressclasses'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: ['networking.k8s.io', 'extensions'], resources: ['ingresses/status'], verbs: ['update'] },
-      ],
-    },
-  });
-  await rbac.createClusterRoleBinding({
-    body: {
-      metadata: { name: 'dangus-e2e-traefik' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'dangus-e2e-traefik' },
-      subjects: [{ kind: 'ServiceAccount', name: 'traefik', namespace: 'kube-system' }],
-    },
-  });
+  return serviceAccountToken(kc, 'traefik', [
+    { apiGroups: [''], resources: ['services', 'endpoints', 'secrets', 'nodes'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['networking.k8s.io', 'extensions'], resources: ['ingresses', 'ingressclasses'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['networking.k8s.io', 'extensions'], resources: ['ingresses/status'], verbs: ['update'] },
+  ]);
+}
+
+/**
+ * A ServiceAccount `kube-system/{name}` with a ClusterRole of `rules` (`dangus-e2e-{name}`),
+ * plus the ClusterRoles `clusterRoles` and the kube-system Roles `roles` bound to it; its token.
+ */
+async function serviceAccountToken(
+  kc: KubeConfig,
+  name: string,
+  rules: V1PolicyRule[],
+  extra: { clusterRoles?: string[]; roles?: string[] } = {},
+): Promise<string> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  const subjects = [{ kind: 'ServiceAccount', name, namespace: 'kube-system' }];
+  await core.createNamespacedServiceAccount({ namespace: 'kube-system', body: { metadata: { name } } });
+  const own = `dangus-e2e-${name}`;
+  await rbac.createClusterRole({ body: { metadata: { name: own }, rules } });
+  for (const role of [own, ...(extra.clusterRoles ?? [])]) {
+    await rbac.createClusterRoleBinding({
+      body: { metadata: { name: role === own ? own : `${own}-${role.replaceAll(':', '-')}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects },
+    });
+  }
+  for (const role of extra.roles ?? []) {
+    await rbac.createNamespacedRoleBinding({
+      namespace: 'kube-system',
+      body: { metadata: { name: `dangus-e2e-${name}-${role}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role }, subjects },
+    });
+  }
   const token = await core.createNamespacedServiceAccountToken({
-    name: 'traefik', namespace: 'kube-system', body: { spec: { audiences: ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: 86_400 } },
+    name, namespace: 'kube-system', body: { spec: { audiences: ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: 86_400 } },
   });
   const value = token.status?.token;
-  if (!value) throw new Error('no token for the traefik ServiceAccount');
+  if (!value) throw new Error(`no token for the ${name} ServiceAccount`);
   return value;
 }
 
@@ -704,47 +717,15 @@ function tokenKubeconfig(server: string, caCertPath: string, token: string): str
  * pods, scrape the kubelet's metrics, and delegate authentication and authorization.
  */
 async function metricsServerAccess(kc: KubeConfig): Promise<string> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-  const subject = { kind: 'ServiceAccount', name: 'metrics-server', namespace: 'kube-system' };
-  await core.createNamespacedServiceAccount({ namespace: 'kube-system', body: { metadata: { name: 'metrics-server' } } });
-  await rbac.createClusterRole({
-    body: {
-      metadata: { name: 'dangus-e2e-metrics-server' },
-      rules: [
-        { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
-        { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
-      ],
-    },
-  });
-  await rbac.createClusterRoleBinding({
-    body: {
-      metadata: { name: 'dangus-e2e-metrics-server' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'dangus-e2e-metrics-server' },
-      subjects: [subject],
-    },
-  });
-  await rbac.createClusterRoleBinding({
-    body: {
-      metadata: { name: 'dangus-e2e-metrics-server-auth-delegator' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
-      subjects: [subject],
-    },
-  });
-  await rbac.createNamespacedRoleBinding({
-    namespace: 'kube-system',
-    body: {
-      metadata: { name: 'dangus-e2e-metrics-server-auth-reader' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' },
-      subjects: [subject],
-    },
-  });
-  const token = await core.createNamespacedServiceAccountToken({
-    name: 'metrics-server', namespace: 'kube-system', body: { spec: { audiences: ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: 86_400 } },
-  });
-  const value = token.status?.token;
-  if (!value) throw new Error('no token for the metrics-server ServiceAccount');
-  return value;
+  return serviceAccountToken(
+    kc,
+    'metrics-server',
+    [
+      { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
+    ],
+    { clusterRoles: ['system:auth-delegator'], roles: ['extension-apiserver-authentication-reader'] },
+  );
 }
 
 /**

@@ -84,17 +84,17 @@ function partOf(tenant: string, parts: number): number {
   return ((hash >>> 0) % parts) + 1;
 }
 
-function bucketLines(inventory: Inventory, parts: number): string[][] {
-  return buckets(inventory, parts).map((bucket) => bucket.lines);
+/** Each entry's line as written and its tenant: computed once per save, whatever the number of parts tried. */
+interface Row {
+  line: string;
+  tenant: string;
 }
 
-function buckets(inventory: Inventory, parts: number): { lines: string[]; bytes: number; tenants: Set<string> }[] {
+function buckets(rows: readonly Row[], parts: number): { lines: string[]; bytes: number; tenants: Set<string> }[] {
   const out = Array.from({ length: parts }, () => ({ lines: [] as string[], bytes: 0, tenants: new Set<string>() }));
-  for (const entry of inventory.entries) {
-    const tenant = tenantOf(entry.ref);
+  for (const { line, tenant } of rows) {
     const bucket = out[partOf(tenant, parts) - 1];
     if (bucket === undefined) continue;
-    const line = `    ${JSON.stringify(entry)}`;
     bucket.lines.push(line);
     bucket.bytes += line.length + 2;
     bucket.tenants.add(tenant);
@@ -107,9 +107,9 @@ function buckets(inventory: Inventory, parts: number): { lines: string[]; bytes:
  * and the limit (so a tenant more or less does not move every entry), else the fewest
  * (a power of two) whose parts are all within the aim.
  */
-function partCount(inventory: Inventory, partBytes: number, current: number): number {
+function partCount(rows: readonly Row[], partBytes: number, current: number): number {
   // A part of one tenant cannot be split further: it fits as it is (a tenant's entries are far below the limit).
-  const fits = (parts: number, aim: number) => buckets(inventory, parts).every((b) => b.bytes <= Math.min(aim, PART_LIMIT_BYTES) || b.tenants.size <= 1);
+  const fits = (parts: number, aim: number) => buckets(rows, parts).every((b) => b.bytes <= Math.min(aim, PART_LIMIT_BYTES) || b.tenants.size <= 1);
   if (current > 0 && fits(current, 2 * partBytes) && !(current > 1 && fits(current / 2, partBytes / 2))) return current;
   let parts = 1;
   while (!fits(parts, partBytes) && parts < 4096) parts *= 2;
@@ -124,8 +124,9 @@ function partCount(inventory: Inventory, partBytes: number, current: number): nu
  * of parts stored now.
  */
 export function encodeInventoryParts(inventory: Inventory, partBytes = INVENTORY_PART_BYTES, current = 0): Record<string, string>[] {
-  const parts = partCount(inventory, partBytes, current);
-  const bodies = bucketLines(inventory, parts).map((lines) => (lines.length === 0 ? '[]' : `[\n${lines.join(',\n')}\n  ]`));
+  const rows = inventory.entries.map((entry) => ({ line: `    ${JSON.stringify(entry)}`, tenant: tenantOf(entry.ref) }));
+  const parts = partCount(rows, partBytes, current);
+  const bodies = buckets(rows, parts).map(({ lines }) => (lines.length === 0 ? '[]' : `[\n${lines.join(',\n')}\n  ]`));
   const digest = createHash('sha256').update(bodies.join('\n')).digest('hex');
   return [
     { [INVENTORY_DATA_KEY]: `{\n  "commit": ${JSON.stringify(inventory.commit)},\n  "parts": ${String(parts)},\n  "digest": "${digest}"\n}\n` },
