@@ -10,13 +10,15 @@
 #   traefik                                                  (see traefik/go.mod)
 #   metrics-server                                           (see metrics-server/go.mod)
 #   pause                                                    (build/pause/linux/pause.c of k8s.io/kubernetes, gcc -static)
+# and with --flux, Flux's two controllers the GitOps tests run (see flux/go.mod):
+#   source-controller, kustomize-controller
 #
 # Cache: ${DANGUS_CACHE_DIR:-$HOME/.cache/dangus}/k8s/<kubernetes version>/
 # A binary is rebuilt only when it is missing or its pinned module version changed.
 #
-# Usage: build.sh [--node]           build what is missing, print the cache directory last
-#        build.sh --dir              print the cache directory only (builds nothing)
-#        build.sh --check [--node]   exit 0 when every binary is cached, 1 otherwise
+# Usage: build.sh [--node] [--flux]           build what is missing, print the cache directory last
+#        build.sh --dir                       print the cache directory only (builds nothing)
+#        build.sh --check [--node] [--flux]   exit 0 when every binary is cached, 1 otherwise
 # Env:   DANGUS_CACHE_DIR    cache root (default $HOME/.cache/dangus)
 #        DANGUS_BUILD_JOBS   parallel compile jobs (default 2; `go build -p`)
 set -euo pipefail
@@ -56,13 +58,15 @@ targets=(
 )
 
 with_node=false
+with_flux=false
 mode=build
 for arg in "$@"; do
   case "$arg" in
     --node) with_node=true ;;
+    --flux) with_flux=true ;;
     --dir) mode=dir ;;
     --check) mode=check ;;
-    *) echo "usage: $0 [--node] [--dir|--check]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--node] [--flux] [--dir|--check]" >&2; exit 2 ;;
   esac
 done
 if $with_node; then
@@ -73,6 +77,13 @@ if $with_node; then
     "traefik|traefik|github.com/traefik/traefik/v3/cmd/traefik|github.com/traefik/traefik/v3|$(sed -n 's/^require github.com\/traefik\/traefik\/v3 //p' traefik/go.mod)"
     "pause|.|build/pause/linux/pause.c|k8s.io/kubernetes|$kube_version"
     "metrics-server|metrics-server|sigs.k8s.io/metrics-server/cmd/metrics-server|sigs.k8s.io/metrics-server|$(modversion metrics-server sigs.k8s.io/metrics-server)"
+  )
+fi
+
+if $with_flux; then
+  targets+=(
+    "source-controller|flux|github.com/fluxcd/source-controller|github.com/fluxcd/source-controller|$(modversion flux github.com/fluxcd/source-controller)"
+    "kustomize-controller|flux|github.com/fluxcd/kustomize-controller|github.com/fluxcd/kustomize-controller|$(modversion flux github.com/fluxcd/kustomize-controller)"
   )
 fi
 

@@ -102,7 +102,9 @@ function scan(files: Map<string, string>, schema?: typeof YAML11_SCHEMA): { stri
   };
   for (const [path, text] of files) {
     const documents = loadAll(text, schema === undefined ? {} : { schema });
-    shape.push(`${path.split('/').pop() ?? path}:${String(documents.length)}`);
+    // flux/{namespace}.yaml is named after the tenant: its shape is its role.
+    const file = /^flux\/(?!kustomization\.yaml$)/.test(path) ? 'flux/{namespace}.yaml' : (path.split('/').pop() ?? path);
+    shape.push(`${file}:${String(documents.length)}`);
     documents.forEach(walk);
   }
   return { strings, shape: shape.sort() };

@@ -139,6 +139,8 @@ describe('commitTenant', () => {
   it.each([
     ['a path outside the tenant', 'ab12cd-shop', new Map([['tenants/other/x.yaml', 'x']])],
     ['a path escaping with ..', 'ab12cd-shop', new Map([['tenants/ab12cd-shop/../x.yaml', 'x']])],
+    ["another tenant's Flux Kustomization", 'ab12cd-shop', new Map([['flux/zz99yy-blog.yaml', 'x']])],
+    ['the Flux index', 'ab12cd-shop', new Map([['flux/kustomization.yaml', 'x']])],
     ['a bad namespace', '../x', null],
   ])('when given %s, then it refuses and commits nothing', async (_name, namespace, files) => {
     const repo = await open();

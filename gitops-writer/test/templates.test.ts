@@ -55,6 +55,8 @@ describe('rendered objects are validated', () => {
     const files = render(input([fullTenant(1, 'ab12cd', 'shop')]), await loadTemplates());
     expect([...files.keys()]).toEqual([
       'kustomization.yaml',
+      'flux/kustomization.yaml',
+      'flux/ab12cd-shop.yaml',
       'tenants/ab12cd-shop/kustomization.yaml',
       'tenants/ab12cd-shop/namespace.yaml',
       'tenants/ab12cd-shop/web/build-b2b2b2b.yaml',

@@ -302,6 +302,7 @@ export interface Config {
     | 'egressDeniedCidrs'
     | 'buildEgressCidr'
     | 'registryLayout'
+    | 'flux'
   >;
 }
 
@@ -448,6 +449,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       dnsNamespace: e.DNS_NAMESPACE,
       egressDeniedCidrs: e.TENANT_EGRESS_DENIED_CIDRS,
       buildEgressCidr: e.BUILD_EGRESS_CIDR ?? null,
+      // Each tenant's Flux Kustomization (flux/{namespace}.yaml) names the GitRepository
+      // the api pokes; the bootstrap example's when Flux is not configured.
+      flux: e.FLUX_GITREPOSITORY
+        ? { namespace: e.FLUX_GITREPOSITORY.split('/')[0] ?? '', source: e.FLUX_GITREPOSITORY.split('/')[1] ?? '' }
+        : { namespace: 'flux-system', source: 'dangus-state' },
     },
   };
 }

@@ -17,6 +17,7 @@ import { createTestDatabase } from './database.js';
 import type { Applier } from '@dangus/gitops-writer';
 import { loadKubeConfig } from '../../src/cluster/kube-config.js';
 import { startInProcessApplier } from '../../src/cluster/in-process-applier.js';
+import { commitPokes } from '../../src/cluster/commit-pokes.js';
 import { EventBus } from '../../src/pipeline/event-bus.js';
 import { clusterReaders } from '../../src/pipeline/cluster-readers.js';
 import { startPipeline, type RunningPipeline } from '../../src/pipeline/start-pipeline.js';
@@ -94,6 +95,7 @@ export async function startTestPlatform(
   let writer: Awaited<ReturnType<typeof openStateWriter>> | undefined;
   const kube = options.cluster ? loadKubeConfig(options.cluster.kubeconfig) : undefined;
   let applier: ReturnType<typeof startInProcessApplier> | undefined;
+  const pokes = commitPokes(config, kube, logger);
   if (options.stateRepo || options.cluster) {
     stateRepoDir = await mkdtemp(join(tmpdir(), 'dangus-state-'));
     const withRepo = { ...config, stateRepoDir: join(stateRepoDir, 'state.git') };
@@ -103,9 +105,13 @@ export async function startTestPlatform(
       encryptor: new Encryptor('k1', encryptionKey),
       encryptionKey,
       logger,
-      onCommit: () => applier?.notify(),
+      onCommit: () => {
+        applier?.notify();
+        for (const poke of pokes) poke.poke();
+      },
     });
-    if (kube) applier = startInProcessApplier({ kube, stateRepoDir: withRepo.stateRepoDir, logger });
+    // As main.ts: the in-process applier unless APPLIER=external, and the pokes the settings ask for.
+    if (kube && config.applier === 'builtin') applier = startInProcessApplier({ kube, stateRepoDir: withRepo.stateRepoDir, logger });
     config.stateRepoDir = withRepo.stateRepoDir;
   }
   const events = new EventBus();

@@ -11,7 +11,15 @@ export const clusterModuleDir = fileURLToPath(new URL('..', import.meta.url));
 export const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
 /** What the real-node tier runs besides (build.sh --node). */
 export const NODE_BINARIES = ['kubelet', 'kaniko-executor', 'registry', 'traefik', 'pause', 'metrics-server'] as const;
-export type BinaryName = (typeof BINARIES)[number] | (typeof NODE_BINARIES)[number];
+/** Flux's controllers, for the GitOps tests (build.sh --flux). */
+export const FLUX_BINARIES = ['source-controller', 'kustomize-controller'] as const;
+export type BinaryName = (typeof BINARIES)[number] | (typeof NODE_BINARIES)[number] | (typeof FLUX_BINARIES)[number];
+
+/** Which groups of binaries beyond the control plane's. */
+export interface BinaryOptions {
+  node?: boolean;
+  flux?: boolean;
+}
 
 function pinnedVersion(goMod: string, module: string): string {
   const text = readFileSync(join(clusterModuleDir, goMod), 'utf8');
@@ -45,8 +53,8 @@ function executable(path: string): boolean {
   }
 }
 
-export function missingBinaries(dir = binaryCacheDir(), options: { node?: boolean } = {}): BinaryName[] {
-  const wanted: BinaryName[] = [...BINARIES, ...(options.node ? NODE_BINARIES : [])];
+export function missingBinaries(dir = binaryCacheDir(), options: BinaryOptions = {}): BinaryName[] {
+  const wanted: BinaryName[] = [...BINARIES, ...(options.node ? NODE_BINARIES : []), ...(options.flux ? FLUX_BINARIES : [])];
   return wanted.filter((name) => !executable(join(dir, name)));
 }
 
@@ -63,11 +71,12 @@ export const HOW_TO_GET_A_CLUSTER = [
 ].join('\n');
 
 /**
- * Returns the directory holding the binaries (with `node`, the real node's too). With Go on PATH, runs build.sh, which
+ * Returns the directory holding the binaries (with `node`, the real node's too; with
+ * `flux`, Flux's controllers). With Go on PATH, runs build.sh, which
  * builds only what is missing or out of date (a no-op takes well under a second); without
  * Go, the cached binaries must already be there.
  */
-export async function ensureBinaries(log: (line: string) => void, options: { node?: boolean } = {}): Promise<string> {
+export async function ensureBinaries(log: (line: string) => void, options: BinaryOptions = {}): Promise<string> {
   const dir = binaryCacheDir();
   if (!hasGo()) {
     const missing = missingBinaries(dir, options);
@@ -75,7 +84,7 @@ export async function ensureBinaries(log: (line: string) => void, options: { nod
     throw new Error(`no Go toolchain, and ${missing.join(', ')} not cached in ${dir}.\n${HOW_TO_GET_A_CLUSTER}`);
   }
   await new Promise<void>((resolve, reject) => {
-    const args = [join(clusterModuleDir, 'build.sh'), ...(options.node ? ['--node'] : [])];
+    const args = [join(clusterModuleDir, 'build.sh'), ...(options.node ? ['--node'] : []), ...(options.flux ? ['--flux'] : [])];
     const child = spawn('bash', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const forward = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '' && !line.startsWith('/')) log(line);

@@ -55,6 +55,12 @@ export interface ApplierOptions {
   inventoryName?: string;
   /** Default `dangus-applier`. */
   fieldManager?: string;
+  /**
+   * Field managers whose whole set this applier takes over before it applies an
+   * object (a GitOps engine it replaces): default Flux's `kustomize-controller`, so a
+   * handover from Flux needs nothing but starting this applier.
+   */
+  overrideManagers?: readonly string[];
   /** Periodic resync, which also repairs drift. Default 60 s. */
   resyncIntervalMs?: number;
   /** First retry delay after a failed sync (doubles up to the resync interval). Default 1 s. */
@@ -142,6 +148,7 @@ export class Applier {
   private parsed: { commit: string; objects: DesiredObject[] } | null = null;
   /** Our server-side-apply field manager: whose ownership is ours. */
   private readonly fieldManager: string;
+  private readonly overrideManagers: readonly string[];
   /**
    * Manifests the apiserver refused (by key): retried with backoff (at once when
    * the manifest changes or the object is gone from the cluster).
@@ -174,6 +181,7 @@ export class Applier {
 
   constructor(options: ApplierOptions) {
     this.fieldManager = options.fieldManager ?? 'dangus-applier';
+    this.overrideManagers = options.overrideManagers ?? ['kustomize-controller'];
     this.client = options.client ?? new KubeClusterClient(options.kube, this.fieldManager);
     this.source = typeof options.source === 'string' ? new LocalRepoSource({ dir: options.source }) : options.source;
     this.logger = options.logger ?? NO_LOGGER;
@@ -459,10 +467,11 @@ export class Applier {
     // Parked while its backoff runs, unless its manifest changed or someone deleted it.
     if (refused && sameManifest && live.has(item.key) && Date.now() < refused.retryAt) return { error: refused.message };
     try {
-      // Drift by hand or by another applier: take those fields back first, so that
-      // list entries they added are replaced rather than refused as duplicates.
+      // Drift by hand or by another applier: take those fields back first (all of a
+      // GitOps engine's we replace), so that list entries they added are replaced
+      // rather than refused as duplicates.
       const current = live.get(item.key);
-      const released = current === undefined ? null : withoutForeignEditors(current, item.object, this.fieldManager);
+      const released = current === undefined ? null : withoutForeignEditors(current, item.object, this.fieldManager, this.overrideManagers);
       if (released !== null) {
         counter.writes += 1;
         await this.client.setManagedFields(item.ref, released);

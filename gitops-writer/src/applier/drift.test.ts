@@ -100,5 +100,35 @@ describe('withoutForeignEditors', () => {
   it('is null without an entry of ours: nothing was applied yet', () => {
     const kubectl: ManagedFieldsEntry = { manager: 'kubectl', operation: 'Update', fieldsV1: { 'f:spec': { 'f:ports': { [port(9)]: {} } } } };
     expect(withoutForeignEditors(live([kubectl]), desired, OURS)).toBeNull();
+    expect(withoutForeignEditors(live([kubectl]), desired, OURS, ['kustomize-controller'])).toBeNull();
+  });
+
+  it('takes the whole set of a manager it overrides, scalars and map keys too, into ours', () => {
+    const flux: ManagedFieldsEntry = {
+      manager: 'kustomize-controller',
+      operation: 'Apply',
+      fieldsV1: { 'f:metadata': { 'f:labels': { 'f:kustomize.toolkit.fluxcd.io/name': {} } }, 'f:spec': { 'f:ports': { [port(80)]: { '.': {} } } } },
+    };
+    const controller: ManagedFieldsEntry = { manager: 'kube-controller-manager', operation: 'Update', fieldsV1: { 'f:status': {} } };
+    expect(withoutForeignEditors(live([controller, ours, flux]), desired, OURS, ['kustomize-controller'])).toEqual([
+      controller,
+      {
+        ...ours,
+        fieldsV1: {
+          'f:metadata': { 'f:labels': { 'f:app': {}, 'f:kustomize.toolkit.fluxcd.io/name': {} } },
+          'f:spec': { 'f:ports': { [port(80)]: { '.': {} } } },
+        },
+      },
+    ]);
+  });
+
+  it('after a handover from Flux, with no entry of ours, the overridden entry becomes ours', () => {
+    const flux: ManagedFieldsEntry = { manager: 'kustomize-controller', operation: 'Apply', apiVersion: 'v1', fieldsType: 'FieldsV1', time: '2026-11-30T10:00:00Z', fieldsV1: { 'f:spec': { 'f:ports': { [port(80)]: {} } } } };
+    const edit: ManagedFieldsEntry = { manager: 'kubectl-patch', operation: 'Update', fieldsV1: { 'f:spec': { 'f:ports': { [port(9)]: {} } } } };
+    expect(withoutForeignEditors(live([flux, edit]), desired, OURS, ['kustomize-controller'])).toEqual([
+      { ...flux, manager: OURS, fieldsV1: { 'f:spec': { 'f:ports': { [port(80)]: {}, [port(9)]: {} } } } },
+    ]);
+    // Without the override, Flux keeps its set.
+    expect(withoutForeignEditors(live([flux, edit]), desired, OURS)).toBeNull();
   });
 });

@@ -96,23 +96,51 @@ function mergeFields(a: FieldsTree, b: FieldsTree): FieldsTree {
  * removes them instead of being refused for a duplicate name, as Flux's
  * kustomize-controller does. Their other fields stay theirs (a label someone
  * added is kept); controllers' updates are not touched. Scalar fields we set are
- * taken back by the forced apply itself. `null` when there is nothing to take.
+ * taken back by the forced apply itself.
+ *
+ * The managers named in `overrideManagers` (a GitOps engine this applier takes
+ * over from, Flux's `kustomize-controller` by default) give up everything: their
+ * whole set joins ours, or becomes ours when we have none yet, as kustomize-controller's
+ * `--override-manager` does for the other direction. Our next apply then removes
+ * whatever they applied that the manifest no longer holds. `null` when there is
+ * nothing to take.
  */
-export function withoutForeignEditors(live: Record<string, unknown>, desired: Record<string, unknown>, ourManager: string): ManagedFieldsEntry[] | null {
+export function withoutForeignEditors(
+  live: Record<string, unknown>,
+  desired: Record<string, unknown>,
+  ourManager: string,
+  overrideManagers: readonly string[] = [],
+): ManagedFieldsEntry[] | null {
   const metadata = live.metadata as { managedFields?: ManagedFieldsEntry[] } | undefined;
   const entries = metadata?.managedFields ?? [];
-  const oursIndex = entries.findIndex((entry) => entry.manager === ourManager && entry.operation === 'Apply' && !entry.subresource);
-  const ours = entries[oursIndex];
-  if (ours === undefined) return null;
+  const isOurs = (entry: ManagedFieldsEntry) => entry.manager === ourManager && entry.operation === 'Apply' && !entry.subresource;
+  const overridden = (entry: ManagedFieldsEntry) => !entry.subresource && entry.manager !== ourManager && overrideManagers.includes(entry.manager ?? '');
   const foreign = (entry: ManagedFieldsEntry) =>
     entry.manager !== ourManager &&
     !entry.subresource &&
     (entry.operation === 'Apply' || /^kubectl(-|$)/.test(entry.manager ?? '') || entry.manager === 'before-first-apply');
+  let ours = entries.find(isOurs);
+  if (ours === undefined) {
+    // Nothing of ours yet: only a manager we override can hand its set over.
+    const first = entries.find(overridden);
+    if (first === undefined) return null;
+    ours = { ...first, manager: ourManager, operation: 'Apply', fieldsV1: {} };
+  }
   let ourFields = ours.fieldsV1 ?? {};
-  let changed = false;
-  const result: ManagedFieldsEntry[] = [];
+  let changed = !entries.includes(ours);
+  // `null` is our entry's place: where it was, or first when it is new.
+  const result: (ManagedFieldsEntry | null)[] = changed ? [null] : [];
   for (const entry of entries) {
-    if (entry === ours || !foreign(entry)) {
+    if (isOurs(entry)) {
+      result.push(null);
+      continue;
+    }
+    if (overridden(entry)) {
+      changed = true;
+      ourFields = mergeFields(ourFields, entry.fieldsV1 ?? {});
+      continue;
+    }
+    if (!foreign(entry)) {
       result.push(entry);
       continue;
     }
@@ -126,7 +154,8 @@ export function withoutForeignEditors(live: Record<string, unknown>, desired: Re
     if (Object.keys(left).length > 0) result.push({ ...entry, fieldsV1: left });
   }
   if (!changed) return null;
-  return result.map((entry) => (entry === ours ? { ...ours, fieldsV1: ourFields } : entry));
+  const merged = { ...ours, fieldsV1: ourFields };
+  return result.map((entry) => entry ?? merged);
 }
 
 /**

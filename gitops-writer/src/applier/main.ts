@@ -3,11 +3,14 @@
  *
  *   node --import tsx gitops-writer/src/applier/main.ts (--repo <path> | --url <http(s) url> [--cache-dir <dir>])
  *     [--branch main] [--port 8081] [--host 0.0.0.0] [--resync-seconds 60] [--inventory-namespace dangus-system]
+ *     [--override-manager kustomize-controller …]
  *
  * or, built, `node gitops-writer/dist/applier/main.js …`. `--repo` reads a local
  * repository; `--url` fetches the api's smart-HTTP `/state.git` into the cache dir
  * (default `<tmpdir>/dangus-applier/state.git`) with the token of `STATE_REPO_TOKEN`. The kubeconfig is
  * `KUBECONFIG` when set, else the in-cluster service account, else ~/.kube/config.
+ * `--override-manager` (repeatable; default `kustomize-controller`, an empty value for
+ * none) names field managers whose fields it takes over: a handover from Flux.
  * Serves `POST /notify`, `GET /status`, `GET /healthz`.
  */
 import { createServer } from 'node:http';
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     'resync-seconds': { type: 'string', default: '60' },
     'inventory-namespace': { type: 'string', default: 'dangus-system' },
+    'override-manager': { type: 'string', multiple: true, default: ['kustomize-controller'] },
   },
 });
 
@@ -95,6 +99,7 @@ const applier = new Applier({
   logger,
   inventoryNamespace: values['inventory-namespace'],
   resyncIntervalMs: resyncSeconds * 1000,
+  overrideManagers: values['override-manager'].filter((manager) => manager !== ''),
 });
 const server = createServer(applierHttpHandler(applier, { token }));
 server.listen(port, values.host, () => {

@@ -163,6 +163,9 @@ export const renderSettingsSchema = z.object({
   buildAllowance: z
     .object({ requestsCpu: quantitySchema, requestsMemory: quantitySchema, limitsCpu: quantitySchema, limitsMemory: quantitySchema })
     .default({ requestsCpu: '250m', requestsMemory: '512Mi', limitsCpu: '2', limitsMemory: '2Gi' }),
+  flux: z
+    .object({ namespace: dnsLabelSchema, source: dnsSubdomainSchema })
+    .default({ namespace: 'flux-system', source: 'dangus-state' }),
 }) satisfies z.ZodType<RenderSettings>;
 
 export const buildInputSchema = z.object({

@@ -12,3 +12,10 @@ export function tenantDir(namespace: string): string {
 export function tenantPath(namespace: string, file: string, service?: string): string {
   return service === undefined ? `${tenantDir(namespace)}/${file}` : `${tenantDir(namespace)}/${service}/${file}`;
 }
+
+export const FLUX_DIR = 'flux';
+
+/** `flux/{namespace}.yaml`: the tenant's Flux Kustomization (see kustomization.ts). */
+export function fluxPath(namespace: string): string {
+  return `${FLUX_DIR}/${namespace}.yaml`;
+}

@@ -8,9 +8,9 @@ import { ManifestValidationError, RenderInputError } from '../errors.js';
 import type { ParsedTemplate, TemplateSet } from '../templates/template-files.js';
 import { renderSettingsSchema, tenantInputSchema, tenantsSchema } from './input-schema.js';
 import { kubernetesObjectProblems } from './check-object.js';
-import { kustomizationYaml, rootKustomizationYaml } from './kustomization.js';
+import { fluxIndexYaml, fluxKustomizationYaml, kustomizationYaml, rootKustomizationYaml } from './kustomization.js';
 import { applyLabels, ownershipLabels, type Ownership } from './labels.js';
-import { KUSTOMIZATION_FILE, tenantPath } from './layout.js';
+import { FLUX_DIR, KUSTOMIZATION_FILE, fluxPath, tenantPath } from './layout.js';
 import { fillTemplate } from './placeholders.js';
 import { toYamlStream } from './serialize.js';
 import type { RenderInput, RenderSettings, RenderedFiles, ServiceInput, TenantInput } from './types.js';
@@ -29,6 +29,7 @@ export function render(input: RenderInput, templates: TemplateSet): RenderedFile
   const files: RenderedFiles = new Map();
   const sorted = [...tenants].sort((a, b) => compare(a.namespace, b.namespace));
   files.set(KUSTOMIZATION_FILE, rootKustomizationYaml(sorted.map((tenant) => tenant.namespace)));
+  if (sorted.length > 0) files.set(`${FLUX_DIR}/${KUSTOMIZATION_FILE}`, fluxIndexYaml(sorted.map((tenant) => tenant.namespace)));
   for (const tenant of sorted) {
     for (const [path, text] of renderValidTenant(tenant, settings, templates)) files.set(path, text);
   }
@@ -37,7 +38,8 @@ export function render(input: RenderInput, templates: TemplateSet): RenderedFile
 
 /**
  * Renders one tenant: every file below `tenants/{namespace}/`, its
- * `kustomization.yaml` included (the root one is the writer's business).
+ * `kustomization.yaml` included, and its Flux Kustomization `flux/{namespace}.yaml`
+ * (the root and `flux/` index files are the writer's business).
  *
  * @throws {RenderInputError} when the input fails the shared schemas.
  * @throws {ManifestValidationError} when a rendered object is not valid for its kind.
@@ -96,6 +98,7 @@ function renderValidTenant(tenant: TenantInput, settings: RenderSettings, templa
   }
 
   files.set(tenantPath(ns, KUSTOMIZATION_FILE), kustomizationYaml(tenantResources));
+  files.set(fluxPath(ns), fluxKustomizationYaml(ns, tenant.project.id, settings.flux));
   return new Map([...files].sort(([a], [b]) => compare(a, b)));
 
   function renderBuild(

@@ -71,6 +71,12 @@ export interface RenderSettings {
     limitsCpu: Quantity;
     limitsMemory: Quantity;
   };
+  /**
+   * Flux, when it applies the state repo instead of the built-in applier: the namespace
+   * of its GitRepository of this repo and that object's name. Each tenant's Flux
+   * Kustomization (`flux/{namespace}.yaml`) lives beside it and applies `tenants/{namespace}`.
+   */
+  flux: { namespace: string; source: string };
 }
 
 /** A build in progress: rendered as a Kaniko Job until the build finishes. */

@@ -6,8 +6,8 @@
  * PostgreSQL advisory lock), and the branch moves by compare-and-swap.
  */
 import { StateRepoError } from '../errors.js';
-import { rootKustomizationYaml } from '../render/kustomization.js';
-import { KUSTOMIZATION_FILE, TENANTS_DIR, tenantDir } from '../render/layout.js';
+import { fluxIndexYaml, rootKustomizationYaml } from '../render/kustomization.js';
+import { FLUX_DIR, KUSTOMIZATION_FILE, TENANTS_DIR, fluxPath, tenantDir } from '../render/layout.js';
 import type { RenderedFiles } from '../render/types.js';
 import { formatCommitMessage, oneLine, safeIdentity, type CommitMeta, type Identity } from './commit-message.js';
 import {
@@ -84,10 +84,11 @@ export class StateRepo {
   }
 
   /**
-   * Replaces everything below `tenants/{namespace}/` by `files` (every path must be
-   * below it, as {@link renderTenant} returns them), or removes the tenant when
-   * `files` is `null`; the root `kustomization.yaml` follows when the tenant
-   * appears or goes. One commit, or none when nothing changed.
+   * Replaces everything below `tenants/{namespace}/` and the tenant's
+   * `flux/{namespace}.yaml` by `files` (every path must be one of those, as
+   * {@link renderTenant} returns them), or removes the tenant when `files` is `null`;
+   * the root and `flux/` `kustomization.yaml` follow when the tenant appears or goes.
+   * One commit, or none when nothing changed.
    *
    * @throws {StateRepoError} on a path outside the tenant or a malformed meta.
    * @throws {ConcurrentUpdateError} when another writer moved the branch without the lock.
@@ -133,38 +134,58 @@ export class StateRepo {
 
   private async writeTenant(
     namespace: string,
-    files: Map<string, string> | null,
+    files: TenantFiles | null,
     message: string,
     meta: CommitMeta,
   ): Promise<CommitResult> {
     const parent = await this.head();
     const rootEntries = parent === null ? [] : await this.store.readTree(await this.store.readCommitTree(parent));
-    const tenantsEntry = rootEntries.find((entry) => entry.name === TENANTS_DIR && entry.type === 'tree');
-    const tenants = tenantsEntry === undefined ? [] : await this.store.readTree(tenantsEntry.oid);
+    const tenants = await this.subtree(rootEntries, TENANTS_DIR);
+    const fluxEntries = await this.subtree(rootEntries, FLUX_DIR);
+    const fluxName = fluxPath(namespace).slice(FLUX_DIR.length + 1);
     const before = tenants.find((entry) => entry.name === namespace && entry.type === 'tree') ?? null;
-    const after = files === null || files.size === 0 ? null : treeFromFiles(files);
-    if ((after?.oid ?? null) === (before?.oid ?? null)) return { commit: null, head: parent };
+    const fluxBefore = fluxEntries.find((entry) => entry.name === fluxName && entry.type === 'blob') ?? null;
+    const gone = files === null || files.tenant.size === 0;
+    const after = gone ? null : treeFromFiles(files.tenant);
+    const fluxAfter = gone || files.flux === null ? null : memoryBlob(files.flux);
+    if ((after?.oid ?? null) === (before?.oid ?? null) && (fluxAfter?.oid ?? null) === (fluxBefore?.oid ?? null)) {
+      return { commit: null, head: parent };
+    }
 
     if (after !== null) await this.persist(after, before?.oid ?? null);
     const nextTenants = replaceEntry(tenants, namespace, after === null ? null : treeEntry(namespace, after.oid));
-    let nextRoot = rootEntries;
-    if (nextTenants.length === 0) {
-      nextRoot = replaceEntry(nextRoot, TENANTS_DIR, null);
-    } else {
-      nextRoot = replaceEntry(nextRoot, TENANTS_DIR, treeEntry(TENANTS_DIR, await this.writeTree(nextTenants)));
-    }
+    let nextRoot = await this.withSubtree(rootEntries, TENANTS_DIR, nextTenants);
+    let nextFlux = fluxEntries.filter((entry) => entry.name !== KUSTOMIZATION_FILE);
+    if (fluxAfter !== null) await this.store.writeBlob(fluxAfter.content, fluxAfter.oid);
+    nextFlux = replaceEntry(nextFlux, fluxName, fluxAfter === null ? null : blobEntry(fluxName, fluxAfter.oid));
     if (before === null || after === null) {
       // The tenant set changed: the root kustomization lists tenants/*.
-      const blob = memoryBlob(rootKustomizationYaml(nextTenants.map((entry) => entry.name)));
-      await this.store.writeBlob(blob.content, blob.oid);
-      nextRoot = replaceEntry(nextRoot, KUSTOMIZATION_FILE, {
-        name: KUSTOMIZATION_FILE,
-        oid: blob.oid,
-        type: 'blob',
-        mode: BLOB_MODE,
-      });
+      nextRoot = await this.withBlob(nextRoot, KUSTOMIZATION_FILE, rootKustomizationYaml(nextTenants.map((entry) => entry.name)));
     }
+    if (nextFlux.length > 0) {
+      const listed = nextFlux.map((entry) => entry.name.replace(/\.yaml$/, ''));
+      nextFlux = await this.withBlob(nextFlux, KUSTOMIZATION_FILE, fluxIndexYaml(listed));
+    }
+    nextRoot = await this.withSubtree(nextRoot, FLUX_DIR, nextFlux);
     return this.commit(parent, await this.writeTree(nextRoot), message, meta);
+  }
+
+  /** The entries of the directory `name` of `entries`, none when it is absent. */
+  private async subtree(entries: TreeEntry[], name: string): Promise<TreeEntry[]> {
+    const entry = entries.find((e) => e.name === name && e.type === 'tree');
+    return entry === undefined ? [] : this.store.readTree(entry.oid);
+  }
+
+  /** `entries` with the directory `name` holding `children`, or without it when empty. */
+  private async withSubtree(entries: TreeEntry[], name: string, children: TreeEntry[]): Promise<TreeEntry[]> {
+    return replaceEntry(entries, name, children.length === 0 ? null : treeEntry(name, await this.writeTree(children)));
+  }
+
+  /** `entries` with the file `name` holding `text`. */
+  private async withBlob(entries: TreeEntry[], name: string, text: string): Promise<TreeEntry[]> {
+    const blob = memoryBlob(text);
+    await this.store.writeBlob(blob.content, blob.oid);
+    return replaceEntry(entries, name, blobEntry(name, blob.oid));
   }
 
   /**
@@ -222,16 +243,27 @@ function treeEntry(name: string, oid: string): TreeEntry {
   return { name, oid, type: 'tree', mode: TREE_MODE };
 }
 
+function blobEntry(name: string, oid: string): TreeEntry {
+  return { name, oid, type: 'blob', mode: BLOB_MODE };
+}
 
-/** The tenant's files relative to `tenants/{namespace}/`. */
-function tenantRelative(namespace: string, files: RenderedFiles): Map<string, string> {
+/** One tenant's files: below `tenants/{namespace}/` (relative to it) and its Flux Kustomization. */
+interface TenantFiles {
+  tenant: Map<string, string>;
+  flux: string | null;
+}
+
+/** The tenant's files relative to `tenants/{namespace}/`, and its `flux/{namespace}.yaml`. */
+function tenantRelative(namespace: string, files: RenderedFiles): TenantFiles {
   const prefix = `${tenantDir(namespace)}/`;
-  const relative = new Map<string, string>();
+  const flux = fluxPath(namespace);
+  const out: TenantFiles = { tenant: new Map(), flux: null };
   for (const [path, text] of files) {
-    if (!path.startsWith(prefix)) throw new StateRepoError(`${path} is outside ${prefix}`);
-    relative.set(path.slice(prefix.length), text);
+    if (path === flux) out.flux = text;
+    else if (path.startsWith(prefix)) out.tenant.set(path.slice(prefix.length), text);
+    else throw new StateRepoError(`${path} is outside ${prefix} and is not ${flux}`);
   }
-  return relative;
+  return out;
 }
 
 function assertNamespace(namespace: string): void {

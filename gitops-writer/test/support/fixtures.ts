@@ -44,6 +44,7 @@ export const SETTINGS: RenderSettings = {
   buildEgressCidr: null,
   limitRange: { defaultCpu: '500m', defaultMemory: '512Mi', defaultRequestCpu: '50m', defaultRequestMemory: '64Mi' },
   buildAllowance: { requestsCpu: '250m', requestsMemory: '512Mi', limitsCpu: '2', limitsMemory: '2Gi' },
+  flux: { namespace: 'flux-system', source: 'dangus-state' },
   quota: {
     requestsCpu: '2',
     requestsMemory: '4Gi',
