@@ -3,16 +3,15 @@
  * Flux's GitRepository (`reconcile.fluxcd.io/requestedAt`, as `flux reconcile source git`
  * does) and calls a webhook signed as Flux's generic-hmac Receiver checks it. On the real
  * control plane with Flux's own GitRepository definition (from its Go module); Flux itself
- * does not run here.
+ * does not run here (flux.test.ts runs it).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { load } from 'js-yaml';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { pollUntil } from '../cluster/src/util.js';
 import { startApiProcess, type ApiProcess } from '../support/api-process.js';
-import { fluxSourceCrd } from '../support/flux.js';
+import { installFluxCrds } from '../support/flux.js';
 
 const SECRET = 'webhook-secret-for-the-receiver';
 
@@ -28,15 +27,7 @@ describe('api with APPLIER=external pokes Flux and a webhook after every commit'
     if (!kubeconfig) throw new Error('DANGUS_E2E_KUBECONFIG is unset: run through the e2e jest project.');
     kube = new KubeConfig();
     kube.loadFromFile(kubeconfig);
-    const crd = load(fluxSourceCrd('source.toolkit.fluxcd.io_gitrepositories.yaml')) as V1CustomResourceDefinition;
-    const extensions = kube.makeApiClient(ApiextensionsV1Api);
-    await extensions.createCustomResourceDefinition({ body: crd }).catch((error: unknown) => {
-      if ((error as { code?: number }).code !== 409) throw error;
-    });
-    await pollUntil(async () => {
-      const read = await extensions.readCustomResourceDefinition({ name: crd.metadata?.name ?? '' });
-      return read.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
-    }, { what: 'the GitRepository CRD to be established', timeoutMs: 30_000, intervalMs: 100 });
+    await installFluxCrds(kube);
     await kube.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
     await kube.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
       group: 'source.toolkit.fluxcd.io', version: 'v1', namespace, plural: 'gitrepositories',
