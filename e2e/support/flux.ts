@@ -106,8 +106,8 @@ export async function startFlux(options: FluxOptions): Promise<Flux> {
     const keep = (chunk: Buffer) => {
       lines = [...lines, ...chunk.toString('utf8').split('\n').filter((l) => l !== '').map((l) => `${name}: ${l}`)].slice(-200);
     };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     return child;
   };
   const source = start('source-controller', [
