@@ -10,6 +10,8 @@ const benches = [
   ['gitops-writer (applier, starts its own control plane)', 'gitops-writer/bench/applier.ts'],
   ['gitops-writer (infrastructure history page)', 'gitops-writer/bench/history.ts'],
   ['e2e (push to live, platform overhead; starts its own control plane)', 'e2e/bench/pipeline.ts'],
+  ['e2e (push to live as installed: api with APPLIER=external, separate applier notified)', 'e2e/bench/pipeline.ts', '--applier', 'installed'],
+  ['e2e (API change → cluster: built-in applier, Flux poked, Flux on its interval; starts its own control plane and Flux)', 'e2e/bench/gitops-engines.ts'],
   ['e2e (rollback to live, no build; starts its own control plane)', 'e2e/bench/rollback.ts'],
   ['e2e (real push to first 200 on a real node; needs root)', 'e2e/bench/real-node.ts'],
   ['e2e (runtime logs on a real node: line → SSE latency, api memory with 20 streams; needs root)', 'e2e/bench/runtime-logs.ts'],
@@ -18,8 +20,8 @@ const benches = [
 ];
 
 execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
-for (const [workspace, file] of benches) {
+for (const [workspace, file, ...args] of benches) {
   if (!existsSync(file)) continue;
-  process.stdout.write(`\n## ${workspace}: ${file}\n`);
-  execFileSync(process.execPath, ['--import', 'tsx', file], { stdio: 'inherit' });
+  process.stdout.write(`\n## ${workspace}: ${[file, ...args].join(' ')}\n`);
+  execFileSync(process.execPath, ['--import', 'tsx', file, ...args], { stdio: 'inherit' });
 }
