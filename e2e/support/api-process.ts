@@ -22,7 +22,7 @@ export interface ApiProcess {
   exited: Promise<number | null>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on('error', reject);
@@ -37,13 +37,13 @@ async function freePort(): Promise<number> {
  * The product as `npm start` runs it (embedded PostgreSQL, built UI, local
  * sign-in), in a throwaway data dir on a free port.
  */
-export async function startApiProcess(env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<ApiProcess> {
+export async function startApiProcess(env: Record<string, string> = {}, options: { dataDir?: string; port?: number } = {}): Promise<ApiProcess> {
   if (!existsSync(join(ROOT, 'ui/dist/index.html'))) {
     throw new Error('ui/dist is missing: run `npm run build -w ui` first (npm test does).');
   }
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'dangus-e2e-')));
   await chmod(dataDir, 0o755);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api/src/main.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DANGUS_DATA_DIR: dataDir, PORT: String(port), ...env },

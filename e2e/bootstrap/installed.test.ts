@@ -1,0 +1,237 @@
+// The install as installed: bootstrap/overlays/prod applied to the control plane, then
+// the api and the applier as two processes, each with the environment, the command and
+// the ServiceAccount token the rendered overlay gives its pod, doing project create →
+// push → live. Only what a pod has and a test machine has not is replaced, each named
+// below (addresses, the data directory, the secrets' values, GitHub's URLs).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { DeploymentDto, ServiceDto } from '@dangus/common';
+import { createTestDatabase } from '../../api/test/support/database.js';
+import { FakeGitHub } from '../../api/test/support/fake-github.js';
+import { deliveryHeaders, pushPayload, randomSha } from '../../api/test/support/webhook-payloads.js';
+import { e2eKubeConfig, e2eKubeconfigPath } from '../cluster/src/index.js';
+import { pollUntil } from '../cluster/src/util.js';
+import { freePort, startApiProcess, type ApiProcess } from '../support/api-process.js';
+import { startPodBehaviourWebhook, type PodBehaviourWebhook } from '../support/pod-behaviour.js';
+import { kubeConfigAs, statusOf } from './kube-as.js';
+import { find, kubectl, render, repoRoot, type RenderedObject } from './kustomize.js';
+
+const SYSTEM = 'dangus-system';
+const WAIT = { timeoutMs: 120_000, intervalMs: 500 };
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { key: string; optional?: boolean }; fieldRef?: { fieldPath: string } };
+}
+interface Container {
+  command: string[];
+  args?: string[];
+  env?: EnvVar[];
+  envFrom?: { configMapRef?: { name: string } }[];
+}
+
+const containerOf = (objects: RenderedObject[], name: string) =>
+  ((find(objects, 'Deployment', name).spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0] as Container);
+
+/** A container's environment as the kubelet builds it: the ConfigMap, then `env` (secrets and fields from `from`). */
+function environment(objects: RenderedObject[], container: Container, from: { secrets: Record<string, string>; fields: Record<string, string> }): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const source of container.envFrom ?? []) {
+    const name = source.configMapRef?.name ?? '';
+    Object.assign(env, find(objects, 'ConfigMap', name).data as Record<string, string>);
+  }
+  for (const variable of container.env ?? []) {
+    const secret = variable.valueFrom?.secretKeyRef;
+    const field = variable.valueFrom?.fieldRef;
+    if (variable.value !== undefined) env[variable.name] = variable.value;
+    else if (secret) {
+      const value = from.secrets[secret.key];
+      if (value !== undefined) env[variable.name] = value;
+      else if (!secret.optional) throw new Error(`the test has no value for the secret key ${secret.key}`);
+    } else if (field) {
+      const value = from.fields[field.fieldPath];
+      if (value === undefined) throw new Error(`the test has no value for the field ${field.fieldPath}`);
+      env[variable.name] = value;
+    }
+  }
+  return env;
+}
+
+/** `$(NAME)` in a container's args, as the kubelet expands them. */
+const expand = (arg: string, env: Record<string, string>) => arg.replace(/\$\(([A-Z_]+)\)/g, (_m, name: string) => env[name] ?? `$(${name})`);
+
+describe('the installed topology: api and applier as the prod overlay runs them, with their own tokens', () => {
+  const admin = e2eKubeConfig();
+  let dir: string;
+  let github: FakeGitHub | undefined;
+  let pods: PodBehaviourWebhook | undefined;
+  let api: ApiProcess | undefined;
+  let applier: ChildProcess | undefined;
+  let applierOutput = '';
+  let applierUrl: string;
+  let apiOrigin = '';
+  let cookie = '';
+  let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  const secrets = {
+    DATABASE_URL: '',
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    STATE_REPO_TOKEN: randomBytes(24).toString('hex'),
+    APPLIER_TOKEN: randomBytes(24).toString('hex'),
+    GITHUB_CLIENT_ID: '',
+    GITHUB_CLIENT_SECRET: '',
+  };
+
+  const writeKubeconfig = async (name: string, kc: KubeConfig) => {
+    const path = join(dir, `${name}.kubeconfig`);
+    await writeFile(path, kc.exportConfig(), { mode: 0o600 });
+    return path;
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dangus-installed-'));
+    await kubectl(['apply', '--server-side', '--field-manager=dangus-bootstrap-test', '-k', 'bootstrap/overlays/prod', '--kubeconfig', e2eKubeconfigPath()]);
+    await pollUntil(async () => (await statusOf(admin.makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name: 'dangus-api', namespace: SYSTEM }))) === 200, { ...WAIT, what: 'the api ServiceAccount' });
+    const apiKubeconfig = await writeKubeconfig('api', await kubeConfigAs(admin, SYSTEM, 'dangus-api'));
+    const applierKubeconfig = await writeKubeconfig('applier', await kubeConfigAs(admin, SYSTEM, 'dangus-applier'));
+    // The run's one cluster may hold another test's inventory under the installed name.
+    await statusOf(admin.makeApiClient(CoreV1Api).deleteNamespacedConfigMap({ name: 'dangus-applier-inventory', namespace: SYSTEM }));
+
+    // The operator's PostgreSQL: a database of the run's server (the overlay's DATABASE_URL secret).
+    database = await createTestDatabase();
+    secrets.DATABASE_URL = database.url;
+    const fake = new FakeGitHub();
+    github = fake;
+    await fake.start();
+    secrets.GITHUB_CLIENT_ID = fake.clientId;
+    secrets.GITHUB_CLIENT_SECRET = fake.clientSecret;
+    pods = await startPodBehaviourWebhook(admin);
+    const objects = await render('bootstrap/overlays/prod');
+    const [apiPort, applierPort] = [await freePort(), await freePort()];
+    const origin = `http://127.0.0.1:${String(apiPort)}`;
+    applierUrl = `http://127.0.0.1:${String(applierPort)}`;
+
+    // The applier: its Deployment's command and args, its env; loopback instead of the pod's address.
+    const applierContainer = containerOf(objects, 'dangus-applier');
+    const applierEnv = {
+      ...environment(objects, applierContainer, { secrets, fields: { 'metadata.namespace': SYSTEM } }),
+      STATE_REPO_URL: `${origin}/state.git`, // the api's Service address in the cluster
+      KUBECONFIG: applierKubeconfig, // the pod's mounted token
+      PATH: process.env.PATH ?? '',
+    };
+    const args = (applierContainer.args ?? []).map((arg) => {
+      if (arg.startsWith('--host=')) return '--host=127.0.0.1';
+      if (arg.startsWith('--port=')) return `--port=${String(applierPort)}`;
+      if (arg.startsWith('--cache-dir=')) return `--cache-dir=${join(dir, 'applier-cache')}`;
+      return expand(arg, applierEnv);
+    });
+    const [command, ...commandArgs] = applierContainer.command;
+    expect(command).toBe('node');
+    const child = spawn(process.execPath, [...commandArgs, ...args], { cwd: repoRoot, env: applierEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    applier = child;
+    const keep = (chunk: Buffer) => (applierOutput = (applierOutput + chunk.toString()).slice(-20_000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+
+    // The api: the overlay's ConfigMap and env; a data dir of its own, loopback, and GitHub's
+    // URLs pointing at the fake.
+    const apiContainer = containerOf(objects, 'dangus-api');
+    expect(apiContainer.command).toEqual(['node', 'api/dist/main.js']);
+    const apiEnv = environment(objects, apiContainer, { secrets, fields: {} });
+    expect(apiEnv.APPLIER).toBe('external');
+    const { DANGUS_DATA_DIR: _dataDir, STATE_REPO_DIR: _repoDir, ...rest } = apiEnv;
+    api = await startApiProcess(
+      {
+        ...rest,
+        HOST: '127.0.0.1',
+        PORT: String(apiPort),
+        PUBLIC_URL: origin,
+        APPLIER_NOTIFY_URL: `${applierUrl}/notify`, // the applier's Service address in the cluster
+        KUBECONFIG: apiKubeconfig, // the pod's mounted token
+        GITHUB_API_URL: github.url,
+        GITHUB_WEB_URL: github.url,
+      },
+      { port: apiPort },
+    );
+    apiOrigin = api.origin;
+    await pollUntil(async () => (await fetch(`${applierUrl}/healthz`)).ok, { what: `the applier to listen:\n${applierOutput}`, timeoutMs: 30_000, intervalMs: 200 });
+
+    // Sign in through GitHub's OAuth flow, as a browser would.
+    github.user = { id: 90_001, login: `installed${randomUUID().slice(0, 6)}` };
+    const begin = await fetch(`${apiOrigin}/auth/github`, { redirect: 'manual' });
+    const oauthCookie = begin.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const consent = await fetch(begin.headers.get('location') ?? '', { redirect: 'manual' });
+    const callback = new URL(consent.headers.get('location') ?? '');
+    const done = await fetch(`${apiOrigin}${callback.pathname}${callback.search}`, { redirect: 'manual', headers: { Cookie: oauthCookie } });
+    expect(done.headers.get('location')).toBe('/');
+    cookie = done.headers.getSetCookie().map((c) => c.split(';')[0]).filter((c) => c?.startsWith('dangus_session=')).join('; ');
+    expect(cookie).not.toBe('');
+  }, 180_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    const child = applier;
+    if (child?.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await pods?.stop();
+    await github?.stop();
+    await database?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${apiOrigin}${path}`, {
+      method,
+      headers: { Cookie: cookie, Origin: apiOrigin, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${String(res.status)} ${text}`);
+    return JSON.parse(text) as T;
+  };
+
+  it('creates a project, takes a push and brings it live: the api with its token runs the pipeline, the applier with its token applies', async () => {
+    if (!github || !pods) throw new Error('beforeAll did not finish');
+    const project = await call<{ id: string; namespace: string }>('POST', '/api/projects', { name: 'installed' });
+    const login = github.user.login;
+    const service = await call<ServiceDto>('POST', `/api/projects/${project.id}/services`, {
+      name: 'web',
+      repoUrl: `https://github.com/${login}/web`,
+      branch: 'main',
+      dockerfilePath: 'Dockerfile',
+      port: 8080,
+    });
+    const commit = randomSha();
+    pods.set(commit, { log: 'built\n', runDuration: '1s' });
+    const body = JSON.stringify(pushPayload({ repo: `${login}/web`, ref: 'refs/heads/main', after: commit, message: 'ship it' }));
+    const delivered = await fetch(`${apiOrigin}/webhooks/github/${service.id}`, { method: 'POST', headers: deliveryHeaders(service.webhookSecret, body, 'push'), body });
+    expect(delivered.status).toBe(202);
+    const { deploymentId } = (await delivered.json()) as { deploymentId: string };
+
+    const live = await pollUntil(
+      async () => {
+        const row = await call<DeploymentDto>('GET', `/api/deployments/${deploymentId}`);
+        if (row.status === 'failed') throw new Error(`the deployment failed: ${row.reason ?? ''}\napplier:\n${applierOutput}`);
+        return row.status === 'live' ? row : false;
+      },
+      { what: `deployment ${deploymentId} to go live\napplier:\n${applierOutput}`, timeoutMs: 120_000, intervalMs: 250 },
+    );
+    const running = await admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: project.namespace, name: 'web' });
+    expect(running.spec?.template.spec?.containers[0]?.image).toContain(live.imageTag ?? 'no image');
+    // Applied by the applier process, under its own field manager, at the repo's head.
+    expect((running.metadata?.managedFields ?? []).filter((f) => f.operation === 'Apply').map((f) => f.manager)).toEqual(['dangus-applier']);
+    const status = (await (await fetch(`${applierUrl}/status`, { headers: { Authorization: `Bearer ${secrets.APPLIER_TOKEN}` } })).json()) as { appliedCommit: string; errors: unknown[] };
+    const head = await call<{ head: string }>('GET', '/api/system/state-repo');
+    expect(status.appliedCommit).toBe(head.head);
+    expect(status.errors).toEqual([]);
+  });
+});
