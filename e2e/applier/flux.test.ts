@@ -10,14 +10,12 @@
  *   cannot apply stays alone → handover back to the built-in applier → port change.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AdmissionregistrationV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type V1Service } from '@kubernetes/client-node';
-import { load } from 'js-yaml';
 import request from 'supertest';
 import { Applier, HttpRepoSource, applierHttpHandler } from '@dangus/gitops-writer';
 import { ORIGIN } from '../../api/test/support/platform.js';
@@ -25,14 +23,11 @@ import { listen } from '../../api/src/server.js';
 import { e2eKubeconfigPath } from '../cluster/src/index.js';
 import { pollUntil } from '../cluster/src/util.js';
 import { createProject, createService, push, sha, startWorld, waitForStatus, type PipelineWorld } from '../pipeline/support.js';
-import { fluxReady, startFlux, type Flux } from '../support/flux.js';
+import { FLUX_KUSTOMIZATIONS as KUSTOMIZATIONS, applyFluxExample, fluxReady, startFlux, type Flux } from '../support/flux.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'state-repo-token-for-flux-and-the-applier';
 const APPLIER_TOKEN = 'applier-token-for-the-notify';
 const FLUX_NS = 'flux-system';
-const KUSTOMIZATIONS = { group: 'kustomize.toolkit.fluxcd.io', version: 'v1', namespace: FLUX_NS, plural: 'kustomizations' };
-const GITREPOSITORIES = { group: 'source.toolkit.fluxcd.io', version: 'v1', namespace: FLUX_NS, plural: 'gitrepositories' };
 
 interface ManagedField {
   manager?: string;
@@ -159,15 +154,7 @@ describe('Flux applies the state repo per tenant, and takes over from the built-
     handler = (_req, res) => res.writeHead(503).end();
 
     // The bootstrap example, as its README says to apply it, pointed at this api.
-    await world.core.createNamespacedSecret({
-      namespace: FLUX_NS,
-      body: { metadata: { name: 'dangus-state-repo' }, stringData: { bearerToken: TOKEN } },
-    });
-    const gitRepository = load(await readFile(join(ROOT, 'bootstrap/flux/gitrepository.yaml'), 'utf8')) as { spec: { url: string; interval: string } };
-    gitRepository.spec.url = `${origin}/state.git`;
-    await custom().createNamespacedCustomObject({ ...GITREPOSITORIES, body: gitRepository });
-    const root = load(await readFile(join(ROOT, 'bootstrap/flux/kustomization.yaml'), 'utf8')) as object;
-    await custom().createNamespacedCustomObject({ ...KUSTOMIZATIONS, body: root });
+    await applyFluxExample(world.kube, { url: `${origin}/state.git`, token: TOKEN });
 
     const at = await head();
     await tenantReady(web.namespace, at);

@@ -11,15 +11,13 @@
  * (after `npm run build`).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { load } from 'js-yaml';
 import request from 'supertest';
 import { Applier, HttpRepoSource, applierHttpHandler } from '@dangus/gitops-writer';
 import { listen } from '../../api/src/server.js';
@@ -29,17 +27,14 @@ import { teardownPostgres } from '../../api/test/support/postgres-teardown.js';
 import { startCluster } from '../cluster/src/index.js';
 import { pollUntil } from '../cluster/src/util.js';
 import { createProject, createService, startWorld, type PipelineWorld } from '../pipeline/support.js';
-import { fluxReady, startFlux } from '../support/flux.js';
+import { FLUX_GITREPOSITORIES as GITREPOSITORIES, FLUX_KUSTOMIZATIONS as KUSTOMIZATIONS, applyFluxExample, fluxReady, startFlux } from '../support/flux.js';
 
 const { values: args } = parseArgs({ options: { changes: { type: 'string', default: '10' }, 'interval-changes': { type: 'string', default: '4' } } });
 const CHANGES = Number(args.changes);
 const INTERVAL_CHANGES = Number(args['interval-changes']);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = `state-repo-token-${randomBytes(8).toString('hex')}`;
 const APPLIER_TOKEN = `applier-token-${randomBytes(8).toString('hex')}`;
 const FLUX_NS = 'flux-system';
-const KUSTOMIZATIONS = { group: 'kustomize.toolkit.fluxcd.io', version: 'v1', namespace: FLUX_NS, plural: 'kustomizations' };
-const GITREPOSITORIES = { group: 'source.toolkit.fluxcd.io', version: 'v1', namespace: FLUX_NS, plural: 'gitrepositories' };
 
 const cleanups: (() => unknown)[] = [];
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -135,11 +130,7 @@ async function main(): Promise<void> {
   await applier.stop();
   handler = (_req, res) => void res.writeHead(503).end();
 
-  await poked.world.core.createNamespacedSecret({ namespace: FLUX_NS, body: { metadata: { name: 'dangus-state-repo' }, stringData: { bearerToken: TOKEN } } });
-  const gitRepository = load(await readFile(join(ROOT, 'bootstrap/flux/gitrepository.yaml'), 'utf8')) as { spec: { url: string; interval: string } };
-  gitRepository.spec.url = `${poked.origin}/state.git`;
-  await custom.createNamespacedCustomObject({ ...GITREPOSITORIES, body: gitRepository });
-  await custom.createNamespacedCustomObject({ ...KUSTOMIZATIONS, body: load(await readFile(join(ROOT, 'bootstrap/flux/kustomization.yaml'), 'utf8')) as object });
+  const gitRepository = { spec: await applyFluxExample(kube, { url: `${poked.origin}/state.git`, token: TOKEN }) };
   const readyAt = (subject: Subject) =>
     pollUntil(
       async () => {

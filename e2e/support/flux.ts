@@ -9,7 +9,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, loadYaml, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { load } from 'js-yaml';
 import { clusterModuleDir, ensureBinaries } from '../cluster/src/binaries.js';
 import { freePorts, pollUntil } from '../cluster/src/util.js';
 
@@ -174,4 +176,27 @@ export async function fluxReady(
     message: ready.message ?? '',
     ...(object.status?.lastAppliedRevision ? { revision: object.status.lastAppliedRevision } : {}),
   };
+}
+
+/** Where Flux's objects of the bootstrap example live, for CustomObjectsApi calls. */
+export const FLUX_KUSTOMIZATIONS = { group: 'kustomize.toolkit.fluxcd.io', version: 'v1', namespace: 'flux-system', plural: 'kustomizations' };
+export const FLUX_GITREPOSITORIES = { group: 'source.toolkit.fluxcd.io', version: 'v1', namespace: 'flux-system', plural: 'gitrepositories' };
+
+/**
+ * bootstrap/flux/ as bootstrap/README.md says to apply it: the token Secret, the
+ * GitRepository (its URL pointed at `url`, the platform's /state.git) and the root
+ * Kustomization on `./flux`. Returns the GitRepository's interval.
+ */
+export async function applyFluxExample(kube: KubeConfig, options: { url: string; token: string }): Promise<{ interval: string }> {
+  const root = fileURLToPath(new URL('../../bootstrap/flux/', import.meta.url));
+  await kube.makeApiClient(CoreV1Api).createNamespacedSecret({
+    namespace: FLUX_GITREPOSITORIES.namespace,
+    body: { metadata: { name: 'dangus-state-repo' }, stringData: { bearerToken: options.token } },
+  });
+  const gitRepository = load(readFileSync(join(root, 'gitrepository.yaml'), 'utf8')) as { spec: { url: string; interval: string } };
+  gitRepository.spec.url = options.url;
+  const custom = kube.makeApiClient(CustomObjectsApi);
+  await custom.createNamespacedCustomObject({ ...FLUX_GITREPOSITORIES, body: gitRepository });
+  await custom.createNamespacedCustomObject({ ...FLUX_KUSTOMIZATIONS, body: load(readFileSync(join(root, 'kustomization.yaml'), 'utf8')) as object });
+  return { interval: gitRepository.spec.interval };
 }
