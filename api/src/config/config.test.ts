@@ -36,6 +36,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...oauth, AUTH_LOCAL: 'true' }).localAuth).toBe(true);
   });
 
+  it("names Flux's GitRepository of FLUX_GITREPOSITORY in the rendered per-tenant Kustomizations, the example's without it", () => {
+    expect(loadConfig({}).render.flux).toEqual({ namespace: 'flux-system', source: 'dangus-state' });
+    const config = loadConfig({ FLUX_GITREPOSITORY: 'gitops/platform-state' });
+    expect(config.fluxGitRepository).toEqual({ namespace: 'gitops', name: 'platform-state' });
+    expect(config.render.flux).toEqual({ namespace: 'gitops', source: 'platform-state' });
+    expect(problemsOf({ FLUX_GITREPOSITORY: 'no-slash' })).toEqual([expect.stringContaining('FLUX_GITREPOSITORY')]);
+  });
+
   it('off loopback, turns local sign-in off', () => {
     expect(loadConfig({ HOST: '0.0.0.0' }).localAuth).toBe(false);
   });
