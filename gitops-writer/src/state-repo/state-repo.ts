@@ -155,18 +155,22 @@ export class StateRepo {
     if (after !== null) await this.persist(after, before?.oid ?? null);
     const nextTenants = replaceEntry(tenants, namespace, after === null ? null : treeEntry(namespace, after.oid));
     let nextRoot = await this.withSubtree(rootEntries, TENANTS_DIR, nextTenants);
-    let nextFlux = fluxEntries.filter((entry) => entry.name !== KUSTOMIZATION_FILE);
-    if (fluxAfter !== null) await this.store.writeBlob(fluxAfter.content, fluxAfter.oid);
-    nextFlux = replaceEntry(nextFlux, fluxName, fluxAfter === null ? null : blobEntry(fluxName, fluxAfter.oid));
     if (before === null || after === null) {
       // The tenant set changed: the root kustomization lists tenants/*.
       nextRoot = await this.withBlob(nextRoot, KUSTOMIZATION_FILE, rootKustomizationYaml(nextTenants.map((entry) => entry.name)));
     }
-    if (nextFlux.length > 0) {
-      const listed = nextFlux.map((entry) => entry.name.replace(/\.yaml$/, ''));
-      nextFlux = await this.withBlob(nextFlux, KUSTOMIZATION_FILE, fluxIndexYaml(listed));
+    // A tenant's Flux Kustomization changes only when it comes, goes, or the Flux
+    // settings change: most commits leave flux/ as it is.
+    if ((fluxAfter?.oid ?? null) !== (fluxBefore?.oid ?? null)) {
+      if (fluxAfter !== null) await this.store.writeBlob(fluxAfter.content, fluxAfter.oid);
+      let nextFlux = replaceEntry(
+        fluxEntries.filter((entry) => entry.name !== KUSTOMIZATION_FILE),
+        fluxName,
+        fluxAfter === null ? null : blobEntry(fluxName, fluxAfter.oid),
+      );
+      if (nextFlux.length > 0) nextFlux = await this.withBlob(nextFlux, KUSTOMIZATION_FILE, fluxIndexYaml(nextFlux.map((entry) => entry.name.replace(/\.yaml$/, ''))));
+      nextRoot = await this.withSubtree(nextRoot, FLUX_DIR, nextFlux);
     }
-    nextRoot = await this.withSubtree(nextRoot, FLUX_DIR, nextFlux);
     return this.commit(parent, await this.writeTree(nextRoot), message, meta);
   }
 
