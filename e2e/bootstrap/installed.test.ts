@@ -15,8 +15,8 @@ import { createTestDatabase } from '../../api/test/support/database.js';
 import { FakeGitHub } from '../../api/test/support/fake-github.js';
 import { deliveryHeaders, pushPayload, randomSha } from '../../api/test/support/webhook-payloads.js';
 import { e2eKubeConfig, e2eKubeconfigPath } from '../cluster/src/index.js';
-import { pollUntil } from '../cluster/src/util.js';
-import { freePort, startApiProcess, type ApiProcess } from '../support/api-process.js';
+import { freePorts, pollUntil } from '../cluster/src/util.js';
+import { startApiProcess, type ApiProcess } from '../support/api-process.js';
 import { startPodBehaviourWebhook, type PodBehaviourWebhook } from '../support/pod-behaviour.js';
 import { kubeConfigAs, statusOf } from './kube-as.js';
 import { find, kubectl, render, repoRoot, type RenderedObject } from './kustomize.js';
@@ -113,7 +113,7 @@ describe('the installed topology: api and applier as the prod overlay runs them,
     secrets.GITHUB_CLIENT_SECRET = fake.clientSecret;
     pods = await startPodBehaviourWebhook(admin);
     const objects = await render('bootstrap/overlays/prod');
-    const [apiPort, applierPort] = [await freePort(), await freePort()];
+    const [apiPort, applierPort] = (await freePorts(2)) as [number, number];
     const origin = `http://127.0.0.1:${String(apiPort)}`;
     applierUrl = `http://127.0.0.1:${String(applierPort)}`;
 

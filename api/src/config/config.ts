@@ -355,6 +355,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET
       ? { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET }
       : undefined;
+  const [fluxNamespace, fluxName] = e.FLUX_GITREPOSITORY?.split('/') ?? [];
+  const fluxGitRepository = fluxNamespace && fluxName ? { namespace: fluxNamespace, name: fluxName } : undefined;
   // The local sign-in has no password: only where nobody but this machine can reach it.
   const loopbackOnly = LOOPBACK.has(e.HOST) && isLoopbackUrl(publicUrl);
   if (e.AUTH_LOCAL === true && !loopbackOnly) {
@@ -419,9 +421,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     applier: e.APPLIER,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     applierNotify: e.APPLIER_NOTIFY_URL ? { url: e.APPLIER_NOTIFY_URL, token: e.APPLIER_TOKEN } : undefined,
-    fluxGitRepository: e.FLUX_GITREPOSITORY
-      ? { namespace: e.FLUX_GITREPOSITORY.split('/')[0] ?? '', name: e.FLUX_GITREPOSITORY.split('/')[1] ?? '' }
-      : undefined,
+    fluxGitRepository,
     gitopsWebhook: e.GITOPS_WEBHOOK_URL ? { url: e.GITOPS_WEBHOOK_URL, secret: e.GITOPS_WEBHOOK_SECRET } : undefined,
     harborHost: e.HARBOR_HOST,
     harborProject: e.HARBOR_PROJECT,
@@ -451,8 +451,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       buildEgressCidr: e.BUILD_EGRESS_CIDR ?? null,
       // Each tenant's Flux Kustomization (flux/{namespace}.yaml) names the GitRepository
       // the api pokes; the bootstrap example's when Flux is not configured.
-      flux: e.FLUX_GITREPOSITORY
-        ? { namespace: e.FLUX_GITREPOSITORY.split('/')[0] ?? '', source: e.FLUX_GITREPOSITORY.split('/')[1] ?? '' }
+      flux: fluxGitRepository
+        ? { namespace: fluxGitRepository.namespace, source: fluxGitRepository.name }
         : { namespace: 'flux-system', source: 'dangus-state' },
     },
   };
