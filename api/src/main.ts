@@ -1,3 +1,8 @@
+import type { Server } from 'node:http';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { StateHistory } from '@dangus/gitops-writer';
+import express from 'express';
 import { ConfigError, loadConfig } from './config/config.js';
 import { withEmbeddedSecrets } from './config/embedded-secrets.js';
 import { openDatabase } from './db/data-source.js';
@@ -5,20 +10,27 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-post
 import { createLogger } from './logger.js';
 import { createPlatform, listen } from './server.js';
 import { Encryptor } from './crypto/encryption.js';
-import { openStateWriter } from './cluster/state-writer.js';
-import { startInProcessApplier } from './cluster/in-process-applier.js';
-import { commitPokes } from './cluster/commit-pokes.js';
-import { join } from 'node:path';
 import { loadKubeConfig } from './cluster/kube-config.js';
+import { DurableState } from './cluster/durable-state.js';
 import { OctokitGitHubApi } from './github/github-api.js';
-import { EventBus } from './pipeline/event-bus.js';
 import { clusterReaders } from './pipeline/cluster-readers.js';
-import { startPipeline } from './pipeline/start-pipeline.js';
 import { endSessionsOutsidePolicy } from './use-cases/access.js';
 import { applyRetention } from './use-cases/retention.js';
 import { pruneReleaseImages } from './use-cases/release-retention.js';
+import { PgListener } from './replicas/pg-listener.js';
+import { SharedEventBus } from './replicas/shared-event-bus.js';
+import { LeaderElection } from './replicas/leader-election.js';
+import { leaderPods, notifyingPipeline, startController, type RunningController } from './replicas/controller.js';
+import { OutboxStateSink } from './replicas/outbox.js';
+import { StateMirror } from './replicas/state-mirror.js';
+import { Drain } from './http/drain.js';
+import { healthRoutes } from './http/routes/health.js';
 
-/** `npm start`: configuration, database (embedded by default), migrations, then the server. */
+/**
+ * `npm start`: configuration, database (embedded by default), migrations, then the
+ * role's parts (docs/architecture.md#roles): `all` runs everything in this process,
+ * `api` the HTTP side only, `controller` the leader-elected writer and pipeline.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -30,8 +42,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
-  if (config.harborAdmin === null) {
+  const logger = createLogger(config.logLevel).child({ role: config.role });
+  if (config.harborAdmin === null && config.role !== 'controller') {
     logger.warn(
       { registry: 'shared' },
       'builds share one registry credential: tenants are not isolated (set HARBOR_ADMIN_USERNAME and HARBOR_ADMIN_PASSWORD for a Harbor project and robot per tenant)',
@@ -45,86 +57,122 @@ async function main(): Promise<void> {
     });
   }
   const full = await withEmbeddedSecrets(config);
-  const db = await openDatabase(embedded?.url ?? full.databaseUrl ?? '');
+  const databaseUrl = embedded?.url ?? full.databaseUrl ?? '';
+  const db = await openDatabase(databaseUrl);
   const encryptor = new Encryptor(full.encryption.keyId, full.encryption.key, full.encryption.oldKeys);
   const kube = loadKubeConfig(full.kubeconfig);
-  // notify() never blocks: commits (the reconcile below too) never wait for the cluster.
-  // The pipeline needs the cluster either way; applying can be another process's job.
-  const applier = kube && full.applier === 'builtin' ? startInProcessApplier({ kube, stateRepoDir: full.stateRepoDir, logger }) : undefined;
-  if (applier) logger.info('applying the state repo to the cluster in-process');
-  else if (kube) logger.info('APPLIER=external: another applier syncs the state repo into the cluster');
-  const pokes = commitPokes(full, kube, logger.child({ component: 'commit-poke' }));
-  const writer = await openStateWriter({
-    config: full,
-    db,
-    encryptor,
-    encryptionKey: full.encryption.key,
-    logger,
-    onCommit: () => {
-      applier?.notify();
-      for (const poke of pokes) poke.poke();
-    },
-  });
-  // Heals a crash between a database write and its commit (docs/architecture.md#the-state-repo).
-  const reconciled = await writer.sink.reconcile();
-  logger.info({ head: reconciled.head, committed: reconciled.commit !== null }, 'state repo reconciled with the database');
-  writer.pusher?.schedule();
+  const listener = new PgListener(databaseUrl, logger.child({ component: 'pg-listen' }));
+  await listener.start();
+  const events = new SharedEventBus({ db, listener, logger: logger.child({ component: 'events' }) });
   const github = new OctokitGitHubApi(full.github.apiUrl);
-  const events = new EventBus();
-  const pipeline = kube
-    ? startPipeline({ kube, config: full, db, encryptor, stateSink: writer.sink, github, events, logger })
-    : undefined;
-  if (!pipeline) logger.warn('no cluster (KUBECONFIG or in-cluster config): deployments stay pending');
-  const platform = createPlatform({
-    github,
-    events,
-    ...(pipeline ? { pipeline: pipeline.pipeline } : {}),
-    config: full,
-    db,
-    logger,
-    stateSink: writer.sink,
-    stateRepo: writer.repo,
-    stateHistory: writer.history,
-    ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: full.metricsSampleMs, pods: pipeline?.watcher }) : {}),
-    ...(writer.pusher ? { statePusher: writer.pusher } : {}),
-    // The applier's status, with the pipeline's informers (listed yet, restarts) beside it.
-    ...(applier ? { applierStatus: () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) } : {}),
-  });
-  // The settings may have changed since the last start: who they no longer let in is signed out.
-  const ended = await endSessionsOutsidePolicy(db, full.access);
-  if (ended > 0) logger.info({ sessions: ended }, 'ended the sessions of users the sign-in settings no longer allow');
-  const server = await listen(platform.app, full.host, full.port);
-  const housekeeping = () => {
-    platform.sessions.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'session purge failed'));
-    // Images of old releases first (their rows must still be there to say which).
-    pruneReleaseImages({ db, registries: platform.ctx.registries, logger, releasesKept: full.retention.releasesPerService })
-      .then((images) => applyRetention(db, full.retention).then((dropped) => ({ ...dropped, images })))
-      .then(
-        (dropped) => logger.debug({ dropped }, 'retention applied'),
-        (err: unknown) => logger.warn({ err }, 'retention failed'),
-      );
-  };
-  housekeeping();
-  const purge = setInterval(housekeeping, 3_600_000);
-  purge.unref();
-  logger.info({ url: full.publicUrl, localSignIn: full.localAuth }, `Dangus Cloud is listening on ${full.publicUrl}`);
+  const durable = new DurableState(db, full.stateRepoDir, logger.child({ component: 'state-repo' }));
+  const history = new StateHistory(full.stateRepoDir);
+
+  // The controller: leader-elected, in `all` and `controller`.
+  let running: RunningController | undefined;
+  const election =
+    full.role === 'api'
+      ? undefined
+      : new LeaderElection({
+          url: databaseUrl,
+          identity: `${hostname()}/${String(process.pid)}`,
+          logger: logger.child({ component: 'leader' }),
+          lead: async () => {
+            const controller = await startController({
+              config: full,
+              db,
+              encryptor,
+              kube,
+              github,
+              events,
+              listener,
+              durable,
+              history,
+              logger,
+              resign: (reason) => election?.resign(reason),
+            });
+            running = controller;
+            return async () => {
+              running = undefined;
+              await controller.stop();
+            };
+          },
+        });
+  election?.start();
+  if (kube && full.role !== 'api') logger.info(full.applier === 'builtin' ? 'the leader applies the state repo in-process' : 'APPLIER=external: another applier syncs the state repo');
+
+  const drain = new Drain();
+  let stopHttp: (() => void) | undefined;
+  let server: Server;
+  let platform: ReturnType<typeof createPlatform> | undefined;
+  if (full.role === 'controller') {
+    // Probes and the election's status; the controller serves nothing else.
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(healthRoutes(db, drain));
+    app.get('/status', (_req, res) => {
+      res.json({ role: full.role, leader: election?.status() ?? null });
+    });
+    server = await listen(app, full.host, full.port);
+  } else {
+    // The api replicas serve a read-only mirror; `all` serves the repo its controller writes.
+    const mirror = full.role === 'api' ? new StateMirror({ durable, history, listener, logger: logger.child({ component: 'state-mirror' }) }) : undefined;
+    if (mirror) await mirror.sync().catch(() => undefined);
+    const stateSink = new OutboxStateSink({ db, listener, waitMs: full.commitWaitMs, logger: logger.child({ component: 'outbox' }) });
+    platform = createPlatform({
+      github,
+      events,
+      pipeline: notifyingPipeline(db, logger),
+      config: full,
+      db,
+      logger,
+      drain,
+      stateSink,
+      stateRepo: mirror ? { head: () => mirror.head(), sync: () => mirror.sync() } : { head: () => running?.head() ?? durable.head() },
+      stateHistory: history,
+      ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: full.metricsSampleMs, pods: leaderPods(() => running) }) : {}),
+      ...(election ? { applierStatus: () => running?.applierStatus?.() ?? { leader: election.status() } } : {}),
+    });
+    // The settings may have changed since the last start: who they no longer let in is signed out.
+    const ended = await endSessionsOutsidePolicy(db, full.access);
+    if (ended > 0) logger.info({ sessions: ended }, 'ended the sessions of users the sign-in settings no longer allow');
+    server = await listen(platform.app, full.host, full.port);
+    const { ctx, sessions } = platform;
+    const housekeeping = () => {
+      sessions.purgeExpired().catch((err: unknown) => logger.warn({ err }, 'session purge failed'));
+      // Images of old releases first (their rows must still be there to say which).
+      pruneReleaseImages({ db, registries: ctx.registries, logger, releasesKept: full.retention.releasesPerService })
+        .then((images) => applyRetention(db, full.retention).then((dropped) => ({ ...dropped, images })))
+        .then(
+          (dropped) => logger.debug({ dropped }, 'retention applied'),
+          (err: unknown) => logger.warn({ err }, 'retention failed'),
+        );
+    };
+    housekeeping();
+    const purge = setInterval(housekeeping, 3_600_000);
+    purge.unref();
+    stopHttp = () => clearInterval(purge);
+  }
+  logger.info({ url: full.publicUrl, localSignIn: full.localAuth }, `Dangus Cloud (${full.role}) is listening on port ${String(full.port)}`);
 
   const shutdown = (signal: string) => {
     logger.info({ signal, graceMs: full.shutdownGraceMs }, 'shutting down: draining');
-    // No new connections; readiness goes false; live streams end (browsers reconnect
-    // elsewhere and resume); requests in flight, a webhook being recorded, finish.
+    // No new connections; readiness goes false; live streams end with a retry hint
+    // (browsers reconnect elsewhere and resume); requests in flight finish.
+    stopHttp?.();
     server.close();
     server.closeIdleConnections();
-    void platform.drain
+    void drain
       .drain(full.shutdownGraceMs)
-      .then(({ unfinished }) => {
+      .then(async ({ unfinished }) => {
         if (unfinished > 0) logger.warn({ unfinished }, 'the grace period ended with requests in flight');
         server.closeAllConnections();
-        writer.pusher?.stop();
-        writer.history.stop();
-        platform.ctx.serviceMetrics?.stop();
-        // The pipeline stores the log it has before the database closes; rows carry the rest.
-        return Promise.allSettled([pipeline?.stop(), applier?.stop()]);
+        history.stop();
+        platform?.ctx.serviceMetrics?.stop();
+        // The controller stops (the pipeline stores the log it has), then hands the lease over.
+        await election?.stop();
+        await events.flushed();
+        await listener.stop();
       })
       .then(() => db.destroy())
       .then(() => embedded?.stop())

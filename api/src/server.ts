@@ -31,7 +31,7 @@ export interface PlatformOptions {
   logger: Logger;
   stateSink?: StateSink;
   /** The state repo, served read-only at `/state.git` and described at `/api/system/state-repo`. */
-  stateRepo?: { head(): Promise<string | null> };
+  stateRepo?: { head(): Promise<string | null>; sync?: () => Promise<unknown> };
   /** The in-process applier's status, when this process runs one. */
   applierStatus?: () => unknown;
   /** Pushes of the state repo to its remote, when one is configured. */
@@ -53,6 +53,8 @@ export interface PlatformOptions {
   webhooks?: WebhookRouteOptions;
   /** Each tenant's registry credential; made from the config when absent. */
   registries?: TenantRegistries;
+  /** The graceful stop's state, when the process shares it with other parts (main.ts). */
+  drain?: Drain;
 }
 
 /** What replicas and sizes are checked against: the sizes, and the quota the namespaces get. */
@@ -99,7 +101,7 @@ export function createPlatform(options: PlatformOptions) {
       publicScheme: config.secureCookies ? ('https' as const) : ('http' as const),
     },
   };
-  const drain = new Drain();
+  const drain = options.drain ?? new Drain();
   const app = createApp({
     drain,
     ctx,
@@ -119,6 +121,7 @@ export function createPlatform(options: PlatformOptions) {
           dir: config.stateRepoDir,
           token: config.stateRepoToken,
           head: () => options.stateRepo?.head() ?? Promise.resolve(null),
+          ...(options.stateRepo.sync ? { beforeAdvertise: options.stateRepo.sync } : {}),
           pushStatus: () => options.statePusher?.status ?? null,
         }
       : undefined,

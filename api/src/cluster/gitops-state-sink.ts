@@ -1,6 +1,6 @@
 import { renderTenant, render, type RenderSettings, type StateRepo, type TemplateSet, type CommitResult } from '@dangus/gitops-writer';
 import type { Logger } from 'pino';
-import type { StateSink, TenantChange } from './state-sink.js';
+import type { CommitEffects, StateSink, TenantChange } from './state-sink.js';
 import type { TenantLoader } from './tenant-loader.js';
 
 const PLATFORM_ACTOR = { name: 'Dangus Cloud', email: 'dangus@localhost', login: 'dangus' };
@@ -11,6 +11,9 @@ const PLATFORM_ACTOR = { name: 'Dangus Cloud', email: 'dangus@localhost', login:
  * the render did not change). Then tells the applier, if there is one.
  */
 export class GitopsStateSink implements StateSink {
+  /** The pipeline's cluster side, once it runs (it needs this sink to start). */
+  effects: CommitEffects | undefined;
+
   constructor(
     private readonly deps: {
       repo: StateRepo;
@@ -29,6 +32,23 @@ export class GitopsStateSink implements StateSink {
    * at least as new as the other's, so none removes what the other added.
    */
   async tenantChanged(change: TenantChange): Promise<void> {
+    await this.commit(change);
+  }
+
+  /**
+   * Commits the change: the env Secret it needs is written first (the new pods read
+   * the new values), and a deleted service's Secrets leave the cluster after.
+   * Resolves with the commit, `null` when the render did not change.
+   */
+  async commit(change: TenantChange): Promise<string | null> {
+    if (change.envSecretOf !== undefined && this.effects) {
+      try {
+        await this.effects.writeEnvSecret(change.envSecretOf);
+      } catch (error) {
+        // The namespace may not exist yet: the next rollout writes the Secret before its commit.
+        this.deps.logger.warn({ serviceId: change.envSecretOf, err: error }, 'could not write the env Secret now');
+      }
+    }
     const render = async () => {
       const tenant = await this.deps.loader.load(change.projectId);
       return tenant ? renderTenant(tenant, this.deps.settings, this.deps.templates) : null;
@@ -46,6 +66,12 @@ export class GitopsStateSink implements StateSink {
       sourceCommit: change.sourceCommit ?? null,
     });
     this.committed(result);
+    if (change.deletedService && this.effects) {
+      await this.effects.serviceDeleted(change.deletedService).catch((error: unknown) => {
+        this.deps.logger.warn({ service: change.deletedService?.name, err: error }, 'could not remove the deleted service\'s Secrets');
+      });
+    }
+    return result.commit;
   }
 
   /**

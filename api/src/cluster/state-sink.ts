@@ -20,6 +20,16 @@ export interface TenantChange {
   actor: Actor;
   deploymentId?: string;
   sourceCommit?: string;
+  /** The service whose env Secret the cluster must have before this commit (an env change, a rollback). */
+  envSecretOf?: string;
+  /** A deleted service whose Secrets (env, builds in flight) leave the cluster after this commit. */
+  deletedService?: { namespace: string; name: string; buildShas: string[] };
+}
+
+/** What the controller's pipeline does around a commit, for changes that need the cluster. */
+export interface CommitEffects {
+  writeEnvSecret(serviceId: string): Promise<void>;
+  serviceDeleted(service: { namespace: string; name: string; buildShas: string[] }): Promise<void>;
 }
 
 export interface StateSink {

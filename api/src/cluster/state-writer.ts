@@ -4,6 +4,7 @@ import {
   parseTemplates,
   readTemplates,
   renderSettingsSchema,
+  type BranchMove,
   type RenderSettings,
 } from '@dangus/gitops-writer';
 import type { Logger } from 'pino';
@@ -41,10 +42,18 @@ export async function openStateWriter(options: {
   encryptionKey: Buffer;
   logger: Logger;
   onCommit?: (commit: string) => void;
+  /** The history reader to keep current (one is made otherwise). */
+  history?: StateHistory;
+  /** Stores each commit durably before the branch moves (the controller: PostgreSQL). */
+  beforeBranchMoves?: (move: BranchMove) => Promise<void>;
 }): Promise<{ sink: GitopsStateSink; repo: StateRepo; pusher: StatePusher | undefined; history: StateHistory }> {
   const settings = renderSettingsOf(options.config);
   const templates = parseTemplates(await readTemplates(options.config.templatesDir));
-  const repo = await StateRepo.open({ dir: options.config.stateRepoDir, lock: new PgAdvisoryLock(options.db) });
+  const repo = await StateRepo.open({
+    dir: options.config.stateRepoDir,
+    lock: new PgAdvisoryLock(options.db),
+    ...(options.beforeBranchMoves ? { beforeBranchMoves: options.beforeBranchMoves } : {}),
+  });
   const loader = new TenantLoader({
     db: options.db,
     encryptor: options.encryptor,
@@ -57,7 +66,7 @@ export async function openStateWriter(options: {
     : undefined;
   const onCommit = options.onCommit;
   // The history reads the repo with git; its index (commit-graph) follows the commits.
-  const history = new StateHistory(options.config.stateRepoDir);
+  const history = options.history ?? new StateHistory(options.config.stateRepoDir);
   const indexFailed = (error: unknown) => options.logger.warn({ err: error }, 'could not update the state repo history index');
   history.refreshSoon(indexFailed, 0);
   const sink = new GitopsStateSink({

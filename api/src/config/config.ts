@@ -75,6 +75,11 @@ export const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // On SIGTERM, requests in flight get this long to finish.
     SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(10),
+    // all: everything in one process (the embedded default); api: HTTP only, any number
+    // of replicas; controller: the state-repo writer, pipeline and applier, leader-elected.
+    DANGUS_ROLE: z.enum(['all', 'api', 'controller']).default('all'),
+    // How long a request waits for the controller to commit its change before answering.
+    COMMIT_WAIT_SECONDS: z.coerce.number().min(0).max(60).default(5),
 
     DATABASE_URL: optionalString.refine(
       (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
@@ -218,6 +223,10 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
     const missing = set('HARBOR_USERNAME') ? 'HARBOR_PASSWORD' : 'HARBOR_USERNAME';
     problems.push(`${missing}: Set both HARBOR_USERNAME and HARBOR_PASSWORD (a Harbor robot account that may push), or neither.`);
   }
+  const role = (env.DANGUS_ROLE ?? '').trim();
+  if ((role === 'api' || role === 'controller') && !set('DATABASE_URL')) {
+    problems.push(`DATABASE_URL: DANGUS_ROLE=${role} needs DATABASE_URL: the api replicas and the controllers share one PostgreSQL.`);
+  }
   // Outside the embedded default nothing is generated: a production install
   // that forgot its key must not silently encrypt with a throwaway one.
   if (set('DATABASE_URL')) {
@@ -263,6 +272,10 @@ export interface Config {
   kubeconfig: string | undefined;
   /** On SIGTERM, how long requests in flight may take to finish. */
   shutdownGraceMs: number;
+  /** What this process runs (DANGUS_ROLE): everything, HTTP only, or the leader-elected controller. */
+  role: 'all' | 'api' | 'controller';
+  /** How long a request waits for its change's commit (COMMIT_WAIT_SECONDS). */
+  commitWaitMs: number;
   /** Whether this process applies the state repo (`builtin`) or leaves it to another applier (`external`). */
   applier: 'builtin' | 'external';
   /** The external applier's notify endpoint and its token, if one is set. */
@@ -420,6 +433,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     kubeconfig: e.KUBECONFIG,
     applier: e.APPLIER,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+    role: e.DANGUS_ROLE,
+    commitWaitMs: Math.round(e.COMMIT_WAIT_SECONDS * 1000),
     applierNotify: e.APPLIER_NOTIFY_URL ? { url: e.APPLIER_NOTIFY_URL, token: e.APPLIER_TOKEN } : undefined,
     fluxGitRepository,
     gitopsWebhook: e.GITOPS_WEBHOOK_URL ? { url: e.GITOPS_WEBHOOK_URL, secret: e.GITOPS_WEBHOOK_SECRET } : undefined,

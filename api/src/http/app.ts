@@ -30,7 +30,7 @@ export interface AppDeps {
   cookies: CookieSettings;
   uiDir: string;
   logger: Logger;
-  stateRepo: (StateRepoView & { dir: string; token: string | undefined }) | undefined;
+  stateRepo: (StateRepoView & { dir: string; token: string | undefined; beforeAdvertise?: () => Promise<unknown> }) | undefined;
   applierStatus: (() => unknown) | undefined;
   /** Whether tenants have registry credentials of their own. */
   registryStatus: () => RegistryStatus;
@@ -107,7 +107,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   if (deps.stateRepo) {
-    app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger }));
+    app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger, ...(deps.stateRepo.beforeAdvertise ? { beforeAdvertise: deps.stateRepo.beforeAdvertise } : {}) }));
   }
   app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus }));
   app.use(['/api', '/auth', '/webhooks'], notFound);

@@ -12,7 +12,12 @@ export interface SseMessage {
  * frames multi-line data (each line its own `data:` field; CR and CRLF become
  * LF, since SSE would split on them anyway).
  */
-export function openSse(req: Request, res: Response): { send: (message: SseMessage) => void; close: () => void; signal: AbortSignal } {
+export function openSse(req: Request, res: Response): {
+  send: (message: SseMessage) => void;
+  /** Ends the stream; with `retryMs`, tells the browser to reconnect that soon (a graceful stop: another replica answers). */
+  close: (retryMs?: number) => void;
+  signal: AbortSignal;
+} {
   res.status(200).set({
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-cache, no-transform',
@@ -24,12 +29,13 @@ export function openSse(req: Request, res: Response): { send: (message: SseMessa
   const abort = new AbortController();
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
   heartbeat.unref();
-  const close = () => {
+  const close = (retryMs?: number) => {
     clearInterval(heartbeat);
+    if (retryMs !== undefined && !res.writableEnded) res.write(`retry: ${String(retryMs)}\n\n`);
     if (!abort.signal.aborted) abort.abort();
     if (!res.writableEnded) res.end();
   };
-  req.on('close', close);
+  req.on('close', () => close());
   return {
     signal: abort.signal,
     close,

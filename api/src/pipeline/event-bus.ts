@@ -5,6 +5,8 @@ import type { DeploymentDto } from '@dangus/common';
 export interface DeploymentEvent {
   userId: string;
   deployment: DeploymentDto;
+  /** Its position in the user's stream, when events are stored (shared-event-bus.ts): the SSE id. */
+  id?: string;
 }
 
 /** Text appended to a deployment's stored build log, at `offset` (UTF-16 units) of the whole log. */
@@ -22,10 +24,11 @@ export interface LogEndEvent {
 /**
  * In-process fan-out of what the pipeline does to the SSE streams of this api
  * process. The database stays the record: a stream that connects late, or
- * reconnects, reads what it missed from the rows first.
+ * reconnects, reads what it missed from the rows first. With more than one
+ * process, SharedEventBus carries the same events through PostgreSQL.
  */
 export class EventBus {
-  private readonly emitter = new EventEmitter();
+  protected readonly emitter = new EventEmitter();
 
   constructor() {
     // Every open SSE stream is a listener; their number is bounded by the connections.
@@ -42,6 +45,11 @@ export class EventBus {
 
   logEnded(event: LogEndEvent): void {
     this.emitter.emit(`log-end:${event.deploymentId}`, event);
+  }
+
+  /** The user's stored events after `afterId`, oldest first (none here: this bus keeps no record). */
+  deploymentsAfter(_userId: string, _afterId: string): Promise<DeploymentEvent[]> {
+    return Promise.resolve([]);
   }
 
   /** Returns the unsubscribe function. */

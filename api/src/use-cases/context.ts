@@ -14,14 +14,13 @@ import type { ServiceEvents } from '../pipeline/service-events.js';
 import type { ServiceMetrics } from '../pipeline/service-metrics.js';
 import type { ProjectUsage } from '../pipeline/project-usage.js';
 
-/** The pipeline as use cases see it: they record rows, it does the work. */
+/**
+ * The pipeline as use cases see it: they record rows, it does the work. In the api
+ * role it runs in the controller, and a kick is a PostgreSQL notification.
+ */
 export interface PipelineHandle {
   /** Reconcile these deployments soon (never awaited: the rows are the durable record). */
   kick(deploymentIds: string[]): void;
-  /** Writes the service's env Secret into the cluster from the database. */
-  writeEnvSecret(serviceId: string): Promise<void>;
-  /** Removes the Secrets of a deleted service (env, builds in flight) from the cluster. */
-  serviceDeleted(service: { namespace: string; name: string; buildShas: string[] }): Promise<void>;
 }
 
 /** What every use case may touch, passed in one options object (docs/architecture.md#code-conventions). */

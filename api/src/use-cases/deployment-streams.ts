@@ -1,12 +1,12 @@
 import type { DeploymentStatus } from '@dangus/common';
-import type { LogEvent } from '../pipeline/event-bus.js';
+import type { DeploymentEvent, LogEvent } from '../pipeline/event-bus.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { getDeployment } from './deployments.js';
 
 export type StreamMessage =
   | { event: 'log'; id: string; data: string }
   | { event: 'end'; data: string }
-  | { event: 'deployment'; data: string };
+  | { event: 'deployment'; data: string; id?: string };
 
 /** How often a log stream re-reads its row, in case it missed the end (another api process). */
 const RECHECK_MS = 5_000;
@@ -37,6 +37,11 @@ export async function followBuildLog(
   const done = new Promise<void>((resolve) => (finish = resolve));
 
   const deliver = (event: LogEvent) => {
+    // A piece past what was sent (one missed, or announced without its text): the row has it all.
+    if (event.offset > sent) {
+      void readStored().catch(() => undefined);
+      return;
+    }
     const end = event.offset + event.text.length;
     if (end <= sent) return;
     send({ event: 'log', id: String(end), data: event.text.slice(Math.max(0, sent - event.offset)) });
@@ -93,16 +98,38 @@ export async function followBuildLog(
   }
 }
 
-/** Sends every change of the user's deployments until `signal` aborts. */
+/**
+ * Sends every change of the user's deployments until `signal` aborts. With `from`
+ * (a resumed stream's `Last-Event-ID`) and stored events, the ones after it come
+ * first: a browser that reconnects to another replica misses none and gets none twice.
+ */
 export async function followDeploymentEvents(
   ctx: UseCaseContext,
   user: CurrentUser,
+  from: string | undefined,
   send: (message: StreamMessage) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  const unsubscribe = ctx.events.onDeployment(user.id, (event) => send({ event: 'deployment', data: JSON.stringify(event.deployment) }));
+  let last = from === undefined ? -1n : BigInt(from);
+  let buffered: DeploymentEvent[] | null = [];
+  const deliver = (event: DeploymentEvent) => {
+    if (event.id !== undefined) {
+      const id = BigInt(event.id);
+      if (id <= last) return;
+      last = id;
+    }
+    send({ event: 'deployment', data: JSON.stringify(event.deployment), ...(event.id === undefined ? {} : { id: event.id }) });
+  };
+  // Subscribe first, then read what was missed: nothing in between is lost.
+  const unsubscribe = ctx.events.onDeployment(user.id, (event) => (buffered ? buffered.push(event) : deliver(event)));
   try {
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    if (from !== undefined) for (const event of await ctx.events.deploymentsAfter(user.id, from)) deliver(event);
+    for (const event of buffered) deliver(event);
+    buffered = null;
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
   } finally {
     unsubscribe();
   }

@@ -37,18 +37,11 @@ async function notifyEnvChange(
   summary: string,
 ): Promise<void> {
   const rollout = await recordConfigRollout(ctx, owned.service.id, summary);
-  if (ctx.pipeline) {
-    try {
-      await ctx.pipeline.writeEnvSecret(owned.service.id);
-    } catch (error) {
-      // The namespace may not exist yet: the next rollout writes the Secret before its commit.
-      ctx.logger.warn({ serviceId: owned.service.id, err: error }, 'could not write the env Secret now');
-    }
-  }
   await ctx.stateSink.tenantChanged(
     serviceChange(user, owned.project, owned.service.name, {
       verb: 'env',
       summary,
+      envSecretOf: owned.service.id,
       ...(rollout ? { deploymentId: rollout.id } : {}),
     }),
   );

@@ -95,16 +95,10 @@ export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser,
     await manager.query(`UPDATE services SET current_deployment_id = $2 WHERE id = $1`, [service.id, saved.id]);
     return { row: await manager.getRepository(DeploymentEntity).findOneByOrFail({ id: saved.id }), superseded: ended.map((r) => r.id) };
   });
-  if (ctx.pipeline) {
-    try {
-      await ctx.pipeline.writeEnvSecret(service.id);
-    } catch (error) {
-      ctx.logger.warn({ serviceId: service.id, err: error }, 'could not write the env Secret now');
-    }
-  }
   await ctx.stateSink.tenantChanged(
     serviceChange(user, project, service.name, {
       verb: 'rollback',
+      envSecretOf: service.id,
       summary: `to ${sha7} (deployment ${target.id})`,
       deploymentId: row.id,
       sourceCommit: target.commitSha,

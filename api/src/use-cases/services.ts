@@ -52,7 +52,7 @@ export function serviceChange(
   user: CurrentUser,
   project: Project,
   serviceName: string,
-  intent: Pick<TenantChange, 'verb' | 'summary' | 'deploymentId' | 'sourceCommit'>,
+  intent: Pick<TenantChange, 'verb' | 'summary' | 'deploymentId' | 'sourceCommit' | 'envSecretOf' | 'deletedService'>,
 ): TenantChange {
   return {
     projectId: project.id,
@@ -150,8 +150,13 @@ export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serv
     await manager.getRepository(ServiceEntity).delete({ id: service.id, userId: user.id });
     return rows.map((row) => row.commit_sha);
   });
-  await ctx.stateSink.tenantChanged(serviceChange(user, project, service.name, { verb: 'delete', summary: `delete service ${service.name}` }));
-  await ctx.pipeline?.serviceDeleted({ namespace: namespaceFor(user.hash, project.name), name: service.name, buildShas: building });
+  await ctx.stateSink.tenantChanged(
+    serviceChange(user, project, service.name, {
+      verb: 'delete',
+      summary: `delete service ${service.name}`,
+      deletedService: { namespace: namespaceFor(user.hash, project.name), name: service.name, buildShas: building },
+    }),
+  );
 }
 
 /**

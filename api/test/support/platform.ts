@@ -130,6 +130,7 @@ export async function startTestPlatform(
           ...(options.cluster?.tuning ? { tuning: options.cluster.tuning } : {}),
         })
       : undefined;
+  if (writer && pipeline) writer.sink.effects = pipeline.pipeline;
   const { app, sessions, encryptor, ctx } = createPlatform({
     events,
     ...(pipeline ? { pipeline: pipeline.pipeline } : {}),

@@ -41,6 +41,18 @@ export interface StateRepoOptions {
   lock?: WriteLock;
   /** The clock of commit timestamps (tests pin it). */
   now?: () => Date;
+  /**
+   * Called under the lock after a commit's objects are written and before the branch
+   * moves to it: where a durable copy is stored (the api: PostgreSQL). When it throws,
+   * the branch stays where it was and the write fails with its error.
+   */
+  beforeBranchMoves?: (move: BranchMove) => Promise<void>;
+}
+
+/** A commit about to become the branch's head. */
+export interface BranchMove {
+  parent: string | null;
+  commit: string;
 }
 
 export interface CommitResult {
@@ -62,6 +74,7 @@ export class StateRepo {
   private readonly committer: Identity;
   private readonly lock: WriteLock;
   private readonly now: () => Date;
+  private readonly beforeBranchMoves: ((move: BranchMove) => Promise<void>) | undefined;
 
   private constructor(options: StateRepoOptions) {
     this.store = new GitObjectStore(options.dir);
@@ -69,6 +82,7 @@ export class StateRepo {
     this.committer = safeIdentity(options.committer ?? PLATFORM, PLATFORM.name);
     this.lock = options.lock ?? NO_LOCK;
     this.now = options.now ?? (() => new Date());
+    this.beforeBranchMoves = options.beforeBranchMoves;
   }
 
   /** Opens the repository at `options.dir`, creating a bare one when it does not exist. */
@@ -238,6 +252,7 @@ export class StateRepo {
       committer: this.committer,
       timestamp: Math.floor(this.now().getTime() / 1000),
     });
+    await this.beforeBranchMoves?.({ parent, commit });
     await this.store.updateBranch(this.branch, parent, commit);
     return { commit, head: commit };
   }

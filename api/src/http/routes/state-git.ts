@@ -11,12 +11,18 @@ import type { Logger } from 'pino';
  * password of basic auth, which is what git sends), refuses pushes, and
  * translates CGI.
  */
-export function stateGitRoutes(options: { repoDir: string; token: string | undefined; logger: Logger }): Router {
+export function stateGitRoutes(options: {
+  repoDir: string;
+  token: string | undefined;
+  logger: Logger;
+  /** Brings the served copy up to date before refs are advertised (an api replica's mirror). */
+  beforeAdvertise?: () => Promise<unknown>;
+}): Router {
   const router = Router();
   const repoDir = resolve(options.repoDir);
   const expected = options.token ? digest(options.token) : undefined;
 
-  router.use((req, res) => {
+  router.use(async (req, res) => {
     if (!expected) {
       res.status(404).type('text').send('The state repo is not served: set STATE_REPO_TOKEN.\n');
       return;
@@ -38,6 +44,14 @@ export function stateGitRoutes(options: { repoDir: string; token: string | undef
     if (!advertise && !fetch) {
       res.status(404).type('text').send('Only git fetch over smart HTTP is served here (info/refs?service=git-upload-pack, git-upload-pack).\n');
       return;
+    }
+    if (advertise && options.beforeAdvertise) {
+      try {
+        await options.beforeAdvertise();
+      } catch {
+        res.status(503).set('Retry-After', '1').type('text').send('The state repo is catching up: try again.\n');
+        return;
+      }
     }
     serveGitCgi(req, res, {
       repoDir,

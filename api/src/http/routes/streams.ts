@@ -10,6 +10,9 @@ import { currentUser } from '../middleware/session.js';
 import type { Drain } from '../drain.js';
 import { openSse } from '../sse.js';
 
+/** How soon a browser whose stream ended in a graceful stop reconnects (to another replica). */
+const DRAIN_RETRY_MS = 250;
+
 /** A resumed stream's position: a non-negative integer, else the start. */
 function lastEventId(value: string | undefined): number {
   return value !== undefined && /^\d{1,12}$/.test(value) ? Number(value) : 0;
@@ -45,10 +48,10 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?
       { once: true },
     );
     // A graceful stop ends the stream: the browser reconnects (elsewhere) and resumes.
-    if (drain) sse.signal.addEventListener('abort', drain.stream(sse.close), { once: true });
+    if (drain) sse.signal.addEventListener('abort', drain.stream(() => sse.close(DRAIN_RETRY_MS)), { once: true });
     const token = res.locals.sessionToken;
     if (token !== undefined) {
-      const unwatch = sessions.watch(token, sse.close);
+      const unwatch = sessions.watch(token, () => sse.close());
       sse.signal.addEventListener('abort', unwatch, { once: true });
     }
     return sse;
@@ -56,7 +59,8 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?
 
   r.get('/events', async (req, res) => {
     const sse = open(req, res);
-    await followDeploymentEvents(ctx, currentUser(res), sse.send, sse.signal);
+    const resume = req.get('Last-Event-ID');
+    await followDeploymentEvents(ctx, currentUser(res), resume !== undefined && /^\d{1,18}$/.test(resume) ? resume : undefined, sse.send, sse.signal);
     sse.close();
   });
 

@@ -1,0 +1,147 @@
+import type { StateHistory } from '@dangus/gitops-writer';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { commitPokes } from '../cluster/commit-pokes.js';
+import type { DurableState } from '../cluster/durable-state.js';
+import { startInProcessApplier } from '../cluster/in-process-applier.js';
+import { openStateWriter } from '../cluster/state-writer.js';
+import type { Config } from '../config/config.js';
+import type { Encryptor } from '../crypto/encryption.js';
+import type { GitHubApi } from '../github/github-api.js';
+import type { EventBus } from '../pipeline/event-bus.js';
+import { startPipeline, type RunningPipeline } from '../pipeline/start-pipeline.js';
+import type { AppPodSource } from '../pipeline/watcher.js';
+import type { PipelineHandle } from '../use-cases/context.js';
+import { IntentProcessor } from './outbox.js';
+import { CHANNELS, type PgListener } from './pg-listener.js';
+
+/** Between full reconciles of the repo with the database (a change whose intent was never recorded). */
+const RECONCILE_MS = 10 * 60_000;
+
+export interface ControllerDeps {
+  config: Config & { encryption: { key: Buffer } };
+  db: DataSource;
+  encryptor: Encryptor;
+  kube: KubeConfig | undefined;
+  github: GitHubApi;
+  events: EventBus;
+  listener: PgListener;
+  durable: DurableState;
+  history: StateHistory;
+  logger: Logger;
+  /** Gives the leadership back (a commit was refused: another controller writes). */
+  resign: (reason: string) => void;
+  /** Test overrides of the pipeline's periods. */
+  tuning?: Parameters<typeof startPipeline>[0]['tuning'];
+}
+
+/** The controller while it leads: what `lead()` of the election starts. */
+export interface RunningController {
+  stop(): Promise<void>;
+  /** The in-process applier's status with the informers', when it runs one. */
+  applierStatus: (() => unknown) | undefined;
+  pipeline: RunningPipeline | undefined;
+  processor: IntentProcessor;
+  head(): Promise<string | null>;
+}
+
+/**
+ * The controller's work, started when this process becomes the leader
+ * (docs/architecture.md#roles): the state repo is brought to the durable head (or,
+ * on the first start after an upgrade, the local history is stored), a reconcile
+ * heals what no intent recorded, then the outbox, the pipeline (informers, build
+ * logs), the pokes and the in-process applier run until `stop()`.
+ */
+export async function startController(deps: ControllerDeps): Promise<RunningController> {
+  const { config, logger } = deps;
+  const head = await deps.durable.sync({ seed: true });
+  logger.info({ head }, 'state repo at the durable head');
+  const applier =
+    deps.kube && config.applier === 'builtin' ? startInProcessApplier({ kube: deps.kube, stateRepoDir: config.stateRepoDir, logger }) : undefined;
+  const pokes = commitPokes(config, deps.kube, logger.child({ component: 'commit-poke' }));
+  const writer = await openStateWriter({
+    config,
+    db: deps.db,
+    encryptor: deps.encryptor,
+    encryptionKey: config.encryption.key,
+    logger,
+    history: deps.history,
+    beforeBranchMoves: deps.durable.persist,
+    onCommit: () => {
+      applier?.notify();
+      for (const poke of pokes) poke.poke();
+    },
+  });
+  const reconcile = async () => {
+    const result = await writer.sink.reconcile();
+    logger.info({ head: result.head, committed: result.commit !== null }, 'state repo reconciled with the database');
+  };
+  try {
+    await reconcile();
+  } catch (error) {
+    await applier?.stop();
+    throw error;
+  }
+  writer.pusher?.schedule();
+  const pipeline = deps.kube
+    ? startPipeline({
+        kube: deps.kube,
+        config,
+        db: deps.db,
+        encryptor: deps.encryptor,
+        stateSink: writer.sink,
+        github: deps.github,
+        events: deps.events,
+        logger,
+        ...(deps.tuning ? { tuning: deps.tuning } : {}),
+      })
+    : undefined;
+  if (pipeline) writer.sink.effects = pipeline.pipeline;
+  else logger.warn('no cluster (KUBECONFIG or in-cluster config): deployments stay pending');
+  const offKick = deps.listener.on(CHANNELS.kick, (payload) => pipeline?.pipeline.kick(payload.split(',').filter((id) => id !== '')));
+  const processor = new IntentProcessor({
+    db: deps.db,
+    listener: deps.listener,
+    target: writer.sink,
+    logger: logger.child({ component: 'outbox' }),
+    onDeposed: (error) => deps.resign(error.message),
+  });
+  const timer = setInterval(() => void reconcile().catch((error: unknown) => logger.warn({ err: error }, 'reconcile failed')), RECONCILE_MS);
+  timer.unref();
+  return {
+    pipeline,
+    processor,
+    head: () => writer.repo.head(),
+    applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,
+    async stop() {
+      clearInterval(timer);
+      offKick();
+      // Intents first (the one being committed finishes), then the pipeline stores the log it has.
+      await processor.stop();
+      writer.pusher?.stop();
+      await Promise.allSettled([pipeline?.stop(), applier?.stop()]);
+    },
+  };
+}
+
+/** Use cases' pipeline in every role: a kick is a notification the leading controller hears. */
+export function notifyingPipeline(db: DataSource, logger: Logger): PipelineHandle {
+  return {
+    kick(deploymentIds) {
+      if (deploymentIds.length === 0) return;
+      // The pipeline's resync picks a row up anyway if this is lost.
+      db.query(`SELECT pg_notify('${CHANNELS.kick}', $1)`, [deploymentIds.join(',')]).catch((error: unknown) => {
+        logger.warn({ err: error }, 'could not notify the controller of new deployments');
+      });
+    },
+  };
+}
+
+/** The leading controller's informer cache, for runtime logs (a list when there is none). */
+export function leaderPods(current: () => RunningController | undefined): AppPodSource {
+  return {
+    synced: () => current()?.pipeline?.watcher.synced() ?? false,
+    appPods: (namespace, service) => current()?.pipeline?.watcher.appPods(namespace, service) ?? [],
+  };
+}
