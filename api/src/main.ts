@@ -28,7 +28,7 @@ import { healthRoutes } from './http/routes/health.js';
 
 /**
  * `npm start`: configuration, database (embedded by default), migrations, then the
- * role's parts (docs/architecture.md#roles): `all` runs everything in this process,
+ * role's parts (docs/architecture.md#process-roles): `all` runs everything in this process,
  * `api` the HTTP side only, `controller` the leader-elected writer and pipeline.
  */
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * The parts that let many api replicas and leader-elected controllers share one
- * PostgreSQL (docs/architecture.md#roles), each on the real database and real git:
+ * PostgreSQL (docs/architecture.md#process-roles), each on the real database and real git:
  * the durable copy of the state repo, the outbox, the election and the shared events.
  */
 import { execFile } from 'node:child_process';

@@ -63,4 +63,27 @@ describe('retention', () => {
     expect(deliveries.filter((d) => d.outcome === 'rejected')).toHaveLength(4);
     expect(result.deliveries).toBe(2);
   });
+
+  it('drops live events past a day and committed intents past a week; keeps newer ones and intents not yet committed', async () => {
+    const [user] = await t.db.query<{ id: string }[]>(`SELECT id FROM users LIMIT 1`);
+    const userId = user?.id ?? '';
+    await t.db.query(
+      `INSERT INTO deployment_events (user_id, payload, created_at) VALUES ($1, '{}', now() - interval '25 hours'), ($1, '{"new":true}', now() - interval '1 hour')`,
+      [userId],
+    );
+    const change = JSON.stringify({ verb: 'update' });
+    await t.db.query(
+      `INSERT INTO state_intents (project_id, namespace, change, created_at, done_at) VALUES
+         (gen_random_uuid(), 'ns-old', $1, now() - interval '8 days', now() - interval '8 days'),
+         (gen_random_uuid(), 'ns-pending', $1, now() - interval '8 days', NULL),
+         (gen_random_uuid(), 'ns-recent', $1, now() - interval '1 day', now() - interval '1 day')`,
+      [change],
+    );
+    const result = await applyRetention(t.db, { deploymentsPerService: 100, releasesPerService: 10, buildLogDays: 30, deliveriesPerService: 100 });
+    expect(result.events).toBe(1);
+    expect(result.intents).toBe(1);
+    expect(await t.db.query(`SELECT payload FROM deployment_events`)).toEqual([{ payload: { new: true } }]);
+    const intents = await t.db.query<{ namespace: string }[]>(`SELECT namespace FROM state_intents ORDER BY namespace`);
+    expect(intents.map((i) => i.namespace)).toEqual(['ns-pending', 'ns-recent']);
+  });
 });

@@ -1,13 +1,15 @@
 // The install as installed: bootstrap/overlays/prod applied to the control plane, then
-// the api and the applier as two processes, each with the environment, the command and
-// the ServiceAccount token the rendered overlay gives its pod, doing project create →
-// push → live. Only what a pod has and a test machine has not is replaced, each named
-// below (addresses, the data directory, the secrets' values, GitHub's URLs).
-import { spawn, type ChildProcess } from 'node:child_process';
+// the api (DANGUS_ROLE=api), the controller (DANGUS_ROLE=controller) and the applier as
+// three processes, each with the environment, the command and the ServiceAccount token
+// the rendered overlay gives its pod, doing project create → push → live. Only what a
+// pod has and a test machine has not is replaced, each named below (addresses, the data
+// directories, the secrets' values, GitHub's URLs).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { DeploymentDto, ServiceDto } from '@dangus/common';
@@ -66,12 +68,15 @@ function environment(objects: RenderedObject[], container: Container, from: { se
 /** `$(NAME)` in a container's args, as the kubelet expands them. */
 const expand = (arg: string, env: Record<string, string>) => arg.replace(/\$\(([A-Z_]+)\)/g, (_m, name: string) => env[name] ?? `$(${name})`);
 
-describe('the installed topology: api and applier as the prod overlay runs them, with their own tokens', () => {
+const run = promisify(execFile);
+
+describe('the installed topology: api, controller and applier as the prod overlay runs them, with their own tokens', () => {
   const admin = e2eKubeConfig();
   let dir: string;
   let github: FakeGitHub | undefined;
   let pods: PodBehaviourWebhook | undefined;
   let api: ApiProcess | undefined;
+  let controller: ApiProcess | undefined;
   let applier: ChildProcess | undefined;
   let applierOutput = '';
   let applierUrl: string;
@@ -97,8 +102,11 @@ describe('the installed topology: api and applier as the prod overlay runs them,
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dangus-installed-'));
     await kubectl(['apply', '--server-side', '--field-manager=dangus-bootstrap-test', '-k', 'bootstrap/overlays/prod', '--kubeconfig', e2eKubeconfigPath()]);
-    await pollUntil(async () => (await statusOf(admin.makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name: 'dangus-api', namespace: SYSTEM }))) === 200, { ...WAIT, what: 'the api ServiceAccount' });
+    for (const name of ['dangus-api', 'dangus-controller', 'dangus-applier']) {
+      await pollUntil(async () => (await statusOf(admin.makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name, namespace: SYSTEM }))) === 200, { ...WAIT, what: `the ServiceAccount ${name}` });
+    }
     const apiKubeconfig = await writeKubeconfig('api', await kubeConfigAs(admin, SYSTEM, 'dangus-api'));
+    const controllerKubeconfig = await writeKubeconfig('controller', await kubeConfigAs(admin, SYSTEM, 'dangus-controller'));
     const applierKubeconfig = await writeKubeconfig('applier', await kubeConfigAs(admin, SYSTEM, 'dangus-applier'));
     // The run's one cluster may hold another test's inventory under the installed name.
     await statusOf(admin.makeApiClient(CoreV1Api).deleteNamespacedConfigMap({ name: 'dangus-applier-inventory', namespace: SYSTEM }));
@@ -113,7 +121,7 @@ describe('the installed topology: api and applier as the prod overlay runs them,
     secrets.GITHUB_CLIENT_SECRET = fake.clientSecret;
     pods = await startPodBehaviourWebhook(admin);
     const objects = await render('bootstrap/overlays/prod');
-    const [apiPort, applierPort] = (await freePorts(2)) as [number, number];
+    const [apiPort, controllerPort, applierPort] = (await freePorts(3)) as [number, number, number];
     const origin = `http://127.0.0.1:${String(apiPort)}`;
     applierUrl = `http://127.0.0.1:${String(applierPort)}`;
 
@@ -139,27 +147,42 @@ describe('the installed topology: api and applier as the prod overlay runs them,
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
 
-    // The api: the overlay's ConfigMap and env; a data dir of its own, loopback, and GitHub's
-    // URLs pointing at the fake.
-    const apiContainer = containerOf(objects, 'dangus-api');
-    expect(apiContainer.command).toEqual(['node', 'api/dist/main.js']);
-    const apiEnv = environment(objects, apiContainer, { secrets, fields: {} });
-    expect(apiEnv.APPLIER).toBe('external');
-    const { DANGUS_DATA_DIR: _dataDir, STATE_REPO_DIR: _repoDir, ...rest } = apiEnv;
-    api = await startApiProcess(
-      {
+    // The api and the controller: the overlay's ConfigMap and env; each a data dir of its
+    // own (the api pod's emptyDir, the controller pod's volume), loopback, and GitHub's
+    // URLs pointing at the fake. Both start at once, as their pods do.
+    const processEnv = (name: string, role: string, port: number, kubeconfig: string) => {
+      const container = containerOf(objects, name);
+      expect(container.command).toEqual(['node', 'api/dist/main.js']);
+      const env = environment(objects, container, { secrets, fields: {} });
+      expect(env.DANGUS_ROLE).toBe(role);
+      expect(env.APPLIER).toBe('external');
+      const { DANGUS_DATA_DIR: _dataDir, STATE_REPO_DIR: _repoDir, ...rest } = env;
+      return {
         ...rest,
         HOST: '127.0.0.1',
-        PORT: String(apiPort),
-        PUBLIC_URL: origin,
+        PORT: String(port),
+        PUBLIC_URL: origin, // the platform host: the api's, through the ingress
         APPLIER_NOTIFY_URL: `${applierUrl}/notify`, // the applier's Service address in the cluster
-        KUBECONFIG: apiKubeconfig, // the pod's mounted token
-        GITHUB_API_URL: github.url,
-        GITHUB_WEB_URL: github.url,
-      },
-      { port: apiPort },
-    );
-    apiOrigin = api.origin;
+        KUBECONFIG: kubeconfig, // the pod's mounted token
+        GITHUB_API_URL: fake.url,
+        GITHUB_WEB_URL: fake.url,
+      };
+    };
+    const [startedApi, startedController] = await Promise.allSettled([
+      startApiProcess(processEnv('dangus-api', 'api', apiPort, apiKubeconfig), { port: apiPort }),
+      startApiProcess(processEnv('dangus-controller', 'controller', controllerPort, controllerKubeconfig), { port: controllerPort }),
+    ]);
+    // Whichever started is stopped by afterAll, even if the other did not.
+    if (startedApi.status === 'fulfilled') api = startedApi.value;
+    if (startedController.status === 'fulfilled') controller = startedController.value;
+    if (startedApi.status === 'rejected') throw startedApi.reason;
+    if (startedController.status === 'rejected') throw startedController.reason;
+    apiOrigin = startedApi.value.origin;
+    const controllerOrigin = startedController.value.origin;
+    await pollUntil(async () => ((await (await fetch(`${controllerOrigin}/status`)).json()) as { leader: { leading: boolean } | null }).leader?.leading === true, {
+      what: 'the controller to lead',
+      ...WAIT,
+    });
     await pollUntil(async () => (await fetch(`${applierUrl}/healthz`)).ok, { what: `the applier to listen:\n${applierOutput}`, timeoutMs: 30_000, intervalMs: 200 });
 
     // Sign in through GitHub's OAuth flow, as a browser would.
@@ -176,6 +199,7 @@ describe('the installed topology: api and applier as the prod overlay runs them,
 
   afterAll(async () => {
     await api?.stop();
+    await controller?.stop();
     const child = applier;
     if (child?.exitCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -199,8 +223,8 @@ describe('the installed topology: api and applier as the prod overlay runs them,
     return JSON.parse(text) as T;
   };
 
-  it('creates a project, takes a push and brings it live: the api with its token runs the pipeline, the applier with its token applies', async () => {
-    if (!github || !pods) throw new Error('beforeAll did not finish');
+  it('creates a project, takes a push and brings it live: the api takes it, the controller with its token commits and runs the pipeline, the applier with its token applies', async () => {
+    if (!github || !pods || !controller) throw new Error('beforeAll did not finish');
     const project = await call<{ id: string; namespace: string }>('POST', '/api/projects', { name: 'installed' });
     const login = github.user.login;
     const service = await call<ServiceDto>('POST', `/api/projects/${project.id}/services`, {
@@ -220,10 +244,10 @@ describe('the installed topology: api and applier as the prod overlay runs them,
     const live = await pollUntil(
       async () => {
         const row = await call<DeploymentDto>('GET', `/api/deployments/${deploymentId}`);
-        if (row.status === 'failed') throw new Error(`the deployment failed: ${row.reason ?? ''}\napplier:\n${applierOutput}`);
+        if (row.status === 'failed') throw new Error(`the deployment failed: ${row.reason ?? ''}\napplier:\n${applierOutput}\ncontroller:\n${controller?.output() ?? ''}`);
         return row.status === 'live' ? row : false;
       },
-      { what: `deployment ${deploymentId} to go live\napplier:\n${applierOutput}`, timeoutMs: 120_000, intervalMs: 250 },
+      { what: `deployment ${deploymentId} to go live\napplier:\n${applierOutput}\ncontroller:\n${controller.output()}`, timeoutMs: 120_000, intervalMs: 250 },
     );
     const running = await admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: project.namespace, name: 'web' });
     expect(running.spec?.template.spec?.containers[0]?.image).toContain(live.imageTag ?? 'no image');
@@ -233,5 +257,14 @@ describe('the installed topology: api and applier as the prod overlay runs them,
     const head = await call<{ head: string }>('GET', '/api/system/state-repo');
     expect(status.appliedCommit).toBe(head.head);
     expect(status.errors).toEqual([]);
+    // The commit is the controller's (in its own repository), served by the api's mirror.
+    const { stdout } = await run('git', ['--git-dir', join(controller.dataDir, 'state-repo'), 'rev-parse', 'refs/heads/main']);
+    expect(stdout.trim()).toBe(head.head);
+
+    // The api reads, with its own read-only token, what the owner looks at: the service's
+    // Events and the project's quota usage.
+    await call<unknown[]>('GET', `/api/services/${service.id}/events`);
+    const usage = await call<{ resource: string }[]>('GET', `/api/projects/${project.id}/usage`);
+    expect(usage.length).toBeGreaterThan(0);
   });
 });

@@ -20,6 +20,12 @@ export interface ApiProcess {
   terminate(): void;
   /** The exit code once the process has exited. */
   exited: Promise<number | null>;
+  /** `null` while it runs. */
+  readonly exitCode: number | null;
+  /** SIGTERM and the exit; the data dir stays (a rolling restart's old pod). */
+  stopKeepingData(): Promise<void>;
+  /** The last 20,000 characters it printed. */
+  output(): string;
 }
 
 async function freePort(): Promise<number> {
@@ -78,5 +84,13 @@ export async function startApiProcess(env: Record<string, string> = {}, options:
       child.kill('SIGTERM');
     },
     exited,
+    get exitCode() {
+      return child.exitCode ?? (child.signalCode === null ? null : -1);
+    },
+    async stopKeepingData() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+    output: () => output,
   };
 }

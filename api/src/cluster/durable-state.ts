@@ -23,7 +23,7 @@ export class DeposedError extends Error {
 }
 
 /**
- * The state repo's durable copy, in PostgreSQL (docs/architecture.md#roles). The
+ * The state repo's durable copy, in PostgreSQL (docs/architecture.md#process-roles). The
  * controller stores every commit as the pack of the objects it adds (`git
  * pack-objects` of `commit ^parent`) before its branch moves; the parent is unique,
  * so storing is a compare-and-swap of the branch and a deposed leader cannot fork

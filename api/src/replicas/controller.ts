@@ -48,7 +48,7 @@ export interface RunningController {
 
 /**
  * The controller's work, started when this process becomes the leader
- * (docs/architecture.md#roles): the state repo is brought to the durable head (or,
+ * (docs/architecture.md#process-roles): the state repo is brought to the durable head (or,
  * on the first start after an upgrade, the local history is stored), a reconcile
  * heals what no intent recorded, then the outbox, the pipeline (informers, build
  * logs), the pokes and the in-process applier run until `stop()`.

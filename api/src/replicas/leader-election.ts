@@ -21,7 +21,7 @@ export interface LeaderElectionOptions {
 
 /**
  * Exactly one active controller: a PostgreSQL session-level advisory lock, held on a
- * connection of its own for as long as this process leads (docs/architecture.md#roles).
+ * connection of its own for as long as this process leads (docs/architecture.md#process-roles).
  *
  * - A standby tries `pg_try_advisory_lock` every `retryMs` and never blocks in it.
  * - The lock ends with its session: a leader killed (its socket closes) frees it at once;

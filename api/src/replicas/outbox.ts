@@ -8,7 +8,7 @@ import { CHANNELS, type PgListener } from './pg-listener.js';
 const WAIT_POLL_MS = 500;
 
 /**
- * The api's StateSink (docs/architecture.md#roles): a change becomes an intent row
+ * The api's StateSink (docs/architecture.md#process-roles): a change becomes an intent row
  * (actor, verb, tenant, summary) and a notification; the controller commits it. The
  * request then waits for that commit up to `waitMs`, so a user normally reads their
  * own change in the history; past it (no controller yet, a failover) it answers

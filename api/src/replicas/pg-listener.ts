@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 
-/** The channels of the platform's notifications (docs/architecture.md#roles). */
+/** The channels of the platform's notifications (docs/architecture.md#process-roles). */
 export const CHANNELS = {
   /** An intent was recorded in the outbox: payload its id. */
   intent: 'dangus_intent',

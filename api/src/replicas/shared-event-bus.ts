@@ -15,7 +15,7 @@ type Notice =
   | { k: 'e'; d: string };
 
 /**
- * The event bus of a platform with more than one process (docs/architecture.md#roles):
+ * The event bus of a platform with more than one process (docs/architecture.md#process-roles):
  * whatever publishes (the controller's pipeline, an api's use case) goes through
  * PostgreSQL, and every process's listener hands it to the SSE streams it holds.
  *

@@ -5,7 +5,7 @@ import { CHANNELS, type PgListener } from './pg-listener.js';
 
 /**
  * An api replica's read-only copy of the state repo, rebuilt from the durable copy in
- * PostgreSQL (docs/architecture.md#roles): what `/state.git` serves and the history
+ * PostgreSQL (docs/architecture.md#process-roles): what `/state.git` serves and the history
  * pages read. It follows every commit's notification, and `/state.git` brings it to
  * the durable head before each fetch, so an applier poked after a commit fetches
  * that commit from whichever replica answers. It never commits.

@@ -13,6 +13,10 @@ export interface RetentionResult {
   deployments: number;
   buildLogs: number;
   deliveries: number;
+  /** Live events past the day a browser may resume from (`deployment_events`). */
+  events: number;
+  /** Committed intents past a week (`state_intents`). */
+  intents: number;
 }
 
 /**
@@ -46,5 +50,9 @@ export async function applyRetention(db: DataSource, settings: RetentionSettings
      WHERE w.id = ranked.id AND ranked.n > $1`,
     [settings.deliveriesPerService],
   );
-  return { deployments, buildLogs, deliveries };
+  // A stream resumes from the last event it saw: a day covers a laptop asleep overnight.
+  const [, events]: [unknown, number] = await db.query(`DELETE FROM deployment_events WHERE created_at < now() - interval '1 day'`);
+  // Committed intents are kept a week for inspection; pending ones until committed.
+  const [, intents]: [unknown, number] = await db.query(`DELETE FROM state_intents WHERE done_at < now() - interval '7 days'`);
+  return { deployments, buildLogs, deliveries, events, intents };
 }

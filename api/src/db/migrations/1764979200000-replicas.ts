@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Many api replicas and one controller (docs/architecture.md#roles):
+ * Many api replicas and one controller (docs/architecture.md#process-roles):
  *
  * - `state_intents`: the outbox. An api records what a user changed (actor, verb,
  *   tenant, summary); the controller turns each intent into its commit and marks it.

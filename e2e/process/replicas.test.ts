@@ -1,0 +1,234 @@
+/**
+ * Two api replicas and two controllers (docs/architecture.md#process-roles), each a real
+ * `npm start` process, on one PostgreSQL and the test control plane, behind a local
+ * load balancer; processes are killed and restarted one at a time while pushes, user
+ * changes and streams go on. Assertions are on rows, commits, objects in the cluster
+ * and the text streamed.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AppsV1Api } from '@kubernetes/client-node';
+import type { DeploymentDto, ServiceDto } from '@dangus/common';
+import { createTestDatabase } from '../../api/test/support/database.js';
+import { FakeGitHub } from '../../api/test/support/fake-github.js';
+import { deliveryHeaders, pushPayload, randomSha } from '../../api/test/support/webhook-payloads.js';
+import { e2eKubeConfig, e2eKubeconfigPath } from '../cluster/src/index.js';
+import { startPodBehaviourWebhook, type PodBehaviourWebhook } from '../support/pod-behaviour.js';
+import { leaderOf, signInLocal, startReplicaSet, until, type ReplicaSet } from '../support/replica-set.js';
+import { followSse, type SseFollower } from '../support/sse-client.js';
+
+const exec = promisify(execFile);
+
+describe('two api replicas and two controllers on one database', () => {
+  const admin = e2eKubeConfig();
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let github: FakeGitHub;
+  let pods: PodBehaviourWebhook;
+  let set: ReplicaSet;
+  let cookie: string;
+  let dir: string;
+  let origin: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dangus-replicas-'));
+    database = await createTestDatabase();
+    github = new FakeGitHub();
+    await github.start();
+    pods = await startPodBehaviourWebhook(admin);
+    set = await startReplicaSet({
+      databaseUrl: database.url,
+      env: { KUBECONFIG: e2eKubeconfigPath(), GITHUB_API_URL: github.url, GITHUB_WEB_URL: github.url, COMMIT_WAIT_SECONDS: '10',
+        MAX_STREAMS_PER_USER: '200',
+        // Each replica's housekeeping applies retention at start: keep every row the test counts.
+        DEPLOYMENTS_KEPT: '10000',
+        DELIVERIES_KEPT: '10000',
+      },
+    });
+    origin = set.balancer.origin;
+    cookie = await signInLocal(origin);
+  }, 180_000);
+
+  afterAll(async () => {
+    await set.stop();
+    await pods.stop();
+    await github.stop();
+    await database.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${origin}${path}`, {
+      method,
+      headers: { Cookie: cookie, Origin: origin, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${String(res.status)} ${text}`);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  };
+
+  /** A fresh clone of `/state.git` through the balancer (any api replica's mirror). */
+  const clone = async (name: string): Promise<(...args: string[]) => Promise<string>> => {
+    const target = join(dir, name);
+    const url = `${origin}/state.git`.replace('http://', `http://reader:${set.token}@`);
+    await exec('git', ['clone', '--quiet', '--bare', url, target]);
+    return async (...args) => (await exec('git', ['--git-dir', target, ...args])).stdout.trim();
+  };
+
+  const push = async (service: ServiceDto, repo: string, commit: string): Promise<string> => {
+    const body = JSON.stringify(pushPayload({ repo, ref: 'refs/heads/main', after: commit, message: 'ship it' }));
+    const res = await fetch(`${origin}/webhooks/github/${service.id}`, { method: 'POST', headers: deliveryHeaders(service.webhookSecret, body, 'push'), body });
+    expect(res.status).toBe(202);
+    return ((await res.json()) as { deploymentId: string }).deploymentId;
+  };
+
+  const deployment = (id: string) => call<DeploymentDto>('GET', `/api/deployments/${id}`);
+
+  it('one controller leads and the other waits', async () => {
+    const [first, second] = set.controllers();
+    if (!first || !second) throw new Error('two controllers');
+    await set.leader();
+    const leading = [await leaderOf(first), await leaderOf(second)];
+    expect(leading.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('concurrent changes to one tenant through both api replicas: each is one commit, all are in the repo after the last', async () => {
+    const project = await call<{ id: string; namespace: string }>('POST', '/api/projects', { name: 'concurrent' });
+    const names = Array.from({ length: 10 }, (_, i) => `svc-${String(i)}`);
+    // The balancer alternates replicas: half the requests go to each.
+    await Promise.all(
+      names.map((name) => call('POST', `/api/projects/${project.id}/services`, { name, repoUrl: `https://github.com/acme/${name}`, port: 8080 })),
+    );
+    const git = await clone('concurrent.git');
+    const files = await git('ls-tree', '-r', '--name-only', 'HEAD');
+    for (const name of names) expect(files).toContain(`tenants/${project.namespace}/${name}/service.yaml`);
+    const subjects = (await git('log', '--format=%an|%s', 'HEAD')).split('\n');
+    // One commit per change, or none when a render already held it (changes that arrive together).
+    for (const name of names) expect(subjects.filter((s) => s.endsWith(`: create service ${name}`)).length).toBeLessThanOrEqual(1);
+    expect(subjects.filter((s) => s.includes(': create service svc-')).length).toBeGreaterThan(0);
+    expect(await git('rev-list', '--merges', 'HEAD')).toBe('');
+    const intents: { n: string }[] = await database.dataSource.query(`SELECT count(*) AS n FROM state_intents WHERE done_at IS NULL`);
+    expect(intents[0]?.n).toBe('0');
+  });
+
+  it('kill -9 of the leader mid-build: the standby takes over, finishes the build, stores its log once, and continues the same history', async () => {
+    const project = await call<{ id: string; namespace: string }>('POST', '/api/projects', { name: 'failover' });
+    const service = await call<ServiceDto>('POST', `/api/projects/${project.id}/services`, { name: 'failover', repoUrl: 'https://github.com/acme/web', port: 8080 });
+    const before = await clone('before-failover.git');
+    const historyBefore = (await before('rev-list', 'HEAD')).split('\n');
+
+    const lines = Array.from({ length: 60 }, (_, i) => `step ${String(i + 1)} of 60`);
+    const commit = randomSha();
+    pods.set(commit, { log: `${lines.join('\n')}\n`, logInterval: '100ms', runDuration: '7s' });
+    const id = await push(service, 'acme/web', commit);
+    await until(async () => (await deployment(id)).status === 'building' && ((await deployment(id)).buildLogs ?? '').includes('step 5 of 60'), 'the build to log', 60_000);
+
+    const leader = await set.leader();
+    await set.kill(leader);
+    const killedAt = Date.now();
+    const standby = await set.leader(30_000);
+    const failoverMs = Date.now() - killedAt;
+    expect(standby.name).not.toBe(leader.name);
+    expect(failoverMs).toBeLessThan(15_000);
+
+    const live = await until(async () => {
+      const row = await deployment(id);
+      if (row.status === 'failed') throw new Error(`failed: ${row.reason ?? ''}`);
+      return row.status === 'live' ? row : false;
+    }, 'the deployment to go live on the new leader', 120_000);
+    // Every line once, in order: the new leader appended only what the old one had not stored.
+    expect(live.buildLogs?.trimEnd().split('\n')).toEqual(lines);
+    const running = await admin.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: project.namespace, name: 'failover' });
+    expect(running.spec?.template.spec?.containers[0]?.image).toContain(live.imageTag ?? 'no image');
+
+    // The same history: every earlier commit is an ancestor of the new head; no fork.
+    const after = await clone('after-failover.git');
+    const historyAfter = (await after('rev-list', 'HEAD')).split('\n');
+    for (const sha of historyBefore) expect(historyAfter).toContain(sha);
+    expect(await after('rev-list', '--merges', 'HEAD')).toBe('');
+    expect(await after('log', '-1', '--format=%s', 'HEAD')).toContain('deploy');
+
+    // The killed controller comes back as a standby.
+    await set.start('controller');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const leaders = await Promise.all(set.controllers().map((c) => leaderOf(c)));
+    expect(leaders.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('an api replica killed while 50 clients stream a build log: they reconnect through the balancer and lose no line', async () => {
+    const project = await call<{ id: string; namespace: string }>('POST', '/api/projects', { name: 'streams' });
+    const service = await call<ServiceDto>('POST', `/api/projects/${project.id}/services`, { name: 'streams', repoUrl: 'https://github.com/acme/streams', port: 8080 });
+    const lines = Array.from({ length: 80 }, (_, i) => `line ${String(i + 1)} of 80`);
+    const commit = randomSha();
+    pods.set(commit, { log: `${lines.join('\n')}\n`, logInterval: '75ms', runDuration: '8s' });
+    const id = await push(service, 'acme/streams', commit);
+    await until(async () => (await deployment(id)).status === 'building', 'the build to start', 60_000);
+
+    const followers: SseFollower[] = Array.from({ length: 50 }, () => followSse(`${origin}/api/deployments/${id}/logs/stream`, { Cookie: cookie }));
+    await until(() => Promise.resolve(followers.every((f) => f.text().includes('line 10 of 80'))), 'every client to be streaming', 60_000);
+    const [victim] = set.apis();
+    if (!victim) throw new Error('no api');
+    await set.kill(victim);
+    const replacement = await set.start('api');
+    expect(replacement.role).toBe('api');
+
+    await until(() => Promise.resolve(followers.every((f) => f.ended())), 'every stream to end', 120_000).catch(async (error: unknown) => {
+      const row = await deployment(id);
+      const states = followers.map((f) => `${String(f.ended())}/${String(f.reconnects())}/${String(f.text().length)}/${f.events().at(-1)?.event ?? '-'}`);
+      throw new Error(`${String(error)}: deployment ${row.status}, log ${String(row.buildLogs?.length)}; clients ${states.join(' ')}\n${set.apis().map((a) => a.process.output().slice(-3000)).join('\n---\n')}`);
+    });
+    const stored = (await deployment(id)).buildLogs ?? '';
+    expect(stored.trimEnd().split('\n')).toEqual(lines);
+    for (const follower of followers) {
+      expect(follower.text()).toBe(stored);
+      follower.close();
+    }
+    // Some clients were on the killed replica, and resumed elsewhere.
+    expect(followers.some((f) => f.reconnects() > 0)).toBe(true);
+  });
+
+  it('a rolling restart of both api replicas while pushes arrive: no delivery fails, and each is one deployment row', async () => {
+    const project = await call<{ id: string; namespace: string }>('POST', '/api/projects', { name: 'rolling' });
+    const service = await call<ServiceDto>('POST', `/api/projects/${project.id}/services`, { name: 'rolling', repoUrl: 'https://github.com/acme/rolling', port: 8080 });
+    const failures: string[] = [];
+    const deployed: string[] = [];
+    let sent = 0;
+    const sending = { stop: false };
+    const sender = (async () => {
+      while (!sending.stop) {
+        const body = JSON.stringify(pushPayload({ repo: 'acme/rolling', ref: 'refs/heads/main', after: randomSha(), message: 'ship it' }));
+        sent += 1;
+        try {
+          const res = await fetch(`${origin}/webhooks/github/${service.id}`, { method: 'POST', headers: deliveryHeaders(service.webhookSecret, body, 'push'), body });
+          const answer = await res.text();
+          if (res.status !== 202) failures.push(`${String(res.status)} ${answer}`);
+          else {
+            const { deploymentId } = JSON.parse(answer) as { deploymentId?: string };
+            if (deploymentId) deployed.push(deploymentId);
+          }
+        } catch (error) {
+          failures.push(String(error));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    for (const old of set.apis()) {
+      // A surge replica is ready before the old one leaves (maxUnavailable 0).
+      await set.start('api');
+      await set.stopApi(old);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    sending.stop = true;
+    await sender;
+    expect(failures).toEqual([]);
+    // Every delivery recorded once; every one that started a deployment has its row.
+    const deliveries: { n: string }[] = await database.dataSource.query(`SELECT count(*) AS n FROM webhook_deliveries WHERE service_id = $1`, [service.id]);
+    expect(Number(deliveries[0]?.n)).toBe(sent);
+    const rows: { id: string }[] = await database.dataSource.query(`SELECT id FROM deployments WHERE service_id = $1`, [service.id]);
+    expect(rows.map((row) => row.id).sort()).toEqual([...deployed].sort());
+  });
+});
