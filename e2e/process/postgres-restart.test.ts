@@ -1,0 +1,103 @@
+/**
+ * PostgreSQL restarted under load, with two api replicas and two controllers
+ * (docs/architecture.md#process-roles): both roles reconnect by themselves, every
+ * change the platform accepted is in the state repo once, and none is committed twice.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../api/src/db/embedded-postgres.js';
+import { leaderOf, signInLocal, startReplicaSet, until, type ReplicaSet } from '../support/replica-set.js';
+
+const exec = promisify(execFile);
+
+describe('PostgreSQL restarted under load', () => {
+  let dir: string;
+  let port: number;
+  let database: EmbeddedDatabase | undefined;
+  let set: ReplicaSet | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dangus-pg-restart-'));
+    // As root, PostgreSQL runs as an unprivileged user, which must reach its data dir.
+    await chmod(dir, 0o755);
+    port = await freePort();
+    database = await startEmbeddedPostgres(join(dir, 'pg'), { port });
+    set = await startReplicaSet({ databaseUrl: database.url, env: { MAX_PROJECTS_PER_USER: '0', COMMIT_WAIT_SECONDS: '10' } });
+  }, 180_000);
+
+  afterAll(async () => {
+    await set?.stop();
+    await database?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('both roles reconnect; every accepted change is committed exactly once', async () => {
+    if (!set || !database) throw new Error('beforeAll did not finish');
+    const origin = set.balancer.origin;
+    const cookie = await signInLocal(origin);
+    await set.leader();
+    const accepted: string[] = [];
+    const refused: string[] = [];
+    const load = { stop: false };
+    const create = async (name: string) => {
+      try {
+        const res = await fetch(`${origin}/api/projects`, {
+          method: 'POST',
+          headers: { Cookie: cookie, Origin: origin, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ name }),
+        });
+        if (res.status === 201) accepted.push(name);
+        else refused.push(name);
+      } catch {
+        refused.push(name);
+      }
+      if (refused.at(-1) === name) await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    let n = 0;
+    const writer = (async () => {
+      while (!load.stop) await create(`p${String(++n)}`);
+    })();
+    await until(() => Promise.resolve(accepted.length >= 5), 'the first changes');
+    await database.stop();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    database = await startEmbeddedPostgres(join(dir, 'pg'), { port });
+    const restarted = accepted.length;
+    // Changes are accepted again through both replicas.
+    await until(() => Promise.resolve(accepted.length >= restarted + 6), 'changes accepted after the restart', 60_000);
+    load.stop = true;
+    await writer;
+    expect(refused.length).toBeGreaterThan(0); // the restart was felt
+
+    // One leader again, and every accepted change committed.
+    await set.leader(30_000);
+    expect((await Promise.all(set.controllers().map((c) => leaderOf(c)))).filter(Boolean)).toHaveLength(1);
+    const url = `${origin}/state.git`.replace('http://', `http://reader:${set.token}@`);
+    const git = async (...args: string[]) => (await exec('git', ['--git-dir', join(dir, 'clone.git'), ...args])).stdout.trim();
+    const rows = await fetch(`${origin}/api/projects`, { headers: { Cookie: cookie } }).then((r) => r.json() as Promise<{ name: string; namespace: string }[]>);
+    const namespaces = new Map(rows.map((p) => [p.name, p.namespace]));
+    for (const name of accepted) expect(namespaces.has(name)).toBe(true);
+    // Every project in the database is in the repo, and nothing else: accepted ones, and a
+    // refused one whose row was written before the database went (the reconcile at the
+    // new leadership commits it).
+    const tenants = await until(async () => {
+      await rm(join(dir, 'clone.git'), { recursive: true, force: true });
+      await exec('git', ['clone', '--quiet', '--bare', url, join(dir, 'clone.git')]);
+      const listed = (await git('ls-tree', '-d', '--name-only', 'HEAD:tenants')).split('\n').sort();
+      return JSON.stringify(listed) === JSON.stringify([...namespaces.values()].sort()) ? listed : false;
+    }, 'the state repo to hold every project of the database', 60_000).catch(async (error: unknown) => {
+      const outputs = set?.replicas.map((r) => `${r.name}:\n${r.process.output().slice(-3000)}`).join('\n----\n');
+      throw new Error(`${String(error)}\naccepted ${accepted.join(',')}\nlog:\n${await git('log', '--format=%s', 'HEAD').catch(String)}\n${outputs ?? ''}`);
+    });
+    expect(tenants).toHaveLength(namespaces.size);
+    // No change committed twice: one commit per project at most (none when a reconcile held it).
+    const subjects = (await git('log', '--format=%s', 'HEAD')).split('\n');
+    for (const name of namespaces.keys()) {
+      expect(subjects.filter((s) => s.endsWith(`: create project ${name}`)).length).toBeLessThanOrEqual(1);
+    }
+    expect(await git('rev-list', '--merges', 'HEAD')).toBe('');
+  });
+});
