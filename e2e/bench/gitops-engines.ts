@@ -27,6 +27,7 @@ import { teardownPostgres } from '../../api/test/support/postgres-teardown.js';
 import { startCluster } from '../cluster/src/index.js';
 import { pollUntil } from '../cluster/src/util.js';
 import { createProject, createService, startWorld, type PipelineWorld } from '../pipeline/support.js';
+import { withCleanUp } from './clean-up.js';
 import { FLUX_GITREPOSITORIES as GITREPOSITORIES, FLUX_KUSTOMIZATIONS as KUSTOMIZATIONS, applyFluxExample, fluxReady, startFlux } from '../support/flux.js';
 
 const { values: args } = parseArgs({ options: { changes: { type: 'string', default: '10' }, 'interval-changes': { type: 'string', default: '4' } } });
@@ -36,8 +37,9 @@ const TOKEN = `state-repo-token-${randomBytes(8).toString('hex')}`;
 const APPLIER_TOKEN = `applier-token-${randomBytes(8).toString('hex')}`;
 const FLUX_NS = 'flux-system';
 
-const cleanups: (() => unknown)[] = [];
 const log = (line: string) => process.stderr.write(`${line}\n`);
+const cleanUp = withCleanUp(log);
+const cleanups = cleanUp.cleanups;
 
 interface Subject {
   world: PipelineWorld;
@@ -178,24 +180,4 @@ async function main(): Promise<void> {
   );
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
-async function cleanUp(): Promise<void> {
-  for (const step of cleanups.splice(0).reverse()) {
-    try {
-      await step();
-    } catch (error) {
-      log(`clean-up failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-}
-
-try {
-  await main();
-} finally {
-  await cleanUp();
-}
+await cleanUp.run(main);

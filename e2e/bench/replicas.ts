@@ -32,7 +32,8 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../api/src/db/embedded-postgres.js';
 import { deliveryHeaders, pushPayload, randomSha } from '../../api/test/support/webhook-payloads.js';
-import { leaderOf, signInLocal, startReplicaSet, until, type Replica, type ReplicaSet } from '../support/replica-set.js';
+import { withCleanUp } from './clean-up.js';
+import { jsonCaller, leaderOf, signInLocal, startReplicaSet, until, type Replica, type ReplicaSet } from '../support/replica-set.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,7 +52,8 @@ const SERVICES = 10;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const cleanups: (() => unknown)[] = [];
+const cleanUp = withCleanUp(log);
+const cleanups = cleanUp.cleanups;
 
 interface Service {
   id: string;
@@ -97,18 +99,8 @@ async function main(): Promise<void> {
 
   const origin = set.balancer.origin;
   const cookie = await signInLocal(origin);
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${origin}${path}`, {
-      method,
-      headers: { Cookie: cookie, Origin: origin, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${String(res.status)} ${text}`);
-    return (text === '' ? undefined : JSON.parse(text)) as T;
-  };
+  const call = jsonCaller(origin, cookie);
 
-  await set.leader();
   const project = await call<{ id: string; namespace: string }>('POST', '/api/projects', { name: 'bench' });
   const services: Service[] = [];
   for (let i = 0; i < SERVICES; i += 1) {
@@ -297,24 +289,4 @@ async function main(): Promise<void> {
   if (failures.length > 0 || recorded !== delivered.length - failures.length || intents.length !== CHANGES || pending > 0 || failed > 0) process.exitCode = 1;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
-async function cleanUp(): Promise<void> {
-  for (const step of cleanups.splice(0).reverse()) {
-    try {
-      await step();
-    } catch (error) {
-      log(`clean-up failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-}
-
-try {
-  await main();
-} finally {
-  await cleanUp();
-}
+await cleanUp.run(main);

@@ -18,7 +18,7 @@ import { FakeGitHub } from '../../api/test/support/fake-github.js';
 import { deliveryHeaders, pushPayload, randomSha } from '../../api/test/support/webhook-payloads.js';
 import { e2eKubeConfig, e2eKubeconfigPath } from '../cluster/src/index.js';
 import { startPodBehaviourWebhook, type PodBehaviourWebhook } from '../support/pod-behaviour.js';
-import { leaderOf, signInLocal, startReplicaSet, until, type ReplicaSet } from '../support/replica-set.js';
+import { jsonCaller, leaderOf, signInLocal, startReplicaSet, until, type ReplicaSet } from '../support/replica-set.js';
 import { followSse, type SseFollower } from '../support/sse-client.js';
 
 const exec = promisify(execFile);
@@ -60,16 +60,7 @@ describe('two api replicas and two controllers on one database', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${origin}${path}`, {
-      method,
-      headers: { Cookie: cookie, Origin: origin, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${String(res.status)} ${text}`);
-    return (text === '' ? undefined : JSON.parse(text)) as T;
-  };
+  const call = <T>(method: string, path: string, body?: unknown) => jsonCaller(origin, cookie)<T>(method, path, body);
 
   /** A fresh clone of `/state.git` through the balancer (any api replica's mirror). */
   const clone = async (name: string): Promise<(...args: string[]) => Promise<string>> => {

@@ -182,3 +182,17 @@ export async function signInLocal(origin: string): Promise<string> {
   if (!cookie) throw new Error(`no session from the local sign-in (${String(res.status)})`);
   return cookie;
 }
+
+/** JSON calls to the platform as a signed-in browser makes them; a non-2xx answer throws with its body. */
+export function jsonCaller(origin: string, cookie: string) {
+  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${origin}${path}`, {
+      method,
+      headers: { Cookie: cookie, Origin: origin, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${String(res.status)} ${text}`);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  };
+}
