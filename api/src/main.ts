@@ -131,7 +131,8 @@ async function main(): Promise<void> {
       stateRepo: mirror ? { head: () => mirror.head(), sync: () => mirror.sync() } : { head: () => running?.head() ?? durable.head() },
       stateHistory: history,
       ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: full.metricsSampleMs, pods: leaderPods(() => running) }) : {}),
-      ...(election ? { applierStatus: () => running?.applierStatus?.() ?? { leader: election.status() } } : {}),
+      // The applier's status where this process runs one (the leader of `all`, APPLIER=builtin).
+      ...(election && kube && full.applier === 'builtin' ? { applierStatus: () => running?.applierStatus?.() ?? { leading: false, leader: election.status() } } : {}),
     });
     // The settings may have changed since the last start: who they no longer let in is signed out.
     const ended = await endSessionsOutsidePolicy(db, full.access);

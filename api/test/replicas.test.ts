@@ -19,6 +19,8 @@ import type { TenantChange } from '../src/cluster/state-sink.js';
 import type { DeploymentEvent, LogEvent } from '../src/pipeline/event-bus.js';
 import type { DeploymentDto } from '@dangus/common';
 import { createTestDatabase } from './support/database.js';
+import { changeState } from '../src/use-cases/state-changes.js';
+import type { UseCaseContext } from '../src/use-cases/context.js';
 
 const exec = promisify(execFile);
 const logger = pino({ level: 'silent' });
@@ -208,6 +210,26 @@ describe('replicas on one PostgreSQL', () => {
       expect(rows).toHaveLength(4);
       expect(rows.every((row) => row.done && row.commit !== null)).toBe(true);
       expect(await git(join(dir, 'state.git'), 'rev-list', '--count', 'main')).toBe('4');
+    });
+
+    it('a change and its intent are one transaction: when the intent cannot be written, the change is not either', async () => {
+      const sink = new OutboxStateSink({ db: database.dataSource, listener: await listener(), waitMs: 0, logger });
+      const ctx = { db: database.dataSource, stateSink: sink } as unknown as UseCaseContext;
+      const [user] = await database.dataSource.query<{ id: string }[]>(
+        `INSERT INTO users (github_id, github_username, github_access_token, hash) VALUES (7, 'octocat', '', 'abc123') RETURNING id`,
+      );
+      const createProject = (name: string, namespace: string) =>
+        changeState(ctx, async (manager) => {
+          await manager.query(`INSERT INTO projects (user_id, name) VALUES ($1, $2)`, [user?.id, name]);
+          return { value: undefined, change: { ...change(1), namespace } };
+        });
+      await createProject('kept', 'abc123-kept');
+      // The namespace column holds 63 characters: the intent's insert fails inside the transaction.
+      await expect(createProject('lost', 'x'.repeat(64))).rejects.toThrow();
+      const projects = await database.dataSource.query<{ name: string }[]>(`SELECT name FROM projects ORDER BY name`);
+      expect(projects.map((p) => p.name)).toEqual(['kept']);
+      const intents = await database.dataSource.query<{ namespace: string }[]>(`SELECT namespace FROM state_intents`);
+      expect(intents.map((i) => i.namespace)).toEqual(['abc123-kept']);
     });
 
     it('without a controller the request answers after the wait, and the intent is committed once one runs', async () => {

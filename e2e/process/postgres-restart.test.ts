@@ -80,9 +80,9 @@ describe('PostgreSQL restarted under load', () => {
     const rows = await fetch(`${origin}/api/projects`, { headers: { Cookie: cookie } }).then((r) => r.json() as Promise<{ name: string; namespace: string }[]>);
     const namespaces = new Map(rows.map((p) => [p.name, p.namespace]));
     for (const name of accepted) expect(namespaces.has(name)).toBe(true);
-    // Every project in the database is in the repo, and nothing else: accepted ones, and a
-    // refused one whose row was written before the database went (the reconcile at the
-    // new leadership commits it).
+    // Every project in the database is in the repo, and nothing else: the accepted ones,
+    // and any whose transaction (rows and intent) committed but whose answer failed
+    // when the database went.
     const tenants = await until(async () => {
       await rm(join(dir, 'clone.git'), { recursive: true, force: true });
       await exec('git', ['clone', '--quiet', '--bare', url, join(dir, 'clone.git')]);

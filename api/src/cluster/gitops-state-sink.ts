@@ -1,6 +1,7 @@
 import { renderTenant, render, type RenderSettings, type StateRepo, type TemplateSet, type CommitResult } from '@dangus/gitops-writer';
 import type { Logger } from 'pino';
-import type { CommitEffects, StateSink, TenantChange } from './state-sink.js';
+import type { EntityManager } from 'typeorm';
+import type { CommitEffects, PendingChange, StateSink, TenantChange } from './state-sink.js';
 import type { TenantLoader } from './tenant-loader.js';
 
 const PLATFORM_ACTOR = { name: 'Dangus Cloud', email: 'dangus@localhost', login: 'dangus' };
@@ -33,6 +34,15 @@ export class GitopsStateSink implements StateSink {
    */
   async tenantChanged(change: TenantChange): Promise<void> {
     await this.commit(change);
+  }
+
+  /** Nothing to write in the transaction: this sink commits in `settle`, once the rows are there. */
+  record(_manager: EntityManager, change: TenantChange): Promise<PendingChange> {
+    return Promise.resolve({ change });
+  }
+
+  async settle(pending: PendingChange): Promise<void> {
+    await this.commit(pending.change);
   }
 
   /**

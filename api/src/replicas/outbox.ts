@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
-import type { StateSink, TenantChange } from '../cluster/state-sink.js';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { PendingChange, StateSink, TenantChange } from '../cluster/state-sink.js';
 import { DeposedError } from '../cluster/durable-state.js';
 import { CHANNELS, type PgListener } from './pg-listener.js';
 
@@ -23,8 +23,9 @@ export class OutboxStateSink implements StateSink {
     deps.listener.on(CHANNELS.intentDone, (id) => this.waiters.get(id)?.());
   }
 
-  async tenantChanged(change: TenantChange): Promise<void> {
-    const rows: { id: string }[] = await this.deps.db.query(
+  /** The intent row and its notification, in the change's transaction: both or neither commit. */
+  async record(manager: EntityManager, change: TenantChange): Promise<PendingChange> {
+    const rows: { id: string }[] = await manager.query(
       `WITH intent AS (
          INSERT INTO state_intents (project_id, namespace, change) VALUES ($1, $2, $3) RETURNING id
        )
@@ -32,7 +33,15 @@ export class OutboxStateSink implements StateSink {
       [change.projectId, change.namespace, JSON.stringify(change)],
     );
     const id = rows[0]?.id;
-    if (id !== undefined && this.deps.waitMs > 0) await this.committed(id);
+    return id === undefined ? { change } : { change, intentId: id };
+  }
+
+  async settle(pending: PendingChange): Promise<void> {
+    if (pending.intentId !== undefined && this.deps.waitMs > 0) await this.committed(pending.intentId);
+  }
+
+  async tenantChanged(change: TenantChange): Promise<void> {
+    await this.settle(await this.record(this.deps.db.manager, change));
   }
 
   /** Resolves when the intent is committed (or failed), or after `waitMs`. */

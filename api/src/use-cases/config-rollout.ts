@@ -5,15 +5,14 @@
 import type { EntityManager } from 'typeorm';
 import { DeploymentEntity, type Deployment } from '../db/entities/index.js';
 import { RELEASE_SNAPSHOT_SQL } from '../db/releases.js';
-import type { UseCaseContext } from './context.js';
 
 /**
  * A new `deploying` row of the current image, made current, with its release recorded:
  * how a change of configuration or env values rolls out (no build). `null` while nothing
- * was built yet (the change then waits for the first build).
+ * was built yet (the change then waits for the first build). Runs in the change's transaction.
  */
-export async function recordConfigRollout(ctx: UseCaseContext, serviceId: string, summary: string): Promise<Deployment | null> {
-  return ctx.db.transaction(async (manager) => {
+export async function recordConfigRollout(manager: EntityManager, serviceId: string, summary: string): Promise<Deployment | null> {
+  {
     const current: { commit_sha: string; image_tag: string; image_digest: string | null }[] = await manager.query(
       `SELECT d.commit_sha, d.image_tag, d.image_digest
          FROM services s JOIN deployments d ON d.id = s.current_deployment_id
@@ -35,7 +34,7 @@ export async function recordConfigRollout(ctx: UseCaseContext, serviceId: string
     await snapshotRelease(manager, row.id);
     await manager.query(`UPDATE services SET current_deployment_id = $2 WHERE id = $1`, [serviceId, row.id]);
     return manager.getRepository(DeploymentEntity).findOneByOrFail({ id: row.id });
-  });
+  }
 }
 
 export async function snapshotRelease(manager: EntityManager, deploymentId: string): Promise<void> {

@@ -1,11 +1,13 @@
 import { checkEnvLimits } from './limits.js';
 import { createEnvVarSchema, updateEnvVarSchema, type EnvVarDto } from '@dangus/common';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { EnvVarEntity, type EnvVar } from '../db/entities/index.js';
+import { EnvVarEntity, type Deployment, type EnvVar } from '../db/entities/index.js';
 import { toDeploymentDto } from './deployments.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
 import { recordConfigRollout } from './config-rollout.js';
+import { changeState } from './state-changes.js';
+import type { EntityManager } from 'typeorm';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 
 /** What a list shows instead of a value: values are write-only through the API. */
@@ -25,30 +27,43 @@ function duplicateKey(key: string): ConflictError {
   return new ConflictError(`The variable ${key} already exists: edit it instead.`, { key: ['Already defined.'] });
 }
 
+type Owned = Awaited<ReturnType<typeof findOwnedService>>;
+
 /**
- * An env change rolls the current image out again as a new deployment row (no
- * build; docs/architecture.md#the-state-repo: the env-revision annotation moves). The env
- * Secret is written before the commit, so the new pods read the new values.
+ * An env change, in the transaction that writes the variable: it rolls the current
+ * image out again as a new deployment row (no build; docs/architecture.md#the-state-repo:
+ * the env-revision annotation moves), and its intent asks for the env Secret to be
+ * written before the commit, so the new pods read the new values. Then, once
+ * committed, {@link envChanged} announces the rollout and hands it to the pipeline.
  */
-async function notifyEnvChange(
+async function envChange<T>(
   ctx: UseCaseContext,
   user: CurrentUser,
-  owned: Awaited<ReturnType<typeof findOwnedService>>,
+  owned: Owned,
   summary: string,
-): Promise<void> {
-  const rollout = await recordConfigRollout(ctx, owned.service.id, summary);
-  await ctx.stateSink.tenantChanged(
-    serviceChange(user, owned.project, owned.service.name, {
-      verb: 'env',
-      summary,
-      envSecretOf: owned.service.id,
-      ...(rollout ? { deploymentId: rollout.id } : {}),
-    }),
-  );
-  if (rollout) {
-    ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(rollout) });
-    ctx.pipeline?.kick([rollout.id]);
-  }
+  write: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  const { value, rollout } = await changeState(ctx, async (manager) => {
+    const written = await write(manager);
+    const row = await recordConfigRollout(manager, owned.service.id, summary);
+    return {
+      value: { value: written, rollout: row },
+      change: serviceChange(user, owned.project, owned.service.name, {
+        verb: 'env',
+        summary,
+        envSecretOf: owned.service.id,
+        ...(row ? { deploymentId: row.id } : {}),
+      }),
+    };
+  });
+  envChanged(ctx, user, rollout);
+  return value;
+}
+
+function envChanged(ctx: UseCaseContext, user: CurrentUser, rollout: Deployment | null): void {
+  if (!rollout) return;
+  ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(rollout) });
+  ctx.pipeline?.kick([rollout.id]);
 }
 
 export async function listEnvVars(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<EnvVarDto[]> {
@@ -62,7 +77,7 @@ export async function createEnvVar(ctx: UseCaseContext, user: CurrentUser, servi
   const owned = await findOwnedService(ctx, user, serviceId);
   let row: EnvVar;
   try {
-    row = await ctx.db.transaction(async (manager) => {
+    row = await envChange(ctx, user, owned, `set ${key}`, async (manager) => {
       await checkEnvLimits(ctx, manager, user, owned.service.id, { key, value });
       return manager.getRepository(EnvVarEntity).save({ serviceId: owned.service.id, key, value: ctx.encryptor.encrypt(value) });
     });
@@ -70,7 +85,6 @@ export async function createEnvVar(ctx: UseCaseContext, user: CurrentUser, servi
     if (uniqueViolation(error) === 'env_vars_service_id_key_key') throw duplicateKey(key);
     throw error;
   }
-  await notifyEnvChange(ctx, user, owned, `set ${key}`);
   return toDto(row);
 }
 
@@ -94,7 +108,7 @@ export async function updateEnvVar(
   if (changes.key !== undefined) patch.key = changes.key;
   if (changes.value !== undefined) patch.value = ctx.encryptor.encrypt(changes.value);
   try {
-    await ctx.db.transaction(async (manager) => {
+    await envChange(ctx, user, owned, `update ${changes.key ?? row.key}`, async (manager) => {
       const value = changes.value ?? ctx.encryptor.decrypt(row.value);
       await checkEnvLimits(ctx, manager, user, owned.service.id, { key: changes.key ?? row.key, value, replacing: row.id });
       await manager.getRepository(EnvVarEntity).update({ id: row.id }, patch);
@@ -103,7 +117,6 @@ export async function updateEnvVar(
     if (uniqueViolation(error) === 'env_vars_service_id_key_key') throw duplicateKey(changes.key ?? row.key);
     throw error;
   }
-  await notifyEnvChange(ctx, user, owned, `update ${changes.key ?? row.key}`);
   const updated = await ctx.db.getRepository(EnvVarEntity).findOneByOrFail({ id: row.id });
   return toDto(updated);
 }
@@ -111,6 +124,5 @@ export async function updateEnvVar(
 export async function deleteEnvVar(ctx: UseCaseContext, user: CurrentUser, serviceId: string, envId: string): Promise<void> {
   const owned = await findOwnedService(ctx, user, serviceId);
   const row = await findEnvVar(ctx, owned.service.id, envId);
-  await ctx.db.getRepository(EnvVarEntity).delete({ id: row.id });
-  await notifyEnvChange(ctx, user, owned, `unset ${row.key}`);
+  await envChange(ctx, user, owned, `unset ${row.key}`, (manager) => manager.getRepository(EnvVarEntity).delete({ id: row.id }));
 }

@@ -2,6 +2,7 @@ import { createProjectSchema, namespaceFor, type ProjectDetailDto, type ProjectD
 import { ConflictError, NotFoundError } from '../errors.js';
 import { ProjectEntity } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
+import { changeState } from './state-changes.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { checkProjectLimit } from './limits.js';
 import { SERVICE_STATUS_SQL, toServiceSummary, type ServiceSummaryRow } from './service-views.js';
@@ -60,11 +61,16 @@ export async function listProjects(ctx: UseCaseContext, user: CurrentUser): Prom
 
 export async function createProject(ctx: UseCaseContext, user: CurrentUser, input: unknown): Promise<ProjectDto> {
   const { name } = parseInput(createProjectSchema, input);
+  const namespace = namespaceFor(user.hash, name);
   let project;
   try {
-    project = await ctx.db.transaction(async (manager) => {
+    project = await changeState(ctx, async (manager) => {
       await checkProjectLimit(ctx, manager, user);
-      return manager.getRepository(ProjectEntity).save({ userId: user.id, name });
+      const saved = await manager.getRepository(ProjectEntity).save({ userId: user.id, name });
+      return {
+        value: saved,
+        change: { projectId: saved.id, namespace, verb: 'create', summary: `create project ${name}`, actor: { userId: user.id, githubUsername: user.githubUsername } },
+      };
     });
   } catch (error) {
     if (uniqueViolation(error) === 'projects_user_id_name_key') {
@@ -72,14 +78,6 @@ export async function createProject(ctx: UseCaseContext, user: CurrentUser, inpu
     }
     throw error;
   }
-  const namespace = namespaceFor(user.hash, name);
-  await ctx.stateSink.tenantChanged({
-    projectId: project.id,
-    namespace,
-    verb: 'create',
-    summary: `create project ${name}`,
-    actor: { userId: user.id, githubUsername: user.githubUsername },
-  });
   return toProjectDto(user, { id: project.id, name, created_at: project.createdAt, service_count: 0 });
 }
 
@@ -118,12 +116,17 @@ export async function deleteProject(ctx: UseCaseContext, user: CurrentUser, proj
   const project = await findProject(ctx, user, projectId);
   // Its registry first: the row that names the robot goes with the project.
   await ctx.registries.forget(project.id);
-  await ctx.db.getRepository(ProjectEntity).delete({ id: project.id, userId: user.id });
-  await ctx.stateSink.tenantChanged({
-    projectId: project.id,
-    namespace: namespaceFor(user.hash, project.name),
-    verb: 'delete',
-    summary: `delete project ${project.name}`,
-    actor: { userId: user.id, githubUsername: user.githubUsername },
+  await changeState(ctx, async (manager) => {
+    await manager.getRepository(ProjectEntity).delete({ id: project.id, userId: user.id });
+    return {
+      value: undefined,
+      change: {
+        projectId: project.id,
+        namespace: namespaceFor(user.hash, project.name),
+        verb: 'delete',
+        summary: `delete project ${project.name}`,
+        actor: { userId: user.id, githubUsername: user.githubUsername },
+      },
+    };
   });
 }

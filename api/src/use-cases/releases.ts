@@ -13,6 +13,7 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
 import { isUuid } from './validate.js';
 import { snapshotRelease } from './config-rollout.js';
+import { changeState } from './state-changes.js';
 import { restoreRelease } from '../db/releases.js';
 
 const CONFIG_FIELDS = ['port', 'healthCheckPath', 'storageGb', 'replicas', 'size'] as const;
@@ -72,7 +73,7 @@ export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser,
   if (refused) throw new ConflictError(refused);
   const config = target.releaseConfig as ReleaseConfig;
   const sha7 = target.commitSha.slice(0, 7);
-  const { row, superseded } = await ctx.db.transaction(async (manager) => {
+  const { row, superseded } = await changeState(ctx, async (manager) => {
     await manager.query(`SELECT 1 FROM services WHERE id = $1 FOR UPDATE`, [service.id]);
     // Like a push: builds in progress end, superseded.
     const ended: { id: string }[] = await manager.query(
@@ -93,17 +94,17 @@ export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser,
     });
     await snapshotRelease(manager, saved.id);
     await manager.query(`UPDATE services SET current_deployment_id = $2 WHERE id = $1`, [service.id, saved.id]);
-    return { row: await manager.getRepository(DeploymentEntity).findOneByOrFail({ id: saved.id }), superseded: ended.map((r) => r.id) };
+    return {
+      value: { row: await manager.getRepository(DeploymentEntity).findOneByOrFail({ id: saved.id }), superseded: ended.map((r) => r.id) },
+      change: serviceChange(user, project, service.name, {
+        verb: 'rollback',
+        envSecretOf: service.id,
+        summary: `to ${sha7} (deployment ${target.id})`,
+        deploymentId: saved.id,
+        sourceCommit: target.commitSha,
+      }),
+    };
   });
-  await ctx.stateSink.tenantChanged(
-    serviceChange(user, project, service.name, {
-      verb: 'rollback',
-      envSecretOf: service.id,
-      summary: `to ${sha7} (deployment ${target.id})`,
-      deploymentId: row.id,
-      sourceCommit: target.commitSha,
-    }),
-  );
   ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(row) });
   ctx.pipeline?.kick([row.id, ...superseded]);
   return toDeploymentDto(row);

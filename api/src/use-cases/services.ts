@@ -16,6 +16,7 @@ import type { TenantChange } from '../cluster/state-sink.js';
 import { toDeploymentDto } from './deployments.js';
 import { buildRecorded, recordBuild } from './builds.js';
 import { recordConfigRollout } from './config-rollout.js';
+import { changeState } from './state-changes.js';
 import { SERVICE_STATUS_SQL, toServiceDto } from './service-views.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { LOCAL_GITHUB_ID } from './users.js';
@@ -77,17 +78,18 @@ export async function createService(
   if (!project) throw new NotFoundError('Project');
   let service: Service;
   try {
-    service = await ctx.db.transaction(async (manager) => {
+    service = await changeState(ctx, async (manager) => {
       await checkServiceLimit(ctx, manager, user, project.id);
       if (fields.replicas > 1 || fields.size !== null) {
         await checkQuota(manager, ctx.capacity, project.id, { serviceId: null, replicas: fields.replicas, size: fields.size });
       }
-      return manager.getRepository(ServiceEntity).save({
+      const saved = await manager.getRepository(ServiceEntity).save({
         ...fields,
         projectId: project.id,
         userId: user.id,
         webhookSecret: ctx.encryptor.encrypt(randomBytes(32).toString('hex')),
       });
+      return { value: saved, change: serviceChange(user, project, saved.name, { verb: 'create', summary: `create service ${saved.name}` }) };
     });
   } catch (error) {
     const constraint = uniqueViolation(error);
@@ -99,7 +101,6 @@ export async function createService(
     }
     throw error;
   }
-  await ctx.stateSink.tenantChanged(serviceChange(user, project, service.name, { verb: 'create', summary: `create service ${service.name}` }));
   return toServiceDto(ctx, user, service, null);
 }
 
@@ -118,21 +119,19 @@ export async function updateService(
   const { service, project } = await findOwnedService(ctx, user, serviceId);
   const updated = { ...service, ...changes };
   checkRuntime(ctx, updated);
-  await ctx.db.transaction(async (manager) => {
-    const resized = (changes.replicas !== undefined && changes.replicas > service.replicas) || (changes.size !== undefined && changes.size !== service.size);
-    if (resized) await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: updated.replicas, size: updated.size });
-    await manager.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, changes);
-  });
   const summary = `update ${Object.keys(changes).sort().join(', ')}`;
   // What the running release depends on rolls out as a new release (no build), like an
   // env change: it goes live or fails, and a failure restores the previous release.
   const runtime = (['port', 'healthCheckPath', 'storageGb', 'replicas', 'size'] as const).some(
     (field) => field in changes && changes[field] !== service[field],
   );
-  const rollout = runtime ? await recordConfigRollout(ctx, service.id, summary) : null;
-  await ctx.stateSink.tenantChanged(
-    serviceChange(user, project, service.name, { verb: 'update', summary, ...(rollout ? { deploymentId: rollout.id } : {}) }),
-  );
+  const rollout = await changeState(ctx, async (manager) => {
+    const resized = (changes.replicas !== undefined && changes.replicas > service.replicas) || (changes.size !== undefined && changes.size !== service.size);
+    if (resized) await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: updated.replicas, size: updated.size });
+    await manager.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, changes);
+    const row = runtime ? await recordConfigRollout(manager, service.id, summary) : null;
+    return { value: row, change: serviceChange(user, project, service.name, { verb: 'update', summary, ...(row ? { deploymentId: row.id } : {}) }) };
+  });
   if (rollout) {
     ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(rollout) });
     ctx.pipeline?.kick([rollout.id]);
@@ -142,21 +141,22 @@ export async function updateService(
 
 export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<void> {
   const { service, project } = await findOwnedService(ctx, user, serviceId);
-  const building = await ctx.db.transaction(async (manager) => {
+  await changeState(ctx, async (manager) => {
     const rows: { commit_sha: string }[] = await manager.query(
       `SELECT commit_sha FROM deployments WHERE service_id = $1 AND status IN ('pending', 'building')`,
       [service.id],
     );
     await manager.getRepository(ServiceEntity).delete({ id: service.id, userId: user.id });
-    return rows.map((row) => row.commit_sha);
+    const buildShas = rows.map((row) => row.commit_sha);
+    return {
+      value: undefined,
+      change: serviceChange(user, project, service.name, {
+        verb: 'delete',
+        summary: `delete service ${service.name}`,
+        deletedService: { namespace: namespaceFor(user.hash, project.name), name: service.name, buildShas },
+      }),
+    };
   });
-  await ctx.stateSink.tenantChanged(
-    serviceChange(user, project, service.name, {
-      verb: 'delete',
-      summary: `delete service ${service.name}`,
-      deletedService: { namespace: namespaceFor(user.hash, project.name), name: service.name, buildShas: building },
-    }),
-  );
 }
 
 /**
@@ -188,13 +188,15 @@ export async function deployService(ctx: UseCaseContext, user: CurrentUser, serv
 export async function restartService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<{ restartedAt: string }> {
   const { service, project } = await findOwnedService(ctx, user, serviceId);
   const restartedAt = new Date();
-  const [, updated]: [unknown, number] = await ctx.db.query(
-    `UPDATE services s SET restarted_at = $2
-      WHERE s.id = $1 AND EXISTS (SELECT 1 FROM deployments d WHERE d.id = s.current_deployment_id AND d.image_tag IS NOT NULL)`,
-    [service.id, restartedAt],
-  );
-  if (updated !== 1) throw new ConflictError('Nothing runs yet: the service has no deployment to restart.');
-  await ctx.stateSink.tenantChanged(serviceChange(user, project, service.name, { verb: 'restart', summary: 'rolling restart' }));
+  await changeState(ctx, async (manager) => {
+    const [, updated]: [unknown, number] = await manager.query(
+      `UPDATE services s SET restarted_at = $2
+        WHERE s.id = $1 AND EXISTS (SELECT 1 FROM deployments d WHERE d.id = s.current_deployment_id AND d.image_tag IS NOT NULL)`,
+      [service.id, restartedAt],
+    );
+    if (updated !== 1) throw new ConflictError('Nothing runs yet: the service has no deployment to restart.');
+    return { value: undefined, change: serviceChange(user, project, service.name, { verb: 'restart', summary: 'rolling restart' }) };
+  });
   return { restartedAt: restartedAt.toISOString() };
 }
 
