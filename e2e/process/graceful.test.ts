@@ -20,7 +20,7 @@ describe('the api stopping on SIGTERM', () => {
     await api.stop();
   });
 
-  it('answers the webhook in flight, ends the live stream, takes no new connection, and exits 0', async () => {
+  it('answers the webhook in flight, ends the live stream with a retry hint, takes no new connection, and exits 0', async () => {
     const headers = { Origin: api.origin, 'Content-Type': 'application/json' };
     const signIn = await fetch(`${api.origin}/auth/local`, { method: 'POST', headers: { Origin: api.origin } });
     const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
@@ -36,7 +36,11 @@ describe('the api stopping on SIGTERM', () => {
     // A live stream, open.
     const stream = await fetch(`${api.origin}/api/events`, { headers: { Cookie: cookie } });
     expect(stream.status).toBe(200);
-    const streamEnded = stream.text().then(() => 'ended');
+    let streamed = '';
+    const streamEnded = stream.text().then((text) => {
+      streamed = text;
+      return 'ended';
+    });
 
     // A delivery whose body is still arriving when SIGTERM comes.
     const body = JSON.stringify(pushPayload({ repo: 'acme/web', ref: 'refs/heads/main' }));
@@ -53,6 +57,8 @@ describe('the api stopping on SIGTERM', () => {
 
     api.terminate();
     expect(await Promise.race([streamEnded, new Promise((resolve) => setTimeout(() => resolve('still open'), 5_000))])).toBe('ended');
+    // Its last words tell the browser to come back soon: another replica answers.
+    expect(streamed.endsWith('retry: 250\n\n')).toBe(true);
     // No new connection is taken while it drains.
     await expect(fetch(`${api.origin}/healthz`)).rejects.toThrow();
 

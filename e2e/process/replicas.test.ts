@@ -153,14 +153,15 @@ describe('two api replicas and two controllers on one database', () => {
   it('an api replica killed while 50 clients stream a build log: they reconnect through the balancer and lose no line', async () => {
     const project = await call<{ id: string; namespace: string }>('POST', '/api/projects', { name: 'streams' });
     const service = await call<ServiceDto>('POST', `/api/projects/${project.id}/services`, { name: 'streams', repoUrl: 'https://github.com/acme/streams', port: 8080 });
-    const lines = Array.from({ length: 80 }, (_, i) => `line ${String(i + 1)} of 80`);
+    // Long enough (about 15 s) that the streams are still open when a replica dies, on a loaded machine too.
+    const lines = Array.from({ length: 200 }, (_, i) => `line ${String(i + 1)} of 200`);
     const commit = randomSha();
-    pods.set(commit, { log: `${lines.join('\n')}\n`, logInterval: '75ms', runDuration: '8s' });
+    pods.set(commit, { log: `${lines.join('\n')}\n`, logInterval: '75ms', runDuration: '16s' });
     const id = await push(service, 'acme/streams', commit);
     await until(async () => (await deployment(id)).status === 'building', 'the build to start', 60_000);
 
     const followers: SseFollower[] = Array.from({ length: 50 }, () => followSse(`${origin}/api/deployments/${id}/logs/stream`, { Cookie: cookie }));
-    await until(() => Promise.resolve(followers.every((f) => f.text().includes('line 10 of 80'))), 'every client to be streaming', 60_000);
+    await until(() => Promise.resolve(followers.every((f) => f.text().includes('line 10 of 200'))), 'every client to be streaming', 60_000);
     const [victim] = set.apis();
     if (!victim) throw new Error('no api');
     await set.kill(victim);

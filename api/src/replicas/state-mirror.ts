@@ -11,8 +11,9 @@ import { CHANNELS, type PgListener } from './pg-listener.js';
  * that commit from whichever replica answers. It never commits.
  */
 export class StateMirror {
-  private syncing: Promise<string | null> | undefined;
-  private again = false;
+  /** The sync queued behind the running one, not started yet: callers that arrive meanwhile share it. */
+  private queued: Promise<string | null> | undefined;
+  private last: Promise<unknown> = Promise.resolve();
   private local: string | null = null;
 
   constructor(
@@ -29,29 +30,27 @@ export class StateMirror {
     return this.local;
   }
 
-  /** Catches up (one sync at a time; a request during one runs another after it). */
+  /** Catches up with a sync that starts after this call (one at a time). */
   sync(): Promise<string | null> {
-    if (this.syncing) {
-      this.again = true;
-      return this.syncing.then(() => (this.again ? this.sync() : this.local));
-    }
-    this.again = false;
-    this.syncing = this.deps.durable
-      .sync({ seed: false })
-      .then((head) => {
+    if (this.queued) return this.queued;
+    const run = this.last.then(() => {
+      this.queued = undefined;
+      return this.deps.durable.sync({ seed: false });
+    });
+    this.queued = run;
+    this.last = run.catch(() => undefined);
+    return run.then(
+      (head) => {
         if (head !== this.local) {
           this.local = head;
           this.deps.history.refreshSoon((error) => this.deps.logger.warn({ err: error }, 'could not update the state repo history index'), 0);
         }
         return head;
-      })
-      .catch((error: unknown) => {
+      },
+      (error: unknown) => {
         this.deps.logger.warn({ err: error }, 'could not bring the state repo mirror up to date');
         throw error;
-      })
-      .finally(() => {
-        this.syncing = undefined;
-      });
-    return this.syncing;
+      },
+    );
   }
 }
