@@ -128,7 +128,7 @@ async function main(): Promise<void> {
       logger,
       drain,
       stateSink,
-      stateRepo: mirror ? { head: () => mirror.head(), sync: () => mirror.sync() } : { head: () => running?.head() ?? durable.head() },
+      stateRepo: mirror ? { head: () => mirror.head(), sync: () => mirror.sync() } : { head: () => running?.head() ?? durable.head(), pushStatus: () => running?.pushStatus() ?? null },
       stateHistory: history,
       ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: full.metricsSampleMs, pods: leaderPods(() => running) }) : {}),
       // The applier's status where this process runs one (the leader of `all`, APPLIER=builtin).

@@ -11,7 +11,7 @@ import { OctokitGitHubApi, type GitHubApi } from './github/github-api.js';
 import { createApp } from './http/app.js';
 import { Drain } from './http/drain.js';
 import type { WebhookRouteOptions } from './http/routes/webhooks.js';
-import type { StatePusher } from './cluster/state-pusher.js';
+import type { PushStatus, StatePusher } from './cluster/state-pusher.js';
 import { renderSettingsSchema, type StateHistory } from '@dangus/gitops-writer';
 import type { Capacity } from './use-cases/capacity.js';
 import type { RuntimeLogs } from './pipeline/runtime-logs.js';
@@ -31,7 +31,7 @@ export interface PlatformOptions {
   logger: Logger;
   stateSink?: StateSink;
   /** The state repo, served read-only at `/state.git` and described at `/api/system/state-repo`. */
-  stateRepo?: { head(): Promise<string | null>; sync?: () => Promise<unknown> };
+  stateRepo?: { head(): Promise<string | null>; sync?: () => Promise<unknown>; pushStatus?: () => PushStatus | null };
   /** The in-process applier's status, when this process runs one. */
   applierStatus?: () => unknown;
   /** Pushes of the state repo to its remote, when one is configured. */
@@ -122,7 +122,7 @@ export function createPlatform(options: PlatformOptions) {
           token: config.stateRepoToken,
           head: () => options.stateRepo?.head() ?? Promise.resolve(null),
           ...(options.stateRepo.sync ? { beforeAdvertise: options.stateRepo.sync } : {}),
-          pushStatus: () => options.statePusher?.status ?? null,
+          pushStatus: () => options.stateRepo?.pushStatus?.() ?? options.statePusher?.status ?? null,
         }
       : undefined,
   });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { BranchMove } from '@dangus/gitops-writer';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -68,7 +69,8 @@ export class DurableState {
    * the first pack instead. Returns the head.
    */
   async sync(options: { seed: boolean }): Promise<string | null> {
-    await git(null, ['init', '--bare', '--quiet', `--initial-branch=${STATE_BRANCH}`, this.gitdir]);
+    // Once: a mirror syncs at every commit, and a spawn per sync is not needed.
+    if (!existsSync(join(this.gitdir, 'HEAD'))) await git(null, ['init', '--bare', '--quiet', `--initial-branch=${STATE_BRANCH}`, this.gitdir]);
     let local = await this.localHead();
     let after = 0;
     if (local !== null) {
@@ -93,11 +95,13 @@ export class DurableState {
         `SELECT seq, commit, pack FROM state_commits WHERE seq > $1 ORDER BY seq LIMIT ${BATCH}`,
         [after],
       );
-      for (const row of rows) {
-        await git(this.gitdir, ['unpack-objects', '-q'], row.pack);
-        await git(this.gitdir, ['update-ref', REF, row.commit, ...(local ? [local] : [])]);
-        local = row.commit;
-        after = Number(row.seq);
+      for (const row of rows) await git(this.gitdir, ['unpack-objects', '-q'], row.pack);
+      const last = rows.at(-1);
+      if (last) {
+        // The branch moves once per batch, from where it was (compare-and-swap), after all its objects are in.
+        await git(this.gitdir, ['update-ref', REF, last.commit, ...(local ? [local] : [])]);
+        local = last.commit;
+        after = Number(last.seq);
       }
       if (rows.length < BATCH) return local;
     }

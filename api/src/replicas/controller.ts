@@ -3,6 +3,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { commitPokes } from '../cluster/commit-pokes.js';
+import type { PushStatus } from '../cluster/state-pusher.js';
 import type { DurableState } from '../cluster/durable-state.js';
 import { startInProcessApplier } from '../cluster/in-process-applier.js';
 import { openStateWriter } from '../cluster/state-writer.js';
@@ -44,6 +45,8 @@ export interface RunningController {
   pipeline: RunningPipeline | undefined;
   processor: IntentProcessor;
   head(): Promise<string | null>;
+  /** Pushes to the state repo's remote, when one is configured. */
+  pushStatus(): PushStatus | null;
 }
 
 /**
@@ -113,6 +116,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     pipeline,
     processor,
     head: () => writer.repo.head(),
+    pushStatus: () => writer.pusher?.status ?? null,
     applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,
     async stop() {
       clearInterval(timer);
