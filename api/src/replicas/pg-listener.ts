@@ -54,10 +54,6 @@ export class PgListener {
     return this.firstConnect;
   }
 
-  get connected(): boolean {
-    return this.client !== undefined;
-  }
-
   on(channel: Channel, handler: (payload: string) => void): () => void {
     let set = this.handlers.get(channel);
     if (!set) this.handlers.set(channel, (set = new Set()));
