@@ -6,11 +6,33 @@
 /** Six characters of `[a-z0-9]`, random per user (docs/architecture.md#names). */
 export const USER_HASH_PATTERN = /^[a-z0-9]{6}$/;
 
-/** A DNS-1123 label that starts with a letter (project names). */
-export const PROJECT_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/**
+ * The one rule for project and service names: a DNS-1035 label (a letter first,
+ * then letters and digits) whose hyphens come one at a time. Every system a name
+ * reaches accepts it then: Kubernetes (namespaces, Services), DNS (subdomains),
+ * the OCI distribution grammar (image repositories) and Harbor, whose project
+ * names (`dangus-{namespace}`) allow one separator between alphanumerics only
+ * (HARBOR_PROJECT_PATTERN). `a--b` and punycode-like `xn--x` are refused.
+ */
+const NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
-/** A DNS-1035 label (service names: they become Service objects). */
-export const SERVICE_NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** Project names: they become namespaces and Harbor projects (see NAME_PATTERN). */
+export const PROJECT_NAME_PATTERN = NAME_PATTERN;
+
+/** Service names: they become Service objects, subdomains and image repositories. */
+export const SERVICE_NAME_PATTERN = NAME_PATTERN;
+
+/** What Harbor accepts as a project name (its API's own rule). */
+export const HARBOR_PROJECT_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/** Harbor's limit for a project name. */
+export const HARBOR_PROJECT_MAX = 255;
+
+/**
+ * One path component of an image repository, as the OCI distribution spec's
+ * grammar has it: alphanumerics joined by `.`, `_`, `__` or any run of `-`.
+ */
+export const OCI_PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 
 /** Kubernetes' limit for a DNS label: namespaces, Service names, subdomain labels. */
 export const DNS_LABEL_MAX = 63;

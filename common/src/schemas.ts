@@ -11,13 +11,16 @@ export const DEPLOYMENT_STATUSES = ['pending', 'building', 'deploying', 'live', 
 export const deploymentStatusSchema = z.enum(DEPLOYMENT_STATUSES);
 export type DeploymentStatus = z.infer<typeof deploymentStatusSchema>;
 
+const NAME_RULE =
+  'Use lowercase letters and digits, starting with a letter, with single "-" between them (not at the end, never "--").';
+
 export const projectNameSchema = z
   .string()
   .min(1, 'Name is required.')
   .max(NAME_MAX, `At most ${NAME_MAX} characters: the namespace {hash}-{name} must fit in 63.`)
   .regex(
     PROJECT_NAME_PATTERN,
-    'Use lowercase letters, digits and "-", starting with a letter and ending with a letter or digit.',
+    NAME_RULE,
   );
 
 export const serviceNameSchema = z
@@ -26,7 +29,7 @@ export const serviceNameSchema = z
   .max(NAME_MAX, `At most ${NAME_MAX} characters: the subdomain {hash}-{name} must fit in 63.`)
   .regex(
     SERVICE_NAME_PATTERN,
-    'Use lowercase letters, digits and "-", starting with a letter and ending with a letter or digit.',
+    NAME_RULE,
   );
 
 /** `https://github.com/{owner}/{repo}`, optionally ending in `.git`. */

@@ -4,6 +4,8 @@
  * accepts; values the api computes (image, env revision, ids) get schemas here.
  */
 import {
+  HARBOR_PROJECT_PATTERN,
+  OCI_PATH_COMPONENT,
   USER_HASH_PATTERN,
   branchSchema,
   dockerfilePathSchema,
@@ -40,14 +42,17 @@ export const registryHostSchema = z
   .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?$/, 'Use host or host:port.');
 
 /**
- * An image reference `host[:port]/path[:tag][@sha256:digest]` in the subset the
- * platform produces (lowercase path components).
+ * An image reference `host[:port]/path[:tag][@sha256:digest]`: the OCI
+ * distribution grammar's path components (OCI_PATH_COMPONENT), so any repository a
+ * registry accepts renders.
  */
 export const imageReferenceSchema = z
   .string()
   .max(512)
   .regex(
-    /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/,
+    new RegExp(
+      `^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]{1,5})?(/${OCI_PATH_COMPONENT})+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$`,
+    ),
     'Not an image reference.',
   );
 
@@ -103,7 +108,7 @@ export const renderSettingsSchema = z.object({
   harborProject: z
     .string()
     .max(255)
-    .regex(/^[a-z0-9]+([._-][a-z0-9]+)*$/, 'Not a Harbor project name.'),
+    .regex(HARBOR_PROJECT_PATTERN, 'Not a Harbor project name.'),
   registryLayout: z.enum(['shared', 'per-tenant']).default('shared'),
   storageClass: dnsSubdomainSchema.default('longhorn'),
   ingressClassName: dnsSubdomainSchema.nullable().default('traefik'),

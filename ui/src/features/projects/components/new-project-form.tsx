@@ -54,7 +54,7 @@ export function NewProjectForm({
           <>
             Namespace:{' '}
             <code className="font-mono text-fg">{namespaceFor(userHash, name || '…')}</code>
-            {' · '}lowercase letters, digits and “-”, starting with a letter.
+            {' · '}lowercase letters and digits, starting with a letter, single “-” between them.
           </>
         }
       >
