@@ -13,7 +13,7 @@ import { StateRepo, type CommitMeta } from '@dangus/gitops-writer';
 import { DeposedError, DurableState } from '../src/cluster/durable-state.js';
 import { PgListener } from '../src/replicas/pg-listener.js';
 import { LeaderElection } from '../src/replicas/leader-election.js';
-import { IntentProcessor, OutboxStateSink } from '../src/replicas/outbox.js';
+import { IntentProcessor, OutboxStateSink, retryDelaySeconds } from '../src/replicas/outbox.js';
 import { SharedEventBus } from '../src/replicas/shared-event-bus.js';
 import type { TenantChange } from '../src/cluster/state-sink.js';
 import type { DeploymentEvent, LogEvent } from '../src/pipeline/event-bus.js';
@@ -253,32 +253,60 @@ describe('replicas on one PostgreSQL', () => {
       expect(row?.commit).toBe('a'.repeat(40));
     });
 
-    it('a change that cannot be committed is retried, then marked with its error, and does not block the next one', async () => {
-      const done: string[] = [];
+    it('a tenant whose change cannot be committed waits and retries alone: other tenants commit in the same pass, its order is kept, a new change retries at once', async () => {
+      const other = { ...change(9), projectId: '00000000-0000-4000-8000-000000000002', namespace: 'ns-b', summary: 'other tenant' };
+      let broken = true;
+      const committed: string[] = [];
+      const tried: string[] = [];
       const processor = new IntentProcessor({
         db: database.dataSource,
         listener: await listener(),
         target: {
           commit: (c) => {
-            if (c.summary === 'change 1') return Promise.reject(new Error('render failed'));
-            done.push(c.summary);
+            tried.push(c.summary);
+            if (broken && c.namespace === 'ns-a') return Promise.reject(new Error('render failed'));
+            committed.push(c.summary);
             return Promise.resolve(null);
           },
         },
         logger,
         onDeposed: () => undefined,
-        resyncMs: 50,
+        resyncMs: 60_000,
+        // Longer than the test: a pass can only try it again when a new change clears the wait.
+        retryDelay: () => 3600,
       });
       cleanups.push(() => processor.stop());
       const sink = new OutboxStateSink({ db: database.dataSource, listener: await listener(), waitMs: 0, logger });
       await sink.tenantChanged(change(1));
       await sink.tenantChanged(change(2));
-      await waitFor(() => done.includes('change 2'));
-      const rows: { attempts: number; error: string | null; done: boolean }[] = await database.dataSource.query(
-        `SELECT attempts, error, done_at IS NOT NULL AS done FROM state_intents ORDER BY id`,
-      );
-      expect(rows[0]).toEqual({ attempts: 5, error: 'render failed', done: true });
-      expect(rows[1]?.done).toBe(true);
+      await sink.tenantChanged(other);
+      await waitFor(() => committed.includes('other tenant'));
+      await processor.idle();
+      // Its later change was never tried out of order; the other tenant's went by.
+      expect(tried.filter((summary) => summary !== 'change 1')).toEqual(['other tenant']);
+      const rows = () =>
+        database.dataSource.query<{ summary: string; attempts: number; error: string | null; done: boolean; waits: boolean }[]>(
+          `SELECT change->>'summary' AS summary, attempts, error, done_at IS NOT NULL AS done, retry_at > now() AS waits FROM state_intents ORDER BY id`,
+        );
+      expect((await rows())[0]).toEqual({ summary: 'change 1', attempts: expect.any(Number) as number, error: 'render failed', done: false, waits: true });
+      expect((await rows()).map((r) => r.done)).toEqual([false, false, true]);
+
+      // A pass while it waits (a resync) does not try it again before its time.
+      const before = tried.length;
+      processor.poke();
+      await processor.idle();
+      expect(tried.length).toBe(before);
+
+      // The fix arrives as a new change of the tenant: its backoff is cleared and all three commit, in order.
+      broken = false;
+      await sink.tenantChanged(change(3));
+      await waitFor(() => committed.includes('change 3'));
+      expect(committed).toEqual(['other tenant', 'change 1', 'change 2', 'change 3']);
+      expect((await rows()).every((r) => r.done)).toBe(true);
+    });
+
+    it('a failed intent is due again after its backoff: 1 s, then doubling, at most 5 minutes', () => {
+      expect([1, 2, 3, 4, 9, 10, 50].map(retryDelaySeconds)).toEqual([1, 2, 4, 8, 256, 300, 300]);
     });
   });
 

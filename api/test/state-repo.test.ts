@@ -10,6 +10,7 @@ import { parseTemplates, readTemplates } from '@dangus/gitops-writer';
 import { EnvRevision } from '../src/cluster/env-revision.js';
 import { GitopsStateSink } from '../src/cluster/gitops-state-sink.js';
 import { openStateWriter, renderSettingsOf } from '../src/cluster/state-writer.js';
+import { TenantFailures } from '../src/cluster/tenant-failures.js';
 import { TenantLoader } from '../src/cluster/tenant-loader.js';
 import { loadConfig } from '../src/config/config.js';
 import { Encryptor } from '../src/crypto/encryption.js';
@@ -156,6 +157,7 @@ describe('the state repo, written from the API', () => {
       loader: new HeldLoader({ db: t.db, encryptor: new Encryptor('k1', t.encryptionKey), envRevision: new EnvRevision(t.encryptionKey) }),
       settings: renderSettingsOf(config),
       templates: parseTemplates(await readTemplates(undefined)),
+      failures: new TenantFailures(t.db),
       logger: pino({ level: 'silent' }),
     });
     const actor = { userId: 'u', githubUsername: 'octocat' };

@@ -98,7 +98,23 @@ export interface ServiceDto {
   webhookUrl: string;
   webhookSecret: string;
   status: DeploymentStatus | null;
+  /** Set while the project's changes cannot be committed (they wait, and are retried). */
+  syncError: TenantFailureDto | null;
   createdAt: string;
+}
+
+/**
+ * Why a project's changes do not reach the cluster (docs/architecture.md#failure-isolation):
+ * the controller retries them with backoff, and at once when the project changes again.
+ */
+export interface TenantFailureDto {
+  projectId: string;
+  namespace: string;
+  /** A plain sentence: what was refused, and where. */
+  message: string;
+  attempts: number;
+  since: string;
+  lastAt: string;
 }
 
 export interface EnvVarDto {

@@ -4,7 +4,7 @@
  */
 export * from './errors.js';
 export type * from './render/types.js';
-export { render, renderTenant } from './render/render.js';
+export { render, renderEach, renderTenant, type TenantRenderFailure } from './render/render.js';
 export { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL, renderSettingsSchema, tenantInputSchema } from './render/input-schema.js';
 export { rootKustomizationYaml } from './render/kustomization.js';
 export { KUSTOMIZATION_FILE, TENANTS_DIR, tenantDir } from './render/layout.js';
@@ -20,7 +20,7 @@ export { buildJobName, imageRepository, shortSha, tenantHarborProject } from './
 export { parseTemplates } from './templates/parse-templates.js';
 export { DEFAULT_TEMPLATES_DIR, readTemplates } from './templates/read-templates.js';
 export type { TemplateKind, TemplateSet, TemplateTexts } from './templates/template-files.js';
-export { StateRepo, type BranchMove, type CommitResult, type StateRepoOptions, type WriteLock } from './state-repo/state-repo.js';
+export { StateRepo, type BranchMove, type CommitResult, type PartialRender, type StateRepoOptions, type WriteLock } from './state-repo/state-repo.js';
 export type { Actor, CommitMeta, Identity } from './state-repo/commit-message.js';
 export * from './applier/index.js';
 export { StateHistory, isCommitId, type HistoryCommit, type HistoryFile, type HistoryPage, type HistoryPerson, type HistoryScope } from './state-repo/history.js';

@@ -4,7 +4,7 @@
  * deletion, reconcile, serialization and two writers on one repo.
  */
 import { ConcurrentUpdateError, StateRepoError } from '../src/errors.js';
-import { render, renderTenant } from '../src/render/render.js';
+import { render, renderEach, renderTenant } from '../src/render/render.js';
 import type { RenderedFiles, TenantInput } from '../src/render/types.js';
 import type { CommitMeta } from '../src/state-repo/commit-message.js';
 import { StateRepo, type WriteLock } from '../src/state-repo/state-repo.js';
@@ -176,6 +176,52 @@ describe('commitAll (reconcile)', () => {
     for (const tenant of tenants) await repo.commitTenant(tenant.namespace, tenantFiles(tenant), meta());
     const result = await repo.commitAll(render(input(tenants), templates), meta({ verb: 'reconcile' }));
     expect(result.commit).toBeNull();
+  });
+});
+
+describe('commitAll of the tenants that render (failure isolation)', () => {
+  it('when one tenant cannot be rendered, then the others are reconciled and its files stay as committed', async () => {
+    const repo = await open();
+    const shop = fullTenant(1, 'ab12cd', 'shop');
+    const blog = fullTenant(2, 'zz99yy', 'blog');
+    await repo.commitTenant(shop.namespace, tenantFiles(shop), meta());
+    await repo.commitTenant(blog.namespace, tenantFiles(blog), meta());
+    const committedShop = filesAt(dir.path);
+
+    // The shop's image row became something no registry takes; the blog moved on;
+    // a third tenant is broken from its first row and was never in the repo.
+    const brokenShop = fullTenant(1, 'ab12cd', 'shop');
+    brokenShop.services[0]!.image = 'harbor.example.com/dangus/--/web:x';
+    const movedBlog = fullTenant(2, 'zz99yy', 'blog');
+    movedBlog.services[0]!.port = 9090;
+    const neverRendered = fullTenant(3, 'qq11qq', 'new');
+    neverRendered.services[0]!.repoUrl = 'not a url';
+    const { files, failures } = renderEach(input([brokenShop, movedBlog, neverRendered]), templates);
+    expect(failures.map((f) => [f.namespace, f.projectId, f.error.name])).toEqual([
+      ['ab12cd-shop', brokenShop.project.id, 'RenderInputError'],
+      ['qq11qq-new', neverRendered.project.id, 'RenderInputError'],
+    ]);
+
+    const result = await repo.commitAll({ files, keep: failures.map((f) => f.namespace) }, meta({ verb: 'reconcile' }));
+    expect(result.commit).not.toBeNull();
+    // Exactly what a full render of the last good shop and the new blog gives.
+    const after = filesAt(dir.path);
+    expect(after).toEqual(render(input([shop, movedBlog]), templates));
+    const shopFiles = (files: ReadonlyMap<string, string>) => [...files].filter(([path]) => path.startsWith('tenants/ab12cd-shop/'));
+    expect(shopFiles(after)).toEqual(shopFiles(committedShop));
+    git(dir.path, 'fsck', '--strict', '--no-dangling');
+
+    const again = await repo.commitAll({ files, keep: ['ab12cd-shop', 'qq11qq-new'] }, meta({ verb: 'reconcile' }));
+    expect(again.commit).toBeNull();
+  });
+
+  it('when no tenant renders and none is in the repo, then the repo holds the empty root kustomization', async () => {
+    const repo = await open();
+    const broken = fullTenant(1, 'ab12cd', 'shop');
+    broken.services[0]!.port = 0;
+    const { files, failures } = renderEach(input([broken]), templates);
+    await repo.commitAll({ files, keep: failures.map((f) => f.namespace) }, meta({ verb: 'reconcile' }));
+    expect(filesAt(dir.path)).toEqual(render(input([]), templates));
   });
 });
 

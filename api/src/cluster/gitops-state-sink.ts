@@ -1,8 +1,23 @@
-import { renderTenant, render, type RenderSettings, type StateRepo, type TemplateSet, type CommitResult } from '@dangus/gitops-writer';
+import {
+  renderEach,
+  renderTenant,
+  type CommitResult,
+  type RenderSettings,
+  type StateRepo,
+  type TemplateSet,
+  type TenantInput,
+} from '@dangus/gitops-writer';
 import type { Logger } from 'pino';
 import type { EntityManager } from 'typeorm';
+import { DeposedError } from './durable-state.js';
 import type { CommitEffects, PendingChange, StateSink, TenantChange } from './state-sink.js';
+import { describeFailure, type TenantFailures } from './tenant-failures.js';
 import type { TenantLoader } from './tenant-loader.js';
+
+/** What a reconcile did: its commit, and the tenants it left as they were because they failed. */
+export interface ReconcileResult extends CommitResult {
+  failed: string[];
+}
 
 const PLATFORM_ACTOR = { name: 'Dangus Cloud', email: 'dangus@localhost', login: 'dangus' };
 
@@ -21,6 +36,8 @@ export class GitopsStateSink implements StateSink {
       loader: TenantLoader;
       settings: RenderSettings;
       templates: TemplateSet;
+      /** Where a tenant whose render or commit fails is reported (docs/architecture.md#failure-isolation). */
+      failures: TenantFailures;
       logger: Logger;
       /** Called after every commit (the applier's notify). */
       onCommit?: (commit: string) => void;
@@ -59,22 +76,31 @@ export class GitopsStateSink implements StateSink {
         this.deps.logger.warn({ serviceId: change.envSecretOf, err: error }, 'could not write the env Secret now');
       }
     }
+    let tenant: TenantInput | null = null;
     const render = async () => {
-      const tenant = await this.deps.loader.load(change.projectId);
+      tenant = await this.deps.loader.load(change.projectId);
       return tenant ? renderTenant(tenant, this.deps.settings, this.deps.templates) : null;
     };
-    const result = await this.deps.repo.commitTenant(change.namespace, render, {
-      verb: change.verb,
-      summary: change.summary,
-      service: change.serviceName ?? null,
-      actor: {
-        name: change.actor.githubUsername,
-        email: `${change.actor.githubUsername}@users.noreply.github.com`,
-        login: change.actor.githubUsername,
-      },
-      deploymentId: change.deploymentId ?? null,
-      sourceCommit: change.sourceCommit ?? null,
-    });
+    let result: CommitResult;
+    try {
+      result = await this.deps.repo.commitTenant(change.namespace, render, {
+        verb: change.verb,
+        summary: change.summary,
+        service: change.serviceName ?? null,
+        actor: {
+          name: change.actor.githubUsername,
+          email: `${change.actor.githubUsername}@users.noreply.github.com`,
+          login: change.actor.githubUsername,
+        },
+        deploymentId: change.deploymentId ?? null,
+        sourceCommit: change.sourceCommit ?? null,
+      });
+    } catch (error) {
+      // Reported on the tenant, and only there: the caller retries this tenant alone.
+      if (!(error instanceof DeposedError)) await this.report(change.projectId, change.namespace, describeFailure(error, tenant));
+      throw error;
+    }
+    await this.deps.failures.clear([change.projectId]);
     this.committed(result);
     if (change.deletedService && this.effects) {
       await this.effects.serviceDeleted(change.deletedService).catch((error: unknown) => {
@@ -87,16 +113,39 @@ export class GitopsStateSink implements StateSink {
   /**
    * Renders every tenant from the database and commits the difference as one
    * "reconcile" commit: heals a crash between a database write and its commit.
+   * A tenant that cannot be read or rendered keeps the files it has in the repo and
+   * is reported; the others are reconciled (docs/architecture.md#failure-isolation).
    */
-  async reconcile(): Promise<CommitResult> {
-    const files = async () => render({ settings: this.deps.settings, tenants: await this.deps.loader.loadAll() }, this.deps.templates);
+  async reconcile(): Promise<ReconcileResult> {
+    const failed: { projectId: string; namespace: string; message: string }[] = [];
+    const rendered: string[] = [];
+    const files = async () => {
+      const loaded = await this.deps.loader.loadEach();
+      const each = renderEach({ settings: this.deps.settings, tenants: loaded.tenants }, this.deps.templates);
+      failed.length = 0;
+      for (const f of loaded.failures) failed.push({ ...f, message: describeFailure(f.error, null) });
+      for (const f of each.failures) {
+        failed.push({ ...f, message: describeFailure(f.error, loaded.tenants.find((t) => t.project.id === f.projectId) ?? null) });
+      }
+      rendered.splice(0, rendered.length, ...loaded.tenants.map((t) => t.project.id).filter((id) => !failed.some((f) => f.projectId === id)));
+      return { files: each.files, keep: failed.map((f) => f.namespace) };
+    };
     const result = await this.deps.repo.commitAll(files, {
       verb: 'reconcile',
       summary: 'render every tenant from the database',
       actor: PLATFORM_ACTOR,
     });
     this.committed(result);
-    return result;
+    await this.deps.failures.clear(rendered);
+    for (const f of failed) await this.report(f.projectId, f.namespace, f.message);
+    return { ...result, failed: failed.map((f) => f.namespace) };
+  }
+
+  private async report(projectId: string, namespace: string, message: string): Promise<void> {
+    this.deps.logger.error({ projectId, namespace, reason: message }, 'a tenant cannot be committed: its changes wait, other tenants go on');
+    await this.deps.failures.record(projectId, namespace, message).catch((error: unknown) => {
+      this.deps.logger.warn({ projectId, err: error }, 'could not record why a tenant fails');
+    });
   }
 
   private committed(result: CommitResult): void {

@@ -15,6 +15,7 @@ import { PgAdvisoryLock } from './advisory-lock.js';
 import { StatePusher } from './state-pusher.js';
 import { EnvRevision } from './env-revision.js';
 import { GitopsStateSink } from './gitops-state-sink.js';
+import { TenantFailures } from './tenant-failures.js';
 import { TenantLoader } from './tenant-loader.js';
 
 /** The render settings of the config, validated by the writer's own schema. */
@@ -74,6 +75,7 @@ export async function openStateWriter(options: {
     loader,
     settings,
     templates,
+    failures: new TenantFailures(options.db),
     logger: options.logger.child({ component: 'state-repo' }),
     onCommit: (commit) => {
       pusher?.schedule();

@@ -5,6 +5,13 @@ import type { Encryptor } from '../crypto/encryption.js';
 import type { EnvRevision } from './env-revision.js';
 import { buildSecretName } from '../pipeline/names.js';
 
+/** A tenant whose rows cannot be read into a render input. */
+export interface TenantLoadFailure {
+  projectId: string;
+  namespace: string;
+  error: unknown;
+}
+
 interface TenantRow {
   project_id: string;
   project_name: string;
@@ -56,12 +63,22 @@ export class TenantLoader {
     return found ? { cpu: found.cpu, memory: found.memory } : null;
   }
 
-  /** Every tenant, for a reconcile. */
-  async loadAll(): Promise<TenantInput[]> {
-    return this.loadWhere('true', []);
+  /**
+   * Every tenant that can be read (for a reconcile), and those that cannot (an env value that does
+   * not decrypt): one tenant's bad row never stops the others' reconcile.
+   */
+  async loadEach(): Promise<{ tenants: TenantInput[]; failures: TenantLoadFailure[] }> {
+    const failures: TenantLoadFailure[] = [];
+    const tenants = await this.loadWhere('true', [], (tenant, error) => failures.push({ ...tenant, error }));
+    return { tenants, failures };
   }
 
-  private async loadWhere(where: string, params: unknown[]): Promise<TenantInput[]> {
+  /** Loads the tenants `where` selects; one that cannot be read throws, or goes to `onFailure` when given. */
+  private async loadWhere(
+    where: string,
+    params: unknown[],
+    onFailure?: (tenant: { projectId: string; namespace: string }, error: unknown) => void,
+  ): Promise<TenantInput[]> {
     const db = this.deps.db;
     const tenants: TenantRow[] = await db.query(
       `SELECT p.id AS project_id, p.name AS project_name, u.hash AS user_hash
@@ -91,12 +108,25 @@ export class TenantLoader {
         ])
       : [];
     const envByService = new Map<string, { key: string; value: string }[]>();
+    const unreadable = new Map<string, unknown>();
     for (const row of env) {
       const list = envByService.get(row.service_id) ?? [];
-      list.push({ key: row.key, value: this.deps.encryptor.decrypt(row.value) });
+      try {
+        list.push({ key: row.key, value: this.deps.encryptor.decrypt(row.value) });
+      } catch (error) {
+        const service = services.find((s) => s.id === row.service_id);
+        const failure = new Error(`the value of ${row.key} of service ${service?.name ?? row.service_id} cannot be decrypted`, { cause: error });
+        if (!onFailure) throw failure;
+        if (service) unreadable.set(service.project_id, failure);
+      }
       envByService.set(row.service_id, list);
     }
-    return tenants.map((t) => ({
+    const readable = tenants.filter((t) => {
+      const error = unreadable.get(t.project_id);
+      if (error !== undefined) onFailure?.({ projectId: t.project_id, namespace: namespaceFor(t.user_hash, t.project_name) }, error);
+      return error === undefined;
+    });
+    return readable.map((t) => ({
       project: { id: t.project_id, name: t.project_name },
       userHash: t.user_hash,
       namespace: namespaceFor(t.user_hash, t.project_name),

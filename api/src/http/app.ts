@@ -19,6 +19,7 @@ import { uiRoutes } from './routes/ui.js';
 import { webhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
 import type { RegistryStatus } from '../registry/tenant-registries.js';
 import type { AccessPolicy } from '../config/config.js';
+import { TenantFailures } from '../cluster/tenant-failures.js';
 
 export interface AppDeps {
   ctx: UseCaseContext;
@@ -109,7 +110,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.stateRepo) {
     app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger, ...(deps.stateRepo.beforeAdvertise ? { beforeAdvertise: deps.stateRepo.beforeAdvertise } : {}) }));
   }
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

@@ -19,12 +19,23 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
+/** A pipeline made but not started: its effects (env Secrets) work, nothing is watched or reconciled yet. */
+export interface PreparedPipeline extends RunningPipeline {
+  start(): void;
+}
+
 /**
  * The push-to-live pipeline of one api process: informers on the cluster, the
  * deployment rows' reconciler, build-log capture. Every non-final row is
  * picked up at once (an api restart continues where the last one stopped).
  */
-export function startPipeline(options: {
+export function startPipeline(options: PipelineOptions): RunningPipeline {
+  const pipeline = preparePipeline(options);
+  pipeline.start();
+  return pipeline;
+}
+
+type PipelineOptions = {
   kube: KubeConfig;
   config: Pick<Config, 'publicUrl' | 'harborHost' | 'harborProject' | 'registryCredentials' | 'harborAdmin' | 'render'>;
   /** Each tenant's registry credential; made from the config when absent. */
@@ -37,7 +48,10 @@ export function startPipeline(options: {
   logger: Logger;
   /** Overrides for tests: resync period, start timeout. */
   tuning?: Pick<PipelineSettings, 'resyncMs' | 'buildStartTimeoutMs'>;
-}): RunningPipeline {
+};
+
+/** The pipeline, wired and not started: the controller commits what waits before the pipeline commits. */
+export function preparePipeline(options: PipelineOptions): PreparedPipeline {
   const logger = options.logger.child({ component: 'pipeline' });
   const logs = new BuildLogs({ db: options.db, events: options.events, source: new KubernetesLogSource(options.kube), logger });
   // The watcher and the pipeline know each other: the watcher's callbacks run only after start().
@@ -72,11 +86,13 @@ export function startPipeline(options: {
     },
   });
   handle.pipeline = pipeline;
-  watcher.start();
-  pipeline.start();
   return {
     pipeline,
     watcher,
+    start() {
+      watcher.start();
+      pipeline.start();
+    },
     async stop() {
       await watcher.stop();
       await pipeline.stop();

@@ -11,7 +11,7 @@ import type { Config } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
 import type { EventBus } from '../pipeline/event-bus.js';
-import { startPipeline, type RunningPipeline } from '../pipeline/start-pipeline.js';
+import { preparePipeline, type RunningPipeline, type startPipeline } from '../pipeline/start-pipeline.js';
 import type { AppPodSource } from '../pipeline/watcher.js';
 import type { PipelineHandle } from '../use-cases/context.js';
 import { IntentProcessor } from './outbox.js';
@@ -52,9 +52,10 @@ export interface RunningController {
 /**
  * The controller's work, started when this process becomes the leader
  * (docs/architecture.md#process-roles): the state repo is brought to the durable head (or,
- * on the first start after an upgrade, the local history is stored), a reconcile
- * heals what no intent recorded, then the outbox, the pipeline (informers, build
- * logs), the pokes and the in-process applier run until `stop()`.
+ * on the first start after an upgrade, the local history is stored), the intents
+ * recorded while no controller led are committed in order, each with its author, a
+ * reconcile heals what no intent recorded, then the outbox, the pipeline (informers,
+ * build logs), the pokes and the in-process applier run until `stop()`.
  */
 export async function startController(deps: ControllerDeps): Promise<RunningController> {
   const { config, logger } = deps;
@@ -78,17 +79,10 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   });
   const reconcile = async () => {
     const result = await writer.sink.reconcile();
-    logger.info({ head: result.head, committed: result.commit !== null }, 'state repo reconciled with the database');
+    logger.info({ head: result.head, committed: result.commit !== null, failedTenants: result.failed }, 'state repo reconciled with the database');
   };
-  try {
-    await reconcile();
-  } catch (error) {
-    await applier?.stop();
-    throw error;
-  }
-  writer.pusher?.schedule();
   const pipeline = deps.kube
-    ? startPipeline({
+    ? preparePipeline({
         kube: deps.kube,
         config,
         db: deps.db,
@@ -110,6 +104,25 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     logger: logger.child({ component: 'outbox' }),
     onDeposed: (error) => deps.resign(error.message),
   });
+  const stopAll = async () => {
+    offKick();
+    // Intents first (the one being committed finishes), then the pipeline stores the log it has.
+    await processor.stop();
+    writer.pusher?.stop();
+    await Promise.allSettled([pipeline?.stop(), applier?.stop()]);
+  };
+  try {
+    // The changes made while no controller led are committed first, each with its
+    // own author and subject; the reconcile after them heals only what no intent recorded.
+    // The pipeline's own commits (builds, rollouts) start after them.
+    await processor.idle();
+    await reconcile();
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  pipeline?.start();
+  writer.pusher?.schedule();
   const timer = setInterval(() => void reconcile().catch((error: unknown) => logger.warn({ err: error }, 'reconcile failed')), RECONCILE_MS);
   timer.unref();
   return {
@@ -120,11 +133,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,
     async stop() {
       clearInterval(timer);
-      offKick();
-      // Intents first (the one being committed finishes), then the pipeline stores the log it has.
-      await processor.stop();
-      writer.pusher?.stop();
-      await Promise.allSettled([pipeline?.stop(), applier?.stop()]);
+      await stopAll();
     },
   };
 }

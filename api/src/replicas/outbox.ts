@@ -25,9 +25,12 @@ export class OutboxStateSink implements StateSink {
 
   /** The intent row and its notification, in the change's transaction: both or neither commit. */
   async record(manager: EntityManager, change: TenantChange): Promise<PendingChange> {
+    // A new change of a tenant whose intents wait for a retry is tried at once: it may be the fix.
     const rows: { id: string }[] = await manager.query(
       `WITH intent AS (
          INSERT INTO state_intents (project_id, namespace, change) VALUES ($1, $2, $3) RETURNING id
+       ), retry AS (
+         UPDATE state_intents SET retry_at = NULL WHERE project_id = $1 AND done_at IS NULL AND retry_at IS NOT NULL
        )
        SELECT id, pg_notify('${CHANNELS.intent}', id::text) FROM intent`,
       [change.projectId, change.namespace, JSON.stringify(change)],
@@ -44,14 +47,17 @@ export class OutboxStateSink implements StateSink {
     await this.settle(await this.record(this.deps.db.manager, change));
   }
 
-  /** Resolves when the intent is committed (or failed), or after `waitMs`. */
+  /** Resolves when the intent is committed (or its first attempt failed), or after `waitMs`. */
   private async committed(id: string): Promise<void> {
     const deadline = Date.now() + this.deps.waitMs;
     let wake: () => void = () => undefined;
     this.waiters.set(id, () => wake());
     try {
       while (Date.now() < deadline) {
-        const rows: { done: boolean }[] = await this.deps.db.query(`SELECT done_at IS NOT NULL AS done FROM state_intents WHERE id = $1`, [id]);
+        const rows: { done: boolean }[] = await this.deps.db.query(
+          `SELECT done_at IS NOT NULL OR attempts > 0 AS done FROM state_intents WHERE id = $1`,
+          [id],
+        );
         if (rows[0]?.done !== false) return;
         let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
@@ -75,19 +81,31 @@ export interface IntentTarget {
 
 interface IntentRow {
   id: string;
+  project_id: string;
   change: TenantChange;
   attempts: number;
+  /** Its tenant failed recently and waits for `retry_at`. */
+  waiting: boolean;
 }
 
-/** A failing intent is tried this many times, then marked done with its error (else it blocks the rest). */
-const MAX_ATTEMPTS = 5;
 const BATCH = 100;
+
+/** Seconds before a failed intent is tried again: 1, 2, 4 … at most 5 minutes. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(2 ** Math.max(0, attempts - 1), 300);
+}
 
 /**
  * The controller's half of the outbox: every pending intent, oldest first, becomes
  * the commit it is today (one per intent, none when the render did not change),
  * then is marked done with its commit and announced. Woken by each intent's
  * notification, by a reconnection of the listener, and by a periodic resync.
+ *
+ * Failures are per tenant (docs/architecture.md#failure-isolation): an intent that
+ * cannot be committed holds back its own tenant's later intents (their order is
+ * kept) and is tried again with backoff, while every other tenant's intents go on
+ * in the same pass. It is never dropped: a fix (a new change of the tenant clears
+ * the backoff) commits it.
  */
 export class IntentProcessor {
   private running: Promise<void> | undefined;
@@ -105,6 +123,8 @@ export class IntentProcessor {
       /** Called when a commit is refused because another controller leads. */
       onDeposed: (error: DeposedError) => void;
       resyncMs?: number;
+      /** Seconds before a failed intent is due again, by its attempts ({@link retryDelaySeconds}). */
+      retryDelay?: (attempts: number) => number;
     },
   ) {
     this.unsubscribe = [deps.listener.on(CHANNELS.intent, () => this.poke()), deps.listener.onConnect(() => this.poke())];
@@ -148,41 +168,50 @@ export class IntentProcessor {
   }
 
   private async pass(): Promise<void> {
+    // Tenants whose next intent failed or waits for its retry: their later intents wait too.
+    const held = new Set<string>();
+    let after = '0';
     for (;;) {
       const rows: IntentRow[] = await this.deps.db.query(
-        `SELECT id, change, attempts FROM state_intents WHERE done_at IS NULL ORDER BY id LIMIT ${BATCH}`,
+        `SELECT id, project_id, change, attempts, coalesce(retry_at > now(), false) AS waiting
+           FROM state_intents WHERE done_at IS NULL AND id > $1 ORDER BY id LIMIT ${BATCH}`,
+        [after],
       );
       for (const row of rows) {
         if (this.stopped) return;
-        await this.process(row);
+        after = row.id;
+        if (held.has(row.project_id)) continue;
+        if (row.waiting || !(await this.process(row))) held.add(row.project_id);
       }
       if (rows.length < BATCH) return;
     }
   }
 
-  private async process(row: IntentRow): Promise<void> {
+  /** Commits one intent; false when it failed (it is then due again after its backoff). */
+  private async process(row: IntentRow): Promise<boolean> {
     let commit: string | null;
     try {
       commit = await this.deps.target.commit(row.change);
     } catch (error) {
       if (error instanceof DeposedError) throw error;
       const attempts = row.attempts + 1;
+      const delay = (this.deps.retryDelay ?? retryDelaySeconds)(attempts);
       const message = error instanceof Error ? error.message : String(error);
-      const gaveUp = attempts >= MAX_ATTEMPTS;
-      this.deps.logger.error({ intent: row.id, attempts, err: error }, gaveUp ? 'gave up on a change: it is not in the state repo' : 'could not commit a change: will retry');
-      await this.deps.db.query(
-        `UPDATE state_intents SET attempts = $2, error = $3, done_at = CASE WHEN $4 THEN now() END WHERE id = $1`,
-        [row.id, attempts, message.slice(0, 2000), gaveUp],
+      this.deps.logger.error(
+        { intent: row.id, namespace: row.change.namespace, attempts, retryInSeconds: delay, err: error },
+        'could not commit a change: its tenant waits and retries, the others go on',
       );
-      if (gaveUp) {
-        await this.announce(row.id);
-        return;
-      }
-      // The rest waits for the next pass: a failure is often the database or the disk.
-      throw error;
+      await this.deps.db.query(
+        `UPDATE state_intents SET attempts = $2, error = $3, retry_at = now() + make_interval(secs => $4) WHERE id = $1`,
+        [row.id, attempts, message.slice(0, 2000), delay],
+      );
+      // The request waiting for it answers now: the change is recorded, and its tenant shows why it waits.
+      await this.announce(row.id);
+      return false;
     }
-    await this.deps.db.query(`UPDATE state_intents SET done_at = now(), commit = $2, error = NULL WHERE id = $1`, [row.id, commit]);
+    await this.deps.db.query(`UPDATE state_intents SET done_at = now(), commit = $2, error = NULL, retry_at = NULL WHERE id = $1`, [row.id, commit]);
     await this.announce(row.id);
+    return true;
   }
 
   private async announce(id: string): Promise<void> {

@@ -4,6 +4,7 @@ import {
   type DeploymentStatus,
   type ServiceDto,
   type ServiceSummaryDto,
+  type TenantFailureDto,
 } from '@dangus/common';
 import type { Service } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
@@ -57,6 +58,7 @@ export function toServiceDto(
   user: CurrentUser,
   service: Service,
   status: DeploymentStatus | null,
+  syncError: TenantFailureDto | null = null,
 ): ServiceDto {
   return {
     id: service.id,
@@ -76,6 +78,7 @@ export function toServiceDto(
     webhookUrl: `${ctx.settings.webhookBaseUrl}/${service.id}`,
     webhookSecret: ctx.encryptor.decrypt(service.webhookSecret),
     status,
+    syncError,
     createdAt: service.createdAt.toISOString(),
   };
 }

@@ -13,6 +13,7 @@ import { checkQuota, sizeOf } from './capacity.js';
 import { ProjectEntity, ServiceEntity, UserEntity, type Project, type Service } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import type { TenantChange } from '../cluster/state-sink.js';
+import { TenantFailures } from '../cluster/tenant-failures.js';
 import { toDeploymentDto } from './deployments.js';
 import { buildRecorded, recordBuild } from './builds.js';
 import { recordConfigRollout } from './config-rollout.js';
@@ -106,7 +107,7 @@ export async function createService(
 
 export async function getService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceDto> {
   const { service } = await findOwnedService(ctx, user, serviceId);
-  return toServiceDto(ctx, user, service, await currentStatus(ctx, service.id));
+  return toServiceDto(ctx, user, service, await currentStatus(ctx, service.id), await new TenantFailures(ctx.db).of(service.projectId));
 }
 
 export async function updateService(
@@ -136,7 +137,7 @@ export async function updateService(
     ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(rollout) });
     ctx.pipeline?.kick([rollout.id]);
   }
-  return toServiceDto(ctx, user, updated, await currentStatus(ctx, service.id));
+  return toServiceDto(ctx, user, updated, await currentStatus(ctx, service.id), await new TenantFailures(ctx.db).of(project.id));
 }
 
 export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<void> {

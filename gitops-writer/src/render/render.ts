@@ -36,6 +36,42 @@ export function render(input: RenderInput, templates: TemplateSet): RenderedFile
   return files;
 }
 
+/** A tenant {@link renderEach} could not render, and why. */
+export interface TenantRenderFailure {
+  namespace: string;
+  projectId: string;
+  error: RenderInputError | ManifestValidationError;
+}
+
+/**
+ * Renders every tenant that can be rendered, each on its own: one tenant's bad
+ * input never stops the others (docs/architecture.md#failure-isolation). The files
+ * are those of {@link render} for the tenants that rendered, without the root and
+ * `flux/` index files (the writer makes those from the tenants the repo holds);
+ * the others are returned as failures.
+ *
+ * @throws {RenderInputError} when the settings fail the schema: that is no tenant's fault.
+ */
+export function renderEach(input: RenderInput, templates: TemplateSet): { files: RenderedFiles; failures: TenantRenderFailure[] } {
+  const settings = parseOrThrow(renderSettingsSchema, input.settings, 'settings');
+  const files: RenderedFiles = new Map();
+  const failures: TenantRenderFailure[] = [];
+  const namespaces = new Set<string>();
+  for (const tenant of [...input.tenants].sort((a, b) => compare(a.namespace, b.namespace))) {
+    try {
+      if (namespaces.has(tenant.namespace)) {
+        throw new RenderInputError('Invalid render input: tenant.namespace', { 'tenant.namespace': ['Duplicate namespace.'] });
+      }
+      namespaces.add(tenant.namespace);
+      for (const [path, text] of renderValidTenant(parseOrThrow(tenantInputSchema, tenant, 'tenant'), settings, templates)) files.set(path, text);
+    } catch (error) {
+      if (!(error instanceof RenderInputError || error instanceof ManifestValidationError)) throw error;
+      failures.push({ namespace: tenant.namespace, projectId: tenant.project.id, error });
+    }
+  }
+  return { files, failures };
+}
+
 /**
  * Renders one tenant: every file below `tenants/{namespace}/`, its
  * `kustomization.yaml` included, and its Flux Kustomization `flux/{namespace}.yaml`

@@ -97,6 +97,12 @@ export class GitObjectStore {
     return entries;
   }
 
+  /** The text of a blob (the repo holds UTF-8 YAML only). */
+  async readText(oid: string): Promise<string> {
+    const { blob } = await git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.gitCache });
+    return new TextDecoder().decode(blob);
+  }
+
   /** Writes a blob whose oid was computed in memory ({@link hashObject}). */
   async writeBlob(content: Uint8Array, oid: string): Promise<void> {
     await this.writeLoose('blob', content, oid);

@@ -55,6 +55,15 @@ export interface BranchMove {
   commit: string;
 }
 
+/**
+ * A reconcile's render of the tenants that rendered (`renderEach`), and the
+ * namespaces of those that did not: their files stay as the branch has them.
+ */
+export interface PartialRender {
+  files: RenderedFiles;
+  keep: readonly string[];
+}
+
 export interface CommitResult {
   /** The new commit, or `null` when the tree did not change and nothing was committed. */
   commit: string | null;
@@ -127,19 +136,60 @@ export class StateRepo {
 
   /**
    * Makes the branch hold exactly `files` (a full {@link render}): the reconcile
-   * that heals a crash between a database commit and its git commit. One commit
-   * with scope `*`, or none when the repo already matches.
+   * that heals a crash between a database commit and its git commit. Given a
+   * {@link PartialRender} (from `renderEach`), the tenants it could not render keep
+   * the files the branch has for them, and the root and `flux/` index files list the
+   * tenants the result holds. One commit with scope `*`, or none when the repo
+   * already matches.
    */
-  async commitAll(files: RenderedFiles | (() => Promise<RenderedFiles>), meta: CommitMeta): Promise<CommitResult> {
+  async commitAll(
+    files: RenderedFiles | PartialRender | (() => Promise<RenderedFiles | PartialRender>),
+    meta: CommitMeta,
+  ): Promise<CommitResult> {
     const message = formatCommitMessage('*', meta);
     return this.serialized(async () => {
-      const tree = treeFromFiles(typeof files === 'function' ? await files() : files);
+      const rendered = typeof files === 'function' ? await files() : files;
       const parent = await this.head();
       const rootOid = parent === null ? null : await this.store.readCommitTree(parent);
+      const tree = treeFromFiles(rendered instanceof Map ? rendered : await this.keeping(rendered, rootOid));
       if (rootOid === tree.oid) return { commit: null, head: parent };
       await this.persist(tree, rootOid);
       return this.commit(parent, tree.oid, message, meta);
     });
+  }
+
+  /** `partial`'s files with the kept tenants' files of the tree `rootOid`, and the index files. */
+  private async keeping(partial: PartialRender, rootOid: string | null): Promise<RenderedFiles> {
+    const files = new Map(partial.files);
+    const rootEntries = rootOid === null ? [] : await this.store.readTree(rootOid);
+    const tenants = await this.subtree(rootEntries, TENANTS_DIR);
+    const flux = await this.subtree(rootEntries, FLUX_DIR);
+    for (const namespace of partial.keep) {
+      const dir = tenants.find((entry) => entry.name === namespace && entry.type === 'tree');
+      if (dir !== undefined) await this.readFiles(dir.oid, tenantDir(namespace), files);
+      const fluxFile = flux.find((entry) => `${FLUX_DIR}/${entry.name}` === fluxPath(namespace) && entry.type === 'blob');
+      if (fluxFile !== undefined) files.set(fluxPath(namespace), await this.store.readText(fluxFile.oid));
+    }
+    const namespaces = new Set<string>();
+    const fluxNamespaces = new Set<string>();
+    for (const path of files.keys()) {
+      const [top, name] = path.split('/');
+      if (top === TENANTS_DIR && name !== undefined) namespaces.add(name);
+      if (top === FLUX_DIR && name !== undefined && name !== KUSTOMIZATION_FILE) fluxNamespaces.add(name.replace(/\.yaml$/, ''));
+    }
+    files.set(KUSTOMIZATION_FILE, rootKustomizationYaml([...namespaces].sort()));
+    if (fluxNamespaces.size > 0) files.set(`${FLUX_DIR}/${KUSTOMIZATION_FILE}`, fluxIndexYaml([...fluxNamespaces].sort()));
+    else files.delete(`${FLUX_DIR}/${KUSTOMIZATION_FILE}`);
+    return files;
+  }
+
+  /** Every file below the tree `oid`, into `out` with `prefix`. */
+  private async readFiles(oid: string, prefix: string, out: Map<string, string>): Promise<void> {
+    for (const entry of await this.store.readTree(oid)) {
+      const path = `${prefix}/${entry.name}`;
+      if (entry.type === 'tree') await this.readFiles(entry.oid, path, out);
+      else out.set(path, await this.store.readText(entry.oid));
+    }
   }
 
   private serialized<T>(task: () => Promise<T>): Promise<T> {

@@ -19,6 +19,7 @@ export const queryKeys = {
   stateRepo: () => ['system', 'state-repo'] as const,
   applier: () => ['system', 'applier'] as const,
   registry: () => ['system', 'registry'] as const,
+  tenantFailures: () => ['system', 'tenant-failures'] as const,
   users: () => ['admin', 'users'] as const,
   accessRequests: () => ['admin', 'access-requests'] as const,
   limits: () => ['admin', 'limits'] as const,

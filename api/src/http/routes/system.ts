@@ -3,6 +3,7 @@ import { NotFoundError } from '../../errors.js';
 import { requireAdmin } from '../middleware/session.js';
 import type { PushStatus } from '../../cluster/state-pusher.js';
 import type { RegistryStatus } from '../../registry/tenant-registries.js';
+import type { TenantFailures } from '../../cluster/tenant-failures.js';
 
 export interface StateRepoStatus {
   head: string | null;
@@ -20,6 +21,8 @@ export function systemRoutes(deps: {
   stateRepo: StateRepoView | undefined;
   applierStatus: (() => unknown) | undefined;
   registryStatus: () => RegistryStatus;
+  /** The tenants whose changes cannot be committed (docs/architecture.md#failure-isolation). */
+  tenantFailures: TenantFailures;
 }): Router {
   const router = Router();
   // What every tenant runs, and where: admins only.
@@ -31,6 +34,9 @@ export function systemRoutes(deps: {
     if (!deps.stateRepo) throw new NotFoundError('State repo');
     const body: StateRepoStatus = { head: await deps.stateRepo.head(), remote: deps.stateRepo.pushStatus() };
     res.json(body);
+  });
+  router.get('/system/tenant-failures', async (_req, res) => {
+    res.json(await deps.tenantFailures.list());
   });
   router.get('/system/applier', (_req, res) => {
     if (!deps.applierStatus) {

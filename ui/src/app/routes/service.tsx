@@ -78,6 +78,11 @@ export function ServiceRoute() {
         }
       />
       <div className="space-y-6">
+        {s.syncError ? (
+          <Alert tone="error" title="This project's changes are not reaching the cluster">
+            {s.syncError.message} They are retried (attempt {String(s.syncError.attempts)}), and at once after your next change.
+          </Alert>
+        ) : null}
         <ServiceProblem serviceId={s.id} running={s.status !== null} />
         {running ? (
           <Alert

@@ -27,6 +27,7 @@ const service: ServiceDto = {
   webhookUrl: 'https://example.com/webhooks/github/s1',
   webhookSecret: 'secret',
   status: null,
+  syncError: null,
   createdAt: '2026-01-01T00:00:00Z',
 };
 

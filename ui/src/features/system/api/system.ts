@@ -1,3 +1,4 @@
+import type { TenantFailureDto } from '@dangus/common';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
 import { useLiveRefetchInterval } from '../../../lib/live-status';
@@ -53,5 +54,14 @@ export function useRegistry() {
   return useQuery({
     queryKey: queryKeys.registry(),
     queryFn: () => api.get<RegistryView>('/api/system/registry'),
+  });
+}
+
+/** `GET /api/system/tenant-failures`: the projects whose changes cannot be committed. */
+export function useTenantFailures() {
+  return useQuery({
+    queryKey: queryKeys.tenantFailures(),
+    queryFn: () => api.get<TenantFailureDto[]>('/api/system/tenant-failures'),
+    refetchInterval: () => 10_000,
   });
 }

@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { Alert, Badge, CopyField, LoadingBlock, Section } from '../../../components/ui';
 import { ApiError, errorMessage } from '../../../lib/api-error';
 import { formatAbsolute, formatRelative, shortSha } from '../../../lib/format';
-import { useApplier, useRegistry, useStateRepo, type ApplierView, type StateRepoView } from '../api/system';
+import { useApplier, useRegistry, useStateRepo, useTenantFailures, type ApplierView, type StateRepoView } from '../api/system';
 
 function NotYet({ error, what }: { error: unknown; what: string }) {
   if (error instanceof ApiError && error.isNotFound) {
@@ -123,6 +123,7 @@ export function SystemPanels() {
   const repo = useStateRepo();
   const applier = useApplier();
   const registry = useRegistry();
+  const stuck = useTenantFailures();
   const head =
     typeof repo.data?.head === 'string' ? repo.data.head : (repo.data?.head?.sha ?? undefined);
   return (
@@ -132,6 +133,21 @@ export function SystemPanels() {
           <Alert tone="error" title="Registry: tenants are not isolated">
             The platform runs without Harbor&apos;s admin settings, so {registry.data.warning}. Set HARBOR_ADMIN_USERNAME and
             HARBOR_ADMIN_PASSWORD to give every tenant a Harbor project and robot account of its own.
+          </Alert>
+        </div>
+      ) : null}
+      {stuck.data && stuck.data.length > 0 ? (
+        <div className="lg:col-span-2">
+          <Alert tone="error" title={`${String(stuck.data.length)} project${stuck.data.length === 1 ? '' : 's'} cannot be committed`}>
+            Their changes wait and are retried; every other project goes on. Each clears by itself once its data is fixed.
+            <ul className="mt-2 space-y-1 text-xs" aria-label="Projects that cannot be committed">
+              {stuck.data.map((f) => (
+                <li key={f.projectId}>
+                  <span className="font-mono">{f.namespace}</span> · since <When iso={f.since} /> · {String(f.attempts)} attempt
+                  {f.attempts === 1 ? '' : 's'}: {f.message}
+                </li>
+              ))}
+            </ul>
           </Alert>
         </div>
       ) : null}
