@@ -186,7 +186,7 @@ describe('replicas on one PostgreSQL', () => {
               service: c.serviceName ?? null,
               actor: { name: c.actor.githubUsername, email: `${c.actor.githubUsername}@users.noreply.github.com`, login: c.actor.githubUsername },
             });
-            return result.commit;
+            return result;
           },
         },
         logger,
@@ -241,7 +241,7 @@ describe('replicas on one PostgreSQL', () => {
       const processor = new IntentProcessor({
         db: database.dataSource,
         listener: await listener(),
-        target: { commit: (c) => Promise.resolve((commits.push(c.summary), 'a'.repeat(40))) },
+        target: { commit: (c) => Promise.resolve((commits.push(c.summary), { commit: 'a'.repeat(40), head: 'a'.repeat(40) })) },
         logger,
         onDeposed: () => undefined,
       });
@@ -266,7 +266,7 @@ describe('replicas on one PostgreSQL', () => {
             tried.push(c.summary);
             if (broken && c.namespace === 'ns-a') return Promise.reject(new Error('render failed'));
             committed.push(c.summary);
-            return Promise.resolve(null);
+            return Promise.resolve({ commit: null, head: null });
           },
         },
         logger,

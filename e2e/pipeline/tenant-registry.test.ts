@@ -54,3 +54,31 @@ describe('push to live with a registry per tenant', () => {
     expect(await maybe(() => world.core.readNamespacedSecret({ namespace: project.namespace, name: jobName }))).toBeUndefined();
   });
 });
+
+describe('a registry that refuses the tenant', () => {
+  let harbor: FakeHarbor;
+  let world: PipelineWorld;
+
+  beforeAll(async () => {
+    harbor = new FakeHarbor();
+    await harbor.start();
+    // The operator's Harbor admin password is wrong: Harbor answers every request 401.
+    world = await startWorld({ HARBOR_URL: harbor.url, HARBOR_ADMIN_USERNAME: harbor.admin.username, HARBOR_ADMIN_PASSWORD: 'not-the-password' });
+  });
+  afterAll(async () => {
+    await world.close();
+    await harbor.stop();
+  });
+
+  it('fails the deployment at once with the registry\'s reason, not at the build deadline', async () => {
+    const project = await createProject(world, 'refused');
+    const service = await createService(world, project.id, 'web');
+    const id = String((await push(world, service, sha())).body.deploymentId);
+    // Well inside the 10 minutes a build Job is given to start.
+    const failed = await waitForStatus(world, id, 'failed', 60_000);
+    expect(failed.reason).toMatch(
+      new RegExp(`^the build could not get its credentials: Harbor refused to create Harbor project dangus-${project.namespace}: HTTP 401 `),
+    );
+    expect([...harbor.robots.values()]).toEqual([]);
+  });
+});

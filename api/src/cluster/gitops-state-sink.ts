@@ -65,9 +65,9 @@ export class GitopsStateSink implements StateSink {
   /**
    * Commits the change: the env Secret it needs is written first (the new pods read
    * the new values), and a deleted service's Secrets leave the cluster after.
-   * Resolves with the commit, `null` when the render did not change.
+   * Resolves with the commit (`commit: null` when the render did not change) and the head.
    */
-  async commit(change: TenantChange): Promise<string | null> {
+  async commit(change: TenantChange): Promise<CommitResult> {
     if (change.envSecretOf !== undefined && this.effects) {
       try {
         await this.effects.writeEnvSecret(change.envSecretOf);
@@ -107,7 +107,7 @@ export class GitopsStateSink implements StateSink {
         this.deps.logger.warn({ service: change.deletedService?.name, err: error }, 'could not remove the deleted service\'s Secrets');
       });
     }
-    return result.commit;
+    return result;
   }
 
   /**

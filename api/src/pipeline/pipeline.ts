@@ -1,6 +1,6 @@
 import { DEPLOYMENT_LABEL, buildJobName, imageRepository, shortSha } from '@dangus/gitops-writer';
 import { REPO_URL_PATTERN, namespaceFor, type DeploymentStatus } from '@dangus/common';
-import type { V1ContainerStateTerminated, V1Job, V1Pod } from '@kubernetes/client-node';
+
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { StateSink, TenantChange } from '../cluster/state-sink.js';
@@ -12,6 +12,7 @@ import { toDeploymentDto } from '../use-cases/deployments.js';
 import type { PipelineHandle } from '../use-cases/context.js';
 import { LOCAL_GITHUB_ID } from '../use-cases/users.js';
 import type { BuildLogs, LogTarget } from './build-logs.js';
+import { ApiException, type V1ContainerStateTerminated, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { dockerConfigJson, type ClusterSecrets } from './cluster-secrets.js';
 import type { EventBus } from './event-bus.js';
 import { KeyedQueue } from './keyed-queue.js';
@@ -20,6 +21,7 @@ import { Redactor } from './redact.js';
 import { buildDigest, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
 import type { ClusterView } from './watcher.js';
 import type { TenantRegistries } from '../registry/tenant-registries.js';
+import { HarborError } from '../registry/harbor-api.js';
 
 export interface PipelineSettings {
   /** Where the UI is, for the commit status's link. */
@@ -205,9 +207,16 @@ export class DeploymentPipeline implements PipelineHandle {
         this.secretsWritten.add(row.id);
         this.secretErrors.delete(row.id);
       } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (refusedForGood(error)) {
+          // Asking again gets the same answer: the deployment fails now with the reason, not at the deadline.
+          this.deps.logger.warn({ deploymentId: row.id, err: error }, 'the build cannot get its credentials: failing it');
+          await this.buildFailed(row, ['pending'], `the build could not get its credentials: ${message}`, null);
+          return;
+        }
         // The namespace may not be applied yet: the Job's pod waits for its Secret, and the next pass writes it.
         this.deps.logger.warn({ deploymentId: row.id, err: error }, 'could not write the build Secret yet');
-        this.secretErrors.set(row.id, error instanceof Error ? error.message : String(error));
+        this.secretErrors.set(row.id, message);
         this.queue.retryLater(row.id);
       }
     }
@@ -581,6 +590,17 @@ function time(value: Date | string | undefined): number {
 
 /** The build Job's init container that fetches the pushed commit (templates/build-job.yaml). */
 const FETCH_CONTAINER = 'fetch-source';
+
+/**
+ * Whether a registry or cluster answer refuses the request itself (its name, its
+ * content, the platform's rights), so that asking again cannot succeed: Harbor's
+ * and Kubernetes' 400, 401, 403 and 422. A missing namespace (404, not applied
+ * yet), a conflict, a timeout or a server error may pass.
+ */
+export function refusedForGood(error: unknown): boolean {
+  const status = error instanceof HarborError ? error.status : error instanceof ApiException ? error.code : undefined;
+  return status === 400 || status === 401 || status === 403 || status === 422;
+}
 
 /** How the source fetch ended, when it failed. */
 function fetchFailure(pod: V1Pod | undefined): V1ContainerStateTerminated | undefined {

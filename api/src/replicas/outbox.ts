@@ -75,8 +75,12 @@ export class OutboxStateSink implements StateSink {
 
 /** What the controller does with a change, around its commit. */
 export interface IntentTarget {
-  /** Commits the change; resolves with the commit, or null when the render did not change. */
-  commit(change: TenantChange): Promise<string | null>;
+  /**
+   * Commits the change: resolves with its commit, or with `commit: null` and the head
+   * when the render did not change (the head already holds the change: an earlier
+   * intent's render read the database after it).
+   */
+  commit(change: TenantChange): Promise<{ commit: string | null; head: string | null }>;
 }
 
 interface IntentRow {
@@ -98,7 +102,7 @@ export function retryDelaySeconds(attempts: number): number {
 /**
  * The controller's half of the outbox: every pending intent, oldest first, becomes
  * the commit it is today (one per intent, none when the render did not change),
- * then is marked done with its commit and announced. Woken by each intent's
+ * then is marked done with the commit that holds it and announced. Woken by each intent's
  * notification, by a reconnection of the listener, and by a periodic resync.
  *
  * Failures are per tenant (docs/architecture.md#failure-isolation): an intent that
@@ -191,7 +195,8 @@ export class IntentProcessor {
   private async process(row: IntentRow): Promise<boolean> {
     let commit: string | null;
     try {
-      commit = await this.deps.target.commit(row.change);
+      const result = await this.deps.target.commit(row.change);
+      commit = result.commit ?? result.head;
     } catch (error) {
       if (error instanceof DeposedError) throw error;
       const attempts = row.attempts + 1;
