@@ -64,9 +64,15 @@ export class StateHistory {
   private indexing: Promise<void> | null = null;
   private indexRequests = 0;
   private indexTimer: NodeJS.Timeout | undefined;
+  private processes = 0;
 
   /** `dir`: the bare state repository. */
   constructor(private readonly dir: string) {}
+
+  /** How many git processes this reader has started (a figure for tests and benchmarks). */
+  get gitProcesses(): number {
+    return this.processes;
+  }
 
   /**
    * Up to `limit` commits of the service's history, newest first, starting after `after`
@@ -224,6 +230,7 @@ export class StateHistory {
   }
 
   private async git(args: string[]): Promise<{ stdout: string }> {
+    this.processes += 1;
     try {
       return await run('git', ['-c', 'core.quotePath=false', '--git-dir', this.dir, ...args], {
         maxBuffer: 64 * 1024 * 1024,
