@@ -170,10 +170,11 @@ export class StateHistory {
   /**
    * The newest `count` commits of the union of several newest-first lists of commits
    * reachable from `from`, newest first. The order is git's: one `git rev-list from`, read
-   * only until `count` of them (or all) have passed. The state repo's history is linear
-   * (each commit's parent is the head it replaced), so this is their ancestry, also where
-   * commits share a second or the clock went back. The walk reads commit ids only, from the
-   * commit-graph, and goes no further back than the logs went.
+   * only while commits of two lists are left to place (the rest of one list is in order
+   * already). The state repo's history is linear (each commit's parent is the head it
+   * replaced), so this is their ancestry, also where commits share a second or the clock
+   * went back. The walk reads commit ids only, from the commit-graph, and goes no further
+   * back than the logs went.
    */
   private async merge(from: string, lists: HistoryCommit[][], count: number): Promise<HistoryCommit[]> {
     const bySha = new Map<string, HistoryCommit>();
@@ -183,25 +184,33 @@ export class StateHistory {
       else bySha.set(commit.sha, { ...seen, files: [...seen.files, ...commit.files.filter((f) => !seen.files.some((g) => g.path === f.path))] });
     }
     const merged: HistoryCommit[] = [];
-    const wanted = Math.min(count, bySha.size);
-    if (wanted === 0) return merged;
-    const walk = spawn('git', this.gitArgs(['rev-list', from]), { env: GIT_ENV, stdio: ['ignore', 'pipe', 'ignore'] });
-    this.processes += 1;
-    const ended = new Promise<Error | number | null>((resolve) => {
-      walk.on('error', resolve);
-      walk.on('close', resolve);
-    });
-    for await (const sha of createInterface({ input: walk.stdout })) {
-      const commit = bySha.get(sha);
-      if (commit) merged.push(commit);
-      if (merged.length === wanted) break;
+    const unseen = new Set(bySha.keys());
+    /** The list that holds every commit not placed yet, if one does. */
+    const rest = () => lists.find((list) => list.filter((c) => unseen.has(c.sha)).length === unseen.size);
+    if (rest() === undefined) {
+      const walk = spawn('git', this.gitArgs(['rev-list', from]), { env: GIT_ENV, stdio: ['ignore', 'pipe', 'ignore'] });
+      this.processes += 1;
+      const ended = new Promise<Error | number | null>((resolve) => {
+        walk.on('error', resolve);
+        walk.on('close', resolve);
+      });
+      for await (const sha of createInterface({ input: walk.stdout })) {
+        const commit = bySha.get(sha);
+        if (commit === undefined) continue;
+        merged.push(commit);
+        unseen.delete(sha);
+        if (merged.length >= count || rest() !== undefined) break;
+      }
+      walk.stdout.destroy();
+      walk.kill();
+      const end = await ended;
+      if (end instanceof Error) throw gitError(end);
+      if (merged.length < count && rest() === undefined) {
+        throw new StateRepoError(`git rev-list ${from} did not pass every commit of the history (exit ${String(end)}).`);
+      }
     }
-    walk.stdout.destroy();
-    walk.kill();
-    const end = await ended;
-    if (end instanceof Error) throw gitError(end);
-    if (merged.length < wanted) throw new StateRepoError(`git rev-list ${from} did not pass every commit of the history (exit ${String(end)}).`);
-    return merged;
+    const last = (rest() ?? []).filter((c) => unseen.has(c.sha)).map((c) => bySha.get(c.sha) ?? c);
+    return [...merged, ...last].slice(0, count);
   }
 
   private async isCommit(sha: string): Promise<boolean> {
