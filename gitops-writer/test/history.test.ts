@@ -3,7 +3,8 @@
  * in the shape of a busy member: 90 commits of one tenant inside the same second, turn
  * about on the service's directory and on its tenant's shared files (one `git log` each),
  * with another tenant's commits in between. The pages must be in the history's order, and
- * a page must start a bounded number of git processes, not one per pair of commits.
+ * a page must start a bounded number of git processes, not one per pair of commits. And
+ * the order must be the history's where the clock went back.
  */
 import { renderTenant } from '../src/render/render.js';
 import type { ServiceInput } from '../src/render/types.js';
@@ -84,4 +85,22 @@ describe('StateHistory.page', () => {
     // One log per path, and a handful more (HEAD or the cursor's parent, ls-tree, the walk).
     for (const count of spawned) expect(count).toBeLessThanOrEqual(1 + tenantFiles.length + 4);
   }, 60_000);
+
+  it('when the clock went back between commits, then the page is in the history order, not the clock order', async () => {
+    const templates = await loadTemplates();
+    let clock = Date.parse('2026-01-02T03:04:05Z');
+    // Each commit a minute before the one it follows (a controller on a node whose clock is behind).
+    const repo = await StateRepo.open({ dir: dir.path, now: () => new Date((clock -= 60_000)) });
+    const commit = (list: ServiceInput[], summary: string, serviceName?: string) =>
+      repo.commitTenant(NAMESPACE, renderTenant(tenant(1, 'aaaaa1', 'shop', list), SETTINGS, templates), meta(summary, serviceName));
+    const web = service(1, 'web');
+    await commit([web], 'create project shop');
+    await commit([{ ...web, port: 3001 }], 'port 3001', 'web');
+    await commit([{ ...web, port: 3001 }, service(3, 'api')], 'create service api');
+    await commit([{ ...web, port: 3002 }, service(3, 'api')], 'port 3002', 'web');
+
+    const expected = git(dir.path, 'rev-list', 'HEAD').trim().split('\n');
+    const page = await new StateHistory(dir.path).page({ namespace: NAMESPACE, service: 'web' }, null, 50);
+    expect(page.commits.map((c) => c.sha)).toEqual(expected);
+  });
 });
