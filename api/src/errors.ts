@@ -69,6 +69,13 @@ export class LimitReachedError extends AppError {
 export class TooManyRequestsError extends AppError {
   readonly status = 429;
   readonly code = 'too_many_requests';
+  constructor(
+    message: string,
+    /** When to try again, sent as the Retry-After header. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
 }
 
 export class PayloadTooLargeError extends AppError {

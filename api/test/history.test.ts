@@ -154,3 +154,73 @@ describe('infrastructure history', () => {
     return commit;
   }
 });
+
+describe('history requests under way at once, per user', () => {
+  let t: TestPlatform;
+
+  beforeAll(async () => {
+    t = await startTestPlatform({ MAX_HISTORY_REQUESTS_PER_USER: '2' }, { stateRepo: true });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** A user with a service and its first commit, and a GET of its history as that user. */
+  async function member(login: string, id: number) {
+    const cookie = await t.signIn(login, id);
+    const project = (await request(t.app).post('/api/projects').set({ Cookie: cookie, Origin: ORIGIN }).send({ name: 'shop' }).expect(201)).body as { id: string };
+    const created = await request(t.app)
+      .post(`/api/projects/${project.id}/services`)
+      .set({ Cookie: cookie, Origin: ORIGIN })
+      .send({ name: `${login}web`, repoUrl: `https://github.com/acme/${login}`, port: 8080 })
+      .expect(201);
+    const serviceId = String(created.body.id);
+    return { get: (path = '') => request(t.app).get(`/api/services/${serviceId}/history${path}`).set({ Cookie: cookie }) };
+  }
+
+  it("answers a user's third request while two are under way with 429 and Retry-After; another user's is served", async () => {
+    const busy = await member('busy', 501);
+    const other = await member('other', 502);
+    const [first] = ((await busy.get().expect(200)).body as HistoryPageDto).commits;
+
+    // The next two history reads wait at the reader until released: two requests under way.
+    const reader = t.writer?.history;
+    if (!reader) throw new Error('the test platform has no state repo');
+    const read = reader.page.bind(reader);
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let bothWaiting = () => {};
+    const waiting = new Promise<void>((resolve) => (bothWaiting = resolve));
+    let held = 0;
+    reader.page = async (...args) => {
+      if (held < 2) {
+        held += 1;
+        if (held === 2) bothWaiting();
+        await released;
+      }
+      return read(...args);
+    };
+    try {
+      const underWay = [busy.get().then((res) => res), busy.get().then((res) => res)];
+      await waiting;
+
+      for (const refused of [await busy.get(), await busy.get(`/${first?.sha ?? ''}`)]) {
+        expect(refused.status).toBe(429);
+        expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+        expect(refused.body.error.code).toBe('too_many_requests');
+        expect(refused.body.error.message).toMatch(/history requests under way/);
+      }
+      // Another user is not held to this one's requests.
+      expect(((await other.get().expect(200)).body as HistoryPageDto).commits.length).toBeGreaterThan(0);
+
+      release();
+      expect((await Promise.all(underWay)).map((res) => res.status)).toEqual([200, 200]);
+      // Done, they no longer count.
+      await busy.get().expect(200);
+      await busy.get(`/${first?.sha ?? ''}`).expect(200);
+    } finally {
+      release();
+      reader.page = read;
+    }
+  });
+});

@@ -46,6 +46,8 @@ export interface UserLimitsDto {
   envVarsPerService: number;
   envBytesPerService: number;
   streamsPerUser: number;
+  /** History requests (they run git) a user may have under way at once, per api process. */
+  historyRequestsPerUser: number;
   exemptAdmins: boolean;
 }
 

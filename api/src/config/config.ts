@@ -105,6 +105,8 @@ export const envSchema = z
     MAX_ENV_VARS_PER_SERVICE: z.coerce.number().int().min(0).default(100),
     MAX_ENV_BYTES_PER_SERVICE: z.coerce.number().int().min(0).max(900 * 1024).default(256 * 1024),
     MAX_STREAMS_PER_USER: z.coerce.number().int().min(0).default(20),
+    // History requests (each runs git) a user may have under way at once, per api process.
+    MAX_HISTORY_REQUESTS_PER_USER: z.coerce.number().int().min(0).default(2),
     // Seconds between CPU/memory samples of the services someone is looking at.
     METRICS_SAMPLE_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
     LIMITS_EXEMPT_ADMINS: booleanString.default(false),
@@ -421,6 +423,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       envVarsPerService: e.MAX_ENV_VARS_PER_SERVICE,
       envBytesPerService: e.MAX_ENV_BYTES_PER_SERVICE,
       streamsPerUser: e.MAX_STREAMS_PER_USER,
+      historyRequestsPerUser: e.MAX_HISTORY_REQUESTS_PER_USER,
       exemptAdmins: e.LIMITS_EXEMPT_ADMINS,
     },
     encryption: {

@@ -86,6 +86,7 @@ export async function startTestPlatform(
     MAX_ENV_VARS_PER_SERVICE: '0',
     MAX_ENV_BYTES_PER_SERVICE: '0',
     MAX_STREAMS_PER_USER: '0',
+    MAX_HISTORY_REQUESTS_PER_USER: '0',
     ...env,
   });
   if (!config.encryption.key || !config.sessionSecret) throw new Error('test config lacks secrets');

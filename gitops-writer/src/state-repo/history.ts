@@ -8,7 +8,8 @@
  * (`refreshIndex()` keeps them current) tests each commit against a filter instead of
  * reading its trees, so a page costs the tenant's commits walked, not the repository's size.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 
 import { StateRepoError } from '../errors.js';
@@ -64,28 +65,36 @@ export class StateHistory {
   private indexing: Promise<void> | null = null;
   private indexRequests = 0;
   private indexTimer: NodeJS.Timeout | undefined;
+  private processes = 0;
 
   /** `dir`: the bare state repository. */
   constructor(private readonly dir: string) {}
+
+  /** How many git processes this reader has started (a figure for tests and benchmarks). */
+  get gitProcesses(): number {
+    return this.processes;
+  }
 
   /**
    * Up to `limit` commits of the service's history, newest first, starting after `after`
    * (a commit id from a previous page) or at HEAD.
    *
    * One `git log` per literal path (the service's directory, and each file directly under
-   * its tenant's directory at HEAD), run together and merged: git (2.39) consults the
-   * Bloom filters only for a single pathspec, and then tests every leading directory of it,
-   * so `tenants/{ns}/{service}` rules out other services' commits without reading a tree.
-   * (A tenant-level file that no longer exists at HEAD is not looked for.)
+   * its tenant's directory at HEAD), run together, then one walk that puts their union in
+   * the history's order: git (2.39) consults the Bloom filters only for a single pathspec,
+   * and then tests every leading directory of it, so `tenants/{ns}/{service}` rules out
+   * other services' commits without reading a tree. (A tenant-level file that no longer
+   * exists at HEAD is not looked for.) A page starts the same few git processes whatever
+   * the commits' shape: at most paths + 3, one more after a cursor.
    */
   async page(scope: HistoryScope, after: string | null, limit = 50): Promise<HistoryPage> {
     checkScope(scope);
     if (after !== null && !(await this.isCommit(after))) throw new StateRepoError('Not a commit of the state repo.');
-    const from = after === null ? 'HEAD' : `${after}^`;
-    if (after === null ? !(await this.hasHead()) : !(await this.hasParent(after))) return { commits: [], after: null };
+    const from = after === null ? await this.head() : await this.firstParent(after);
+    if (from === null) return { commits: [], after: null };
     const paths = [`tenants/${scope.namespace}/${scope.service}`, ...(await this.tenantFiles(scope))];
     const lists = await Promise.all(paths.map((path) => this.log(from, path, limit + 1)));
-    const merged = await this.merge(lists);
+    const merged = await this.merge(from, lists, limit + 1);
     const commits = merged.slice(0, limit).map((commit) => ({ ...commit, files: commit.files.filter((f) => inScope(scope, f.path)) }));
     return { commits, after: merged.length > limit ? (commits.at(-1)?.sha ?? null) : null };
   }
@@ -116,7 +125,7 @@ export class StateHistory {
       // Again while calls came in during a write: their commits may be newer than it.
       for (let done = -1; done !== this.indexRequests; ) {
         done = this.indexRequests;
-        if (await this.hasHead()) await this.git(['commit-graph', 'write', '--reachable', '--changed-paths', '--split']);
+        if ((await this.head()) !== null) await this.git(['commit-graph', 'write', '--reachable', '--changed-paths', '--split']);
       }
     })().finally(() => {
       this.indexing = null;
@@ -159,44 +168,49 @@ export class StateHistory {
   }
 
   /**
-   * The union of several newest-first commit lists of one linear history, newest first:
-   * by commit time, and for commits of the same second in different lists, by ancestry.
+   * The newest `count` commits of the union of several newest-first lists of commits
+   * reachable from `from`, newest first. The order is git's: one `git rev-list from`, read
+   * only while commits of two lists are left to place (the rest of one list is in order
+   * already). The state repo's history is linear (each commit's parent is the head it
+   * replaced), so this is their ancestry, also where commits share a second or the clock
+   * went back. The walk reads commit ids only, from the commit-graph, and goes no further
+   * back than the logs went.
    */
-  private async merge(lists: HistoryCommit[][]): Promise<HistoryCommit[]> {
-    const bySha = new Map<string, HistoryCommit & { list: number; index: number }>();
-    lists.forEach((list, listIndex) => {
-      list.forEach((commit, index) => {
-        const seen = bySha.get(commit.sha);
-        if (!seen) bySha.set(commit.sha, { ...commit, list: listIndex, index });
-        else seen.files = [...seen.files, ...commit.files.filter((f) => !seen.files.some((g) => g.path === f.path))];
+  private async merge(from: string, lists: HistoryCommit[][], count: number): Promise<HistoryCommit[]> {
+    const bySha = new Map<string, HistoryCommit>();
+    for (const commit of lists.flat()) {
+      const seen = bySha.get(commit.sha);
+      if (!seen) bySha.set(commit.sha, commit);
+      else bySha.set(commit.sha, { ...seen, files: [...seen.files, ...commit.files.filter((f) => !seen.files.some((g) => g.path === f.path))] });
+    }
+    const merged: HistoryCommit[] = [];
+    const unseen = new Set(bySha.keys());
+    /** The list that holds every commit not placed yet, if one does. */
+    const rest = () => lists.find((list) => list.filter((c) => unseen.has(c.sha)).length === unseen.size);
+    if (rest() === undefined) {
+      const walk = spawn('git', this.gitArgs(['rev-list', from]), { env: GIT_ENV, stdio: ['ignore', 'pipe', 'ignore'] });
+      this.processes += 1;
+      const ended = new Promise<Error | number | null>((resolve) => {
+        walk.on('error', resolve);
+        walk.on('close', resolve);
       });
-    });
-    const all = [...bySha.values()];
-    const time = (c: HistoryCommit) => Date.parse(c.committer.date);
-    // Ancestry of same-second commits from different lists, asked of git once per pair.
-    const newer = new Map<string, boolean>();
-    for (const a of all) {
-      for (const b of all) {
-        if (a.sha < b.sha && a.list !== b.list && time(a) === time(b)) {
-          newer.set(`${a.sha}:${b.sha}`, await this.isAncestor(b.sha, a.sha));
-        }
+      for await (const sha of createInterface({ input: walk.stdout })) {
+        const commit = bySha.get(sha);
+        if (commit === undefined) continue;
+        merged.push(commit);
+        unseen.delete(sha);
+        if (merged.length >= count || rest() !== undefined) break;
+      }
+      walk.stdout.destroy();
+      walk.kill();
+      const end = await ended;
+      if (end instanceof Error) throw gitError(end);
+      if (merged.length < count && rest() === undefined) {
+        throw new StateRepoError(`git rev-list ${from} did not pass every commit of the history (exit ${String(end)}).`);
       }
     }
-    return all.sort((a, b) => {
-      if (time(a) !== time(b)) return time(b) - time(a);
-      if (a.list === b.list) return a.index - b.index;
-      const aNewer = a.sha < b.sha ? newer.get(`${a.sha}:${b.sha}`) : !newer.get(`${b.sha}:${a.sha}`);
-      return aNewer ? -1 : 1;
-    }).map(({ list: _list, index: _index, ...commit }) => commit);
-  }
-
-  private async isAncestor(ancestor: string, of: string): Promise<boolean> {
-    try {
-      await this.git(['merge-base', '--is-ancestor', ancestor, of]);
-      return true;
-    } catch {
-      return false;
-    }
+    const last = (rest() ?? []).filter((c) => unseen.has(c.sha)).map((c) => bySha.get(c.sha) ?? c);
+    return [...merged, ...last].slice(0, count);
   }
 
   private async isCommit(sha: string): Promise<boolean> {
@@ -209,32 +223,43 @@ export class StateHistory {
     }
   }
 
-  private async hasParent(sha: string): Promise<boolean> {
+  /** A commit's first parent, or null for the root commit. */
+  private async firstParent(sha: string): Promise<string | null> {
     const { stdout } = await this.git(['rev-list', '--parents', '-n', '1', sha]);
-    return stdout.trim().split(' ').length > 1;
+    return stdout.trim().split(' ')[1] ?? null;
   }
 
-  private async hasHead(): Promise<boolean> {
+  /** The commit HEAD is at, or null in a repository without commits. */
+  private async head(): Promise<string | null> {
     try {
-      await this.git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
-      return true;
+      const { stdout } = await this.git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']);
+      return stdout.trim();
     } catch {
-      return false;
+      return null;
     }
   }
 
   private async git(args: string[]): Promise<{ stdout: string }> {
+    this.processes += 1;
     try {
-      return await run('git', ['-c', 'core.quotePath=false', '--git-dir', this.dir, ...args], {
-        maxBuffer: 64 * 1024 * 1024,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' },
-      });
+      return await run('git', this.gitArgs(args), { maxBuffer: 64 * 1024 * 1024, env: GIT_ENV });
     } catch (error) {
-      const e = error as NodeJS.ErrnoException & { stderr?: string };
-      if (e.code === 'ENOENT') throw new StateRepoError('The history needs the git command on the platform\'s PATH.', { cause: error });
-      throw error;
+      throw gitError(error);
     }
   }
+
+  private gitArgs(args: string[]): string[] {
+    return ['-c', 'core.quotePath=false', '--git-dir', this.dir, ...args];
+  }
+}
+
+const GIT_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' };
+
+function gitError(error: unknown): unknown {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    return new StateRepoError('The history needs the git command on the platform\'s PATH.', { cause: error });
+  }
+  return error;
 }
 
 function checkScope(scope: HistoryScope): void {

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ErrorBody } from '@dangus/common';
-import { AppError, NotFoundError } from '../../errors.js';
+import { AppError, NotFoundError, TooManyRequestsError } from '../../errors.js';
 
 /** The one place errors become HTTP answers (docs/architecture.md#code-conventions). Only 5xx are logged. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -19,7 +19,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       body = { error: bodyParserAnswer(error) };
     }
     if (status >= 500) logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
-    if (!res.headersSent) res.status(status).json(body);
+    if (res.headersSent) return;
+    if (error instanceof TooManyRequestsError && error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
+    res.status(status).json(body);
   };
 }
 

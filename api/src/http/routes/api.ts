@@ -9,6 +9,7 @@ import * as history from '../../use-cases/history.js';
 import * as releases from '../../use-cases/releases.js';
 import * as serviceLogs from '../../use-cases/service-logs.js';
 import { currentUser } from '../middleware/session.js';
+import { UserConcurrency } from '../user-concurrency.js';
 
 /**
  * `/api/*`, behind requireUser. Routes only parse the request, call a use case
@@ -16,6 +17,12 @@ import { currentUser } from '../middleware/session.js';
  */
 export function apiRoutes(ctx: UseCaseContext): Router {
   const r = Router();
+  // A history request runs git: a few of one user's at once (MAX_HISTORY_REQUESTS_PER_USER).
+  const historyRequests = new UserConcurrency(
+    ctx,
+    ctx.limits.historyRequestsPerUser,
+    (max) => `You have ${String(max)} history requests under way, the most this platform runs at once per user: try again when they are done.`,
+  );
 
   r.get('/projects', async (_req, res) => {
     res.type('application/json').send(await projects.listProjects(ctx, currentUser(res)));
@@ -86,10 +93,12 @@ export function apiRoutes(ctx: UseCaseContext): Router {
     res.json(await webhooks.listWebhookDeliveries(ctx, currentUser(res), req.params.serviceId, req.query.outcome));
   });
   r.get('/services/:serviceId/history', async (req, res) => {
-    res.json(await history.listHistory(ctx, currentUser(res), req.params.serviceId, req.query.cursor));
+    const user = currentUser(res);
+    res.json(await historyRequests.run(user, () => history.listHistory(ctx, user, req.params.serviceId, req.query.cursor)));
   });
   r.get('/services/:serviceId/history/:sha', async (req, res) => {
-    res.json(await history.getHistoryCommit(ctx, currentUser(res), req.params.serviceId, req.params.sha));
+    const user = currentUser(res);
+    res.json(await historyRequests.run(user, () => history.getHistoryCommit(ctx, user, req.params.serviceId, req.params.sha)));
   });
   r.get('/deployments/:deploymentId', async (req, res) => {
     res.json(await deployments.getDeployment(ctx, currentUser(res), req.params.deploymentId));

@@ -159,6 +159,7 @@ export function UsersPanels() {
               ['Env vars per service', limits.data.envVarsPerService],
               ['Env size per service (bytes)', limits.data.envBytesPerService],
               ['Live streams per user', limits.data.streamsPerUser],
+              ['History requests at once per user', limits.data.historyRequestsPerUser],
             ].map(([label, value]) => (
               <div key={String(label)}>
                 <dt className="text-muted">{label}</dt>
