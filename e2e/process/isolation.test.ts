@@ -36,10 +36,10 @@ describe('failure isolation with api and controller roles', () => {
     await github.start();
     set = await startReplicaSet({
       databaseUrl: database.url,
-      apis: 1,
+      apis: 2,
       controllers: 2,
       // No cluster: the outbox, the leader and the state repo are what is under test.
-      env: { GITHUB_API_URL: github.url, GITHUB_WEB_URL: github.url, COMMIT_WAIT_SECONDS: '3' },
+      env: { GITHUB_API_URL: github.url, GITHUB_WEB_URL: github.url, COMMIT_WAIT_SECONDS: '3', MAX_STREAMS_PER_USER: '3' },
     });
     origin = set.balancer.origin;
     cookie = await signInLocal(origin);
@@ -154,5 +154,27 @@ describe('failure isolation with api and controller roles', () => {
     expect(new Set(holders.map((h) => h.commit)).size).toBe(1);
     expect(holders[0]?.commit).toMatch(/^[0-9a-f]{40}$/);
     expect((await intents(offline.namespace)).map((i) => i.done)).toEqual([true, true]);
+  });
+
+  it("a user's live streams are counted across api replicas", async () => {
+    const [a, b] = set.apis();
+    if (!a || !b) throw new Error('two api replicas');
+    const streams: AbortController[] = [];
+    const openOn = async (replica: typeof a): Promise<number> => {
+      const abort = new AbortController();
+      const res = await fetch(`${replica.process.origin}/api/events`, { headers: { Cookie: cookie, Origin: origin }, signal: abort.signal });
+      if (res.status === 200) streams.push(abort);
+      else await res.body?.cancel();
+      return res.status;
+    };
+    try {
+      expect([await openOn(a), await openOn(a), await openOn(b)]).toEqual([200, 200, 200]);
+      expect([await openOn(a), await openOn(b)]).toEqual([429, 429]);
+      // A stream closed on one replica frees a place on the other.
+      streams.shift()?.abort();
+      await until(async () => (await openOn(b)) === 200, 'a place freed by the closed stream', 10_000);
+    } finally {
+      for (const stream of streams) stream.abort();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { followRuntimeLogs, prepareRuntimeLogs } from '../../use-cases/service-l
 import { currentUser } from '../middleware/session.js';
 import type { Drain } from '../drain.js';
 import { openSse } from '../sse.js';
+import { StreamLeases } from '../stream-leases.js';
 
 /** How soon a browser whose stream ended in a graceful stop reconnects (to another replica). */
 const DRAIN_RETRY_MS = 250;
@@ -22,31 +23,22 @@ function lastEventId(value: string | undefined): number {
 export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?: Drain): Router {
   const r = Router();
 
-  /** Open streams per user in this process: a browser tab holds one or two. */
-  const streams = new Map<string, number>();
+  /** Open streams per user on every replica: a browser tab holds one or two. */
+  const leases = new StreamLeases(ctx.db, ctx.logger);
 
   /**
    * A stream that ends with its session (at logout at once, else within a check
-   * period), counted against the user's limit: past it, a 429 and no stream.
+   * period), counted against the user's limit across replicas: past it, a 429 and no stream.
    */
-  const open = (req: Request, res: Response) => {
+  const open = async (req: Request, res: Response) => {
     const user = currentUser(res);
     const max = limitFor(ctx, user, ctx.limits.streamsPerUser);
-    const count = streams.get(user.id) ?? 0;
-    if (max !== null && count >= max) {
+    const lease = await leases.acquire(user.id, max);
+    if (lease === null) {
       throw new TooManyRequestsError(`You have ${String(max)} live streams open, the most this platform allows: close a tab or two.`);
     }
-    streams.set(user.id, count + 1);
     const sse = openSse(req, res);
-    sse.signal.addEventListener(
-      'abort',
-      () => {
-        const left = (streams.get(user.id) ?? 1) - 1;
-        if (left <= 0) streams.delete(user.id);
-        else streams.set(user.id, left);
-      },
-      { once: true },
-    );
+    sse.signal.addEventListener('abort', () => leases.release(lease), { once: true });
     // A graceful stop ends the stream: the browser reconnects (elsewhere) and resumes.
     if (drain) sse.signal.addEventListener('abort', drain.stream(() => sse.close(DRAIN_RETRY_MS)), { once: true });
     const token = res.locals.sessionToken;
@@ -58,7 +50,7 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?
   };
 
   r.get('/events', async (req, res) => {
-    const sse = open(req, res);
+    const sse = await open(req, res);
     const resume = req.get('Last-Event-ID');
     await followDeploymentEvents(ctx, currentUser(res), resume !== undefined && /^\d{1,18}$/.test(resume) ? resume : undefined, sse.send, sse.signal);
     sse.close();
@@ -68,7 +60,7 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?
     const user = currentUser(res);
     // Not found is an ordinary JSON 404, before the stream opens.
     await getDeployment(ctx, user, req.params.deploymentId, false);
-    const sse = open(req, res);
+    const sse = await open(req, res);
     try {
       await followBuildLog(ctx, user, req.params.deploymentId, lastEventId(req.get('Last-Event-ID')), sse.send, sse.signal);
     } finally {
@@ -80,7 +72,7 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?
     const user = currentUser(res);
     // Bad parameters and someone else's service are ordinary JSON answers, before the stream opens.
     const prepared = await prepareRuntimeLogs(ctx, user, req.params.serviceId, req.query);
-    const sse = open(req, res);
+    const sse = await open(req, res);
     try {
       await followRuntimeLogs(ctx, user, prepared, (line) => sse.send({ event: 'log', data: JSON.stringify(line) }), sse.signal);
       sse.send({ event: 'end', data: '{}' });
