@@ -270,15 +270,53 @@ describe('roles, blocking and removal', () => {
 });
 
 describe('the local sign-in', () => {
-  it('is an admin, and refuses a request that came through a proxy', async () => {
+  it('is an admin', async () => {
     const t = await startTestPlatform({ AUTH_LOCAL: 'true' });
     try {
       const res = await request(t.app).post('/auth/local').set('Origin', ORIGIN).expect(204);
       const cookie = (res.headers['set-cookie'] as unknown as string[]).join('; ');
       expect((await request(t.app).get('/auth/me').set('Cookie', cookie).expect(200)).body).toEqual(expect.objectContaining({ githubUsername: 'local', role: 'admin' }));
-      for (const header of [{ 'X-Forwarded-For': '203.0.113.9' }, { Forwarded: 'for=203.0.113.9' }]) {
-        const refused = await request(t.app).post('/auth/local').set({ Origin: ORIGIN, ...header }).expect(403);
-        expect(refused.body.error.code).toBe('local_only');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([
+    ['X-Forwarded-For', '203.0.113.9'],
+    ['X-Forwarded-Host', 'dangus.example.com'],
+    ['X-Forwarded-Proto', 'https'],
+    ['Forwarded', 'for=203.0.113.9'],
+    ['X-Real-IP', '203.0.113.9'],
+    ['CF-Connecting-IP', '203.0.113.9'],
+    ['True-Client-IP', '203.0.113.9'],
+    ['Via', '1.1 tunnel'],
+  ])('refuses a request that came through a proxy or tunnel (%s), with no session', async (header, value) => {
+    const t = await startTestPlatform({ AUTH_LOCAL: 'true' });
+    try {
+      const refused = await request(t.app).post('/auth/local').set({ Origin: ORIGIN, [header]: value }).expect(403);
+      expect(refused.body.error).toEqual({
+        code: 'local_only',
+        message: `The local sign-in is only for a browser on the platform's own machine, not through a proxy or tunnel: this request carries ${header.toLowerCase()}.`,
+      });
+      expect(refused.headers['set-cookie']).toBeUndefined();
+      expect(await t.db.query(`SELECT count(*)::int AS n FROM sessions`)).toEqual([{ n: 0 }]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('accepts the loopback Host names with or without a port, and refuses any other Host', async () => {
+    const t = await startTestPlatform({ AUTH_LOCAL: 'true' });
+    try {
+      for (const host of ['localhost', 'localhost:3000', '127.0.0.1:3000', '[::1]:3000', '[::1]']) {
+        await request(t.app).post('/auth/local').set({ Origin: ORIGIN, Host: host }).expect(204);
+      }
+      for (const host of ['dangus.example.com', 'abc.trycloudflare.com:443', '127.0.0.1.nip.io', 'localhost.evil.com']) {
+        const refused = await request(t.app).post('/auth/local').set({ Origin: ORIGIN, Host: host }).expect(403);
+        expect(refused.body.error).toEqual({
+          code: 'local_only',
+          message: `The local sign-in is only for a browser on the platform's own machine, addressed as localhost, 127.0.0.1 or [::1]: this request was addressed to "${host}".`,
+        });
       }
     } finally {
       await t.close();
