@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { loadConfig } from '../src/config/config.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
+import { RowLockBarrier } from './support/row-lock.js';
 
 /** The policy settings alone: the test platform opens sign-in unless told otherwise. */
 const CLOSED = { ALLOWED_GITHUB_USERS: '' };
@@ -266,6 +267,58 @@ describe('roles, blocking and removal', () => {
     await request(t.app).get('/api/projects').set('Cookie', cookie).expect(401);
     // The namespace left the state repo through a commit.
     expect(t.stateSink.changes.some((c) => c.verb === 'delete' && c.summary === 'delete project one')).toBe(true);
+  });
+});
+
+describe('an admin demoted or blocked while their request is in flight', () => {
+  it.each([
+    ['promote', 'demoted', `UPDATE users SET role = 'member' WHERE id = $1`],
+    ['block', 'demoted', `UPDATE users SET role = 'member' WHERE id = $1`],
+    ['promote', 'blocked', `UPDATE users SET status = 'blocked' WHERE id = $1`],
+    ['block', 'blocked', `UPDATE users SET status = 'blocked' WHERE id = $1`],
+  ])('cannot %s a user once %s, though their session was checked before', async (action, _change, changeSql) => {
+    const t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_USERS: 'target', ADMIN_GITHUB_USERS: 'boss,other' });
+    try {
+      const boss = await t.signIn('boss', 1);
+      await t.signIn('other', 2);
+      await t.signIn('target', 3);
+      const ids = Object.fromEntries((await t.db.query<{ id: string; github_username: string }[]>(`SELECT id, github_username FROM users`)).map((u) => [u.github_username, u.id]));
+      const before = await userRows(t);
+
+      // Another admin demotes (or blocks) boss in a transaction that holds boss's row.
+      const demotion = await RowLockBarrier.hold(t.db, changeSql, [ids.boss]);
+      // Boss's request passes the session check (the change is not committed yet) and waits in its transaction.
+      const answer = request(t.app).post(`/api/admin/users/${ids.target ?? ''}/${action}`).set({ Cookie: boss, Origin: ORIGIN }).then((res) => res);
+      await demotion.waiters(1, [answer]);
+      await demotion.release();
+
+      const res = await answer;
+      expect(res.status).toBe(403);
+      expect(res.body.error).toEqual({ code: 'admin_only', message: 'You are no longer an admin of the platform: nothing was changed.' });
+      const after = await userRows(t);
+      expect(after.find((u) => u.github_username === 'target')).toEqual(before.find((u) => u.github_username === 'target'));
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('cannot allow an access request once demoted', async () => {
+    const t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_USERS: 'someone', ADMIN_GITHUB_USERS: 'boss' });
+    try {
+      const boss = await t.signIn('boss', 1);
+      await t.attemptSignIn('stranger', 9);
+      const [pending] = await t.db.query<{ id: string }[]>(`SELECT id FROM access_requests`);
+      const [row] = await t.db.query<{ id: string }[]>(`SELECT id FROM users WHERE github_username = 'boss'`);
+      const demotion = await RowLockBarrier.hold(t.db, `UPDATE users SET role = 'member' WHERE id = $1`, [row?.id]);
+      const answer = request(t.app).post(`/api/admin/access-requests/${pending?.id ?? ''}/allow`).set({ Cookie: boss, Origin: ORIGIN }).then((res) => res);
+      await demotion.waiters(1, [answer]);
+      await demotion.release();
+
+      expect((await answer).status).toBe(403);
+      expect(await t.db.query(`SELECT status FROM access_requests`)).toEqual([{ status: 'pending' }]);
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import type { AccessRequestDto, AdminUserDto } from '@dangus/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AccessPolicy } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { deleteProject } from './projects.js';
 import { randomUserHash } from './users.js';
@@ -203,14 +203,26 @@ export async function listAccessRequests(ctx: UseCaseContext): Promise<AccessReq
   return rows.map((r) => ({ id: r.id, login: r.login, avatarUrl: r.avatar_url, requestedAt: r.requested_at.toISOString() }));
 }
 
+/**
+ * Every admin action takes effect only if its actor is still an active admin when it
+ * commits: the request's session check came earlier, and the actor may have been
+ * demoted or blocked since. Locks the actor's row in the action's transaction, so a
+ * demotion waits for the action or the action sees the demotion. In a transaction
+ * that locks the admins, call it after that lock (one lock order).
+ */
+async function requireActiveAdmin(manager: EntityManager, actor: CurrentUser): Promise<void> {
+  const rows = await manager.query<unknown[]>(`SELECT 1 FROM users WHERE id = $1 AND role = 'admin' AND status = 'active' FOR SHARE`, [actor.id]);
+  if (rows.length === 0) throw new ForbiddenError('You are no longer an admin of the platform: nothing was changed.', 'admin_only');
+}
+
 /** Allows (their next sign-in gets in) or dismisses a pending request. */
-export async function answerAccessRequest(ctx: UseCaseContext, requestId: string, answer: 'allowed' | 'dismissed'): Promise<void> {
+export async function answerAccessRequest(ctx: UseCaseContext, actor: CurrentUser, requestId: string, answer: 'allowed' | 'dismissed'): Promise<void> {
   if (!isUuid(requestId)) throw new NotFoundError('Access request');
-  const result: [unknown[], number] = await ctx.db.query(`UPDATE access_requests SET status = $2 WHERE id = $1 AND status = 'pending'`, [
-    requestId,
-    answer,
-  ]);
-  if (result[1] !== 1) throw new NotFoundError('Access request');
+  await ctx.db.transaction(async (manager) => {
+    await requireActiveAdmin(manager, actor);
+    const result: [unknown[], number] = await manager.query(`UPDATE access_requests SET status = $2 WHERE id = $1 AND status = 'pending'`, [requestId, answer]);
+    if (result[1] !== 1) throw new NotFoundError('Access request');
+  });
 }
 
 export type UserAction = 'block' | 'unblock' | 'promote' | 'demote';
@@ -218,12 +230,14 @@ export type UserAction = 'block' | 'unblock' | 'promote' | 'demote';
 /**
  * Blocks, unblocks, promotes or demotes a user. The last active admin can be
  * neither blocked nor demoted, also when two admins try at once: the admins are
- * locked while one change is decided. A blocked user loses every session at once.
+ * locked while one change is decided, and the actor must still be one of them. A
+ * blocked user loses every session at once.
  */
 export async function changeUser(ctx: UseCaseContext, actor: CurrentUser, userId: string, action: UserAction, revoke: (userId: string) => Promise<unknown>): Promise<AdminUserDto> {
   if (!isUuid(userId)) throw new NotFoundError('User');
   await ctx.db.transaction(async (manager) => {
     const admins = await manager.query<{ id: string }[]>(`SELECT id FROM users WHERE role = 'admin' AND status = 'active' ORDER BY id FOR UPDATE`);
+    await requireActiveAdmin(manager, actor);
     const [target] = await manager.query<{ id: string; role: string; status: string }[]>(`SELECT id, role, status FROM users WHERE id = $1 FOR UPDATE`, [userId]);
     if (!target) throw new NotFoundError('User');
     const losesAnAdmin = (action === 'block' || action === 'demote') && target.role === 'admin' && target.status === 'active';
