@@ -1,10 +1,18 @@
 // Who may use the platform: the sign-in policy against the fake GitHub with
 // several users and organizations, roles on every route, revocation, limits.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
 import request from 'supertest';
 import { loadConfig } from '../src/config/config.js';
+import { HttpHarborApi } from '../src/registry/harbor-api.js';
+import { TenantRegistries } from '../src/registry/tenant-registries.js';
+import { FakeHarbor } from './support/fake-harbor.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
 import { RowLockBarrier } from './support/row-lock.js';
+
+const exec = promisify(execFile);
 
 /** The policy settings alone: the test platform opens sign-in unless told otherwise. */
 const CLOSED = { ALLOWED_GITHUB_USERS: '' };
@@ -267,6 +275,64 @@ describe('roles, blocking and removal', () => {
     await request(t.app).get('/api/projects').set('Cookie', cookie).expect(401);
     // The namespace left the state repo through a commit.
     expect(t.stateSink.changes.some((c) => c.verb === 'delete' && c.summary === 'delete project one')).toBe(true);
+  });
+});
+
+describe('removing a user while they create a project', () => {
+  it('blocks them first: each project they made gets its delete commit and loses its registry robot, none vanishes by cascade', async () => {
+    const harbor = new FakeHarbor();
+    await harbor.start();
+    const t = await startTestPlatform(
+      {
+        ...CLOSED,
+        ALLOWED_GITHUB_USERS: 'leaver',
+        ADMIN_GITHUB_USERS: 'boss',
+        HARBOR_URL: harbor.url,
+        HARBOR_ADMIN_USERNAME: harbor.admin.username,
+        HARBOR_ADMIN_PASSWORD: harbor.admin.password,
+      },
+      { stateRepo: true },
+    );
+    try {
+      const boss = await t.signIn('boss', 1);
+      const leaver = await t.signIn('leaver', 2);
+      const [user] = await t.db.query<{ id: string; hash: string }[]>(`SELECT id, hash FROM users WHERE github_username = 'leaver'`);
+      if (!user) throw new Error('no user row');
+      const first = await request(t.app).post('/api/projects').set({ Cookie: leaver, Origin: ORIGIN }).send({ name: 'first' }).expect(201);
+      // Its first build made its registry robot.
+      const registries = new TenantRegistries({
+        db: t.db,
+        encryptor: t.encryptor,
+        logger: pino({ level: 'silent' }),
+        harbor: new HttpHarborApi({ url: harbor.url, ...harbor.admin }),
+        settings: { harborProject: 'dangus', shared: null },
+      });
+      await registries.credentialsFor(first.body.id as string, first.body.namespace as string);
+      expect(harbor.robots.size).toBe(1);
+
+      // Hold the user's row: the removal waits where it first locks it, then the creation does too.
+      const barrier = await RowLockBarrier.hold(t.db, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, [user.id]);
+      const removal = request(t.app).delete(`/api/admin/users/${user.id}?deleteProjects=true`).set({ Cookie: boss, Origin: ORIGIN }).then((res) => res);
+      await barrier.waiters(1, [removal]);
+      const creation = request(t.app).post('/api/projects').set({ Cookie: leaver, Origin: ORIGIN }).send({ name: 'late' }).then((res) => res);
+      await barrier.waiters(2, [creation]);
+      await barrier.release();
+      const [removed, created] = await Promise.all([removal, creation]);
+
+      expect(removed.status).toBe(204);
+      // The creation either made it before the block (and was removed with the rest) or was refused.
+      expect(created.status === 201 || created.body.error?.code === 'blocked').toBe(true);
+      const made = created.status === 201 ? ['first', 'late'] : ['first'];
+      expect(await t.db.query(`SELECT name FROM projects`)).toEqual([]);
+      const subjects = (await exec('git', ['--git-dir', t.stateRepoDir, 'log', '--format=%s'])).stdout.split('\n');
+      for (const name of made) expect(subjects).toContain(`delete(${user.hash}-${name}): delete project ${name}`);
+      const tenants = (await exec('git', ['--git-dir', t.stateRepoDir, 'ls-tree', '--name-only', 'HEAD', 'tenants/'])).stdout;
+      expect(tenants.split('\n').filter((path) => path.startsWith(`tenants/${user.hash}-`))).toEqual([]);
+      expect([...harbor.robots.values()]).toEqual([]);
+    } finally {
+      await t.close();
+      await harbor.stop();
+    }
   });
 });
 

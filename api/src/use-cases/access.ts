@@ -261,24 +261,36 @@ export async function changeUser(ctx: UseCaseContext, actor: CurrentUser, userId
 
 /**
  * Removes a user. Their projects go too, each through its commit (the namespace
- * is pruned), but only when asked: otherwise a user with projects is a 409.
+ * is pruned, the registry robot deleted), but only when asked: otherwise a user
+ * with projects is a 409. The user is blocked first, and that is committed before
+ * their projects are listed: a project creation checks its owner is active in its
+ * own transaction (projects.ts), so none can appear after the list and vanish by
+ * cascade with the user row.
  */
 export async function removeUser(ctx: UseCaseContext, actor: CurrentUser, userId: string, deleteProjects: boolean, revoke: (userId: string) => Promise<unknown>): Promise<void> {
   if (!isUuid(userId)) throw new NotFoundError('User');
-  const [target] = await ctx.db.query<{ id: string; github_username: string; hash: string; role: 'admin' | 'member'; status: string }[]>(
-    `SELECT id, github_username, hash, role, status FROM users WHERE id = $1`,
+  const [target] = await ctx.db.query<{ id: string; github_username: string; hash: string; role: 'admin' | 'member' }[]>(
+    `SELECT id, github_username, hash, role FROM users WHERE id = $1`,
     [userId],
   );
   if (!target) throw new NotFoundError('User');
-  const projects = await ctx.db.query<{ id: string }[]>(`SELECT id FROM projects WHERE user_id = $1 ORDER BY created_at`, [userId]);
-  if (projects.length > 0 && !deleteProjects) {
-    throw new ConflictError(`@${target.github_username} owns ${String(projects.length)} project(s): remove them too, or block the user instead.`);
-  }
-  // Guard the last admin first, and keep them from signing in while their projects go.
+  const projectsOf = () => ctx.db.query<{ id: string }[]>(`SELECT id FROM projects WHERE user_id = $1 ORDER BY created_at`, [userId]);
+  const refuseOwner = (count: number) => {
+    if (count > 0 && !deleteProjects) {
+      throw new ConflictError(`@${target.github_username} owns ${String(count)} project(s): remove them too, or block the user instead.`);
+    }
+  };
+  refuseOwner((await projectsOf()).length);
+  // Guards the last admin, and keeps the user from signing in and from creating projects.
   await changeUser(ctx, actor, userId, 'block', revoke);
+  const projects = await projectsOf();
+  refuseOwner(projects.length); // made between the first count and the block: the user stays blocked
   const owner: CurrentUser = { id: target.id, githubUsername: target.github_username, hash: target.hash, role: target.role };
   for (const project of projects) await deleteProject(ctx, owner, project.id);
-  await ctx.db.query(`DELETE FROM users WHERE id = $1`, [userId]);
+  await ctx.db.transaction(async (manager) => {
+    await requireActiveAdmin(manager, actor);
+    await manager.query(`DELETE FROM users WHERE id = $1`, [userId]);
+  });
   ctx.logger.info({ actor: actor.githubUsername, userId, projects: projects.length }, 'user removed by an admin');
 }
 
