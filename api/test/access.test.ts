@@ -113,18 +113,93 @@ describe('the sign-in policy', () => {
   });
 });
 
+describe('logins GitHub recycles', () => {
+  it("refuses a new account that took a listed login, saying what an admin can do; the pins show on the Users page", async () => {
+    const t = await startTestPlatform({ ...CLOSED, ADMIN_GITHUB_USERS: 'alice', ALLOWED_GITHUB_USERS: 'bob' });
+    try {
+      const alice = await t.signIn('alice', 1);
+      await t.signIn('Bob', 2);
+      // alice and bob renamed their accounts; two new accounts took their old logins.
+      const asAdmin = await t.attemptSignIn('alice', 666);
+      expect(refusedReason(asAdmin.location)).toBe(
+        'The login alice was first used by GitHub account #1; this account is #666. If this account should have that access, an admin replaces alice by id:666 in ADMIN_GITHUB_USERS.',
+      );
+      expect(asAdmin.cookie).toBe('');
+      const asUser = await t.attemptSignIn('bob', 777);
+      expect(refusedReason(asUser.location)).toBe(
+        'The login bob was first used by GitHub account #2; this account is #777. If this account should have that access, an admin replaces bob by id:777 in ALLOWED_GITHUB_USERS.',
+      );
+      // No user row, no session, and no access request an admin could take for alice's.
+      expect((await userRows(t)).map((u) => u.github_username)).toEqual(['alice', 'Bob']);
+      expect(await t.db.query(`SELECT count(*)::int AS n FROM sessions`)).toEqual([{ n: 2 }]);
+      expect(await t.db.query(`SELECT login FROM access_requests`)).toEqual([]);
+      expect(await t.db.query(`SELECT login, github_id::int AS id FROM github_login_pins ORDER BY login`)).toEqual([
+        { login: 'alice', id: 1 },
+        { login: 'bob', id: 2 },
+      ]);
+
+      const users = (await request(t.app).get('/api/admin/users').set('Cookie', alice).expect(200)).body as { githubUsername: string; githubId: string; pinnedLogins: string[] }[];
+      expect(users.map(({ githubUsername, githubId, pinnedLogins }) => ({ githubUsername, githubId, pinnedLogins }))).toEqual([
+        { githubUsername: 'alice', githubId: '1', pinnedLogins: ['alice'] },
+        { githubUsername: 'Bob', githubId: '2', pinnedLogins: ['bob'] },
+      ]);
+      // The account the login was pinned to still gets in.
+      expect((await request(t.app).get('/auth/me').set('Cookie', await t.signIn('alice', 1)).expect(200)).body.role).toBe('admin');
+
+      // The remedy the message gives: with alice replaced by id:666, the new account is the admin.
+      const { admitSignIn } = await import('../src/use-cases/access.js');
+      const replaced = { admins: new Set(['id:666']), allowedUsers: new Set(['bob']), allowedOrgs: [] };
+      const admitted = await admitSignIn({ db: t.db, encryptor: t.encryptor }, replaced, { githubId: '666', login: 'alice', avatarUrl: null, accessToken: 'x' }, () =>
+        Promise.resolve(false),
+      );
+      expect(admitted.admitted).toBe(true);
+      expect(await t.db.query(`SELECT role FROM users WHERE github_id = 666`)).toEqual([{ role: 'admin' }]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('an id:NNN entry names its account whatever its login: a renamed account keeps its access, its old login names no one', async () => {
+    const t = await startTestPlatform({ ...CLOSED, ADMIN_GITHUB_USERS: 'id:1', ALLOWED_GITHUB_USERS: 'id:2,@Someone' });
+    try {
+      const me = async (cookie: string) => (await request(t.app).get('/auth/me').set('Cookie', cookie).expect(200)).body as { githubUsername: string; role: string };
+      expect(await me(await t.signIn('alice', 1))).toEqual(expect.objectContaining({ githubUsername: 'alice', role: 'admin' }));
+      expect(await me(await t.signIn('carol', 2))).toEqual(expect.objectContaining({ githubUsername: 'carol', role: 'member' }));
+
+      expect(await me(await t.signIn('alice-renamed', 1))).toEqual(expect.objectContaining({ githubUsername: 'alice-renamed', role: 'admin' }));
+      expect(await me(await t.signIn('carol-renamed', 2))).toEqual(expect.objectContaining({ githubUsername: 'carol-renamed', role: 'member' }));
+      const taken = await t.attemptSignIn('alice', 3);
+      expect(refusedReason(taken.location)).toBe('@alice is not allowed on this platform: ask its admin');
+      expect(await t.db.query(`SELECT github_id::int AS id, github_username FROM users ORDER BY github_id`)).toEqual([
+        { id: 1, github_username: 'alice-renamed' },
+        { id: 2, github_username: 'carol-renamed' },
+      ]);
+      // Only login entries are pinned.
+      expect(await t.db.query(`SELECT login FROM github_login_pins`)).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([['id:'], ['id:12x'], ['id:-1'], ['ids:1']])('refuses %s in ADMIN_GITHUB_USERS at start-up', (entry) => {
+    expect(() => loadConfig({ ADMIN_GITHUB_USERS: `alice,${entry}` })).toThrow(/ADMIN_GITHUB_USERS: Not a list of GitHub logins/);
+  });
+});
+
 describe('a user removed from the settings', () => {
   it('loses every session when the api starts with the new settings; users an admin let in keep theirs', async () => {
-    const t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_USERS: 'alice,bob', ADMIN_GITHUB_USERS: 'root' });
+    const t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_USERS: 'alice,bob,dave', ADMIN_GITHUB_USERS: 'root' });
     try {
       const alice = await t.signIn('alice', 11);
       const bob = await t.signIn('bob', 12);
       const root = await t.signIn('root', 13);
+      const dave = await t.signIn('dave', 14);
       const { endSessionsOutsidePolicy } = await import('../src/use-cases/access.js');
-      // The operator removes bob from ALLOWED_GITHUB_USERS and restarts.
-      const ended = await endSessionsOutsidePolicy(t.db, { allowedUsers: new Set(['alice']), allowedOrgs: [], admins: new Set(['root']) });
+      // The operator removes bob from ALLOWED_GITHUB_USERS, lists dave by his id, and restarts.
+      const ended = await endSessionsOutsidePolicy(t.db, { allowedUsers: new Set(['alice', 'id:14']), allowedOrgs: [], admins: new Set(['root']) });
       expect(ended).toBe(1);
       await request(t.app).get('/api/projects').set('Cookie', bob).expect(401);
+      await request(t.app).get('/api/projects').set('Cookie', dave).expect(200);
       await request(t.app).get('/api/projects').set('Cookie', alice).expect(200);
       await request(t.app).get('/api/projects').set('Cookie', root).expect(200);
     } finally {

@@ -21,27 +21,62 @@ export type Admission = { admitted: true; userId: string } | { admitted: false; 
 /** Serializes sign-ins, so that two first sign-ins of a fresh install do not both become the admin. */
 const SIGN_IN_LOCK = 0x64616e67; // "dang"
 
+/** The setting that lists this lower-cased login, if one does: its first sign-in pins it. */
+function listingSetting(policy: AccessPolicy, login: string): 'ADMIN_GITHUB_USERS' | 'ALLOWED_GITHUB_USERS' | null {
+  if (policy.admins.has(login)) return 'ADMIN_GITHUB_USERS';
+  if (policy.allowedUsers !== 'anyone' && policy.allowedUsers.has(login)) return 'ALLOWED_GITHUB_USERS';
+  return null;
+}
+
+/** What ADMIN_GITHUB_USERS and ALLOWED_GITHUB_USERS say of one account. */
+export interface Naming {
+  admin: boolean;
+  listed: boolean;
+  /** Why the account is refused: its login is listed, but pinned to another account. */
+  conflict: string | null;
+}
+
+/**
+ * What the settings say of one account (pure). An `id:NNN` entry names its account
+ * whatever its login. A login entry names the account the login was pinned to at
+ * its first sign-in (`pinnedId`): GitHub hands a renamed or deleted account's login
+ * to whoever asks for it next, and that account is refused, with what an admin can do.
+ */
+export function namedBy(policy: AccessPolicy, identity: { githubId: string; login: string }, pinnedId: string | undefined): Naming {
+  const login = identity.login.toLowerCase();
+  const id = `id:${identity.githubId}`;
+  const ownsLogin = pinnedId === undefined || pinnedId === identity.githubId;
+  const names = (entries: Set<string> | 'anyone') => entries === 'anyone' || entries.has(id) || (ownsLogin && entries.has(login));
+  const byId = policy.admins.has(id) || (policy.allowedUsers !== 'anyone' && policy.allowedUsers.has(id));
+  const setting = listingSetting(policy, login);
+  const conflict =
+    !ownsLogin && !byId && setting !== null
+      ? `The login ${login} was first used by GitHub account #${pinnedId}; this account is #${identity.githubId}. ` +
+        `If this account should have that access, an admin replaces ${login} by id:${identity.githubId} in ${setting}.`
+      : null;
+  return { admin: names(policy.admins), listed: names(policy.allowedUsers), conflict };
+}
+
 /**
  * The sign-in policy, checked at every sign-in (pure): admins always; a blocked
- * user never; else a user an admin let in, a listed login, a member of a listed
+ * user never; else a user an admin let in, a listed account, a member of a listed
  * organization, or, when nothing is listed, the first person of a fresh install
  * (who becomes the admin).
  */
 export function decideSignIn(input: {
   login: string;
   policy: AccessPolicy;
+  naming: Pick<Naming, 'admin' | 'listed'>;
   existing: { status: 'active' | 'blocked'; approved: boolean; role: 'admin' | 'member' } | undefined;
   requestAllowed: boolean;
   orgMember: boolean;
   adminExists: boolean;
 }): { admitted: true; role: 'admin' | 'member'; approved: boolean } | { admitted: false; reason: string } {
-  const login = input.login.toLowerCase();
-  const { policy, existing } = input;
-  if (policy.admins.has(login)) return { admitted: true, role: 'admin', approved: true };
+  const { policy, naming, existing } = input;
+  if (naming.admin) return { admitted: true, role: 'admin', approved: true };
   if (existing?.status === 'blocked') return { admitted: false, reason: `@${input.login} is blocked on this platform: ask its admin` };
-  const listed = policy.allowedUsers === 'anyone' || policy.allowedUsers.has(login) || input.orgMember;
   if (existing?.approved || input.requestAllowed) return { admitted: true, role: existing?.role ?? 'member', approved: true };
-  if (listed) return { admitted: true, role: existing?.role ?? 'member', approved: false };
+  if (naming.listed || input.orgMember) return { admitted: true, role: existing?.role ?? 'member', approved: false };
   const nothingListed = policy.allowedUsers !== 'anyone' && policy.allowedUsers.size === 0 && policy.allowedOrgs.length === 0;
   if (nothingListed && !input.adminExists) return { admitted: true, role: 'admin', approved: true };
   return { admitted: false, reason: `@${input.login} is not allowed on this platform: ask its admin` };
@@ -60,8 +95,8 @@ export async function admitSignIn(
   orgMember: (org: string) => Promise<boolean>,
 ): Promise<Admission> {
   let member = false;
-  const listedByLogin = policy.allowedUsers === 'anyone' || policy.allowedUsers.has(identity.login.toLowerCase());
-  if (!listedByLogin && !policy.admins.has(identity.login.toLowerCase())) {
+  const named = namedBy(policy, identity, undefined);
+  if (!named.listed && !named.admin) {
     for (const org of policy.allowedOrgs) {
       try {
         if (await orgMember(org)) {
@@ -86,6 +121,10 @@ export async function admitSignIn(
 
 async function admitIn(manager: EntityManager, encryptor: Encryptor, policy: AccessPolicy, identity: SignInIdentity, orgMember: boolean): Promise<Admission> {
   await manager.query(`SELECT pg_advisory_xact_lock($1)`, [SIGN_IN_LOCK]);
+  const login = identity.login.toLowerCase();
+  const pinnedId = listingSetting(policy, login) === null ? undefined : await pinLogin(manager, login, identity.githubId);
+  const naming = namedBy(policy, identity, pinnedId);
+  if (naming.conflict !== null) return { admitted: false, reason: naming.conflict };
   const [existing] = await manager.query<{ id: string; status: 'active' | 'blocked'; approved: boolean; role: 'admin' | 'member' }[]>(
     `SELECT id, status, approved, role FROM users WHERE github_id = $1`,
     [identity.githubId],
@@ -95,6 +134,7 @@ async function admitIn(manager: EntityManager, encryptor: Encryptor, policy: Acc
   const decision = decideSignIn({
     login: identity.login,
     policy,
+    naming,
     existing,
     requestAllowed: request?.status === 'allowed',
     orgMember,
@@ -119,11 +159,19 @@ async function admitIn(manager: EntityManager, encryptor: Encryptor, policy: Acc
        -- ADMIN_GITHUB_USERS are always allowed: a block in the UI does not outlast the setting.
        status = CASE WHEN $8 THEN 'active' ELSE users.status END
      RETURNING id`,
-    [identity.githubId, identity.login, token, randomUserHash(), decision.role, decision.approved, identity.avatarUrl, policy.admins.has(identity.login.toLowerCase())],
+    [identity.githubId, identity.login, token, randomUserHash(), decision.role, decision.approved, identity.avatarUrl, naming.admin],
   );
   if (request) await manager.query(`DELETE FROM access_requests WHERE github_id = $1`, [identity.githubId]);
   if (!row) throw new Error('the user row was not written');
   return { admitted: true, userId: row.id };
+}
+
+/** The account a listed login is pinned to: this one, when it is the first to sign in with it. */
+async function pinLogin(manager: EntityManager, login: string, githubId: string): Promise<string> {
+  await manager.query(`INSERT INTO github_login_pins (login, github_id) VALUES ($1, $2) ON CONFLICT (login) DO NOTHING`, [login, githubId]);
+  const [pin] = await manager.query<{ github_id: string }[]>(`SELECT github_id::text AS github_id FROM github_login_pins WHERE login = $1`, [login]);
+  if (!pin) throw new Error(`the login ${login} was not pinned`);
+  return pin.github_id;
 }
 
 /** The embedded default's local user: an admin (it exists only where only this machine can sign in). */
@@ -149,7 +197,8 @@ export async function admitLocalUser(deps: { db: DataSource; encryptor: Encrypto
 /**
  * At start-up, after a change of the settings: users the policy no longer lets
  * in lose their sessions (admins and users an admin let in keep theirs; with
- * organizations listed, membership is checked at the next sign-in instead).
+ * organizations listed, membership is checked at the next sign-in instead). A
+ * listed login names only the account it is pinned to, as in namedBy.
  */
 export async function endSessionsOutsidePolicy(db: DataSource, policy: AccessPolicy): Promise<number> {
   if (policy.allowedUsers === 'anyone' || policy.allowedOrgs.length > 0) return 0;
@@ -157,10 +206,12 @@ export async function endSessionsOutsidePolicy(db: DataSource, policy: AccessPol
     `WITH ended AS (
        DELETE FROM sessions s USING users u
         WHERE s.user_id = u.id AND u.role <> 'admin' AND NOT u.approved
-          AND NOT (lower(u.github_username) = ANY($1)) AND NOT (lower(u.github_username) = ANY($2))
+          AND NOT ('id:' || u.github_id = ANY($1))
+          AND NOT (lower(u.github_username) = ANY($1) AND NOT EXISTS (
+                SELECT 1 FROM github_login_pins p WHERE p.login = lower(u.github_username) AND p.github_id <> u.github_id))
        RETURNING 1)
      SELECT count(*)::int AS n FROM ended`,
-    [[...policy.allowedUsers], [...policy.admins]],
+    [[...policy.allowedUsers, ...policy.admins]],
   );
   return rows[0]?.n ?? 0;
 }
@@ -178,9 +229,13 @@ export async function listUsers(ctx: UseCaseContext, onlyId?: string): Promise<A
     last_sign_in_at: Date | null;
     created_at: Date;
     projects: number;
+    github_id: string;
+    pinned_logins: string[];
   }[] = await ctx.db.query(
     `SELECT u.id, u.github_username, u.avatar_url, u.role, u.status, u.last_sign_in_at, u.created_at,
-            (SELECT count(*)::int FROM projects p WHERE p.user_id = u.id) AS projects
+            (SELECT count(*)::int FROM projects p WHERE p.user_id = u.id) AS projects,
+            u.github_id::text AS github_id,
+            array(SELECT p.login FROM github_login_pins p WHERE p.github_id = u.github_id ORDER BY p.login) AS pinned_logins
        FROM users u WHERE $1::uuid IS NULL OR u.id = $1::uuid ORDER BY u.role, lower(u.github_username)`,
     [onlyId ?? null],
   );
@@ -193,6 +248,8 @@ export async function listUsers(ctx: UseCaseContext, onlyId?: string): Promise<A
     lastSignInAt: r.last_sign_in_at?.toISOString() ?? null,
     createdAt: r.created_at.toISOString(),
     projects: r.projects,
+    githubId: r.github_id,
+    pinnedLogins: r.pinned_logins,
   }));
 }
 
