@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import request from 'supertest';
-import { loadConfig } from '../src/config/config.js';
+import { loadConfig, type AccessPolicy } from '../src/config/config.js';
 import { HttpHarborApi } from '../src/registry/harbor-api.js';
 import { TenantRegistries } from '../src/registry/tenant-registries.js';
 import { FakeHarbor } from './support/fake-harbor.js';
@@ -154,6 +154,25 @@ describe('logins GitHub recycles', () => {
       );
       expect(admitted.admitted).toBe(true);
       expect(await t.db.query(`SELECT role FROM users WHERE github_id = 666`)).toEqual([{ role: 'admin' }]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('pins a login listed later (or before pins existed) to the account that used it here first', async () => {
+    const t = await startTestPlatform(CLOSED);
+    try {
+      const { admitSignIn } = await import('../src/use-cases/access.js');
+      const signIn = (policy: AccessPolicy, githubId: string, login: string) =>
+        admitSignIn({ db: t.db, encryptor: t.encryptor }, policy, { githubId, login, avatarUrl: null, accessToken: 'x' }, () => Promise.resolve(false));
+      expect((await signIn({ allowedUsers: 'anyone', allowedOrgs: [], admins: new Set(['root']) }, '5', 'Eve')).admitted).toBe(true);
+      // eve renamed her account; the operator, meaning her, lists the login; a new account took it.
+      const listed: AccessPolicy = { allowedUsers: new Set(['eve']), allowedOrgs: [], admins: new Set(['root']) };
+      expect(await signIn(listed, '6', 'eve')).toEqual({
+        admitted: false,
+        reason: 'The login eve was first used by GitHub account #5; this account is #6. If this account should have that access, an admin replaces eve by id:6 in ALLOWED_GITHUB_USERS.',
+      });
+      expect(await t.db.query(`SELECT login, github_id::int AS id FROM github_login_pins`)).toEqual([{ login: 'eve', id: 5 }]);
     } finally {
       await t.close();
     }

@@ -166,9 +166,18 @@ async function admitIn(manager: EntityManager, encryptor: Encryptor, policy: Acc
   return { admitted: true, userId: row.id };
 }
 
-/** The account a listed login is pinned to: this one, when it is the first to sign in with it. */
+/**
+ * The account a listed login is pinned to: the first that used it here, which is
+ * the oldest user row with that login (from before it was listed, or before pins
+ * existed), else this one.
+ */
 async function pinLogin(manager: EntityManager, login: string, githubId: string): Promise<string> {
-  await manager.query(`INSERT INTO github_login_pins (login, github_id) VALUES ($1, $2) ON CONFLICT (login) DO NOTHING`, [login, githubId]);
+  await manager.query(
+    `INSERT INTO github_login_pins (login, github_id)
+     SELECT $1::text, coalesce((SELECT github_id FROM users WHERE lower(github_username) = $1::text ORDER BY created_at LIMIT 1), $2::bigint)
+     ON CONFLICT (login) DO NOTHING`,
+    [login, githubId],
+  );
   const [pin] = await manager.query<{ github_id: string }[]>(`SELECT github_id::text AS github_id FROM github_login_pins WHERE login = $1`, [login]);
   if (!pin) throw new Error(`the login ${login} was not pinned`);
   return pin.github_id;
