@@ -1,9 +1,18 @@
 // Who may use the platform: the sign-in policy against the fake GitHub with
 // several users and organizations, roles on every route, revocation, limits.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
 import request from 'supertest';
-import { loadConfig } from '../src/config/config.js';
+import { loadConfig, type AccessPolicy } from '../src/config/config.js';
+import { HttpHarborApi } from '../src/registry/harbor-api.js';
+import { TenantRegistries } from '../src/registry/tenant-registries.js';
+import { FakeHarbor } from './support/fake-harbor.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
+import { RowLockBarrier } from './support/row-lock.js';
+
+const exec = promisify(execFile);
 
 /** The policy settings alone: the test platform opens sign-in unless told otherwise. */
 const CLOSED = { ALLOWED_GITHUB_USERS: '' };
@@ -104,18 +113,112 @@ describe('the sign-in policy', () => {
   });
 });
 
+describe('logins GitHub recycles', () => {
+  it("refuses a new account that took a listed login, saying what an admin can do; the pins show on the Users page", async () => {
+    const t = await startTestPlatform({ ...CLOSED, ADMIN_GITHUB_USERS: 'alice', ALLOWED_GITHUB_USERS: 'bob' });
+    try {
+      const alice = await t.signIn('alice', 1);
+      await t.signIn('Bob', 2);
+      // alice and bob renamed their accounts; two new accounts took their old logins.
+      const asAdmin = await t.attemptSignIn('alice', 666);
+      expect(refusedReason(asAdmin.location)).toBe(
+        'The login alice was first used by GitHub account #1; this account is #666. If this account should have that access, an admin replaces alice by id:666 in ADMIN_GITHUB_USERS.',
+      );
+      expect(asAdmin.cookie).toBe('');
+      const asUser = await t.attemptSignIn('bob', 777);
+      expect(refusedReason(asUser.location)).toBe(
+        'The login bob was first used by GitHub account #2; this account is #777. If this account should have that access, an admin replaces bob by id:777 in ALLOWED_GITHUB_USERS.',
+      );
+      // No user row, no session, and no access request an admin could take for alice's.
+      expect((await userRows(t)).map((u) => u.github_username)).toEqual(['alice', 'Bob']);
+      expect(await t.db.query(`SELECT count(*)::int AS n FROM sessions`)).toEqual([{ n: 2 }]);
+      expect(await t.db.query(`SELECT login FROM access_requests`)).toEqual([]);
+      expect(await t.db.query(`SELECT login, github_id::int AS id FROM github_login_pins ORDER BY login`)).toEqual([
+        { login: 'alice', id: 1 },
+        { login: 'bob', id: 2 },
+      ]);
+
+      const users = (await request(t.app).get('/api/admin/users').set('Cookie', alice).expect(200)).body as { githubUsername: string; githubId: string; pinnedLogins: string[] }[];
+      expect(users.map(({ githubUsername, githubId, pinnedLogins }) => ({ githubUsername, githubId, pinnedLogins }))).toEqual([
+        { githubUsername: 'alice', githubId: '1', pinnedLogins: ['alice'] },
+        { githubUsername: 'Bob', githubId: '2', pinnedLogins: ['bob'] },
+      ]);
+      // The account the login was pinned to still gets in.
+      expect((await request(t.app).get('/auth/me').set('Cookie', await t.signIn('alice', 1)).expect(200)).body.role).toBe('admin');
+
+      // The remedy the message gives: with alice replaced by id:666, the new account is the admin.
+      const { admitSignIn } = await import('../src/use-cases/access.js');
+      const replaced = { admins: new Set(['id:666']), allowedUsers: new Set(['bob']), allowedOrgs: [] };
+      const admitted = await admitSignIn({ db: t.db, encryptor: t.encryptor }, replaced, { githubId: '666', login: 'alice', avatarUrl: null, accessToken: 'x' }, () =>
+        Promise.resolve(false),
+      );
+      expect(admitted.admitted).toBe(true);
+      expect(await t.db.query(`SELECT role FROM users WHERE github_id = 666`)).toEqual([{ role: 'admin' }]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('pins a login listed later (or before pins existed) to the account that used it here first', async () => {
+    const t = await startTestPlatform(CLOSED);
+    try {
+      const { admitSignIn } = await import('../src/use-cases/access.js');
+      const signIn = (policy: AccessPolicy, githubId: string, login: string) =>
+        admitSignIn({ db: t.db, encryptor: t.encryptor }, policy, { githubId, login, avatarUrl: null, accessToken: 'x' }, () => Promise.resolve(false));
+      expect((await signIn({ allowedUsers: 'anyone', allowedOrgs: [], admins: new Set(['root']) }, '5', 'Eve')).admitted).toBe(true);
+      // eve renamed her account; the operator, meaning her, lists the login; a new account took it.
+      const listed: AccessPolicy = { allowedUsers: new Set(['eve']), allowedOrgs: [], admins: new Set(['root']) };
+      expect(await signIn(listed, '6', 'eve')).toEqual({
+        admitted: false,
+        reason: 'The login eve was first used by GitHub account #5; this account is #6. If this account should have that access, an admin replaces eve by id:6 in ALLOWED_GITHUB_USERS.',
+      });
+      expect(await t.db.query(`SELECT login, github_id::int AS id FROM github_login_pins`)).toEqual([{ login: 'eve', id: 5 }]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('an id:NNN entry names its account whatever its login: a renamed account keeps its access, its old login names no one', async () => {
+    const t = await startTestPlatform({ ...CLOSED, ADMIN_GITHUB_USERS: 'id:1', ALLOWED_GITHUB_USERS: 'id:2,@Someone' });
+    try {
+      const me = async (cookie: string) => (await request(t.app).get('/auth/me').set('Cookie', cookie).expect(200)).body as { githubUsername: string; role: string };
+      expect(await me(await t.signIn('alice', 1))).toEqual(expect.objectContaining({ githubUsername: 'alice', role: 'admin' }));
+      expect(await me(await t.signIn('carol', 2))).toEqual(expect.objectContaining({ githubUsername: 'carol', role: 'member' }));
+
+      expect(await me(await t.signIn('alice-renamed', 1))).toEqual(expect.objectContaining({ githubUsername: 'alice-renamed', role: 'admin' }));
+      expect(await me(await t.signIn('carol-renamed', 2))).toEqual(expect.objectContaining({ githubUsername: 'carol-renamed', role: 'member' }));
+      const taken = await t.attemptSignIn('alice', 3);
+      expect(refusedReason(taken.location)).toBe('@alice is not allowed on this platform: ask its admin');
+      expect(await t.db.query(`SELECT github_id::int AS id, github_username FROM users ORDER BY github_id`)).toEqual([
+        { id: 1, github_username: 'alice-renamed' },
+        { id: 2, github_username: 'carol-renamed' },
+      ]);
+      // Only login entries are pinned.
+      expect(await t.db.query(`SELECT login FROM github_login_pins`)).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([['id:'], ['id:12x'], ['id:-1'], ['ids:1']])('refuses %s in ADMIN_GITHUB_USERS at start-up', (entry) => {
+    expect(() => loadConfig({ ADMIN_GITHUB_USERS: `alice,${entry}` })).toThrow(/ADMIN_GITHUB_USERS: Not a list of GitHub logins/);
+  });
+});
+
 describe('a user removed from the settings', () => {
   it('loses every session when the api starts with the new settings; users an admin let in keep theirs', async () => {
-    const t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_USERS: 'alice,bob', ADMIN_GITHUB_USERS: 'root' });
+    const t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_USERS: 'alice,bob,dave', ADMIN_GITHUB_USERS: 'root' });
     try {
       const alice = await t.signIn('alice', 11);
       const bob = await t.signIn('bob', 12);
       const root = await t.signIn('root', 13);
+      const dave = await t.signIn('dave', 14);
       const { endSessionsOutsidePolicy } = await import('../src/use-cases/access.js');
-      // The operator removes bob from ALLOWED_GITHUB_USERS and restarts.
-      const ended = await endSessionsOutsidePolicy(t.db, { allowedUsers: new Set(['alice']), allowedOrgs: [], admins: new Set(['root']) });
+      // The operator removes bob from ALLOWED_GITHUB_USERS, lists dave by his id, and restarts.
+      const ended = await endSessionsOutsidePolicy(t.db, { allowedUsers: new Set(['alice', 'id:14']), allowedOrgs: [], admins: new Set(['root']) });
       expect(ended).toBe(1);
       await request(t.app).get('/api/projects').set('Cookie', bob).expect(401);
+      await request(t.app).get('/api/projects').set('Cookie', dave).expect(200);
       await request(t.app).get('/api/projects').set('Cookie', alice).expect(200);
       await request(t.app).get('/api/projects').set('Cookie', root).expect(200);
     } finally {
@@ -269,16 +372,164 @@ describe('roles, blocking and removal', () => {
   });
 });
 
+describe('removing a user while they create a project', () => {
+  it('blocks them first: each project they made gets its delete commit and loses its registry robot, none vanishes by cascade', async () => {
+    const harbor = new FakeHarbor();
+    await harbor.start();
+    const t = await startTestPlatform(
+      {
+        ...CLOSED,
+        ALLOWED_GITHUB_USERS: 'leaver',
+        ADMIN_GITHUB_USERS: 'boss',
+        HARBOR_URL: harbor.url,
+        HARBOR_ADMIN_USERNAME: harbor.admin.username,
+        HARBOR_ADMIN_PASSWORD: harbor.admin.password,
+      },
+      { stateRepo: true },
+    );
+    try {
+      const boss = await t.signIn('boss', 1);
+      const leaver = await t.signIn('leaver', 2);
+      const [user] = await t.db.query<{ id: string; hash: string }[]>(`SELECT id, hash FROM users WHERE github_username = 'leaver'`);
+      if (!user) throw new Error('no user row');
+      const first = await request(t.app).post('/api/projects').set({ Cookie: leaver, Origin: ORIGIN }).send({ name: 'first' }).expect(201);
+      // Its first build made its registry robot.
+      const registries = new TenantRegistries({
+        db: t.db,
+        encryptor: t.encryptor,
+        logger: pino({ level: 'silent' }),
+        harbor: new HttpHarborApi({ url: harbor.url, ...harbor.admin }),
+        settings: { harborProject: 'dangus', shared: null },
+      });
+      await registries.credentialsFor(first.body.id as string, first.body.namespace as string);
+      expect(harbor.robots.size).toBe(1);
+
+      // Hold the user's row: the removal waits where it first locks it, then the creation does too.
+      const barrier = await RowLockBarrier.hold(t.db, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, [user.id]);
+      const removal = request(t.app).delete(`/api/admin/users/${user.id}?deleteProjects=true`).set({ Cookie: boss, Origin: ORIGIN }).then((res) => res);
+      await barrier.waiters(1, [removal]);
+      const creation = request(t.app).post('/api/projects').set({ Cookie: leaver, Origin: ORIGIN }).send({ name: 'late' }).then((res) => res);
+      await barrier.waiters(2, [creation]);
+      await barrier.release();
+      const [removed, created] = await Promise.all([removal, creation]);
+
+      expect(removed.status).toBe(204);
+      // The creation either made it before the block (and was removed with the rest) or was refused.
+      expect(created.status === 201 || created.body.error?.code === 'blocked').toBe(true);
+      const made = created.status === 201 ? ['first', 'late'] : ['first'];
+      expect(await t.db.query(`SELECT name FROM projects`)).toEqual([]);
+      const subjects = (await exec('git', ['--git-dir', t.stateRepoDir, 'log', '--format=%s'])).stdout.split('\n');
+      for (const name of made) expect(subjects).toContain(`delete(${user.hash}-${name}): delete project ${name}`);
+      const tenants = (await exec('git', ['--git-dir', t.stateRepoDir, 'ls-tree', '--name-only', 'HEAD', 'tenants/'])).stdout;
+      expect(tenants.split('\n').filter((path) => path.startsWith(`tenants/${user.hash}-`))).toEqual([]);
+      expect([...harbor.robots.values()]).toEqual([]);
+    } finally {
+      await t.close();
+      await harbor.stop();
+    }
+  });
+});
+
+describe('an admin demoted or blocked while their request is in flight', () => {
+  it.each([
+    ['promote', 'demoted', `UPDATE users SET role = 'member' WHERE id = $1`],
+    ['block', 'demoted', `UPDATE users SET role = 'member' WHERE id = $1`],
+    ['promote', 'blocked', `UPDATE users SET status = 'blocked' WHERE id = $1`],
+    ['block', 'blocked', `UPDATE users SET status = 'blocked' WHERE id = $1`],
+  ])('cannot %s a user once %s, though their session was checked before', async (action, _change, changeSql) => {
+    const t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_USERS: 'target', ADMIN_GITHUB_USERS: 'boss,other' });
+    try {
+      const boss = await t.signIn('boss', 1);
+      await t.signIn('other', 2);
+      await t.signIn('target', 3);
+      const ids = Object.fromEntries((await t.db.query<{ id: string; github_username: string }[]>(`SELECT id, github_username FROM users`)).map((u) => [u.github_username, u.id]));
+      const before = await userRows(t);
+
+      // Another admin demotes (or blocks) boss in a transaction that holds boss's row.
+      const demotion = await RowLockBarrier.hold(t.db, changeSql, [ids.boss]);
+      // Boss's request passes the session check (the change is not committed yet) and waits in its transaction.
+      const answer = request(t.app).post(`/api/admin/users/${ids.target ?? ''}/${action}`).set({ Cookie: boss, Origin: ORIGIN }).then((res) => res);
+      await demotion.waiters(1, [answer]);
+      await demotion.release();
+
+      const res = await answer;
+      expect(res.status).toBe(403);
+      expect(res.body.error).toEqual({ code: 'admin_only', message: 'You are no longer an admin of the platform: nothing was changed.' });
+      const after = await userRows(t);
+      expect(after.find((u) => u.github_username === 'target')).toEqual(before.find((u) => u.github_username === 'target'));
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('cannot allow an access request once demoted', async () => {
+    const t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_USERS: 'someone', ADMIN_GITHUB_USERS: 'boss' });
+    try {
+      const boss = await t.signIn('boss', 1);
+      await t.attemptSignIn('stranger', 9);
+      const [pending] = await t.db.query<{ id: string }[]>(`SELECT id FROM access_requests`);
+      const [row] = await t.db.query<{ id: string }[]>(`SELECT id FROM users WHERE github_username = 'boss'`);
+      const demotion = await RowLockBarrier.hold(t.db, `UPDATE users SET role = 'member' WHERE id = $1`, [row?.id]);
+      const answer = request(t.app).post(`/api/admin/access-requests/${pending?.id ?? ''}/allow`).set({ Cookie: boss, Origin: ORIGIN }).then((res) => res);
+      await demotion.waiters(1, [answer]);
+      await demotion.release();
+
+      expect((await answer).status).toBe(403);
+      expect(await t.db.query(`SELECT status FROM access_requests`)).toEqual([{ status: 'pending' }]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('the local sign-in', () => {
-  it('is an admin, and refuses a request that came through a proxy', async () => {
+  it('is an admin', async () => {
     const t = await startTestPlatform({ AUTH_LOCAL: 'true' });
     try {
       const res = await request(t.app).post('/auth/local').set('Origin', ORIGIN).expect(204);
       const cookie = (res.headers['set-cookie'] as unknown as string[]).join('; ');
       expect((await request(t.app).get('/auth/me').set('Cookie', cookie).expect(200)).body).toEqual(expect.objectContaining({ githubUsername: 'local', role: 'admin' }));
-      for (const header of [{ 'X-Forwarded-For': '203.0.113.9' }, { Forwarded: 'for=203.0.113.9' }]) {
-        const refused = await request(t.app).post('/auth/local').set({ Origin: ORIGIN, ...header }).expect(403);
-        expect(refused.body.error.code).toBe('local_only');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([
+    ['X-Forwarded-For', '203.0.113.9'],
+    ['X-Forwarded-Host', 'dangus.example.com'],
+    ['X-Forwarded-Proto', 'https'],
+    ['Forwarded', 'for=203.0.113.9'],
+    ['X-Real-IP', '203.0.113.9'],
+    ['CF-Connecting-IP', '203.0.113.9'],
+    ['True-Client-IP', '203.0.113.9'],
+    ['Via', '1.1 tunnel'],
+  ])('refuses a request that came through a proxy or tunnel (%s), with no session', async (header, value) => {
+    const t = await startTestPlatform({ AUTH_LOCAL: 'true' });
+    try {
+      const refused = await request(t.app).post('/auth/local').set({ Origin: ORIGIN, [header]: value }).expect(403);
+      expect(refused.body.error).toEqual({
+        code: 'local_only',
+        message: `The local sign-in is only for a browser on the platform's own machine, not through a proxy or tunnel: this request carries ${header.toLowerCase()}.`,
+      });
+      expect(refused.headers['set-cookie']).toBeUndefined();
+      expect(await t.db.query(`SELECT count(*)::int AS n FROM sessions`)).toEqual([{ n: 0 }]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('accepts the loopback Host names with or without a port, and refuses any other Host', async () => {
+    const t = await startTestPlatform({ AUTH_LOCAL: 'true' });
+    try {
+      for (const host of ['localhost', 'localhost:3000', '127.0.0.1:3000', '[::1]:3000', '[::1]']) {
+        await request(t.app).post('/auth/local').set({ Origin: ORIGIN, Host: host }).expect(204);
+      }
+      for (const host of ['dangus.example.com', 'abc.trycloudflare.com:443', '127.0.0.1.nip.io', 'localhost.evil.com']) {
+        const refused = await request(t.app).post('/auth/local').set({ Origin: ORIGIN, Host: host }).expect(403);
+        expect(refused.body.error).toEqual({
+          code: 'local_only',
+          message: `The local sign-in is only for a browser on the platform's own machine, addressed as localhost, 127.0.0.1 or [::1]: this request was addressed to "${host}".`,
+        });
       }
     } finally {
       await t.close();

@@ -29,6 +29,10 @@ export interface AdminUserDto {
   lastSignInAt: string | null;
   createdAt: string;
   projects: number;
+  /** The GitHub account's numeric id: `id:{githubId}` names it in the settings, whatever its login. */
+  githubId: string;
+  /** Logins of ADMIN_GITHUB_USERS / ALLOWED_GITHUB_USERS pinned to this account (the first to sign in with them). */
+  pinnedLogins: string[];
 }
 
 /** Someone the sign-in policy did not let in, waiting for an admin. */

@@ -60,11 +60,22 @@ const oldEncryptionKeys = z
   );
 
 /** A comma-separated list of GitHub logins or organizations, lower-cased (GitHub's names are case-insensitive). */
+const GITHUB_NAME = /^[a-z0-9](?:[a-z0-9-]{0,38})$/;
+const nameList = (value: string) => value.split(',').map((name) => name.trim().replace(/^@/, '').toLowerCase()).filter((name) => name !== '');
 const loginList = z
   .string()
   .default('')
-  .transform((value) => value.split(',').map((name) => name.trim().replace(/^@/, '').toLowerCase()).filter((name) => name !== ''))
-  .refine((names) => names.every((name) => name === '*' || /^[a-z0-9](?:[a-z0-9-]{0,38})$/.test(name)), 'Not a list of GitHub names (letters, digits, "-").');
+  .transform(nameList)
+  .refine((names) => names.every((name) => name === '*' || GITHUB_NAME.test(name)), 'Not a list of GitHub names (letters, digits, "-").');
+/** GitHub accounts: logins, or `id:NNN` (the account's numeric id, which a rename keeps). */
+const accountList = z
+  .string()
+  .default('')
+  .transform(nameList)
+  .refine(
+    (names) => names.every((name) => name === '*' || GITHUB_NAME.test(name) || /^id:[1-9][0-9]{0,19}$/.test(name)),
+    'Not a list of GitHub logins (letters, digits, "-") or id:NNN entries (an account\'s numeric id).',
+  );
 
 export const envSchema = z
   .object({
@@ -96,9 +107,10 @@ export const envSchema = z
     // Who may sign in: GitHub logins ("*": anyone), organizations (membership is
     // checked at every sign-in), and the admins (always allowed). None of the
     // allow settings: the first person to sign in becomes the admin, the rest ask.
-    ALLOWED_GITHUB_USERS: loginList,
+    // A login is pinned to the account that first signs in with it; `id:NNN` names an account by its id.
+    ALLOWED_GITHUB_USERS: accountList,
     ALLOWED_GITHUB_ORGS: loginList,
-    ADMIN_GITHUB_USERS: loginList,
+    ADMIN_GITHUB_USERS: accountList,
     // Limits per user (0: no limit). Admins are held to them unless LIMITS_EXEMPT_ADMINS.
     MAX_PROJECTS_PER_USER: z.coerce.number().int().min(0).default(10),
     MAX_SERVICES_PER_PROJECT: z.coerce.number().int().min(0).default(10),
@@ -342,11 +354,11 @@ function isLoopbackUrl(url: string): boolean {
 
 /** Who may sign in (see the settings ALLOWED_GITHUB_USERS, ALLOWED_GITHUB_ORGS, ADMIN_GITHUB_USERS). */
 export interface AccessPolicy {
-  /** Lower-cased logins, or anyone ("*"). */
+  /** Accounts (lower-cased logins, or `id:NNN`), or anyone ("*"). */
   allowedUsers: Set<string> | 'anyone';
   /** Lower-cased organizations whose members may sign in. */
   allowedOrgs: string[];
-  /** Lower-cased logins that are admins and always allowed. */
+  /** Accounts (lower-cased logins, or `id:NNN`) that are admins and always allowed. */
   admins: Set<string>;
 }
 

@@ -2,7 +2,7 @@ import type { AccessRequestDto, AdminUserDto } from '@dangus/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AccessPolicy } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { deleteProject } from './projects.js';
 import { randomUserHash } from './users.js';
@@ -21,27 +21,62 @@ export type Admission = { admitted: true; userId: string } | { admitted: false; 
 /** Serializes sign-ins, so that two first sign-ins of a fresh install do not both become the admin. */
 const SIGN_IN_LOCK = 0x64616e67; // "dang"
 
+/** The setting that lists this lower-cased login, if one does: its first sign-in pins it. */
+function listingSetting(policy: AccessPolicy, login: string): 'ADMIN_GITHUB_USERS' | 'ALLOWED_GITHUB_USERS' | null {
+  if (policy.admins.has(login)) return 'ADMIN_GITHUB_USERS';
+  if (policy.allowedUsers !== 'anyone' && policy.allowedUsers.has(login)) return 'ALLOWED_GITHUB_USERS';
+  return null;
+}
+
+/** What ADMIN_GITHUB_USERS and ALLOWED_GITHUB_USERS say of one account. */
+export interface Naming {
+  admin: boolean;
+  listed: boolean;
+  /** Why the account is refused: its login is listed, but pinned to another account. */
+  conflict: string | null;
+}
+
+/**
+ * What the settings say of one account (pure). An `id:NNN` entry names its account
+ * whatever its login. A login entry names the account the login was pinned to at
+ * its first sign-in (`pinnedId`): GitHub hands a renamed or deleted account's login
+ * to whoever asks for it next, and that account is refused, with what an admin can do.
+ */
+export function namedBy(policy: AccessPolicy, identity: { githubId: string; login: string }, pinnedId: string | undefined): Naming {
+  const login = identity.login.toLowerCase();
+  const id = `id:${identity.githubId}`;
+  const ownsLogin = pinnedId === undefined || pinnedId === identity.githubId;
+  const names = (entries: Set<string> | 'anyone') => entries === 'anyone' || entries.has(id) || (ownsLogin && entries.has(login));
+  const byId = policy.admins.has(id) || (policy.allowedUsers !== 'anyone' && policy.allowedUsers.has(id));
+  const setting = listingSetting(policy, login);
+  const conflict =
+    !ownsLogin && !byId && setting !== null
+      ? `The login ${login} was first used by GitHub account #${pinnedId}; this account is #${identity.githubId}. ` +
+        `If this account should have that access, an admin replaces ${login} by id:${identity.githubId} in ${setting}.`
+      : null;
+  return { admin: names(policy.admins), listed: names(policy.allowedUsers), conflict };
+}
+
 /**
  * The sign-in policy, checked at every sign-in (pure): admins always; a blocked
- * user never; else a user an admin let in, a listed login, a member of a listed
+ * user never; else a user an admin let in, a listed account, a member of a listed
  * organization, or, when nothing is listed, the first person of a fresh install
  * (who becomes the admin).
  */
 export function decideSignIn(input: {
   login: string;
   policy: AccessPolicy;
+  naming: Pick<Naming, 'admin' | 'listed'>;
   existing: { status: 'active' | 'blocked'; approved: boolean; role: 'admin' | 'member' } | undefined;
   requestAllowed: boolean;
   orgMember: boolean;
   adminExists: boolean;
 }): { admitted: true; role: 'admin' | 'member'; approved: boolean } | { admitted: false; reason: string } {
-  const login = input.login.toLowerCase();
-  const { policy, existing } = input;
-  if (policy.admins.has(login)) return { admitted: true, role: 'admin', approved: true };
+  const { policy, naming, existing } = input;
+  if (naming.admin) return { admitted: true, role: 'admin', approved: true };
   if (existing?.status === 'blocked') return { admitted: false, reason: `@${input.login} is blocked on this platform: ask its admin` };
-  const listed = policy.allowedUsers === 'anyone' || policy.allowedUsers.has(login) || input.orgMember;
   if (existing?.approved || input.requestAllowed) return { admitted: true, role: existing?.role ?? 'member', approved: true };
-  if (listed) return { admitted: true, role: existing?.role ?? 'member', approved: false };
+  if (naming.listed || input.orgMember) return { admitted: true, role: existing?.role ?? 'member', approved: false };
   const nothingListed = policy.allowedUsers !== 'anyone' && policy.allowedUsers.size === 0 && policy.allowedOrgs.length === 0;
   if (nothingListed && !input.adminExists) return { admitted: true, role: 'admin', approved: true };
   return { admitted: false, reason: `@${input.login} is not allowed on this platform: ask its admin` };
@@ -60,8 +95,8 @@ export async function admitSignIn(
   orgMember: (org: string) => Promise<boolean>,
 ): Promise<Admission> {
   let member = false;
-  const listedByLogin = policy.allowedUsers === 'anyone' || policy.allowedUsers.has(identity.login.toLowerCase());
-  if (!listedByLogin && !policy.admins.has(identity.login.toLowerCase())) {
+  const named = namedBy(policy, identity, undefined);
+  if (!named.listed && !named.admin) {
     for (const org of policy.allowedOrgs) {
       try {
         if (await orgMember(org)) {
@@ -86,6 +121,10 @@ export async function admitSignIn(
 
 async function admitIn(manager: EntityManager, encryptor: Encryptor, policy: AccessPolicy, identity: SignInIdentity, orgMember: boolean): Promise<Admission> {
   await manager.query(`SELECT pg_advisory_xact_lock($1)`, [SIGN_IN_LOCK]);
+  const login = identity.login.toLowerCase();
+  const pinnedId = listingSetting(policy, login) === null ? undefined : await pinLogin(manager, login, identity.githubId);
+  const naming = namedBy(policy, identity, pinnedId);
+  if (naming.conflict !== null) return { admitted: false, reason: naming.conflict };
   const [existing] = await manager.query<{ id: string; status: 'active' | 'blocked'; approved: boolean; role: 'admin' | 'member' }[]>(
     `SELECT id, status, approved, role FROM users WHERE github_id = $1`,
     [identity.githubId],
@@ -95,6 +134,7 @@ async function admitIn(manager: EntityManager, encryptor: Encryptor, policy: Acc
   const decision = decideSignIn({
     login: identity.login,
     policy,
+    naming,
     existing,
     requestAllowed: request?.status === 'allowed',
     orgMember,
@@ -119,11 +159,28 @@ async function admitIn(manager: EntityManager, encryptor: Encryptor, policy: Acc
        -- ADMIN_GITHUB_USERS are always allowed: a block in the UI does not outlast the setting.
        status = CASE WHEN $8 THEN 'active' ELSE users.status END
      RETURNING id`,
-    [identity.githubId, identity.login, token, randomUserHash(), decision.role, decision.approved, identity.avatarUrl, policy.admins.has(identity.login.toLowerCase())],
+    [identity.githubId, identity.login, token, randomUserHash(), decision.role, decision.approved, identity.avatarUrl, naming.admin],
   );
   if (request) await manager.query(`DELETE FROM access_requests WHERE github_id = $1`, [identity.githubId]);
   if (!row) throw new Error('the user row was not written');
   return { admitted: true, userId: row.id };
+}
+
+/**
+ * The account a listed login is pinned to: the first that used it here, which is
+ * the oldest user row with that login (from before it was listed, or before pins
+ * existed), else this one.
+ */
+async function pinLogin(manager: EntityManager, login: string, githubId: string): Promise<string> {
+  await manager.query(
+    `INSERT INTO github_login_pins (login, github_id)
+     SELECT $1::text, coalesce((SELECT github_id FROM users WHERE lower(github_username) = $1::text ORDER BY created_at LIMIT 1), $2::bigint)
+     ON CONFLICT (login) DO NOTHING`,
+    [login, githubId],
+  );
+  const [pin] = await manager.query<{ github_id: string }[]>(`SELECT github_id::text AS github_id FROM github_login_pins WHERE login = $1`, [login]);
+  if (!pin) throw new Error(`the login ${login} was not pinned`);
+  return pin.github_id;
 }
 
 /** The embedded default's local user: an admin (it exists only where only this machine can sign in). */
@@ -149,7 +206,8 @@ export async function admitLocalUser(deps: { db: DataSource; encryptor: Encrypto
 /**
  * At start-up, after a change of the settings: users the policy no longer lets
  * in lose their sessions (admins and users an admin let in keep theirs; with
- * organizations listed, membership is checked at the next sign-in instead).
+ * organizations listed, membership is checked at the next sign-in instead). A
+ * listed login names only the account it is pinned to, as in namedBy.
  */
 export async function endSessionsOutsidePolicy(db: DataSource, policy: AccessPolicy): Promise<number> {
   if (policy.allowedUsers === 'anyone' || policy.allowedOrgs.length > 0) return 0;
@@ -157,10 +215,12 @@ export async function endSessionsOutsidePolicy(db: DataSource, policy: AccessPol
     `WITH ended AS (
        DELETE FROM sessions s USING users u
         WHERE s.user_id = u.id AND u.role <> 'admin' AND NOT u.approved
-          AND NOT (lower(u.github_username) = ANY($1)) AND NOT (lower(u.github_username) = ANY($2))
+          AND NOT ('id:' || u.github_id = ANY($1))
+          AND NOT (lower(u.github_username) = ANY($1) AND NOT EXISTS (
+                SELECT 1 FROM github_login_pins p WHERE p.login = lower(u.github_username) AND p.github_id <> u.github_id))
        RETURNING 1)
      SELECT count(*)::int AS n FROM ended`,
-    [[...policy.allowedUsers], [...policy.admins]],
+    [[...policy.allowedUsers, ...policy.admins]],
   );
   return rows[0]?.n ?? 0;
 }
@@ -178,9 +238,13 @@ export async function listUsers(ctx: UseCaseContext, onlyId?: string): Promise<A
     last_sign_in_at: Date | null;
     created_at: Date;
     projects: number;
+    github_id: string;
+    pinned_logins: string[];
   }[] = await ctx.db.query(
     `SELECT u.id, u.github_username, u.avatar_url, u.role, u.status, u.last_sign_in_at, u.created_at,
-            (SELECT count(*)::int FROM projects p WHERE p.user_id = u.id) AS projects
+            (SELECT count(*)::int FROM projects p WHERE p.user_id = u.id) AS projects,
+            u.github_id::text AS github_id,
+            array(SELECT p.login FROM github_login_pins p WHERE p.github_id = u.github_id ORDER BY p.login) AS pinned_logins
        FROM users u WHERE $1::uuid IS NULL OR u.id = $1::uuid ORDER BY u.role, lower(u.github_username)`,
     [onlyId ?? null],
   );
@@ -193,6 +257,8 @@ export async function listUsers(ctx: UseCaseContext, onlyId?: string): Promise<A
     lastSignInAt: r.last_sign_in_at?.toISOString() ?? null,
     createdAt: r.created_at.toISOString(),
     projects: r.projects,
+    githubId: r.github_id,
+    pinnedLogins: r.pinned_logins,
   }));
 }
 
@@ -203,14 +269,26 @@ export async function listAccessRequests(ctx: UseCaseContext): Promise<AccessReq
   return rows.map((r) => ({ id: r.id, login: r.login, avatarUrl: r.avatar_url, requestedAt: r.requested_at.toISOString() }));
 }
 
+/**
+ * Every admin action takes effect only if its actor is still an active admin when it
+ * commits: the request's session check came earlier, and the actor may have been
+ * demoted or blocked since. Locks the actor's row in the action's transaction, so a
+ * demotion waits for the action or the action sees the demotion. In a transaction
+ * that locks the admins, call it after that lock (one lock order).
+ */
+async function requireActiveAdmin(manager: EntityManager, actor: CurrentUser): Promise<void> {
+  const rows = await manager.query<unknown[]>(`SELECT 1 FROM users WHERE id = $1 AND role = 'admin' AND status = 'active' FOR SHARE`, [actor.id]);
+  if (rows.length === 0) throw new ForbiddenError('You are no longer an admin of the platform: nothing was changed.', 'admin_only');
+}
+
 /** Allows (their next sign-in gets in) or dismisses a pending request. */
-export async function answerAccessRequest(ctx: UseCaseContext, requestId: string, answer: 'allowed' | 'dismissed'): Promise<void> {
+export async function answerAccessRequest(ctx: UseCaseContext, actor: CurrentUser, requestId: string, answer: 'allowed' | 'dismissed'): Promise<void> {
   if (!isUuid(requestId)) throw new NotFoundError('Access request');
-  const result: [unknown[], number] = await ctx.db.query(`UPDATE access_requests SET status = $2 WHERE id = $1 AND status = 'pending'`, [
-    requestId,
-    answer,
-  ]);
-  if (result[1] !== 1) throw new NotFoundError('Access request');
+  await ctx.db.transaction(async (manager) => {
+    await requireActiveAdmin(manager, actor);
+    const result: [unknown[], number] = await manager.query(`UPDATE access_requests SET status = $2 WHERE id = $1 AND status = 'pending'`, [requestId, answer]);
+    if (result[1] !== 1) throw new NotFoundError('Access request');
+  });
 }
 
 export type UserAction = 'block' | 'unblock' | 'promote' | 'demote';
@@ -218,12 +296,14 @@ export type UserAction = 'block' | 'unblock' | 'promote' | 'demote';
 /**
  * Blocks, unblocks, promotes or demotes a user. The last active admin can be
  * neither blocked nor demoted, also when two admins try at once: the admins are
- * locked while one change is decided. A blocked user loses every session at once.
+ * locked while one change is decided, and the actor must still be one of them. A
+ * blocked user loses every session at once.
  */
 export async function changeUser(ctx: UseCaseContext, actor: CurrentUser, userId: string, action: UserAction, revoke: (userId: string) => Promise<unknown>): Promise<AdminUserDto> {
   if (!isUuid(userId)) throw new NotFoundError('User');
   await ctx.db.transaction(async (manager) => {
     const admins = await manager.query<{ id: string }[]>(`SELECT id FROM users WHERE role = 'admin' AND status = 'active' ORDER BY id FOR UPDATE`);
+    await requireActiveAdmin(manager, actor);
     const [target] = await manager.query<{ id: string; role: string; status: string }[]>(`SELECT id, role, status FROM users WHERE id = $1 FOR UPDATE`, [userId]);
     if (!target) throw new NotFoundError('User');
     const losesAnAdmin = (action === 'block' || action === 'demote') && target.role === 'admin' && target.status === 'active';
@@ -247,24 +327,36 @@ export async function changeUser(ctx: UseCaseContext, actor: CurrentUser, userId
 
 /**
  * Removes a user. Their projects go too, each through its commit (the namespace
- * is pruned), but only when asked: otherwise a user with projects is a 409.
+ * is pruned, the registry robot deleted), but only when asked: otherwise a user
+ * with projects is a 409. The user is blocked first, and that is committed before
+ * their projects are listed: a project creation checks its owner is active in its
+ * own transaction (projects.ts), so none can appear after the list and vanish by
+ * cascade with the user row.
  */
 export async function removeUser(ctx: UseCaseContext, actor: CurrentUser, userId: string, deleteProjects: boolean, revoke: (userId: string) => Promise<unknown>): Promise<void> {
   if (!isUuid(userId)) throw new NotFoundError('User');
-  const [target] = await ctx.db.query<{ id: string; github_username: string; hash: string; role: 'admin' | 'member'; status: string }[]>(
-    `SELECT id, github_username, hash, role, status FROM users WHERE id = $1`,
+  const [target] = await ctx.db.query<{ id: string; github_username: string; hash: string; role: 'admin' | 'member' }[]>(
+    `SELECT id, github_username, hash, role FROM users WHERE id = $1`,
     [userId],
   );
   if (!target) throw new NotFoundError('User');
-  const projects = await ctx.db.query<{ id: string }[]>(`SELECT id FROM projects WHERE user_id = $1 ORDER BY created_at`, [userId]);
-  if (projects.length > 0 && !deleteProjects) {
-    throw new ConflictError(`@${target.github_username} owns ${String(projects.length)} project(s): remove them too, or block the user instead.`);
-  }
-  // Guard the last admin first, and keep them from signing in while their projects go.
+  const projectsOf = () => ctx.db.query<{ id: string }[]>(`SELECT id FROM projects WHERE user_id = $1 ORDER BY created_at`, [userId]);
+  const refuseOwner = (count: number) => {
+    if (count > 0 && !deleteProjects) {
+      throw new ConflictError(`@${target.github_username} owns ${String(count)} project(s): remove them too, or block the user instead.`);
+    }
+  };
+  refuseOwner((await projectsOf()).length);
+  // Guards the last admin, and keeps the user from signing in and from creating projects.
   await changeUser(ctx, actor, userId, 'block', revoke);
+  const projects = await projectsOf();
+  refuseOwner(projects.length); // made between the first count and the block: the user stays blocked
   const owner: CurrentUser = { id: target.id, githubUsername: target.github_username, hash: target.hash, role: target.role };
   for (const project of projects) await deleteProject(ctx, owner, project.id);
-  await ctx.db.query(`DELETE FROM users WHERE id = $1`, [userId]);
+  await ctx.db.transaction(async (manager) => {
+    await requireActiveAdmin(manager, actor);
+    await manager.query(`DELETE FROM users WHERE id = $1`, [userId]);
+  });
   ctx.logger.info({ actor: actor.githubUsername, userId, projects: projects.length }, 'user removed by an admin');
 }
 

@@ -1,5 +1,6 @@
 import { createProjectSchema, namespaceFor, type ProjectDetailDto, type ProjectDto, type ServiceSummaryDto } from '@dangus/common';
-import { ConflictError, NotFoundError } from '../errors.js';
+import type { EntityManager } from 'typeorm';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { ProjectEntity } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { changeState } from './state-changes.js';
@@ -59,12 +60,24 @@ export async function listProjects(ctx: UseCaseContext, user: CurrentUser): Prom
   return body as JsonText<ProjectDto[]>;
 }
 
+/**
+ * Locks the owner's row for a project creation and refuses a blocked owner. Removing
+ * a user blocks them first and then deletes the projects they own (access.ts): a
+ * creation either commits before the block, and its project is on that list, or
+ * sees the block.
+ */
+async function lockActiveOwner(manager: EntityManager, user: CurrentUser): Promise<void> {
+  const [owner] = await manager.query<{ status: string }[]>(`SELECT status FROM users WHERE id = $1 FOR UPDATE`, [user.id]);
+  if (owner?.status !== 'active') throw new ForbiddenError('Your account is blocked on this platform: ask its admin.', 'blocked');
+}
+
 export async function createProject(ctx: UseCaseContext, user: CurrentUser, input: unknown): Promise<ProjectDto> {
   const { name } = parseInput(createProjectSchema, input);
   const namespace = namespaceFor(user.hash, name);
   let project;
   try {
     project = await changeState(ctx, async (manager) => {
+      await lockActiveOwner(manager, user);
       await checkProjectLimit(ctx, manager, user);
       const saved = await manager.getRepository(ProjectEntity).save({ userId: user.id, name });
       return {

@@ -42,11 +42,11 @@ export function adminRoutes(ctx: UseCaseContext, sessions: SessionStore): Router
     res.json(await listAccessRequests(ctx));
   });
   r.post('/admin/access-requests/:requestId/allow', async (req, res) => {
-    await answerAccessRequest(ctx, req.params.requestId, 'allowed');
+    await answerAccessRequest(ctx, currentUser(res), req.params.requestId, 'allowed');
     res.status(204).end();
   });
   r.post('/admin/access-requests/:requestId/dismiss', async (req, res) => {
-    await answerAccessRequest(ctx, req.params.requestId, 'dismissed');
+    await answerAccessRequest(ctx, currentUser(res), req.params.requestId, 'dismissed');
     res.status(204).end();
   });
   return r;

@@ -7,6 +7,7 @@ import type { UserDto } from '@dangus/common';
 import type { GitHubOAuth, PendingAuthorization } from '../../auth/github-oauth.js';
 import type { SessionStore } from '../../auth/sessions.js';
 import type { Encryptor } from '../../crypto/encryption.js';
+import { localSignInRefusal } from '../../auth/local-sign-in.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../../errors.js';
 import { LOCAL_GITHUB_ID } from '../../use-cases/users.js';
 import { admitLocalUser, admitSignIn } from '../../use-cases/access.js';
@@ -129,10 +130,8 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
 
   router.post('/local', async (req, res) => {
     if (!deps.localAuth) throw new NotFoundError('Local sign-in');
-    // No password: only a browser on this machine, not one behind a proxy on it.
-    if (!isLoopbackAddress(req.socket.remoteAddress) || req.get('x-forwarded-for') !== undefined || req.get('forwarded') !== undefined) {
-      throw new ForbiddenError('The local sign-in is only for a browser on the platform\'s own machine, not through a proxy.', 'local_only');
-    }
+    const refusal = localSignInRefusal(req.socket.remoteAddress, req.headers);
+    if (refusal !== null) throw new ForbiddenError(refusal, 'local_only');
     const userId = await admitLocalUser(deps, LOCAL_GITHUB_ID);
     const session = await deps.sessions.create(userId);
     setSessionCookie(res, deps.cookies, session.token, session.expiresAt);
@@ -164,8 +163,4 @@ function readPending(encryptor: Encryptor, cookie: string | undefined): PendingA
   } catch {
     return undefined; // tampered, foreign or stale: treated as no pending sign-in
   }
-}
-
-function isLoopbackAddress(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }

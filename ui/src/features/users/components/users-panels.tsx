@@ -55,6 +55,21 @@ function AccessRequests() {
   );
 }
 
+/** The account's GitHub id, and the listed logins pinned to it (a recycled login names no one else). */
+function GitHubAccount({ user }: { user: AdminUserDto }) {
+  return (
+    <span className="mt-0.5 block text-xs text-muted">
+      GitHub #{user.githubId}
+      {user.pinnedLogins.length > 0 ? (
+        <span title={`Listed in the settings: the login is pinned to this account; a new account with it is refused (list id:${user.githubId} to follow a rename).`}>
+          {' '}
+          · pinned: {user.pinnedLogins.join(', ')}
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
 function UserRow({ user, self, onRemove }: { user: AdminUserDto; self: boolean; onRemove: (user: AdminUserDto) => void }) {
   const change = useChangeUser();
   const act = (action: UserAction) => change.mutate({ id: user.id, action });
@@ -66,6 +81,7 @@ function UserRow({ user, self, onRemove }: { user: AdminUserDto; self: boolean; 
           <span className="font-medium">@{user.githubUsername}</span>
           {self ? <span className="text-xs text-muted">(you)</span> : null}
         </span>
+        <GitHubAccount user={user} />
       </td>
       <td className="py-2 pr-3">
         <Badge tone={user.role === 'admin' ? 'ok' : 'idle'}>{user.role}</Badge>
