@@ -81,4 +81,49 @@ describe('replicas and sizes', () => {
     const { stdout } = await exec('git', ['--git-dir', t.stateRepoDir, 'log', '-n', '1', '--format=%an|%s']);
     expect(stdout.trim()).toMatch(/^sizer\|create\(.*\/web\): create service web$/);
   });
+
+  const head = async () => (await exec('git', ['--git-dir', t.stateRepoDir, 'log', '-n', '1', '--format=%H %s'])).stdout.trim();
+  const newProject = async (name: string) => {
+    projectId = String((await request(t.app).post('/api/projects').set({ Cookie: cookie, Origin: ORIGIN }).send({ name }).expect(201)).body.id);
+  };
+
+  it('checks a service created with the defaults against the quota', async () => {
+    await newProject('defaults');
+    // Default quota limits.cpu 4; a pod without a size gets the LimitRange's 500m:
+    // 6 + 1 pods and a surge pod fit, one more service does not.
+    await create({ name: 'wide', replicas: 6 }).expect(201);
+    await create({ name: 'one' }).expect(201);
+    const before = await head();
+    const refused = await create({ name: 'two' }).expect(409);
+    expect(refused.body.error.message).toMatch(/limits\.cpu: 4\.5 CPU needed, 4 CPU in the quota/);
+    expect(await t.db.query(`SELECT name FROM services WHERE project_id = $1 ORDER BY name`, [projectId])).toEqual([{ name: 'one' }, { name: 'wide' }]);
+    expect(await head()).toBe(before);
+  });
+
+  it('refuses a rollback to a release the quota cannot hold, and changes nothing', async () => {
+    await newProject('rollback');
+    const web = (await create({ name: 'rb' }).expect(201)).body as ServiceDto;
+    const release = async (replicas: number) => {
+      const [row] = await t.db.query<{ id: string }[]>(
+        `INSERT INTO deployments (service_id, commit_sha, status, trigger, image_tag, image_digest, release_config, release_env)
+         VALUES ($1, $2, 'live', 'push', $3, $4, $5, '[]') RETURNING id`,
+        [web.id, String(replicas).repeat(40), `harbor.local/dangus/rb:${String(replicas).repeat(40)}@sha256:${'a'.repeat(64)}`, `sha256:${'a'.repeat(64)}`,
+          JSON.stringify({ port: 80, healthCheckPath: null, storageGb: null, replicas, size: null })],
+      );
+      return row?.id ?? '';
+    };
+    const tooMany = await release(8);
+    const fits = await release(7);
+    const rows = async () => t.db.query<unknown[]>(`SELECT s.replicas, s.size, s.current_deployment_id, (SELECT count(*)::int FROM deployments d WHERE d.service_id = s.id) AS deployments FROM services s WHERE s.id = $1`, [web.id]);
+    const before = { rows: await rows(), head: await head() };
+
+    const rollback = (id: string) => request(t.app).post(`/api/deployments/${id}/rollback`).set({ Cookie: cookie, Origin: ORIGIN });
+    const refused = await rollback(tooMany).expect(409);
+    expect(refused.body.error.message).toMatch(/limits\.cpu: 4\.5 CPU needed, 4 CPU in the quota/);
+    expect({ rows: await rows(), head: await head() }).toEqual(before);
+
+    await rollback(fits).expect(202);
+    expect(await rows()).toEqual([expect.objectContaining({ replicas: 7, size: null, deployments: 3 })]);
+    expect(await head()).toMatch(/ rollback\(.*\/rb\): to 7777777/);
+  });
 });

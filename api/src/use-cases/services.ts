@@ -80,9 +80,7 @@ export async function createService(
   try {
     service = await changeState(ctx, async (manager) => {
       await checkServiceLimit(ctx, manager, user, project.id);
-      if (fields.replicas > 1 || fields.size !== null) {
-        await checkQuota(manager, ctx.capacity, project.id, { serviceId: null, replicas: fields.replicas, size: fields.size });
-      }
+      await checkQuota(manager, ctx.capacity, project.id, { serviceId: null, replicas: fields.replicas, size: fields.size });
       const saved = await manager.getRepository(ServiceEntity).save({
         ...fields,
         projectId: project.id,
@@ -126,8 +124,7 @@ export async function updateService(
     (field) => field in changes && changes[field] !== service[field],
   );
   const rollout = await changeState(ctx, async (manager) => {
-    const resized = (changes.replicas !== undefined && changes.replicas > service.replicas) || (changes.size !== undefined && changes.size !== service.size);
-    if (resized) await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: updated.replicas, size: updated.size });
+    await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: updated.replicas, size: updated.size });
     await manager.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, changes);
     const row = runtime ? await recordConfigRollout(manager, service.id, summary) : null;
     return { value: row, change: serviceChange(user, project, service.name, { verb: 'update', summary, ...(row ? { deploymentId: row.id } : {}) }) };
