@@ -69,7 +69,10 @@ export interface Footprint {
  * Checks the project's services, with `change` applied to one of them (or added, for a
  * new service), against the quota: a 409 naming what is short. A change that asks for no
  * more (no more replicas, the same size) passes, so a project over a lowered quota can
- * still shrink.
+ * still shrink. Serialized per project: the project row stays locked to the end of the
+ * caller's transaction, so two changes of a project (two services' PATCHes, a new
+ * service) never both fit against the same rows. A caller that also locks a service row
+ * locks it before (always the same order: no deadlock).
  */
 export async function checkQuota(
   manager: EntityManager,
@@ -77,10 +80,8 @@ export async function checkQuota(
   projectId: string,
   change: Footprint & { serviceId: string | null },
 ): Promise<void> {
-  const rows: (Footprint & { id: string })[] = await manager.query(
-    `SELECT id, replicas, size FROM services WHERE project_id = $1 FOR UPDATE`,
-    [projectId],
-  );
+  await manager.query(`SELECT 1 FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
+  const rows: (Footprint & { id: string })[] = await manager.query(`SELECT id, replicas, size FROM services WHERE project_id = $1`, [projectId]);
   const before = rows.find((row) => row.id === change.serviceId);
   if (before && change.replicas <= before.replicas && change.size === before.size) return;
   const services = rows.filter((row) => row.id !== change.serviceId).concat({ id: change.serviceId ?? 'new', ...change });
