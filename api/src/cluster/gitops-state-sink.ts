@@ -14,6 +14,8 @@ const PLATFORM_ACTOR = { name: 'Dangus Cloud', email: 'dangus@localhost', login:
 export class GitopsStateSink implements StateSink {
   /** The pipeline's cluster side, once it runs (it needs this sink to start). */
   effects: CommitEffects | undefined;
+  /** The render settings, with the node addresses last reported. */
+  private settings: RenderSettings;
 
   constructor(
     private readonly deps: {
@@ -25,7 +27,19 @@ export class GitopsStateSink implements StateSink {
       /** Called after every commit (the applier's notify). */
       onCommit?: (commit: string) => void;
     },
-  ) {}
+  ) {
+    this.settings = deps.settings;
+  }
+
+  /**
+   * The cluster's node addresses changed (NodeAddressWatch): every tenant's egress policy
+   * denies the new ones, in one reconcile commit. Nothing when they are the same.
+   */
+  async nodeAddressesChanged(addresses: string[]): Promise<void> {
+    if (addresses.join(',') === this.settings.nodeAddresses.join(',')) return;
+    this.settings = { ...this.settings, nodeAddresses: addresses };
+    await this.reconcile(`deny the nodes' addresses (${String(addresses.length)})`);
+  }
 
   /**
    * Renders under the write's lock, from the database as it is then: two changes
@@ -61,7 +75,7 @@ export class GitopsStateSink implements StateSink {
     }
     const render = async () => {
       const tenant = await this.deps.loader.load(change.projectId);
-      return tenant ? renderTenant(tenant, this.deps.settings, this.deps.templates) : null;
+      return tenant ? renderTenant(tenant, this.settings, this.deps.templates) : null;
     };
     const result = await this.deps.repo.commitTenant(change.namespace, render, {
       verb: change.verb,
@@ -88,11 +102,11 @@ export class GitopsStateSink implements StateSink {
    * Renders every tenant from the database and commits the difference as one
    * "reconcile" commit: heals a crash between a database write and its commit.
    */
-  async reconcile(): Promise<CommitResult> {
-    const files = async () => render({ settings: this.deps.settings, tenants: await this.deps.loader.loadAll() }, this.deps.templates);
+  async reconcile(summary = 'render every tenant from the database'): Promise<CommitResult> {
+    const files = async () => render({ settings: this.settings, tenants: await this.deps.loader.loadAll() }, this.deps.templates);
     const result = await this.deps.repo.commitAll(files, {
       verb: 'reconcile',
-      summary: 'render every tenant from the database',
+      summary,
       actor: PLATFORM_ACTOR,
     });
     this.committed(result);

@@ -11,6 +11,7 @@ import type { Config } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
 import type { EventBus } from '../pipeline/event-bus.js';
+import { watchNodeAddresses } from '../pipeline/node-addresses.js';
 import { startPipeline, type RunningPipeline } from '../pipeline/start-pipeline.js';
 import type { AppPodSource } from '../pipeline/watcher.js';
 import type { PipelineHandle } from '../use-cases/context.js';
@@ -80,10 +81,11 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     const result = await writer.sink.reconcile();
     logger.info({ head: result.head, committed: result.commit !== null }, 'state repo reconciled with the database');
   };
+  const nodes = deps.kube ? await watchNodeAddresses(deps.kube, writer.sink, logger.child({ component: 'nodes' })) : undefined;
   try {
     await reconcile();
   } catch (error) {
-    await applier?.stop();
+    await Promise.allSettled([applier?.stop(), nodes?.stop()]);
     throw error;
   }
   writer.pusher?.schedule();
@@ -124,7 +126,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
       // Intents first (the one being committed finishes), then the pipeline stores the log it has.
       await processor.stop();
       writer.pusher?.stop();
-      await Promise.allSettled([pipeline?.stop(), applier?.stop()]);
+      await Promise.allSettled([pipeline?.stop(), applier?.stop(), nodes?.stop()]);
     },
   };
 }
