@@ -37,7 +37,6 @@ const MB = 1024 * 1024;
 describe('the GitHub webhook', () => {
   let t: TestPlatform;
   let cookie: string;
-  let projectId: string;
   let serial = 0;
 
   const post = (path: string, body: unknown) =>
@@ -46,16 +45,19 @@ describe('the GitHub webhook', () => {
   beforeAll(async () => {
     t = await startTestPlatform();
     cookie = await t.signIn('octocat', 4242);
-    projectId = (await post('/projects', { name: 'hooks' }).expect(201)).body.id as string;
   });
   afterAll(async () => {
     await t.close();
   });
 
-  /** A new service of octocat; its secret is read back through the API, as a user would. */
+  /**
+   * A new service of octocat, in a project of its own (a project's quota holds a few
+   * services); its secret is read back through the API, as a user would.
+   */
   async function newService(options: { branch?: string } = {}): Promise<TestService> {
     const name = `web${++serial}`;
-    const created = await post(`/projects/${projectId}/services`, {
+    const project = (await post('/projects', { name: `hooks${String(serial)}` }).expect(201)).body.id as string;
+    const created = await post(`/projects/${project}/services`, {
       name,
       repoUrl: `https://github.com/acme/${name}`,
       port: 8080,

@@ -47,7 +47,7 @@ const SECONDS = Number(args.seconds);
 const RATE = Number(args.rate);
 const FAILOVERS = Number(args.failovers);
 const CHANGES = Number(args.changes);
-/** One project's worth (MAX_SERVICES_PER_PROJECT): the deliveries go round robin over them. */
+/** The deliveries go round robin over them: two projects' worth (each project's quota holds five). */
 const SERVICES = 10;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -101,10 +101,14 @@ async function main(): Promise<void> {
   const cookie = await signInLocal(origin);
   const call = jsonCaller(origin, cookie);
 
-  const project = await call<{ id: string; namespace: string }>('POST', '/api/projects', { name: 'bench' });
+  const projects = [
+    await call<{ id: string; namespace: string }>('POST', '/api/projects', { name: 'bench' }),
+    await call<{ id: string; namespace: string }>('POST', '/api/projects', { name: 'bench-b' }),
+  ];
   const services: Service[] = [];
   for (let i = 0; i < SERVICES; i += 1) {
     const name = `svc-${String(i)}`;
+    const project = projects[i % projects.length] as { id: string };
     const created = await call<{ id: string; webhookSecret: string }>('POST', `/api/projects/${project.id}/services`, {
       name,
       repoUrl: `https://github.com/acme/${name}`,

@@ -156,6 +156,9 @@ const controllerTable: [string, Access, boolean][] = [
   ['create serviceaccounts/token', { verb: 'create', resource: 'serviceaccounts', subresource: 'token', namespace: TENANT }, false],
   ['create clusterrolebindings', { verb: 'create', resource: 'clusterrolebindings', group: 'rbac.authorization.k8s.io' }, false],
   ['create rolebindings', { verb: 'create', resource: 'rolebindings', group: 'rbac.authorization.k8s.io', namespace: TENANT }, false],
+  // The nodes' addresses, denied to tenants: read, never changed.
+  ['list nodes', { verb: 'list', resource: 'nodes' }, true],
+  ['watch nodes', { verb: 'watch', resource: 'nodes' }, true],
   ['get nodes', { verb: 'get', resource: 'nodes' }, false],
   ['patch nodes', { verb: 'patch', resource: 'nodes' }, false],
 ];

@@ -78,11 +78,13 @@ describe('push to live on the real control plane', () => {
     const secret = await world.core.readNamespacedSecret({ namespace: project.namespace, name: jobName });
     expect(Buffer.from(secret.data?.['git-token'] ?? '', 'base64').toString()).toMatch(/^gho_/);
 
-    // The tenant's pods reach DNS and the internet, but no private or link-local address.
+    // The tenant's pods reach DNS and the internet, but no private or link-local address
+    // (IPv4 and IPv6), no cloud metadata, and no node (e2e/pipeline/node-egress.test.ts).
     const egress = await world.kube.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ namespace: project.namespace, name: 'tenant-egress' });
-    expect(egress.spec?.egress?.[2]?.to).toEqual([
-      { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'] } },
-    ]);
+    const [ipv4, ipv6] = [egress.spec?.egress?.[2]?.to, egress.spec?.egress?.[3]?.to].map((to) => to?.[0]?.ipBlock);
+    expect(ipv4?.cidr).toBe('0.0.0.0/0');
+    expect(ipv4?.except?.slice(0, 7)).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8', '168.63.129.16/32']);
+    expect(ipv6).toEqual({ cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128', 'fd00:ec2::254/128'] });
 
     // The live log stream, opened while it builds.
     await waitForStatus(world, id, 'building');

@@ -68,3 +68,16 @@ describe('rendered objects are validated', () => {
     ]);
   });
 });
+
+describe('tenant egress', () => {
+  const egressRules = async (egressDeniedCidrs: string[]) => {
+    const files = render({ ...input([fullTenant(1, 'ab12cd', 'shop')]), settings: { ...input([]).settings, egressDeniedCidrs } }, await loadTemplates());
+    const policy = (files.get('tenants/ab12cd-shop/namespace.yaml') ?? '').split('\n---\n').find((doc) => doc.includes('name: tenant-egress')) ?? '';
+    return [...policy.matchAll(/cidr: (\S+)/g)].map((match) => match[1]);
+  };
+
+  it('opens IPv6 only with the IPv6 exceptions, none without', async () => {
+    expect(await egressRules(['10.0.0.0/8', 'fc00::/7'])).toEqual(['0.0.0.0/0', '::/0']);
+    expect(await egressRules(['10.0.0.0/8'])).toEqual(['0.0.0.0/0']);
+  });
+});

@@ -29,6 +29,8 @@ const PLATFORM_ACTOR = { name: 'Dangus Cloud', email: 'dangus@localhost', login:
 export class GitopsStateSink implements StateSink {
   /** The pipeline's cluster side, once it runs (it needs this sink to start). */
   effects: CommitEffects | undefined;
+  /** The render settings, with the node addresses last reported. */
+  private settings: RenderSettings;
 
   constructor(
     private readonly deps: {
@@ -42,7 +44,19 @@ export class GitopsStateSink implements StateSink {
       /** Called after every commit (the applier's notify). */
       onCommit?: (commit: string) => void;
     },
-  ) {}
+  ) {
+    this.settings = deps.settings;
+  }
+
+  /**
+   * The cluster's node addresses changed (NodeAddressWatch): every tenant's egress policy
+   * denies the new ones, in one reconcile commit. Nothing when they are the same.
+   */
+  async nodeAddressesChanged(addresses: string[]): Promise<void> {
+    if (addresses.join(',') === this.settings.nodeAddresses.join(',')) return;
+    this.settings = { ...this.settings, nodeAddresses: addresses };
+    await this.reconcile(`deny the nodes' addresses (${String(addresses.length)})`);
+  }
 
   /**
    * Renders under the write's lock, from the database as it is then: two changes
@@ -79,7 +93,7 @@ export class GitopsStateSink implements StateSink {
     let tenant: TenantInput | null = null;
     const render = async () => {
       tenant = await this.deps.loader.load(change.projectId);
-      return tenant ? renderTenant(tenant, this.deps.settings, this.deps.templates) : null;
+      return tenant ? renderTenant(tenant, this.settings, this.deps.templates) : null;
     };
     let result: CommitResult;
     try {
@@ -116,12 +130,12 @@ export class GitopsStateSink implements StateSink {
    * A tenant that cannot be read or rendered keeps the files it has in the repo and
    * is reported; the others are reconciled (docs/architecture.md#failure-isolation).
    */
-  async reconcile(): Promise<ReconcileResult> {
+  async reconcile(summary = 'render every tenant from the database'): Promise<ReconcileResult> {
     const failed: { projectId: string; namespace: string; message: string }[] = [];
     const rendered: string[] = [];
     const files = async () => {
       const loaded = await this.deps.loader.loadEach();
-      const each = renderEach({ settings: this.deps.settings, tenants: loaded.tenants }, this.deps.templates);
+      const each = renderEach({ settings: this.settings, tenants: loaded.tenants }, this.deps.templates);
       failed.length = 0;
       for (const f of loaded.failures) failed.push({ ...f, message: describeFailure(f.error, null) });
       for (const f of each.failures) {
@@ -132,7 +146,7 @@ export class GitopsStateSink implements StateSink {
     };
     const result = await this.deps.repo.commitAll(files, {
       verb: 'reconcile',
-      summary: 'render every tenant from the database',
+      summary,
       actor: PLATFORM_ACTOR,
     });
     this.committed(result);

@@ -62,7 +62,17 @@ export class ClusterWatcher implements ClusterView, AppPodSource {
     const core = options.kube.makeApiClient(CoreV1Api);
     const apps = options.kube.makeApiClient(AppsV1Api);
     const labelSelector = DEPLOYMENT_LABEL;
-    const common = { kube: options.kube, labelSelector, watcher: options };
+    const common = {
+      kube: options.kube,
+      labelSelector,
+      logger: options.logger,
+      ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
+      changed: (object: KubernetesObject) => {
+        const id = object.metadata?.labels?.[DEPLOYMENT_LABEL];
+        if (id) options.onChange(id);
+      },
+      listed: options.onResync,
+    };
     this.jobs = new Informer<V1Job>({
       ...common,
       name: 'jobs',
@@ -84,7 +94,7 @@ export class ClusterWatcher implements ClusterView, AppPodSource {
   }
 
   start(): void {
-    for (const informer of this.all()) informer.start();
+    for (const informer of this.all()) void informer.start();
   }
 
   async stop(): Promise<void> {
@@ -123,7 +133,7 @@ export class ClusterWatcher implements ClusterView, AppPodSource {
 }
 
 /** One ListWatch, started again with backoff after an error it gives up on. */
-class Informer<T extends KubernetesObject> {
+export class Informer<T extends KubernetesObject> {
   synced = false;
   restarts = 0;
   private readonly cache: ListWatch<T>;
@@ -138,12 +148,18 @@ class Informer<T extends KubernetesObject> {
       name: string;
       path: string;
       kube: KubeConfig;
-      labelSelector: string;
+      labelSelector?: string;
       list: () => Promise<KubernetesListObject<T>>;
-      watcher: WatcherOptions;
+      logger: Logger;
+      /** First restart delay after an error; doubles up to 30 s. */
+      backoffMs?: number;
+      /** An object was added, changed or deleted. */
+      changed: (object: T) => void;
+      /** The informer (re)listed: everything may have changed while it was away. */
+      listed: () => void;
     },
   ) {
-    this.backoff = spec.watcher.backoffMs ?? 500;
+    this.backoff = spec.backoffMs ?? 500;
     const list = async () => {
       const result = await spec.list();
       this.lists += 1;
@@ -151,9 +167,8 @@ class Informer<T extends KubernetesObject> {
     };
     this.cache = new ListWatch<T>(spec.path, new Watch(spec.kube), list, false, spec.labelSelector);
     const changed = (object: T) => {
-      this.backoff = spec.watcher.backoffMs ?? 500;
-      const id = object.metadata?.labels?.[DEPLOYMENT_LABEL];
-      if (id) spec.watcher.onChange(id);
+      this.backoff = spec.backoffMs ?? 500;
+      spec.changed(object);
     };
     this.cache.on('add', changed);
     this.cache.on('update', changed);
@@ -165,9 +180,10 @@ class Informer<T extends KubernetesObject> {
     return this.spec.name;
   }
 
-  start(): void {
+  /** Resolves once the first list and watch succeeded or failed (then it retries on its own). */
+  start(): Promise<void> {
     this.stopped = false;
-    void this.run();
+    return this.run();
   }
 
   async stop(): Promise<void> {
@@ -180,7 +196,8 @@ class Informer<T extends KubernetesObject> {
     return this.cache.get(name, namespace);
   }
 
-  list(namespace: string): T[] {
+  /** The objects of `namespace`, or all of them. */
+  list(namespace?: string): T[] {
     return [...this.cache.list(namespace)];
   }
 
@@ -198,13 +215,13 @@ class Informer<T extends KubernetesObject> {
     // Objects stay readable across a restart: the cache keeps them, and a re-list
     // reports what went (delete) and what changed (add/update) while it was away.
     this.synced = true;
-    this.backoff = this.spec.watcher.backoffMs ?? 500;
-    this.spec.watcher.onResync();
+    this.backoff = this.spec.backoffMs ?? 500;
+    this.spec.listed();
   }
 
   private failed(error: unknown): void {
     if (this.stopped) return; // stop() aborts the watch, which reports as an error
-    this.spec.watcher.logger.warn({ informer: this.name, err: error }, 'informer failed: restarting it');
+    this.spec.logger.warn({ informer: this.name, err: error }, 'informer failed: restarting it');
     this.restarts += 1;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {

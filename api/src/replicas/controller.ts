@@ -11,6 +11,7 @@ import type { Config } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
 import type { EventBus } from '../pipeline/event-bus.js';
+import { watchNodeAddresses } from '../pipeline/node-addresses.js';
 import { preparePipeline, type RunningPipeline, type startPipeline } from '../pipeline/start-pipeline.js';
 import type { AppPodSource } from '../pipeline/watcher.js';
 import type { PipelineHandle } from '../use-cases/context.js';
@@ -81,6 +82,13 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     const result = await writer.sink.reconcile();
     logger.info({ head: result.head, committed: result.commit !== null, failedTenants: result.failed }, 'state repo reconciled with the database');
   };
+  // The nodes' addresses are read before the first render: no commit is made without them.
+  const nodes = deps.kube
+    ? await watchNodeAddresses(deps.kube, writer.sink, logger.child({ component: 'nodes' })).catch(async (error: unknown) => {
+        await applier?.stop();
+        throw error;
+      })
+    : undefined;
   const pipeline = deps.kube
     ? preparePipeline({
         kube: deps.kube,
@@ -109,7 +117,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     // Intents first (the one being committed finishes), then the pipeline stores the log it has.
     await processor.stop();
     writer.pusher?.stop();
-    await Promise.allSettled([pipeline?.stop(), applier?.stop()]);
+    await Promise.allSettled([pipeline?.stop(), applier?.stop(), nodes?.stop()]);
   };
   try {
     // The changes made while no controller led are committed first, each with its

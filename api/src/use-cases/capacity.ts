@@ -59,20 +59,31 @@ export function podOf(capacity: Capacity, size: string | null): Pod {
 const cores = (milli: number) => `${String(Math.round(milli) / 1000)} CPU`;
 const mib = (bytes: number) => `${String(Math.round(bytes / 1024 ** 2))} MiB`;
 
+/** A service's replicas and size: what it takes of the quota. */
+export interface Footprint {
+  replicas: number;
+  size: string | null;
+}
+
 /**
  * Checks the project's services, with `change` applied to one of them (or added, for a
- * new service), against the quota: a 409 naming what is short.
+ * new service), against the quota: a 409 naming what is short. A change that asks for no
+ * more (no more replicas, the same size) passes, so a project over a lowered quota can
+ * still shrink. Serialized per project: the project row stays locked to the end of the
+ * caller's transaction, so two changes of a project (two services' PATCHes, a new
+ * service) never both fit against the same rows. A caller that also locks a service row
+ * locks it before (always the same order: no deadlock).
  */
 export async function checkQuota(
   manager: EntityManager,
   capacity: Capacity,
   projectId: string,
-  change: { serviceId: string | null; replicas: number; size: string | null },
+  change: Footprint & { serviceId: string | null },
 ): Promise<void> {
-  const rows: { id: string; replicas: number; size: string | null }[] = await manager.query(
-    `SELECT id, replicas, size FROM services WHERE project_id = $1 FOR UPDATE`,
-    [projectId],
-  );
+  await manager.query(`SELECT 1 FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
+  const rows: (Footprint & { id: string })[] = await manager.query(`SELECT id, replicas, size FROM services WHERE project_id = $1`, [projectId]);
+  const before = rows.find((row) => row.id === change.serviceId);
+  if (before && change.replicas <= before.replicas && change.size === before.size) return;
   const services = rows.filter((row) => row.id !== change.serviceId).concat({ id: change.serviceId ?? 'new', ...change });
   const total: Pod & { pods: number } = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0, pods: 0 };
   let largest: Pod = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0 };

@@ -15,6 +15,7 @@ import { isUuid } from './validate.js';
 import { snapshotRelease } from './config-rollout.js';
 import { changeState } from './state-changes.js';
 import { restoreRelease } from '../db/releases.js';
+import { checkQuota } from './capacity.js';
 
 const CONFIG_FIELDS = ['port', 'healthCheckPath', 'storageGb', 'replicas', 'size'] as const;
 
@@ -65,7 +66,8 @@ export async function previewRollback(ctx: UseCaseContext, user: CurrentUser, de
  * Rolls the service back to a release that went live: its configuration and env values
  * are restored in the database and a `rollback` deployment of its image (by digest, no
  * build) becomes current, superseding any build in progress. 404 for another user's
- * deployment; 409 when it never went live, or its image or configuration is gone.
+ * deployment; 409 when it never went live, its image or configuration is gone, or the
+ * project's quota cannot hold its replicas and size.
  */
 export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser, deploymentId: string): Promise<DeploymentDto> {
   const { deployment: target, service, project } = await ownedDeployment(ctx, user, deploymentId);
@@ -75,6 +77,7 @@ export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser,
   const sha7 = target.commitSha.slice(0, 7);
   const { row, superseded } = await changeState(ctx, async (manager) => {
     await manager.query(`SELECT 1 FROM services WHERE id = $1 FOR UPDATE`, [service.id]);
+    await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: config.replicas ?? 1, size: config.size ?? null });
     // Like a push: builds in progress end, superseded.
     const ended: { id: string }[] = await manager.query(
       `UPDATE deployments SET status = 'failed', reason = $2, finished_at = now(), updated_at = now()

@@ -81,9 +81,7 @@ export async function createService(
   try {
     service = await changeState(ctx, async (manager) => {
       await checkServiceLimit(ctx, manager, user, project.id);
-      if (fields.replicas > 1 || fields.size !== null) {
-        await checkQuota(manager, ctx.capacity, project.id, { serviceId: null, replicas: fields.replicas, size: fields.size });
-      }
+      await checkQuota(manager, ctx.capacity, project.id, { serviceId: null, replicas: fields.replicas, size: fields.size });
       const saved = await manager.getRepository(ServiceEntity).save({
         ...fields,
         projectId: project.id,
@@ -118,20 +116,25 @@ export async function updateService(
 ): Promise<ServiceDto> {
   const changes = parseInput(updateServiceSchema, input);
   const { service, project } = await findOwnedService(ctx, user, serviceId);
-  const updated = { ...service, ...changes };
-  checkRuntime(ctx, updated);
   const summary = `update ${Object.keys(changes).sort().join(', ')}`;
-  // What the running release depends on rolls out as a new release (no build), like an
-  // env change: it goes live or fails, and a failure restores the previous release.
-  const runtime = (['port', 'healthCheckPath', 'storageGb', 'replicas', 'size'] as const).some(
-    (field) => field in changes && changes[field] !== service[field],
-  );
-  const rollout = await changeState(ctx, async (manager) => {
-    const resized = (changes.replicas !== undefined && changes.replicas > service.replicas) || (changes.size !== undefined && changes.size !== service.size);
-    if (resized) await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: updated.replicas, size: updated.size });
+  const { updated, rollout } = await changeState(ctx, async (manager) => {
+    // The row as it is now, locked to the end of the transaction: a concurrent change of the
+    // service waits, and the rules hold for the row as it will be stored.
+    const locked = await manager.getRepository(ServiceEntity).findOneOrFail({ where: { id: service.id }, lock: { mode: 'for_no_key_update' } });
+    const merged = { ...locked, ...changes };
+    checkRuntime(ctx, merged);
+    await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: merged.replicas, size: merged.size });
     await manager.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, changes);
+    // What the running release depends on rolls out as a new release (no build), like an
+    // env change: it goes live or fails, and a failure restores the previous release.
+    const runtime = (['port', 'healthCheckPath', 'storageGb', 'replicas', 'size'] as const).some(
+      (field) => field in changes && changes[field] !== locked[field],
+    );
     const row = runtime ? await recordConfigRollout(manager, service.id, summary) : null;
-    return { value: row, change: serviceChange(user, project, service.name, { verb: 'update', summary, ...(row ? { deploymentId: row.id } : {}) }) };
+    return {
+      value: { updated: merged, rollout: row },
+      change: serviceChange(user, project, service.name, { verb: 'update', summary, ...(row ? { deploymentId: row.id } : {}) }),
+    };
   });
   if (rollout) {
     ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(rollout) });

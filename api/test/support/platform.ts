@@ -21,6 +21,7 @@ import { commitPokes } from '../../src/cluster/commit-pokes.js';
 import { EventBus } from '../../src/pipeline/event-bus.js';
 import { clusterReaders } from '../../src/pipeline/cluster-readers.js';
 import { startPipeline, type RunningPipeline } from '../../src/pipeline/start-pipeline.js';
+import { watchNodeAddresses } from '../../src/pipeline/node-addresses.js';
 import { FakeGitHub } from './fake-github.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
@@ -132,6 +133,8 @@ export async function startTestPlatform(
         })
       : undefined;
   if (writer && pipeline) writer.sink.effects = pipeline.pipeline;
+  // As the controller: tenants' egress policies deny the nodes' addresses.
+  const nodes = kube && writer ? await watchNodeAddresses(kube, writer.sink, logger) : undefined;
   const { app, sessions, encryptor, ctx } = createPlatform({
     events,
     ...(pipeline ? { pipeline: pipeline.pipeline } : {}),
@@ -186,6 +189,7 @@ export async function startTestPlatform(
       writer?.pusher?.stop();
       writer?.history.stop();
       ctx.serviceMetrics?.stop();
+      await nodes?.stop();
       await pipeline?.stop();
       await applier?.stop();
       await github.stop();

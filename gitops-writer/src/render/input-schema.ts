@@ -82,6 +82,9 @@ export const cidrSchema = z
     return (v4 && Number(bits) <= 32) || (v6 && Number(bits) <= 128);
   }, 'Not a CIDR such as 10.0.0.0/8.');
 
+/** An IPv4 or IPv6 address, as a Node's status.addresses give them. */
+export const ipAddressSchema = z.union([z.ipv4(), z.ipv6()]);
+
 /** The image of the build's source fetch (an init container): git and a POSIX shell. */
 export const DEFAULT_GIT_IMAGE = 'alpine/git:v2.49.1';
 
@@ -90,8 +93,12 @@ export const DEFAULT_GIT_SOURCE_URL = 'https://github.com';
 
 /**
  * What tenant pods may not reach by default: every private (RFC 1918), shared
- * (RFC 6598) and link-local range, IPv4 and IPv6. That is the cluster's pods,
- * Services and nodes on k3s (10.42/16, 10.43/16, the LAN) and cloud metadata.
+ * (RFC 6598), loopback and link-local range, and their IPv6 equivalents (unique local
+ * fc00::/7, link-local fe80::/10, loopback ::1). That is the cluster's pods, Services
+ * and nodes on k3s (10.42/16, 10.43/16, fd00:42::/56, the LAN) and cloud metadata:
+ * 169.254.169.254, AWS's IPv6 fd00:ec2::254 (within fc00::/7, listed to be explicit)
+ * and Azure's wire server 168.63.129.16, a public address. The nodes' own addresses
+ * are added to these (RenderSettings.nodeAddresses).
  */
 export const DEFAULT_EGRESS_DENIED_CIDRS = [
   '10.0.0.0/8',
@@ -100,6 +107,11 @@ export const DEFAULT_EGRESS_DENIED_CIDRS = [
   '100.64.0.0/10',
   '169.254.0.0/16',
   '127.0.0.0/8',
+  '168.63.129.16/32',
+  'fc00::/7',
+  'fe80::/10',
+  '::1/128',
+  'fd00:ec2::254/128',
 ] as const;
 
 export const renderSettingsSchema = z.object({
@@ -131,6 +143,7 @@ export const renderSettingsSchema = z.object({
     .default(DEFAULT_GIT_SOURCE_URL),
   dnsNamespace: dnsLabelSchema.default('kube-system'),
   egressDeniedCidrs: z.array(cidrSchema).max(64).default([...DEFAULT_EGRESS_DENIED_CIDRS]),
+  nodeAddresses: z.array(ipAddressSchema).max(1024).default([]),
   buildEgressCidr: cidrSchema.nullable().default(null),
   limitRange: z
     .object({

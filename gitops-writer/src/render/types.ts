@@ -40,8 +40,13 @@ export interface RenderSettings {
   gitSourceUrl: string;
   /** Namespace of the cluster DNS (pods labelled `k8s-app: kube-dns`) tenants may query. */
   dnsNamespace: string;
-  /** CIDRs tenant pods may not reach (the internet stays open). */
+  /** CIDRs tenant pods may not reach (the internet stays open), IPv4 and IPv6. */
   egressDeniedCidrs: string[];
+  /**
+   * The cluster's node addresses (their InternalIP and ExternalIP), denied to tenant pods
+   * like the CIDRs above, each as a /32 or /128: the controller keeps them current.
+   */
+  nodeAddresses: string[];
   /** A CIDR builds may reach although denied above (the registry's address), or `null`. */
   buildEgressCidr: string | null;
   /** Container defaults of each tenant's LimitRange. */

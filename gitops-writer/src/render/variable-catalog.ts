@@ -32,6 +32,7 @@ export const VARIABLE_CATALOG = {
   quota_requests_storage: 'tenant',
   dns_namespace: 'tenant',
   egress_denied_cidrs: 'tenant',
+  egress_denied_ipv6_cidrs: 'tenant',
   build_egress_cidr: 'tenant',
 
   service_name: 'service',

@@ -1,4 +1,5 @@
-import { buildJobName, gitCloneUrl } from './variables.js';
+import { DEFAULT_EGRESS_DENIED_CIDRS } from './input-schema.js';
+import { buildJobName, egressDenied, gitCloneUrl } from './variables.js';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 
@@ -25,5 +26,24 @@ describe('gitCloneUrl', () => {
   it('keeps the repository path on the configured source origin (a mirror, a test server)', () => {
     expect(gitCloneUrl('https://github.com/acme/web', 'https://10.88.0.1:8443')).toBe('https://10.88.0.1:8443/acme/web.git');
     expect(gitCloneUrl('https://github.com/acme/web.git', 'http://git.internal')).toBe('http://git.internal/acme/web.git');
+  });
+});
+
+describe('egressDenied', () => {
+  it('denies cloud metadata, IPv4 and IPv6, by default', () => {
+    const { ipv4, ipv6 } = egressDenied({ egressDeniedCidrs: [...DEFAULT_EGRESS_DENIED_CIDRS], nodeAddresses: [] });
+    expect(ipv4).toEqual(expect.arrayContaining(['169.254.0.0/16', '168.63.129.16/32']));
+    expect(ipv6).toEqual(['fc00::/7', 'fe80::/10', '::1/128', 'fd00:ec2::254/128']);
+  });
+
+  it('adds every node address as a host route of its family, once', () => {
+    expect(egressDenied({ egressDeniedCidrs: ['10.0.0.0/8', '203.0.113.5/32'], nodeAddresses: ['203.0.113.5', '198.51.100.7', '2001:db8::10'] })).toEqual({
+      ipv4: ['10.0.0.0/8', '203.0.113.5/32', '198.51.100.7/32'],
+      ipv6: ['2001:db8::10/128'],
+    });
+  });
+
+  it('leaves IPv6 without exceptions when nothing IPv6 is denied (the template then opens no IPv6 at all)', () => {
+    expect(egressDenied({ egressDeniedCidrs: ['10.0.0.0/8'], nodeAddresses: [] })).toEqual({ ipv4: ['10.0.0.0/8'], ipv6: [] });
   });
 });

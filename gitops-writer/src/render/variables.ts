@@ -13,6 +13,7 @@ const LABEL_VALUE_MAX = 63;
 
 export function tenantVariables(tenant: TenantInput, settings: RenderSettings): Variables<'tenant'> {
   const { limitRange, quota, buildAllowance: allowance } = settings;
+  const denied = egressDenied(settings);
   return {
     namespace: tenant.namespace,
     project_name: tenant.project.name,
@@ -32,9 +33,21 @@ export function tenantVariables(tenant: TenantInput, settings: RenderSettings): 
     quota_persistent_volume_claims: String(quota.persistentVolumeClaims),
     quota_requests_storage: quota.requestsStorage,
     dns_namespace: settings.dnsNamespace,
-    egress_denied_cidrs: settings.egressDeniedCidrs,
+    egress_denied_cidrs: denied.ipv4,
+    egress_denied_ipv6_cidrs: denied.ipv6,
     build_egress_cidr: settings.buildEgressCidr,
   };
+}
+
+/**
+ * What tenant pods may not reach: the denied CIDRs and every node address (as a /32 or
+ * /128), by family, because a NetworkPolicy ipBlock's exceptions lie within its own
+ * `0.0.0.0/0` or `::/0`. Without duplicates, in the order given.
+ */
+export function egressDenied(settings: Pick<RenderSettings, 'egressDeniedCidrs' | 'nodeAddresses'>): { ipv4: string[]; ipv6: string[] } {
+  const hosts = settings.nodeAddresses.map((address) => `${address}/${address.includes(':') ? '128' : '32'}`);
+  const all = [...new Set([...settings.egressDeniedCidrs, ...hosts])];
+  return { ipv4: all.filter((cidr) => !cidr.includes(':')), ipv6: all.filter((cidr) => cidr.includes(':')) };
 }
 
 export function serviceVariables(

@@ -6,6 +6,7 @@ import { parseTemplates } from '../../src/templates/parse-templates.js';
 import { readTemplates } from '../../src/templates/read-templates.js';
 import { TEMPLATE_FILES, TEMPLATE_KINDS, type TemplateSet } from '../../src/templates/template-files.js';
 import type { RenderInput, RenderSettings, ServiceInput, TenantInput } from '../../src/render/types.js';
+import { DEFAULT_EGRESS_DENIED_CIDRS } from '../../src/render/input-schema.js';
 
 export const TESTDATA = new URL('../../testdata/', import.meta.url).pathname;
 
@@ -40,7 +41,8 @@ export const SETTINGS: RenderSettings = {
   gitImage: 'alpine/git:v2.49.1',
   gitSourceUrl: 'https://github.com',
   dnsNamespace: 'kube-system',
-  egressDeniedCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8'],
+  egressDeniedCidrs: [...DEFAULT_EGRESS_DENIED_CIDRS],
+  nodeAddresses: [],
   buildEgressCidr: null,
   limitRange: { defaultCpu: '500m', defaultMemory: '512Mi', defaultRequestCpu: '50m', defaultRequestMemory: '64Mi' },
   buildAllowance: { requestsCpu: '250m', requestsMemory: '512Mi', limitsCpu: '2', limitsMemory: '2Gi' },
