@@ -50,10 +50,10 @@ describe('the web UI against the real api', () => {
     await page.getByRole('button', { name: 'New project' }).first().click();
     const name = page.getByLabel('Project name');
     await name.fill('Bad_Name');
-    await expectVisible(page.getByText('Use lowercase letters, digits and "-"'));
+    await expectVisible(page.getByText('Use lowercase letters and digits, starting with a letter'));
     await shot('dashboard-new-project-invalid');
     await name.fill(projectName);
-    await expectCount(page.getByText('Use lowercase letters, digits and "-"'), 0);
+    await expectCount(page.getByText('Use lowercase letters and digits, starting with a letter'), 0);
     await expectVisible(page.getByText(new RegExp(`-${projectName}$`)));
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.waitForURL(/\/projects\/[^/]+$/);
