@@ -1,4 +1,7 @@
 import { workspaceJestConfig } from '../jest.base.js';
 
-// Integration tests drive real git repositories and kubectl: allow them more than 5 s.
-export default workspaceJestConfig('gitops-writer', { testTimeout: 60_000 });
+// Integration tests drive real git repositories and kubectl: they get more than jest's
+// 5 s, set in the setup file (see test/budget.test.ts).
+export default workspaceJestConfig('gitops-writer', {
+  setupFilesAfterEnv: ['<rootDir>/test/support/jest-timeout.ts'],
+});

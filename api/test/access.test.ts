@@ -111,6 +111,26 @@ describe('the sign-in policy', () => {
       await t.close();
     }
   });
+
+  it('refuses an invited member who has not accepted (GitHub answers membership pending), and admits them once they accept', async () => {
+    const t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_ORGS: 'acme' });
+    try {
+      t.github.orgs.set('acme', new Set(['carol']));
+      t.github.invitations.set('acme', new Set(['erin']));
+      const invited = await t.attemptSignIn('erin', 8);
+      expect(refusedReason(invited.location)).toBe('@erin is not allowed on this platform: ask its admin');
+      expect(invited.cookie).toBe('');
+      expect((await userRows(t)).map((u) => u.github_username)).not.toContain('erin');
+
+      t.github.invitations.set('acme', new Set());
+      t.github.orgs.set('acme', new Set(['carol', 'erin']));
+      const accepted = await t.attemptSignIn('erin', 8);
+      expect(accepted.location).toBe('/');
+      expect(accepted.cookie).not.toBe('');
+    } finally {
+      await t.close();
+    }
+  });
 });
 
 describe('logins GitHub recycles', () => {

@@ -51,7 +51,7 @@ describe('release image retention', () => {
 
   it('deletes the images of releases beyond the kept ones, except the current, one in flight and one a kept rollback shares', async () => {
     // Releases 0..7, oldest first; images 0..6 in Harbor (release 7 becomes a rollback to image 0).
-    harbor.projects.set(HARBOR_PROJECT, { repositories: new Map([[repository, new Set(Array.from({ length: 7 }, (_, i) => digest(i)))]]) });
+    harbor.projects.set(HARBOR_PROJECT, { repositories: new Map([[repository, new Set(Array.from({ length: 7 }, (_, i) => digest(i)))]]), metadata: { public: 'false' } });
     const ids: string[] = [];
     for (let i = 0; i < 8; i += 1) {
       const [row] = await t.db.query<{ id: string }[]>(

@@ -57,6 +57,9 @@ describe('tenant registries', () => {
     const harborProject = `dangus-${project.namespace}`;
 
     expect(harbor.projects.has(harborProject)).toBe(true);
+    // Private: nothing of a tenant's is pulled or listed without a credential.
+    expect(harbor.projects.get(harborProject)?.metadata).toEqual({ public: 'false' });
+    expect((await registryCall('GET', `${harborProject}/web/manifests/v1`, null)).status).toBe(401);
     const robots = [...harbor.robots.values()].filter((r) => r.project === harborProject);
     expect(robots).toHaveLength(1);
     expect(robots[0]).toEqual(expect.objectContaining({ actions: ['push', 'pull'] }));

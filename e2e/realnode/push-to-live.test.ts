@@ -1,7 +1,7 @@
 // Push to live on a real node: a real kubelet runs the product's own Kaniko build Job and
 // the built app, pulled from a real registry with the tenant's robot, and a request reaches
 // the app through Traefik. Real PostgreSQL, real git, real Kubernetes; GitHub and Harbor's
-// management API are the only fakes (support.ts).
+// management API are faked (support.ts; docs/architecture.md#what-the-tests-simulate).
 import { podEgressRules } from '../cluster/src/real-node.js';
 import {
   BASE_DOMAIN, commitApp, createProject, createService, eventually, push, registry, startRealWorld, viaIngress, waitForStatus,

@@ -13,8 +13,11 @@ export interface FakeGitHubUser {
 
 /**
  * A local fake of the parts of GitHub the platform calls: the OAuth web flow
- * (authorize, token exchange with PKCE verification) and a few REST endpoints.
- * It is the only fake in the test suite (docs/architecture.md#running-it).
+ * (authorize, token exchange with PKCE verification), a few REST endpoints and git
+ * over HTTPS. It answers as GitHub documents those calls, refusals included: the token
+ * exchange is form-encoded unless the client asks for JSON, a membership may be
+ * `pending`, a commit status takes only GitHub's four states. What else the tests
+ * simulate, and why: docs/architecture.md#what-the-tests-simulate.
  */
 export interface FakeCommitStatus {
   repo: string;
@@ -26,6 +29,9 @@ export interface FakeCommitStatus {
   description: string | null;
   context: string | null;
 }
+
+/** The states GitHub takes for a commit status; any other is a 422. */
+const COMMIT_STATES = ['error', 'failure', 'pending', 'success'];
 
 export class FakeGitHub {
   url = '';
@@ -42,6 +48,13 @@ export class FakeGitHub {
   failStatusesWith: number | null = null;
   /** Organization → lower-cased logins of its active members. */
   readonly orgs = new Map<string, Set<string>>();
+  /**
+   * Organization → lower-cased logins invited and not yet accepted: GitHub answers
+   * their membership with `state: pending`.
+   */
+  readonly invitations = new Map<string, Set<string>>();
+  /** The `Accept` header of every token exchange (`POST /login/oauth/access_token`), in order. */
+  readonly tokenExchangeAccepts: (string | null)[] = [];
   /** When set, membership checks answer this HTTP status (GitHub down, rate limited). */
   failMembershipWith: number | null = null;
   /** The scopes the last authorize request asked for. */
@@ -84,6 +97,13 @@ export class FakeGitHub {
 
     app.post('/login/oauth/access_token', (req, res) => {
       const body = req.body as Record<string, string>;
+      const accept = req.get('accept') ?? null;
+      this.tokenExchangeAccepts.push(accept);
+      // GitHub answers form-encoded unless the client asks for JSON.
+      const answer = (fields: Record<string, string>) => {
+        if (/\bapplication\/json\b/i.test(accept ?? '')) res.json(fields);
+        else res.type('application/x-www-form-urlencoded').send(new URLSearchParams(fields).toString());
+      };
       const grant = this.codes.get(body.code ?? '');
       this.codes.delete(body.code ?? '');
       const verifierOk =
@@ -98,12 +118,12 @@ export class FakeGitHub {
         body.redirect_uri !== grant.redirectUri
       ) {
         // GitHub answers 200 with an error field for a bad code.
-        res.json({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' });
+        answer({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' });
         return;
       }
       const token = `gho_${randomBytes(16).toString('hex')}`;
       this.tokens.set(token, grant.user);
-      res.json({ access_token: token, token_type: 'bearer', scope: 'read:user,repo' });
+      answer({ access_token: token, scope: 'read:user,repo', token_type: 'bearer' });
     });
 
     app.get('/user', (req, res) => {
@@ -126,12 +146,17 @@ export class FakeGitHub {
         res.status(this.failMembershipWith).json({ message: 'API rate limit exceeded' });
         return;
       }
-      const members = this.orgs.get(req.params.org.toLowerCase());
-      if (!members?.has(user.login.toLowerCase())) {
+      const login = user.login.toLowerCase();
+      const state = this.orgs.get(req.params.org.toLowerCase())?.has(login)
+        ? 'active'
+        : this.invitations.get(req.params.org.toLowerCase())?.has(login)
+          ? 'pending'
+          : undefined;
+      if (!state) {
         res.status(404).json({ message: 'Not Found' });
         return;
       }
-      res.json({ state: 'active', role: 'member', organization: { login: req.params.org }, user: { login: user.login } });
+      res.json({ state, role: 'member', organization: { login: req.params.org }, user: { login: user.login } });
     });
 
     app.get('/repos/:owner/:repo/branches/{*branch}', (req, res) => {
@@ -157,11 +182,19 @@ export class FakeGitHub {
         return;
       }
       const body = req.body as Record<string, unknown>;
+      if (typeof body.state !== 'string' || !COMMIT_STATES.includes(body.state)) {
+        res.status(422).json({
+          message: 'Validation Failed',
+          errors: [{ resource: 'Status', code: 'custom', field: 'state', message: 'state is not included in the list' }],
+          documentation_url: 'https://docs.github.com/rest/commits/statuses#create-a-commit-status',
+        });
+        return;
+      }
       const status: FakeCommitStatus = {
         repo: `${req.params.owner}/${req.params.repo}`,
         sha: req.params.sha,
         login: user.login,
-        state: String(body.state),
+        state: body.state,
         targetUrl: typeof body.target_url === 'string' ? body.target_url : null,
         description: typeof body.description === 'string' ? body.description : null,
         context: typeof body.context === 'string' ? body.context : null,

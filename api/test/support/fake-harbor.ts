@@ -12,6 +12,15 @@ import type { AddressInfo } from 'node:net';
  * repository. Harbor's registry authenticates through bearer tokens; this fake
  * takes the robot's basic credentials directly, which is what the token service
  * checks them against. Every call is recorded.
+ *
+ * As Harbor does:
+ * - a repository name in a management path is URL-encoded twice (`a%252Fb` for
+ *   `a/b`): the router decodes the path once, the handler decodes the name again.
+ *   A name encoded once (`a%2Fb`) becomes two path segments, which no route
+ *   matches: 404.
+ * - a project is private unless created with `metadata.public: 'true'`. Anyone,
+ *   anonymous or any robot, may pull from a public project and list its
+ *   repositories; a private one answers an anonymous caller 401.
  */
 
 export interface FakeHarborRobot {
@@ -20,6 +29,13 @@ export interface FakeHarborRobot {
   secret: string;
   project: string;
   actions: string[];
+}
+
+export interface FakeHarborProject {
+  /** Repository name (within the project, may hold slashes) → references (tags, digests). */
+  repositories: Map<string, Set<string>>;
+  /** As Harbor stores project metadata: strings; `public` is 'true' or 'false'. */
+  metadata: { public: 'true' | 'false' };
 }
 
 export interface FakeHarborCall {
@@ -31,7 +47,7 @@ export interface FakeHarborCall {
 const PROJECT_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
 export class FakeHarbor {
-  readonly projects = new Map<string, { repositories: Map<string, Set<string>> }>();
+  readonly projects = new Map<string, FakeHarborProject>();
   readonly robots = new Map<number, FakeHarborRobot>();
   readonly calls: FakeHarborCall[] = [];
   readonly admin = { username: 'admin', password: randomBytes(12).toString('hex') };
@@ -76,24 +92,34 @@ export class FakeHarbor {
       this.send(req, res, 404, { errors: [{ code: 'NOT_FOUND' }] });
       return;
     }
-    if (credentials?.username !== this.admin.username || credentials.password !== this.admin.password) {
+    // The router's one decoding of the path: `%252F` becomes `%2F`, `%2F` becomes `/`.
+    const path = decodeURIComponent(url.pathname.slice('/api/v2.0'.length));
+    let match: RegExpExecArray | null;
+    const isAdmin = credentials?.username === this.admin.username && credentials.password === this.admin.password;
+    // A public project's repositories are listed to anyone.
+    const publicListing = req.method === 'GET' && (match = /^\/projects\/([^/]+)\/repositories$/.exec(path)) && this.projects.get(match[1] ?? '')?.metadata.public === 'true';
+    if (!isAdmin && !publicListing) {
       this.send(req, res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'unauthorized' }] });
       return;
     }
-    const path = url.pathname.slice('/api/v2.0'.length);
-    let match: RegExpExecArray | null;
 
     if (req.method === 'POST' && path === '/projects') {
-      const name = (body as { project_name?: unknown } | null)?.project_name;
+      const project = body as { project_name?: unknown; metadata?: { public?: unknown } } | null;
+      const name = project?.project_name;
       if (typeof name !== 'string' || !PROJECT_NAME.test(name) || name.length > 255) {
         this.send(req, res, 400, { errors: [{ code: 'BAD_REQUEST', message: 'invalid project name' }] });
+        return;
+      }
+      const visibility = project?.metadata?.public ?? 'false';
+      if (visibility !== 'true' && visibility !== 'false') {
+        this.send(req, res, 400, { errors: [{ code: 'BAD_REQUEST', message: 'invalid metadata: public must be "true" or "false"' }] });
         return;
       }
       if (this.projects.has(name)) {
         this.send(req, res, 409, { errors: [{ code: 'CONFLICT', message: `project ${name} already exists` }] });
         return;
       }
-      this.projects.set(name, { repositories: new Map() });
+      this.projects.set(name, { repositories: new Map(), metadata: { public: visibility } });
       this.send(req, res, 201, undefined);
       return;
     }
@@ -136,20 +162,22 @@ export class FakeHarbor {
       return;
     }
     if (req.method === 'GET' && (match = /^\/projects\/([^/]+)\/repositories$/.exec(path))) {
-      const project = this.projects.get(decodeURIComponent(match[1] ?? ''));
+      const name = match[1] ?? '';
+      const project = this.projects.get(name);
       if (!project) {
         this.send(req, res, 404, { errors: [{ code: 'NOT_FOUND' }] });
         return;
       }
       const pageSize = Number(url.searchParams.get('page_size') ?? 10);
-      const names = [...project.repositories.keys()].slice(0, pageSize).map((repo) => ({ name: `${decodeURIComponent(match?.[1] ?? '')}/${repo}` }));
+      const names = [...project.repositories.keys()].slice(0, pageSize).map((repo) => ({ name: `${name}/${repo}` }));
       this.send(req, res, 200, names);
       return;
     }
     if (req.method === 'DELETE' && (match = /^\/projects\/([^/]+)\/repositories\/([^/]+)\/artifacts\/([^/]+)$/.exec(path))) {
-      const project = this.projects.get(decodeURIComponent(match[1] ?? ''));
-      const references = project?.repositories.get(decodeURIComponent(decodeURIComponent(match[2] ?? '')));
-      if (!references?.delete(decodeURIComponent(match[3] ?? ''))) {
+      const project = this.projects.get(match[1] ?? '');
+      // The handler's second decoding of the repository name.
+      const references = project?.repositories.get(decodeURIComponent(match[2] ?? ''));
+      if (!references?.delete(match[3] ?? '')) {
         this.send(req, res, 404, { errors: [{ code: 'NOT_FOUND', message: 'artifact not found' }] });
         return;
       }
@@ -157,9 +185,9 @@ export class FakeHarbor {
       return;
     }
     if (req.method === 'DELETE' && (match = /^\/projects\/([^/]+)\/repositories\/([^/]+)$/.exec(path))) {
-      const project = this.projects.get(decodeURIComponent(match[1] ?? ''));
-      // Harbor takes the repository name URL-encoded twice: once decoded by the router, once here.
-      const repository = decodeURIComponent(decodeURIComponent(match[2] ?? ''));
+      const project = this.projects.get(match[1] ?? '');
+      // The handler's second decoding of the repository name.
+      const repository = decodeURIComponent(match[2] ?? '');
       if (!project?.repositories.delete(repository)) {
         this.send(req, res, 404, { errors: [{ code: 'NOT_FOUND' }] });
         return;
@@ -168,7 +196,7 @@ export class FakeHarbor {
       return;
     }
     if (req.method === 'DELETE' && (match = /^\/projects\/([^/]+)$/.exec(path))) {
-      const name = decodeURIComponent(match[1] ?? '');
+      const name = match[1] ?? '';
       const project = this.projects.get(name);
       if (!project) {
         this.send(req, res, 404, { errors: [{ code: 'NOT_FOUND' }] });
@@ -191,12 +219,14 @@ export class FakeHarbor {
     if (!match) return this.send(req, res, 404, { errors: [{ code: 'NAME_UNKNOWN' }] });
     const [, projectName = '', repository = '', reference = ''] = match;
     const robot = credentials ? this.robotOf(credentials.username, credentials.password) : undefined;
-    if (!robot) return this.send(req, res, 401, { errors: [{ code: 'UNAUTHORIZED' }] });
     const action = req.method === 'PUT' ? 'push' : 'pull';
-    if (robot.project !== projectName || !robot.actions.includes(action)) {
+    const project = this.projects.get(projectName);
+    // Anyone may pull from a public project, with or without an account.
+    const publicPull = action === 'pull' && project?.metadata.public === 'true';
+    if (!robot && !publicPull) return this.send(req, res, 401, { errors: [{ code: 'UNAUTHORIZED' }] });
+    if (!publicPull && (robot?.project !== projectName || !robot.actions.includes(action))) {
       return this.send(req, res, 403, { errors: [{ code: 'DENIED', message: `requested access to the resource is denied` }] });
     }
-    const project = this.projects.get(projectName);
     if (!project) return this.send(req, res, 404, { errors: [{ code: 'NAME_UNKNOWN' }] });
     if (action === 'push') {
       const references = project.repositories.get(repository) ?? new Set<string>();
