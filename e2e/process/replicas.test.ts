@@ -89,7 +89,8 @@ describe('two api replicas and two controllers on one database', () => {
 
   it('concurrent changes to one tenant through both api replicas: each is one commit, all are in the repo after the last', async () => {
     const project = await call<{ id: string; namespace: string }>('POST', '/api/projects', { name: 'concurrent' });
-    const names = Array.from({ length: 10 }, (_, i) => `svc-${String(i)}`);
+    // Seven default services fill the default quota (each 500m of CPU limits, plus one pod for a rolling update).
+    const names = Array.from({ length: 7 }, (_, i) => `svc-${String(i)}`);
     // The balancer alternates replicas: half the requests go to each.
     await Promise.all(
       names.map((name) => call('POST', `/api/projects/${project.id}/services`, { name, repoUrl: `https://github.com/acme/${name}`, port: 8080 })),
