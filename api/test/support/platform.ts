@@ -18,11 +18,11 @@ import type { Applier } from '@dangus/gitops-writer';
 import { loadKubeConfig } from '../../src/cluster/kube-config.js';
 import { startInProcessApplier } from '../../src/cluster/in-process-applier.js';
 import { commitPokes } from '../../src/cluster/commit-pokes.js';
-import { EventBus } from '../../src/pipeline/event-bus.js';
 import { clusterReaders } from '../../src/pipeline/cluster-readers.js';
 import { startPipeline, type RunningPipeline } from '../../src/pipeline/start-pipeline.js';
 import { watchNodeAddresses } from '../../src/pipeline/node-addresses.js';
 import { FakeGitHub } from './fake-github.js';
+import { ObservedEventBus } from './observed-event-bus.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
 
@@ -38,7 +38,8 @@ export interface TestPlatform {
   /** The pipeline and the applier, when started with `{ cluster }`. */
   pipeline: RunningPipeline | undefined;
   applier: Applier | undefined;
-  events: EventBus;
+  /** The api's event bus, which tells when a stream has subscribed. */
+  events: ObservedEventBus;
   sessions: SessionStore;
   encryptor: Encryptor;
   /** Signs in through the whole OAuth flow against the fake GitHub; returns the Cookie header. */
@@ -116,7 +117,7 @@ export async function startTestPlatform(
     if (kube && config.applier === 'builtin') applier = startInProcessApplier({ kube, stateRepoDir: withRepo.stateRepoDir, logger });
     config.stateRepoDir = withRepo.stateRepoDir;
   }
-  const events = new EventBus();
+  const events = new ObservedEventBus();
   const gitHubApi = new OctokitGitHubApi(github.url);
   const pipeline =
     kube && writer
