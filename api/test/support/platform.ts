@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { OctokitGitHubApi } from '../../src/github/github-api.js';
 import { createPlatform } from '../../src/server.js';
 import type { SessionStore } from '../../src/auth/sessions.js';
+import type { Drain } from '../../src/http/drain.js';
 import type { WebhookRouteOptions } from '../../src/http/routes/webhooks.js';
 import { openStateWriter } from '../../src/cluster/state-writer.js';
 import { Encryptor } from '../../src/crypto/encryption.js';
@@ -42,6 +43,8 @@ export interface TestPlatform {
   events: ObservedEventBus;
   sessions: SessionStore;
   encryptor: Encryptor;
+  /** The HTTP side's graceful stop, as main.ts starts it on SIGTERM. */
+  drain: Drain;
   /** Signs in through the whole OAuth flow against the fake GitHub; returns the Cookie header. */
   signIn(login: string, id: number): Promise<string>;
   /** The same flow, whatever its outcome: where the callback sent the browser, and the session cookie if any. */
@@ -136,7 +139,7 @@ export async function startTestPlatform(
   if (writer && pipeline) writer.sink.effects = pipeline.pipeline;
   // As the controller: tenants' egress policies deny the nodes' addresses.
   const nodes = kube && writer ? await watchNodeAddresses(kube, writer.sink, logger) : undefined;
-  const { app, sessions, encryptor, ctx } = createPlatform({
+  const { app, sessions, encryptor, ctx, drain } = createPlatform({
     events,
     ...(pipeline ? { pipeline: pipeline.pipeline } : {}),
     config: { ...config, sessionSecret: config.sessionSecret, encryption: { ...config.encryption, key: config.encryption.key } },
@@ -184,6 +187,7 @@ export async function startTestPlatform(
     events,
     sessions,
     encryptor,
+    drain,
     signIn,
     attemptSignIn,
     async close() {
