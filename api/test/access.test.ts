@@ -255,7 +255,7 @@ describe('roles, blocking and removal', () => {
   let adminId: string;
 
   beforeAll(async () => {
-    t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_USERS: 'member1,member2,member3', ADMIN_GITHUB_USERS: 'boss' });
+    t = await startTestPlatform({ ...CLOSED, ALLOWED_GITHUB_USERS: 'member1,member2,member3,member4', ADMIN_GITHUB_USERS: 'boss' });
     admin = await t.signIn('boss', 1);
     member = await t.signIn('member1', 2);
     const users = await t.db.query<{ id: string; github_username: string }[]>(`SELECT id, github_username FROM users`);
@@ -277,7 +277,9 @@ describe('roles, blocking and removal', () => {
     ['POST', `/api/admin/users/{admin}/block`],
     ['POST', `/api/admin/users/{admin}/demote`],
     ['DELETE', `/api/admin/users/{admin}`],
+    ['POST', `/api/admin/users/{member}/unblock`],
     ['POST', `/api/admin/access-requests/${randomUUID()}/allow`],
+    ['POST', `/api/admin/access-requests/${randomUUID()}/dismiss`],
   ];
 
   it.each(adminRoutes)('a member calling %s %s gets 403 and nothing changes', async (method, path) => {
@@ -348,17 +350,20 @@ describe('roles, blocking and removal', () => {
     try {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
+      const [row] = await t.db.query<{ id: string }[]>(`SELECT id FROM users WHERE github_username = 'member2'`);
+      const id = row?.id ?? '';
       const stream = fetch(`http://127.0.0.1:${String(port)}/api/events`, { headers: { Cookie: cookie } }).then(async (res) => {
         await res.text(); // resolves when the server closes the stream
-        return 'closed';
+        return res.status;
       });
-      const user = (await userRows(t)).find((u) => u.github_username === 'member2');
-      expect(user).toBeDefined();
-      const [row] = await t.db.query<{ id: string }[]>(`SELECT id FROM users WHERE github_username = 'member2'`);
-      await request(t.app).post(`/api/admin/users/${row?.id ?? ''}/block`).set({ Cookie: admin, Origin: ORIGIN }).expect(200);
+      // The stream is open: it follows the user's events (and watches the session).
+      await t.events.deploymentSubscribers(id);
+      await request(t.app).post(`/api/admin/users/${id}/block`).set({ Cookie: admin, Origin: ORIGIN }).expect(200);
+      // Closed by the block itself, before its answer, not at a later session check.
+      expect(t.events.deploymentFollowers(id)).toBe(0);
 
       await request(t.app).get('/api/projects').set('Cookie', cookie).expect(401);
-      expect(await Promise.race([stream, new Promise((resolve) => setTimeout(() => resolve('open'), 5_000))])).toBe('closed');
+      expect(await stream).toBe(200);
       expect(refusedReason((await t.attemptSignIn('member2', 3)).location)).toBe('@member2 is blocked on this platform: ask its admin');
 
       const { deliveryHeaders, pushPayload } = await import('./support/webhook-payloads.js');
@@ -373,6 +378,54 @@ describe('roles, blocking and removal', () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it('unblocking a user lets them sign in again, approved, with a new session; their old sessions stay ended', async () => {
+    const before = await t.signIn('member4', 5);
+    const [row] = await t.db.query<{ id: string }[]>(`SELECT id FROM users WHERE github_username = 'member4'`);
+    const id = row?.id ?? '';
+    await request(t.app).post(`/api/admin/users/${id}/block`).set({ Cookie: admin, Origin: ORIGIN }).expect(200);
+    expect(await t.db.query(`SELECT status FROM users WHERE id = $1`, [id])).toEqual([{ status: 'blocked' }]);
+    expect(refusedReason((await t.attemptSignIn('member4', 5)).location)).toBe('@member4 is blocked on this platform: ask its admin');
+
+    const res = await request(t.app).post(`/api/admin/users/${id}/unblock`).set({ Cookie: admin, Origin: ORIGIN }).expect(200);
+    expect(res.body).toEqual(expect.objectContaining({ id, githubUsername: 'member4', role: 'member', status: 'active' }));
+    expect(await t.db.query(`SELECT status, approved, role FROM users WHERE id = $1`, [id])).toEqual([{ status: 'active', approved: true, role: 'member' }]);
+    // The sessions the block ended stay ended; a new sign-in gets in.
+    await request(t.app).get('/api/projects').set('Cookie', before).expect(401);
+    const after = await t.signIn('member4', 5);
+    await request(t.app).get('/api/projects').set('Cookie', after).expect(200);
+    // Unblocking an active user changes nothing.
+    await request(t.app).post(`/api/admin/users/${id}/unblock`).set({ Cookie: admin, Origin: ORIGIN }).expect(200);
+    expect(await t.db.query(`SELECT status, approved, role FROM users WHERE id = $1`, [id])).toEqual([{ status: 'active', approved: true, role: 'member' }]);
+    await request(t.app).get('/api/projects').set('Cookie', after).expect(200);
+  });
+
+  it('dismissing an access request takes it off the list and lets no one in; a later attempt asks again', async () => {
+    const requestRow = async () => t.db.query<{ id: string; status: string }[]>(`SELECT id, status FROM access_requests WHERE github_id = 6`);
+    expect(refusedReason((await t.attemptSignIn('knocker', 6)).location)).toBe('@knocker is not allowed on this platform: ask its admin');
+    const [asked] = await requestRow();
+    const id = asked?.id ?? '';
+    expect(asked?.status).toBe('pending');
+    const listed = await request(t.app).get('/api/admin/access-requests').set('Cookie', admin).expect(200);
+    expect((listed.body as { id: string; login: string }[]).filter((r) => r.login === 'knocker').map((r) => r.id)).toEqual([id]);
+
+    await request(t.app).post(`/api/admin/access-requests/${id}/dismiss`).set({ Cookie: admin, Origin: ORIGIN }).expect(204);
+    expect(await requestRow()).toEqual([{ id, status: 'dismissed' }]);
+    const after = await request(t.app).get('/api/admin/access-requests').set('Cookie', admin).expect(200);
+    expect((after.body as { login: string }[]).filter((r) => r.login === 'knocker')).toEqual([]);
+    // Answered already, unknown, or not an id: 404, and the row is as it was.
+    for (const other of [id, randomUUID(), 'not-a-uuid']) {
+      const res = await request(t.app).post(`/api/admin/access-requests/${other}/dismiss`).set({ Cookie: admin, Origin: ORIGIN }).expect(404);
+      expect(res.body.error.code).toBe('not_found');
+    }
+    await request(t.app).post(`/api/admin/access-requests/${id}/allow`).set({ Cookie: admin, Origin: ORIGIN }).expect(404);
+    expect(await requestRow()).toEqual([{ id, status: 'dismissed' }]);
+
+    // Dismissed is not allowed: the next attempt is refused, creates no user, and is a pending request again.
+    expect(refusedReason((await t.attemptSignIn('knocker', 6)).location)).toBe('@knocker is not allowed on this platform: ask its admin');
+    expect(await t.db.query(`SELECT 1 FROM users WHERE github_id = 6`)).toEqual([]);
+    expect(await requestRow()).toEqual([{ id, status: 'pending' }]);
   });
 
   it('removing a user with projects asks first, then removes the user and their projects', async () => {

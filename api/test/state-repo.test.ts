@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import request from 'supertest';
-import { parseTemplates, readTemplates } from '@dangus/gitops-writer';
+import { StateRepo, parseTemplates, readTemplates, type WriteLock } from '@dangus/gitops-writer';
+import { STATE_REPO_LOCK_KEY } from '../src/cluster/advisory-lock.js';
 import { EnvRevision } from '../src/cluster/env-revision.js';
 import { GitopsStateSink } from '../src/cluster/gitops-state-sink.js';
 import { openStateWriter, renderSettingsOf } from '../src/cluster/state-writer.js';
@@ -130,6 +131,7 @@ describe('the state repo, written from the API', () => {
 
   it('a change whose render is slow never commits an older state over a newer change', async () => {
     const project = await post('/projects', { name: 'slow' }).expect(201);
+    const projectId = project.body.id as string;
     const ns = project.body.namespace as string;
     const writer = t.writer;
     if (!writer) throw new Error('no writer');
@@ -137,43 +139,75 @@ describe('the state repo, written from the API', () => {
       t.db.query(
         `INSERT INTO services (project_id, user_id, name, repo_url, port, webhook_secret)
          SELECT $1, user_id, $2, 'https://github.com/a/b', 80, 'x' FROM projects WHERE id = $1`,
-        [project.body.id, name],
+        [projectId, name],
       );
-    // The real loader, held up after it has read: the render of an older snapshot, late.
+    const loaderDeps = { db: t.db, encryptor: new Encryptor('k1', t.encryptionKey), envRevision: new EnvRevision(t.encryptionKey) };
+    // The first writer: the api's own repo, with the real loader held up after it has read
+    // (the render of an older snapshot, late); it tells what it read.
     let open: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let read: (services: string[]) => void = () => undefined;
+    const firstRead = new Promise<string[]>((resolve) => (read = resolve));
     class HeldLoader extends TenantLoader {
-      override async load(projectId: string) {
-        const tenant = await super.load(projectId);
+      override async load(id: string) {
+        const tenant = await super.load(id);
+        read(tenant?.services.map((s) => s.name) ?? []);
         await gate;
         return tenant;
       }
     }
+    // The second writer: another replica (a repo handle and queue of its own) behind the same
+    // PostgreSQL advisory lock, which tells when it finds the lock held and has to wait.
+    let blocked: () => void = () => undefined;
+    const secondBlocked = new Promise<'blocked'>((resolve) => (blocked = () => resolve('blocked')));
+    const observedLock: WriteLock = {
+      async withLock(fn) {
+        const runner = t.db.createQueryRunner();
+        await runner.connect();
+        try {
+          const [got] = (await runner.query('SELECT pg_try_advisory_lock($1) AS ok', [STATE_REPO_LOCK_KEY])) as { ok: boolean }[];
+          if (got?.ok !== true) {
+            blocked();
+            await runner.query('SELECT pg_advisory_lock($1)', [STATE_REPO_LOCK_KEY]);
+          }
+          try {
+            return await fn();
+          } finally {
+            await runner.query('SELECT pg_advisory_unlock($1)', [STATE_REPO_LOCK_KEY]);
+          }
+        } finally {
+          await runner.release();
+        }
+      },
+    };
     const config = loadConfig({ DATABASE_URL: 'postgres://unused', ENCRYPTION_KEY: t.encryptionKey.toString('base64'), SESSION_SECRET: 'x'.repeat(32) });
-    const slow = new GitopsStateSink({
-      repo: writer.repo,
-      loader: new HeldLoader({ db: t.db, encryptor: new Encryptor('k1', t.encryptionKey), envRevision: new EnvRevision(t.encryptionKey) }),
-      settings: renderSettingsOf(config),
-      templates: parseTemplates(await readTemplates(undefined)),
-      failures: new TenantFailures(t.db),
-      logger: pino({ level: 'silent' }),
-    });
+    const templates = parseTemplates(await readTemplates(undefined));
+    const sink = (repo: StateRepo, loader: TenantLoader) =>
+      new GitopsStateSink({ repo, loader, settings: renderSettingsOf(config), templates, failures: new TenantFailures(t.db), logger: pino({ level: 'silent' }) });
+    const slow = sink(writer.repo, new HeldLoader(loaderDeps));
+    const other = sink(await StateRepo.open({ dir: t.stateRepoDir, lock: observedLock }), new TenantLoader(loaderDeps));
     const actor = { userId: 'u', githubUsername: 'octocat' };
 
     await insert('svc-a');
-    const first = slow.tenantChanged({ projectId: project.body.id as string, namespace: ns, serviceName: 'svc-a', verb: 'create', summary: 'create service svc-a', actor });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const first = slow.tenantChanged({ projectId, namespace: ns, serviceName: 'svc-a', verb: 'create', summary: 'create service svc-a', actor });
+    expect(await firstRead).toEqual(['svc-a']);
     await insert('svc-b');
-    const second = writer.sink.tenantChanged({ projectId: project.body.id as string, namespace: ns, serviceName: 'svc-b', verb: 'create', summary: 'create service svc-b', actor });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const second = other.tenantChanged({ projectId, namespace: ns, serviceName: 'svc-b', verb: 'create', summary: 'create service svc-b', actor });
+    // While the first render is held, the second change either waits for the lock or (were the
+    // render outside the write's turn) commits at once; only then may the first go on.
+    const whileHeld = await Promise.race([second.then(() => 'committed' as const), secondBlocked]);
     open();
     await Promise.all([first, second]);
 
     const files = await git(t, 'ls-tree', '-r', '--name-only', 'HEAD');
     expect(files).toContain(`tenants/${ns}/svc-a/service.yaml`);
     expect(files).toContain(`tenants/${ns}/svc-b/service.yaml`);
+    // The race took place: the second change waited for the first's held render.
+    expect(whileHeld).toBe('blocked');
+    expect((await git(t, 'log', '--format=%s', '-2')).trim().split('\n')).toEqual([
+      `create(${ns}/svc-b): create service svc-b`,
+      `create(${ns}/svc-a): create service svc-a`,
+    ]);
   });
 
   it('two writers (as two api replicas) on one database and repo never lose a change', async () => {
@@ -281,14 +315,6 @@ describe('pushing the state repo to a remote', () => {
     return stdout.trim();
   }
 
-  async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-    for (let i = 0; i < 300; i += 1) {
-      if (await check()) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  }
-
   it('every commit reaches the remote, and the push state is shown', async () => {
     const remote = await startGitServer(REMOTE_TOKEN);
     const t = await startTestPlatform({ STATE_REPO_REMOTE: remote.url, STATE_REPO_REMOTE_TOKEN: REMOTE_TOKEN, ADMIN_GITHUB_USERS: 'octocat' }, { stateRepo: true });
@@ -319,15 +345,17 @@ describe('pushing the state repo to a remote', () => {
     try {
       const cookie = await t.signIn('octocat', 4242);
       await request(t.app).post('/api/projects').set('Cookie', cookie).set('Origin', ORIGIN).send({ name: 'later' }).expect(201);
-      await waitFor(() => Promise.resolve(t.writer?.pusher?.status.state === 'failing'), 'the push to fail');
+      const pusher = t.writer?.pusher;
+      if (!pusher) throw new Error('no pusher');
+      await pusher.until((status) => status.state === 'failing');
       const failing = await request(t.app).get('/api/system/state-repo').set('Cookie', cookie).expect(200);
       expect(failing.body.remote).toEqual(expect.objectContaining({ state: 'failing', error: expect.any(String) as string }));
       expect(await t.db.query(`SELECT name FROM projects`)).toEqual([{ name: 'later' }]);
       remote = await startGitServer(REMOTE_TOKEN, port);
       const head = (await git(t, 'rev-parse', 'HEAD')).trim();
-      const server = remote;
-      await waitFor(async () => (await remoteHead(server.repoDir).catch(() => '')) === head, 'the retried push');
-      await waitFor(() => Promise.resolve(t.writer?.pusher?.status.state === 'ok'), 'the push state to be ok');
+      // The retry after the backoff lands: the status says so, and the remote holds the head.
+      expect(await pusher.until((status) => status.state === 'ok')).toEqual(expect.objectContaining({ pushedCommit: head, error: null, failures: 0 }));
+      expect(await remoteHead(remote.repoDir)).toBe(head);
     } finally {
       await t.close();
       await remote?.stop();

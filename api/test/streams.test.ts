@@ -42,29 +42,52 @@ describe('server-sent events', () => {
     return rows[0]?.id ?? '';
   }
 
-  /** Reads SSE messages until `end` (or `count` messages); aborts after that. */
-  async function read(path: string, headers: Record<string, string>, count = Infinity) {
+  type Message = { event: string; id?: string; data: string };
+
+  /** Opens an SSE stream: `next()` gives its messages one at a time (undefined once it ended). */
+  async function follow(path: string, headers: Record<string, string>) {
     const controller = new AbortController();
     const res = await fetch(`${origin}${path}`, { headers: { Cookie: cookie, ...headers }, signal: controller.signal });
-    const messages: { event: string; id?: string; data: string }[] = [];
-    if (res.status !== 200 || !res.body) return { status: res.status, type: res.headers.get('content-type'), messages, body: await res.text() };
-    const reader = res.body.getReader();
+    const reader = res.status === 200 ? res.body?.getReader() : undefined;
+    const queue: Message[] = [];
     let buffer = '';
-    while (messages.length < count && messages.at(-1)?.event !== 'end') {
-      const chunk = (await reader.read()) as { done: boolean; value?: Uint8Array };
-      if (chunk.done) break;
-      buffer += Buffer.from(chunk.value ?? new Uint8Array()).toString();
-      let cut: number;
-      while ((cut = buffer.indexOf('\n\n')) !== -1) {
-        const block = buffer.slice(0, cut).split('\n').filter((line) => line !== '' && !line.startsWith(':') && !line.startsWith('retry:'));
-        buffer = buffer.slice(cut + 2);
-        if (block.length === 0) continue;
-        const field = (name: string) => block.filter((l) => l.startsWith(`${name}: `)).map((l) => l.slice(name.length + 2));
-        messages.push({ event: field('event')[0] ?? '', ...(field('id')[0] === undefined ? {} : { id: field('id')[0] }), data: field('data').join('\n') });
+    const next = async (): Promise<Message | undefined> => {
+      while (queue.length === 0) {
+        if (!reader) return undefined;
+        const chunk = (await reader.read()) as { done: boolean; value?: Uint8Array };
+        if (chunk.done) return undefined;
+        buffer += Buffer.from(chunk.value ?? new Uint8Array()).toString();
+        let cut: number;
+        while ((cut = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, cut).split('\n').filter((line) => line !== '' && !line.startsWith(':') && !line.startsWith('retry:'));
+          buffer = buffer.slice(cut + 2);
+          if (block.length === 0) continue;
+          const field = (name: string) => block.filter((l) => l.startsWith(`${name}: `)).map((l) => l.slice(name.length + 2));
+          queue.push({ event: field('event')[0] ?? '', ...(field('id')[0] === undefined ? {} : { id: field('id')[0] }), data: field('data').join('\n') });
+        }
       }
+      return queue.shift();
+    };
+    return { res, next, close: () => controller.abort() };
+  }
+
+  /** Reads SSE messages until `end` (or `count` messages); aborts after that. */
+  async function read(path: string, headers: Record<string, string>, count = Infinity) {
+    const { res, next, close } = await follow(path, headers);
+    const messages: Message[] = [];
+    if (res.status !== 200 || !res.body) return { status: res.status, type: res.headers.get('content-type'), messages, body: await res.text() };
+    while (messages.length < count && messages.at(-1)?.event !== 'end') {
+      const message = await next();
+      if (!message) break;
+      messages.push(message);
     }
-    controller.abort();
+    close();
     return { status: res.status, type: res.headers.get('content-type'), messages, body: '' };
+  }
+
+  async function userId(login: string): Promise<string> {
+    const rows: { id: string }[] = await t.db.query(`SELECT id FROM users WHERE github_username = $1`, [login]);
+    return rows[0]?.id ?? '';
   }
 
   it('a finished build: the stored log in one message whose id is its length, then end', async () => {
@@ -97,21 +120,18 @@ describe('server-sent events', () => {
 
   it('a running build: stored text first, then each piece the pipeline publishes, then end', async () => {
     const id = await deploymentRow('building', 'first\n');
-    const reading = read(`/api/deployments/${id}/logs/stream`, {}, 3);
-    // Wait until the stream is subscribed: it has sent the stored text.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stream = await follow(`/api/deployments/${id}/logs/stream`, {});
+    // The stored text is sent once the stream has subscribed to the pipeline's pieces.
+    expect(await stream.next()).toEqual({ event: 'log', id: '6', data: 'first\n' });
     await t.db.query(`UPDATE deployments SET build_logs = build_logs || 'second\n' WHERE id = $1`, [id]);
     t.events.logAppended({ deploymentId: id, offset: 6, text: 'second\n' });
     // A piece already sent (a second process's copy) is not sent twice.
     t.events.logAppended({ deploymentId: id, offset: 0, text: 'first\n' });
     await t.db.query(`UPDATE deployments SET status = 'deploying' WHERE id = $1`, [id]);
     t.events.logEnded({ deploymentId: id });
-    const { messages } = await reading;
-    expect(messages).toEqual([
-      { event: 'log', id: '6', data: 'first\n' },
-      { event: 'log', id: '13', data: 'second\n' },
-      { event: 'end', data: '' },
-    ]);
+    expect(await stream.next()).toEqual({ event: 'log', id: '13', data: 'second\n' });
+    expect(await stream.next()).toEqual({ event: 'end', data: '' });
+    expect(await stream.next()).toBeUndefined();
   });
 
   it('refuses without a session, and for an unknown or malformed id with a JSON 404 before any stream', async () => {
@@ -127,11 +147,14 @@ describe('server-sent events', () => {
 
   it('a stream ends at once when its session logs out', async () => {
     const session = await t.signIn('leaver', 4545);
+    const leaver = await userId('leaver');
     const stream = read('/api/events', { Cookie: session });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The stream follows the user's events once it watches its session: it is fully open.
+    await t.events.deploymentSubscribers(leaver);
     await request(t.app).post('/auth/logout').set({ Cookie: session, Origin: ORIGIN }).expect(204);
-    const ended = await Promise.race([stream, new Promise((resolve) => setTimeout(() => resolve('still open'), 5_000))]);
-    expect(ended).toEqual(expect.objectContaining({ status: 200, messages: [] }));
+    // Ended by the logout itself, before its answer: not at the next periodic session check.
+    expect(t.events.deploymentFollowers(leaver)).toBe(0);
+    expect(await stream).toEqual(expect.objectContaining({ status: 200, messages: [] }));
   });
 
   it('a watched session that another process deleted is found gone at the next check', async () => {
@@ -146,12 +169,11 @@ describe('server-sent events', () => {
 
   it('/api/events sends the changes of the user\'s own deployments only', async () => {
     const other = await t.signIn('someone-else', 4343);
+    const me = await userId('streamer');
+    const them = await userId('someone-else');
     const mine = read('/api/events', {}, 1);
     const theirs = read('/api/events', { Cookie: other }, 1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const users: { id: string; github_username: string }[] = await t.db.query(`SELECT id, github_username FROM users`);
-    const me = users.find((u) => u.github_username === 'streamer')?.id ?? '';
-    const them = users.find((u) => u.github_username === 'someone-else')?.id ?? '';
+    await Promise.all([t.events.deploymentSubscribers(me), t.events.deploymentSubscribers(them)]);
     const dto = { id: 'd1', serviceId, commitSha: 'a'.repeat(40), status: 'live' as const, createdAt: '', commitMessage: null, trigger: 'push' as const, imageTag: null, imageDigest: null, reason: null, updatedAt: '', finishedAt: null, rollbackOf: null, restorable: false, imageDeleted: false };
     t.events.deploymentChanged({ userId: them, deployment: { ...dto, id: 'theirs' } });
     t.events.deploymentChanged({ userId: me, deployment: dto });

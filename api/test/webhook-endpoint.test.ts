@@ -22,9 +22,11 @@ describe('the webhook endpoint facing the internet', () => {
   let server: Server;
   let serviceId: string;
   let secret: string;
+  /** The refusal limiter's clock, moved by hand: refill is counted in it, not in real time. */
+  let clock = 1_000_000;
 
   beforeAll(async () => {
-    t = await startTestPlatform({}, { webhooks: { bodyTimeoutMs: BODY_TIMEOUT_MS } });
+    t = await startTestPlatform({}, { webhooks: { bodyTimeoutMs: BODY_TIMEOUT_MS, refusalClock: () => clock } });
     server = t.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const cookie = await t.signIn('octocat', 4242);
@@ -108,22 +110,52 @@ describe('the webhook endpoint facing the internet', () => {
     expect(row!.n).toBe(0);
   });
 
-  it('answers a flood of 300 forged deliveries with 401 each, records at most the refusal burst, and keeps building genuine pushes', async () => {
+  it('answers a flood of 300 forged deliveries with 401 each, writes exactly the burst of 120 rows, then 2 a second, and keeps building genuine pushes', async () => {
+    // Every written refusal row is counted here, whatever the prune deletes later.
+    await t.db.query(`CREATE TABLE test_refusals_written (service_id uuid NOT NULL)`);
+    await t.db.query(`
+      CREATE FUNCTION test_count_refusal() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO test_refusals_written VALUES (NEW.service_id); RETURN NEW; END $$`);
+    await t.db.query(`
+      CREATE TRIGGER test_count_refusal AFTER INSERT ON webhook_deliveries
+      FOR EACH ROW WHEN (NEW.outcome = 'rejected') EXECUTE FUNCTION test_count_refusal()`);
+    const written = async () => {
+      const [row] = await t.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM test_refusals_written WHERE service_id = $1`, [serviceId]);
+      return row!.n;
+    };
     const forged = JSON.stringify(pushPayload({ repo: 'acme/web', ref: 'refs/heads/main' }));
-    const statuses: number[] = [];
-    for (let batch = 0; batch < 10; batch++) {
+    const forge = async (count: number) => {
       const answers = await Promise.all(
-        Array.from({ length: 30 }, () =>
+        Array.from({ length: count }, () =>
           request(server)
             .post(`/webhooks/github/${serviceId}`)
             .set({ ...deliveryHeaders('not-the-secret', forged, 'push') })
             .send(forged),
         ),
       );
-      statuses.push(...answers.map((a) => a.status));
-    }
-    expect(new Set(statuses)).toEqual(new Set([401]));
-    // The newest 100 are kept; the limiter (a burst of 120) wrote no more than that.
+      return answers.map((a) => a.status);
+    };
+
+    // The earlier tests took tokens: a quiet minute fills the bucket to its burst, no further.
+    clock += 60_000;
+    const statuses: number[] = [];
+    for (let batch = 0; batch < 10; batch++) statuses.push(...(await forge(30)));
+    expect(statuses).toEqual(Array.from({ length: 300 }, () => 401));
+    expect(await written()).toBe(120);
+    // Of those the newest 100 are kept.
+    expect(await rejectedRows()).toBe(100);
+
+    // Ten seconds at 2 a second: 20 more are written of 30, none beyond.
+    clock += 10_000;
+    expect(await forge(30)).toEqual(Array.from({ length: 30 }, () => 401));
+    expect(await written()).toBe(140);
+    // Half a second refills one token, not a millisecond earlier.
+    clock += 499;
+    expect(await forge(1)).toEqual([401]);
+    expect(await written()).toBe(140);
+    clock += 1;
+    expect(await forge(2)).toEqual([401, 401]);
+    expect(await written()).toBe(141);
     expect(await rejectedRows()).toBe(100);
 
     const genuine = JSON.stringify(pushPayload({ repo: 'acme/web', ref: 'refs/heads/main' }));

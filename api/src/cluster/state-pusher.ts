@@ -28,6 +28,8 @@ export class StatePusher {
   private pending = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Called at the end of the next push attempt, whatever its outcome. */
+  private attemptEnded: (() => void)[] = [];
 
   constructor(
     private readonly options: {
@@ -65,6 +67,15 @@ export class StatePusher {
     while ((this.running || this.pending) && this.status.state !== 'failing') {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+
+  /**
+   * Resolves with the status once `reached(status)` holds: now, or at the end of a
+   * later push attempt (tests wait for a push to fail or land without polling).
+   */
+  async until(reached: (status: PushStatus) => boolean): Promise<PushStatus> {
+    while (!reached(this.status)) await new Promise<void>((resolve) => this.attemptEnded.push(resolve));
+    return this.status;
   }
 
   stop(): void {
@@ -120,6 +131,10 @@ export class StatePusher {
         this.schedule();
       }, delay);
       this.timer.unref();
+    } finally {
+      const waiting = this.attemptEnded;
+      this.attemptEnded = [];
+      for (const resolve of waiting) resolve();
     }
   }
 }

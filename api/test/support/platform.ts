@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { OctokitGitHubApi } from '../../src/github/github-api.js';
 import { createPlatform } from '../../src/server.js';
 import type { SessionStore } from '../../src/auth/sessions.js';
+import type { Drain } from '../../src/http/drain.js';
 import type { WebhookRouteOptions } from '../../src/http/routes/webhooks.js';
 import { openStateWriter } from '../../src/cluster/state-writer.js';
 import { Encryptor } from '../../src/crypto/encryption.js';
@@ -18,11 +19,11 @@ import type { Applier } from '@dangus/gitops-writer';
 import { loadKubeConfig } from '../../src/cluster/kube-config.js';
 import { startInProcessApplier } from '../../src/cluster/in-process-applier.js';
 import { commitPokes } from '../../src/cluster/commit-pokes.js';
-import { EventBus } from '../../src/pipeline/event-bus.js';
 import { clusterReaders } from '../../src/pipeline/cluster-readers.js';
 import { startPipeline, type RunningPipeline } from '../../src/pipeline/start-pipeline.js';
 import { watchNodeAddresses } from '../../src/pipeline/node-addresses.js';
 import { FakeGitHub } from './fake-github.js';
+import { ObservedEventBus } from './observed-event-bus.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
 
@@ -38,9 +39,12 @@ export interface TestPlatform {
   /** The pipeline and the applier, when started with `{ cluster }`. */
   pipeline: RunningPipeline | undefined;
   applier: Applier | undefined;
-  events: EventBus;
+  /** The api's event bus, which tells when a stream has subscribed. */
+  events: ObservedEventBus;
   sessions: SessionStore;
   encryptor: Encryptor;
+  /** The HTTP side's graceful stop, as main.ts starts it on SIGTERM. */
+  drain: Drain;
   /** Signs in through the whole OAuth flow against the fake GitHub; returns the Cookie header. */
   signIn(login: string, id: number): Promise<string>;
   /** The same flow, whatever its outcome: where the callback sent the browser, and the session cookie if any. */
@@ -116,7 +120,7 @@ export async function startTestPlatform(
     if (kube && config.applier === 'builtin') applier = startInProcessApplier({ kube, stateRepoDir: withRepo.stateRepoDir, logger });
     config.stateRepoDir = withRepo.stateRepoDir;
   }
-  const events = new EventBus();
+  const events = new ObservedEventBus();
   const gitHubApi = new OctokitGitHubApi(github.url);
   const pipeline =
     kube && writer
@@ -135,7 +139,7 @@ export async function startTestPlatform(
   if (writer && pipeline) writer.sink.effects = pipeline.pipeline;
   // As the controller: tenants' egress policies deny the nodes' addresses.
   const nodes = kube && writer ? await watchNodeAddresses(kube, writer.sink, logger) : undefined;
-  const { app, sessions, encryptor, ctx } = createPlatform({
+  const { app, sessions, encryptor, ctx, drain } = createPlatform({
     events,
     ...(pipeline ? { pipeline: pipeline.pipeline } : {}),
     config: { ...config, sessionSecret: config.sessionSecret, encryption: { ...config.encryption, key: config.encryption.key } },
@@ -183,6 +187,7 @@ export async function startTestPlatform(
     events,
     sessions,
     encryptor,
+    drain,
     signIn,
     attemptSignIn,
     async close() {

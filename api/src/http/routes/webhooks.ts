@@ -10,6 +10,8 @@ export interface WebhookRouteOptions {
   bodyTimeoutMs?: number;
   /** Bytes of webhook bodies held in memory at once, over all requests (default 32 MiB). */
   bodyBudgetBytes?: number;
+  /** The clock of the refusal limiter's refill, in milliseconds (Date.now by default): a test moves it by hand. */
+  refusalClock?: () => number;
 }
 
 /** After an answer given before the body was read, how long its remaining bytes may keep the connection. */
@@ -28,7 +30,7 @@ export function webhookRoutes(ctx: UseCaseContext, options: WebhookRouteOptions 
     timeoutMs: options.bodyTimeoutMs ?? 30_000,
     budget: new ByteBudget(options.bodyBudgetBytes ?? 32 * 1024 * 1024),
   };
-  const refusals = new RefusalLimiter();
+  const refusals = options.refusalClock ? new RefusalLimiter(undefined, undefined, options.refusalClock) : new RefusalLimiter();
 
   r.post('/github/:serviceId', async (req, res) => {
     dropUnreadBody(req, res);
