@@ -362,3 +362,46 @@ describe('pushing the state repo to a remote', () => {
     }
   });
 });
+
+describe('BUILD_EGRESS_CIDR, from the environment to the state repo', () => {
+  /** The NetworkPolicies of a new project's namespace.yaml at HEAD, by name, as committed. */
+  async function policiesCommitted(env: Record<string, string>): Promise<{ ns: string; policies: Map<string, string> }> {
+    const t = await startTestPlatform({ ADMIN_GITHUB_USERS: 'octocat', ...env }, { stateRepo: true });
+    try {
+      const cookie = await t.signIn('octocat', 4242);
+      const project = await request(t.app).post('/api/projects').set('Cookie', cookie).set('Origin', ORIGIN).send({ name: 'shop' }).expect(201);
+      const ns = project.body.namespace as string;
+      const docs = (await git(t, 'show', `HEAD:tenants/${ns}/namespace.yaml`)).split(/^---\n/m);
+      const policies = docs.filter((doc) => doc.includes('kind: NetworkPolicy\n'));
+      return { ns, policies: new Map(policies.map((doc) => [/^ {2}name: (\S+)$/m.exec(doc)?.[1] ?? '', doc])) };
+    } finally {
+      await t.close();
+    }
+  }
+
+  it('with a CIDR set, the tenant committed has a build-egress policy to it, for build pods only', async () => {
+    const { ns, policies } = await policiesCommitted({ BUILD_EGRESS_CIDR: '10.43.7.20/32' });
+    expect([...policies.keys()]).toEqual(['tenant-isolation', 'tenant-egress', 'build-egress']);
+    const policy = policies.get('build-egress') ?? '';
+    expect(policy).toContain(`  name: build-egress\n  namespace: ${ns}\n`);
+    expect(policy).toContain(
+      [
+        'spec:',
+        '  egress:',
+        '    - to:',
+        '        - ipBlock:',
+        '            cidr: 10.43.7.20/32',
+        '  podSelector:',
+        '    matchLabels:',
+        '      dangus.cloud/role: build',
+        '  policyTypes:',
+        '    - Egress',
+      ].join('\n'),
+    );
+  });
+
+  it('without it, the tenant committed has no build-egress policy', async () => {
+    const { policies } = await policiesCommitted({});
+    expect([...policies.keys()]).toEqual(['tenant-isolation', 'tenant-egress']);
+  });
+});

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { NetworkingV1Api } from '@kubernetes/client-node';
 import { ORIGIN } from '../../api/test/support/platform.js';
 import { listen } from '../../api/src/server.js';
+import { secretKeysGiven } from '../../gitops-writer/test/support/secret-keys.js';
 import {
   createProject,
   createService,
@@ -69,14 +70,24 @@ describe('push to live on the real control plane', () => {
     );
     expect(fetch?.volumeMounts?.map((m) => m.name).sort()).toEqual(['git-token', 'workspace']);
     expect(podSpec?.volumes?.find((v) => v.name === 'git-token')?.secret).toEqual(expect.objectContaining({ secretName: jobName }));
-    // Where the Dockerfile's steps run there is no GitHub credential: no variable, no mount.
-    const kaniko = podSpec?.containers.find((c) => c.name === 'kaniko');
+    // Where the Dockerfile's steps run there is no GitHub credential. Of the build Secret
+    // (which holds the token), the Job as the cluster stored it gives Kaniko the registry
+    // config alone, by every route: env, envFrom, mounted volumes' items (secret or projected).
+    if (!podSpec) throw new Error('the build Job has no pod spec');
+    const kaniko = podSpec.containers.find((c) => c.name === 'kaniko');
     expect(kaniko?.args).toEqual(expect.arrayContaining(['--context=dir:///workspace', '--digest-file=/dev/termination-log']));
+    expect(secretKeysGiven(podSpec, 'fetch-source')).toEqual([{ secret: jobName, key: 'git-token', via: 'volume git-token' }]);
+    expect(secretKeysGiven(podSpec, 'kaniko')).toEqual([{ secret: jobName, key: '.dockerconfigjson', via: 'volume registry-credentials' }]);
+    expect(kaniko?.envFrom).toBeUndefined();
     expect(JSON.stringify(kaniko?.env ?? [])).not.toMatch(/GIT_|git-token/);
     expect(kaniko?.volumeMounts?.map((m) => m.name).sort()).toEqual(['registry-credentials', 'workspace']);
     expect(kaniko?.securityContext?.capabilities?.drop).toEqual(['NET_RAW']);
     const secret = await world.core.readNamespacedSecret({ namespace: project.namespace, name: jobName });
-    expect(Buffer.from(secret.data?.['git-token'] ?? '', 'base64').toString()).toMatch(/^gho_/);
+    expect(Object.keys(secret.data ?? {}).sort()).toEqual(['.dockerconfigjson', 'git-token']);
+    const gitToken = Buffer.from(secret.data?.['git-token'] ?? '', 'base64').toString();
+    expect(gitToken).toMatch(/^gho_/);
+    expect(Buffer.from(secret.data?.['.dockerconfigjson'] ?? '', 'base64').toString()).not.toContain(gitToken);
+    expect(JSON.stringify(kaniko)).not.toContain(gitToken);
 
     // The tenant's pods reach DNS and the internet, but no private or link-local address
     // (IPv4 and IPv6), no cloud metadata, and no node (e2e/pipeline/node-egress.test.ts).

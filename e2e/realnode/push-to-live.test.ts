@@ -4,7 +4,7 @@
 // management API are faked (support.ts; docs/architecture.md#what-the-tests-simulate).
 import { podEgressRules } from '../cluster/src/real-node.js';
 import {
-  BASE_DOMAIN, commitApp, createProject, createService, eventually, push, registry, startRealWorld, viaIngress, waitForStatus,
+  BASE_DOMAIN, BUILD_VIEW_PATH, commitApp, createProject, createService, eventually, push, registry, startRealWorld, viaIngress, waitForStatus,
   type RealWorld,
 } from './support.js';
 import request from 'supertest';
@@ -65,7 +65,8 @@ describe('push to live on a real node', () => {
       .expect(201);
 
     // First push.
-    const first = await commitApp(world, { version: 'one' });
+    // Its Dockerfile's last step records what a build step can see (support.ts).
+    const first = await commitApp(world, { version: 'one', inspectBuild: true });
     const firstId = await push(world, service, first);
     const live = await waitForStatus(world, firstId, 'live');
 
@@ -117,6 +118,28 @@ describe('push to live on a real node', () => {
     expect(answer).toContain('version=one');
     expect(answer).toContain(`greeting=${GREETING}`);
     expect(answer).toContain('visits=1');
+
+    // No GitHub credential where Kaniko ran, as the kubelet ran it: what the build's own RUN
+    // step saw of Kaniko's container (its process's environment, every mounted file, every
+    // file holding a token's prefix) holds neither the owner's token nor its Basic header.
+    // That it saw something is shown first: Kaniko's own variables and the registry config.
+    const view = (await viaIngress(world, host, BUILD_VIEW_PATH)).body;
+    const section = (name: string) => `\n${view.split(`== ${name}\n`)[1] ?? 'missing'}`.split('\n== ')[0]?.slice(1) ?? 'missing';
+    expect(view).toMatch(/\n== end\n$/);
+    expect(section('environ of pid 1').split('\n')).toContain(`DANGUS_DESTINATION=${world.node.registryHost}/${harborProject}/web:${first}`);
+    expect(section('cmdline of pid 1')).toMatch(/^\/kaniko\/executor --context=dir:\/\/\/workspace /);
+    const mounts = section('mounts');
+    // (A Secret volume's files sit in a dated directory the kubelet links config.json to.)
+    expect(mounts).toMatch(/\n--- file \/kaniko\/\.docker\/\S*config\.json\n\{"auths":/);
+    expect(mounts).toContain('--- file /workspace/Dockerfile\nFROM scratch');
+    expect(mounts).not.toMatch(/\/var\/run\/dangus|git-token/);
+    expect(section('files holding a token prefix')).toBe('');
+    const tokens = world.github.tokensOf(world.login);
+    expect(tokens).toHaveLength(1);
+    for (const token of tokens) {
+      expect(view).not.toContain(token);
+      expect(view).not.toContain(Buffer.from(`x-access-token:${token}`).toString('base64'));
+    }
 
     // The namespace's guard rails were in force for the build and the app: Pod Security
     // `baseline` enforced, and a quota the pods were admitted against.

@@ -166,7 +166,50 @@ export interface AppVersion {
    * or a multiple of 10): each second, min(rate, 10) bursts 80 ms apart.
    */
   linesPerSecond?: number;
+  /**
+   * When true, a last RUN step (run by Kaniko, inside Kaniko's container, as every RUN is)
+   * writes what a Dockerfile's steps can see to /www/build-view.txt, served by the app:
+   * see BUILD_VIEW_SCRIPT.
+   */
+  inspectBuild?: boolean;
 }
+
+/** Where the app serves what its build could see (with `inspectBuild`). */
+export const BUILD_VIEW_PATH = '/build-view.txt';
+
+/**
+ * What a Dockerfile's RUN step sees of the container the kubelet ran Kaniko in: the
+ * environment and command line of the container's process 1 (Kaniko's executor) and of the
+ * step itself, every file under every mount of that container but /proc, /sys and /dev's
+ * own (each shown whole, or named when over 256 KiB), and every file of the whole
+ * filesystem that holds a GitHub token's prefix. The prefix is put together at run time
+ * so the script does not find itself.
+ */
+const BUILD_VIEW_SCRIPT = [
+  `out=/www${BUILD_VIEW_PATH}`,
+  'busybox mkdir -p /www',
+  'exec > "$out" 2>&1',
+  'echo "== environ of pid 1"',
+  "busybox tr '\\0' '\\n' < /proc/1/environ",
+  'echo "== cmdline of pid 1"',
+  "busybox tr '\\0' ' ' < /proc/1/cmdline; echo",
+  'echo "== environ of this step"',
+  'busybox env',
+  'echo "== mounts"',
+  "busybox awk '{print $5}' /proc/1/mountinfo | while read -r mp; do",
+  '  case "$mp" in /|/proc|/proc/*|/sys|/sys/*|/dev|/dev/pts|/dev/mqueue|/dev/shm) continue;; esac',
+  '  echo "-- mount $mp"',
+  '  busybox find "$mp" -type f | while read -r f; do',
+  '    size=$(busybox wc -c < "$f")',
+  '    if [ "$size" -gt 262144 ]; then echo "--- file $f (large: $size bytes)"; else echo "--- file $f"; busybox cat "$f"; echo; fi',
+  '  done',
+  'done',
+  'echo "== files holding a token prefix"',
+  'prefix="gh""o_"',
+  'busybox find / \\( -path /proc -o -path /sys -o -path "$out" \\) -prune -o -type f -exec busybox grep -l -s -F "$prefix" {} + || true',
+  'echo "== end"',
+  '',
+].join('\n');
 
 /**
  * Commits the test app and pushes it to the bare repository; returns the commit id. The
@@ -213,6 +256,8 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
       { mode: 0o755 },
     );
   }
+  await rm(join(work, 'inspect.sh'), { force: true });
+  if (app.inspectBuild) await writeFile(join(work, 'inspect.sh'), BUILD_VIEW_SCRIPT);
   await writeFile(
     join(work, 'Dockerfile'),
     [
@@ -220,6 +265,7 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
       'COPY bin/ /bin/',
       'RUN ["/bin/busybox", "sh", "-c", "mkdir -p /www && echo ok > /www/healthz && busybox dd if=/dev/zero of=/www/asset bs=1M count=8 2>/dev/null"]',
       'COPY www/ /www/',
+      ...(app.inspectBuild ? ['COPY inspect.sh /inspect.sh', 'RUN ["/bin/busybox", "sh", "/inspect.sh"]'] : []),
       'EXPOSE 8080',
       `ENTRYPOINT ${entrypoint}`,
       '',

@@ -25,6 +25,7 @@ describe('golden renders', () => {
         'several-services',
         'deletion',
         'operator-edited-template',
+        'build-egress-cidr',
       ]),
     );
   });

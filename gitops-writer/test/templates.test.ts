@@ -1,6 +1,7 @@
 /** The repository's templates: they load, and their README documents every variable. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadAll } from 'js-yaml';
 import { ManifestValidationError } from '../src/errors.js';
 import { render } from '../src/render/render.js';
 import { VARIABLE_CATALOG } from '../src/render/variable-catalog.js';
@@ -79,5 +80,40 @@ describe('tenant egress', () => {
   it('opens IPv6 only with the IPv6 exceptions, none without', async () => {
     expect(await egressRules(['10.0.0.0/8', 'fc00::/7'])).toEqual(['0.0.0.0/0', '::/0']);
     expect(await egressRules(['10.0.0.0/8'])).toEqual(['0.0.0.0/0']);
+  });
+});
+
+describe('build egress', () => {
+  interface Manifest {
+    kind: string;
+    metadata: { name: string };
+    spec: Record<string, unknown> & { template?: { metadata?: { labels?: Record<string, string> } } };
+  }
+  const renderWith = async (buildEgressCidr: string | null) => {
+    const files = render({ ...input([fullTenant(1, 'ab12cd', 'shop')]), settings: { ...input([]).settings, buildEgressCidr } }, await loadTemplates());
+    const docs = (path: string) => loadAll(files.get(path) ?? '') as Manifest[];
+    return {
+      policies: docs('tenants/ab12cd-shop/namespace.yaml').filter((doc) => doc.kind === 'NetworkPolicy'),
+      job: docs('tenants/ab12cd-shop/web/build-b2b2b2b.yaml').find((doc) => doc.kind === 'Job'),
+    };
+  };
+
+  it('with a CIDR, the tenant gets a policy letting its build pods, and only them, reach it', async () => {
+    const { policies, job } = await renderWith('10.43.7.20/32');
+    const policy = policies.find((doc) => doc.metadata.name === 'build-egress');
+    expect(policy?.spec).toEqual({
+      podSelector: { matchLabels: { 'dangus.cloud/role': 'build' } },
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ ipBlock: { cidr: '10.43.7.20/32' } }] }],
+    });
+    // The build Job's pods carry the label the policy selects.
+    expect(job?.spec.template?.metadata?.labels).toEqual(expect.objectContaining({ 'dangus.cloud/role': 'build' }));
+  });
+
+  it('without one, there is no build egress policy, and the tenant policies are the same', async () => {
+    const without = await renderWith(null);
+    const withCidr = await renderWith('10.43.7.20/32');
+    expect(without.policies.map((doc) => doc.metadata.name)).toEqual(['tenant-isolation', 'tenant-egress']);
+    expect(withCidr.policies.filter((doc) => doc.metadata.name !== 'build-egress')).toEqual(without.policies);
   });
 });

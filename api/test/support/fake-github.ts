@@ -72,6 +72,11 @@ export class FakeGitHub {
   private readonly tokens = new Map<string, FakeGitHubUser>();
   private server: Server | undefined;
 
+  /** Every access token this fake issued to `login` (what the api holds for that user). */
+  tokensOf(login: string): string[] {
+    return [...this.tokens].filter(([, user]) => user.login === login).map(([token]) => token);
+  }
+
   async start(): Promise<void> {
     const app = express();
     app.use(express.json());
