@@ -1,12 +1,16 @@
 // Push to live on a real node: a real kubelet runs the product's own Kaniko build Job and
 // the built app, pulled from a real registry with the tenant's robot, and a request reaches
-// the app through Traefik. Real PostgreSQL, real git, real Kubernetes; GitHub and Harbor's
-// management API are faked (support.ts; docs/architecture.md#what-the-tests-simulate).
+// the app through Traefik. The registry takes only tokens from Harbor's token flow, scoped
+// to a robot's own project. Real PostgreSQL, real git, real Kubernetes; GitHub and Harbor's
+// management API and token service are faked (support.ts; docs/architecture.md#what-the-tests-simulate).
+import { createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { podEgressRules } from '../cluster/src/real-node.js';
 import {
-  BASE_DOMAIN, BUILD_VIEW_PATH, commitApp, createProject, createService, eventually, push, registry, startRealWorld, viaIngress, waitForStatus,
-  type RealWorld,
+  BASE_DOMAIN, BUILD_VIEW_PATH, commitApp, createProject, createService, eventually, push, registry, registryToken, startRealWorld, viaIngress,
+  waitForStatus, type RealWorld,
 } from './support.js';
+import { HttpHarborApi } from '../../api/src/registry/harbor-api.js';
+import { signRegistryToken, type RegistryAccess } from '../../api/test/support/fake-harbor.js';
 import request from 'supertest';
 import { ORIGIN } from '../../api/test/support/platform.js';
 import { listen } from '../../api/src/server.js';
@@ -39,6 +43,48 @@ async function drawsMetrics(world: RealWorld, serviceId: string): Promise<void> 
   }
 }
 
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+function sha256(bytes: Uint8Array | string): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** The `access` claim of a registry token (its payload is not secret). */
+function accessOf(token: string): RegistryAccess[] {
+  return (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { access: RegistryAccess[] }).access;
+}
+
+/**
+ * Pushes a one-layer image as `repo:v1` through the distribution API (each blob: POST an
+ * upload, PUT its bytes with the digest; then PUT the manifest); returns every step's status
+ * and the manifest's digest. The layer is an empty tar (1024 zero bytes), labelled `label`
+ * in the config so two tenants' images differ.
+ */
+async function pushImage(world: RealWorld, repo: string, token: string, label: string): Promise<{ statuses: number[]; digest: string }> {
+  const statuses: number[] = [];
+  const layer = Buffer.alloc(1024);
+  const config = JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Labels: { tenant: label } }, rootfs: { type: 'layers', diff_ids: [sha256(layer)] } });
+  for (const blob of [layer, Buffer.from(config)]) {
+    const start = await registry(world, `/v2/${repo}/blobs/uploads/`, token, { method: 'POST' });
+    statuses.push(start.status);
+    const location = start.headers.get('location');
+    if (start.status !== 202 || !location) return { statuses, digest: '' };
+    const upload = new URL(location, `http://${world.node.registryHost}`);
+    upload.searchParams.set('digest', sha256(blob));
+    const put = await registry(world, `${upload.pathname}${upload.search}`, token, { method: 'PUT', body: blob, contentType: 'application/octet-stream' });
+    statuses.push(put.status);
+  }
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: Buffer.byteLength(config) },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length }],
+  });
+  const put = await registry(world, `/v2/${repo}/manifests/v1`, token, { method: 'PUT', body: manifest, contentType: OCI_MANIFEST });
+  statuses.push(put.status);
+  return { statuses, digest: sha256(manifest) };
+}
+
 describe('push to live on a real node', () => {
   let world: RealWorld;
 
@@ -54,6 +100,66 @@ describe('push to live on a real node', () => {
     expect(rules).toContain('-A DANGUS-POD-EGRESS -d 10.88.0.0/16 -j RETURN');
     expect(rules).toContain('-A DANGUS-POD-EGRESS -j DROP');
   });
+
+  it("lets a robot push and pull its own tenant's repositories only: the real registry refuses another tenant's", async () => {
+    // Two tenants' Harbor projects and robots, made as the platform makes them.
+    const harborApi = new HttpHarborApi({ url: world.harbor.url, username: world.harbor.admin.username, password: world.harbor.admin.password });
+    const tenants = [];
+    for (const name of ['dangus-e2e-tenant-a', 'dangus-e2e-tenant-b']) {
+      await harborApi.ensureProject(name);
+      const robot = await harborApi.createRobot(name, 'builder');
+      const repo = `${name}/web`;
+      // Each robot pushes an image to its own tenant's repository, and pulls it back.
+      const token = await registryToken(world, robot, `repository:${repo}:push,pull`);
+      expect(accessOf(token)).toEqual([{ type: 'repository', name: repo, actions: ['push', 'pull'] }]);
+      const image = await pushImage(world, repo, token, name);
+      expect(image.statuses).toEqual([202, 201, 202, 201, 201]);
+      const pulled = await registry(world, `/v2/${repo}/manifests/v1`, token);
+      expect(pulled.status).toBe(200);
+      expect(pulled.headers.get('docker-content-digest')).toBe(image.digest);
+      tenants.push({ robot, repo, token, image });
+    }
+    const [a, b] = tenants;
+    if (!a || !b) throw new Error('two tenants expected');
+
+    for (const [self, other] of [[a, b], [b, a]] as const) {
+      // The token service grants a robot nothing on the other tenant's repository...
+      const token = await registryToken(world, self.robot, `repository:${other.repo}:push,pull`);
+      expect(accessOf(token)).toEqual([{ type: 'repository', name: other.repo, actions: [] }]);
+      // ...so the registry refuses the pull, the blob upload and the manifest push.
+      const pull = await registry(world, `/v2/${other.repo}/manifests/v1`, token);
+      expect(pull.status).toBe(401);
+      expect(pull.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+      expect(((await pull.json()) as { errors: { code: string }[] }).errors.map((e) => e.code)).toEqual(['UNAUTHORIZED']);
+      expect((await registry(world, `/v2/${other.repo}/blobs/uploads/`, token, { method: 'POST' })).status).toBe(401);
+      const overwrite = await pushImage(world, other.repo, token, 'intruder');
+      expect(overwrite.statuses).toEqual([401]);
+      // The registry itself checks a token's scope: the robot's own token, valid on its own
+      // repository, opens nothing of the other's.
+      expect((await registry(world, `/v2/${other.repo}/manifests/v1`, self.token)).status).toBe(401);
+      expect((await registry(world, `/v2/${other.repo}/blobs/uploads/`, self.token, { method: 'POST' })).status).toBe(401);
+      // The other tenant's image is untouched.
+      const theirs = await registry(world, `/v2/${other.repo}/manifests/v1`, other.token);
+      expect(theirs.status).toBe(200);
+      expect(theirs.headers.get('docker-content-digest')).toBe(other.image.digest);
+    }
+
+    // No token, or a token signed by a key the registry does not trust: refused. The same
+    // claims signed with the trusted key pass, so the refusal is the signature's.
+    expect((await registry(world, `/v2/${a.repo}/manifests/v1`, undefined)).status).toBe(401);
+    const settings = world.node.registryToken;
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: settings.issuer, sub: b.robot.name, aud: settings.service, exp: now + 300, nbf: now - 10, iat: now, jti: 'forged',
+      access: [{ type: 'repository', name: a.repo, actions: ['pull'] }],
+    };
+    const forged = signRegistryToken(claims, { keyId: settings.keyId, key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey });
+    const refused = await registry(world, `/v2/${a.repo}/manifests/v1`, forged);
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { errors: { code: string }[] }).errors.map((e) => e.code)).toEqual(['UNAUTHORIZED']);
+    const trusted = signRegistryToken(claims, { keyId: settings.keyId, key: createPrivateKey(settings.privateKeyPem) });
+    expect((await registry(world, `/v2/${a.repo}/manifests/v1`, trusted)).status).toBe(200);
+  }, 120_000);
 
   it('builds with Kaniko, pushes, pulls with the pull secret, probes, serves through Traefik, keeps /data, and survives a crashing push', async () => {
     const project = await createProject(world, 'shop');
@@ -78,15 +184,25 @@ describe('push to live on a real node', () => {
     const harborProject = `dangus-${project.namespace}`;
     const robot = [...world.harbor.robots.values()].find((r) => r.project === harborProject);
     if (!robot) throw new Error(`no robot for ${harborProject}`);
-    const catalog = (await (await registry(world, '/v2/_catalog', robot)).json()) as { repositories: string[] };
-    expect(catalog.repositories).toContain(`${harborProject}/web`);
-    const manifest = await registry(world, `/v2/${harborProject}/web/manifests/${first}`, robot, 'HEAD');
+    const pullToken = await registryToken(world, robot, `repository:${harborProject}/web:pull`);
+    const tags = (await (await registry(world, `/v2/${harborProject}/web/tags/list`, pullToken)).json()) as { tags: string[] };
+    expect(tags.tags).toContain(first);
+    const manifest = await registry(world, `/v2/${harborProject}/web/manifests/${first}`, pullToken, { method: 'HEAD' });
     expect(manifest.status).toBe(200);
     const digest = manifest.headers.get('docker-content-digest');
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(live.imageTag).toBe(`${world.node.registryHost}/${harborProject}/web:${first}@${digest ?? ''}`);
-    // Without credentials the registry refuses.
-    expect((await fetch(`http://${world.node.registryHost}/v2/_catalog`)).status).toBe(401);
+    // Without a token the registry refuses, and sends the client to the token service.
+    const anonymous = await registry(world, `/v2/${harborProject}/web/manifests/${first}`, undefined, { method: 'HEAD' });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toContain(`Bearer realm="${world.node.registryToken.realm}"`);
+    // Kaniko pushed and the node's containerd pulled with tokens the tenant's robot got.
+    const granted = (agent: RegExp, action: string) =>
+      world.harbor.tokenGrants.filter(
+        (g) => g.robot === robot.name && agent.test(g.userAgent) && g.access.some((x) => x.name === `${harborProject}/web` && x.actions.includes(action)),
+      );
+    expect(granted(/^kaniko\//, 'push')).not.toHaveLength(0);
+    expect(granted(/^containerd\//, 'pull')).not.toHaveLength(0);
 
     // The stored build log is Kaniko's own output, and holds no secret.
     const [row] = await world.platform.db.query<{ build_logs: string }[]>('SELECT build_logs FROM deployments WHERE id = $1', [firstId]);

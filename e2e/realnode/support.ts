@@ -1,8 +1,9 @@
 /**
  * The real-node world: a control plane of its own with a real node (kubelet, containerd,
  * registry, Traefik), the api in-process against it, the fake GitHub serving the test
- * app's repository over HTTPS with GitHub's token check, and the fake Harbor whose robots
- * become the registry's users. Only GitHub and Harbor's management API are fakes.
+ * app's repository over HTTPS with GitHub's token check, and the fake Harbor, whose token
+ * service gives the registry's clients tokens scoped to their robot's project, as Harbor's
+ * does. Only GitHub and Harbor's management API (and its token service) are fakes.
  */
 import { execFile } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -62,10 +63,12 @@ export async function startRealWorld(log: (line: string) => void): Promise<RealW
     const kube = new KubeConfig();
     kube.loadFromFile(cluster.kubeconfigPath);
 
+    // The registry sends its clients (Kaniko, the node's containerd, the tests) to Harbor's
+    // token service for tokens, on the node IP where the registry's realm points.
     const harbor = new FakeHarbor();
-    harbor.onRobotsChanged = (robots) => node.setRegistryUsers(Object.fromEntries(robots.map((r) => [r.name, r.secret])));
     await harbor.start();
     cleanups.push(() => harbor.stop());
+    await harbor.startTokenService(node.registryToken);
 
     // The build fetches over HTTPS, as from GitHub: a certificate for the node IP from a
     // CA of the test's own, which the git image (and nothing else) trusts.
@@ -359,14 +362,34 @@ export async function viaIngress(world: RealWorld, host: string, path: string): 
   });
 }
 
-/** A registry call with a robot's basic credentials (plain HTTP on the node IP). */
-export async function registry(world: RealWorld, path: string, auth: { name: string; secret: string }, method = 'GET'): Promise<Response> {
+/**
+ * A token for `scope` (e.g. `repository:p/web:pull`) from the realm the registry names, as a
+ * registry client gets one: the robot's basic credentials, the registry's service.
+ */
+export async function registryToken(world: RealWorld, robot: { name: string; secret: string }, scope: string): Promise<string> {
+  const { realm, service } = world.node.registryToken;
+  const res = await fetch(`${realm}?${new URLSearchParams({ service, scope }).toString()}`, {
+    headers: { Authorization: `Basic ${Buffer.from(`${robot.name}:${robot.secret}`).toString('base64')}` },
+  });
+  if (res.status !== 200) throw new Error(`the token service answered ${String(res.status)}: ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** A registry call (plain HTTP on the node IP) with a bearer token, or none. */
+export async function registry(
+  world: RealWorld,
+  path: string,
+  token: string | undefined,
+  init: { method?: string; body?: Uint8Array | string; contentType?: string } = {},
+): Promise<Response> {
   return fetch(`http://${world.node.registryHost}${path}`, {
-    method,
+    method: init.method ?? 'GET',
     headers: {
-      Authorization: `Basic ${Buffer.from(`${auth.name}:${auth.secret}`).toString('base64')}`,
+      ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+      ...(init.contentType === undefined ? {} : { 'Content-Type': init.contentType }),
       Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
     },
+    ...(init.body === undefined ? {} : { body: init.body }),
   });
 }
 

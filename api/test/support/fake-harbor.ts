@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -21,6 +21,10 @@ import type { AddressInfo } from 'node:net';
  * - a project is private unless created with `metadata.public: 'true'`. Anyone,
  *   anonymous or any robot, may pull from a public project and list its
  *   repositories; a private one answers an anonymous caller 401.
+ *
+ * For a real registry (the real-node tier runs distribution with `auth: token`), it also
+ * serves Harbor's token service (`startTokenService`): a robot's credentials buy a JWT
+ * granting, of the scopes asked, only what the robot may do in its own project.
  */
 
 export interface FakeHarborRobot {
@@ -44,6 +48,32 @@ export interface FakeHarborCall {
   status: number;
 }
 
+/** One entry of a registry token's `access` claim (distribution's token spec). */
+export interface RegistryAccess {
+  type: string;
+  name: string;
+  actions: string[];
+}
+
+/** Where the token service listens and how its tokens are made: what the registry trusts. */
+export interface TokenServiceSettings {
+  host: string;
+  port: number;
+  /** The registry's `service` (the tokens' audience) and the `issuer` it trusts. */
+  service: string;
+  issuer: string;
+  /** The `kid` the registry knows the key by, and the key (PKCS#8 PEM, P-256: ES256). */
+  keyId: string;
+  privateKeyPem: string;
+}
+
+export interface FakeHarborTokenGrant {
+  /** The robot that asked, or null for an anonymous request. */
+  robot: string | null;
+  userAgent: string;
+  access: RegistryAccess[];
+}
+
 const PROJECT_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
 export class FakeHarbor {
@@ -51,12 +81,10 @@ export class FakeHarbor {
   readonly robots = new Map<number, FakeHarborRobot>();
   readonly calls: FakeHarborCall[] = [];
   readonly admin = { username: 'admin', password: randomBytes(12).toString('hex') };
-  /**
-   * Called after robots are created or deleted, before the answer: lets a test give a real
-   * registry the same accounts (the real-node tier's registry takes them as htpasswd users).
-   */
-  onRobotsChanged: ((robots: FakeHarborRobot[]) => Promise<void>) | undefined;
+  /** Every token the token service issued, in order. */
+  readonly tokenGrants: FakeHarborTokenGrant[] = [];
   private server: Server | undefined;
+  private tokenServer: Server | undefined;
   private nextRobotId = 1;
   url = '';
 
@@ -72,7 +100,60 @@ export class FakeHarbor {
   }
 
   async stop(): Promise<void> {
+    const tokenServer = this.tokenServer;
+    if (tokenServer) await new Promise((resolve) => tokenServer.close(resolve));
     await new Promise((resolve) => this.server?.close(resolve));
+  }
+
+  /**
+   * Harbor's token service, `GET /service/token?service=…&scope=…` (what its registry's
+   * realm points at), on the address given: the real node's IP, which its pods and its
+   * containerd reach. A robot's basic credentials get a token whose `access` holds, of the
+   * `repository:{project}/…:{actions}` scopes asked, the actions the robot has on its own
+   * project's repositories, and no action elsewhere (the registry then refuses); wrong
+   * credentials get a 401, none an anonymous token with no access, as Harbor answers.
+   * Returns the realm's URL.
+   */
+  async startTokenService(settings: TokenServiceSettings): Promise<string> {
+    const key = createPrivateKey(settings.privateKeyPem);
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://harbor');
+      if (req.method !== 'GET' || url.pathname !== '/service/token') {
+        res.writeHead(req.method === 'POST' && url.pathname === '/service/token' ? 405 : 404).end();
+        return;
+      }
+      const credentials = basicAuth(req);
+      const robot = credentials ? this.robotOf(credentials.username, credentials.password) : undefined;
+      if (credentials && !robot) {
+        res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
+        return;
+      }
+      const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => s !== '');
+      const access = scopes.map((scope) => grant(robot, scope)).filter((a): a is RegistryAccess => a !== undefined);
+      this.tokenGrants.push({ robot: robot?.name ?? null, userAgent: req.headers['user-agent'] ?? '', access });
+      const now = Math.floor(Date.now() / 1000);
+      const token = signRegistryToken(
+        {
+          iss: settings.issuer,
+          sub: robot?.name ?? '',
+          aud: url.searchParams.get('service') ?? settings.service,
+          exp: now + 1800,
+          nbf: now - 10,
+          iat: now,
+          jti: randomBytes(12).toString('hex'),
+          access,
+        },
+        { keyId: settings.keyId, key },
+      );
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ token, access_token: token, expires_in: 1800, issued_at: new Date(now * 1000).toISOString() }));
+    });
+    this.tokenServer = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(settings.port, settings.host, resolve);
+    });
+    return `http://${settings.host}:${String(settings.port)}/service/token`;
   }
 
   /** The robot whose credentials these are, if any. */
@@ -151,13 +232,11 @@ export class FakeHarbor {
       const actions = permission.access.filter((a) => a.resource === 'repository').map((a) => String(a.action));
       const created: FakeHarborRobot = { id: this.nextRobotId++, name, secret: randomBytes(16).toString('hex'), project, actions };
       this.robots.set(created.id, created);
-      await this.onRobotsChanged?.([...this.robots.values()]);
       this.send(req, res, 201, { id: created.id, name, secret: created.secret, creation_time: new Date().toISOString() });
       return;
     }
     if (req.method === 'DELETE' && (match = /^\/robots\/(\d+)$/.exec(path))) {
       const deleted = this.robots.delete(Number(match[1]));
-      if (deleted) await this.onRobotsChanged?.([...this.robots.values()]);
       this.send(req, res, deleted ? 200 : 404, undefined);
       return;
     }
@@ -242,6 +321,32 @@ export class FakeHarbor {
     res.writeHead(status, body === undefined ? {} : { 'Content-Type': 'application/json' });
     res.end(body === undefined ? '' : JSON.stringify(body));
   }
+}
+
+/**
+ * What a token grants for one scope asked (`type:name:actions`; a name may hold a colon):
+ * a robot gets the actions it has on repositories of its own project, nothing else.
+ */
+function grant(robot: FakeHarborRobot | undefined, scope: string): RegistryAccess | undefined {
+  const first = scope.indexOf(':');
+  const last = scope.lastIndexOf(':');
+  if (first < 0 || last <= first) return undefined;
+  const type = scope.slice(0, first);
+  const name = scope.slice(first + 1, last);
+  const asked = scope.slice(last + 1).split(',');
+  const own = robot !== undefined && type === 'repository' && name.startsWith(`${robot.project}/`);
+  return { type, name, actions: own ? asked.filter((action) => robot.actions.includes(action)) : [] };
+}
+
+/** A registry token: a JWT signed ES256 (`kid` names the key), as distribution verifies it. */
+export function signRegistryToken(
+  claims: { iss: string; sub: string; aud: string; exp: number; nbf: number; iat: number; jti: string; access: RegistryAccess[] },
+  signer: { keyId: string; key: ReturnType<typeof createPrivateKey> },
+): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${part({ typ: 'JWT', alg: 'ES256', kid: signer.keyId })}.${part(claims)}`;
+  const signature = sign('sha256', Buffer.from(input), { key: signer.key, dsaEncoding: 'ieee-p1363' });
+  return `${input}.${signature.toString('base64url')}`;
 }
 
 function basicAuth(req: IncomingMessage): { username: string; password: string } | undefined {

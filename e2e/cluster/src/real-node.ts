@@ -13,6 +13,7 @@
 // and a start first clears what a killed run left behind, so a second run on the same
 // machine works.
 import { spawn, spawnSync, execFile } from 'node:child_process';
+import { createHash, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -21,7 +22,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { ApiregistrationV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-node';
-import bcrypt from 'bcryptjs';
 
 import { writeImageArchive, sharedLibraryEntries } from './oci-image.js';
 import type { ImageEntry } from './oci-image.js';
@@ -70,10 +70,10 @@ export interface RealNode {
   name: string;
   ip: string;
   podCidr: string;
-  /** host:port of the registry (plain HTTP, htpasswd basic auth), on the node IP. */
+  /** host:port of the registry (plain HTTP, bearer tokens from `registryToken`'s realm), on the node IP. */
   registryHost: string;
-  /** Sets the registry's users (name → password), replacing the previous set. */
-  setRegistryUsers(users: Record<string, string>): Promise<void>;
+  /** What a token service must serve for the registry to take its tokens (no one serves it until a test does). */
+  registryToken: RegistryTokenSettings;
   /** Traefik's web entry point: http://127.0.0.1:<port>. */
   ingressUrl: string;
   /** containerd's socket (for `ctr --address`). */
@@ -84,6 +84,43 @@ export interface RealNode {
   trustGitCa(caPems: string[]): Promise<void>;
   pids: Record<string, number>;
   stop(): Promise<void>;
+}
+
+/**
+ * The registry's token auth (distribution's `auth: token`, the flow of Harbor's registry): a
+ * client answered 401 with `Bearer realm=…,service=…` asks the realm for a token with its
+ * credentials and the scopes it needs, and sends it back as `Authorization: Bearer`. The
+ * registry takes tokens from `issuer` for `service`, signed ES256 with this key (`kid` =
+ * `keyId`), and grants only the actions their `access` claim lists.
+ */
+export interface RegistryTokenSettings {
+  /** http://{host}:{port}/service/token: where the registry sends clients. */
+  realm: string;
+  host: string;
+  port: number;
+  service: string;
+  issuer: string;
+  keyId: string;
+  /** PKCS#8 PEM of the P-256 signing key. */
+  privateKeyPem: string;
+  /** The public half, as the registry's JWKS holds it. */
+  publicJwk: JsonWebKey;
+}
+
+function registryTokenSettings(host: string, port: number): RegistryTokenSettings {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const keyId = createHash('sha256').update(JSON.stringify([jwk.crv, jwk.x, jwk.y])).digest('base64url').slice(0, 16);
+  return {
+    realm: `http://${host}:${String(port)}/service/token`,
+    host,
+    port,
+    service: 'dangus-e2e-registry',
+    issuer: 'dangus-e2e-harbor-token-service',
+    keyId,
+    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    publicJwk: { ...jwk, kid: keyId, use: 'sig', alg: 'ES256' },
+  };
 }
 
 function which(name: string): string | undefined {
@@ -553,23 +590,32 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     );
     log(`kubelet ready: node ${REAL_NODE_NAME} at ${NODE_IP}:${kubeletPort}`);
 
-    // 5. The registry, standing in for Harbor's: plain HTTP, htpasswd basic auth.
+    // 5. The registry, standing in for Harbor's: plain HTTP, distribution's token auth, as
+    // Harbor's registry runs it. It trusts one ES256 key (a JWKS file) and sends clients for
+    // their tokens to a realm on the node IP, which the test's token service (the fake
+    // Harbor's, FakeHarbor.startTokenService) serves with that key.
     const registryPort = await freePortOn(NODE_IP);
     const registryHost = `${NODE_IP}:${registryPort}`;
-    const htpasswd = join(dir, 'registry', 'htpasswd');
     await mkdir(join(dir, 'registry', 'data'), { recursive: true });
-    const setRegistryUsers = async (users: Record<string, string>) => {
-      const lines = Object.entries(users).map(([name, password]) => `${name}:${bcrypt.hashSync(password, 5)}`);
-      await writeFile(htpasswd, `${lines.join('\n')}\n`);
-    };
-    await setRegistryUsers({});
+    const tokenPort = await freePortOn(NODE_IP);
+    const registryToken = registryTokenSettings(NODE_IP, tokenPort);
+    const jwks = join(dir, 'registry', 'jwks.json');
+    await writeFile(jwks, `${JSON.stringify({ keys: [registryToken.publicJwk] })}\n`);
     const registryConfig = join(dir, 'registry', 'config.yml');
     await writeFile(registryConfig, `${JSON.stringify({
       version: 0.1,
       log: { level: 'warn', accesslog: { disabled: true } },
       storage: { filesystem: { rootdirectory: join(dir, 'registry', 'data') }, delete: { enabled: true } },
       http: { addr: registryHost, debug: { addr: '', prometheus: { enabled: false } } },
-      auth: { htpasswd: { realm: 'dangus-e2e-registry', path: htpasswd } },
+      auth: {
+        token: {
+          realm: registryToken.realm,
+          service: registryToken.service,
+          issuer: registryToken.issuer,
+          jwks,
+          signingalgorithms: ['ES256'],
+        },
+      },
     })}\n`);
     launch('registry', join(binDir, 'registry'), ['serve', registryConfig], { OTEL_TRACES_EXPORTER: 'none' });
     // containerd pulls from it over plain HTTP only with a hosts.toml for exactly that host.
@@ -642,7 +688,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     const pids: Record<string, number> = {};
     for (const p of processes) if (p.child.pid !== undefined) pids[p.name] = p.child.pid;
     return {
-      name: REAL_NODE_NAME, ip: NODE_IP, podCidr: POD_CIDR, registryHost, setRegistryUsers, ingressUrl,
+      name: REAL_NODE_NAME, ip: NODE_IP, podCidr: POD_CIDR, registryHost, registryToken, ingressUrl,
       containerdAddress, importImage, trustGitCa, pids, stop,
     };
   } catch (error) {
