@@ -10,19 +10,19 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-post
 import { createLogger } from './logger.js';
 import { createPlatform, listen } from './server.js';
 import { Encryptor } from './crypto/encryption.js';
-import { loadKubeConfig } from './cluster/kube-config.js';
-import { DurableState } from './cluster/durable-state.js';
+import { loadKubeConfig } from './kube/kube-config.js';
+import { DurableState } from './state-repo/durable-state.js';
 import { OctokitGitHubApi } from './github/github-api.js';
-import { clusterReaders } from './pipeline/cluster-readers.js';
+import { clusterReaders } from './kube/cluster-readers.js';
 import { endSessionsOutsidePolicy } from './use-cases/access.js';
 import { applyRetention } from './use-cases/retention.js';
 import { pruneReleaseImages } from './use-cases/release-retention.js';
-import { PgListener } from './replicas/pg-listener.js';
-import { SharedEventBus } from './replicas/shared-event-bus.js';
-import { LeaderElection } from './replicas/leader-election.js';
-import { leaderPods, notifyingPipeline, startController, type RunningController } from './replicas/controller.js';
-import { OutboxStateSink } from './replicas/outbox.js';
-import { StateMirror } from './replicas/state-mirror.js';
+import { PgListener } from './coordination/pg-listener.js';
+import { SharedEventBus } from './events/shared-event-bus.js';
+import { LeaderElection } from './coordination/leader-election.js';
+import { leaderPods, notifyingPipeline, startController, type RunningController } from './roles/controller.js';
+import { OutboxStateSink } from './coordination/outbox.js';
+import { StateMirror } from './state-repo/state-mirror.js';
 import { Drain } from './http/drain.js';
 import { healthRoutes } from './http/routes/health.js';
 

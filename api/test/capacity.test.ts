@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import request from 'supertest';
 import type { ServiceDto, ServiceSizeDto } from '@dangus/common';
 import { quantity } from '../src/use-cases/capacity.js';
-import type { StateSink } from '../src/cluster/state-sink.js';
+import type { StateSink } from '../src/state-repo/state-sink.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
 
 const exec = promisify(execFile);

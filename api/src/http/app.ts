@@ -19,7 +19,7 @@ import { uiRoutes } from './routes/ui.js';
 import { webhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
 import type { RegistryStatus } from '../registry/tenant-registries.js';
 import type { AccessPolicy } from '../config/config.js';
-import { TenantFailures } from '../cluster/tenant-failures.js';
+import { TenantFailures } from '../state-repo/tenant-failures.js';
 
 export interface AppDeps {
   ctx: UseCaseContext;

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase } from '../../test/support/database.js';
 import { BuildLogs, LINE_MAX, type LogSource, type LogTarget } from './build-logs.js';
-import { EventBus, type LogEvent } from './event-bus.js';
+import { EventBus, type LogEvent } from '../events/event-bus.js';
 import { REDACTED, Redactor } from './redact.js';
 
 const SECRET = 'ghp_R3alLook1ngT0ken0123456789abcdef';

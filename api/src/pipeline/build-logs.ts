@@ -3,7 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { ApiException, CoreV1Api, Log, type KubeConfig, type LogOptions } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import type { EventBus } from './event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { Redactor } from './redact.js';
 
 /** Where build logs are read from: the build pod's container, through the apiserver. */

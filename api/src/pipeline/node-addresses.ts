@@ -4,7 +4,7 @@
  */
 import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { GitopsStateSink } from '../cluster/gitops-state-sink.js';
+import type { GitopsStateSink } from '../state-repo/gitops-state-sink.js';
 import { Informer } from './watcher.js';
 
 /** The InternalIP and ExternalIP addresses of `nodes`, sorted, each once. */

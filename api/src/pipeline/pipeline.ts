@@ -3,7 +3,7 @@ import { REPO_URL_PATTERN, namespaceFor, type DeploymentStatus } from '@dangus/c
 
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import type { StateSink, TenantChange } from '../cluster/state-sink.js';
+import type { StateSink, TenantChange } from '../state-repo/state-sink.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import { DeploymentEntity, type Deployment, type GitHubStatusState, type ReleaseConfig, type ReleaseEnvVar } from '../db/entities/index.js';
 import { RELEASE_SNAPSHOT_SQL, restoreRelease } from '../db/releases.js';
@@ -14,7 +14,7 @@ import { LOCAL_GITHUB_ID } from '../use-cases/users.js';
 import type { BuildLogs, LogTarget } from './build-logs.js';
 import { ApiException, type V1ContainerStateTerminated, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { dockerConfigJson, type ClusterSecrets } from './cluster-secrets.js';
-import type { EventBus } from './event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { buildSecretName, envSecretName } from './names.js';
 import { Redactor } from './redact.js';

@@ -2,14 +2,14 @@ import { tenantRegistriesOf, type TenantRegistries } from '../registry/tenant-re
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import type { StateSink } from '../cluster/state-sink.js';
+import type { StateSink } from '../state-repo/state-sink.js';
 import type { Config } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
 import { BuildLogs, KubernetesLogSource } from './build-logs.js';
-import { ServiceEvents } from './service-events.js';
+import { ServiceEvents } from '../kube/service-events.js';
 import { KubernetesClusterSecrets } from './cluster-secrets.js';
-import type { EventBus } from './event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 import { DeploymentPipeline, type PipelineSettings } from './pipeline.js';
 import { ClusterWatcher } from './watcher.js';
 

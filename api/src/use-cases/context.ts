@@ -1,18 +1,18 @@
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
-import type { StateSink } from '../cluster/state-sink.js';
+import type { StateSink } from '../state-repo/state-sink.js';
 import type { GitHubApi } from '../github/github-api.js';
 import type { ProjectListCache } from './project-list-cache.js';
-import type { EventBus } from '../pipeline/event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { TenantRegistries } from '../registry/tenant-registries.js';
 import type { UserLimits } from '../config/config.js';
 import type { StateHistory } from '@dangus/gitops-writer';
 import type { Capacity } from './capacity.js';
-import type { RuntimeLogs } from '../pipeline/runtime-logs.js';
-import type { ServiceEvents } from '../pipeline/service-events.js';
-import type { ServiceMetrics } from '../pipeline/service-metrics.js';
-import type { ProjectUsage } from '../pipeline/project-usage.js';
+import type { RuntimeLogs } from '../kube/runtime-logs.js';
+import type { ServiceEvents } from '../kube/service-events.js';
+import type { ServiceMetrics } from '../kube/service-metrics.js';
+import type { ProjectUsage } from '../kube/project-usage.js';
 
 /**
  * The pipeline as use cases see it: they record rows, it does the work. In the api

@@ -1,5 +1,5 @@
 import type { DeploymentStatus } from '@dangus/common';
-import type { DeploymentEvent, LogEvent } from '../pipeline/event-bus.js';
+import type { DeploymentEvent, LogEvent } from '../events/event-bus.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { getDeployment } from './deployments.js';
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { TenantChange } from '../cluster/state-sink.js';
+import type { TenantChange } from '../state-repo/state-sink.js';
 import type { UseCaseContext } from './context.js';
 
 /**

@@ -1,4 +1,4 @@
-import { EventBus, type DeploymentEvent, type LogEndEvent, type LogEvent } from '../../src/pipeline/event-bus.js';
+import { EventBus, type DeploymentEvent, type LogEndEvent, type LogEvent } from '../../src/events/event-bus.js';
 
 /**
  * The api's in-process event bus, which also tells a test when a stream has

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { NotFoundError } from '../../errors.js';
 import { requireAdmin } from '../middleware/session.js';
-import type { PushStatus } from '../../cluster/state-pusher.js';
+import type { PushStatus } from '../../state-repo/state-pusher.js';
 import type { RegistryStatus } from '../../registry/tenant-registries.js';
-import type { TenantFailures } from '../../cluster/tenant-failures.js';
+import type { TenantFailures } from '../../state-repo/tenant-failures.js';
 
 export interface StateRepoStatus {
   head: string | null;

@@ -9,7 +9,7 @@ import { ProjectUsage } from './project-usage.js';
 import { RuntimeLogs } from './runtime-logs.js';
 import { ServiceEvents } from './service-events.js';
 import { ServiceMetrics } from './service-metrics.js';
-import type { AppPodSource } from './watcher.js';
+import type { AppPodSource } from '../pipeline/watcher.js';
 
 export function clusterReaders(
   kube: KubeConfig,

@@ -1,7 +1,7 @@
 import type { StateHistory } from '@dangus/gitops-writer';
 import type { Logger } from 'pino';
-import type { DurableState } from '../cluster/durable-state.js';
-import { CHANNELS, type PgListener } from './pg-listener.js';
+import type { DurableState } from './durable-state.js';
+import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
 
 /**
  * An api replica's read-only copy of the state repo, rebuilt from the durable copy in

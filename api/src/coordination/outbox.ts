@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { PendingChange, StateSink, TenantChange } from '../cluster/state-sink.js';
-import { DeposedError } from '../cluster/durable-state.js';
+import type { PendingChange, StateSink, TenantChange } from '../state-repo/state-sink.js';
+import { DeposedError } from '../state-repo/durable-state.js';
 import { CHANNELS, type PgListener } from './pg-listener.js';
 
 /** How often a wait for the commit re-reads the row, in case its notification was missed. */

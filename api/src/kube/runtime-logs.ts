@@ -9,9 +9,9 @@
 import { Writable } from 'node:stream';
 import { CoreV1Api, Log, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { followPodLog } from './build-logs.js';
-import { Redactor } from './redact.js';
-import type { AppPodSource } from './watcher.js';
+import { followPodLog } from '../pipeline/build-logs.js';
+import { Redactor } from '../pipeline/redact.js';
+import type { AppPodSource } from '../pipeline/watcher.js';
 
 export interface RuntimeLogLine {
   pod: string;

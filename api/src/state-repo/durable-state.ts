@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { BranchMove } from '@dangus/gitops-writer';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { CHANNELS } from '../replicas/pg-listener.js';
+import { CHANNELS } from '../coordination/pg-listener.js';
 
 /** The branch the state repo commits to (the writer's default). */
 export const STATE_BRANCH = 'main';

@@ -1,8 +1,8 @@
 import type { DeploymentDto } from '@dangus/common';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { EventBus, type DeploymentEvent, type LogEndEvent, type LogEvent } from '../pipeline/event-bus.js';
-import { CHANNELS, type PgListener } from './pg-listener.js';
+import { EventBus, type DeploymentEvent, type LogEndEvent, type LogEvent } from './event-bus.js';
+import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
 
 /** Serializes the inserts of deployment events, so their ids commit in order ("evts"). */
 const EVENTS_LOCK_KEY = 0x65767473;
