@@ -14,9 +14,10 @@ import { LOCAL_GITHUB_ID } from '../use-cases/users.js';
 import type { BuildLogs, LogTarget } from './build-logs.js';
 import { ApiException, type V1ContainerStateTerminated, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { dockerConfigJson, type ClusterSecrets } from './cluster-secrets.js';
+import type { TenantSecrets } from './tenant-secrets.js';
 import type { EventBus } from '../events/event-bus.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { buildSecretName, envSecretName } from './names.js';
+import { buildSecretName } from './names.js';
 import { Redactor } from './redact.js';
 import { buildDigest, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
 import type { ClusterView } from './watcher.js';
@@ -47,6 +48,8 @@ export interface PipelineDeps {
   events: EventBus;
   logger: Logger;
   secrets: ClusterSecrets;
+  /** The env Secret a rollout needs (the same the state-repo writer writes before an env commit). */
+  tenantSecrets: TenantSecrets;
   cluster: ClusterView;
   logs: BuildLogs;
   /** Why a build Job has no pod yet (the quota refused it), in plain words; absent: not asked. */
@@ -136,41 +139,6 @@ export class DeploymentPipeline implements PipelineHandle {
   /** Resolves when no reconcile is queued or running (the benchmark waits for it before it reports). */
   idle(): Promise<void> {
     return this.queue.drain();
-  }
-
-  /**
-   * A service was deleted: its env Secret and the Secrets of its builds still in
-   * flight go too (the commit that prunes its workloads does not hold Secrets, and
-   * the rows that named them are gone). Best effort: a Secret left behind stays in
-   * its owner's namespace, which is pruned with the project.
-   */
-  async serviceDeleted(service: { namespace: string; name: string; buildShas: string[] }): Promise<void> {
-    const names = [envSecretName(service.name), ...service.buildShas.map((sha) => buildSecretName(service.name, sha))];
-    const results = await Promise.allSettled(names.map((name) => this.deps.secrets.deleteSecret(service.namespace, name)));
-    for (const [i, result] of results.entries()) {
-      if (result.status === 'rejected') this.deps.logger.warn({ namespace: service.namespace, secret: names[i], err: result.reason as unknown }, 'could not delete a Secret of a deleted service');
-    }
-  }
-
-  /** Writes the service's env Secret from the database (an env change, before its commit). */
-  async writeEnvSecret(serviceId: string): Promise<void> {
-    const rows: { name: string; project_name: string; user_hash: string }[] = await this.deps.db.query(
-      `SELECT s.name, p.name AS project_name, u.hash AS user_hash
-         FROM services s JOIN projects p ON p.id = s.project_id JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
-      [serviceId],
-    );
-    const service = rows[0];
-    if (!service) return;
-    const env: { key: string; value: string }[] = await this.deps.db.query(
-      `SELECT key, value FROM env_vars WHERE service_id = $1 ORDER BY key`,
-      [serviceId],
-    );
-    await this.deps.secrets.applyEnvSecret(
-      namespaceFor(service.user_hash, service.project_name),
-      envSecretName(service.name),
-      serviceId,
-      env.map((entry) => ({ key: entry.key, value: this.deps.encryptor.decrypt(entry.value) })),
-    );
   }
 
   async reconcile(id: string): Promise<void> {
@@ -301,7 +269,7 @@ export class DeploymentPipeline implements PipelineHandle {
     await Promise.all([
       this.deps.logs.complete(target, redactor, row.id),
       this.deps.secrets.deleteSecret(ns, buildSecretName(row.service_name, row.commit_sha)),
-      this.writeEnvSecret(row.service_id),
+      this.deps.tenantSecrets.writeEnvSecret(row.service_id),
     ]);
     const image = `${imageRepository(this.deps.settings, ns, row.service_name)}:${row.commit_sha}@${digest}`;
     const moved = await this.deps.db.transaction(async (manager) => {
@@ -369,7 +337,7 @@ export class DeploymentPipeline implements PipelineHandle {
       return;
     }
     if (!builds(row) && !this.secretsWritten.has(row.id)) {
-      await this.writeEnvSecret(row.service_id);
+      await this.deps.tenantSecrets.writeEnvSecret(row.service_id);
       this.secretsWritten.add(row.id);
     }
     await this.commitOnce(row, `roll out ${shortSha(row.commit_sha)}`);
@@ -418,7 +386,7 @@ export class DeploymentPipeline implements PipelineHandle {
     if (!previous) return;
     this.deps.logger.info({ deploymentId: row.id, to: previous.id, restoreConfig }, 'rolled back to the last live deployment');
     if (restoreConfig) {
-      await this.writeEnvSecret(row.service_id).catch((error: unknown) =>
+      await this.deps.tenantSecrets.writeEnvSecret(row.service_id).catch((error: unknown) =>
         this.deps.logger.warn({ deploymentId: row.id, err: error }, 'could not write the restored env Secret'),
       );
     }

@@ -8,6 +8,7 @@ import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
 import { BuildLogs, KubernetesLogSource } from './build-logs.js';
 import { ServiceEvents } from '../kube/service-events.js';
+import { TenantSecrets } from './tenant-secrets.js';
 import { KubernetesClusterSecrets } from './cluster-secrets.js';
 import type { EventBus } from '../events/event-bus.js';
 import { DeploymentPipeline, type PipelineSettings } from './pipeline.js';
@@ -17,6 +18,11 @@ export interface RunningPipeline {
   pipeline: DeploymentPipeline;
   watcher: ClusterWatcher;
   stop(): Promise<void>;
+}
+
+/** The Secrets the state-repo writer and the pipeline write around commits, on the cluster of `kube`. */
+export function tenantSecretsFor(kube: KubeConfig, deps: { db: DataSource; encryptor: Encryptor; logger: Logger }): TenantSecrets {
+  return new TenantSecrets({ ...deps, secrets: new KubernetesClusterSecrets(kube) });
 }
 
 /** A pipeline made but not started: its effects (env Secrets) work, nothing is watched or reconciled yet. */
@@ -43,6 +49,8 @@ type PipelineOptions = {
   db: DataSource;
   encryptor: Encryptor;
   stateSink: StateSink;
+  /** The Secrets around commits, shared with the state-repo writer ({@link tenantSecretsFor}). */
+  tenantSecrets: TenantSecrets;
   github: GitHubApi;
   events: EventBus;
   logger: Logger;
@@ -71,6 +79,7 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
     events: options.events,
     logger,
     secrets: new KubernetesClusterSecrets(options.kube),
+    tenantSecrets: options.tenantSecrets,
     cluster: watcher,
     buildWaiting: (namespace, job) => serviceEvents.buildWaiting(namespace, job),
     logs,

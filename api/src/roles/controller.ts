@@ -12,7 +12,7 @@ import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
 import type { EventBus } from '../events/event-bus.js';
 import { watchNodeAddresses } from '../pipeline/node-addresses.js';
-import { preparePipeline, type RunningPipeline, type startPipeline } from '../pipeline/start-pipeline.js';
+import { preparePipeline, tenantSecretsFor, type RunningPipeline, type startPipeline } from '../pipeline/start-pipeline.js';
 import type { AppPodSource } from '../pipeline/watcher.js';
 import type { PipelineHandle } from '../use-cases/context.js';
 import { IntentProcessor } from '../coordination/outbox.js';
@@ -65,6 +65,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   const applier =
     deps.kube && config.applier === 'builtin' ? startInProcessApplier({ kube: deps.kube, stateRepoDir: config.stateRepoDir, logger }) : undefined;
   const pokes = commitPokes(config, deps.kube, logger.child({ component: 'commit-poke' }));
+  const tenantSecrets = deps.kube ? tenantSecretsFor(deps.kube, { db: deps.db, encryptor: deps.encryptor, logger }) : undefined;
   const writer = await openStateWriter({
     config,
     db: deps.db,
@@ -73,6 +74,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     logger,
     history: deps.history,
     beforeBranchMoves: deps.durable.persist,
+    ...(tenantSecrets ? { effects: tenantSecrets } : {}),
     onCommit: () => {
       applier?.notify();
       for (const poke of pokes) poke.poke();
@@ -89,21 +91,21 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
         throw error;
       })
     : undefined;
-  const pipeline = deps.kube
+  const pipeline = deps.kube && tenantSecrets
     ? preparePipeline({
         kube: deps.kube,
         config,
         db: deps.db,
         encryptor: deps.encryptor,
         stateSink: writer.sink,
+        tenantSecrets,
         github: deps.github,
         events: deps.events,
         logger,
         ...(deps.tuning ? { tuning: deps.tuning } : {}),
       })
     : undefined;
-  if (pipeline) writer.sink.effects = pipeline.pipeline;
-  else logger.warn('no cluster (KUBECONFIG or in-cluster config): deployments stay pending');
+  if (!pipeline) logger.warn('no cluster (KUBECONFIG or in-cluster config): deployments stay pending');
   const offKick = deps.listener.on(CHANNELS.kick, (payload) => pipeline?.pipeline.kick(payload.split(',').filter((id) => id !== '')));
   const processor = new IntentProcessor({
     db: deps.db,

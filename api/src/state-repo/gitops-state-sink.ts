@@ -27,8 +27,6 @@ const PLATFORM_ACTOR = { name: 'Dangus Cloud', email: 'dangus@localhost', login:
  * the render did not change). Then tells the applier, if there is one.
  */
 export class GitopsStateSink implements StateSink {
-  /** The pipeline's cluster side, once it runs (it needs this sink to start). */
-  effects: CommitEffects | undefined;
   /** The render settings, with the node addresses last reported. */
   private settings: RenderSettings;
 
@@ -41,6 +39,8 @@ export class GitopsStateSink implements StateSink {
       /** Where a tenant whose render or commit fails is reported (docs/architecture.md#failure-isolation). */
       failures: TenantFailures;
       logger: Logger;
+      /** The Secrets around a commit (env before it, a deleted service's after it); none without a cluster. */
+      effects?: CommitEffects;
       /** Called after every commit (the applier's notify). */
       onCommit?: (commit: string) => void;
     },
@@ -82,9 +82,9 @@ export class GitopsStateSink implements StateSink {
    * Resolves with the commit (`commit: null` when the render did not change) and the head.
    */
   async commit(change: TenantChange): Promise<CommitResult> {
-    if (change.envSecretOf !== undefined && this.effects) {
+    if (change.envSecretOf !== undefined && this.deps.effects) {
       try {
-        await this.effects.writeEnvSecret(change.envSecretOf);
+        await this.deps.effects.writeEnvSecret(change.envSecretOf);
       } catch (error) {
         // The namespace may not exist yet: the next rollout writes the Secret before its commit.
         this.deps.logger.warn({ serviceId: change.envSecretOf, err: error }, 'could not write the env Secret now');
@@ -116,8 +116,8 @@ export class GitopsStateSink implements StateSink {
     }
     await this.deps.failures.clear([change.projectId]);
     this.committed(result);
-    if (change.deletedService && this.effects) {
-      await this.effects.serviceDeleted(change.deletedService).catch((error: unknown) => {
+    if (change.deletedService && this.deps.effects) {
+      await this.deps.effects.serviceDeleted(change.deletedService).catch((error: unknown) => {
         this.deps.logger.warn({ service: change.deletedService?.name, err: error }, 'could not remove the deleted service\'s Secrets');
       });
     }

@@ -15,6 +15,7 @@ import { PgAdvisoryLock } from './advisory-lock.js';
 import { StatePusher } from './state-pusher.js';
 import { EnvRevision } from './env-revision.js';
 import { GitopsStateSink } from './gitops-state-sink.js';
+import type { CommitEffects } from './state-sink.js';
 import { TenantFailures } from './tenant-failures.js';
 import { TenantLoader } from './tenant-loader.js';
 
@@ -43,6 +44,8 @@ export async function openStateWriter(options: {
   encryptionKey: Buffer;
   logger: Logger;
   onCommit?: (commit: string) => void;
+  /** The Secrets around commits (the cluster's; none without one). */
+  effects?: CommitEffects;
   /** The history reader to keep current (one is made otherwise). */
   history?: StateHistory;
   /** Stores each commit durably before the branch moves (the controller: PostgreSQL). */
@@ -76,6 +79,7 @@ export async function openStateWriter(options: {
     settings,
     templates,
     failures: new TenantFailures(options.db),
+    ...(options.effects ? { effects: options.effects } : {}),
     logger: options.logger.child({ component: 'state-repo' }),
     onCommit: (commit) => {
       pusher?.schedule();

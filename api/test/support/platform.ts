@@ -20,7 +20,7 @@ import { loadKubeConfig } from '../../src/kube/kube-config.js';
 import { startInProcessApplier } from '../../src/kube/in-process-applier.js';
 import { commitPokes } from '../../src/state-repo/commit-pokes.js';
 import { clusterReaders } from '../../src/kube/cluster-readers.js';
-import { startPipeline, type RunningPipeline } from '../../src/pipeline/start-pipeline.js';
+import { startPipeline, tenantSecretsFor, type RunningPipeline } from '../../src/pipeline/start-pipeline.js';
 import { watchNodeAddresses } from '../../src/pipeline/node-addresses.js';
 import { FakeGitHub } from './fake-github.js';
 import { ObservedEventBus } from './observed-event-bus.js';
@@ -102,6 +102,7 @@ export async function startTestPlatform(
   const kube = options.cluster ? loadKubeConfig(options.cluster.kubeconfig) : undefined;
   let applier: ReturnType<typeof startInProcessApplier> | undefined;
   const pokes = commitPokes(config, kube, logger);
+  const tenantSecrets = kube ? tenantSecretsFor(kube, { db: database.dataSource, encryptor: new Encryptor('k1', encryptionKey), logger }) : undefined;
   if (options.stateRepo || options.cluster) {
     stateRepoDir = await mkdtemp(join(tmpdir(), 'dangus-state-'));
     const withRepo = { ...config, stateRepoDir: join(stateRepoDir, 'state.git') };
@@ -111,6 +112,7 @@ export async function startTestPlatform(
       encryptor: new Encryptor('k1', encryptionKey),
       encryptionKey,
       logger,
+      ...(tenantSecrets ? { effects: tenantSecrets } : {}),
       onCommit: () => {
         applier?.notify();
         for (const poke of pokes) poke.poke();
@@ -123,20 +125,20 @@ export async function startTestPlatform(
   const events = new ObservedEventBus();
   const gitHubApi = new OctokitGitHubApi(github.url);
   const pipeline =
-    kube && writer
+    kube && writer && tenantSecrets
       ? startPipeline({
           kube,
           config,
           db: database.dataSource,
           encryptor: new Encryptor('k1', encryptionKey),
           stateSink: writer.sink,
+          tenantSecrets,
           github: gitHubApi,
           events,
           logger,
           ...(options.cluster?.tuning ? { tuning: options.cluster.tuning } : {}),
         })
       : undefined;
-  if (writer && pipeline) writer.sink.effects = pipeline.pipeline;
   // As the controller: tenants' egress policies deny the nodes' addresses.
   const nodes = kube && writer ? await watchNodeAddresses(kube, writer.sink, logger) : undefined;
   const { app, sessions, encryptor, ctx, drain } = createPlatform({
