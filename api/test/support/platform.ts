@@ -15,7 +15,7 @@ import type { WebhookRouteOptions } from '../../src/http/routes/webhooks.js';
 import { openStateWriter } from '../../src/cluster/state-writer.js';
 import { Encryptor } from '../../src/crypto/encryption.js';
 import { createTestDatabase } from './database.js';
-import type { Applier } from '@dangus/gitops-writer';
+import type { Applier } from '@dangus/applier';
 import { loadKubeConfig } from '../../src/cluster/kube-config.js';
 import { startInProcessApplier } from '../../src/cluster/in-process-applier.js';
 import { commitPokes } from '../../src/cluster/commit-pokes.js';
