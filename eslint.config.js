@@ -28,7 +28,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../../common/*', '../../../common/*', '**/common/src/*', '**/gitops-writer/src/*'], message: 'Import other workspaces by package name (@dangus/…).' }] },
+        { patterns: [{ group: ['../../common/*', '../../../common/*', '**/common/src/*', '**/gitops-writer/src/*', '**/applier/src/*'], message: 'Import other workspaces by package name (@dangus/…).' }] },
       ],
     },
   },

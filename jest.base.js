@@ -13,6 +13,8 @@ export function workspaceJestConfig(name, extra = {}) {
     moduleNameMapper: {
       '^@dangus/common$': `${root}common/src/index.ts`,
       '^@dangus/gitops-writer$': `${root}gitops-writer/src/index.ts`,
+      '^@dangus/gitops-writer/labels$': `${root}gitops-writer/src/render/labels.ts`,
+      '^@dangus/applier$': `${root}applier/src/index.ts`,
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     transform: {

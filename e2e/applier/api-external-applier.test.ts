@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { Applier, HttpRepoSource, applierHttpHandler } from '@dangus/gitops-writer';
+import { Applier, HttpRepoSource, applierHttpHandler } from '@dangus/applier';
 import { pollUntil } from '../cluster/src/util.js';
 import { startApiProcess, type ApiProcess } from '../support/api-process.js';
 

@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiException, AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, NetworkingV1Api, PatchStrategy } from '@kubernetes/client-node';
-import { Applier, InvalidCommitError, applierHttpHandler, type StateRepo } from '@dangus/gitops-writer';
+import { Applier, InvalidCommitError, applierHttpHandler } from '@dangus/applier';
+import type { StateRepo } from '@dangus/gitops-writer';
 
 import { e2eKubeConfig } from '../cluster/src/index.js';
 import { pollUntil } from '../cluster/src/util.js';

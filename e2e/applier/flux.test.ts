@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdmissionregistrationV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, type V1Service } from '@kubernetes/client-node';
 import request from 'supertest';
-import { Applier, HttpRepoSource, applierHttpHandler } from '@dangus/gitops-writer';
+import { Applier, HttpRepoSource, applierHttpHandler } from '@dangus/applier';
 import { ORIGIN } from '../../api/test/support/platform.js';
 import { listen } from '../../api/src/server.js';
 import { e2eKubeconfigPath } from '../cluster/src/index.js';

@@ -2,7 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeClusterClient, StateRepo, type ClusterClient, type LiveObject, type ManagedFieldsEntry, type ManifestObject, type ObjectRef } from '@dangus/gitops-writer';
+import { KubeClusterClient, type ClusterClient, type LiveObject, type ManagedFieldsEntry, type ManifestObject, type ObjectRef } from '@dangus/applier';
+import { StateRepo } from '@dangus/gitops-writer';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 export const ACTOR = { name: 'Test', email: 'test@example.com', login: 'test' };

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import request from 'supertest';
-import { Applier, HttpRepoSource, applierHttpHandler } from '@dangus/gitops-writer';
+import { Applier, HttpRepoSource, applierHttpHandler } from '@dangus/applier';
 import { listen } from '../../api/src/server.js';
 import { ORIGIN } from '../../api/test/support/platform.js';
 import { setupPostgres } from '../../api/test/support/postgres-setup.js';

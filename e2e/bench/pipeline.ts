@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Applier, HttpRepoSource, applierHttpHandler } from '@dangus/gitops-writer';
+import { Applier, HttpRepoSource, applierHttpHandler } from '@dangus/applier';
 import { listen } from '../../api/src/server.js';
 import { KubeConfig, Watch, type KubernetesObject, type V1Deployment, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { setupPostgres } from '../../api/test/support/postgres-setup.js';

@@ -118,7 +118,7 @@ describe.each(['prod', 'dev'])('bootstrap/overlays/%s', (overlay) => {
     // dev runs the image's default command (tsc --watch + node --watch api/dist/main.js).
     expect(api?.command).toEqual(overlay === 'prod' ? ['node', 'api/dist/main.js'] : undefined);
     expect(controller?.command).toEqual(api?.command);
-    expect(applier?.command).toEqual(['node', 'gitops-writer/dist/applier/main.js']);
+    expect(applier?.command).toEqual(['node', 'applier/dist/main.js']);
     expect(envValue(find(objects, 'Deployment', 'dangus-api'), 'DANGUS_ROLE')).toBe('api');
     expect(envValue(find(objects, 'Deployment', 'dangus-controller'), 'DANGUS_ROLE')).toBe('controller');
   });
@@ -245,7 +245,7 @@ describe.each(['prod', 'dev'])('bootstrap/overlays/%s', (overlay) => {
     expect(secretsOf('dangus-controller')).not.toContain('STATE_REPO_TOKEN');
 
     const applier = containerOf('dangus-applier');
-    const source = await readFile(join(repoRoot, 'gitops-writer/src/applier/main.ts'), 'utf8');
+    const source = await readFile(join(repoRoot, 'applier/src/main.ts'), 'utf8');
     const unused = (applier.env ?? [])
       .map((e) => e.name)
       .filter((name) => !byGit.has(name) && !source.includes(`process.env.${name}`) && !(applier.args ?? []).some((arg) => arg.includes(`$(${name})`)));

@@ -25,7 +25,7 @@ function relativePaths(source: string): string[] {
 describe('Tiltfile', () => {
   it('names the Dockerfile, the dev overlay and the synced sources', () => {
     const paths = relativePaths(tiltfile);
-    for (const expected of ['api/Dockerfile', 'bootstrap/overlays/dev', 'api/src', 'common/src', 'gitops-writer/src', 'ui/src', 'package.json']) {
+    for (const expected of ['api/Dockerfile', 'bootstrap/overlays/dev', 'api/src', 'common/src', 'gitops-writer/src', 'applier/src', 'ui/src', 'package.json']) {
       expect(paths).toContain(expected);
     }
   });

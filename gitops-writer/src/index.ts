@@ -1,6 +1,7 @@
 /**
  * @dangus/gitops-writer: renders the manifests of docs/architecture.md from `templates/` and
- * commits them to the git state repo. The api's public surface.
+ * commits them to the git state repo. The api's public surface (the applier, which syncs
+ * the repo into the cluster, is the package @dangus/applier).
  */
 export * from './errors.js';
 export type * from './render/types.js';
@@ -22,6 +23,5 @@ export { DEFAULT_TEMPLATES_DIR, readTemplates } from './templates/read-templates
 export type { TemplateKind, TemplateSet, TemplateTexts } from './templates/template-files.js';
 export { StateRepo, type BranchMove, type CommitResult, type PartialRender, type StateRepoOptions, type WriteLock } from './state-repo/state-repo.js';
 export type { Actor, CommitMeta, Identity } from './state-repo/commit-message.js';
-export * from './applier/index.js';
 export { StateHistory, isCommitId, type HistoryCommit, type HistoryFile, type HistoryPage, type HistoryPerson, type HistoryScope } from './state-repo/history.js';
 export { addCpu, addMemory, cpuMillicores, quantityValue } from './render/quantity.js';

@@ -1,4 +1,4 @@
-import { Applier, type ApplierStatus } from '@dangus/gitops-writer';
+import { Applier, type ApplierStatus } from '@dangus/applier';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 

@@ -15,7 +15,7 @@ import type { WebhookRouteOptions } from '../../src/http/routes/webhooks.js';
 import { openStateWriter } from '../../src/state-repo/state-writer.js';
 import { Encryptor } from '../../src/crypto/encryption.js';
 import { createTestDatabase } from './database.js';
-import type { Applier } from '@dangus/gitops-writer';
+import type { Applier } from '@dangus/applier';
 import { loadKubeConfig } from '../../src/kube/kube-config.js';
 import { startInProcessApplier } from '../../src/kube/in-process-applier.js';
 import { commitPokes } from '../../src/state-repo/commit-pokes.js';

@@ -9,8 +9,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { SourceError } from '../src/applier/errors.js';
-import { HttpRepoSource } from '../src/applier/http-source.js';
+import { SourceError } from '../src/errors.js';
+import { HttpRepoSource } from '../src/http-source.js';
 import { git, tempDir } from './support/git.js';
 
 const TOKEN = 'tok-s3cret-1234567890';

@@ -1,11 +1,11 @@
 /**
  * The applier as its own process (the in-cluster Deployment):
  *
- *   node --import tsx gitops-writer/src/applier/main.ts (--repo <path> | --url <http(s) url> [--cache-dir <dir>])
+ *   node --import tsx applier/src/main.ts (--repo <path> | --url <http(s) url> [--cache-dir <dir>])
  *     [--branch main] [--port 8081] [--host 0.0.0.0] [--resync-seconds 60] [--inventory-namespace dangus-system]
  *     [--override-manager kustomize-controller …]
  *
- * or, built, `node gitops-writer/dist/applier/main.js …`. `--repo` reads a local
+ * or, built, `node applier/dist/main.js …`. `--repo` reads a local
  * repository; `--url` fetches the api's smart-HTTP `/state.git` into the cache dir
  * (default `<tmpdir>/dangus-applier/state.git`) with the token of `STATE_REPO_TOKEN`. The kubeconfig is
  * `KUBECONFIG` when set, else the in-cluster service account, else ~/.kube/config.

@@ -13,7 +13,7 @@
  * - a commit touching one tenant → applied (notify, as the api does), at `--small` (10)
  *   and at `--large` (1,000) tenants of three services each: p50 of each and the ratio.
  *
- * Run from the repository root: `node --import tsx gitops-writer/bench/applier.ts [--commits 40]`.
+ * Run from the repository root: `node --import tsx applier/bench/applier.ts [--commits 40]`.
  */
 import { spawnSync } from 'node:child_process';
 import { dump } from 'js-yaml';
@@ -22,13 +22,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiException, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
-import { startCluster, type Cluster } from '../../e2e/cluster/src/cluster.js';
-import { Applier } from '../src/applier/applier.js';
-import { KubeClusterClient, type ClusterClient, type LiveObject } from '../src/applier/cluster-client.js';
-import type { ManagedFieldsEntry } from '../src/applier/drift.js';
-import { parseManifests } from '../src/applier/manifests.js';
-import type { ManifestObject, ObjectRef } from '../src/applier/object-ref.js';
-import { StateRepo } from '../src/state-repo/state-repo.js';
+import { StateRepo } from '@dangus/gitops-writer';
+import { startCluster, type Cluster } from '@dangus/e2e/cluster';
+import { Applier } from '../src/applier.js';
+import { KubeClusterClient, type ClusterClient, type LiveObject } from '../src/cluster-client.js';
+import type { ManagedFieldsEntry } from '../src/drift.js';
+import { parseManifests } from '../src/manifests.js';
+import type { ManifestObject, ObjectRef } from '../src/object-ref.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -14,7 +14,7 @@
  * without tree ids) is a full sync.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../render/labels.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '@dangus/gitops-writer/labels';
 import { errorMessage, isNotFound, isObjectError, KubeClusterClient, liveKey, type ClusterClient, type LiveObject } from './cluster-client.js';
 import { withoutForeignEditors } from './drift.js';
 import { InvalidCommitError } from './errors.js';
