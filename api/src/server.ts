@@ -19,7 +19,8 @@ import type { ServiceEvents } from './kube/service-events.js';
 import type { ServiceMetrics } from './kube/service-metrics.js';
 import type { ProjectUsage } from './kube/project-usage.js';
 import { ProjectListCache } from './use-cases/project-list-cache.js';
-import type { PipelineHandle, UseCaseContext } from './use-cases/context.js';
+import type { UseCaseContext } from './use-cases/context.js';
+import type { PipelineHandle } from './pipeline/pipeline-handle.js';
 import { EventBus } from './events/event-bus.js';
 import { tenantRegistriesOf, type TenantRegistries } from './registry/tenant-registries.js';
 

@@ -1,5 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
+/** GitHub ids start at 1: id 0 is the embedded default's local user. */
+export const LOCAL_GITHUB_ID = '0';
+
 /** Headers a proxy, tunnel or CDN in front of the platform adds (lower-cased); any `x-forwarded-*` too. */
 const PROXY_HEADERS = new Set(['forwarded', 'via', 'x-real-ip', 'cf-connecting-ip', 'true-client-ip']);
 

@@ -1,5 +1,4 @@
 import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL, type RenderSettings } from '@dangus/gitops-writer';
-import type { RetentionSettings } from '../use-cases/retention.js';
 import type { ServiceSizeDto, UserLimitsDto } from '@dangus/common';
 import { z } from 'zod';
 
@@ -360,6 +359,15 @@ export interface AccessPolicy {
   allowedOrgs: string[];
   /** Accounts (lower-cased logins, or `id:NNN`) that are admins and always allowed. */
   admins: Set<string>;
+}
+
+/** How much history each service keeps (settings DEPLOYMENTS_KEPT, RELEASES_KEPT, BUILD_LOGS_KEPT_DAYS, DELIVERIES_KEPT). */
+export interface RetentionSettings {
+  deploymentsPerService: number;
+  /** Releases whose image stays in the registry (use-cases/release-retention.ts). */
+  releasesPerService: number;
+  buildLogDays: number;
+  deliveriesPerService: number;
 }
 
 /** Limits per user; 0 is no limit (the same shape the Users page shows). */

@@ -1,4 +1,4 @@
-import { DEPLOYMENT_LABEL, buildJobName, imageRepository, shortSha } from '@dangus/gitops-writer';
+import { DEPLOYMENT_LABEL, buildJobName, buildSecretName, imageRepository, shortSha } from '@dangus/gitops-writer';
 import { REPO_URL_PATTERN, namespaceFor, type DeploymentStatus } from '@dangus/common';
 
 import type { Logger } from 'pino';
@@ -8,16 +8,15 @@ import type { Encryptor } from '../crypto/encryption.js';
 import { DeploymentEntity, type Deployment, type GitHubStatusState, type ReleaseConfig, type ReleaseEnvVar } from '../db/entities/index.js';
 import { RELEASE_SNAPSHOT_SQL, restoreRelease } from '../db/releases.js';
 import type { GitHubApi } from '../github/github-api.js';
-import { toDeploymentDto } from '../use-cases/deployments.js';
-import type { PipelineHandle } from '../use-cases/context.js';
-import { LOCAL_GITHUB_ID } from '../use-cases/users.js';
+import { toDeploymentDto } from '../db/deployment-dto.js';
+import type { PipelineHandle } from './pipeline-handle.js';
+import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
 import type { BuildLogs, LogTarget } from './build-logs.js';
 import { ApiException, type V1ContainerStateTerminated, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { dockerConfigJson, type ClusterSecrets } from './cluster-secrets.js';
 import type { TenantSecrets } from './tenant-secrets.js';
 import type { EventBus } from '../events/event-bus.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { buildSecretName } from './names.js';
 import { Redactor } from './redact.js';
 import { buildDigest, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
 import type { ClusterView } from './watcher.js';

@@ -14,7 +14,7 @@ import type { EventBus } from '../events/event-bus.js';
 import { watchNodeAddresses } from '../pipeline/node-addresses.js';
 import { preparePipeline, tenantSecretsFor, type RunningPipeline, type startPipeline } from '../pipeline/start-pipeline.js';
 import type { AppPodSource } from '../pipeline/watcher.js';
-import type { PipelineHandle } from '../use-cases/context.js';
+import type { PipelineHandle } from '../pipeline/pipeline-handle.js';
 import { IntentProcessor } from '../coordination/outbox.js';
 import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
 

@@ -1,9 +1,8 @@
 import { namespaceFor, type ServiceSizeDto } from '@dangus/common';
-import type { ServiceInput, TenantInput } from '@dangus/gitops-writer';
+import { buildSecretName, type ServiceInput, type TenantInput } from '@dangus/gitops-writer';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { EnvRevision } from './env-revision.js';
-import { buildSecretName } from '../pipeline/names.js';
 
 /** A tenant whose rows cannot be read into a render input. */
 export interface TenantLoadFailure {

@@ -13,15 +13,7 @@ import type { RuntimeLogs } from '../kube/runtime-logs.js';
 import type { ServiceEvents } from '../kube/service-events.js';
 import type { ServiceMetrics } from '../kube/service-metrics.js';
 import type { ProjectUsage } from '../kube/project-usage.js';
-
-/**
- * The pipeline as use cases see it: they record rows, it does the work. In the api
- * role it runs in the controller, and a kick is a PostgreSQL notification.
- */
-export interface PipelineHandle {
-  /** Reconcile these deployments soon (never awaited: the rows are the durable record). */
-  kick(deploymentIds: string[]): void;
-}
+import type { PipelineHandle } from '../pipeline/pipeline-handle.js';
 
 /** What every use case may touch, passed in one options object (docs/architecture.md#code-conventions). */
 export interface UseCaseContext {

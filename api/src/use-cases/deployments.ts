@@ -1,38 +1,10 @@
 import type { DeploymentDto } from '@dangus/common';
 import { NotFoundError } from '../errors.js';
-import { DeploymentEntity, ServiceEntity, type Deployment } from '../db/entities/index.js';
+import { DeploymentEntity, ServiceEntity } from '../db/entities/index.js';
+import { toDeploymentDto } from '../db/deployment-dto.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService } from './services.js';
 import { isUuid } from './validate.js';
-
-/** Why this release cannot be restored (rolled back to), or null when it can. */
-export function notRestorable(d: Pick<Deployment, 'status' | 'imageTag' | 'releaseConfig' | 'imageDeletedAt'>): string | null {
-  if (d.status !== 'live' || d.imageTag === null) return 'This deployment never went live: only a release that ran can be restored.';
-  if (d.imageDeletedAt) return 'The image of this release was deleted from the registry (older than the releases kept).';
-  if (!d.releaseConfig) return 'This release went live before releases recorded their configuration: it cannot be restored whole.';
-  return null;
-}
-
-export function toDeploymentDto(d: Deployment, withLogs = false): DeploymentDto {
-  return {
-    id: d.id,
-    serviceId: d.serviceId,
-    commitSha: d.commitSha,
-    commitMessage: d.commitMessage,
-    trigger: d.trigger,
-    status: d.status,
-    reason: d.reason,
-    imageTag: d.imageTag,
-    imageDigest: d.imageDigest,
-    createdAt: d.createdAt.toISOString(),
-    updatedAt: d.updatedAt.toISOString(),
-    finishedAt: d.finishedAt?.toISOString() ?? null,
-    rollbackOf: d.rollbackOf ?? null,
-    restorable: notRestorable(d) === null,
-    imageDeleted: Boolean(d.imageDeletedAt),
-    ...(withLogs ? { buildLogs: d.buildLogs ?? '' } : {}),
-  };
-}
 
 /** The service's deployment history, newest first (at most 100). */
 export async function listDeployments(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<DeploymentDto[]> {

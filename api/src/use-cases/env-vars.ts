@@ -2,7 +2,7 @@ import { checkEnvLimits } from './limits.js';
 import { createEnvVarSchema, updateEnvVarSchema, type EnvVarDto } from '@dangus/common';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { EnvVarEntity, type Deployment, type EnvVar } from '../db/entities/index.js';
-import { toDeploymentDto } from './deployments.js';
+import { toDeploymentDto } from '../db/deployment-dto.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
 import { recordConfigRollout } from './config-rollout.js';

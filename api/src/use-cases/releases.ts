@@ -8,7 +8,7 @@
 import type { DeploymentDto, RollbackPreviewDto } from '@dangus/common';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { DeploymentEntity, type ReleaseConfig, type ReleaseEnvVar } from '../db/entities/index.js';
-import { notRestorable, toDeploymentDto } from './deployments.js';
+import { notRestorable, toDeploymentDto } from '../db/deployment-dto.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
 import { isUuid } from './validate.js';

@@ -1,13 +1,5 @@
 import type { DataSource } from 'typeorm';
-
-/** How much history each service keeps (settings DEPLOYMENTS_KEPT, RELEASES_KEPT, BUILD_LOGS_KEPT_DAYS, DELIVERIES_KEPT). */
-export interface RetentionSettings {
-  deploymentsPerService: number;
-  /** Releases whose image stays in the registry (release-retention.ts). */
-  releasesPerService: number;
-  buildLogDays: number;
-  deliveriesPerService: number;
-}
+import type { RetentionSettings } from '../config/config.js';
 
 export interface RetentionResult {
   deployments: number;

@@ -14,13 +14,13 @@ import { ProjectEntity, ServiceEntity, UserEntity, type Project, type Service } 
 import type { CurrentUser, UseCaseContext } from './context.js';
 import type { TenantChange } from '../state-repo/state-sink.js';
 import { TenantFailures } from '../state-repo/tenant-failures.js';
-import { toDeploymentDto } from './deployments.js';
+import { toDeploymentDto } from '../db/deployment-dto.js';
 import { buildRecorded, recordBuild } from './builds.js';
 import { recordConfigRollout } from './config-rollout.js';
 import { changeState } from './state-changes.js';
 import { SERVICE_STATUS_SQL, toServiceDto } from './service-views.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
-import { LOCAL_GITHUB_ID } from './users.js';
+import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
 import { checkServiceLimit } from './limits.js';
 
 /** A service of the signed-in user, with its project; anyone else's is not found. */

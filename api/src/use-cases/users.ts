@@ -8,6 +8,3 @@ export function randomUserHash(): string {
   for (let i = 0; i < 6; i += 1) hash += HASH_ALPHABET.charAt(randomInt(HASH_ALPHABET.length));
   return hash;
 }
-
-/** GitHub ids start at 1: id 0 is the embedded default's local user. */
-export const LOCAL_GITHUB_ID = '0';

@@ -67,7 +67,7 @@ export function serviceVariables(
     port: service.port,
     subdomain,
     host: `${subdomain}.${settings.baseDomain}`,
-    env_secret_name: `${service.name}-env`,
+    env_secret_name: envSecretName(service.name),
     env_revision: service.envRevision,
     restarted_at: service.restartedAt,
     replicas: service.replicas,
@@ -139,6 +139,20 @@ export function buildJobName(serviceName: string, commitSha: string): string {
   const suffix = `-build-${shortSha(commitSha)}`;
   const head = serviceName.slice(0, LABEL_VALUE_MAX - suffix.length).replace(/-+$/, '');
   return `${head}${suffix}`;
+}
+
+/**
+ * The per-build Secret (git token + registry credentials) the build Job mounts: the
+ * Job's own name, so each build has its own and removing one cannot touch another.
+ * The api writes it under this name and the tenant loader hands it to the build Job.
+ */
+export function buildSecretName(serviceName: string, commitSha: string): string {
+  return buildJobName(serviceName, commitSha);
+}
+
+/** The Secret the api writes a service's env values into, which its Deployment reads (`envFrom`). */
+export function envSecretName(serviceName: string): string {
+  return `${serviceName}-env`;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { SessionStore } from '../../auth/sessions.js';
 import type { Encryptor } from '../../crypto/encryption.js';
 import { localSignInRefusal } from '../../auth/local-sign-in.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../../errors.js';
-import { LOCAL_GITHUB_ID } from '../../use-cases/users.js';
+import { LOCAL_GITHUB_ID } from '../../auth/local-sign-in.js';
 import { admitLocalUser, admitSignIn } from '../../use-cases/access.js';
 import type { AccessPolicy } from '../../config/config.js';
 import {
