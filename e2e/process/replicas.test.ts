@@ -85,8 +85,12 @@ describe('two api replicas and two controllers on one database', () => {
     const [first, second] = set.controllers();
     if (!first || !second) throw new Error('two controllers');
     await set.leader();
-    const leading = [await leaderOf(first), await leaderOf(second)];
-    expect(leading.filter(Boolean)).toHaveLength(1);
+    // Both have asked PostgreSQL for the lock: one holds it, the other waits.
+    const elections = await until(async () => {
+      const both = await Promise.all([electionOf(first), electionOf(second)]);
+      return both.every((e) => e !== null && e.attempts >= 1) ? both : false;
+    }, 'both controllers to try for the lock', 30_000);
+    expect(elections.map((e) => e?.leading).sort()).toEqual([false, true]);
   });
 
   it('concurrent changes to one tenant through both api replicas: each intent is in exactly one commit, by its author, and all are in the repo', async () => {
