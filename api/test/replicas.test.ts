@@ -147,15 +147,18 @@ describe('replicas on one PostgreSQL', () => {
       const first = election('first');
       const second = election('second');
       first.start();
+      cleanups.push(() => first.stop());
       await waitFor(() => first.leading);
       second.start();
       cleanups.push(() => second.stop());
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The standby has asked PostgreSQL for the lock twice while the first leads, and waits.
+      await waitFor(() => second.status().attempts >= 2);
       expect(second.leading).toBe(false);
-      const stoppedAt = Date.now();
+      expect(first.leading).toBe(true);
+      // A graceful stop hands over: the standby leads (how soon is e2e/bench/replicas.ts's figure).
       await first.stop();
       await waitFor(() => second.leading);
-      expect(Date.now() - stoppedAt).toBeLessThan(2_000);
+      expect(first.leading).toBe(false);
       expect(led).toEqual(['first', 'second']);
       expect(overlap).toBe(false);
     });

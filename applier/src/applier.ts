@@ -78,6 +78,7 @@ export interface ApplierOptions {
   inventoryPartBytes?: number;
   /** Replaces the cluster client built from `kube` (tests wrap it). */
   client?: ClusterClient;
+  /** The clock of the status's times and of the refused objects' backoff (tests move it). */
   now?: () => Date;
 }
 
@@ -465,7 +466,7 @@ export class Applier {
     const refused = this.refused.get(item.key);
     const sameManifest = refused?.hash === item.hash;
     // Parked while its backoff runs, unless its manifest changed or someone deleted it.
-    if (refused && sameManifest && live.has(item.key) && Date.now() < refused.retryAt) return { error: refused.message };
+    if (refused && sameManifest && live.has(item.key) && this.now().getTime() < refused.retryAt) return { error: refused.message };
     try {
       // Drift by hand or by another applier: take those fields back first (all of a
       // GitOps engine's we replace), so that list entries they added are replaced
@@ -485,7 +486,7 @@ export class Applier {
       const message = errorMessage(error);
       const failures = refused && sameManifest ? refused.failures + 1 : 1;
       const delay = Math.min(this.refusedRetryMs * 2 ** (failures - 1), 30 * 60_000);
-      this.refused.set(item.key, { hash: item.hash, message, failures, retryAt: Date.now() + delay });
+      this.refused.set(item.key, { hash: item.hash, message, failures, retryAt: this.now().getTime() + delay });
       this.logger.warn({ object: refString(item.ref), err: message }, 'apply refused');
       return { error: message };
     }

@@ -27,7 +27,7 @@ afterAll(async () => {
 /** A state repo and an applier on it with its own inventory, so tests do not share state. */
 async function setup(
   name: string,
-  options: { refusedRetryMs?: number; driftPassMs?: number; inventoryPartBytes?: number } = {},
+  options: { refusedRetryMs?: number; driftPassMs?: number; inventoryPartBytes?: number; now?: () => Date } = {},
 ): Promise<{ repo: StateRepo; dir: string; client: CountingClient; applier: Applier; inventoryName: string }> {
   const { repo, dir, remove } = await tempRepo();
   const client = new CountingClient(kc);
@@ -447,7 +447,9 @@ describe('applier', () => {
   });
 
   it('when a change hits an immutable field, then that object reports an error, the others apply, and it is retried with backoff', async () => {
-    const { repo, applier, client } = await setup('immutable', { refusedRetryMs: 1_500 });
+    // The applier's clock is the test's: the backoff runs out when the test moves it, however slow the machine.
+    let clock = Date.now();
+    const { repo, applier, client } = await setup('immutable', { refusedRetryMs: 1_500, now: () => new Date(clock) });
     const ns = uniqueNamespace('immutable');
     await commit(repo, ns, [{ name: 'web' }]);
     await applier.sync();
@@ -464,17 +466,22 @@ describe('applier', () => {
     expect(report.errors[0]?.ref.kind).toBe('Deployment');
     expect(report.errors[0]?.message).toMatch(/immutable/);
     expect((await core.readNamespacedService({ name: 'web', namespace: ns })).spec?.ports?.[0]?.port).toBe(81);
-    // Parked while its backoff runs: a resync right away does not try again.
+    // Parked while its backoff runs: a resync just before it ends does not try again.
     const writes = client.writes;
+    clock += 1_499;
     const again = await applier.sync();
     expect(again.errors).toHaveLength(1);
     expect(client.writes).toBe(writes);
-    // Past it, tried again (and refused again, the backoff doubling).
-    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    // Past it, tried again (and refused again).
+    clock += 1;
     const retried = await applier.sync();
     expect(retried.errors).toHaveLength(1);
     expect(client.writes).toBe(writes + 1);
-    // Deleted by hand while parked (its backoff now 3 s): tried again at the very next sync.
+    // The backoff doubled: parked until 3 s after that refusal.
+    clock += 2_999;
+    expect((await applier.sync()).errors).toHaveLength(1);
+    expect(client.writes).toBe(writes + 1);
+    // Deleted by hand while parked: tried again at the very next sync.
     await apps.deleteNamespacedDeployment({ name: 'web', namespace: ns });
     await pollUntil(async () => !(await exists(() => apps.readNamespacedDeployment({ name: 'web', namespace: ns }))), { ...WAIT, what: 'the Deployment to be gone' });
     await applier.sync();

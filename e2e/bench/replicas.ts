@@ -13,7 +13,8 @@
  * 2. Failover: 1 api + 2 controllers; the leader is SIGKILLed, then a user change is
  *    made at once: the time until the standby's `/status` says it leads, and until that
  *    change's intent is committed (`state_intents.done_at`). `--failovers` times, a
- *    controller started again after each so two always run.
+ *    controller started again after each so two always run. Then as many graceful
+ *    stops (SIGTERM): the time until the standby's `/status` says it leads.
  * 3. User change → commit through the outbox: 1 api + 1 controller; `--changes`
  *    sequential changes (a service's port), each one commit; per change
  *    `state_intents.created_at` → `done_at` from the database, and the request's own time
@@ -230,6 +231,23 @@ async function main(): Promise<void> {
     await start('controller');
   }
 
+  // 2b. Leader SIGTERMed (a rolling update of the controller) → it hands the lock over.
+  log(`handover: ${String(FAILOVERS)} graceful stops of the leader…`);
+  const toHandedOver: number[] = [];
+  for (let i = 0; i < FAILOVERS; i += 1) {
+    const leader = await set.leader();
+    const standby = set.controllers().find((c) => c !== leader);
+    if (!standby) throw new Error('no standby controller');
+    await until(async () => !(await leaderOf(standby)), 'the standby to answer as a standby', 30_000);
+    const terminated = performance.now();
+    leader.process.terminate();
+    const leadingAt = await until(async () => ((await leaderOf(standby)) ? performance.now() : false), 'the standby to lead', 60_000, 20);
+    toHandedOver.push(leadingAt - terminated);
+    await leader.process.exited;
+    log(`  handover ${String(i + 1)}: standby leading ${s(leadingAt - terminated)} s after the SIGTERM`);
+    await start('controller');
+  }
+
   // 3. User change → commit, through the outbox: 1 api + 1 controller.
   log(`outbox: 1 api + 1 controller, ${String(CHANGES)} sequential changes…`);
   const leader = await set.leader();
@@ -257,6 +275,7 @@ async function main(): Promise<void> {
 
   const leadingSorted = ascending(toLeading);
   const committedSorted = ascending(toCommitted);
+  const handedOverSorted = ascending(toHandedOver);
   process.stdout.write(
     [
       '',
@@ -272,12 +291,13 @@ async function main(): Promise<void> {
       `| answer p50 / p99 / max (ms) | ${ms(at(latencies, 0.5))} / ${ms(at(latencies, 0.99))} / ${ms(latencies.at(-1) ?? Number.NaN)} |`,
       `| rolling restarts in the window (start s → took s) | ${restarts.map((r) => `${r.startedS.toFixed(1)} → ${r.tookS.toFixed(1)}`).join(', ')} |`,
       '',
-      `#### 2. Leader SIGKILLed → standby active (1 api + 2 controllers, n = ${String(FAILOVERS)})`,
+      `#### 2. Leader SIGKILLed or SIGTERMed → standby active (1 api + 2 controllers, n = ${String(FAILOVERS)} each)`,
       '',
       '| measure | p50 s | max s | target |',
       '| --- | ---: | ---: | ---: |',
       `| kill → the standby's /status says leading | ${s(at(leadingSorted, 0.5))} | ${s(leadingSorted.at(-1) ?? Number.NaN)} | ≤ 15 |`,
       `| kill → a change made right after it is committed | ${s(at(committedSorted, 0.5))} | ${s(committedSorted.at(-1) ?? Number.NaN)} | ≤ 15 |`,
+      `| SIGTERM → the standby's /status says leading (graceful handover) | ${s(at(handedOverSorted, 0.5))} | ${s(handedOverSorted.at(-1) ?? Number.NaN)} | ≤ 2 |`,
       '',
       `#### 3. User change (a service's port) → commit through the outbox (1 api + 1 controller, ${String(CHANGES)} sequential changes)`,
       '',

@@ -52,8 +52,14 @@ describe('runtime logs', () => {
     expect(firstPod).toMatch(/^talker-/);
 
     // A restart replaces the pod: a stream open across it gets the new pod's lines too.
-    const across = readSse(url, { Cookie: world.cookie }, (events) => lines(events).some((l) => l.pod !== firstPod && l.line === 'GET /health 200'));
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // The restart waits for the stream's first line: it follows the old pod by then.
+    let following: () => void = () => undefined;
+    const firstLine = new Promise<void>((resolve) => (following = resolve));
+    const across = readSse(url, { Cookie: world.cookie }, (events) => {
+      if (lines(events).length > 0) following();
+      return lines(events).some((l) => l.pod !== firstPod && l.line === 'GET /health 200');
+    });
+    await Promise.race([firstLine, across.then((r) => Promise.reject(new Error(`the stream ended before its first line: ${String(r.status)}`)))]);
     await request(world.platform.app).post(`/api/services/${service.id}/restart`).set(headers).expect(202);
     const joined = lines((await across).events);
     expect(joined.some((l) => l.pod === firstPod)).toBe(true);

@@ -48,23 +48,44 @@ describe('the api stopping on SIGTERM', () => {
     const socket: Socket = connect(port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     let answer = '';
-    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
-    const head = Object.entries({ Host: 'x', ...deliveryHeaders(service.webhookSecret, body, 'push', randomUUID()), 'Content-Length': String(Buffer.byteLength(body)) })
+    /** Resolves once the bytes received so far match `pattern`. */
+    const received = (pattern: RegExp) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (!pattern.test(answer)) return;
+          socket.off('data', check);
+          resolve();
+        };
+        socket.on('data', check);
+        check();
+      });
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    const head = Object.entries({
+      Host: 'x',
+      ...deliveryHeaders(service.webhookSecret, body, 'push', randomUUID()),
+      'Content-Length': String(Buffer.byteLength(body)),
+      // The server says `100 Continue` once the request is in flight (Node's default): the moment SIGTERM must come after.
+      Expect: '100-continue',
+    })
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join('');
+    const inFlight = received(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
     socket.write(`POST /webhooks/github/${service.id} HTTP/1.1\r\n${head}\r\n${body.slice(0, 100)}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await inFlight;
 
     api.terminate();
-    expect(await Promise.race([streamEnded, new Promise((resolve) => setTimeout(() => resolve('still open'), 5_000))])).toBe('ended');
+    // The stream ends at the SIGTERM, not at the exit: the process waits for the delivery's body.
+    expect(await streamEnded).toBe('ended');
+    expect(api.exitCode).toBeNull();
     // Its last words tell the browser to come back soon: another replica answers.
     expect(streamed.endsWith('retry: 250\n\n')).toBe(true);
     // No new connection is taken while it drains.
     await expect(fetch(`${api.origin}/healthz`)).rejects.toThrow();
 
+    const answered = received(/\r\n\r\nHTTP\/1\.1 \d{3} [^\r]*\r\n[\s\S]*\r\n\r\n[\s\S]*"outcome":"[^"]+"/);
     socket.write(body.slice(100));
-    for (let i = 0; i < 100 && !answer.includes('\r\n\r\n'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 202 Accepted');
+    await Promise.race([answered, api.exited.then((code) => Promise.reject(new Error(`exited (${String(code)}) without answering: ${answer}`)))]);
+    expect(answer.split('\r\n\r\n')[1]?.split('\r\n')[0]).toBe('HTTP/1.1 202 Accepted');
     expect(answer).toContain('"outcome":"deployed"');
     socket.destroy();
 

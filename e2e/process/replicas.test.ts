@@ -18,7 +18,7 @@ import { FakeGitHub } from '../../api/test/support/fake-github.js';
 import { deliveryHeaders, pushPayload, randomSha } from '../../api/test/support/webhook-payloads.js';
 import { e2eKubeConfig, e2eKubeconfigPath } from '../cluster/src/index.js';
 import { startPodBehaviourWebhook, type PodBehaviourWebhook } from '../support/pod-behaviour.js';
-import { jsonCaller, leaderOf, signInLocal, startReplicaSet, until, type ReplicaSet } from '../support/replica-set.js';
+import { electionOf, jsonCaller, leaderOf, signInLocal, startReplicaSet, until, type ReplicaSet } from '../support/replica-set.js';
 import { followSse, type SseFollower } from '../support/sse-client.js';
 
 const exec = promisify(execFile);
@@ -46,6 +46,8 @@ describe('two api replicas and two controllers on one database', () => {
         // Each replica's housekeeping applies retention at start: keep every row the test counts.
         DEPLOYMENTS_KEPT: '10000',
         DELIVERIES_KEPT: '10000',
+        // Ten services of one project within its quota: the concurrent changes' test.
+        SERVICE_SIZES: JSON.stringify({ tiny: { cpu: '100m', memory: '64Mi' }, small: { cpu: '250m', memory: '256Mi' } }),
       },
     });
     origin = set.balancer.origin;
@@ -83,28 +85,78 @@ describe('two api replicas and two controllers on one database', () => {
     const [first, second] = set.controllers();
     if (!first || !second) throw new Error('two controllers');
     await set.leader();
-    const leading = [await leaderOf(first), await leaderOf(second)];
-    expect(leading.filter(Boolean)).toHaveLength(1);
+    // Both have asked PostgreSQL for the lock: one holds it, the other waits.
+    const elections = await until(async () => {
+      const both = await Promise.all([electionOf(first), electionOf(second)]);
+      return both.every((e) => e !== null && e.attempts >= 1) ? both : false;
+    }, 'both controllers to try for the lock', 30_000);
+    expect(elections.map((e) => e?.leading).sort()).toEqual([false, true]);
   });
 
-  it('concurrent changes to one tenant through both api replicas: each is one commit, all are in the repo after the last', async () => {
+  it('concurrent changes to one tenant through both api replicas: each intent is in exactly one commit, by its author, and all are in the repo', async () => {
     const project = await call<{ id: string; namespace: string }>('POST', '/api/projects', { name: 'concurrent' });
-    // Seven default services fill the default quota (each 500m of CPU limits, plus one pod for a rolling update).
-    const names = Array.from({ length: 7 }, (_, i) => `svc-${String(i)}`);
-    // The balancer alternates replicas: half the requests go to each.
+    const [before] = await database.dataSource.query<{ last: string }[]>(`SELECT coalesce(max(id), 0) AS last FROM state_intents`);
+    const last = before?.last ?? '0';
+    const names = Array.from({ length: 10 }, (_, i) => `svc-${String(i)}`);
+    // The balancer alternates replicas: half the requests go to each. Tiny ones: ten fit the project's quota.
     await Promise.all(
-      names.map((name) => call('POST', `/api/projects/${project.id}/services`, { name, repoUrl: `https://github.com/acme/${name}`, port: 8080 })),
+      names.map((name) => call('POST', `/api/projects/${project.id}/services`, { name, repoUrl: `https://github.com/acme/${name}`, port: 8080, size: 'tiny' })),
     );
+    interface IntentRow {
+      id: string;
+      commit: string | null;
+      error: string | null;
+      done: boolean;
+      verb: string;
+      service: string | null;
+      summary: string;
+      actor: string;
+    }
+    const select = () =>
+      database.dataSource.query<IntentRow[]>(
+        `SELECT id, commit, error, done_at IS NOT NULL AS done, change->>'verb' AS verb, change->>'serviceName' AS service,
+                change->>'summary' AS summary, change->'actor'->>'githubUsername' AS actor
+           FROM state_intents WHERE id > $1 AND namespace = $2 ORDER BY id`,
+        [last, project.namespace],
+      );
+    // A request answers after COMMIT_WAIT_SECONDS at the latest: wait for the rows themselves.
+    const intents = await until(async () => {
+      const rows = await select();
+      return rows.length >= names.length && rows.every((row) => row.done) ? rows : false;
+    }, 'every intent to be committed', 60_000).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}: ${JSON.stringify(await select())}`);
+    });
+    // One intent per change, each done with the commit that holds it.
+    expect(intents.map((row) => row.service).sort()).toEqual([...names].sort());
+    for (const row of intents) expect({ service: row.service, error: row.error, commit: row.commit }).toEqual({ service: row.service, error: null, commit: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    const subject = (row: IntentRow) => `${row.verb}(${project.namespace}/${row.service ?? ''}): ${row.summary}`;
+
     const git = await clone('concurrent.git');
+    const head = await git('rev-parse', 'HEAD');
     const files = await git('ls-tree', '-r', '--name-only', 'HEAD');
     for (const name of names) expect(files).toContain(`tenants/${project.namespace}/${name}/service.yaml`);
-    const subjects = (await git('log', '--format=%an|%s', 'HEAD')).split('\n');
-    // One commit per change, or none when a render already held it (changes that arrive together).
-    for (const name of names) expect(subjects.filter((s) => s.endsWith(`: create service ${name}`)).length).toBeLessThanOrEqual(1);
-    expect(subjects.filter((s) => s.includes(': create service svc-')).length).toBeGreaterThan(0);
+    // Each commit is the one an intent's render made: its subject and author are one of the
+    // intents that record it (the others' changes were already in that render).
+    const recorders = new Map<string, IntentRow[]>();
+    for (const row of intents) recorders.set(row.commit ?? '', [...(recorders.get(row.commit ?? '') ?? []), row]);
+    for (const [sha, rows] of recorders) {
+      expect(await git('merge-base', '--is-ancestor', sha, head).then(() => 'in the history', () => 'not in the history')).toBe('in the history');
+      const made = await git('log', '-1', '--format=%an|%s|%(trailers:key=Dangus-Actor,valueonly)', sha);
+      expect(rows.map((row) => `${row.actor}|${subject(row)}|${row.actor}`)).toContain(made);
+    }
+    for (const row of intents) {
+      // The recorded commit holds the intent's change.
+      expect(await git('ls-tree', '--name-only', row.commit ?? '', `tenants/${project.namespace}/${row.service ?? ''}/service.yaml`)).toBe(
+        `tenants/${project.namespace}/${row.service ?? ''}/service.yaml`,
+      );
+    }
+    // Git has exactly those commits for these changes: none lost, none twice.
+    const created = (await git('log', '--format=%H|%s', 'HEAD'))
+      .split('\n')
+      .filter((line) => line.includes(`|create(${project.namespace}/`))
+      .map((line) => line.split('|')[0] ?? '');
+    expect(created.sort()).toEqual([...recorders.keys()].sort());
     expect(await git('rev-list', '--merges', 'HEAD')).toBe('');
-    const intents: { n: string }[] = await database.dataSource.query(`SELECT count(*) AS n FROM state_intents WHERE done_at IS NULL`);
-    expect(intents[0]?.n).toBe('0');
   });
 
   it('kill -9 of the leader mid-build: the standby takes over, finishes the build, stores its log once, and continues the same history', async () => {
@@ -121,11 +173,10 @@ describe('two api replicas and two controllers on one database', () => {
 
     const leader = await set.leader();
     await set.kill(leader);
-    const killedAt = Date.now();
-    const standby = await set.leader(30_000);
-    const failoverMs = Date.now() - killedAt;
+    // The standby leads (how soon is e2e/bench/replicas.ts's figure), and it alone.
+    const standby = await set.leader(60_000);
     expect(standby.name).not.toBe(leader.name);
-    expect(failoverMs).toBeLessThan(15_000);
+    expect(set.controllers().map((c) => c.name)).toEqual([standby.name]);
 
     const live = await until(async () => {
       const row = await deployment(id);
@@ -144,11 +195,15 @@ describe('two api replicas and two controllers on one database', () => {
     expect(await after('rev-list', '--merges', 'HEAD')).toBe('');
     expect(await after('log', '-1', '--format=%s', 'HEAD')).toContain('deploy');
 
-    // The killed controller comes back as a standby.
-    await set.start('controller');
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const leaders = await Promise.all(set.controllers().map((c) => leaderOf(c)));
-    expect(leaders.filter(Boolean)).toHaveLength(1);
+    // The killed controller comes back as a standby: it has asked for the lock and waits.
+    const restarted = await set.start('controller');
+    const waiting = await until(async () => {
+      const election = await electionOf(restarted);
+      return election !== null && election.attempts >= 1 ? election : false;
+    }, 'the restarted controller to try for the lock', 30_000);
+    expect(waiting.leading).toBe(false);
+    const leaders = await Promise.all(set.controllers().map(async (c) => ((await leaderOf(c)) ? c.name : null)));
+    expect(leaders.filter(Boolean)).toEqual([standby.name]);
   });
 
   it('an api replica killed while 50 clients stream a build log: they reconnect through the balancer and lose no line', async () => {
@@ -190,6 +245,7 @@ describe('two api replicas and two controllers on one database', () => {
     const failures: string[] = [];
     const deployed: string[] = [];
     let sent = 0;
+    let answered = 0;
     const sending = { stop: false };
     const sender = (async () => {
       while (!sending.stop) {
@@ -206,6 +262,7 @@ describe('two api replicas and two controllers on one database', () => {
         } catch (error) {
           failures.push(String(error));
         }
+        answered += 1;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
@@ -214,7 +271,9 @@ describe('two api replicas and two controllers on one database', () => {
       await set.start('api');
       await set.stopApi(old);
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // A few more deliveries answered by the new replicas alone.
+    const restarted = answered;
+    await until(() => Promise.resolve(answered >= restarted + 5), 'deliveries after the restart', 60_000);
     sending.stop = true;
     await sender;
     expect(failures).toEqual([]);

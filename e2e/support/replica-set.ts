@@ -104,11 +104,16 @@ export async function until<T>(check: () => Promise<T | false | undefined | null
   }
 }
 
+/** The election's state a controller serves at `/status` (`attempts`: tries for the lock PostgreSQL answered). */
+export async function electionOf(replica: Replica): Promise<{ leading: boolean; attempts: number } | null> {
+  const res = await fetch(`${replica.process.origin}/status`);
+  const body = (await res.json()) as { leader: { leading: boolean; attempts: number } | null };
+  return body.leader;
+}
+
 /** The leader status a controller serves at `/status`. */
 export async function leaderOf(replica: Replica): Promise<boolean> {
-  const res = await fetch(`${replica.process.origin}/status`);
-  const body = (await res.json()) as { leader: { leading: boolean } | null };
-  return body.leader?.leading === true;
+  return (await electionOf(replica))?.leading === true;
 }
 
 /**

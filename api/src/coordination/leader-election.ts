@@ -40,6 +40,8 @@ export class LeaderElection {
   private leading_ = false;
   private since: Date | undefined;
   private transitions = 0;
+  /** Tries for the lock answered by PostgreSQL, won or not: a standby that has tried knows it waits. */
+  private attempts = 0;
   private readonly retryMs: number;
   private readonly heartbeatMs: number;
   private readonly heartbeatTimeoutMs: number;
@@ -54,8 +56,14 @@ export class LeaderElection {
     return this.leading_;
   }
 
-  status(): { identity: string; leading: boolean; since: string | null; transitions: number } {
-    return { identity: this.options.identity, leading: this.leading_, since: this.since?.toISOString() ?? null, transitions: this.transitions };
+  status(): { identity: string; leading: boolean; since: string | null; transitions: number; attempts: number } {
+    return {
+      identity: this.options.identity,
+      leading: this.leading_,
+      since: this.since?.toISOString() ?? null,
+      transitions: this.transitions,
+      attempts: this.attempts,
+    };
   }
 
   start(): void {
@@ -96,6 +104,7 @@ export class LeaderElection {
   private async campaign(): Promise<void> {
     const client = (this.client ??= await this.connect());
     const rows = await this.query<{ locked: boolean }>(client, 'SELECT pg_try_advisory_lock($1) AS locked', [LEADER_LOCK_KEY]);
+    this.attempts += 1;
     if (!rows[0]?.locked) return;
     this.leading_ = true;
     this.since = new Date();
