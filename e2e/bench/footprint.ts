@@ -14,7 +14,7 @@
  * `--idle-seconds`, then reads VmRSS in /proc/<pid>/status `--samples` times and takes the
  * median. VmHWM (the peak RSS since start) is printed beside it.
  *
- * `node --import tsx e2e/bench/footprint.ts [--runs 3] [--idle-seconds 5] [--samples 5]`
+ * `node --import tsx e2e/bench/footprint.ts [--runs 3] [--idle-seconds 5] [--samples 5] [--roles all,api,controller]`
  * (after `npm run build`: it runs api/dist and serves ui/dist). Linux only (/proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     'idle-seconds': { type: 'string', default: '5' },
     samples: { type: 'string', default: '5' },
+    roles: { type: 'string', default: 'all,api,controller' },
   },
 });
 const RUNS = Number(args.runs);
@@ -45,7 +46,9 @@ const SAMPLES = Number(args.samples);
 const API_TARGET_MIB = 200;
 
 type Role = 'all' | 'api' | 'controller';
-const ROLES: Role[] = ['all', 'api', 'controller'];
+const isRole = (value: string): value is Role => value === 'all' || value === 'api' || value === 'controller';
+const ROLES: Role[] = args.roles.split(',').filter(isRole);
+if (ROLES.length === 0) throw new Error(`--roles: a comma-separated list of all, api, controller (got ${args.roles})`);
 /** What the leader logs once the state repo is at the database's state (api/src/replicas/controller.ts). */
 const RECONCILED = 'state repo reconciled with the database';
 
