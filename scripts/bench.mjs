@@ -14,6 +14,7 @@ const benches = [
   ['e2e (API change → cluster: built-in applier, Flux poked, Flux on its interval; starts its own control plane and Flux)', 'e2e/bench/gitops-engines.ts'],
   ['e2e (rollback to live, no build; starts its own control plane)', 'e2e/bench/rollback.ts'],
   ['e2e (replicas: rolling restart of the api under webhooks, controller failover, change → commit through the outbox; starts its own processes and PostgreSQL)', 'e2e/bench/replicas.ts'],
+  ['e2e (idle RSS of each role: all, api, controller; `node api/dist/main.js`, PostgreSQL outside the process, no cluster)', 'e2e/bench/footprint.ts'],
   ['e2e (real push to first 200 on a real node; needs root)', 'e2e/bench/real-node.ts'],
   ['e2e (runtime logs on a real node: line → SSE latency, api memory with 20 streams; needs root)', 'e2e/bench/runtime-logs.ts'],
   ['e2e (one metrics sample of 1,000 pods through the aggregation layer; needs root)', 'e2e/bench/metrics.ts'],

@@ -3,10 +3,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StateHistory } from '@dangus/gitops-writer';
 import express from 'express';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from './config/config.js';
 import { withEmbeddedSecrets } from './config/embedded-secrets.js';
 import { openDatabase } from './db/data-source.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
+import type { EmbeddedDatabase } from './db/embedded-postgres.js';
 import { createLogger } from './logger.js';
 import { createPlatform, listen } from './server.js';
 import { Encryptor } from './crypto/encryption.js';
@@ -17,19 +19,36 @@ import { clusterReaders } from './kube/cluster-readers.js';
 import { endSessionsOutsidePolicy } from './use-cases/access.js';
 import { applyRetention } from './use-cases/retention.js';
 import { pruneReleaseImages } from './use-cases/release-retention.js';
-import { PgListener } from './coordination/pg-listener.js';
+import { CHANNELS, PgListener } from './coordination/pg-listener.js';
 import { SharedEventBus } from './events/shared-event-bus.js';
-import { LeaderElection } from './coordination/leader-election.js';
-import { leaderPods, notifyingPipeline, startController, type RunningController } from './roles/controller.js';
+import type { LeaderElection } from './coordination/leader-election.js';
+import type { RunningController } from './roles/controller.js';
 import { OutboxStateSink } from './coordination/outbox.js';
 import { StateMirror } from './state-repo/state-mirror.js';
 import { Drain } from './http/drain.js';
 import { healthRoutes } from './http/routes/health.js';
+import type { PipelineHandle } from './pipeline/pipeline-handle.js';
+
+/** Use cases' pipeline in every role: a kick is a notification the leading controller hears. */
+function notifyingPipeline(db: DataSource, logger: Logger): PipelineHandle {
+  return {
+    kick(deploymentIds) {
+      if (deploymentIds.length === 0) return;
+      // The pipeline's resync picks a row up anyway if this is lost.
+      db.query(`SELECT pg_notify('${CHANNELS.kick}', $1)`, [deploymentIds.join(',')]).catch((error: unknown) => {
+        logger.warn({ err: error }, 'could not notify the controller of new deployments');
+      });
+    },
+  };
+}
 
 /**
  * `npm start`: configuration, database (embedded by default), migrations, then the
  * role's parts (docs/architecture.md#process-roles): `all` runs everything in this process,
- * `api` the HTTP side only, `controller` the leader-elected writer and pipeline.
+ * `api` the HTTP side only, `controller` the leader-elected writer and pipeline. The
+ * controller's modules (state-repo writer, pipeline, in-process applier) and the embedded
+ * PostgreSQL are imported only by the processes that run them (e2e/bench/footprint.ts
+ * measures each role's memory).
  */
 async function main(): Promise<void> {
   let config;
@@ -52,6 +71,7 @@ async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   if (config.databaseUrl === undefined) {
     logger.info({ dataDir: config.dataDir }, 'no DATABASE_URL: starting the embedded PostgreSQL');
+    const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js');
     embedded = await startEmbeddedPostgres(join(config.dataDir, 'postgres'), {
       onLog: (line) => logger.debug({ component: 'postgres' }, line.trim()),
     });
@@ -69,16 +89,17 @@ async function main(): Promise<void> {
   const history = new StateHistory(full.stateRepoDir);
 
   // The controller: leader-elected, in `all` and `controller`.
+  const controllerCode = full.role === 'api' ? undefined : await import('./roles/controller.js');
   let running: RunningController | undefined;
-  const election =
-    full.role === 'api'
+  const election: LeaderElection | undefined =
+    controllerCode === undefined
       ? undefined
-      : new LeaderElection({
+      : new (await import('./coordination/leader-election.js')).LeaderElection({
           url: databaseUrl,
           identity: `${hostname()}/${String(process.pid)}`,
           logger: logger.child({ component: 'leader' }),
           lead: async () => {
-            const controller = await startController({
+            const controller = await controllerCode.startController({
               config: full,
               db,
               encryptor,
@@ -130,7 +151,8 @@ async function main(): Promise<void> {
       stateSink,
       stateRepo: mirror ? { head: () => mirror.head(), sync: () => mirror.sync() } : { head: () => running?.head() ?? durable.head(), pushStatus: () => running?.pushStatus() ?? null },
       stateHistory: history,
-      ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: full.metricsSampleMs, pods: leaderPods(() => running) }) : {}),
+      // Runtime logs read the leader's informer cache where this process runs one (`all`), else list pods.
+      ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: full.metricsSampleMs, pods: controllerCode?.leaderPods(() => running) }) : {}),
       // The applier's status where this process runs one (the leader of `all`, APPLIER=builtin).
       ...(election && kube && full.applier === 'builtin' ? { applierStatus: () => running?.applierStatus?.() ?? { leading: false, leader: election.status() } } : {}),
     });
@@ -180,9 +202,8 @@ async function main(): Promise<void> {
       .finally(() => process.exit(0));
   };
   // embedded-postgres registers (through async-exit-hook, at import) handlers that stop
-  // every embedded cluster and exit at once on these signals, even in production where
-  // there is none: the drain above would never run. This process stops its PostgreSQL
-  // itself, after the drain.
+  // every embedded cluster and exit at once on these signals: the drain above would never
+  // run. This process stops its PostgreSQL itself, after the drain.
   process.removeAllListeners('SIGINT');
   process.removeAllListeners('SIGTERM');
   process.once('SIGINT', shutdown);

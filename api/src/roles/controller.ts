@@ -14,7 +14,6 @@ import type { EventBus } from '../events/event-bus.js';
 import { watchNodeAddresses } from '../pipeline/node-addresses.js';
 import { preparePipeline, tenantSecretsFor, type RunningPipeline, type startPipeline } from '../pipeline/start-pipeline.js';
 import type { AppPodSource } from '../pipeline/watcher.js';
-import type { PipelineHandle } from '../pipeline/pipeline-handle.js';
 import { IntentProcessor } from '../coordination/outbox.js';
 import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
 
@@ -144,19 +143,6 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     async stop() {
       clearInterval(timer);
       await stopAll();
-    },
-  };
-}
-
-/** Use cases' pipeline in every role: a kick is a notification the leading controller hears. */
-export function notifyingPipeline(db: DataSource, logger: Logger): PipelineHandle {
-  return {
-    kick(deploymentIds) {
-      if (deploymentIds.length === 0) return;
-      // The pipeline's resync picks a row up anyway if this is lost.
-      db.query(`SELECT pg_notify('${CHANNELS.kick}', $1)`, [deploymentIds.join(',')]).catch((error: unknown) => {
-        logger.warn({ err: error }, 'could not notify the controller of new deployments');
-      });
     },
   };
 }
