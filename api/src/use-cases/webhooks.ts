@@ -203,15 +203,17 @@ async function refused(ctx: UseCaseContext, refusals: RefusalLimiter, serviceId:
       JSON.stringify({ error: { code: error.code, message: error.message } }),
     ],
   );
-  // A statement of its own, after the insert committed: the last of concurrent prunes
-  // sees every row. SKIP LOCKED: rows another prune is deleting are its business, and
-  // two prunes locking the same rows in different orders would deadlock.
-  await ctx.db.query(
-    `DELETE FROM webhook_deliveries WHERE id IN (
-       SELECT id FROM webhook_deliveries WHERE service_id = $1 AND outcome = 'rejected'
-        ORDER BY received_at DESC, id DESC OFFSET $2 FOR UPDATE SKIP LOCKED)`,
-    [serviceId, REJECTED_KEPT],
-  );
+  // After the insert committed, one prune of the service at a time (its advisory lock):
+  // each sees every row committed before it, so the last one leaves exactly the newest.
+  await ctx.db.transaction(async (manager) => {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('webhook_refusals:' || $1, 0))`, [serviceId]);
+    await manager.query(
+      `DELETE FROM webhook_deliveries WHERE id IN (
+         SELECT id FROM webhook_deliveries WHERE service_id = $1 AND outcome = 'rejected'
+          ORDER BY received_at DESC, id DESC OFFSET $2)`,
+      [serviceId, REJECTED_KEPT],
+    );
+  });
   ctx.logger.debug({ serviceId, status: error.status }, 'webhook delivery refused');
   return error;
 }
