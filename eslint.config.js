@@ -110,7 +110,11 @@ export default tseslint.config(
   {
     files: ['*/src/**/*.{ts,tsx}'],
     ignores: TEST_FILES,
-    rules: { 'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: ZONES }] },
+    rules: {
+      'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: ZONES }],
+      // One job per file (docs/architecture.md#code-conventions): a longer file splits by its jobs.
+      'max-lines': ['error', { max: 400 }],
+    },
   },
   ...Object.keys(MAY_IMPORT).map((ws) => ({
     files: [`${ws}/src/**/*.{ts,tsx}`],

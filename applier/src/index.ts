@@ -1,5 +1,6 @@
 /** The applier's public surface (issue 5). */
-export { Applier, type ApplierLogger, type ApplierOptions, type ApplierStatus, type ObjectError, type ObjectStatus, type SyncReport } from './applier.js';
+export { Applier, type ApplierLogger, type ApplierOptions } from './applier.js';
+export type { ApplierStatus, ObjectError, ObjectStatus, SyncReport } from './sync-report.js';
 export { KubeClusterClient, type ClusterClient, type LiveObject } from './cluster-client.js';
 export { withoutForeignEditors, type ManagedFieldsEntry } from './drift.js';
 export { InvalidCommitError, SourceError, type ManifestProblem } from './errors.js';

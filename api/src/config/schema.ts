@@ -1,0 +1,253 @@
+import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL } from '@dangus/gitops-writer';
+import { z } from 'zod';
+
+/**
+ * The environment the platform reads: every setting, its parsing and its rules, checked once
+ * at start-up (docs/architecture.md#code-conventions); config.ts derives the Config from it.
+ * The README's "Configuration" table documents each one; keep the two in step.
+ */
+const booleanString = z
+  .enum(['true', 'false', '1', '0'], { error: 'Use true or false.' })
+  .transform((v) => v === 'true' || v === '1');
+
+const optionalString = z
+  .string()
+  .transform((v) => (v.trim() === '' ? undefined : v.trim()))
+  .optional();
+
+/** The sizes a service can have unless the operator sets SERVICE_SIZES. */
+export const DEFAULT_SERVICE_SIZES = {
+  small: { cpu: '250m', memory: '256Mi' },
+  medium: { cpu: '500m', memory: '512Mi' },
+  large: { cpu: '1', memory: '1Gi' },
+};
+
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
+const serviceSizesSchema = z
+  .record(
+    z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a size name is lowercase letters, digits and "-"'),
+    z.strictObject({ cpu: z.string().regex(QUANTITY, 'a CPU quantity'), memory: z.string().regex(QUANTITY, 'a memory quantity') }),
+  )
+  .refine((sizes) => Object.keys(sizes).length > 0, 'at least one size');
+
+const url = (what: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), `${what} must be an http(s) URL.`)
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const encryptionKey = z
+  .string()
+  .trim()
+  .refine(
+    (v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32,
+    'ENCRYPTION_KEY must be base64 that decodes to exactly 32 bytes (openssl rand -base64 32).',
+  );
+
+const oldEncryptionKeys = z
+  .string()
+  .trim()
+  .refine(
+    (v) =>
+      v === '' ||
+      v.split(',').every((entry) => {
+        const [id, key] = entry.split(':');
+        return !!id && /^[a-z0-9]{1,16}$/.test(id) && !!key && Buffer.from(key, 'base64').length === 32;
+      }),
+    'ENCRYPTION_OLD_KEYS must be a comma-separated list of id:base64key with 32-byte keys.',
+  );
+
+/** A comma-separated list of GitHub logins or organizations, lower-cased (GitHub's names are case-insensitive). */
+const GITHUB_NAME = /^[a-z0-9](?:[a-z0-9-]{0,38})$/;
+const nameList = (value: string) => value.split(',').map((name) => name.trim().replace(/^@/, '').toLowerCase()).filter((name) => name !== '');
+const loginList = z
+  .string()
+  .default('')
+  .transform(nameList)
+  .refine((names) => names.every((name) => name === '*' || GITHUB_NAME.test(name)), 'Not a list of GitHub names (letters, digits, "-").');
+/** GitHub accounts: logins, or `id:NNN` (the account's numeric id, which a rename keeps). */
+const accountList = z
+  .string()
+  .default('')
+  .transform(nameList)
+  .refine(
+    (names) => names.every((name) => name === '*' || GITHUB_NAME.test(name) || /^id:[1-9][0-9]{0,19}$/.test(name)),
+    'Not a list of GitHub logins (letters, digits, "-") or id:NNN entries (an account\'s numeric id).',
+  );
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().trim().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number({ error: 'PORT must be a number.' }).int().min(0).max(65535).default(3000),
+    PUBLIC_URL: url('PUBLIC_URL').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // On SIGTERM, requests in flight get this long to finish.
+    SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(10),
+    // all: everything in one process (the embedded default); api: HTTP only, any number
+    // of replicas; controller: the state-repo writer, pipeline and applier, leader-elected.
+    DANGUS_ROLE: z.enum(['all', 'api', 'controller']).default('all'),
+    // How long a request waits for the controller to commit its change before answering.
+    COMMIT_WAIT_SECONDS: z.coerce.number().min(0).max(60).default(5),
+
+    DATABASE_URL: optionalString.refine(
+      (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+      'DATABASE_URL must be a postgres:// URL.',
+    ),
+    DANGUS_DATA_DIR: z.string().trim().min(1).default('./.dangus'),
+
+    GITHUB_CLIENT_ID: optionalString,
+    GITHUB_CLIENT_SECRET: optionalString,
+    GITHUB_CALLBACK_URL: url('GITHUB_CALLBACK_URL').optional(),
+    GITHUB_WEB_URL: url('GITHUB_WEB_URL').default('https://github.com'),
+    GITHUB_API_URL: url('GITHUB_API_URL').default('https://api.github.com'),
+    AUTH_LOCAL: booleanString.optional(),
+    // Who may sign in: GitHub logins ("*": anyone), organizations (membership is
+    // checked at every sign-in), and the admins (always allowed). None of the
+    // allow settings: the first person to sign in becomes the admin, the rest ask.
+    // A login is pinned to the account that first signs in with it; `id:NNN` names an account by its id.
+    ALLOWED_GITHUB_USERS: accountList,
+    ALLOWED_GITHUB_ORGS: loginList,
+    ADMIN_GITHUB_USERS: accountList,
+    // Limits per user (0: no limit). Admins are held to them unless LIMITS_EXEMPT_ADMINS.
+    MAX_PROJECTS_PER_USER: z.coerce.number().int().min(0).default(10),
+    MAX_SERVICES_PER_PROJECT: z.coerce.number().int().min(0).default(10),
+    MAX_ENV_VARS_PER_SERVICE: z.coerce.number().int().min(0).default(100),
+    MAX_ENV_BYTES_PER_SERVICE: z.coerce.number().int().min(0).max(900 * 1024).default(256 * 1024),
+    MAX_STREAMS_PER_USER: z.coerce.number().int().min(0).default(20),
+    // History requests (each runs git) a user may have under way at once, per api process.
+    MAX_HISTORY_REQUESTS_PER_USER: z.coerce.number().int().min(0).default(2),
+    // Seconds between CPU/memory samples of the services someone is looking at.
+    METRICS_SAMPLE_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
+    LIMITS_EXEMPT_ADMINS: booleanString.default(false),
+    // History kept per service (checked hourly).
+    DEPLOYMENTS_KEPT: z.coerce.number().int().min(1).default(100),
+    // The sizes a service can have (CPU and memory of each pod, requests = limits), as JSON.
+    SERVICE_SIZES: z
+      .string()
+      .default(JSON.stringify(DEFAULT_SERVICE_SIZES))
+      .transform((text, ctx) => {
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'SERVICE_SIZES is JSON: {"small": {"cpu": "250m", "memory": "256Mi"}, …}.' });
+          return z.NEVER;
+        }
+        const parsed = serviceSizesSchema.safeParse(value);
+        if (!parsed.success) {
+          ctx.addIssue({ code: 'custom', message: `SERVICE_SIZES: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+          return z.NEVER;
+        }
+        return Object.entries(parsed.data).map(([name, size]) => ({ name, ...size }));
+      }),
+    // Images of each service's newest N releases stay in the registry (per-tenant Harbor mode).
+    RELEASES_KEPT: z.coerce.number().int().min(1).default(10),
+    BUILD_LOGS_KEPT_DAYS: z.coerce.number().int().min(1).default(90),
+    DELIVERIES_KEPT: z.coerce.number().int().min(1).default(200),
+
+    ENCRYPTION_KEY: encryptionKey.optional(),
+    ENCRYPTION_KEY_ID: z
+      .string()
+      .regex(/^[a-z0-9]{1,16}$/, 'ENCRYPTION_KEY_ID must be 1-16 characters of [a-z0-9].')
+      .default('k1'),
+    ENCRYPTION_OLD_KEYS: oldEncryptionKeys.default(''),
+    SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters.').optional(),
+    SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 14),
+
+    KUBECONFIG: optionalString,
+    // builtin: the api applies the state repo itself (the embedded default);
+    // external: something else does (the installed applier Deployment, Flux, Argo CD).
+    APPLIER: z.enum(['builtin', 'external']).default('builtin'),
+    // With APPLIER=external: the applier's notify endpoint, called after every commit.
+    APPLIER_NOTIFY_URL: url('APPLIER_NOTIFY_URL').optional(),
+    APPLIER_TOKEN: optionalString,
+    // Flux's GitRepository of the state repo (namespace/name), annotated after every commit
+    // so Flux fetches at once instead of at its interval.
+    FLUX_GITREPOSITORY: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'FLUX_GITREPOSITORY is namespace/name, e.g. flux-system/dangus-state.')
+      .optional(),
+    // A webhook called after every commit (Flux's Receiver, another engine's); signed with the secret when set.
+    GITOPS_WEBHOOK_URL: url('GITOPS_WEBHOOK_URL').optional(),
+    GITOPS_WEBHOOK_SECRET: optionalString,
+    HARBOR_HOST: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9.-]+(:\d+)?$/, 'HARBOR_HOST is a host name with an optional port, no scheme.')
+      .default('harbor.local'),
+    HARBOR_PROJECT: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]*$/).default('dangus'),
+    HARBOR_USERNAME: optionalString,
+    HARBOR_PASSWORD: optionalString,
+    BASE_DOMAIN: z
+      .string()
+      .trim()
+      .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'BASE_DOMAIN is a DNS name.')
+      .default('dangus.localhost'),
+    WEBHOOK_BASE_URL: url('WEBHOOK_BASE_URL').optional(),
+    STATE_REPO_DIR: optionalString,
+    STATE_REPO_REMOTE: url('STATE_REPO_REMOTE').optional(),
+    STATE_REPO_REMOTE_TOKEN: optionalString,
+    STATE_REPO_TOKEN: z.string().min(16, 'STATE_REPO_TOKEN must be at least 16 characters.').optional(),
+    TEMPLATES_DIR: optionalString,
+    STORAGE_CLASS: z.string().trim().default('longhorn'),
+    INGRESS_CLASS: z.string().trim().default('traefik'),
+    INGRESS_TLS: booleanString.default(false),
+    INGRESS_TLS_SECRET: optionalString,
+    IMAGE_PULL_SECRET: optionalString,
+    BUILDER_IMAGE: z.string().trim().default('gcr.io/kaniko-project/executor:v1.23.2'),
+    BUILD_DEADLINE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(1800),
+    INGRESS_CONTROLLER_NAMESPACE: z.string().trim().default('kube-system'),
+    GIT_IMAGE: z.string().trim().default(DEFAULT_GIT_IMAGE),
+    // Where builds fetch sources: GitHub, or a mirror serving the same paths and token check.
+    GIT_SOURCE_URL: url('GIT_SOURCE_URL').default(DEFAULT_GIT_SOURCE_URL),
+    DNS_NAMESPACE: z.string().trim().default('kube-system'),
+    // Comma-separated; an empty value denies nothing (not recommended).
+    TENANT_EGRESS_DENIED_CIDRS: z
+      .string()
+      .default(DEFAULT_EGRESS_DENIED_CIDRS.join(','))
+      .transform((value) => value.split(',').map((cidr) => cidr.trim()).filter((cidr) => cidr !== '')),
+    BUILD_EGRESS_CIDR: optionalString,
+    // Harbor's API, and an account that may create projects and robot accounts:
+    // with both, every tenant gets a registry project and robot of its own.
+    HARBOR_URL: url('HARBOR_URL').optional(),
+    HARBOR_ADMIN_USERNAME: optionalString,
+    HARBOR_ADMIN_PASSWORD: optionalString,
+  });
+
+/**
+ * Rules between settings. They read the raw strings so that they are reported
+ * together with the per-field problems, not only once those are fixed.
+ */
+export function crossFieldProblems(env: Record<string, string | undefined>): string[] {
+  const set = (name: string) => (env[name] ?? '').trim() !== '';
+  const problems: string[] = [];
+  if (set('GITHUB_CLIENT_ID') !== set('GITHUB_CLIENT_SECRET')) {
+    const missing = set('GITHUB_CLIENT_ID') ? 'GITHUB_CLIENT_SECRET' : 'GITHUB_CLIENT_ID';
+    problems.push(`${missing}: Set both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, or neither.`);
+  }
+  if (set('HARBOR_ADMIN_USERNAME') !== set('HARBOR_ADMIN_PASSWORD')) {
+    const missing = set('HARBOR_ADMIN_USERNAME') ? 'HARBOR_ADMIN_PASSWORD' : 'HARBOR_ADMIN_USERNAME';
+    problems.push(`${missing}: Set both HARBOR_ADMIN_USERNAME and HARBOR_ADMIN_PASSWORD (an account that may create Harbor projects and robot accounts), or neither.`);
+  }
+  if (set('HARBOR_USERNAME') !== set('HARBOR_PASSWORD')) {
+    const missing = set('HARBOR_USERNAME') ? 'HARBOR_PASSWORD' : 'HARBOR_USERNAME';
+    problems.push(`${missing}: Set both HARBOR_USERNAME and HARBOR_PASSWORD (a Harbor robot account that may push), or neither.`);
+  }
+  const role = (env.DANGUS_ROLE ?? '').trim();
+  if ((role === 'api' || role === 'controller') && !set('DATABASE_URL')) {
+    problems.push(`DATABASE_URL: DANGUS_ROLE=${role} needs DATABASE_URL: the api replicas and the controllers share one PostgreSQL.`);
+  }
+  // Outside the embedded default nothing is generated: a production install
+  // that forgot its key must not silently encrypt with a throwaway one.
+  if (set('DATABASE_URL')) {
+    for (const name of ['ENCRYPTION_KEY', 'SESSION_SECRET']) {
+      if (!set(name)) problems.push(`${name}: ${name} is required when DATABASE_URL is set.`);
+    }
+  }
+  return problems;
+}
+
+export type RawEnv = z.infer<typeof envSchema>;

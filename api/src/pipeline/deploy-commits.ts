@@ -1,0 +1,37 @@
+import type { DeploymentStatus } from '@dangus/common';
+import type { StateSink, TenantChange } from '../state-repo/state-sink.js';
+import { namespaceOf, type WorkRow } from './deployment-rows.js';
+
+/** The pipeline's commits of a deployment's tenant (a Job to build, an image to roll out, a rollback). */
+export class DeployCommits {
+  /** The row status whose tenant commit this process made (a repeat is a no-op commit anyway). */
+  private readonly committed = new Map<string, DeploymentStatus>();
+
+  constructor(private readonly stateSink: StateSink) {}
+
+  /** Commits the row's tenant unless this process did for the row's present status. */
+  async commitOnce(row: WorkRow, summary: string): Promise<void> {
+    if (this.committed.get(row.id) === row.status) return;
+    await this.commit(row, row.status, summary);
+  }
+
+  async commit(row: WorkRow, status: DeploymentStatus, summary: string): Promise<void> {
+    const change: TenantChange = {
+      projectId: row.project_id,
+      namespace: namespaceOf(row),
+      serviceName: row.service_name,
+      verb: 'deploy',
+      summary,
+      actor: { userId: row.user_id, githubUsername: row.github_username },
+      deploymentId: row.id,
+      sourceCommit: row.commit_sha,
+    };
+    await this.stateSink.tenantChanged(change);
+    this.committed.set(row.id, status);
+  }
+
+  /** A final row's commits are done. */
+  forget(id: string): void {
+    this.committed.delete(id);
+  }
+}

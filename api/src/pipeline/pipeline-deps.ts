@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { StateSink } from '../state-repo/state-sink.js';
+import type { Encryptor } from '../crypto/encryption.js';
+import type { GitHubApi } from '../github/github-api.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { TenantRegistries } from '../registry/tenant-registries.js';
+import type { BuildLogs } from './build-logs.js';
+import type { ClusterSecrets } from './cluster-secrets.js';
+import type { TenantSecrets } from './tenant-secrets.js';
+import type { ClusterView } from './watcher.js';
+import type { KeyedQueue } from './keyed-queue.js';
+import type { DeploymentRows } from './deployment-rows.js';
+import type { DeployCommits } from './deploy-commits.js';
+import type { CommitStatuses } from './commit-status.js';
+
+export interface PipelineSettings {
+  /** Where the UI is, for the commit status's link. */
+  publicUrl: string;
+  harborHost: string;
+  harborProject: string;
+  /** Where a tenant's images live (gitops-writer's RenderSettings.registryLayout). */
+  registryLayout: 'shared' | 'per-tenant';
+  /** The tenant pull Secret the platform writes in the per-tenant layout, `null` otherwise. */
+  tenantPullSecret: string | null;
+  buildDeadlineSeconds: number;
+  /** A pending build whose Job has not appeared by then fails (default 10 min). */
+  buildStartTimeoutMs?: number;
+  /** Every non-final row is reconciled at least this often (default 30 s). */
+  resyncMs?: number;
+}
+
+export interface PipelineDeps {
+  db: DataSource;
+  encryptor: Encryptor;
+  stateSink: StateSink;
+  github: GitHubApi;
+  events: EventBus;
+  logger: Logger;
+  secrets: ClusterSecrets;
+  /** The env Secret a rollout needs (the same the state-repo writer writes before an env commit). */
+  tenantSecrets: TenantSecrets;
+  cluster: ClusterView;
+  logs: BuildLogs;
+  /** Why a build Job has no pod yet (the quota refused it), in plain words; absent: not asked. */
+  buildWaiting?: (namespace: string, job: string) => Promise<string | null>;
+  /** Each tenant's registry credential (or the one shared credential). */
+  registries: TenantRegistries;
+  settings: PipelineSettings;
+}
+
+/** What the phases of a deployment share, made by the pipeline's constructor. */
+export interface PipelineParts {
+  rows: DeploymentRows;
+  commits: DeployCommits;
+  statuses: CommitStatuses;
+  /** The reconcile queue: `retryLater(id)` looks at a row again soon. */
+  queue: Pick<KeyedQueue, 'retryLater'>;
+}
