@@ -27,10 +27,23 @@ const MAY_IMPORT = {
 const WORKSPACES = [...Object.keys(MAY_IMPORT), 'e2e'];
 const refusedWorkspaces = (ws) => WORKSPACES.filter((other) => other !== ws && !MAY_IMPORT[ws].includes(other));
 
-/** Workspaces reach each other through their package names, never by relative path. */
+/**
+ * Workspaces reach each other through their package names, never by relative path: product
+ * code through `@dangus/{workspace}`, the e2e suite through the entries a package exports for
+ * it (the shared test support `@dangus/api/test-support/*`, `@dangus/api/server`, …).
+ */
 const BY_PACKAGE_NAME = {
-  group: ['../../common/*', '../../../common/*', '**/common/src/*', '**/gitops-writer/src/*', '**/applier/src/*'],
-  message: 'Import other workspaces by package name (@dangus/…).',
+  group: [
+    '../../common/*',
+    '../../../common/*',
+    '**/common/src/*',
+    '**/gitops-writer/src/*',
+    '**/applier/src/*',
+    '**/api/src/*',
+    '**/api/test/*',
+    '**/gitops-writer/test/*',
+  ],
+  message: 'Import other workspaces by package name (@dangus/…; what e2e may use of api is the exports table of api/package.json).',
 };
 const noRestrictedImports = (patterns = [], paths = []) => ['error', { patterns: [BY_PACKAGE_NAME, ...patterns], paths }];
 const refusedPackages = (ws) => ({

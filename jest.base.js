@@ -1,8 +1,23 @@
 // Shared jest settings for every workspace: ESM TypeScript through ts-jest,
 // transpile-only (type checking is `tsc -b`, run before jest by `npm test`).
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * The entries a workspace's package.json exports straight to TypeScript sources (the shared
+ * test support, `@dangus/api/test-support/*`, and the few api parts e2e drives): mapped from
+ * that table, so an entry it does not list is not found here either.
+ */
+function sourceEntries(workspace) {
+  const { name, exports } = JSON.parse(readFileSync(`${root}${workspace}/package.json`, 'utf8'));
+  return Object.fromEntries(
+    Object.entries(exports ?? {})
+      .filter(([, target]) => typeof target === 'string' && target.endsWith('.ts'))
+      .map(([entry, target]) => [`^${name}${entry.slice(1)}$`, `${root}${workspace}${target.slice(1)}`]),
+  );
+}
 
 /** @param {string} name display name of the workspace @returns {import('jest').Config} */
 export function workspaceJestConfig(name, extra = {}) {
@@ -15,6 +30,8 @@ export function workspaceJestConfig(name, extra = {}) {
       '^@dangus/gitops-writer$': `${root}gitops-writer/src/index.ts`,
       '^@dangus/gitops-writer/labels$': `${root}gitops-writer/src/render/labels.ts`,
       '^@dangus/applier$': `${root}applier/src/index.ts`,
+      ...sourceEntries('api'),
+      ...sourceEntries('gitops-writer'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     transform: {

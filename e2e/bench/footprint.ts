@@ -25,7 +25,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, startEmbeddedPostgres } from '../../api/src/db/embedded-postgres.js';
+import { freePort, startEmbeddedPostgres } from '@dangus/api/embedded-postgres';
 import { withCleanUp } from './clean-up.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ApiregistrationV1Api, KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
-import { ServiceMetrics } from '../../api/src/kube/service-metrics.js';
+import { ServiceMetrics } from '@dangus/api/service-metrics';
 import { createServingCert, startCluster } from '../cluster/src/index.js';
 import { registerMetricsApi } from '../cluster/src/real-node.js';
 import { pollUntil } from '../cluster/src/util.js';

@@ -16,8 +16,8 @@ import { cpus } from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Watch, type V1Job, type V1Pod } from '@kubernetes/client-node';
-import { setupPostgres } from '../../api/test/support/postgres-setup.js';
-import { teardownPostgres } from '../../api/test/support/postgres-teardown.js';
+import { setupPostgres } from '@dangus/api/test-support/postgres-setup';
+import { teardownPostgres } from '@dangus/api/test-support/postgres-teardown';
 import { commitApp, createProject, createService, push, startRealWorld, viaIngress, type RealWorld } from '../realnode/support.js';
 
 const { values: args } = parseArgs({ options: { pushes: { type: 'string', default: '5' } } });

@@ -31,8 +31,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../api/src/db/embedded-postgres.js';
-import { deliveryHeaders, pushPayload, randomSha } from '../../api/test/support/webhook-payloads.js';
+import { startEmbeddedPostgres } from '@dangus/api/embedded-postgres';
+import { deliveryHeaders, pushPayload, randomSha } from '@dangus/api/test-support/webhook-payloads';
 import { withCleanUp } from './clean-up.js';
 import { jsonCaller, leaderOf, signInLocal, startReplicaSet, until, type Replica, type ReplicaSet } from '../support/replica-set.js';
 

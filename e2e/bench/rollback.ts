@@ -11,9 +11,9 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import request from 'supertest';
 import type { DeploymentDto } from '@dangus/common';
-import { ORIGIN } from '../../api/test/support/platform.js';
-import { setupPostgres } from '../../api/test/support/postgres-setup.js';
-import { teardownPostgres } from '../../api/test/support/postgres-teardown.js';
+import { ORIGIN } from '@dangus/api/test-support/platform';
+import { setupPostgres } from '@dangus/api/test-support/postgres-setup';
+import { teardownPostgres } from '@dangus/api/test-support/postgres-teardown';
 import { startCluster } from '../cluster/src/index.js';
 import { createProject, createService, push, sha, startWorld, waitForStatus } from '../pipeline/support.js';
 

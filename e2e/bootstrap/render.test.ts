@@ -222,7 +222,7 @@ describe.each(['prod', 'dev'])('bootstrap/overlays/%s', (overlay) => {
     interface Env { name: string }
     const containerOf = (name: string) =>
       podSpec(find(objects, 'Deployment', name)).containers[0] as unknown as { env?: Env[]; envFrom?: { configMapRef?: { name: string } }[]; args?: string[] };
-    const { envSchema } = await import('../../api/src/config/schema.js');
+    const { envSchema } = await import('@dangus/api/config');
     const read = new Set(Object.keys(envSchema.shape));
     // git reads HOME (git http-backend serving /state.git, the controller's commits, and the applier's fetch).
     const byGit = new Set(['HOME']);

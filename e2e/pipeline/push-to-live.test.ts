@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { NetworkingV1Api } from '@kubernetes/client-node';
-import { ORIGIN } from '../../api/test/support/platform.js';
-import { listen } from '../../api/src/server.js';
-import { secretKeysGiven } from '../../gitops-writer/test/support/secret-keys.js';
+import { ORIGIN } from '@dangus/api/test-support/platform';
+import { listen } from '@dangus/api/server';
+import { secretKeysGiven } from '@dangus/gitops-writer/test-support/secret-keys';
 import {
   createProject,
   createService,

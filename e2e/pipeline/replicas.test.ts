@@ -2,7 +2,7 @@
 // deployment, the Deployment gets the replicas and the size's resources, and it goes live.
 import request from 'supertest';
 import type { DeploymentDto } from '@dangus/common';
-import { ORIGIN } from '../../api/test/support/platform.js';
+import { ORIGIN } from '@dangus/api/test-support/platform';
 import { createProject, createService, eventually, push, sha, startWorld, waitForStatus, type PipelineWorld } from './support.js';
 
 describe('replicas and sizes', () => {

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import type { DeploymentDto, RollbackPreviewDto } from '@dangus/common';
-import { ORIGIN } from '../../api/test/support/platform.js';
+import { ORIGIN } from '@dangus/api/test-support/platform';
 import { createProject, createService, deployment, eventually, push, sha, startWorld, waitForStatus, type PipelineWorld } from './support.js';
 
 const exec = promisify(execFile);

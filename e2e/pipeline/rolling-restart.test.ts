@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import { ORIGIN } from '../../api/test/support/platform.js';
+import { ORIGIN } from '@dangus/api/test-support/platform';
 import { createProject, createService, eventually, push, sha, startWorld, waitForStatus, type PipelineWorld } from './support.js';
 
 const exec = promisify(execFile);

@@ -4,8 +4,8 @@
 import type { Server } from 'node:http';
 import request from 'supertest';
 import type { ServiceMetricsDto } from '@dangus/common';
-import { listen } from '../../api/src/server.js';
-import { ORIGIN } from '../../api/test/support/platform.js';
+import { listen } from '@dangus/api/server';
+import { ORIGIN } from '@dangus/api/test-support/platform';
 import { createProject, createService, push, readSse, sha, startWorld, waitForStatus, type PipelineWorld } from './support.js';
 
 interface Line {

@@ -2,7 +2,7 @@
 // a quota show up with the reason in plain words.
 import request from 'supertest';
 import type { DeploymentDto } from '@dangus/common';
-import { ORIGIN } from '../../api/test/support/platform.js';
+import { ORIGIN } from '@dangus/api/test-support/platform';
 import { createProject, createService, eventually, push, sha, startWorld, waitForStatus, type PipelineWorld } from './support.js';
 
 interface EventDto {

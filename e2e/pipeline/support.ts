@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import request from 'supertest';
 import type { DeploymentDto, ServiceDto } from '@dangus/common';
-import { ORIGIN, startTestPlatform, type TestPlatform } from '../../api/test/support/platform.js';
-import { deliveryHeaders, pushPayload } from '../../api/test/support/webhook-payloads.js';
+import { ORIGIN, startTestPlatform, type TestPlatform } from '@dangus/api/test-support/platform';
+import { deliveryHeaders, pushPayload } from '@dangus/api/test-support/webhook-payloads';
 import { e2eKubeConfig, e2eKubeconfigPath } from '../cluster/src/index.js';
 import { startPodBehaviourWebhook, type PodBehaviourWebhook } from '../support/pod-behaviour.js';
 

@@ -1,7 +1,7 @@
 // Push to live with a registry per tenant: the build and the pulls use the
 // tenant's own Harbor robot (a fake Harbor shaped by its API), on the real
 // control plane.
-import { FakeHarbor } from '../../api/test/support/fake-harbor.js';
+import { FakeHarbor } from '@dangus/api/test-support/fake-harbor';
 import { createProject, createService, maybe, push, sha, startWorld, waitForStatus, type PipelineWorld } from './support.js';
 
 describe('push to live with a registry per tenant', () => {

@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { deliveryHeaders, pushPayload } from '../../api/test/support/webhook-payloads.js';
+import { deliveryHeaders, pushPayload } from '@dangus/api/test-support/webhook-payloads';
 import { startApiProcess, type ApiProcess } from '../support/api-process.js';
 
 describe('the api stopping on SIGTERM', () => {

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ServiceDto, TenantFailureDto } from '@dangus/common';
-import { createTestDatabase } from '../../api/test/support/database.js';
-import { FakeGitHub } from '../../api/test/support/fake-github.js';
+import { createTestDatabase } from '@dangus/api/test-support/database';
+import { FakeGitHub } from '@dangus/api/test-support/fake-github';
 import { jsonCaller, signInLocal, startReplicaSet, until, type ReplicaSet } from '../support/replica-set.js';
 
 const exec = promisify(execFile);

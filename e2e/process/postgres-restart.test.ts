@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../api/src/db/embedded-postgres.js';
+import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '@dangus/api/embedded-postgres';
 import { leaderOf, signInLocal, startReplicaSet, until, type ReplicaSet } from '../support/replica-set.js';
 
 const exec = promisify(execFile);

@@ -9,11 +9,11 @@ import {
   BASE_DOMAIN, BUILD_VIEW_PATH, commitApp, createProject, createService, eventually, push, registry, registryToken, startRealWorld, viaIngress,
   waitForStatus, type RealWorld,
 } from './support.js';
-import { HttpHarborApi } from '../../api/src/registry/harbor-api.js';
-import { signRegistryToken, type RegistryAccess } from '../../api/test/support/fake-harbor.js';
+import { HttpHarborApi } from '@dangus/api/harbor-api';
+import { signRegistryToken, type RegistryAccess } from '@dangus/api/test-support/fake-harbor';
 import request from 'supertest';
-import { ORIGIN } from '../../api/test/support/platform.js';
-import { listen } from '../../api/src/server.js';
+import { ORIGIN } from '@dangus/api/test-support/platform';
+import { listen } from '@dangus/api/server';
 import { expectVisible, openBrowser, screenshot, textOf } from '../ui/browser.js';
 import { readSse } from '../pipeline/support.js';
 import type { ServiceMetricsDto } from '@dangus/common';

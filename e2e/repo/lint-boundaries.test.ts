@@ -94,6 +94,18 @@ const cases: Case[] = [
     right: { what: 'tenantDir', from: '../layout.js' },
   },
   {
+    name: 'e2e reaches into api/test/support by path',
+    folder: 'e2e/pipeline',
+    wrong: { what: 'FakeHarbor', from: '../../../api/test/support/fake-harbor.js', rule: 'no-restricted-imports' },
+    right: { what: 'FakeHarbor', from: '@dangus/api/test-support/fake-harbor' },
+  },
+  {
+    name: 'e2e reaches into api/src by path',
+    folder: 'e2e/process',
+    wrong: { what: 'startEmbeddedPostgres', from: '../../../api/src/db/embedded-postgres.js', rule: 'no-restricted-imports' },
+    right: { what: 'startEmbeddedPostgres', from: '@dangus/api/embedded-postgres' },
+  },
+  {
     name: 'common imports another workspace',
     folder: 'common/src',
     wrong: { what: 'shortSha', from: '@dangus/gitops-writer', rule: 'no-restricted-imports' },

@@ -6,6 +6,6 @@ import { tsImport } from 'tsx/esm/api';
 
 export default async function globalSetup(...args) {
   const cluster = await tsImport('../cluster/src/jest-global-setup.ts', import.meta.url);
-  const postgres = await tsImport('../../api/test/support/postgres-setup.ts', import.meta.url);
+  const postgres = await tsImport('@dangus/api/test-support/postgres-setup', import.meta.url);
   await Promise.all([cluster.default(...args), postgres.setupPostgres()]);
 }

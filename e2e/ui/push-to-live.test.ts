@@ -9,8 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ServiceDto } from '@dangus/common';
 import type { Browser, Page } from 'playwright-core';
-import { createTestDatabase } from '../../api/test/support/database.js';
-import { deliveryHeaders, pushPayload } from '../../api/test/support/webhook-payloads.js';
+import { createTestDatabase } from '@dangus/api/test-support/database';
+import { deliveryHeaders, pushPayload } from '@dangus/api/test-support/webhook-payloads';
 import { e2eKubeConfig, e2eKubeconfigPath } from '../cluster/src/index.js';
 import { startApiProcess, type ApiProcess } from '../support/api-process.js';
 import { startPodBehaviourWebhook, type PodBehaviourWebhook } from '../support/pod-behaviour.js';

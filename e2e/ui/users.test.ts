@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { FakeGitHub } from '../../api/test/support/fake-github.js';
-import { createTestDatabase } from '../../api/test/support/database.js';
+import { FakeGitHub } from '@dangus/api/test-support/fake-github';
+import { createTestDatabase } from '@dangus/api/test-support/database';
 import { startApiProcess, type ApiProcess } from '../support/api-process.js';
 import { expectVisible, openBrowser, screenshot } from './browser.js';
 
