@@ -1,4 +1,5 @@
-import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL, type RenderSettings } from '@dangus/gitops-writer';
+import type { RenderSettings } from '@dangus/gitops-writer';
+import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL } from '@dangus/gitops-writer/input-schema';
 import type { ServiceSizeDto, UserLimitsDto } from '@dangus/common';
 import { z } from 'zod';
 

@@ -1,4 +1,5 @@
-import { DEPLOYMENT_LABEL, buildJobName, buildSecretName, imageRepository, shortSha } from '@dangus/gitops-writer';
+import { DEPLOYMENT_LABEL } from '@dangus/gitops-writer/labels';
+import { buildJobName, buildSecretName, imageRepository, shortSha } from '@dangus/gitops-writer/names';
 import { REPO_URL_PATTERN, namespaceFor, type DeploymentStatus } from '@dangus/common';
 
 import type { Logger } from 'pino';
