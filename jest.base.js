@@ -28,7 +28,12 @@ export function workspaceJestConfig(name, extra = {}) {
     moduleNameMapper: {
       '^@dangus/common$': `${root}common/src/index.ts`,
       '^@dangus/gitops-writer$': `${root}gitops-writer/src/index.ts`,
+      '^@dangus/gitops-writer/errors$': `${root}gitops-writer/src/errors.ts`,
+      '^@dangus/gitops-writer/history$': `${root}gitops-writer/src/state-repo/history.ts`,
+      '^@dangus/gitops-writer/input-schema$': `${root}gitops-writer/src/render/input-schema.ts`,
       '^@dangus/gitops-writer/labels$': `${root}gitops-writer/src/render/labels.ts`,
+      '^@dangus/gitops-writer/names$': `${root}gitops-writer/src/render/variables.ts`,
+      '^@dangus/gitops-writer/quantity$': `${root}gitops-writer/src/render/quantity.ts`,
       '^@dangus/applier$': `${root}applier/src/index.ts`,
       ...sourceEntries('api'),
       ...sourceEntries('gitops-writer'),

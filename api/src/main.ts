@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { StateHistory } from '@dangus/gitops-writer';
+import { StateHistory } from '@dangus/gitops-writer/history';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -15,7 +15,6 @@ import { Encryptor } from './crypto/encryption.js';
 import { loadKubeConfig } from './kube/kube-config.js';
 import { DurableState } from './state-repo/durable-state.js';
 import { OctokitGitHubApi } from './github/github-api.js';
-import { clusterReaders } from './kube/cluster-readers.js';
 import { endSessionsOutsidePolicy } from './use-cases/access.js';
 import { applyRetention } from './use-cases/retention.js';
 import { pruneReleaseImages } from './use-cases/release-retention.js';
@@ -80,7 +79,8 @@ async function main(): Promise<void> {
   const databaseUrl = embedded?.url ?? full.databaseUrl ?? '';
   const db = await openDatabase(databaseUrl);
   const encryptor = new Encryptor(full.encryption.keyId, full.encryption.key, full.encryption.oldKeys);
-  const kube = loadKubeConfig(full.kubeconfig);
+  // Without a cluster (the embedded default) neither the client nor the cluster readers load.
+  const kube = await loadKubeConfig(full.kubeconfig);
   const listener = new PgListener(databaseUrl, logger.child({ component: 'pg-listen' }));
   await listener.start();
   const events = new SharedEventBus({ db, listener, logger: logger.child({ component: 'events' }) });
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
       stateRepo: mirror ? { head: () => mirror.head(), sync: () => mirror.sync() } : { head: () => running?.head() ?? durable.head(), pushStatus: () => running?.pushStatus() ?? null },
       stateHistory: history,
       // Runtime logs read the leader's informer cache where this process runs one (`all`), else list pods.
-      ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: full.metricsSampleMs, pods: controllerCode?.leaderPods(() => running) }) : {}),
+      ...(kube ? (await import('./kube/cluster-readers.js')).clusterReaders(kube, logger, { metricsSampleMs: full.metricsSampleMs, pods: controllerCode?.leaderPods(() => running) }) : {}),
       // The applier's status where this process runs one (the leader of `all`, APPLIER=builtin).
       ...(election && kube && full.applier === 'builtin' ? { applierStatus: () => running?.applierStatus?.() ?? { leading: false, leader: election.status() } } : {}),
     });

@@ -1,17 +1,17 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 /**
  * The cluster this process talks to: KUBECONFIG when set, else the in-cluster
- * service account, else none (the embedded default without a cluster).
+ * service account, else none (the embedded default without a cluster). The client
+ * (@kubernetes/client-node, tens of MiB resident) is loaded only when there is a cluster.
  */
-export function loadKubeConfig(kubeconfig: string | undefined): KubeConfig | undefined {
-  const kube = new KubeConfig();
+export async function loadKubeConfig(kubeconfig: string | undefined): Promise<KubeConfig | undefined> {
+  if (!kubeconfig && !process.env.KUBERNETES_SERVICE_HOST) return undefined;
+  const kube = new (await import('@kubernetes/client-node')).KubeConfig();
   if (kubeconfig) {
     kube.loadFromFile(kubeconfig);
-  } else if (process.env.KUBERNETES_SERVICE_HOST) {
-    kube.loadFromCluster();
   } else {
-    return undefined;
+    kube.loadFromCluster();
   }
   return kube;
 }

@@ -8,7 +8,7 @@
  */
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { PodMetricsDto } from '@dangus/common';
-import { quantityValue } from '@dangus/gitops-writer';
+import { quantityValue } from '@dangus/gitops-writer/quantity';
 import type { Logger } from 'pino';
 
 /** Every app pod the platform runs (the label the templates put on them). */

@@ -1,4 +1,5 @@
-import { DEPLOYMENT_LABEL, buildJobName, buildSecretName, imageRepository, shortSha } from '@dangus/gitops-writer';
+import { DEPLOYMENT_LABEL } from '@dangus/gitops-writer/labels';
+import { buildJobName, buildSecretName, imageRepository, shortSha } from '@dangus/gitops-writer/names';
 import type { DeploymentStatus } from '@dangus/common';
 import { ApiException, type V1ContainerStateTerminated, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';

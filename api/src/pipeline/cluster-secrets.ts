@@ -6,7 +6,7 @@ import {
   type KubeConfig,
   type V1Secret,
 } from '@kubernetes/client-node';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SERVICE_LABEL, DEPLOYMENT_LABEL } from '@dangus/gitops-writer';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, SERVICE_LABEL, DEPLOYMENT_LABEL } from '@dangus/gitops-writer/labels';
 
 /** Who writes Secrets, as the cluster's managedFields show it. */
 export const API_FIELD_MANAGER = 'dangus-api';

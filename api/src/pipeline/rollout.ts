@@ -1,4 +1,5 @@
-import { DEPLOYMENT_LABEL, shortSha } from '@dangus/gitops-writer';
+import { DEPLOYMENT_LABEL } from '@dangus/gitops-writer/labels';
+import { shortSha } from '@dangus/gitops-writer/names';
 import { rolloutOutcome } from './cluster-state.js';
 import { builds, namespaceOf, type WorkRow } from './deployment-rows.js';
 import type { PipelineDeps, PipelineParts } from './pipeline-deps.js';

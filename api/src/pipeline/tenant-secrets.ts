@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { CommitEffects } from '../state-repo/state-sink.js';
 import type { ClusterSecrets } from './cluster-secrets.js';
-import { buildSecretName, envSecretName } from '@dangus/gitops-writer';
+import { buildSecretName, envSecretName } from '@dangus/gitops-writer/names';
 
 /**
  * The Secrets a tenant's commits need in the cluster, which the state repo never

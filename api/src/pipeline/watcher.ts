@@ -11,7 +11,7 @@ import {
   type V1Job,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { DEPLOYMENT_LABEL } from '@dangus/gitops-writer';
+import { DEPLOYMENT_LABEL } from '@dangus/gitops-writer/labels';
 import type { Logger } from 'pino';
 
 /** What the pipeline reads of the cluster: the informers' caches. */

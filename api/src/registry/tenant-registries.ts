@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { tenantHarborProject } from '@dangus/gitops-writer';
+import { tenantHarborProject } from '@dangus/gitops-writer/names';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';

@@ -1,5 +1,6 @@
 import type { TenantFailureDto } from '@dangus/common';
-import { ManifestValidationError, RenderInputError, type TenantInput } from '@dangus/gitops-writer';
+import type { TenantInput } from '@dangus/gitops-writer';
+import { ManifestValidationError, RenderInputError } from '@dangus/gitops-writer/errors';
 import type { DataSource } from 'typeorm';
 
 interface FailureRow {

@@ -1,5 +1,6 @@
 import { namespaceFor, type ServiceSizeDto } from '@dangus/common';
-import { buildSecretName, type ServiceInput, type TenantInput } from '@dangus/gitops-writer';
+import type { ServiceInput, TenantInput } from '@dangus/gitops-writer';
+import { buildSecretName } from '@dangus/gitops-writer/names';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { EnvRevision } from './env-revision.js';

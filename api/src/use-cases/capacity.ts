@@ -6,7 +6,7 @@
  */
 import type { EntityManager } from 'typeorm';
 import type { ServiceSizeDto } from '@dangus/common';
-import { cpuMillicores, quantityValue } from '@dangus/gitops-writer';
+import { cpuMillicores, quantityValue } from '@dangus/gitops-writer/quantity';
 import { ConflictError, ValidationError } from '../errors.js';
 
 export interface Capacity {

@@ -4,7 +4,7 @@
  * one commit's diff on those paths only.
  */
 import { namespaceFor, type HistoryCommitDto, type HistoryDiffDto, type HistoryPageDto } from '@dangus/common';
-import { isCommitId, type HistoryCommit } from '@dangus/gitops-writer';
+import { isCommitId, type HistoryCommit } from '@dangus/gitops-writer/history';
 import { NotFoundError, UpstreamError, ValidationError } from '../errors.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService } from './services.js';

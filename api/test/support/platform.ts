@@ -99,7 +99,7 @@ export async function startTestPlatform(
   const logger = pino({ level: process.env.DANGUS_TEST_LOG_LEVEL ?? 'silent' }, pino.destination(2));
   let stateRepoDir: string | undefined;
   let writer: Awaited<ReturnType<typeof openStateWriter>> | undefined;
-  const kube = options.cluster ? loadKubeConfig(options.cluster.kubeconfig) : undefined;
+  const kube = options.cluster ? await loadKubeConfig(options.cluster.kubeconfig) : undefined;
   let applier: ReturnType<typeof startInProcessApplier> | undefined;
   const pokes = commitPokes(config, kube, logger);
   const tenantSecrets = kube ? tenantSecretsFor(kube, { db: database.dataSource, encryptor: new Encryptor('k1', encryptionKey), logger }) : undefined;
