@@ -54,20 +54,19 @@ describe('failure isolation with api and controller roles', () => {
 
   const call = <T>(method: string, path: string, body?: unknown) => jsonCaller(origin, cookie)<T>(method, path, body);
 
-  /** `git log` of a fresh clone of `/state.git`: `author|subject`, newest first. */
+  /** git on a fresh clone of `/state.git` (through the balancer: any api replica's mirror). */
+  const clone = async (): Promise<(...args: string[]) => Promise<string>> => {
+    const target = join(dir, `clone-${String((clones += 1))}.git`);
+    const url = `${origin}/state.git`.replace('http://', `http://reader:${set.token}@`);
+    await exec('git', ['clone', '--quiet', '--bare', url, target]);
+    return async (...args) => (await exec('git', ['--git-dir', target, ...args])).stdout;
+  };
+  /** `author|subject` of the commits touching `paths`, newest first. */
   const log = async (...paths: string[]): Promise<string[]> => {
-    const target = join(dir, `clone-${String((clones += 1))}.git`);
-    const url = `${origin}/state.git`.replace('http://', `http://reader:${set.token}@`);
-    await exec('git', ['clone', '--quiet', '--bare', url, target]);
-    const { stdout } = await exec('git', ['--git-dir', target, 'log', '--format=%an|%s', 'HEAD', '--', ...paths]);
-    return stdout.trim().split('\n').filter((line) => line !== '');
+    const out = await (await clone())('log', '--format=%an|%s', 'HEAD', '--', ...paths);
+    return out.trim().split('\n').filter((line) => line !== '');
   };
-  const headFile = async (path: string): Promise<string> => {
-    const target = join(dir, `clone-${String((clones += 1))}.git`);
-    const url = `${origin}/state.git`.replace('http://', `http://reader:${set.token}@`);
-    await exec('git', ['clone', '--quiet', '--bare', url, target]);
-    return (await exec('git', ['--git-dir', target, 'show', `HEAD:${path}`])).stdout;
-  };
+  const headFile = async (path: string): Promise<string> => (await clone())('show', `HEAD:${path}`);
   const committed = (subject: string, timeoutMs = 30_000) =>
     until(async () => (await log()).some((line) => line.endsWith(subject)), `the commit "${subject}"`, timeoutMs);
 

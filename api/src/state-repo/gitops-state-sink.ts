@@ -141,7 +141,8 @@ export class GitopsStateSink implements StateSink {
       for (const f of each.failures) {
         failed.push({ ...f, message: describeFailure(f.error, loaded.tenants.find((t) => t.project.id === f.projectId) ?? null) });
       }
-      rendered.splice(0, rendered.length, ...loaded.tenants.map((t) => t.project.id).filter((id) => !failed.some((f) => f.projectId === id)));
+      const failedIds = new Set(failed.map((f) => f.projectId));
+      rendered.splice(0, rendered.length, ...loaded.tenants.map((t) => t.project.id).filter((id) => !failedIds.has(id)));
       return { files: each.files, keep: failed.map((f) => f.namespace) };
     };
     const result = await this.deps.repo.commitAll(files, {
