@@ -49,7 +49,7 @@ type Role = 'all' | 'api' | 'controller';
 const isRole = (value: string): value is Role => value === 'all' || value === 'api' || value === 'controller';
 const ROLES: Role[] = args.roles.split(',').filter(isRole);
 if (ROLES.length === 0) throw new Error(`--roles: a comma-separated list of all, api, controller (got ${args.roles})`);
-/** What the leader logs once the state repo is at the database's state (api/src/replicas/controller.ts). */
+/** What the leader logs once the state repo is at the database's state (api/src/roles/controller.ts). */
 const RECONCILED = 'state repo reconciled with the database';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
