@@ -74,6 +74,8 @@ export const createServiceSchema = serviceConfigSchema.extend({
   size: sizeNameSchema.default(null),
 });
 export type CreateServiceInput = z.infer<typeof createServiceSchema>;
+/** A create body as sent: a field with a default may be left out. */
+export type CreateServiceBody = z.input<typeof createServiceSchema>;
 
 /**
  * Only the fields given change (no defaults here: a PATCH of `port` must not
