@@ -1,4 +1,5 @@
 import type { DeploymentStatus } from './schemas.js';
+import type { ServiceRuntime, ServiceRuntimeField } from './service.js';
 
 /** The one JSON shape of every error the API sends. */
 export interface ErrorBody {
@@ -84,44 +85,7 @@ export interface ProjectDetailDto extends ProjectDto {
   services: ServiceSummaryDto[];
 }
 
-export interface ServiceDto {
-  id: string;
-  projectId: string;
-  name: string;
-  repoUrl: string;
-  branch: string;
-  dockerfilePath: string;
-  port: number;
-  storageGb: number | null;
-  healthCheckPath: string | null;
-  /** Pods it runs (1–10; 1 with a volume). */
-  replicas: number;
-  /** One of the sizes the operator defines (see GET /api/sizes), or null for the defaults. */
-  size: string | null;
-  subdomain: string;
-  publicUrl: string;
-  internalAddress: string;
-  webhookUrl: string;
-  webhookSecret: string;
-  status: DeploymentStatus | null;
-  /** Set while the project's changes cannot be committed (they wait, and are retried). */
-  syncError: TenantFailureDto | null;
-  createdAt: string;
-}
-
-/**
- * Why a project's changes do not reach the cluster (docs/architecture.md#failure-isolation):
- * the controller retries them with backoff, and at once when the project changes again.
- */
-export interface TenantFailureDto {
-  projectId: string;
-  namespace: string;
-  /** A plain sentence: what was refused, and where. */
-  message: string;
-  attempts: number;
-  since: string;
-  lastAt: string;
-}
+export type { ServiceDto, TenantFailureDto } from './service.js';
 
 export interface EnvVarDto {
   id: string;
@@ -162,7 +126,7 @@ export interface RollbackPreviewDto {
   reason: string | null;
   image: { from: string | null; to: string | null };
   commit: { from: string | null; to: string };
-  config: { field: 'port' | 'healthCheckPath' | 'storageGb' | 'replicas' | 'size'; from: number | string | null; to: number | string | null }[];
+  config: { field: ServiceRuntimeField; from: ServiceRuntime[ServiceRuntimeField]; to: ServiceRuntime[ServiceRuntimeField] }[];
   env: { added: string[]; removed: string[]; changed: string[] };
 }
 

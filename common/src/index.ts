@@ -1,3 +1,4 @@
 export * from './names.js';
 export * from './schemas.js';
+export * from './service.js';
 export * from './dto.js';

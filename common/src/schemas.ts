@@ -90,43 +90,6 @@ export const sizeNameSchema = z
   .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'Not a size name.')
   .nullable();
 
-/** A service's fields without defaults: the base of both create and update. */
-const serviceFields = z.strictObject({
-  name: serviceNameSchema,
-  repoUrl: repoUrlSchema,
-  branch: branchSchema,
-  dockerfilePath: dockerfilePathSchema,
-  port: portSchema,
-  storageGb: storageGbSchema,
-  healthCheckPath: healthCheckPathSchema,
-  replicas: replicasSchema,
-  size: sizeNameSchema,
-});
-
-export const createServiceSchema = serviceFields.extend({
-  branch: branchSchema.default('main'),
-  dockerfilePath: dockerfilePathSchema.default('Dockerfile'),
-  storageGb: storageGbSchema.default(null),
-  healthCheckPath: healthCheckPathSchema.default(null),
-  replicas: replicasSchema.default(1),
-  size: sizeNameSchema.default(null),
-});
-export type CreateServiceInput = z.infer<typeof createServiceSchema>;
-
-/**
- * Only the fields given change (no defaults here: a PATCH of `port` must not
- * reset the branch). The name is the subdomain and the Service object: it cannot change.
- */
-export const updateServiceSchema = serviceFields
-  .omit({ name: true })
-  .partial()
-  .refine((v) => Object.keys(v).length > 0, {
-    error: 'Give at least one field to change.',
-    // Only for an otherwise valid body: unknown keys already explain themselves.
-    when: (payload) => payload.issues.length === 0,
-  });
-export type UpdateServiceInput = z.infer<typeof updateServiceSchema>;
-
 export const ENV_VALUE_MAX = 32 * 1024;
 
 export const envKeySchema = z

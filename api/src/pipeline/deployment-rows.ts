@@ -1,7 +1,7 @@
-import { namespaceFor, type DeploymentStatus } from '@dangus/common';
+import { namespaceFor, type DeploymentStatus, type StoredReleaseConfig } from '@dangus/common';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { DeploymentEntity, type Deployment, type GitHubStatusState, type ReleaseConfig, type ReleaseEnvVar } from '../db/entities/index.js';
+import { DeploymentEntity, type Deployment, type GitHubStatusState, type ReleaseEnvVar } from '../db/entities/index.js';
 import { RELEASE_SNAPSHOT_SQL, restoreRelease } from '../db/releases.js';
 import { toDeploymentDto } from '../db/deployment-dto.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -34,7 +34,7 @@ export interface WorkRow {
 export interface LastLive {
   id: string;
   commit_sha: string;
-  release_config: ReleaseConfig | null;
+  release_config: StoredReleaseConfig | null;
   release_env: ReleaseEnvVar[] | null;
 }
 

@@ -1,9 +1,13 @@
-import { namespaceFor, type ServiceSizeDto } from '@dangus/common';
+import { SERVICE_CONFIG_FIELDS, namespaceFor, pickFields, type ServiceConfig, type ServiceSizeDto } from '@dangus/common';
 import type { ServiceInput, TenantInput } from '@dangus/gitops-writer';
 import { buildSecretName } from '@dangus/gitops-writer/names';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { EnvRevision } from './env-revision.js';
+import { serviceColumn } from '../db/entities/index.js';
+
+/** Every configuration field, selected under its own name (`s.repo_url AS "repoUrl"`). */
+const CONFIG_COLUMNS = SERVICE_CONFIG_FIELDS.map((field) => `s.${serviceColumn(field)} AS "${field}"`).join(', ');
 
 /** A tenant whose rows cannot be read into a render input. */
 export interface TenantLoadFailure {
@@ -18,19 +22,11 @@ interface TenantRow {
   user_hash: string;
 }
 
-interface ServiceRow {
+/** A service's configuration (every field of the schema, under its own name) and what the render adds. */
+interface ServiceRow extends ServiceConfig {
   id: string;
   project_id: string;
-  name: string;
-  repo_url: string;
-  branch: string;
-  dockerfile_path: string;
-  port: number;
-  storage_gb: number | null;
-  health_check_path: string | null;
   restarted_at: Date | null;
-  replicas: number;
-  size: string | null;
   image_tag: string | null;
   current_deployment_id: string | null;
   build_id: string | null;
@@ -90,8 +86,8 @@ export class TenantLoader {
     // The image is the current deployment's; the build is the service's one
     // unfinished build (a newer one supersedes the others, builds.ts).
     const services: ServiceRow[] = await db.query(
-      `SELECT s.id, s.project_id, s.name, s.repo_url, s.branch, s.dockerfile_path, s.port, s.storage_gb,
-              s.health_check_path, s.restarted_at, s.replicas, s.size, d.image_tag, d.id AS current_deployment_id, b.id AS build_id, b.commit_sha AS build_sha
+      `SELECT s.id, s.project_id, ${CONFIG_COLUMNS}, s.restarted_at,
+              d.image_tag, d.id AS current_deployment_id, b.id AS build_id, b.commit_sha AS build_sha
          FROM services s
          LEFT JOIN deployments d ON d.id = s.current_deployment_id AND d.image_tag IS NOT NULL
          LEFT JOIN LATERAL (
@@ -132,19 +128,14 @@ export class TenantLoader {
       namespace: namespaceFor(t.user_hash, t.project_name),
       services: services
         .filter((s) => s.project_id === t.project_id)
-        .map(
-          (s): ServiceInput => ({
+        .map((s): ServiceInput => {
+          // The whole configuration as stored; the size goes to the renderer as what it names.
+          const { size, ...config } = pickFields(s, SERVICE_CONFIG_FIELDS);
+          return {
             id: s.id,
-            name: s.name,
-            repoUrl: s.repo_url,
-            branch: s.branch,
-            dockerfilePath: s.dockerfile_path,
-            port: s.port,
-            storageGb: s.storage_gb,
-            healthCheckPath: s.health_check_path,
+            ...config,
             restartedAt: s.restarted_at?.toISOString() ?? null,
-            replicas: s.replicas,
-            resources: this.resourcesOf(s.size),
+            resources: this.resourcesOf(size),
             envRevision: this.deps.envRevision.of(envByService.get(s.id) ?? []),
             image: s.image_tag,
             currentDeploymentId: s.image_tag ? s.current_deployment_id : null,
@@ -157,8 +148,8 @@ export class TenantLoader {
                     registrySecretName: buildSecretName(s.name, s.build_sha),
                   }
                 : null,
-          }),
-        ),
+          };
+        }),
     }));
   }
 }

@@ -1,23 +1,21 @@
 /**
  * Releases and rollback. Every deployment that rolls out records the configuration it
- * runs with (port, health check, storage) and its env values (each still encrypted, as in
+ * runs with (`serviceRuntimeSchema`: port, health check, storage, replicas, size) and its env values (each still encrypted, as in
  * env_vars; never in git): a release. A rollback restores a release that went live whole,
  * image and configuration and env values, as a deployment of its own (`trigger:
  * 'rollback'`, no build) with one commit `rollback(ns/service): to <sha7> (deployment <id>)`.
  */
-import type { DeploymentDto, RollbackPreviewDto } from '@dangus/common';
+import { SERVICE_RUNTIME_FIELDS, pickFields, type DeploymentDto, type RollbackPreviewDto } from '@dangus/common';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { DeploymentEntity, type ReleaseConfig, type ReleaseEnvVar } from '../db/entities/index.js';
+import { DeploymentEntity, type ReleaseEnvVar } from '../db/entities/index.js';
 import { notRestorable, toDeploymentDto } from '../db/deployment-dto.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
 import { isUuid } from './validate.js';
 import { snapshotRelease } from './config-rollout.js';
 import { changeState } from './state-changes.js';
-import { restoreRelease } from '../db/releases.js';
+import { readReleaseConfig, restoreRelease } from '../db/releases.js';
 import { checkQuota } from './capacity.js';
-
-const CONFIG_FIELDS = ['port', 'healthCheckPath', 'storageGb', 'replicas', 'size'] as const;
 
 /** A deployment of one of the user's services, or 404. */
 async function ownedDeployment(ctx: UseCaseContext, user: CurrentUser, deploymentId: string) {
@@ -37,11 +35,9 @@ export async function previewRollback(ctx: UseCaseContext, user: CurrentUser, de
   const current = service.currentDeploymentId
     ? await ctx.db.getRepository(DeploymentEntity).findOneBy({ id: service.currentDeploymentId })
     : null;
-  const nowConfig: Required<ReleaseConfig> = {
-    port: service.port, healthCheckPath: service.healthCheckPath, storageGb: service.storageGb, replicas: service.replicas, size: service.size,
-  };
+  const nowConfig = pickFields(service, SERVICE_RUNTIME_FIELDS);
   const env: { key: string; value: string }[] = await ctx.db.query(`SELECT key, value FROM env_vars WHERE service_id = $1`, [service.id]);
-  const target = deployment.releaseConfig ? { replicas: 1, size: null, ...deployment.releaseConfig } : null;
+  const target = deployment.releaseConfig ? readReleaseConfig(deployment.releaseConfig) : null;
   const decrypt = (vars: ReleaseEnvVar[]) => new Map(vars.map((v) => [v.key, ctx.encryptor.decrypt(v.value)]));
   const before = decrypt(env);
   const after = decrypt(deployment.releaseEnv ?? []);
@@ -52,7 +48,7 @@ export async function previewRollback(ctx: UseCaseContext, user: CurrentUser, de
     image: { from: current?.imageTag ?? null, to: deployment.imageTag },
     commit: { from: current?.commitSha ?? null, to: deployment.commitSha },
     config: target
-      ? CONFIG_FIELDS.filter((field) => nowConfig[field] !== target[field]).map((field) => ({ field, from: nowConfig[field], to: target[field] }))
+      ? SERVICE_RUNTIME_FIELDS.filter((field) => nowConfig[field] !== target[field]).map((field) => ({ field, from: nowConfig[field], to: target[field] }))
       : [],
     env: {
       added: [...after.keys()].filter((key) => !before.has(key)).sort(),
@@ -73,11 +69,12 @@ export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser,
   const { deployment: target, service, project } = await ownedDeployment(ctx, user, deploymentId);
   const refused = notRestorable(target);
   if (refused) throw new ConflictError(refused);
-  const config = target.releaseConfig as ReleaseConfig;
+  // notRestorable() refused a release without its configuration.
+  const config = readReleaseConfig(target.releaseConfig as NonNullable<typeof target.releaseConfig>);
   const sha7 = target.commitSha.slice(0, 7);
   const { row, superseded } = await changeState(ctx, async (manager) => {
     await manager.query(`SELECT 1 FROM services WHERE id = $1 FOR UPDATE`, [service.id]);
-    await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: config.replicas ?? 1, size: config.size ?? null });
+    await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: config.replicas, size: config.size });
     // Like a push: builds in progress end, superseded.
     const ended: { id: string }[] = await manager.query(
       `UPDATE deployments SET status = 'failed', reason = $2, finished_at = now(), updated_at = now()

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   REPO_URL_PATTERN,
+  SERVICE_RUNTIME_FIELDS,
   createServiceSchema,
   namespaceFor,
   updateServiceSchema,
@@ -127,7 +128,7 @@ export async function updateService(
     await manager.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, changes);
     // What the running release depends on rolls out as a new release (no build), like an
     // env change: it goes live or fails, and a failure restores the previous release.
-    const runtime = (['port', 'healthCheckPath', 'storageGb', 'replicas', 'size'] as const).some(
+    const runtime = SERVICE_RUNTIME_FIELDS.some(
       (field) => field in changes && changes[field] !== locked[field],
     );
     const row = runtime ? await recordConfigRollout(manager, service.id, summary) : null;

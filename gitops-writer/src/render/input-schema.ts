@@ -1,25 +1,20 @@
 /**
- * zod schemas of the render input. User-controlled fields reuse the api's own
- * schemas from `@dangus/common`, so the renderer accepts exactly what the api
- * accepts; values the api computes (image, env revision, ids) get schemas here.
+ * zod schemas of the render input. A service's configuration is the api's own
+ * schema (`serviceConfigSchema` of `@dangus/common`), so the renderer accepts exactly
+ * what the api accepts and a new field reaches it with no change here; values the api
+ * computes (image, env revision, ids) get schemas here.
  */
 import {
   HARBOR_PROJECT_PATTERN,
   OCI_PATH_COMPONENT,
   USER_HASH_PATTERN,
-  branchSchema,
-  dockerfilePathSchema,
-  healthCheckPathSchema,
   namespaceFor,
-  portSchema,
   projectNameSchema,
-  repoUrlSchema,
-  serviceNameSchema,
-  storageGbSchema,
+  serviceConfigSchema,
   uuidSchema,
 } from '@dangus/common';
 import { z } from 'zod';
-import type { BuildInput, RenderSettings, ServiceInput, TenantInput } from './types.js';
+import type { BuildInput, RenderSettings, ResolvedByTheLoader, ServiceInput, TenantInput } from './types.js';
 
 const DNS_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 
@@ -194,22 +189,21 @@ export const buildInputSchema = z.object({
 }) satisfies z.ZodType<BuildInput>;
 
 export const serviceInputSchema = z.object({
+  // The size reaches the renderer resolved, as `resources`.
+  ...serviceConfigSchema.omit({ size: true } satisfies Record<ResolvedByTheLoader, true>).shape,
   id: uuidSchema,
-  name: serviceNameSchema,
-  repoUrl: repoUrlSchema,
-  branch: branchSchema,
-  dockerfilePath: dockerfilePathSchema,
-  port: portSchema,
-  storageGb: storageGbSchema,
-  healthCheckPath: healthCheckPathSchema,
   envRevision: envRevisionSchema,
   restartedAt: z.iso.datetime({ offset: true }).nullable(),
-  replicas: z.number().int().min(1).max(10),
   resources: z.object({ cpu: quantitySchema, memory: quantitySchema }).nullable(),
   image: imageReferenceSchema.nullable(),
   currentDeploymentId: uuidSchema.nullable(),
   build: buildInputSchema.nullable(),
 }) satisfies z.ZodType<ServiceInput>;
+
+// The schema and the type name the same fields (a field in one only fails to compile).
+type Parsed = keyof z.infer<typeof serviceInputSchema>;
+type SameKeys<A, B> = [Exclude<A, B> | Exclude<B, A>] extends [never] ? true : never;
+true satisfies SameKeys<Parsed, keyof ServiceInput>;
 
 export const tenantInputSchema = z
   .object({

@@ -3,6 +3,8 @@
  * (one transaction's view); nothing here is fetched by the writer itself.
  */
 
+import type { ServiceConfig } from '@dangus/common';
+
 /** A Kubernetes resource quantity such as `500m`, `2`, `4Gi`. */
 export type Quantity = string;
 
@@ -96,19 +98,19 @@ export interface BuildInput {
   registrySecretName: string;
 }
 
-/** One service of a tenant, as stored in the database. */
-export interface ServiceInput {
+/**
+ * Fields of a service's configuration the renderer gets in another form: the size as the
+ * `resources` it names (the operator's SERVICE_SIZES, read by the api).
+ */
+export type ResolvedByTheLoader = 'size' & keyof ServiceConfig;
+
+/**
+ * One service of a tenant, as stored in the database: its whole configuration
+ * (`serviceConfigSchema` of `@dangus/common`: name, source, port, storage, health check,
+ * replicas) and what the api computes for it.
+ */
+export interface ServiceInput extends Omit<ServiceConfig, ResolvedByTheLoader> {
   id: string;
-  /** DNS-1035 label; the name of its Service, Deployment and Ingress. */
-  name: string;
-  repoUrl: string;
-  branch: string;
-  dockerfilePath: string;
-  port: number;
-  /** Size of the `/data` volume in GiB, or `null` for no volume. */
-  storageGb: number | null;
-  /** Path of the readiness/liveness `httpGet` probes, or `null` for no probes. */
-  healthCheckPath: string | null;
   /**
    * Keyed HMAC of the service's env values, computed by the api. It becomes a pod
    * template annotation so that an env change rolls the pods without any value in git.
@@ -116,8 +118,6 @@ export interface ServiceInput {
   envRevision: string;
   /** When the owner last asked for a rolling restart (ISO 8601), or null: a pod template annotation. */
   restartedAt: string | null;
-  /** Pods of the Deployment (1–10; 1 with a volume). */
-  replicas: number;
   /** CPU and memory of each pod (requests = limits), or null for the namespace's LimitRange defaults. */
   resources: { cpu: string; memory: string } | null;
   /**

@@ -4,6 +4,8 @@
  * keeps the two in step), and a template that names anything else is rejected.
  */
 
+import { SERVICE_CONFIG_FIELDS, type ServiceConfig, type ServiceConfigField } from '@dangus/common';
+
 /** Tenant variables exist everywhere; service ones in service templates; build ones in the build Job. */
 export type VariableScope = 'tenant' | 'service' | 'build';
 
@@ -13,7 +15,51 @@ export type VariableScope = 'tenant' | 'service' | 'build';
  */
 export type TemplateValue = string | number | boolean | null | readonly string[];
 
-export const VARIABLE_CATALOG = {
+/** `dockerfilePath` → `dockerfile_path`, at the type level. */
+type SnakeCase<S extends string> = S extends `${infer H}${infer T}`
+  ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${SnakeCase<T>}`
+  : S;
+
+/** `dockerfilePath` → `dockerfile_path`: the variable of a configuration field. */
+export function variableOf<F extends string>(field: F): SnakeCase<F> {
+  return field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`) as SnakeCase<F>;
+}
+
+/**
+ * Configuration fields a template reads in another form: the name as `service_name`, the
+ * size as `cpu` and `memory` (what it names).
+ */
+const READ_OTHERWISE = ['name', 'size'] as const satisfies readonly ServiceConfigField[];
+
+/** Fields of a service's configuration (`serviceConfigSchema`) a template reads as they are. */
+export type ConfigVariableField = Exclude<ServiceConfigField, (typeof READ_OTHERWISE)[number]>;
+export const CONFIG_VARIABLE_FIELDS = SERVICE_CONFIG_FIELDS.filter(
+  (field): field is ConfigVariableField => !(READ_OTHERWISE as readonly string[]).includes(field),
+);
+
+// Each one is a value a template can hold (a field of another type does not compile).
+true satisfies ServiceConfig[ConfigVariableField] extends TemplateValue ? true : never;
+
+/**
+ * Every field of a service's configuration is a service variable of its snake_case name
+ * (`repo_url`, `branch`, `dockerfile_path`, `port`, `storage_gb`, `health_check_path`,
+ * `replicas`): a new field of the schema reaches the templates with no change here.
+ */
+const CONFIG_VARIABLES = Object.fromEntries(CONFIG_VARIABLE_FIELDS.map((field) => [variableOf(field), 'service'])) as Record<
+  SnakeCase<ConfigVariableField>,
+  'service'
+>;
+
+/** The configuration variables' values: each field of `service` under its variable. */
+export function configVariables(service: Pick<ServiceConfig, ConfigVariableField>): Record<SnakeCase<ConfigVariableField>, TemplateValue> {
+  return Object.fromEntries(CONFIG_VARIABLE_FIELDS.map((field) => [variableOf(field), service[field]])) as Record<
+    SnakeCase<ConfigVariableField>,
+    TemplateValue
+  >;
+}
+
+/** The variables the renderer computes (the configuration's own are added below). */
+const COMPUTED_VARIABLES = {
   namespace: 'tenant',
   project_name: 'tenant',
   project_id: 'tenant',
@@ -37,22 +83,15 @@ export const VARIABLE_CATALOG = {
 
   service_name: 'service',
   service_id: 'service',
-  repo_url: 'service',
-  branch: 'service',
-  dockerfile_path: 'service',
   image: 'service',
-  port: 'service',
   subdomain: 'service',
   host: 'service',
   env_secret_name: 'service',
   env_revision: 'service',
   restarted_at: 'service',
-  replicas: 'service',
   cpu: 'service',
   memory: 'service',
   resources_enabled: 'service',
-  health_check_path: 'service',
-  storage_gb: 'service',
   storage_size: 'service',
   storage_enabled: 'service',
   storage_class: 'service',
@@ -74,6 +113,11 @@ export const VARIABLE_CATALOG = {
   git_token_secret_name: 'build',
   registry_secret_name: 'build',
 } as const satisfies Record<string, VariableScope>;
+
+// A configuration field never takes the name of a computed variable (it would hide it).
+true satisfies Extract<keyof typeof COMPUTED_VARIABLES, SnakeCase<ConfigVariableField>> extends never ? true : never;
+
+export const VARIABLE_CATALOG = { ...COMPUTED_VARIABLES, ...CONFIG_VARIABLES };
 
 export type VariableName = keyof typeof VARIABLE_CATALOG;
 

@@ -1,5 +1,8 @@
+import { SERVICE_CONFIG_FIELDS } from '@dangus/common';
+import { SETTINGS, service, tenant } from '../../test/support/fixtures.js';
 import { DEFAULT_EGRESS_DENIED_CIDRS } from './input-schema.js';
-import { buildJobName, egressDenied, gitCloneUrl } from './variables.js';
+import { VARIABLE_CATALOG, variableOf } from './variable-catalog.js';
+import { buildJobName, egressDenied, gitCloneUrl, serviceVariables } from './variables.js';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 
@@ -45,5 +48,25 @@ describe('egressDenied', () => {
 
   it('leaves IPv6 without exceptions when nothing IPv6 is denied (the template then opens no IPv6 at all)', () => {
     expect(egressDenied({ egressDeniedCidrs: ['10.0.0.0/8'], nodeAddresses: [] })).toEqual({ ipv4: ['10.0.0.0/8'], ipv6: [] });
+  });
+});
+
+describe('configuration variables', () => {
+  it('name a field in snake_case', () => {
+    expect(['repoUrl', 'dockerfilePath', 'healthCheckPath', 'port'].map(variableOf)).toEqual(['repo_url', 'dockerfile_path', 'health_check_path', 'port']);
+  });
+
+  it('are every field of the service schema but the name and the size (read as service_name, cpu and memory), with its value', () => {
+    const web = service(1, 'web', { storageGb: 3, healthCheckPath: '/ready', replicas: 1 });
+    const values = serviceVariables(tenant(1, 'ab12cd', 'shop', [web]), web, SETTINGS) as Record<string, unknown>;
+    const read = SERVICE_CONFIG_FIELDS.filter((field) => field !== 'name' && field !== 'size');
+    expect(read.length).toBeGreaterThan(0);
+    for (const field of read) {
+      const name = variableOf(field);
+      expect({ field, scope: (VARIABLE_CATALOG as Record<string, string>)[name], value: values[name] }).toEqual({
+        field, scope: 'service', value: web[field],
+      });
+    }
+    expect(values).toMatchObject({ service_name: 'web' });
   });
 });

@@ -6,7 +6,7 @@ import { subdomainFor } from '@dangus/common';
 import { DEFAULT_GIT_SOURCE_URL } from './input-schema.js';
 import { addCpu, addMemory } from './quantity.js';
 import type { BuildInput, RenderSettings, ServiceInput, TenantInput } from './types.js';
-import type { Variables } from './variable-catalog.js';
+import { configVariables, type Variables } from './variable-catalog.js';
 
 /** Longest Kubernetes name that is also used as a label value (`job-name`). */
 const LABEL_VALUE_MAX = 63;
@@ -58,24 +58,19 @@ export function serviceVariables(
   const subdomain = subdomainFor(tenant.userHash, service.name);
   const storage = service.storageGb !== null;
   return {
+    // Every field of the configuration under its snake_case name (variable-catalog.ts).
+    ...configVariables(service),
     service_name: service.name,
     service_id: service.id,
-    repo_url: service.repoUrl,
-    branch: service.branch,
-    dockerfile_path: service.dockerfilePath,
     image: service.image,
-    port: service.port,
     subdomain,
     host: `${subdomain}.${settings.baseDomain}`,
     env_secret_name: envSecretName(service.name),
     env_revision: service.envRevision,
     restarted_at: service.restartedAt,
-    replicas: service.replicas,
     cpu: service.resources?.cpu ?? null,
     memory: service.resources?.memory ?? null,
     resources_enabled: service.resources !== null,
-    health_check_path: service.healthCheckPath,
-    storage_gb: service.storageGb,
     storage_size: storage ? `${String(service.storageGb)}Gi` : null,
     storage_enabled: storage,
     storage_class: settings.storageClass,

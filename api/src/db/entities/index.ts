@@ -1,5 +1,5 @@
-import { EntitySchema } from 'typeorm';
-import type { DeploymentStatus } from '@dangus/common';
+import { EntitySchema, type EntitySchemaColumnOptions } from 'typeorm';
+import type { DeploymentStatus, ServiceConfig, StoredReleaseConfig } from '@dangus/common';
 
 /*
  * Entities are declared as EntitySchema (plain data, no decorators): no
@@ -88,29 +88,44 @@ export const ProjectEntity = new EntitySchema<Project>({
   },
 });
 
-export interface Service {
+/** A service's row: its configuration (`serviceConfigSchema` of `@dangus/common`) and the platform's own columns. */
+export interface Service extends ServiceConfig {
   id: string;
   projectId: string;
   /** The owner, denormalised so that `UNIQUE (user_id, name)` keeps subdomains unique. */
   userId: string;
-  name: string;
-  repoUrl: string;
-  branch: string;
-  dockerfilePath: string;
-  port: number;
-  storageGb: number | null;
-  healthCheckPath: string | null;
   /** The last rolling restart asked for (a pod template annotation), or null. */
   restartedAt: Date | null;
-  replicas: number;
-  /** One of the operator's SERVICE_SIZES, or null for the LimitRange defaults. */
-  size: string | null;
   /** Encrypted (crypto/encryption.ts). */
   webhookSecret: string;
   /** The deployment whose image the service's Deployment runs; `null` before the first build. */
   currentDeploymentId: string | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/**
+ * The column of each configuration field: a field of the schema without one here does not
+ * compile. The SQL that reads or copies a service's configuration takes its column names
+ * from here ({@link serviceColumn}).
+ */
+export const SERVICE_CONFIG_COLUMNS = {
+  name: { type: 'varchar', length: 63 },
+  repoUrl: { name: 'repo_url', type: 'text' },
+  branch: { type: 'varchar', length: 255 },
+  dockerfilePath: { name: 'dockerfile_path', type: 'varchar', length: 255 },
+  port: { type: 'integer' },
+  storageGb: { name: 'storage_gb', type: 'integer', nullable: true },
+  healthCheckPath: { name: 'health_check_path', type: 'varchar', length: 255, nullable: true },
+  replicas: { type: 'integer', default: 1 },
+  /** One of the operator's SERVICE_SIZES, or null for the LimitRange defaults. */
+  size: { type: 'varchar', length: 40, nullable: true },
+} as const satisfies Record<keyof ServiceConfig, EntitySchemaColumnOptions>;
+
+/** The column of a configuration field in `services`. */
+export function serviceColumn(field: keyof ServiceConfig): string {
+  const column: EntitySchemaColumnOptions = SERVICE_CONFIG_COLUMNS[field];
+  return column.name ?? field;
 }
 
 export const ServiceEntity = new EntitySchema<Service>({
@@ -120,16 +135,8 @@ export const ServiceEntity = new EntitySchema<Service>({
     id: { type: 'uuid', primary: true, generated: 'uuid' },
     projectId: { name: 'project_id', type: 'uuid' },
     userId: { name: 'user_id', type: 'uuid' },
-    name: { type: 'varchar', length: 63 },
-    repoUrl: { name: 'repo_url', type: 'text' },
-    branch: { type: 'varchar', length: 255 },
-    dockerfilePath: { name: 'dockerfile_path', type: 'varchar', length: 255 },
-    port: { type: 'integer' },
-    storageGb: { name: 'storage_gb', type: 'integer', nullable: true },
-    healthCheckPath: { name: 'health_check_path', type: 'varchar', length: 255, nullable: true },
+    ...SERVICE_CONFIG_COLUMNS,
     restartedAt: { name: 'restarted_at', type: 'timestamptz', nullable: true },
-    replicas: { type: 'integer', default: 1 },
-    size: { type: 'varchar', length: 40, nullable: true },
     webhookSecret: { name: 'webhook_secret', type: 'text' },
     currentDeploymentId: { name: 'current_deployment_id', type: 'uuid', nullable: true },
     ...timestamps,
@@ -163,16 +170,6 @@ export const EnvVarEntity = new EntitySchema<EnvVar>({
 /** What made a deployment: a webhook push, the deploy button, an env or config change, or a rollback (no build for the last two). */
 export type DeploymentTrigger = 'push' | 'manual' | 'config' | 'rollback';
 
-/** The configuration a release ran with (deployments.release_config). */
-export interface ReleaseConfig {
-  port: number;
-  healthCheckPath: string | null;
-  storageGb: number | null;
-  /** Absent in releases recorded before replicas and sizes existed (then 1 and null). */
-  replicas?: number;
-  size?: string | null;
-}
-
 /** One env var of a release, its value encrypted as in env_vars (deployments.release_env). */
 export interface ReleaseEnvVar {
   key: string;
@@ -201,8 +198,11 @@ export interface Deployment {
   /** When its build Job became active. */
   startedAt: Date | null;
   finishedAt: Date | null;
-  /** What it rolled out with; null until it rolls out (and for releases older than this record). */
-  releaseConfig: ReleaseConfig | null;
+  /**
+   * What it rolled out with (`releaseConfigSchema` of `@dangus/common`, read through
+   * db/releases.ts); null until it rolls out (and for releases older than this record).
+   */
+  releaseConfig: StoredReleaseConfig | null;
   releaseEnv: ReleaseEnvVar[] | null;
   /** For a rollback: the release it restored. */
   rollbackOf: string | null;

@@ -1,6 +1,7 @@
 import {
   createServiceSchema,
   updateServiceSchema,
+  type CreateServiceBody,
   type CreateServiceInput,
   type ServiceDto,
   type UpdateServiceInput,
@@ -63,7 +64,8 @@ function parsePort(text: string): number {
   return /^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
 }
 
-function toInput(values: ServiceFormValues): CreateServiceInput {
+/** The body the form sends: a field it does not show keeps the api's default. */
+function toInput(values: ServiceFormValues): CreateServiceBody {
   return {
     name: values.name.trim(),
     repoUrl: values.repoUrl.trim(),
@@ -73,8 +75,6 @@ function toInput(values: ServiceFormValues): CreateServiceInput {
     storageGb: values.storageEnabled ? values.storageGb : null,
     healthCheckPath: values.healthCheckEnabled ? values.healthCheckPath.trim() : null,
     // Replicas and size are set on the service page once it exists.
-    replicas: 1,
-    size: null,
   };
 }
 

@@ -1,0 +1,140 @@
+/**
+ * A service's shape, declared once. Everything that carries a service's configuration is
+ * inferred from these schemas: the create and update bodies the api accepts, the DTO it
+ * answers (`ServiceDto`), the renderer's input (`ServiceInput` in gitops-writer), the rows
+ * the tenant loader reads and the configuration a release records. A new field is a
+ * change here (in the group it belongs to), to the entity and migration, and to the
+ * templates that use it.
+ */
+import { z } from 'zod';
+import {
+  branchSchema,
+  dockerfilePathSchema,
+  healthCheckPathSchema,
+  portSchema,
+  replicasSchema,
+  repoUrlSchema,
+  serviceNameSchema,
+  deploymentStatusSchema,
+  sizeNameSchema,
+  storageGbSchema,
+} from './schemas.js';
+
+/** What the next build reads: a change takes effect at the next push or deploy. */
+export const serviceSourceSchema = z.strictObject({
+  repoUrl: repoUrlSchema,
+  branch: branchSchema,
+  dockerfilePath: dockerfilePathSchema,
+});
+
+/**
+ * What the running release depends on: a change rolls out as a release of its own (no
+ * build), each release records these values and a rollback restores them.
+ */
+export const serviceRuntimeSchema = z.strictObject({
+  port: portSchema,
+  storageGb: storageGbSchema,
+  healthCheckPath: healthCheckPathSchema,
+  replicas: replicasSchema,
+  size: sizeNameSchema,
+});
+
+/** A service's whole configuration, without defaults: its name, its source and its runtime. */
+export const serviceConfigSchema = z.strictObject({
+  name: serviceNameSchema,
+  ...serviceSourceSchema.shape,
+  ...serviceRuntimeSchema.shape,
+});
+export type ServiceConfig = z.infer<typeof serviceConfigSchema>;
+export type ServiceRuntime = z.infer<typeof serviceRuntimeSchema>;
+export type ServiceConfigField = keyof ServiceConfig;
+export type ServiceRuntimeField = keyof ServiceRuntime;
+
+/** Every field of a service's configuration, in the schema's order. */
+export const SERVICE_CONFIG_FIELDS: readonly ServiceConfigField[] = serviceConfigSchema.keyof().options;
+/** The fields a release records and a rollback restores. */
+export const SERVICE_RUNTIME_FIELDS: readonly ServiceRuntimeField[] = serviceRuntimeSchema.keyof().options;
+
+/** `{ field: true }` for each field: a zod `.pick()` / `.omit()` mask. */
+function maskOf<K extends string>(fields: readonly K[]): Record<K, true> {
+  return Object.fromEntries(fields.map((field) => [field, true])) as Record<K, true>;
+}
+
+/** The configuration fields of `source` (an entity, a row, a DTO), and nothing else. */
+export function pickFields<T extends object, K extends keyof T>(source: T, fields: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(fields.map((field) => [field, source[field]])) as Pick<T, K>;
+}
+
+export const createServiceSchema = serviceConfigSchema.extend({
+  branch: branchSchema.default('main'),
+  dockerfilePath: dockerfilePathSchema.default('Dockerfile'),
+  storageGb: storageGbSchema.default(null),
+  healthCheckPath: healthCheckPathSchema.default(null),
+  replicas: replicasSchema.default(1),
+  size: sizeNameSchema.default(null),
+});
+export type CreateServiceInput = z.infer<typeof createServiceSchema>;
+/** A create body as sent: a field with a default may be left out. */
+export type CreateServiceBody = z.input<typeof createServiceSchema>;
+
+/**
+ * Only the fields given change (no defaults here: a PATCH of `port` must not
+ * reset the branch). The name is the subdomain and the Service object: it cannot change.
+ */
+export const updateServiceSchema = serviceConfigSchema
+  .omit({ name: true })
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, {
+    error: 'Give at least one field to change.',
+    // Only for an otherwise valid body: unknown keys already explain themselves.
+    when: (payload) => payload.issues.length === 0,
+  });
+export type UpdateServiceInput = z.infer<typeof updateServiceSchema>;
+
+/**
+ * Why a project's changes do not reach the cluster (docs/architecture.md#failure-isolation):
+ * the controller retries them with backoff, and at once when the project changes again.
+ */
+export const tenantFailureSchema = z.strictObject({
+  projectId: z.uuid(),
+  namespace: z.string(),
+  /** A plain sentence: what was refused, and where. */
+  message: z.string(),
+  attempts: z.number().int(),
+  since: z.iso.datetime({ offset: true }),
+  lastAt: z.iso.datetime({ offset: true }),
+});
+export type TenantFailureDto = z.infer<typeof tenantFailureSchema>;
+
+/**
+ * A service as the api answers it (and the UI reads it): its whole configuration (replicas
+ * are 1–10, 1 with a volume; size is one of GET /api/sizes, or null for the defaults) and
+ * what the platform derives from it.
+ */
+export const serviceDtoSchema = serviceConfigSchema.extend({
+  id: z.uuid(),
+  projectId: z.uuid(),
+  /** `{user hash}-{name}`. */
+  subdomain: z.string(),
+  publicUrl: z.string(),
+  /** `http://{name}:{port}`, from the project's other services. */
+  internalAddress: z.string(),
+  webhookUrl: z.string(),
+  webhookSecret: z.string(),
+  status: deploymentStatusSchema.nullable(),
+  /** Set while the project's changes cannot be committed (they wait, and are retried). */
+  syncError: tenantFailureSchema.nullable(),
+  createdAt: z.iso.datetime({ offset: true }),
+});
+export type ServiceDto = z.infer<typeof serviceDtoSchema>;
+
+/**
+ * A release's recorded configuration as stored (`deployments.release_config`): the runtime
+ * fields, a field a release predates taking the default a new service gets (releases
+ * recorded before replicas and sizes existed run 1 replica of no size). Keys it no
+ * longer knows are dropped.
+ */
+export const releaseConfigSchema = z.object(createServiceSchema.pick(maskOf(SERVICE_RUNTIME_FIELDS)).shape);
+export type ReleaseConfig = z.infer<typeof releaseConfigSchema>;
+/** What a stored release may hold: a field it predates is absent. */
+export type StoredReleaseConfig = z.input<typeof releaseConfigSchema>;
