@@ -137,7 +137,7 @@ export interface WebhookDeliveryDto {
   deliveryId: string;
   /** GitHub's X-GitHub-Event. */
   event: string;
-  outcome: 'deployed' | 'ignored' | 'ping' | 'rejected';
+  outcome: 'deployed' | 'skipped' | 'ignored' | 'ping' | 'rejected';
   reason: string | null;
   statusCode: number;
   deploymentId: string | null;
