@@ -11,7 +11,11 @@ export const WATCH_PATHS_MAX = 50;
 export const WATCH_PATH_LENGTH_MAX = 255;
 
 function hasControl(text: string): boolean {
-  return [...text].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }
 
 /**
