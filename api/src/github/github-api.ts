@@ -1,5 +1,6 @@
 import { Octokit } from '@octokit/rest';
 import { UpstreamError } from '../errors.js';
+import { compareCommits, readTree, type CommitComparison, type RepositoryTree } from './github-repos.js';
 
 /** The part of GitHub's REST API the platform uses, behind an interface for the fake in tests. */
 export interface GitHubApi {
@@ -7,6 +8,10 @@ export interface GitHubApi {
   branchHead(token: string, owner: string, repo: string, branch: string): Promise<{ sha: string; message: string }>;
   /** Sets the platform's commit status on `sha` of `owner/repo` with the user's token. */
   setCommitStatus(token: string, status: CommitStatus): Promise<void>;
+  /** Every file of the commit `ref` (a sha or a branch) names, through the Git trees API (github-repos.ts). */
+  tree(token: string, owner: string, repo: string, ref: string): Promise<RepositoryTree>;
+  /** The files `head` changed since its merge base with `base`, through the compare API (github-repos.ts). */
+  compare(token: string, owner: string, repo: string, base: string, head: string, options?: { timeoutMs?: number }): Promise<CommitComparison>;
 }
 
 export interface CommitStatus {
@@ -31,6 +36,14 @@ export class OctokitGitHubApi implements GitHubApi {
 
   private client(token: string): Octokit {
     return new Octokit({ auth: token, baseUrl: this.baseUrl, log: silentLog, request: { retries: 0, timeout: 10_000 } });
+  }
+
+  tree(token: string, owner: string, repo: string, ref: string): Promise<RepositoryTree> {
+    return readTree(this.client(token), owner, repo, ref, 10_000);
+  }
+
+  compare(token: string, owner: string, repo: string, base: string, head: string, options: { timeoutMs?: number } = {}): Promise<CommitComparison> {
+    return compareCommits(this.client(token), owner, repo, base, head, options.timeoutMs ?? 10_000);
   }
 
   async setCommitStatus(token: string, status: CommitStatus): Promise<void> {

@@ -8,6 +8,9 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 import type { RefusalLimiter } from './refusal-limiter.js';
 import { findOwnedService } from './services.js';
 import { isUuid } from './validate.js';
+import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
+import { REPO_URL_PATTERN } from '@dangus/common';
+import { fanOutPush, type CompareFiles } from './push-fan-out.js';
 import {
   checkHeaders,
   decideDelivery,
@@ -25,6 +28,8 @@ export const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
 /** Anyone can send unsigned deliveries: only the newest ones per service are kept. */
 const REJECTED_KEPT = 100;
 const DELIVERIES_LISTED = 50;
+/** GitHub waits 10 s for an answer: a comparison that takes longer is given up on (and the push builds). */
+export const COMPARE_TIMEOUT_MS = 5_000;
 /** GitHub's only signature form: `sha256=` and 64 hex digits. */
 const SIGNATURE = /^sha256=([0-9a-f]{64})$/;
 
@@ -56,7 +61,11 @@ export interface WebhookAnswer {
 interface ServiceTarget extends WebhookTarget {
   id: string;
   webhookSecret: string;
+  watchPaths: string[];
   ownerStatus: 'active' | 'blocked';
+  /** The owner's GitHub token (encrypted), for the compare API; decrypted only when asked. */
+  ownerToken: string;
+  ownerGithubId: string;
 }
 
 interface StoredAnswer {
@@ -82,7 +91,8 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
   // Plain SQL: this is the hot path of every delivery, forged ones included.
   const [service] = isUuid(request.serviceId)
     ? await ctx.db.query<ServiceTarget[]>(
-        `SELECT s.id, s.repo_url AS "repoUrl", s.branch, s.webhook_secret AS "webhookSecret", u.status AS "ownerStatus"
+        `SELECT s.id, s.repo_url AS "repoUrl", s.branch, s.webhook_secret AS "webhookSecret", s.watch_paths AS "watchPaths",
+                u.status AS "ownerStatus", u.github_access_token AS "ownerToken", u.github_id AS "ownerGithubId"
            FROM services s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
         [request.serviceId],
       )
@@ -105,12 +115,25 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
   const headers = checkHeaders(request.event, request.deliveryId);
   if (typeof headers === 'string') throw await refuse(new ValidationError(headers));
 
-  const decision = decideDelivery(service, headers.event, signed);
+  let decision = decideDelivery(service, headers.event, signed);
+  if (decision.outcome === 'deployed') {
+    // Its watch paths: this service decides alone (the GitHub App's webhook fans one push out).
+    const [decided] = await fanOutPush([service], decision.payload, ownerCompare(ctx, service));
+    if (decided) decision = decided.decision;
+  }
   const { answer, recorded } = await answerOnce(ctx, service.id, headers, decision);
   if (recorded) buildRecorded(ctx, recorded);
   // The row is the record of every delivery; a log line each would only cost the hot path.
   ctx.logger.debug({ serviceId: service.id, deliveryId: headers.deliveryId, event: headers.event, status: answer.status }, 'webhook delivery answered');
   return answer;
+}
+
+/** The compare API with the service owner's token, or null when the owner has none (the local user). */
+function ownerCompare(ctx: UseCaseContext, service: ServiceTarget): CompareFiles {
+  const repo = REPO_URL_PATTERN.exec(service.repoUrl);
+  if (service.ownerGithubId === LOCAL_GITHUB_ID || !repo?.[1] || !repo[2]) return null;
+  const [owner, name] = [repo[1], repo[2]];
+  return (base, head) => ctx.github.compare(ctx.encryptor.decrypt(service.ownerToken), owner, name, base, head, { timeoutMs: COMPARE_TIMEOUT_MS });
 }
 
 /**

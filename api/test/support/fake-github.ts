@@ -5,6 +5,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { basename, dirname } from 'node:path';
 import express from 'express';
+import { FakeGitHubRepos } from './fake-github-repos.js';
 
 export interface FakeGitHubUser {
   id: number;
@@ -46,6 +47,8 @@ export class FakeGitHub {
   readonly statuses: FakeCommitStatus[] = [];
   /** When set, status posts answer this HTTP status instead (GitHub having a bad day). */
   failStatusesWith: number | null = null;
+  /** Trees and comparisons of `gitRepos` (fake-github-repos.ts), for monorepos. */
+  readonly repos: FakeGitHubRepos = new FakeGitHubRepos(this);
   /** Organization → lower-cased logins of its active members. */
   readonly orgs = new Map<string, Set<string>>();
   /**
@@ -71,6 +74,11 @@ export class FakeGitHub {
   private readonly codes = new Map<string, { challenge: string; redirectUri: string; user: FakeGitHubUser }>();
   private readonly tokens = new Map<string, FakeGitHubUser>();
   private server: Server | undefined;
+
+  /** Whose user token this is, if this fake issued it. */
+  userOf(token: string): FakeGitHubUser | undefined {
+    return this.tokens.get(token);
+  }
 
   /** Every access token this fake issued to `login` (what the api holds for that user). */
   tokensOf(login: string): string[] {
@@ -207,6 +215,8 @@ export class FakeGitHub {
       this.statuses.push(status);
       res.status(201).json({ id: this.statuses.length, state: status.state, context: status.context });
     });
+
+    app.use(this.repos.router());
 
     await new Promise<void>((resolve) => {
       this.server = app.listen(0, '127.0.0.1', () => resolve());
