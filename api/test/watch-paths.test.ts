@@ -226,6 +226,71 @@ describe('monorepos: which pushes build which services', () => {
     });
   });
 
+  describe("the new-service form's reads of the repository (Git trees API)", () => {
+    const as = <T extends request.Test>(req: T) => req.set({ Cookie: cookie, Origin: ORIGIN });
+    let head: string;
+
+    beforeAll(async () => {
+      head = await repo.commit({
+        'apps/web/Dockerfile': 'FROM scratch',
+        'apps/api/docker/Dockerfile.prod': 'FROM scratch',
+        'services/worker/worker.Dockerfile': 'FROM scratch',
+        'Dockerfile': 'FROM scratch',
+        'node_modules/some-dep/Dockerfile': 'FROM scratch',
+        'pnpm-workspace.yaml': 'packages: []',
+      });
+      t.github.branches.set(`${REPO}#main`, { sha: head, message: 'head' });
+    });
+
+    it('lists the Dockerfiles of the branch head, each with a context and watch paths to suggest', async () => {
+      const asked = t.github.repos.treeRequests.length;
+      const res = await as(request(t.app).get('/api/repository/dockerfiles').query({ repoUrl: `https://github.com/${REPO}`, branch: 'main' })).expect(200);
+      expect(res.body).toEqual({
+        commitSha: head,
+        rootFiles: ['package-lock.json', 'pnpm-workspace.yaml'],
+        truncated: false,
+        dockerfiles: [
+          { path: 'Dockerfile', contextDir: '.', dockerfilePath: 'Dockerfile', watchPaths: [] },
+          { path: 'apps/web/Dockerfile', contextDir: 'apps/web', dockerfilePath: 'Dockerfile', watchPaths: ['apps/web/**', 'package-lock.json', 'pnpm-workspace.yaml'] },
+          { path: 'services/worker/worker.Dockerfile', contextDir: 'services/worker', dockerfilePath: 'worker.Dockerfile', watchPaths: ['services/worker/**', 'package-lock.json', 'pnpm-workspace.yaml'] },
+          { path: 'apps/api/docker/Dockerfile.prod', contextDir: 'apps/api', dockerfilePath: 'docker/Dockerfile.prod', watchPaths: ['apps/api/**', 'package-lock.json', 'pnpm-workspace.yaml'] },
+        ],
+      });
+      expect(t.github.repos.treeRequests.slice(asked)).toEqual([`${REPO} ${head}`]);
+    });
+
+    it('previews which files of the branch head the watch paths select, as they will be stored', async () => {
+      const res = await as(request(t.app).get('/api/repository/watched-files'))
+        .query(`repoUrl=${encodeURIComponent(`https://github.com/${REPO}`)}&watchPaths=${encodeURIComponent(' apps/web/**, package-lock.json')}&watchPaths=${encodeURIComponent('!**/Dockerfile')}`)
+        .expect(200);
+      expect(res.body).toEqual({
+        commitSha: head,
+        watchPaths: ['apps/web/**', 'package-lock.json', '!**/Dockerfile'],
+        fileCount: expect.any(Number),
+        matchedCount: 2,
+        matched: ['apps/web/index.js', 'package-lock.json'],
+        truncated: false,
+      });
+    });
+
+    it('answers 400 naming the field for a bad pattern or repository, before asking GitHub', async () => {
+      const asked = t.github.repos.treeRequests.length;
+      const bad = await as(request(t.app).get('/api/repository/watched-files').query({ repoUrl: `https://github.com/${REPO}`, watchPaths: '../x' })).expect(400);
+      expect(bad.body.error.fields).toEqual({ 'watchPaths.0': ['Patterns are relative to the repository root: ".." is not allowed.'] });
+      const repoless = await as(request(t.app).get('/api/repository/dockerfiles').query({ repoUrl: 'https://gitlab.com/x/y' })).expect(400);
+      expect(Object.keys(repoless.body.error.fields as object)).toEqual(['repoUrl']);
+      expect(t.github.repos.treeRequests.length).toBe(asked);
+    });
+
+    it("cannot read a repository the user's token cannot see", async () => {
+      const other = await t.signIn('mallory', 6666);
+      const res = await request(t.app).get('/api/repository/dockerfiles').set({ Cookie: other }).query({ repoUrl: `https://github.com/${REPO}` });
+      expect(res.status).toBe(502);
+      expect(res.body.error.message).toContain(`${REPO}`);
+      expect(JSON.stringify(res.body)).not.toContain('apps/web');
+    });
+  });
+
   describe('through the per-service webhook', () => {
     let serial = 0;
     const as = <T extends request.Test>(req: T) => req.set({ Cookie: cookie, Origin: ORIGIN });

@@ -220,3 +220,35 @@ export interface ServiceMetricsDto {
   /** Oldest first; one per sampling, for the pods of the service that had figures then. */
   samples: { at: string; pods: PodMetricsDto[] }[];
 }
+
+/** A Dockerfile found in a repository, with the context and watch paths suggested for a service built from it. */
+export interface DockerfileSuggestionDto {
+  /** From the repository root. */
+  path: string;
+  contextDir: string;
+  /** Relative to `contextDir`. */
+  dockerfilePath: string;
+  watchPaths: string[];
+}
+
+/** `GET /api/repository/dockerfiles`: the Dockerfiles of a branch's head (Git trees API). */
+export interface RepositoryDockerfilesDto {
+  commitSha: string;
+  dockerfiles: DockerfileSuggestionDto[];
+  /** Lockfiles and workspace files at the root, worth adding to a service's watch paths. */
+  rootFiles: string[];
+  /** GitHub listed only part of a very large repository. */
+  truncated: boolean;
+}
+
+/** `GET /api/repository/watched-files`: which files of a branch's head a list of watch paths selects. */
+export interface WatchedFilesDto {
+  commitSha: string;
+  /** The patterns as they will be stored (split on commas, trimmed). */
+  watchPaths: string[];
+  fileCount: number;
+  matchedCount: number;
+  /** The first matching files (at most 200), in the tree's order. */
+  matched: string[];
+  truncated: boolean;
+}

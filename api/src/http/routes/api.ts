@@ -8,6 +8,7 @@ import * as webhooks from '../../use-cases/webhooks.js';
 import * as history from '../../use-cases/history.js';
 import * as releases from '../../use-cases/releases.js';
 import * as serviceLogs from '../../use-cases/service-logs.js';
+import * as repositoryFiles from '../../use-cases/repository-files.js';
 import { currentUser } from '../middleware/session.js';
 import { UserConcurrency } from '../user-concurrency.js';
 
@@ -43,6 +44,14 @@ export function apiRoutes(ctx: UseCaseContext): Router {
 
   r.get('/sizes', (_req, res) => {
     res.json(ctx.capacity.sizes);
+  });
+
+  // The new-service form's Dockerfile suggestions and watch-path preview (issue 37).
+  r.get('/repository/dockerfiles', async (req, res) => {
+    res.json(await repositoryFiles.listDockerfiles(ctx, currentUser(res), req.query));
+  });
+  r.get('/repository/watched-files', async (req, res) => {
+    res.json(await repositoryFiles.listWatchedFiles(ctx, currentUser(res), req.query));
   });
 
   r.post('/projects/:projectId/services', async (req, res) => {
