@@ -286,7 +286,7 @@ describe('monorepos: which pushes build which services', () => {
       const other = await t.signIn('mallory', 6666);
       const res = await request(t.app).get('/api/repository/dockerfiles').set({ Cookie: other }).query({ repoUrl: `https://github.com/${REPO}` });
       expect(res.status).toBe(502);
-      expect(res.body.error.message).toContain(`${REPO}`);
+      expect(res.body.error.message).toContain(REPO);
       expect(JSON.stringify(res.body)).not.toContain('apps/web');
     });
   });
