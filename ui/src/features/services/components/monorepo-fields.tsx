@@ -121,7 +121,7 @@ export function MonorepoFields({ values, set, errorsFor, blur, canReadRepository
         </Button>
         {preview.error ? <Alert tone="error" title="Could not preview">{errorMessage(preview.error)}</Alert> : null}
         {preview.data ? (
-          <div role="status" aria-label="Files the watch paths match" className="space-y-1 text-sm">
+          <div role="status" aria-label="Matching files" className="space-y-1 text-sm">
             <p className="text-fg">
               {preview.data.matchedCount} of {preview.data.fileCount} files on {repository.branch} at{' '}
               <code className="font-mono">{preview.data.commitSha.slice(0, 7)}</code> match
