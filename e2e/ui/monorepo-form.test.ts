@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import type { ServiceDto } from '@dangus/common';
-import { ORIGIN, startTestPlatform, type TestPlatform } from '@dangus/api/test-support/platform';
+import { createServer, type AddressInfo } from 'node:net';
+import { startTestPlatform, type TestPlatform } from '@dangus/api/test-support/platform';
 import { DEFAULT_UI_DIR, listen } from '@dangus/api/server';
 import { expectAttribute, expectVisible, openBrowser, screenshot, textOf } from './browser.js';
 
@@ -19,9 +20,19 @@ const run = promisify(execFile);
 describe('the new-service form for a monorepo', () => {
   let t: TestPlatform;
   let dir: string;
+  /** The origin the browser uses, which is the platform's PUBLIC_URL (state-changing requests are checked against it). */
+  let origin: string;
+  let port: number;
 
   beforeAll(async () => {
-    t = await startTestPlatform({}, { uiDir: DEFAULT_UI_DIR });
+    port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    origin = `http://127.0.0.1:${String(port)}`;
+    t = await startTestPlatform({ PUBLIC_URL: origin }, { uiDir: DEFAULT_UI_DIR });
     dir = await mkdtemp(join(tmpdir(), 'dangus-mono-ui-'));
     await run('git', ['init', '--quiet', '--initial-branch=main', dir]);
     const files: Record<string, string> = {
@@ -50,12 +61,10 @@ describe('the new-service form for a monorepo', () => {
 
   it('suggests the context and watch paths of a Dockerfile found, previews the files they match, and creates the service with them', async () => {
     const cookie = await t.signIn('octocat', 4242);
-    const project = (await request(t.app).post('/api/projects').set({ Cookie: cookie, Origin: ORIGIN }).send({ name: 'mono' }).expect(201)).body as { id: string };
-    const server = await listen(t.app, '127.0.0.1', 0);
+    const project = (await request(t.app).post('/api/projects').set({ Cookie: cookie, Origin: origin }).send({ name: 'mono' }).expect(201)).body as { id: string };
+    const server = await listen(t.app, '127.0.0.1', port);
     const { browser, page, pageErrors } = await openBrowser();
     try {
-      const address = server.address();
-      const origin = `http://127.0.0.1:${typeof address === 'object' && address ? String(address.port) : '0'}`;
       const [name = '', ...value] = cookie.split(';')[0]?.split('=') ?? [];
       await page.context().addCookies([{ name, value: value.join('='), url: origin }]);
       await page.goto(`${origin}/projects/${project.id}/services/new`);
