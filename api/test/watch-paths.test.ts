@@ -100,7 +100,7 @@ describe('monorepos: which pushes build which services', () => {
     it('reads the changed files from the payload when it lists every commit, without asking GitHub', async () => {
       const asked = t.github.repos.compareRequests.length;
       const after = await repo.commit({ 'apps/api/main.go': 'api 2' });
-      const payload = pushOf({ before: base, after, commits: [{ modified: ['apps/api/main.go'] }, { added: ['docs/api.md'] }] });
+      const payload = pushOf({ before: base, after, commits: [{ modified: ['apps/api/main.go'] }, { added: ['notes/api.md'] }] });
       const [web, api] = await fanOutPush([target('web', ['apps/web/**']), target('api', ['apps/api/**', '!**/*.md'])], payload, compare);
 
       expect(web?.decision).toEqual({

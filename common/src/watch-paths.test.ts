@@ -60,7 +60,7 @@ describe('watch paths select files gitignore-style, the last match winning', () 
   it('tells which pattern selected the first matching file', () => {
     const watch = new WatchPaths(['apps/api/**', 'apps/web/**', '!**/*.md']);
     expect(watch.firstMatch(['README.md', 'apps/web/README.md', 'apps/web/src/index.ts'])).toEqual({ file: 'apps/web/src/index.ts', pattern: 'apps/web/**' });
-    expect(watch.firstMatch(['docs/x.md'])).toBeNull();
+    expect(watch.firstMatch(['notes/x.md'])).toBeNull();
   });
 
   it.each<[string[], string, string]>([
