@@ -10,7 +10,7 @@ import { findOwnedService } from './services.js';
 import { isUuid } from './validate.js';
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
 import { REPO_URL_PATTERN } from '@dangus/common';
-import { fanOutPush, type CompareFiles } from './push-fan-out.js';
+import { fanOutPush, type CompareFiles, type FanOutDecision } from './push-fan-out.js';
 import {
   checkHeaders,
   decideDelivery,
@@ -128,12 +128,38 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
   return answer;
 }
 
-/** The compare API with the service owner's token, or null when the owner has none (the local user). */
+/**
+ * Records one push delivery for each service it fanned out to (`fanOutPush`), as the
+ * per-service webhook records its own: a build, or `skipped` with the reason, each once per
+ * delivery id. Services the push was not for (another branch) get no row. For a webhook
+ * that serves a whole repository (the GitHub App's).
+ */
+export async function recordFanOut(
+  ctx: UseCaseContext,
+  headers: WebhookHeaders,
+  decisions: readonly FanOutDecision[],
+): Promise<{ serviceId: string; answer: WebhookAnswer }[]> {
+  const answers: { serviceId: string; answer: WebhookAnswer }[] = [];
+  for (const { target, decision } of decisions) {
+    if (decision.outcome !== 'deployed' && decision.outcome !== 'skipped') continue;
+    const { answer, recorded } = await answerOnce(ctx, target.id, headers, decision);
+    if (recorded) buildRecorded(ctx, recorded);
+    answers.push({ serviceId: target.id, answer });
+  }
+  return answers;
+}
+
+/**
+ * The compare API with the service owner's token, or null when the owner has none (the local
+ * user). The calls of one delivery (two for a force push) share one budget of 5 s.
+ */
 function ownerCompare(ctx: UseCaseContext, service: ServiceTarget): CompareFiles {
   const repo = REPO_URL_PATTERN.exec(service.repoUrl);
   if (service.ownerGithubId === LOCAL_GITHUB_ID || !repo?.[1] || !repo[2]) return null;
   const [owner, name] = [repo[1], repo[2]];
-  return (base, head) => ctx.github.compare(ctx.encryptor.decrypt(service.ownerToken), owner, name, base, head, { timeoutMs: COMPARE_TIMEOUT_MS });
+  const deadline = Date.now() + COMPARE_TIMEOUT_MS;
+  return (base, head) =>
+    ctx.github.compare(ctx.encryptor.decrypt(service.ownerToken), owner, name, base, head, { timeoutMs: Math.max(1, deadline - Date.now()) });
 }
 
 /**

@@ -45,6 +45,8 @@ export interface TestPlatform {
   encryptor: Encryptor;
   /** The HTTP side's graceful stop, as main.ts starts it on SIGTERM. */
   drain: Drain;
+  /** What the use cases get, for a test that calls one directly. */
+  ctx: ReturnType<typeof createPlatform>['ctx'];
   /** Signs in through the whole OAuth flow against the fake GitHub; returns the Cookie header. */
   signIn(login: string, id: number): Promise<string>;
   /** The same flow, whatever its outcome: where the callback sent the browser, and the session cookie if any. */
@@ -190,6 +192,7 @@ export async function startTestPlatform(
     sessions,
     encryptor,
     drain,
+    ctx,
     signIn,
     attemptSignIn,
     async close() {
