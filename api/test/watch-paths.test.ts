@@ -109,6 +109,7 @@ describe('monorepos: which pushes build which services', () => {
         reason: 'no changed file matches `apps/web/**` (2 files changed, from the push payload)',
         statusCode: 200,
         body: { outcome: 'skipped', reason: 'no changed file matches `apps/web/**` (2 files changed, from the push payload)' },
+        push: { pushedAt: expect.any(Number), commitSha: after },
       });
       expect(api?.decision).toMatchObject({
         outcome: 'deployed',
@@ -381,6 +382,23 @@ describe('monorepos: which pushes build which services', () => {
         { name: 'fweb', outcome: 'deployed', sha: after },
         { name: 'fworker', outcome: 'skipped', sha: null },
       ]);
+    });
+
+    it('a skipped push re-sent with a new delivery id is stale: GitHub is not asked again, nothing builds', async () => {
+      const service = await newService({ name: 'mreplay', watchPaths: ['apps/web/**'] });
+      const before = (await repo.git('rev-parse', 'HEAD')).stdout.trim();
+      const after = await repo.commit({ 'apps/api/main.go': 'api replayed' });
+      // A force push: the payload cannot tell, so the compare API is asked once.
+      const payload = pushOf({ before, after, forced: true, commits: [{ modified: ['apps/api/main.go'] }] });
+      const asked = t.github.repos.compareRequests.length;
+      const first = await deliver(service, payload).expect(200);
+      expect(first.body).toMatchObject({ outcome: 'skipped' });
+      expect(t.github.repos.compareRequests.length).toBe(asked + 1);
+
+      const replay = await deliver(service, payload).expect(200);
+      expect(replay.body).toEqual({ outcome: 'ignored', reason: `stale push: ${after.slice(0, 7)} is already the service's newest push` });
+      expect(t.github.repos.compareRequests.length).toBe(asked + 1);
+      expect(await t.db.query(`SELECT 1 FROM deployments WHERE service_id = $1`, [service.id])).toEqual([]);
     });
 
     it('a service without watch paths builds every push, as before', async () => {

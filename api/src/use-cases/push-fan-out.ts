@@ -103,7 +103,8 @@ function filtered(
   const more = named.length > PATTERNS_NAMED ? ` and ${String(named.length - PATTERNS_NAMED)} more` : '';
   const count = changes.files.length === 1 ? '1 file changed' : `${String(changes.files.length)} files changed`;
   const reason = `no changed file matches ${list}${more} (${count}, from ${changes.source})`;
-  return { outcome: 'skipped', reason, statusCode: 200, body: { outcome: 'skipped', reason } };
+  const push = { pushedAt: routed.pushedAt, commitSha: routed.build.commitSha };
+  return { outcome: 'skipped', reason, statusCode: 200, body: { outcome: 'skipped', reason }, push };
 }
 
 /**

@@ -50,7 +50,14 @@ export type WebhookDecision =
       /** The push payload as parsed, for the watch paths (push-fan-out.ts). */
       payload: object;
     }
-  | { outcome: 'ignored' | 'ping' | 'skipped'; reason: string; statusCode: number; body: Record<string, unknown> };
+  | {
+      outcome: 'ignored' | 'ping' | 'skipped';
+      reason: string;
+      statusCode: number;
+      body: Record<string, unknown>;
+      /** A skipped push: it still counts as the service's newest push (a replay of it is stale). */
+      push?: { pushedAt: number; commitSha: string };
+    };
 
 /** The delivery headers, or the message of a ValidationError naming what is wrong. */
 export function checkHeaders(event: string | undefined, deliveryId: string | undefined): WebhookHeaders | string {

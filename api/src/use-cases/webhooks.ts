@@ -116,8 +116,9 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
   if (typeof headers === 'string') throw await refuse(new ValidationError(headers));
 
   let decision = decideDelivery(service, headers.event, signed);
-  if (decision.outcome === 'deployed') {
-    // Its watch paths: this service decides alone (the GitHub App's webhook fans one push out).
+  // Its watch paths: this service decides alone (the GitHub App's webhook fans one push out).
+  // A replayed push is stale whatever it changed: GitHub is not asked about it.
+  if (decision.outcome === 'deployed' && !isStalePush({ pushedAt: decision.pushedAt, commitSha: decision.build.commitSha }, await newestPush(ctx.db.manager, service.id))) {
     const [decided] = await fanOutPush([service], decision.payload, ownerCompare(ctx, service));
     if (decided) decision = decided.decision;
   }
@@ -299,6 +300,8 @@ async function answerOnce(
 
   if (decision.outcome !== 'deployed') {
     const id = await insert(ctx.db.manager, decision.statusCode, decision.body);
+    // A skipped push is the service's newest too, unless a newer one came first.
+    if (id && decision.push) await recordPush(ctx.db.manager, serviceId, decision.push, true);
     return { answer: id ? { status: decision.statusCode, body: decision.body } : await stored(ctx.db.manager), recorded: null };
   }
   return ctx.db.transaction(async (manager) => {
@@ -306,11 +309,7 @@ async function answerOnce(
     if (!id) return { answer: await stored(manager), recorded: null };
     // The service row is locked until commit: concurrent pushes are ordered here.
     await manager.query(`SELECT 1 FROM services WHERE id = $1 FOR UPDATE`, [serviceId]);
-    const [newest] = await manager.query<{ pushedAt: string; commitSha: string }[]>(
-      `SELECT pushed_at AS "pushedAt", commit_sha AS "commitSha" FROM service_push_order WHERE service_id = $1`,
-      [serviceId],
-    );
-    const last = { pushedAt: newest ? Number(newest.pushedAt) : null, commitSha: newest?.commitSha ?? null };
+    const last = await newestPush(manager, serviceId);
     const push = { pushedAt: decision.pushedAt, commitSha: decision.build.commitSha };
     if (isStalePush(push, last)) {
       const body = staleBody(push, last);
@@ -321,11 +320,7 @@ async function answerOnce(
       ]);
       return { answer: { status: 200, body }, recorded: null };
     }
-    await manager.query(
-      `INSERT INTO service_push_order (service_id, pushed_at, commit_sha) VALUES ($1, $2, $3)
-       ON CONFLICT (service_id) DO UPDATE SET pushed_at = excluded.pushed_at, commit_sha = excluded.commit_sha`,
-      [serviceId, push.pushedAt, push.commitSha],
-    );
+    await recordPush(manager, serviceId, push);
     const recorded = await recordBuild(manager, { serviceId, ...decision.build, trigger: 'push' });
     const body = deployedBody(decision, recorded.deployment.id);
     await manager.query(`UPDATE webhook_deliveries SET deployment_id = $2, response = $3 WHERE id = $1`, [
@@ -335,4 +330,23 @@ async function answerOnce(
     ]);
     return { answer: { status: 202, body }, recorded };
   });
+}
+
+/** The newest push the service accepted (built or skipped), by GitHub's `pushed_at`. */
+async function newestPush(manager: EntityManager, serviceId: string): Promise<{ pushedAt: number | null; commitSha: string | null }> {
+  const [newest] = await manager.query<{ pushedAt: string; commitSha: string }[]>(
+    `SELECT pushed_at AS "pushedAt", commit_sha AS "commitSha" FROM service_push_order WHERE service_id = $1`,
+    [serviceId],
+  );
+  return { pushedAt: newest ? Number(newest.pushedAt) : null, commitSha: newest?.commitSha ?? null };
+}
+
+/** Makes `push` the service's newest push; `onlyNewer`: unless a newer one is recorded already. */
+async function recordPush(manager: EntityManager, serviceId: string, push: { pushedAt: number; commitSha: string }, onlyNewer = false): Promise<void> {
+  await manager.query(
+    `INSERT INTO service_push_order (service_id, pushed_at, commit_sha) VALUES ($1, $2, $3)
+     ON CONFLICT (service_id) DO UPDATE SET pushed_at = excluded.pushed_at, commit_sha = excluded.commit_sha
+     ${onlyNewer ? 'WHERE service_push_order.pushed_at <= excluded.pushed_at' : ''}`,
+    [serviceId, push.pushedAt, push.commitSha],
+  );
 }
