@@ -118,9 +118,12 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
   let decision = decideDelivery(service, headers.event, signed);
   // Its watch paths: this service decides alone (the GitHub App's webhook fans one push out).
   // A replayed push is stale whatever it changed: GitHub is not asked about it.
-  if (decision.outcome === 'deployed' && !isStalePush({ pushedAt: decision.pushedAt, commitSha: decision.build.commitSha }, await newestPush(ctx.db.manager, service.id))) {
-    const [decided] = await fanOutPush([service], decision.payload, ownerCompare(ctx, service));
-    if (decided) decision = decided.decision;
+  if (decision.outcome === 'deployed' && service.watchPaths.length > 0) {
+    const push = { pushedAt: decision.pushedAt, commitSha: decision.build.commitSha };
+    if (!isStalePush(push, await newestPush(ctx.db.manager, service.id))) {
+      const [decided] = await fanOutPush([service], decision.payload, ownerCompare(ctx, service));
+      if (decided) decision = decided.decision;
+    }
   }
   const { answer, recorded } = await answerOnce(ctx, service.id, headers, decision);
   if (recorded) buildRecorded(ctx, recorded);
