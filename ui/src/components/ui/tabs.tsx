@@ -40,7 +40,9 @@ export function Tabs({
   const refs = useRef(new Map<string, HTMLAnchorElement>());
 
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
-    const at = tabs.findIndex((t) => t.id === current);
+    // From the focused tab: while a tab's content loads, the page still shows the tab before it.
+    const focused = tabs.findIndex((t) => refs.current.get(t.id) === event.target);
+    const at = focused === -1 ? tabs.findIndex((t) => t.id === current) : focused;
     const next =
       event.key === 'ArrowRight' ? (at + 1) % tabs.length
       : event.key === 'ArrowLeft' ? (at - 1 + tabs.length) % tabs.length
