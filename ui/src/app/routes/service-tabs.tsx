@@ -74,7 +74,10 @@ function Overview({ service }: { service: ServiceDto }) {
                 </time>
               </Link>
             ) : (
-              <span className="text-muted">None yet</span>
+              <span className="text-muted">
+                None yet: add the webhook to the repository (<Link to={paths.serviceTab(service.id, 'deployments')}>Deployments</Link>), then
+                push, or press “Deploy now”.
+              </span>
             )}
           </dd>
           <dt className="text-muted">Source</dt>
