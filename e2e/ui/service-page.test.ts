@@ -33,7 +33,7 @@ describe('the service page', () => {
   });
 
   /** A fresh context signed in locally, with a project and a service of its own. */
-  async function withService(): Promise<{ page: Page; pageErrors: string[]; service: ServiceDto }> {
+  async function withService(): Promise<{ page: Page; pageErrors: string[]; service: ServiceDto; project: ProjectDto }> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
@@ -46,7 +46,7 @@ describe('the service page', () => {
       data: { name: unique('web'), repoUrl: 'https://github.com/octocat/hello-world', port: 8080 },
     });
     expect(created.status()).toBe(201);
-    return { page, pageErrors, service: (await created.json()) as ServiceDto };
+    return { page, pageErrors, project, service: (await created.json()) as ServiceDto };
   }
 
   const tab = (page: Page, name: string) => page.getByRole('tablist', { name: 'Sections of this service' }).getByRole('tab', { name, exact: true });
@@ -55,9 +55,10 @@ describe('the service page', () => {
     page.evaluate<string | null>(`(() => { const e = document.activeElement; return e && e.getAttribute('role') === 'tab' ? e.textContent : null; })()`);
 
   it('is in tabs, each with its own address, which reload, back and forward keep; arrows move between them', async () => {
-    const { page, pageErrors, service } = await withService();
+    const { page, pageErrors, service, project } = await withService();
     await page.goto(url(`/services/${service.id}`));
     await expectVisible(page.getByRole('heading', { name: service.name, level: 1 }));
+    await expectVisible(page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: project.name }));
     const names = await page.getByRole('tablist', { name: 'Sections of this service' }).getByRole('tab').allTextContents();
     expect(names).toEqual(['Overview', 'Deployments', 'Logs', 'Metrics', 'Environment', 'Settings', 'History']);
     await expectAttribute(tab(page, 'Overview'), 'aria-selected', 'true');
