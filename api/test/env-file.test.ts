@@ -15,6 +15,8 @@ describe('reading a pasted .env file', () => {
     ['A=1\r\nB=2\r\n', { A: '1', B: '2' }],
     ['# only a comment\n\nA=1\n   \n', { A: '1' }],
     ['URL=postgres://u:p@h/db?x=1&y=2', { URL: 'postgres://u:p@h/db?x=1&y=2' }],
+    ['export x=1', { x: '1' }],
+    ['__proto__=kept', { ['__proto__']: 'kept' }],
   ])('%j reads as dotenv reads it', (text, expected) => {
     const { entries, errors } = readEnvFile(text);
     expect(errors).toEqual([]);

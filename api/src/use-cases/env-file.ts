@@ -20,7 +20,8 @@ export interface EnvFileEntry {
 const MAX_MESSAGES = 100;
 
 /** `KEY=…`, `export KEY=…` or `KEY: …`, as dotenv reads them; the key is checked afterwards. */
-const ASSIGNMENT = /^\s*(?:export\s+)?([^\s=:#]+)(?:\s*=|:(?=\s))(.*)$/;
+const ASSIGNMENT = /^\s*(?:export\s+)?([^\s=:#]+)(?:\s*=|:(?=\s))(.*)$/d;
+const PARSED_KEY = 'K';
 const SKIPPED = /^\s*(?:#.*)?$/;
 const QUOTES = new Set(["'", '"', '`']);
 
@@ -73,8 +74,9 @@ export function readEnvFile(text: string): { entries: EnvFileEntry[]; errors: st
       errors.push(`Line ${String(number)}: "${key}" is not a valid key: ${keyIssues.join(' ')}`);
       continue;
     }
-    const parsed = parse(chunk);
-    const value = Object.keys(parsed).length === 1 ? parsed[key] : undefined;
+    // Parsed under a stand-in key, so that no key (`__proto__`) is lost in dotenv's plain object.
+    const parsed = parse(`${PARSED_KEY}${chunk.slice(match.indices?.[1]?.[1] ?? 0)}`);
+    const value = Object.keys(parsed).length === 1 ? parsed[PARSED_KEY] : undefined;
     if (value === undefined) {
       errors.push(`Line ${String(number)}: ${key}: its value cannot be read: check its quotes.`);
       continue;
