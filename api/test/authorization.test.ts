@@ -42,6 +42,10 @@ describe('two users: another user\'s resources do not exist', () => {
     ['POST', 'env create', (i) => `/services/${i.service}/env`, { key: 'X', value: 'y' }],
     ['PATCH', 'env var', (i) => `/services/${i.service}/env/${i.env}`, { value: 'stolen' }],
     ['DELETE', 'env var', (i) => `/services/${i.service}/env/${i.env}`],
+    ['POST', 'env import preview', (i) => `/services/${i.service}/env/import/preview`, { dotenv: 'TOKEN=stolen' }],
+    ['POST', 'env import', (i) => `/services/${i.service}/env/import`, { dotenv: 'TOKEN=stolen\nMORE=1' }],
+    ['POST', 'env value reveal', (i) => `/services/${i.service}/env/${i.env}/reveal`, {}],
+    ['GET', 'activity', (i) => `/services/${i.service}/activity`],
     ['GET', 'deployment list', (i) => `/services/${i.service}/deployments`],
     ['GET', 'deployment', (i) => `/deployments/${i.deployment}`],
     ['GET', 'build log stream', (i) => `/deployments/${i.deployment}/logs/stream`],
@@ -64,6 +68,7 @@ describe('two users: another user\'s resources do not exist', () => {
     expect(await t.db.getRepository(ServiceEntity).count()).toBe(1);
     expect(await t.db.getRepository(EnvVarEntity).countBy({ serviceId: ids.service })).toBe(1);
     expect(await t.db.getRepository(DeploymentEntity).count()).toBe(1);
+    expect(await t.db.query(`SELECT * FROM service_activity`)).toEqual([]);
   });
 
   // (The owner's log stream of a pending build stays open: streams.test.ts reads it.)

@@ -114,4 +114,15 @@ export const updateEnvVarSchema = z
   });
 export type UpdateEnvVarInput = z.infer<typeof updateEnvVarSchema>;
 
+/** A `.env` file pasted whole (the api parses it with dotenv); keys and values are checked line by line. */
+export const ENV_FILE_MAX = 1024 * 1024;
+
+export const importEnvSchema = z.strictObject({
+  dotenv: z
+    .string()
+    .min(1, 'Paste the contents of a .env file.')
+    .max(ENV_FILE_MAX, `At most ${String(ENV_FILE_MAX)} characters.`),
+});
+export type ImportEnvInput = z.infer<typeof importEnvSchema>;
+
 export const uuidSchema = z.uuid();

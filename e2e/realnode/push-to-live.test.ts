@@ -30,7 +30,7 @@ async function drawsMetrics(world: RealWorld, serviceId: string): Promise<void> 
     const origin = `http://127.0.0.1:${typeof address === 'object' && address ? String(address.port) : '0'}`;
     const [name = '', ...value] = world.cookie.split(';')[0]?.split('=') ?? [];
     await page.context().addCookies([{ name, value: value.join('='), url: origin }]);
-    await page.goto(`${origin}/services/${serviceId}`);
+    await page.goto(`${origin}/services/${serviceId}/metrics`);
     const panel = page.getByRole('region', { name: 'Metrics' });
     await expectVisible(panel.getByRole('img', { name: /^CPU of 1 pod\(s\) over the last hour, limit / }), 30_000);
     await expectVisible(panel.getByRole('img', { name: /^Memory of 1 pod\(s\) over the last hour, limit / }));

@@ -171,7 +171,7 @@ describe('the web UI against the real api', () => {
     const typedValue = `typed-${randomBytes(8).toString('hex')}`;
     expect((await apiCall(page, 'POST', `/api/services/${service.id}/env`, { key: 'DATABASE_URL', value: storedValue })).status).toBe(201);
 
-    await page.goto(url(`/services/${service.id}`));
+    await page.goto(url(`/services/${service.id}/environment`));
     const list = page.getByRole('list', { name: 'Environment variables' });
     await expectVisible(list.getByText('DATABASE_URL'));
     await page.getByRole('button', { name: 'Add variable' }).click();
@@ -195,7 +195,7 @@ describe('the web UI against the real api', () => {
     await page.getByRole('button', { name: 'Edit API_TOKEN' }).click();
     await expectVisible(page.getByRole('heading', { name: 'Edit API_TOKEN' }));
     for (const value of [typedValue, storedValue]) expect(await findValue(page, value)).toEqual([]);
-    await screenshot(page, 'service');
+    await screenshot(page, 'service-environment');
     await page.reload();
     await expectVisible(list.getByText('API_TOKEN'));
     await page.getByRole('button', { name: 'Edit DATABASE_URL' }).click();

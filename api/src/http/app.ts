@@ -43,6 +43,9 @@ export interface AppDeps {
 
 /** JSON bodies of the API are small; the largest legitimate one is an env value (32 KiB). */
 const JSON_LIMIT = '64kb';
+/** But for a pasted `.env` file: up to ENV_FILE_MAX characters (common/src/schemas.ts), escaped in JSON. */
+const ENV_FILE_JSON_LIMIT = '4mb';
+const ENV_FILE_PATH = /^\/services\/[^/]+\/env\/import(?:\/preview)?$/;
 
 /** One origin: `/api`, `/auth`, `/webhooks`, health probes, and the UI at every other path. */
 export function createApp(deps: AppDeps): Express {
@@ -90,7 +93,11 @@ export function createApp(deps: AppDeps): Express {
   // Before any JSON parser: the signature is over the raw bytes.
   app.use('/webhooks', webhookRoutes(deps.ctx, deps.webhooks));
 
-  const json = express.json({ limit: JSON_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
+  const jsonTypes = ['application/json', 'application/*+json'];
+  const json = express.json({ limit: JSON_LIMIT, strict: true, type: jsonTypes });
+  const envFileJson = express.json({ limit: ENV_FILE_JSON_LIMIT, strict: true, type: jsonTypes });
+  // Read after the session check, as every body of /api is.
+  const apiJson: express.RequestHandler = (req, res, next) => (ENV_FILE_PATH.test(req.path) ? envFileJson : json)(req, res, next);
   const origin = originCheck(deps.publicUrl);
   app.use(
     '/auth',
@@ -110,7 +117,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.stateRepo) {
     app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger, ...(deps.stateRepo.beforeAdvertise ? { beforeAdvertise: deps.stateRepo.beforeAdvertise } : {}) }));
   }
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

@@ -43,17 +43,22 @@ const navClass = ({ isActive }: { isActive: boolean }) =>
     isActive ? 'bg-surface-2 text-fg' : 'text-muted hover:text-fg',
   );
 
-/** Moves focus to the main heading on navigation, so screen readers hear the new page. */
+/**
+ * Moves focus to the main heading on navigation, so screen readers hear the new page;
+ * not when a tab of the same page is opened (its link keeps the focus: KEEP_FOCUS).
+ */
 function useFocusOnNavigate() {
   const location = useLocation();
   const first = useRef(true);
+  const keepFocus = (location.state as { keepFocus?: boolean } | null)?.keepFocus === true;
   useEffect(() => {
     if (first.current) {
       first.current = false;
       return;
     }
+    if (keepFocus) return;
     document.querySelector<HTMLElement>('main h1')?.focus({ preventScroll: false });
-  }, [location.pathname]);
+  }, [location.pathname, keepFocus]);
 }
 
 /** The signed-in frame: header, live status, and the page. */
