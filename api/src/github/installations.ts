@@ -138,8 +138,11 @@ export async function syncInstallations(db: DataSource, app: GitHubApp, logger: 
       await replaceRepositories(manager, inst.id, repositories);
     });
   }
-  const gone = await db.query<unknown[]>(`DELETE FROM github_installations WHERE NOT (id = ANY($1::bigint[])) RETURNING id`, [listed.map((i) => i.id)]);
-  result.removed = gone.length;
+  const [gone] = await db.query<[{ n: number }]>(
+    `WITH gone AS (DELETE FROM github_installations WHERE NOT (id = ANY($1::bigint[])) RETURNING id) SELECT count(*)::int AS n FROM gone`,
+    [listed.map((i) => i.id)],
+  );
+  result.removed = gone.n;
   return result;
 }
 

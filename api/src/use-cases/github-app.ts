@@ -97,13 +97,12 @@ export async function completeManifest(ctx: UseCaseContext, user: CurrentUser, q
   const code = typeof query.code === 'string' && /^[A-Za-z0-9_-]{1,100}$/.test(query.code) ? query.code : undefined;
   const state = typeof query.state === 'string' && query.state.length <= 100 ? query.state : undefined;
   if (!state) throw new ValidationError('The GitHub App flow came back without its state.', { state: ['Missing.'] });
-  const consumed = await ctx.db.query<unknown[]>(
-    `DELETE FROM github_app_manifest_states WHERE state_hash = $1 AND user_id = $2 AND expires_at > now() RETURNING 1`,
+  const [consumed] = await ctx.db.query<[{ n: number }]>(
+    `WITH used AS (DELETE FROM github_app_manifest_states WHERE state_hash = $1 AND user_id = $2 AND expires_at > now() RETURNING 1)
+     SELECT count(*)::int AS n FROM used`,
     [hashState(state), user.id],
   );
-  // DELETE … RETURNING answers [rows, count] through TypeORM's pg driver.
-  const rows = Array.isArray(consumed[0]) ? (consumed[0] as unknown[]) : consumed;
-  if (rows.length === 0) throw new ValidationError('This GitHub App flow expired or was already used: start again from the System page.', { state: ['Unknown, expired or used.'] });
+  if (consumed.n === 0) throw new ValidationError('This GitHub App flow expired or was already used: start again from the System page.', { state: ['Unknown, expired or used.'] });
   if (!code) throw new ValidationError('GitHub sent no code back.', { code: ['Missing.'] });
   let conversion: ManifestConversion;
   try {
