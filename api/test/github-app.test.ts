@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import request from 'supertest';
 import { GitHubApp } from '../src/github/github-app.js';
-import { syncInstallations } from '../src/github/installations.js';
+import { startInstallationSync, syncInstallations } from '../src/github/installations.js';
 import type { FakeApp, FakeDelivery } from './support/fake-github-app.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
 
@@ -254,5 +255,48 @@ describe('the GitHub App', () => {
     expect(install.body).toEqual({ url: `${t.github.url}/apps/${app.slug}/installations/new` });
     // The admin signed in with the OAuth app before the App existed: told to sign in again.
     await request(t.app).get('/api/github/repositories').set('Cookie', admin).expect(409);
+  });
+
+  it('authenticates the App with RS256 JWTs the fake checks, and its tokens expire', async () => {
+    const app = await connect(t, admin);
+    const jwt = (claims: Record<string, unknown>, key: string = app.pem) => {
+      const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const unsigned = `${part({ alg: 'RS256', typ: 'JWT' })}.${part(claims)}`;
+      return `${unsigned}.${sign('RSA-SHA256', Buffer.from(unsigned), key).toString('base64url')}`;
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const asApp = (token: string) => fetch(`${t.github.url}/app`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    expect(await asApp(jwt({ iat: now - 30, exp: now + 540, iss: app.id }))).toBe(200);
+    const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(await asApp(jwt({ iat: now - 30, exp: now + 540, iss: app.id }, otherKey))).toBe(401);
+    expect(await asApp(jwt({ iat: now - 700, exp: now - 100, iss: app.id }))).toBe(401);
+    expect(await asApp(jwt({ iat: now, exp: now + 3600, iss: app.id }))).toBe(401);
+    expect(t.github.app.jwtRefusals).toHaveLength(3);
+
+    // The product's own App client (@octokit/auth-app) passes the same checks.
+    const octokit = await appOf(t).appOctokit();
+    expect((await octokit?.rest.apps.getAuthenticated())?.data?.id).toBe(app.id);
+
+    const repo = t.github.app.addRepository('octocat/one');
+    await post(t, t.github.app.install(app, { login: 'octocat', id: 4242, type: 'User' }, [repo]).delivery).expect(200);
+    const minted = await appOf(t).tokenForRepository(repo.id);
+    expect(t.github.app.gitAccess(minted.token, 'octocat/one')).toBe(200);
+    t.github.app.now = () => Date.now() + 3_601_000;
+    expect(t.github.app.gitAccess(minted.token, 'octocat/one')).toBe(401);
+  });
+
+  it('heals the rows with the controller\'s periodic resync', async () => {
+    const app = await connect(t, admin);
+    const repo = t.github.app.addRepository('octocat/one');
+    t.github.app.install(app, { login: 'octocat', id: 4242, type: 'User' }, [repo]); // its delivery never arrives
+    const sync = startInstallationSync({ db: t.db, app: appOf(t), logger: silent, intervalMs: 100 });
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await installationRows(t)).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect((await installationRows(t)).map((r) => r.repos)).toEqual(['octocat/one']);
+    } finally {
+      sync.stop();
+      await sync.syncNow();
+    }
   });
 });
