@@ -156,6 +156,8 @@ describe('the GitHub App', () => {
   });
 
   it('keeps installations current from webhook events, records unknown ones, and heals a missed one by resync', async () => {
+    // No App yet: the App endpoint is not there.
+    await request(t.app).post('/webhooks/github').set({ 'content-type': 'application/json', 'x-github-event': 'ping' }).send('{}').expect(404);
     const app = await connect(t, admin);
     const one = t.github.app.addRepository('octocat/one');
     const two = t.github.app.addRepository('octocat/two', { private: false });
@@ -191,6 +193,17 @@ describe('the GitHub App', () => {
     t.github.app.uninstall(elsewhere.installation);
     expect((await syncInstallations(t.db, appOf(t), silent))?.removed).toBe(1);
     expect((await installationRows(t)).map((r) => r.account_login)).toEqual(['octocat']);
+    // One installation GitHub will not give a token for (suspended) keeps its rows and stops no other.
+    const suspended = t.github.app.install(app, { login: 'acme', id: 77, type: 'Organization' }, [three]);
+    await post(t, suspended.delivery).expect(200);
+    suspended.installation.suspendedAt = new Date().toISOString();
+    t.github.app.changeRepositories(installation, { add: [one] });
+    expect((await syncInstallations(t.db, appOf(t), silent))?.failed).toEqual([suspended.installation.id]);
+    expect(await installationRows(t)).toEqual([
+      { id: String(suspended.installation.id), account_login: 'acme', repos: 'acme/three' },
+      { id: String(installation.id), account_login: 'octocat', repos: 'octocat/one,octocat/two' },
+    ]);
+    await t.db.query(`DELETE FROM github_installations WHERE id = $1`, [suspended.installation.id]);
     // Uninstalled, and told by its delivery.
     await post(t, t.github.app.uninstall(installation)).expect(200, { outcome: 'applied', reason: 'installation deleted' });
     expect(await installationRows(t)).toEqual([]);
