@@ -8,34 +8,11 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { GitHubApp } from '../src/github/github-app.js';
 import { startInstallationSync, syncInstallations } from '../src/github/installations.js';
-import type { FakeApp, FakeDelivery } from './support/fake-github-app.js';
+import { beginFlow, connect, post } from './support/github-app-flow.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
 
 const exec = promisify(execFile);
 const silent = pino({ level: 'silent' });
-
-/** The manifest flow as a browser runs it: the System page's form, GitHub's form, GitHub's redirect back. */
-async function beginFlow(t: TestPlatform, cookie: string, body: Record<string, unknown> = { owner: 'user' }) {
-  const begin = await request(t.app).post('/api/system/github-app/manifest').set('Cookie', cookie).set('Origin', ORIGIN).send(body).expect(200);
-  const { action, manifest } = begin.body as { action: string; manifest: string };
-  const posted = await fetch(action, { method: 'POST', body: new URLSearchParams({ manifest }), redirect: 'manual' });
-  expect(posted.status).toBe(302);
-  const back = new URL(posted.headers.get('location') ?? '');
-  return { action, manifest: JSON.parse(manifest) as Record<string, unknown>, back, path: `${back.pathname}${back.search}` };
-}
-
-async function connect(t: TestPlatform, cookie: string): Promise<FakeApp> {
-  const flow = await beginFlow(t, cookie);
-  const done = await request(t.app).get(flow.path).set('Cookie', cookie).expect(302);
-  expect(done.headers.location).toBe('/system?github=connected');
-  const [app] = [...t.github.app.apps.values()];
-  if (!app) throw new Error('no App was made');
-  return app;
-}
-
-function post(t: TestPlatform, delivery: FakeDelivery) {
-  return request(t.app).post('/webhooks/github').set(delivery.headers).send(delivery.body);
-}
 
 function appOf(t: TestPlatform): GitHubApp {
   return new GitHubApp({ db: t.db, encryptor: t.encryptor, fromEnvironment: undefined, webUrl: t.github.url, apiUrl: t.github.url });
@@ -153,6 +130,17 @@ describe('the GitHub App', () => {
     const [user] = await t.db.query<{ kind: string; token: string }[]>(`SELECT github_token_kind AS kind, github_access_token AS token FROM users WHERE github_username = 'octocat'`);
     expect(user?.kind).toBe('app');
     expect(t.encryptor.decrypt(user?.token ?? '')).toMatch(/^ghu_/);
+  });
+
+  it('deletes the OAuth tokens when the App comes from the environment', async () => {
+    await t.signIn('octocat', 4242);
+    const settings = { appId: 1, slug: 'env-app', clientId: 'Iv23env', clientSecret: 's', privateKey: 'k', webhookSecret: 'w' };
+    const fromEnvironment = new GitHubApp({ db: t.db, encryptor: t.encryptor, fromEnvironment: settings, webUrl: t.github.url, apiUrl: t.github.url });
+    expect(await appOf(t).retireOAuthTokens()).toBe(0);
+    expect(await fromEnvironment.retireOAuthTokens()).toBe(2);
+    const kinds = await t.db.query<{ kind: string }[]>(`SELECT DISTINCT github_token_kind AS kind FROM users`);
+    expect(kinds).toEqual([{ kind: 'none' }]);
+    expect((await fromEnvironment.credentials())?.source).toBe('environment');
   });
 
   it('keeps installations current from webhook events, records unknown ones, and heals a missed one by resync', async () => {

@@ -128,6 +128,16 @@ export class GitHubApp {
     });
   }
 
+  /**
+   * With an App from the environment, the OAuth tokens users still hold are deleted (the
+   * manifest flow does it when it stores its App). Returns how many were; 0 without an App.
+   */
+  async retireOAuthTokens(): Promise<number> {
+    if (!this.deps.fromEnvironment) return 0;
+    const encryptor = this.deps.encryptor;
+    return this.deps.db.transaction((manager) => retireOAuthTokens(manager, encryptor));
+  }
+
   /** The page where a user installs the App on an account or organization. */
   installUrl(credentials: Pick<GitHubAppCredentials, 'slug'>): string {
     return `${this.deps.webUrl}/apps/${credentials.slug}/installations/new`;
@@ -211,8 +221,11 @@ export async function installationOfRepository(db: DataSource | EntityManager, r
  * Once an App exists, the OAuth app's `repo` tokens are deleted: the column keeps an
  * encrypted empty string (it is NOT NULL) and the kind says there is none.
  */
-async function retireOAuthTokens(manager: EntityManager, encryptor: Encryptor): Promise<void> {
-  await manager.query(`UPDATE users SET github_access_token = $1, github_token_kind = 'none', updated_at = now() WHERE github_token_kind = 'oauth'`, [
-    encryptor.encrypt(''),
-  ]);
+async function retireOAuthTokens(manager: EntityManager, encryptor: Encryptor): Promise<number> {
+  const [retired] = await manager.query<[{ n: number }]>(
+    `WITH retired AS (UPDATE users SET github_access_token = $1, github_token_kind = 'none', updated_at = now() WHERE github_token_kind = 'oauth' RETURNING 1)
+     SELECT count(*)::int AS n FROM retired`,
+    [encryptor.encrypt('')],
+  );
+  return retired.n;
 }

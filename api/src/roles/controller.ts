@@ -137,6 +137,13 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   // The GitHub App's installations, re-read from GitHub: a missed webhook heals.
   const githubApp = new GitHubApp({ db: deps.db, encryptor: deps.encryptor, fromEnvironment: config.github.app, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl });
   const installations = startInstallationSync({ db: deps.db, app: githubApp, logger: logger.child({ component: 'github-app' }) });
+  // An App from GITHUB_APP_*: the users' OAuth tokens (repo scope) go, as when an admin connects one.
+  githubApp.retireOAuthTokens().then(
+    (retired) => {
+      if (retired > 0) logger.info({ retired }, 'deleted the OAuth tokens of users: sign-in goes through the GitHub App');
+    },
+    (error: unknown) => logger.warn({ err: error }, 'could not delete the OAuth tokens'),
+  );
   const timer = setInterval(() => void reconcile().catch((error: unknown) => logger.warn({ err: error }, 'reconcile failed')), RECONCILE_MS);
   timer.unref();
   return {
