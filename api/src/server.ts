@@ -2,7 +2,8 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { GitHubOAuth } from './auth/github-oauth.js';
+import { SignInClients } from './auth/sign-in-client.js';
+import { GitHubApp } from './github/github-app.js';
 import { SessionStore } from './auth/sessions.js';
 import { RecordingStateSink, type StateSink } from './state-repo/state-sink.js';
 import type { Config } from './config/config.js';
@@ -70,15 +71,12 @@ export function createPlatform(options: PlatformOptions) {
   const { config, db, logger } = options;
   const encryptor = new Encryptor(config.encryption.keyId, config.encryption.key, config.encryption.oldKeys);
   const sessions = new SessionStore(db, config.sessionSecret, config.sessionTtlMs);
-  const oauth = config.github.oauth
-    ? new GitHubOAuth({
-        ...config.github.oauth,
-        callbackUrl: config.github.callbackUrl,
-        webUrl: config.github.webUrl,
-        apiUrl: config.github.apiUrl,
-        readOrgs: config.access.allowedOrgs.length > 0,
-      })
-    : undefined;
+  const githubApp = new GitHubApp({ db, encryptor, fromEnvironment: config.github.app, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl });
+  const readOrgs = config.access.allowedOrgs.length > 0;
+  const signIn = new SignInClients(
+    { oauth: config.github.oauth, callbackUrl: config.github.callbackUrl, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl, readOrgs },
+    githubApp,
+  );
   const ctx: UseCaseContext = {
     db,
     events: options.events ?? new EventBus(),
@@ -88,6 +86,7 @@ export function createPlatform(options: PlatformOptions) {
     projectListCache: new ProjectListCache(),
     registries: options.registries ?? tenantRegistriesOf(config, db, encryptor, logger),
     github: options.github ?? new OctokitGitHubApi(config.github.apiUrl),
+    githubApp,
     logger,
     limits: config.limits,
     capacity: capacityOf(config),
@@ -108,7 +107,9 @@ export function createPlatform(options: PlatformOptions) {
     drain,
     ctx,
     sessions,
-    oauth,
+    signIn,
+    githubWebUrl: config.github.webUrl,
+    manifest: { publicUrl: config.publicUrl, callbackUrl: config.github.callbackUrl, readOrgMembers: readOrgs },
     localAuth: config.localAuth,
     access: config.access,
     publicUrl: config.publicUrl,

@@ -19,6 +19,8 @@ export interface Config {
   dataDir: string;
   github: {
     oauth: { clientId: string; clientSecret: string } | undefined;
+    /** A GitHub App from the environment (GITHUB_APP_*); else one made by the manifest flow, in the database. */
+    app: GitHubAppSettings | undefined;
     callbackUrl: string;
     webUrl: string;
     apiUrl: string;
@@ -86,6 +88,16 @@ export interface Config {
   >;
 }
 
+/** A GitHub App's credentials (from the environment or the manifest flow). */
+export interface GitHubAppSettings {
+  appId: number;
+  slug: string;
+  clientId: string;
+  clientSecret: string;
+  privateKey: string;
+  webhookSecret: string;
+}
+
 /** The pull Secret the platform writes into each tenant namespace in the per-tenant registry mode. */
 export const TENANT_PULL_SECRET = 'dangus-registry';
 
@@ -144,6 +156,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET
       ? { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET }
       : undefined;
+  const app =
+    e.GITHUB_APP_ID && e.GITHUB_APP_PRIVATE_KEY && e.GITHUB_APP_WEBHOOK_SECRET && e.GITHUB_APP_CLIENT_ID && e.GITHUB_APP_CLIENT_SECRET && e.GITHUB_APP_SLUG
+      ? {
+          appId: Number(e.GITHUB_APP_ID),
+          slug: e.GITHUB_APP_SLUG,
+          clientId: e.GITHUB_APP_CLIENT_ID,
+          clientSecret: e.GITHUB_APP_CLIENT_SECRET,
+          privateKey: e.GITHUB_APP_PRIVATE_KEY,
+          webhookSecret: e.GITHUB_APP_WEBHOOK_SECRET,
+        }
+      : undefined;
   const [fluxNamespace, fluxName] = e.FLUX_GITREPOSITORY?.split('/') ?? [];
   const fluxGitRepository = fluxNamespace && fluxName ? { namespace: fluxNamespace, name: fluxName } : undefined;
   // The local sign-in has no password: only where nobody but this machine can reach it.
@@ -173,11 +196,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: e.DANGUS_DATA_DIR,
     github: {
       oauth,
+      app,
       callbackUrl: e.GITHUB_CALLBACK_URL ?? `${publicUrl}/auth/github/callback`,
       webUrl: e.GITHUB_WEB_URL,
       apiUrl: e.GITHUB_API_URL,
     },
-    localAuth: e.AUTH_LOCAL ?? (oauth === undefined && loopbackOnly),
+    localAuth: e.AUTH_LOCAL ?? (oauth === undefined && app === undefined && loopbackOnly),
     access: {
       allowedUsers: e.ALLOWED_GITHUB_USERS.includes('*') ? 'anyone' : new Set(e.ALLOWED_GITHUB_USERS),
       allowedOrgs: e.ALLOWED_GITHUB_ORGS,

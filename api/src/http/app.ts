@@ -2,7 +2,8 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { SessionStore } from '../auth/sessions.js';
-import type { GitHubOAuth } from '../auth/github-oauth.js';
+import type { SignInClients } from '../auth/sign-in-client.js';
+import type { ManifestSettings } from '../use-cases/github-app.js';
 import type { UseCaseContext } from '../use-cases/context.js';
 import type { Drain } from './drain.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
@@ -11,6 +12,7 @@ import { requireUser, type CookieSettings } from './middleware/session.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/api.js';
 import { authRoutes } from './routes/auth.js';
+import { githubAppApiRoutes, githubAppReturnRoutes } from './routes/github-app.js';
 import { healthRoutes } from './routes/health.js';
 import { stateGitRoutes } from './routes/state-git.js';
 import { streamRoutes } from './routes/streams.js';
@@ -24,7 +26,11 @@ import { TenantFailures } from '../state-repo/tenant-failures.js';
 export interface AppDeps {
   ctx: UseCaseContext;
   sessions: SessionStore;
-  oauth: GitHubOAuth | undefined;
+  signIn: SignInClients;
+  /** GitHub's web origin (GITHUB_WEB_URL): the App manifest form posts there. */
+  githubWebUrl: string;
+  /** What the App manifest is rendered from. */
+  manifest: ManifestSettings;
   localAuth: boolean;
   access: AccessPolicy;
   publicUrl: string;
@@ -68,7 +74,8 @@ export function createApp(deps: AppDeps): Express {
           fontSrc: ["'self'"],
           objectSrc: ["'none'"],
           baseUri: ["'none'"],
-          formAction: ["'self'"],
+          // The System page's "Connect GitHub" posts the App manifest to GitHub's form.
+          formAction: ["'self'", new URL(deps.githubWebUrl).origin],
           frameAncestors: ["'none'"],
           ...(https ? { upgradeInsecureRequests: [] } : {}),
         },
@@ -107,17 +114,18 @@ export function createApp(deps: AppDeps): Express {
       db: deps.ctx.db,
       encryptor: deps.ctx.encryptor,
       sessions: deps.sessions,
-      oauth: deps.oauth,
+      signIn: deps.signIn,
       localAuth: deps.localAuth,
       access: deps.access,
       cookies: deps.cookies,
       logger: deps.logger,
     }),
   );
+  app.use('/auth', githubAppReturnRoutes(deps.ctx, deps.sessions, deps.cookies));
   if (deps.stateRepo) {
     app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger, ...(deps.stateRepo.beforeAdvertise ? { beforeAdvertise: deps.stateRepo.beforeAdvertise } : {}) }));
   }
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), githubAppApiRoutes(deps.ctx, deps.manifest), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

@@ -10,6 +10,8 @@ import { openStateWriter } from '../state-repo/state-writer.js';
 import type { Config } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
+import { GitHubApp } from '../github/github-app.js';
+import { startInstallationSync } from '../github/installations.js';
 import type { EventBus } from '../events/event-bus.js';
 import { watchNodeAddresses } from '../pipeline/node-addresses.js';
 import { preparePipeline, tenantSecretsFor, type RunningPipeline, type startPipeline } from '../pipeline/start-pipeline.js';
@@ -132,6 +134,16 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   }
   pipeline?.start();
   writer.pusher?.schedule();
+  // The GitHub App's installations, re-read from GitHub: a missed webhook heals.
+  const githubApp = new GitHubApp({ db: deps.db, encryptor: deps.encryptor, fromEnvironment: config.github.app, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl });
+  const installations = startInstallationSync({ db: deps.db, app: githubApp, logger: logger.child({ component: 'github-app' }) });
+  // An App from GITHUB_APP_*: the users' OAuth tokens (repo scope) go, as when an admin connects one.
+  githubApp.retireOAuthTokens().then(
+    (retired) => {
+      if (retired > 0) logger.info({ retired }, 'deleted the OAuth tokens of users: sign-in goes through the GitHub App');
+    },
+    (error: unknown) => logger.warn({ err: error }, 'could not delete the OAuth tokens'),
+  );
   const timer = setInterval(() => void reconcile().catch((error: unknown) => logger.warn({ err: error }, 'reconcile failed')), RECONCILE_MS);
   timer.unref();
   return {
@@ -142,6 +154,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,
     async stop() {
       clearInterval(timer);
+      installations.stop();
       await stopAll();
     },
   };

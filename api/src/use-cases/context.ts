@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { StateSink } from '../state-repo/state-sink.js';
 import type { GitHubApi } from '../github/github-api.js';
+import type { GitHubApp } from '../github/github-app.js';
 import type { ProjectListCache } from './project-list-cache.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { TenantRegistries } from '../registry/tenant-registries.js';
@@ -21,6 +22,8 @@ export interface UseCaseContext {
   encryptor: Encryptor;
   stateSink: StateSink;
   github: GitHubApi;
+  /** The platform's GitHub App: credentials, installation tokens (github/github-app.ts). */
+  githubApp?: GitHubApp;
   logger: Logger;
   /** Rendered project lists by user, valid while the user's list version is unchanged. */
   projectListCache?: ProjectListCache;

@@ -5,6 +5,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { basename, dirname } from 'node:path';
 import express from 'express';
+import { FakeGitHubApp } from './fake-github-app.js';
 
 export interface FakeGitHubUser {
   id: number;
@@ -67,10 +68,17 @@ export class FakeGitHub {
   readonly gitRepos = new Map<string, string>();
   /** Every git request answered: who asked for which repository, and the answer. */
   readonly gitRequests: { repo: string; login: string | null; service: string; status: number }[] = [];
+  /** The GitHub App API (fake-github-app.ts): manifest flow, JWTs, installations, installation tokens. */
+  readonly app: FakeGitHubApp = new FakeGitHubApp(this);
   private gitServer: HttpsServer | undefined;
   private readonly codes = new Map<string, { challenge: string; redirectUri: string; user: FakeGitHubUser }>();
   private readonly tokens = new Map<string, FakeGitHubUser>();
   private server: Server | undefined;
+
+  /** Whose user token this is, if this fake issued it. */
+  userOf(token: string): FakeGitHubUser | undefined {
+    return this.tokens.get(token);
+  }
 
   /** Every access token this fake issued to `login` (what the api holds for that user). */
   tokensOf(login: string): string[] {
@@ -81,12 +89,13 @@ export class FakeGitHub {
     const app = express();
     app.use(express.json());
     app.use(express.urlencoded({ extended: false }));
+    app.use(this.app.router());
 
     app.get('/login/oauth/authorize', (req, res) => {
       const q = req.query as Record<string, string>;
       const redirect = new URL(q.redirect_uri ?? '');
       this.lastScopes = q.scope ?? '';
-      if (q.client_id !== this.clientId || q.code_challenge_method !== 'S256' || !q.code_challenge) {
+      if ((q.client_id !== this.clientId && !this.app.isClient(q.client_id)) || q.code_challenge_method !== 'S256' || !q.code_challenge) {
         res.status(400).send('bad authorize request');
         return;
       }
@@ -111,13 +120,14 @@ export class FakeGitHub {
       };
       const grant = this.codes.get(body.code ?? '');
       this.codes.delete(body.code ?? '');
+      // A GitHub App's client signs users in too: its tokens are user tokens of the App (`ghu_`).
+      const appClient = this.app.isClient(body.client_id, body.client_secret);
       const verifierOk =
         grant !== undefined &&
         createHash('sha256').update(body.code_verifier ?? '').digest('base64url') === grant.challenge;
       if (
         this.mode === 'token-error' ||
-        body.client_id !== this.clientId ||
-        body.client_secret !== this.clientSecret ||
+        ((body.client_id !== this.clientId || body.client_secret !== this.clientSecret) && !appClient) ||
         !grant ||
         !verifierOk ||
         body.redirect_uri !== grant.redirectUri
@@ -126,9 +136,10 @@ export class FakeGitHub {
         answer({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' });
         return;
       }
-      const token = `gho_${randomBytes(16).toString('hex')}`;
+      const token = `${appClient ? 'ghu' : 'gho'}_${randomBytes(16).toString('hex')}`;
       this.tokens.set(token, grant.user);
-      answer({ access_token: token, scope: 'read:user,repo', token_type: 'bearer' });
+      if (appClient) this.app.userTokenIssued(token, body.client_id ?? '');
+      answer({ access_token: token, scope: appClient ? '' : 'read:user,repo', token_type: 'bearer' });
     });
 
     app.get('/user', (req, res) => {
@@ -251,7 +262,14 @@ export class FakeGitHub {
     const repo = `${owner}/${name}`;
     const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const password = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : '';
-    const user = this.tokens.get(password);
+    // An installation token: only for the repositories it was minted for.
+    const installationAccess = this.app.gitAccess(password, repo);
+    if (installationAccess !== undefined && installationAccess !== 200) {
+      record(repo, 'installation', installationAccess);
+      res.writeHead(installationAccess, installationAccess === 401 ? { 'WWW-Authenticate': 'Basic realm="GitHub"' } : {}).end(installationAccess === 401 ? 'Invalid username or token.\n' : 'Repository not found.\n');
+      return;
+    }
+    const user = installationAccess === 200 ? { id: 0, login: owner } : this.tokens.get(password);
     if (!user) {
       record(repo, null, 401);
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="GitHub"' }).end('Invalid username or token.\n');

@@ -211,6 +211,7 @@ export function cookiesOf(setCookie: unknown): string {
   const list = Array.isArray(setCookie) ? (setCookie as string[]) : typeof setCookie === 'string' ? [setCookie] : [];
   return list
     .map((c) => c.split(';')[0] ?? '')
-    .filter((pair) => pair.length > 0 && !pair.endsWith('='))
+    // A cleared cookie is `name=`; a value may end in base64's `=` padding.
+    .filter((pair) => pair.length > 0 && !/^[^=]*=$/.test(pair))
     .join('; ');
 }

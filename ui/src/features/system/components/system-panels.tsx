@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { Alert, Badge, CopyField, LoadingBlock, Section } from '../../../components/ui';
 import { ApiError, errorMessage } from '../../../lib/api-error';
 import { formatAbsolute, formatRelative, shortSha } from '../../../lib/format';
+import { GitHubAppPanel } from './github-app-panel';
 import { useApplier, useRegistry, useStateRepo, useTenantFailures, type ApplierView, type StateRepoView } from '../api/system';
 
 function NotYet({ error, what }: { error: unknown; what: string }) {
@@ -151,6 +152,9 @@ export function SystemPanels() {
           </Alert>
         </div>
       ) : null}
+      <div className="lg:col-span-2">
+        <GitHubAppPanel />
+      </div>
       <Section id="state-repo" title="State repo" description="Every infrastructure change is a commit here.">
         {repo.isPending ? <LoadingBlock /> : repo.error ? <NotYet error={repo.error} what="The state repo" /> : <StateRepo repo={repo.data} />}
       </Section>
