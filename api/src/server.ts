@@ -24,6 +24,7 @@ import type { UseCaseContext } from './use-cases/context.js';
 import type { PipelineHandle } from './pipeline/pipeline-handle.js';
 import { EventBus } from './events/event-bus.js';
 import { tenantRegistriesOf, type TenantRegistries } from './registry/tenant-registries.js';
+import { RepoVisibility } from './github/repo-visibility.js';
 
 export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/dist', import.meta.url));
 
@@ -79,6 +80,7 @@ export function createPlatform(options: PlatformOptions) {
         readOrgs: config.access.allowedOrgs.length > 0,
       })
     : undefined;
+  const github = options.github ?? new OctokitGitHubApi(config.github.apiUrl);
   const ctx: UseCaseContext = {
     db,
     events: options.events ?? new EventBus(),
@@ -87,7 +89,10 @@ export function createPlatform(options: PlatformOptions) {
     stateSink: options.stateSink ?? new RecordingStateSink(),
     projectListCache: new ProjectListCache(),
     registries: options.registries ?? tenantRegistriesOf(config, db, encryptor, logger),
-    github: options.github ?? new OctokitGitHubApi(config.github.apiUrl),
+    github,
+    repoVisibility: new RepoVisibility(github),
+    // The cluster readers come with a cluster, and only then (kube/cluster-readers.ts).
+    clusterConnected: options.runtimeLogs !== undefined,
     logger,
     limits: config.limits,
     capacity: capacityOf(config),

@@ -17,6 +17,34 @@ export interface UserDto {
   githubUsername: string;
   hash: string;
   role: UserRole;
+  /** Whether this platform reaches a Kubernetes cluster: without one nothing builds or runs. */
+  cluster: ClusterStatusDto;
+}
+
+/** The platform's cluster, as every page's banner reads it (`GET /auth/me`). */
+export interface ClusterStatusDto {
+  connected: boolean;
+  /** Why there is none and what to do, when not connected. */
+  reason: string | null;
+}
+
+/** Whether an action on a resource would be accepted now, and why not: the UI disables it with the reason. */
+export interface ActionAbilityDto {
+  ok: boolean;
+  /** A plain sentence saying why the api would refuse it and what to do, when not ok. */
+  reason: string | null;
+}
+
+/** What the owner can do with a service now, as the api would answer (`ServiceDto.can`). */
+export interface ServiceAbilitiesDto {
+  /** "Deploy now": needs a cluster, and a GitHub token unless the repository is public. */
+  deploy: ActionAbilityDto;
+  /** A rolling restart: needs a cluster and a running release. */
+  restart: ActionAbilityDto;
+  /** More than one replica: not with a volume. */
+  scale: ActionAbilityDto;
+  /** Runtime logs, events and usage: need a cluster. */
+  observe: ActionAbilityDto;
 }
 
 /** A user as an admin sees them on the Users page. */
@@ -106,6 +134,8 @@ export interface ServiceDto {
   status: DeploymentStatus | null;
   /** Set while the project's changes cannot be committed (they wait, and are retried). */
   syncError: TenantFailureDto | null;
+  /** The actions the api would refuse now, each with its reason. */
+  can: ServiceAbilitiesDto;
   createdAt: string;
 }
 

@@ -2,6 +2,7 @@ import {
   internalAddressFor,
   subdomainFor,
   type DeploymentStatus,
+  type ServiceAbilitiesDto,
   type ServiceDto,
   type ServiceSummaryDto,
   type TenantFailureDto,
@@ -58,6 +59,7 @@ export function toServiceDto(
   user: CurrentUser,
   service: Service,
   status: DeploymentStatus | null,
+  can: ServiceAbilitiesDto,
   syncError: TenantFailureDto | null = null,
 ): ServiceDto {
   return {
@@ -79,6 +81,7 @@ export function toServiceDto(
     webhookSecret: ctx.encryptor.decrypt(service.webhookSecret),
     status,
     syncError,
+    can,
     createdAt: service.createdAt.toISOString(),
   };
 }
