@@ -13,6 +13,8 @@ import { RuntimeLogsPanel } from '../../features/services/components/runtime-log
 import { ServiceProblem } from '../../features/services/components/service-problem';
 import { InfraHistoryPanel } from '../../features/services/components/infra-history-panel';
 import { WebhookPanel } from '../../features/services/components/webhook-panel';
+import { ActionReasons, reasonId } from '../../features/services/components/action-reasons';
+import { NeedsCluster } from '../../features/cluster/needs-cluster';
 import { errorMessage } from '../../lib/api-error';
 import { shortSha } from '../../lib/format';
 import { isInProgress, statusLook } from '../../lib/status';
@@ -63,6 +65,9 @@ export function ServiceRoute() {
           <>
             <Button
               variant="primary"
+              disabled={!s.can.deploy.ok}
+              title={s.can.deploy.reason ?? undefined}
+              aria-describedby={s.can.deploy.ok ? undefined : reasonId(s, 'deploy')}
               loading={deploy.isPending}
               onClick={() =>
                 deploy.mutate(undefined, {
@@ -83,8 +88,13 @@ export function ServiceRoute() {
             {s.syncError.message} They are retried (attempt {String(s.syncError.attempts)}), and at once after your next change.
           </Alert>
         ) : null}
-        <ServiceProblem serviceId={s.id} running={s.status !== null} />
-        {running ? (
+        <ActionReasons service={s} />
+        <ServiceProblem serviceId={s.id} running={s.status !== null && s.can.observe.ok} />
+        {running && running.status === 'pending' && !s.can.observe.ok ? (
+          <Alert tone="info" title={`${shortSha(running.commitSha)} is waiting for a cluster`}>
+            It is recorded, and builds once a cluster is connected.
+          </Alert>
+        ) : running ? (
           <Alert
             tone="warning"
             title={`${statusLook(running.status).label} ${shortSha(running.commitSha)}…`}
@@ -113,8 +123,20 @@ export function ServiceRoute() {
         </nav>
         <ConfigPanel service={s} />
         <EnvVarsPanel serviceId={s.id} />
-        {s.status !== null ? <RuntimeLogsPanel serviceId={s.id} serviceName={s.name} /> : null}
-        {s.status !== null ? <MetricsPanel serviceId={s.id} /> : null}
+        {!s.can.observe.ok ? (
+          <Section id="logs" title="Logs">
+            <NeedsCluster what="Logs and events" />
+          </Section>
+        ) : s.status !== null ? (
+          <RuntimeLogsPanel serviceId={s.id} serviceName={s.name} />
+        ) : null}
+        {!s.can.observe.ok ? (
+          <Section id="metrics" title="Metrics">
+            <NeedsCluster what="CPU and memory figures" />
+          </Section>
+        ) : s.status !== null ? (
+          <MetricsPanel serviceId={s.id} />
+        ) : null}
         <Section id="deployments" title="Deployments" description="Status changes appear here as they happen.">
           <DeploymentList serviceId={s.id} repoUrl={s.repoUrl} deploymentPath={(id) => paths.deployment(s.id, id)} />
         </Section>

@@ -6,6 +6,7 @@ import { useNow } from '../../../lib/use-now';
 import { useBuildLog } from '../api/build-log';
 import { deploymentDurationMs, useDeployment, type DeploymentView } from '../api/deployments';
 import { LogViewer } from './log-viewer';
+import { useCluster } from '../../cluster/use-cluster';
 
 function BuildLogSection({ deployment }: { deployment: DeploymentView }) {
   const log = useBuildLog(deployment);
@@ -32,7 +33,10 @@ function BuildLogSection({ deployment }: { deployment: DeploymentView }) {
 /** One deployment: its status, commit, timing, failure reason and build log. */
 export function DeploymentDetail({ deploymentId, repoUrl }: { deploymentId: string; repoUrl?: string }) {
   const query = useDeployment(deploymentId);
-  const now = useNow(isInProgress(query.data?.status));
+  const cluster = useCluster();
+  // A pending build without a cluster waits for one: no timer that runs for ever.
+  const waiting = query.data?.status === 'pending' && !cluster.connected;
+  const now = useNow(isInProgress(query.data?.status) && !waiting);
   if (query.isPending) return <LoadingBlock label="Loading deployment…" />;
   if (query.error) return <Alert tone="error" title="Could not load the deployment">{errorMessage(query.error)}</Alert>;
   const d = query.data;
@@ -68,8 +72,8 @@ export function DeploymentDetail({ deploymentId, repoUrl }: { deploymentId: stri
             </dd>
           </div>
           <div>
-            <dt className="text-muted">{isInProgress(d.status) ? 'Running for' : 'Duration'}</dt>
-            <dd className="mt-1">{duration === null ? '—' : formatDuration(duration)}</dd>
+            <dt className="text-muted">{waiting ? 'Waiting' : isInProgress(d.status) ? 'Running for' : 'Duration'}</dt>
+            <dd className="mt-1">{waiting ? 'for a cluster' : duration === null ? '—' : formatDuration(duration)}</dd>
           </div>
           {d.commitMessage ? (
             <div className="sm:col-span-2 lg:col-span-4">
@@ -93,6 +97,11 @@ export function DeploymentDetail({ deploymentId, repoUrl }: { deploymentId: stri
         {d.status === 'failed' && d.reason ? (
           <Alert tone="error" title="Why it failed" className="mt-4">
             {d.reason}
+          </Alert>
+        ) : null}
+        {waiting ? (
+          <Alert tone="info" title="Waiting for a cluster" className="mt-4">
+            {cluster.reason}
           </Alert>
         ) : null}
         {(d.status === 'pending' || d.status === 'building') && d.reason ? (
