@@ -51,10 +51,10 @@ describe('without a cluster, in the browser', () => {
     return { page, problems };
   }
 
-  async function call<T>(page: Page, method: 'GET' | 'POST', path: string, data?: object): Promise<{ status: number; body: T }> {
+  async function call(page: Page, method: 'GET' | 'POST', path: string, data?: object): Promise<{ status: number; body: unknown }> {
     const answer = await page.request.fetch(url(path), { method, headers: { Origin: api.origin }, ...(data ? { data } : {}) });
     const text = await answer.text();
-    return { status: answer.status(), body: (text ? JSON.parse(text) : undefined) as T };
+    return { status: answer.status(), body: text ? (JSON.parse(text) as unknown) : undefined };
   }
 
   const stateRepoFiles = async (dataDir: string) =>
@@ -62,15 +62,15 @@ describe('without a cluster, in the browser', () => {
 
   it('says so on every page, disables what the api would refuse with its reason, and a push waits for a cluster; a restart commits no build Job', async () => {
     const { page, problems } = await signedIn();
-    const project = (await call<ProjectDto>(page, 'POST', '/api/projects', { name: 'laptop' })).body;
-    const created = await call<ServiceDto>(page, 'POST', `/api/projects/${project.id}/services`, {
+    const project = (await call(page, 'POST', '/api/projects', { name: 'laptop' })).body as ProjectDto;
+    const created = await call(page, 'POST', `/api/projects/${project.id}/services`, {
       name: 'web',
       repoUrl: 'https://github.com/acme/web',
       port: 8080,
       storageGb: 1,
     });
     expect(created.status).toBe(201);
-    const service = created.body;
+    const service = created.body as ServiceDto;
     // A push from GitHub is still recorded, as pending.
     const sha = randomSha();
     const payload = JSON.stringify(pushPayload({ repo: 'acme/web', ref: 'refs/heads/main', after: sha }));
@@ -141,7 +141,7 @@ describe('without a cluster, in the browser', () => {
     restarted = await startApiProcess({}, { dataDir: api.dataDir });
     const again = restarted;
     // The new leader renders every tenant from the database and commits the difference.
-    await eventually('the restart\'s reconcile', async () => (again.output().includes('state repo reconciled with the database') ? true : undefined), 30_000);
+    await eventually('the restart\'s reconcile', () => Promise.resolve(again.output().includes('state repo reconciled with the database') ? true : undefined), 30_000);
     const after = await stateRepoFiles(api.dataDir);
     expect(after.filter((file) => file.includes('/build-'))).toEqual([]);
     expect(after).toContain(`tenants/${project.namespace}/web/service.yaml`);
