@@ -7,15 +7,16 @@ export type Visibility = 'public' | 'hidden' | 'unknown';
  * Whether GitHub repositories are public, asked anonymously and remembered for a while: a
  * service page asks it for an owner without a GitHub token (the local user), whose deploy
  * and builds work only for public repositories. GitHub's anonymous rate limit (60 an hour)
- * and a page that must not wait on GitHub are why answers are kept and waits are short.
+ * and a page that must not wait on GitHub are why answers are kept and waits are short;
+ * `unknown` (GitHub did not answer) leaves the action enabled: the deploy itself then says what GitHub answered.
  */
 export class RepoVisibility {
-  private readonly known = new Map<string, { visibility: 'public' | 'hidden'; until: number }>();
-  private readonly asking = new Map<string, Promise<'public' | 'hidden' | null>>();
+  private readonly known = new Map<string, { visibility: Visibility; until: number }>();
+  private readonly asking = new Map<string, Promise<Visibility>>();
 
   constructor(
     private readonly github: GitHubApi,
-    private readonly options: { ttlMs?: number; waitMs?: number } = {},
+    private readonly options: { ttlMs?: number; waitMs?: number; retryMs?: number } = {},
   ) {}
 
   async of(owner: string, repo: string): Promise<Visibility> {
@@ -26,20 +27,24 @@ export class RepoVisibility {
     if (!asking) {
       asking = this.github.repoVisibility(owner, repo).then(
         (visibility) => {
-          this.known.set(key, { visibility, until: Date.now() + (this.options.ttlMs ?? 300_000) });
+          this.known.set(key, { visibility, until: Date.now() + (this.options.ttlMs ?? 60_000) });
           return visibility;
         },
-        () => null,
+        () => {
+          // GitHub unreachable (an offline laptop): not asked again for a minute.
+          this.known.set(key, { visibility: 'unknown', until: Date.now() + (this.options.retryMs ?? 60_000) });
+          return 'unknown' as const;
+        },
       );
       void asking.finally(() => this.asking.delete(key));
       this.asking.set(key, asking);
     }
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), this.options.waitMs ?? 3_000);
+    const late = new Promise<'unknown'>((resolve) => {
+      timer = setTimeout(() => resolve('unknown'), this.options.waitMs ?? 3_000);
     });
     const answer = await Promise.race([asking, late]);
     clearTimeout(timer);
-    return answer ?? 'unknown';
+    return answer;
   }
 }

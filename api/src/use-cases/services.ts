@@ -28,7 +28,6 @@ import {
   repoOf,
   requireCluster,
   serviceAbilities,
-  visibilityFor,
 } from './service-abilities.js';
 
 /** A service of the signed-in user, with its project; anyone else's is not found. */
@@ -195,7 +194,9 @@ export async function deployService(ctx: UseCaseContext, user: CurrentUser, serv
   const { owner: repoOwner, repo } = repoOf(service);
   let token: string | null = null;
   if (owner.githubId === LOCAL_GITHUB_ID) {
-    if ((await visibilityFor(ctx, owner.githubId, service)) === 'hidden') throw new ConflictError(privateRepoReason(`${repoOwner}/${repo}`));
+    // Asked afresh (the page's answer may be a minute old): a repository made public since then deploys.
+    const visibility = await ctx.github.repoVisibility(repoOwner, repo).catch(() => 'unknown' as const);
+    if (visibility === 'hidden') throw new ConflictError(privateRepoReason(`${repoOwner}/${repo}`));
   } else {
     token = ctx.encryptor.decrypt(owner.githubAccessToken);
   }
