@@ -15,7 +15,7 @@ import request from 'supertest';
 import { ORIGIN, cookiesOf } from '@dangus/api/test-support/platform';
 import { listen } from '@dangus/api/server';
 import { expectVisible, openBrowser, screenshot, textOf } from '../ui/browser.js';
-import { readSse } from '../pipeline/support.js';
+import { Final, readSse } from '../pipeline/support.js';
 import type { DeploymentDto, ServiceDto, ServiceMetricsDto } from '@dangus/common';
 import { quantityValue } from '@dangus/gitops-writer';
 
@@ -391,7 +391,7 @@ describe('push to live on a real node', () => {
     const live = await eventually('the public build to go live', async () => {
       const res = await request(world.platform.app).get(`/api/deployments/${id}`).set(as).expect(200);
       const d = res.body as DeploymentDto;
-      if (d.status === 'failed') throw new Error(`the public build failed: ${d.reason ?? ''}\n${await podReport(world)}`);
+      if (d.status === 'failed') throw new Final(`the public build failed: ${d.reason ?? ''}\n${await podReport(world)}`);
       return d.status === 'live' ? d : undefined;
     }, 300_000);
     expect(live.imageTag).toContain(`/site:${sha}@sha256:`);
