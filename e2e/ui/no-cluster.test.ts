@@ -127,6 +127,7 @@ describe('without a cluster, in the browser', () => {
     await row.getByRole('link', { name: /Build log of/ }).click();
     await expectVisible(page.getByText('Waiting for a cluster', { exact: true }));
     expect(await textOf(page.getByRole('region', { name: 'Deployment' }))).not.toMatch(/Running for/);
+    await expectVisible(page.getByText('No build yet: it starts once a cluster is connected.'));
 
     // Nothing failed loudly: no console error in the browser, no stack trace or error line from the server.
     expect(problems).toEqual([]);

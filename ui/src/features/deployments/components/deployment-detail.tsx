@@ -8,7 +8,7 @@ import { deploymentDurationMs, useDeployment, type DeploymentView } from '../api
 import { LogViewer } from './log-viewer';
 import { useCluster } from '../../cluster/use-cluster';
 
-function BuildLogSection({ deployment }: { deployment: DeploymentView }) {
+function BuildLogSection({ deployment, waiting }: { deployment: DeploymentView; waiting: boolean }) {
   const log = useBuildLog(deployment);
   const status =
     log.mode === 'stream'
@@ -24,7 +24,13 @@ function BuildLogSection({ deployment }: { deployment: DeploymentView }) {
         text={log.text}
         label={`Build log of ${shortSha(deployment.commitSha)}`}
         status={<span aria-live="polite">{status}</span>}
-        placeholder={isInProgress(deployment.status) ? 'Waiting for the build to start…' : 'No build output was recorded.'}
+        placeholder={
+          waiting
+            ? 'No build yet: it starts once a cluster is connected.'
+            : isInProgress(deployment.status)
+              ? 'Waiting for the build to start…'
+              : 'No build output was recorded.'
+        }
       />
     </Section>
   );
@@ -110,7 +116,7 @@ export function DeploymentDetail({ deploymentId, repoUrl }: { deploymentId: stri
           </Alert>
         ) : null}
       </Section>
-      <BuildLogSection deployment={d} />
+      <BuildLogSection deployment={d} waiting={waiting} />
     </div>
   );
 }
