@@ -91,7 +91,9 @@ export function DeploymentList({
   if (deployments.data.length === 0) {
     return (
       <EmptyState title="No deployments yet">
-        Push to the branch once the webhook is set up, or press “Deploy now” to build the branch’s latest commit.
+        {cluster.connected
+          ? 'Push to the branch once the webhook is set up, or press “Deploy now” to build the branch’s latest commit.'
+          : 'Push to the branch once the webhook is set up: the push is recorded, and builds once a cluster is connected.'}
       </EmptyState>
     );
   }
