@@ -25,6 +25,7 @@ import type { UseCaseContext } from './use-cases/context.js';
 import type { PipelineHandle } from './pipeline/pipeline-handle.js';
 import { EventBus } from './events/event-bus.js';
 import { tenantRegistriesOf, type TenantRegistries } from './registry/tenant-registries.js';
+import { RepoVisibility } from './github/repo-visibility.js';
 
 export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/dist', import.meta.url));
 
@@ -77,6 +78,7 @@ export function createPlatform(options: PlatformOptions) {
     { oauth: config.github.oauth, callbackUrl: config.github.callbackUrl, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl, readOrgs },
     githubApp,
   );
+  const github = options.github ?? new OctokitGitHubApi(config.github.apiUrl);
   const ctx: UseCaseContext = {
     db,
     events: options.events ?? new EventBus(),
@@ -85,8 +87,11 @@ export function createPlatform(options: PlatformOptions) {
     stateSink: options.stateSink ?? new RecordingStateSink(),
     projectListCache: new ProjectListCache(),
     registries: options.registries ?? tenantRegistriesOf(config, db, encryptor, logger),
-    github: options.github ?? new OctokitGitHubApi(config.github.apiUrl),
+    github,
     githubApp,
+    repoVisibility: new RepoVisibility(github),
+    // The cluster readers come with a cluster, and only then (kube/cluster-readers.ts).
+    clusterConnected: options.runtimeLogs !== undefined,
     logger,
     limits: config.limits,
     capacity: capacityOf(config),

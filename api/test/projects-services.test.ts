@@ -124,25 +124,14 @@ describe('projects, services and env vars', () => {
     expect(JSON.stringify(t.stateSink.changes)).not.toMatch(/hunter2|rotated/);
   });
 
-  it('deploys the branch head resolved through GitHub as a pending deployment', async () => {
-    t.github.branches.set('acme/web#feature/x', { sha: 'a'.repeat(40), message: 'Add x' });
-    const project = await api().post('/projects', { name: 'shop' }).expect(201);
-    const svc = await api()
-      .post(`/projects/${project.body.id as string}/services`, { ...validService, branch: 'feature/x' })
-      .expect(201);
-    const res = await api().post(`/services/${svc.body.id as string}/deploy`, {}).expect(202);
-    expect(res.body).toMatchObject({ commitSha: 'a'.repeat(40), status: 'pending', serviceId: svc.body.id as string });
-    const history = await api().get(`/services/${svc.body.id as string}/deployments`).expect(200);
-    expect(history.body).toEqual([expect.objectContaining({ id: res.body.id as string, status: 'pending' })]);
-    const one = await api().get(`/deployments/${res.body.id as string}`).expect(200);
-    expect(one.body.buildLogs).toBe('');
-  });
-
-  it('when the branch does not exist on GitHub, then 502 that names it and no deployment', async () => {
+  it('without a cluster, "Deploy now" is refused with the reason the service shows, and records nothing', async () => {
+    t.github.branches.set('acme/web#main', { sha: 'a'.repeat(40), message: 'Add x' });
     const project = await api().post('/projects', { name: 'shop' }).expect(201);
     const svc = await api().post(`/projects/${project.body.id as string}/services`, validService).expect(201);
-    const res = await api().post(`/services/${svc.body.id as string}/deploy`, {}).expect(502);
-    expect(res.body.error.message).toMatch(/no branch "main" in acme\/web/);
+    const shown = await api().get(`/services/${svc.body.id as string}`).expect(200);
+    expect(shown.body.can.deploy).toEqual({ ok: false, reason: expect.stringMatching(/^No Kubernetes cluster is connected .*KUBECONFIG/) });
+    const res = await api().post(`/services/${svc.body.id as string}/deploy`, {}).expect(503);
+    expect(res.body.error).toEqual({ code: 'no_cluster', message: shown.body.can.deploy.reason });
     const history = await api().get(`/services/${svc.body.id as string}/deployments`).expect(200);
     expect(history.body).toEqual([]);
   });

@@ -18,6 +18,15 @@ export interface UserDto {
   githubUsername: string;
   hash: string;
   role: UserRole;
+  /** Whether this platform reaches a Kubernetes cluster: without one nothing builds or runs. */
+  cluster: ClusterStatusDto;
+}
+
+/** The platform's cluster, as every page's banner reads it (`GET /auth/me`). */
+export interface ClusterStatusDto {
+  connected: boolean;
+  /** Why there is none and what to do, when not connected. */
+  reason: string | null;
 }
 
 /** A user as an admin sees them on the Users page. */
@@ -85,7 +94,7 @@ export interface ProjectDetailDto extends ProjectDto {
   services: ServiceSummaryDto[];
 }
 
-export type { ServiceDto, TenantFailureDto } from './service.js';
+export type { ActionAbilityDto, ServiceAbilitiesDto, ServiceDto, TenantFailureDto } from './service.js';
 
 export interface EnvVarDto {
   id: string;

@@ -93,6 +93,8 @@ export async function startRealWorld(log: (line: string) => void): Promise<RealW
         BASE_DOMAIN,
         BUILD_DEADLINE_SECONDS: '600',
         METRICS_SAMPLE_SECONDS: '2',
+        // The local sign-in besides GitHub's: its user has no GitHub token (public repositories).
+        AUTH_LOCAL: 'true',
       },
       { cluster: { kubeconfig: cluster.kubeconfigPath, tuning: { resyncMs: 2_000 } }, github, uiDir: DEFAULT_UI_DIR },
     );

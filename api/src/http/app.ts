@@ -22,6 +22,7 @@ import { webhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
 import type { RegistryStatus } from '../registry/tenant-registries.js';
 import type { AccessPolicy } from '../config/config.js';
 import { TenantFailures } from '../state-repo/tenant-failures.js';
+import { clusterStatus } from '../use-cases/service-abilities.js';
 
 export interface AppDeps {
   ctx: UseCaseContext;
@@ -119,6 +120,7 @@ export function createApp(deps: AppDeps): Express {
       access: deps.access,
       cookies: deps.cookies,
       logger: deps.logger,
+      cluster: clusterStatus(deps.ctx),
     }),
   );
   app.use('/auth', githubAppReturnRoutes(deps.ctx, deps.sessions, deps.cookies));

@@ -33,6 +33,8 @@ export class BuildPhase {
 
   async pending(row: WorkRow): Promise<void> {
     if (!this.credentialsWritten.has(row.id) && !(await this.writeCredentials(row))) return;
+    // The Job enters the state repo only once a pipeline runs the build (no cluster: never).
+    if (!this.parts.commits.hasCommitted(row)) await this.parts.rows.wantBuildJob(row);
     await this.parts.commits.commitOnce(row, `build ${shortSha(row.commit_sha)}`);
     this.parts.statuses.post(row, 'pending', 'Building');
     const job = this.ownJob(row);

@@ -15,6 +15,7 @@ import type { ServiceEvents } from '../kube/service-events.js';
 import type { ServiceMetrics } from '../kube/service-metrics.js';
 import type { ProjectUsage } from '../kube/project-usage.js';
 import type { PipelineHandle } from '../pipeline/pipeline-handle.js';
+import type { RepoVisibility } from '../github/repo-visibility.js';
 
 /** What every use case may touch, passed in one options object (docs/architecture.md#code-conventions). */
 export interface UseCaseContext {
@@ -40,6 +41,10 @@ export interface UseCaseContext {
   capacity: Capacity;
   /** Between CPU/memory samples while someone watches. */
   metricsSampleMs: number;
+  /** Whether this process reaches a Kubernetes cluster (service-abilities.ts says what that refuses). */
+  clusterConnected: boolean;
+  /** Whether repositories are public, for owners without a GitHub token. */
+  repoVisibility?: RepoVisibility;
   /** Reads running services' logs through the Kubernetes API; absent without a cluster. */
   runtimeLogs?: RuntimeLogs;
   /** Reads a service's Kubernetes Events; absent without a cluster. */

@@ -4,6 +4,7 @@ import {
   pickFields,
   subdomainFor,
   type DeploymentStatus,
+  type ServiceAbilitiesDto,
   type ServiceDto,
   type ServiceSummaryDto,
   type TenantFailureDto,
@@ -60,6 +61,7 @@ export function toServiceDto(
   user: CurrentUser,
   service: Service,
   status: DeploymentStatus | null,
+  can: ServiceAbilitiesDto,
   syncError: TenantFailureDto | null = null,
 ): ServiceDto {
   return {
@@ -73,6 +75,7 @@ export function toServiceDto(
     webhookSecret: ctx.encryptor.decrypt(service.webhookSecret),
     status,
     syncError,
+    can,
     createdAt: service.createdAt.toISOString(),
   };
 }

@@ -8,6 +8,7 @@ import { cn } from '../lib/cn';
 import { LiveStatusProvider } from '../lib/live-status';
 import type { SseStatus } from '../lib/sse/sse-client';
 import { Logo } from '../components/ui/logo';
+import { NoClusterBanner } from '../features/cluster/no-cluster-banner';
 
 const LIVE_WORDS: Record<SseStatus, { label: string; tone: string; title: string }> = {
   open: { label: 'Live', tone: 'bg-ok', title: 'Status updates arrive as they happen.' },
@@ -124,6 +125,7 @@ export function AppLayout() {
             </Button>
           </div>
         </div>
+        <NoClusterBanner />
       </header>
       <main id="main" className="mx-auto max-w-6xl px-4 py-6 sm:py-8">
         <Outlet />

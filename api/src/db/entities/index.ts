@@ -195,6 +195,8 @@ export interface Deployment {
   githubStatus: GitHubStatusState | null;
   createdAt: Date;
   updatedAt: Date;
+  /** When the pipeline asked for its build Job's commit: only then is the Job in the state repo. */
+  buildJobAt: Date | null;
   /** When its build Job became active. */
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -227,6 +229,7 @@ export const DeploymentEntity = new EntitySchema<Deployment>({
     githubStatus: { name: 'github_status', type: 'varchar', length: 10, nullable: true },
     ...timestamps,
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
+    buildJobAt: { name: 'build_job_at', type: 'timestamptz', nullable: true },
     startedAt: { name: 'started_at', type: 'timestamptz', nullable: true },
     finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
     releaseConfig: { name: 'release_config', type: 'jsonb', nullable: true },

@@ -3,7 +3,7 @@ import { stringifySetCookie } from 'cookie';
 import { z } from 'zod';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import type { UserDto } from '@dangus/common';
+import type { ClusterStatusDto, UserDto } from '@dangus/common';
 import type { PendingAuthorization } from '../../auth/github-oauth.js';
 import type { SignInClients } from '../../auth/sign-in-client.js';
 import type { SessionStore } from '../../auth/sessions.js';
@@ -34,6 +34,8 @@ export interface AuthRoutesDeps {
   logger: Logger;
   /** Who may sign in. */
   access: AccessPolicy;
+  /** Whether the platform reaches a cluster: every page's banner reads it from `/auth/me`. */
+  cluster: ClusterStatusDto;
 }
 
 /**
@@ -145,7 +147,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
 
   router.get('/me', requireUser(deps.sessions, deps.cookies), (_req, res) => {
     const user = currentUser(res);
-    const body: UserDto = { id: user.id, githubUsername: user.githubUsername, hash: user.hash, role: user.role };
+    const body: UserDto = { id: user.id, githubUsername: user.githubUsername, hash: user.hash, role: user.role, cluster: deps.cluster };
     res.json(body);
   });
 

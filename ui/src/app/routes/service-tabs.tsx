@@ -4,6 +4,7 @@ import { Link, Navigate } from 'react-router';
 import { CopyField, EmptyState, LoadingBlock, Section, StatusBadge, Tabs } from '../../components/ui';
 import { useDeployments } from '../../features/deployments/api/deployments';
 import { DeploymentList } from '../../features/deployments/components/deployment-list';
+import { NeedsCluster } from '../../features/cluster/needs-cluster';
 import { ActivityPanel } from '../../features/services/components/activity-panel';
 import { ConfigPanel } from '../../features/services/components/config-panel';
 import { EnvVarsPanel } from '../../features/services/components/env-vars-panel';
@@ -111,8 +112,10 @@ function TabContent({ service, tab }: { service: ServiceDto; tab: ServiceTab }) 
         </>
       );
     case 'logs':
+      if (!service.can.observe.ok) return <NeedsCluster what="Logs and events" />;
       return running ? <RuntimeLogsPanel serviceId={service.id} serviceName={service.name} /> : <NotDeployedYet what="logs" />;
     case 'metrics':
+      if (!service.can.observe.ok) return <NeedsCluster what="CPU and memory figures" />;
       return running ? <MetricsPanel serviceId={service.id} /> : <NotDeployedYet what="metrics" />;
     case 'environment':
       return <EnvVarsPanel serviceId={service.id} />;

@@ -6,6 +6,7 @@ import { useDeployService, useService } from '../../features/services/api/servic
 import { DeleteServiceButton } from '../../features/services/components/delete-service-button';
 import { RestartServiceButton } from '../../features/services/components/restart-service-button';
 import { ServiceProblem } from '../../features/services/components/service-problem';
+import { ActionReasons, reasonId } from '../../features/services/components/action-reasons';
 import { errorMessage } from '../../lib/api-error';
 import { shortSha } from '../../lib/format';
 import { isInProgress, statusLook } from '../../lib/status';
@@ -47,6 +48,9 @@ export function ServiceRoute() {
           <>
             <Button
               variant="primary"
+              disabled={!s.can.deploy.ok}
+              title={s.can.deploy.reason ?? undefined}
+              aria-describedby={s.can.deploy.ok ? undefined : reasonId(s, 'deploy')}
               loading={deploy.isPending}
               onClick={() =>
                 deploy.mutate(undefined, {
@@ -67,8 +71,13 @@ export function ServiceRoute() {
             {s.syncError.message} They are retried (attempt {String(s.syncError.attempts)}), and at once after your next change.
           </Alert>
         ) : null}
-        <ServiceProblem serviceId={s.id} running={s.status !== null} />
-        {running ? (
+        <ActionReasons service={s} />
+        <ServiceProblem serviceId={s.id} running={s.status !== null && s.can.observe.ok} />
+        {running && running.status === 'pending' && !s.can.observe.ok ? (
+          <Alert tone="info" title={`${shortSha(running.commitSha)} is waiting for a cluster`}>
+            It is recorded, and builds once a cluster is connected.
+          </Alert>
+        ) : running ? (
           <Alert
             tone="warning"
             title={`${statusLook(running.status).label} ${shortSha(running.commitSha)}…`}
