@@ -22,6 +22,7 @@ interface ServiceRow {
   id: string;
   project_id: string;
   name: string;
+  host: string;
   repo_url: string;
   branch: string;
   dockerfile_path: string;
@@ -90,7 +91,7 @@ export class TenantLoader {
     // The image is the current deployment's; the build is the service's one
     // unfinished build (a newer one supersedes the others, builds.ts).
     const services: ServiceRow[] = await db.query(
-      `SELECT s.id, s.project_id, s.name, s.repo_url, s.branch, s.dockerfile_path, s.port, s.storage_gb,
+      `SELECT s.id, s.project_id, s.name, s.host, s.repo_url, s.branch, s.dockerfile_path, s.port, s.storage_gb,
               s.health_check_path, s.restarted_at, s.replicas, s.size, d.image_tag, d.id AS current_deployment_id, b.id AS build_id, b.commit_sha AS build_sha
          FROM services s
          LEFT JOIN deployments d ON d.id = s.current_deployment_id AND d.image_tag IS NOT NULL
@@ -136,6 +137,7 @@ export class TenantLoader {
           (s): ServiceInput => ({
             id: s.id,
             name: s.name,
+            host: s.host,
             repoUrl: s.repo_url,
             branch: s.branch,
             dockerfilePath: s.dockerfile_path,

@@ -196,6 +196,7 @@ export const buildInputSchema = z.object({
 export const serviceInputSchema = z.object({
   id: uuidSchema,
   name: serviceNameSchema,
+  host: dnsLabelSchema,
   repoUrl: repoUrlSchema,
   branch: branchSchema,
   dockerfilePath: dockerfilePathSchema,
@@ -229,7 +230,19 @@ export const tenantInputSchema = z
       }
       seen.add(service.name);
     });
+    duplicateHosts([tenant], ctx, (index) => ['services', index, 'host']);
   }) satisfies z.ZodType<TenantInput>;
+
+/** Two services of one host would share an address: refused, wherever they are. */
+function duplicateHosts(tenants: TenantInput[], ctx: z.RefinementCtx, path: (service: number, tenant: number) => (string | number)[]): void {
+  const seen = new Set<string>();
+  tenants.forEach((tenant, t) =>
+    tenant.services.forEach((service, index) => {
+      if (seen.has(service.host)) ctx.addIssue({ code: 'custom', path: path(index, t), message: 'Duplicate host.' });
+      seen.add(service.host);
+    }),
+  );
+}
 
 export const tenantsSchema = z.array(tenantInputSchema).superRefine((tenants, ctx) => {
   const seen = new Set<string>();
@@ -239,4 +252,5 @@ export const tenantsSchema = z.array(tenantInputSchema).superRefine((tenants, ct
     }
     seen.add(tenant.namespace);
   });
+  duplicateHosts(tenants, ctx, (service, tenant) => [tenant, 'services', service, 'host']);
 });

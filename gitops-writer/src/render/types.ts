@@ -8,7 +8,7 @@ export type Quantity = string;
 
 /** Platform settings that shape every tenant's manifests (parsed once at start-up). */
 export interface RenderSettings {
-  /** Public apps live at `{hash}-{service}.{baseDomain}`. */
+  /** Public apps live at `{host}.{baseDomain}`, each service's host label stored on its row. */
   baseDomain: string;
   /** Registry host (and port) images are pushed to and pulled from, e.g. `harbor.example.com`. */
   harborHost: string;
@@ -101,6 +101,11 @@ export interface ServiceInput {
   id: string;
   /** DNS-1035 label; the name of its Service, Deployment and Ingress. */
   name: string;
+  /**
+   * Its public host label, `{host}.{baseDomain}`: fixed when the service was created and
+   * stored with it (`serviceHostFor` in `@dangus/common`, or `{hash}-{service}` for older ones).
+   */
+  host: string;
   repoUrl: string;
   branch: string;
   dockerfilePath: string;

@@ -91,9 +91,15 @@ export const ProjectEntity = new EntitySchema<Project>({
 export interface Service {
   id: string;
   projectId: string;
-  /** The owner, denormalised so that `UNIQUE (user_id, name)` keeps subdomains unique. */
+  /** The owner, denormalised: every query of a user's services is scoped by it. */
   userId: string;
+  /** Unique per project. */
   name: string;
+  /**
+   * The public host label (`{host}.{BASE_DOMAIN}`), unique, fixed at creation
+   * (`serviceHostFor`); services older than per-project names keep `{hash}-{service}`.
+   */
+  host: string;
   repoUrl: string;
   branch: string;
   dockerfilePath: string;
@@ -121,6 +127,7 @@ export const ServiceEntity = new EntitySchema<Service>({
     projectId: { name: 'project_id', type: 'uuid' },
     userId: { name: 'user_id', type: 'uuid' },
     name: { type: 'varchar', length: 63 },
+    host: { type: 'varchar', length: 63, unique: true },
     repoUrl: { name: 'repo_url', type: 'text' },
     branch: { type: 'varchar', length: 255 },
     dockerfilePath: { name: 'dockerfile_path', type: 'varchar', length: 255 },
