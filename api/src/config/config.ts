@@ -236,7 +236,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     stateRepoRemote: e.STATE_REPO_REMOTE ? { url: e.STATE_REPO_REMOTE, token: e.STATE_REPO_REMOTE_TOKEN } : undefined,
     templatesDir: e.TEMPLATES_DIR,
     render: {
-      storageClass: e.STORAGE_CLASS,
+      storageClass: e.STORAGE_CLASS === '' ? null : e.STORAGE_CLASS,
       ingressClassName: e.INGRESS_CLASS === '' ? null : e.INGRESS_CLASS,
       tls: { enabled: e.INGRESS_TLS, secretName: e.INGRESS_TLS_SECRET ?? null },
       // With a registry credential the platform writes the pull Secret itself, per tenant.

@@ -122,7 +122,7 @@ export const renderSettingsSchema = z.object({
     .max(255)
     .regex(HARBOR_PROJECT_PATTERN, 'Not a Harbor project name.'),
   registryLayout: z.enum(['shared', 'per-tenant']).default('shared'),
-  storageClass: dnsSubdomainSchema.default('longhorn'),
+  storageClass: dnsSubdomainSchema.nullable().default(null),
   ingressClassName: dnsSubdomainSchema.nullable().default('traefik'),
   tls: z
     .object({ enabled: z.boolean(), secretName: dnsSubdomainSchema.nullable().default(null) })

@@ -20,8 +20,8 @@ export interface RenderSettings {
    * `{harborHost}/{harborProject}-{namespace}/{service}`, which its robot account alone may push to.
    */
   registryLayout: 'shared' | 'per-tenant';
-  /** StorageClass of service volumes (default `longhorn`). */
-  storageClass: string;
+  /** StorageClass of service volumes; `null` (the default) leaves it to the cluster's default class. */
+  storageClass: string | null;
   /** `spec.ingressClassName` of every Ingress; `null` leaves it to the cluster default (default `traefik`). */
   ingressClassName: string | null;
   /** Whether Ingresses get a TLS section, and the Secret holding the certificate (`null`: the controller's default certificate). */
