@@ -2,12 +2,13 @@
  * The embedded default with a kubeconfig: the api runs the applier in-process,
  * so a project created through the API becomes a namespace in the cluster.
  */
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import { startApiProcess, type ApiProcess } from '../support/api-process.js';
 
 describe('api with the in-process applier, on the real control plane', () => {
   let api: ApiProcess;
   let core: CoreV1Api;
+  let networking: NetworkingV1Api;
 
   beforeAll(async () => {
     const kubeconfig = process.env.DANGUS_E2E_KUBECONFIG;
@@ -16,10 +17,49 @@ describe('api with the in-process applier, on the real control plane', () => {
     const kube = new KubeConfig();
     kube.loadFromFile(kubeconfig);
     core = kube.makeApiClient(CoreV1Api);
+    networking = kube.makeApiClient(NetworkingV1Api);
   }, 120_000);
 
   afterAll(async () => {
     await api.stop();
+  });
+
+  /** A signed-in call to the api process: the status and the parsed body. */
+  async function call(cookie: string, method: string, path: string, body?: object): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`${api.origin}${path}`, {
+      method,
+      headers: { Origin: api.origin, Cookie: cookie, 'Content-Type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  it('two projects each with a service web: both are served, each at its own host in the cluster', async () => {
+    const signIn = await fetch(`${api.origin}/auth/local`, { method: 'POST', headers: { Origin: api.origin } });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const hosts: string[] = [];
+    for (const name of ['staging', 'prod']) {
+      const project = await call(cookie, 'POST', '/api/projects', { name });
+      expect(project.status).toBe(201);
+      const service = await call(cookie, 'POST', `/api/projects/${String(project.body.id)}/services`, {
+        name: 'web', repoUrl: 'https://github.com/octocat/hello-world', port: 8080,
+      });
+      expect(service.status).toBe(201);
+      const namespace = String(project.body.namespace);
+      // The Ingress the applier applied from the commit: the host the api gave the service.
+      let host: string | undefined;
+      for (let i = 0; i < 300 && host === undefined; i += 1) {
+        host = await networking
+          .readNamespacedIngress({ namespace, name: 'web' })
+          .then((ingress) => ingress.spec?.rules?.[0]?.host)
+          .catch(() => undefined);
+        if (host === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(host).toBe(new URL(String(service.body.publicUrl)).host);
+      expect(host).toBe(`${namespace}--web.dangus.localhost`);
+      hosts.push(host ?? '');
+    }
+    expect(new Set(hosts).size).toBe(2);
   });
 
   it('a project created through the API appears as a namespace, and the applier reports its commit', async () => {
