@@ -2,6 +2,9 @@
  * The embedded default with a kubeconfig: the api runs the applier in-process,
  * so a project created through the API becomes a namespace in the cluster.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import { startApiProcess, type ApiProcess } from '../support/api-process.js';
 
@@ -108,5 +111,55 @@ describe('api with the in-process applier, on the real control plane', () => {
       pods: { synced: true, restarts: 0 },
       deployments: { synced: true, restarts: 0 },
     });
+  });
+});
+
+describe('the shared registry robot, at the controller start', () => {
+  const robot = { username: 'robot$dangus+builder', password: 'shared-robot-at-start-9d2c' };
+
+  it("writes every existing tenant's pull Secret, so Deployments that start naming it find it", async () => {
+    const kubeconfig = process.env.DANGUS_E2E_KUBECONFIG;
+    if (!kubeconfig) throw new Error('DANGUS_E2E_KUBECONFIG is unset: run through the e2e jest project.');
+    const kube = new KubeConfig();
+    kube.loadFromFile(kubeconfig);
+    const core = kube.makeApiClient(CoreV1Api);
+    const env = { KUBECONFIG: kubeconfig, HARBOR_USERNAME: robot.username, HARBOR_PASSWORD: robot.password };
+    const dataDir = await mkdtemp(join(tmpdir(), 'dangus-e2e-pull-'));
+    const pullSecret = (namespace: string) => core.readNamespacedSecret({ namespace, name: 'dangus-registry' }).catch(() => undefined);
+    try {
+      // An install with a tenant that never built: its namespace has no pull Secret yet.
+      const before = await startApiProcess(env, { dataDir });
+      const signIn = await fetch(`${before.origin}/auth/local`, { method: 'POST', headers: { Origin: before.origin } });
+      const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      const created = await fetch(`${before.origin}/api/projects`, {
+        method: 'POST',
+        headers: { Origin: before.origin, Cookie: cookie, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'upgraded' }),
+      });
+      expect(created.status).toBe(201);
+      const { namespace } = (await created.json()) as { namespace: string };
+      for (let i = 0; i < 300 && !(await core.readNamespace({ name: namespace }).catch(() => undefined)); i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(await pullSecret(namespace)).toBeUndefined();
+      await before.stopKeepingData();
+
+      // The next start (an upgrade, a restart) writes it before anything is rendered.
+      const after = await startApiProcess(env, { dataDir });
+      try {
+        let secret = await pullSecret(namespace);
+        for (let i = 0; i < 100 && !secret; i += 1) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          secret = await pullSecret(namespace);
+        }
+        expect(secret?.type).toBe('kubernetes.io/dockerconfigjson');
+        const config = JSON.parse(Buffer.from(secret?.data?.['.dockerconfigjson'] ?? '', 'base64').toString()) as { auths: Record<string, { auth: string }> };
+        expect(config.auths['harbor.local']?.auth).toBe(Buffer.from(`${robot.username}:${robot.password}`).toString('base64'));
+      } finally {
+        await after.stopKeepingData();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
