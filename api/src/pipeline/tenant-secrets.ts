@@ -8,6 +8,9 @@ import type { RegistryCredentials, TenantRegistries } from '../registry/tenant-r
 import { dockerConfigJson, type ClusterSecrets } from './cluster-secrets.js';
 import { buildSecretName, envSecretName } from '@dangus/gitops-writer/names';
 
+/** Pull Secrets written at once by {@link TenantSecrets.writePullSecrets}. */
+const PULL_SECRETS_AT_ONCE = 8;
+
 /** The tenants' pull Secret: its name, and the registry credential each tenant's pods pull with. */
 export interface PullSecretSettings {
   name: string;
@@ -84,10 +87,14 @@ export class TenantSecrets implements CommitEffects {
     const tenants: { id: string; name: string; hash: string }[] = await this.deps.db.query(
       `SELECT p.id, p.name, u.hash FROM projects p JOIN users u ON u.id = p.user_id`,
     );
-    const results = await Promise.allSettled(tenants.map((t) => this.writePullSecret(t.id, namespaceFor(t.hash, t.name))));
-    for (const [i, result] of results.entries()) {
-      if (result.status === 'fulfilled' || (result.reason instanceof ApiException && result.reason.code === 404)) continue;
-      this.deps.logger.warn({ projectId: tenants[i]?.id, err: result.reason as unknown }, 'could not write the tenant pull Secret');
+    // A few at a time: many tenants must not flood the API server at a start.
+    for (let start = 0; start < tenants.length; start += PULL_SECRETS_AT_ONCE) {
+      const batch = tenants.slice(start, start + PULL_SECRETS_AT_ONCE);
+      const results = await Promise.allSettled(batch.map((t) => this.writePullSecret(t.id, namespaceFor(t.hash, t.name))));
+      for (const [i, result] of results.entries()) {
+        if (result.status === 'fulfilled' || (result.reason instanceof ApiException && result.reason.code === 404)) continue;
+        this.deps.logger.warn({ projectId: batch[i]?.id, err: result.reason as unknown }, 'could not write the tenant pull Secret');
+      }
     }
   }
 
