@@ -6,7 +6,7 @@
  * its own.
  */
 import { randomBytes } from 'node:crypto';
-import { legacyServiceHostFor, serviceHostFor } from '@dangus/common';
+import { serviceHostFor } from '@dangus/common';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { Encryptor } from '../src/crypto/encryption.js';
@@ -16,6 +16,9 @@ import { migrations } from '../src/db/migrations/index.js';
 import { ServiceHosts1765330000000 } from '../src/db/migrations/1765330000000-service-hosts.js';
 import { EnvRevision } from '../src/state-repo/env-revision.js';
 import { TenantLoader } from '../src/state-repo/tenant-loader.js';
+
+/** The host every service had before this migration: `{hash}-{service}` (what the api computed then). */
+const legacyServiceHostFor = (userHash: string, serviceName: string) => `${userHash}-${serviceName}`;
 
 const OWNERS = [
   { hash: 'ab12cd', project: 'shop', services: ['web', 'api'] },

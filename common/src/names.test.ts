@@ -1,4 +1,7 @@
-import { DNS_LABEL_MAX, isValidBranchName, legacyServiceHostFor, serviceHostFor } from './names.js';
+import { DNS_LABEL_MAX, isValidBranchName, serviceHostFor } from './names.js';
+
+/** The host of a service made before hosts were per project (stored on its row, never recomputed). */
+const legacyServiceHostFor = (userHash: string, serviceName: string) => `${userHash}-${serviceName}`;
 
 /** A DNS-1123 label (what Kubernetes and a one-level wildcard certificate accept). */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -50,15 +50,6 @@ export function namespaceFor(userHash: string, projectName: string): string {
   return `${userHash}-${projectName}`;
 }
 
-/**
- * The public host label of a service created before hosts were per project: `{hash}-{service}`.
- * Those hosts are stored on their rows and never change; only tests of the migration that
- * stored them (api/src/db/migrations/1765330000000-service-hosts.ts) use this.
- */
-export function legacyServiceHostFor(userHash: string, serviceName: string): string {
-  return `${userHash}-${serviceName}`;
-}
-
 /** Hex digits of the digest that stands for the cut parts of a long host. */
 const HOST_DIGEST_LENGTH = 10;
 
