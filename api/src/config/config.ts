@@ -59,6 +59,12 @@ export interface Config {
   registryCredentials: { username: string; password: string } | null;
   /** Harbor's API and the account that makes each tenant's project and robot; `null`: one shared credential. */
   harborAdmin: { url: string; username: string; password: string } | null;
+  /**
+   * The pull Secret the platform writes into every tenant namespace from the tenant's
+   * registry credential (its own robot, or the shared one) and every Deployment names;
+   * `null` when it has no credential (then `IMAGE_PULL_SECRET`, if set, is named instead).
+   */
+  tenantPullSecret: string | null;
   baseDomain: string;
   webhookBaseUrl: string;
   stateRepoDir: string;
@@ -98,7 +104,7 @@ export interface GitHubAppSettings {
   webhookSecret: string;
 }
 
-/** The pull Secret the platform writes into each tenant namespace in the per-tenant registry mode. */
+/** The pull Secret the platform writes into each tenant namespace, in both registry modes. */
 export const TENANT_PULL_SECRET = 'dangus-registry';
 
 export class ConfigError extends Error {
@@ -180,6 +186,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     e.HARBOR_ADMIN_USERNAME && e.HARBOR_ADMIN_PASSWORD
       ? { url: e.HARBOR_URL ?? `https://${e.HARBOR_HOST}`, username: e.HARBOR_ADMIN_USERNAME, password: e.HARBOR_ADMIN_PASSWORD }
       : null;
+  const registryCredentials =
+    e.HARBOR_USERNAME && e.HARBOR_PASSWORD ? { username: e.HARBOR_USERNAME, password: e.HARBOR_PASSWORD } : null;
+  const tenantPullSecret = harborAdmin || registryCredentials ? TENANT_PULL_SECRET : null;
   const oldKeys = new Map<string, Buffer>();
   for (const entry of e.ENCRYPTION_OLD_KEYS.split(',').filter(Boolean)) {
     const [id = '', key = ''] = entry.split(':');
@@ -241,9 +250,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     gitopsWebhook: e.GITOPS_WEBHOOK_URL ? { url: e.GITOPS_WEBHOOK_URL, secret: e.GITOPS_WEBHOOK_SECRET } : undefined,
     harborHost: e.HARBOR_HOST,
     harborProject: e.HARBOR_PROJECT,
-    registryCredentials:
-      e.HARBOR_USERNAME && e.HARBOR_PASSWORD ? { username: e.HARBOR_USERNAME, password: e.HARBOR_PASSWORD } : null,
+    registryCredentials,
     harborAdmin,
+    tenantPullSecret,
     baseDomain: e.BASE_DOMAIN,
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
     stateRepoDir: e.STATE_REPO_DIR ?? `${e.DANGUS_DATA_DIR}/state-repo`,
@@ -251,11 +260,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     stateRepoRemote: e.STATE_REPO_REMOTE ? { url: e.STATE_REPO_REMOTE, token: e.STATE_REPO_REMOTE_TOKEN } : undefined,
     templatesDir: e.TEMPLATES_DIR,
     render: {
-      storageClass: e.STORAGE_CLASS,
+      storageClass: e.STORAGE_CLASS === '' ? null : e.STORAGE_CLASS,
       ingressClassName: e.INGRESS_CLASS === '' ? null : e.INGRESS_CLASS,
       tls: { enabled: e.INGRESS_TLS, secretName: e.INGRESS_TLS_SECRET ?? null },
-      // Per tenant, the platform writes the pull Secret itself, from the tenant's robot.
-      imagePullSecret: harborAdmin ? TENANT_PULL_SECRET : (e.IMAGE_PULL_SECRET ?? null),
+      // With a registry credential the platform writes the pull Secret itself, per tenant.
+      imagePullSecret: tenantPullSecret ?? e.IMAGE_PULL_SECRET ?? null,
       registryLayout: harborAdmin ? 'per-tenant' : 'shared',
       builderImage: e.BUILDER_IMAGE,
       buildDeadlineSeconds: e.BUILD_DEADLINE_SECONDS,

@@ -200,7 +200,8 @@ export const envSchema = z
     STATE_REPO_REMOTE_TOKEN: optionalString,
     STATE_REPO_TOKEN: z.string().min(16, 'STATE_REPO_TOKEN must be at least 16 characters.').optional(),
     TEMPLATES_DIR: optionalString,
-    STORAGE_CLASS: z.string().trim().default('longhorn'),
+    // Empty: the cluster's default StorageClass (k3s: local-path).
+    STORAGE_CLASS: z.string().trim().default(''),
     INGRESS_CLASS: z.string().trim().default('traefik'),
     INGRESS_TLS: booleanString.default(false),
     INGRESS_TLS_SECRET: optionalString,

@@ -15,6 +15,7 @@ import { startInstallationSync } from '../github/installations.js';
 import type { EventBus } from '../events/event-bus.js';
 import { watchNodeAddresses } from '../pipeline/node-addresses.js';
 import { preparePipeline, tenantSecretsFor, type RunningPipeline, type startPipeline } from '../pipeline/start-pipeline.js';
+import { tenantRegistriesOf } from '../registry/tenant-registries.js';
 import type { AppPodSource } from '../pipeline/watcher.js';
 import { IntentProcessor } from '../coordination/outbox.js';
 import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
@@ -66,7 +67,9 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   const applier =
     deps.kube && config.applier === 'builtin' ? startInProcessApplier({ kube: deps.kube, stateRepoDir: config.stateRepoDir, logger }) : undefined;
   const pokes = commitPokes(config, deps.kube, logger.child({ component: 'commit-poke' }));
-  const tenantSecrets = deps.kube ? tenantSecretsFor(deps.kube, { db: deps.db, encryptor: deps.encryptor, logger }) : undefined;
+  // One registry credential source for the tenants' pull Secrets and their builds.
+  const registries = tenantRegistriesOf(config, deps.db, deps.encryptor, logger);
+  const tenantSecrets = deps.kube ? tenantSecretsFor(deps.kube, { db: deps.db, encryptor: deps.encryptor, logger, config, registries }) : undefined;
   const writer = await openStateWriter({
     config,
     db: deps.db,
@@ -100,6 +103,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
         encryptor: deps.encryptor,
         stateSink: writer.sink,
         tenantSecrets,
+        registries,
         github: deps.github,
         events: deps.events,
         logger,
@@ -127,6 +131,8 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     // own author and subject; the reconcile after them heals only what no intent recorded.
     // The pipeline's own commits (builds, rollouts) start after them.
     await processor.idle();
+    // Before the reconcile renders Deployments that name the tenants' pull Secret.
+    await tenantSecrets?.writePullSecrets();
     await reconcile();
   } catch (error) {
     await stopAll();
