@@ -96,3 +96,12 @@ export class UpstreamError extends AppError {
   readonly status = 502;
   readonly code = 'upstream_failed';
 }
+
+/**
+ * The platform reaches no Kubernetes cluster, so what was asked for cannot happen: 503
+ * with `no_cluster`. An expected state of a laptop install, not a failure: never logged.
+ */
+export class NoClusterError extends AppError {
+  readonly status = 503;
+  readonly code = 'no_cluster';
+}

@@ -2,7 +2,8 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { GitHubOAuth } from './auth/github-oauth.js';
+import { SignInClients } from './auth/sign-in-client.js';
+import { GitHubApp } from './github/github-app.js';
 import { SessionStore } from './auth/sessions.js';
 import { RecordingStateSink, type StateSink } from './state-repo/state-sink.js';
 import type { Config } from './config/config.js';
@@ -24,6 +25,7 @@ import type { UseCaseContext } from './use-cases/context.js';
 import type { PipelineHandle } from './pipeline/pipeline-handle.js';
 import { EventBus } from './events/event-bus.js';
 import { tenantRegistriesOf, type TenantRegistries } from './registry/tenant-registries.js';
+import { RepoVisibility } from './github/repo-visibility.js';
 
 export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/dist', import.meta.url));
 
@@ -70,15 +72,13 @@ export function createPlatform(options: PlatformOptions) {
   const { config, db, logger } = options;
   const encryptor = new Encryptor(config.encryption.keyId, config.encryption.key, config.encryption.oldKeys);
   const sessions = new SessionStore(db, config.sessionSecret, config.sessionTtlMs);
-  const oauth = config.github.oauth
-    ? new GitHubOAuth({
-        ...config.github.oauth,
-        callbackUrl: config.github.callbackUrl,
-        webUrl: config.github.webUrl,
-        apiUrl: config.github.apiUrl,
-        readOrgs: config.access.allowedOrgs.length > 0,
-      })
-    : undefined;
+  const githubApp = new GitHubApp({ db, encryptor, fromEnvironment: config.github.app, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl });
+  const readOrgs = config.access.allowedOrgs.length > 0;
+  const signIn = new SignInClients(
+    { oauth: config.github.oauth, callbackUrl: config.github.callbackUrl, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl, readOrgs },
+    githubApp,
+  );
+  const github = options.github ?? new OctokitGitHubApi(config.github.apiUrl);
   const ctx: UseCaseContext = {
     db,
     events: options.events ?? new EventBus(),
@@ -87,7 +87,11 @@ export function createPlatform(options: PlatformOptions) {
     stateSink: options.stateSink ?? new RecordingStateSink(),
     projectListCache: new ProjectListCache(),
     registries: options.registries ?? tenantRegistriesOf(config, db, encryptor, logger),
-    github: options.github ?? new OctokitGitHubApi(config.github.apiUrl),
+    github,
+    githubApp,
+    repoVisibility: new RepoVisibility(github),
+    // The cluster readers come with a cluster, and only then (kube/cluster-readers.ts).
+    clusterConnected: options.runtimeLogs !== undefined,
     logger,
     limits: config.limits,
     capacity: capacityOf(config),
@@ -108,7 +112,9 @@ export function createPlatform(options: PlatformOptions) {
     drain,
     ctx,
     sessions,
-    oauth,
+    signIn,
+    githubWebUrl: config.github.webUrl,
+    manifest: { publicUrl: config.publicUrl, callbackUrl: config.github.callbackUrl, readOrgMembers: readOrgs },
     localAuth: config.localAuth,
     access: config.access,
     publicUrl: config.publicUrl,

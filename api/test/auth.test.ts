@@ -31,7 +31,7 @@ describe('GitHub sign-in', () => {
   it('when consent is given, then the user is created with a hash, an encrypted token and a session', async () => {
     const cookie = await t.signIn('octocat', 4242);
     const me = await request(t.app).get('/auth/me').set('Cookie', cookie).expect(200);
-    expect(me.body).toEqual({ id: expect.any(String) as string, githubUsername: 'octocat', hash: expect.stringMatching(/^[a-z0-9]{6}$/) as string, role: 'member' });
+    expect(me.body).toEqual({ id: expect.any(String) as string, githubUsername: 'octocat', hash: expect.stringMatching(/^[a-z0-9]{6}$/) as string, role: 'member', cluster: { connected: false, reason: expect.stringContaining('KUBECONFIG') as string } });
     const user = await t.db.getRepository(UserEntity).findOneByOrFail({ githubId: '4242' });
     expect(user.githubAccessToken).toMatch(/^v1:k1:/);
     expect(user.githubAccessToken).not.toContain('gho_');

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { DeploymentEntity, EnvVarEntity, ProjectEntity, ServiceEntity } from '../src/db/entities/index.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
+import { deliveryHeaders, pushPayload } from './support/webhook-payloads.js';
 
 /**
  * Every route, walked by a second user with the first user's ids: each answers
@@ -19,12 +20,13 @@ describe('two users: another user\'s resources do not exist', () => {
     const as = (method: 'post', path: string, body: object) =>
       request(t.app)[method](`/api${path}`).set('Cookie', alice).set('Origin', ORIGIN).send(body);
     ids.project = (await as('post', '/projects', { name: 'secret' }).expect(201)).body.id as string;
-    ids.service = (
-      await as('post', `/projects/${ids.project}/services`, { name: 'vault', repoUrl: 'https://github.com/alice/vault', port: 80 }).expect(201)
-    ).body.id as string;
+    const service = await as('post', `/projects/${ids.project}/services`, { name: 'vault', repoUrl: 'https://github.com/alice/vault', port: 80 }).expect(201);
+    ids.service = service.body.id as string;
     ids.env = (await as('post', `/services/${ids.service}/env`, { key: 'TOKEN', value: 's3cret' }).expect(201)).body.id as string;
-    t.github.branches.set('alice/vault#main', { sha: 'b'.repeat(40), message: 'init' });
-    ids.deployment = (await as('post', `/services/${ids.service}/deploy`, {}).expect(202)).body.id as string;
+    // A push (recorded without a cluster; "Deploy now" needs one).
+    const body = JSON.stringify(pushPayload({ repo: 'alice/vault', ref: 'refs/heads/main' }));
+    const pushed = await request(t.app).post(`/webhooks/github/${ids.service}`).set(deliveryHeaders(service.body.webhookSecret as string, body, 'push')).send(body).expect(202);
+    ids.deployment = pushed.body.deploymentId as string;
   });
   afterAll(async () => {
     await t.close();
@@ -42,6 +44,10 @@ describe('two users: another user\'s resources do not exist', () => {
     ['POST', 'env create', (i) => `/services/${i.service}/env`, { key: 'X', value: 'y' }],
     ['PATCH', 'env var', (i) => `/services/${i.service}/env/${i.env}`, { value: 'stolen' }],
     ['DELETE', 'env var', (i) => `/services/${i.service}/env/${i.env}`],
+    ['POST', 'env import preview', (i) => `/services/${i.service}/env/import/preview`, { dotenv: 'TOKEN=stolen' }],
+    ['POST', 'env import', (i) => `/services/${i.service}/env/import`, { dotenv: 'TOKEN=stolen\nMORE=1' }],
+    ['POST', 'env value reveal', (i) => `/services/${i.service}/env/${i.env}/reveal`, {}],
+    ['GET', 'activity', (i) => `/services/${i.service}/activity`],
     ['GET', 'deployment list', (i) => `/services/${i.service}/deployments`],
     ['GET', 'deployment', (i) => `/deployments/${i.deployment}`],
     ['GET', 'build log stream', (i) => `/deployments/${i.deployment}/logs/stream`],
@@ -64,6 +70,7 @@ describe('two users: another user\'s resources do not exist', () => {
     expect(await t.db.getRepository(ServiceEntity).count()).toBe(1);
     expect(await t.db.getRepository(EnvVarEntity).countBy({ serviceId: ids.service })).toBe(1);
     expect(await t.db.getRepository(DeploymentEntity).count()).toBe(1);
+    expect(await t.db.query(`SELECT * FROM service_activity`)).toEqual([]);
   });
 
   // (The owner's log stream of a pending build stays open: streams.test.ts reads it.)

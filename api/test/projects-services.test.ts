@@ -79,12 +79,48 @@ describe('projects, services and env vars', () => {
     ]);
   });
 
-  it('when a service name is used in another of the user\'s projects, then 409 that says why', async () => {
-    const a = await api().post('/projects', { name: 'one' }).expect(201);
-    const b = await api().post('/projects', { name: 'two' }).expect(201);
-    await api().post(`/projects/${a.body.id as string}/services`, validService).expect(201);
-    const res = await api().post(`/projects/${b.body.id as string}/services`, validService).expect(409);
-    expect(res.body.error.message).toMatch(/unique across all your projects/);
+  it('when two projects each have a service web, then both exist, each at a host of its own', async () => {
+    const staging = await api().post('/projects', { name: 'staging' }).expect(201);
+    const prod = await api().post('/projects', { name: 'prod' }).expect(201);
+    const a = await api().post(`/projects/${staging.body.id as string}/services`, validService).expect(201);
+    const b = await api().post(`/projects/${prod.body.id as string}/services`, validService).expect(201);
+    const hash = (staging.body.namespace as string).slice(0, 6);
+    expect([a.body.subdomain, b.body.subdomain]).toEqual([`${hash}-staging--web`, `${hash}-prod--web`]);
+    expect([a.body.publicUrl, b.body.publicUrl]).toEqual([
+      `http://${hash}-staging--web.dangus.localhost`,
+      `http://${hash}-prod--web.dangus.localhost`,
+    ]);
+    // The host is stored on the row, and every view of the service reads it from there.
+    const rows = await t.db.getRepository(ServiceEntity).find({ order: { host: 'ASC' } });
+    expect(rows.map((row) => [row.name, row.host])).toEqual([['web', `${hash}-prod--web`], ['web', `${hash}-staging--web`]]);
+    expect((await api().get(`/services/${a.body.id as string}`).expect(200)).body.publicUrl).toBe(a.body.publicUrl);
+    expect((await api().get(`/projects/${prod.body.id as string}`).expect(200)).body.services).toEqual([
+      expect.objectContaining({ name: 'web', publicUrl: b.body.publicUrl }),
+    ]);
+  });
+
+  it('when a service name is used in the same project, then 409 on the name field', async () => {
+    const project = await api().post('/projects', { name: 'one' }).expect(201);
+    await api().post(`/projects/${project.body.id as string}/services`, validService).expect(201);
+    const res = await api().post(`/projects/${project.body.id as string}/services`, validService).expect(409);
+    expect(res.body.error).toEqual({
+      code: expect.any(String) as string,
+      message: 'Project one already has a service named "web".',
+      fields: { name: ['Already used by another service of this project.'] },
+    });
+    expect(await t.db.getRepository(ServiceEntity).count()).toBe(1);
+  });
+
+  it('when a new host equals a stored one, then 409 and the first service keeps its address', async () => {
+    // A service from before per-project hosts whose stored host is what a new one would get
+    // (the unique index is the last guard: the scheme itself never makes such a pair).
+    const project = await api().post('/projects', { name: 'one' }).expect(201);
+    const first = await api().post(`/projects/${project.body.id as string}/services`, validService).expect(201);
+    const host = first.body.subdomain as string;
+    await t.db.query(`UPDATE services SET host = $2 WHERE id = $1`, [first.body.id, host.replace('--web', '--api')]);
+    const res = await api().post(`/projects/${project.body.id as string}/services`, { ...validService, name: 'api' }).expect(409);
+    expect(res.body.error.fields).toEqual({ name: ['Its address is already used by another of your services.'] });
+    expect((await api().get(`/services/${first.body.id as string}`).expect(200)).body.subdomain).toBe(host.replace('--web', '--api'));
     expect(await t.db.getRepository(ServiceEntity).count()).toBe(1);
   });
 
@@ -124,25 +160,14 @@ describe('projects, services and env vars', () => {
     expect(JSON.stringify(t.stateSink.changes)).not.toMatch(/hunter2|rotated/);
   });
 
-  it('deploys the branch head resolved through GitHub as a pending deployment', async () => {
-    t.github.branches.set('acme/web#feature/x', { sha: 'a'.repeat(40), message: 'Add x' });
-    const project = await api().post('/projects', { name: 'shop' }).expect(201);
-    const svc = await api()
-      .post(`/projects/${project.body.id as string}/services`, { ...validService, branch: 'feature/x' })
-      .expect(201);
-    const res = await api().post(`/services/${svc.body.id as string}/deploy`, {}).expect(202);
-    expect(res.body).toMatchObject({ commitSha: 'a'.repeat(40), status: 'pending', serviceId: svc.body.id as string });
-    const history = await api().get(`/services/${svc.body.id as string}/deployments`).expect(200);
-    expect(history.body).toEqual([expect.objectContaining({ id: res.body.id as string, status: 'pending' })]);
-    const one = await api().get(`/deployments/${res.body.id as string}`).expect(200);
-    expect(one.body.buildLogs).toBe('');
-  });
-
-  it('when the branch does not exist on GitHub, then 502 that names it and no deployment', async () => {
+  it('without a cluster, "Deploy now" is refused with the reason the service shows, and records nothing', async () => {
+    t.github.branches.set('acme/web#main', { sha: 'a'.repeat(40), message: 'Add x' });
     const project = await api().post('/projects', { name: 'shop' }).expect(201);
     const svc = await api().post(`/projects/${project.body.id as string}/services`, validService).expect(201);
-    const res = await api().post(`/services/${svc.body.id as string}/deploy`, {}).expect(502);
-    expect(res.body.error.message).toMatch(/no branch "main" in acme\/web/);
+    const shown = await api().get(`/services/${svc.body.id as string}`).expect(200);
+    expect(shown.body.can.deploy).toEqual({ ok: false, reason: expect.stringMatching(/^No Kubernetes cluster is connected .*KUBECONFIG/) });
+    const res = await api().post(`/services/${svc.body.id as string}/deploy`, {}).expect(503);
+    expect(res.body.error).toEqual({ code: 'no_cluster', message: shown.body.can.deploy.reason });
     const history = await api().get(`/services/${svc.body.id as string}/deployments`).expect(200);
     expect(history.body).toEqual([]);
   });

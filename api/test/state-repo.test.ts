@@ -67,7 +67,7 @@ describe('the state repo, written from the API', () => {
       ]),
     );
     const ingress = await git(t, 'show', `HEAD:tenants/${ns}/web/ingress.yaml`);
-    expect(ingress).toContain(`host: ${ns.slice(0, 6)}-web.dangus.localhost`);
+    expect(ingress).toContain(`host: ${ns}--web.dangus.localhost`);
     expect(await git(t, 'show', 'HEAD:kustomization.yaml')).toContain(`tenants/${ns}`);
     await exec('git', ['--git-dir', t.stateRepoDir, 'fsck', '--strict']);
   });
@@ -137,9 +137,9 @@ describe('the state repo, written from the API', () => {
     if (!writer) throw new Error('no writer');
     const insert = (name: string) =>
       t.db.query(
-        `INSERT INTO services (project_id, user_id, name, repo_url, port, webhook_secret)
-         SELECT $1, user_id, $2, 'https://github.com/a/b', 80, 'x' FROM projects WHERE id = $1`,
-        [projectId, name],
+        `INSERT INTO services (project_id, user_id, name, host, repo_url, port, webhook_secret)
+         SELECT $1, user_id, $2, $3, 'https://github.com/a/b', 80, 'x' FROM projects WHERE id = $1`,
+        [projectId, name, `${ns}--${name}`],
       );
     const loaderDeps = { db: t.db, encryptor: new Encryptor('k1', t.encryptionKey), envRevision: new EnvRevision(t.encryptionKey) };
     // The first writer: the api's own repo, with the real loader held up after it has read
@@ -228,9 +228,9 @@ describe('the state repo, written from the API', () => {
     await Promise.all(
       Array.from({ length: 10 }, async (_, i) => {
         await t.db.query(
-          `INSERT INTO services (project_id, user_id, name, repo_url, port, webhook_secret)
-           SELECT $1, user_id, $2, 'https://github.com/a/b', 80, 'x' FROM projects WHERE id = $1`,
-          [project.body.id, `svc-${i}`],
+          `INSERT INTO services (project_id, user_id, name, host, repo_url, port, webhook_secret)
+           SELECT $1, user_id, $2, $3, 'https://github.com/a/b', 80, 'x' FROM projects WHERE id = $1`,
+          [project.body.id, `svc-${i}`, `${ns}--svc-${i}`],
         );
         const sink = i % 2 === 0 ? first : second.sink;
         await sink.tenantChanged({ projectId: project.body.id as string, namespace: ns, serviceName: `svc-${i}`, verb: 'create', summary: `create service svc-${i}`, actor });

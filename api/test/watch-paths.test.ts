@@ -409,14 +409,6 @@ describe('monorepos: which pushes build which services', () => {
       expect(answer.body).toMatchObject({ outcome: 'deployed', reason: `push of ${after.slice(0, 7)} to branch "main"` });
     });
 
-    it('"Deploy now" ignores watch paths', async () => {
-      const service = await newService({ name: 'mdeploy', watchPaths: ['nothing/ever/**'] });
-      const head = (await repo.git('rev-parse', 'HEAD')).stdout.trim();
-      t.github.branches.set(`${REPO}#main`, { sha: head, message: 'head' });
-      const deployed = await as(request(t.app).post(`/api/services/${service.id}/deploy`)).expect(202);
-      expect(deployed.body).toMatchObject({ commitSha: head, trigger: 'manual', status: 'pending' });
-    });
-
     it('refuses a bad context or pattern with a 400 naming the field, and stores nothing', async () => {
       const project = (await as(request(t.app).post('/api/projects')).send({ name: 'monobad' }).expect(201)).body.id as string;
       const bad = await as(request(t.app).post(`/api/projects/${project}/services`))

@@ -18,6 +18,15 @@ export interface UserDto {
   githubUsername: string;
   hash: string;
   role: UserRole;
+  /** Whether this platform reaches a Kubernetes cluster: without one nothing builds or runs. */
+  cluster: ClusterStatusDto;
+}
+
+/** The platform's cluster, as every page's banner reads it (`GET /auth/me`). */
+export interface ClusterStatusDto {
+  connected: boolean;
+  /** Why there is none and what to do, when not connected. */
+  reason: string | null;
 }
 
 /** A user as an admin sees them on the Users page. */
@@ -85,7 +94,7 @@ export interface ProjectDetailDto extends ProjectDto {
   services: ServiceSummaryDto[];
 }
 
-export type { ServiceDto, TenantFailureDto } from './service.js';
+export type { ActionAbilityDto, ServiceAbilitiesDto, ServiceDto, TenantFailureDto } from './service.js';
 
 export interface EnvVarDto {
   id: string;
@@ -94,6 +103,42 @@ export interface EnvVarDto {
   value: string;
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * What pasting a `.env` file does to a service's variables, by key (never a value):
+ * `added` are new, `changed` get a new value, `unchanged` already have that value, and
+ * `kept` are the service's other variables, which an import leaves as they are.
+ */
+export interface EnvImportDto {
+  added: string[];
+  changed: string[];
+  unchanged: string[];
+  kept: string[];
+  /** Whether the import was applied (false for a preview, or when nothing changes). */
+  applied: boolean;
+  /** The rollout the applied change started; null when nothing was built yet or nothing changed. */
+  deploymentId: string | null;
+}
+
+/** One variable's value, shown to its owner on demand (and recorded in the service's activity). */
+export interface EnvValueDto {
+  id: string;
+  key: string;
+  value: string;
+}
+
+/**
+ * What was done to a service outside its infrastructure history (the state repo's commits):
+ * `env.reveal` is an env value shown to its owner; `subject` is the variable's key.
+ */
+export interface ServiceActivityDto {
+  id: string;
+  action: 'env.reveal';
+  subject: string;
+  /** The GitHub login of who did it. */
+  actor: string;
+  createdAt: string;
 }
 
 /** What made a deployment: a webhook push, the deploy button, or an env change (no build). */

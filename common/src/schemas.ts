@@ -27,7 +27,7 @@ export const projectNameSchema = z
 export const serviceNameSchema = z
   .string()
   .min(1, 'Name is required.')
-  .max(NAME_MAX, `At most ${NAME_MAX} characters: the subdomain {hash}-{name} must fit in 63.`)
+  .max(NAME_MAX, `At most ${NAME_MAX} characters.`)
   .regex(
     SERVICE_NAME_PATTERN,
     NAME_RULE,
@@ -150,5 +150,16 @@ export const updateEnvVarSchema = z
     when: (payload) => payload.issues.length === 0,
   });
 export type UpdateEnvVarInput = z.infer<typeof updateEnvVarSchema>;
+
+/** A `.env` file pasted whole (the api parses it with dotenv); keys and values are checked line by line. */
+export const ENV_FILE_MAX = 1024 * 1024;
+
+export const importEnvSchema = z.strictObject({
+  dotenv: z
+    .string()
+    .min(1, 'Paste the contents of a .env file.')
+    .max(ENV_FILE_MAX, `At most ${String(ENV_FILE_MAX)} characters.`),
+});
+export type ImportEnvInput = z.infer<typeof importEnvSchema>;
 
 export const uuidSchema = z.uuid();

@@ -121,6 +121,27 @@ export type TenantFailureDto = z.infer<typeof tenantFailureSchema>;
  * are 1–10, 1 with a volume; size is one of GET /api/sizes, or null for the defaults) and
  * what the platform derives from it.
  */
+/** Whether an action on a resource would be accepted now, and why not: the UI disables it with the reason. */
+export const actionAbilitySchema = z.object({
+  ok: z.boolean(),
+  /** A plain sentence saying why the api would refuse it and what to do, when not ok. */
+  reason: z.string().nullable(),
+});
+export type ActionAbilityDto = z.infer<typeof actionAbilitySchema>;
+
+/** What the owner can do with a service now, as the api would answer (`ServiceDto.can`). */
+export const serviceAbilitiesSchema = z.object({
+  /** "Deploy now": needs a cluster, and a GitHub token unless the repository is public. */
+  deploy: actionAbilitySchema,
+  /** A rolling restart: needs a cluster and a running release. */
+  restart: actionAbilitySchema,
+  /** More than one replica: not with a volume. */
+  scale: actionAbilitySchema,
+  /** Runtime logs, events and usage: need a cluster. */
+  observe: actionAbilitySchema,
+});
+export type ServiceAbilitiesDto = z.infer<typeof serviceAbilitiesSchema>;
+
 export const serviceDtoSchema = serviceConfigSchema.extend({
   id: z.uuid(),
   projectId: z.uuid(),
@@ -134,6 +155,8 @@ export const serviceDtoSchema = serviceConfigSchema.extend({
   status: deploymentStatusSchema.nullable(),
   /** Set while the project's changes cannot be committed (they wait, and are retried). */
   syncError: tenantFailureSchema.nullable(),
+  /** The actions the api would refuse now, each with its reason. */
+  can: serviceAbilitiesSchema,
   createdAt: z.iso.datetime({ offset: true }),
 });
 export type ServiceDto = z.infer<typeof serviceDtoSchema>;

@@ -1,29 +1,15 @@
 /**
- * Issue 7's benchmark: the production bundle's gzipped size, and the time from
+ * Issue 7's benchmark: the production bundle's gzipped size (the initial bundle, which
+ * the first page waits for, and every chunk), and the time from
  * navigation to the dashboard showing 100 projects in headless Chromium,
  * against the real api (embedded PostgreSQL) as `npm start` runs it.
  * Run after `npm run build` (npm run bench does).
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { startApiProcess } from '../support/api-process.js';
+import { bundleSizes } from '../support/ui-bundle.js';
 
-const ASSETS = fileURLToPath(new URL('../../ui/dist/assets/', import.meta.url));
 const RUNS = 5;
-
-async function bundleSizes(): Promise<{ js: number; css: number }> {
-  let js = 0;
-  let css = 0;
-  for (const file of await readdir(ASSETS)) {
-    const size = gzipSync(await readFile(join(ASSETS, file)), { level: 9 }).length;
-    if (file.endsWith('.js')) js += size;
-    if (file.endsWith('.css')) css += size;
-  }
-  return { js, css };
-}
 
 async function main(): Promise<void> {
   const sizes = await bundleSizes();
@@ -63,8 +49,9 @@ async function main(): Promise<void> {
         '',
         '| figure | value | target |',
         '| --- | ---: | ---: |',
-        `| UI JavaScript, gzipped | ${kb(sizes.js)} | ≤ 200 KB |`,
-        `| UI CSS, gzipped | ${kb(sizes.css)} | |`,
+        `| UI initial JavaScript (index.html's script and preloads), gzipped | ${kb(sizes.initialJs)} | ≤ 200 KB |`,
+        `| UI JavaScript, every chunk (the rest loads on demand), gzipped | ${kb(sizes.totalJs)} | report |`,
+        `| UI CSS (initial), gzipped | ${kb(sizes.initialCss)} | |`,
         `| navigation → 100 projects shown, min / median / max of ${RUNS} (cold context each) | ${times[0]?.toFixed(0) ?? '?'} / ${times[Math.floor(RUNS / 2)]?.toFixed(0) ?? '?'} / ${times[RUNS - 1]?.toFixed(0) ?? '?'} ms | report |`,
         '',
       ].join('\n'),

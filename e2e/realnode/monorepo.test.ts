@@ -121,5 +121,11 @@ describe('a monorepo on a real node', () => {
     expect((await viaIngress(world, `${web.subdomain}.${BASE_DOMAIN}`, '/cgi-bin/app')).body).toBe('app=web version=one\ncontext: Dockerfile bin www \n');
     const deliveries = await request(world.platform.app).get(`/api/services/${web.id}/webhook-deliveries`).set({ Origin: ORIGIN, Cookie: world.cookie }).expect(200);
     expect((deliveries.body as { outcome: string }[]).map((d) => d.outcome)).toEqual(['skipped', 'deployed']);
+
+    // "Deploy now" ignores watch paths: it builds the branch's head for the web too.
+    world.github.branches.set(`${web.repo}#main`, { sha: second.after, message: 'api two' });
+    const manual = await request(world.platform.app).post(`/api/services/${web.id}/deploy`).set({ Origin: ORIGIN, Cookie: world.cookie }).expect(202);
+    expect(manual.body).toMatchObject({ commitSha: second.after, trigger: 'manual' });
+    await waitForStatus(world, (manual.body as { id: string }).id, 'live');
   }, 900_000);
 });

@@ -6,17 +6,17 @@
 import { createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { podEgressRules } from '../cluster/src/real-node.js';
 import {
-  BASE_DOMAIN, BUILD_VIEW_PATH, commitApp, createProject, createService, eventually, push, registry, registryToken, startRealWorld, viaIngress,
+  BASE_DOMAIN, BUILD_VIEW_PATH, commitApp, createProject, createService, eventually, podReport, push, registry, registryToken, startRealWorld, viaIngress,
   waitForStatus, type RealWorld,
 } from './support.js';
 import { HttpHarborApi } from '@dangus/api/harbor-api';
 import { signRegistryToken, type RegistryAccess } from '@dangus/api/test-support/fake-harbor';
 import request from 'supertest';
-import { ORIGIN } from '@dangus/api/test-support/platform';
+import { ORIGIN, cookiesOf } from '@dangus/api/test-support/platform';
 import { listen } from '@dangus/api/server';
 import { expectVisible, openBrowser, screenshot, textOf } from '../ui/browser.js';
-import { readSse } from '../pipeline/support.js';
-import type { ServiceMetricsDto } from '@dangus/common';
+import { Final, readSse } from '../pipeline/support.js';
+import type { DeploymentDto, ServiceDto, ServiceMetricsDto } from '@dangus/common';
 import { quantityValue } from '@dangus/gitops-writer';
 
 const GREETING = 'hello-from-an-env-var-3f9c1d';
@@ -30,7 +30,7 @@ async function drawsMetrics(world: RealWorld, serviceId: string): Promise<void> 
     const origin = `http://127.0.0.1:${typeof address === 'object' && address ? String(address.port) : '0'}`;
     const [name = '', ...value] = world.cookie.split(';')[0]?.split('=') ?? [];
     await page.context().addCookies([{ name, value: value.join('='), url: origin }]);
-    await page.goto(`${origin}/services/${serviceId}`);
+    await page.goto(`${origin}/services/${serviceId}/metrics`);
     const panel = page.getByRole('region', { name: 'Metrics' });
     await expectVisible(panel.getByRole('img', { name: /^CPU of 1 pod\(s\) over the last hour, limit / }), 30_000);
     await expectVisible(panel.getByRole('img', { name: /^Memory of 1 pod\(s\) over the last hour, limit / }));
@@ -353,4 +353,50 @@ describe('push to live on a real node', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   }, 900_000);
+
+  it('builds a public repository for a user signed in without GitHub: "Deploy now" clones it anonymously; a private one is refused before it is pressed', async () => {
+    // The local sign-in's user holds no GitHub token, as on a laptop without an OAuth app.
+    const signIn = await request(world.platform.app).post('/auth/local').set({ Origin: ORIGIN }).expect(204);
+    const cookie = cookiesOf(signIn.headers['set-cookie']);
+    const as = { Origin: ORIGIN, Cookie: cookie };
+    // The test app, also served as another owner's public repository.
+    const publicRepo = 'octo-public/site';
+    world.github.gitRepos.set(publicRepo, world.repo.bare);
+    world.github.publicRepos.add(publicRepo);
+    const sha = await commitApp(world, { version: 'public' });
+    world.github.branches.set(`${publicRepo}#main`, { sha, message: 'a public version' });
+    const project = await request(world.platform.app).post('/api/projects').set(as).send({ name: 'laptop' }).expect(201);
+    const projectId = (project.body as { id: string }).id;
+    const create = (name: string, repo: string) =>
+      request(world.platform.app)
+        .post(`/api/projects/${projectId}/services`)
+        .set(as)
+        .send({ name, repoUrl: `https://github.com/${repo}`, branch: 'main', dockerfilePath: 'Dockerfile', port: 8080 })
+        .expect(201)
+        .then((res) => res.body as ServiceDto);
+
+    // A private repository (the first user's): the button is off with the reason before it is pressed, and the api refuses it in the same words.
+    const hidden = await create('hidden', `${world.login}/app`);
+    expect(hidden.can.deploy).toEqual({ ok: false, reason: expect.stringMatching(new RegExp(`^${world.login}/app is private or does not exist on GitHub`)) });
+    const refused = await request(world.platform.app).post(`/api/services/${hidden.id}/deploy`).set(as).send({}).expect(409);
+    expect(refused.body.error.message).toBe(hidden.can.deploy.reason);
+    expect(await world.platform.db.query('SELECT id FROM deployments WHERE service_id = $1', [hidden.id])).toEqual([]);
+
+    // The public one: "Deploy now" resolves the branch anonymously, and the build's fetch step clones it without a token.
+    const site = await create('site', publicRepo);
+    expect(site.can.deploy).toEqual({ ok: true, reason: null });
+    const deployed = await request(world.platform.app).post(`/api/services/${site.id}/deploy`).set(as).send({}).expect(202);
+    expect(deployed.body).toMatchObject({ commitSha: sha, status: 'pending', trigger: 'manual' });
+    const id = (deployed.body as DeploymentDto).id;
+    const live = await eventually('the public build to go live', async () => {
+      const res = await request(world.platform.app).get(`/api/deployments/${id}`).set(as).expect(200);
+      const d = res.body as DeploymentDto;
+      if (d.status === 'failed') throw new Final(`the public build failed: ${d.reason ?? ''}\n${await podReport(world)}`);
+      return d.status === 'live' ? d : undefined;
+    }, 300_000);
+    expect(live.imageTag).toContain(`/site:${sha}@sha256:`);
+    const fetches = world.github.gitRequests.filter((r) => r.repo === publicRepo);
+    expect(fetches).toContainEqual({ repo: publicRepo, login: null, service: 'git-upload-pack', status: 200 });
+    expect(fetches.filter((r) => r.status !== 200 || r.login !== null)).toEqual([]);
+  }, 600_000);
 });

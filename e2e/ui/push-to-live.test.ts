@@ -117,7 +117,7 @@ describe('a push going live, watched in the browser', () => {
       port: 8080,
     });
 
-    await page.goto(url(`/services/${service.id}`));
+    await page.goto(url(`/services/${service.id}/deployments`));
     await expectVisible(page.getByRole('heading', { name: serviceName, level: 1 }));
     await expectVisible(page.getByText('No deployments yet'));
     // Until /api/events is open the page would only poll every 30 s.
@@ -181,6 +181,7 @@ describe('a push going live, watched in the browser', () => {
   it('when a push fails to build, then it shows Failed with the reason, and the live one stays live', async () => {
     await page.getByRole('link', { name: serviceName, exact: true }).click();
     await expectVisible(page.getByRole('heading', { name: serviceName, level: 1 }));
+    await page.getByRole('tab', { name: 'Deployments', exact: true }).click();
     expect(await statusWord(row(liveCommit))).toBe('Live');
     const pushesDeployed = page
       .getByRole('list', { name: 'Recent webhook deliveries' })

@@ -34,6 +34,11 @@ describe('releases in the browser', () => {
   let namespace = '';
   let projectId = '';
   let serviceId = '';
+  /** Opens a tab of the service page, as a user would. */
+  const openTab = async (name: string) => {
+    await page.getByRole('tab', { name, exact: true }).click();
+    await expectVisible(page.getByRole('tabpanel', { name }));
+  };
 
   beforeAll(async () => {
     pods = await startPodBehaviourWebhook(e2eKubeConfig());
@@ -82,7 +87,7 @@ describe('releases in the browser', () => {
     await pushLive(first, 'First version');
     await pushLive(second, 'Second version');
 
-    await page.goto(url(`/services/${service.id}`));
+    await page.goto(url(`/services/${service.id}/history`));
     await expectVisible(page.getByRole('heading', { name: serviceName, level: 1 }));
 
     // The infrastructure history: the newest commit rolled out the second version; its diff shows the image.
@@ -96,6 +101,7 @@ describe('releases in the browser', () => {
     await screenshot(page, 'service-history-diff');
 
     // Roll back to the first release: the dialog says what changes, then the rollback goes live.
+    await openTab('Deployments');
     const deployments = page.getByRole('list', { name: 'Deployments' });
     const firstRow = deployments.getByRole('listitem').filter({ hasText: 'First version' });
     await firstRow.getByRole('button', { name: 'Roll back to this release' }).click();
@@ -119,6 +125,7 @@ describe('releases in the browser', () => {
   });
 
   it("shows the running service's logs, live, filtered by pod and searched, and pauses", async () => {
+    await openTab('Logs');
     const logs = page.getByRole('log', { name: `Logs of ${serviceName}` });
     await expectVisible(logs);
     await eventually('the app pod\'s line', async () => ((await textOf(logs)).includes('built') ? true : undefined), SETTLE_MS);
@@ -142,6 +149,7 @@ describe('releases in the browser', () => {
 
   it('says in the metrics panel that this cluster serves no metrics API', async () => {
     // The kwok tier has no metrics.k8s.io; the real-node tier's test draws the charts.
+    await openTab('Metrics');
     const panel = page.getByRole('region', { name: 'Metrics' });
     await expectVisible(panel.getByRole('status').filter({ hasText: 'No CPU and memory figures' }));
     expect(await textOf(panel)).toMatch(/does not serve the metrics API \(metrics\.k8s\.io\): install metrics-server/);
@@ -149,6 +157,7 @@ describe('releases in the browser', () => {
   });
 
   it('sets replicas and a size from the configuration panel, with the quota\'s refusal in words', async () => {
+    await openTab('Settings');
     const form = page.getByRole('form', { name: 'Replicas and size' });
     const replicas = form.getByLabel('Replicas');
     const size = form.getByLabel('Size');
@@ -162,14 +171,16 @@ describe('releases in the browser', () => {
     await replicas.fill('2');
     await size.selectOption('small');
     await form.getByRole('button', { name: 'Save' }).click();
-    // Saved: the change rolls out as a config deployment, which the list shows by itself.
+    // Saved (nothing left to save), and the change rolls out as a config deployment, which the list shows by itself.
+    await eventually('the save to finish', async () => ((await form.getByRole('button', { name: 'Save' }).isDisabled()) ? true : undefined), SETTLE_MS);
+    expect(await replicas.inputValue()).toBe('2');
+    expect(await size.inputValue()).toBe('small');
+    await screenshot(page, 'service-resources');
+    await openTab('Deployments');
     await expectVisible(
       page.getByRole('list', { name: 'Deployments' }).getByRole('listitem').filter({ hasText: 'Configuration change: update replicas, size' }),
       SETTLE_MS,
     );
-    expect(await replicas.inputValue()).toBe('2');
-    expect(await size.inputValue()).toBe('small');
-    await screenshot(page, 'service-resources');
     expect(pageErrors).toEqual([]);
   });
 

@@ -37,8 +37,20 @@ export class GitHubOAuth {
       apiUrl: string;
       /** Ask for `read:org` too: only when sign-in depends on organization membership. */
       readOrgs?: boolean;
+      /** A GitHub App's client: it asks for no scope (the App's permissions and installations decide). */
+      githubApp?: boolean;
     },
   ) {}
+
+  /** Which client this is: a pending sign-in started with another one is refused. */
+  get clientId(): string {
+    return this.options.clientId;
+  }
+
+  /** Whether this is the GitHub App's client (its users hold App user tokens). */
+  get isGitHubApp(): boolean {
+    return this.options.githubApp === true;
+  }
 
   /** A fresh state + verifier and the URL to send the browser to. */
   begin(): { url: string; pending: PendingAuthorization } {
@@ -47,7 +59,7 @@ export class GitHubOAuth {
     url.search = new URLSearchParams({
       client_id: this.options.clientId,
       redirect_uri: this.options.callbackUrl,
-      scope: this.options.readOrgs ? `${GitHubOAuth.SCOPES} read:org` : GitHubOAuth.SCOPES,
+      ...(this.options.githubApp ? {} : { scope: this.options.readOrgs ? `${GitHubOAuth.SCOPES} read:org` : GitHubOAuth.SCOPES }),
       state: pending.state,
       code_challenge: createHash('sha256').update(pending.codeVerifier).digest('base64url'),
       code_challenge_method: 'S256',

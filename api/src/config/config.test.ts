@@ -36,6 +36,31 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...oauth, AUTH_LOCAL: 'true' }).localAuth).toBe(true);
   });
 
+  it('takes a GitHub App from GITHUB_APP_*, all six or none, with the key\'s \\n escapes unescaped', () => {
+    const app = {
+      GITHUB_APP_ID: '12345',
+      GITHUB_APP_PRIVATE_KEY: '-----BEGIN RSA PRIVATE KEY-----\\nabc\\n-----END RSA PRIVATE KEY-----',
+      GITHUB_APP_WEBHOOK_SECRET: 'hook',
+      GITHUB_APP_CLIENT_ID: 'Iv23li',
+      GITHUB_APP_CLIENT_SECRET: 'client-secret',
+      GITHUB_APP_SLUG: 'my-dangus',
+    };
+    const config = loadConfig(app);
+    expect(config.github.app).toEqual({
+      appId: 12345,
+      slug: 'my-dangus',
+      clientId: 'Iv23li',
+      clientSecret: 'client-secret',
+      privateKey: '-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----',
+      webhookSecret: 'hook',
+    });
+    expect(config.localAuth).toBe(false);
+    expect(loadConfig({}).github.app).toBeUndefined();
+    const { GITHUB_APP_SLUG: _slug, GITHUB_APP_CLIENT_SECRET: _secret, ...partial } = app;
+    expect(problemsOf(partial).map((p) => p.split(':')[0])).toEqual(['GITHUB_APP_CLIENT_SECRET', 'GITHUB_APP_SLUG']);
+    expect(problemsOf({ ...app, GITHUB_APP_ID: 'abc' })[0]).toMatch(/^GITHUB_APP_ID: /);
+  });
+
   it("names Flux's GitRepository of FLUX_GITREPOSITORY in the rendered per-tenant Kustomizations, the example's without it", () => {
     expect(loadConfig({}).render.flux).toEqual({ namespace: 'flux-system', source: 'dangus-state' });
     const config = loadConfig({ FLUX_GITREPOSITORY: 'gitops/platform-state' });

@@ -19,6 +19,8 @@ export interface Config {
   dataDir: string;
   github: {
     oauth: { clientId: string; clientSecret: string } | undefined;
+    /** A GitHub App from the environment (GITHUB_APP_*); else one made by the manifest flow, in the database. */
+    app: GitHubAppSettings | undefined;
     callbackUrl: string;
     webUrl: string;
     apiUrl: string;
@@ -57,6 +59,12 @@ export interface Config {
   registryCredentials: { username: string; password: string } | null;
   /** Harbor's API and the account that makes each tenant's project and robot; `null`: one shared credential. */
   harborAdmin: { url: string; username: string; password: string } | null;
+  /**
+   * The pull Secret the platform writes into every tenant namespace from the tenant's
+   * registry credential (its own robot, or the shared one) and every Deployment names;
+   * `null` when it has no credential (then `IMAGE_PULL_SECRET`, if set, is named instead).
+   */
+  tenantPullSecret: string | null;
   baseDomain: string;
   webhookBaseUrl: string;
   stateRepoDir: string;
@@ -86,7 +94,17 @@ export interface Config {
   >;
 }
 
-/** The pull Secret the platform writes into each tenant namespace in the per-tenant registry mode. */
+/** A GitHub App's credentials (from the environment or the manifest flow). */
+export interface GitHubAppSettings {
+  appId: number;
+  slug: string;
+  clientId: string;
+  clientSecret: string;
+  privateKey: string;
+  webhookSecret: string;
+}
+
+/** The pull Secret the platform writes into each tenant namespace, in both registry modes. */
 export const TENANT_PULL_SECRET = 'dangus-registry';
 
 export class ConfigError extends Error {
@@ -144,6 +162,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     e.GITHUB_CLIENT_ID && e.GITHUB_CLIENT_SECRET
       ? { clientId: e.GITHUB_CLIENT_ID, clientSecret: e.GITHUB_CLIENT_SECRET }
       : undefined;
+  const app =
+    e.GITHUB_APP_ID && e.GITHUB_APP_PRIVATE_KEY && e.GITHUB_APP_WEBHOOK_SECRET && e.GITHUB_APP_CLIENT_ID && e.GITHUB_APP_CLIENT_SECRET && e.GITHUB_APP_SLUG
+      ? {
+          appId: Number(e.GITHUB_APP_ID),
+          slug: e.GITHUB_APP_SLUG,
+          clientId: e.GITHUB_APP_CLIENT_ID,
+          clientSecret: e.GITHUB_APP_CLIENT_SECRET,
+          privateKey: e.GITHUB_APP_PRIVATE_KEY,
+          webhookSecret: e.GITHUB_APP_WEBHOOK_SECRET,
+        }
+      : undefined;
   const [fluxNamespace, fluxName] = e.FLUX_GITREPOSITORY?.split('/') ?? [];
   const fluxGitRepository = fluxNamespace && fluxName ? { namespace: fluxNamespace, name: fluxName } : undefined;
   // The local sign-in has no password: only where nobody but this machine can reach it.
@@ -157,6 +186,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     e.HARBOR_ADMIN_USERNAME && e.HARBOR_ADMIN_PASSWORD
       ? { url: e.HARBOR_URL ?? `https://${e.HARBOR_HOST}`, username: e.HARBOR_ADMIN_USERNAME, password: e.HARBOR_ADMIN_PASSWORD }
       : null;
+  const registryCredentials =
+    e.HARBOR_USERNAME && e.HARBOR_PASSWORD ? { username: e.HARBOR_USERNAME, password: e.HARBOR_PASSWORD } : null;
+  const tenantPullSecret = harborAdmin || registryCredentials ? TENANT_PULL_SECRET : null;
   const oldKeys = new Map<string, Buffer>();
   for (const entry of e.ENCRYPTION_OLD_KEYS.split(',').filter(Boolean)) {
     const [id = '', key = ''] = entry.split(':');
@@ -173,11 +205,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir: e.DANGUS_DATA_DIR,
     github: {
       oauth,
+      app,
       callbackUrl: e.GITHUB_CALLBACK_URL ?? `${publicUrl}/auth/github/callback`,
       webUrl: e.GITHUB_WEB_URL,
       apiUrl: e.GITHUB_API_URL,
     },
-    localAuth: e.AUTH_LOCAL ?? (oauth === undefined && loopbackOnly),
+    localAuth: e.AUTH_LOCAL ?? (oauth === undefined && app === undefined && loopbackOnly),
     access: {
       allowedUsers: e.ALLOWED_GITHUB_USERS.includes('*') ? 'anyone' : new Set(e.ALLOWED_GITHUB_USERS),
       allowedOrgs: e.ALLOWED_GITHUB_ORGS,
@@ -217,9 +250,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     gitopsWebhook: e.GITOPS_WEBHOOK_URL ? { url: e.GITOPS_WEBHOOK_URL, secret: e.GITOPS_WEBHOOK_SECRET } : undefined,
     harborHost: e.HARBOR_HOST,
     harborProject: e.HARBOR_PROJECT,
-    registryCredentials:
-      e.HARBOR_USERNAME && e.HARBOR_PASSWORD ? { username: e.HARBOR_USERNAME, password: e.HARBOR_PASSWORD } : null,
+    registryCredentials,
     harborAdmin,
+    tenantPullSecret,
     baseDomain: e.BASE_DOMAIN,
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
     stateRepoDir: e.STATE_REPO_DIR ?? `${e.DANGUS_DATA_DIR}/state-repo`,
@@ -227,11 +260,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     stateRepoRemote: e.STATE_REPO_REMOTE ? { url: e.STATE_REPO_REMOTE, token: e.STATE_REPO_REMOTE_TOKEN } : undefined,
     templatesDir: e.TEMPLATES_DIR,
     render: {
-      storageClass: e.STORAGE_CLASS,
+      storageClass: e.STORAGE_CLASS === '' ? null : e.STORAGE_CLASS,
       ingressClassName: e.INGRESS_CLASS === '' ? null : e.INGRESS_CLASS,
       tls: { enabled: e.INGRESS_TLS, secretName: e.INGRESS_TLS_SECRET ?? null },
-      // Per tenant, the platform writes the pull Secret itself, from the tenant's robot.
-      imagePullSecret: harborAdmin ? TENANT_PULL_SECRET : (e.IMAGE_PULL_SECRET ?? null),
+      // With a registry credential the platform writes the pull Secret itself, per tenant.
+      imagePullSecret: tenantPullSecret ?? e.IMAGE_PULL_SECRET ?? null,
       registryLayout: harborAdmin ? 'per-tenant' : 'shared',
       builderImage: e.BUILDER_IMAGE,
       buildDeadlineSeconds: e.BUILD_DEADLINE_SECONDS,

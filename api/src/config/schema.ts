@@ -102,6 +102,14 @@ export const envSchema = z
     GITHUB_CALLBACK_URL: url('GITHUB_CALLBACK_URL').optional(),
     GITHUB_WEB_URL: url('GITHUB_WEB_URL').default('https://github.com'),
     GITHUB_API_URL: url('GITHUB_API_URL').default('https://api.github.com'),
+    // A GitHub App the operator made themselves (else the System page's "Connect GitHub" makes one).
+    GITHUB_APP_ID: z.string().trim().regex(/^[1-9][0-9]{0,19}$/, 'GITHUB_APP_ID is the App\'s numeric id.').optional(),
+    // PEM; "\n" escapes are accepted for one-line environments.
+    GITHUB_APP_PRIVATE_KEY: optionalString.transform((v) => v?.replace(/\\n/g, '\n')),
+    GITHUB_APP_WEBHOOK_SECRET: optionalString,
+    GITHUB_APP_CLIENT_ID: optionalString,
+    GITHUB_APP_CLIENT_SECRET: optionalString,
+    GITHUB_APP_SLUG: z.string().trim().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'GITHUB_APP_SLUG is the App\'s URL name (github.com/apps/{slug}).').optional(),
     AUTH_LOCAL: booleanString.optional(),
     // Who may sign in: GitHub logins ("*": anyone), organizations (membership is
     // checked at every sign-in), and the admins (always allowed). None of the
@@ -192,7 +200,8 @@ export const envSchema = z
     STATE_REPO_REMOTE_TOKEN: optionalString,
     STATE_REPO_TOKEN: z.string().min(16, 'STATE_REPO_TOKEN must be at least 16 characters.').optional(),
     TEMPLATES_DIR: optionalString,
-    STORAGE_CLASS: z.string().trim().default('longhorn'),
+    // Empty: the cluster's default StorageClass (k3s: local-path).
+    STORAGE_CLASS: z.string().trim().default(''),
     INGRESS_CLASS: z.string().trim().default('traefik'),
     INGRESS_TLS: booleanString.default(false),
     INGRESS_TLS_SECRET: optionalString,
@@ -227,6 +236,10 @@ export function crossFieldProblems(env: Record<string, string | undefined>): str
   if (set('GITHUB_CLIENT_ID') !== set('GITHUB_CLIENT_SECRET')) {
     const missing = set('GITHUB_CLIENT_ID') ? 'GITHUB_CLIENT_SECRET' : 'GITHUB_CLIENT_ID';
     problems.push(`${missing}: Set both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, or neither.`);
+  }
+  const appSettings = ['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_APP_WEBHOOK_SECRET', 'GITHUB_APP_CLIENT_ID', 'GITHUB_APP_CLIENT_SECRET', 'GITHUB_APP_SLUG'];
+  if (appSettings.some(set) && !appSettings.every(set)) {
+    for (const name of appSettings.filter((n) => !set(n))) problems.push(`${name}: Set all of ${appSettings.join(', ')}, or none (then an admin connects GitHub from the System page).`);
   }
   if (set('HARBOR_ADMIN_USERNAME') !== set('HARBOR_ADMIN_PASSWORD')) {
     const missing = set('HARBOR_ADMIN_USERNAME') ? 'HARBOR_ADMIN_PASSWORD' : 'HARBOR_ADMIN_USERNAME';

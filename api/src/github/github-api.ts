@@ -4,8 +4,13 @@ import { compareCommits, readTree, type CommitComparison, type RepositoryTree } 
 
 /** The part of GitHub's REST API the platform uses, behind an interface for the fake in tests. */
 export interface GitHubApi {
-  /** The commit at the head of `branch` of `owner/repo`, read with the user's token. */
-  branchHead(token: string, owner: string, repo: string, branch: string): Promise<{ sha: string; message: string }>;
+  /** The commit at the head of `branch` of `owner/repo`, read with the user's token (`null`: anonymously, a public repository). */
+  branchHead(token: string | null, owner: string, repo: string, branch: string): Promise<{ sha: string; message: string }>;
+  /**
+   * Whether anyone may read `owner/repo` without a token: `public`, or `hidden` (private, or
+   * no such repository: GitHub answers both with 404). Throws when GitHub cannot answer.
+   */
+  repoVisibility(owner: string, repo: string): Promise<'public' | 'hidden'>;
   /** Sets the platform's commit status on `sha` of `owner/repo` with the user's token. */
   setCommitStatus(token: string, status: CommitStatus): Promise<void>;
   /** Every file of the commit `ref` (a sha or a branch) names, through the Git trees API (github-repos.ts). */
@@ -34,8 +39,8 @@ const silentLog = { debug: () => undefined, info: () => undefined, warn: () => u
 export class OctokitGitHubApi implements GitHubApi {
   constructor(private readonly baseUrl: string) {}
 
-  private client(token: string): Octokit {
-    return new Octokit({ auth: token, baseUrl: this.baseUrl, log: silentLog, request: { retries: 0, timeout: 10_000 } });
+  private client(token: string | null): Octokit {
+    return new Octokit({ ...(token === null ? {} : { auth: token }), baseUrl: this.baseUrl, log: silentLog, request: { retries: 0, timeout: 10_000 } });
   }
 
   tree(token: string, owner: string, repo: string, ref: string): Promise<RepositoryTree> {
@@ -66,7 +71,18 @@ export class OctokitGitHubApi implements GitHubApi {
     }
   }
 
-  async branchHead(token: string, owner: string, repo: string, branch: string): Promise<{ sha: string; message: string }> {
+  async repoVisibility(owner: string, repo: string): Promise<'public' | 'hidden'> {
+    try {
+      const { data } = await this.client(null).rest.repos.get({ owner, repo });
+      return data.private ? 'hidden' : 'public';
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 404) return 'hidden';
+      throw new UpstreamError(`GitHub could not say whether ${owner}/${repo} is public${status ? ` (HTTP ${status})` : ''}.`, { cause: error });
+    }
+  }
+
+  async branchHead(token: string | null, owner: string, repo: string, branch: string): Promise<{ sha: string; message: string }> {
     const octokit = this.client(token);
     try {
       const { data } = await octokit.rest.repos.getBranch({ owner, repo, branch });
@@ -75,7 +91,7 @@ export class OctokitGitHubApi implements GitHubApi {
       const status = (error as { status?: number }).status;
       throw new UpstreamError(
         status === 404
-          ? `GitHub has no branch "${branch}" in ${owner}/${repo}, or your token cannot see the repository.`
+          ? `GitHub has no branch "${branch}" in ${owner}/${repo}, or ${token === null ? 'the repository is not public' : 'your token cannot see the repository'}.`
           : `GitHub could not resolve branch "${branch}" of ${owner}/${repo}${status ? ` (HTTP ${status})` : ''}.`,
         { cause: error },
       );

@@ -2,7 +2,8 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { SessionStore } from '../auth/sessions.js';
-import type { GitHubOAuth } from '../auth/github-oauth.js';
+import type { SignInClients } from '../auth/sign-in-client.js';
+import type { ManifestSettings } from '../use-cases/github-app.js';
 import type { UseCaseContext } from '../use-cases/context.js';
 import type { Drain } from './drain.js';
 import { errorHandler, notFound } from './middleware/error-handler.js';
@@ -11,6 +12,7 @@ import { requireUser, type CookieSettings } from './middleware/session.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/api.js';
 import { authRoutes } from './routes/auth.js';
+import { githubAppApiRoutes, githubAppReturnRoutes } from './routes/github-app.js';
 import { healthRoutes } from './routes/health.js';
 import { stateGitRoutes } from './routes/state-git.js';
 import { streamRoutes } from './routes/streams.js';
@@ -20,11 +22,16 @@ import { webhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
 import type { RegistryStatus } from '../registry/tenant-registries.js';
 import type { AccessPolicy } from '../config/config.js';
 import { TenantFailures } from '../state-repo/tenant-failures.js';
+import { clusterStatus } from '../use-cases/service-abilities.js';
 
 export interface AppDeps {
   ctx: UseCaseContext;
   sessions: SessionStore;
-  oauth: GitHubOAuth | undefined;
+  signIn: SignInClients;
+  /** GitHub's web origin (GITHUB_WEB_URL): the App manifest form posts there. */
+  githubWebUrl: string;
+  /** What the App manifest is rendered from. */
+  manifest: ManifestSettings;
   localAuth: boolean;
   access: AccessPolicy;
   publicUrl: string;
@@ -43,6 +50,9 @@ export interface AppDeps {
 
 /** JSON bodies of the API are small; the largest legitimate one is an env value (32 KiB). */
 const JSON_LIMIT = '64kb';
+/** But for a pasted `.env` file: up to ENV_FILE_MAX characters (common/src/schemas.ts), escaped in JSON. */
+const ENV_FILE_JSON_LIMIT = '4mb';
+const ENV_FILE_PATH = /^\/services\/[^/]+\/env\/import(?:\/preview)?$/;
 
 /** One origin: `/api`, `/auth`, `/webhooks`, health probes, and the UI at every other path. */
 export function createApp(deps: AppDeps): Express {
@@ -65,7 +75,8 @@ export function createApp(deps: AppDeps): Express {
           fontSrc: ["'self'"],
           objectSrc: ["'none'"],
           baseUri: ["'none'"],
-          formAction: ["'self'"],
+          // The System page's "Connect GitHub" posts the App manifest to GitHub's form.
+          formAction: ["'self'", new URL(deps.githubWebUrl).origin],
           frameAncestors: ["'none'"],
           ...(https ? { upgradeInsecureRequests: [] } : {}),
         },
@@ -90,7 +101,11 @@ export function createApp(deps: AppDeps): Express {
   // Before any JSON parser: the signature is over the raw bytes.
   app.use('/webhooks', webhookRoutes(deps.ctx, deps.webhooks));
 
-  const json = express.json({ limit: JSON_LIMIT, strict: true, type: ['application/json', 'application/*+json'] });
+  const jsonTypes = ['application/json', 'application/*+json'];
+  const json = express.json({ limit: JSON_LIMIT, strict: true, type: jsonTypes });
+  const envFileJson = express.json({ limit: ENV_FILE_JSON_LIMIT, strict: true, type: jsonTypes });
+  // Read after the session check, as every body of /api is.
+  const apiJson: express.RequestHandler = (req, res, next) => (ENV_FILE_PATH.test(req.path) ? envFileJson : json)(req, res, next);
   const origin = originCheck(deps.publicUrl);
   app.use(
     '/auth',
@@ -100,17 +115,19 @@ export function createApp(deps: AppDeps): Express {
       db: deps.ctx.db,
       encryptor: deps.ctx.encryptor,
       sessions: deps.sessions,
-      oauth: deps.oauth,
+      signIn: deps.signIn,
       localAuth: deps.localAuth,
       access: deps.access,
       cookies: deps.cookies,
       logger: deps.logger,
+      cluster: clusterStatus(deps.ctx),
     }),
   );
+  app.use('/auth', githubAppReturnRoutes(deps.ctx, deps.sessions, deps.cookies));
   if (deps.stateRepo) {
     app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger, ...(deps.stateRepo.beforeAdvertise ? { beforeAdvertise: deps.stateRepo.beforeAdvertise } : {}) }));
   }
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), json, apiRoutes(deps.ctx), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), githubAppApiRoutes(deps.ctx, deps.manifest), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

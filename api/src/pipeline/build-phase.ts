@@ -33,6 +33,8 @@ export class BuildPhase {
 
   async pending(row: WorkRow): Promise<void> {
     if (!this.credentialsWritten.has(row.id) && !(await this.writeCredentials(row))) return;
+    // The Job enters the state repo only once a pipeline runs the build (no cluster: never).
+    if (!this.parts.commits.hasCommitted(row)) await this.parts.rows.wantBuildJob(row);
     await this.parts.commits.commitOnce(row, `build ${shortSha(row.commit_sha)}`);
     this.parts.statuses.post(row, 'pending', 'Building');
     const job = this.ownJob(row);
@@ -64,9 +66,9 @@ export class BuildPhase {
       const owner = { serviceId: row.service_id, deploymentId: row.id };
       const registry = await this.deps.registries.credentialsFor(row.project_id, ns);
       const dockerConfig = dockerConfigJson(this.deps.settings.harborHost, registry);
-      // The tenant's own pull Secret, from its own robot: its pods pull only its images.
-      const pullSecret = this.deps.settings.tenantPullSecret;
-      if (pullSecret !== null) await this.deps.secrets.applyPullSecret(ns, pullSecret, dockerConfig);
+      // The tenant's pull Secret, from the same credential: per tenant, its own robot, so
+      // its pods pull only its images.
+      await this.deps.tenantSecrets.writePullSecret(row.project_id, ns, registry);
       await this.deps.secrets.createBuildSecret(ns, buildSecretName(row.service_name, row.commit_sha), owner, {
         gitToken: this.gitToken(row),
         dockerConfigJson: dockerConfig,

@@ -9,9 +9,14 @@ export class DeployCommits {
 
   constructor(private readonly stateSink: StateSink) {}
 
+  /** Whether this process committed the row's tenant for the row's present status. */
+  hasCommitted(row: WorkRow): boolean {
+    return this.committed.get(row.id) === row.status;
+  }
+
   /** Commits the row's tenant unless this process did for the row's present status. */
   async commitOnce(row: WorkRow, summary: string): Promise<void> {
-    if (this.committed.get(row.id) === row.status) return;
+    if (this.hasCommitted(row)) return;
     await this.commit(row, row.status, summary);
   }
 

@@ -98,6 +98,14 @@ export class DeploymentRows {
     return true;
   }
 
+  /**
+   * Marks a pending build as taken up by the pipeline: from now on its Job is rendered into the
+   * state repo (tenant-loader.ts). Without a pipeline no row is marked, so no Job is committed.
+   */
+  async wantBuildJob(row: WorkRow): Promise<void> {
+    await this.deps.db.query(`UPDATE deployments SET build_job_at = now() WHERE id = $1 AND build_job_at IS NULL`, [row.id]);
+  }
+
   /** Replaces the row's reason while its status and reason are still those read; publishes the row when it changed. */
   async setReason(row: WorkRow, reason: string | null): Promise<void> {
     const result: [unknown[], number] = await this.deps.db.query(

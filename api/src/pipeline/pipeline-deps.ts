@@ -21,8 +21,6 @@ export interface PipelineSettings {
   harborProject: string;
   /** Where a tenant's images live (gitops-writer's RenderSettings.registryLayout). */
   registryLayout: 'shared' | 'per-tenant';
-  /** The tenant pull Secret the platform writes in the per-tenant layout, `null` otherwise. */
-  tenantPullSecret: string | null;
   buildDeadlineSeconds: number;
   /** A pending build whose Job has not appeared by then fails (default 10 min). */
   buildStartTimeoutMs?: number;

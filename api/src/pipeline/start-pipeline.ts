@@ -20,9 +20,17 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
-/** The Secrets the state-repo writer and the pipeline write around commits, on the cluster of `kube`. */
-export function tenantSecretsFor(kube: KubeConfig, deps: { db: DataSource; encryptor: Encryptor; logger: Logger }): TenantSecrets {
-  return new TenantSecrets({ ...deps, secrets: new KubernetesClusterSecrets(kube) });
+/**
+ * The Secrets the state-repo writer and the pipeline write around commits, on the cluster
+ * of `kube`; the tenants' pull Secret with `registries`' credentials when the config names one.
+ */
+export function tenantSecretsFor(
+  kube: KubeConfig,
+  deps: { db: DataSource; encryptor: Encryptor; logger: Logger; config: Pick<Config, 'harborHost' | 'tenantPullSecret'>; registries: TenantRegistries },
+): TenantSecrets {
+  const { config, registries, ...rest } = deps;
+  const pull = config.tenantPullSecret ? { name: config.tenantPullSecret, registryHost: config.harborHost, registries } : null;
+  return new TenantSecrets({ ...rest, pull, secrets: new KubernetesClusterSecrets(kube) });
 }
 
 /** A pipeline made but not started: its effects (env Secrets) work, nothing is watched or reconciled yet. */
@@ -89,7 +97,6 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
       harborHost: options.config.harborHost,
       harborProject: options.config.harborProject,
       registryLayout: options.config.render.registryLayout,
-      tenantPullSecret: options.config.render.registryLayout === 'per-tenant' ? options.config.render.imagePullSecret : null,
       buildDeadlineSeconds: options.config.render.buildDeadlineSeconds,
       ...options.tuning,
     },

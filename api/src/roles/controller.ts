@@ -10,9 +10,12 @@ import { openStateWriter } from '../state-repo/state-writer.js';
 import type { Config } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
+import { GitHubApp } from '../github/github-app.js';
+import { startInstallationSync } from '../github/installations.js';
 import type { EventBus } from '../events/event-bus.js';
 import { watchNodeAddresses } from '../pipeline/node-addresses.js';
 import { preparePipeline, tenantSecretsFor, type RunningPipeline, type startPipeline } from '../pipeline/start-pipeline.js';
+import { tenantRegistriesOf } from '../registry/tenant-registries.js';
 import type { AppPodSource } from '../pipeline/watcher.js';
 import { IntentProcessor } from '../coordination/outbox.js';
 import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
@@ -64,7 +67,9 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   const applier =
     deps.kube && config.applier === 'builtin' ? startInProcessApplier({ kube: deps.kube, stateRepoDir: config.stateRepoDir, logger }) : undefined;
   const pokes = commitPokes(config, deps.kube, logger.child({ component: 'commit-poke' }));
-  const tenantSecrets = deps.kube ? tenantSecretsFor(deps.kube, { db: deps.db, encryptor: deps.encryptor, logger }) : undefined;
+  // One registry credential source for the tenants' pull Secrets and their builds.
+  const registries = tenantRegistriesOf(config, deps.db, deps.encryptor, logger);
+  const tenantSecrets = deps.kube ? tenantSecretsFor(deps.kube, { db: deps.db, encryptor: deps.encryptor, logger, config, registries }) : undefined;
   const writer = await openStateWriter({
     config,
     db: deps.db,
@@ -98,6 +103,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
         encryptor: deps.encryptor,
         stateSink: writer.sink,
         tenantSecrets,
+        registries,
         github: deps.github,
         events: deps.events,
         logger,
@@ -125,6 +131,8 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     // own author and subject; the reconcile after them heals only what no intent recorded.
     // The pipeline's own commits (builds, rollouts) start after them.
     await processor.idle();
+    // Before the reconcile renders Deployments that name the tenants' pull Secret.
+    await tenantSecrets?.writePullSecrets();
     await reconcile();
   } catch (error) {
     await stopAll();
@@ -132,6 +140,16 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   }
   pipeline?.start();
   writer.pusher?.schedule();
+  // The GitHub App's installations, re-read from GitHub: a missed webhook heals.
+  const githubApp = new GitHubApp({ db: deps.db, encryptor: deps.encryptor, fromEnvironment: config.github.app, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl });
+  const installations = startInstallationSync({ db: deps.db, app: githubApp, logger: logger.child({ component: 'github-app' }) });
+  // An App from GITHUB_APP_*: the users' OAuth tokens (repo scope) go, as when an admin connects one.
+  githubApp.retireOAuthTokens().then(
+    (retired) => {
+      if (retired > 0) logger.info({ retired }, 'deleted the OAuth tokens of users: sign-in goes through the GitHub App');
+    },
+    (error: unknown) => logger.warn({ err: error }, 'could not delete the OAuth tokens'),
+  );
   const timer = setInterval(() => void reconcile().catch((error: unknown) => logger.warn({ err: error }, 'reconcile failed')), RECONCILE_MS);
   timer.unref();
   return {
@@ -142,6 +160,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,
     async stop() {
       clearInterval(timer);
+      installations.stop();
       await stopAll();
     },
   };

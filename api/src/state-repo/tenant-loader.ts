@@ -26,6 +26,7 @@ interface TenantRow {
 interface ServiceRow extends ServiceConfig {
   id: string;
   project_id: string;
+  host: string;
   restarted_at: Date | null;
   image_tag: string | null;
   current_deployment_id: string | null;
@@ -84,15 +85,16 @@ export class TenantLoader {
     if (tenants.length === 0) return [];
     const ids = tenants.map((t) => t.project_id);
     // The image is the current deployment's; the build is the service's one
-    // unfinished build (a newer one supersedes the others, builds.ts).
+    // unfinished build (a newer one supersedes the others, builds.ts), once a pipeline
+    // took it up (build_job_at): a push recorded while none runs (no cluster) has no Job.
     const services: ServiceRow[] = await db.query(
-      `SELECT s.id, s.project_id, ${CONFIG_COLUMNS}, s.restarted_at,
+      `SELECT s.id, s.project_id, ${CONFIG_COLUMNS}, s.host, s.restarted_at,
               d.image_tag, d.id AS current_deployment_id, b.id AS build_id, b.commit_sha AS build_sha
          FROM services s
          LEFT JOIN deployments d ON d.id = s.current_deployment_id AND d.image_tag IS NOT NULL
          LEFT JOIN LATERAL (
            SELECT id, commit_sha FROM deployments
-            WHERE service_id = s.id AND trigger <> 'config' AND status IN ('pending', 'building')
+            WHERE service_id = s.id AND trigger <> 'config' AND status IN ('pending', 'building') AND build_job_at IS NOT NULL
             ORDER BY created_at DESC LIMIT 1
          ) b ON true
         WHERE s.project_id = ANY($1::uuid[]) ORDER BY s.name`,
@@ -134,6 +136,7 @@ export class TenantLoader {
           return {
             id: s.id,
             ...config,
+            host: s.host,
             restartedAt: s.restarted_at?.toISOString() ?? null,
             resources: this.resourcesOf(size),
             envRevision: this.deps.envRevision.of(envByService.get(s.id) ?? []),

@@ -14,6 +14,8 @@ export interface SignInIdentity {
   login: string;
   avatarUrl: string | null;
   accessToken: string;
+  /** A token of the OAuth app (`repo` scope) or a user token of the GitHub App; oauth when absent. */
+  tokenKind?: 'oauth' | 'app';
 }
 
 export type Admission = { admitted: true; userId: string } | { admitted: false; reason: string };
@@ -152,14 +154,15 @@ async function admitIn(manager: EntityManager, encryptor: Encryptor, policy: Acc
   }
   const token = encryptor.encrypt(identity.accessToken);
   const [row] = await manager.query<{ id: string }[]>(
-    `INSERT INTO users (github_id, github_username, github_access_token, hash, role, approved, avatar_url, last_sign_in_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+    `INSERT INTO users (github_id, github_username, github_access_token, hash, role, approved, avatar_url, last_sign_in_at, github_token_kind)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now(), $9)
      ON CONFLICT (github_id) DO UPDATE SET github_username = excluded.github_username, github_access_token = excluded.github_access_token,
+       github_token_kind = excluded.github_token_kind,
        role = excluded.role, approved = users.approved OR excluded.approved, avatar_url = excluded.avatar_url, last_sign_in_at = now(), updated_at = now(),
        -- ADMIN_GITHUB_USERS are always allowed: a block in the UI does not outlast the setting.
        status = CASE WHEN $8 THEN 'active' ELSE users.status END
      RETURNING id`,
-    [identity.githubId, identity.login, token, randomUserHash(), decision.role, decision.approved, identity.avatarUrl, naming.admin],
+    [identity.githubId, identity.login, token, randomUserHash(), decision.role, decision.approved, identity.avatarUrl, naming.admin, identity.tokenKind ?? 'oauth'],
   );
   if (request) await manager.query(`DELETE FROM access_requests WHERE github_id = $1`, [identity.githubId]);
   if (!row) throw new Error('the user row was not written');

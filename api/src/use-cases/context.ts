@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { StateSink } from '../state-repo/state-sink.js';
 import type { GitHubApi } from '../github/github-api.js';
+import type { GitHubApp } from '../github/github-app.js';
 import type { ProjectListCache } from './project-list-cache.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { TenantRegistries } from '../registry/tenant-registries.js';
@@ -14,6 +15,7 @@ import type { ServiceEvents } from '../kube/service-events.js';
 import type { ServiceMetrics } from '../kube/service-metrics.js';
 import type { ProjectUsage } from '../kube/project-usage.js';
 import type { PipelineHandle } from '../pipeline/pipeline-handle.js';
+import type { RepoVisibility } from '../github/repo-visibility.js';
 
 /** What every use case may touch, passed in one options object (docs/architecture.md#code-conventions). */
 export interface UseCaseContext {
@@ -21,6 +23,8 @@ export interface UseCaseContext {
   encryptor: Encryptor;
   stateSink: StateSink;
   github: GitHubApi;
+  /** The platform's GitHub App: credentials, installation tokens (github/github-app.ts). */
+  githubApp?: GitHubApp;
   logger: Logger;
   /** Rendered project lists by user, valid while the user's list version is unchanged. */
   projectListCache?: ProjectListCache;
@@ -37,6 +41,10 @@ export interface UseCaseContext {
   capacity: Capacity;
   /** Between CPU/memory samples while someone watches. */
   metricsSampleMs: number;
+  /** Whether this process reaches a Kubernetes cluster (service-abilities.ts says what that refuses). */
+  clusterConnected: boolean;
+  /** Whether repositories are public, for owners without a GitHub token. */
+  repoVisibility?: RepoVisibility;
   /** Reads running services' logs through the Kubernetes API; absent without a cluster. */
   runtimeLogs?: RuntimeLogs;
   /** Reads a service's Kubernetes Events; absent without a cluster. */

@@ -1,5 +1,6 @@
 import { checkEnvLimits } from './limits.js';
-import { createEnvVarSchema, updateEnvVarSchema, type EnvVarDto } from '@dangus/common';
+import { createEnvVarSchema, updateEnvVarSchema, type EnvValueDto, type EnvVarDto } from '@dangus/common';
+import { recordActivity } from './activity.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { EnvVarEntity, type Deployment, type EnvVar } from '../db/entities/index.js';
 import { toDeploymentDto } from '../db/deployment-dto.js';
@@ -23,11 +24,11 @@ function toDto(row: EnvVar): EnvVarDto {
   };
 }
 
-function duplicateKey(key: string): ConflictError {
+export function duplicateKey(key: string): ConflictError {
   return new ConflictError(`The variable ${key} already exists: edit it instead.`, { key: ['Already defined.'] });
 }
 
-type Owned = Awaited<ReturnType<typeof findOwnedService>>;
+export type Owned = Awaited<ReturnType<typeof findOwnedService>>;
 
 /**
  * An env change, in the transaction that writes the variable: it rolls the current
@@ -36,28 +37,29 @@ type Owned = Awaited<ReturnType<typeof findOwnedService>>;
  * written before the commit, so the new pods read the new values. Then, once
  * committed, {@link envChanged} announces the rollout and hands it to the pipeline.
  */
-async function envChange<T>(
+export async function envChange<T>(
   ctx: UseCaseContext,
   user: CurrentUser,
   owned: Owned,
-  summary: string,
+  summary: string | ((written: T) => string),
   write: (manager: EntityManager) => Promise<T>,
-): Promise<T> {
-  const { value, rollout } = await changeState(ctx, async (manager) => {
+): Promise<{ value: T; rollout: Deployment | null }> {
+  const done = await changeState(ctx, async (manager) => {
     const written = await write(manager);
-    const row = await recordConfigRollout(manager, owned.service.id, summary);
+    const said = typeof summary === 'string' ? summary : summary(written);
+    const row = await recordConfigRollout(manager, owned.service.id, said);
     return {
       value: { value: written, rollout: row },
       change: serviceChange(user, owned.project, owned.service.name, {
         verb: 'env',
-        summary,
+        summary: said,
         envSecretOf: owned.service.id,
         ...(row ? { deploymentId: row.id } : {}),
       }),
     };
   });
-  envChanged(ctx, user, rollout);
-  return value;
+  envChanged(ctx, user, done.rollout);
+  return done;
 }
 
 function envChanged(ctx: UseCaseContext, user: CurrentUser, rollout: Deployment | null): void {
@@ -77,10 +79,10 @@ export async function createEnvVar(ctx: UseCaseContext, user: CurrentUser, servi
   const owned = await findOwnedService(ctx, user, serviceId);
   let row: EnvVar;
   try {
-    row = await envChange(ctx, user, owned, `set ${key}`, async (manager) => {
+    ({ value: row } = await envChange(ctx, user, owned, `set ${key}`, async (manager) => {
       await checkEnvLimits(ctx, manager, user, owned.service.id, { key, value });
       return manager.getRepository(EnvVarEntity).save({ serviceId: owned.service.id, key, value: ctx.encryptor.encrypt(value) });
-    });
+    }));
   } catch (error) {
     if (uniqueViolation(error) === 'env_vars_service_id_key_key') throw duplicateKey(key);
     throw error;
@@ -88,7 +90,7 @@ export async function createEnvVar(ctx: UseCaseContext, user: CurrentUser, servi
   return toDto(row);
 }
 
-async function findEnvVar(ctx: UseCaseContext, serviceId: string, envId: string): Promise<EnvVar> {
+export async function findEnvVar(ctx: UseCaseContext, serviceId: string, envId: string): Promise<EnvVar> {
   const row = isUuid(envId) ? await ctx.db.getRepository(EnvVarEntity).findOneBy({ id: envId, serviceId }) : null;
   if (!row) throw new NotFoundError('Environment variable');
   return row;
@@ -125,4 +127,16 @@ export async function deleteEnvVar(ctx: UseCaseContext, user: CurrentUser, servi
   const owned = await findOwnedService(ctx, user, serviceId);
   const row = await findEnvVar(ctx, owned.service.id, envId);
   await envChange(ctx, user, owned, `unset ${row.key}`, (manager) => manager.getRepository(EnvVarEntity).delete({ id: row.id }));
+}
+
+/**
+ * One variable's value, for its owner only (another user's service or variable is a 404):
+ * recorded in the service's activity first, so no value is shown without its record.
+ */
+export async function revealEnvValue(ctx: UseCaseContext, user: CurrentUser, serviceId: string, envId: string): Promise<EnvValueDto> {
+  const { service } = await findOwnedService(ctx, user, serviceId);
+  const row = await findEnvVar(ctx, service.id, envId);
+  const value = ctx.encryptor.decrypt(row.value);
+  await ctx.db.transaction((manager) => recordActivity(manager, user, service.id, { action: 'env.reveal', subject: row.key }));
+  return { id: row.id, key: row.key, value };
 }

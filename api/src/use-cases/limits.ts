@@ -68,3 +68,23 @@ export async function checkEnvLimits(
     }
   }
 }
+
+/**
+ * The env vars a service will have after an import (`final`: every variable, keys and
+ * plain values), against the same limits; the service's row is locked by the caller.
+ */
+export function checkEnvSetLimits(ctx: UseCaseContext, user: CurrentUser, final: { key: string; value: string }[]): void {
+  const maxCount = limitFor(ctx, user, ctx.limits.envVarsPerService);
+  const maxBytes = limitFor(ctx, user, ctx.limits.envBytesPerService);
+  if (maxCount !== null && final.length > maxCount) {
+    throw new LimitReachedError(
+      `This would give the service ${String(final.length)} env vars, more than the ${String(maxCount)} this platform allows: import fewer.`,
+    );
+  }
+  const bytes = final.reduce((sum, v) => sum + Buffer.byteLength(v.key) + Buffer.byteLength(v.value), 0);
+  if (maxBytes !== null && bytes > maxBytes) {
+    throw new LimitReachedError(
+      `The env vars of this service would take ${String(bytes)} bytes, more than the ${String(maxBytes)} this platform allows per service: shorten or remove some.`,
+    );
+  }
+}

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { namespaceFor } from '@dangus/common';
-import { NotFoundError, UpstreamError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
+import { NO_CLUSTER_REASON, requireCluster } from './service-abilities.js';
 import { ProjectEntity } from '../db/entities/index.js';
 import type { RuntimeLogLine } from '../kube/runtime-logs.js';
 import type { ServiceEvent } from '../kube/service-events.js';
@@ -28,7 +29,7 @@ export type RuntimeLogQuery = z.infer<typeof runtimeLogQuerySchema>;
 export async function prepareRuntimeLogs(ctx: UseCaseContext, user: CurrentUser, serviceId: string, query: unknown) {
   const params = parseInput(runtimeLogQuerySchema, query);
   const owned = await findOwnedService(ctx, user, serviceId);
-  if (!ctx.runtimeLogs) throw new UpstreamError('Runtime logs need the cluster, which this process does not reach.');
+  requireCluster(ctx);
   return { params, ...owned };
 }
 
@@ -57,7 +58,8 @@ export async function followRuntimeLogs(
 /** The service's Kubernetes Events, newest first, in plain words where known (`GET /api/services/:id/events`). */
 export async function listServiceEvents(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceEvent[]> {
   const { service, project } = await findOwnedService(ctx, user, serviceId);
-  if (!ctx.serviceEvents) throw new UpstreamError('Events need the cluster, which this process does not reach.');
+  requireCluster(ctx);
+  if (!ctx.serviceEvents) return [];
   return ctx.serviceEvents.list(namespaceFor(user.hash, project.name), service.name);
 }
 
@@ -65,7 +67,8 @@ export async function listServiceEvents(ctx: UseCaseContext, user: CurrentUser, 
 export async function projectUsage(ctx: UseCaseContext, user: CurrentUser, projectId: string): Promise<QuotaUsage[]> {
   const project = isUuid(projectId) ? await ctx.db.getRepository(ProjectEntity).findOneBy({ id: projectId, userId: user.id }) : null;
   if (!project) throw new NotFoundError('Project');
-  if (!ctx.projectUsage) throw new UpstreamError('Usage needs the cluster, which this process does not reach.');
+  requireCluster(ctx);
+  if (!ctx.projectUsage) return [];
   return ctx.projectUsage.of(namespaceFor(user.hash, project.name));
 }
 
@@ -82,7 +85,7 @@ export async function serviceMetrics(ctx: UseCaseContext, user: CurrentUser, ser
     limits: { cpuMillicores: pod.limitsCpu, memoryBytes: pod.limitsMemory },
   };
   if (!ctx.serviceMetrics) {
-    return { ...base, available: false, reason: 'Metrics need the cluster, which this process does not reach.', samples: [] };
+    return { ...base, available: false, reason: NO_CLUSTER_REASON, samples: [] };
   }
   const window = await ctx.serviceMetrics.window(namespaceFor(user.hash, project.name), service.name);
   return {

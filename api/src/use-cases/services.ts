@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import {
-  REPO_URL_PATTERN,
   SERVICE_RUNTIME_FIELDS,
   createServiceSchema,
   namespaceFor,
+  serviceHostFor,
   updateServiceSchema,
   type DeploymentDto,
   type DeploymentStatus,
@@ -23,6 +23,14 @@ import { SERVICE_STATUS_SQL, toServiceDto } from './service-views.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
 import { checkServiceLimit } from './limits.js';
+import {
+  NOTHING_RUNS_REASON,
+  VOLUME_REPLICAS_REASON,
+  privateRepoReason,
+  repoOf,
+  requireCluster,
+  serviceAbilities,
+} from './service-abilities.js';
 
 /** A service of the signed-in user, with its project; anyone else's is not found. */
 export async function findOwnedService(
@@ -87,26 +95,40 @@ export async function createService(
         ...fields,
         projectId: project.id,
         userId: user.id,
+        // Fixed here for the service's life: the one source of its address.
+        host: serviceHostFor(user.hash, project.name, fields.name),
         webhookSecret: ctx.encryptor.encrypt(randomBytes(32).toString('hex')),
       });
       return { value: saved, change: serviceChange(user, project, saved.name, { verb: 'create', summary: `create service ${saved.name}` }) };
     });
   } catch (error) {
     const constraint = uniqueViolation(error);
-    if (constraint === 'services_user_id_name_key' || constraint === 'services_project_id_name_key') {
+    if (constraint === 'services_project_id_name_key') {
+      throw new ConflictError(`Project ${project.name} already has a service named "${fields.name}".`, {
+        name: ['Already used by another service of this project.'],
+      });
+    }
+    if (constraint === 'services_host_key') {
+      // Only one user's own hosts can meet (each starts with the owner's hash): a cut long
+      // host whose digest another of theirs has, or an older service's `{hash}-{service}`.
       throw new ConflictError(
-        `You already have a service named "${fields.name}". Service names are unique across all your projects, because each one is the public subdomain ${user.hash}-${fields.name}.`,
-        { name: ['Already used by another of your services.'] },
+        `The address ${serviceHostFor(user.hash, project.name, fields.name)} is already used by another of your services: choose another name.`,
+        { name: ['Its address is already used by another of your services.'] },
       );
     }
     throw error;
   }
-  return toServiceDto(ctx, user, service, null);
+  return toServiceDto(ctx, user, service, null, await serviceAbilities(ctx, user.id, service));
 }
 
 export async function getService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceDto> {
   const { service } = await findOwnedService(ctx, user, serviceId);
-  return toServiceDto(ctx, user, service, await currentStatus(ctx, service.id), await new TenantFailures(ctx.db).of(service.projectId));
+  const [status, can, syncError] = await Promise.all([
+    currentStatus(ctx, service.id),
+    serviceAbilities(ctx, user.id, service),
+    new TenantFailures(ctx.db).of(service.projectId),
+  ]);
+  return toServiceDto(ctx, user, service, status, can, syncError);
 }
 
 export async function updateService(
@@ -141,7 +163,12 @@ export async function updateService(
     ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(rollout) });
     ctx.pipeline?.kick([rollout.id]);
   }
-  return toServiceDto(ctx, user, updated, await currentStatus(ctx, service.id), await new TenantFailures(ctx.db).of(project.id));
+  const [status, can, syncError] = await Promise.all([
+    currentStatus(ctx, service.id),
+    serviceAbilities(ctx, user.id, updated),
+    new TenantFailures(ctx.db).of(project.id),
+  ]);
+  return toServiceDto(ctx, user, updated, status, can, syncError);
 }
 
 export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<void> {
@@ -165,19 +192,26 @@ export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serv
 }
 
 /**
- * Manual deploy: resolves the branch head through GitHub with the user's token
- * and records a `pending` build of it. The pipeline picks the row up (it is the
- * durable record), never this request.
+ * Manual deploy: resolves the branch head through GitHub (with the user's token, or
+ * anonymously for a public repository when the user has none) and records a `pending`
+ * build of it. Refused, with the reason the service page shows on the button
+ * (service-abilities.ts), without a cluster or when the repository cannot be read. The
+ * pipeline picks the row up (it is the durable record), never this request.
  */
 export async function deployService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<DeploymentDto> {
   const { service } = await findOwnedService(ctx, user, serviceId);
+  requireCluster(ctx);
   const owner = await ctx.db.getRepository(UserEntity).findOneByOrFail({ id: user.id });
+  const { owner: repoOwner, repo } = repoOf(service);
+  let token: string | null = null;
   if (owner.githubId === LOCAL_GITHUB_ID) {
-    throw new ConflictError('The local user has no GitHub token: sign in with GitHub to deploy from a repository.');
+    // Asked afresh (the page's answer may be a minute old): a repository made public since then deploys.
+    const visibility = await ctx.github.repoVisibility(repoOwner, repo).catch(() => 'unknown' as const);
+    if (visibility === 'hidden') throw new ConflictError(privateRepoReason(`${repoOwner}/${repo}`));
+  } else {
+    token = ctx.encryptor.decrypt(owner.githubAccessToken);
   }
-  const match = REPO_URL_PATTERN.exec(service.repoUrl);
-  if (!match?.[1] || !match[2]) throw new ConflictError('The service has no valid GitHub repository URL.');
-  const head = await ctx.github.branchHead(ctx.encryptor.decrypt(owner.githubAccessToken), match[1], match[2], service.branch);
+  const head = await ctx.github.branchHead(token, repoOwner, repo, service.branch);
   const recorded = await ctx.db.transaction((manager) =>
     recordBuild(manager, { serviceId: service.id, commitSha: head.sha, commitMessage: head.message, trigger: 'manual' }),
   );
@@ -192,6 +226,7 @@ export async function deployService(ctx: UseCaseContext, user: CurrentUser, serv
  */
 export async function restartService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<{ restartedAt: string }> {
   const { service, project } = await findOwnedService(ctx, user, serviceId);
+  requireCluster(ctx);
   const restartedAt = new Date();
   await changeState(ctx, async (manager) => {
     const [, updated]: [unknown, number] = await manager.query(
@@ -199,7 +234,7 @@ export async function restartService(ctx: UseCaseContext, user: CurrentUser, ser
         WHERE s.id = $1 AND EXISTS (SELECT 1 FROM deployments d WHERE d.id = s.current_deployment_id AND d.image_tag IS NOT NULL)`,
       [service.id, restartedAt],
     );
-    if (updated !== 1) throw new ConflictError('Nothing runs yet: the service has no deployment to restart.');
+    if (updated !== 1) throw new ConflictError(NOTHING_RUNS_REASON);
     return { value: undefined, change: serviceChange(user, project, service.name, { verb: 'restart', summary: 'rolling restart' }) };
   });
   return { restartedAt: restartedAt.toISOString() };
@@ -208,7 +243,7 @@ export async function restartService(ctx: UseCaseContext, user: CurrentUser, ser
 /** Replicas with a volume, and the size's name: checked before the quota (400s). */
 function checkRuntime(ctx: UseCaseContext, fields: { replicas: number; size: string | null; storageGb: number | null }): void {
   if (fields.replicas > 1 && fields.storageGb !== null) {
-    throw new ValidationError('A service with a volume runs one replica: its volume (ReadWriteOnce) mounts on one node at a time.', {
+    throw new ValidationError(VOLUME_REPLICAS_REASON, {
       replicas: ['1 with a volume: remove the volume to run more.'],
     });
   }

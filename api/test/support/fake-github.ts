@@ -5,6 +5,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { basename, dirname } from 'node:path';
 import express from 'express';
+import { FakeGitHubApp } from './fake-github-app.js';
 import { FakeGitHubRepos } from './fake-github-repos.js';
 
 export interface FakeGitHubUser {
@@ -64,12 +65,19 @@ export class FakeGitHub {
   lastScopes = '';
   /**
    * Repositories served over git's smart HTTP (`owner/name` → a bare repository's path),
-   * on the HTTPS origin `startGitServer` returns. Private, as GitHub serves a private
-   * repository: only a token of the owner may fetch.
+   * on the HTTPS origin `startGitServer` returns. Private unless listed in `publicRepos`:
+   * only a token of the owner may fetch.
    */
   readonly gitRepos = new Map<string, string>();
   /** Every git request answered: who asked for which repository, and the answer. */
   readonly gitRequests: { repo: string; login: string | null; service: string; status: number }[] = [];
+  /** The GitHub App API (fake-github-app.ts): manifest flow, JWTs, installations, installation tokens. */
+  readonly app: FakeGitHubApp = new FakeGitHubApp(this);
+  /**
+   * Repositories anyone may read (`owner/name`), as a public repository on GitHub: their
+   * REST answers and git fetches need no token. Every other repository is private.
+   */
+  readonly publicRepos = new Set<string>();
   private gitServer: HttpsServer | undefined;
   private readonly codes = new Map<string, { challenge: string; redirectUri: string; user: FakeGitHubUser }>();
   private readonly tokens = new Map<string, FakeGitHubUser>();
@@ -89,12 +97,13 @@ export class FakeGitHub {
     const app = express();
     app.use(express.json());
     app.use(express.urlencoded({ extended: false }));
+    app.use(this.app.router());
 
     app.get('/login/oauth/authorize', (req, res) => {
       const q = req.query as Record<string, string>;
       const redirect = new URL(q.redirect_uri ?? '');
       this.lastScopes = q.scope ?? '';
-      if (q.client_id !== this.clientId || q.code_challenge_method !== 'S256' || !q.code_challenge) {
+      if ((q.client_id !== this.clientId && !this.app.isClient(q.client_id)) || q.code_challenge_method !== 'S256' || !q.code_challenge) {
         res.status(400).send('bad authorize request');
         return;
       }
@@ -119,13 +128,14 @@ export class FakeGitHub {
       };
       const grant = this.codes.get(body.code ?? '');
       this.codes.delete(body.code ?? '');
+      // A GitHub App's client signs users in too: its tokens are user tokens of the App (`ghu_`).
+      const appClient = this.app.isClient(body.client_id, body.client_secret);
       const verifierOk =
         grant !== undefined &&
         createHash('sha256').update(body.code_verifier ?? '').digest('base64url') === grant.challenge;
       if (
         this.mode === 'token-error' ||
-        body.client_id !== this.clientId ||
-        body.client_secret !== this.clientSecret ||
+        ((body.client_id !== this.clientId || body.client_secret !== this.clientSecret) && !appClient) ||
         !grant ||
         !verifierOk ||
         body.redirect_uri !== grant.redirectUri
@@ -134,9 +144,10 @@ export class FakeGitHub {
         answer({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' });
         return;
       }
-      const token = `gho_${randomBytes(16).toString('hex')}`;
+      const token = `${appClient ? 'ghu' : 'gho'}_${randomBytes(16).toString('hex')}`;
       this.tokens.set(token, grant.user);
-      answer({ access_token: token, scope: 'read:user,repo', token_type: 'bearer' });
+      if (appClient) this.app.userTokenIssued(token, body.client_id ?? '');
+      answer({ access_token: token, scope: appClient ? '' : 'read:user,repo', token_type: 'bearer' });
     });
 
     app.get('/user', (req, res) => {
@@ -172,11 +183,23 @@ export class FakeGitHub {
       res.json({ state, role: 'member', organization: { login: req.params.org }, user: { login: user.login } });
     });
 
+    app.get('/repos/:owner/:repo', (req, res) => {
+      const repo = `${req.params.owner}/${req.params.repo}`;
+      const caller = this.restCaller(req.get('authorization'));
+      if (caller === 'bad') res.status(401).json({ message: 'Bad credentials' });
+      else if (this.readable(repo, caller) !== 'ok') res.status(404).json({ message: 'Not Found' });
+      else res.json({ full_name: repo, private: !this.isPublic(repo), visibility: this.isPublic(repo) ? 'public' : 'private' });
+    });
+
     app.get('/repos/:owner/:repo/branches/{*branch}', (req, res) => {
       const params = req.params as { owner: string; repo: string; branch: string[] };
       const head = this.branches.get(`${params.owner}/${params.repo}#${params.branch.join('/')}`);
-      if (!this.tokens.has((req.get('authorization') ?? '').replace(/^(token|bearer) /i, ''))) {
+      const caller = this.restCaller(req.get('authorization'));
+      if (caller === 'bad') {
         res.status(401).json({ message: 'Bad credentials' });
+      } else if (caller === null && !this.isPublic(`${params.owner}/${params.repo}`)) {
+        // Anonymously, GitHub answers a private repository as one that does not exist.
+        res.status(404).json({ message: 'Not Found' });
       } else if (!head) {
         res.status(404).json({ message: 'Branch not found' });
       } else {
@@ -231,10 +254,11 @@ export class FakeGitHub {
   }
 
   /**
-   * Serves `gitRepos` over HTTPS on `host` (fetch only), checking credentials as GitHub does
-   * for a private repository: Basic auth whose password is a token this fake issued (any user
-   * name, e.g. `x-access-token`), of the repository's owner. No token: 401 with a Basic
-   * challenge; someone else's token: 404. The protocol is git's own (`git http-backend`).
+   * Serves `gitRepos` over HTTPS on `host` (fetch only), checking credentials as GitHub does:
+   * a public repository (`publicRepos`) to anyone, a private one to Basic auth whose password
+   * is a token this fake issued (any user name, e.g. `x-access-token`) of the repository's
+   * owner. No credentials for a private one, or a token this fake never issued: 401 with a
+   * Basic challenge; someone else's token: 404. The protocol is git's own (`git http-backend`).
    * Returns the origin, e.g. `https://10.88.0.1:40123`.
    */
   async startGitServer(opts: { host: string; port?: number; cert: string | Buffer; key: string | Buffer }): Promise<string> {
@@ -244,6 +268,30 @@ export class FakeGitHub {
     this.gitServer = server;
     await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host, resolve));
     return `https://${opts.host}:${String((server.address() as AddressInfo).port)}`;
+  }
+
+  // --- public and private repositories, as GitHub tells them apart -------------------
+
+  private isPublic(repo: string): boolean {
+    return [...this.publicRepos].some((name) => name.toLowerCase() === repo.toLowerCase());
+  }
+
+  /** The caller of a REST request: a user, `null` without credentials, `bad` for a token this fake never issued. */
+  private restCaller(authorization: string | undefined): FakeGitHubUser | null | 'bad' {
+    if (authorization === undefined || authorization === '') return null;
+    return this.tokens.get(authorization.replace(/^(token|bearer) /i, '')) ?? 'bad';
+  }
+
+  /**
+   * Whether `caller` may read `repo`, as GitHub decides: anyone reads a public repository
+   * (but bad credentials are refused even there); a private one needs its owner's token,
+   * asks for credentials when there are none, and is "not found" to anyone else.
+   */
+  private readable(repo: string, caller: FakeGitHubUser | null | 'bad'): 'ok' | 'unauthorized' | 'not-found' {
+    if (caller === 'bad') return 'unauthorized';
+    if (this.isPublic(repo)) return 'ok';
+    if (caller === null) return 'unauthorized';
+    return caller.login.toLowerCase() === repo.split('/')[0]?.toLowerCase() ? 'ok' : 'not-found';
   }
 
   private serveGit(req: IncomingMessage, res: ServerResponse): void {
@@ -260,16 +308,25 @@ export class FakeGitHub {
     const [, owner = '', name = '', endpoint = ''] = match;
     const repo = `${owner}/${name}`;
     const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const password = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':') : '';
-    const user = this.tokens.get(password);
-    if (!user) {
+    const password = basic === undefined ? undefined : Buffer.from(basic, 'base64').toString('utf8').split(':').slice(1).join(':');
+    // An installation token: only for the repositories it was minted for.
+    const installationAccess = password === undefined ? undefined : this.app.gitAccess(password, repo);
+    if (installationAccess !== undefined && installationAccess !== 200) {
+      record(repo, 'installation', installationAccess);
+      res.writeHead(installationAccess, installationAccess === 401 ? { 'WWW-Authenticate': 'Basic realm="GitHub"' } : {}).end(installationAccess === 401 ? 'Invalid username or token.\n' : 'Repository not found.\n');
+      return;
+    }
+    const user = installationAccess === 200 ? { id: 0, login: owner } : password === undefined ? null : (this.tokens.get(password) ?? 'bad');
+    const login = user === null || user === 'bad' ? null : user.login;
+    const access = this.readable(repo, user);
+    const dir = this.gitRepos.get(repo);
+    if (access === 'unauthorized') {
       record(repo, null, 401);
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="GitHub"' }).end('Invalid username or token.\n');
       return;
     }
-    const dir = this.gitRepos.get(repo);
-    if (!dir || user.login.toLowerCase() !== owner.toLowerCase()) {
-      record(repo, user.login, 404);
+    if (access === 'not-found' || !dir) {
+      record(repo, login, 404);
       res.writeHead(404).end('Repository not found.\n');
       return;
     }
@@ -284,7 +341,7 @@ export class FakeGitHub {
         CONTENT_TYPE: req.headers['content-type'] ?? '',
         ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: req.headers['content-encoding'] } : {}),
         ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
-        REMOTE_USER: user.login,
+        ...(login === null ? {} : { REMOTE_USER: login }),
         // GitHub lets a fetch ask for any commit by its id, as builds do.
         GIT_CONFIG_COUNT: '1',
         GIT_CONFIG_KEY_0: 'uploadpack.allowAnySHA1InWant',
@@ -315,7 +372,7 @@ export class FakeGitHub {
         if (key.toLowerCase() === 'status') status = Number.parseInt(value, 10);
         else headers[key] = value;
       }
-      record(repo, user.login, status);
+      record(repo, login, status);
       res.writeHead(status, headers);
       headersSent = true;
       const bodyStart = end + (/\r?\n\r?\n/.exec(text.slice(end))?.[0].length ?? 2);
@@ -323,7 +380,7 @@ export class FakeGitHub {
     });
     child.on('close', (code) => {
       if (!headersSent) {
-        record(repo, user.login, 500);
+        record(repo, login, 500);
         res.writeHead(500).end(`git http-backend exited ${String(code)}\n`);
         return;
       }

@@ -22,6 +22,7 @@ import { commitPokes } from '../../src/state-repo/commit-pokes.js';
 import { clusterReaders } from '../../src/kube/cluster-readers.js';
 import { startPipeline, tenantSecretsFor, type RunningPipeline } from '../../src/pipeline/start-pipeline.js';
 import { watchNodeAddresses } from '../../src/pipeline/node-addresses.js';
+import { tenantRegistriesOf } from '../../src/registry/tenant-registries.js';
 import { FakeGitHub } from './fake-github.js';
 import { ObservedEventBus } from './observed-event-bus.js';
 
@@ -104,7 +105,11 @@ export async function startTestPlatform(
   const kube = options.cluster ? await loadKubeConfig(options.cluster.kubeconfig) : undefined;
   let applier: ReturnType<typeof startInProcessApplier> | undefined;
   const pokes = commitPokes(config, kube, logger);
-  const tenantSecrets = kube ? tenantSecretsFor(kube, { db: database.dataSource, encryptor: new Encryptor('k1', encryptionKey), logger }) : undefined;
+  // One registry credential source for the pull Secrets and the builds, as the controller has.
+  const registries = tenantRegistriesOf(config, database.dataSource, new Encryptor('k1', encryptionKey), logger);
+  const tenantSecrets = kube
+    ? tenantSecretsFor(kube, { db: database.dataSource, encryptor: new Encryptor('k1', encryptionKey), logger, config, registries })
+    : undefined;
   if (options.stateRepo || options.cluster) {
     stateRepoDir = await mkdtemp(join(tmpdir(), 'dangus-state-'));
     const withRepo = { ...config, stateRepoDir: join(stateRepoDir, 'state.git') };
@@ -135,6 +140,7 @@ export async function startTestPlatform(
           encryptor: new Encryptor('k1', encryptionKey),
           stateSink: writer.sink,
           tenantSecrets,
+          registries,
           github: gitHubApi,
           events,
           logger,
@@ -214,6 +220,7 @@ export function cookiesOf(setCookie: unknown): string {
   const list = Array.isArray(setCookie) ? (setCookie as string[]) : typeof setCookie === 'string' ? [setCookie] : [];
   return list
     .map((c) => c.split(';')[0] ?? '')
-    .filter((pair) => pair.length > 0 && !pair.endsWith('='))
+    // A cleared cookie is `name=`; a value may end in base64's `=` padding.
+    .filter((pair) => pair.length > 0 && !/^[^=]*=$/.test(pair))
     .join('; ');
 }

@@ -8,6 +8,7 @@ import { cn } from '../lib/cn';
 import { LiveStatusProvider } from '../lib/live-status';
 import type { SseStatus } from '../lib/sse/sse-client';
 import { Logo } from '../components/ui/logo';
+import { NoClusterBanner } from '../features/cluster/no-cluster-banner';
 
 const LIVE_WORDS: Record<SseStatus, { label: string; tone: string; title: string }> = {
   open: { label: 'Live', tone: 'bg-ok', title: 'Status updates arrive as they happen.' },
@@ -43,17 +44,22 @@ const navClass = ({ isActive }: { isActive: boolean }) =>
     isActive ? 'bg-surface-2 text-fg' : 'text-muted hover:text-fg',
   );
 
-/** Moves focus to the main heading on navigation, so screen readers hear the new page. */
+/**
+ * Moves focus to the main heading on navigation, so screen readers hear the new page;
+ * not when a tab of the same page is opened (its link keeps the focus: KEEP_FOCUS).
+ */
 function useFocusOnNavigate() {
   const location = useLocation();
   const first = useRef(true);
+  const keepFocus = (location.state as { keepFocus?: boolean } | null)?.keepFocus === true;
   useEffect(() => {
     if (first.current) {
       first.current = false;
       return;
     }
+    if (keepFocus) return;
     document.querySelector<HTMLElement>('main h1')?.focus({ preventScroll: false });
-  }, [location.pathname]);
+  }, [location.pathname, keepFocus]);
 }
 
 /** The signed-in frame: header, live status, and the page. */
@@ -119,6 +125,7 @@ export function AppLayout() {
             </Button>
           </div>
         </div>
+        <NoClusterBanner />
       </header>
       <main id="main" className="mx-auto max-w-6xl px-4 py-6 sm:py-8">
         <Outlet />

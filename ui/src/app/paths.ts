@@ -5,6 +5,9 @@ export const paths = {
   project: (id: string) => `/projects/${encodeURIComponent(id)}`,
   newService: (projectId: string) => `/projects/${encodeURIComponent(projectId)}/services/new`,
   service: (id: string) => `/services/${encodeURIComponent(id)}`,
+  /** A tab of the service page (`overview` is the page's own address). */
+  serviceTab: (id: string, tab: string) =>
+    tab === 'overview' ? `/services/${encodeURIComponent(id)}` : `/services/${encodeURIComponent(id)}/${encodeURIComponent(tab)}`,
   deployment: (serviceId: string, id: string) =>
     `/services/${encodeURIComponent(serviceId)}/deployments/${encodeURIComponent(id)}`,
   system: '/system',

@@ -1,29 +1,38 @@
 import { createBrowserRouter } from 'react-router';
+import { LoadingBlock } from '../components/ui';
 import { SignInPage } from '../features/auth/components/sign-in-page';
 import { AppLayout } from './layout';
 import { RouteError } from './route-error';
 import { DashboardRoute } from './routes/dashboard';
-import { DeploymentRoute } from './routes/deployment';
-import { NewServiceRoute } from './routes/new-service';
 import { NotFoundRoute } from './routes/not-found';
 import { ProjectRoute } from './routes/project';
-import { ServiceRoute } from './routes/service';
-import { SystemRoute } from './routes/system';
-import { UsersRoute } from './routes/users';
 
+/*
+ * The first page stays light (the initial bundle's budget: e2e/bench/ui.ts): the
+ * dashboard and the project page come with it; the service page, the deployment page,
+ * the new-service form and the admin pages load when first opened, and inside the
+ * service page the charts (uPlot) and the diffs (react-diff-view) when their tab opens.
+ */
 export const router = createBrowserRouter([
   { path: '/sign-in', element: <SignInPage />, errorElement: <RouteError /> },
   {
     element: <AppLayout />,
     errorElement: <RouteError />,
+    hydrateFallbackElement: <LoadingBlock label="Loading…" />,
     children: [
       { index: true, element: <DashboardRoute /> },
       { path: 'projects/:projectId', element: <ProjectRoute /> },
-      { path: 'projects/:projectId/services/new', element: <NewServiceRoute /> },
-      { path: 'services/:serviceId', element: <ServiceRoute /> },
-      { path: 'services/:serviceId/deployments/:deploymentId', element: <DeploymentRoute /> },
-      { path: 'system', element: <SystemRoute /> },
-      { path: 'users', element: <UsersRoute /> },
+      {
+        path: 'projects/:projectId/services/new',
+        lazy: async () => ({ Component: (await import('./routes/new-service')).NewServiceRoute }),
+      },
+      { path: 'services/:serviceId/:tab?', lazy: async () => ({ Component: (await import('./routes/service')).ServiceRoute }) },
+      {
+        path: 'services/:serviceId/deployments/:deploymentId',
+        lazy: async () => ({ Component: (await import('./routes/deployment')).DeploymentRoute }),
+      },
+      { path: 'system', lazy: async () => ({ Component: (await import('./routes/system')).SystemRoute }) },
+      { path: 'users', lazy: async () => ({ Component: (await import('./routes/users')).UsersRoute }) },
       { path: '*', element: <NotFoundRoute /> },
     ],
   },

@@ -11,6 +11,7 @@ export const queryKeys = {
   services: ['services'] as const,
   service: (id: string) => ['services', id] as const,
   envVars: (serviceId: string) => ['services', serviceId, 'env'] as const,
+  activity: (serviceId: string) => ['services', serviceId, 'activity'] as const,
   webhookDeliveries: (serviceId: string) => ['services', serviceId, 'webhook-deliveries'] as const,
   serviceHistory: (serviceId: string) => ['services', serviceId, 'history'] as const,
   deployments: (serviceId: string) => ['services', serviceId, 'deployments'] as const,

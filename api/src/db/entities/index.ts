@@ -92,8 +92,13 @@ export const ProjectEntity = new EntitySchema<Project>({
 export interface Service extends ServiceConfig {
   id: string;
   projectId: string;
-  /** The owner, denormalised so that `UNIQUE (user_id, name)` keeps subdomains unique. */
+  /** The owner, denormalised: every query of a user's services is scoped by it. */
   userId: string;
+  /**
+   * The public host label (`{host}.{BASE_DOMAIN}`), unique, fixed at creation
+   * (`serviceHostFor`); services older than per-project names keep `{hash}-{service}`.
+   */
+  host: string;
   /** The last rolling restart asked for (a pod template annotation), or null. */
   restartedAt: Date | null;
   /** Encrypted (crypto/encryption.ts). */
@@ -140,6 +145,7 @@ export const ServiceEntity = new EntitySchema<Service>({
     projectId: { name: 'project_id', type: 'uuid' },
     userId: { name: 'user_id', type: 'uuid' },
     ...SERVICE_CONFIG_COLUMNS,
+    host: { type: 'varchar', length: 63, unique: true },
     restartedAt: { name: 'restarted_at', type: 'timestamptz', nullable: true },
     webhookSecret: { name: 'webhook_secret', type: 'text' },
     currentDeploymentId: { name: 'current_deployment_id', type: 'uuid', nullable: true },
@@ -199,6 +205,8 @@ export interface Deployment {
   githubStatus: GitHubStatusState | null;
   createdAt: Date;
   updatedAt: Date;
+  /** When the pipeline asked for its build Job's commit: only then is the Job in the state repo. */
+  buildJobAt: Date | null;
   /** When its build Job became active. */
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -231,6 +239,7 @@ export const DeploymentEntity = new EntitySchema<Deployment>({
     githubStatus: { name: 'github_status', type: 'varchar', length: 10, nullable: true },
     ...timestamps,
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
+    buildJobAt: { name: 'build_job_at', type: 'timestamptz', nullable: true },
     startedAt: { name: 'started_at', type: 'timestamptz', nullable: true },
     finishedAt: { name: 'finished_at', type: 'timestamptz', nullable: true },
     releaseConfig: { name: 'release_config', type: 'jsonb', nullable: true },

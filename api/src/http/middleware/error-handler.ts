@@ -1,9 +1,9 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ErrorBody } from '@dangus/common';
-import { AppError, NotFoundError, TooManyRequestsError } from '../../errors.js';
+import { AppError, NoClusterError, NotFoundError, TooManyRequestsError } from '../../errors.js';
 
-/** The one place errors become HTTP answers (docs/architecture.md#code-conventions). Only 5xx are logged. */
+/** The one place errors become HTTP answers (docs/architecture.md#code-conventions). Only 5xx are logged (not `no_cluster`). */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     let status = 500;
@@ -18,7 +18,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       status = error.status;
       body = { error: bodyParserAnswer(error) };
     }
-    if (status >= 500) logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
+    // A missing cluster is a state the answer explains, not a failure: no stack trace for it.
+    if (status >= 500 && !(error instanceof NoClusterError)) logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
     if (res.headersSent) return;
     if (error instanceof TooManyRequestsError && error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
     res.status(status).json(body);

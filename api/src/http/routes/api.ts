@@ -3,6 +3,8 @@ import type { UseCaseContext } from '../../use-cases/context.js';
 import * as projects from '../../use-cases/projects.js';
 import * as services from '../../use-cases/services.js';
 import * as envVars from '../../use-cases/env-vars.js';
+import * as envImport from '../../use-cases/env-import.js';
+import * as activity from '../../use-cases/activity.js';
 import * as deployments from '../../use-cases/deployments.js';
 import * as webhooks from '../../use-cases/webhooks.js';
 import * as history from '../../use-cases/history.js';
@@ -86,6 +88,19 @@ export function apiRoutes(ctx: UseCaseContext): Router {
   });
   r.post('/services/:serviceId/env', async (req, res) => {
     res.status(201).json(await envVars.createEnvVar(ctx, currentUser(res), req.params.serviceId, req.body));
+  });
+  r.post('/services/:serviceId/env/import/preview', async (req, res) => {
+    res.json(await envImport.previewEnvImport(ctx, currentUser(res), req.params.serviceId, req.body));
+  });
+  r.post('/services/:serviceId/env/import', async (req, res) => {
+    res.json(await envImport.importEnv(ctx, currentUser(res), req.params.serviceId, req.body));
+  });
+  // A POST: it records who saw the value, so it is a change the Origin check guards.
+  r.post('/services/:serviceId/env/:envId/reveal', async (req, res) => {
+    res.json(await envVars.revealEnvValue(ctx, currentUser(res), req.params.serviceId, req.params.envId));
+  });
+  r.get('/services/:serviceId/activity', async (req, res) => {
+    res.json(await activity.listActivity(ctx, currentUser(res), req.params.serviceId));
   });
   r.patch('/services/:serviceId/env/:envId', async (req, res) => {
     res.json(await envVars.updateEnvVar(ctx, currentUser(res), req.params.serviceId, req.params.envId, req.body));

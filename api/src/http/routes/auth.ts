@@ -3,8 +3,9 @@ import { stringifySetCookie } from 'cookie';
 import { z } from 'zod';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import type { UserDto } from '@dangus/common';
-import type { GitHubOAuth, PendingAuthorization } from '../../auth/github-oauth.js';
+import type { ClusterStatusDto, UserDto } from '@dangus/common';
+import type { PendingAuthorization } from '../../auth/github-oauth.js';
+import type { SignInClients } from '../../auth/sign-in-client.js';
 import type { SessionStore } from '../../auth/sessions.js';
 import type { Encryptor } from '../../crypto/encryption.js';
 import { localSignInRefusal } from '../../auth/local-sign-in.js';
@@ -26,12 +27,15 @@ export interface AuthRoutesDeps {
   db: DataSource;
   encryptor: Encryptor;
   sessions: SessionStore;
-  oauth: GitHubOAuth | undefined;
+  /** The GitHub App's client once one exists, else the OAuth app's (or none). */
+  signIn: SignInClients;
   localAuth: boolean;
   cookies: CookieSettings;
   logger: Logger;
   /** Who may sign in. */
   access: AccessPolicy;
+  /** Whether the platform reaches a cluster: every page's banner reads it from `/auth/me`. */
+  cluster: ClusterStatusDto;
 }
 
 /**
@@ -45,7 +49,7 @@ function pendingCookie(secure: boolean): { name: string; path: string } {
 }
 const OAUTH_TTL_MS = 10 * 60_000;
 
-const pendingSchema = z.object({ state: z.string(), codeVerifier: z.string(), expiresAt: z.number() });
+const pendingSchema = z.object({ state: z.string(), codeVerifier: z.string(), expiresAt: z.number(), clientId: z.string() });
 
 /** `/auth/*`: GitHub sign-in (state + PKCE), the local sign-in of the embedded default, me, logout. */
 export function authRoutes(deps: AuthRoutesDeps): Router {
@@ -69,20 +73,24 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     res.redirect(302, `/sign-in?error=${encodeURIComponent(reason)}`);
   };
 
-  router.get('/config', (_req, res) => {
-    res.json({ github: deps.oauth !== undefined, local: deps.localAuth });
+  router.get('/config', async (_req, res) => {
+    res.json({ github: (await deps.signIn.current()) !== undefined, local: deps.localAuth });
   });
 
-  router.get('/github', (_req, res) => {
-    if (!deps.oauth) throw new NotFoundError('GitHub sign-in (no OAuth app is configured)');
-    const { url, pending } = deps.oauth.begin();
-    oauthCookie(res, deps.encryptor.encrypt(JSON.stringify({ ...pending, expiresAt: Date.now() + OAUTH_TTL_MS })), OAUTH_TTL_MS / 1000);
+  router.get('/github', async (_req, res) => {
+    const oauth = await deps.signIn.current();
+    if (!oauth) throw new NotFoundError('GitHub sign-in (no OAuth app or GitHub App is configured)');
+    const { url, pending } = oauth.begin();
+    const value = { ...pending, clientId: oauth.clientId, expiresAt: Date.now() + OAUTH_TTL_MS };
+    oauthCookie(res, deps.encryptor.encrypt(JSON.stringify(value)), OAUTH_TTL_MS / 1000);
     res.redirect(302, url);
   });
 
   router.get('/github/callback', async (req, res) => {
-    if (!deps.oauth) throw new NotFoundError('GitHub sign-in (no OAuth app is configured)');
-    const pending = readPending(deps.encryptor, readCookie(req, pendingCookie(deps.cookies.secure).name));
+    const oauth = await deps.signIn.current();
+    if (!oauth) throw new NotFoundError('GitHub sign-in (no OAuth app or GitHub App is configured)');
+    // A sign-in begun with the OAuth app before the App was connected starts again.
+    const pending = readPending(deps.encryptor, readCookie(req, pendingCookie(deps.cookies.secure).name), oauth.clientId);
     oauthCookie(res, '', 0);
     const query = z
       .object({ code: z.string().max(512).optional(), state: z.string().max(512).optional(), error: z.string().max(100).optional() })
@@ -105,17 +113,16 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     }
     let identity;
     try {
-      identity = await deps.oauth.complete(query.data.code, pending);
+      identity = await oauth.complete(query.data.code, pending);
     } catch (error) {
       deps.logger.warn({ err: error }, 'GitHub sign-in failed');
       signInFailed(res, 'github_unavailable');
       return;
     }
-    const oauth = deps.oauth;
     const admission = await admitSignIn(
       deps,
       deps.access,
-      { githubId: String(identity.id), login: identity.login, avatarUrl: identity.avatarUrl, accessToken: identity.accessToken },
+      { githubId: String(identity.id), login: identity.login, avatarUrl: identity.avatarUrl, accessToken: identity.accessToken, tokenKind: oauth.isGitHubApp ? 'app' : 'oauth' },
       (org) => oauth.isOrgMember(identity.accessToken, org),
     );
     if (!admission.admitted) {
@@ -140,7 +147,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
 
   router.get('/me', requireUser(deps.sessions, deps.cookies), (_req, res) => {
     const user = currentUser(res);
-    const body: UserDto = { id: user.id, githubUsername: user.githubUsername, hash: user.hash, role: user.role };
+    const body: UserDto = { id: user.id, githubUsername: user.githubUsername, hash: user.hash, role: user.role, cluster: deps.cluster };
     res.json(body);
   });
 
@@ -155,11 +162,11 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
   return router;
 }
 
-function readPending(encryptor: Encryptor, cookie: string | undefined): PendingAuthorization | undefined {
+function readPending(encryptor: Encryptor, cookie: string | undefined, clientId: string): PendingAuthorization | undefined {
   if (!cookie) return undefined;
   try {
     const parsed = pendingSchema.parse(JSON.parse(encryptor.decrypt(cookie)));
-    return parsed.expiresAt > Date.now() ? { state: parsed.state, codeVerifier: parsed.codeVerifier } : undefined;
+    return parsed.expiresAt > Date.now() && parsed.clientId === clientId ? { state: parsed.state, codeVerifier: parsed.codeVerifier } : undefined;
   } catch {
     return undefined; // tampered, foreign or stale: treated as no pending sign-in
   }

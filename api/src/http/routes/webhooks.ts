@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import { RefusalLimiter } from '../../use-cases/refusal-limiter.js';
 import { WEBHOOK_BODY_LIMIT, receiveGitHubWebhook } from '../../use-cases/webhooks.js';
+import { receiveAppWebhook } from '../../use-cases/github-app-webhooks.js';
 import { ByteBudget } from '../byte-budget.js';
 import { readSignedBody } from '../webhook-body.js';
 
@@ -31,6 +32,20 @@ export function webhookRoutes(ctx: UseCaseContext, options: WebhookRouteOptions 
     budget: new ByteBudget(options.bodyBudgetBytes ?? 32 * 1024 * 1024),
   };
   const refusals = options.refusalClock ? new RefusalLimiter(undefined, undefined, options.refusalClock) : new RefusalLimiter();
+
+  // The GitHub App's one webhook (docs/architecture.md#github-app).
+  r.post('/github', async (req, res) => {
+    dropUnreadBody(req, res);
+    const answer = await receiveAppWebhook(ctx, {
+      contentType: req.get('content-type'),
+      contentEncoding: req.get('content-encoding'),
+      signature: req.get('x-hub-signature-256'),
+      event: req.get('x-github-event'),
+      deliveryId: req.get('x-github-delivery'),
+      readBody: (secret) => readSignedBody(req, secret, limits),
+    });
+    res.status(answer.status).json(answer.body);
+  });
 
   r.post('/github/:serviceId', async (req, res) => {
     dropUnreadBody(req, res);

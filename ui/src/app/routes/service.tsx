@@ -1,37 +1,22 @@
 import { Link, useNavigate, useParams } from 'react-router';
-import { Alert, Button, CopyField, LoadingBlock, PageHeader, Section, StatusBadge } from '../../components/ui';
+import { Alert, Button, LoadingBlock, PageHeader, StatusBadge } from '../../components/ui';
 import { useDeployments } from '../../features/deployments/api/deployments';
-import { DeploymentList } from '../../features/deployments/components/deployment-list';
 import { useProject } from '../../features/projects/api/projects';
 import { useDeployService, useService } from '../../features/services/api/services';
-import { ConfigPanel } from '../../features/services/components/config-panel';
 import { DeleteServiceButton } from '../../features/services/components/delete-service-button';
-import { EnvVarsPanel } from '../../features/services/components/env-vars-panel';
 import { RestartServiceButton } from '../../features/services/components/restart-service-button';
-import { MetricsPanel } from '../../features/services/components/metrics-panel';
-import { RuntimeLogsPanel } from '../../features/services/components/runtime-logs-panel';
 import { ServiceProblem } from '../../features/services/components/service-problem';
-import { InfraHistoryPanel } from '../../features/services/components/infra-history-panel';
-import { WebhookPanel } from '../../features/services/components/webhook-panel';
+import { ActionReasons, reasonId } from '../../features/services/components/action-reasons';
 import { errorMessage } from '../../lib/api-error';
 import { shortSha } from '../../lib/format';
 import { isInProgress, statusLook } from '../../lib/status';
 import { paths } from '../paths';
 import { Crumbs } from './crumbs';
 import { LoadError } from './not-found';
-
-const SECTIONS = [
-  ['configuration', 'Configuration'],
-  ['env', 'Env vars'],
-  ['logs', 'Logs'],
-  ['metrics', 'Metrics'],
-  ['deployments', 'Deployments'],
-  ['webhook', 'Webhook'],
-  ['infrastructure', 'Infrastructure'],
-] as const;
+import { ServiceTabs } from './service-tabs';
 
 export function ServiceRoute() {
-  const { serviceId = '' } = useParams();
+  const { serviceId = '', tab } = useParams();
   const service = useService(serviceId);
   const project = useProject(service.data?.projectId ?? '');
   const deploy = useDeployService(serviceId);
@@ -63,6 +48,9 @@ export function ServiceRoute() {
           <>
             <Button
               variant="primary"
+              disabled={!s.can.deploy.ok}
+              title={s.can.deploy.reason ?? undefined}
+              aria-describedby={s.can.deploy.ok ? undefined : reasonId(s, 'deploy')}
               loading={deploy.isPending}
               onClick={() =>
                 deploy.mutate(undefined, {
@@ -83,8 +71,13 @@ export function ServiceRoute() {
             {s.syncError.message} They are retried (attempt {String(s.syncError.attempts)}), and at once after your next change.
           </Alert>
         ) : null}
-        <ServiceProblem serviceId={s.id} running={s.status !== null} />
-        {running ? (
+        <ActionReasons service={s} />
+        <ServiceProblem serviceId={s.id} running={s.status !== null && s.can.observe.ok} />
+        {running && running.status === 'pending' && !s.can.observe.ok ? (
+          <Alert tone="info" title={`${shortSha(running.commitSha)} is waiting for a cluster`}>
+            It is recorded, and builds once a cluster is connected.
+          </Alert>
+        ) : running ? (
           <Alert
             tone="warning"
             title={`${statusLook(running.status).label} ${shortSha(running.commitSha)}…`}
@@ -94,32 +87,7 @@ export function ServiceRoute() {
           </Alert>
         ) : null}
         {deploy.error ? <Alert tone="error" title="Could not start a deployment">{errorMessage(deploy.error)}</Alert> : null}
-        <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
-          <div className="space-y-1.5">
-            <p className="text-sm font-medium">Public URL</p>
-            <CopyField value={s.publicUrl} label="public URL" href={s.publicUrl} />
-          </div>
-          <div className="space-y-1.5">
-            <p className="text-sm font-medium">Internal address</p>
-            <CopyField value={s.internalAddress} label="internal address" />
-          </div>
-        </div>
-        <nav aria-label="Sections of this page" className="flex flex-wrap gap-x-4 gap-y-1 text-sm">
-          {SECTIONS.map(([id, label]) => (
-            <a key={id} href={`#${id}`} className="text-muted hover:text-fg">
-              {label}
-            </a>
-          ))}
-        </nav>
-        <ConfigPanel service={s} />
-        <EnvVarsPanel serviceId={s.id} />
-        {s.status !== null ? <RuntimeLogsPanel serviceId={s.id} serviceName={s.name} /> : null}
-        {s.status !== null ? <MetricsPanel serviceId={s.id} /> : null}
-        <Section id="deployments" title="Deployments" description="Status changes appear here as they happen.">
-          <DeploymentList serviceId={s.id} repoUrl={s.repoUrl} deploymentPath={(id) => paths.deployment(s.id, id)} />
-        </Section>
-        <WebhookPanel service={s} />
-        <InfraHistoryPanel serviceId={s.id} repoUrl={s.repoUrl} deploymentPath={(id) => paths.deployment(s.id, id)} />
+        <ServiceTabs service={s} tab={tab} />
       </div>
     </>
   );

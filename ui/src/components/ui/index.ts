@@ -9,3 +9,4 @@ export { Field, Input, inputClass } from './input';
 export { PageHeader } from './page-header';
 export { LoadingBlock, Spinner } from './spinner';
 export { DeleteButton, type DeleteMutation } from './delete-button';
+export { Tabs, KEEP_FOCUS, type TabLink } from './tabs';

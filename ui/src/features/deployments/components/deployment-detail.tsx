@@ -6,8 +6,9 @@ import { useNow } from '../../../lib/use-now';
 import { useBuildLog } from '../api/build-log';
 import { deploymentDurationMs, useDeployment, type DeploymentView } from '../api/deployments';
 import { LogViewer } from './log-viewer';
+import { useCluster } from '../../cluster/use-cluster';
 
-function BuildLogSection({ deployment }: { deployment: DeploymentView }) {
+function BuildLogSection({ deployment, waiting }: { deployment: DeploymentView; waiting: boolean }) {
   const log = useBuildLog(deployment);
   const status =
     log.mode === 'stream'
@@ -23,7 +24,13 @@ function BuildLogSection({ deployment }: { deployment: DeploymentView }) {
         text={log.text}
         label={`Build log of ${shortSha(deployment.commitSha)}`}
         status={<span aria-live="polite">{status}</span>}
-        placeholder={isInProgress(deployment.status) ? 'Waiting for the build to start…' : 'No build output was recorded.'}
+        placeholder={
+          waiting
+            ? 'No build yet: it starts once a cluster is connected.'
+            : isInProgress(deployment.status)
+              ? 'Waiting for the build to start…'
+              : 'No build output was recorded.'
+        }
       />
     </Section>
   );
@@ -32,7 +39,10 @@ function BuildLogSection({ deployment }: { deployment: DeploymentView }) {
 /** One deployment: its status, commit, timing, failure reason and build log. */
 export function DeploymentDetail({ deploymentId, repoUrl }: { deploymentId: string; repoUrl?: string }) {
   const query = useDeployment(deploymentId);
-  const now = useNow(isInProgress(query.data?.status));
+  const cluster = useCluster();
+  // A pending build without a cluster waits for one: no timer that runs for ever.
+  const waiting = query.data?.status === 'pending' && !cluster.connected;
+  const now = useNow(isInProgress(query.data?.status) && !waiting);
   if (query.isPending) return <LoadingBlock label="Loading deployment…" />;
   if (query.error) return <Alert tone="error" title="Could not load the deployment">{errorMessage(query.error)}</Alert>;
   const d = query.data;
@@ -68,8 +78,8 @@ export function DeploymentDetail({ deploymentId, repoUrl }: { deploymentId: stri
             </dd>
           </div>
           <div>
-            <dt className="text-muted">{isInProgress(d.status) ? 'Running for' : 'Duration'}</dt>
-            <dd className="mt-1">{duration === null ? '—' : formatDuration(duration)}</dd>
+            <dt className="text-muted">{waiting ? 'Waiting' : isInProgress(d.status) ? 'Running for' : 'Duration'}</dt>
+            <dd className="mt-1">{waiting ? 'for a cluster' : duration === null ? '—' : formatDuration(duration)}</dd>
           </div>
           {d.commitMessage ? (
             <div className="sm:col-span-2 lg:col-span-4">
@@ -95,13 +105,18 @@ export function DeploymentDetail({ deploymentId, repoUrl }: { deploymentId: stri
             {d.reason}
           </Alert>
         ) : null}
+        {waiting ? (
+          <Alert tone="info" title="Waiting for a cluster" className="mt-4">
+            {cluster.reason}
+          </Alert>
+        ) : null}
         {(d.status === 'pending' || d.status === 'building') && d.reason ? (
           <Alert tone="warning" title="Why it waits" className="mt-4">
             {d.reason}
           </Alert>
         ) : null}
       </Section>
-      <BuildLogSection deployment={d} />
+      <BuildLogSection deployment={d} waiting={waiting} />
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { useNow } from '../../../lib/use-now';
 import { deploymentDurationMs, useDeployments, type DeploymentView } from '../api/deployments';
 import { Alert } from '../../../components/ui';
 import { RollbackButton } from './rollback-button';
+import { useCluster } from '../../cluster/use-cluster';
 
 function Row({
   deployment,
@@ -22,7 +23,10 @@ function Row({
   /** A release that went live, is not the one running, and can be restored. */
   canRollBack: boolean;
 }) {
-  const duration = deploymentDurationMs(deployment, now);
+  // A pending build without a cluster waits for one: no timer that runs for ever.
+  const cluster = useCluster();
+  const waiting = deployment.status === 'pending' && !cluster.connected;
+  const duration = waiting ? null : deploymentDurationMs(deployment, now);
   const link = deployment.trigger === 'config' || deployment.trigger === 'rollback' ? 'Details' : 'Build log';
   return (
     <li className="grid grid-cols-1 gap-x-4 gap-y-1 bg-bg px-4 py-3 text-sm sm:grid-cols-[7rem_minmax(0,1fr)_auto]">
@@ -51,6 +55,7 @@ function Row({
           <time dateTime={deployment.createdAt} title={formatAbsolute(deployment.createdAt)}>
             {formatRelative(deployment.createdAt, now)}
           </time>
+          {waiting ? ' · waiting for a cluster' : ''}
           {duration !== null ? ` · ${isInProgress(deployment.status) ? 'running for ' : 'took '}${formatDuration(duration)}` : ''}
         </p>
       </div>
@@ -75,7 +80,8 @@ export function DeploymentList({
   deploymentPath: (id: string) => string;
 }) {
   const deployments = useDeployments(serviceId);
-  const anyRunning = deployments.data?.some((d) => isInProgress(d.status)) ?? false;
+  const cluster = useCluster();
+  const anyRunning = deployments.data?.some((d) => isInProgress(d.status) && (cluster.connected || d.status !== 'pending')) ?? false;
   const now = useNow(anyRunning);
 
   if (deployments.isPending) return <LoadingBlock label="Loading deployments…" />;
@@ -85,7 +91,9 @@ export function DeploymentList({
   if (deployments.data.length === 0) {
     return (
       <EmptyState title="No deployments yet">
-        Push to the branch once the webhook is set up, or press “Deploy now” to build the branch’s latest commit.
+        {cluster.connected
+          ? 'Push to the branch once the webhook is set up, or press “Deploy now” to build the branch’s latest commit.'
+          : 'Push to the branch once the webhook is set up: the push is recorded, and builds once a cluster is connected.'}
       </EmptyState>
     );
   }

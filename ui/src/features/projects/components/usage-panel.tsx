@@ -3,6 +3,8 @@ import { useQuery } from '@tanstack/react-query';
 import { Section } from '../../../components/ui';
 import { api } from '../../../lib/api-client';
 import { queryKeys } from '../../../lib/query-keys';
+import { NeedsCluster } from '../../cluster/needs-cluster';
+import { useCluster } from '../../cluster/use-cluster';
 
 const LABELS: Record<string, string> = {
   'requests.cpu': 'CPU reserved',
@@ -16,12 +18,21 @@ const LABELS: Record<string, string> = {
 
 /** The project's quota as the cluster counts it: used of hard, per resource. */
 export function UsagePanel({ projectId }: { projectId: string }) {
+  const cluster = useCluster();
   const usage = useQuery({
+    enabled: cluster.connected,
     queryKey: [...queryKeys.project(projectId), 'usage'] as const,
     queryFn: () => api.get<QuotaUsageDto[]>(`/api/projects/${encodeURIComponent(projectId)}/usage`),
     refetchInterval: 15_000,
     retry: false,
   });
+  if (!cluster.connected) {
+    return (
+      <Section id="usage" title="Usage" description="What the project's pods use of its quota, as the cluster counts it.">
+        <NeedsCluster what="Usage figures" />
+      </Section>
+    );
+  }
   if (!usage.data || usage.data.length === 0) return null;
   return (
     <Section id="usage" title="Usage" description="What the project's pods use of its quota, as the cluster counts it.">

@@ -30,6 +30,12 @@ const service: ServiceDto = {
   webhookSecret: 'secret',
   status: null,
   syncError: null,
+  can: {
+    deploy: { ok: true, reason: null },
+    restart: { ok: true, reason: null },
+    scale: { ok: true, reason: null },
+    observe: { ok: true, reason: null },
+  },
   createdAt: '2026-01-01T00:00:00Z',
 };
 

@@ -1,8 +1,9 @@
-import { envKeySchema, envValueSchema, type EnvVarDto } from '@dangus/common';
+import { envKeySchema, envValueSchema, type EnvImportDto, type EnvVarDto } from '@dangus/common';
 import { useId, useState } from 'react';
 import { Alert, Button, ConfirmDialog, EmptyState, Field, Input, LoadingBlock, Section } from '../../../components/ui';
 import { ApiError, errorMessage } from '../../../lib/api-error';
-import { useCreateEnvVar, useDeleteEnvVar, useEnvVars, useUpdateEnvVar } from '../api/env-vars';
+import { useCreateEnvVar, useDeleteEnvVar, useEnvVars, useRevealEnvValue, useUpdateEnvVar } from '../api/env-vars';
+import { EnvImportForm } from './env-import-form';
 
 function keyErrors(key: string): string[] {
   const result = envKeySchema.safeParse(key);
@@ -145,10 +146,56 @@ function EnvVarForm({
   );
 }
 
-/** Env vars of a service: masked values; add, edit (new value only) and delete. */
+/** One variable: its key, its value masked until its owner reveals it (which the api records). */
+function EnvVarRow({ serviceId, env, onEdit, onDelete }: { serviceId: string; env: EnvVarDto; onEdit: () => void; onDelete: () => void }) {
+  const reveal = useRevealEnvValue(serviceId);
+  const shown = reveal.data?.id === env.id ? reveal.data.value : null;
+  return (
+    <li className="flex flex-wrap items-center gap-x-4 gap-y-2 bg-bg px-4 py-2.5">
+      <code className="min-w-0 flex-1 basis-40 font-mono text-sm break-all text-fg">{env.key}</code>
+      {shown === null ? (
+        <span className="font-mono text-sm text-muted" aria-label="value hidden">
+          ••••••••
+        </span>
+      ) : (
+        <code className="max-w-full min-w-0 basis-60 font-mono text-sm break-all whitespace-pre-wrap text-fg" aria-label={`value of ${env.key}`}>
+          {shown}
+        </code>
+      )}
+      {reveal.error ? <span className="text-sm text-bad">{errorMessage(reveal.error)}</span> : null}
+      <div className="flex gap-2">
+        {shown === null ? (
+          <Button size="sm" variant="ghost" loading={reveal.isPending} onClick={() => reveal.mutate(env.id)} aria-label={`Reveal ${env.key}`} title="Shows the value; recorded in the service's activity">
+            Reveal
+          </Button>
+        ) : (
+          <Button size="sm" variant="ghost" onClick={() => reveal.reset()} aria-label={`Hide ${env.key}`}>
+            Hide
+          </Button>
+        )}
+        <Button size="sm" onClick={onEdit} aria-label={`Edit ${env.key}`}>
+          Edit
+        </Button>
+        <Button size="sm" variant="ghost" onClick={onDelete} aria-label={`Delete ${env.key}`}>
+          Delete
+        </Button>
+      </div>
+    </li>
+  );
+}
+
+function importedSentence(result: EnvImportDto): string {
+  const what = `${String(result.added.length)} added, ${String(result.changed.length)} changed`;
+  if (!result.applied) return 'Nothing to change: the service already had these values.';
+  return result.deploymentId ? `Imported: ${what}. The service rolls out with them.` : `Imported: ${what}. They apply from the first deployment.`;
+}
+
+/** Env vars of a service: masked values; add, import a .env file, reveal, edit (new value only) and delete. */
 export function EnvVarsPanel({ serviceId }: { serviceId: string }) {
   const envVars = useEnvVars(serviceId);
   const [adding, setAdding] = useState(false);
+  const [importing, setImporting] = useState(false);
+  const [imported, setImported] = useState<EnvImportDto | null>(null);
   const [editingId, setEditingId] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<EnvVarDto | null>(null);
   const remove = useDeleteEnvVar(serviceId);
@@ -161,20 +208,36 @@ export function EnvVarsPanel({ serviceId }: { serviceId: string }) {
       title="Environment variables"
       description="Encrypted at rest and injected as a Secret; a change rolls the service out. Values never enter git."
       actions={
-        adding ? null : (
-          <Button size="sm" variant="primary" onClick={() => setAdding(true)}>
-            Add variable
-          </Button>
+        adding || importing ? null : (
+          <>
+            <Button size="sm" onClick={() => { setImporting(true); setImported(null); }}>
+              Import .env
+            </Button>
+            <Button size="sm" variant="primary" onClick={() => { setAdding(true); setImported(null); }}>
+              Add variable
+            </Button>
+          </>
         )
       }
     >
       <div className="space-y-3">
         {adding ? <EnvVarForm serviceId={serviceId} onDone={() => setAdding(false)} /> : null}
+        {importing ? (
+          <EnvImportForm
+            serviceId={serviceId}
+            onCancel={() => setImporting(false)}
+            onImported={(result) => {
+              setImporting(false);
+              setImported(result);
+            }}
+          />
+        ) : null}
+        {imported ? <Alert tone="info">{importedSentence(imported)}</Alert> : null}
         {envVars.isPending ? <LoadingBlock label="Loading variables…" /> : null}
         {envVars.error ? <Alert tone="error" title="Could not load variables">{errorMessage(envVars.error)}</Alert> : null}
-        {envVars.data && list.length === 0 && !adding ? (
+        {envVars.data && list.length === 0 && !adding && !importing ? (
           <EmptyState title="No environment variables">
-            Add the settings your app reads from its environment, such as <code className="font-mono">DATABASE_URL</code>.
+            Add the settings your app reads from its environment, such as <code className="font-mono">DATABASE_URL</code>, or import a whole .env file.
           </EmptyState>
         ) : null}
         {list.length > 0 ? (
@@ -185,20 +248,7 @@ export function EnvVarsPanel({ serviceId }: { serviceId: string }) {
                   <EnvVarForm serviceId={serviceId} existing={env} onDone={() => setEditingId(null)} />
                 </li>
               ) : (
-                <li key={env.id} className="flex flex-wrap items-center gap-x-4 gap-y-2 bg-bg px-4 py-2.5">
-                  <code className="min-w-0 flex-1 basis-40 font-mono text-sm break-all text-fg">{env.key}</code>
-                  <span className="font-mono text-sm text-muted" aria-label="value hidden">
-                    ••••••••
-                  </span>
-                  <div className="flex gap-2">
-                    <Button size="sm" onClick={() => setEditingId(env.id)} aria-label={`Edit ${env.key}`}>
-                      Edit
-                    </Button>
-                    <Button size="sm" variant="ghost" onClick={() => setDeleting(env)} aria-label={`Delete ${env.key}`}>
-                      Delete
-                    </Button>
-                  </div>
-                </li>
+                <EnvVarRow key={env.id} serviceId={serviceId} env={env} onEdit={() => setEditingId(env.id)} onDelete={() => setDeleting(env)} />
               ),
             )}
           </ul>

@@ -26,9 +26,16 @@ export function ResourcesForm({ service }: { service: ServiceDto }) {
         update.mutate({ replicas: /^\d+$/.test(replicas.trim()) ? Number(replicas.trim()) : Number.NaN, size: size === '' ? null : size });
       }}
     >
-      <Field label="Replicas" errors={fields.replicas} hint={service.storageGb === null ? '1 to 10' : '1: the volume mounts on one node'}>
+      <Field label="Replicas" errors={fields.replicas} hint={service.can.scale.reason ?? '1 to 10'}>
         {(props) => (
-          <input {...props} className={inputClass} inputMode="numeric" value={replicas} onChange={(e) => setReplicas(e.target.value)} />
+          <input
+            {...props}
+            className={inputClass}
+            inputMode="numeric"
+            disabled={!service.can.scale.ok}
+            value={replicas}
+            onChange={(e) => setReplicas(e.target.value)}
+          />
         )}
       </Field>
       <Field label="Size" errors={fields.size} hint="CPU and memory of each pod">

@@ -3,6 +3,7 @@ import type { ServiceDto } from '@dangus/common';
 import { Button, ConfirmDialog } from '../../../components/ui';
 import { errorMessage } from '../../../lib/api-error';
 import { useRestartService } from '../api/services';
+import { reasonId } from './action-reasons';
 
 /** "Restart": replaces the service's pods, after a confirmation that says how. */
 export function RestartServiceButton({ service }: { service: ServiceDto }) {
@@ -10,7 +11,12 @@ export function RestartServiceButton({ service }: { service: ServiceDto }) {
   const restart = useRestartService(service.id);
   return (
     <>
-      <Button onClick={() => setOpen(true)} disabled={service.status === null}>
+      <Button
+        onClick={() => setOpen(true)}
+        disabled={!service.can.restart.ok}
+        title={service.can.restart.reason ?? undefined}
+        aria-describedby={service.can.restart.ok ? undefined : reasonId(service, 'restart')}
+      >
         Restart
       </Button>
       <ConfirmDialog

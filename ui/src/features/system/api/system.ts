@@ -34,10 +34,11 @@ export function useStateRepo() {
   });
 }
 
-export function useApplier() {
+export function useApplier(enabled = true) {
   // The applier reports nothing over SSE: keep polling while the page is open.
   const refetchInterval = () => 10_000;
   return useQuery({
+    enabled,
     queryKey: queryKeys.applier(),
     queryFn: () => api.get<ApplierView>('/api/system/applier'),
     refetchInterval,

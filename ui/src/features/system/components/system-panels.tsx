@@ -2,7 +2,9 @@ import type { ReactNode } from 'react';
 import { Alert, Badge, CopyField, LoadingBlock, Section } from '../../../components/ui';
 import { ApiError, errorMessage } from '../../../lib/api-error';
 import { formatAbsolute, formatRelative, shortSha } from '../../../lib/format';
+import { GitHubAppPanel } from './github-app-panel';
 import { useApplier, useRegistry, useStateRepo, useTenantFailures, type ApplierView, type StateRepoView } from '../api/system';
+import { useCluster } from '../../cluster/use-cluster';
 
 function NotYet({ error, what }: { error: unknown; what: string }) {
   if (error instanceof ApiError && error.isNotFound) {
@@ -121,7 +123,8 @@ function Applier({ applier, head }: { applier: ApplierView; head: string | undef
 /** The state repo's head and the applier's progress towards it. */
 export function SystemPanels() {
   const repo = useStateRepo();
-  const applier = useApplier();
+  const cluster = useCluster();
+  const applier = useApplier(cluster.connected);
   const registry = useRegistry();
   const stuck = useTenantFailures();
   const head =
@@ -151,11 +154,18 @@ export function SystemPanels() {
           </Alert>
         </div>
       ) : null}
+      <div className="lg:col-span-2">
+        <GitHubAppPanel />
+      </div>
       <Section id="state-repo" title="State repo" description="Every infrastructure change is a commit here.">
         {repo.isPending ? <LoadingBlock /> : repo.error ? <NotYet error={repo.error} what="The state repo" /> : <StateRepo repo={repo.data} />}
       </Section>
       <Section id="applier" title="Applier" description="Syncs the state repo into the cluster.">
-        {applier.isPending ? (
+        {!cluster.connected ? (
+          <Alert tone="info" title="No cluster">
+            {cluster.reason} The state repo above is kept all the same: it is what will be applied.
+          </Alert>
+        ) : applier.isPending ? (
           <LoadingBlock />
         ) : applier.error ? (
           <NotYet error={applier.error} what="The applier" />

@@ -1,0 +1,72 @@
+/**
+ * "Connect GitHub" in a real browser: the admin opens the System page, chooses their
+ * personal account and clicks once; the browser posts the App manifest to (the fake)
+ * GitHub, which creates the App and sends the browser back; the platform exchanges the code
+ * and the System page shows the App. The api runs as its own process, as `npm start` does.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { FakeGitHub } from '@dangus/api/test-support/fake-github';
+import { createTestDatabase } from '@dangus/api/test-support/database';
+import { startApiProcess, type ApiProcess } from '../support/api-process.js';
+import { expectVisible, openBrowser, screenshot } from './browser.js';
+
+describe('Connect GitHub on the System page', () => {
+  let github: FakeGitHub;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let api: ApiProcess;
+  let browser: Browser;
+  let page: Page;
+  let pageErrors: string[];
+  const encryptionKey = randomBytes(32).toString('base64');
+
+  beforeAll(async () => {
+    github = new FakeGitHub();
+    await github.start();
+    github.user = { id: 1, login: 'operator' };
+    database = await createTestDatabase();
+    api = await startApiProcess({
+      DATABASE_URL: database.url,
+      ENCRYPTION_KEY: encryptionKey,
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      AUTH_LOCAL: 'true',
+      GITHUB_WEB_URL: github.url,
+      GITHUB_API_URL: github.url,
+    });
+    ({ browser, page, pageErrors } = await openBrowser());
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser.close();
+    await api.stop();
+    await database.drop();
+    await github.stop();
+  });
+
+  it('creates the App in one click and shows it, its secrets stored encrypted', async () => {
+    await page.goto(new URL('/sign-in', api.origin).toString());
+    await page.getByRole('button', { name: 'Sign in locally' }).click();
+    await expectVisible(page.getByRole('link', { name: 'System' }));
+    await page.getByRole('link', { name: 'System' }).click();
+    const form = page.getByRole('form', { name: 'Connect GitHub' });
+    await expectVisible(form);
+    await form.getByLabel('App name (optional)').fill('Dangus Test');
+    await screenshot(page, 'github-app-connect');
+    await form.getByRole('button', { name: 'Connect GitHub' }).click();
+
+    await page.waitForURL(/\/system\?github=connected$/);
+    await expectVisible(page.getByText('GitHub is connected'));
+    await expectVisible(page.getByRole('link', { name: 'Dangus Test' }));
+    await expectVisible(page.getByRole('link', { name: 'Install on an account or organization' }));
+    await screenshot(page, 'github-app-connected');
+
+    const [app] = [...github.app.apps.values()];
+    expect(app?.manifest.hook_attributes).toEqual({ url: `${api.origin}/webhooks/github`, active: true });
+    const rows = await database.dataSource.query<{ app_id: string; webhook_secret: string }[]>(`SELECT app_id::text, webhook_secret FROM github_app`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.app_id).toBe(String(app?.id));
+    expect(rows[0]?.webhook_secret).toMatch(/^v1:k1:/);
+    expect(rows[0]?.webhook_secret).not.toContain(app?.webhookSecret ?? '-');
+    expect(pageErrors).toEqual([]);
+  });
+});
