@@ -284,6 +284,18 @@ describe('monorepos: which pushes build which services', () => {
       expect(t.github.repos.treeRequests.length).toBe(asked);
     });
 
+    it('reads a public repository without a token (the local user has none), and a private one not at all', async () => {
+      const github = new OctokitGitHubApi(t.github.url);
+      await expect(github.tree(null, OWNER, 'mono', head)).rejects.toThrow(`GitHub could not list the files of ${REPO} at "${head}" (HTTP 404).`);
+      t.github.publicRepos.add(REPO);
+      try {
+        const tree = await github.tree(null, OWNER, 'mono', head);
+        expect(tree.paths).toEqual(expect.arrayContaining(['apps/web/Dockerfile', 'package-lock.json']));
+      } finally {
+        t.github.publicRepos.delete(REPO);
+      }
+    });
+
     it("cannot read a repository the user's token cannot see", async () => {
       const other = await t.signIn('mallory', 6666);
       const res = await request(t.app).get('/api/repository/dockerfiles').set({ Cookie: other }).query({ repoUrl: `https://github.com/${REPO}` });

@@ -13,8 +13,8 @@ export interface GitHubApi {
   repoVisibility(owner: string, repo: string): Promise<'public' | 'hidden'>;
   /** Sets the platform's commit status on `sha` of `owner/repo` with the user's token. */
   setCommitStatus(token: string, status: CommitStatus): Promise<void>;
-  /** Every file of the commit `ref` (a sha or a branch) names, through the Git trees API (github-repos.ts). */
-  tree(token: string, owner: string, repo: string, ref: string): Promise<RepositoryTree>;
+  /** Every file of the commit `ref` (a sha or a branch) names, through the Git trees API (github-repos.ts); anonymously with no token. */
+  tree(token: string | null, owner: string, repo: string, ref: string): Promise<RepositoryTree>;
   /** The files `head` changed since its merge base with `base`, through the compare API (github-repos.ts). */
   compare(token: string, owner: string, repo: string, base: string, head: string, options?: { timeoutMs?: number }): Promise<CommitComparison>;
 }
@@ -43,7 +43,7 @@ export class OctokitGitHubApi implements GitHubApi {
     return new Octokit({ ...(token === null ? {} : { auth: token }), baseUrl: this.baseUrl, log: silentLog, request: { retries: 0, timeout: 10_000 } });
   }
 
-  tree(token: string, owner: string, repo: string, ref: string): Promise<RepositoryTree> {
+  tree(token: string | null, owner: string, repo: string, ref: string): Promise<RepositoryTree> {
     return readTree(this.client(token), owner, repo, ref, 10_000);
   }
 

@@ -85,15 +85,15 @@ export function suggestionFor(path: string, rootFiles: readonly string[]): Docke
   return { path, contextDir, dockerfilePath, watchPaths };
 }
 
-/** The files of the branch's head, read with the user's GitHub token. */
+/**
+ * The files of the branch's head, read with the user's GitHub token (anonymously for the
+ * local user, who has none: then only a public repository can be read).
+ */
 async function headFiles(ctx: UseCaseContext, user: CurrentUser, repoUrl: string, branch: string) {
   const owner = await ctx.db.getRepository(UserEntity).findOneByOrFail({ id: user.id });
-  if (owner.githubId === LOCAL_GITHUB_ID) {
-    throw new ConflictError('The local user has no GitHub token: sign in with GitHub to read a repository.');
-  }
   const match = REPO_URL_PATTERN.exec(repoUrl);
   if (!match?.[1] || !match[2]) throw new ConflictError('Not a GitHub repository URL.');
-  const token = ctx.encryptor.decrypt(owner.githubAccessToken);
+  const token = owner.githubId === LOCAL_GITHUB_ID ? null : ctx.encryptor.decrypt(owner.githubAccessToken);
   const head = await ctx.github.branchHead(token, match[1], match[2], branch);
   const tree = await ctx.github.tree(token, match[1], match[2], head.sha);
   return { sha: head.sha, paths: tree.paths, truncated: tree.truncated };

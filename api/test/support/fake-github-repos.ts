@@ -8,6 +8,8 @@ const run = promisify(execFile);
 /** What the fake needs of FakeGitHub: its repositories and whose token is whose. */
 export interface FakeGitHubRepoHost {
   readonly gitRepos: Map<string, string>;
+  /** Repositories anyone may read, without a token. */
+  readonly publicRepos: Set<string>;
   userOf(token: string): FakeGitHubUser | undefined;
 }
 
@@ -19,8 +21,10 @@ const SHA_OR_REF = /^[A-Za-z0-9._/-]{1,255}$/;
  * The repository reads of GitHub's REST API that monorepos use, answered from the real
  * bare repositories of `FakeGitHub.gitRepos` with git itself, in GitHub's shapes:
  * `GET /repos/{owner}/{repo}/git/trees/{sha}?recursive=1` and
- * `GET /repos/{owner}/{repo}/compare/{base}...{head}`. Private as the git server is: only
- * a token of the owner sees the repository (401 without a token, 404 for anyone else).
+ * `GET /repos/{owner}/{repo}/compare/{base}...{head}`. As the git server does: a public
+ * repository (`publicRepos`) to anyone, a private one to a token of its owner only (404
+ * without one or with anyone else's, as GitHub hides a private repository; 401 for a token
+ * GitHub never issued).
  */
 export class FakeGitHubRepos {
   /** When set, compare requests answer this HTTP status (GitHub having a bad day). */
@@ -47,15 +51,17 @@ export class FakeGitHubRepos {
 
   /** The bare repository the request may read, or null once it has answered the refusal. */
   private repository(req: Request, res: Response): string | null {
-    const token = (req.get('authorization') ?? '').replace(/^(token|bearer) /i, '');
-    const user = this.host.userOf(token);
-    if (!user) {
+    const authorization = req.get('authorization');
+    const user = authorization ? this.host.userOf(authorization.replace(/^(token|bearer) /i, '')) : undefined;
+    if (authorization && !user) {
       res.status(401).json({ message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
       return null;
     }
     const owner = String(req.params.owner);
-    const dir = this.host.gitRepos.get(`${owner}/${String(req.params.repo)}`);
-    if (!dir || user.login.toLowerCase() !== owner.toLowerCase()) {
+    const name = `${owner}/${String(req.params.repo)}`;
+    const dir = this.host.gitRepos.get(name);
+    const visible = [...this.host.publicRepos].some((repo) => repo.toLowerCase() === name.toLowerCase()) || user?.login.toLowerCase() === owner.toLowerCase();
+    if (!dir || !visible) {
       res.status(404).json({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
       return null;
     }
