@@ -202,7 +202,7 @@ describe('monorepos: which pushes build which services', () => {
       // Without a token to ask with, it builds too.
       expect(await changedFiles(payload, 'main', null)).toEqual({
         known: false,
-        why: "a force push, and there is no GitHub token to ask GitHub's compare API with",
+        why: "a force push, and GitHub's compare API cannot be asked about this repository",
       });
     });
 

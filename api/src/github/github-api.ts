@@ -16,7 +16,7 @@ export interface GitHubApi {
   /** Every file of the commit `ref` (a sha or a branch) names, through the Git trees API (github-repos.ts); anonymously with no token. */
   tree(token: string | null, owner: string, repo: string, ref: string): Promise<RepositoryTree>;
   /** The files `head` changed since its merge base with `base`, through the compare API (github-repos.ts). */
-  compare(token: string, owner: string, repo: string, base: string, head: string, options?: { timeoutMs?: number }): Promise<CommitComparison>;
+  compare(token: string | null, owner: string, repo: string, base: string, head: string, options?: { timeoutMs?: number }): Promise<CommitComparison>;
 }
 
 export interface CommitStatus {
@@ -47,7 +47,7 @@ export class OctokitGitHubApi implements GitHubApi {
     return readTree(this.client(token), owner, repo, ref, 10_000);
   }
 
-  compare(token: string, owner: string, repo: string, base: string, head: string, options: { timeoutMs?: number } = {}): Promise<CommitComparison> {
+  compare(token: string | null, owner: string, repo: string, base: string, head: string, options: { timeoutMs?: number } = {}): Promise<CommitComparison> {
     return compareCommits(this.client(token), owner, repo, base, head, options.timeoutMs ?? 10_000);
   }
 

@@ -118,7 +118,7 @@ export async function changedFiles(payload: unknown, branch: string, compare: Co
   const push = parsed.data;
   const why = unclear(push);
   if (why === null) return { known: true, files: payloadFiles(push), source: 'the push payload', partial: false };
-  if (!compare) return { known: false, why: `${why}, and there is no GitHub token to ask GitHub's compare API with` };
+  if (!compare) return { known: false, why: `${why}, and GitHub's compare API cannot be asked about this repository` };
   const created = push.created === true || push.before === undefined || push.before === ZERO_SHA;
   const base = created ? push.repository.default_branch : push.before;
   if (!base || (created && base === branch)) return { known: false, why: `${why} with no other branch to compare it to` };

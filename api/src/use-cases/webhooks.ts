@@ -154,16 +154,18 @@ export async function recordFanOut(
 }
 
 /**
- * The compare API with the service owner's token, or null when the owner has none (the local
- * user). The calls of one delivery (two for a force push) share one budget of 5 s.
+ * The compare API with the service owner's token (anonymously for the local user, who has
+ * none: a public repository only). The calls of one delivery (two for a force push) share
+ * one budget of 5 s.
  */
 function ownerCompare(ctx: UseCaseContext, service: ServiceTarget): CompareFiles {
   const repo = REPO_URL_PATTERN.exec(service.repoUrl);
-  if (service.ownerGithubId === LOCAL_GITHUB_ID || !repo?.[1] || !repo[2]) return null;
+  if (!repo?.[1] || !repo[2]) return null;
   const [owner, name] = [repo[1], repo[2]];
+  const token = service.ownerGithubId === LOCAL_GITHUB_ID ? null : service.ownerToken;
   const deadline = Date.now() + COMPARE_TIMEOUT_MS;
   return (base, head) =>
-    ctx.github.compare(ctx.encryptor.decrypt(service.ownerToken), owner, name, base, head, { timeoutMs: Math.max(1, deadline - Date.now()) });
+    ctx.github.compare(token === null ? null : ctx.encryptor.decrypt(token), owner, name, base, head, { timeoutMs: Math.max(1, deadline - Date.now()) });
 }
 
 /**
