@@ -9,4 +9,5 @@ export const paths = {
     `/services/${encodeURIComponent(serviceId)}/deployments/${encodeURIComponent(id)}`,
   system: '/system',
   users: '/users',
+  apiDocs: '/docs/api',
 };

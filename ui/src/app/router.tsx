@@ -24,6 +24,8 @@ export const router = createBrowserRouter([
       { path: 'services/:serviceId/deployments/:deploymentId', element: <DeploymentRoute /> },
       { path: 'system', element: <SystemRoute /> },
       { path: 'users', element: <UsersRoute /> },
+      // The API's page is read rarely: its code loads on demand, off the first page's bundle.
+      { path: 'docs/api', lazy: async () => ({ Component: (await import('../features/api-docs/api-docs-page')).ApiDocsPage }) },
       { path: '*', element: <NotFoundRoute /> },
     ],
   },
