@@ -17,7 +17,7 @@ export type OpenApiDocument = ReturnType<typeof createDocument>;
 const ERROR_MEANING: Record<ErrorStatus, string> = {
   400: 'Invalid input: `error.fields` names each field and what is wrong with it. Nothing was changed.',
   401: 'No session, or it has ended: sign in (`code` `unauthorized`).',
-  403: 'Not allowed: an admin-only operation (`admin_only`), or a state-changing request without this origin in `Origin` (`origin_mismatch`).',
+  403: 'Not allowed: an admin-only operation (`admin_only`), a state-changing request without this origin in `Origin` (`origin_mismatch`), the local sign-in from elsewhere (`local_only`), a webhook of a blocked owner (`owner_blocked`).',
   404: 'No such object, or another user\'s: the two are not told apart.',
   408: 'The request body took too long to arrive.',
   409: 'Refused by the current state: a name in use, a limit reached (`limit_reached`), a quota short of room.',
@@ -40,7 +40,8 @@ const STATE_CHANGING = new Set(['post', 'put', 'patch', 'delete']);
 
 function errorsOf(method: string, path: string, doc: OperationDoc, access: Access): ErrorStatus[] {
   const errors = new Set<ErrorStatus>(doc.errors ?? []);
-  if (doc.body || doc.query) errors.add(400);
+  // A redirect answers a bad query with a redirect too (the GitHub callback).
+  if (doc.body || (doc.query && doc.status !== 302)) errors.add(400);
   if (doc.body) errors.add(413);
   if (access !== 'public') errors.add(401);
   if (access === 'admin') errors.add(403);
