@@ -7,10 +7,12 @@ import addFormatsModule from 'ajv-formats';
 import request from 'supertest';
 import { mountedRoutes, openApiPath } from '../src/http/openapi/walk.js';
 import { declaredRoute, isExcluded } from '../src/http/openapi/describe.js';
+import { DeploymentEntity, EnvVarEntity, ProjectEntity, ServiceEntity } from '../src/db/entities/index.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
 
 interface Operation {
   security?: unknown[];
+  requestBody?: { content: Record<string, { schema?: { $ref?: string } }> };
   responses: Record<string, { $ref?: string; content?: Record<string, { schema?: unknown }> }>;
   'x-dangus-access'?: string;
 }
@@ -168,6 +170,52 @@ describe('the OpenAPI document', () => {
     conforms('get', '/api/projects', await request(t.app).get('/api/projects').expect(401));
     conforms('get', '/api/admin/users', await get('/api/admin/users').expect(403));
     conforms('post', '/webhooks/github/{serviceId}', await request(t.app).post(`/webhooks/github/${service.id}`).set('Content-Type', 'application/json').send('{}').expect(401));
+  });
+
+  it("every documented operation on another user's object is a 404 and changes nothing", async () => {
+    // An owner's project, service, env var and deployment; the member tries each operation on them.
+    const owner = await t.signIn('docs-owner', 7003);
+    const asOwner = <T extends request.Test>(req: T) => req.set({ Cookie: owner, Origin: ORIGIN });
+    const projectId = String((await asOwner(request(t.app).post('/api/projects')).send({ name: 'owned' }).expect(201)).body.id);
+    const serviceId = String(
+      (await asOwner(request(t.app).post(`/api/projects/${projectId}/services`)).send({ name: 'vault', repoUrl: 'https://github.com/owner/vault', port: 80 }).expect(201)).body.id,
+    );
+    const envId = String((await asOwner(request(t.app).post(`/api/services/${serviceId}/env`)).send({ key: 'TOKEN', value: 's3cret' }).expect(201)).body.id);
+    t.github.branches.set('owner/vault#main', { sha: 'b'.repeat(40), message: 'init' });
+    const deploymentId = String((await asOwner(request(t.app).post(`/api/services/${serviceId}/deploy`)).expect(202)).body.id);
+    const ids: Record<string, string> = { projectId, serviceId, envId, deploymentId, sha: 'c'.repeat(40) };
+    // A valid body of each documented request body: the refusal is the 404, not the input.
+    const bodies: Record<string, object> = {
+      CreateService: { name: 'intruder', repoUrl: 'https://github.com/member/intruder', port: 80 },
+      UpdateService: { port: 81 },
+      CreateEnvVar: { key: 'STOLEN', value: 'x' },
+      UpdateEnvVar: { value: 'stolen' },
+    };
+    const tried: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const named = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '');
+        if (named.length === 0 || (operation.security ?? []).length === 0 || operation['x-dangus-access'] === 'admin') continue;
+        const url = path.replace(/\{(\w+)\}/g, (_m, name: string) => ids[name] ?? `no-id-for-${name}`);
+        const bodyRef = operation.requestBody?.content['application/json']?.schema?.$ref;
+        const body = bodyRef ? bodies[bodyRef.replace('#/components/schemas/', '')] : undefined;
+        if (bodyRef && !body) throw new Error(`${method} ${path}: give an example of ${bodyRef} above`);
+        const req = request(t.app)[method as 'get' | 'post' | 'patch' | 'delete'](url).set({ Cookie: member, Origin: ORIGIN });
+        const res = await (body ? req.send(body) : req);
+        expect({ operation: `${method} ${path}`, status: res.status, code: (res.body as { error?: { code?: string } }).error?.code }).toEqual({
+          operation: `${method} ${path}`,
+          status: 404,
+          code: 'not_found',
+        });
+        tried.push(`${method} ${path}`);
+      }
+    }
+    expect(tried.length).toBeGreaterThan(20);
+    expect(await t.db.getRepository(ProjectEntity).countBy({ id: projectId })).toBe(1);
+    expect(await t.db.getRepository(ServiceEntity).findOneByOrFail({ id: serviceId })).toMatchObject({ port: 80, projectId });
+    expect(await t.db.getRepository(ServiceEntity).countBy({ projectId })).toBe(1);
+    expect(await t.db.getRepository(EnvVarEntity).findOneByOrFail({ id: envId })).toMatchObject({ key: 'TOKEN' });
+    expect(await t.db.getRepository(DeploymentEntity).countBy({ serviceId })).toBe(1);
   });
 
   it('what it says about sessions holds: without one, a session-only operation is a 401; a member gets 403 from admin ones only', async () => {
