@@ -1,6 +1,7 @@
 import type { RenderSettings } from '@dangus/gitops-writer';
 import type { ServiceSizeDto, UserLimitsDto } from '@dangus/common';
-import { crossFieldProblems, envSchema, type RawEnv } from './schema.js';
+import { placeholderProblems } from './placeholders.js';
+import { crossFieldProblems, envSchema, LOOPBACK_HOSTS, type RawEnv } from './schema.js';
 
 /**
  * Every setting of the platform as the code uses it, derived once at start-up from the
@@ -89,13 +90,14 @@ export interface Config {
 /** The pull Secret the platform writes into each tenant namespace in the per-tenant registry mode. */
 export const TENANT_PULL_SECRET = 'dangus-registry';
 
+/** One line for one problem (the setting, then what to do), else a list of every problem. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(problems.length === 1 ? `Invalid configuration: ${problems[0] ?? ''}` : `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const LOOPBACK = LOOPBACK_HOSTS;
 
 function isLoopbackUrl(url: string): boolean {
   try {
@@ -133,10 +135,19 @@ export type UserLimits = UserLimitsDto;
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
+  // A placeholder or an empty required secret is the one problem of its setting.
+  const role = (env.DANGUS_ROLE ?? '').trim();
+  const required = new Set([
+    ...((env.DATABASE_URL ?? '').trim() === '' ? [] : ['ENCRYPTION_KEY', 'SESSION_SECRET']),
+    ...(role === 'api' || role === 'controller' ? ['DATABASE_URL'] : []),
+  ]);
+  const placeholders = placeholderProblems(env, Object.keys(envSchema.shape), required);
+  const settingOf = (problem: string) => problem.slice(0, problem.indexOf(':'));
   const problems = [
+    ...placeholders.values(),
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`)),
     ...crossFieldProblems(env),
-  ];
+  ].filter((problem, i) => i < placeholders.size || !placeholders.has(settingOf(problem)));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`;
