@@ -15,6 +15,8 @@ export interface Config {
   publicUrl: string;
   secureCookies: boolean;
   logLevel: RawEnv['LOG_LEVEL'];
+  /** LOG_FORMAT; undefined: `pretty` when stdout is a terminal, else `json` (startup/logging.ts). */
+  logFormat: RawEnv['LOG_FORMAT'];
   /** Undefined in the embedded default: the api then starts PostgreSQL itself. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -56,6 +58,8 @@ export interface Config {
   harborProject: string;
   /** The robot account builds push with when tenants share one (no Harbor admin settings); `null` pushes without credentials. */
   registryCredentials: { username: string; password: string } | null;
+  /** Whether any registry setting is given (HARBOR_*): without one (a laptop), nothing warns about the shared credential. */
+  registryConfigured: boolean;
   /** Harbor's API and the account that makes each tenant's project and robot; `null`: one shared credential. */
   harborAdmin: { url: string; username: string; password: string } | null;
   baseDomain: string;
@@ -180,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicUrl,
     secureCookies: publicUrl.startsWith('https://'),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DANGUS_DATA_DIR,
     github: {
@@ -231,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     registryCredentials:
       e.HARBOR_USERNAME && e.HARBOR_PASSWORD ? { username: e.HARBOR_USERNAME, password: e.HARBOR_PASSWORD } : null,
     harborAdmin,
+    registryConfigured: ['HARBOR_HOST', 'HARBOR_URL', 'HARBOR_USERNAME', 'HARBOR_ADMIN_USERNAME'].some((name) => (env[name] ?? '').trim() !== ''),
     baseDomain: e.BASE_DOMAIN,
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
     stateRepoDir: e.STATE_REPO_DIR ?? `${e.DANGUS_DATA_DIR}/state-repo`,

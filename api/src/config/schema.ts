@@ -93,6 +93,8 @@ export const envSchema = z
       .transform(Number),
     PUBLIC_URL: url('PUBLIC_URL').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // json: one JSON object a line, for shipping; pretty: one readable line each. Unset: pretty on a terminal.
+    LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'LOG_FORMAT is json (for a log shipper) or pretty (for a person).' }).optional(),
     // On SIGTERM, requests in flight get this long to finish.
     SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(10),
     // all: everything in one process (the embedded default); api: HTTP only, any number
