@@ -46,10 +46,15 @@ function spawnMain(env: Record<string, string>, options: { detached?: boolean; w
   return { child, exited, out: () => ({ code: child.exitCode, stdout, stderr }) };
 }
 
-/** Starts the process and waits for it to exit (each case here stops it before it listens). */
+/**
+ * Starts the process and waits for it to exit (each case here stops it before it listens);
+ * one that starts instead is stopped after 20 s, and the case fails on its outcome.
+ */
 async function failedStart(env: Record<string, string>, options: { wrap?: string[] } = {}): Promise<Outcome> {
   const started = spawnMain(env, options);
+  const timer = setTimeout(() => started.child.kill('SIGKILL'), 20_000);
   const code = await started.exited;
+  clearTimeout(timer);
   return { ...started.out(), code };
 }
 
