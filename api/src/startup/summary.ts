@@ -17,13 +17,16 @@ export type SummaryConfig = Pick<Config, 'role' | 'publicUrl' | 'host' | 'port' 
  * "is listening on", which scripts and tests wait for. `fields` are the same facts for a JSON log.
  */
 export function startupSummary(config: SummaryConfig, cluster: ClusterFacts | undefined): { line: string; fields: Record<string, unknown> } {
-  const url = config.role === 'controller' ? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${String(config.port)}` : config.publicUrl;
+  const bound = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${String(config.port)}`;
+  const url = config.role === 'controller' ? bound : config.publicUrl;
+  // Behind a proxy or on every address (HOST=0.0.0.0), what users open is PUBLIC_URL.
+  const open = url === bound ? 'open it' : `open ${url}`;
   const oauth = config.github.oauth !== undefined;
   const signIn = oauth && config.localAuth ? 'github+local' : oauth ? 'github' : config.localAuth ? 'local' : 'none';
   const howToSignIn = {
-    'github+local': 'open it and sign in with GitHub, or locally (no password; this machine only)',
-    github: 'open it and sign in with GitHub',
-    local: 'open it and sign in locally (no password; this machine only)',
+    'github+local': `${open} and sign in with GitHub, or locally (no password; this machine only)`,
+    github: `${open} and sign in with GitHub`,
+    local: `${open} and sign in locally (no password; this machine only)`,
     none: 'nobody can sign in yet: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (a GitHub OAuth app)',
   }[signIn];
   const clusterPart = cluster
@@ -39,7 +42,7 @@ export function startupSummary(config: SummaryConfig, cluster: ClusterFacts | un
   const head =
     config.role === 'controller'
       ? `Dangus Cloud's controller is listening on ${url} (probes and /status only)`
-      : `Dangus Cloud${config.role === 'api' ? ' (api)' : ''} is listening on ${url}: ${howToSignIn}`;
+      : `Dangus Cloud${config.role === 'api' ? ' (api)' : ''} is listening on ${bound}: ${howToSignIn}`;
   return {
     line: `${head} · ${clusterPart} · ${dataPart}`,
     fields: {
