@@ -195,6 +195,17 @@ describe('start-up failures: one line naming the setting, no stack trace', () =>
     expect(outcome.code).toBe(1);
   });
 
+  it('a data dir the embedded PostgreSQL cannot enter: names DANGUS_DATA_DIR and what to do', async () => {
+    const closed = join(dir, 'closed');
+    await mkdir(closed, { mode: 0o700 });
+    // As root, PostgreSQL runs as `postgres`, which cannot enter a root-only directory; otherwise the directory is closed to its owner too.
+    if (process.getuid?.() !== 0) await chmod(closed, 0o000);
+    const outcome = await failedStart({ DANGUS_DATA_DIR: join(closed, 'data'), PORT: String(await freePort()) });
+    await chmod(closed, 0o700);
+    expect(oneLine(outcome)).toMatch(new RegExp(`^DANGUS_DATA_DIR: the embedded PostgreSQL cannot use ${join(closed, 'data')} \\(permission denied\\): .*set DANGUS_DATA_DIR to a directory`));
+    expect(outcome.code).toBe(1);
+  }, 60_000);
+
   it('the port in use: names PORT and says to free it or choose another', async () => {
     const taken: Server = createServer();
     const port = await new Promise<number>((resolve) => {
@@ -259,6 +270,13 @@ describe('Ctrl-C on the embedded default', () => {
     }
     const pid = started.child.pid ?? 0;
     expect(existsSync(join(data, 'postgres', 'pgdata', 'postmaster.pid'))).toBe(true);
+
+    // A second start on the same data: one line naming DANGUS_DATA_DIR, and the first runs on.
+    const second = await failedStart({ DANGUS_DATA_DIR: data, PORT: String(await freePort()) });
+    expect(oneLine(second)).toMatch(new RegExp(`^DANGUS_DATA_DIR: another PostgreSQL \\(PID \\d+\\) already runs on ${data}, probably a Dangus Cloud still running: stop it, or set DANGUS_DATA_DIR to another directory\\.$`));
+    expect(second.code).toBe(1);
+    expect((await fetch(`http://127.0.0.1:${String(port)}/readyz`)).status).toBe(200);
+
     process.kill(-pid, 'SIGINT');
     // `npm start` forwards the same Ctrl-C to its child a moment later.
     await new Promise((resolve) => setTimeout(resolve, 50));

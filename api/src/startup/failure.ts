@@ -105,9 +105,10 @@ function embeddedFailure(e: NodeJS.ErrnoException, dataDir: string): string | un
   if (!(e instanceof EmbeddedPostgresError) && !/Postgres init script failed|postgres/i.test(e.message)) return undefined;
   if (/Permission denied/i.test(text)) {
     const asRoot = process.getuid?.() === 0;
-    return `DANGUS_DATA_DIR: the embedded PostgreSQL cannot use ${dataDir} (permission denied)${
-      asRoot ? ': as root it runs as the user "postgres", which must be able to enter every directory above it (chmod o+x them), so' : ':'
-    } set DANGUS_DATA_DIR to a directory it can write.`;
+    const fix = asRoot
+      ? 'as root it runs as the user "postgres", which must be able to enter every directory above it: chmod o+x them, or set DANGUS_DATA_DIR to a directory it can reach'
+      : 'set DANGUS_DATA_DIR to a directory this user can write';
+    return `DANGUS_DATA_DIR: the embedded PostgreSQL cannot use ${dataDir} (permission denied): ${fix}.`;
   }
   if (/lock file "postmaster\.pid" already exists/.test(text)) {
     const pid = /PID (\d+)/.exec(text)?.[1];
