@@ -269,19 +269,27 @@ describe('Ctrl-C on the embedded default', () => {
       throw error;
     }
     const pid = started.child.pid ?? 0;
-    expect(existsSync(join(data, 'postgres', 'pgdata', 'postmaster.pid'))).toBe(true);
+    try {
+      expect(existsSync(join(data, 'postgres', 'pgdata', 'postmaster.pid'))).toBe(true);
 
-    // A second start on the same data: one line naming DANGUS_DATA_DIR, and the first runs on.
-    const second = await failedStart({ DANGUS_DATA_DIR: data, PORT: String(await freePort()) });
-    expect(oneLine(second)).toMatch(new RegExp(`^DANGUS_DATA_DIR: another PostgreSQL \\(PID \\d+\\) already runs on ${data}, probably a Dangus Cloud still running: stop it, or set DANGUS_DATA_DIR to another directory\\.$`));
-    expect(second.code).toBe(1);
-    expect((await fetch(`http://127.0.0.1:${String(port)}/readyz`)).status).toBe(200);
+      // A second start on the same data: one line naming DANGUS_DATA_DIR, and the first runs on.
+      const second = await failedStart({ DANGUS_DATA_DIR: data, PORT: String(await freePort()) });
+      expect(oneLine(second)).toMatch(new RegExp(`^DANGUS_DATA_DIR: another PostgreSQL \\(PID \\d+\\) already runs on ${data}, probably a Dangus Cloud still running: stop it, or set DANGUS_DATA_DIR to another directory\\.$`));
+      expect(second.code).toBe(1);
+      expect((await fetch(`http://127.0.0.1:${String(port)}/readyz`)).status).toBe(200);
 
-    process.kill(-pid, 'SIGINT');
-    // `npm start` forwards the same Ctrl-C to its child a moment later.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    started.child.kill('SIGINT');
-    expect(await started.exited).toBe(0);
+      process.kill(-pid, 'SIGINT');
+      // `npm start` forwards the same Ctrl-C to its child a moment later.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      started.child.kill('SIGINT');
+      expect(await started.exited).toBe(0);
+    } finally {
+      // A failed expectation must not leave the app (and its PostgreSQL) running.
+      if (started.child.exitCode === null && started.child.signalCode === null) {
+        started.child.kill('SIGTERM');
+        await started.exited;
+      }
+    }
     const { stdout, stderr } = started.out();
 
     expect(stderr).toBe('');

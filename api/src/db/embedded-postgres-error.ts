@@ -8,7 +8,7 @@ export class EmbeddedPostgresError extends Error {
     readonly dataDir: string,
     readonly output: string,
   ) {
-    const fatal = /^(?:\S+ \S+ \S+ )?(?:FATAL|PANIC|ERROR):\s+(.*)$/m.exec(output)?.[1];
+    const fatal = /(?:FATAL|PANIC):\s+(.*)$/m.exec(output)?.[1];
     super(fatal ?? (output.trim().split('\n').at(-1) || 'PostgreSQL exited while starting'));
   }
 }
