@@ -9,7 +9,6 @@ import { ConfigError, loadConfig } from './config/config.js';
 import { withEmbeddedSecrets } from './config/embedded-secrets.js';
 import { openDatabase } from './db/data-source.js';
 import type { EmbeddedDatabase } from './db/embedded-postgres.js';
-import { createLogger } from './logger.js';
 import { createPlatform, listen } from './server.js';
 import { Encryptor } from './crypto/encryption.js';
 import { loadKubeConfig } from './kube/kube-config.js';
@@ -27,6 +26,11 @@ import { StateMirror } from './state-repo/state-mirror.js';
 import { Drain } from './http/drain.js';
 import { healthRoutes } from './http/routes/health.js';
 import type { PipelineHandle } from './pipeline/pipeline-handle.js';
+import { startupFailureLine } from './startup/failure.js';
+import { announce, createProcessLogger } from './startup/logging.js';
+import { onStopSignals } from './startup/signals.js';
+import { startupSummary } from './startup/summary.js';
+import { clusterFacts, warnAtStart } from './startup/warnings.js';
 
 /** Use cases' pipeline in every role: a kick is a notification the leading controller hears. */
 function notifyingPipeline(db: DataSource, logger: Logger): PipelineHandle {
@@ -60,13 +64,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel).child({ role: config.role });
-  if (config.harborAdmin === null && config.role !== 'controller') {
-    logger.warn(
-      { registry: 'shared' },
-      'builds share one registry credential: tenants are not isolated (set HARBOR_ADMIN_USERNAME and HARBOR_ADMIN_PASSWORD for a Harbor project and robot per tenant)',
-    );
-  }
+  const { logger: processLogger, format: logFormat } = await createProcessLogger(config);
+  const logger = processLogger.child({ role: config.role });
+  warnAtStart(logger, config);
   let embedded: EmbeddedDatabase | undefined;
   if (config.databaseUrl === undefined) {
     logger.info({ dataDir: config.dataDir }, 'no DATABASE_URL: starting the embedded PostgreSQL');
@@ -176,7 +176,7 @@ async function main(): Promise<void> {
     purge.unref();
     stopHttp = () => clearInterval(purge);
   }
-  logger.info({ url: full.publicUrl, localSignIn: full.localAuth }, `Dangus Cloud (${full.role}) is listening on port ${String(full.port)}`);
+  announce(logger, logFormat, startupSummary(full, clusterFacts(kube, full.kubeconfig)));
 
   const shutdown = (signal: string) => {
     logger.info({ signal, graceMs: full.shutdownGraceMs }, 'shutting down: draining');
@@ -201,16 +201,11 @@ async function main(): Promise<void> {
       .then(() => embedded?.stop())
       .finally(() => process.exit(0));
   };
-  // embedded-postgres registers (through async-exit-hook, at import) handlers that stop
-  // every embedded cluster and exit at once on these signals: the drain above would never
-  // run. This process stops its PostgreSQL itself, after the drain.
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  // This process stops its PostgreSQL itself, after the drain.
+  onStopSignals(shutdown);
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Dangus Cloud failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(`${startupFailureLine(error, process.env)}\n`);
   process.exit(1);
 });
