@@ -23,7 +23,7 @@ describe('infrastructure history', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestPlatform({}, { stateRepo: true });
+    t = await startTestPlatform({});
     cookie = await t.signIn('octocat', 4242);
   });
   afterAll(async () => {
@@ -159,7 +159,7 @@ describe('history requests under way at once, per user', () => {
   let t: TestPlatform;
 
   beforeAll(async () => {
-    t = await startTestPlatform({ MAX_HISTORY_REQUESTS_PER_USER: '2' }, { stateRepo: true });
+    t = await startTestPlatform({ MAX_HISTORY_REQUESTS_PER_USER: '2' });
   });
   afterAll(async () => {
     await t.close();
@@ -184,8 +184,7 @@ describe('history requests under way at once, per user', () => {
     const [first] = ((await busy.get().expect(200)).body as HistoryPageDto).commits;
 
     // The next two history reads wait at the reader until released: two requests under way.
-    const reader = t.writer?.history;
-    if (!reader) throw new Error('the test platform has no state repo');
+    const reader = t.writer.history;
     const read = reader.page.bind(reader);
     let release = () => {};
     const released = new Promise<void>((resolve) => (release = resolve));

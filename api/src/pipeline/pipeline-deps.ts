@@ -7,7 +7,6 @@ import type { EventBus } from '../events/event-bus.js';
 import type { TenantRegistries } from '../registry/tenant-registries.js';
 import type { BuildLogs } from './build-logs.js';
 import type { ClusterSecrets } from './cluster-secrets.js';
-import type { TenantSecrets } from './tenant-secrets.js';
 import type { ClusterView } from './watcher.js';
 import type { KeyedQueue } from './keyed-queue.js';
 import type { DeploymentRows } from './deployment-rows.js';
@@ -33,13 +32,12 @@ export interface PipelineSettings {
 export interface PipelineDeps {
   db: DataSource;
   encryptor: Encryptor;
+  /** The one door into the writer (the outbox): the pipeline's commits are intents like a user's. */
   stateSink: StateSink;
   github: GitHubApi;
   events: EventBus;
   logger: Logger;
   secrets: ClusterSecrets;
-  /** The env Secret a rollout needs (the same the state-repo writer writes before an env commit). */
-  tenantSecrets: TenantSecrets;
   cluster: ClusterView;
   logs: BuildLogs;
   /** Why a build Job has no pod yet (the quota refused it), in plain words; absent: not asked. */

@@ -30,16 +30,8 @@ export interface PreparedPipeline extends RunningPipeline {
   start(): void;
 }
 
-/**
- * The push-to-live pipeline of one api process: informers on the cluster, the
- * deployment rows' reconciler, build-log capture. Every non-final row is
- * picked up at once (an api restart continues where the last one stopped).
- */
-export function startPipeline(options: PipelineOptions): RunningPipeline {
-  const pipeline = preparePipeline(options);
-  pipeline.start();
-  return pipeline;
-}
+/** Overrides for tests: resync period, start timeout. */
+export type PipelineTuning = Pick<PipelineSettings, 'resyncMs' | 'buildStartTimeoutMs'>;
 
 type PipelineOptions = {
   kube: KubeConfig;
@@ -48,17 +40,20 @@ type PipelineOptions = {
   registries?: TenantRegistries;
   db: DataSource;
   encryptor: Encryptor;
+  /** The door into the writer the use cases use too (the outbox). */
   stateSink: StateSink;
-  /** The Secrets around commits, shared with the state-repo writer ({@link tenantSecretsFor}). */
-  tenantSecrets: TenantSecrets;
   github: GitHubApi;
   events: EventBus;
   logger: Logger;
-  /** Overrides for tests: resync period, start timeout. */
-  tuning?: Pick<PipelineSettings, 'resyncMs' | 'buildStartTimeoutMs'>;
+  tuning?: PipelineTuning;
 };
 
-/** The pipeline, wired and not started: the controller commits what waits before the pipeline commits. */
+/**
+ * The push-to-live pipeline of the leading controller, wired and not started (the
+ * controller commits what waits before the pipeline commits): informers on the cluster,
+ * the deployment rows' reconciler, build-log capture. Once started, every non-final row is
+ * picked up at once (a restart continues where the last one stopped).
+ */
 export function preparePipeline(options: PipelineOptions): PreparedPipeline {
   const logger = options.logger.child({ component: 'pipeline' });
   const logs = new BuildLogs({ db: options.db, events: options.events, source: new KubernetesLogSource(options.kube), logger });
@@ -79,7 +74,6 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
     events: options.events,
     logger,
     secrets: new KubernetesClusterSecrets(options.kube),
-    tenantSecrets: options.tenantSecrets,
     cluster: watcher,
     buildWaiting: (namespace, job) => serviceEvents.buildWaiting(namespace, job),
     logs,
