@@ -131,6 +131,8 @@ describe('the state repo, written from the API', () => {
     expect(second.commit).toBeNull();
   });
 
+  // The direct path into the writer (`commit`, no outbox): these two tests are about the
+  // writer's own lock, with two writers racing, which one controller's outbox never makes.
   it('a change whose render is slow never commits an older state over a newer change', async () => {
     const project = await post('/projects', { name: 'slow' }).expect(201);
     const projectId = project.body.id as string;

@@ -20,7 +20,7 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
-/** The Secrets the state-repo writer and the pipeline write around commits, on the cluster of `kube`. */
+/** The Secrets the state-repo writer writes around commits (the only writer of env Secrets), on the cluster of `kube`. */
 export function tenantSecretsFor(kube: KubeConfig, deps: { db: DataSource; encryptor: Encryptor; logger: Logger }): TenantSecrets {
   return new TenantSecrets({ ...deps, secrets: new KubernetesClusterSecrets(kube) });
 }

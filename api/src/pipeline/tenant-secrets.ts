@@ -10,7 +10,8 @@ import { buildSecretName, envSecretName } from '@dangus/gitops-writer/names';
  * The Secrets a tenant's commits need in the cluster, which the state repo never
  * holds: the env Secret written before a commit that rolls out new values, and a
  * deleted service's Secrets removed after the commit that prunes it. Used by the
- * state-repo writer (around a commit) and by the pipeline (before a rollout).
+ * state-repo writer around a commit, for every change that names them (a user's env
+ * change or rollback, the pipeline's rollout or automatic rollback): nothing else writes them.
  */
 export class TenantSecrets implements CommitEffects {
   constructor(
