@@ -57,13 +57,13 @@ type PipelineOptions = {
 export function preparePipeline(options: PipelineOptions): PreparedPipeline {
   const logger = options.logger.child({ component: 'pipeline' });
   const logs = new BuildLogs({ db: options.db, events: options.events, source: new KubernetesLogSource(options.kube), logger });
-  // The watcher and the pipeline know each other: the watcher's callbacks run only after start().
-  const handle: { pipeline?: DeploymentPipeline } = {};
+  // The watcher and the pipeline know each other: the watcher calls back only after start(),
+  // when `pipeline` below is made.
   const watcher = new ClusterWatcher({
     kube: options.kube,
     logger: options.logger.child({ component: 'watcher' }),
-    onChange: (id) => handle.pipeline?.kick([id]),
-    onResync: () => handle.pipeline?.reconcileActive(),
+    onChange: (id) => pipeline.kick([id]),
+    onResync: () => pipeline.reconcileActive(),
   });
   const serviceEvents = new ServiceEvents(options.kube);
   const pipeline = new DeploymentPipeline({
@@ -88,7 +88,6 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
       ...options.tuning,
     },
   });
-  handle.pipeline = pipeline;
   return {
     pipeline,
     watcher,
