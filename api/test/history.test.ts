@@ -109,7 +109,9 @@ describe('infrastructure history', () => {
     expect(new Set(seen).size).toBe(112);
     const log = (await git('log', '--format=%H', '--', `tenants/${project.namespace}`)).trim().split('\n');
     expect(seen).toEqual(log);
-  });
+    // 110 commits one after the other, each through the outbox and stored durably (a `git
+    // pack-objects` and a row) as in production: past jest's 30 s on a busy machine.
+  }, 120_000);
 
   it('answers a tampered cursor with 400, a sha that is not one of the service with 404, a stranger with 404', async () => {
     const project = (await post('/projects', { name: 'guarded' }).expect(201)).body as { id: string; namespace: string };
