@@ -59,7 +59,7 @@ describe('the OpenAPI document', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestPlatform({ ADMIN_GITHUB_USERS: 'docs-admin' }, { stateRepo: true });
+    t = await startTestPlatform({ ADMIN_GITHUB_USERS: 'docs-admin' });
     admin = await t.signIn('docs-admin', 7001);
     member = await t.signIn('docs-member', 7002);
     const res = await request(t.app).get('/api/openapi.json').expect(200);
