@@ -23,7 +23,7 @@ describe('projects, services and env vars', () => {
     await t.close();
   });
 
-  it('creates, lists, shows and deletes a project, telling the state sink each time', async () => {
+  it('creates, lists, shows and deletes a project, committing the state repo each time', async () => {
     const created = await api().post('/projects', { name: 'shop' }).expect(201);
     expect(created.body).toMatchObject({ name: 'shop', serviceCount: 0, namespace: expect.stringMatching(/^[a-z0-9]{6}-shop$/) as string });
     const list = await api().get('/projects').expect(200);
@@ -31,9 +31,9 @@ describe('projects, services and env vars', () => {
     await api().get(`/projects/${created.body.id as string}`).expect(200);
     await api().delete(`/projects/${created.body.id as string}`).expect(204);
     expect(await t.db.getRepository(ProjectEntity).count()).toBe(0);
-    expect(t.stateSink.changes.map((c) => `${c.verb} ${c.namespace}`)).toEqual([
-      `create ${created.body.namespace as string}`,
-      `delete ${created.body.namespace as string}`,
+    expect((await t.commitSubjects()).filter((subject) => !subject.startsWith('reconcile('))).toEqual([
+      `delete(${created.body.namespace as string}): delete project shop`,
+      `create(${created.body.namespace as string}): create project shop`,
     ]);
   });
 
@@ -155,9 +155,12 @@ describe('projects, services and env vars', () => {
     expect(new Encryptor('k1', t.encryptionKey).decrypt(rotated.value)).toBe('rotated');
     await api().delete(`${path}/${created.body.id as string}`).expect(204);
     expect(await t.db.getRepository(EnvVarEntity).count()).toBe(0);
-    const envChanges = t.stateSink.changes.filter((c) => c.verb === 'env');
-    expect(envChanges.map((c) => c.summary)).toEqual(['set DATABASE_URL', 'update DATABASE_URL', 'unset DATABASE_URL']);
-    expect(JSON.stringify(t.stateSink.changes)).not.toMatch(/hunter2|rotated/);
+    // Each change is an intent the controller committed (nothing was built: the render of a
+    // service without an image does not change with its env values), and no value is recorded.
+    const intents = await t.intents();
+    const envChanges = intents.filter((c) => c.verb === 'env');
+    expect(envChanges.map((c) => [c.summary, c.done])).toEqual([['set DATABASE_URL', true], ['update DATABASE_URL', true], ['unset DATABASE_URL', true]]);
+    expect(JSON.stringify(intents)).not.toMatch(/hunter2|rotated/);
   });
 
   it('without a cluster, "Deploy now" is refused with the reason the service shows, and records nothing', async () => {

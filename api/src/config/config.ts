@@ -1,6 +1,7 @@
 import type { RenderSettings } from '@dangus/gitops-writer';
 import type { ServiceSizeDto, UserLimitsDto } from '@dangus/common';
-import { crossFieldProblems, envSchema, type RawEnv } from './schema.js';
+import { placeholderProblems } from './placeholders.js';
+import { crossFieldProblems, envSchema, LOOPBACK_HOSTS, type RawEnv } from './schema.js';
 
 /**
  * Every setting of the platform as the code uses it, derived once at start-up from the
@@ -14,6 +15,8 @@ export interface Config {
   publicUrl: string;
   secureCookies: boolean;
   logLevel: RawEnv['LOG_LEVEL'];
+  /** LOG_FORMAT; undefined: `pretty` when stdout is a terminal, else `json` (startup/logging.ts). */
+  logFormat: RawEnv['LOG_FORMAT'];
   /** Undefined in the embedded default: the api then starts PostgreSQL itself. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -57,6 +60,8 @@ export interface Config {
   harborProject: string;
   /** The robot account builds push with when tenants share one (no Harbor admin settings); `null` pushes without credentials. */
   registryCredentials: { username: string; password: string } | null;
+  /** Whether any registry setting is given (HARBOR_*): without one (a laptop), nothing warns about the shared credential. */
+  registryConfigured: boolean;
   /** Harbor's API and the account that makes each tenant's project and robot; `null`: one shared credential. */
   harborAdmin: { url: string; username: string; password: string } | null;
   /**
@@ -107,13 +112,14 @@ export interface GitHubAppSettings {
 /** The pull Secret the platform writes into each tenant namespace, in both registry modes. */
 export const TENANT_PULL_SECRET = 'dangus-registry';
 
+/** One line for one problem (the setting, then what to do), else a list of every problem. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(problems.length === 1 ? `Invalid configuration: ${problems[0] ?? ''}` : `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const LOOPBACK = LOOPBACK_HOSTS;
 
 function isLoopbackUrl(url: string): boolean {
   try {
@@ -151,10 +157,19 @@ export type UserLimits = UserLimitsDto;
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
+  // A placeholder or an empty required secret is the one problem of its setting.
+  const role = (env.DANGUS_ROLE ?? '').trim();
+  const required = new Set([
+    ...((env.DATABASE_URL ?? '').trim() === '' ? [] : ['ENCRYPTION_KEY', 'SESSION_SECRET']),
+    ...(role === 'api' || role === 'controller' ? ['DATABASE_URL'] : []),
+  ]);
+  const placeholders = placeholderProblems(env, Object.keys(envSchema.shape), required);
+  const settingOf = (problem: string) => problem.slice(0, problem.indexOf(':'));
   const problems = [
+    ...placeholders.values(),
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`)),
     ...crossFieldProblems(env),
-  ];
+  ].filter((problem, i) => i < placeholders.size || !placeholders.has(settingOf(problem)));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`;
@@ -201,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicUrl,
     secureCookies: publicUrl.startsWith('https://'),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DANGUS_DATA_DIR,
     github: {
@@ -253,6 +269,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     registryCredentials,
     harborAdmin,
     tenantPullSecret,
+    registryConfigured: ['HARBOR_HOST', 'HARBOR_URL', 'HARBOR_USERNAME', 'HARBOR_ADMIN_USERNAME'].some((name) => (env[name] ?? '').trim() !== ''),
     baseDomain: e.BASE_DOMAIN,
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
     stateRepoDir: e.STATE_REPO_DIR ?? `${e.DANGUS_DATA_DIR}/state-repo`,

@@ -141,18 +141,17 @@ export class BuildPhase {
       await this.buildFailed(row, ['pending', 'building'], reason, target, pod);
       return;
     }
-    // Independent, and all before the row moves: the log is whole once a row is past
-    // `building`, and the new pods must find their env Secret.
+    // Independent, and both before the row moves: the log is whole once a row is past `building`.
     const redactor = await this.redactor(row);
     await Promise.all([
       this.deps.logs.complete(target, redactor, row.id),
       this.deps.secrets.deleteSecret(ns, buildSecretName(row.service_name, row.commit_sha)),
-      this.deps.tenantSecrets.writeEnvSecret(row.service_id),
     ]);
     const image = `${imageRepository(this.deps.settings, ns, row.service_name)}:${row.commit_sha}@${digest}`;
     if (!(await this.parts.rows.startRollout(row, image, digest))) return;
     await this.parts.rows.published(row);
-    await this.parts.commits.commit(row, 'deploying', `roll out ${shortSha(row.commit_sha)}`);
+    // The new pods must find their env Secret: the writer writes it before this commit.
+    await this.parts.commits.commit(row, 'deploying', `roll out ${shortSha(row.commit_sha)}`, { envSecretOf: row.service_id });
     this.parts.statuses.post(row, 'pending', 'Built: rolling out');
   }
 

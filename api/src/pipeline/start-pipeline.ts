@@ -21,8 +21,9 @@ export interface RunningPipeline {
 }
 
 /**
- * The Secrets the state-repo writer and the pipeline write around commits, on the cluster
- * of `kube`; the tenants' pull Secret with `registries`' credentials when the config names one.
+ * The Secrets around commits on the cluster of `kube`: the env Secrets, which the state-repo
+ * writer alone writes, and the tenants' pull Secret with `registries`' credentials when the
+ * config names one (written by the pipeline before a build, and for every tenant at start).
  */
 export function tenantSecretsFor(
   kube: KubeConfig,
@@ -38,16 +39,8 @@ export interface PreparedPipeline extends RunningPipeline {
   start(): void;
 }
 
-/**
- * The push-to-live pipeline of one api process: informers on the cluster, the
- * deployment rows' reconciler, build-log capture. Every non-final row is
- * picked up at once (an api restart continues where the last one stopped).
- */
-export function startPipeline(options: PipelineOptions): RunningPipeline {
-  const pipeline = preparePipeline(options);
-  pipeline.start();
-  return pipeline;
-}
+/** Overrides for tests: resync period, start timeout. */
+export type PipelineTuning = Pick<PipelineSettings, 'resyncMs' | 'buildStartTimeoutMs'>;
 
 type PipelineOptions = {
   kube: KubeConfig;
@@ -56,27 +49,32 @@ type PipelineOptions = {
   registries?: TenantRegistries;
   db: DataSource;
   encryptor: Encryptor;
+  /** The door into the writer the use cases use too (the outbox). */
   stateSink: StateSink;
-  /** The Secrets around commits, shared with the state-repo writer ({@link tenantSecretsFor}). */
+  /** The tenants' Secrets, shared with the state-repo writer ({@link tenantSecretsFor}): the pull Secret before a build. */
   tenantSecrets: TenantSecrets;
   github: GitHubApi;
   events: EventBus;
   logger: Logger;
-  /** Overrides for tests: resync period, start timeout. */
-  tuning?: Pick<PipelineSettings, 'resyncMs' | 'buildStartTimeoutMs'>;
+  tuning?: PipelineTuning;
 };
 
-/** The pipeline, wired and not started: the controller commits what waits before the pipeline commits. */
+/**
+ * The push-to-live pipeline of the leading controller, wired and not started (the
+ * controller commits what waits before the pipeline commits): informers on the cluster,
+ * the deployment rows' reconciler, build-log capture. Once started, every non-final row is
+ * picked up at once (a restart continues where the last one stopped).
+ */
 export function preparePipeline(options: PipelineOptions): PreparedPipeline {
   const logger = options.logger.child({ component: 'pipeline' });
   const logs = new BuildLogs({ db: options.db, events: options.events, source: new KubernetesLogSource(options.kube), logger });
-  // The watcher and the pipeline know each other: the watcher's callbacks run only after start().
-  const handle: { pipeline?: DeploymentPipeline } = {};
+  // The watcher and the pipeline know each other: the watcher calls back only after start(),
+  // when `pipeline` below is made.
   const watcher = new ClusterWatcher({
     kube: options.kube,
     logger: options.logger.child({ component: 'watcher' }),
-    onChange: (id) => handle.pipeline?.kick([id]),
-    onResync: () => handle.pipeline?.reconcileActive(),
+    onChange: (id) => pipeline.kick([id]),
+    onResync: () => pipeline.reconcileActive(),
   });
   const serviceEvents = new ServiceEvents(options.kube);
   const pipeline = new DeploymentPipeline({
@@ -101,7 +99,6 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
       ...options.tuning,
     },
   });
-  handle.pipeline = pipeline;
   return {
     pipeline,
     watcher,

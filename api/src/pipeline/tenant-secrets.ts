@@ -22,8 +22,10 @@ export interface PullSecretSettings {
  * The Secrets a tenant's commits need in the cluster, which the state repo never
  * holds: the env Secret and the tenant's image pull Secret, written before a commit
  * that rolls out new pods, and a deleted service's Secrets removed after the commit
- * that prunes it. Used by the state-repo writer (around a commit), by the pipeline
- * (before a build and a rollout) and by the controller at its start.
+ * that prunes it. The state-repo writer alone writes env Secrets, around a commit, for
+ * every change that names them (a user's env change or rollback, the pipeline's rollout
+ * or automatic rollback); the pull Secret is also written by the pipeline before a
+ * build and by the controller for every tenant at its start.
  */
 export class TenantSecrets implements CommitEffects {
   constructor(

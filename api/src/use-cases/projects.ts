@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { ProjectEntity } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
-import { changeState } from './state-changes.js';
+import { changeState } from '../state-repo/state-sink.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { checkProjectLimit } from './limits.js';
 import { SERVICE_STATUS_SQL, toServiceSummary, type ServiceSummaryRow } from './service-views.js';

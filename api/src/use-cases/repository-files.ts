@@ -39,8 +39,10 @@ const ROOT_FILES = [
 /** A query string value: one, several (repeated keys) or none. */
 const listParam = z.union([z.string(), z.array(z.string())]).transform((value) => (Array.isArray(value) ? value : [value]));
 
-const repositoryQuery = z.strictObject({ repoUrl: repoUrlSchema, branch: branchSchema.default('main') });
-const watchedQuery = repositoryQuery.extend({ watchPaths: listParam.pipe(watchPathsSchema).default([]) });
+/** `?repoUrl=&branch=` (the branch `main` unless given). */
+export const repositoryQuery = z.strictObject({ repoUrl: repoUrlSchema, branch: branchSchema.default('main') });
+/** `?repoUrl=&branch=&watchPaths=…`, one `watchPaths` per pattern. */
+export const watchedQuery = repositoryQuery.extend({ watchPaths: listParam.pipe(watchPathsSchema).default([]) });
 
 /** `GET /api/repository/dockerfiles?repoUrl=&branch=`: the Dockerfiles found, each with a suggested context and watch paths. */
 export async function listDockerfiles(ctx: UseCaseContext, user: CurrentUser, query: unknown): Promise<RepositoryDockerfilesDto> {

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { WebhookDeliveryDto } from '@dangus/common';
 import { Not, type EntityManager } from 'typeorm';
+import { z } from 'zod';
 import { ForbiddenError, NotFoundError, UnauthorizedError, type AppError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 import { WebhookDeliveryEntity, type WebhookDelivery } from '../db/entities/index.js';
 import { buildRecorded, recordBuild, type RecordedBuild } from './builds.js';
@@ -132,6 +133,11 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
   return answer;
 }
 
+/** `GET /api/services/{serviceId}/webhook-deliveries`' query. */
+export const deliveriesQuerySchema = z.object({
+  outcome: z.enum(['accepted', 'rejected']).optional().describe('Only the accepted deliveries (answered from a valid signature) or only the refused ones; all when absent.'),
+});
+
 /**
  * Records one push delivery for each service it fanned out to (`fanOutPush`), as the
  * per-service webhook records its own: a build, or `skipped` with the reason, each once per
@@ -180,7 +186,7 @@ export async function listWebhookDeliveries(
   outcome?: unknown,
 ): Promise<WebhookDeliveryDto[]> {
   const { service } = await findOwnedService(ctx, user, serviceId);
-  if (outcome !== undefined && outcome !== 'accepted' && outcome !== 'rejected') {
+  if (!deliveriesQuerySchema.shape.outcome.safeParse(outcome).success) {
     throw new ValidationError('outcome is accepted or rejected.', { outcome: ['Either accepted or rejected (or absent for all).'] });
   }
   const rows = await ctx.db.getRepository(WebhookDeliveryEntity).find({
