@@ -206,7 +206,7 @@ export const webhookDeliveryDtoSchema = z.strictObject({
   id: z.uuid(),
   deliveryId: z.string().describe('GitHub\'s X-GitHub-Delivery.'),
   event: z.string().describe('GitHub\'s X-GitHub-Event.'),
-  outcome: z.enum(['deployed', 'ignored', 'ping', 'rejected']),
+  outcome: z.enum(['deployed', 'skipped', 'ignored', 'ping', 'rejected']),
   reason: z.string().nullable(),
   statusCode: z.number().int(),
   deploymentId: z.uuid().nullable(),
@@ -292,3 +292,32 @@ export const serviceMetricsDtoSchema = z.strictObject({
     .describe('Oldest first; one per sampling, for the pods of the service that had figures then.'),
 });
 export type ServiceMetricsDto = z.infer<typeof serviceMetricsDtoSchema>;
+
+/** A Dockerfile found in a repository, with the context and watch paths suggested for a service built from it. */
+export const dockerfileSuggestionDtoSchema = z.strictObject({
+  path: z.string().describe('From the repository root.'),
+  contextDir: z.string(),
+  dockerfilePath: z.string().describe('Relative to `contextDir`.'),
+  watchPaths: z.array(z.string()),
+});
+export type DockerfileSuggestionDto = z.infer<typeof dockerfileSuggestionDtoSchema>;
+
+/** `GET /api/repository/dockerfiles`: the Dockerfiles of a branch's head (Git trees API). */
+export const repositoryDockerfilesDtoSchema = z.strictObject({
+  commitSha: z.string(),
+  dockerfiles: z.array(dockerfileSuggestionDtoSchema),
+  rootFiles: z.array(z.string()).describe('Lockfiles and workspace files at the root, worth adding to a service\'s watch paths.'),
+  truncated: z.boolean().describe('GitHub listed only part of a very large repository.'),
+});
+export type RepositoryDockerfilesDto = z.infer<typeof repositoryDockerfilesDtoSchema>;
+
+/** `GET /api/repository/watched-files`: which files of a branch's head a list of watch paths selects. */
+export const watchedFilesDtoSchema = z.strictObject({
+  commitSha: z.string(),
+  watchPaths: z.array(z.string()).describe('The patterns as they will be stored (split on commas, trimmed).'),
+  fileCount: z.number().int(),
+  matchedCount: z.number().int(),
+  matched: z.array(z.string()).describe('The first matching files (at most 200), in the tree\'s order.'),
+  truncated: z.boolean(),
+});
+export type WatchedFilesDto = z.infer<typeof watchedFilesDtoSchema>;

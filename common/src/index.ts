@@ -4,3 +4,4 @@ export * from './service.js';
 export * from './dto.js';
 export * from './answers.js';
 export * from './github-app.js';
+export * from './watch-paths.js';

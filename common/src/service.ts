@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import {
   branchSchema,
+  contextDirSchema,
   dockerfilePathSchema,
   healthCheckPathSchema,
   portSchema,
@@ -18,13 +19,20 @@ import {
   deploymentStatusSchema,
   sizeNameSchema,
   storageGbSchema,
+  watchPathsSchema,
 } from './schemas.js';
 
-/** What the next build reads: a change takes effect at the next push or deploy. */
+/**
+ * What the next build reads: a change takes effect at the next push or deploy. The
+ * Dockerfile path is relative to the context directory (as `docker build` reads it in a
+ * folder); watch paths decide which pushes build (none: every push).
+ */
 export const serviceSourceSchema = z.strictObject({
   repoUrl: repoUrlSchema,
   branch: branchSchema,
+  contextDir: contextDirSchema,
   dockerfilePath: dockerfilePathSchema,
+  watchPaths: watchPathsSchema,
 });
 
 /**
@@ -67,7 +75,9 @@ export function pickFields<T extends object, K extends keyof T>(source: T, field
 
 export const createServiceSchema = serviceConfigSchema.extend({
   branch: branchSchema.default('main'),
+  contextDir: contextDirSchema.default('.'),
   dockerfilePath: dockerfilePathSchema.default('Dockerfile'),
+  watchPaths: watchPathsSchema.default([]),
   storageGb: storageGbSchema.default(null),
   healthCheckPath: healthCheckPathSchema.default(null),
   replicas: replicasSchema.default(1),

@@ -52,6 +52,8 @@ export interface TestPlatform {
   encryptor: Encryptor;
   /** The HTTP side's graceful stop, as main.ts starts it on SIGTERM. */
   drain: Drain;
+  /** What the use cases get, for a test that calls one directly. */
+  ctx: Platform['ctx'];
   /** Signs in through the whole OAuth flow against the fake GitHub; returns the Cookie header. */
   signIn(login: string, id: number): Promise<string>;
   /** The same flow, whatever its outcome: where the callback sent the browser, and the session cookie if any. */
@@ -130,7 +132,7 @@ export async function startTestPlatform(
   const controller = await role.leading();
   const platform = role.platform;
   if (!platform || !events) throw new Error('the all role serves');
-  const { app, sessions, encryptor, drain } = platform;
+  const { app, sessions, encryptor, drain, ctx } = platform;
 
   async function attemptSignIn(login: string, id: number): Promise<{ location: string; cookie: string }> {
     github.user = { id, login };
@@ -178,6 +180,7 @@ export async function startTestPlatform(
     sessions,
     encryptor,
     drain,
+    ctx,
     signIn,
     attemptSignIn,
     async close() {

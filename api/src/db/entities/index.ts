@@ -118,7 +118,11 @@ export const SERVICE_CONFIG_COLUMNS = {
   name: { type: 'varchar', length: 63 },
   repoUrl: { name: 'repo_url', type: 'text' },
   branch: { type: 'varchar', length: 255 },
+  /** Relative to the repository root, `.` for the root (normalised by the schema). */
+  contextDir: { name: 'context_dir', type: 'varchar', length: 255, default: '.' },
   dockerfilePath: { name: 'dockerfile_path', type: 'varchar', length: 255 },
+  /** Gitignore-style patterns; empty: every push builds. */
+  watchPaths: { name: 'watch_paths', type: 'text', array: true, default: () => `'{}'` },
   port: { type: 'integer' },
   storageGb: { name: 'storage_gb', type: 'integer', nullable: true },
   healthCheckPath: { name: 'health_check_path', type: 'varchar', length: 255, nullable: true },
@@ -246,7 +250,7 @@ export const DeploymentEntity = new EntitySchema<Deployment>({
 });
 
 /** How the platform answered one GitHub webhook delivery. */
-export type WebhookOutcome = 'deployed' | 'ignored' | 'ping' | 'rejected';
+export type WebhookOutcome = 'deployed' | 'skipped' | 'ignored' | 'ping' | 'rejected';
 
 export interface WebhookDelivery {
   id: string;

@@ -24,6 +24,8 @@ import {
   envValueDtoSchema,
   importEnvSchema,
   serviceActivityDtoSchema,
+  repositoryDockerfilesDtoSchema,
+  watchedFilesDtoSchema,
 } from '@dangus/common';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import * as projects from '../../use-cases/projects.js';
@@ -36,6 +38,7 @@ import * as webhooks from '../../use-cases/webhooks.js';
 import * as history from '../../use-cases/history.js';
 import * as releases from '../../use-cases/releases.js';
 import * as serviceLogs from '../../use-cases/service-logs.js';
+import * as repositoryFiles from '../../use-cases/repository-files.js';
 import { currentUser } from '../middleware/session.js';
 import { UserConcurrency } from '../user-concurrency.js';
 import { routeDocs } from '../openapi/describe.js';
@@ -79,6 +82,16 @@ export function apiRoutes(ctx: UseCaseContext): Router {
   doc.get('/sizes', { summary: 'The sizes a service\'s `size` may name', response: z.array(serviceSizeDtoSchema) });
   r.get('/sizes', (_req, res) => {
     res.json(ctx.capacity.sizes);
+  });
+
+  // The new-service form's Dockerfile suggestions and watch-path preview (issue 37).
+  doc.get('/repository/dockerfiles', { tag: 'Repositories', summary: 'The Dockerfiles of a branch\'s head, each with a build context and watch paths to suggest', description: 'Read through GitHub\'s Git trees API with your GitHub token (anonymously as the local user: public repositories only); 502 when GitHub cannot answer or your token cannot see the repository.', query: repositoryFiles.repositoryQuery, response: repositoryDockerfilesDtoSchema, errors: [409, 502] });
+  r.get('/repository/dockerfiles', async (req, res) => {
+    res.json(await repositoryFiles.listDockerfiles(ctx, currentUser(res), req.query));
+  });
+  doc.get('/repository/watched-files', { tag: 'Repositories', summary: 'Which files of a branch\'s head the watch paths select', description: 'One `watchPaths` per pattern (commas split, spaces trimmed, as a service stores them); read through GitHub\'s Git trees API, as for the Dockerfiles.', query: repositoryFiles.watchedQuery, response: watchedFilesDtoSchema, errors: [409, 502] });
+  r.get('/repository/watched-files', async (req, res) => {
+    res.json(await repositoryFiles.listWatchedFiles(ctx, currentUser(res), req.query));
   });
 
   doc.post('/projects/:projectId/services', { summary: 'Create a service', description: '`replicas` and `size` are checked against the project\'s quota before anything is committed: 400 per field, 409 naming what the quota is short of (or a name in use, or the services limit).', body: createServiceSchema, status: 201, response: serviceDtoSchema, errors: [409] });

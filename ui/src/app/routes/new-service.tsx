@@ -32,7 +32,7 @@ export function NewServiceRoute() {
             ]}
           />
         }
-        subtitle="One GitHub repository with a Dockerfile, built on every push to its branch."
+        subtitle="One GitHub repository with a Dockerfile, built on every push to its branch (or only those that change its watch paths)."
       />
       <Section title="Service">
         <ServiceForm

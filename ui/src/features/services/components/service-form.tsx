@@ -4,6 +4,7 @@ import { Alert, Button, Field, Input } from '../../../components/ui';
 import { ApiError, errorMessage } from '../../../lib/api-error';
 import { apiFieldErrors, type FieldErrors } from '../../../lib/field-errors';
 import { SERVICE_FIELDS, type ServiceFormValues, type Validated } from '../api/service-form-model';
+import { MonorepoFields } from './monorepo-fields';
 
 export interface ServiceFormProps<T> {
   mode: 'create' | 'edit';
@@ -163,7 +164,7 @@ export function ServiceForm<T>({
             />
           )}
         </Field>
-        <Field label="Dockerfile path" errors={errorsFor('dockerfilePath')} hint="Relative to the repository root.">
+        <Field label="Dockerfile path" errors={errorsFor('dockerfilePath')} hint="Relative to the build context (below).">
           {(ids) => (
             <Input
               {...ids}
@@ -191,6 +192,14 @@ export function ServiceForm<T>({
           )}
         </Field>
       </div>
+
+      <MonorepoFields
+        values={values}
+        set={set}
+        errorsFor={errorsFor}
+        blur={blur}
+        canReadRepository={!localErrors.repoUrl && !localErrors.branch && values.repoUrl.trim() !== ''}
+      />
 
       <fieldset className="space-y-3 rounded-md border border-line p-4">
         <legend className="px-1 text-sm font-medium text-fg">Storage</legend>
