@@ -1,13 +1,14 @@
 import { Router } from 'express';
 import type { SessionStore } from '../../auth/sessions.js';
 import { AppError } from '../../errors.js';
-import { beginManifest, completeManifest, githubAppStatus, installationPage, listUserRepositories, type ManifestSettings } from '../../use-cases/github-app.js';
+import { beginManifest, completeManifest, githubAppStatus, installationPage, type ManifestSettings } from '../../use-cases/github-app.js';
+import { listRepositoryBranches, listUserRepositories } from '../../use-cases/github-repositories.js';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import { currentUser, requireAdmin, requireUser, type CookieSettings } from '../middleware/session.js';
 
 /**
  * `/api/system/github-app` (admins: the App and its installations, the manifest form),
- * `/api/github/*` (a user's repositories through the App, the installation page).
+ * `/api/github/*` (a user's repositories through the App and their branches, the installation page).
  */
 export function githubAppApiRoutes(ctx: UseCaseContext, settings: ManifestSettings): Router {
   const r = Router();
@@ -19,6 +20,9 @@ export function githubAppApiRoutes(ctx: UseCaseContext, settings: ManifestSettin
   });
   r.get('/github/repositories', async (_req, res) => {
     res.json(await listUserRepositories(ctx, currentUser(res)));
+  });
+  r.get('/github/repositories/:owner/:repo/branches', async (req, res) => {
+    res.json(await listRepositoryBranches(ctx, currentUser(res), req.params.owner, req.params.repo));
   });
   r.get('/github/installations/new', async (_req, res) => {
     res.json(await installationPage(ctx));
