@@ -50,6 +50,7 @@ describe('repositories and branches through the GitHub App', () => {
       repoUrl: 'https://github.com/octocat/mine',
       installationId: expect.any(Number) as unknown,
       account: 'octocat',
+      accountType: 'User',
     });
 
     const answer = await request(t.app).get('/api/github/repositories/octocat/mine/branches').set('Cookie', user).expect(200);

@@ -28,6 +28,7 @@ export interface UserRepository {
   installationId: number;
   /** The account or organization of the installation that reaches it. */
   account: string;
+  accountType: 'User' | 'Organization';
 }
 
 export interface RepositoryBranches {
@@ -38,7 +39,7 @@ export interface RepositoryBranches {
   truncated: boolean;
 }
 
-const userInstallations = z.array(z.object({ id: z.number().int(), account: z.object({ login: z.string() }).nullable() }));
+const userInstallations = z.array(z.object({ id: z.number().int(), account: z.object({ login: z.string(), type: z.string().optional() }).nullable() }));
 const userRepositories = z.array(z.object({ id: z.number().int(), full_name: z.string(), private: z.boolean(), default_branch: z.string().optional() }));
 const repositoryAnswer = z.object({ id: z.number().int(), full_name: z.string(), private: z.boolean(), default_branch: z.string() });
 const branchAnswer = z.object({ name: z.string() });
@@ -106,6 +107,7 @@ export async function listUserRepositories(ctx: UseCaseContext, user: CurrentUse
           repoUrl: repoUrlOf(repository.full_name),
           installationId: installation.id,
           account: installation.account?.login ?? '',
+          accountType: installation.account?.type === 'Organization' ? 'Organization' : 'User',
         });
       }
     }
