@@ -108,7 +108,7 @@ describe('the repository picker of "New service"', () => {
     await expectVisible(picker);
     await picker.click();
     const list = user.getByRole('listbox', { name: 'Your repositories' });
-    await expectVisible(list);
+    await expectVisible(list.getByRole('option', { name: /octocat\/notes/ }));
     expect(await list.getByRole('option').allTextContents()).toEqual([
       'octocat/hello-docsAccount octocat',
       'octocat/hello-webAccount octocatPrivate',
