@@ -84,6 +84,10 @@ export class FakeGitHubApp {
   readonly installations = new Map<number, FakeInstallation>();
   /** Every installation token request: what was asked and the HTTP status answered. */
   readonly tokenRequests: { installationId: number; repositoryIds: number[] | null; repositories: string[] | null; permissions: Permissions | null; status: number }[] = [];
+  /** The App webhook's delivery log, as `GET /app/hook/deliveries` lists it (newest last). */
+  readonly hookDeliveries: { id: number; delivery: FakeDelivery; action: string | null; installationId: number | null; redelivery: boolean; at: string }[] = [];
+  /** Every redelivery asked (`POST /app/hook/deliveries/{id}/attempts`): the log's id. */
+  readonly redeliveries: number[] = [];
   /** Every refused JWT, with GitHub's message. */
   readonly jwtRefusals: string[] = [];
   /** When set, manifest conversions answer this HTTP status. */
@@ -182,7 +186,7 @@ export class FakeGitHubApp {
     const body = JSON.stringify(payload);
     const id = randomUUID();
     const signature = `sha256=${createHmac('sha256', app.webhookSecret).update(body).digest('hex')}`;
-    return {
+    const delivery: FakeDelivery = {
       event,
       id,
       body,
@@ -196,6 +200,16 @@ export class FakeGitHubApp {
         'x-github-hook-installation-target-type': 'integration',
       },
     };
+    const installation = payload.installation as { id?: number } | undefined;
+    this.hookDeliveries.push({
+      id: this.id(),
+      delivery,
+      action: typeof payload.action === 'string' ? payload.action : null,
+      installationId: installation?.id ?? null,
+      redelivery: false,
+      at: new Date(this.now()).toISOString(),
+    });
+    return delivery;
   }
 
   /**
@@ -333,6 +347,50 @@ export class FakeGitHubApp {
       const installation = this.installations.get(Number(req.params.id));
       if (!installation || installation.appId !== app.id) res.status(404).json({ message: 'Not Found' });
       else res.json(this.installationBody(installation));
+    });
+
+    // "List deliveries for an app webhook": newest first, paginated by `cursor`.
+    r.get('/app/hook/deliveries', (req, res) => {
+      const app = this.authenticateApp(req, res);
+      if (!app) return;
+      const perPage = Math.min(100, Math.max(1, Number(req.query.per_page ?? 30) || 30));
+      const log = [...this.hookDeliveries].reverse();
+      const start = typeof req.query.cursor === 'string' ? log.findIndex((d) => String(d.id) === req.query.cursor) : 0;
+      const items = start < 0 ? [] : log.slice(start, start + perPage);
+      const next = start < 0 ? undefined : log[start + perPage];
+      if (next) {
+        const link = new URL(req.originalUrl, `http://${req.get('host') ?? 'localhost'}`);
+        link.searchParams.set('cursor', String(next.id));
+        res.set('Link', `<${link.toString()}>; rel="next"`);
+      }
+      const body: Schemas['hook-delivery-item'][] = items.map((d) => ({
+        id: d.id,
+        guid: d.delivery.id,
+        delivered_at: d.at,
+        redelivery: d.redelivery,
+        duration: 0.1,
+        status: 'OK',
+        status_code: 200,
+        event: d.delivery.event,
+        action: d.action,
+        installation_id: d.installationId,
+        repository_id: null,
+      }));
+      res.json(body);
+    });
+
+    // "Redeliver a delivery for an app webhook": GitHub sends it again, same GUID.
+    r.post('/app/hook/deliveries/:id/attempts', (req, res) => {
+      const app = this.authenticateApp(req, res);
+      if (!app) return;
+      const logged = this.hookDeliveries.find((d) => String(d.id) === req.params.id);
+      if (!logged) {
+        res.status(404).json({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest/apps/webhooks#redeliver-a-delivery-for-an-app-webhook' });
+        return;
+      }
+      this.redeliveries.push(logged.id);
+      this.hookDeliveries.push({ ...logged, id: this.id(), redelivery: true, at: new Date(this.now()).toISOString() });
+      res.status(202).json({});
     });
 
     // "Get a repository installation for the authenticated app".

@@ -3,11 +3,13 @@ import type { SessionStore } from '../../auth/sessions.js';
 import { AppError } from '../../errors.js';
 import { beginManifest, completeManifest, githubAppStatus, installationPage, type ManifestSettings } from '../../use-cases/github-app.js';
 import { listRepositoryBranches, listUserRepositories } from '../../use-cases/github-repositories.js';
+import { listAppDeliveries, redeliverAppDelivery } from '../../use-cases/github-app-deliveries.js';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import { currentUser, requireAdmin, requireUser, type CookieSettings } from '../middleware/session.js';
 
 /**
- * `/api/system/github-app` (admins: the App and its installations, the manifest form),
+ * `/api/system/github-app` (admins: the App and its installations, the manifest form, the
+ * webhook's deliveries and their redelivery),
  * `/api/github/*` (a user's repositories through the App and their branches, the installation page).
  */
 export function githubAppApiRoutes(ctx: UseCaseContext, settings: ManifestSettings): Router {
@@ -17,6 +19,12 @@ export function githubAppApiRoutes(ctx: UseCaseContext, settings: ManifestSettin
   });
   r.post('/system/github-app/manifest', requireAdmin, async (req, res) => {
     res.json(await beginManifest(ctx, currentUser(res), settings, req.body));
+  });
+  r.get('/system/github-app/deliveries', requireAdmin, async (_req, res) => {
+    res.json(await listAppDeliveries(ctx));
+  });
+  r.post('/system/github-app/deliveries/:id/redeliver', requireAdmin, async (req, res) => {
+    res.status(202).json(await redeliverAppDelivery(ctx, String(req.params.id)));
   });
   r.get('/github/repositories', async (_req, res) => {
     res.json(await listUserRepositories(ctx, currentUser(res)));
