@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FakeGitHub } from '@dangus/api/test-support/fake-github';
 import { createTestDatabase } from '@dangus/api/test-support/database';
 import { startApiProcess, type ApiProcess } from '../support/api-process.js';
-import { expectAttribute, expectVisible, openBrowser, screenshot, textOf } from './browser.js';
+import { expectAttribute, expectCount, expectVisible, openBrowser, screenshot, textOf } from './browser.js';
 
 describe('the repository picker of "New service"', () => {
   let github: FakeGitHub;
@@ -184,6 +184,27 @@ describe('the repository picker of "New service"', () => {
     await user.waitForURL(/\/services\/[0-9a-f-]{36}$/);
     const [row] = await database.dataSource.query<{ repo_url: string; branch: string }[]>(`SELECT repo_url, branch FROM services WHERE name = 'elsewhere'`);
     expect(row).toEqual({ repo_url: 'https://github.com/someone/elsewhere', branch: 'trunk' });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('the admin sees the App webhook\'s deliveries and has GitHub send one again', async () => {
+    await admin.goto(url('/system'));
+    const list = admin.getByRole('list', { name: 'App webhook deliveries' });
+    const created = list.getByRole('listitem').filter({ hasText: 'installation.created' });
+    await expectVisible(created);
+    expect(await textOf(created)).toContain('installation created');
+    const [app] = [...github.app.apps.values()];
+    const logged = github.app.hookDeliveries.find((d) => d.action === 'created' && d.delivery.event === 'installation' && d.installationId !== null);
+    if (!app || !logged) throw new Error('no delivery');
+    await screenshot(admin, 'github-app-deliveries');
+    await created.getByRole('button', { name: /^Redeliver/ }).first().click();
+    await expectVisible(admin.getByText(`GitHub is sending delivery ${logged.delivery.id} again`));
+    expect(github.app.redeliveries).toEqual([logged.id]);
+    // GitHub sends it again (same GUID), and the list shows it once refreshed.
+    const again = await fetch(url('/webhooks/github'), { method: 'POST', headers: logged.delivery.headers, body: logged.delivery.body });
+    expect(again.status).toBe(200);
+    await admin.getByRole('button', { name: 'Refresh' }).click();
+    await expectCount(list.getByRole('listitem').filter({ hasText: 'installation.created' }), 2);
     expect(pageErrors).toEqual([]);
   });
 });
