@@ -36,7 +36,7 @@ export function AppDeliveries() {
   if (deliveries.isPending) return <LoadingBlock label="Loading deliveries…" />;
   if (deliveries.error) return <Alert tone="error" title="Could not load the deliveries">{errorMessage(deliveries.error)}</Alert>;
   return (
-    <div className="space-y-2 border-t border-line pt-4">
+    <div className="mt-3 space-y-2 border-t border-line pt-4">
       <h3 className="text-sm font-medium text-fg">Webhook deliveries</h3>
       {redeliver.isSuccess ? (
         <Alert tone="info">GitHub is sending delivery {redeliver.data.deliveryId} again: it appears here when it arrives.</Alert>
