@@ -19,6 +19,8 @@ export interface ComboboxProps<T> {
   status?: ReactNode;
   placeholder?: string;
   onBlur?: () => void;
+  /** Selects the text on focus, so typing replaces a picked value (a repository) instead of appending to it. */
+  selectOnFocus?: boolean;
 }
 
 /**
@@ -42,6 +44,7 @@ export function Combobox<T>({
   status,
   placeholder,
   onBlur,
+  selectOnFocus = false,
 }: ComboboxProps<T>) {
   const listId = useId();
   const [open, setOpen] = useState(false);
@@ -93,6 +96,9 @@ export function Combobox<T>({
           setActive(0);
         }}
         onClick={() => setOpen(true)}
+        onFocus={(event) => {
+          if (selectOnFocus) event.currentTarget.select();
+        }}
         onBlur={() => {
           setOpen(false);
           setActive(-1);

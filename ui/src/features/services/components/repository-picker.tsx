@@ -199,6 +199,7 @@ function RepositoryPicker({ picker, ...form }: SourceFieldProps & { picker: Pick
             renderOption={(r) => <RepositoryOption repository={r} />}
             onPick={pick}
             listLabel="Your repositories"
+            selectOnFocus
             status={status}
             placeholder={repositories.isPending ? 'Loading your repositories…' : 'Search your repositories'}
             onBlur={() => {
