@@ -26,7 +26,7 @@ export const projectNameSchema = z
 export const serviceNameSchema = z
   .string()
   .min(1, 'Name is required.')
-  .max(NAME_MAX, `At most ${NAME_MAX} characters: the subdomain {hash}-{name} must fit in 63.`)
+  .max(NAME_MAX, `At most ${NAME_MAX} characters.`)
   .regex(
     SERVICE_NAME_PATTERN,
     NAME_RULE,

@@ -112,7 +112,7 @@ export type TenantFailureDto = z.infer<typeof tenantFailureSchema>;
  * what the platform derives from it.
  */
 /** Whether an action on a resource would be accepted now, and why not: the UI disables it with the reason. */
-export const actionAbilitySchema = z.object({
+export const actionAbilitySchema = z.strictObject({
   ok: z.boolean(),
   /** A plain sentence saying why the api would refuse it and what to do, when not ok. */
   reason: z.string().nullable(),
@@ -120,7 +120,7 @@ export const actionAbilitySchema = z.object({
 export type ActionAbilityDto = z.infer<typeof actionAbilitySchema>;
 
 /** What the owner can do with a service now, as the api would answer (`ServiceDto.can`). */
-export const serviceAbilitiesSchema = z.object({
+export const serviceAbilitiesSchema = z.strictObject({
   /** "Deploy now": needs a cluster, and a GitHub token unless the repository is public. */
   deploy: actionAbilitySchema,
   /** A rolling restart: needs a cluster and a running release. */

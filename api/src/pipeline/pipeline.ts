@@ -106,6 +106,5 @@ export class DeploymentPipeline implements PipelineHandle {
     if (row.status === 'failed') await this.build.tidyFailed(row);
     this.commits.forget(row.id);
     this.build.forget(row.id);
-    this.rollout.forget(row.id);
   }
 }

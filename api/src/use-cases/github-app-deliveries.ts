@@ -1,3 +1,4 @@
+import type { AppDeliveryDto, RedeliveryDto } from '@dangus/common';
 import { ConflictError, NoGitHubAppError, NotFoundError, UpstreamError } from '../errors.js';
 import type { UseCaseContext } from './context.js';
 
@@ -10,17 +11,7 @@ import type { UseCaseContext } from './context.js';
 /** How many of GitHub's delivery pages are searched for the one to send again (100 each). */
 const PAGES_SEARCHED = 10;
 
-export interface AppDeliveryView {
-  id: string;
-  /** GitHub's `X-GitHub-Delivery` (a GUID), when the delivery carried one. */
-  deliveryId: string | null;
-  event: string;
-  action: string | null;
-  installationId: number | null;
-  outcome: 'applied' | 'ignored';
-  reason: string;
-  receivedAt: string;
-}
+export type AppDeliveryView = AppDeliveryDto;
 
 /** The App webhook's last 50 deliveries, newest first. */
 export async function listAppDeliveries(ctx: UseCaseContext): Promise<AppDeliveryView[]> {
@@ -46,7 +37,7 @@ export async function listAppDeliveries(ctx: UseCaseContext): Promise<AppDeliver
  * `POST /app/hook/deliveries/{id}/attempts`. The delivery arrives again at the webhook like
  * any other (and is recorded again, with what it did then).
  */
-export async function redeliverAppDelivery(ctx: UseCaseContext, id: string): Promise<{ redelivered: true; deliveryId: string }> {
+export async function redeliverAppDelivery(ctx: UseCaseContext, id: string): Promise<RedeliveryDto> {
   if (!/^\d{1,18}$/.test(id)) throw new NotFoundError('Delivery');
   const octokit = await ctx.githubApp?.appOctokit();
   if (!octokit) throw new NoGitHubAppError();

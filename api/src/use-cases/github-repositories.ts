@@ -1,4 +1,5 @@
 import { Octokit } from '@octokit/rest';
+import type { RepositoryBranchesDto, UserRepositoryDto } from '@dangus/common';
 import { z } from 'zod';
 import { installationOfRepository, type GitHubApp } from '../github/github-app.js';
 import { ConflictError, NoGitHubAppError, NotFoundError, UpstreamError, ValidationError } from '../errors.js';
@@ -17,27 +18,8 @@ const silentLog = { debug: () => undefined, info: () => undefined, warn: () => u
 /** At most this many branches are listed (ten of GitHub's pages); the form lets the user type any other. */
 export const BRANCHES_LISTED = 1000;
 
-export interface UserRepository {
-  id: number;
-  fullName: string;
-  private: boolean;
-  /** The branch the form preselects. */
-  defaultBranch: string;
-  /** What the service stores: `https://github.com/{owner}/{repo}`. */
-  repoUrl: string;
-  installationId: number;
-  /** The account or organization of the installation that reaches it. */
-  account: string;
-  accountType: 'User' | 'Organization';
-}
-
-export interface RepositoryBranches {
-  repository: { id: number; fullName: string; private: boolean; defaultBranch: string; repoUrl: string };
-  /** The default branch first, then GitHub's order (by name). */
-  branches: { name: string }[];
-  /** More branches than BRANCHES_LISTED: the rest can be typed. */
-  truncated: boolean;
-}
+export type UserRepository = UserRepositoryDto;
+export type RepositoryBranches = RepositoryBranchesDto;
 
 const userInstallations = z.array(z.object({ id: z.number().int(), account: z.object({ login: z.string(), type: z.string().optional() }).nullable() }));
 const userRepositories = z.array(z.object({ id: z.number().int(), full_name: z.string(), private: z.boolean(), default_branch: z.string().optional() }));

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { WebhookDeliveryDto } from '@dangus/common';
 import { Not, type EntityManager } from 'typeorm';
+import { z } from 'zod';
 import { ForbiddenError, NotFoundError, UnauthorizedError, type AppError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 import { WebhookDeliveryEntity, type WebhookDelivery } from '../db/entities/index.js';
 import { buildRecorded, recordBuild, type RecordedBuild } from './builds.js';
@@ -113,6 +114,11 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
   return answer;
 }
 
+/** `GET /api/services/{serviceId}/webhook-deliveries`' query. */
+export const deliveriesQuerySchema = z.object({
+  outcome: z.enum(['accepted', 'rejected']).optional().describe('Only the accepted deliveries (answered from a valid signature) or only the refused ones; all when absent.'),
+});
+
 /**
  * The service's newest deliveries (at most 50): all of them, or only the accepted
  * ones (answered from a valid signature) or the refused ones, so that a flood of
@@ -125,7 +131,7 @@ export async function listWebhookDeliveries(
   outcome?: unknown,
 ): Promise<WebhookDeliveryDto[]> {
   const { service } = await findOwnedService(ctx, user, serviceId);
-  if (outcome !== undefined && outcome !== 'accepted' && outcome !== 'rejected') {
+  if (!deliveriesQuerySchema.shape.outcome.safeParse(outcome).success) {
     throw new ValidationError('outcome is accepted or rejected.', { outcome: ['Either accepted or rejected (or absent for all).'] });
   }
   const rows = await ctx.db.getRepository(WebhookDeliveryEntity).find({

@@ -92,8 +92,13 @@ export const ProjectEntity = new EntitySchema<Project>({
 export interface Service extends ServiceConfig {
   id: string;
   projectId: string;
-  /** The owner, denormalised so that `UNIQUE (user_id, name)` keeps subdomains unique. */
+  /** The owner, denormalised: every query of a user's services is scoped by it. */
   userId: string;
+  /**
+   * The public host label (`{host}.{BASE_DOMAIN}`), unique, fixed at creation
+   * (`serviceHostFor`); services older than per-project names keep `{hash}-{service}`.
+   */
+  host: string;
   /** The last rolling restart asked for (a pod template annotation), or null. */
   restartedAt: Date | null;
   /** Encrypted (crypto/encryption.ts). */
@@ -136,6 +141,7 @@ export const ServiceEntity = new EntitySchema<Service>({
     projectId: { name: 'project_id', type: 'uuid' },
     userId: { name: 'user_id', type: 'uuid' },
     ...SERVICE_CONFIG_COLUMNS,
+    host: { type: 'varchar', length: 63, unique: true },
     restartedAt: { name: 'restarted_at', type: 'timestamptz', nullable: true },
     webhookSecret: { name: 'webhook_secret', type: 'text' },
     currentDeploymentId: { name: 'current_deployment_id', type: 'uuid', nullable: true },

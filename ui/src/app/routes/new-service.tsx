@@ -39,6 +39,7 @@ export function NewServiceRoute() {
           mode="create"
           initial={emptyServiceForm}
           userHash={user.hash}
+          projectName={project.data.name}
           validate={validateCreate}
           onValid={(input) => create.mutate(input, { onSuccess: (service) => void navigate(paths.service(service.id)) })}
           pending={create.isPending}

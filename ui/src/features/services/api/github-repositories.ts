@@ -1,26 +1,13 @@
+import type { RepositoryBranchesDto, UserRepositoryDto } from '@dangus/common';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
 import { ApiError } from '../../../lib/api-error';
 
 /** `GET /api/github/repositories`: one repository the signed-in user reaches through the GitHub App. */
-export interface GitHubRepository {
-  id: number;
-  fullName: string;
-  private: boolean;
-  defaultBranch: string;
-  repoUrl: string;
-  installationId: number;
-  /** The account or organization the App is installed on. */
-  account: string;
-  accountType: 'User' | 'Organization';
-}
+export type GitHubRepository = UserRepositoryDto;
 
 /** `GET /api/github/repositories/{owner}/{repo}/branches`. */
-export interface RepositoryBranches {
-  repository: { id: number; fullName: string; private: boolean; defaultBranch: string; repoUrl: string };
-  branches: { name: string }[];
-  truncated: boolean;
-}
+export type RepositoryBranches = RepositoryBranchesDto;
 
 const keys = {
   repositories: ['github', 'repositories'] as const,

@@ -1,4 +1,4 @@
-import { subdomainFor } from '@dangus/common';
+import { serviceHostFor } from '@dangus/common';
 import { useState, type ReactNode } from 'react';
 import { Alert, Button, Field, Input } from '../../../components/ui';
 import { ApiError, errorMessage } from '../../../lib/api-error';
@@ -10,8 +10,9 @@ import { RepositoryField, type PickerContext } from './repository-picker';
 export interface ServiceFormProps<T> {
   mode: 'create' | 'edit';
   initial: ServiceFormValues;
-  /** For the subdomain preview of a new service. */
+  /** For the public address preview of a new service: its owner's hash and project. */
   userHash?: string;
+  projectName?: string;
   validate: (values: ServiceFormValues) => Validated<T>;
   onValid: (input: T) => void;
   pending: boolean;
@@ -59,6 +60,7 @@ export function ServiceForm<T>({
   mode,
   initial,
   userHash,
+  projectName,
   validate,
   onValid,
   pending,
@@ -119,8 +121,8 @@ export function ServiceForm<T>({
             hint={
               <>
                 Public address:{' '}
-                <code className="font-mono text-fg">{subdomainFor(userHash ?? '…', values.name || '…')}</code>; the
-                name cannot change later.
+                <code className="font-mono text-fg">{serviceHostFor(userHash ?? '…', projectName ?? '…', values.name || '…')}</code>; the
+                name and the address cannot change later.
               </>
             }
           >

@@ -1,3 +1,4 @@
+import type { AppDeliveryDto, RedeliveryDto } from '@dangus/common';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
 
@@ -48,16 +49,7 @@ export function useConnectGitHub() {
 }
 
 /** `GET /api/system/github-app/deliveries`: one delivery to the App's webhook and what it did. */
-export interface AppDeliveryView {
-  id: string;
-  deliveryId: string | null;
-  event: string;
-  action: string | null;
-  installationId: number | null;
-  outcome: 'applied' | 'ignored';
-  reason: string;
-  receivedAt: string;
-}
+export type AppDeliveryView = AppDeliveryDto;
 
 const deliveriesKey = ['system', 'github-app', 'deliveries'] as const;
 
@@ -72,7 +64,7 @@ export function useAppDeliveries() {
 export function useRedeliver() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => api.post<{ redelivered: true; deliveryId: string }>(`/api/system/github-app/deliveries/${encodeURIComponent(id)}/redeliver`),
+    mutationFn: (id: string) => api.post<RedeliveryDto>(`/api/system/github-app/deliveries/${encodeURIComponent(id)}/redeliver`),
     onSuccess: () => client.invalidateQueries({ queryKey: deliveriesKey }),
   });
 }
