@@ -89,6 +89,9 @@ export async function startRealWorld(log: (line: string) => void): Promise<RealW
         HARBOR_HOST: node.registryHost,
         GIT_IMAGE,
         GIT_SOURCE_URL: gitOrigin,
+        // The registry and the git server are on the node IP, which tenant egress denies
+        // (kube-router enforces it): builds, and only builds, may reach it.
+        BUILD_EGRESS_CIDR: `${NODE_IP}/32`,
         STORAGE_CLASS,
         BASE_DOMAIN,
         BUILD_DEADLINE_SECONDS: '600',
