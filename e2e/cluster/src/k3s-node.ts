@@ -24,7 +24,7 @@ export const SERVICE_CIDR = '10.96.0.0/16';
 export const COREDNS_IMAGE = 'dangus-e2e.local/coredns:1';
 /** A busybox image for test pods (shell, nc, wget, nslookup, httpd): Debian's static busybox. */
 export const BUSYBOX_IMAGE = 'dangus-e2e.local/busybox:1';
-const BUSYBOX_TOOLS = ['sh', 'nc', 'wget', 'nslookup', 'httpd', 'cat', 'echo', 'sleep', 'mkdir', 'id', 'ls', 'touch', 'rm', 'chmod', 'chown', 'env', 'timeout', 'true', 'false'];
+const BUSYBOX_TOOLS = ['sh', 'nc', 'wget', 'nslookup', 'httpd', 'cat', 'echo', 'sleep', 'mkdir', 'id', 'ls', 'touch', 'rm', 'chmod', 'chown', 'env', 'timeout', 'true', 'false', 'sed', 'tr', 'grep'];
 
 export function busyboxImage(busybox: string): ImageSpec {
   return {
@@ -34,6 +34,7 @@ export function busyboxImage(busybox: string): ImageSpec {
       ...BUSYBOX_TOOLS.map((tool) => ({ path: `/bin/${tool}`, link: 'busybox' })),
       { path: '/etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\napp:x:10001:10001:app:/data:/bin/sh\n' },
       { path: '/etc/group', content: 'root:x:0:\napp:x:10001:\n' },
+      { path: '/etc/nsswitch.conf', content: 'hosts: files dns\n' },
       { path: '/tmp', dir: true, mode: 0o1777 },
     ],
     env: ['PATH=/bin'],
@@ -284,6 +285,12 @@ export function cleanupK3sNetwork(binDir: string): void {
     for (const chain of chains) spawnSync(family, ['-t', 'filter', '-F', chain], { stdio: 'ignore' });
     for (const chain of chains) spawnSync(family, ['-t', 'filter', '-X', chain], { stdio: 'ignore' });
   }
+  // kube-proxy makes kubelet's KUBE-FIREWALL chain too and (on purpose) leaves it: ours to remove.
+  for (const hook of ['INPUT', 'OUTPUT']) {
+    while (spawnSync('iptables', ['-t', 'filter', '-D', hook, '-j', 'KUBE-FIREWALL'], { stdio: 'ignore' }).status === 0) { /* every copy */ }
+  }
+  spawnSync('iptables', ['-t', 'filter', '-F', 'KUBE-FIREWALL'], { stdio: 'ignore' });
+  spawnSync('iptables', ['-t', 'filter', '-X', 'KUBE-FIREWALL'], { stdio: 'ignore' });
   const sets = spawnSync('ipset', ['list', '-n'], { encoding: 'utf8' }).stdout.split('\n').filter((n) => ROUTER_IPSET.test(n));
   for (const name of sets) spawnSync('ipset', ['destroy', name], { stdio: 'ignore' });
 }

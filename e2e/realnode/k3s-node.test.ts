@@ -1,0 +1,182 @@
+// The k3s-shaped node: the tenant NetworkPolicies the product renders, enforced as packets by
+// kube-router's policy controller (what k3s embeds); CoreDNS and kube-proxy resolving and
+// routing a service's discovery address. Two tenants' projects are made through the platform
+// (their namespaces and policies come by the product's own path); the test's pods run a
+// locally made busybox and report what they could reach in their logs.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { V1Pod } from '@kubernetes/client-node';
+import { createProject, eventually, podReport, startRealWorld, type RealWorld } from './support.js';
+
+/** The address of the cloud metadata service: must be out of a tenant's reach. */
+const METADATA = '169.254.169.254';
+
+function serverPod(name: string, image: string, body: string): V1Pod {
+  return {
+    metadata: { name, labels: { app: name } },
+    spec: {
+      automountServiceAccountToken: false,
+      containers: [{
+        name: 'web',
+        image,
+        imagePullPolicy: 'Never',
+        command: ['/bin/sh', '-c', `echo ${body} > /www/index.html && exec httpd -f -p 8080 -h /www`],
+        volumeMounts: [{ name: 'www', mountPath: '/www' }],
+        ports: [{ containerPort: 8080, name: 'http' }],
+        readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsUser: 10001 },
+      }],
+      securityContext: { fsGroup: 10001 },
+      volumes: [{ name: 'www', emptyDir: {} }],
+    },
+  };
+}
+
+/**
+ * A pod that tries each target once and prints one line per target: `name: <body>` for an
+ * HTTP answer, `name: open` for a TCP connection, `name: closed (…)` when refused or timed out,
+ * and `dns name: <address>` for a lookup.
+ */
+function probePod(
+  name: string,
+  image: string,
+  checks: { ready: string; http?: [string, string][]; tcp?: [string, string, string][]; dns?: string[] },
+): V1Pod {
+  const lines = [
+    // kube-router programs a new pod's chain and ipsets on its add event: wait for that (the
+    // first allowed answer), up to 30 s, before probing.
+    `i=0; until wget -T 1 -q -O /dev/null ${checks.ready} || [ $i -ge 30 ]; do i=$((i+1)); sleep 1; done; echo "waited: $i"`,
+    ...(checks.http ?? []).map(([label, url]) =>
+      `if out=$(wget -T 4 -O - ${url} 2>/w/err); then echo "${label}: $out"; else echo "${label}: closed ($(tr '\\n' ' ' < /w/err))"; fi`),
+    ...(checks.tcp ?? []).map(([label, host, port]) =>
+      `if err=$(nc -w 4 ${host} ${port} </dev/null 2>&1); then echo "${label}: open"; else echo "${label}: closed ($err)"; fi`),
+    ...(checks.dns ?? []).map((host) =>
+      `echo "dns ${host}: $(nslookup ${host} 2>&1 | sed -n 's/^Address: *//p' | tr '\\n' ' ')"`),
+    'echo done',
+  ];
+  return {
+    metadata: { name },
+    spec: {
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      containers: [{
+        name: 'probe',
+        image,
+        imagePullPolicy: 'Never',
+        command: ['/bin/sh', '-c', lines.join('\n')],
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsUser: 10001 },
+        volumeMounts: [{ name: 'w', mountPath: '/w' }],
+      }],
+      securityContext: { fsGroup: 10001 },
+      volumes: [{ name: 'w', emptyDir: {} }],
+    },
+  };
+}
+
+async function runPod(world: RealWorld, namespace: string, pod: V1Pod): Promise<V1Pod> {
+  await world.core.createNamespacedPod({ namespace, body: pod });
+  const name = pod.metadata?.name ?? '';
+  try {
+    return await eventually(`pod ${namespace}/${name}`, async () => {
+      const p = await world.core.readNamespacedPod({ namespace, name });
+      if (p.spec?.restartPolicy === 'Never') return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+      return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? p : undefined;
+    }, 120_000);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${await podReport(world)}`, { cause: error });
+  }
+}
+
+/** The probe's lines, as `label -> result`. */
+async function probe(world: RealWorld, namespace: string, pod: V1Pod): Promise<Record<string, string>> {
+  await runPod(world, namespace, pod);
+  const log = await world.core.readNamespacedPodLog({ namespace, name: pod.metadata?.name ?? '' });
+  process.stderr.write(`[probe ${namespace}/${pod.metadata?.name ?? ''}]\n${log}`);
+  expect(log).toContain('done');
+  return Object.fromEntries(log.split('\n').filter((l) => l.includes(': ')).map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]));
+}
+
+function nodeState(): { rules: string; sets: string; sysctls: string[] } {
+  return {
+    rules: spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout,
+    sets: spawnSync('ipset', ['list', '-n'], { encoding: 'utf8' }).stdout,
+    sysctls: ['net/ipv4/ip_forward', 'net/bridge/bridge-nf-call-iptables', 'net/ipv4/conf/all/route_localnet'].map((k) => readFileSync(`/proc/sys/${k}`, 'utf8').trim()),
+  };
+}
+
+describe('a k3s-shaped real node', () => {
+  let world: RealWorld;
+  let before: ReturnType<typeof nodeState>;
+  const tenants: { namespace: string; serverIp: string }[] = [];
+
+  beforeAll(async () => {
+    before = nodeState();
+    world = await startRealWorld((line) => process.stderr.write(`[real-node] ${line}\n`));
+    for (const [name, body] of [['iso-a', 'tenant-a-answer'], ['iso-b', 'tenant-b-answer']] as const) {
+      const { namespace } = await createProject(world, name);
+      // The namespace and its policies, as the platform applies them.
+      await eventually(`${namespace}'s NetworkPolicies`, async () => {
+        const list = await world.networking.listNamespacedNetworkPolicy({ namespace });
+        const names = list.items.map((p) => p.metadata?.name);
+        return names.includes('tenant-isolation') && names.includes('tenant-egress') ? true : undefined;
+      }, 120_000);
+      const server = await runPod(world, namespace, serverPod('server', world.node.busyboxImage, body));
+      await world.core.createNamespacedService({
+        namespace,
+        body: { metadata: { name: 'server' }, spec: { selector: { app: 'server' }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] } },
+      });
+      tenants.push({ namespace, serverIp: server.status?.podIP ?? '' });
+    }
+  }, 600_000);
+  let closed = false;
+  afterAll(async () => {
+    if (!closed) await world.close();
+  }, 120_000);
+
+  it("isolates a tenant's pod as packets: the other tenant, the node, the apiserver and the metadata address are out of reach; its own pods and DNS are not", async () => {
+    const [a, b] = tenants;
+    if (!a || !b) throw new Error('no tenants');
+    const [apiHost = '', apiPort = ''] = world.node.apiserverOnNode.split(':');
+    const [, registryPort = ''] = world.node.registryHost.split(':');
+    const results = await probe(world, a.namespace, probePod('probe', world.node.busyboxImage, {
+      ready: `http://${a.serverIp}:8080/`,
+      http: [
+        ['own pod', `http://${a.serverIp}:8080/`],
+        ['own service', 'http://server:8080/'],
+        ['other tenant pod', `http://${b.serverIp}:8080/`],
+        ['other tenant service', `http://server.${b.namespace}.svc.cluster.local:8080/`],
+      ],
+      tcp: [
+        ['node registry', world.node.ip, registryPort],
+        ['apiserver service', '10.96.0.1', '443'],
+        ['apiserver on node', apiHost, apiPort],
+        ['metadata', METADATA, '80'],
+      ],
+      dns: ['server', `server.${b.namespace}.svc.cluster.local`, 'kubernetes.default'],
+    }));
+    const closed = expect.stringMatching(/^closed/);
+    expect(results).toMatchObject({
+      'own pod': 'tenant-a-answer',
+      // The discovery address (http://<service>:<port>): CoreDNS resolves it, kube-proxy routes it.
+      'own service': 'tenant-a-answer',
+      'other tenant pod': closed,
+      'other tenant service': closed,
+      'node registry': closed,
+      'apiserver service': closed,
+      'apiserver on node': closed,
+      metadata: closed,
+    });
+    const own = await world.core.readNamespacedService({ namespace: a.namespace, name: 'server' });
+    expect(results['dns server']?.trim()).toContain(own.spec?.clusterIP ?? 'no cluster IP');
+    expect(results['dns kubernetes.default']?.trim()).toContain('10.96.0.1');
+  });
+
+  it('leaves no rule, ipset or sysctl of its own behind', async () => {
+    closed = true;
+    await world.close();
+    const after = nodeState();
+    expect(after.rules).not.toMatch(/DANGUS|KUBE-|dangus0/);
+    expect(after.sets).not.toMatch(/KUBE-/);
+    expect(after.sysctls).toEqual(before.sysctls);
+  }, 120_000);
+});
