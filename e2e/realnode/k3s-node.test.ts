@@ -33,25 +33,26 @@ function serverPod(name: string, image: string, body: string): V1Pod {
 }
 
 /**
- * A pod that tries each target once and prints one line per target: `name: <body>` for an
- * HTTP answer, `name: open` for a TCP connection, `name: closed (…)` when refused or timed out,
- * and `dns name: <address>` for a lookup.
+ * A pod that tries each target once and prints one line per target: `label: <body>` for an
+ * HTTP answer (GET / spoken with nc to the address, a name first resolved by CoreDNS with
+ * the pod's search path), `label: open` for a TCP connection, `label: closed (…)` when
+ * refused or timed out, and `dns name: <address>` for a lookup.
  */
 function probePod(
   name: string,
   image: string,
-  checks: { ready: string; http?: [string, string][]; tcp?: [string, string, string][]; dns?: string[] },
+  checks: { ready: [string, string]; http?: [string, string, string][]; tcp?: [string, string, string][]; dns?: string[] },
 ): V1Pod {
   const lines = [
+    "resolve() { case \"$1\" in *[a-z]*) nslookup \"$1\" 2>/dev/null | sed -n 's/^Address: *//p' | grep -v ':53$' | tail -n 1 ;; *) echo \"$1\" ;; esac; }",
+    "get() { printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 4 \"$(resolve \"$1\")\" \"$2\" >/w/out 2>/w/err && grep -q '^HTTP/1' /w/out && tail -n 1 /w/out || echo \"closed ($(cat /w/err))\"; }",
     // kube-router programs a new pod's chain and ipsets on its add event: wait for that (the
     // first allowed answer), up to 30 s, before probing.
-    `i=0; until wget -T 1 -q -O /dev/null ${checks.ready} || [ $i -ge 30 ]; do i=$((i+1)); sleep 1; done; echo "waited: $i"`,
-    ...(checks.http ?? []).map(([label, url]) =>
-      `if out=$(wget -T 4 -O - ${url} 2>/w/err); then echo "${label}: $out"; else echo "${label}: closed ($(tr '\\n' ' ' < /w/err))"; fi`),
+    `i=0; until get ${checks.ready.join(' ')} | grep -qv '^closed' || [ $i -ge 30 ]; do i=$((i+1)); sleep 1; done; echo "waited: $i"`,
+    ...(checks.http ?? []).map(([label, host, port]) => `echo "${label}: $(get ${host} ${port})"`),
     ...(checks.tcp ?? []).map(([label, host, port]) =>
       `if err=$(nc -w 4 ${host} ${port} </dev/null 2>&1); then echo "${label}: open"; else echo "${label}: closed ($err)"; fi`),
-    ...(checks.dns ?? []).map((host) =>
-      `echo "dns ${host}: $(nslookup ${host} 2>&1 | sed -n 's/^Address: *//p' | tr '\\n' ' ')"`),
+    ...(checks.dns ?? []).map((host) => `echo "dns ${host}: $(resolve ${host})"`),
     'echo done',
   ];
   return {
@@ -139,12 +140,12 @@ describe('a k3s-shaped real node', () => {
     const [apiHost = '', apiPort = ''] = world.node.apiserverOnNode.split(':');
     const [, registryPort = ''] = world.node.registryHost.split(':');
     const results = await probe(world, a.namespace, probePod('probe', world.node.busyboxImage, {
-      ready: `http://${a.serverIp}:8080/`,
+      ready: [a.serverIp, '8080'],
       http: [
-        ['own pod', `http://${a.serverIp}:8080/`],
-        ['own service', 'http://server:8080/'],
-        ['other tenant pod', `http://${b.serverIp}:8080/`],
-        ['other tenant service', `http://server.${b.namespace}.svc.cluster.local:8080/`],
+        ['own pod', a.serverIp, '8080'],
+        ['own service', 'server', '8080'],
+        ['other tenant pod', b.serverIp, '8080'],
+        ['other tenant service', `server.${b.namespace}.svc.cluster.local`, '8080'],
       ],
       tcp: [
         ['node registry', world.node.ip, registryPort],
@@ -152,7 +153,7 @@ describe('a k3s-shaped real node', () => {
         ['apiserver on node', apiHost, apiPort],
         ['metadata', METADATA, '80'],
       ],
-      dns: ['server', `server.${b.namespace}.svc.cluster.local`, 'kubernetes.default'],
+      dns: ['server', `server.${b.namespace}.svc.cluster.local`, 'kubernetes.default.svc.cluster.local'],
     }));
     const closed = expect.stringMatching(/^closed/);
     expect(results).toMatchObject({
@@ -167,8 +168,8 @@ describe('a k3s-shaped real node', () => {
       metadata: closed,
     });
     const own = await world.core.readNamespacedService({ namespace: a.namespace, name: 'server' });
-    expect(results['dns server']?.trim()).toContain(own.spec?.clusterIP ?? 'no cluster IP');
-    expect(results['dns kubernetes.default']?.trim()).toContain('10.96.0.1');
+    expect(results['dns server']?.trim()).toBe(own.spec?.clusterIP);
+    expect(results['dns kubernetes.default.svc.cluster.local']?.trim()).toBe('10.96.0.1');
   });
 
   it('leaves no rule, ipset or sysctl of its own behind', async () => {

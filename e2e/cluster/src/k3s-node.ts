@@ -22,9 +22,12 @@ export const CLUSTER_DNS_IP = '10.96.0.10';
 export const CLUSTER_DOMAIN = 'cluster.local';
 export const SERVICE_CIDR = '10.96.0.0/16';
 export const COREDNS_IMAGE = 'dangus-e2e.local/coredns:1';
-/** A busybox image for test pods (shell, nc, wget, nslookup, httpd): Debian's static busybox. */
+/**
+ * A busybox image for test pods (shell, nc, nslookup, httpd): Debian's static busybox. Its
+ * wget crashes in a scratch image (static glibc's resolver); speak HTTP with nc instead.
+ */
 export const BUSYBOX_IMAGE = 'dangus-e2e.local/busybox:1';
-const BUSYBOX_TOOLS = ['sh', 'nc', 'wget', 'nslookup', 'httpd', 'cat', 'echo', 'sleep', 'mkdir', 'id', 'ls', 'touch', 'rm', 'chmod', 'chown', 'env', 'timeout', 'true', 'false', 'sed', 'tr', 'grep'];
+const BUSYBOX_TOOLS = ['sh', 'nc', 'wget', 'nslookup', 'httpd', 'cat', 'echo', 'sleep', 'mkdir', 'id', 'ls', 'touch', 'rm', 'chmod', 'chown', 'env', 'timeout', 'true', 'false', 'sed', 'tr', 'grep', 'tail', 'printf'];
 
 export function busyboxImage(busybox: string): ImageSpec {
   return {
