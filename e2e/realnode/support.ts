@@ -11,7 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, StorageV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import request from 'supertest';
 import type { DeploymentDto, ServiceDto } from '@dangus/common';
 import { FakeGitHub } from '@dangus/api/test-support/fake-github';
@@ -21,14 +21,15 @@ import { DEFAULT_UI_DIR } from '@dangus/api/server';
 import { deliveryHeaders, pushPayload } from '@dangus/api/test-support/webhook-payloads';
 import { createServingCert, startCluster, type Cluster } from '../cluster/src/index.js';
 import { GIT_IMAGE, NODE_IP, type RealNode } from '../cluster/src/real-node.js';
+import { LOCAL_PATH_CLASS } from '../cluster/src/k3s-node.js';
 import { Final, eventually } from '../pipeline/support.js';
 
 export { eventually };
 
 const run = promisify(execFile);
 
-/** The StorageClass of the tier's volumes: statically provisioned hostPath PVs. */
-export const STORAGE_CLASS = 'dangus-e2e-local';
+/** The StorageClass of the tier's volumes: k3s's, local-path-provisioner's `local-path`. */
+export const STORAGE_CLASS = LOCAL_PATH_CLASS;
 export const BASE_DOMAIN = 'apps.dangus.test';
 
 export interface RealWorld {
@@ -79,8 +80,6 @@ export async function startRealWorld(log: (line: string) => void): Promise<RealW
     cleanups.push(() => github.stop());
     const gitOrigin = await github.startGitServer({ host: NODE_IP, cert: await readFile(tls.cert), key: await readFile(tls.key) });
 
-    await storageFor(kube, join(cluster.dataDir, 'volumes'));
-
     const platform = await startTestPlatform(
       {
         HARBOR_URL: harbor.url,
@@ -120,39 +119,6 @@ export async function startRealWorld(log: (line: string) => void): Promise<RealW
   } catch (error) {
     await close();
     throw error;
-  }
-}
-
-/**
- * Volumes for the tenants' claims: a StorageClass without a provisioner and a few hostPath
- * PersistentVolumes under the cluster's data dir, bound to claims by the real PV controller.
- */
-async function storageFor(kube: KubeConfig, root: string): Promise<void> {
-  const storage = kube.makeApiClient(StorageV1Api);
-  const core = kube.makeApiClient(CoreV1Api);
-  await storage.createStorageClass({
-    body: {
-      metadata: { name: STORAGE_CLASS },
-      provisioner: 'kubernetes.io/no-provisioner',
-      volumeBindingMode: 'Immediate',
-      reclaimPolicy: 'Retain',
-    },
-  });
-  for (let i = 0; i < 3; i++) {
-    const path = join(root, `pv-${i}`);
-    await mkdir(path, { recursive: true });
-    await core.createPersistentVolume({
-      body: {
-        metadata: { name: `dangus-e2e-pv-${i}` },
-        spec: {
-          storageClassName: STORAGE_CLASS,
-          capacity: { storage: '10Gi' },
-          accessModes: ['ReadWriteOnce'],
-          persistentVolumeReclaimPolicy: 'Retain',
-          hostPath: { path, type: 'Directory' },
-        },
-      },
-    });
   }
 }
 

@@ -8,11 +8,11 @@
 // Teardown: the processes stop and `kube-proxy --cleanup` and `kube-router --cleanup-config`
 // remove their chains and ipsets; clearLeftovers() does the same for a killed run.
 import { spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 
-import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, StorageV1Api, type KubeConfig } from '@kubernetes/client-node';
 
 import { serviceAccountToken, tokenKubeconfig } from './access.js';
 import type { ImageSpec } from './oci-image.js';
@@ -22,6 +22,8 @@ export const CLUSTER_DNS_IP = '10.96.0.10';
 export const CLUSTER_DOMAIN = 'cluster.local';
 export const SERVICE_CIDR = '10.96.0.0/16';
 export const COREDNS_IMAGE = 'dangus-e2e.local/coredns:1';
+/** k3s's default StorageClass: local-path-provisioner's volumes, directories on the node. */
+export const LOCAL_PATH_CLASS = 'local-path';
 /**
  * A busybox image for test pods (shell, nc, nslookup, httpd): Debian's static busybox. Its
  * wget crashes in a scratch image (static glibc's resolver); speak HTTP with nc instead.
@@ -197,11 +199,78 @@ export async function startK3sParts(o: K3sPartsOptions): Promise<K3sParts> {
 
     await startCoreDns(kc, o.nodeIp, o.remaining, o.anyExited);
     log(`CoreDNS ready: kube-system/kube-dns at ${CLUSTER_DNS_IP}`);
+    const volumes = await startLocalPath(o);
+    log(`local-path-provisioner: StorageClass ${LOCAL_PATH_CLASS} (default), volumes under ${volumes}`);
     return { apiserverOnNode: `${o.nodeIp}:${String(relayPort)}`, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/**
+ * local-path-provisioner as k3s ships it: the default StorageClass `local-path`
+ * (WaitForFirstConsumer, reclaim Delete), each volume a directory made by a helper pod
+ * (the busybox image) with mode 0777, k3s's setup script: any user of the app can write it.
+ */
+async function startLocalPath(o: K3sPartsOptions): Promise<string> {
+  const namespace = 'kube-system';
+  const root = join(o.dir, 'local-path');
+  await mkdir(root, { recursive: true });
+  const config = JSON.stringify({ nodePathMap: [{ node: 'DEFAULT_PATH_FOR_NON_LISTED_NODES', paths: [root] }] });
+  const helperPod = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'helper-pod' },
+    spec: {
+      priorityClassName: 'system-node-critical',
+      tolerations: [{ key: 'node.kubernetes.io/disk-pressure', operator: 'Exists', effect: 'NoSchedule' }],
+      containers: [{ name: 'helper-pod', image: BUSYBOX_IMAGE, imagePullPolicy: 'Never' }],
+    },
+  });
+  await writeFile(join(o.dir, 'local-path-config.json'), config);
+  await writeFile(join(o.dir, 'local-path-helper-pod.yaml'), helperPod);
+  await o.kc.makeApiClient(CoreV1Api).createNamespacedConfigMap({
+    namespace,
+    body: {
+      metadata: { name: 'local-path-config' },
+      data: {
+        'config.json': config,
+        setup: '#!/bin/sh\nset -eu\nmkdir -m 0777 -p "$VOL_DIR"\n',
+        teardown: '#!/bin/sh\nset -eu\nrm -rf "$VOL_DIR"\n',
+        'helperPod.yaml': helperPod,
+      },
+    },
+  });
+  const kubeconfig = join(o.dir, 'local-path-provisioner.kubeconfig');
+  await writeFile(kubeconfig, tokenKubeconfig(o.server, o.caCert, await serviceAccountToken(o.kc, 'local-path-provisioner', [
+    { apiGroups: [''], resources: ['nodes', 'persistentvolumeclaims', 'configmaps', 'pods/log'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
+    { apiGroups: [''], resources: ['persistentvolumes'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
+  ])));
+  await o.kc.makeApiClient(StorageV1Api).createStorageClass({
+    body: {
+      metadata: { name: LOCAL_PATH_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      provisioner: 'rancher.io/local-path',
+      volumeBindingMode: 'WaitForFirstConsumer',
+      reclaimPolicy: 'Delete',
+    },
+  });
+  o.launch('local-path-provisioner', join(o.binDir, 'local-path-provisioner'), [
+    'start',
+    `--kubeconfig=${kubeconfig}`,
+    `--config=${join(o.dir, 'local-path-config.json')}`,
+    `--helper-pod-file=${join(o.dir, 'local-path-helper-pod.yaml')}`,
+    '--provisioner-name=rancher.io/local-path',
+    `--namespace=${namespace}`,
+    `--helper-image=${BUSYBOX_IMAGE}`,
+    '--configmap-name=local-path-config',
+    '--service-account-name=local-path-provisioner',
+  ]);
+  return root;
 }
 
 /** CoreDNS as k3s runs it: a Deployment in kube-system behind the Service `kube-dns`. */

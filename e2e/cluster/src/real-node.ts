@@ -419,7 +419,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     if (stopped) return;
     stopped = true;
     const byName = (name: string) => processes.find((p) => p.name === name);
-    for (const name of ['metrics-server', 'traefik', 'registry', 'kube-proxy', 'kube-router', 'kubelet']) {
+    for (const name of ['metrics-server', 'traefik', 'registry', 'local-path-provisioner', 'kube-proxy', 'kube-router', 'kubelet']) {
       const p = byName(name);
       if (p?.child.pid !== undefined && p.exited === undefined) await terminate(p.child.pid, 10_000);
     }
