@@ -6,7 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { V1Pod } from '@kubernetes/client-node';
-import { createProject, eventually, podReport, startRealWorld, type RealWorld } from './support.js';
+import {
+  BASE_DOMAIN, STORAGE_CLASS, commitApp, createProject, createService, eventually, podReport, push, startRealWorld, viaIngress, waitForStatus,
+  type RealWorld,
+} from './support.js';
 
 /** The address of the cloud metadata service: must be out of a tenant's reach. */
 const METADATA = '169.254.169.254';
@@ -174,6 +177,32 @@ describe('a k3s-shaped real node', () => {
     expect(results['dns server']?.trim()).toBe(own.spec?.clusterIP);
     expect(results['dns kubernetes.default.svc.cluster.local']?.trim()).toBe('10.96.0.1');
   });
+
+  it('gives a non-root app (USER 10001) a volume from local-path that it can write, and keeps it across a redeploy', async () => {
+    const project = await createProject(world, 'vol');
+    const service = await createService(world, project.id, { name: 'store', storageGb: 1, healthCheckPath: '/healthz' });
+    const host = `${service.subdomain}.${BASE_DOMAIN}`;
+    const visit = (version: string) => eventually(`${version} through Traefik`, async () => {
+      const res = await viaIngress(world, host, '/cgi-bin/app');
+      return res.status === 200 && res.body.includes(`version=${version}`) ? res.body : undefined;
+    }, 90_000);
+
+    await waitForStatus(world, await push(world, service, await commitApp(world, { version: 'v1', user: 10001 })), 'live');
+    const [claim] = (await world.core.listNamespacedPersistentVolumeClaim({ namespace: project.namespace })).items;
+    expect(claim?.spec?.storageClassName).toBe(STORAGE_CLASS);
+    expect(claim?.status?.phase).toBe('Bound');
+    const volume = await world.core.readPersistentVolume({ name: claim?.spec?.volumeName ?? 'none' });
+    expect(volume.metadata?.annotations?.['pv.kubernetes.io/provisioned-by']).toBe('rancher.io/local-path');
+    const first = await visit('v1');
+    expect(first).toContain('uid=10001');
+    expect(first).toContain('visits=1\n');
+
+    // A redeploy (a new image, a new pod) finds what the first one wrote.
+    await waitForStatus(world, await push(world, service, await commitApp(world, { version: 'v2', user: 10001 })), 'live');
+    const second = await visit('v2');
+    expect(second).toContain('uid=10001');
+    expect(second).toContain('visits=2\n');
+  }, 900_000);
 
   it('leaves no rule, ipset or sysctl of its own behind', async () => {
     closed = true;

@@ -144,6 +144,8 @@ export interface AppVersion {
    * see BUILD_VIEW_SCRIPT.
    */
   inspectBuild?: boolean;
+  /** When set, the image runs as this user (`USER` in the Dockerfile) and the app prints `uid=`. */
+  user?: number;
 }
 
 /** Where the app serves what its build could see (with `inspectBuild`). */
@@ -198,7 +200,7 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
   await mkdir(join(work, 'www', 'cgi-bin'), { recursive: true });
   await copyFile('/bin/busybox', join(work, 'bin', 'busybox'));
   await chmod(join(work, 'bin', 'busybox'), 0o755);
-  const tools = ['sh', 'wc', 'cat', ...(app.linesPerSecond !== undefined ? ['usleep'] : [])];
+  const tools = ['sh', 'wc', 'cat', ...(app.linesPerSecond !== undefined ? ['usleep'] : []), ...(app.user !== undefined ? ['id'] : [])];
   for (const tool of tools) await symlink('busybox', join(work, 'bin', tool));
   await writeFile(
     join(work, 'www', 'cgi-bin', 'app'),
@@ -210,6 +212,7 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
       'echo "greeting=$GREETING"',
       'echo "$REQUEST_METHOD" >> /data/visits',
       'echo "visits=$(wc -l < /data/visits)"',
+      ...(app.user !== undefined ? ['echo "uid=$(id -u)"'] : []),
       '',
     ].join('\n'),
     { mode: 0o755 },
@@ -239,6 +242,7 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
       'COPY www/ /www/',
       ...(app.inspectBuild ? ['COPY inspect.sh /inspect.sh', 'RUN ["/bin/busybox", "sh", "/inspect.sh"]'] : []),
       'EXPOSE 8080',
+      ...(app.user !== undefined ? [`USER ${String(app.user)}`] : []),
       `ENTRYPOINT ${entrypoint}`,
       '',
     ].join('\n'),
