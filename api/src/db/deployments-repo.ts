@@ -1,5 +1,6 @@
 /** SQL about the `deployments` table that use cases and the pipeline share. */
 import type { EntityManager } from 'typeorm';
+import { DeploymentEntity, type Deployment } from './entities/index.js';
 
 /** Every reason a superseded deployment ends with starts so (see {@link supersededReason}). */
 const SUPERSEDED = 'superseded';
@@ -35,4 +36,40 @@ export async function supersedeUnfinished(
     [serviceId, reason],
   );
   return ended.map((row) => row.id);
+}
+
+/** The commits of the service's builds still `pending` or `building`. */
+export async function unfinishedBuildShas(manager: EntityManager, serviceId: string): Promise<string[]> {
+  const rows: { commit_sha: string }[] = await manager.query(
+    `SELECT commit_sha FROM deployments WHERE service_id = $1 AND status IN ('pending', 'building')`,
+    [serviceId],
+  );
+  return rows.map((row) => row.commit_sha);
+}
+
+/** The service's deployments, newest first (at most `limit`), without their build logs. */
+export async function deploymentHistory(manager: EntityManager, serviceId: string, limit: number): Promise<Deployment[]> {
+  return manager.getRepository(DeploymentEntity).find({
+    where: { serviceId },
+    order: { createdAt: 'DESC' },
+    take: limit,
+    // Everything but the log, which can be megabytes per row.
+    select: {
+      id: true,
+      serviceId: true,
+      commitSha: true,
+      commitMessage: true,
+      trigger: true,
+      status: true,
+      reason: true,
+      imageTag: true,
+      imageDigest: true,
+      createdAt: true,
+      updatedAt: true,
+      finishedAt: true,
+      releaseConfig: true,
+      rollbackOf: true,
+      imageDeletedAt: true,
+    },
+  });
 }
