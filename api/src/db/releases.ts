@@ -14,6 +14,11 @@ export const RELEASE_SNAPSHOT_SQL = `
   release_env = (SELECT coalesce(jsonb_agg(jsonb_build_object('key', re.key, 'value', re.value) ORDER BY re.key), '[]'::jsonb)
                    FROM env_vars re WHERE re.service_id = d.service_id)`;
 
+/** Records the deployment's release (see {@link RELEASE_SNAPSHOT_SQL}) in the caller's transaction. */
+export async function snapshotRelease(manager: EntityManager, deploymentId: string): Promise<void> {
+  await manager.query(`UPDATE deployments d SET ${RELEASE_SNAPSHOT_SQL} WHERE d.id = $1`, [deploymentId]);
+}
+
 /** A stored release's configuration, a field it predates filled in with a new service's default. */
 export function readReleaseConfig(stored: StoredReleaseConfig): ReleaseConfig {
   return releaseConfigSchema.parse(stored);

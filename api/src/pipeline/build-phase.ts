@@ -3,6 +3,7 @@ import { buildJobName, buildSecretName, imageRepository, shortSha } from '@dangu
 import type { DeploymentStatus } from '@dangus/common';
 import { ApiException, type V1ContainerStateTerminated, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
+import { wasSuperseded } from '../db/deployments-repo.js';
 import { HarborError } from '../registry/harbor-api.js';
 import type { LogTarget } from './build-logs.js';
 import { dockerConfigJson } from './cluster-secrets.js';
@@ -195,7 +196,7 @@ export class BuildPhase {
     const pod = this.buildPod(row);
     if (this.deps.logs.isFollowing(row.id)) await this.deps.logs.complete(pod ? this.logTarget(row, pod) : null, await this.redactor(row), row.id);
     await this.deps.secrets.deleteSecret(namespaceOf(row), buildSecretName(row.service_name, row.commit_sha));
-    if (row.reason?.startsWith('superseded') && row.github_status !== 'error') this.parts.statuses.post(row, 'error', `Superseded: ${row.reason}`);
+    if (wasSuperseded(row.reason) && row.github_status !== 'error') this.parts.statuses.post(row, 'error', `Superseded: ${row.reason}`);
   }
 
   /** A final row's build is done. */

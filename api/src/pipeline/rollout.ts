@@ -1,5 +1,6 @@
 import { DEPLOYMENT_LABEL } from '@dangus/gitops-writer/labels';
 import { shortSha } from '@dangus/gitops-writer/names';
+import { supersededReason } from '../db/deployments-repo.js';
 import { lastLiveRelease, rollBack } from '../db/releases.js';
 import { changeState } from '../state-repo/state-sink.js';
 import { rolloutOutcome } from './cluster-state.js';
@@ -18,7 +19,7 @@ export class Rollout {
 
   async deploying(row: WorkRow): Promise<void> {
     if (row.current_deployment_id !== row.id) {
-      const reason = 'superseded by a newer deployment before its rollout finished';
+      const reason = supersededReason('a newer deployment before its rollout finished');
       if (await this.parts.rows.transition(row, ['deploying'], { status: 'failed', reason, finishedAt: new Date() })) {
         this.parts.statuses.post(row, 'error', 'Superseded by a newer deployment');
       }

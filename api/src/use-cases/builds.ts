@@ -1,5 +1,7 @@
 import type { EntityManager } from 'typeorm';
+import { supersedeUnfinished, supersededReason } from '../db/deployments-repo.js';
 import { DeploymentEntity, type Deployment } from '../db/entities/index.js';
+import { lockService } from '../db/services-repo.js';
 import type { UseCaseContext } from './context.js';
 
 export interface BuildRequest {
@@ -28,14 +30,8 @@ const MESSAGE_MAX = 10_000;
  * transaction committed): nothing waits on this request.
  */
 export async function recordBuild(manager: EntityManager, request: BuildRequest): Promise<RecordedBuild> {
-  await manager.query(`SELECT 1 FROM services WHERE id = $1 FOR UPDATE`, [request.serviceId]);
-  const superseded: { id: string }[] = await manager.query(
-    `UPDATE deployments
-        SET status = 'failed', reason = $2, finished_at = now(), updated_at = now()
-      WHERE service_id = $1 AND trigger <> 'config' AND status IN ('pending', 'building')
-      RETURNING id`,
-    [request.serviceId, `superseded by ${request.commitSha.slice(0, 7)}`],
-  );
+  await lockService(manager, request.serviceId);
+  const superseded = await supersedeUnfinished(manager, request.serviceId, supersededReason(request.commitSha.slice(0, 7)), { sparing: 'config' });
   const deployment = await manager.getRepository(DeploymentEntity).save({
     serviceId: request.serviceId,
     commitSha: request.commitSha,
@@ -43,7 +39,7 @@ export async function recordBuild(manager: EntityManager, request: BuildRequest)
     trigger: request.trigger,
     status: 'pending',
   });
-  return { deployment, superseded: superseded.map((row) => row.id) };
+  return { deployment, superseded };
 }
 
 /** After the transaction of {@link recordBuild} committed: hands the rows to the pipeline. */

@@ -2,6 +2,7 @@ import type { DeploymentDto } from '@dangus/common';
 import { NotFoundError } from '../errors.js';
 import { DeploymentEntity, ServiceEntity } from '../db/entities/index.js';
 import { toDeploymentDto } from '../db/deployment-dto.js';
+import { deploymentHistory } from '../db/deployments-repo.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService } from './services.js';
 import { isUuid } from './validate.js';
@@ -9,29 +10,7 @@ import { isUuid } from './validate.js';
 /** The service's deployment history, newest first (at most 100). */
 export async function listDeployments(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<DeploymentDto[]> {
   const { service } = await findOwnedService(ctx, user, serviceId);
-  const rows = await ctx.db.getRepository(DeploymentEntity).find({
-    where: { serviceId: service.id },
-    order: { createdAt: 'DESC' },
-    take: 100,
-    // Everything but the log, which can be megabytes per row.
-    select: {
-      id: true,
-      serviceId: true,
-      commitSha: true,
-      commitMessage: true,
-      trigger: true,
-      status: true,
-      reason: true,
-      imageTag: true,
-      imageDigest: true,
-      createdAt: true,
-      updatedAt: true,
-      finishedAt: true,
-      releaseConfig: true,
-      rollbackOf: true,
-      imageDeletedAt: true,
-    },
-  });
+  const rows = await deploymentHistory(ctx.db.manager, service.id, 100);
   return rows.map((row) => toDeploymentDto(row));
 }
 

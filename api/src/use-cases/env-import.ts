@@ -7,6 +7,7 @@ import { importEnvSchema, type EnvImportDto } from '@dangus/common';
 import type { EntityManager } from 'typeorm';
 import { ConflictError, ValidationError } from '../errors.js';
 import { EnvVarEntity } from '../db/entities/index.js';
+import { lockService } from '../db/services-repo.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { readEnvFile, type EnvFileEntry } from './env-file.js';
 import { envChange } from './env-vars.js';
@@ -80,7 +81,7 @@ export async function importEnv(ctx: UseCaseContext, user: CurrentUser, serviceI
   if (before.added.length === 0 && before.changed.length === 0) return toDto(before, false, null);
   try {
     const { value: plan, rollout } = await envChange(ctx, user, owned, summaryOf, async (manager) => {
-      await manager.query(`SELECT 1 FROM services WHERE id = $1 FOR UPDATE`, [owned.service.id]);
+      await lockService(manager, owned.service.id);
       const plan = await planOf(ctx, manager, owned.service.id, entries);
       checkEnvSetLimits(ctx, user, [...plan.kept, ...entries]);
       const repo = manager.getRepository(EnvVarEntity);

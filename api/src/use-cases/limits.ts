@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { LimitReachedError } from '../errors.js';
+import { lockService } from '../db/services-repo.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 
 /*
@@ -50,7 +51,7 @@ export async function checkEnvLimits(
   const maxCount = limitFor(ctx, user, ctx.limits.envVarsPerService);
   const maxBytes = limitFor(ctx, user, ctx.limits.envBytesPerService);
   if (maxCount === null && maxBytes === null) return;
-  await manager.query(`SELECT 1 FROM services WHERE id = $1 FOR UPDATE`, [serviceId]);
+  await lockService(manager, serviceId);
   const rows = await manager.query<{ id: string; key: string; value: string }[]>(`SELECT id, key, value FROM env_vars WHERE service_id = $1`, [serviceId]);
   const others = rows.filter((row) => row.id !== change.replacing);
   if (maxCount !== null && change.replacing === undefined && others.length >= maxCount) {

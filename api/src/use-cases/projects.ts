@@ -6,7 +6,8 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 import { changeState } from '../state-repo/state-sink.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { checkProjectLimit } from './limits.js';
-import { SERVICE_STATUS_SQL, toServiceSummary, type ServiceSummaryRow } from './service-views.js';
+import { toServiceSummary } from './service-views.js';
+import { serviceSummaries } from '../db/services-repo.js';
 
 interface ProjectRow {
   id: string;
@@ -104,19 +105,7 @@ async function findProject(ctx: UseCaseContext, user: CurrentUser, projectId: st
 
 export async function getProject(ctx: UseCaseContext, user: CurrentUser, projectId: string): Promise<ProjectDetailDto> {
   const project = await findProject(ctx, user, projectId);
-  const rows: ServiceSummaryRow[] = await ctx.db.query(
-    `SELECT s.id, s.name, s.host, s.port, d.id AS deployment_id, d.commit_sha, d.status, d.created_at AS deployment_created_at,
-            ${SERVICE_STATUS_SQL} AS service_status
-       FROM services s
-       LEFT JOIN LATERAL (
-         SELECT id, commit_sha, status, created_at FROM deployments
-          WHERE service_id = s.id ORDER BY created_at DESC LIMIT 1
-       ) d ON true
-       LEFT JOIN deployments c ON c.id = s.current_deployment_id
-      WHERE s.project_id = $1
-      ORDER BY s.name`,
-    [project.id],
-  );
+  const rows = await serviceSummaries(ctx.db.manager, project.id);
   const services: ServiceSummaryDto[] = rows.map((row) => toServiceSummary(ctx, user, row));
   return {
     ...toProjectDto(user, { id: project.id, name: project.name, created_at: project.createdAt, service_count: services.length }),

@@ -13,6 +13,7 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { TenantRegistries } from '../registry/tenant-registries.js';
+import { lockService } from '../db/services-repo.js';
 
 export interface ReleaseRetentionResult {
   /** Images deleted from the registry. */
@@ -55,7 +56,7 @@ export async function pruneReleaseImages(deps: {
   ]);
   for (const candidate of candidates) {
     const marked = await deps.db.transaction(async (manager) => {
-      await manager.query(`SELECT 1 FROM services WHERE id = $1 FOR UPDATE`, [candidate.service_id]);
+      await lockService(manager, candidate.service_id);
       const still: unknown[] = await manager.query(`SELECT 1 FROM (${UNUSED_OLD_IMAGES}) c WHERE c.image_digest = $3`, [
         deps.releasesKept,
         candidate.service_id,

@@ -13,9 +13,10 @@ import { notRestorable, toDeploymentDto } from '../db/deployment-dto.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
 import { isUuid } from './validate.js';
-import { snapshotRelease } from './config-rollout.js';
 import { changeState } from '../state-repo/state-sink.js';
-import { readReleaseConfig, rollBack } from '../db/releases.js';
+import { readReleaseConfig, rollBack, snapshotRelease } from '../db/releases.js';
+import { supersedeUnfinished, supersededReason } from '../db/deployments-repo.js';
+import { lockService } from '../db/services-repo.js';
 import { checkQuota } from './capacity.js';
 
 /** A deployment of one of the user's services, or 404. */
@@ -74,14 +75,10 @@ export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser,
   const config = readReleaseConfig(target.releaseConfig as NonNullable<typeof target.releaseConfig>);
   const sha7 = target.commitSha.slice(0, 7);
   const { row, superseded } = await changeState(ctx, async (manager) => {
-    await manager.query(`SELECT 1 FROM services WHERE id = $1 FOR UPDATE`, [service.id]);
+    await lockService(manager, service.id);
     await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: config.replicas, size: config.size });
     // Like a push: builds in progress end, superseded.
-    const ended: { id: string }[] = await manager.query(
-      `UPDATE deployments SET status = 'failed', reason = $2, finished_at = now(), updated_at = now()
-        WHERE service_id = $1 AND status IN ('pending', 'building') RETURNING id`,
-      [service.id, `superseded by a rollback to ${sha7}`],
-    );
+    const ended = await supersedeUnfinished(manager, service.id, supersededReason(`a rollback to ${sha7}`));
     const saved = await manager.getRepository(DeploymentEntity).save({
       serviceId: service.id,
       commitSha: target.commitSha,
@@ -96,7 +93,7 @@ export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser,
     await rollBack(manager, service.id, { current: saved.id, restore: { config, env: target.releaseEnv ?? [] } });
     await snapshotRelease(manager, saved.id);
     return {
-      value: { row: await manager.getRepository(DeploymentEntity).findOneByOrFail({ id: saved.id }), superseded: ended.map((r) => r.id) },
+      value: { row: await manager.getRepository(DeploymentEntity).findOneByOrFail({ id: saved.id }), superseded: ended },
       change: serviceChange(user, project, service.name, {
         verb: 'rollback',
         envSecretOf: service.id,

@@ -9,29 +9,8 @@ import {
   type TenantFailureDto,
 } from '@dangus/common';
 import type { Service } from '../db/entities/index.js';
+import type { ServiceSummaryRow } from '../db/services-repo.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
-
-export interface ServiceSummaryRow {
-  id: string;
-  name: string;
-  /** The stored host label (services.host). */
-  host: string;
-  port: number;
-  deployment_id: string | null;
-  commit_sha: string | null;
-  status: DeploymentStatus | null;
-  /** The service's own status (see {@link SERVICE_STATUS_SQL}). */
-  service_status: DeploymentStatus | null;
-  deployment_created_at: Date | null;
-}
-
-/**
- * A service's status, as SQL over its newest deployment `d` and its current one
- * `c`: the newest one's status, except that a failed build or rollout of a
- * service still serving its last good version leaves it `live` (the failure
- * shows in its deployment list).
- */
-export const SERVICE_STATUS_SQL = `CASE WHEN d.status = 'failed' AND c.status = 'live' THEN 'live' ELSE d.status END`;
 
 /** The public URL of a service, from its stored host label (the one source of its address). */
 export function publicUrlFor(ctx: UseCaseContext, host: string): string {

@@ -6,7 +6,6 @@ import {
   serviceHostFor,
   updateServiceSchema,
   type DeploymentDto,
-  type DeploymentStatus,
   type ServiceDto,
 } from '@dangus/common';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
@@ -18,7 +17,9 @@ import { toDeploymentDto } from '../db/deployment-dto.js';
 import { buildRecorded, recordBuild } from './builds.js';
 import { recordConfigRollout } from './config-rollout.js';
 import { changeState, type TenantChange } from '../state-repo/state-sink.js';
-import { SERVICE_STATUS_SQL, toServiceDto } from './service-views.js';
+import { toServiceDto } from './service-views.js';
+import { markRestarted, serviceStatus } from '../db/services-repo.js';
+import { unfinishedBuildShas } from '../db/deployments-repo.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
 import { checkServiceLimit } from './limits.js';
@@ -43,18 +44,6 @@ export async function findOwnedService(
   const project = service ? await ctx.db.getRepository(ProjectEntity).findOneBy({ id: service.projectId }) : null;
   if (!service || !project) throw new NotFoundError('Service');
   return { service, project };
-}
-
-async function currentStatus(ctx: UseCaseContext, serviceId: string): Promise<DeploymentStatus | null> {
-  const rows: { status: DeploymentStatus | null }[] = await ctx.db.query(
-    `SELECT ${SERVICE_STATUS_SQL} AS status
-       FROM services s
-       JOIN LATERAL (SELECT status FROM deployments WHERE service_id = s.id ORDER BY created_at DESC LIMIT 1) d ON true
-       LEFT JOIN deployments c ON c.id = s.current_deployment_id
-      WHERE s.id = $1`,
-    [serviceId],
-  );
-  return rows[0]?.status ?? null;
 }
 
 /** The state-repo change for an intent about one service of `project`. */
@@ -123,7 +112,7 @@ export async function createService(
 export async function getService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceDto> {
   const { service } = await findOwnedService(ctx, user, serviceId);
   const [status, can, syncError] = await Promise.all([
-    currentStatus(ctx, service.id),
+    serviceStatus(ctx.db.manager, service.id),
     serviceAbilities(ctx, user.id, service),
     new TenantFailures(ctx.db).of(service.projectId),
   ]);
@@ -163,7 +152,7 @@ export async function updateService(
     ctx.pipeline?.kick([rollout.id]);
   }
   const [status, can, syncError] = await Promise.all([
-    currentStatus(ctx, service.id),
+    serviceStatus(ctx.db.manager, service.id),
     serviceAbilities(ctx, user.id, updated),
     new TenantFailures(ctx.db).of(project.id),
   ]);
@@ -173,12 +162,8 @@ export async function updateService(
 export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<void> {
   const { service, project } = await findOwnedService(ctx, user, serviceId);
   await changeState(ctx, async (manager) => {
-    const rows: { commit_sha: string }[] = await manager.query(
-      `SELECT commit_sha FROM deployments WHERE service_id = $1 AND status IN ('pending', 'building')`,
-      [service.id],
-    );
+    const buildShas = await unfinishedBuildShas(manager, service.id);
     await manager.getRepository(ServiceEntity).delete({ id: service.id, userId: user.id });
-    const buildShas = rows.map((row) => row.commit_sha);
     return {
       value: undefined,
       change: serviceChange(user, project, service.name, {
@@ -228,12 +213,7 @@ export async function restartService(ctx: UseCaseContext, user: CurrentUser, ser
   requireCluster(ctx);
   const restartedAt = new Date();
   await changeState(ctx, async (manager) => {
-    const [, updated]: [unknown, number] = await manager.query(
-      `UPDATE services s SET restarted_at = $2
-        WHERE s.id = $1 AND EXISTS (SELECT 1 FROM deployments d WHERE d.id = s.current_deployment_id AND d.image_tag IS NOT NULL)`,
-      [service.id, restartedAt],
-    );
-    if (updated !== 1) throw new ConflictError(NOTHING_RUNS_REASON);
+    if (!(await markRestarted(manager, service.id, restartedAt))) throw new ConflictError(NOTHING_RUNS_REASON);
     return { value: undefined, change: serviceChange(user, project, service.name, { verb: 'restart', summary: 'rolling restart' }) };
   });
   return { restartedAt: restartedAt.toISOString() };

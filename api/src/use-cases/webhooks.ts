@@ -4,6 +4,7 @@ import { Not, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { ForbiddenError, NotFoundError, UnauthorizedError, type AppError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 import { WebhookDeliveryEntity, type WebhookDelivery } from '../db/entities/index.js';
+import { lockService } from '../db/services-repo.js';
 import { buildRecorded, recordBuild, type RecordedBuild } from './builds.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import type { RefusalLimiter } from './refusal-limiter.js';
@@ -319,7 +320,7 @@ async function answerOnce(
     const id = await insert(manager, 202, {});
     if (!id) return { answer: await stored(manager), recorded: null };
     // The service row is locked until commit: concurrent pushes are ordered here.
-    await manager.query(`SELECT 1 FROM services WHERE id = $1 FOR UPDATE`, [serviceId]);
+    await lockService(manager, serviceId);
     const last = await newestPush(manager, serviceId);
     const push = { pushedAt: decision.pushedAt, commitSha: decision.build.commitSha };
     if (isStalePush(push, last)) {
