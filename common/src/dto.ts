@@ -186,6 +186,8 @@ export interface WebhookDeliveryDto {
   reason: string | null;
   statusCode: number;
   deploymentId: string | null;
+  /** Came through the GitHub App's webhook: GitHub can send it again ("Redeliver"). */
+  viaApp: boolean;
   receivedAt: string;
 }
 

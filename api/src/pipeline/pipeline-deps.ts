@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { StateSink } from '../state-repo/state-sink.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
+import type { GitHubApp } from '../github/github-app.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { TenantRegistries } from '../registry/tenant-registries.js';
 import type { BuildLogs } from './build-logs.js';
@@ -35,6 +36,8 @@ export interface PipelineDeps {
   encryptor: Encryptor;
   stateSink: StateSink;
   github: GitHubApi;
+  /** The GitHub App, when one may be connected: builds of the repositories it covers fetch with its tokens. */
+  githubApp?: GitHubApp | undefined;
   events: EventBus;
   logger: Logger;
   secrets: ClusterSecrets;

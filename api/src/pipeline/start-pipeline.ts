@@ -6,6 +6,7 @@ import type { StateSink } from '../state-repo/state-sink.js';
 import type { Config } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
+import type { GitHubApp } from '../github/github-app.js';
 import { BuildLogs, KubernetesLogSource } from './build-logs.js';
 import { ServiceEvents } from '../kube/service-events.js';
 import { TenantSecrets } from './tenant-secrets.js';
@@ -52,6 +53,8 @@ type PipelineOptions = {
   /** The Secrets around commits, shared with the state-repo writer ({@link tenantSecretsFor}). */
   tenantSecrets: TenantSecrets;
   github: GitHubApi;
+  /** The GitHub App (builds of the repositories it covers fetch with its installation tokens). */
+  githubApp?: GitHubApp | undefined;
   events: EventBus;
   logger: Logger;
   /** Overrides for tests: resync period, start timeout. */
@@ -76,6 +79,7 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
     encryptor: options.encryptor,
     stateSink: options.stateSink,
     github: options.github,
+    githubApp: options.githubApp,
     events: options.events,
     logger,
     secrets: new KubernetesClusterSecrets(options.kube),

@@ -21,6 +21,8 @@ import { changeState } from './state-changes.js';
 import { SERVICE_STATUS_SQL, toServiceDto } from './service-views.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
+import { installedRepositoryId, repositoryAccess } from '../github/repository-access.js';
+import { accessDeps } from './service-abilities.js';
 import { checkServiceLimit } from './limits.js';
 import {
   NOTHING_RUNS_REASON,
@@ -95,6 +97,7 @@ export async function createService(
         projectId: project.id,
         userId: user.id,
         webhookSecret: ctx.encryptor.encrypt(randomBytes(32).toString('hex')),
+        githubRepositoryId: await installedRepositoryId(manager, fields.repoUrl),
       });
       return { value: saved, change: serviceChange(user, project, saved.name, { verb: 'create', summary: `create service ${saved.name}` }) };
     });
@@ -137,7 +140,9 @@ export async function updateService(
     const merged = { ...locked, ...changes };
     checkRuntime(ctx, merged);
     await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: merged.replicas, size: merged.size });
-    await manager.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, changes);
+    // Another repository: the App's pushes are routed by its id (learnt again from the installations or its first push).
+    const repository = 'repoUrl' in changes && changes.repoUrl !== locked.repoUrl ? { githubRepositoryId: await installedRepositoryId(manager, merged.repoUrl) } : {};
+    await manager.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, { ...changes, ...repository });
     // What the running release depends on rolls out as a new release (no build), like an
     // env change: it goes live or fails, and a failure restores the previous release.
     const runtime = SERVICE_RUNTIME_FIELDS.some(
@@ -194,7 +199,13 @@ export async function deployService(ctx: UseCaseContext, user: CurrentUser, serv
   const owner = await ctx.db.getRepository(UserEntity).findOneByOrFail({ id: user.id });
   const { owner: repoOwner, repo } = repoOf(service);
   let token: string | null = null;
-  if (owner.githubId === LOCAL_GITHUB_ID) {
+  const access = await repositoryAccess(accessDeps(ctx), service);
+  if (access.via === 'refused') throw new ConflictError(access.reason);
+  if (access.via === 'app' && ctx.githubApp) {
+    token = (await ctx.githubApp.tokenForRepository(access.repositoryId, { contents: 'read' })).token;
+  } else if (access.via === 'anonymous') {
+    token = null;
+  } else if (owner.githubId === LOCAL_GITHUB_ID) {
     // Asked afresh (the page's answer may be a minute old): a repository made public since then deploys.
     const visibility = await ctx.github.repoVisibility(repoOwner, repo).catch(() => 'unknown' as const);
     if (visibility === 'hidden') throw new ConflictError(privateRepoReason(`${repoOwner}/${repo}`));
@@ -239,3 +250,4 @@ function checkRuntime(ctx: UseCaseContext, fields: { replicas: number; size: str
   }
   if (fields.size !== null) sizeOf(ctx.capacity, fields.size);
 }
+

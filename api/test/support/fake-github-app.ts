@@ -1,6 +1,7 @@
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { components } from '@octokit/openapi-types';
 import express, { type Request, type Response, type Router } from 'express';
+import { pushPayload, type PushOptions } from './webhook-payloads.js';
 
 type Schemas = components['schemas'];
 type Permissions = Record<string, 'read' | 'write'>;
@@ -81,6 +82,10 @@ export class FakeGitHubApp {
   readonly installations = new Map<number, FakeInstallation>();
   /** Every installation token request: what was asked and the HTTP status answered. */
   readonly tokenRequests: { installationId: number; repositoryIds: number[] | null; repositories: string[] | null; permissions: Permissions | null; status: number }[] = [];
+  /** Every delivery made to the App's hook (GitHub's numeric id and its GUID), newest last. */
+  readonly hookDeliveries: { id: number; guid: string; event: string; delivery: FakeDelivery; redelivery: boolean }[] = [];
+  /** The redeliveries asked through `POST /app/hook/deliveries/{id}/attempts`. */
+  readonly redeliveries: number[] = [];
   /** Every refused JWT, with GitHub's message. */
   readonly jwtRefusals: string[] = [];
   /** When set, manifest conversions answer this HTTP status. */
@@ -174,12 +179,25 @@ export class FakeGitHubApp {
     });
   }
 
+  /**
+   * A push to `repository` (a real payload: @octokit/webhooks-examples) as the App's hook
+   * receives it: the repository's id and current name, the installation that holds it.
+   */
+  push(app: FakeApp, repository: FakeRepository, options: Omit<PushOptions, 'repo'>): FakeDelivery {
+    const fullName = `${repository.owner}/${repository.name}`;
+    const payload = pushPayload({ ...options, repo: fullName });
+    Object.assign(payload.repository as Record<string, unknown>, { id: repository.id, node_id: `R_${String(repository.id)}`, private: repository.private });
+    const installation = [...this.installations.values()].find((i) => i.appId === app.id && this.reposOf(i).some((r) => r.id === repository.id));
+    if (installation) payload.installation = { id: installation.id, node_id: `I_${String(installation.id)}` };
+    return this.deliver(app, 'push', payload);
+  }
+
   /** Signs `payload` with the App's webhook secret, as GitHub does (X-Hub-Signature-256 over the raw body). */
-  deliver(app: FakeApp, event: string, payload: Record<string, unknown>): FakeDelivery {
+  deliver(app: FakeApp, event: string, payload: Record<string, unknown>, guid?: string): FakeDelivery {
     const body = JSON.stringify(payload);
-    const id = randomUUID();
+    const id = guid ?? randomUUID();
     const signature = `sha256=${createHmac('sha256', app.webhookSecret).update(body).digest('hex')}`;
-    return {
+    return this.logged({
       event,
       id,
       body,
@@ -192,7 +210,13 @@ export class FakeGitHubApp {
         'x-github-hook-installation-target-id': String(app.id),
         'x-github-hook-installation-target-type': 'integration',
       },
-    };
+    });
+  }
+
+  /** Records a delivery as GitHub's hook log does (the signed one a test then posts). */
+  private logged(delivery: FakeDelivery, redelivery = false): FakeDelivery {
+    this.hookDeliveries.push({ id: this.id(), guid: delivery.id, event: delivery.event, delivery, redelivery });
+    return delivery;
   }
 
   /**
@@ -349,6 +373,41 @@ export class FakeGitHubApp {
         ...(scoped ? { repositories: (asked as FakeRepository[]).map((repo) => this.repositoryBody(repo) as unknown as Schemas['repository']) } : {}),
       };
       answer(201, created);
+    });
+
+    // The App's hook deliveries (GitHub's "Webhooks" API for Apps): listed newest first, redelivered on request.
+    r.get('/app/hook/deliveries', (req, res) => {
+      const app = this.authenticateApp(req, res);
+      if (!app) return;
+      const list: Schemas['hook-delivery-item'][] = [...this.hookDeliveries].reverse().map((d) => ({
+        id: d.id,
+        guid: d.guid,
+        delivered_at: new Date(this.now()).toISOString(),
+        redelivery: d.redelivery,
+        duration: 0.1,
+        status: 'OK',
+        status_code: 200,
+        event: d.event,
+        action: null,
+        installation_id: null,
+        repository_id: null,
+        throttled_at: null,
+      }));
+      page(req, res, list, (items) => items);
+    });
+
+    r.post('/app/hook/deliveries/:id/attempts', (req, res) => {
+      const app = this.authenticateApp(req, res);
+      if (!app) return;
+      const original = this.hookDeliveries.find((d) => d.id === Number(req.params.id));
+      if (!original) {
+        res.status(404).json({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest/apps/webhooks#redeliver-a-delivery-for-an-app-webhook' });
+        return;
+      }
+      this.redeliveries.push(original.id);
+      // GitHub sends the same body again under the same GUID, marked as a redelivery.
+      this.logged({ ...original.delivery }, true);
+      res.status(202).json({});
     });
 
     r.get('/installation/repositories', (req, res) => {

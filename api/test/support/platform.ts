@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import request from 'supertest';
+import { GitHubApp } from '../../src/github/github-app.js';
 import type { DataSource } from 'typeorm';
 import { RecordingStateSink } from '../../src/state-repo/state-sink.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -134,6 +135,8 @@ export async function startTestPlatform(
           stateSink: writer.sink,
           tenantSecrets,
           github: gitHubApi,
+          // As the controller: the same App the api reads (its row, or GITHUB_APP_*).
+          githubApp: new GitHubApp({ db: database.dataSource, encryptor: new Encryptor('k1', encryptionKey), fromEnvironment: config.github.app, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl }),
           events,
           logger,
           ...(options.cluster?.tuning ? { tuning: options.cluster.tuning } : {}),

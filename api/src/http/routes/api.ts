@@ -7,6 +7,7 @@ import * as envImport from '../../use-cases/env-import.js';
 import * as activity from '../../use-cases/activity.js';
 import * as deployments from '../../use-cases/deployments.js';
 import * as webhooks from '../../use-cases/webhooks.js';
+import { redeliverAppDelivery } from '../../use-cases/github-app-pushes.js';
 import * as history from '../../use-cases/history.js';
 import * as releases from '../../use-cases/releases.js';
 import * as serviceLogs from '../../use-cases/service-logs.js';
@@ -106,6 +107,9 @@ export function apiRoutes(ctx: UseCaseContext): Router {
   });
   r.get('/services/:serviceId/webhook-deliveries', async (req, res) => {
     res.json(await webhooks.listWebhookDeliveries(ctx, currentUser(res), req.params.serviceId, req.query.outcome));
+  });
+  r.post('/services/:serviceId/webhook-deliveries/:deliveryId/redeliver', async (req, res) => {
+    res.status(202).json(await redeliverAppDelivery(ctx, currentUser(res), req.params.serviceId, req.params.deliveryId));
   });
   r.get('/services/:serviceId/history', async (req, res) => {
     const user = currentUser(res);

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import type { EventOutcome } from '../github/installations.js';
+import { installationIdOf } from '../github/installations.js';
+import { WebhookDeliveryEntity } from '../db/entities/index.js';
+import { ConflictError, NotFoundError, UpstreamError } from '../errors.js';
+import { buildRecorded } from './builds.js';
+import type { CurrentUser, UseCaseContext } from './context.js';
+import { findOwnedService } from './services.js';
+import { isUuid } from './validate.js';
+import { answerOnce } from './webhooks.js';
+import { decideDelivery, type WebhookDecision, type WebhookHeaders } from './webhook-rules.js';
+
+/** What routing needs of a push: the repository by GitHub's id, and the ref. */
+const pushTarget = z.object({
+  ref: z.string().max(1024),
+  repository: z.object({ id: z.number().int().positive(), full_name: z.string().min(1).max(300) }),
+});
+
+/** A service a push of its repository may concern. */
+export interface RoutedService {
+  id: string;
+  repoUrl: string;
+  branch: string;
+  ownerStatus: 'active' | 'blocked';
+  githubRepositoryId: string | null;
+}
+
+/**
+ * A `push` on the App's webhook (docs/architecture.md#github-app): every service whose
+ * repository is the pushed one (by GitHub's repository id, so a renamed or transferred
+ * repository keeps routing; a service made before its id was known is matched once by its
+ * URL and keeps the id from then on) and whose branch is the pushed one gets the delivery
+ * through {@link deliverPushToService}, one service at a time: what one service decides
+ * (a stale push, a blocked owner) changes nothing for another. A push nobody builds is
+ * recorded on the App's deliveries and ignored.
+ */
+export async function routeAppPush(ctx: UseCaseContext, headers: WebhookHeaders, text: string, payload: unknown): Promise<EventOutcome> {
+  const installationId = installationIdOf(payload);
+  const parsed = pushTarget.safeParse(payload);
+  if (!parsed.success) return { outcome: 'ignored', reason: 'not a push event GitHub sends', installationId, action: null };
+  const { ref, repository } = parsed.data;
+  const branch = ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null;
+  const services = await ctx.db.query<RoutedService[]>(
+    `SELECT s.id, s.repo_url AS "repoUrl", s.branch, u.status AS "ownerStatus", s.github_repository_id::text AS "githubRepositoryId"
+       FROM services s JOIN users u ON u.id = s.user_id
+      WHERE s.github_repository_id = $1
+         OR (s.github_repository_id IS NULL AND lower(regexp_replace(s.repo_url, '^https://github\\.com/|\\.git$', '', 'g')) = lower($2))
+      ORDER BY s.created_at, s.id`,
+    [repository.id, repository.full_name],
+  );
+  const matching = services.filter((service) => branch !== null && service.branch === branch);
+  if (matching.length === 0) {
+    const reason = services.length === 0 ? `no service builds ${repository.full_name}` : `no service of ${repository.full_name} builds ${ref.slice(0, 200)}`;
+    return { outcome: 'ignored', reason, installationId, action: null };
+  }
+  const decided: string[] = [];
+  for (const service of matching) {
+    try {
+      decided.push(`${service.id}: ${await deliverPushToService(ctx, service, repository, headers, text)}`);
+    } catch (error) {
+      // One service's failure (its row locked away, a constraint) stops no other; GitHub's redelivery retries it.
+      ctx.logger.warn({ serviceId: service.id, deliveryId: headers.deliveryId, err: error }, 'could not deliver an App push to a service');
+      decided.push(`${service.id}: failed`);
+    }
+  }
+  return { outcome: 'applied', reason: `routed to ${String(matching.length)} service${matching.length === 1 ? '' : 's'}`.concat(` (${decided.join('; ')})`).slice(0, 2000), installationId, action: null };
+}
+
+/**
+ * One service's answer to a routed push, recorded on its deliveries with the decision
+ * (the per-service endpoint's rules: `pushed_at` order, a redelivery answered once). The
+ * decision of whether the push concerns the service at all is here, so a rule per service
+ * (watch paths) adds to it. Returns the outcome recorded.
+ */
+export async function deliverPushToService(
+  ctx: UseCaseContext,
+  service: RoutedService,
+  repository: { id: number; full_name: string },
+  headers: WebhookHeaders,
+  text: string,
+): Promise<string> {
+  if (service.githubRepositoryId === null) {
+    await ctx.db.query(`UPDATE services SET github_repository_id = $2 WHERE id = $1 AND github_repository_id IS NULL`, [service.id, repository.id]);
+  }
+  // Matched by GitHub's id: the push's own name is the repository's name now (renamed or not).
+  const target = { repoUrl: `https://github.com/${repository.full_name}`, branch: service.branch };
+  const decision: WebhookDecision =
+    service.ownerStatus === 'active'
+      ? decideDelivery(target, headers.event, text)
+      : blocked('the owner of this service is blocked on this platform: nothing is built');
+  const { answer, recorded } = await answerOnce(ctx, service.id, headers, decision, true);
+  if (recorded) buildRecorded(ctx, recorded);
+  return typeof answer.body.outcome === 'string' ? answer.body.outcome : decision.outcome;
+}
+
+function blocked(reason: string): WebhookDecision {
+  return { outcome: 'ignored', reason, statusCode: 403, body: { outcome: 'ignored', reason } };
+}
+
+/** How many of GitHub's delivery pages (100 each, newest first) are searched for a delivery's GUID. */
+const DELIVERY_PAGES = 5;
+
+/**
+ * "Redeliver" (`POST /api/services/:id/webhook-deliveries/:deliveryId/redeliver`): asks GitHub
+ * to send an App delivery again (`POST /app/hook/deliveries/{id}/attempts`, as the App).
+ * GitHub names its deliveries by a number the GUID we keep does not give, so its log is
+ * searched for the GUID first. A redelivery keeps its GUID: what was already answered is
+ * answered the same and builds nothing twice; one our endpoint failed to answer is answered now.
+ */
+export async function redeliverAppDelivery(ctx: UseCaseContext, user: CurrentUser, serviceId: string, rowId: string): Promise<{ redelivered: true }> {
+  const { service } = await findOwnedService(ctx, user, serviceId);
+  const row = isUuid(rowId) ? await ctx.db.getRepository(WebhookDeliveryEntity).findOneBy({ id: rowId, serviceId: service.id }) : null;
+  if (!row) throw new NotFoundError('Webhook delivery');
+  if (!row.viaApp) {
+    throw new ConflictError("Only the GitHub App's deliveries are redelivered from here: redeliver this one from the repository webhook's Recent Deliveries on GitHub.");
+  }
+  const octokit = await ctx.githubApp?.appOctokit();
+  if (!octokit) throw new ConflictError('No GitHub App is connected any more: its deliveries cannot be redelivered.');
+  try {
+    for (let page = 1; page <= DELIVERY_PAGES; page += 1) {
+      const { data } = await octokit.rest.apps.listWebhookDeliveries({ per_page: 100, ...(page > 1 ? { page } : {}) });
+      const found = data.find((delivery) => delivery.guid === row.deliveryId && !delivery.redelivery) ?? data.find((delivery) => delivery.guid === row.deliveryId);
+      if (found) {
+        await octokit.rest.apps.redeliverWebhookDelivery({ delivery_id: found.id });
+        return { redelivered: true };
+      }
+      if (data.length < 100) break;
+    }
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    throw new UpstreamError(`GitHub did not redeliver it${status ? ` (HTTP ${String(status)})` : ''}: try again later.`, { cause: error });
+  }
+  throw new ConflictError('GitHub no longer lists this delivery (it keeps three days of them): push again to build.');
+}
