@@ -44,6 +44,7 @@ export class BuildPhase {
     const job = this.ownJob(row);
     if (job && (jobStarted(job) || buildOutcome(job))) {
       const started = await this.parts.rows.transition(row, ['pending'], { status: 'building', startedAt: jobStart(job) });
+      if (started) this.parts.statuses.building(row);
       if (started) await this.building({ ...row, status: 'building' });
       return;
     }

@@ -14,6 +14,7 @@ import type { KeyedQueue } from './keyed-queue.js';
 import type { DeploymentRows } from './deployment-rows.js';
 import type { DeployCommits } from './deploy-commits.js';
 import type { CommitStatuses } from './commit-status.js';
+import type { ReportsRetry } from './github-reports.js';
 
 export interface PipelineSettings {
   /** Where the UI is, for the commit status's link. */
@@ -29,6 +30,11 @@ export interface PipelineSettings {
   buildStartTimeoutMs?: number;
   /** Every non-final row is reconciled at least this often (default 30 s). */
   resyncMs?: number;
+  /** The services' domain and scheme, for the GitHub Deployment's `environment_url`. */
+  baseDomain?: string;
+  publicScheme?: 'http' | 'https';
+  /** How GitHub's failures of the App's reports are retried (tests shorten it). */
+  reportsRetry?: Partial<ReportsRetry>;
 }
 
 export interface PipelineDeps {

@@ -44,7 +44,7 @@ export function startPipeline(options: PipelineOptions): RunningPipeline {
 
 type PipelineOptions = {
   kube: KubeConfig;
-  config: Pick<Config, 'publicUrl' | 'harborHost' | 'harborProject' | 'registryCredentials' | 'harborAdmin' | 'render'>;
+  config: Pick<Config, 'publicUrl' | 'harborHost' | 'harborProject' | 'registryCredentials' | 'harborAdmin' | 'render' | 'baseDomain' | 'secureCookies'>;
   /** Each tenant's registry credential; made from the config when absent. */
   registries?: TenantRegistries;
   db: DataSource;
@@ -58,7 +58,7 @@ type PipelineOptions = {
   events: EventBus;
   logger: Logger;
   /** Overrides for tests: resync period, start timeout. */
-  tuning?: Pick<PipelineSettings, 'resyncMs' | 'buildStartTimeoutMs'>;
+  tuning?: Pick<PipelineSettings, 'resyncMs' | 'buildStartTimeoutMs' | 'reportsRetry'>;
 };
 
 /** The pipeline, wired and not started: the controller commits what waits before the pipeline commits. */
@@ -95,6 +95,8 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
       registryLayout: options.config.render.registryLayout,
       tenantPullSecret: options.config.render.registryLayout === 'per-tenant' ? options.config.render.imagePullSecret : null,
       buildDeadlineSeconds: options.config.render.buildDeadlineSeconds,
+      baseDomain: options.config.baseDomain,
+      publicScheme: options.config.secureCookies ? 'https' : 'http',
       ...options.tuning,
     },
   });

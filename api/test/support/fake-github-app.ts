@@ -1,6 +1,7 @@
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { components } from '@octokit/openapi-types';
 import express, { type Request, type Response, type Router } from 'express';
+import { FakeGitHubReports } from './fake-github-reports.js';
 import { pushPayload, type PushOptions } from './webhook-payloads.js';
 
 type Schemas = components['schemas'];
@@ -98,7 +99,19 @@ export class FakeGitHubApp {
   private readonly userTokens = new Map<string, string>();
   private nextId = 9000;
 
-  constructor(private readonly github: FakeGitHubHost) {}
+  /** Check Runs and Deployments, written with installation tokens. */
+  readonly reports: FakeGitHubReports;
+
+  constructor(private readonly github: FakeGitHubHost) {
+    this.reports = new FakeGitHubReports((token) => this.scopeOf(token), () => this.github.url);
+  }
+
+  /** What a live installation token may reach: its repositories' names now, and its permissions. */
+  private scopeOf(token: string): { repositories: string[]; permissions: Permissions } | undefined {
+    const issued = this.installationTokens.get(token);
+    if (!issued || issued.expiresAt <= this.now()) return undefined;
+    return { repositories: this.tokenRepositories(issued).map((r) => `${r.owner}/${r.name}`), permissions: issued.permissions };
+  }
 
   /** Whether `clientId` (and `clientSecret`, when given) is an App's client. */
   isClient(clientId: string | undefined, clientSecret?: string): boolean {
@@ -235,6 +248,7 @@ export class FakeGitHubApp {
 
   router(): Router {
     const r = express.Router();
+    r.use(this.reports.router());
 
     // GitHub's "Create a GitHub App from a manifest" form: the admin confirms at once.
     const manifestForm = (owner: () => FakeApp['owner'] | undefined) => (req: Request, res: Response) => {
