@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import type { DeploymentDto, ServiceDto } from '@dangus/common';
+import type { ServiceDto } from '@dangus/common';
 import { ORIGIN } from '@dangus/api/test-support/platform';
 import { connect, post } from '@dangus/api/test-support/github-app-flow';
 import type { FakeApp, FakeInstallation, FakeRepository } from '@dangus/api/test-support/fake-github-app';
@@ -79,15 +79,15 @@ describe('builds through the GitHub App on the real control plane', () => {
     expect(stdout).not.toContain(token);
 
     // Reported back: the Check Run through its states, the Deployment's statuses, with the links.
-    const run = await eventually('the completed Check Run', async () => {
+    const run = await eventually('the completed Check Run', () => {
       const found = fake.reports.checkRunsOf(commit)[0];
-      return found?.status === 'completed' ? found : undefined;
+      return Promise.resolve(found?.status === 'completed' ? found : undefined);
     });
     expect(run).toMatchObject({ name: 'Dangus Cloud', conclusion: 'success', externalId: id, detailsUrl: `${ORIGIN}/services/${service.id}/deployments/${id}` });
     expect(run.history).toEqual(['queued', 'in_progress', 'completed:success']);
-    const deployment = await eventually('the successful Deployment', async () => {
+    const deployment = await eventually('the successful Deployment', () => {
       const found = fake.reports.deployments.find((d) => d.ref === commit);
-      return found?.statuses.some((s) => s.state === 'success') ? found : undefined;
+      return Promise.resolve(found?.statuses.some((s) => s.state === 'success') ? found : undefined);
     });
     expect(deployment).toMatchObject({ environment: 'web', repo: `${world.login}/web` });
     expect(deployment.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
@@ -103,17 +103,17 @@ describe('builds through the GitHub App on the real control plane', () => {
     await post(world.platform, fake.push(app, repo, { ref: 'refs/heads/main', after: commit, pushedAt: Math.floor(Date.now() / 1000) + 10 })).expect(200);
     const id = await deliveredBuild(service.id);
     const failed = await waitForStatus(world, id, 'failed');
-    const run = await eventually('the failed Check Run', async () => {
+    const run = await eventually('the failed Check Run', () => {
       const found = fake.reports.checkRunsOf(commit)[0];
-      return found?.status === 'completed' ? found : undefined;
+      return Promise.resolve(found?.status === 'completed' ? found : undefined);
     });
     expect(run.conclusion).toBe('failure');
     expect(run.history).toEqual(['queued', 'in_progress', 'completed:failure']);
     expect(run.output?.summary).toContain(String(failed.reason));
     expect(run.output?.text).toContain('error: npm ci exited 1');
-    const deployment = await eventually('the failed Deployment', async () => {
+    const deployment = await eventually('the failed Deployment', () => {
       const found = fake.reports.deployments.find((d) => d.ref === commit);
-      return found?.statuses.some((s) => s.state === 'failure') ? found : undefined;
+      return Promise.resolve(found?.statuses.some((s) => s.state === 'failure') ? found : undefined);
     });
     expect(deployment.statuses.map((s) => s.state)).toEqual(['in_progress', 'failure']);
     expect(fake.reports.requests.some((r) => r.status === 429)).toBe(true);
@@ -133,7 +133,7 @@ describe('builds through the GitHub App on the real control plane', () => {
     const answer = await push(world, service, commit, { pushedAt: Math.floor(Date.now() / 1000) + 20 });
     expect(answer.status).toBe(202);
     const failed = await waitForStatus(world, String(answer.body.deploymentId), 'failed');
-    expect((failed as DeploymentDto).reason).toBe(reason);
+    expect(failed.reason).toBe(reason);
     expect(await maybe(() => world.batch.readNamespacedJob({ namespace: project.namespace, name: `web-build-${commit.slice(0, 7)}` }))).toBeUndefined();
 
     // Back in the installation: it deploys again; then the App is uninstalled: said and refused the same way.

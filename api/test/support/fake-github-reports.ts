@@ -183,7 +183,8 @@ export class FakeGitHubReports {
     }
     const token = (req.get('authorization') ?? '').replace(/^(token|bearer) /i, '');
     const scope = this.scopeOf(token);
-    const repo = `${req.params.owner ?? ''}/${req.params.repo ?? ''}`;
+    const params = req.params as Record<string, string | undefined>;
+    const repo = `${params.owner ?? ''}/${params.repo ?? ''}`;
     if (!scope) {
       this.answer(req, res, 401, { message: 'Bad credentials' });
       return undefined;
