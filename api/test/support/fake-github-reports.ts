@@ -19,6 +19,8 @@ export interface FakeCheckRun {
   output: { title?: string; summary?: string; text?: string } | null;
   /** Every state it went through, in order (`queued`, `in_progress`, `completed:success`…). */
   history: string[];
+  /** When each state of `history` arrived (`performance.now()`, ms). */
+  historyAt: number[];
 }
 
 export interface FakeDeployment {
@@ -72,6 +74,7 @@ export class FakeGitHubReports {
         conclusion: null,
         output: null,
         history: [],
+        historyAt: [],
       };
       const problem = this.apply(run, body);
       if (problem) {
@@ -170,6 +173,7 @@ export class FakeGitHubReports {
     if (output) run.output = output;
     if (typeof body.details_url === 'string') run.detailsUrl = body.details_url;
     run.history.push(status === 'completed' ? `completed:${String(conclusion)}` : status);
+    run.historyAt.push(performance.now());
     return null;
   }
 
