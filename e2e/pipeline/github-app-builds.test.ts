@@ -94,6 +94,18 @@ describe('builds through the GitHub App on the real control plane', () => {
     expect(deployment.statuses[1]?.environmentUrl).toBe(service.publicUrl);
   });
 
+  it('"Deploy now" resolves the branch head with a token for the one repository', async () => {
+    const head = sha();
+    const fake = world.platform.github.app;
+    world.platform.github.branches.set(`${service.repo}#main`, { sha: head, message: 'Deploy me' });
+    world.pods.set(head, { log: 'built\n', runDuration: '1s' });
+    const asked = fake.tokenRequests.length;
+    const res = await request(world.platform.app).post(`/api/services/${service.id}/deploy`).set({ Origin: ORIGIN, Cookie: world.cookie }).send({}).expect(202);
+    expect(res.body).toMatchObject({ commitSha: head, trigger: 'manual' });
+    expect(fake.tokenRequests.slice(asked).filter((r) => r.status === 201).map((r) => r.repositoryIds)).toContainEqual([repo.id]);
+    await waitForStatus(world, (res.body as { id: string }).id, 'live');
+  });
+
   it('a failed build completes its Check Run as a failure with the last log lines, and its Deployment fails', async () => {
     const commit = sha();
     world.pods.set(commit, { log: 'step 1\nerror: npm ci exited 1\n', runDuration: '1s', fail: true, exitCode: 1 });

@@ -191,8 +191,12 @@ export class FakeGitHub {
     app.get('/repos/:owner/:repo/branches/{*branch}', (req, res) => {
       const params = req.params as { owner: string; repo: string; branch: string[] };
       const head = this.branches.get(`${params.owner}/${params.repo}#${params.branch.join('/')}`);
-      const caller = this.restCaller(req.get('authorization'));
-      if (caller === 'bad') {
+      // An App's installation token reads the repositories it was minted for (contents: read).
+      const installation = this.app.gitAccess((req.get('authorization') ?? '').replace(/^(token|bearer) /i, ''), `${params.owner}/${params.repo}`);
+      const caller = installation === 200 ? { id: 0, login: params.owner } : this.restCaller(req.get('authorization'));
+      if (installation === 401 || installation === 404) {
+        res.status(installation).json({ message: installation === 401 ? 'Bad credentials' : 'Not Found' });
+      } else if (caller === 'bad') {
         res.status(401).json({ message: 'Bad credentials' });
       } else if (caller === null && !this.isPublic(`${params.owner}/${params.repo}`)) {
         // Anonymously, GitHub answers a private repository as one that does not exist.
