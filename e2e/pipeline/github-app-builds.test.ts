@@ -131,6 +131,29 @@ describe('builds through the GitHub App on the real control plane', () => {
     expect(fake.reports.requests.some((r) => r.status === 429)).toBe(true);
   });
 
+  it('a build superseded while it runs: its Check Run is cancelled and its Deployment inactive', async () => {
+    const fake = world.platform.github.app;
+    const [first, second] = [sha(), sha()];
+    world.pods.set(first, { log: 'slow\n', runDuration: '60s' });
+    world.pods.set(second, { log: 'fast\n', runDuration: '1s' });
+    const now = Math.floor(Date.now() / 1000);
+    await post(world.platform, fake.push(app, repo, { ref: 'refs/heads/main', after: first, pushedAt: now + 30 })).expect(200);
+    await eventually('the first build in progress', () => Promise.resolve(fake.reports.checkRunsOf(first)[0]?.history.includes('in_progress') ? true : undefined));
+    await post(world.platform, fake.push(app, repo, { ref: 'refs/heads/main', after: second, pushedAt: now + 40 })).expect(200);
+    const run = await eventually('the superseded Check Run', () => {
+      const found = fake.reports.checkRunsOf(first)[0];
+      return Promise.resolve(found?.status === 'completed' ? found : undefined);
+    });
+    expect(run.history).toEqual(['queued', 'in_progress', 'completed:cancelled']);
+    const superseded = await eventually('the inactive Deployment', () => {
+      const found = fake.reports.deployments.find((d) => d.ref === first);
+      return Promise.resolve(found?.statuses.some((s) => s.state === 'inactive') ? found : undefined);
+    });
+    expect(superseded.statuses.map((s) => s.state)).toEqual(['in_progress', 'inactive']);
+    const id = await deliveredBuild(service.id);
+    await waitForStatus(world, id, 'live');
+  });
+
   it('a repository removed from the installation, or the App uninstalled: the service says so and its builds are refused with the reason', async () => {
     const fake = world.platform.github.app;
     const reason = `The GitHub App is not installed on ${world.login}/web (it was uninstalled, or the repository was removed from its installation), so the platform cannot read it: install the App on the repository to build it.`;
@@ -142,7 +165,7 @@ describe('builds through the GitHub App on the real control plane', () => {
     // A push through the per-service webhook (the fallback) is recorded, and its build fails with the reason, not in its fetch step.
     const commit = sha();
     world.pods.set(commit, { log: 'built\n', runDuration: '1s' });
-    const answer = await push(world, service, commit, { pushedAt: Math.floor(Date.now() / 1000) + 20 });
+    const answer = await push(world, service, commit, { pushedAt: Math.floor(Date.now() / 1000) + 60 });
     expect(answer.status).toBe(202);
     const failed = await waitForStatus(world, String(answer.body.deploymentId), 'failed');
     expect(failed.reason).toBe(reason);
