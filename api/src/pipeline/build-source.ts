@@ -1,4 +1,5 @@
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
+import { RepoVisibility } from '../github/repo-visibility.js';
 import { repositoryAccess, type RepositoryAccess } from '../github/repository-access.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import type { WorkRow } from './deployment-rows.js';
@@ -17,8 +18,12 @@ export type BuildSourceToken = { token: string } | { refused: string };
  */
 export class BuildSource {
   private readonly minted = new Map<string, string>();
+  /** Asked anonymously for a repository outside the App's installations: kept a minute (GitHub allows 60 such requests an hour). */
+  private readonly visibility: RepoVisibility;
 
-  constructor(private readonly deps: Pick<PipelineDeps, 'db' | 'encryptor' | 'githubApp' | 'github'>) {}
+  constructor(private readonly deps: Pick<PipelineDeps, 'db' | 'encryptor' | 'githubApp' | 'github'>) {
+    this.visibility = new RepoVisibility(deps.github);
+  }
 
   /** How the row's repository is read now (a refusal names the reason). */
   access(row: WorkRow): Promise<RepositoryAccess> {
@@ -26,7 +31,7 @@ export class BuildSource {
       {
         db: this.deps.db,
         githubApp: this.deps.githubApp,
-        visibility: (owner, repo) => this.deps.github.repoVisibility(owner, repo).catch(() => 'unknown' as const),
+        visibility: (owner, repo) => this.visibility.of(owner, repo),
       },
       { id: row.service_id, repoUrl: row.repo_url, githubRepositoryId: row.github_repository_id },
     );
