@@ -53,10 +53,11 @@ export function privateRepoReason(repo: string): string {
 /** The abilities, from the facts (pure). */
 export function decideAbilities(facts: ServiceFacts): ServiceAbilitiesDto {
   return {
-    deploy: !facts.cluster
-      ? no(NO_CLUSTER_REASON)
-      : facts.appRefusal !== null
-        ? no(facts.appRefusal)
+    // The App's refusal first: it is the repository's own problem, shown on its page even without a cluster.
+    deploy: facts.appRefusal !== null
+      ? no(facts.appRefusal)
+      : !facts.cluster
+        ? no(NO_CLUSTER_REASON)
         : !facts.hasToken && facts.visibility === 'hidden'
           ? no(privateRepoReason(facts.repo))
           : ok,
