@@ -125,9 +125,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < SERVICES; i++) {
       const secret = randomBytes(32).toString('hex');
       const [row] = await db.query<{ id: string }[]>(
-        `INSERT INTO services (project_id, user_id, name, repo_url, branch, dockerfile_path, port, webhook_secret)
-         VALUES ($1, $2, $3, $4, 'main', 'Dockerfile', 8080, $5) RETURNING id`,
-        [project?.id, user?.id, `svc-${i}`, `https://github.com/bench/svc-${i}`, encryptor.encrypt(secret)],
+        `INSERT INTO services (project_id, user_id, name, host, repo_url, branch, dockerfile_path, port, webhook_secret)
+         VALUES ($1, $2, $3, $4, $5, 'main', 'Dockerfile', 8080, $6) RETURNING id`,
+        [project?.id, user?.id, `svc-${i}`, `bench1-bench--svc-${i}`, `https://github.com/bench/svc-${i}`, encryptor.encrypt(secret)],
       );
       if (!row) throw new Error('no service');
       services.push({ id: row.id, secret });

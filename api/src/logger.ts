@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /** Paths that may carry a secret: pino replaces them before anything is written (docs/architecture.md#security-model). */
 export const REDACT_PATHS = [
@@ -18,6 +18,8 @@ export const REDACT_PATHS = [
   'config.encryption',
 ];
 
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+/** A logger writing JSON lines to stdout, or to `destination` (startup/logging.ts's readable lines). */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }

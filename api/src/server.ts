@@ -5,14 +5,14 @@ import type { DataSource } from 'typeorm';
 import { SignInClients } from './auth/sign-in-client.js';
 import { GitHubApp } from './github/github-app.js';
 import { SessionStore } from './auth/sessions.js';
-import { RecordingStateSink, type StateSink } from './state-repo/state-sink.js';
+import type { StateSink } from './state-repo/state-sink.js';
 import type { Config } from './config/config.js';
 import { Encryptor } from './crypto/encryption.js';
 import { OctokitGitHubApi, type GitHubApi } from './github/github-api.js';
 import { createApp } from './http/app.js';
 import { Drain } from './http/drain.js';
 import type { WebhookRouteOptions } from './http/routes/webhooks.js';
-import type { PushStatus, StatePusher } from './state-repo/state-pusher.js';
+import type { PushStatus } from './state-repo/state-pusher.js';
 import type { StateHistory } from '@dangus/gitops-writer/history';
 import { renderSettingsSchema } from '@dangus/gitops-writer/input-schema';
 import type { Capacity } from './use-cases/capacity.js';
@@ -33,13 +33,12 @@ export interface PlatformOptions {
   config: Config & { sessionSecret: string; encryption: { key: Buffer } };
   db: DataSource;
   logger: Logger;
-  stateSink?: StateSink;
+  /** The door into the writer (the outbox), shared with the controller's pipeline. */
+  stateSink: StateSink;
   /** The state repo, served read-only at `/state.git` and described at `/api/system/state-repo`. */
   stateRepo?: { head(): Promise<string | null>; sync?: () => Promise<unknown>; pushStatus?: () => PushStatus | null };
   /** The in-process applier's status, when this process runs one. */
   applierStatus?: () => unknown;
-  /** Pushes of the state repo to its remote, when one is configured. */
-  statePusher?: StatePusher;
   /** Reads the state repo's history (with a state repo). */
   stateHistory?: StateHistory;
   /** Reads running services' logs (with a cluster). */
@@ -67,7 +66,7 @@ function capacityOf(config: PlatformOptions['config']): Capacity {
   return { sizes: config.sizes, quota: settings.quota, limitRange: settings.limitRange };
 }
 
-/** Wires the use cases, HTTP app and background timers of one api process. */
+/** The use cases and the HTTP app of a process that serves (roles/compose.ts assembles it). */
 export function createPlatform(options: PlatformOptions) {
   const { config, db, logger } = options;
   const encryptor = new Encryptor(config.encryption.keyId, config.encryption.key, config.encryption.oldKeys);
@@ -84,7 +83,7 @@ export function createPlatform(options: PlatformOptions) {
     events: options.events ?? new EventBus(),
     ...(options.pipeline ? { pipeline: options.pipeline } : {}),
     encryptor,
-    stateSink: options.stateSink ?? new RecordingStateSink(),
+    stateSink: options.stateSink,
     projectListCache: new ProjectListCache(),
     registries: options.registries ?? tenantRegistriesOf(config, db, encryptor, logger),
     github,
@@ -130,7 +129,7 @@ export function createPlatform(options: PlatformOptions) {
           token: config.stateRepoToken,
           head: () => options.stateRepo?.head() ?? Promise.resolve(null),
           ...(options.stateRepo.sync ? { beforeAdvertise: options.stateRepo.sync } : {}),
-          pushStatus: () => options.stateRepo?.pushStatus?.() ?? options.statePusher?.status ?? null,
+          pushStatus: () => options.stateRepo?.pushStatus?.() ?? null,
         }
       : undefined,
   });

@@ -20,7 +20,7 @@ describe('replicas and sizes', () => {
     request(t.app).post(`/api/projects/${projectId}/services`).set({ Cookie: cookie, Origin: ORIGIN }).send({ repoUrl: `https://github.com/acme/${String(body.name)}`, port: 80, ...body });
 
   beforeAll(async () => {
-    t = await startTestPlatform({ SERVICE_SIZES: JSON.stringify({ small: { cpu: '250m', memory: '256Mi' }, big: { cpu: '1500m', memory: '2Gi' } }) }, { stateRepo: true });
+    t = await startTestPlatform({ SERVICE_SIZES: JSON.stringify({ small: { cpu: '250m', memory: '256Mi' }, big: { cpu: '1500m', memory: '2Gi' } }) });
     cookie = await t.signIn('sizer', 77);
     projectId = String((await request(t.app).post('/api/projects').set({ Cookie: cookie, Origin: ORIGIN }).send({ name: 'sized' }).expect(201)).body.id);
   });
@@ -134,7 +134,7 @@ describe('replicas and sizes', () => {
      * held), until released: the second request runs while the first is in the middle.
      */
     function holdFirstChange() {
-      const sink: StateSink = t.writer?.sink ?? t.stateSink;
+      const sink: StateSink = t.stateSink;
       const record = sink.record.bind(sink);
       let reached = () => {};
       let release = () => {};

@@ -33,7 +33,7 @@ describe('a pasted .env file, previewed then imported', () => {
   };
 
   async function setUp(env: Record<string, string> = {}): Promise<void> {
-    t = await startTestPlatform(env, { stateRepo: true });
+    t = await startTestPlatform(env);
     cookie = await t.signIn('octocat', 4242);
     const project = await post('/projects', { name: 'shop' }).expect(201);
     ns = project.body.namespace as string;

@@ -24,7 +24,7 @@ describe('without a cluster', () => {
   });
 
   beforeEach(async () => {
-    t = await startTestPlatform({}, { stateRepo: true });
+    t = await startTestPlatform();
     cookie = await t.signIn('octocat', 4242);
   });
   afterEach(async () => {
@@ -90,8 +90,8 @@ describe('without a cluster', () => {
     await api().post(`/services/${svc.id}/env`, { key: 'MODE', value: 'x' }).expect(201);
     expect(await files()).toContain(`tenants/${svc.namespace}/web/service.yaml`);
     // What the controller does at a restart (its takeover): render every tenant and commit the difference.
-    const reconciled = await t.writer?.sink.reconcile();
-    expect(reconciled?.failed).toEqual([]);
+    const reconciled = await t.writer.sink.reconcile();
+    expect(reconciled.failed).toEqual([]);
     const after = await files();
     expect(after.filter((file) => /\/build-[0-9a-f]{7}\.yaml$/.test(file))).toEqual([]);
     expect(after).toContain(`tenants/${svc.namespace}/web/service.yaml`);

@@ -23,7 +23,7 @@ describe('projects, services and env vars', () => {
     await t.close();
   });
 
-  it('creates, lists, shows and deletes a project, telling the state sink each time', async () => {
+  it('creates, lists, shows and deletes a project, committing the state repo each time', async () => {
     const created = await api().post('/projects', { name: 'shop' }).expect(201);
     expect(created.body).toMatchObject({ name: 'shop', serviceCount: 0, namespace: expect.stringMatching(/^[a-z0-9]{6}-shop$/) as string });
     const list = await api().get('/projects').expect(200);
@@ -31,9 +31,9 @@ describe('projects, services and env vars', () => {
     await api().get(`/projects/${created.body.id as string}`).expect(200);
     await api().delete(`/projects/${created.body.id as string}`).expect(204);
     expect(await t.db.getRepository(ProjectEntity).count()).toBe(0);
-    expect(t.stateSink.changes.map((c) => `${c.verb} ${c.namespace}`)).toEqual([
-      `create ${created.body.namespace as string}`,
-      `delete ${created.body.namespace as string}`,
+    expect((await t.commitSubjects()).filter((subject) => !subject.startsWith('reconcile('))).toEqual([
+      `delete(${created.body.namespace as string}): delete project shop`,
+      `create(${created.body.namespace as string}): create project shop`,
     ]);
   });
 
@@ -79,12 +79,48 @@ describe('projects, services and env vars', () => {
     ]);
   });
 
-  it('when a service name is used in another of the user\'s projects, then 409 that says why', async () => {
-    const a = await api().post('/projects', { name: 'one' }).expect(201);
-    const b = await api().post('/projects', { name: 'two' }).expect(201);
-    await api().post(`/projects/${a.body.id as string}/services`, validService).expect(201);
-    const res = await api().post(`/projects/${b.body.id as string}/services`, validService).expect(409);
-    expect(res.body.error.message).toMatch(/unique across all your projects/);
+  it('when two projects each have a service web, then both exist, each at a host of its own', async () => {
+    const staging = await api().post('/projects', { name: 'staging' }).expect(201);
+    const prod = await api().post('/projects', { name: 'prod' }).expect(201);
+    const a = await api().post(`/projects/${staging.body.id as string}/services`, validService).expect(201);
+    const b = await api().post(`/projects/${prod.body.id as string}/services`, validService).expect(201);
+    const hash = (staging.body.namespace as string).slice(0, 6);
+    expect([a.body.subdomain, b.body.subdomain]).toEqual([`${hash}-staging--web`, `${hash}-prod--web`]);
+    expect([a.body.publicUrl, b.body.publicUrl]).toEqual([
+      `http://${hash}-staging--web.dangus.localhost`,
+      `http://${hash}-prod--web.dangus.localhost`,
+    ]);
+    // The host is stored on the row, and every view of the service reads it from there.
+    const rows = await t.db.getRepository(ServiceEntity).find({ order: { host: 'ASC' } });
+    expect(rows.map((row) => [row.name, row.host])).toEqual([['web', `${hash}-prod--web`], ['web', `${hash}-staging--web`]]);
+    expect((await api().get(`/services/${a.body.id as string}`).expect(200)).body.publicUrl).toBe(a.body.publicUrl);
+    expect((await api().get(`/projects/${prod.body.id as string}`).expect(200)).body.services).toEqual([
+      expect.objectContaining({ name: 'web', publicUrl: b.body.publicUrl }),
+    ]);
+  });
+
+  it('when a service name is used in the same project, then 409 on the name field', async () => {
+    const project = await api().post('/projects', { name: 'one' }).expect(201);
+    await api().post(`/projects/${project.body.id as string}/services`, validService).expect(201);
+    const res = await api().post(`/projects/${project.body.id as string}/services`, validService).expect(409);
+    expect(res.body.error).toEqual({
+      code: expect.any(String) as string,
+      message: 'Project one already has a service named "web".',
+      fields: { name: ['Already used by another service of this project.'] },
+    });
+    expect(await t.db.getRepository(ServiceEntity).count()).toBe(1);
+  });
+
+  it('when a new host equals a stored one, then 409 and the first service keeps its address', async () => {
+    // A service from before per-project hosts whose stored host is what a new one would get
+    // (the unique index is the last guard: the scheme itself never makes such a pair).
+    const project = await api().post('/projects', { name: 'one' }).expect(201);
+    const first = await api().post(`/projects/${project.body.id as string}/services`, validService).expect(201);
+    const host = first.body.subdomain as string;
+    await t.db.query(`UPDATE services SET host = $2 WHERE id = $1`, [first.body.id, host.replace('--web', '--api')]);
+    const res = await api().post(`/projects/${project.body.id as string}/services`, { ...validService, name: 'api' }).expect(409);
+    expect(res.body.error.fields).toEqual({ name: ['Its address is already used by another of your services.'] });
+    expect((await api().get(`/services/${first.body.id as string}`).expect(200)).body.subdomain).toBe(host.replace('--web', '--api'));
     expect(await t.db.getRepository(ServiceEntity).count()).toBe(1);
   });
 
@@ -119,9 +155,12 @@ describe('projects, services and env vars', () => {
     expect(new Encryptor('k1', t.encryptionKey).decrypt(rotated.value)).toBe('rotated');
     await api().delete(`${path}/${created.body.id as string}`).expect(204);
     expect(await t.db.getRepository(EnvVarEntity).count()).toBe(0);
-    const envChanges = t.stateSink.changes.filter((c) => c.verb === 'env');
-    expect(envChanges.map((c) => c.summary)).toEqual(['set DATABASE_URL', 'update DATABASE_URL', 'unset DATABASE_URL']);
-    expect(JSON.stringify(t.stateSink.changes)).not.toMatch(/hunter2|rotated/);
+    // Each change is an intent the controller committed (nothing was built: the render of a
+    // service without an image does not change with its env values), and no value is recorded.
+    const intents = await t.intents();
+    const envChanges = intents.filter((c) => c.verb === 'env');
+    expect(envChanges.map((c) => [c.summary, c.done])).toEqual([['set DATABASE_URL', true], ['update DATABASE_URL', true], ['unset DATABASE_URL', true]]);
+    expect(JSON.stringify(intents)).not.toMatch(/hunter2|rotated/);
   });
 
   it('without a cluster, "Deploy now" is refused with the reason the service shows, and records nothing', async () => {

@@ -15,11 +15,10 @@ import { PgListener } from '../src/coordination/pg-listener.js';
 import { LeaderElection } from '../src/coordination/leader-election.js';
 import { IntentProcessor, OutboxStateSink, retryDelaySeconds } from '../src/coordination/outbox.js';
 import { SharedEventBus } from '../src/events/shared-event-bus.js';
-import type { TenantChange } from '../src/state-repo/state-sink.js';
 import type { DeploymentEvent, LogEvent } from '../src/events/event-bus.js';
 import type { DeploymentDto } from '@dangus/common';
 import { createTestDatabase } from './support/database.js';
-import { changeState } from '../src/use-cases/state-changes.js';
+import { changeState, type TenantChange } from '../src/state-repo/state-sink.js';
 import type { UseCaseContext } from '../src/use-cases/context.js';
 
 const exec = promisify(execFile);

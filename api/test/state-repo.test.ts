@@ -34,7 +34,7 @@ describe('the state repo, written from the API', () => {
   const post = (path: string, body: object) => request(t.app).post(`/api${path}`).set('Cookie', cookie).set('Origin', ORIGIN).send(body);
 
   beforeEach(async () => {
-    t = await startTestPlatform({ STATE_REPO_TOKEN: TOKEN, ADMIN_GITHUB_USERS: 'octocat' }, { stateRepo: true });
+    t = await startTestPlatform({ STATE_REPO_TOKEN: TOKEN, ADMIN_GITHUB_USERS: 'octocat' });
     cookie = await t.signIn('octocat', 4242);
   });
   afterEach(async () => {
@@ -51,9 +51,11 @@ describe('the state repo, written from the API', () => {
       storageGb: 2,
     }).expect(201);
     const log = (await git(t, 'log', '--format=%an|%cn|%s')).trim().split('\n');
+    // On top of the controller's first commit: its reconcile of an empty repo at start-up.
     expect(log).toEqual([
       `octocat|Dangus Cloud|create(${ns}/web): create service web`,
       `octocat|Dangus Cloud|create(${ns}): create project shop`,
+      'Dangus Cloud|Dangus Cloud|reconcile(*): render every tenant from the database',
     ]);
     const files = (await git(t, 'ls-tree', '-r', '--name-only', 'HEAD')).trim().split('\n');
     expect(files).toEqual(
@@ -67,7 +69,7 @@ describe('the state repo, written from the API', () => {
       ]),
     );
     const ingress = await git(t, 'show', `HEAD:tenants/${ns}/web/ingress.yaml`);
-    expect(ingress).toContain(`host: ${ns.slice(0, 6)}-web.dangus.localhost`);
+    expect(ingress).toContain(`host: ${ns}--web.dangus.localhost`);
     expect(await git(t, 'show', 'HEAD:kustomization.yaml')).toContain(`tenants/${ns}`);
     await exec('git', ['--git-dir', t.stateRepoDir, 'fsck', '--strict']);
   });
@@ -86,7 +88,7 @@ describe('the state repo, written from the API', () => {
        UPDATE services SET current_deployment_id = d.id FROM d WHERE services.id = $1`,
       [svc.body.id, 'c'.repeat(40), `harbor.local/dangus/${ns}/web:${'c'.repeat(40)}`],
     );
-    await t.writer?.sink.reconcile();
+    await t.writer.sink.reconcile();
     const before = await git(t, 'show', `HEAD:tenants/${ns}/web/deployment.yaml`);
     const commitsBefore = Number((await git(t, 'rev-list', '--count', 'HEAD')).trim());
     await post(`/services/${svc.body.id as string}/env`, { key: 'API_KEY', value: 'hunter2-secret' }).expect(201);
@@ -121,25 +123,26 @@ describe('the state repo, written from the API', () => {
     const user = await t.db.query<{ id: string; hash: string }[]>(`SELECT id, hash FROM users`);
     // A crash between the database commit and the git commit: the row exists, the files don't.
     await t.db.query(`INSERT INTO projects (user_id, name) VALUES ($1, 'orphan')`, [user[0]?.id]);
-    const first = await t.writer?.sink.reconcile();
-    expect(first?.commit).toMatch(/^[0-9a-f]{40}$/);
+    const first = await t.writer.sink.reconcile();
+    expect(first.commit).toMatch(/^[0-9a-f]{40}$/);
     expect((await git(t, 'log', '-1', '--format=%an|%s')).trim()).toBe('Dangus Cloud|reconcile(*): render every tenant from the database');
     expect(await git(t, 'ls-tree', '-r', '--name-only', 'HEAD')).toContain(`tenants/${user[0]?.hash ?? ''}-orphan/namespace.yaml`);
-    const second = await t.writer?.sink.reconcile();
-    expect(second?.commit).toBeNull();
+    const second = await t.writer.sink.reconcile();
+    expect(second.commit).toBeNull();
   });
 
+  // The direct path into the writer (`commit`, no outbox): these two tests are about the
+  // writer's own lock, with two writers racing, which one controller's outbox never makes.
   it('a change whose render is slow never commits an older state over a newer change', async () => {
     const project = await post('/projects', { name: 'slow' }).expect(201);
     const projectId = project.body.id as string;
     const ns = project.body.namespace as string;
     const writer = t.writer;
-    if (!writer) throw new Error('no writer');
     const insert = (name: string) =>
       t.db.query(
-        `INSERT INTO services (project_id, user_id, name, repo_url, port, webhook_secret)
-         SELECT $1, user_id, $2, 'https://github.com/a/b', 80, 'x' FROM projects WHERE id = $1`,
-        [projectId, name],
+        `INSERT INTO services (project_id, user_id, name, host, repo_url, port, webhook_secret)
+         SELECT $1, user_id, $2, $3, 'https://github.com/a/b', 80, 'x' FROM projects WHERE id = $1`,
+        [projectId, name, `${ns}--${name}`],
       );
     const loaderDeps = { db: t.db, encryptor: new Encryptor('k1', t.encryptionKey), envRevision: new EnvRevision(t.encryptionKey) };
     // The first writer: the api's own repo, with the real loader held up after it has read
@@ -189,10 +192,10 @@ describe('the state repo, written from the API', () => {
     const actor = { userId: 'u', githubUsername: 'octocat' };
 
     await insert('svc-a');
-    const first = slow.tenantChanged({ projectId, namespace: ns, serviceName: 'svc-a', verb: 'create', summary: 'create service svc-a', actor });
+    const first = slow.commit({ projectId, namespace: ns, serviceName: 'svc-a', verb: 'create', summary: 'create service svc-a', actor });
     expect(await firstRead).toEqual(['svc-a']);
     await insert('svc-b');
-    const second = other.tenantChanged({ projectId, namespace: ns, serviceName: 'svc-b', verb: 'create', summary: 'create service svc-b', actor });
+    const second = other.commit({ projectId, namespace: ns, serviceName: 'svc-b', verb: 'create', summary: 'create service svc-b', actor });
     // While the first render is held, the second change either waits for the lock or (were the
     // render outside the write's turn) commits at once; only then may the first go on.
     const whileHeld = await Promise.race([second.then(() => 'committed' as const), secondBlocked]);
@@ -221,19 +224,18 @@ describe('the state repo, written from the API', () => {
       encryptionKey: t.encryptionKey,
       logger: pino({ level: 'silent' }),
     });
-    const first = t.writer?.sink;
-    if (!first) throw new Error('no writer');
+    const first = t.writer.sink;
     const ns = project.body.namespace as string;
     const actor = { userId: 'u', githubUsername: 'octocat' };
     await Promise.all(
       Array.from({ length: 10 }, async (_, i) => {
         await t.db.query(
-          `INSERT INTO services (project_id, user_id, name, repo_url, port, webhook_secret)
-           SELECT $1, user_id, $2, 'https://github.com/a/b', 80, 'x' FROM projects WHERE id = $1`,
-          [project.body.id, `svc-${i}`],
+          `INSERT INTO services (project_id, user_id, name, host, repo_url, port, webhook_secret)
+           SELECT $1, user_id, $2, $3, 'https://github.com/a/b', 80, 'x' FROM projects WHERE id = $1`,
+          [project.body.id, `svc-${i}`, `${ns}--svc-${i}`],
         );
         const sink = i % 2 === 0 ? first : second.sink;
-        await sink.tenantChanged({ projectId: project.body.id as string, namespace: ns, serviceName: `svc-${i}`, verb: 'create', summary: `create service svc-${i}`, actor });
+        await sink.commit({ projectId: project.body.id as string, namespace: ns, serviceName: `svc-${i}`, verb: 'create', summary: `create service svc-${i}`, actor });
       }),
     );
     const files = await git(t, 'ls-tree', '-r', '--name-only', 'HEAD');
@@ -252,7 +254,7 @@ describe('/state.git over smart HTTP', () => {
   let dir: string;
 
   beforeAll(async () => {
-    t = await startTestPlatform({ STATE_REPO_TOKEN: TOKEN, ADMIN_GITHUB_USERS: 'octocat' }, { stateRepo: true });
+    t = await startTestPlatform({ STATE_REPO_TOKEN: TOKEN, ADMIN_GITHUB_USERS: 'octocat' });
     const cookie = await t.signIn('octocat', 4242);
     await request(t.app).post('/api/projects').set('Cookie', cookie).set('Origin', ORIGIN).send({ name: 'cloned' }).expect(201);
     server = await new Promise<Server>((resolve) => {
@@ -317,12 +319,12 @@ describe('pushing the state repo to a remote', () => {
 
   it('every commit reaches the remote, and the push state is shown', async () => {
     const remote = await startGitServer(REMOTE_TOKEN);
-    const t = await startTestPlatform({ STATE_REPO_REMOTE: remote.url, STATE_REPO_REMOTE_TOKEN: REMOTE_TOKEN, ADMIN_GITHUB_USERS: 'octocat' }, { stateRepo: true });
+    const t = await startTestPlatform({ STATE_REPO_REMOTE: remote.url, STATE_REPO_REMOTE_TOKEN: REMOTE_TOKEN, ADMIN_GITHUB_USERS: 'octocat' });
     try {
       const cookie = await t.signIn('octocat', 4242);
       await request(t.app).post('/api/projects').set('Cookie', cookie).set('Origin', ORIGIN).send({ name: 'pushed' }).expect(201);
-      await t.writer?.pusher?.idle();
-      expect(t.writer?.pusher?.status.error).toBeNull();
+      await t.writer.pusher?.idle();
+      expect(t.writer.pusher?.status.error).toBeNull();
       const head = (await git(t, 'rev-parse', 'HEAD')).trim();
       expect(await remoteHead(remote.repoDir)).toBe(head);
       const status = await request(t.app).get('/api/system/state-repo').set('Cookie', cookie).expect(200);
@@ -340,12 +342,12 @@ describe('pushing the state repo to a remote', () => {
   it('a remote that is down never blocks a write; the push is retried until it lands', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/remote.git`;
-    const t = await startTestPlatform({ STATE_REPO_REMOTE: url, STATE_REPO_REMOTE_TOKEN: REMOTE_TOKEN, ADMIN_GITHUB_USERS: 'octocat' }, { stateRepo: true });
+    const t = await startTestPlatform({ STATE_REPO_REMOTE: url, STATE_REPO_REMOTE_TOKEN: REMOTE_TOKEN, ADMIN_GITHUB_USERS: 'octocat' });
     let remote: Awaited<ReturnType<typeof startGitServer>> | undefined;
     try {
       const cookie = await t.signIn('octocat', 4242);
       await request(t.app).post('/api/projects').set('Cookie', cookie).set('Origin', ORIGIN).send({ name: 'later' }).expect(201);
-      const pusher = t.writer?.pusher;
+      const pusher = t.writer.pusher;
       if (!pusher) throw new Error('no pusher');
       await pusher.until((status) => status.state === 'failing');
       const failing = await request(t.app).get('/api/system/state-repo').set('Cookie', cookie).expect(200);
@@ -366,7 +368,7 @@ describe('pushing the state repo to a remote', () => {
 describe('BUILD_EGRESS_CIDR, from the environment to the state repo', () => {
   /** The NetworkPolicies of a new project's namespace.yaml at HEAD, by name, as committed. */
   async function policiesCommitted(env: Record<string, string>): Promise<{ ns: string; policies: Map<string, string> }> {
-    const t = await startTestPlatform({ ADMIN_GITHUB_USERS: 'octocat', ...env }, { stateRepo: true });
+    const t = await startTestPlatform({ ADMIN_GITHUB_USERS: 'octocat', ...env });
     try {
       const cookie = await t.signIn('octocat', 4242);
       const project = await request(t.app).post('/api/projects').set('Cookie', cookie).set('Origin', ORIGIN).send({ name: 'shop' }).expect(201);

@@ -177,7 +177,10 @@ describe('server-sent events', () => {
     const dto = { id: 'd1', serviceId, commitSha: 'a'.repeat(40), status: 'live' as const, createdAt: '', commitMessage: null, trigger: 'push' as const, imageTag: null, imageDigest: null, reason: null, updatedAt: '', finishedAt: null, rollbackOf: null, restorable: false, imageDeleted: false };
     t.events.deploymentChanged({ userId: them, deployment: { ...dto, id: 'theirs' } });
     t.events.deploymentChanged({ userId: me, deployment: dto });
-    expect((await mine).messages).toEqual([{ event: 'deployment', data: JSON.stringify(dto) }]);
+    // Through PostgreSQL, as in production: each event carries its id (a resumed stream's Last-Event-ID).
+    const received = (await mine).messages;
+    expect(received.map((m) => ({ event: m.event, data: JSON.parse(m.data) as unknown }))).toEqual([{ event: 'deployment', data: dto }]);
+    expect(received[0]?.id).toMatch(/^\d+$/);
     expect(JSON.parse((await theirs).messages[0]?.data ?? '{}')).toEqual(expect.objectContaining({ id: 'theirs' }));
   });
 });

@@ -1,269 +1,324 @@
-import type { DeploymentStatus } from './schemas.js';
-import type { ServiceRuntime, ServiceRuntimeField } from './service.js';
+/**
+ * What the api answers, as zod schemas: each DTO type is inferred from its schema, and
+ * the api's OpenAPI document (`GET /api/openapi.json`) is generated from the same
+ * schemas, so the type, the answer and the document cannot differ.
+ */
+import { z } from 'zod';
+import { deploymentStatusSchema } from './schemas.js';
+import { serviceRuntimeSchema } from './service.js';
+
+const timestamp = z.iso.datetime({ offset: true });
 
 /** The one JSON shape of every error the API sends. */
-export interface ErrorBody {
-  error: {
-    code: string;
-    message: string;
-    /** Per-field messages, keyed by the field's path (`repoUrl`, `env.0.key`). */
-    fields?: Record<string, string[]>;
-  };
-}
+export const errorBodySchema = z.strictObject({
+  error: z.strictObject({
+    code: z.string().describe('Stable and machine-readable: `validation_failed`, `not_found`, `conflict`, `limit_reached`, …'),
+    message: z.string().describe('One sentence for a person: what went wrong and what to do.'),
+    fields: z
+      .record(z.string(), z.array(z.string()))
+      .optional()
+      .describe('Per-field messages, keyed by the field\'s path (`repoUrl`, `env.0.key`).'),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
-export type UserRole = 'admin' | 'member';
-
-export interface UserDto {
-  id: string;
-  githubUsername: string;
-  hash: string;
-  role: UserRole;
-  /** Whether this platform reaches a Kubernetes cluster: without one nothing builds or runs. */
-  cluster: ClusterStatusDto;
-}
+export const userRoleSchema = z.enum(['admin', 'member']);
+export type UserRole = z.infer<typeof userRoleSchema>;
 
 /** The platform's cluster, as every page's banner reads it (`GET /auth/me`). */
-export interface ClusterStatusDto {
-  connected: boolean;
-  /** Why there is none and what to do, when not connected. */
-  reason: string | null;
-}
+export const clusterStatusDtoSchema = z.strictObject({
+  connected: z.boolean(),
+  reason: z.string().nullable().describe('Why there is none and what to do, when not connected.'),
+});
+export type ClusterStatusDto = z.infer<typeof clusterStatusDtoSchema>;
+
+export const userDtoSchema = z.strictObject({
+  id: z.uuid(),
+  githubUsername: z.string(),
+  hash: z.string().describe('The user\'s hash: the first part of every namespace and subdomain of theirs.'),
+  role: userRoleSchema,
+  cluster: clusterStatusDtoSchema.describe('Whether this platform reaches a Kubernetes cluster: without one nothing builds or runs.'),
+});
+export type UserDto = z.infer<typeof userDtoSchema>;
 
 /** A user as an admin sees them on the Users page. */
-export interface AdminUserDto {
-  id: string;
-  githubUsername: string;
-  avatarUrl: string | null;
-  role: UserRole;
-  status: 'active' | 'blocked';
-  lastSignInAt: string | null;
-  createdAt: string;
-  projects: number;
-  /** The GitHub account's numeric id: `id:{githubId}` names it in the settings, whatever its login. */
-  githubId: string;
-  /** Logins of ADMIN_GITHUB_USERS / ALLOWED_GITHUB_USERS pinned to this account (the first to sign in with them). */
-  pinnedLogins: string[];
-}
+export const adminUserDtoSchema = z.strictObject({
+  id: z.uuid(),
+  githubUsername: z.string(),
+  avatarUrl: z.string().nullable(),
+  role: userRoleSchema,
+  status: z.enum(['active', 'blocked']),
+  lastSignInAt: timestamp.nullable(),
+  createdAt: timestamp,
+  projects: z.number().int(),
+  githubId: z.string().describe('The GitHub account\'s numeric id: `id:{githubId}` names it in the settings, whatever its login.'),
+  pinnedLogins: z
+    .array(z.string())
+    .describe('Logins of ADMIN_GITHUB_USERS / ALLOWED_GITHUB_USERS pinned to this account (the first to sign in with them).'),
+});
+export type AdminUserDto = z.infer<typeof adminUserDtoSchema>;
 
 /** Someone the sign-in policy did not let in, waiting for an admin. */
-export interface AccessRequestDto {
-  id: string;
-  login: string;
-  avatarUrl: string | null;
-  requestedAt: string;
-}
+export const accessRequestDtoSchema = z.strictObject({
+  id: z.uuid(),
+  login: z.string(),
+  avatarUrl: z.string().nullable(),
+  requestedAt: timestamp,
+});
+export type AccessRequestDto = z.infer<typeof accessRequestDtoSchema>;
 
-/** The limits per user, shown on the Users page. */
-export interface UserLimitsDto {
-  projectsPerUser: number;
-  servicesPerProject: number;
-  envVarsPerService: number;
-  envBytesPerService: number;
-  streamsPerUser: number;
-  /** History requests (they run git) a user may have under way at once, per api process. */
-  historyRequestsPerUser: number;
-  exemptAdmins: boolean;
-}
+/** The limits per user, shown on the Users page (0: no limit). */
+export const userLimitsDtoSchema = z.strictObject({
+  projectsPerUser: z.number().int(),
+  servicesPerProject: z.number().int(),
+  envVarsPerService: z.number().int(),
+  envBytesPerService: z.number().int(),
+  streamsPerUser: z.number().int(),
+  historyRequestsPerUser: z
+    .number()
+    .int()
+    .describe('History requests (they run git) a user may have under way at once, per api process.'),
+  exemptAdmins: z.boolean(),
+});
+export type UserLimitsDto = z.infer<typeof userLimitsDtoSchema>;
 
-export interface DeploymentSummaryDto {
-  id: string;
-  commitSha: string;
-  status: DeploymentStatus;
-  createdAt: string;
-}
+export const deploymentSummaryDtoSchema = z.strictObject({
+  id: z.uuid(),
+  commitSha: z.string(),
+  status: deploymentStatusSchema,
+  createdAt: timestamp,
+});
+export type DeploymentSummaryDto = z.infer<typeof deploymentSummaryDtoSchema>;
 
-export interface ServiceSummaryDto {
-  id: string;
-  name: string;
-  port: number;
-  status: DeploymentStatus | null;
-  internalAddress: string;
-  publicUrl: string;
-  lastDeployment: DeploymentSummaryDto | null;
-}
+export const serviceSummaryDtoSchema = z.strictObject({
+  id: z.uuid(),
+  name: z.string(),
+  port: z.number().int(),
+  status: deploymentStatusSchema.nullable(),
+  internalAddress: z.string(),
+  publicUrl: z.string(),
+  lastDeployment: deploymentSummaryDtoSchema.nullable(),
+});
+export type ServiceSummaryDto = z.infer<typeof serviceSummaryDtoSchema>;
 
-export interface ProjectDto {
-  id: string;
-  name: string;
-  namespace: string;
-  createdAt: string;
-  serviceCount: number;
-}
+export const projectDtoSchema = z.strictObject({
+  id: z.uuid(),
+  name: z.string(),
+  namespace: z.string().describe('`{user hash}-{name}`: the Kubernetes namespace of its services.'),
+  createdAt: timestamp,
+  serviceCount: z.number().int(),
+});
+export type ProjectDto = z.infer<typeof projectDtoSchema>;
 
-export interface ProjectDetailDto extends ProjectDto {
-  services: ServiceSummaryDto[];
-}
+export const projectDetailDtoSchema = projectDtoSchema.extend({
+  services: z.array(serviceSummaryDtoSchema),
+});
+export type ProjectDetailDto = z.infer<typeof projectDetailDtoSchema>;
 
 export type { ActionAbilityDto, ServiceAbilitiesDto, ServiceDto, TenantFailureDto } from './service.js';
 
-export interface EnvVarDto {
-  id: string;
-  key: string;
-  /** Always masked in lists; the value is only ever written, never read back in a list. */
-  value: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export const envVarDtoSchema = z.strictObject({
+  id: z.uuid(),
+  key: z.string(),
+  value: z.string().describe('Always masked in lists; the value is only ever written, never read back in a list.'),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type EnvVarDto = z.infer<typeof envVarDtoSchema>;
 
 /**
  * What pasting a `.env` file does to a service's variables, by key (never a value):
  * `added` are new, `changed` get a new value, `unchanged` already have that value, and
  * `kept` are the service's other variables, which an import leaves as they are.
  */
-export interface EnvImportDto {
-  added: string[];
-  changed: string[];
-  unchanged: string[];
-  kept: string[];
-  /** Whether the import was applied (false for a preview, or when nothing changes). */
-  applied: boolean;
-  /** The rollout the applied change started; null when nothing was built yet or nothing changed. */
-  deploymentId: string | null;
-}
+export const envImportDtoSchema = z.strictObject({
+  added: z.array(z.string()),
+  changed: z.array(z.string()),
+  unchanged: z.array(z.string()),
+  kept: z.array(z.string()),
+  applied: z.boolean().describe('Whether the import was applied (false for a preview, or when nothing changes).'),
+  deploymentId: z.uuid().nullable().describe('The rollout the applied change started; null when nothing was built yet or nothing changed.'),
+});
+export type EnvImportDto = z.infer<typeof envImportDtoSchema>;
 
 /** One variable's value, shown to its owner on demand (and recorded in the service's activity). */
-export interface EnvValueDto {
-  id: string;
-  key: string;
-  value: string;
-}
+export const envValueDtoSchema = z.strictObject({
+  id: z.uuid(),
+  key: z.string(),
+  value: z.string(),
+});
+export type EnvValueDto = z.infer<typeof envValueDtoSchema>;
 
 /**
  * What was done to a service outside its infrastructure history (the state repo's commits):
  * `env.reveal` is an env value shown to its owner; `subject` is the variable's key.
  */
-export interface ServiceActivityDto {
-  id: string;
-  action: 'env.reveal';
-  subject: string;
-  /** The GitHub login of who did it. */
-  actor: string;
-  createdAt: string;
-}
+export const serviceActivityDtoSchema = z.strictObject({
+  id: z.uuid(),
+  action: z.enum(['env.reveal']),
+  subject: z.string(),
+  actor: z.string().describe('The GitHub login of who did it.'),
+  createdAt: timestamp,
+});
+export type ServiceActivityDto = z.infer<typeof serviceActivityDtoSchema>;
 
-/** What made a deployment: a webhook push, the deploy button, or an env change (no build). */
-export type DeploymentTrigger = 'push' | 'manual' | 'config' | 'rollback';
+/** What made a deployment: a webhook push, the deploy button, an env or settings change (no build), or a rollback. */
+export const deploymentTriggerSchema = z.enum(['push', 'manual', 'config', 'rollback']);
+export type DeploymentTrigger = z.infer<typeof deploymentTriggerSchema>;
 
-export interface DeploymentDto extends DeploymentSummaryDto {
-  serviceId: string;
-  commitMessage: string | null;
-  trigger: DeploymentTrigger;
-  imageTag: string | null;
-  /** `sha256:…` of the image the build pushed (the Deployment runs the image by this digest). */
-  imageDigest: string | null;
-  reason: string | null;
-  updatedAt: string;
-  finishedAt: string | null;
-  /** For a rollback: the release it restored. */
-  rollbackOf: string | null;
-  /** A release that went live and can be rolled back to (its image and configuration are kept). */
-  restorable: boolean;
-  /** Retention deleted its image from the registry. */
-  imageDeleted: boolean;
-  buildLogs?: string;
-}
+export const deploymentDtoSchema = deploymentSummaryDtoSchema.extend({
+  serviceId: z.uuid(),
+  commitMessage: z.string().nullable(),
+  trigger: deploymentTriggerSchema,
+  imageTag: z.string().nullable(),
+  imageDigest: z
+    .string()
+    .nullable()
+    .describe('`sha256:…` of the image the build pushed (the Deployment runs the image by this digest).'),
+  reason: z.string().nullable(),
+  updatedAt: timestamp,
+  finishedAt: timestamp.nullable(),
+  rollbackOf: z.uuid().nullable().describe('For a rollback: the release it restored.'),
+  restorable: z
+    .boolean()
+    .describe('A release that went live and can be rolled back to (its image and configuration are kept).'),
+  imageDeleted: z.boolean().describe('Retention deleted its image from the registry.'),
+  buildLogs: z.string().optional().describe('The build log, in `GET /api/deployments/{deploymentId}` only.'),
+});
+export type DeploymentDto = z.infer<typeof deploymentDtoSchema>;
+
+const runtimeValue = z.union([z.number(), z.string(), z.null()]);
 
 /** What a rollback would change, against what runs now (env values are never shown, only keys). */
-export interface RollbackPreviewDto {
-  deploymentId: string;
-  restorable: boolean;
-  /** Why not, when it is not. */
-  reason: string | null;
-  image: { from: string | null; to: string | null };
-  commit: { from: string | null; to: string };
-  config: { field: ServiceRuntimeField; from: ServiceRuntime[ServiceRuntimeField]; to: ServiceRuntime[ServiceRuntimeField] }[];
-  env: { added: string[]; removed: string[]; changed: string[] };
-}
+export const rollbackPreviewDtoSchema = z.strictObject({
+  deploymentId: z.uuid(),
+  restorable: z.boolean(),
+  reason: z.string().nullable().describe('Why not, when it is not.'),
+  image: z.strictObject({ from: z.string().nullable(), to: z.string().nullable() }),
+  commit: z.strictObject({ from: z.string().nullable(), to: z.string() }),
+  config: z.array(z.strictObject({ field: serviceRuntimeSchema.keyof(), from: runtimeValue, to: runtimeValue })),
+  env: z.strictObject({ added: z.array(z.string()), removed: z.array(z.string()), changed: z.array(z.string()) }),
+});
+export type RollbackPreviewDto = z.infer<typeof rollbackPreviewDtoSchema>;
 
 /** One GitHub webhook delivery and how the platform answered it. */
-export interface WebhookDeliveryDto {
-  id: string;
-  /** GitHub's X-GitHub-Delivery. */
-  deliveryId: string;
-  /** GitHub's X-GitHub-Event. */
-  event: string;
-  outcome: 'deployed' | 'ignored' | 'ping' | 'rejected';
-  reason: string | null;
-  statusCode: number;
-  deploymentId: string | null;
-  /** Came through the GitHub App's webhook: GitHub can send it again ("Redeliver"). */
-  viaApp: boolean;
-  receivedAt: string;
-}
+export const webhookDeliveryDtoSchema = z.strictObject({
+  id: z.uuid(),
+  deliveryId: z.string().describe('GitHub\'s X-GitHub-Delivery.'),
+  event: z.string().describe('GitHub\'s X-GitHub-Event.'),
+  outcome: z.enum(['deployed', 'skipped', 'ignored', 'ping', 'rejected']),
+  reason: z.string().nullable(),
+  statusCode: z.number().int(),
+  deploymentId: z.uuid().nullable(),
+  viaApp: z.boolean().describe('Came through the GitHub App\'s webhook: GitHub can send it again ("Redeliver").'),
+  receivedAt: timestamp,
+});
+export type WebhookDeliveryDto = z.infer<typeof webhookDeliveryDtoSchema>;
+
+const gitSignature = z.strictObject({ name: z.string(), email: z.string(), date: z.string() });
 
 /** One state-repo commit of a service's infrastructure history. */
-export interface HistoryCommitDto {
-  sha: string;
-  subject: string;
-  author: { name: string; email: string; date: string };
-  committer: { name: string; email: string; date: string };
-  /** From the commit's `Dangus-*` trailers. */
-  actor: string | null;
-  deploymentId: string | null;
-  sourceCommit: string | null;
-  /** The service's and its tenant's files it changed, with line counts. */
-  files: { path: string; added: number; removed: number }[];
-}
+export const historyCommitDtoSchema = z.strictObject({
+  sha: z.string(),
+  subject: z.string(),
+  author: gitSignature,
+  committer: gitSignature,
+  actor: z.string().nullable().describe('From the commit\'s `Dangus-*` trailers.'),
+  deploymentId: z.string().nullable(),
+  sourceCommit: z.string().nullable(),
+  files: z
+    .array(z.strictObject({ path: z.string(), added: z.number().int(), removed: z.number().int() }))
+    .describe('The service\'s and its tenant\'s files it changed, with line counts.'),
+});
+export type HistoryCommitDto = z.infer<typeof historyCommitDtoSchema>;
 
-export interface HistoryPageDto {
-  commits: HistoryCommitDto[];
-  /** Pass as `?cursor=` for the next page; null at the end. */
-  nextCursor: string | null;
-}
+export const historyPageDtoSchema = z.strictObject({
+  commits: z.array(historyCommitDtoSchema),
+  nextCursor: z.string().nullable().describe('Pass as `?cursor=` for the next page; null at the end.'),
+});
+export type HistoryPageDto = z.infer<typeof historyPageDtoSchema>;
 
-export interface HistoryDiffDto extends HistoryCommitDto {
-  /** Unified diff of the commit, restricted to the service's and its tenant's files. */
-  diff: string;
-}
+export const historyDiffDtoSchema = historyCommitDtoSchema.extend({
+  diff: z.string().describe('Unified diff of the commit, restricted to the service\'s and its tenant\'s files.'),
+});
+export type HistoryDiffDto = z.infer<typeof historyDiffDtoSchema>;
 
 /** A size a service can have: CPU and memory of each pod (requests = limits). */
-export interface ServiceSizeDto {
-  name: string;
-  cpu: string;
-  memory: string;
-}
+export const serviceSizeDtoSchema = z.strictObject({
+  name: z.string(),
+  cpu: z.string(),
+  memory: z.string(),
+});
+export type ServiceSizeDto = z.infer<typeof serviceSizeDtoSchema>;
 
-/** One Kubernetes Event of a service (`GET /api/services/:id/events`). */
-export interface ServiceEventDto {
-  type: 'Normal' | 'Warning';
-  reason: string;
-  /** `Kind/name` of the object it is about. */
-  object: string;
-  message: string;
-  /** What it means, in plain words, when the reason is one the platform knows. */
-  summary: string | null;
-  count: number;
-  firstSeen: string | null;
-  lastSeen: string | null;
-}
+/** One Kubernetes Event of a service (`GET /api/services/{serviceId}/events`). */
+export const serviceEventDtoSchema = z.strictObject({
+  type: z.enum(['Normal', 'Warning']),
+  reason: z.string(),
+  object: z.string().describe('`Kind/name` of the object it is about.'),
+  message: z.string(),
+  summary: z.string().nullable().describe('What it means, in plain words, when the reason is one the platform knows.'),
+  count: z.number().int(),
+  firstSeen: z.string().nullable(),
+  lastSeen: z.string().nullable(),
+});
+export type ServiceEventDto = z.infer<typeof serviceEventDtoSchema>;
 
-/** One resource of a project's quota, as the cluster counts it (`GET /api/projects/:id/usage`). */
-export interface QuotaUsageDto {
-  /** `requests.cpu`, `limits.memory`, `pods`, `requests.storage`, … */
-  resource: string;
-  used: string;
-  hard: string;
-}
+/** One resource of a project's quota, as the cluster counts it (`GET /api/projects/{projectId}/usage`). */
+export const quotaUsageDtoSchema = z.strictObject({
+  resource: z.string().describe('`requests.cpu`, `limits.memory`, `pods`, `requests.storage`, …'),
+  used: z.string(),
+  hard: z.string(),
+});
+export type QuotaUsageDto = z.infer<typeof quotaUsageDtoSchema>;
 
 /** One pod's figures in one sample. */
-export interface PodMetricsDto {
-  pod: string;
-  /** CPU in use, in millicores (fractional). */
-  cpuMillicores: number;
-  /** Memory in use (the working set), in bytes. */
-  memoryBytes: number;
-}
+export const podMetricsDtoSchema = z.strictObject({
+  pod: z.string(),
+  cpuMillicores: z.number().describe('CPU in use, in millicores (fractional).'),
+  memoryBytes: z.number().describe('Memory in use (the working set), in bytes.'),
+});
+export type PodMetricsDto = z.infer<typeof podMetricsDtoSchema>;
 
-/** A service's CPU and memory over the last hour (`GET /api/services/:id/metrics`). */
-export interface ServiceMetricsDto {
-  /** Whether the cluster serves the metrics API (metrics.k8s.io). */
-  available: boolean;
-  /** Why there are no figures, in plain words, when not available. */
-  reason: string | null;
-  /** Seconds between samples. */
-  intervalSeconds: number;
-  /** Each pod's limits (its size, or the namespace's defaults): drawn on the charts. */
-  limits: { cpuMillicores: number; memoryBytes: number };
-  /** Oldest first; one per sampling, for the pods of the service that had figures then. */
-  samples: { at: string; pods: PodMetricsDto[] }[];
-}
+/** A service's CPU and memory over the last hour (`GET /api/services/{serviceId}/metrics`). */
+export const serviceMetricsDtoSchema = z.strictObject({
+  available: z.boolean().describe('Whether the cluster serves the metrics API (metrics.k8s.io).'),
+  reason: z.string().nullable().describe('Why there are no figures, in plain words, when not available.'),
+  intervalSeconds: z.number().describe('Seconds between samples.'),
+  limits: z
+    .strictObject({ cpuMillicores: z.number(), memoryBytes: z.number() })
+    .describe('Each pod\'s limits (its size, or the namespace\'s defaults): drawn on the charts.'),
+  samples: z
+    .array(z.strictObject({ at: timestamp, pods: z.array(podMetricsDtoSchema) }))
+    .describe('Oldest first; one per sampling, for the pods of the service that had figures then.'),
+});
+export type ServiceMetricsDto = z.infer<typeof serviceMetricsDtoSchema>;
+
+/** A Dockerfile found in a repository, with the context and watch paths suggested for a service built from it. */
+export const dockerfileSuggestionDtoSchema = z.strictObject({
+  path: z.string().describe('From the repository root.'),
+  contextDir: z.string(),
+  dockerfilePath: z.string().describe('Relative to `contextDir`.'),
+  watchPaths: z.array(z.string()),
+});
+export type DockerfileSuggestionDto = z.infer<typeof dockerfileSuggestionDtoSchema>;
+
+/** `GET /api/repository/dockerfiles`: the Dockerfiles of a branch's head (Git trees API). */
+export const repositoryDockerfilesDtoSchema = z.strictObject({
+  commitSha: z.string(),
+  dockerfiles: z.array(dockerfileSuggestionDtoSchema),
+  rootFiles: z.array(z.string()).describe('Lockfiles and workspace files at the root, worth adding to a service\'s watch paths.'),
+  truncated: z.boolean().describe('GitHub listed only part of a very large repository.'),
+});
+export type RepositoryDockerfilesDto = z.infer<typeof repositoryDockerfilesDtoSchema>;
+
+/** `GET /api/repository/watched-files`: which files of a branch's head a list of watch paths selects. */
+export const watchedFilesDtoSchema = z.strictObject({
+  commitSha: z.string(),
+  watchPaths: z.array(z.string()).describe('The patterns as they will be stored (split on commas, trimmed).'),
+  fileCount: z.number().int(),
+  matchedCount: z.number().int(),
+  matched: z.array(z.string()).describe('The first matching files (at most 200), in the tree\'s order.'),
+  truncated: z.boolean(),
+});
+export type WatchedFilesDto = z.infer<typeof watchedFilesDtoSchema>;

@@ -2,6 +2,8 @@
  * Naming rules of docs/architecture.md#names: user hashes, project namespaces and service
  * subdomains are Kubernetes names, so their limits are the Kubernetes ones.
  */
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 
 /** Six characters of `[a-z0-9]`, random per user (docs/architecture.md#names). */
 export const USER_HASH_PATTERN = /^[a-z0-9]{6}$/;
@@ -37,7 +39,10 @@ export const OCI_PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 /** Kubernetes' limit for a DNS label: namespaces, Service names, subdomain labels. */
 export const DNS_LABEL_MAX = 63;
 
-/** `{hash}-` costs seven characters of the 63 a namespace or subdomain may have. */
+/**
+ * `{hash}-` costs seven characters of the 63 a namespace may have; a service name has the
+ * same limit, which keeps its objects' names (`{service}-data`, `{service}-env`) in 63 too.
+ */
 export const NAME_MAX = DNS_LABEL_MAX - 7;
 
 /** The namespace of a project: `{hash}-{project}`. */
@@ -45,9 +50,39 @@ export function namespaceFor(userHash: string, projectName: string): string {
   return `${userHash}-${projectName}`;
 }
 
-/** The public subdomain label of a service: `{hash}-{service}`. */
-export function subdomainFor(userHash: string, serviceName: string): string {
-  return `${userHash}-${serviceName}`;
+/** Hex digits of the digest that stands for the cut parts of a long host. */
+const HOST_DIGEST_LENGTH = 10;
+
+/**
+ * The public host label of a new service (docs/architecture.md#names), stored on its row
+ * at creation: `{hash}-{project}--{service}`, the project's namespace and the service
+ * name joined by `--`, which no name may contain. It is one DNS label (a wildcard
+ * certificate covers one level), and injective: the first `--` splits it back into the
+ * namespace (itself `{hash}-{project}`, the hash six characters) and the service. A host
+ * of the first scheme, `{hash}-{service}`, has no `--`, so no new host equals an old one.
+ *
+ * When the whole is over 63 characters, both names are cut (21 characters each, a part
+ * the other does not need going to the longer one) and a digest of the whole is added:
+ * `{hash}-{project…}--{service…}--{digest}`. It has two `--`, so it equals no full host,
+ * and two cut hosts are equal only if their 40-bit digests are: only one user's own hosts
+ * can meet that way (every host starts with its owner's hash), and the unique index on the
+ * stored host refuses the second rather than share an address.
+ */
+export function serviceHostFor(userHash: string, projectName: string, serviceName: string): string {
+  const full = `${namespaceFor(userHash, projectName)}--${serviceName}`;
+  if (full.length <= DNS_LABEL_MAX) return full;
+  const digest = bytesToHex(sha256(utf8ToBytes(full))).slice(0, HOST_DIGEST_LENGTH);
+  // `{hash}-` + `--` + `--` + digest: what is left for the two names.
+  const room = DNS_LABEL_MAX - (userHash.length + 1) - 4 - HOST_DIGEST_LENGTH;
+  const half = Math.floor(room / 2);
+  const projectRoom = Math.max(half, room - serviceName.length);
+  const serviceRoom = room - Math.min(projectRoom, projectName.length);
+  return `${userHash}-${cut(projectName, projectRoom)}--${cut(serviceName, serviceRoom)}--${digest}`;
+}
+
+/** The first `length` characters of a name, without a trailing hyphen. */
+function cut(name: string, length: number): string {
+  return name.slice(0, length).replace(/-+$/, '');
 }
 
 /** Internal address shown in the service discovery panel. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WATCH_PATHS_MAX, normaliseContextDir, normaliseWatchPaths, watchPathProblem } from './watch-paths.js';
 import {
   NAME_MAX,
   PROJECT_NAME_PATTERN,
@@ -26,7 +27,7 @@ export const projectNameSchema = z
 export const serviceNameSchema = z
   .string()
   .min(1, 'Name is required.')
-  .max(NAME_MAX, `At most ${NAME_MAX} characters: the subdomain {hash}-{name} must fit in 63.`)
+  .max(NAME_MAX, `At most ${NAME_MAX} characters.`)
   .regex(
     SERVICE_NAME_PATTERN,
     NAME_RULE,
@@ -56,6 +57,42 @@ export const dockerfilePathSchema = z
   .regex(/^[A-Za-z0-9._/-]+$/, 'Use letters, digits, ".", "_", "-" and "/".')
   .refine((p) => !p.startsWith('/'), 'Use a path relative to the repository root.')
   .refine((p) => !p.split('/').includes('..'), 'The path may not contain "..".');
+
+/**
+ * The build context, relative to the repository root (`.` for the root, the default): what
+ * Kaniko sees as the build's folder, and what the Dockerfile path is relative to.
+ */
+export const contextDirSchema = z
+  .string()
+  .max(255, 'At most 255 characters.')
+  .transform(normaliseContextDir)
+  .pipe(
+    z
+      .string()
+      .refine((p) => !p.startsWith('/'), 'Use a path relative to the repository root (apps/web, not /apps/web).')
+      .refine((p) => !p.split('/').includes('..'), 'The path may not contain "..".')
+      .regex(/^[A-Za-z0-9._/-]+$/, 'Use letters, digits, ".", "_", "-" and "/".'),
+  );
+
+/**
+ * Gitignore-style patterns of the files whose change builds the service (watch-paths.ts);
+ * none: every push builds. Entries are split on commas and trimmed, so
+ * `apps/web/**, packages/ui/**` is two patterns.
+ */
+export const watchPathsSchema = z
+  .array(z.string().max(10_000, 'At most 10,000 characters.'), { error: 'A list of patterns (strings).' })
+  .max(1_000, 'At most 1,000 entries.')
+  .transform(normaliseWatchPaths)
+  .pipe(
+    z
+      .array(
+        z.string().superRefine((pattern, ctx) => {
+          const problem = watchPathProblem(pattern);
+          if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      )
+      .max(WATCH_PATHS_MAX, `At most ${String(WATCH_PATHS_MAX)} patterns.`),
+  );
 
 export const portSchema = z
   .number({ error: 'A port is a whole number from 1 to 65535.' })

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import {
   branchSchema,
+  contextDirSchema,
   dockerfilePathSchema,
   healthCheckPathSchema,
   portSchema,
@@ -18,13 +19,20 @@ import {
   deploymentStatusSchema,
   sizeNameSchema,
   storageGbSchema,
+  watchPathsSchema,
 } from './schemas.js';
 
-/** What the next build reads: a change takes effect at the next push or deploy. */
+/**
+ * What the next build reads: a change takes effect at the next push or deploy. The
+ * Dockerfile path is relative to the context directory (as `docker build` reads it in a
+ * folder); watch paths decide which pushes build (none: every push).
+ */
 export const serviceSourceSchema = z.strictObject({
   repoUrl: repoUrlSchema,
   branch: branchSchema,
+  contextDir: contextDirSchema,
   dockerfilePath: dockerfilePathSchema,
+  watchPaths: watchPathsSchema,
 });
 
 /**
@@ -67,7 +75,9 @@ export function pickFields<T extends object, K extends keyof T>(source: T, field
 
 export const createServiceSchema = serviceConfigSchema.extend({
   branch: branchSchema.default('main'),
+  contextDir: contextDirSchema.default('.'),
   dockerfilePath: dockerfilePathSchema.default('Dockerfile'),
+  watchPaths: watchPathsSchema.default([]),
   storageGb: storageGbSchema.default(null),
   healthCheckPath: healthCheckPathSchema.default(null),
   replicas: replicasSchema.default(1),
@@ -112,7 +122,7 @@ export type TenantFailureDto = z.infer<typeof tenantFailureSchema>;
  * what the platform derives from it.
  */
 /** Whether an action on a resource would be accepted now, and why not: the UI disables it with the reason. */
-export const actionAbilitySchema = z.object({
+export const actionAbilitySchema = z.strictObject({
   ok: z.boolean(),
   /** A plain sentence saying why the api would refuse it and what to do, when not ok. */
   reason: z.string().nullable(),
@@ -120,7 +130,7 @@ export const actionAbilitySchema = z.object({
 export type ActionAbilityDto = z.infer<typeof actionAbilitySchema>;
 
 /** What the owner can do with a service now, as the api would answer (`ServiceDto.can`). */
-export const serviceAbilitiesSchema = z.object({
+export const serviceAbilitiesSchema = z.strictObject({
   /** "Deploy now": needs a cluster, and a GitHub token unless the repository is public. */
   deploy: actionAbilitySchema,
   /** A rolling restart: needs a cluster and a running release. */

@@ -53,7 +53,7 @@ describe('Flux applies the state repo per tenant, and takes over from the built-
 
   const custom = () => world.kube.makeApiClient(CustomObjectsApi);
   const head = async () => {
-    const at = await world.platform.writer?.repo.head();
+    const at = await world.platform.writer.repo.head();
     if (!at) throw new Error('the state repo has no head');
     return at;
   };

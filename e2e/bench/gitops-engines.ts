@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   handler = applierHttpHandler(applier, { token: APPLIER_TOKEN });
   applier.start();
   cleanups.push(() => applier.stop());
-  const head = async (subject: Subject) => (await subject.world.platform.writer?.repo.head()) ?? '';
+  const head = async (subject: Subject) => (await subject.world.platform.writer.repo.head()) ?? '';
   await pollUntil(async () => applier.status().appliedCommit === (await head(poked)), { what: 'the applier to sync', timeoutMs: 60_000, intervalMs: 50 });
   log('built-in applier (installed topology, notified):');
   const builtin = await measure(poked, CHANGES, 30_000);

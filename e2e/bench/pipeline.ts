@@ -184,7 +184,7 @@ async function main(): Promise<void> {
     cleanups.push(() => separate.stop());
     applier = separate;
   }
-  if (!applier || !writer) throw new Error('the test platform started without its applier');
+  if (!applier) throw new Error('the test platform started without its applier');
   const [user] = await platform.db.query<{ id: string }[]>(`SELECT id FROM users WHERE github_username = $1`, [login]);
   if (!user) throw new Error('the bench user was not recorded');
 

@@ -270,7 +270,7 @@ describe.each(['prod', 'dev'])('bootstrap/overlays/%s', (overlay) => {
 describe('bootstrap settings and components', () => {
   let dir = '';
 
-  async function overlayWith(settings: { platformHost: string; storageClassName: string }, components: string[]): Promise<RenderedObject[]> {
+  async function overlayWith(settings: { platformHost: string; storageClassName?: string }, components: string[]): Promise<RenderedObject[]> {
     dir = await mkdtemp(join(tmpdir(), 'dangus-bootstrap-'));
     // kustomize loads directories (not files) from outside the kustomization root.
     const base = relative(dir, join(repoRoot, 'bootstrap/base'));
@@ -295,19 +295,28 @@ describe('bootstrap settings and components', () => {
     }
   }
 
-  it('when the storage class and host are changed in settings, then every volume, the Ingress and PUBLIC_URL follow', async () => {
-    const objects = await overlayWith({ platformHost: 'paas.lab.test', storageClassName: 'local-path' }, ['settings']);
-    const sts = find(objects, 'StatefulSet', 'dangus-postgres').spec as { volumeClaimTemplates: { spec: { storageClassName: string } }[] };
-    expect(sts.volumeClaimTemplates[0]?.spec.storageClassName).toBe('local-path');
-    expect((find(objects, 'PersistentVolumeClaim', 'dangus-state').spec as { storageClassName: string }).storageClassName).toBe('local-path');
+  it('when the host is changed in settings, then the Ingress and PUBLIC_URL follow, and every volume takes the cluster\'s default class', async () => {
+    const objects = await overlayWith({ platformHost: 'paas.lab.test' }, ['settings']);
+    const sts = find(objects, 'StatefulSet', 'dangus-postgres').spec as { volumeClaimTemplates: { spec: Record<string, unknown> }[] };
+    expect(sts.volumeClaimTemplates[0]?.spec).not.toHaveProperty('storageClassName');
+    expect(find(objects, 'PersistentVolumeClaim', 'dangus-state').spec).not.toHaveProperty('storageClassName');
     const config = find(objects, 'ConfigMap', 'dangus-config', true).data as Record<string, string>;
     expect(config.PUBLIC_URL).toBe('https://paas.lab.test');
-    expect(config.STORAGE_CLASS).toBe('local-path');
+    // Empty: tenants' volumes take the cluster's default class too.
+    expect(config.STORAGE_CLASS).toBe('');
     expect(JSON.stringify(find(objects, 'Ingress', 'dangus'))).not.toContain('example.com');
   });
 
+  it('when the storage-class component is added, then every volume, the tenants\' included, takes the class of settings', async () => {
+    const objects = await overlayWith({ platformHost: 'paas.lab.test', storageClassName: 'longhorn' }, ['settings', 'storage-class']);
+    const sts = find(objects, 'StatefulSet', 'dangus-postgres').spec as { volumeClaimTemplates: { spec: { storageClassName: string } }[] };
+    expect(sts.volumeClaimTemplates[0]?.spec.storageClassName).toBe('longhorn');
+    expect((find(objects, 'PersistentVolumeClaim', 'dangus-state').spec as { storageClassName: string }).storageClassName).toBe('longhorn');
+    expect((find(objects, 'ConfigMap', 'dangus-config', true).data as Record<string, string>).STORAGE_CLASS).toBe('longhorn');
+  });
+
   it('when the external-database component is added, then no PostgreSQL is installed and the api and the controller still read DATABASE_URL and reach port 5432', async () => {
-    const objects = await overlayWith({ platformHost: 'paas.lab.test', storageClassName: 'longhorn' }, ['settings', 'external-database']);
+    const objects = await overlayWith({ platformHost: 'paas.lab.test' }, ['settings', 'external-database']);
     expect(objects.filter((o) => o.metadata.name === 'dangus-postgres')).toEqual([]);
     for (const name of ['dangus-api', 'dangus-controller']) {
       expect(JSON.stringify(find(objects, 'Deployment', name))).toContain('"key":"DATABASE_URL"');
@@ -319,7 +328,7 @@ describe('bootstrap settings and components', () => {
   });
 
   it('when the controller-standby component is added, then a second controller runs the same container with an emptyDir for the state repo', async () => {
-    const objects = await overlayWith({ platformHost: 'paas.lab.test', storageClassName: 'longhorn' }, ['settings', 'controller-standby']);
+    const objects = await overlayWith({ platformHost: 'paas.lab.test' }, ['settings', 'controller-standby']);
     const controller = find(objects, 'Deployment', 'dangus-controller');
     const standby = find(objects, 'Deployment', 'dangus-controller-standby');
     const spec = workload(standby);

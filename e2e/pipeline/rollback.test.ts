@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import request from 'supertest';
 import type { DeploymentDto, RollbackPreviewDto } from '@dangus/common';
 import { ORIGIN } from '@dangus/api/test-support/platform';
-import { createProject, createService, deployment, eventually, push, sha, startWorld, waitForStatus, type PipelineWorld } from './support.js';
+import { createProject, createService, deployment, eventually, push, secretApplies, sha, startWorld, waitForStatus, type PipelineWorld } from './support.js';
 
 const exec = promisify(execFile);
 
@@ -67,10 +67,17 @@ describe('rollback to an earlier release', () => {
     expect(JSON.stringify(preview)).not.toContain('red');
 
     const headBefore = (await git('rev-parse', 'HEAD')).trim();
+    const appliesBefore = await secretApplies(world.kube);
     const rollback = (await api().post(`/api/deployments/${a.id}/rollback`).set(headers).expect(202)).body as DeploymentDto;
     expect(rollback).toMatchObject({ trigger: 'rollback', status: 'deploying', rollbackOf: a.id, imageTag: a.imageTag, commitSha: a.commitSha });
     const live = await waitForStatus(world, rollback.id, 'live');
     expect(live.imageTag).toBe(a.imageTag);
+
+    // One env Secret write (the apiserver's count of Secret applies) and one render: the
+    // rollback's change is the only one the writer was handed for this deployment.
+    expect((await secretApplies(world.kube)) - appliesBefore).toBe(1);
+    const renders = (await world.platform.intents()).filter((change) => change.deploymentId === rollback.id);
+    expect(renders.map((change) => [change.verb, change.envSecretOf, change.done])).toEqual([['rollback', service.id, true]]);
 
     // The cluster runs A's image with A's env values and env revision.
     const running = await world.apps.readNamespacedDeployment({ namespace: project.namespace, name: 'shop' });
@@ -141,10 +148,17 @@ describe('rollback to an earlier release', () => {
       const keys = ((await api().get(`/api/services/${service.id}/env`).set(headers).expect(200)).body as { key: string }[]).map((e) => e.key);
       return keys.join(',') === 'MODE' ? keys : undefined;
     });
-    // The rows are restored first, the env Secret right after (the pipeline writes it after the transaction).
+    // The rows are restored first, the env Secret right after (the writer writes it before the rollback's commit).
     await eventually('the env Secret of the last release', async () => {
       const secret = await envSecret('fragile');
       return JSON.stringify(secret) === JSON.stringify({ MODE: 'good' }) ? secret : undefined;
     });
+    // The automatic rollback is one change (one render, one env Secret write), in the rows' transaction.
+    await world.platform.pipeline?.pipeline.idle();
+    const rollbacks = await eventually('the rollback committed', async () => {
+      const changes = (await world.platform.intents()).filter((change) => change.deploymentId === config.id && change.summary.startsWith('roll back'));
+      return changes.every((change) => change.done) ? changes : undefined;
+    });
+    expect(rollbacks.map((change) => [change.summary, change.envSecretOf, change.done])).toEqual([[`roll back to ${good.commitSha.slice(0, 7)}`, service.id, true]]);
   });
 });

@@ -5,6 +5,7 @@
  * commit how to behave (support/pod-behaviour.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { get, type RequestOptions } from 'node:https';
 import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import request from 'supertest';
 import type { DeploymentDto, ServiceDto } from '@dangus/common';
@@ -124,6 +125,29 @@ export async function push(
 export async function deployment(world: PipelineWorld, id: string): Promise<DeploymentDto> {
   const res = await request(world.platform.app).get(`/api/deployments/${id}`).set({ Cookie: world.cookie }).expect(200);
   return res.body as DeploymentDto;
+}
+
+/**
+ * How many server-side applies of Secrets the kube-apiserver has answered since it started,
+ * by its own request counter (`apiserver_request_total`, verb APPLY): every write of an env
+ * Secret is one, even one that changes nothing (which leaves the resourceVersion as it was).
+ */
+export async function secretApplies(kube: KubeConfig): Promise<number> {
+  const options: RequestOptions = {};
+  await kube.applyToHTTPSOptions(options);
+  const server = kube.getCurrentCluster()?.server ?? '';
+  const text = await new Promise<string>((resolve, reject) => {
+    get(`${server}/metrics`, options, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET /metrics: ${String(res.statusCode)}`))));
+    }).on('error', reject);
+  });
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('apiserver_request_total{') && line.includes('resource="secrets"') && line.includes('verb="APPLY"'))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 /** Thrown by a probe of {@link eventually} to stop waiting at once (the outcome is known and wrong). */

@@ -1,8 +1,17 @@
 // Push to live with a registry per tenant: the build and the pulls use the
 // tenant's own Harbor robot (a fake Harbor shaped by its API), on the real
-// control plane.
+// control plane; and with one shared robot, whose credential every tenant's pods
+// pull with, from a pull Secret the platform writes into each tenant namespace.
 import { FakeHarbor } from '@dangus/api/test-support/fake-harbor';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createProject, createService, maybe, push, sha, startWorld, waitForStatus, type PipelineWorld } from './support.js';
+
+const run = promisify(execFile);
+
+/** The `auth` of the registry host in a pull Secret's docker config. */
+const authOf = (dockerConfig: string | undefined) =>
+  (JSON.parse(Buffer.from(dockerConfig ?? '', 'base64').toString()) as { auths: Record<string, { auth: string }> }).auths['harbor.local']?.auth;
 
 describe('push to live with a registry per tenant', () => {
   let harbor: FakeHarbor;
@@ -17,9 +26,6 @@ describe('push to live with a registry per tenant', () => {
     await world.close();
     await harbor.stop();
   });
-
-  const authOf = (dockerConfig: string | undefined) =>
-    (JSON.parse(Buffer.from(dockerConfig ?? '', 'base64').toString()) as { auths: Record<string, { auth: string }> }).auths['harbor.local']?.auth;
 
   it("builds with the tenant's robot, pushes into the tenant's Harbor project, and pulls with the tenant's own Secret", async () => {
     const project = await createProject(world, 'isolated');
@@ -80,5 +86,41 @@ describe('a registry that refuses the tenant', () => {
       new RegExp(`^the build could not get its credentials: Harbor refused to create Harbor project dangus-${project.namespace}: HTTP 401 `),
     );
     expect([...harbor.robots.values()]).toEqual([]);
+  });
+});
+
+describe('push to live with one shared registry robot', () => {
+  const robot = { username: 'robot$dangus+builder', password: 'shared-robot-secret-5c1e' };
+  let world: PipelineWorld;
+
+  beforeAll(async () => {
+    world = await startWorld({ HARBOR_USERNAME: robot.username, HARBOR_PASSWORD: robot.password });
+  });
+  afterAll(async () => {
+    await world.close();
+  });
+
+  it("writes the shared credential into each tenant's pull Secret, which its Deployment names, and nothing of it into git", async () => {
+    const shared = Buffer.from(`${robot.username}:${robot.password}`).toString('base64');
+    for (const name of ['staging', 'prod']) {
+      const project = await createProject(world, name);
+      const service = await createService(world, project.id, 'web');
+      const commit = sha();
+      world.pods.set(commit, { log: 'built\n', runDuration: '1s' });
+      const id = String((await push(world, service, commit)).body.deploymentId);
+      await waitForStatus(world, id, 'live');
+      const pull = await world.core.readNamespacedSecret({ namespace: project.namespace, name: 'dangus-registry' });
+      expect(pull.type).toBe('kubernetes.io/dockerconfigjson');
+      expect(authOf(pull.data?.['.dockerconfigjson'])).toBe(shared);
+      const running = await world.apps.readNamespacedDeployment({ namespace: project.namespace, name: 'web' });
+      expect(running.spec?.template.spec?.imagePullSecrets).toEqual([{ name: 'dangus-registry' }]);
+    }
+    // The state repo names the Secret, never its content.
+    const repo = world.platform.stateRepoDir;
+    const found = await run('git', ['--git-dir', repo, 'grep', '-I', '-e', robot.password, '-e', shared, 'HEAD']).then(
+      (result) => result.stdout,
+      (error: unknown) => ((error as { code?: number }).code === 1 ? '' : String(error)),
+    );
+    expect(found).toBe('');
   });
 });

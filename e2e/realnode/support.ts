@@ -47,10 +47,21 @@ export interface RealWorld {
   /** A work tree of the test app's repository, and the bare repository the fake GitHub serves. */
   repo: { work: string; bare: string; name: string };
   dir: string;
+  /** With `sharedRobot`: host:port of the registry that takes only the shared account. */
+  sharedRegistryHost?: string;
   close(): Promise<void>;
 }
 
-export async function startRealWorld(log: (line: string) => void): Promise<RealWorld> {
+/**
+ * The world of the real-node tests. By default each tenant gets its own Harbor project and
+ * robot (the fake Harbor's API, the token flow); with `sharedRobot`, every tenant shares
+ * that one account (no Harbor admin settings) on a registry that takes only it (htpasswd),
+ * which `RealWorld.sharedRegistryHost` names.
+ */
+export async function startRealWorld(
+  log: (line: string) => void,
+  options: { sharedRobot?: { username: string; password: string } } = {},
+): Promise<RealWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'dangus-realnode-'));
   const cluster = await startCluster({ realNode: true, log });
   const cleanups: (() => Promise<void>)[] = [() => cluster.stop(), () => rm(dir, { recursive: true, force: true })];
@@ -81,12 +92,14 @@ export async function startRealWorld(log: (line: string) => void): Promise<RealW
 
     await storageFor(kube, join(cluster.dataDir, 'volumes'));
 
+    const shared = options.sharedRobot;
+    const sharedRegistryHost = shared ? await node.startPasswordRegistry([shared]) : undefined;
+    const registryEnv: Record<string, string> = shared && sharedRegistryHost
+      ? { HARBOR_HOST: sharedRegistryHost, HARBOR_USERNAME: shared.username, HARBOR_PASSWORD: shared.password }
+      : { HARBOR_URL: harbor.url, HARBOR_ADMIN_USERNAME: harbor.admin.username, HARBOR_ADMIN_PASSWORD: harbor.admin.password, HARBOR_HOST: node.registryHost };
     const platform = await startTestPlatform(
       {
-        HARBOR_URL: harbor.url,
-        HARBOR_ADMIN_USERNAME: harbor.admin.username,
-        HARBOR_ADMIN_PASSWORD: harbor.admin.password,
-        HARBOR_HOST: node.registryHost,
+        ...registryEnv,
         GIT_IMAGE,
         GIT_SOURCE_URL: gitOrigin,
         STORAGE_CLASS,
@@ -115,6 +128,7 @@ export async function startRealWorld(log: (line: string) => void): Promise<RealW
       batch: kube.makeApiClient(BatchV1Api),
       networking: kube.makeApiClient(NetworkingV1Api),
       cookie, login, repo, dir, close,
+      ...(sharedRegistryHost ? { sharedRegistryHost } : {}),
     };
   } catch (error) {
     await close();

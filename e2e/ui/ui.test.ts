@@ -137,11 +137,41 @@ describe('the web UI against the real api', () => {
     // The api answers 409 with fields.name, and the form shows it on the field; nothing is created.
     const nameField = page.getByLabel('Service name');
     await expectAttribute(nameField, 'aria-invalid', 'true');
-    await expectVisible(page.getByText('Already used by another of your services.'));
+    await expectVisible(page.getByText('Already used by another service of this project.'));
     expect(await nameField.inputValue()).toBe(service.name);
     expect(page.url()).toBe(url(`/projects/${project.id}/services/new`));
     expect(await servicesOf(page, project.id)).toEqual([service.name]);
     await screenshot(page, 'new-service-conflict');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('when two projects each get a service web, then the form shows each one\'s address before it is created, and both live there', async () => {
+    const { page, pageErrors } = await signedIn();
+    const projects = [await createProject(page, unique('staging')), await createProject(page, unique('prod'))];
+    const created: ServiceDto[] = [];
+    for (const project of projects) {
+      await page.goto(url(`/projects/${project.id}/services/new`));
+      await fillService(page, 'web');
+      // The address, shown as the name is typed: the project's namespace and the service.
+      const address = `${project.namespace}--web`;
+      await expectVisible(page.getByText(address, { exact: true }));
+      if (project === projects[1]) await screenshot(page, 'new-service-address');
+      await page.getByRole('button', { name: 'Create service' }).click();
+      await page.waitForURL(/\/services\/[0-9a-f-]{36}$/);
+      const service = (await apiCall(page, 'GET', `/api/services/${page.url().split('/').pop() ?? ''}`)).body as ServiceDto;
+      expect(service).toMatchObject({ name: 'web', projectId: project.id, subdomain: address });
+      // The service page links the address the form showed.
+      await expectVisible(page.getByRole('link', { name: service.publicUrl }));
+      expect(new URL(service.publicUrl).hostname.split('.')[0]).toBe(address);
+      created.push(service);
+    }
+    expect(new Set(created.map((s) => s.publicUrl)).size).toBe(2);
+    // Each project lists its own web, at its own address.
+    for (const [i, project] of projects.entries()) {
+      await page.goto(url(`/projects/${project.id}`));
+      const row = page.getByRole('list', { name: 'Services' }).getByRole('listitem').filter({ hasText: 'web' });
+      await expectVisible(row.getByRole('link', { name: created[i]?.publicUrl.replace(/^https?:\/\//, '') ?? '' }));
+    }
     expect(pageErrors).toEqual([]);
   });
 

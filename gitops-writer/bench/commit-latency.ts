@@ -51,9 +51,12 @@ function tenant(i: number, services: number, revision = 0): TenantInput {
     services: Array.from({ length: services }, (_, s) => ({
       id: uuid(1_000_000 + i * 10 + s),
       name: `svc${String(s)}`,
+      host: `${namespace}--svc${String(s)}`,
       repoUrl: `https://github.com/acme/svc${String(s)}`,
       branch: 'main',
+      contextDir: '.',
       dockerfilePath: 'Dockerfile',
+      watchPaths: [],
       port: 8080,
       storageGb: 1,
       healthCheckPath: '/healthz',

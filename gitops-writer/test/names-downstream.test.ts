@@ -5,7 +5,7 @@
  * Harbor's project names. A name that one side takes and another refuses blocked
  * a tenant's every render; this property keeps the two sides one.
  */
-import { HARBOR_PROJECT_MAX, HARBOR_PROJECT_PATTERN, namespaceFor, projectNameSchema, serviceNameSchema, subdomainFor } from '@dangus/common';
+import { HARBOR_PROJECT_MAX, HARBOR_PROJECT_PATTERN, namespaceFor, projectNameSchema, serviceHostFor, serviceNameSchema } from '@dangus/common';
 import fc from 'fast-check';
 import { dnsLabelSchema, imageReferenceSchema } from '../src/render/input-schema.js';
 import { renderTenant } from '../src/render/render.js';
@@ -55,7 +55,7 @@ describe('a name the api accepts is accepted downstream', () => {
         fc.pre(accepted(projectName, projectNameSchema) && accepted(serviceName, serviceNameSchema));
         const namespace = namespaceFor(userHash, projectName);
         expect(dnsLabelSchema.safeParse(namespace).success).toBe(true);
-        expect(dnsLabelSchema.safeParse(subdomainFor(userHash, serviceName)).success).toBe(true);
+        expect(dnsLabelSchema.safeParse(serviceHostFor(userHash, projectName, serviceName)).success).toBe(true);
         const harborProject = tenantHarborProject(settings, namespace);
         expect(HARBOR_PROJECT_PATTERN.test(harborProject) && harborProject.length <= HARBOR_PROJECT_MAX).toBe(true);
         const image = `${imageRepository(settings, namespace, serviceName)}:${SHA_A}@${DIGEST}`;

@@ -70,7 +70,52 @@ describe('loadConfig', () => {
   });
 
   it('off loopback, turns local sign-in off', () => {
-    expect(loadConfig({ HOST: '0.0.0.0' }).localAuth).toBe(false);
+    expect(loadConfig({ HOST: '0.0.0.0', PUBLIC_URL: 'https://dangus.example.com' }).localAuth).toBe(false);
+  });
+
+  it.each(['0.0.0.0', '::', '192.168.1.20', 'dangus.lan'])('off loopback (HOST=%s), demands PUBLIC_URL instead of guessing one', (host) => {
+    expect(problemsOf({ HOST: host })).toEqual([expect.stringMatching(new RegExp(`^PUBLIC_URL: HOST is ${host.replace(/\./g, '\\.')}, .*set PUBLIC_URL to the URL users open`))]);
+    expect(loadConfig({ HOST: host, PUBLIC_URL: 'http://192.168.1.20:3000' }).publicUrl).toBe('http://192.168.1.20:3000');
+    expect(loadConfig({ HOST: 'localhost' }).publicUrl).toBe('http://localhost:3000');
+  });
+
+  it.each(['0', '65536', '70000', '-1', 'eighty', '3000.5', ''])('refuses PORT=%s with the range it must be in', (port) => {
+    expect(problemsOf({ PORT: port })).toEqual([`PORT: must be 1–65535 (it is "${port}"): the one port of the UI, the API and the webhooks.`]);
+  });
+
+  it('takes PORT 1 and 65535', () => {
+    expect(loadConfig({ PORT: '1' }).port).toBe(1);
+    expect(loadConfig({ PORT: ' 65535 ' }).port).toBe(65535);
+  });
+
+  it.each([
+    ['ENCRYPTION_KEY', 'REPLACE_ME', 'REPLACE_ME'],
+    ['SESSION_SECRET', 'changeme', 'changeme'],
+    ['GITHUB_CLIENT_ID', 'REPLACE_ME', 'REPLACE_ME'],
+    ['STATE_REPO_TOKEN', '<token>', '<token>'],
+    ['DATABASE_URL', 'postgres://dangus:REPLACE_ME@db:5432/dangus', 'REPLACE_ME'],
+    ['HARBOR_HOST', 'change-me.example.com', 'change-me'],
+  ])('refuses %s left as a placeholder, naming the key once', (key, value, placeholder) => {
+    const problems = problemsOf({ ...production, [key]: value, ...(key === 'GITHUB_CLIENT_ID' ? { GITHUB_CLIENT_SECRET: 's3cr3t-of-the-app' } : {}) });
+    expect(problems).toEqual([expect.stringMatching(new RegExp(`^${key}: still holds the placeholder "${placeholder}": set`))]);
+  });
+
+  it('says a required setting must be set, an optional one may be removed', () => {
+    expect(problemsOf({ ...production, ENCRYPTION_KEY: 'REPLACE_ME' })[0]).not.toMatch(/optional/);
+    expect(problemsOf({ ...production, GITHUB_CLIENT_ID: 'REPLACE_ME', GITHUB_CLIENT_SECRET: 'REPLACE_ME' })).toEqual([
+      expect.stringMatching(/^GITHUB_CLIENT_ID: .*remove the setting if you do not use it \(it is optional\)\.$/),
+      expect.stringMatching(/^GITHUB_CLIENT_SECRET: .*remove the setting if you do not use it \(it is optional\)\.$/),
+    ]);
+  });
+
+  it('refuses an empty secret that DATABASE_URL makes required, naming the key once', () => {
+    expect(problemsOf({ ...production, SESSION_SECRET: '' })).toEqual(['SESSION_SECRET: is empty: set it to at least 32 random characters: `openssl rand -base64 48`.']);
+    expect(problemsOf({ ...production, ENCRYPTION_KEY: '  ' })).toEqual(['ENCRYPTION_KEY: is empty: set it to base64 of 32 random bytes: `openssl rand -base64 32`.']);
+  });
+
+  it('lets optional settings be absent or empty, and real values that merely contain a word pass', () => {
+    expect(() => loadConfig({ ...production, GITHUB_CLIENT_ID: '', GITHUB_CLIENT_SECRET: '', HARBOR_USERNAME: '' })).not.toThrow();
+    expect(loadConfig({ ...production, BASE_DOMAIN: 'todo.example.com', HARBOR_PROJECT: 'exchange-meetings' }).baseDomain).toBe('todo.example.com');
   });
 
   it('lists every problem at once, each naming its setting', () => {

@@ -1,6 +1,7 @@
 import type { RenderSettings } from '@dangus/gitops-writer';
 import type { ServiceSizeDto, UserLimitsDto } from '@dangus/common';
-import { crossFieldProblems, envSchema, type RawEnv } from './schema.js';
+import { placeholderProblems } from './placeholders.js';
+import { crossFieldProblems, envSchema, LOOPBACK_HOSTS, type RawEnv } from './schema.js';
 
 /**
  * Every setting of the platform as the code uses it, derived once at start-up from the
@@ -14,6 +15,8 @@ export interface Config {
   publicUrl: string;
   secureCookies: boolean;
   logLevel: RawEnv['LOG_LEVEL'];
+  /** LOG_FORMAT; undefined: `pretty` when stdout is a terminal, else `json` (startup/logging.ts). */
+  logFormat: RawEnv['LOG_FORMAT'];
   /** Undefined in the embedded default: the api then starts PostgreSQL itself. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -57,8 +60,16 @@ export interface Config {
   harborProject: string;
   /** The robot account builds push with when tenants share one (no Harbor admin settings); `null` pushes without credentials. */
   registryCredentials: { username: string; password: string } | null;
+  /** Whether any registry setting is given (HARBOR_*): without one (a laptop), nothing warns about the shared credential. */
+  registryConfigured: boolean;
   /** Harbor's API and the account that makes each tenant's project and robot; `null`: one shared credential. */
   harborAdmin: { url: string; username: string; password: string } | null;
+  /**
+   * The pull Secret the platform writes into every tenant namespace from the tenant's
+   * registry credential (its own robot, or the shared one) and every Deployment names;
+   * `null` when it has no credential (then `IMAGE_PULL_SECRET`, if set, is named instead).
+   */
+  tenantPullSecret: string | null;
   baseDomain: string;
   webhookBaseUrl: string;
   stateRepoDir: string;
@@ -98,16 +109,17 @@ export interface GitHubAppSettings {
   webhookSecret: string;
 }
 
-/** The pull Secret the platform writes into each tenant namespace in the per-tenant registry mode. */
+/** The pull Secret the platform writes into each tenant namespace, in both registry modes. */
 export const TENANT_PULL_SECRET = 'dangus-registry';
 
+/** One line for one problem (the setting, then what to do), else a list of every problem. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(problems.length === 1 ? `Invalid configuration: ${problems[0] ?? ''}` : `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const LOOPBACK = LOOPBACK_HOSTS;
 
 function isLoopbackUrl(url: string): boolean {
   try {
@@ -145,10 +157,19 @@ export type UserLimits = UserLimitsDto;
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
+  // A placeholder or an empty required secret is the one problem of its setting.
+  const role = (env.DANGUS_ROLE ?? '').trim();
+  const required = new Set([
+    ...((env.DATABASE_URL ?? '').trim() === '' ? [] : ['ENCRYPTION_KEY', 'SESSION_SECRET']),
+    ...(role === 'api' || role === 'controller' ? ['DATABASE_URL'] : []),
+  ]);
+  const placeholders = placeholderProblems(env, Object.keys(envSchema.shape), required);
+  const settingOf = (problem: string) => problem.slice(0, problem.indexOf(':'));
   const problems = [
+    ...placeholders.values(),
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`)),
     ...crossFieldProblems(env),
-  ];
+  ].filter((problem, i) => i < placeholders.size || !placeholders.has(settingOf(problem)));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`;
@@ -180,6 +201,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     e.HARBOR_ADMIN_USERNAME && e.HARBOR_ADMIN_PASSWORD
       ? { url: e.HARBOR_URL ?? `https://${e.HARBOR_HOST}`, username: e.HARBOR_ADMIN_USERNAME, password: e.HARBOR_ADMIN_PASSWORD }
       : null;
+  const registryCredentials =
+    e.HARBOR_USERNAME && e.HARBOR_PASSWORD ? { username: e.HARBOR_USERNAME, password: e.HARBOR_PASSWORD } : null;
+  const tenantPullSecret = harborAdmin || registryCredentials ? TENANT_PULL_SECRET : null;
   const oldKeys = new Map<string, Buffer>();
   for (const entry of e.ENCRYPTION_OLD_KEYS.split(',').filter(Boolean)) {
     const [id = '', key = ''] = entry.split(':');
@@ -192,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicUrl,
     secureCookies: publicUrl.startsWith('https://'),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DANGUS_DATA_DIR,
     github: {
@@ -241,9 +266,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     gitopsWebhook: e.GITOPS_WEBHOOK_URL ? { url: e.GITOPS_WEBHOOK_URL, secret: e.GITOPS_WEBHOOK_SECRET } : undefined,
     harborHost: e.HARBOR_HOST,
     harborProject: e.HARBOR_PROJECT,
-    registryCredentials:
-      e.HARBOR_USERNAME && e.HARBOR_PASSWORD ? { username: e.HARBOR_USERNAME, password: e.HARBOR_PASSWORD } : null,
+    registryCredentials,
     harborAdmin,
+    tenantPullSecret,
+    registryConfigured: ['HARBOR_HOST', 'HARBOR_URL', 'HARBOR_USERNAME', 'HARBOR_ADMIN_USERNAME'].some((name) => (env[name] ?? '').trim() !== ''),
     baseDomain: e.BASE_DOMAIN,
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
     stateRepoDir: e.STATE_REPO_DIR ?? `${e.DANGUS_DATA_DIR}/state-repo`,
@@ -251,11 +277,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     stateRepoRemote: e.STATE_REPO_REMOTE ? { url: e.STATE_REPO_REMOTE, token: e.STATE_REPO_REMOTE_TOKEN } : undefined,
     templatesDir: e.TEMPLATES_DIR,
     render: {
-      storageClass: e.STORAGE_CLASS,
+      storageClass: e.STORAGE_CLASS === '' ? null : e.STORAGE_CLASS,
       ingressClassName: e.INGRESS_CLASS === '' ? null : e.INGRESS_CLASS,
       tls: { enabled: e.INGRESS_TLS, secretName: e.INGRESS_TLS_SECRET ?? null },
-      // Per tenant, the platform writes the pull Secret itself, from the tenant's robot.
-      imagePullSecret: harborAdmin ? TENANT_PULL_SECRET : (e.IMAGE_PULL_SECRET ?? null),
+      // With a registry credential the platform writes the pull Secret itself, per tenant.
+      imagePullSecret: tenantPullSecret ?? e.IMAGE_PULL_SECRET ?? null,
       registryLayout: harborAdmin ? 'per-tenant' : 'shared',
       builderImage: e.BUILDER_IMAGE,
       buildDeadlineSeconds: e.BUILD_DEADLINE_SECONDS,

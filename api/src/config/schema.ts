@@ -76,13 +76,25 @@ const accountList = z
     'Not a list of GitHub logins (letters, digits, "-") or id:NNN entries (an account\'s numeric id).',
   );
 
+/** Listen addresses only this machine reaches. */
+export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost']);
+
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     HOST: z.string().trim().min(1).default('127.0.0.1'),
-    PORT: z.coerce.number({ error: 'PORT must be a number.' }).int().min(0).max(65535).default(3000),
+    PORT: z
+      .string()
+      .trim()
+      .default('3000')
+      .refine((v) => /^[0-9]{1,5}$/.test(v) && Number(v) >= 1 && Number(v) <= 65535, {
+        error: (issue) => `must be 1–65535 (it is "${String(issue.input)}"): the one port of the UI, the API and the webhooks.`,
+      })
+      .transform(Number),
     PUBLIC_URL: url('PUBLIC_URL').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // json: one JSON object a line, for shipping; pretty: one readable line each. Unset: pretty on a terminal.
+    LOG_FORMAT: z.enum(['json', 'pretty'], { error: 'LOG_FORMAT is json (for a log shipper) or pretty (for a person).' }).optional(),
     // On SIGTERM, requests in flight get this long to finish.
     SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(600).default(10),
     // all: everything in one process (the embedded default); api: HTTP only, any number
@@ -200,7 +212,8 @@ export const envSchema = z
     STATE_REPO_REMOTE_TOKEN: optionalString,
     STATE_REPO_TOKEN: z.string().min(16, 'STATE_REPO_TOKEN must be at least 16 characters.').optional(),
     TEMPLATES_DIR: optionalString,
-    STORAGE_CLASS: z.string().trim().default('longhorn'),
+    // Empty: the cluster's default StorageClass (k3s: local-path).
+    STORAGE_CLASS: z.string().trim().default(''),
     INGRESS_CLASS: z.string().trim().default('traefik'),
     INGRESS_TLS: booleanString.default(false),
     INGRESS_TLS_SECRET: optionalString,
@@ -247,6 +260,14 @@ export function crossFieldProblems(env: Record<string, string | undefined>): str
   if (set('HARBOR_USERNAME') !== set('HARBOR_PASSWORD')) {
     const missing = set('HARBOR_USERNAME') ? 'HARBOR_PASSWORD' : 'HARBOR_USERNAME';
     problems.push(`${missing}: Set both HARBOR_USERNAME and HARBOR_PASSWORD (a Harbor robot account that may push), or neither.`);
+  }
+  // Off loopback, the address users open cannot be guessed (0.0.0.0 is no address to open):
+  // sign-in and every form compare their Origin with PUBLIC_URL.
+  const host = (env.HOST ?? '').trim() || '127.0.0.1';
+  if (!LOOPBACK_HOSTS.has(host) && !set('PUBLIC_URL')) {
+    problems.push(
+      `PUBLIC_URL: HOST is ${host}, so the platform is reached from other machines at an address it cannot guess: set PUBLIC_URL to the URL users open (e.g. https://dangus.example.com); sign-in and every form check it.`,
+    );
   }
   const role = (env.DANGUS_ROLE ?? '').trim();
   if ((role === 'api' || role === 'controller') && !set('DATABASE_URL')) {

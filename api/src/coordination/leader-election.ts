@@ -37,6 +37,8 @@ export class LeaderElection {
   private stopWork: (() => Promise<void>) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The tick under way (a campaign may be starting the controller): a stop waits for it. */
+  private ticking: Promise<void> | undefined;
   private leading_ = false;
   private since: Date | undefined;
   private transitions = 0;
@@ -70,10 +72,15 @@ export class LeaderElection {
     this.schedule(0);
   }
 
-  /** Stops leading (or waiting): the work stops first, then the lock is given back. */
+  /**
+   * Stops leading (or waiting): the work stops first, then the lock is given back. A
+   * controller still starting finishes its start first, so it is stopped like any other
+   * (a Ctrl-C right after start-up must not pull the database from under its start).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.ticking;
     await this.depose('stopping');
   }
 
@@ -86,7 +93,9 @@ export class LeaderElection {
   private schedule(ms: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick();
+    }, ms);
   }
 
   private async tick(): Promise<void> {
@@ -156,7 +165,8 @@ export class LeaderElection {
     this.stopWork = undefined;
     this.leading_ = false;
     this.since = undefined;
-    if (wasLeading) this.options.logger.warn({ reason, identity: this.options.identity }, 'no longer leading: stopping the controller');
+    // A stop of the process is no warning; any other end of the leadership is.
+    if (wasLeading) this.options.logger[reason === 'stopping' ? 'info' : 'warn']({ reason, identity: this.options.identity }, 'no longer leading: stopping the controller');
     if (stopWork) {
       await stopWork().catch((error: unknown) => this.options.logger.error({ err: error }, 'the controller did not stop cleanly'));
     }

@@ -1,5 +1,6 @@
 import { Octokit } from '@octokit/rest';
 import { UpstreamError } from '../errors.js';
+import { compareCommits, readTree, type CommitComparison, type RepositoryTree } from './github-repos.js';
 
 /** The part of GitHub's REST API the platform uses, behind an interface for the fake in tests. */
 export interface GitHubApi {
@@ -12,6 +13,10 @@ export interface GitHubApi {
   repoVisibility(owner: string, repo: string): Promise<'public' | 'hidden'>;
   /** Sets the platform's commit status on `sha` of `owner/repo` with the user's token. */
   setCommitStatus(token: string, status: CommitStatus): Promise<void>;
+  /** Every file of the commit `ref` (a sha or a branch) names, through the Git trees API (github-repos.ts); anonymously with no token. */
+  tree(token: string | null, owner: string, repo: string, ref: string): Promise<RepositoryTree>;
+  /** The files `head` changed since its merge base with `base`, through the compare API (github-repos.ts). */
+  compare(token: string | null, owner: string, repo: string, base: string, head: string, options?: { timeoutMs?: number }): Promise<CommitComparison>;
 }
 
 export interface CommitStatus {
@@ -36,6 +41,14 @@ export class OctokitGitHubApi implements GitHubApi {
 
   private client(token: string | null): Octokit {
     return new Octokit({ ...(token === null ? {} : { auth: token }), baseUrl: this.baseUrl, log: silentLog, request: { retries: 0, timeout: 10_000 } });
+  }
+
+  tree(token: string | null, owner: string, repo: string, ref: string): Promise<RepositoryTree> {
+    return readTree(this.client(token), owner, repo, ref, 10_000);
+  }
+
+  compare(token: string | null, owner: string, repo: string, base: string, head: string, options: { timeoutMs?: number } = {}): Promise<CommitComparison> {
+    return compareCommits(this.client(token), owner, repo, base, head, options.timeoutMs ?? 10_000);
   }
 
   async setCommitStatus(token: string, status: CommitStatus): Promise<void> {

@@ -19,6 +19,7 @@ import { streamRoutes } from './routes/streams.js';
 import { systemRoutes, type StateRepoView } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
 import { webhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
+import { openApiRoutes } from './openapi/route.js';
 import type { RegistryStatus } from '../registry/tenant-registries.js';
 import type { AccessPolicy } from '../config/config.js';
 import { TenantFailures } from '../state-repo/tenant-failures.js';
@@ -127,6 +128,8 @@ export function createApp(deps: AppDeps): Express {
   if (deps.stateRepo) {
     app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger, ...(deps.stateRepo.beforeAdvertise ? { beforeAdvertise: deps.stateRepo.beforeAdvertise } : {}) }));
   }
+  // The API's own description: public, before the session check (README.md, HTTP surface).
+  app.use('/api', openApiRoutes(app));
   app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), githubAppApiRoutes(deps.ctx, deps.manifest), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));

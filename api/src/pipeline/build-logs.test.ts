@@ -103,8 +103,8 @@ describe('BuildLogs', () => {
     const userId = users[0]!.id;
     const projects: { id: string }[] = await db.query(`INSERT INTO projects (user_id, name) VALUES ($1, 'shop') RETURNING id`, [userId]);
     const services: { id: string }[] = await db.query(
-      `INSERT INTO services (project_id, user_id, name, repo_url, port, webhook_secret)
-       VALUES ($1, $2, 'web', 'https://github.com/acme/web', 8080, 'whsec') RETURNING id`,
+      `INSERT INTO services (project_id, user_id, name, host, repo_url, port, webhook_secret)
+       VALUES ($1, $2, 'web', 'a1b2c3-shop--web', 'https://github.com/acme/web', 8080, 'whsec') RETURNING id`,
       [projects[0]!.id, userId],
     );
     serviceId = services[0]!.id;

@@ -85,9 +85,9 @@ export class BuildPhase {
         return false;
       }
       const dockerConfig = dockerConfigJson(this.deps.settings.harborHost, registry);
-      // The tenant's own pull Secret, from its own robot: its pods pull only its images.
-      const pullSecret = this.deps.settings.tenantPullSecret;
-      if (pullSecret !== null) await this.deps.secrets.applyPullSecret(ns, pullSecret, dockerConfig);
+      // The tenant's pull Secret, from the same credential: per tenant, its own robot, so
+      // its pods pull only its images.
+      await this.deps.tenantSecrets.writePullSecret(row.project_id, ns, registry);
       await this.deps.secrets.createBuildSecret(ns, buildSecretName(row.service_name, row.commit_sha), owner, {
         gitToken: source.token,
         dockerConfigJson: dockerConfig,
@@ -160,18 +160,17 @@ export class BuildPhase {
       await this.buildFailed(row, ['pending', 'building'], reason, target, pod);
       return;
     }
-    // Independent, and all before the row moves: the log is whole once a row is past
-    // `building`, and the new pods must find their env Secret.
+    // Independent, and both before the row moves: the log is whole once a row is past `building`.
     const redactor = await this.redactor(row);
     await Promise.all([
       this.deps.logs.complete(target, redactor, row.id),
       this.deps.secrets.deleteSecret(ns, buildSecretName(row.service_name, row.commit_sha)),
-      this.deps.tenantSecrets.writeEnvSecret(row.service_id),
     ]);
     const image = `${imageRepository(this.deps.settings, ns, row.service_name)}:${row.commit_sha}@${digest}`;
     if (!(await this.parts.rows.startRollout(row, image, digest))) return;
     await this.parts.rows.published(row);
-    await this.parts.commits.commit(row, 'deploying', `roll out ${shortSha(row.commit_sha)}`);
+    // The new pods must find their env Secret: the writer writes it before this commit.
+    await this.parts.commits.commit(row, 'deploying', `roll out ${shortSha(row.commit_sha)}`, { envSecretOf: row.service_id });
     this.parts.statuses.post(row, 'pending', 'Built: rolling out');
   }
 

@@ -1,8 +1,8 @@
-import { namespaceFor, type DeploymentStatus, type StoredReleaseConfig } from '@dangus/common';
+import { namespaceFor, type DeploymentStatus } from '@dangus/common';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { DeploymentEntity, type Deployment, type GitHubStatusState, type ReleaseEnvVar } from '../db/entities/index.js';
-import { RELEASE_SNAPSHOT_SQL, restoreRelease } from '../db/releases.js';
+import { DeploymentEntity, type Deployment, type GitHubStatusState } from '../db/entities/index.js';
+import { RELEASE_SNAPSHOT_SQL } from '../db/releases.js';
 import { toDeploymentDto } from '../db/deployment-dto.js';
 import type { EventBus } from '../events/event-bus.js';
 
@@ -21,6 +21,8 @@ export interface WorkRow {
   repo_url: string;
   /** GitHub's id of the repository, once known (the App's tokens are minted for it). */
   github_repository_id: string | null;
+  /** The service's public host label (`{host}.{BASE_DOMAIN}`). */
+  service_host: string;
   current_deployment_id: string | null;
   webhook_secret: string;
   project_id: string;
@@ -30,14 +32,6 @@ export interface WorkRow {
   github_username: string;
   github_id: string;
   github_access_token: string;
-}
-
-/** The release a failed rollout's service went back to. */
-export interface LastLive {
-  id: string;
-  commit_sha: string;
-  release_config: StoredReleaseConfig | null;
-  release_env: ReleaseEnvVar[] | null;
 }
 
 const ACTIVE: DeploymentStatus[] = ['pending', 'building', 'deploying'];
@@ -68,7 +62,7 @@ export class DeploymentRows {
   async load(id: string): Promise<WorkRow | undefined> {
     const rows: WorkRow[] = await this.deps.db.query(
       `SELECT d.id, d.service_id, d.commit_sha, d.trigger, d.status, d.reason, d.github_status, d.created_at, d.finished_at,
-              s.name AS service_name, s.repo_url, s.github_repository_id::text, s.current_deployment_id, s.webhook_secret,
+              s.name AS service_name, s.host AS service_host, s.repo_url, s.github_repository_id::text, s.current_deployment_id, s.webhook_secret,
               p.id AS project_id, p.name AS project_name,
               u.id AS user_id, u.hash AS user_hash, u.github_username, u.github_id, u.github_access_token
          FROM deployments d
@@ -132,31 +126,6 @@ export class DeploymentRows {
       if (result[1] !== 1) return false;
       await manager.query(`UPDATE services SET current_deployment_id = $2 WHERE id = $1`, [row.service_id, row.id]);
       return true;
-    });
-  }
-
-  /**
-   * Makes the service's last live deployment before the failed one current again, while the
-   * failed one is still current; with `restoreConfig`, that release's configuration and env
-   * values go back on the service in the same transaction. Undefined: nothing to go back to.
-   */
-  async backToLastLive(row: WorkRow, restoreConfig: boolean): Promise<LastLive | undefined> {
-    return this.deps.db.transaction(async (manager) => {
-      // UPDATE … RETURNING answers [rows, count] through TypeORM.
-      const [back]: [LastLive[], number] = await manager.query(
-        `UPDATE services s SET current_deployment_id = prev.id
-           FROM (SELECT id, commit_sha, release_config, release_env FROM deployments
-                  WHERE service_id = $1 AND id <> $2 AND status = 'live' AND image_tag IS NOT NULL
-                  ORDER BY created_at DESC LIMIT 1) prev
-          WHERE s.id = $1 AND s.current_deployment_id = $2
-          RETURNING prev.id, prev.commit_sha, prev.release_config, prev.release_env`,
-        [row.service_id, row.id],
-      );
-      const found = back[0];
-      if (found && restoreConfig && found.release_config && found.release_env) {
-        await restoreRelease(manager, row.service_id, found.release_config, found.release_env);
-      }
-      return found;
     });
   }
 

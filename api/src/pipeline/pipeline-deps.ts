@@ -23,8 +23,6 @@ export interface PipelineSettings {
   harborProject: string;
   /** Where a tenant's images live (gitops-writer's RenderSettings.registryLayout). */
   registryLayout: 'shared' | 'per-tenant';
-  /** The tenant pull Secret the platform writes in the per-tenant layout, `null` otherwise. */
-  tenantPullSecret: string | null;
   buildDeadlineSeconds: number;
   /** A pending build whose Job has not appeared by then fails (default 10 min). */
   buildStartTimeoutMs?: number;
@@ -40,6 +38,7 @@ export interface PipelineSettings {
 export interface PipelineDeps {
   db: DataSource;
   encryptor: Encryptor;
+  /** The one door into the writer (the outbox): the pipeline's commits are intents like a user's. */
   stateSink: StateSink;
   github: GitHubApi;
   /** The GitHub App, when one may be connected: builds of the repositories it covers fetch with its tokens. */
@@ -47,8 +46,8 @@ export interface PipelineDeps {
   events: EventBus;
   logger: Logger;
   secrets: ClusterSecrets;
-  /** The env Secret a rollout needs (the same the state-repo writer writes before an env commit). */
-  tenantSecrets: TenantSecrets;
+  /** The tenants' pull Secret, written before a build (env Secrets are the writer's alone). */
+  tenantSecrets: Pick<TenantSecrets, 'writePullSecret'>;
   cluster: ClusterView;
   logs: BuildLogs;
   /** Why a build Job has no pod yet (the quota refused it), in plain words; absent: not asked. */

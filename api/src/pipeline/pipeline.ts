@@ -7,7 +7,6 @@ import { DeploymentRows, builds, type WorkRow } from './deployment-rows.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { Rollout } from './rollout.js';
 import { GitHubReports } from './github-reports.js';
-import { subdomainFor } from '@dangus/common';
 
 export type { PipelineDeps, PipelineSettings } from './pipeline-deps.js';
 
@@ -49,7 +48,7 @@ export class DeploymentPipeline implements PipelineHandle {
           githubApp: deps.githubApp,
           logger: deps.logger,
           publicUrl: deps.settings.publicUrl,
-          serviceUrl: (row) => `${deps.settings.publicScheme ?? 'https'}://${subdomainFor(row.user_hash, row.service_name)}.${deps.settings.baseDomain ?? ''}`,
+          serviceUrl: (row) => `${deps.settings.publicScheme ?? 'https'}://${row.service_host}.${deps.settings.baseDomain ?? ''}`,
           logTail: (id) => this.rows.logTail(id),
           ...(deps.settings.reportsRetry ? { retry: deps.settings.reportsRetry } : {}),
         })
@@ -122,6 +121,5 @@ export class DeploymentPipeline implements PipelineHandle {
     if (row.status === 'failed') await this.build.tidyFailed(row);
     this.commits.forget(row.id);
     this.build.forget(row.id);
-    this.rollout.forget(row.id);
   }
 }

@@ -1,5 +1,7 @@
 import { DEPLOYMENT_LABEL } from '@dangus/gitops-writer/labels';
 import { shortSha } from '@dangus/gitops-writer/names';
+import { lastLiveRelease, rollBack } from '../db/releases.js';
+import { changeState } from '../state-repo/state-sink.js';
 import { rolloutOutcome } from './cluster-state.js';
 import { builds, namespaceOf, type WorkRow } from './deployment-rows.js';
 import type { PipelineDeps, PipelineParts } from './pipeline-deps.js';
@@ -9,11 +11,8 @@ import type { PipelineDeps, PipelineParts } from './pipeline-deps.js';
  * a failed rollout takes its service back to the release that was live before.
  */
 export class Rollout {
-  /** Rows that roll out an image already built, whose env Secret this process wrote. */
-  private readonly envSecretsWritten = new Set<string>();
-
   constructor(
-    private readonly deps: Pick<PipelineDeps, 'tenantSecrets' | 'cluster' | 'logger'>,
+    private readonly deps: Pick<PipelineDeps, 'db' | 'stateSink' | 'cluster' | 'logger'>,
     private readonly parts: Pick<PipelineParts, 'rows' | 'commits' | 'statuses'>,
   ) {}
 
@@ -25,11 +24,10 @@ export class Rollout {
       }
       return;
     }
-    if (!builds(row) && !this.envSecretsWritten.has(row.id)) {
-      await this.deps.tenantSecrets.writeEnvSecret(row.service_id);
-      this.envSecretsWritten.add(row.id);
-    }
-    await this.parts.commits.commitOnce(row, `roll out ${shortSha(row.commit_sha)}`);
+    // A built image's rollout commit (again after a restart: the writer writes its env Secret
+    // first). A row that rolls out an image already built (a config change, a rollback) was
+    // committed with its change, in the transaction that made it: the rollout only watches.
+    if (builds(row)) await this.parts.commits.commitOnce(row, `roll out ${shortSha(row.commit_sha)}`, { envSecretOf: row.service_id });
     const deployment = this.deps.cluster.deployment(namespaceOf(row), row.service_name);
     this.deps.logger.debug({ deploymentId: row.id, labels: deployment?.metadata?.labels, status: deployment?.status }, 'rollout in progress');
     if (deployment?.metadata?.labels?.[DEPLOYMENT_LABEL] !== row.id) return;
@@ -51,22 +49,18 @@ export class Rollout {
    * had one (a first deployment that fails stays, so its pods can be looked at).
    * When the failed one changed configuration or env values (a config change, a
    * rollback), those go back to that release's too: a bad value must not keep failing.
+   * The rollback a user asks for runs the same routine (db/releases.ts): its rows and
+   * its one commit (the writer writes the env Secret first) in one transaction.
    */
   async rollBack(row: WorkRow): Promise<void> {
     const restoreConfig = !builds(row);
-    const previous = await this.parts.rows.backToLastLive(row, restoreConfig);
-    if (!previous) return;
-    this.deps.logger.info({ deploymentId: row.id, to: previous.id, restoreConfig }, 'rolled back to the last live deployment');
-    if (restoreConfig) {
-      await this.deps.tenantSecrets.writeEnvSecret(row.service_id).catch((error: unknown) =>
-        this.deps.logger.warn({ deploymentId: row.id, err: error }, 'could not write the restored env Secret'),
-      );
-    }
-    await this.parts.commits.commit(row, 'failed', `roll back to ${shortSha(previous.commit_sha)}`);
-  }
-
-  /** A final row's rollout is done. */
-  forget(id: string): void {
-    this.envSecretsWritten.delete(id);
+    const previous = await changeState(this.deps, async (manager) => {
+      const last = await lastLiveRelease(manager, row.service_id, row.id);
+      const restore = restoreConfig && last?.release_config && last.release_env ? { config: last.release_config, env: last.release_env } : null;
+      if (!last || !(await rollBack(manager, row.service_id, { current: last.id, whileCurrent: row.id, restore }))) return { value: undefined, change: null };
+      const change = this.parts.commits.change(row, `roll back to ${shortSha(last.commit_sha)}`, restore ? { envSecretOf: row.service_id } : {});
+      return { value: last, change };
+    });
+    if (previous) this.deps.logger.info({ deploymentId: row.id, to: previous.id, restoreConfig }, 'rolled back to the last live deployment');
   }
 }

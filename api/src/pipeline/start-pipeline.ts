@@ -21,9 +21,18 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
-/** The Secrets the state-repo writer and the pipeline write around commits, on the cluster of `kube`. */
-export function tenantSecretsFor(kube: KubeConfig, deps: { db: DataSource; encryptor: Encryptor; logger: Logger }): TenantSecrets {
-  return new TenantSecrets({ ...deps, secrets: new KubernetesClusterSecrets(kube) });
+/**
+ * The Secrets around commits on the cluster of `kube`: the env Secrets, which the state-repo
+ * writer alone writes, and the tenants' pull Secret with `registries`' credentials when the
+ * config names one (written by the pipeline before a build, and for every tenant at start).
+ */
+export function tenantSecretsFor(
+  kube: KubeConfig,
+  deps: { db: DataSource; encryptor: Encryptor; logger: Logger; config: Pick<Config, 'harborHost' | 'tenantPullSecret'>; registries: TenantRegistries },
+): TenantSecrets {
+  const { config, registries, ...rest } = deps;
+  const pull = config.tenantPullSecret ? { name: config.tenantPullSecret, registryHost: config.harborHost, registries } : null;
+  return new TenantSecrets({ ...rest, pull, secrets: new KubernetesClusterSecrets(kube) });
 }
 
 /** A pipeline made but not started: its effects (env Secrets) work, nothing is watched or reconciled yet. */
@@ -31,16 +40,8 @@ export interface PreparedPipeline extends RunningPipeline {
   start(): void;
 }
 
-/**
- * The push-to-live pipeline of one api process: informers on the cluster, the
- * deployment rows' reconciler, build-log capture. Every non-final row is
- * picked up at once (an api restart continues where the last one stopped).
- */
-export function startPipeline(options: PipelineOptions): RunningPipeline {
-  const pipeline = preparePipeline(options);
-  pipeline.start();
-  return pipeline;
-}
+/** Overrides for tests: resync period, start timeout. */
+export type PipelineTuning = Pick<PipelineSettings, 'resyncMs' | 'buildStartTimeoutMs'>;
 
 type PipelineOptions = {
   kube: KubeConfig;
@@ -49,29 +50,34 @@ type PipelineOptions = {
   registries?: TenantRegistries;
   db: DataSource;
   encryptor: Encryptor;
+  /** The door into the writer the use cases use too (the outbox). */
   stateSink: StateSink;
-  /** The Secrets around commits, shared with the state-repo writer ({@link tenantSecretsFor}). */
+  /** The tenants' Secrets, shared with the state-repo writer ({@link tenantSecretsFor}): the pull Secret before a build. */
   tenantSecrets: TenantSecrets;
   github: GitHubApi;
   /** The GitHub App (builds of the repositories it covers fetch with its installation tokens). */
   githubApp?: GitHubApp | undefined;
   events: EventBus;
   logger: Logger;
-  /** Overrides for tests: resync period, start timeout. */
-  tuning?: Pick<PipelineSettings, 'resyncMs' | 'buildStartTimeoutMs' | 'reportsRetry'>;
+  tuning?: PipelineTuning;
 };
 
-/** The pipeline, wired and not started: the controller commits what waits before the pipeline commits. */
+/**
+ * The push-to-live pipeline of the leading controller, wired and not started (the
+ * controller commits what waits before the pipeline commits): informers on the cluster,
+ * the deployment rows' reconciler, build-log capture. Once started, every non-final row is
+ * picked up at once (a restart continues where the last one stopped).
+ */
 export function preparePipeline(options: PipelineOptions): PreparedPipeline {
   const logger = options.logger.child({ component: 'pipeline' });
   const logs = new BuildLogs({ db: options.db, events: options.events, source: new KubernetesLogSource(options.kube), logger });
-  // The watcher and the pipeline know each other: the watcher's callbacks run only after start().
-  const handle: { pipeline?: DeploymentPipeline } = {};
+  // The watcher and the pipeline know each other: the watcher calls back only after start(),
+  // when `pipeline` below is made.
   const watcher = new ClusterWatcher({
     kube: options.kube,
     logger: options.logger.child({ component: 'watcher' }),
-    onChange: (id) => handle.pipeline?.kick([id]),
-    onResync: () => handle.pipeline?.reconcileActive(),
+    onChange: (id) => pipeline.kick([id]),
+    onResync: () => pipeline.reconcileActive(),
   });
   const serviceEvents = new ServiceEvents(options.kube);
   const pipeline = new DeploymentPipeline({
@@ -93,14 +99,12 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
       harborHost: options.config.harborHost,
       harborProject: options.config.harborProject,
       registryLayout: options.config.render.registryLayout,
-      tenantPullSecret: options.config.render.registryLayout === 'per-tenant' ? options.config.render.imagePullSecret : null,
       buildDeadlineSeconds: options.config.render.buildDeadlineSeconds,
       baseDomain: options.config.baseDomain,
       publicScheme: options.config.secureCookies ? 'https' : 'http',
       ...options.tuning,
     },
   });
-  handle.pipeline = pipeline;
   return {
     pipeline,
     watcher,

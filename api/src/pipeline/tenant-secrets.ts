@@ -3,24 +3,49 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { CommitEffects } from '../state-repo/state-sink.js';
-import type { ClusterSecrets } from './cluster-secrets.js';
+import { ApiException } from '@kubernetes/client-node';
+import type { RegistryCredentials, TenantRegistries } from '../registry/tenant-registries.js';
+import { dockerConfigJson, type ClusterSecrets } from './cluster-secrets.js';
 import { buildSecretName, envSecretName } from '@dangus/gitops-writer/names';
+
+/** Pull Secrets written at once by {@link TenantSecrets.writePullSecrets}. */
+const PULL_SECRETS_AT_ONCE = 8;
+
+/** The tenants' pull Secret: its name, and the registry credential each tenant's pods pull with. */
+export interface PullSecretSettings {
+  name: string;
+  registryHost: string;
+  registries: Pick<TenantRegistries, 'existing'>;
+}
 
 /**
  * The Secrets a tenant's commits need in the cluster, which the state repo never
- * holds: the env Secret written before a commit that rolls out new values, and a
- * deleted service's Secrets removed after the commit that prunes it. Used by the
- * state-repo writer (around a commit) and by the pipeline (before a rollout).
+ * holds: the env Secret and the tenant's image pull Secret, written before a commit
+ * that rolls out new pods, and a deleted service's Secrets removed after the commit
+ * that prunes it. The state-repo writer alone writes env Secrets, around a commit, for
+ * every change that names them (a user's env change or rollback, the pipeline's rollout
+ * or automatic rollback); the pull Secret is also written by the pipeline before a
+ * build and by the controller for every tenant at its start.
  */
 export class TenantSecrets implements CommitEffects {
   constructor(
-    private readonly deps: { db: DataSource; encryptor: Encryptor; secrets: ClusterSecrets; logger: Logger },
+    private readonly deps: {
+      db: DataSource;
+      encryptor: Encryptor;
+      secrets: ClusterSecrets;
+      logger: Logger;
+      /** `null`: the platform has no registry credential, and writes no pull Secret. */
+      pull?: PullSecretSettings | null;
+    },
   ) {}
 
-  /** Writes the service's env Secret from the database (an env change, before its commit). */
+  /**
+   * Writes the service's env Secret from the database (an env change, before its commit),
+   * and its tenant's pull Secret: what the pods that read it need to start.
+   */
   async writeEnvSecret(serviceId: string): Promise<void> {
-    const rows: { name: string; project_name: string; user_hash: string }[] = await this.deps.db.query(
-      `SELECT s.name, p.name AS project_name, u.hash AS user_hash
+    const rows: { name: string; project_id: string; project_name: string; user_hash: string }[] = await this.deps.db.query(
+      `SELECT s.name, s.project_id, p.name AS project_name, u.hash AS user_hash
          FROM services s JOIN projects p ON p.id = s.project_id JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
       [serviceId],
     );
@@ -30,12 +55,49 @@ export class TenantSecrets implements CommitEffects {
       `SELECT key, value FROM env_vars WHERE service_id = $1 ORDER BY key`,
       [serviceId],
     );
+    const namespace = namespaceFor(service.user_hash, service.project_name);
     await this.deps.secrets.applyEnvSecret(
-      namespaceFor(service.user_hash, service.project_name),
+      namespace,
       envSecretName(service.name),
       serviceId,
       env.map((entry) => ({ key: entry.key, value: this.deps.encryptor.decrypt(entry.value) })),
     );
+    await this.writePullSecret(service.project_id, namespace);
+  }
+
+  /**
+   * Writes the tenant's pull Secret (`kubernetes.io/dockerconfigjson`, never in git) with
+   * its registry credential: the one given (a build's, just made), else the tenant's own
+   * robot or the shared credential. Nothing when the platform has none, or the tenant
+   * has no robot yet (it has no image either).
+   */
+  async writePullSecret(projectId: string, namespace: string, credentials?: RegistryCredentials | null): Promise<void> {
+    const pull = this.deps.pull;
+    if (!pull) return;
+    const registry = credentials ?? (await pull.registries.existing(projectId));
+    if (!registry) return;
+    await this.deps.secrets.applyPullSecret(namespace, pull.name, dockerConfigJson(pull.registryHost, registry));
+  }
+
+  /**
+   * Every tenant's pull Secret, at the controller's start: an upgrade that adds the Secret
+   * to Deployments rolls their pods, which must find it. One tenant's failure (its
+   * namespace not applied yet, the cluster refusing) is logged and stops no other.
+   */
+  async writePullSecrets(): Promise<void> {
+    if (!this.deps.pull) return;
+    const tenants: { id: string; name: string; hash: string }[] = await this.deps.db.query(
+      `SELECT p.id, p.name, u.hash FROM projects p JOIN users u ON u.id = p.user_id`,
+    );
+    // A few at a time: many tenants must not flood the API server at a start.
+    for (let start = 0; start < tenants.length; start += PULL_SECRETS_AT_ONCE) {
+      const batch = tenants.slice(start, start + PULL_SECRETS_AT_ONCE);
+      const results = await Promise.allSettled(batch.map((t) => this.writePullSecret(t.id, namespaceFor(t.hash, t.name))));
+      for (const [i, result] of results.entries()) {
+        if (result.status === 'fulfilled' || (result.reason instanceof ApiException && result.reason.code === 404)) continue;
+        this.deps.logger.warn({ projectId: batch[i]?.id, err: result.reason as unknown }, 'could not write the tenant pull Secret');
+      }
+    }
   }
 
   /**

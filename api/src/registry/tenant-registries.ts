@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { tenantHarborProject } from '@dangus/gitops-writer/names';
+import type { RegistryStatusDto } from '@dangus/common';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
@@ -11,11 +12,8 @@ export interface RegistryCredentials {
   password: string;
 }
 
-/** What the System page says about registry isolation. */
-export interface RegistryStatus {
-  mode: 'per-tenant' | 'shared';
-  warning: string | null;
-}
+/** What the System page says about registry isolation (its schema is in common). */
+export type RegistryStatus = RegistryStatusDto;
 
 export const SHARED_REGISTRY_WARNING = 'builds share one registry credential: tenants are not isolated';
 

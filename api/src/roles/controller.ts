@@ -14,9 +14,12 @@ import { GitHubApp } from '../github/github-app.js';
 import { startInstallationSync } from '../github/installations.js';
 import type { EventBus } from '../events/event-bus.js';
 import { watchNodeAddresses } from '../pipeline/node-addresses.js';
-import { preparePipeline, tenantSecretsFor, type RunningPipeline, type startPipeline } from '../pipeline/start-pipeline.js';
+import { preparePipeline, tenantSecretsFor, type PipelineTuning, type RunningPipeline } from '../pipeline/start-pipeline.js';
+import { tenantRegistriesOf } from '../registry/tenant-registries.js';
 import type { AppPodSource } from '../pipeline/watcher.js';
 import { IntentProcessor } from '../coordination/outbox.js';
+import type { StateSink } from '../state-repo/state-sink.js';
+import type { Applier } from '@dangus/applier';
 import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
 
 /** Between full reconciles of the repo with the database (a change whose intent was never recorded). */
@@ -32,11 +35,16 @@ export interface ControllerDeps {
   listener: PgListener;
   durable: DurableState;
   history: StateHistory;
+  /**
+   * The one door into the writer (the outbox): the pipeline's commits (build Job, rollout,
+   * automatic rollback) are intents like a user's, committed by this controller's processor.
+   */
+  stateSink: StateSink;
   logger: Logger;
   /** Gives the leadership back (a commit was refused: another controller writes). */
   resign: (reason: string) => void;
   /** Test overrides of the pipeline's periods. */
-  tuning?: Parameters<typeof startPipeline>[0]['tuning'];
+  tuning?: PipelineTuning;
 }
 
 /** The controller while it leads: what `lead()` of the election starts. */
@@ -45,7 +53,11 @@ export interface RunningController {
   /** The in-process applier's status with the informers', when it runs one. */
   applierStatus: (() => unknown) | undefined;
   pipeline: RunningPipeline | undefined;
+  /** The in-process applier, when this controller runs one (APPLIER=builtin, with a cluster). */
+  applier: Applier | undefined;
   processor: IntentProcessor;
+  /** The state-repo writer: the intents' target, its repo, its push to a remote and the history it keeps current. */
+  writer: Awaited<ReturnType<typeof openStateWriter>>;
   head(): Promise<string | null>;
   /** Pushes to the state repo's remote, when one is configured. */
   pushStatus(): PushStatus | null;
@@ -66,7 +78,9 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   const applier =
     deps.kube && config.applier === 'builtin' ? startInProcessApplier({ kube: deps.kube, stateRepoDir: config.stateRepoDir, logger }) : undefined;
   const pokes = commitPokes(config, deps.kube, logger.child({ component: 'commit-poke' }));
-  const tenantSecrets = deps.kube ? tenantSecretsFor(deps.kube, { db: deps.db, encryptor: deps.encryptor, logger }) : undefined;
+  // One registry credential source for the tenants' pull Secrets and their builds.
+  const registries = tenantRegistriesOf(config, deps.db, deps.encryptor, logger);
+  const tenantSecrets = deps.kube ? tenantSecretsFor(deps.kube, { db: deps.db, encryptor: deps.encryptor, logger, config, registries }) : undefined;
   const writer = await openStateWriter({
     config,
     db: deps.db,
@@ -99,8 +113,9 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
         config,
         db: deps.db,
         encryptor: deps.encryptor,
-        stateSink: writer.sink,
+        stateSink: deps.stateSink,
         tenantSecrets,
+        registries,
         github: deps.github,
         githubApp,
         events: deps.events,
@@ -129,6 +144,8 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     // own author and subject; the reconcile after them heals only what no intent recorded.
     // The pipeline's own commits (builds, rollouts) start after them.
     await processor.idle();
+    // Before the reconcile renders Deployments that name the tenants' pull Secret.
+    await tenantSecrets?.writePullSecrets();
     await reconcile();
   } catch (error) {
     await stopAll();
@@ -149,7 +166,9 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   timer.unref();
   return {
     pipeline,
+    applier,
     processor,
+    writer,
     head: () => writer.repo.head(),
     pushStatus: () => writer.pusher?.status ?? null,
     applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,

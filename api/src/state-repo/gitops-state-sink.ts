@@ -8,9 +8,8 @@ import {
   type TenantInput,
 } from '@dangus/gitops-writer';
 import type { Logger } from 'pino';
-import type { EntityManager } from 'typeorm';
 import { DeposedError } from './durable-state.js';
-import type { CommitEffects, PendingChange, StateSink, TenantChange } from './state-sink.js';
+import type { CommitEffects, TenantChange } from './state-sink.js';
 import { describeFailure, type TenantFailures } from './tenant-failures.js';
 import type { TenantLoader } from './tenant-loader.js';
 
@@ -22,11 +21,12 @@ export interface ReconcileResult extends CommitResult {
 const PLATFORM_ACTOR = { name: 'Dangus Cloud', email: 'dangus@localhost', login: 'dangus' };
 
 /**
- * The StateSink of a running api: re-renders the changed tenant from the
- * database and commits it to the state repo (one commit per intent; none when
- * the render did not change). Then tells the applier, if there is one.
+ * The leading controller's writer, the target of the outbox's intents (coordination/outbox.ts):
+ * re-renders the changed tenant from the database and commits it to the state repo (one
+ * commit per intent; none when the render did not change). Then tells the applier, if
+ * there is one. Nothing else commits a change: use cases and the pipeline record intents.
  */
-export class GitopsStateSink implements StateSink {
+export class GitopsStateSink {
   /** The render settings, with the node addresses last reported. */
   private settings: RenderSettings;
 
@@ -59,34 +59,22 @@ export class GitopsStateSink implements StateSink {
   }
 
   /**
-   * Renders under the write's lock, from the database as it is then: two changes
-   * of one tenant that interleave (two requests, two replicas) each commit a render
-   * at least as new as the other's, so none removes what the other added.
-   */
-  async tenantChanged(change: TenantChange): Promise<void> {
-    await this.commit(change);
-  }
-
-  /** Nothing to write in the transaction: this sink commits in `settle`, once the rows are there. */
-  record(_manager: EntityManager, change: TenantChange): Promise<PendingChange> {
-    return Promise.resolve({ change });
-  }
-
-  async settle(pending: PendingChange): Promise<void> {
-    await this.commit(pending.change);
-  }
-
-  /**
-   * Commits the change: the env Secret it needs is written first (the new pods read
-   * the new values), and a deleted service's Secrets leave the cluster after.
-   * Resolves with the commit (`commit: null` when the render did not change) and the head.
+   * Commits the change, rendering the tenant under the write's lock from the database as
+   * it is then (two changes of one tenant that interleave each commit a render at least as
+   * new as the other's, so none removes what the other added). The env Secret it needs is
+   * written first, the only place it is written (the new pods read the new values), and a
+   * deleted service's Secrets leave the cluster after. Resolves with the commit
+   * (`commit: null` when the render did not change) and the head.
    */
   async commit(change: TenantChange): Promise<CommitResult> {
     if (change.envSecretOf !== undefined && this.deps.effects) {
       try {
         await this.deps.effects.writeEnvSecret(change.envSecretOf);
       } catch (error) {
-        // The namespace may not exist yet: the next rollout writes the Secret before its commit.
+        // A change that rolls a deployment out must not start pods without their values:
+        // it fails, and its intent is tried again. Otherwise the namespace may not exist yet
+        // (nothing was built): the first rollout writes the Secret before its commit.
+        if (change.deploymentId !== undefined) throw error;
         this.deps.logger.warn({ serviceId: change.envSecretOf, err: error }, 'could not write the env Secret now');
       }
     }

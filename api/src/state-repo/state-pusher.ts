@@ -2,19 +2,10 @@ import fs from 'node:fs';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import type { Logger } from 'pino';
+import type { PushStatus } from '@dangus/common';
 
-export interface PushStatus {
-  /** The remote, without credentials. */
-  remote: string;
-  state: 'idle' | 'pushing' | 'ok' | 'failing';
-  pushedCommit: string | null;
-  lastAttemptAt: string | null;
-  lastSuccessAt: string | null;
-  /** The last failure, while failing. */
-  error: string | null;
-  /** Consecutive failed attempts. */
-  failures: number;
-}
+/** The push's state, as `GET /api/system/state-repo` answers it (its schema is in common). */
+export type { PushStatus } from '@dangus/common';
 
 /**
  * Pushes the state repo's branch to a remote (STATE_REPO_REMOTE) after every

@@ -1,10 +1,11 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 /**
- * The one seam between the API's use cases and the cluster (issue 2: "cluster
- * side effects behind one small interface"). After a database change commits,
- * the use case tells the sink which tenant changed and why; the gitops-writer
- * re-renders that tenant from the database and commits the state repo.
+ * The one seam between the platform's changes and the cluster (issue 2: "cluster
+ * side effects behind one small interface"). A use case or the pipeline tells the sink,
+ * inside its transaction, which tenant changed and why; the leading controller's writer
+ * re-renders that tenant from the database and commits the state repo. The sink of every
+ * process is the outbox (coordination/outbox.ts).
  */
 export interface Actor {
   userId: string;
@@ -49,25 +50,26 @@ export interface StateSink {
   record(manager: EntityManager, change: TenantChange): Promise<PendingChange>;
   /** After that transaction committed: makes the commit, or waits for the controller's. */
   settle(pending: PendingChange): Promise<void>;
-  /** Both at once, for a change whose rows are already written (the pipeline's deploys). */
+  /** Both at once, for a change whose rows are already written (the pipeline's build and rollout commits). */
   tenantChanged(change: TenantChange): Promise<void>;
 }
 
-/** Records changes in memory: the default until a writer is configured, and for tests. */
-export class RecordingStateSink implements StateSink {
-  readonly changes: TenantChange[] = [];
-
-  record(_manager: EntityManager, change: TenantChange): Promise<PendingChange> {
-    return Promise.resolve({ change });
-  }
-
-  settle(pending: PendingChange): Promise<void> {
-    this.changes.push(pending.change);
-    return Promise.resolve();
-  }
-
-  tenantChanged(change: TenantChange): Promise<void> {
-    this.changes.push(change);
-    return Promise.resolve();
-  }
+/**
+ * A change as one PostgreSQL transaction, the one door into the writer
+ * (docs/architecture.md#process-roles): `work` writes the rows and says which tenant changed
+ * and why (`null`: nothing to commit); the intent is recorded in the same transaction (the
+ * outbox), so the change and its intent commit together or not at all. Once committed, the
+ * sink settles it: it waits for the leading controller's commit. Use cases and the pipeline
+ * (its automatic rollback) both change state through it.
+ */
+export async function changeState<T>(
+  deps: { db: DataSource; stateSink: StateSink },
+  work: (manager: EntityManager) => Promise<{ value: T; change: TenantChange | null }>,
+): Promise<T> {
+  const { value, pending } = await deps.db.transaction(async (manager) => {
+    const done = await work(manager);
+    return { value: done.value, pending: done.change ? await deps.stateSink.record(manager, done.change) : null };
+  });
+  if (pending) await deps.stateSink.settle(pending);
+  return value;
 }

@@ -26,6 +26,7 @@ interface TenantRow {
 interface ServiceRow extends ServiceConfig {
   id: string;
   project_id: string;
+  host: string;
   restarted_at: Date | null;
   image_tag: string | null;
   current_deployment_id: string | null;
@@ -87,7 +88,7 @@ export class TenantLoader {
     // unfinished build (a newer one supersedes the others, builds.ts), once a pipeline
     // took it up (build_job_at): a push recorded while none runs (no cluster) has no Job.
     const services: ServiceRow[] = await db.query(
-      `SELECT s.id, s.project_id, ${CONFIG_COLUMNS}, s.restarted_at,
+      `SELECT s.id, s.project_id, ${CONFIG_COLUMNS}, s.host, s.restarted_at,
               d.image_tag, d.id AS current_deployment_id, b.id AS build_id, b.commit_sha AS build_sha
          FROM services s
          LEFT JOIN deployments d ON d.id = s.current_deployment_id AND d.image_tag IS NOT NULL
@@ -135,6 +136,7 @@ export class TenantLoader {
           return {
             id: s.id,
             ...config,
+            host: s.host,
             restartedAt: s.restarted_at?.toISOString() ?? null,
             resources: this.resourcesOf(size),
             envRevision: this.deps.envRevision.of(envByService.get(s.id) ?? []),

@@ -1,5 +1,6 @@
 import type { AccessRequestDto, AdminUserDto } from '@dangus/common';
 import type { DataSource, EntityManager } from 'typeorm';
+import { z } from 'zod';
 import type { AccessPolicy } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
@@ -363,9 +364,13 @@ export async function removeUser(ctx: UseCaseContext, actor: CurrentUser, userId
   ctx.logger.info({ actor: actor.githubUsername, userId, projects: projects.length }, 'user removed by an admin');
 }
 
-/** `?deleteProjects=true|false` of the remove route. */
+/** `DELETE /api/admin/users/{userId}`' query: `?deleteProjects=true|false`. */
+export const removeUserQuerySchema = z.object({
+  deleteProjects: z.enum(['true', 'false']).optional().describe('`true` deletes the user\'s projects (their namespaces and everything in them) with the user; without it, a user who has projects is refused (409).'),
+});
+
 export function parseDeleteProjects(value: unknown): boolean {
-  if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
+  const parsed = removeUserQuerySchema.shape.deleteProjects.safeParse(value);
+  if (parsed.success) return parsed.data === 'true';
   throw new ValidationError('deleteProjects must be true or false.', { deleteProjects: ['Either true or false.'] });
 }

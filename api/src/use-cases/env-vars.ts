@@ -7,7 +7,7 @@ import { toDeploymentDto } from '../db/deployment-dto.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
 import { recordConfigRollout } from './config-rollout.js';
-import { changeState } from './state-changes.js';
+import { changeState } from '../state-repo/state-sink.js';
 import type { EntityManager } from 'typeorm';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 

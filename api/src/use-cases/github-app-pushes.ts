@@ -7,8 +7,9 @@ import { buildRecorded } from './builds.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService } from './services.js';
 import { isUuid } from './validate.js';
-import { answerOnce } from './webhooks.js';
-import { decideDelivery, type WebhookDecision, type WebhookHeaders } from './webhook-rules.js';
+import { fanOutPush, type CompareFiles } from './push-fan-out.js';
+import { answerOnce, COMPARE_TIMEOUT_MS, newestPush } from './webhooks.js';
+import { decideDelivery, isStalePush, type WebhookDecision, type WebhookHeaders } from './webhook-rules.js';
 
 /** What routing needs of a push: the repository by GitHub's id, and the ref. */
 const pushTarget = z.object({
@@ -23,6 +24,8 @@ export interface RoutedService {
   branch: string;
   ownerStatus: 'active' | 'blocked';
   githubRepositoryId: string | null;
+  /** Monorepo watch paths (issue 37): none, every push builds. */
+  watchPaths: string[];
 }
 
 /**
@@ -41,7 +44,8 @@ export async function routeAppPush(ctx: UseCaseContext, headers: WebhookHeaders,
   const { ref, repository } = parsed.data;
   const branch = ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null;
   const services = await ctx.db.query<RoutedService[]>(
-    `SELECT s.id, s.repo_url AS "repoUrl", s.branch, u.status AS "ownerStatus", s.github_repository_id::text AS "githubRepositoryId"
+    `SELECT s.id, s.repo_url AS "repoUrl", s.branch, u.status AS "ownerStatus", s.github_repository_id::text AS "githubRepositoryId",
+            s.watch_paths AS "watchPaths"
        FROM services s JOIN users u ON u.id = s.user_id
       WHERE s.github_repository_id = $1
          OR (s.github_repository_id IS NULL AND lower(regexp_replace(s.repo_url, '^https://github\\.com/|\\.git$', '', 'g')) = lower($2))
@@ -84,13 +88,34 @@ export async function deliverPushToService(
   }
   // Matched by GitHub's id: the push's own name is the repository's name now (renamed or not).
   const target = { repoUrl: `https://github.com/${repository.full_name}`, branch: service.branch };
-  const decision: WebhookDecision =
+  let decision: WebhookDecision =
     service.ownerStatus === 'active'
       ? decideDelivery(target, headers.event, text)
       : blocked('the owner of this service is blocked on this platform: nothing is built');
+  // Its watch paths (push-fan-out.ts), the compare API read with the App's token for the
+  // repository; a replayed push is stale whatever it changed: GitHub is not asked about it.
+  if (decision.outcome === 'deployed' && service.watchPaths.length > 0) {
+    const push = { pushedAt: decision.pushedAt, commitSha: decision.build.commitSha };
+    if (!isStalePush(push, await newestPush(ctx.db.manager, service.id))) {
+      const [decided] = await fanOutPush([{ ...target, id: service.id, watchPaths: service.watchPaths }], decision.payload, appCompare(ctx, repository));
+      if (decided) decision = decided.decision;
+    }
+  }
   const { answer, recorded } = await answerOnce(ctx, service.id, headers, decision, true);
   if (recorded) buildRecorded(ctx, recorded);
   return typeof answer.body.outcome === 'string' ? answer.body.outcome : decision.outcome;
+}
+
+/** GitHub's compare API with an installation token for the one repository (`contents: read`), within 5 s per delivery. */
+function appCompare(ctx: UseCaseContext, repository: { id: number; full_name: string }): CompareFiles {
+  const app = ctx.githubApp;
+  const [owner, name] = repository.full_name.split('/');
+  if (!app || !owner || !name) return null;
+  const deadline = Date.now() + COMPARE_TIMEOUT_MS;
+  return async (base, head) => {
+    const { token } = await app.tokenForRepository(repository.id, { contents: 'read' });
+    return ctx.github.compare(token, owner, name, base, head, { timeoutMs: Math.max(1, deadline - Date.now()) });
+  };
 }
 
 function blocked(reason: string): WebhookDecision {

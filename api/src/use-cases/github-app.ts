@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
 import { z } from 'zod';
+import { githubAppManifestRequestSchema, type GitHubAppManifestFormDto, type GitHubAppStatusDto, type UserRepositoryDto } from '@dangus/common';
 import { defaultAppName, manifestFormAction, renderManifest } from '../github/app-manifest.js';
 import type { GitHubApp, ManifestConversion } from '../github/github-app.js';
 import { ConflictError, NotFoundError, UpstreamError, ValidationError } from '../errors.js';
@@ -17,26 +18,13 @@ export interface ManifestSettings {
   readOrgMembers: boolean;
 }
 
-const GITHUB_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
-const manifestRequest = z.strictObject({
-  owner: z.enum(['user', 'organization']),
-  organization: z.string().trim().regex(GITHUB_NAME, 'A GitHub organization name: letters, digits and "-".').optional(),
-  name: z
-    .string()
-    .trim()
-    .min(1)
-    .max(34, 'GitHub App names are at most 34 characters.')
-    .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'Letters, digits, spaces, ".", "_" and "-".')
-    .optional(),
-});
-
 function appOf(ctx: UseCaseContext): GitHubApp {
   if (!ctx.githubApp) throw new NotFoundError('GitHub App support');
   return ctx.githubApp;
 }
 
 /** What the System page shows about the App and its installations (admins). */
-export async function githubAppStatus(ctx: UseCaseContext) {
+export async function githubAppStatus(ctx: UseCaseContext): Promise<GitHubAppStatusDto> {
   const app = appOf(ctx);
   const credentials = await app.credentials();
   const installations = await ctx.db.query<{ id: string; account_login: string; account_type: string; repository_selection: string; suspended: boolean; repositories: number }[]>(
@@ -66,9 +54,9 @@ export async function githubAppStatus(ctx: UseCaseContext) {
  * Starts the manifest flow (admins): a one-time state bound to this admin, and the form
  * the browser posts to GitHub (`action` with the state, the `manifest` field as JSON).
  */
-export async function beginManifest(ctx: UseCaseContext, user: CurrentUser, settings: ManifestSettings, body: unknown): Promise<{ action: string; manifest: string }> {
+export async function beginManifest(ctx: UseCaseContext, user: CurrentUser, settings: ManifestSettings, body: unknown): Promise<GitHubAppManifestFormDto> {
   const app = appOf(ctx);
-  const input = parseInput(manifestRequest, body);
+  const input = parseInput(githubAppManifestRequestSchema, body);
   if (input.owner === 'organization' && !input.organization) {
     throw new ValidationError('Name the organization that will own the App.', { organization: ['Required when the owner is an organization.'] });
   }
@@ -141,13 +129,8 @@ export async function installationPage(ctx: UseCaseContext): Promise<{ url: stri
   return { url: app.installUrl(credentials) };
 }
 
-export interface UserRepository {
-  id: number;
-  fullName: string;
-  private: boolean;
-  installationId: number;
-  account: string;
-}
+/** A repository the user reaches through an installation (`UserRepositoryDto`). */
+export type UserRepository = UserRepositoryDto;
 
 const userInstallations = z.array(z.object({ id: z.number().int(), account: z.object({ login: z.string() }).nullable() }));
 const userRepositories = z.array(z.object({ id: z.number().int(), full_name: z.string(), private: z.boolean() }));

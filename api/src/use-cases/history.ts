@@ -5,6 +5,7 @@
  */
 import { namespaceFor, type HistoryCommitDto, type HistoryDiffDto, type HistoryPageDto } from '@dangus/common';
 import { isCommitId, type HistoryCommit } from '@dangus/gitops-writer/history';
+import { z } from 'zod';
 import { NotFoundError, UpstreamError, ValidationError } from '../errors.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService } from './services.js';
@@ -16,9 +17,14 @@ function encodeCursor(sha: string): string {
   return Buffer.from(`after:${sha}`).toString('base64url');
 }
 
+/** `GET /api/services/{serviceId}/history`' query. */
+export const historyQuerySchema = z.object({
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/).optional().describe('The `nextCursor` of the previous page; the newest commits when absent.'),
+});
+
 function decodeCursor(cursor: unknown): string | null {
   if (cursor === undefined) return null;
-  const text = typeof cursor === 'string' && /^[A-Za-z0-9_-]{1,200}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
+  const text = typeof cursor === 'string' && historyQuerySchema.shape.cursor.safeParse(cursor).success ? Buffer.from(cursor, 'base64url').toString() : '';
   const sha = text.startsWith('after:') ? text.slice(6) : '';
   if (!isCommitId(sha)) throw new ValidationError('Not a history cursor: pass back the nextCursor of the previous page.', { cursor: ['Not a cursor this API gave.'] });
   return sha;

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { ProjectEntity } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
-import { changeState } from './state-changes.js';
+import { changeState } from '../state-repo/state-sink.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { checkProjectLimit } from './limits.js';
 import { SERVICE_STATUS_SQL, toServiceSummary, type ServiceSummaryRow } from './service-views.js';
@@ -105,7 +105,7 @@ async function findProject(ctx: UseCaseContext, user: CurrentUser, projectId: st
 export async function getProject(ctx: UseCaseContext, user: CurrentUser, projectId: string): Promise<ProjectDetailDto> {
   const project = await findProject(ctx, user, projectId);
   const rows: ServiceSummaryRow[] = await ctx.db.query(
-    `SELECT s.id, s.name, s.port, d.id AS deployment_id, d.commit_sha, d.status, d.created_at AS deployment_created_at,
+    `SELECT s.id, s.name, s.host, s.port, d.id AS deployment_id, d.commit_sha, d.status, d.created_at AS deployment_created_at,
             ${SERVICE_STATUS_SQL} AS service_status
        FROM services s
        LEFT JOIN LATERAL (

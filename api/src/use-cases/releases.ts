@@ -3,7 +3,8 @@
  * runs with (`serviceRuntimeSchema`: port, health check, storage, replicas, size) and its env values (each still encrypted, as in
  * env_vars; never in git): a release. A rollback restores a release that went live whole,
  * image and configuration and env values, as a deployment of its own (`trigger:
- * 'rollback'`, no build) with one commit `rollback(ns/service): to <sha7> (deployment <id>)`.
+ * 'rollback'`, no build) with one commit `rollback(ns/service): to <sha7> (deployment <id>)`,
+ * before which the writer writes the env Secret (once: the pipeline only watches the rollout).
  */
 import { SERVICE_RUNTIME_FIELDS, pickFields, type DeploymentDto, type RollbackPreviewDto } from '@dangus/common';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -13,8 +14,8 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
 import { isUuid } from './validate.js';
 import { snapshotRelease } from './config-rollout.js';
-import { changeState } from './state-changes.js';
-import { readReleaseConfig, restoreRelease } from '../db/releases.js';
+import { changeState } from '../state-repo/state-sink.js';
+import { readReleaseConfig, rollBack } from '../db/releases.js';
 import { checkQuota } from './capacity.js';
 
 /** A deployment of one of the user's services, or 404. */
@@ -81,7 +82,6 @@ export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser,
         WHERE service_id = $1 AND status IN ('pending', 'building') RETURNING id`,
       [service.id, `superseded by a rollback to ${sha7}`],
     );
-    await restoreRelease(manager, service.id, config, target.releaseEnv ?? []);
     const saved = await manager.getRepository(DeploymentEntity).save({
       serviceId: service.id,
       commitSha: target.commitSha,
@@ -92,8 +92,9 @@ export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser,
       imageDigest: target.imageDigest,
       rollbackOf: target.id,
     });
+    // The routine the automatic rollback runs too: the release's rows back, the new row current.
+    await rollBack(manager, service.id, { current: saved.id, restore: { config, env: target.releaseEnv ?? [] } });
     await snapshotRelease(manager, saved.id);
-    await manager.query(`UPDATE services SET current_deployment_id = $2 WHERE id = $1`, [service.id, saved.id]);
     return {
       value: { row: await manager.getRepository(DeploymentEntity).findOneByOrFail({ id: saved.id }), superseded: ended.map((r) => r.id) },
       change: serviceChange(user, project, service.name, {

@@ -2,7 +2,6 @@ import {
   SERVICE_CONFIG_FIELDS,
   internalAddressFor,
   pickFields,
-  subdomainFor,
   type DeploymentStatus,
   type ServiceAbilitiesDto,
   type ServiceDto,
@@ -15,6 +14,8 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 export interface ServiceSummaryRow {
   id: string;
   name: string;
+  /** The stored host label (services.host). */
+  host: string;
   port: number;
   deployment_id: string | null;
   commit_sha: string | null;
@@ -32,8 +33,9 @@ export interface ServiceSummaryRow {
  */
 export const SERVICE_STATUS_SQL = `CASE WHEN d.status = 'failed' AND c.status = 'live' THEN 'live' ELSE d.status END`;
 
-export function publicUrlFor(ctx: UseCaseContext, user: CurrentUser, serviceName: string): string {
-  return `${ctx.settings.publicScheme}://${subdomainFor(user.hash, serviceName)}.${ctx.settings.baseDomain}`;
+/** The public URL of a service, from its stored host label (the one source of its address). */
+export function publicUrlFor(ctx: UseCaseContext, host: string): string {
+  return `${ctx.settings.publicScheme}://${host}.${ctx.settings.baseDomain}`;
 }
 
 export function toServiceSummary(ctx: UseCaseContext, user: CurrentUser, row: ServiceSummaryRow): ServiceSummaryDto {
@@ -43,7 +45,7 @@ export function toServiceSummary(ctx: UseCaseContext, user: CurrentUser, row: Se
     port: row.port,
     status: row.service_status,
     internalAddress: internalAddressFor(row.name, row.port),
-    publicUrl: publicUrlFor(ctx, user, row.name),
+    publicUrl: publicUrlFor(ctx, row.host),
     lastDeployment:
       row.deployment_id && row.commit_sha && row.status && row.deployment_created_at
         ? {
@@ -68,8 +70,8 @@ export function toServiceDto(
     id: service.id,
     projectId: service.projectId,
     ...pickFields(service, SERVICE_CONFIG_FIELDS),
-    subdomain: subdomainFor(user.hash, service.name),
-    publicUrl: publicUrlFor(ctx, user, service.name),
+    subdomain: service.host,
+    publicUrl: publicUrlFor(ctx, service.host),
     internalAddress: internalAddressFor(service.name, service.port),
     webhookUrl: `${ctx.settings.webhookBaseUrl}/${service.id}`,
     webhookSecret: ctx.encryptor.decrypt(service.webhookSecret),

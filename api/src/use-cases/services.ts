@@ -3,6 +3,7 @@ import {
   SERVICE_RUNTIME_FIELDS,
   createServiceSchema,
   namespaceFor,
+  serviceHostFor,
   updateServiceSchema,
   type DeploymentDto,
   type DeploymentStatus,
@@ -12,12 +13,11 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { checkQuota, sizeOf } from './capacity.js';
 import { ProjectEntity, ServiceEntity, UserEntity, type Project, type Service } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
-import type { TenantChange } from '../state-repo/state-sink.js';
 import { TenantFailures } from '../state-repo/tenant-failures.js';
 import { toDeploymentDto } from '../db/deployment-dto.js';
 import { buildRecorded, recordBuild } from './builds.js';
 import { recordConfigRollout } from './config-rollout.js';
-import { changeState } from './state-changes.js';
+import { changeState, type TenantChange } from '../state-repo/state-sink.js';
 import { SERVICE_STATUS_SQL, toServiceDto } from './service-views.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
@@ -96,6 +96,8 @@ export async function createService(
         ...fields,
         projectId: project.id,
         userId: user.id,
+        // Fixed here for the service's life: the one source of its address.
+        host: serviceHostFor(user.hash, project.name, fields.name),
         webhookSecret: ctx.encryptor.encrypt(randomBytes(32).toString('hex')),
         githubRepositoryId: await installedRepositoryId(manager, fields.repoUrl),
       });
@@ -103,10 +105,17 @@ export async function createService(
     });
   } catch (error) {
     const constraint = uniqueViolation(error);
-    if (constraint === 'services_user_id_name_key' || constraint === 'services_project_id_name_key') {
+    if (constraint === 'services_project_id_name_key') {
+      throw new ConflictError(`Project ${project.name} already has a service named "${fields.name}".`, {
+        name: ['Already used by another service of this project.'],
+      });
+    }
+    if (constraint === 'services_host_key') {
+      // Only one user's own hosts can meet (each starts with the owner's hash): a cut long
+      // host whose digest another of theirs has, or an older service's `{hash}-{service}`.
       throw new ConflictError(
-        `You already have a service named "${fields.name}". Service names are unique across all your projects, because each one is the public subdomain ${user.hash}-${fields.name}.`,
-        { name: ['Already used by another of your services.'] },
+        `The address ${serviceHostFor(user.hash, project.name, fields.name)} is already used by another of your services: choose another name.`,
+        { name: ['Its address is already used by another of your services.'] },
       );
     }
     throw error;

@@ -42,8 +42,22 @@ export interface WebhookHeaders {
 
 /** What to record and answer for one authenticated delivery. */
 export type WebhookDecision =
-  | { outcome: 'deployed'; reason: string; build: { commitSha: string; commitMessage: string | null }; pushedAt: number }
-  | { outcome: 'ignored' | 'ping'; reason: string; statusCode: number; body: Record<string, unknown> };
+  | {
+      outcome: 'deployed';
+      reason: string;
+      build: { commitSha: string; commitMessage: string | null };
+      pushedAt: number;
+      /** The push payload as parsed, for the watch paths (push-fan-out.ts). */
+      payload: object;
+    }
+  | {
+      outcome: 'ignored' | 'ping' | 'skipped';
+      reason: string;
+      statusCode: number;
+      body: Record<string, unknown>;
+      /** A skipped push: it still counts as the service's newest push (a replay of it is stale). */
+      push?: { pushedAt: number; commitSha: string };
+    };
 
 /** The delivery headers, or the message of a ValidationError naming what is wrong. */
 export function checkHeaders(event: string | undefined, deliveryId: string | undefined): WebhookHeaders | string {
@@ -72,6 +86,11 @@ export function decideDelivery(target: WebhookTarget, event: string, bodyText: s
   } catch {
     return invalid('The body is not valid JSON.');
   }
+  return decidePayload(target, event, payload);
+}
+
+/** {@link decideDelivery} of a parsed body. */
+export function decidePayload(target: WebhookTarget, event: string, payload: unknown): WebhookDecision {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return invalid('The body must be a JSON object.');
   }
@@ -106,6 +125,7 @@ export function decideDelivery(target: WebhookTarget, event: string, bodyText: s
       commitMessage: push.head_commit?.message.replaceAll('\u0000', '') ?? null,
     },
     pushedAt: push.repository.pushed_at,
+    payload,
   };
 }
 

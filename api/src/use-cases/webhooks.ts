@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { WebhookDeliveryDto } from '@dangus/common';
 import { Not, type EntityManager } from 'typeorm';
+import { z } from 'zod';
 import { ForbiddenError, NotFoundError, UnauthorizedError, type AppError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 import { WebhookDeliveryEntity, type WebhookDelivery } from '../db/entities/index.js';
 import { buildRecorded, recordBuild, type RecordedBuild } from './builds.js';
@@ -8,6 +9,9 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 import type { RefusalLimiter } from './refusal-limiter.js';
 import { findOwnedService } from './services.js';
 import { isUuid } from './validate.js';
+import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
+import { REPO_URL_PATTERN } from '@dangus/common';
+import { fanOutPush, type CompareFiles, type FanOutDecision } from './push-fan-out.js';
 import {
   checkHeaders,
   decideDelivery,
@@ -25,6 +29,8 @@ export const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
 /** Anyone can send unsigned deliveries: only the newest ones per service are kept. */
 const REJECTED_KEPT = 100;
 const DELIVERIES_LISTED = 50;
+/** GitHub waits 10 s for an answer: a comparison that takes longer is given up on (and the push builds). */
+export const COMPARE_TIMEOUT_MS = 5_000;
 /** GitHub's only signature form: `sha256=` and 64 hex digits. */
 const SIGNATURE = /^sha256=([0-9a-f]{64})$/;
 
@@ -56,7 +62,11 @@ export interface WebhookAnswer {
 interface ServiceTarget extends WebhookTarget {
   id: string;
   webhookSecret: string;
+  watchPaths: string[];
   ownerStatus: 'active' | 'blocked';
+  /** The owner's GitHub token (encrypted), for the compare API; decrypted only when asked. */
+  ownerToken: string;
+  ownerGithubId: string;
 }
 
 interface StoredAnswer {
@@ -82,7 +92,8 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
   // Plain SQL: this is the hot path of every delivery, forged ones included.
   const [service] = isUuid(request.serviceId)
     ? await ctx.db.query<ServiceTarget[]>(
-        `SELECT s.id, s.repo_url AS "repoUrl", s.branch, s.webhook_secret AS "webhookSecret", u.status AS "ownerStatus"
+        `SELECT s.id, s.repo_url AS "repoUrl", s.branch, s.webhook_secret AS "webhookSecret", s.watch_paths AS "watchPaths",
+                u.status AS "ownerStatus", u.github_access_token AS "ownerToken", u.github_id AS "ownerGithubId"
            FROM services s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
         [request.serviceId],
       )
@@ -105,12 +116,62 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
   const headers = checkHeaders(request.event, request.deliveryId);
   if (typeof headers === 'string') throw await refuse(new ValidationError(headers));
 
-  const decision = decideDelivery(service, headers.event, signed);
+  let decision = decideDelivery(service, headers.event, signed);
+  // Its watch paths: this service decides alone (the GitHub App's webhook fans one push out).
+  // A replayed push is stale whatever it changed: GitHub is not asked about it.
+  if (decision.outcome === 'deployed' && service.watchPaths.length > 0) {
+    const push = { pushedAt: decision.pushedAt, commitSha: decision.build.commitSha };
+    if (!isStalePush(push, await newestPush(ctx.db.manager, service.id))) {
+      const [decided] = await fanOutPush([service], decision.payload, ownerCompare(ctx, service));
+      if (decided) decision = decided.decision;
+    }
+  }
   const { answer, recorded } = await answerOnce(ctx, service.id, headers, decision);
   if (recorded) buildRecorded(ctx, recorded);
   // The row is the record of every delivery; a log line each would only cost the hot path.
   ctx.logger.debug({ serviceId: service.id, deliveryId: headers.deliveryId, event: headers.event, status: answer.status }, 'webhook delivery answered');
   return answer;
+}
+
+/** `GET /api/services/{serviceId}/webhook-deliveries`' query. */
+export const deliveriesQuerySchema = z.object({
+  outcome: z.enum(['accepted', 'rejected']).optional().describe('Only the accepted deliveries (answered from a valid signature) or only the refused ones; all when absent.'),
+});
+
+/**
+ * Records one push delivery for each service it fanned out to (`fanOutPush`), as the
+ * per-service webhook records its own: a build, or `skipped` with the reason, each once per
+ * delivery id. Services the push was not for (another branch) get no row. For a webhook
+ * that serves a whole repository (the GitHub App's).
+ */
+export async function recordFanOut(
+  ctx: UseCaseContext,
+  headers: WebhookHeaders,
+  decisions: readonly FanOutDecision[],
+): Promise<{ serviceId: string; answer: WebhookAnswer }[]> {
+  const answers: { serviceId: string; answer: WebhookAnswer }[] = [];
+  for (const { target, decision } of decisions) {
+    if (decision.outcome !== 'deployed' && decision.outcome !== 'skipped') continue;
+    const { answer, recorded } = await answerOnce(ctx, target.id, headers, decision);
+    if (recorded) buildRecorded(ctx, recorded);
+    answers.push({ serviceId: target.id, answer });
+  }
+  return answers;
+}
+
+/**
+ * The compare API with the service owner's token (anonymously for the local user, who has
+ * none: a public repository only). The calls of one delivery (two for a force push) share
+ * one budget of 5 s.
+ */
+function ownerCompare(ctx: UseCaseContext, service: ServiceTarget): CompareFiles {
+  const repo = REPO_URL_PATTERN.exec(service.repoUrl);
+  if (!repo?.[1] || !repo[2]) return null;
+  const [owner, name] = [repo[1], repo[2]];
+  const token = service.ownerGithubId === LOCAL_GITHUB_ID ? null : service.ownerToken;
+  const deadline = Date.now() + COMPARE_TIMEOUT_MS;
+  return (base, head) =>
+    ctx.github.compare(token === null ? null : ctx.encryptor.decrypt(token), owner, name, base, head, { timeoutMs: Math.max(1, deadline - Date.now()) });
 }
 
 /**
@@ -125,7 +186,7 @@ export async function listWebhookDeliveries(
   outcome?: unknown,
 ): Promise<WebhookDeliveryDto[]> {
   const { service } = await findOwnedService(ctx, user, serviceId);
-  if (outcome !== undefined && outcome !== 'accepted' && outcome !== 'rejected') {
+  if (!deliveriesQuerySchema.shape.outcome.safeParse(outcome).success) {
     throw new ValidationError('outcome is accepted or rejected.', { outcome: ['Either accepted or rejected (or absent for all).'] });
   }
   const rows = await ctx.db.getRepository(WebhookDeliveryEntity).find({
@@ -253,6 +314,8 @@ export async function answerOnce(
 
   if (decision.outcome !== 'deployed') {
     const id = await insert(ctx.db.manager, decision.statusCode, decision.body);
+    // A skipped push is the service's newest too, unless a newer one came first.
+    if (id && decision.push) await recordPush(ctx.db.manager, serviceId, decision.push, true);
     return { answer: id ? { status: decision.statusCode, body: decision.body } : await stored(ctx.db.manager), recorded: null };
   }
   return ctx.db.transaction(async (manager) => {
@@ -260,11 +323,7 @@ export async function answerOnce(
     if (!id) return { answer: await stored(manager), recorded: null };
     // The service row is locked until commit: concurrent pushes are ordered here.
     await manager.query(`SELECT 1 FROM services WHERE id = $1 FOR UPDATE`, [serviceId]);
-    const [newest] = await manager.query<{ pushedAt: string; commitSha: string }[]>(
-      `SELECT pushed_at AS "pushedAt", commit_sha AS "commitSha" FROM service_push_order WHERE service_id = $1`,
-      [serviceId],
-    );
-    const last = { pushedAt: newest ? Number(newest.pushedAt) : null, commitSha: newest?.commitSha ?? null };
+    const last = await newestPush(manager, serviceId);
     const push = { pushedAt: decision.pushedAt, commitSha: decision.build.commitSha };
     if (isStalePush(push, last)) {
       const body = staleBody(push, last);
@@ -275,11 +334,7 @@ export async function answerOnce(
       ]);
       return { answer: { status: 200, body }, recorded: null };
     }
-    await manager.query(
-      `INSERT INTO service_push_order (service_id, pushed_at, commit_sha) VALUES ($1, $2, $3)
-       ON CONFLICT (service_id) DO UPDATE SET pushed_at = excluded.pushed_at, commit_sha = excluded.commit_sha`,
-      [serviceId, push.pushedAt, push.commitSha],
-    );
+    await recordPush(manager, serviceId, push);
     const recorded = await recordBuild(manager, { serviceId, ...decision.build, trigger: 'push' });
     const body = deployedBody(decision, recorded.deployment.id);
     await manager.query(`UPDATE webhook_deliveries SET deployment_id = $2, response = $3 WHERE id = $1`, [
@@ -289,4 +344,23 @@ export async function answerOnce(
     ]);
     return { answer: { status: 202, body }, recorded };
   });
+}
+
+/** The newest push the service accepted (built or skipped), by GitHub's `pushed_at`. */
+export async function newestPush(manager: EntityManager, serviceId: string): Promise<{ pushedAt: number | null; commitSha: string | null }> {
+  const [newest] = await manager.query<{ pushedAt: string; commitSha: string }[]>(
+    `SELECT pushed_at AS "pushedAt", commit_sha AS "commitSha" FROM service_push_order WHERE service_id = $1`,
+    [serviceId],
+  );
+  return { pushedAt: newest ? Number(newest.pushedAt) : null, commitSha: newest?.commitSha ?? null };
+}
+
+/** Makes `push` the service's newest push; `onlyNewer`: unless a newer one is recorded already. */
+async function recordPush(manager: EntityManager, serviceId: string, push: { pushedAt: number; commitSha: string }, onlyNewer = false): Promise<void> {
+  await manager.query(
+    `INSERT INTO service_push_order (service_id, pushed_at, commit_sha) VALUES ($1, $2, $3)
+     ON CONFLICT (service_id) DO UPDATE SET pushed_at = excluded.pushed_at, commit_sha = excluded.commit_sha
+     ${onlyNewer ? 'WHERE service_push_order.pushed_at <= excluded.pushed_at' : ''}`,
+    [serviceId, push.pushedAt, push.commitSha],
+  );
 }

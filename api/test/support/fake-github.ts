@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, dirname } from 'node:path';
 import express from 'express';
 import { FakeGitHubApp } from './fake-github-app.js';
+import { FakeGitHubRepos } from './fake-github-repos.js';
 
 export interface FakeGitHubUser {
   id: number;
@@ -47,6 +48,8 @@ export class FakeGitHub {
   readonly statuses: FakeCommitStatus[] = [];
   /** When set, status posts answer this HTTP status instead (GitHub having a bad day). */
   failStatusesWith: number | null = null;
+  /** Trees and comparisons of `gitRepos` (fake-github-repos.ts), for monorepos. */
+  readonly repos: FakeGitHubRepos = new FakeGitHubRepos(this);
   /** Organization → lower-cased logins of its active members. */
   readonly orgs = new Map<string, Set<string>>();
   /**
@@ -239,6 +242,8 @@ export class FakeGitHub {
       this.statuses.push(status);
       res.status(201).json({ id: this.statuses.length, state: status.state, context: status.context });
     });
+
+    app.use(this.repos.router());
 
     await new Promise<void>((resolve) => {
       this.server = app.listen(0, '127.0.0.1', () => resolve());

@@ -1,11 +1,12 @@
-import { EventBus, type DeploymentEvent, type LogEndEvent, type LogEvent } from '../../src/events/event-bus.js';
+import type { DeploymentEvent, LogEndEvent, LogEvent } from '../../src/events/event-bus.js';
+import { SharedEventBus } from '../../src/events/shared-event-bus.js';
 
 /**
- * The api's in-process event bus, which also tells a test when a stream has
- * subscribed: an event published after that reaches the stream, none is lost
- * to a subscription still on its way.
+ * The process's event bus (through PostgreSQL, as production's), which also tells a test
+ * when a stream has subscribed: an event published after that reaches the stream, none is
+ * lost to a subscription still on its way.
  */
-export class ObservedEventBus extends EventBus {
+export class ObservedEventBus extends SharedEventBus {
   private readonly subscribers = new Map<string, number>();
   private readonly waiting = new Map<string, { count: number; resolve: () => void }[]>();
 

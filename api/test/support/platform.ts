@@ -1,51 +1,59 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { pino } from 'pino';
 import request from 'supertest';
-import { GitHubApp } from '../../src/github/github-app.js';
 import type { DataSource } from 'typeorm';
-import { RecordingStateSink } from '../../src/state-repo/state-sink.js';
+import type { Applier } from '@dangus/applier';
 import { loadConfig } from '../../src/config/config.js';
 import { OctokitGitHubApi } from '../../src/github/github-api.js';
-import { createPlatform } from '../../src/server.js';
 import type { SessionStore } from '../../src/auth/sessions.js';
 import type { Drain } from '../../src/http/drain.js';
 import type { WebhookRouteOptions } from '../../src/http/routes/webhooks.js';
-import { openStateWriter } from '../../src/state-repo/state-writer.js';
-import { Encryptor } from '../../src/crypto/encryption.js';
-import { createTestDatabase } from './database.js';
-import type { Applier } from '@dangus/applier';
+import type { Encryptor } from '../../src/crypto/encryption.js';
 import { loadKubeConfig } from '../../src/kube/kube-config.js';
-import { startInProcessApplier } from '../../src/kube/in-process-applier.js';
-import { commitPokes } from '../../src/state-repo/commit-pokes.js';
-import { clusterReaders } from '../../src/kube/cluster-readers.js';
-import { startPipeline, tenantSecretsFor, type RunningPipeline } from '../../src/pipeline/start-pipeline.js';
-import { watchNodeAddresses } from '../../src/pipeline/node-addresses.js';
+import type { RunningPipeline, PipelineTuning } from '../../src/pipeline/start-pipeline.js';
+import type { StateSink, TenantChange } from '../../src/state-repo/state-sink.js';
+import { composeRole, type Platform, type RunningRole } from '../../src/roles/compose.js';
+import type { RunningController } from '../../src/roles/controller.js';
+import { createTestDatabase } from './database.js';
 import { FakeGitHub } from './fake-github.js';
 import { ObservedEventBus } from './observed-event-bus.js';
 
 export const ORIGIN = 'http://127.0.0.1:3000';
 
 export interface TestPlatform {
-  app: ReturnType<typeof createPlatform>['app'];
+  app: Platform['app'];
   db: DataSource;
   github: FakeGitHub;
-  stateSink: RecordingStateSink;
-  /** The real state-repo writer, when started with `{ stateRepo: true }`. */
-  writer: Awaited<ReturnType<typeof openStateWriter>> | undefined;
+  /** The door every change goes through (the outbox), as the app and the pipeline use it. */
+  stateSink: StateSink;
+  /** The process as the composition root made it (role `all`). */
+  role: RunningRole;
+  /** The leading controller (this process leads from the start). */
+  controller: RunningController;
+  /** The leading controller's state-repo writer. */
+  writer: RunningController['writer'];
   stateRepoDir: string;
+  /** The state repo's commit subjects, newest first (`git log --format=%s`). */
+  commitSubjects(): Promise<string[]>;
+  /** The changes the outbox recorded, oldest first, each with whether the controller has committed it. */
+  intents(): Promise<Array<TenantChange & { done: boolean }>>;
   encryptionKey: Buffer;
   /** The pipeline and the applier, when started with `{ cluster }`. */
   pipeline: RunningPipeline | undefined;
   applier: Applier | undefined;
-  /** The api's event bus, which tells when a stream has subscribed. */
+  /** The event bus (through PostgreSQL, as production's), which tells when a stream has subscribed. */
   events: ObservedEventBus;
   sessions: SessionStore;
   encryptor: Encryptor;
   /** The HTTP side's graceful stop, as main.ts starts it on SIGTERM. */
   drain: Drain;
+  /** What the use cases get, for a test that calls one directly. */
+  ctx: Platform['ctx'];
   /** Signs in through the whole OAuth flow against the fake GitHub; returns the Cookie header. */
   signIn(login: string, id: number): Promise<string>;
   /** The same flow, whatever its outcome: where the callback sent the browser, and the session cookie if any. */
@@ -54,15 +62,17 @@ export interface TestPlatform {
 }
 
 /**
- * The real api (config, Express app, use cases) on a fresh real database, with
- * GitHub OAuth pointed at the fake GitHub.
+ * The real process of role `all`, assembled by the composition root main.ts uses
+ * (roles/compose.ts): the api with its outbox, the leader election and the leading
+ * controller (state-repo writer in a temporary directory, intents, and with `{ cluster }`
+ * the pipeline and the in-process applier), on a fresh real database, with GitHub OAuth
+ * pointed at the fake GitHub. It resolves once the controller leads.
  */
 export async function startTestPlatform(
   env: Record<string, string> = {},
   options: {
-    stateRepo?: boolean;
-    /** Applies the state repo to this cluster in-process and runs the pipeline against it (implies stateRepo). */
-    cluster?: { kubeconfig: string; tuning?: Parameters<typeof startPipeline>[0]['tuning'] };
+    /** Runs the pipeline and the in-process applier against this cluster. */
+    cluster?: { kubeconfig: string; tuning?: PipelineTuning };
     /** Limits of webhook bodies (the production defaults otherwise). */
     webhooks?: WebhookRouteOptions;
     /** A fake GitHub the test started (e.g. with its git server); stopped by close(). */
@@ -75,6 +85,7 @@ export async function startTestPlatform(
   if (!options.github) await github.start();
   const database = await createTestDatabase();
   const encryptionKey = randomBytes(32);
+  const stateDir = await mkdtemp(join(tmpdir(), 'dangus-state-'));
   const config = loadConfig({
     DATABASE_URL: database.url,
     PUBLIC_URL: ORIGIN,
@@ -84,6 +95,7 @@ export async function startTestPlatform(
     GITHUB_CLIENT_SECRET: github.clientSecret,
     GITHUB_WEB_URL: github.url,
     GITHUB_API_URL: github.url,
+    STATE_REPO_DIR: join(stateDir, 'state.git'),
     // Most tests sign in many users and make many objects: open sign-in, no limits.
     // The tests of the policy and of the limits set their own values.
     ALLOWED_GITHUB_USERS: '*',
@@ -95,69 +107,32 @@ export async function startTestPlatform(
     MAX_HISTORY_REQUESTS_PER_USER: '0',
     ...env,
   });
-  if (!config.encryption.key || !config.sessionSecret) throw new Error('test config lacks secrets');
-  const stateSink = new RecordingStateSink();
+  const { sessionSecret } = config;
+  const key = config.encryption.key;
+  if (!key || !sessionSecret) throw new Error('test config lacks secrets');
   const logger = pino({ level: process.env.DANGUS_TEST_LOG_LEVEL ?? 'silent' }, pino.destination(2));
-  let stateRepoDir: string | undefined;
-  let writer: Awaited<ReturnType<typeof openStateWriter>> | undefined;
   const kube = options.cluster ? await loadKubeConfig(options.cluster.kubeconfig) : undefined;
-  let applier: ReturnType<typeof startInProcessApplier> | undefined;
-  const pokes = commitPokes(config, kube, logger);
-  const tenantSecrets = kube ? tenantSecretsFor(kube, { db: database.dataSource, encryptor: new Encryptor('k1', encryptionKey), logger }) : undefined;
-  if (options.stateRepo || options.cluster) {
-    stateRepoDir = await mkdtemp(join(tmpdir(), 'dangus-state-'));
-    const withRepo = { ...config, stateRepoDir: join(stateRepoDir, 'state.git') };
-    writer = await openStateWriter({
-      config: withRepo,
-      db: database.dataSource,
-      encryptor: new Encryptor('k1', encryptionKey),
-      encryptionKey,
-      logger,
-      ...(tenantSecrets ? { effects: tenantSecrets } : {}),
-      onCommit: () => {
-        applier?.notify();
-        for (const poke of pokes) poke.poke();
-      },
-    });
-    // As main.ts: the in-process applier unless APPLIER=external, and the pokes the settings ask for.
-    if (kube && config.applier === 'builtin') applier = startInProcessApplier({ kube, stateRepoDir: withRepo.stateRepoDir, logger });
-    config.stateRepoDir = withRepo.stateRepoDir;
-  }
-  const events = new ObservedEventBus();
-  const gitHubApi = new OctokitGitHubApi(github.url);
-  const pipeline =
-    kube && writer && tenantSecrets
-      ? startPipeline({
-          kube,
-          config,
-          db: database.dataSource,
-          encryptor: new Encryptor('k1', encryptionKey),
-          stateSink: writer.sink,
-          tenantSecrets,
-          github: gitHubApi,
-          // As the controller: the same App the api reads (its row, or GITHUB_APP_*).
-          githubApp: new GitHubApp({ db: database.dataSource, encryptor: new Encryptor('k1', encryptionKey), fromEnvironment: config.github.app, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl }),
-          events,
-          logger,
-          ...(options.cluster?.tuning ? { tuning: options.cluster.tuning } : {}),
-        })
-      : undefined;
-  // As the controller: tenants' egress policies deny the nodes' addresses.
-  const nodes = kube && writer ? await watchNodeAddresses(kube, writer.sink, logger) : undefined;
-  const { app, sessions, encryptor, ctx, drain } = createPlatform({
-    events,
-    ...(pipeline ? { pipeline: pipeline.pipeline } : {}),
-    config: { ...config, sessionSecret: config.sessionSecret, encryption: { ...config.encryption, key: config.encryption.key } },
+  let events: ObservedEventBus | undefined;
+  const role = await composeRole({
+    config: { ...config, role: 'all', sessionSecret, encryption: { ...config.encryption, key } },
     db: database.dataSource,
+    databaseUrl: database.url,
+    kube,
+    github: new OctokitGitHubApi(github.url),
     logger,
-    stateSink: writer?.sink ?? stateSink,
-    ...(writer ? { stateRepo: writer.repo, stateHistory: writer.history } : {}),
-    ...(kube ? clusterReaders(kube, logger, { metricsSampleMs: config.metricsSampleMs, logRescanMs: 500, pods: pipeline?.watcher }) : {}),
-    ...(writer?.pusher ? { statePusher: writer.pusher } : {}),
-    github: gitHubApi,
-    uiDir: options.uiDir ?? '/nonexistent',
-    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+    seams: {
+      eventBus: (deps) => (events = new ObservedEventBus(deps)),
+      electionRetryMs: 100,
+      logRescanMs: 500,
+      uiDir: options.uiDir ?? '/nonexistent',
+      ...(options.cluster?.tuning ? { pipeline: options.cluster.tuning } : {}),
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+    },
   });
+  const controller = await role.leading();
+  const platform = role.platform;
+  if (!platform || !events) throw new Error('the all role serves');
+  const { app, sessions, encryptor, drain, ctx } = platform;
 
   async function attemptSignIn(login: string, id: number): Promise<{ location: string; cookie: string }> {
     github.user = { id, login };
@@ -183,28 +158,36 @@ export async function startTestPlatform(
     app,
     db: database.dataSource,
     github,
-    stateSink,
-    writer,
+    stateSink: role.stateSink,
+    role,
+    controller,
+    writer: controller.writer,
     stateRepoDir: config.stateRepoDir,
+    async commitSubjects() {
+      const { stdout } = await promisify(execFile)('git', ['--git-dir', config.stateRepoDir, 'log', '--format=%s']);
+      return stdout.split('\n').filter((line) => line !== '');
+    },
+    async intents() {
+      const rows: { change: TenantChange; done: boolean }[] = await database.dataSource.query(
+        `SELECT change, done_at IS NOT NULL AS done FROM state_intents ORDER BY id`,
+      );
+      return rows.map((row) => ({ ...row.change, done: row.done }));
+    },
     encryptionKey,
-    pipeline,
-    applier,
+    pipeline: controller.pipeline,
+    applier: controller.applier,
     events,
     sessions,
     encryptor,
     drain,
+    ctx,
     signIn,
     attemptSignIn,
     async close() {
-      writer?.pusher?.stop();
-      writer?.history.stop();
-      ctx.serviceMetrics?.stop();
-      await nodes?.stop();
-      await pipeline?.stop();
-      await applier?.stop();
+      await role.stop();
       await github.stop();
       await database.drop();
-      if (stateRepoDir) await rm(stateRepoDir, { recursive: true, force: true });
+      await rm(stateDir, { recursive: true, force: true });
     },
   };
 }

@@ -21,6 +21,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import bcrypt from 'bcryptjs';
 import { ApiregistrationV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-node';
 
 import { writeImageArchive, sharedLibraryEntries } from './oci-image.js';
@@ -82,6 +83,12 @@ export interface RealNode {
   importImage(archive: string): Promise<void>;
   /** Makes the git image again with these extra CA certificates and imports it. */
   trustGitCa(caPems: string[]): Promise<void>;
+  /**
+   * A second registry on the node IP that takes only these accounts (distribution's
+   * `auth: htpasswd`, HTTP Basic), as a registry with one shared robot does: anonymous
+   * pulls and pushes are refused. Its host:port; it stops with the node.
+   */
+  startPasswordRegistry(accounts: { username: string; password: string }[]): Promise<string>;
   pids: Record<string, number>;
   stop(): Promise<void>;
 }
@@ -391,7 +398,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     if (stopped) return;
     stopped = true;
     const byName = (name: string) => processes.find((p) => p.name === name);
-    for (const name of ['metrics-server', 'traefik', 'registry', 'kubelet']) {
+    for (const name of ['metrics-server', 'traefik', 'registry', 'registry-htpasswd', 'kubelet']) {
       const p = byName(name);
       if (p?.child.pid !== undefined && p.exited === undefined) await terminate(p.child.pid, 10_000);
     }
@@ -619,17 +626,43 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     })}\n`);
     launch('registry', join(binDir, 'registry'), ['serve', registryConfig], { OTEL_TRACES_EXPORTER: 'none' });
     // containerd pulls from it over plain HTTP only with a hosts.toml for exactly that host.
-    await mkdir(join(certsDir, registryHost), { recursive: true });
-    await writeFile(join(certsDir, registryHost, 'hosts.toml'), [
-      `server = "http://${registryHost}"`,
-      `[host."http://${registryHost}"]`,
-      '  capabilities = ["pull", "resolve"]',
-      '',
-    ].join('\n'));
+    const plainHttp = async (host: string) => {
+      await mkdir(join(certsDir, host), { recursive: true });
+      await writeFile(join(certsDir, host, 'hosts.toml'), [
+        `server = "http://${host}"`,
+        `[host."http://${host}"]`,
+        '  capabilities = ["pull", "resolve"]',
+        '',
+      ].join('\n'));
+    };
+    await plainHttp(registryHost);
     await pollUntil(async () => (await httpGet(`http://${registryHost}/v2/`)).status === 401, {
       what: 'the registry to answer', timeoutMs: opts.remaining(), abort: anyExited,
     });
     log(`registry at ${registryHost}`);
+    const startPasswordRegistry = async (accounts: { username: string; password: string }[]): Promise<string> => {
+      const root = join(dir, 'registry-htpasswd');
+      await mkdir(join(root, 'data'), { recursive: true });
+      const htpasswd = join(root, 'htpasswd');
+      // distribution reads bcrypt entries only.
+      await writeFile(htpasswd, accounts.map((a) => `${a.username}:${bcrypt.hashSync(a.password, 10)}\n`).join(''));
+      const host = `${NODE_IP}:${String(await freePortOn(NODE_IP))}`;
+      const config = join(root, 'config.yml');
+      await writeFile(config, `${JSON.stringify({
+        version: 0.1,
+        log: { level: 'warn', accesslog: { disabled: true } },
+        storage: { filesystem: { rootdirectory: join(root, 'data') } },
+        http: { addr: host, debug: { addr: '', prometheus: { enabled: false } } },
+        auth: { htpasswd: { realm: 'dangus-e2e-shared-registry', path: htpasswd } },
+      })}\n`);
+      launch('registry-htpasswd', join(binDir, 'registry'), ['serve', config], { OTEL_TRACES_EXPORTER: 'none' });
+      await plainHttp(host);
+      await pollUntil(async () => (await httpGet(`http://${host}/v2/`)).status === 401, {
+        what: 'the password registry to answer', timeoutMs: 30_000, abort: anyExited,
+      });
+      log(`password registry at ${host}`);
+      return host;
+    };
 
     // 6. Traefik, as k3s runs it: the Kubernetes Ingress provider, class `traefik`.
     const traefikToken = await traefikAccess(kc);
@@ -689,7 +722,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     for (const p of processes) if (p.child.pid !== undefined) pids[p.name] = p.child.pid;
     return {
       name: REAL_NODE_NAME, ip: NODE_IP, podCidr: POD_CIDR, registryHost, registryToken, ingressUrl,
-      containerdAddress, importImage, trustGitCa, pids, stop,
+      containerdAddress, importImage, trustGitCa, startPasswordRegistry, pids, stop,
     };
   } catch (error) {
     await stop().catch(() => undefined);

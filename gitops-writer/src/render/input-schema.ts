@@ -117,7 +117,7 @@ export const renderSettingsSchema = z.object({
     .max(255)
     .regex(HARBOR_PROJECT_PATTERN, 'Not a Harbor project name.'),
   registryLayout: z.enum(['shared', 'per-tenant']).default('shared'),
-  storageClass: dnsSubdomainSchema.default('longhorn'),
+  storageClass: dnsSubdomainSchema.nullable().default(null),
   ingressClassName: dnsSubdomainSchema.nullable().default('traefik'),
   tls: z
     .object({ enabled: z.boolean(), secretName: dnsSubdomainSchema.nullable().default(null) })
@@ -192,6 +192,7 @@ export const serviceInputSchema = z.object({
   // The size reaches the renderer resolved, as `resources`.
   ...serviceConfigSchema.omit({ size: true } satisfies Record<ResolvedByTheLoader, true>).shape,
   id: uuidSchema,
+  host: dnsLabelSchema,
   envRevision: envRevisionSchema,
   restartedAt: z.iso.datetime({ offset: true }).nullable(),
   resources: z.object({ cpu: quantitySchema, memory: quantitySchema }).nullable(),
@@ -223,7 +224,19 @@ export const tenantInputSchema = z
       }
       seen.add(service.name);
     });
+    duplicateHosts([tenant], ctx, (index) => ['services', index, 'host']);
   }) satisfies z.ZodType<TenantInput>;
+
+/** Two services of one host would share an address: refused, wherever they are. */
+function duplicateHosts(tenants: TenantInput[], ctx: z.RefinementCtx, path: (service: number, tenant: number) => (string | number)[]): void {
+  const seen = new Set<string>();
+  tenants.forEach((tenant, t) =>
+    tenant.services.forEach((service, index) => {
+      if (seen.has(service.host)) ctx.addIssue({ code: 'custom', path: path(index, t), message: 'Duplicate host.' });
+      seen.add(service.host);
+    }),
+  );
+}
 
 export const tenantsSchema = z.array(tenantInputSchema).superRefine((tenants, ctx) => {
   const seen = new Set<string>();
@@ -233,4 +246,5 @@ export const tenantsSchema = z.array(tenantInputSchema).superRefine((tenants, ct
     }
     seen.add(tenant.namespace);
   });
+  duplicateHosts(tenants, ctx, (service, tenant) => [tenant, 'services', service, 'host']);
 });

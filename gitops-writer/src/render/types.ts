@@ -10,7 +10,7 @@ export type Quantity = string;
 
 /** Platform settings that shape every tenant's manifests (parsed once at start-up). */
 export interface RenderSettings {
-  /** Public apps live at `{hash}-{service}.{baseDomain}`. */
+  /** Public apps live at `{host}.{baseDomain}`, each service's host label stored on its row. */
   baseDomain: string;
   /** Registry host (and port) images are pushed to and pulled from, e.g. `harbor.example.com`. */
   harborHost: string;
@@ -22,8 +22,8 @@ export interface RenderSettings {
    * `{harborHost}/{harborProject}-{namespace}/{service}`, which its robot account alone may push to.
    */
   registryLayout: 'shared' | 'per-tenant';
-  /** StorageClass of service volumes (default `longhorn`). */
-  storageClass: string;
+  /** StorageClass of service volumes; `null` (the default) leaves it to the cluster's default class. */
+  storageClass: string | null;
   /** `spec.ingressClassName` of every Ingress; `null` leaves it to the cluster default (default `traefik`). */
   ingressClassName: string | null;
   /** Whether Ingresses get a TLS section, and the Secret holding the certificate (`null`: the controller's default certificate). */
@@ -111,6 +111,11 @@ export type ResolvedByTheLoader = 'size' & keyof ServiceConfig;
  */
 export interface ServiceInput extends Omit<ServiceConfig, ResolvedByTheLoader> {
   id: string;
+  /**
+   * Its public host label, `{host}.{baseDomain}`: fixed when the service was created and
+   * stored with it (`serviceHostFor` in `@dangus/common`, or `{hash}-{service}` for older ones).
+   */
+  host: string;
   /**
    * Keyed HMAC of the service's env values, computed by the api. It becomes a pod
    * template annotation so that an env change rolls the pods without any value in git.

@@ -2,7 +2,6 @@
  * The values of the template variables, computed from validated input. Pure; the
  * names follow docs/architecture.md#names.
  */
-import { subdomainFor } from '@dangus/common';
 import { DEFAULT_GIT_SOURCE_URL } from './input-schema.js';
 import { addCpu, addMemory } from './quantity.js';
 import type { BuildInput, RenderSettings, ServiceInput, TenantInput } from './types.js';
@@ -55,7 +54,6 @@ export function serviceVariables(
   service: ServiceInput,
   settings: RenderSettings,
 ): Variables<'service'> {
-  const subdomain = subdomainFor(tenant.userHash, service.name);
   const storage = service.storageGb !== null;
   return {
     // Every field of the configuration under its snake_case name (variable-catalog.ts).
@@ -63,8 +61,8 @@ export function serviceVariables(
     service_name: service.name,
     service_id: service.id,
     image: service.image,
-    subdomain,
-    host: `${subdomain}.${settings.baseDomain}`,
+    subdomain: service.host,
+    host: `${service.host}.${settings.baseDomain}`,
     env_secret_name: envSecretName(service.name),
     env_revision: service.envRevision,
     restarted_at: service.restartedAt,

@@ -6,6 +6,7 @@ import { parseTemplates } from '../../src/templates/parse-templates.js';
 import { readTemplates } from '../../src/templates/read-templates.js';
 import { TEMPLATE_FILES, TEMPLATE_KINDS, type TemplateSet } from '../../src/templates/template-files.js';
 import type { RenderInput, RenderSettings, ServiceInput, TenantInput } from '../../src/render/types.js';
+import { serviceHostFor } from '@dangus/common';
 import { DEFAULT_EGRESS_DENIED_CIDRS } from '../../src/render/input-schema.js';
 
 export const TESTDATA = new URL('../../testdata/', import.meta.url).pathname;
@@ -71,9 +72,13 @@ export function service(n: number, name: string, overrides: Partial<ServiceInput
   return {
     id: uuid(0x100 + n),
     name,
+    // Filled in by tenant() from its owner and project, unless a test sets one.
+    host: '',
     repoUrl: `https://github.com/acme/${name}`,
     branch: 'main',
+    contextDir: '.',
     dockerfilePath: 'Dockerfile',
+    watchPaths: [],
     port: 8080,
     storageGb: 1,
     healthCheckPath: '/healthz',
@@ -89,7 +94,12 @@ export function service(n: number, name: string, overrides: Partial<ServiceInput
 }
 
 export function tenant(n: number, userHash: string, project: string, services: ServiceInput[]): TenantInput {
-  return { project: { id: uuid(n), name: project }, userHash, namespace: `${userHash}-${project}`, services };
+  return {
+    project: { id: uuid(n), name: project },
+    userHash,
+    namespace: `${userHash}-${project}`,
+    services: services.map((s) => (s.host === '' ? { ...s, host: serviceHostFor(userHash, project, s.name) } : s)),
+  };
 }
 
 /** A tenant whose one service is live and building its next commit: every template renders. */

@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { Link, NavLink, Navigate, Outlet, useLocation } from 'react-router';
+import { paths } from './paths';
 import { Alert, Button, LoadingBlock } from '../components/ui';
 import { useMe, useSignOut } from '../features/auth/api/auth';
 import { useLiveEvents } from '../features/deployments/api/live-events';
@@ -114,6 +115,9 @@ export function AppLayout() {
                 </NavLink>
               </>
             ) : null}
+            <NavLink to={paths.apiDocs} className={navClass}>
+              API
+            </NavLink>
           </nav>
           <div className="ml-auto flex items-center gap-3">
             <LiveIndicator status={live} />

@@ -12,4 +12,5 @@ export const paths = {
     `/services/${encodeURIComponent(serviceId)}/deployments/${encodeURIComponent(id)}`,
   system: '/system',
   users: '/users',
+  apiDocs: '/docs/api',
 };

@@ -92,8 +92,13 @@ export const ProjectEntity = new EntitySchema<Project>({
 export interface Service extends ServiceConfig {
   id: string;
   projectId: string;
-  /** The owner, denormalised so that `UNIQUE (user_id, name)` keeps subdomains unique. */
+  /** The owner, denormalised: every query of a user's services is scoped by it. */
   userId: string;
+  /**
+   * The public host label (`{host}.{BASE_DOMAIN}`), unique, fixed at creation
+   * (`serviceHostFor`); services older than per-project names keep `{hash}-{service}`.
+   */
+  host: string;
   /** The last rolling restart asked for (a pod template annotation), or null. */
   restartedAt: Date | null;
   /** Encrypted (crypto/encryption.ts). */
@@ -115,7 +120,11 @@ export const SERVICE_CONFIG_COLUMNS = {
   name: { type: 'varchar', length: 63 },
   repoUrl: { name: 'repo_url', type: 'text' },
   branch: { type: 'varchar', length: 255 },
+  /** Relative to the repository root, `.` for the root (normalised by the schema). */
+  contextDir: { name: 'context_dir', type: 'varchar', length: 255, default: '.' },
   dockerfilePath: { name: 'dockerfile_path', type: 'varchar', length: 255 },
+  /** Gitignore-style patterns; empty: every push builds. */
+  watchPaths: { name: 'watch_paths', type: 'text', array: true, default: () => `'{}'` },
   port: { type: 'integer' },
   storageGb: { name: 'storage_gb', type: 'integer', nullable: true },
   healthCheckPath: { name: 'health_check_path', type: 'varchar', length: 255, nullable: true },
@@ -138,6 +147,7 @@ export const ServiceEntity = new EntitySchema<Service>({
     projectId: { name: 'project_id', type: 'uuid' },
     userId: { name: 'user_id', type: 'uuid' },
     ...SERVICE_CONFIG_COLUMNS,
+    host: { type: 'varchar', length: 63, unique: true },
     restartedAt: { name: 'restarted_at', type: 'timestamptz', nullable: true },
     webhookSecret: { name: 'webhook_secret', type: 'text' },
     currentDeploymentId: { name: 'current_deployment_id', type: 'uuid', nullable: true },
@@ -243,7 +253,7 @@ export const DeploymentEntity = new EntitySchema<Deployment>({
 });
 
 /** How the platform answered one GitHub webhook delivery. */
-export type WebhookOutcome = 'deployed' | 'ignored' | 'ping' | 'rejected';
+export type WebhookOutcome = 'deployed' | 'skipped' | 'ignored' | 'ping' | 'rejected';
 
 export interface WebhookDelivery {
   id: string;

@@ -3,7 +3,7 @@ import { stringifySetCookie } from 'cookie';
 import { z } from 'zod';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import type { ClusterStatusDto, UserDto } from '@dangus/common';
+import { authConfigDtoSchema, userDtoSchema, type ClusterStatusDto, type UserDto } from '@dangus/common';
 import type { PendingAuthorization } from '../../auth/github-oauth.js';
 import type { SignInClients } from '../../auth/sign-in-client.js';
 import type { SessionStore } from '../../auth/sessions.js';
@@ -22,6 +22,7 @@ import {
   setSessionCookie,
   type CookieSettings,
 } from '../middleware/session.js';
+import { routeDocs } from '../openapi/describe.js';
 
 export interface AuthRoutesDeps {
   db: DataSource;
@@ -49,11 +50,19 @@ function pendingCookie(secure: boolean): { name: string; path: string } {
 }
 const OAUTH_TTL_MS = 10 * 60_000;
 
+/** GitHub's redirect back: `?code&state`, or `?error`. */
+const callbackQuerySchema = z.object({
+  code: z.string().max(512).optional(),
+  state: z.string().max(512).optional(),
+  error: z.string().max(100).optional(),
+});
+
 const pendingSchema = z.object({ state: z.string(), codeVerifier: z.string(), expiresAt: z.number(), clientId: z.string() });
 
 /** `/auth/*`: GitHub sign-in (state + PKCE), the local sign-in of the embedded default, me, logout. */
 export function authRoutes(deps: AuthRoutesDeps): Router {
   const router = Router();
+  const doc = routeDocs(router, { tag: 'Auth', access: 'public' });
 
   const oauthCookie = (res: Response, value: string, maxAgeSeconds: number) =>
     res.append(
@@ -73,10 +82,12 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     res.redirect(302, `/sign-in?error=${encodeURIComponent(reason)}`);
   };
 
+  doc.get('/config', { summary: 'Which sign-ins this platform offers', response: authConfigDtoSchema });
   router.get('/config', async (_req, res) => {
     res.json({ github: (await deps.signIn.current()) !== undefined, local: deps.localAuth });
   });
 
+  doc.get('/github', { summary: 'Start the GitHub sign-in', description: 'Redirects to GitHub (OAuth with state and PKCE, through the GitHub App once one is connected, else the OAuth app); 404 when neither is configured.', status: 302, answers: 'To GitHub\'s consent page.', errors: [404] });
   router.get('/github', async (_req, res) => {
     const oauth = await deps.signIn.current();
     if (!oauth) throw new NotFoundError('GitHub sign-in (no OAuth app or GitHub App is configured)');
@@ -86,15 +97,14 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     res.redirect(302, url);
   });
 
+  doc.get('/github/callback', { summary: 'GitHub\'s redirect back', description: 'Sets the session cookie and redirects to `/`; a failed or refused sign-in redirects to `/sign-in?error=…` or `?refused=…`.', query: callbackQuerySchema, status: 302, answers: 'To `/` signed in, or to `/sign-in` with why not.', errors: [404] });
   router.get('/github/callback', async (req, res) => {
     const oauth = await deps.signIn.current();
     if (!oauth) throw new NotFoundError('GitHub sign-in (no OAuth app or GitHub App is configured)');
     // A sign-in begun with the OAuth app before the App was connected starts again.
     const pending = readPending(deps.encryptor, readCookie(req, pendingCookie(deps.cookies.secure).name), oauth.clientId);
     oauthCookie(res, '', 0);
-    const query = z
-      .object({ code: z.string().max(512).optional(), state: z.string().max(512).optional(), error: z.string().max(100).optional() })
-      .safeParse(req.query);
+    const query = callbackQuerySchema.safeParse(req.query);
     if (!query.success) {
       signInFailed(res, 'invalid_request');
       return;
@@ -135,6 +145,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     res.redirect(302, '/');
   });
 
+  doc.post('/local', { summary: 'The local sign-in of the embedded default', description: 'No password; its user is the platform\'s admin. Offered only without a GitHub OAuth app, on loopback; refused (403 `local_only`) from another address, through a proxy or to a non-loopback Host. Sets the session cookie.', status: 204, errors: [403, 404] });
   router.post('/local', async (req, res) => {
     if (!deps.localAuth) throw new NotFoundError('Local sign-in');
     const refusal = localSignInRefusal(req.socket.remoteAddress, req.headers);
@@ -145,12 +156,14 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     res.status(204).end();
   });
 
+  doc.get('/me', { summary: 'The signed-in user', access: 'user', response: userDtoSchema });
   router.get('/me', requireUser(deps.sessions, deps.cookies), (_req, res) => {
     const user = currentUser(res);
     const body: UserDto = { id: user.id, githubUsername: user.githubUsername, hash: user.hash, role: user.role, cluster: deps.cluster };
     res.json(body);
   });
 
+  doc.post('/logout', { summary: 'End the session', access: 'user', status: 204 });
   router.post('/logout', async (req, res) => {
     const token = readCookie(req, sessionCookieName(deps.cookies));
     if (!token) throw new UnauthorizedError();

@@ -3,6 +3,8 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { basename, dirname, resolve } from 'node:path';
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import { z } from 'zod';
+import { routeDocs } from '../openapi/describe.js';
 
 /**
  * `/state.git`: the state repo, read-only over git's smart HTTP protocol, for
@@ -22,7 +24,7 @@ export function stateGitRoutes(options: {
   const repoDir = resolve(options.repoDir);
   const expected = options.token ? digest(options.token) : undefined;
 
-  router.use(async (req, res) => {
+  const serve = async (req: Request, res: Response) => {
     if (!expected) {
       res.status(404).type('text').send('The state repo is not served: set STATE_REPO_TOKEN.\n');
       return;
@@ -59,7 +61,15 @@ export function stateGitRoutes(options: {
       remoteUser: 'dangus-reader',
       queryString: advertise ? 'service=git-upload-pack' : '',
     });
-  });
+  };
+  // The fetch protocol's two requests; anything else under /state.git gets `serve`'s refusal.
+  const doc = routeDocs(router, { tag: 'State repo', access: 'public' });
+  const auth = 'Authenticated by STATE_REPO_TOKEN, as a bearer token or as the password of basic auth (`git clone http://x:$STATE_REPO_TOKEN@host/state.git`); 401 otherwise, 404 when no token is set. Pushes are refused (403).';
+  doc.get('/info/refs', { summary: 'Git smart HTTP: the refs of the state repo', description: auth, query: z.object({ service: z.literal('git-upload-pack') }), produces: { type: 'application/x-git-upload-pack-advertisement', description: 'Git\'s ref advertisement.' }, plainErrors: true, errors: [401, 403, 404, 503] });
+  router.get('/info/refs', serve);
+  doc.post('/git-upload-pack', { summary: 'Git smart HTTP: fetch from the state repo', description: auth, produces: { type: 'application/x-git-upload-pack-result', description: 'Git\'s pack.' }, plainErrors: true, errors: [401, 403, 404] });
+  router.post('/git-upload-pack', serve);
+  router.use(serve);
   return router;
 }
 

@@ -5,11 +5,12 @@ import { limitFor } from '../../use-cases/limits.js';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import { followBuildLog, followDeploymentEvents } from '../../use-cases/deployment-streams.js';
 import { getDeployment } from '../../use-cases/deployments.js';
-import { followRuntimeLogs, prepareRuntimeLogs } from '../../use-cases/service-logs.js';
+import { followRuntimeLogs, prepareRuntimeLogs, runtimeLogQuerySchema } from '../../use-cases/service-logs.js';
 import { currentUser } from '../middleware/session.js';
 import type { Drain } from '../drain.js';
 import { openSse } from '../sse.js';
 import { StreamLeases } from '../stream-leases.js';
+import { routeDocs } from '../openapi/describe.js';
 
 /** How soon a browser whose stream ended in a graceful stop reconnects (to another replica). */
 const DRAIN_RETRY_MS = 250;
@@ -22,6 +23,7 @@ function lastEventId(value: string | undefined): number {
 /** Server-sent events under `/api`: the user's deployment changes, and one build log. */
 export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?: Drain): Router {
   const r = Router();
+  const doc = routeDocs(r, { tag: 'Streams', access: 'user' });
 
   /** Open streams per user on every replica: a browser tab holds one or two. */
   const leases = new StreamLeases(ctx.db, ctx.logger);
@@ -49,6 +51,7 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?
     return sse;
   };
 
+  doc.get('/events', { summary: 'Every change of your deployments, live', produces: { type: 'text/event-stream', description: 'Server-sent events: `deployment` events, each a Deployment (JSON) as it changed; resumable with `Last-Event-ID`.' }, errors: [429] });
   r.get('/events', async (req, res) => {
     const sse = await open(req, res);
     const resume = req.get('Last-Event-ID');
@@ -56,6 +59,7 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?
     sse.close();
   });
 
+  doc.get('/deployments/:deploymentId/logs/stream', { tag: 'Deployments', summary: 'A build\'s log, live', produces: { type: 'text/event-stream', description: 'Server-sent events: `log` events whose id is the offset after them (resumable with `Last-Event-ID`), then `end`.' }, errors: [429] });
   r.get('/deployments/:deploymentId/logs/stream', async (req, res) => {
     const user = currentUser(res);
     // Not found is an ordinary JSON 404, before the stream opens.
@@ -68,6 +72,7 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?
     }
   });
 
+  doc.get('/services/:serviceId/logs/stream', { tag: 'Services', summary: 'A running service\'s logs, live', description: 'Through the Kubernetes API: every pod of the service, followed; pods that start later join, a restarted container continues. The service\'s env values are masked. `previous=true` gives the last crashed container\'s lines once. 503 `no_cluster` without a cluster.', query: runtimeLogQuerySchema, produces: { type: 'text/event-stream', description: 'Server-sent events: `log` events `{pod, container, timestamp, line}`, then `end`.' }, errors: [429, 502, 503] });
   r.get('/services/:serviceId/logs/stream', async (req, res) => {
     const user = currentUser(res);
     // Bad parameters and someone else's service are ordinary JSON answers, before the stream opens.

@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { routeDocs } from '../openapi/describe.js';
 
 const PLACEHOLDER = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dangus Cloud</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
@@ -10,6 +11,7 @@ const PLACEHOLDER = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 /** The built UI at every path the API does not own, with the SPA's index.html as fallback. */
 export function uiRoutes(uiDir: string): Router {
   const router = Router();
+  routeDocs(router, { tag: 'UI', access: 'public' }).exclude('get', /.*/, 'The UI\'s pages: every path the api does not own.');
   const index = join(uiDir, 'index.html');
   if (existsSync(index)) {
     router.use(express.static(uiDir, { index: false, maxAge: '1h', immutable: false }));

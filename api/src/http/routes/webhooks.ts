@@ -1,4 +1,6 @@
 import { Router, type Request, type Response } from 'express';
+import { appWebhookAnswerSchema, webhookAnswerSchema } from '@dangus/common';
+import { routeDocs } from '../openapi/describe.js';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import { RefusalLimiter } from '../../use-cases/refusal-limiter.js';
 import { WEBHOOK_BODY_LIMIT, receiveGitHubWebhook } from '../../use-cases/webhooks.js';
@@ -26,6 +28,7 @@ const DRAIN_GRACE_MS = 1_000;
  */
 export function webhookRoutes(ctx: UseCaseContext, options: WebhookRouteOptions = {}): Router {
   const r = Router();
+  const doc = routeDocs(r, { tag: 'Webhooks', access: 'public' });
   const limits = {
     maxBytes: WEBHOOK_BODY_LIMIT,
     timeoutMs: options.bodyTimeoutMs ?? 30_000,
@@ -34,6 +37,7 @@ export function webhookRoutes(ctx: UseCaseContext, options: WebhookRouteOptions 
   const refusals = options.refusalClock ? new RefusalLimiter(undefined, undefined, options.refusalClock) : new RefusalLimiter();
 
   // The GitHub App's one webhook (docs/architecture.md#github-app).
+  doc.post('/github', { summary: 'A delivery to the GitHub App\'s webhook', description: 'Called by GitHub, signed with the App\'s webhook secret (`X-Hub-Signature-256` over the raw body, checked before anything else). Installation events keep the installations current; an event for an unknown installation is recorded and ignored (202). 404 when no App exists.', response: appWebhookAnswerSchema, otherAnswers: { 202: { description: 'Recorded and ignored.', schema: appWebhookAnswerSchema } }, errors: [400, 401, 404, 408, 413, 415] });
   r.post('/github', async (req, res) => {
     dropUnreadBody(req, res);
     const answer = await receiveAppWebhook(ctx, {
@@ -47,6 +51,7 @@ export function webhookRoutes(ctx: UseCaseContext, options: WebhookRouteOptions 
     res.status(answer.status).json(answer.body);
   });
 
+  doc.post('/github/:serviceId', { summary: 'A GitHub webhook delivery', description: 'Called by GitHub, signed with the service\'s webhook secret (`X-Hub-Signature-256`, HMAC-SHA256 of the raw body); `X-GitHub-Event` and `X-GitHub-Delivery` are required. A redelivery gets the same answer and builds nothing new. The body is GitHub\'s push (or ping) payload, `application/json`, at most 25 MB.', status: 202, response: webhookAnswerSchema, answers: 'A push to the service\'s branch: a build is queued (`outcome` `deployed`).', otherAnswers: { 200: { description: 'Nothing is built: a push to another branch, a stale push, a tag, another event (`ignored`), or GitHub\'s ping (`ping`).', schema: webhookAnswerSchema } }, errors: [400, 401, 403, 408, 413, 415] });
   r.post('/github/:serviceId', async (req, res) => {
     dropUnreadBody(req, res);
     const answer = await receiveGitHubWebhook(

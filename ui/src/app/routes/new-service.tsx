@@ -32,13 +32,14 @@ export function NewServiceRoute() {
             ]}
           />
         }
-        subtitle="One GitHub repository with a Dockerfile, built on every push to its branch."
+        subtitle="One GitHub repository with a Dockerfile, built on every push to its branch (or only those that change its watch paths)."
       />
       <Section title="Service">
         <ServiceForm
           mode="create"
           initial={emptyServiceForm}
           userHash={user.hash}
+          projectName={project.data.name}
           validate={validateCreate}
           onValid={(input) => create.mutate(input, { onSuccess: (service) => void navigate(paths.service(service.id)) })}
           pending={create.isPending}

@@ -15,7 +15,9 @@ const service: ServiceDto = {
   name: 'web',
   repoUrl: 'https://github.com/octo/hello',
   branch: 'main',
+  contextDir: '.',
   dockerfilePath: 'Dockerfile',
+  watchPaths: [],
   port: 8080,
   storageGb: null,
   healthCheckPath: null,
@@ -45,7 +47,9 @@ describe('new service form', () => {
         name: 'web',
         repoUrl: 'https://github.com/octo/hello',
         branch: 'main',
+        contextDir: '.',
         dockerfilePath: 'Dockerfile',
+        watchPaths: [],
         port: 8080,
         storageGb: null,
         healthCheckPath: null,
@@ -70,10 +74,28 @@ describe('new service form', () => {
     ['port', { port: '' }],
     ['port', { port: '70000' }],
     ['healthCheckPath', { healthCheckEnabled: true, healthCheckPath: 'healthz' }],
+    ['contextDir', { contextDir: '/apps/web' }],
+    ['watchPaths', { watchPaths: 'apps/web/**\n../secrets' }],
   ] as const)('when %s is wrong (%j), then only that field has an error', (field, change) => {
     const result = validateCreate({ ...good, ...change });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(Object.keys(result.errors)).toEqual([field]);
+  });
+});
+
+describe('monorepo fields', () => {
+  it('sends the watch paths one per line, split on commas and trimmed, and the context normalised', () => {
+    const result = validateCreate({ ...good, contextDir: './apps/web/', watchPaths: ' apps/web/** , package-lock.json\n\n!**/*.md ' });
+    expect(result.ok && result.input).toMatchObject({ contextDir: 'apps/web', watchPaths: ['apps/web/**', 'package-lock.json', '!**/*.md'] });
+  });
+
+  it('an edit sends the watch paths only when the patterns change, not their spelling', () => {
+    const watched = { ...service, contextDir: 'apps/web', watchPaths: ['apps/web/**', 'package-lock.json'] };
+    expect(validateUpdate({ ...valuesFromService(watched), watchPaths: 'apps/web/**, package-lock.json', contextDir: 'apps/web/' }, watched)).toEqual({
+      ok: false,
+      errors: { _form: ['Nothing has changed.'] },
+    });
+    expect(validateUpdate({ ...valuesFromService(watched), watchPaths: 'apps/web/**' }, watched)).toEqual({ ok: true, input: { watchPaths: ['apps/web/**'] } });
   });
 });
 

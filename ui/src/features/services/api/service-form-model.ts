@@ -1,5 +1,7 @@
 import {
   createServiceSchema,
+  normaliseContextDir,
+  normaliseWatchPaths,
   updateServiceSchema,
   type CreateServiceBody,
   type CreateServiceInput,
@@ -13,7 +15,11 @@ export interface ServiceFormValues {
   name: string;
   repoUrl: string;
   branch: string;
+  /** The build context, relative to the repository root (`.`: the root). */
+  contextDir: string;
   dockerfilePath: string;
+  /** Watch paths as typed: one pattern per line (commas split too). */
+  watchPaths: string;
   port: string;
   storageEnabled: boolean;
   storageGb: number;
@@ -26,7 +32,9 @@ export const SERVICE_FIELDS = [
   'name',
   'repoUrl',
   'branch',
+  'contextDir',
   'dockerfilePath',
+  'watchPaths',
   'port',
   'storageGb',
   'healthCheckPath',
@@ -36,7 +44,9 @@ export const emptyServiceForm: ServiceFormValues = {
   name: '',
   repoUrl: '',
   branch: 'main',
+  contextDir: '.',
   dockerfilePath: 'Dockerfile',
+  watchPaths: '',
   port: '',
   storageEnabled: false,
   storageGb: 1,
@@ -49,7 +59,9 @@ export function valuesFromService(service: ServiceDto): ServiceFormValues {
     name: service.name,
     repoUrl: service.repoUrl,
     branch: service.branch,
+    contextDir: service.contextDir,
     dockerfilePath: service.dockerfilePath,
+    watchPaths: service.watchPaths.join('\n'),
     port: String(service.port),
     storageEnabled: service.storageGb !== null,
     storageGb: service.storageGb ?? 1,
@@ -64,13 +76,20 @@ function parsePort(text: string): number {
   return /^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
 }
 
+/** The lines of the watch paths box (the schema splits commas, trims and drops empty ones). */
+export function watchPathLines(text: string): string[] {
+  return text.split(/\r?\n/).filter((line) => line.trim() !== '');
+}
+
 /** The body the form sends: a field it does not show keeps the api's default. */
 function toInput(values: ServiceFormValues): CreateServiceBody {
   return {
     name: values.name.trim(),
     repoUrl: values.repoUrl.trim(),
     branch: values.branch.trim(),
+    contextDir: values.contextDir,
     dockerfilePath: values.dockerfilePath.trim(),
+    watchPaths: watchPathLines(values.watchPaths),
     port: parsePort(values.port),
     storageGb: values.storageEnabled ? values.storageGb : null,
     healthCheckPath: values.healthCheckEnabled ? values.healthCheckPath.trim() : null,
@@ -96,6 +115,9 @@ export function validateUpdate(values: ServiceFormValues, original: ServiceDto):
   if (next.repoUrl !== original.repoUrl) changed.repoUrl = next.repoUrl;
   if (next.branch !== original.branch) changed.branch = next.branch;
   if (next.dockerfilePath !== original.dockerfilePath) changed.dockerfilePath = next.dockerfilePath;
+  if (normaliseContextDir(next.contextDir ?? '.') !== original.contextDir) changed.contextDir = next.contextDir ?? '.';
+  const watchPaths = normaliseWatchPaths(next.watchPaths ?? []);
+  if (watchPaths.join('\n') !== original.watchPaths.join('\n')) changed.watchPaths = watchPaths;
   if (next.port !== original.port) changed.port = next.port;
   if (next.storageGb !== original.storageGb) changed.storageGb = next.storageGb;
   if (next.healthCheckPath !== original.healthCheckPath) changed.healthCheckPath = next.healthCheckPath;

@@ -58,8 +58,14 @@ export function ConfigPanel({ service }: { service: ServiceDto }) {
           <Row label="Branch">
             <code className="font-mono">{service.branch}</code>
           </Row>
+          <Row label="Build context">
+            {service.contextDir === '.' ? 'The repository root' : <code className="font-mono">{service.contextDir}</code>}
+          </Row>
           <Row label="Dockerfile">
             <code className="font-mono">{service.dockerfilePath}</code>
+          </Row>
+          <Row label="Watch paths">
+            {service.watchPaths.length === 0 ? 'None: every push builds' : <code className="whitespace-pre-line font-mono">{service.watchPaths.join('\n')}</code>}
           </Row>
           <Row label="Port">{service.port}</Row>
           <Row label="Storage">{service.storageGb === null ? 'None' : `${service.storageGb} GB at /data`}</Row>

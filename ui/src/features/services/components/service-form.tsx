@@ -1,15 +1,17 @@
-import { subdomainFor } from '@dangus/common';
+import { serviceHostFor } from '@dangus/common';
 import { useState, type ReactNode } from 'react';
 import { Alert, Button, Field, Input } from '../../../components/ui';
 import { ApiError, errorMessage } from '../../../lib/api-error';
 import { apiFieldErrors, type FieldErrors } from '../../../lib/field-errors';
 import { SERVICE_FIELDS, type ServiceFormValues, type Validated } from '../api/service-form-model';
+import { MonorepoFields } from './monorepo-fields';
 
 export interface ServiceFormProps<T> {
   mode: 'create' | 'edit';
   initial: ServiceFormValues;
-  /** For the subdomain preview of a new service. */
+  /** For the public address preview of a new service: its owner's hash and project. */
   userHash?: string;
+  projectName?: string;
   validate: (values: ServiceFormValues) => Validated<T>;
   onValid: (input: T) => void;
   pending: boolean;
@@ -55,6 +57,7 @@ export function ServiceForm<T>({
   mode,
   initial,
   userHash,
+  projectName,
   validate,
   onValid,
   pending,
@@ -113,8 +116,8 @@ export function ServiceForm<T>({
             hint={
               <>
                 Public address:{' '}
-                <code className="font-mono text-fg">{subdomainFor(userHash ?? '…', values.name || '…')}</code>; the
-                name cannot change later.
+                <code className="font-mono text-fg">{serviceHostFor(userHash ?? '…', projectName ?? '…', values.name || '…')}</code>; the
+                name and the address cannot change later.
               </>
             }
           >
@@ -161,7 +164,7 @@ export function ServiceForm<T>({
             />
           )}
         </Field>
-        <Field label="Dockerfile path" errors={errorsFor('dockerfilePath')} hint="Relative to the repository root.">
+        <Field label="Dockerfile path" errors={errorsFor('dockerfilePath')} hint="Relative to the build context (below).">
           {(ids) => (
             <Input
               {...ids}
@@ -189,6 +192,14 @@ export function ServiceForm<T>({
           )}
         </Field>
       </div>
+
+      <MonorepoFields
+        values={values}
+        set={set}
+        errorsFor={errorsFor}
+        blur={blur}
+        canReadRepository={!localErrors.repoUrl && !localErrors.branch && values.repoUrl.trim() !== ''}
+      />
 
       <fieldset className="space-y-3 rounded-md border border-line p-4">
         <legend className="px-1 text-sm font-medium text-fg">Storage</legend>
