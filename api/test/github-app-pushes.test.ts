@@ -36,7 +36,7 @@ describe('pushes through the GitHub App', () => {
     await t.close();
   });
 
-  async function newService(repo: string, options: { branch?: string; cookie?: string } = {}): Promise<string> {
+  async function newService(repo: string, options: { branch?: string; cookie?: string; watchPaths?: string[] } = {}): Promise<string> {
     serial += 1;
     const cookie = options.cookie ?? user;
     const api = (path: string, body: object) => request(t.app).post(`/api${path}`).set('Cookie', cookie).set('Origin', ORIGIN).send(body);
@@ -46,6 +46,7 @@ describe('pushes through the GitHub App', () => {
       repoUrl: `https://github.com/${repo}`,
       port: 8080,
       ...(options.branch ? { branch: options.branch } : {}),
+      ...(options.watchPaths ? { watchPaths: options.watchPaths } : {}),
     }).expect(201);
     return created.body.id as string;
   }
@@ -99,6 +100,21 @@ describe('pushes through the GitHub App', () => {
     const after = randomSha();
     await post(t, t.github.app.push(app, repo, { ref: 'refs/heads/main', after, pushedAt: Math.floor(Date.now() / 1000) + 5 })).expect(200);
     for (const service of [web, worker]) expect((await builds(service)).map((b) => b.commit_sha)).toEqual([sha, after]);
+  });
+
+  it('applies each service\'s watch paths to the push it routes: one builds, the other records the skip', async () => {
+    const repo = await installed('octocat/mono');
+    const api = await newService('octocat/mono', { watchPaths: ['api/**'] });
+    const web = await newService('octocat/mono', { watchPaths: ['web/**'] });
+    // A push to an existing branch whose commits (all listed) changed web/ only.
+    const payload = JSON.parse(t.github.app.push(app, repo, { ref: 'refs/heads/main' }).body) as Record<string, unknown>;
+    Object.assign(payload, { created: false, forced: false, before: randomSha(), commits: [{ id: payload.after, added: [], removed: [], modified: ['web/index.html'] }] });
+    const pushed = t.github.app.deliver(app, 'push', payload);
+    await post(t, pushed).expect(200);
+    expect(await builds(web)).toHaveLength(1);
+    expect(await builds(api)).toEqual([]);
+    expect((await deliveries(api))[0]).toMatchObject({ deliveryId: pushed.id, outcome: 'skipped', reason: expect.stringContaining('no changed file matches `api/**`') });
+    expect((await deliveries(web))[0]).toMatchObject({ outcome: 'deployed', reason: expect.stringContaining('web/index.html matches `web/**`') });
   });
 
   it('learns the repository id of a service made before the App knew the repository, at its first push', async () => {
