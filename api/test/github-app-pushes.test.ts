@@ -72,6 +72,9 @@ describe('pushes through the GitHub App', () => {
     // Stored at creation: the installation already holds the repository.
     const ids = await t.db.query<{ id: string }[]>(`SELECT github_repository_id::text AS id FROM services WHERE id = ANY($1) ORDER BY id`, [[web, worker, staging]]);
     expect(ids.map((r) => r.id)).toEqual([String(repo.id), String(repo.id), String(repo.id)]);
+    // The service says its pushes come through the App: nothing to paste.
+    const shown = await request(t.app).get(`/api/services/${web}`).set('Cookie', user).expect(200);
+    expect(shown.body).toMatchObject({ pushesViaApp: true });
 
     const sha = randomSha();
     const pushed = t.github.app.push(app, repo, { ref: 'refs/heads/main', after: sha });
@@ -119,6 +122,7 @@ describe('pushes through the GitHub App', () => {
 
   it('learns the repository id of a service made before the App knew the repository, at its first push', async () => {
     const early = await newService('octocat/early');
+    expect((await request(t.app).get(`/api/services/${early}`).set('Cookie', user).expect(200)).body).toMatchObject({ pushesViaApp: false });
     expect((await t.db.query<{ id: string | null }[]>(`SELECT github_repository_id AS id FROM services WHERE id = $1`, [early]))[0]?.id).toBeNull();
     const repo = await installed('octocat/early');
     await post(t, t.github.app.push(app, repo, { ref: 'refs/heads/main' })).expect(200);

@@ -94,6 +94,7 @@ describe('Connect GitHub on the System page', () => {
     await page.goto(new URL(`/services/${serviceId}/deployments`, api.origin).toString());
     const deliveries = page.getByRole('list', { name: 'Recent webhook deliveries' });
     await expectVisible(deliveries.getByText(/^push of [0-9a-f]{7} to branch "main"$/));
+    await expectVisible(page.getByText(/^Pushes to main arrive through the GitHub App: nothing to paste/));
     await deliveries.getByRole('button', { name: 'Redeliver' }).click();
     await expectVisible(deliveries.getByRole('button', { name: 'Redelivered' }));
     const original = github.app.hookDeliveries.find((d) => d.guid === pushed.id && !d.redelivery);
@@ -104,6 +105,7 @@ describe('Connect GitHub on the System page', () => {
     await page.reload();
     const banner = page.getByRole('alert').filter({ hasText: 'The GitHub App cannot read this repository' });
     await expectVisible(banner);
+    await expectVisible(page.getByText('A push to main builds and deploys this service.'));
     expect(await banner.textContent()).toContain('The GitHub App is not installed on operator/site');
     expect(await page.getByRole('button', { name: 'Deploy now' }).isDisabled()).toBe(true);
     await screenshot(page, 'github-app-not-installed');

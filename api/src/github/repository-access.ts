@@ -25,8 +25,15 @@ export interface RepositoryAccessDeps {
   visibility(owner: string, repo: string): Promise<Visibility>;
 }
 
+const NOT_INSTALLED = 'The GitHub App is not installed on ';
+
+/** Whether an ability's reason is the App's refusal of the repository. */
+export function isNotInstalledReason(reason: string | null): boolean {
+  return reason?.startsWith(NOT_INSTALLED) === true;
+}
+
 export function notInstalledReason(fullName: string): string {
-  return `The GitHub App is not installed on ${fullName} (it was uninstalled, or the repository was removed from its installation), so the platform cannot read it: install the App on the repository to build it.`;
+  return `${NOT_INSTALLED}${fullName} (it was uninstalled, or the repository was removed from its installation), so the platform cannot read it: install the App on the repository to build it.`;
 }
 
 /** `owner/repo` of a GitHub repository URL, or null. */

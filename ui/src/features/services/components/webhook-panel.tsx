@@ -86,7 +86,11 @@ export function WebhookPanel({ service }: { service: ServiceDto }) {
     <Section
       id="webhook"
       title="GitHub webhook"
-      description={`A push to ${service.branch} builds and deploys this service.`}
+      description={
+        service.pushesViaApp
+          ? `Pushes to ${service.branch} arrive through the GitHub App: nothing to paste. The webhook below is the fallback for a repository outside the App.`
+          : `A push to ${service.branch} builds and deploys this service.`
+      }
     >
       <div className="space-y-5">
         <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
