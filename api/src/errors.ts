@@ -55,6 +55,15 @@ export class ConflictError extends AppError {
   }
 }
 
+/** No GitHub App is configured or connected, so what needs one cannot happen: 409 with `no_github_app`. */
+export class NoGitHubAppError extends AppError {
+  readonly status = 409;
+  readonly code = 'no_github_app';
+  constructor(message = 'No GitHub App is connected: an admin connects one on the System page (System → GitHub).') {
+    super(message);
+  }
+}
+
 export class RequestTimeoutError extends AppError {
   readonly status = 408;
   readonly code = 'request_timeout';

@@ -161,12 +161,12 @@ describe('pushes through the GitHub App', () => {
     await redeliver(other).expect(404);
     expect(t.github.app.redeliveries).toEqual([]);
 
-    await redeliver(user).expect(202, { redelivered: true });
-    const original = t.github.app.hookDeliveries.find((d) => d.guid === pushed.id && !d.redelivery);
+    await redeliver(user).expect(202, { redelivered: true, deliveryId: pushed.id });
+    const original = t.github.app.hookDeliveries.find((d) => d.delivery.id === pushed.id && !d.redelivery);
     expect(t.github.app.redeliveries).toEqual([original?.id]);
     // GitHub posts it again under the same GUID: answered as before, nothing built twice.
     const again = t.github.app.hookDeliveries.at(-1);
-    expect(again).toMatchObject({ guid: pushed.id, redelivery: true });
+    expect(again).toMatchObject({ delivery: { id: pushed.id }, redelivery: true });
     if (again) await post(t, again.delivery).expect(200);
     expect(await builds(service)).toHaveLength(1);
 

@@ -54,10 +54,38 @@ export const userRepositoryDtoSchema = z.strictObject({
   id: z.number().int().describe('GitHub\'s repository id.'),
   fullName: z.string(),
   private: z.boolean(),
+  defaultBranch: z.string().describe('The branch the new-service form preselects.'),
+  repoUrl: z.string().describe('What a service stores: `https://github.com/{owner}/{repo}`.'),
   installationId: z.number().int(),
-  account: z.string(),
+  account: z.string().describe('The account or organization the App is installed on.'),
+  accountType: z.enum(['User', 'Organization']),
 });
 export type UserRepositoryDto = z.infer<typeof userRepositoryDtoSchema>;
+
+/** `GET /api/github/repositories/{owner}/{repo}/branches`: a repository the user sees through the App, and its branches. */
+export const repositoryBranchesDtoSchema = z.strictObject({
+  repository: userRepositoryDtoSchema.pick({ id: true, fullName: true, private: true, defaultBranch: true, repoUrl: true }),
+  branches: z.array(z.strictObject({ name: z.string() })).describe('The default branch first, then by name; at most 1,000.'),
+  truncated: z.boolean().describe('More branches than listed: any other can be typed.'),
+});
+export type RepositoryBranchesDto = z.infer<typeof repositoryBranchesDtoSchema>;
+
+/** One delivery to the App's webhook, and what it did (admins). */
+export const appDeliveryDtoSchema = z.strictObject({
+  id: z.string(),
+  deliveryId: z.string().nullable().describe('GitHub\'s `X-GitHub-Delivery` (a GUID).'),
+  event: z.string(),
+  action: z.string().nullable(),
+  installationId: z.number().int().nullable(),
+  outcome: z.enum(['applied', 'ignored']),
+  reason: z.string(),
+  receivedAt: z.string(),
+});
+export type AppDeliveryDto = z.infer<typeof appDeliveryDtoSchema>;
+
+/** `POST /api/system/github-app/deliveries/{id}/redeliver`: GitHub was asked to send it again. */
+export const redeliveryDtoSchema = z.strictObject({ redelivered: z.literal(true), deliveryId: z.string() });
+export type RedeliveryDto = z.infer<typeof redeliveryDtoSchema>;
 
 /** The App's installation page on GitHub ("Install on another account"). */
 export const installationPageDtoSchema = z.strictObject({ url: z.string() });

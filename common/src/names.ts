@@ -85,6 +85,27 @@ function cut(name: string, length: number): string {
   return name.slice(0, length).replace(/-+$/, '');
 }
 
+/**
+ * A service name suggested from a repository's name (`My_App.web` → `my-app-web`): lowercase,
+ * every other character run becomes one `-`, a letter first (`2048` → `app-2048`), at most
+ * NAME_MAX characters, and not one of `taken` (then `-2`, `-3`, …). Always SERVICE_NAME_PATTERN.
+ */
+export function suggestServiceName(repositoryName: string, taken: readonly string[] = []): string {
+  const words = repositoryName
+    .toLowerCase()
+    .replace(/\.git$/, '')
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word !== '');
+  let base = words.join('-') || 'app';
+  if (!/^[a-z]/.test(base)) base = `app-${base}`;
+  const fit = (name: string, suffix: string) => `${name.slice(0, NAME_MAX - suffix.length).replace(/-+$/, '')}${suffix}`;
+  const used = new Set(taken);
+  for (let n = 1; ; n += 1) {
+    const name = fit(base, n === 1 ? '' : `-${String(n)}`);
+    if (!used.has(name)) return name;
+  }
+}
+
 /** Internal address shown in the service discovery panel. */
 export function internalAddressFor(serviceName: string, port: number): string {
   return `http://${serviceName}:${port}`;

@@ -97,7 +97,7 @@ describe('Connect GitHub on the System page', () => {
     await expectVisible(page.getByText(/^Pushes to main arrive through the GitHub App: nothing to paste/));
     await deliveries.getByRole('button', { name: 'Redeliver' }).click();
     await expectVisible(deliveries.getByRole('button', { name: 'Redelivered' }));
-    const original = github.app.hookDeliveries.find((d) => d.guid === pushed.id && !d.redelivery);
+    const original = github.app.hookDeliveries.find((d) => d.delivery.id === pushed.id && !d.redelivery);
     expect(github.app.redeliveries).toEqual([original?.id]);
     await screenshot(page, 'github-app-redeliver');
 

@@ -107,21 +107,26 @@ describe('without a cluster, in the browser', () => {
     const describedBy = await deploy.getAttribute('aria-describedby');
     expect(describedBy).toBe(await restart.getAttribute('aria-describedby'));
     expect(await textOf(page.locator(`[id="${describedBy ?? 'none'}"]`))).toContain(NO_CLUSTER);
-    // Replicas: one with a volume, the input disabled with the api's reason beside it.
+    // The push waits for a cluster: said so on the overview, without a running timer.
+    await expectVisible(page.getByText(`${sha.slice(0, 7)} is waiting for a cluster`));
+    await screenshot(page, 'service-no-cluster');
+    // Replicas (the Settings tab): one with a volume, the input disabled with the api's reason beside it.
+    await page.getByRole('tab', { name: 'Settings', exact: true }).click();
     const replicas = page.getByRole('textbox', { name: 'Replicas' });
     expect(await replicas.isDisabled()).toBe(true);
     const hint = await replicas.getAttribute('aria-describedby');
     expect(await textOf(page.locator(`[id="${hint ?? 'none'}"]`))).toMatch(/^A service with a volume runs one replica/);
-    // Logs and metrics say why they are not there; no stream that connects for ever.
+    // Logs and metrics (their tabs) say why they are not there; no stream that connects for ever.
+    await page.getByRole('tab', { name: 'Logs', exact: true }).click();
     await expectVisible(page.getByRole('region', { name: 'Logs' }).getByText('Logs and events need a cluster'));
-    await expectVisible(page.getByRole('region', { name: 'Metrics' }).getByText('CPU and memory figures need a cluster'));
     await expectCount(page.getByText('Connecting…'), 0);
-    // The push waits for a cluster: said so, without a running timer.
-    await expectVisible(page.getByText(`${sha.slice(0, 7)} is waiting for a cluster`));
+    await page.getByRole('tab', { name: 'Metrics', exact: true }).click();
+    await expectVisible(page.getByRole('region', { name: 'Metrics' }).getByText('CPU and memory figures need a cluster'));
+    // The deployments list: the push waits, without a running timer.
+    await page.getByRole('tab', { name: 'Deployments', exact: true }).click();
     const row = page.getByRole('list', { name: 'Deployments' }).getByRole('listitem').first();
     await expectVisible(row.getByText(/waiting for a cluster/));
     expect(await textOf(row)).not.toMatch(/running for/);
-    await screenshot(page, 'service-no-cluster');
 
     // The deployment's own page: waiting, not "running for".
     await row.getByRole('link', { name: /Build log of/ }).click();

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import type { EventOutcome } from '../github/installations.js';
 import { installationIdOf } from '../github/installations.js';
 import { WebhookDeliveryEntity } from '../db/entities/index.js';
-import { ConflictError, NotFoundError, UpstreamError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { RedeliveryDto } from '@dangus/common';
+import { redeliverGuid } from './github-app-deliveries.js';
 import { buildRecorded } from './builds.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService } from './services.js';
@@ -122,38 +124,18 @@ function blocked(reason: string): WebhookDecision {
   return { outcome: 'ignored', reason, statusCode: 403, body: { outcome: 'ignored', reason } };
 }
 
-/** How many of GitHub's delivery pages (100 each, newest first) are searched for a delivery's GUID. */
-const DELIVERY_PAGES = 5;
-
 /**
- * "Redeliver" (`POST /api/services/:id/webhook-deliveries/:deliveryId/redeliver`): asks GitHub
- * to send an App delivery again (`POST /app/hook/deliveries/{id}/attempts`, as the App).
- * GitHub names its deliveries by a number the GUID we keep does not give, so its log is
- * searched for the GUID first. A redelivery keeps its GUID: what was already answered is
- * answered the same and builds nothing twice; one our endpoint failed to answer is answered now.
+ * "Redeliver" on the service page (`POST /api/services/:id/webhook-deliveries/:deliveryId/redeliver`):
+ * GitHub sends an App delivery of this service again (`redeliverGuid`, as the System page's).
+ * A redelivery keeps its GUID: what was already answered is answered the same and builds
+ * nothing twice; one our endpoint failed to answer is answered now.
  */
-export async function redeliverAppDelivery(ctx: UseCaseContext, user: CurrentUser, serviceId: string, rowId: string): Promise<{ redelivered: true }> {
+export async function redeliverServiceDelivery(ctx: UseCaseContext, user: CurrentUser, serviceId: string, rowId: string): Promise<RedeliveryDto> {
   const { service } = await findOwnedService(ctx, user, serviceId);
   const row = isUuid(rowId) ? await ctx.db.getRepository(WebhookDeliveryEntity).findOneBy({ id: rowId, serviceId: service.id }) : null;
   if (!row) throw new NotFoundError('Webhook delivery');
   if (!row.viaApp) {
     throw new ConflictError("Only the GitHub App's deliveries are redelivered from here: redeliver this one from the repository webhook's Recent Deliveries on GitHub.");
   }
-  const octokit = await ctx.githubApp?.appOctokit();
-  if (!octokit) throw new ConflictError('No GitHub App is connected any more: its deliveries cannot be redelivered.');
-  try {
-    for (let page = 1; page <= DELIVERY_PAGES; page += 1) {
-      const { data } = await octokit.rest.apps.listWebhookDeliveries({ per_page: 100, ...(page > 1 ? { page } : {}) });
-      const found = data.find((delivery) => delivery.guid === row.deliveryId && !delivery.redelivery) ?? data.find((delivery) => delivery.guid === row.deliveryId);
-      if (found) {
-        await octokit.rest.apps.redeliverWebhookDelivery({ delivery_id: found.id });
-        return { redelivered: true };
-      }
-      if (data.length < 100) break;
-    }
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    throw new UpstreamError(`GitHub did not redeliver it${status ? ` (HTTP ${String(status)})` : ''}: try again later.`, { cause: error });
-  }
-  throw new ConflictError('GitHub no longer lists this delivery (it keeps three days of them): push again to build.');
+  return redeliverGuid(ctx, row.deliveryId);
 }

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
-import { z } from 'zod';
-import { githubAppManifestRequestSchema, type GitHubAppManifestFormDto, type GitHubAppStatusDto, type UserRepositoryDto } from '@dangus/common';
+import { githubAppManifestRequestSchema, type GitHubAppManifestFormDto, type GitHubAppStatusDto } from '@dangus/common';
 import { defaultAppName, manifestFormAction, renderManifest } from '../github/app-manifest.js';
 import type { GitHubApp, ManifestConversion } from '../github/github-app.js';
 import { ConflictError, NotFoundError, UpstreamError, ValidationError } from '../errors.js';
@@ -127,40 +126,6 @@ export async function installationPage(ctx: UseCaseContext): Promise<{ url: stri
   const credentials = await app.credentials();
   if (!credentials) throw new NotFoundError('GitHub App');
   return { url: app.installUrl(credentials) };
-}
-
-/** A repository the user reaches through an installation (`UserRepositoryDto`). */
-export type UserRepository = UserRepositoryDto;
-
-const userInstallations = z.array(z.object({ id: z.number().int(), account: z.object({ login: z.string() }).nullable() }));
-const userRepositories = z.array(z.object({ id: z.number().int(), full_name: z.string(), private: z.boolean() }));
-
-/**
- * The repositories the user can reach through the App's installations, as GitHub says with
- * the user's own token (`GET /user/installations`, then each one's repositories): an
- * installation the user has no access to is never listed, whatever the rows hold.
- */
-export async function listUserRepositories(ctx: UseCaseContext, user: CurrentUser): Promise<UserRepository[]> {
-  const app = appOf(ctx);
-  if (!(await app.credentials())) throw new NotFoundError('GitHub App');
-  const [row] = await ctx.db.query<{ token: string; kind: string }[]>(`SELECT github_access_token AS token, github_token_kind AS kind FROM users WHERE id = $1`, [user.id]);
-  if (!row || row.kind !== 'app') throw new ConflictError('Sign in again: your GitHub sign-in predates the GitHub App.');
-  const octokit = new Octokit({ auth: ctx.encryptor.decrypt(row.token), baseUrl: app.apiUrl, log: silentLog, request: { retries: 0, timeout: 10_000 } });
-  try {
-    const installations = userInstallations.parse(await octokit.paginate('GET /user/installations', { per_page: 100 }));
-    const repositories: UserRepository[] = [];
-    for (const installation of installations) {
-      const listed = userRepositories.parse(await octokit.paginate('GET /user/installations/{installation_id}/repositories', { installation_id: installation.id, per_page: 100 }));
-      for (const repository of listed) {
-        repositories.push({ id: repository.id, fullName: repository.full_name, private: repository.private, installationId: installation.id, account: installation.account?.login ?? '' });
-      }
-    }
-    return repositories.sort((a, b) => a.fullName.localeCompare(b.fullName));
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    if (status === 401) throw new ConflictError('Your GitHub sign-in expired: sign in again.');
-    throw new UpstreamError(`GitHub could not list your repositories${status ? ` (HTTP ${String(status)})` : ''}.`, { cause: error });
-  }
 }
 
 function hashState(state: string): string {

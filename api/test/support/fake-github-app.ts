@@ -38,6 +38,8 @@ export interface FakeRepository {
   owner: string;
   name: string;
   private: boolean;
+  /** GitHub's `default_branch` (`main` unless set). Its branches are FakeGitHub's `branches`. */
+  defaultBranch: string;
 }
 
 export interface FakeInstallation {
@@ -66,12 +68,13 @@ export interface FakeDelivery {
   headers: Record<string, string>;
 }
 
-/** What the fake needs of FakeGitHub: who a user token belongs to, and organization membership. */
+/** What the fake needs of FakeGitHub: who a user token belongs to, organization membership, public repositories. */
 export interface FakeGitHubHost {
   url: string;
   user: { id: number; login: string };
   userOf(token: string): { id: number; login: string } | undefined;
   readonly orgs: Map<string, Set<string>>;
+  readonly publicRepos: Set<string>;
 }
 
 const RANK = { read: 1, write: 2 } as const;
@@ -83,9 +86,9 @@ export class FakeGitHubApp {
   readonly installations = new Map<number, FakeInstallation>();
   /** Every installation token request: what was asked and the HTTP status answered. */
   readonly tokenRequests: { installationId: number; repositoryIds: number[] | null; repositories: string[] | null; permissions: Permissions | null; status: number }[] = [];
-  /** Every delivery made to the App's hook (GitHub's numeric id and its GUID), newest last. */
-  readonly hookDeliveries: { id: number; guid: string; event: string; delivery: FakeDelivery; redelivery: boolean }[] = [];
-  /** The redeliveries asked through `POST /app/hook/deliveries/{id}/attempts`. */
+  /** The App webhook's delivery log, as `GET /app/hook/deliveries` lists it (newest last). */
+  readonly hookDeliveries: { id: number; delivery: FakeDelivery; action: string | null; installationId: number | null; redelivery: boolean; at: string }[] = [];
+  /** Every redelivery asked (`POST /app/hook/deliveries/{id}/attempts`): the log's id. */
   readonly redeliveries: number[] = [];
   /** Every refused JWT, with GitHub's message. */
   readonly jwtRefusals: string[] = [];
@@ -125,9 +128,9 @@ export class FakeGitHubApp {
   }
 
   /** A repository on the fake GitHub (an id of its own, like GitHub's). */
-  addRepository(fullName: string, options: { private?: boolean } = {}): FakeRepository {
+  addRepository(fullName: string, options: { private?: boolean; defaultBranch?: string } = {}): FakeRepository {
     const [owner = '', name = ''] = fullName.split('/');
-    const repository = { id: this.id(), owner, name, private: options.private ?? true };
+    const repository = { id: this.id(), owner, name, private: options.private ?? true, defaultBranch: options.defaultBranch ?? 'main' };
     this.repositories.set(repository.id, repository);
     return repository;
   }
@@ -210,7 +213,7 @@ export class FakeGitHubApp {
     const body = JSON.stringify(payload);
     const id = guid ?? randomUUID();
     const signature = `sha256=${createHmac('sha256', app.webhookSecret).update(body).digest('hex')}`;
-    return this.logged({
+    const delivery: FakeDelivery = {
       event,
       id,
       body,
@@ -223,12 +226,16 @@ export class FakeGitHubApp {
         'x-github-hook-installation-target-id': String(app.id),
         'x-github-hook-installation-target-type': 'integration',
       },
+    };
+    const installation = payload.installation as { id?: number } | undefined;
+    this.hookDeliveries.push({
+      id: this.id(),
+      delivery,
+      action: typeof payload.action === 'string' ? payload.action : null,
+      installationId: installation?.id ?? null,
+      redelivery: false,
+      at: new Date(this.now()).toISOString(),
     });
-  }
-
-  /** Records a delivery as GitHub's hook log does (the signed one a test then posts). */
-  private logged(delivery: FakeDelivery, redelivery = false): FakeDelivery {
-    this.hookDeliveries.push({ id: this.id(), guid: delivery.id, event: delivery.event, delivery, redelivery });
     return delivery;
   }
 
@@ -244,6 +251,41 @@ export class FakeGitHubApp {
     const repository = [...this.repositories.values()].find((r) => `${r.owner}/${r.name}`.toLowerCase() === fullName.toLowerCase());
     if (!repository || !issued.permissions.contents) return 404;
     return this.tokenRepositories(issued).some((r) => r.id === repository.id) ? 200 : 404;
+  }
+
+  /** The repository called `owner/name` (case-insensitive, as GitHub), if the fake has it. */
+  repositoryNamed(fullName: string): FakeRepository | undefined {
+    return [...this.repositories.values()].find((r) => `${r.owner}/${r.name}`.toLowerCase() === fullName.toLowerCase());
+  }
+
+  /**
+   * How GitHub's REST API answers `token` about `owner/name`, for the tokens of this half:
+   * an installation token reads the repositories it was minted for (expired: 401); a user
+   * token of an App reads public repositories, and a private one only through an
+   * installation of that App the user can access (GitHub's rule: what both the user and
+   * the installation reach). `undefined` for any other token (FakeGitHub decides then).
+   */
+  restAccess(token: string, fullName: string): 'ok' | 'unauthorized' | 'not-found' | undefined {
+    const repository = this.repositoryNamed(fullName);
+    const issued = this.installationTokens.get(token);
+    if (issued) {
+      if (issued.expiresAt <= this.now()) return 'unauthorized';
+      return repository && this.tokenRepositories(issued).some((r) => r.id === repository.id) ? 'ok' : 'not-found';
+    }
+    const app = [...this.apps.values()].find((a) => a.clientId === this.userTokens.get(token));
+    const user = this.github.userOf(token);
+    if (!app || !user) return undefined;
+    if (!repository) return 'not-found';
+    if (!repository.private || [...this.github.publicRepos].some((p) => p.toLowerCase() === fullName.toLowerCase())) return 'ok';
+    const reachable = [...this.installations.values()].some(
+      (i) => i.appId === app.id && this.canAccess(user.login, i) && this.reposOf(i).some((r) => r.id === repository.id),
+    );
+    return reachable ? 'ok' : 'not-found';
+  }
+
+  /** GitHub's repository object (the fields the platform reads). */
+  repositoryJson(repository: FakeRepository) {
+    return this.repositoryBody(repository);
   }
 
   router(): Router {
@@ -335,6 +377,60 @@ export class FakeGitHubApp {
       else res.json(this.installationBody(installation));
     });
 
+    // "List deliveries for an app webhook": newest first, paginated by `cursor`.
+    r.get('/app/hook/deliveries', (req, res) => {
+      const app = this.authenticateApp(req, res);
+      if (!app) return;
+      const perPage = Math.min(100, Math.max(1, Number(req.query.per_page ?? 30) || 30));
+      const log = [...this.hookDeliveries].reverse();
+      const start = typeof req.query.cursor === 'string' ? log.findIndex((d) => String(d.id) === req.query.cursor) : 0;
+      const items = start < 0 ? [] : log.slice(start, start + perPage);
+      const next = start < 0 ? undefined : log[start + perPage];
+      if (next) {
+        const link = new URL(req.originalUrl, `http://${req.get('host') ?? 'localhost'}`);
+        link.searchParams.set('cursor', String(next.id));
+        res.set('Link', `<${link.toString()}>; rel="next"`);
+      }
+      const body: Schemas['hook-delivery-item'][] = items.map((d) => ({
+        id: d.id,
+        guid: d.delivery.id,
+        delivered_at: d.at,
+        redelivery: d.redelivery,
+        duration: 0.1,
+        status: 'OK',
+        status_code: 200,
+        event: d.delivery.event,
+        action: d.action,
+        installation_id: d.installationId,
+        repository_id: null,
+      }));
+      res.json(body);
+    });
+
+    // "Redeliver a delivery for an app webhook": GitHub sends it again, same GUID.
+    r.post('/app/hook/deliveries/:id/attempts', (req, res) => {
+      const app = this.authenticateApp(req, res);
+      if (!app) return;
+      const logged = this.hookDeliveries.find((d) => String(d.id) === req.params.id);
+      if (!logged) {
+        res.status(404).json({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest/apps/webhooks#redeliver-a-delivery-for-an-app-webhook' });
+        return;
+      }
+      this.redeliveries.push(logged.id);
+      this.hookDeliveries.push({ ...logged, id: this.id(), redelivery: true, at: new Date(this.now()).toISOString() });
+      res.status(202).json({});
+    });
+
+    // "Get a repository installation for the authenticated app".
+    r.get('/repos/:owner/:repo/installation', (req, res) => {
+      const app = this.authenticateApp(req, res);
+      if (!app) return;
+      const repository = this.repositoryNamed(`${req.params.owner}/${req.params.repo}`);
+      const installation = [...this.installations.values()].find((i) => i.appId === app.id && repository !== undefined && this.reposOf(i).some((x) => x.id === repository.id));
+      if (!installation) res.status(404).json({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest/apps/apps#get-a-repository-installation-for-the-authenticated-app' });
+      else res.json(this.installationBody(installation));
+    });
+
     r.post('/app/installations/:id/access_tokens', express.json(), (req, res) => {
       const app = this.authenticateApp(req, res);
       if (!app) return;
@@ -387,41 +483,6 @@ export class FakeGitHubApp {
         ...(scoped ? { repositories: (asked as FakeRepository[]).map((repo) => this.repositoryBody(repo) as unknown as Schemas['repository']) } : {}),
       };
       answer(201, created);
-    });
-
-    // The App's hook deliveries (GitHub's "Webhooks" API for Apps): listed newest first, redelivered on request.
-    r.get('/app/hook/deliveries', (req, res) => {
-      const app = this.authenticateApp(req, res);
-      if (!app) return;
-      const list: Schemas['hook-delivery-item'][] = [...this.hookDeliveries].reverse().map((d) => ({
-        id: d.id,
-        guid: d.guid,
-        delivered_at: new Date(this.now()).toISOString(),
-        redelivery: d.redelivery,
-        duration: 0.1,
-        status: 'OK',
-        status_code: 200,
-        event: d.event,
-        action: null,
-        installation_id: null,
-        repository_id: null,
-        throttled_at: null,
-      }));
-      page(req, res, list, (items) => items);
-    });
-
-    r.post('/app/hook/deliveries/:id/attempts', (req, res) => {
-      const app = this.authenticateApp(req, res);
-      if (!app) return;
-      const original = this.hookDeliveries.find((d) => d.id === Number(req.params.id));
-      if (!original) {
-        res.status(404).json({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest/apps/webhooks#redeliver-a-delivery-for-an-app-webhook' });
-        return;
-      }
-      this.redeliveries.push(original.id);
-      // GitHub sends the same body again under the same GUID, marked as a redelivery.
-      this.logged({ ...original.delivery }, true);
-      res.status(202).json({});
     });
 
     r.get('/installation/repositories', (req, res) => {
@@ -589,7 +650,7 @@ export class FakeGitHubApp {
       full_name: `${repo.owner}/${repo.name}`,
       private: repo.private,
       html_url: `${this.github.url}/${repo.owner}/${repo.name}`,
-      default_branch: 'main',
+      default_branch: repo.defaultBranch,
       owner: this.simpleUser(repo.owner, 1, 'User'),
     };
   }
@@ -628,7 +689,7 @@ function bearer(req: Request): string {
 }
 
 /** GitHub's pagination: `per_page` (at most 100) and `page`, with a Link header to the next page. */
-function page<T>(req: Request, res: Response, list: T[], shape: (items: T[], total: number) => unknown): void {
+export function page<T>(req: Request, res: Response, list: T[], shape: (items: T[], total: number) => unknown): void {
   const perPage = Math.min(100, Math.max(1, Number(req.query.per_page ?? 30) || 30));
   const current = Math.max(1, Number(req.query.page ?? 1) || 1);
   const items = list.slice((current - 1) * perPage, current * perPage);

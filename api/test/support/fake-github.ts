@@ -5,7 +5,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { basename, dirname } from 'node:path';
 import express from 'express';
-import { FakeGitHubApp } from './fake-github-app.js';
+import { FakeGitHubApp, page } from './fake-github-app.js';
 import { FakeGitHubRepos } from './fake-github-repos.js';
 
 export interface FakeGitHubUser {
@@ -50,6 +50,8 @@ export class FakeGitHub {
   failStatusesWith: number | null = null;
   /** Trees and comparisons of `gitRepos` (fake-github-repos.ts), for monorepos. */
   readonly repos: FakeGitHubRepos = new FakeGitHubRepos(this);
+  /** When set, branch lists answer this instead (a rate limit: 403 with `x-ratelimit-*` headers). */
+  failBranchesWith: { status: number; message: string; headers?: Record<string, string> } | null = null;
   /** Organization → lower-cased logins of its active members. */
   readonly orgs = new Map<string, Set<string>>();
   /**
@@ -185,21 +187,49 @@ export class FakeGitHub {
 
     app.get('/repos/:owner/:repo', (req, res) => {
       const repo = `${req.params.owner}/${req.params.repo}`;
-      const caller = this.restCaller(req.get('authorization'));
-      if (caller === 'bad') res.status(401).json({ message: 'Bad credentials' });
-      else if (this.readable(repo, caller) !== 'ok') res.status(404).json({ message: 'Not Found' });
+      const access = this.restAccess(req.get('authorization'), repo);
+      const known = this.app.repositoryNamed(repo);
+      if (access === 'unauthorized' && req.get('authorization')) res.status(401).json({ message: 'Bad credentials' });
+      else if (access !== 'ok') res.status(404).json({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest/repos/repos#get-a-repository' });
+      else if (known) {
+        const hidden = known.private && !this.isPublic(repo);
+        res.json({ ...this.app.repositoryJson(known), private: hidden, visibility: hidden ? 'private' : 'public' });
+      }
       else res.json({ full_name: repo, private: !this.isPublic(repo), visibility: this.isPublic(repo) ? 'public' : 'private' });
+    });
+
+    // "List branches": GitHub's short-branch objects, paginated, in name order.
+    app.get('/repos/:owner/:repo/branches', (req, res) => {
+      const repo = `${req.params.owner}/${req.params.repo}`;
+      const access = this.restAccess(req.get('authorization'), repo);
+      if (access === 'unauthorized' && req.get('authorization')) {
+        res.status(401).json({ message: 'Bad credentials' });
+        return;
+      }
+      if (access !== 'ok') {
+        res.status(404).json({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest/branches/branches#list-branches' });
+        return;
+      }
+      if (this.failBranchesWith !== null) {
+        res.status(this.failBranchesWith.status).set(this.failBranchesWith.headers ?? {}).json({ message: this.failBranchesWith.message });
+        return;
+      }
+      const prefix = `${repo}#`.toLowerCase();
+      const list = [...this.branches]
+        .filter(([key]) => key.toLowerCase().startsWith(prefix))
+        .map(([key, head]) => ({ name: key.slice(prefix.length), commit: { sha: head.sha, url: `${this.url}/repos/${repo}/commits/${head.sha}` }, protected: false }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      page(req, res, list, (items) => items);
     });
 
     app.get('/repos/:owner/:repo/branches/{*branch}', (req, res) => {
       const params = req.params as { owner: string; repo: string; branch: string[] };
       const head = this.branches.get(`${params.owner}/${params.repo}#${params.branch.join('/')}`);
-      // An App's installation token reads the repositories it was minted for (contents: read).
-      const installation = this.app.gitAccess((req.get('authorization') ?? '').replace(/^(token|bearer) /i, ''), `${params.owner}/${params.repo}`);
-      const caller = installation === 200 ? { id: 0, login: params.owner } : this.restCaller(req.get('authorization'));
-      if (installation === 401 || installation === 404) {
-        res.status(installation).json({ message: installation === 401 ? 'Bad credentials' : 'Not Found' });
-      } else if (caller === 'bad') {
+      const caller = this.restCaller(req.get('authorization'));
+      const viaApp = this.app.restAccess(bearerOf(req.get('authorization')), `${params.owner}/${params.repo}`);
+      if (viaApp !== undefined && viaApp !== 'ok') {
+        res.status(viaApp === 'unauthorized' ? 401 : 404).json({ message: viaApp === 'unauthorized' ? 'Bad credentials' : 'Not Found' });
+      } else if (caller === 'bad' && viaApp === undefined) {
         res.status(401).json({ message: 'Bad credentials' });
       } else if (caller === null && !this.isPublic(`${params.owner}/${params.repo}`)) {
         // Anonymously, GitHub answers a private repository as one that does not exist.
@@ -278,6 +308,14 @@ export class FakeGitHub {
 
   private isPublic(repo: string): boolean {
     return [...this.publicRepos].some((name) => name.toLowerCase() === repo.toLowerCase());
+  }
+
+  /**
+   * Whether a REST request with `authorization` may read `repo`: the App's tokens as the App
+   * half decides (installation tokens, App user tokens), any other as `readable` does.
+   */
+  private restAccess(authorization: string | undefined, repo: string): 'ok' | 'unauthorized' | 'not-found' {
+    return this.app.restAccess(bearerOf(authorization), repo) ?? this.readable(repo, this.restCaller(authorization));
   }
 
   /** The caller of a REST request: a user, `null` without credentials, `bad` for a token this fake never issued. */
@@ -391,4 +429,8 @@ export class FakeGitHub {
       res.end();
     });
   }
+}
+
+function bearerOf(authorization: string | undefined): string {
+  return (authorization ?? '').replace(/^(token|bearer) /i, '');
 }

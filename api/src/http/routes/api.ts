@@ -26,6 +26,7 @@ import {
   serviceActivityDtoSchema,
   repositoryDockerfilesDtoSchema,
   watchedFilesDtoSchema,
+  redeliveryDtoSchema,
 } from '@dangus/common';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import * as projects from '../../use-cases/projects.js';
@@ -35,7 +36,7 @@ import * as envImport from '../../use-cases/env-import.js';
 import * as activity from '../../use-cases/activity.js';
 import * as deployments from '../../use-cases/deployments.js';
 import * as webhooks from '../../use-cases/webhooks.js';
-import { redeliverAppDelivery } from '../../use-cases/github-app-pushes.js';
+import { redeliverServiceDelivery } from '../../use-cases/github-app-pushes.js';
 import * as history from '../../use-cases/history.js';
 import * as releases from '../../use-cases/releases.js';
 import * as serviceLogs from '../../use-cases/service-logs.js';
@@ -178,11 +179,11 @@ export function apiRoutes(ctx: UseCaseContext): Router {
     summary: 'Ask GitHub to send a GitHub App delivery again (its redelivery API); the same delivery id, so what already built does not build twice',
     params: z.object({ deliveryId: z.uuid() }),
     status: 202,
-    response: z.strictObject({ redelivered: z.literal(true) }),
+    response: redeliveryDtoSchema,
     errors: [409, 502],
   });
   r.post('/services/:serviceId/webhook-deliveries/:deliveryId/redeliver', async (req, res) => {
-    res.status(202).json(await redeliverAppDelivery(ctx, currentUser(res), req.params.serviceId, req.params.deliveryId));
+    res.status(202).json(await redeliverServiceDelivery(ctx, currentUser(res), req.params.serviceId, req.params.deliveryId));
   });
   doc.get('/services/:serviceId/history', { tag: 'History', summary: 'The service\'s infrastructure history: state-repo commits, newest first', query: history.historyQuerySchema, response: historyPageDtoSchema, errors: [429, 502] });
   r.get('/services/:serviceId/history', async (req, res) => {

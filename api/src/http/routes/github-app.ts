@@ -1,16 +1,28 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { githubAppManifestFormDtoSchema, githubAppManifestRequestSchema, githubAppStatusDtoSchema, installationPageDtoSchema, userRepositoryDtoSchema } from '@dangus/common';
+import {
+  appDeliveryDtoSchema,
+  githubAppManifestFormDtoSchema,
+  githubAppManifestRequestSchema,
+  githubAppStatusDtoSchema,
+  installationPageDtoSchema,
+  redeliveryDtoSchema,
+  repositoryBranchesDtoSchema,
+  userRepositoryDtoSchema,
+} from '@dangus/common';
 import type { SessionStore } from '../../auth/sessions.js';
 import { AppError } from '../../errors.js';
-import { beginManifest, completeManifest, githubAppStatus, installationPage, listUserRepositories, type ManifestSettings } from '../../use-cases/github-app.js';
+import { beginManifest, completeManifest, githubAppStatus, installationPage, type ManifestSettings } from '../../use-cases/github-app.js';
+import { listRepositoryBranches, listUserRepositories } from '../../use-cases/github-repositories.js';
+import { listAppDeliveries, redeliverAppDelivery } from '../../use-cases/github-app-deliveries.js';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import { routeDocs } from '../openapi/describe.js';
 import { currentUser, requireAdmin, requireUser, type CookieSettings } from '../middleware/session.js';
 
 /**
- * `/api/system/github-app` (admins: the App and its installations, the manifest form),
- * `/api/github/*` (a user's repositories through the App, the installation page).
+ * `/api/system/github-app` (admins: the App and its installations, the manifest form, the
+ * webhook's deliveries and their redelivery),
+ * `/api/github/*` (a user's repositories through the App and their branches, the installation page).
  */
 export function githubAppApiRoutes(ctx: UseCaseContext, settings: ManifestSettings): Router {
   const r = Router();
@@ -23,9 +35,21 @@ export function githubAppApiRoutes(ctx: UseCaseContext, settings: ManifestSettin
   r.post('/system/github-app/manifest', requireAdmin, async (req, res) => {
     res.json(await beginManifest(ctx, currentUser(res), settings, req.body));
   });
-  doc.get('/github/repositories', { summary: 'The repositories you reach through the App', description: 'As GitHub answers with your own token: an installation you cannot access is never listed. 404 without an App; 409 when your sign-in predates the App or expired; 502 when GitHub fails.', response: z.array(userRepositoryDtoSchema), errors: [409, 502] });
+  doc.get('/system/github-app/deliveries', { access: 'admin', summary: 'The App webhook\'s last 50 deliveries', description: 'Newest first, with what each did (applied, or ignored and why).', response: z.array(appDeliveryDtoSchema) });
+  r.get('/system/github-app/deliveries', requireAdmin, async (_req, res) => {
+    res.json(await listAppDeliveries(ctx));
+  });
+  doc.post('/system/github-app/deliveries/:id/redeliver', { access: 'admin', summary: 'Have GitHub send a delivery again', description: 'Through GitHub\'s redelivery API, as the App: the delivery then arrives at the webhook like any other. 409 when GitHub no longer keeps it (three days) or it carried no delivery id; 502 when GitHub fails.', params: z.object({ id: z.string().regex(/^\d+$/) }), status: 202, response: redeliveryDtoSchema, errors: [409, 502] });
+  r.post('/system/github-app/deliveries/:id/redeliver', requireAdmin, async (req, res) => {
+    res.status(202).json(await redeliverAppDelivery(ctx, String(req.params.id)));
+  });
+  doc.get('/github/repositories', { summary: 'The repositories you reach through the App', description: 'As GitHub answers with your own token: an installation you cannot access is never listed. 409 `no_github_app` without an App, or when your sign-in predates the App or expired; 502 when GitHub fails (a rate limit says when it resets).', response: z.array(userRepositoryDtoSchema), errors: [409, 502] });
   r.get('/github/repositories', async (_req, res) => {
     res.json(await listUserRepositories(ctx, currentUser(res)));
+  });
+  doc.get('/github/repositories/:owner/:repo/branches', { summary: 'A repository\'s branches, through the App', description: 'GitHub is asked with your token whether you can see the repository, then its branches are read through the installation with a token for that one repository. A repository you cannot see, one outside every installation and one that does not exist are the same 404. 409 `no_github_app` without an App; 502 when GitHub fails.', params: z.object({ owner: z.string(), repo: z.string() }), response: repositoryBranchesDtoSchema, errors: [400, 409, 502] });
+  r.get('/github/repositories/:owner/:repo/branches', async (req, res) => {
+    res.json(await listRepositoryBranches(ctx, currentUser(res), req.params.owner, req.params.repo));
   });
   doc.get('/github/installations/new', { summary: 'The App\'s installation page on GitHub', description: '404 without an App.', response: installationPageDtoSchema });
   r.get('/github/installations/new', async (_req, res) => {

@@ -46,6 +46,7 @@ export function NewServiceRoute() {
           serverError={create.error}
           submitLabel="Create service"
           onCancel={() => void navigate(paths.project(projectId))}
+          picker={{ isAdmin: user.role === 'admin', connectHref: paths.system, takenNames: project.data.services.map((s) => s.name) }}
         />
       </Section>
     </>

@@ -112,10 +112,22 @@ function TabContent({ service, tab }: { service: ServiceDto; tab: ServiceTab }) 
         </>
       );
     case 'logs':
-      if (!service.can.observe.ok) return <NeedsCluster what="Logs and events" />;
+      if (!service.can.observe.ok) {
+        return (
+          <Section id="logs" title="Logs">
+            <NeedsCluster what="Logs and events" />
+          </Section>
+        );
+      }
       return running ? <RuntimeLogsPanel serviceId={service.id} serviceName={service.name} /> : <NotDeployedYet what="logs" />;
     case 'metrics':
-      if (!service.can.observe.ok) return <NeedsCluster what="CPU and memory figures" />;
+      if (!service.can.observe.ok) {
+        return (
+          <Section id="metrics" title="Metrics">
+            <NeedsCluster what="CPU and memory figures" />
+          </Section>
+        );
+      }
       return running ? <MetricsPanel serviceId={service.id} /> : <NotDeployedYet what="metrics" />;
     case 'environment':
       return <EnvVarsPanel serviceId={service.id} />;

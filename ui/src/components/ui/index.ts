@@ -10,3 +10,4 @@ export { PageHeader } from './page-header';
 export { LoadingBlock, Spinner } from './spinner';
 export { DeleteButton, type DeleteMutation } from './delete-button';
 export { Tabs, KEEP_FOCUS, type TabLink } from './tabs';
+export { Combobox } from './combobox';

@@ -5,6 +5,8 @@ import { ApiError, errorMessage } from '../../../lib/api-error';
 import { apiFieldErrors, type FieldErrors } from '../../../lib/field-errors';
 import { SERVICE_FIELDS, type ServiceFormValues, type Validated } from '../api/service-form-model';
 import { MonorepoFields } from './monorepo-fields';
+import { BranchField } from './branch-picker';
+import { RepositoryField, type PickerContext } from './repository-picker';
 
 export interface ServiceFormProps<T> {
   mode: 'create' | 'edit';
@@ -19,6 +21,8 @@ export interface ServiceFormProps<T> {
   serverError: unknown;
   submitLabel: string;
   onCancel?: () => void;
+  /** The new-service form: the repository and branch are picked through the GitHub App when one is connected. */
+  picker?: PickerContext;
 }
 
 function Switch({
@@ -64,6 +68,7 @@ export function ServiceForm<T>({
   serverError,
   submitLabel,
   onCancel,
+  picker,
 }: ServiceFormProps<T>) {
   const [values, setValues] = useState<ServiceFormValues>(initial);
   const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
@@ -109,6 +114,7 @@ export function ServiceForm<T>({
       }}
     >
       <div className="grid grid-cols-1 gap-5 md:grid-cols-2">
+        <RepositoryField values={values} set={set} errorsFor={errorsFor} blur={blur} picker={mode === 'create' ? picker : undefined} />
         {mode === 'create' ? (
           <Field
             label="Service name"
@@ -135,35 +141,7 @@ export function ServiceForm<T>({
             )}
           </Field>
         ) : null}
-        <Field label="GitHub repository URL" errors={errorsFor('repoUrl')} hint="https://github.com/{owner}/{repo}">
-          {(ids) => (
-            <Input
-              {...ids}
-              name="repoUrl"
-              type="url"
-              inputMode="url"
-              value={values.repoUrl}
-              autoComplete="off"
-              spellCheck={false}
-              placeholder="https://github.com/octo-org/hello"
-              onChange={(e) => set('repoUrl', e.target.value)}
-              onBlur={blur('repoUrl')}
-            />
-          )}
-        </Field>
-        <Field label="Branch" errors={errorsFor('branch')} hint="Pushes to this branch are built and deployed.">
-          {(ids) => (
-            <Input
-              {...ids}
-              name="branch"
-              value={values.branch}
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(e) => set('branch', e.target.value)}
-              onBlur={blur('branch')}
-            />
-          )}
-        </Field>
+        <BranchField values={values} set={set} errorsFor={errorsFor} blur={blur} pickable={mode === 'create' && picker !== undefined} />
         <Field label="Dockerfile path" errors={errorsFor('dockerfilePath')} hint="Relative to the build context (below).">
           {(ids) => (
             <Input

@@ -1,4 +1,5 @@
-import { useMutation, useQuery } from '@tanstack/react-query';
+import type { AppDeliveryDto, RedeliveryDto } from '@dangus/common';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
 
 /** `GET /api/system/github-app`: the GitHub App and its installations (admins). */
@@ -44,5 +45,26 @@ export function useConnectGitHub() {
       document.body.append(form);
       form.submit();
     },
+  });
+}
+
+/** `GET /api/system/github-app/deliveries`: one delivery to the App's webhook and what it did. */
+export type AppDeliveryView = AppDeliveryDto;
+
+const deliveriesKey = ['system', 'github-app', 'deliveries'] as const;
+
+export function useAppDeliveries() {
+  return useQuery({
+    queryKey: deliveriesKey,
+    queryFn: () => api.get<AppDeliveryView[]>('/api/system/github-app/deliveries'),
+  });
+}
+
+/** Asks GitHub to send a delivery again; it arrives at the webhook as a new row. */
+export function useRedeliver() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.post<RedeliveryDto>(`/api/system/github-app/deliveries/${encodeURIComponent(id)}/redeliver`),
+    onSuccess: () => client.invalidateQueries({ queryKey: deliveriesKey }),
   });
 }

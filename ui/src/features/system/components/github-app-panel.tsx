@@ -3,6 +3,7 @@ import { useSearchParams } from 'react-router';
 import { Alert, Badge, Button, Field, Input, LoadingBlock, Section } from '../../../components/ui';
 import { ApiError, errorMessage } from '../../../lib/api-error';
 import { useConnectGitHub, useGitHubApp, type GitHubAppView } from '../api/github-app';
+import { AppDeliveries } from './github-app-deliveries';
 
 function ConnectForm() {
   const connect = useConnectGitHub();
@@ -74,6 +75,7 @@ function Connected({ app }: { app: GitHubAppView }) {
           Install on an account or organization
         </a>
       ) : null}
+      <AppDeliveries />
     </div>
   );
 }
