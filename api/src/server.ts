@@ -121,7 +121,8 @@ export function createPlatform(options: PlatformOptions) {
     uiDir: options.uiDir ?? DEFAULT_UI_DIR,
     logger,
     applierStatus: options.applierStatus,
-    registryStatus: () => ctx.registries.status,
+    // Without any registry setting (a laptop) there is no shared credential to warn about.
+    registryStatus: () => (config.registryConfigured ? ctx.registries.status : { mode: 'none', warning: null }),
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     stateRepo: options.stateRepo
       ? {

@@ -139,13 +139,23 @@ describe('tenant registries', () => {
     expect(await sharedRegistries.credentialsFor(project.id, project.namespace)).toEqual(shared);
     expect(sharedRegistries.status).toEqual({ mode: 'shared', warning: SHARED_REGISTRY_WARNING });
 
-    const plain = await startTestPlatform({ ADMIN_GITHUB_USERS: 'octocat' });
+    // A registry with one shared credential: the System page warns.
+    const plain = await startTestPlatform({ ADMIN_GITHUB_USERS: 'octocat', HARBOR_HOST: 'registry.example.test', HARBOR_USERNAME: shared.username, HARBOR_PASSWORD: shared.password });
     try {
       const session = await plain.signIn('octocat', 4242);
       const res = await request(plain.app).get('/api/system/registry').set('Cookie', session).expect(200);
       expect(res.body).toEqual({ mode: 'shared', warning: 'builds share one registry credential: tenants are not isolated' });
     } finally {
       await plain.close();
+    }
+    // No registry configured at all (a laptop): nothing is shared, nothing to warn about.
+    const laptop = await startTestPlatform({ ADMIN_GITHUB_USERS: 'octocat' });
+    try {
+      const session = await laptop.signIn('octocat', 4242);
+      const res = await request(laptop.app).get('/api/system/registry').set('Cookie', session).expect(200);
+      expect(res.body).toEqual({ mode: 'none', warning: null });
+    } finally {
+      await laptop.close();
     }
     const isolated = await request(t.app).get('/api/system/registry').set('Cookie', cookie).expect(200);
     expect(isolated.body).toEqual({ mode: 'per-tenant', warning: null });

@@ -49,7 +49,8 @@ export type StateRepoStatusDto = z.infer<typeof stateRepoStatusDtoSchema>;
 
 /** `GET /api/system/registry`: whether tenants have registry credentials of their own. */
 export const registryStatusDtoSchema = z.strictObject({
-  mode: z.enum(['per-tenant', 'shared']),
+  /** `none`: no registry is configured at all (a laptop): nothing to warn about. */
+  mode: z.enum(['per-tenant', 'shared', 'none']),
   warning: z.string().nullable(),
 });
 export type RegistryStatusDto = z.infer<typeof registryStatusDtoSchema>;

@@ -10,6 +10,11 @@
 #   traefik                                                  (see traefik/go.mod)
 #   metrics-server                                           (see metrics-server/go.mod)
 #   pause                                                    (build/pause/linux/pause.c of k8s.io/kubernetes, gcc -static)
+#   the k3s-shaped node's parts (see README.md, "A k3s-shaped node"):
+#   kube-proxy                                               (k8s.io/kubernetes, see go.mod; iptables mode)
+#   kube-router                                              (policy controller only, see kube-router/go.mod)
+#   coredns                                                  (coredns/main.go: k3s's Corefile plugins, see coredns/go.mod)
+#   local-path-provisioner                                   (see local-path-provisioner/go.mod)
 # and with --flux, Flux's two controllers the GitOps tests run (see flux/go.mod):
 #   source-controller, kustomize-controller
 #
@@ -77,6 +82,10 @@ if $with_node; then
     "traefik|traefik|github.com/traefik/traefik/v3/cmd/traefik|github.com/traefik/traefik/v3|$(sed -n 's/^require github.com\/traefik\/traefik\/v3 //p' traefik/go.mod)"
     "pause|.|build/pause/linux/pause.c|k8s.io/kubernetes|$kube_version"
     "metrics-server|metrics-server|sigs.k8s.io/metrics-server/cmd/metrics-server|sigs.k8s.io/metrics-server|$(modversion metrics-server sigs.k8s.io/metrics-server)"
+    "kube-proxy|.|k8s.io/kubernetes/cmd/kube-proxy|k8s.io/kubernetes|$kube_version"
+    "kube-router|kube-router|github.com/cloudnativelabs/kube-router/v2/cmd/kube-router|github.com/cloudnativelabs/kube-router/v2|$(modversion kube-router github.com/cloudnativelabs/kube-router/v2)"
+    "coredns|coredns|dangus.local/e2e/cluster/coredns|github.com/coredns/coredns|$(modversion coredns github.com/coredns/coredns)"
+    "local-path-provisioner|local-path-provisioner|github.com/rancher/local-path-provisioner|github.com/rancher/local-path-provisioner|$(modversion local-path-provisioner github.com/rancher/local-path-provisioner)"
   )
 fi
 
@@ -106,7 +115,7 @@ mkdir -p "$out"
 ldflags_for() { # name version
   local name="$1" version="$2" flags="-s -w"
   case "$name" in
-    kube-*|kubelet)
+    kube-apiserver|kube-controller-manager|kube-scheduler|kube-proxy|kubelet)
       local v="${version#v}" major minor date
       major="${v%%.*}"; minor="${v#*.}"; minor="${minor%%.*}"
       date="$(modtime . k8s.io/kubernetes)"
@@ -115,6 +124,10 @@ ldflags_for() { # name version
         flags+=" -X $pkg.gitTreeState=clean"
         [[ -n "$date" ]] && flags+=" -X $pkg.buildDate=$date"
       done ;;
+    kube-router)
+      flags+=" -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$version" ;;
+    coredns)
+      flags+=" -X github.com/coredns/coredns/coremain.GitCommit=$version" ;;
     kwok)
       flags+=" -X sigs.k8s.io/kwok/pkg/consts.Version=${version#v}"
       flags+=" -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${kube_version#v}" ;;

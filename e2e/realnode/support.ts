@@ -11,7 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, StorageV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import request from 'supertest';
 import type { DeploymentDto, ServiceDto } from '@dangus/common';
 import { FakeGitHub } from '@dangus/api/test-support/fake-github';
@@ -21,14 +21,15 @@ import { DEFAULT_UI_DIR } from '@dangus/api/server';
 import { deliveryHeaders, pushPayload } from '@dangus/api/test-support/webhook-payloads';
 import { createServingCert, startCluster, type Cluster } from '../cluster/src/index.js';
 import { GIT_IMAGE, NODE_IP, type RealNode } from '../cluster/src/real-node.js';
+import { LOCAL_PATH_CLASS } from '../cluster/src/k3s-node.js';
 import { Final, eventually } from '../pipeline/support.js';
 
 export { eventually };
 
 const run = promisify(execFile);
 
-/** The StorageClass of the tier's volumes: statically provisioned hostPath PVs. */
-export const STORAGE_CLASS = 'dangus-e2e-local';
+/** The StorageClass of the tier's volumes: k3s's, local-path-provisioner's `local-path`. */
+export const STORAGE_CLASS = LOCAL_PATH_CLASS;
 export const BASE_DOMAIN = 'apps.dangus.test';
 
 export interface RealWorld {
@@ -90,8 +91,6 @@ export async function startRealWorld(
     cleanups.push(() => github.stop());
     const gitOrigin = await github.startGitServer({ host: NODE_IP, cert: await readFile(tls.cert), key: await readFile(tls.key) });
 
-    await storageFor(kube, join(cluster.dataDir, 'volumes'));
-
     const shared = options.sharedRobot;
     const sharedRegistryHost = shared ? await node.startPasswordRegistry([shared]) : undefined;
     const registryEnv: Record<string, string> = shared && sharedRegistryHost
@@ -102,6 +101,9 @@ export async function startRealWorld(
         ...registryEnv,
         GIT_IMAGE,
         GIT_SOURCE_URL: gitOrigin,
+        // The registry and the git server are on the node IP, which tenant egress denies
+        // (kube-router enforces it): builds, and only builds, may reach it.
+        BUILD_EGRESS_CIDR: `${NODE_IP}/32`,
         STORAGE_CLASS,
         BASE_DOMAIN,
         BUILD_DEADLINE_SECONDS: '600',
@@ -136,39 +138,6 @@ export async function startRealWorld(
   }
 }
 
-/**
- * Volumes for the tenants' claims: a StorageClass without a provisioner and a few hostPath
- * PersistentVolumes under the cluster's data dir, bound to claims by the real PV controller.
- */
-async function storageFor(kube: KubeConfig, root: string): Promise<void> {
-  const storage = kube.makeApiClient(StorageV1Api);
-  const core = kube.makeApiClient(CoreV1Api);
-  await storage.createStorageClass({
-    body: {
-      metadata: { name: STORAGE_CLASS },
-      provisioner: 'kubernetes.io/no-provisioner',
-      volumeBindingMode: 'Immediate',
-      reclaimPolicy: 'Retain',
-    },
-  });
-  for (let i = 0; i < 3; i++) {
-    const path = join(root, `pv-${i}`);
-    await mkdir(path, { recursive: true });
-    await core.createPersistentVolume({
-      body: {
-        metadata: { name: `dangus-e2e-pv-${i}` },
-        spec: {
-          storageClassName: STORAGE_CLASS,
-          capacity: { storage: '10Gi' },
-          accessModes: ['ReadWriteOnce'],
-          persistentVolumeReclaimPolicy: 'Retain',
-          hostPath: { path, type: 'Directory' },
-        },
-      },
-    });
-  }
-}
-
 export interface AppVersion {
   /** Printed by the app in its answer. */
   version: string;
@@ -191,6 +160,8 @@ export interface AppVersion {
    * see BUILD_VIEW_SCRIPT.
    */
   inspectBuild?: boolean;
+  /** When set, the image runs as this user (`USER` in the Dockerfile) and the app prints `uid=`. */
+  user?: number;
 }
 
 /** Where the app serves what its build could see (with `inspectBuild`). */
@@ -245,7 +216,7 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
   await mkdir(join(work, 'www', 'cgi-bin'), { recursive: true });
   await copyFile('/bin/busybox', join(work, 'bin', 'busybox'));
   await chmod(join(work, 'bin', 'busybox'), 0o755);
-  const tools = ['sh', 'wc', 'cat', ...(app.linesPerSecond !== undefined ? ['usleep'] : [])];
+  const tools = ['sh', 'wc', 'cat', ...(app.linesPerSecond !== undefined ? ['usleep'] : []), ...(app.user !== undefined ? ['id'] : [])];
   for (const tool of tools) await symlink('busybox', join(work, 'bin', tool));
   await writeFile(
     join(work, 'www', 'cgi-bin', 'app'),
@@ -257,6 +228,7 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
       'echo "greeting=$GREETING"',
       'echo "$REQUEST_METHOD" >> /data/visits',
       'echo "visits=$(wc -l < /data/visits)"',
+      ...(app.user !== undefined ? ['echo "uid=$(id -u)"'] : []),
       '',
     ].join('\n'),
     { mode: 0o755 },
@@ -286,6 +258,7 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
       'COPY www/ /www/',
       ...(app.inspectBuild ? ['COPY inspect.sh /inspect.sh', 'RUN ["/bin/busybox", "sh", "/inspect.sh"]'] : []),
       'EXPOSE 8080',
+      ...(app.user !== undefined ? [`USER ${String(app.user)}`] : []),
       `ENTRYPOINT ${entrypoint}`,
       '',
     ].join('\n'),

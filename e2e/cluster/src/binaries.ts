@@ -10,7 +10,7 @@ export const clusterModuleDir = fileURLToPath(new URL('..', import.meta.url));
 
 export const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
 /** What the real-node tier runs besides (build.sh --node). */
-export const NODE_BINARIES = ['kubelet', 'kaniko-executor', 'registry', 'traefik', 'pause', 'metrics-server'] as const;
+export const NODE_BINARIES = ['kubelet', 'kaniko-executor', 'registry', 'traefik', 'pause', 'metrics-server', 'kube-proxy', 'kube-router', 'coredns', 'local-path-provisioner'] as const;
 /** Flux's controllers, for the GitOps tests (build.sh --flux). */
 export const FLUX_BINARIES = ['source-controller', 'kustomize-controller'] as const;
 export type BinaryName = (typeof BINARIES)[number] | (typeof NODE_BINARIES)[number] | (typeof FLUX_BINARIES)[number];

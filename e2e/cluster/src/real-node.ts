@@ -22,8 +22,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import bcrypt from 'bcryptjs';
-import { ApiregistrationV1Api, CoreV1Api, KubeConfig, NetworkingV1Api, RbacAuthorizationV1Api, type V1PolicyRule } from '@kubernetes/client-node';
+import { ApiregistrationV1Api, CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 
+import { serviceAccountToken, tokenKubeconfig } from './access.js';
+import { BUSYBOX_IMAGE, CLUSTER_DNS_IP, CLUSTER_DOMAIN, busyboxImage, cleanupK3sNetwork, coreDnsImage, startK3sParts } from './k3s-node.js';
 import { writeImageArchive, sharedLibraryEntries } from './oci-image.js';
 import type { ImageEntry } from './oci-image.js';
 import { createClusterServingCert, createNodeCerts, writeKubeconfig } from './pki.js';
@@ -47,7 +49,20 @@ export const KANIKO_IMAGE = 'gcr.io/kaniko-project/executor:v1.23.2';
 export const GIT_IMAGE = 'dangus-e2e.local/git:1';
 /** The name of our containerd's socket: its shims' command lines name it, and no other's. */
 const SHIM_MARKER = 'dangus-e2e-containerd.sock';
-const SYSCTLS = ['vm/overcommit_memory', 'kernel/panic', 'kernel/panic_on_oops'];
+/**
+ * What Service traffic between pods of the one bridge needs (kube-proxy's DNAT to a pod on
+ * the same bridge, and its reply un-DNATed): routing through the node and bridged packets
+ * seen by iptables. Set at start, put back at teardown; the egress guard drops whatever
+ * would leave the pod range.
+ */
+const FORWARDING_SYSCTLS = ['net/ipv4/ip_forward', 'net/bridge/bridge-nf-call-iptables'];
+/**
+ * The egress guard lives in the `security` table, which netfilter runs after `filter` at
+ * each hook: an ACCEPT of kube-router's or kube-proxy's (in `filter`) cannot skip it, and
+ * what a NetworkPolicy refuses is refused by kube-router first (REJECT), as on k3s.
+ */
+const GUARD_TABLE = 'security';
+const SYSCTLS = ['vm/overcommit_memory', 'kernel/panic', 'kernel/panic_on_oops', ...FORWARDING_SYSCTLS, 'net/ipv4/conf/all/route_localnet'];
 const IPTABLES_HOOKS: [string, string[]][] = [
   ['FORWARD', ['-i', BRIDGE]],
   ['FORWARD', ['-s', POD_CIDR]],
@@ -77,6 +92,12 @@ export interface RealNode {
   registryToken: RegistryTokenSettings;
   /** Traefik's web entry point: http://127.0.0.1:<port>. */
   ingressUrl: string;
+  /** A busybox image on the node (sh, nc, wget, nslookup, httpd) for test pods; never pulled. */
+  busyboxImage: string;
+  /** The `kube-dns` Service's cluster IP (the kubelet's clusterDNS). */
+  clusterDnsIp: string;
+  /** host:port of the apiserver on the node IP: the endpoint of the `kubernetes` Service, as on k3s. */
+  apiserverOnNode: string;
   /** containerd's socket (for `ctr --address`). */
   containerdAddress: string;
   /** Imports an OCI image archive into the node's image store. */
@@ -148,7 +169,7 @@ export function realNodePrerequisites(): string[] {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('root (the kubelet and containerd manage mounts, cgroups and network namespaces)');
   for (const [tool, pkg] of [
-    ['containerd', 'containerd'], ['ctr', 'containerd'], ['runc', 'runc'], ['iptables', 'iptables'], ['ip', 'iproute2'],
+    ['containerd', 'containerd'], ['ctr', 'containerd'], ['runc', 'runc'], ['iptables', 'iptables'], ['ipset', 'ipset'], ['ip', 'iproute2'],
     ['git', 'git'], ['gcc', 'gcc'], ['ldd', 'libc-bin'], ['mount', 'mount'],
   ] as const) {
     if (!which(tool)) missing.push(`${tool} (apt-get install ${pkg})`);
@@ -258,10 +279,14 @@ function removeCgroups(): void {
 
 function removeNetwork(): void {
   for (const [chain, match] of IPTABLES_HOOKS) {
-    while (spawnSync('iptables', ['-D', chain, ...match, '-j', EGRESS_CHAIN]).status === 0) { /* every copy */ }
+    for (const table of [GUARD_TABLE, 'filter']) {
+      while (spawnSync('iptables', ['-t', table, '-D', chain, ...match, '-j', EGRESS_CHAIN]).status === 0) { /* every copy */ }
+    }
   }
-  sh('iptables', ['-F', EGRESS_CHAIN], { allowFail: true });
-  sh('iptables', ['-X', EGRESS_CHAIN], { allowFail: true });
+  for (const table of [GUARD_TABLE, 'filter']) {
+    sh('iptables', ['-t', table, '-F', EGRESS_CHAIN], { allowFail: true });
+    sh('iptables', ['-t', table, '-X', EGRESS_CHAIN], { allowFail: true });
+  }
   while (spawnSync('ip6tables', ['-D', 'FORWARD', '-i', BRIDGE, '-j', 'DROP']).status === 0) { /* every copy */ }
   sh('ip', ['link', 'del', BRIDGE], { allowFail: true });
 }
@@ -284,7 +309,7 @@ const LOCK_FILE = '/run/dangus-e2e-real-node.pid';
  * Takes the machine's real-node lock. When its owner is gone, first clears what that killed
  * run left: the shims of its containerd, our cgroups, the bridge and the iptables chain.
  */
-function takeMachine(log: (line: string) => void): void {
+function takeMachine(log: (line: string) => void, binDir: string): void {
   let owner: number | undefined;
   try {
     owner = Number(readFileSync(LOCK_FILE, 'utf8').trim()) || undefined;
@@ -300,6 +325,7 @@ function takeMachine(log: (line: string) => void): void {
   log('clearing what an earlier real-node run left behind');
   killProcessesMentioning(SHIM_MARKER);
   removeCgroups();
+  cleanupK3sNetwork(binDir);
   removeNetwork();
 }
 
@@ -316,16 +342,17 @@ async function installNetwork(): Promise<void> {
   await writeFile(`/proc/sys/net/ipv6/conf/${BRIDGE}/disable_ipv6`, '1').catch(() => undefined);
   sh('ip', ['addr', 'add', `${NODE_IP}/16`, 'dev', BRIDGE]);
   sh('ip', ['link', 'set', BRIDGE, 'up']);
-  sh('iptables', ['-N', EGRESS_CHAIN]);
-  sh('iptables', ['-A', EGRESS_CHAIN, '-d', POD_CIDR, '-j', 'RETURN']);
-  sh('iptables', ['-A', EGRESS_CHAIN, '-j', 'DROP']);
-  for (const [chain, match] of IPTABLES_HOOKS) sh('iptables', ['-I', chain, '1', ...match, '-j', EGRESS_CHAIN]);
+  const t = ['-t', GUARD_TABLE];
+  sh('iptables', [...t, '-N', EGRESS_CHAIN]);
+  sh('iptables', [...t, '-A', EGRESS_CHAIN, '-d', POD_CIDR, '-j', 'RETURN']);
+  sh('iptables', [...t, '-A', EGRESS_CHAIN, '-j', 'DROP']);
+  for (const [chain, match] of IPTABLES_HOOKS) sh('iptables', [...t, '-I', chain, '1', ...match, '-j', EGRESS_CHAIN]);
   sh('ip6tables', ['-I', 'FORWARD', '1', '-i', BRIDGE, '-j', 'DROP'], { allowFail: true });
 }
 
 /** The rules installNetwork() put in place, read back from the kernel (for the tests). */
 export function podEgressRules(): string {
-  return sh('iptables', ['-S', EGRESS_CHAIN], { allowFail: true });
+  return sh('iptables', ['-t', GUARD_TABLE, '-S', EGRESS_CHAIN], { allowFail: true });
 }
 
 async function gitImageEntries(caPems: string[]): Promise<ImageEntry[]> {
@@ -356,7 +383,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
   const logDir = join(opts.dataDir, 'logs');
   await mkdir(dir, { recursive: true });
   await mkdir(logDir, { recursive: true });
-  takeMachine(log);
+  takeMachine(log, binDir);
 
   const processes: { name: string; child: ChildProcess; exited?: string; logFile: string }[] = [];
   const launch = (name: string, cmd: string, args: string[], env: Record<string, string> = {}) => {
@@ -383,7 +410,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
   };
 
   // Host state we change and put back.
-  const sysctlsBefore = new Map(SYSCTLS.map((key) => [key, readFileSync(`/proc/sys/${key}`, 'utf8').trim()]));
+  const sysctlsBefore = new Map(SYSCTLS.filter((key) => existsSync(`/proc/sys/${key}`)).map((key) => [key, readFileSync(`/proc/sys/${key}`, 'utf8').trim()]));
   const rootWasShared = /\s\/\s[^-]*shared:/.test(
     readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((line) => line.split(' ')[4] === '/') ?? '',
   );
@@ -393,12 +420,13 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
   const containerdAddress = join(dir, 'containerd', SHIM_MARKER);
   const ctr = (...args: string[]) => runFile('ctr', ['--address', containerdAddress, '-n', 'k8s.io', ...args]);
   let stopped = false;
+  let k3sParts: Awaited<ReturnType<typeof startK3sParts>> | undefined;
 
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     const byName = (name: string) => processes.find((p) => p.name === name);
-    for (const name of ['metrics-server', 'traefik', 'registry', 'registry-htpasswd', 'kubelet']) {
+    for (const name of ['metrics-server', 'traefik', 'registry', 'registry-htpasswd', 'local-path-provisioner', 'kube-proxy', 'kube-router', 'kubelet']) {
       const p = byName(name);
       if (p?.child.pid !== undefined && p.exited === undefined) await terminate(p.child.pid, 10_000);
     }
@@ -424,6 +452,8 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     removeCgroups();
     removeNetnsCreatedAfter(netnsBefore);
     unmountUnder(dir);
+    await k3sParts?.stop();
+    cleanupK3sNetwork(binDir);
     removeNetwork();
     for (const [key, value] of sysctlsBefore) await writeFile(`/proc/sys/${key}`, value).catch(() => undefined);
     if (!rootWasShared) sh('mount', ['--make-rprivate', '/'], { allowFail: true });
@@ -440,6 +470,10 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
   try {
     // 1. The network and its guard rails, before anything can start a pod.
     await installNetwork();
+    for (const key of FORWARDING_SYSCTLS) {
+      if (!existsSync(`/proc/sys/${key}`)) throw new Error(`/proc/sys/${key} is missing (Service traffic on the bridge needs br_netfilter)`);
+      await writeFile(`/proc/sys/${key}`, '1');
+    }
     log(`pod network ${POD_CIDR} on ${BRIDGE} (${NODE_IP}); egress outside it dropped`);
 
     // 2. containerd with the CRI plugin, its own root, state and socket.
@@ -518,6 +552,8 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
         workingDir: '/workspace',
       }],
       ['git', { name: GIT_IMAGE, entries: await gitImageEntries(opts.gitCaCerts ?? []), entrypoint: ['/usr/bin/git'] }],
+      ['coredns', coreDnsImage(binDir)],
+      ['busybox', busyboxImage(busyboxPath())],
     ];
     for (const [file, spec] of images) {
       const archive = join(imagesDir, `${file}.tar`);
@@ -559,6 +595,8 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
       failSwapOn: false,
       // The host's resolver is not reachable from pods (and must not be).
       resolvConf: '',
+      clusterDNS: [CLUSTER_DNS_IP],
+      clusterDomain: CLUSTER_DOMAIN,
       podLogsDir: join(dir, 'pod-logs'),
       makeIPTablesUtilChains: false,
       enforceNodeAllocatable: [],
@@ -596,6 +634,13 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
       { what: `node ${REAL_NODE_NAME} to be Ready (kubelet)`, timeoutMs: opts.remaining(), abort: anyExited, intervalMs: 500 },
     );
     log(`kubelet ready: node ${REAL_NODE_NAME} at ${NODE_IP}:${kubeletPort}`);
+
+    // 4b. What k3s runs beside the kubelet: kube-router's policy controller, kube-proxy,
+    // CoreDNS, the apiserver on the node IP (k3s-node.ts).
+    k3sParts = await startK3sParts({
+      kc, server, caCert: pki.caCert, binDir, dir, nodeName: REAL_NODE_NAME, nodeIp: NODE_IP, podCidr: POD_CIDR,
+      log, launch, anyExited, remaining: opts.remaining, freePortOn,
+    });
 
     // 5. The registry, standing in for Harbor's: plain HTTP, distribution's token auth, as
     // Harbor's registry runs it. It trusts one ES256 key (a JWKS file) and sends clients for
@@ -723,6 +768,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     return {
       name: REAL_NODE_NAME, ip: NODE_IP, podCidr: POD_CIDR, registryHost, registryToken, ingressUrl,
       containerdAddress, importImage, trustGitCa, startPasswordRegistry, pids, stop,
+      busyboxImage: BUSYBOX_IMAGE, clusterDnsIp: CLUSTER_DNS_IP, apiserverOnNode: k3sParts.apiserverOnNode,
     };
   } catch (error) {
     await stop().catch(() => undefined);
@@ -742,53 +788,6 @@ async function traefikAccess(kc: KubeConfig): Promise<string> {
     { apiGroups: ['networking.k8s.io', 'extensions'], resources: ['ingresses', 'ingressclasses'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: ['networking.k8s.io', 'extensions'], resources: ['ingresses/status'], verbs: ['update'] },
   ]);
-}
-
-/**
- * A ServiceAccount `kube-system/{name}` with a ClusterRole of `rules` (`dangus-e2e-{name}`),
- * plus the ClusterRoles `clusterRoles` and the kube-system Roles `roles` bound to it; its token.
- */
-async function serviceAccountToken(
-  kc: KubeConfig,
-  name: string,
-  rules: V1PolicyRule[],
-  extra: { clusterRoles?: string[]; roles?: string[] } = {},
-): Promise<string> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-  const subjects = [{ kind: 'ServiceAccount', name, namespace: 'kube-system' }];
-  await core.createNamespacedServiceAccount({ namespace: 'kube-system', body: { metadata: { name } } });
-  const own = `dangus-e2e-${name}`;
-  await rbac.createClusterRole({ body: { metadata: { name: own }, rules } });
-  for (const role of [own, ...(extra.clusterRoles ?? [])]) {
-    await rbac.createClusterRoleBinding({
-      body: { metadata: { name: role === own ? own : `${own}-${role.replaceAll(':', '-')}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects },
-    });
-  }
-  for (const role of extra.roles ?? []) {
-    await rbac.createNamespacedRoleBinding({
-      namespace: 'kube-system',
-      body: { metadata: { name: `dangus-e2e-${name}-${role}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role }, subjects },
-    });
-  }
-  const token = await core.createNamespacedServiceAccountToken({
-    name, namespace: 'kube-system', body: { spec: { audiences: ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: 86_400 } },
-  });
-  const value = token.status?.token;
-  if (!value) throw new Error(`no token for the ${name} ServiceAccount`);
-  return value;
-}
-
-/** A kubeconfig that authenticates with a bearer token. */
-function tokenKubeconfig(server: string, caCertPath: string, token: string): string {
-  return `${JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'e2e', cluster: { server, 'certificate-authority-data': readFileSync(caCertPath).toString('base64') } }],
-    users: [{ name: 'e2e', user: { token } }],
-    contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: 'e2e' } }],
-    'current-context': 'e2e',
-  })}\n`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { RegistryStatusDto } from '@dangus/common';
 import type { TenantFailureDto } from '@dangus/common';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
@@ -46,10 +47,7 @@ export function useApplier(enabled = true) {
 }
 
 /** `GET /api/system/registry`: whether every tenant has a registry credential of its own. */
-export interface RegistryView {
-  mode: 'per-tenant' | 'shared';
-  warning: string | null;
-}
+export type RegistryView = RegistryStatusDto;
 
 export function useRegistry() {
   return useQuery({
