@@ -14,6 +14,7 @@ const benches = [
   ['e2e (push to live as installed: api with APPLIER=external, separate applier notified)', 'e2e/bench/pipeline.ts', '--applier', 'installed'],
   ['e2e (API change → cluster: built-in applier, Flux poked, Flux on its interval; starts its own control plane and Flux)', 'e2e/bench/gitops-engines.ts'],
   ['e2e (rollback to live, no build; starts its own control plane)', 'e2e/bench/rollback.ts'],
+  ['e2e (GitHub App: push event → Check Run in_progress at the fake; starts its own control plane)', 'e2e/bench/github-app.ts'],
   ['e2e (replicas: rolling restart of the api under webhooks, controller failover, change → commit through the outbox; starts its own processes and PostgreSQL)', 'e2e/bench/replicas.ts'],
   ['e2e (idle RSS of each role: all, api, controller; `node api/dist/main.js`, PostgreSQL outside the process, no cluster)', 'e2e/bench/footprint.ts'],
   ['e2e (real push to first 200 on a real node; needs root)', 'e2e/bench/real-node.ts'],

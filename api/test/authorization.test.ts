@@ -52,6 +52,7 @@ describe('two users: another user\'s resources do not exist', () => {
     ['GET', 'deployment', (i) => `/deployments/${i.deployment}`],
     ['GET', 'build log stream', (i) => `/deployments/${i.deployment}/logs/stream`],
     ['GET', 'webhook deliveries', (i) => `/services/${i.service}/webhook-deliveries`],
+    ['POST', 'webhook redelivery', (i) => `/services/${i.service}/webhook-deliveries/${i.deployment}/redeliver`, {}],
   ];
 
   // Every row has four cells, so jest never mistakes the body for `done`.

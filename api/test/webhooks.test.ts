@@ -572,6 +572,7 @@ describe('the GitHub webhook', () => {
           reason: expect.stringMatching(/^push of [0-9a-f]{7} to branch "main"$/),
           statusCode: 202,
           deploymentId: deployed.body.deploymentId,
+          viaApp: false,
           receivedAt: expect.any(String),
         },
         expect.objectContaining({ deliveryId: 'd-ping', outcome: 'ping', statusCode: 200, deploymentId: null }),

@@ -210,6 +210,7 @@ export const webhookDeliveryDtoSchema = z.strictObject({
   reason: z.string().nullable(),
   statusCode: z.number().int(),
   deploymentId: z.uuid().nullable(),
+  viaApp: z.boolean().describe('Came through the GitHub App\'s webhook: GitHub can send it again ("Redeliver").'),
   receivedAt: timestamp,
 });
 export type WebhookDeliveryDto = z.infer<typeof webhookDeliveryDtoSchema>;

@@ -152,6 +152,8 @@ export const serviceDtoSchema = serviceConfigSchema.extend({
   internalAddress: z.string(),
   webhookUrl: z.string(),
   webhookSecret: z.string(),
+  /** The GitHub App's webhook brings this service's pushes (nothing to paste; the webhook above is the fallback). */
+  pushesViaApp: z.boolean(),
   status: deploymentStatusSchema.nullable(),
   /** Set while the project's changes cannot be committed (they wait, and are retried). */
   syncError: tenantFailureSchema.nullable(),

@@ -104,10 +104,16 @@ export async function push(
   world: PipelineWorld,
   service: ServiceDto & { repo: string },
   sha: string,
-  options: { ref?: string; message?: string; deliveryId?: string } = {},
+  options: { ref?: string; message?: string; deliveryId?: string; pushedAt?: number } = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const body = JSON.stringify(
-    pushPayload({ repo: service.repo, ref: options.ref ?? `refs/heads/${service.branch}`, after: sha, message: options.message ?? `commit ${sha.slice(0, 7)}` }),
+    pushPayload({
+      repo: service.repo,
+      ref: options.ref ?? `refs/heads/${service.branch}`,
+      after: sha,
+      message: options.message ?? `commit ${sha.slice(0, 7)}`,
+      ...(options.pushedAt === undefined ? {} : { pushedAt: options.pushedAt }),
+    }),
   );
   const res = await request(world.platform.app)
     .post(`/webhooks/github/${service.id}`)

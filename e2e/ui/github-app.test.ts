@@ -69,4 +69,46 @@ describe('Connect GitHub on the System page', () => {
     expect(rows[0]?.webhook_secret).not.toContain(app?.webhookSecret ?? '-');
     expect(pageErrors).toEqual([]);
   });
+
+  it('shows an App push on the service page with "Redeliver", and a banner once the repository leaves the installation', async () => {
+    const [app] = [...github.app.apps.values()];
+    if (!app) throw new Error('no App');
+    const hook = (delivery: { headers: Record<string, string>; body: string }) =>
+      fetch(new URL('/webhooks/github', api.origin), { method: 'POST', headers: delivery.headers, body: delivery.body });
+    const repo = github.app.addRepository('operator/site');
+    const { installation, delivery } = github.app.install(app, { login: 'operator', id: 1, type: 'User' }, [repo]);
+    expect((await hook(delivery)).status).toBe(200);
+
+    const headers = { Origin: api.origin };
+    const project = await page.request.post(new URL('/api/projects', api.origin).toString(), { headers, data: { name: 'site' } });
+    expect(project.status()).toBe(201);
+    const created = await page.request.post(new URL(`/api/projects/${(await project.json() as { id: string }).id}/services`, api.origin).toString(), {
+      headers,
+      data: { name: 'web', repoUrl: 'https://github.com/operator/site', port: 8080 },
+    });
+    expect(created.status()).toBe(201);
+    const serviceId = (await created.json() as { id: string }).id;
+    const pushed = github.app.push(app, repo, { ref: 'refs/heads/main' });
+    expect((await hook(pushed)).status).toBe(200);
+
+    await page.goto(new URL(`/services/${serviceId}/deployments`, api.origin).toString());
+    const deliveries = page.getByRole('list', { name: 'Recent webhook deliveries' });
+    await expectVisible(deliveries.getByText(/^push of [0-9a-f]{7} to branch "main"$/));
+    await expectVisible(page.getByText(/^Pushes to main arrive through the GitHub App: nothing to paste/));
+    await deliveries.getByRole('button', { name: 'Redeliver' }).click();
+    await expectVisible(deliveries.getByRole('button', { name: 'Redelivered' }));
+    const original = github.app.hookDeliveries.find((d) => d.delivery.id === pushed.id && !d.redelivery);
+    expect(github.app.redeliveries).toEqual([original?.id]);
+    await screenshot(page, 'github-app-redeliver');
+
+    expect((await hook(github.app.changeRepositories(installation, { remove: [repo] }))).status).toBe(200);
+    await page.reload();
+    const banner = page.getByRole('alert').filter({ hasText: 'The GitHub App cannot read this repository' });
+    await expectVisible(banner);
+    await expectVisible(page.getByText('A push to main builds and deploys this service.'));
+    expect(await banner.textContent()).toContain('The GitHub App is not installed on operator/site');
+    expect(await page.getByRole('button', { name: 'Deploy now' }).isDisabled()).toBe(true);
+    await screenshot(page, 'github-app-not-installed');
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -2,10 +2,10 @@ import { DEPLOYMENT_LABEL } from '@dangus/gitops-writer/labels';
 import { buildJobName, buildSecretName, imageRepository, shortSha } from '@dangus/gitops-writer/names';
 import type { DeploymentStatus } from '@dangus/common';
 import { ApiException, type V1ContainerStateTerminated, type V1Job, type V1Pod } from '@kubernetes/client-node';
-import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
 import { wasSuperseded } from '../db/deployments-repo.js';
 import { HarborError } from '../registry/harbor-api.js';
 import type { LogTarget } from './build-logs.js';
+import { BuildSource } from './build-source.js';
 import { dockerConfigJson } from './cluster-secrets.js';
 import { buildDigest, buildOutcome, jobStarted } from './cluster-state.js';
 import { namespaceOf, type WorkRow } from './deployment-rows.js';
@@ -24,11 +24,15 @@ export class BuildPhase {
   private readonly credentialsWritten = new Set<string>();
   /** Why a build's Secret could not be written yet (Harbor or the cluster refusing): the reason if the build then fails. */
   private readonly secretErrors = new Map<string, string>();
+  /** The fetch step's token: the GitHub App's for one repository, else the owner's. */
+  private readonly source: BuildSource;
 
   constructor(
     private readonly deps: PipelineDeps,
     private readonly parts: PipelineParts,
-  ) {}
+  ) {
+    this.source = new BuildSource(deps);
+  }
 
   // --- pending: the Job is committed, waiting for the cluster to run it -------------
 
@@ -41,8 +45,17 @@ export class BuildPhase {
     const job = this.ownJob(row);
     if (job && (jobStarted(job) || buildOutcome(job))) {
       const started = await this.parts.rows.transition(row, ['pending'], { status: 'building', startedAt: jobStart(job) });
+      if (started) this.parts.statuses.building(row);
       if (started) await this.building({ ...row, status: 'building' });
       return;
+    }
+    // Not started yet, and the App uninstalled (or the repository removed from it) since: it fails now, saying so.
+    if (this.deps.githubApp) {
+      const access = await this.source.access(row);
+      if (access.via === 'refused') {
+        await this.buildFailed(row, ['pending'], access.reason, null);
+        return;
+      }
     }
     const timeout = this.deps.settings.buildStartTimeoutMs ?? 600_000;
     if (!job && this.deps.cluster.synced() && Date.now() - row.created_at.getTime() > timeout) {
@@ -66,12 +79,18 @@ export class BuildPhase {
     try {
       const owner = { serviceId: row.service_id, deploymentId: row.id };
       const registry = await this.deps.registries.credentialsFor(row.project_id, ns);
+      const source = await this.source.tokenFor(row);
+      if ('refused' in source) {
+        // Nothing can read the repository: the build fails with the reason, not in its fetch step.
+        await this.buildFailed(row, ['pending'], source.refused, null);
+        return false;
+      }
       const dockerConfig = dockerConfigJson(this.deps.settings.harborHost, registry);
       // The tenant's pull Secret, from the same credential: per tenant, its own robot, so
       // its pods pull only its images.
       await this.deps.tenantSecrets.writePullSecret(row.project_id, ns, registry);
       await this.deps.secrets.createBuildSecret(ns, buildSecretName(row.service_name, row.commit_sha), owner, {
-        gitToken: this.gitToken(row),
+        gitToken: source.token,
         dockerConfigJson: dockerConfig,
       });
       this.credentialsWritten.add(row.id);
@@ -186,6 +205,10 @@ export class BuildPhase {
     const tail = await this.parts.rows.logTail(row.id);
     const last = tail.split('\n').map((line) => line.trim()).filter(Boolean).pop();
     const code = terminated ? ` (exit code ${String(terminated.exitCode)})` : '';
+    if (fetch && this.deps.githubApp) {
+      const access = await this.source.access(row).catch(() => undefined);
+      if (access?.via === 'refused') return access.reason;
+    }
     const what = fetch ? `fetching commit ${shortSha(row.commit_sha)} of ${row.repo_url} failed` : 'the build failed';
     return `${what}${code}${last ? `: ${last.slice(0, 300)}` : ''}`;
   }
@@ -202,6 +225,7 @@ export class BuildPhase {
   /** A final row's build is done. */
   forget(id: string): void {
     this.credentialsWritten.delete(id);
+    this.source.forget(id);
   }
 
   // --- helpers ------------------------------------------------------------------------
@@ -229,16 +253,12 @@ export class BuildPhase {
     };
   }
 
-  private gitToken(row: WorkRow): string {
-    return row.github_id === LOCAL_GITHUB_ID ? '' : this.deps.encryptor.decrypt(row.github_access_token);
-  }
-
   /** Every value that must not appear in a stored or streamed log. */
   private async redactor(row: WorkRow): Promise<Redactor> {
     const env = await this.parts.rows.encryptedEnvValues(row.service_id);
     const registry = await this.deps.registries.existing(row.project_id);
     return new Redactor([
-      this.gitToken(row),
+      ...this.source.secrets(row),
       this.deps.encryptor.decrypt(row.webhook_secret),
       ...(registry ? [registry.password, Buffer.from(`${registry.username}:${registry.password}`).toString('base64')] : []),
       ...env.map((value) => this.deps.encryptor.decrypt(value)),

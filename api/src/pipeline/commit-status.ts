@@ -5,8 +5,13 @@ import type { GitHubStatusState } from '../db/entities/index.js';
 import type { GitHubApi } from '../github/github-api.js';
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
 import { builds, type DeploymentRows, type WorkRow } from './deployment-rows.js';
+import type { GitHubReports } from './github-reports.js';
 
-/** The commit statuses a deployment sets on GitHub for the commit it builds. */
+/**
+ * What a deployment tells GitHub of the commit it builds: through the GitHub App when it
+ * covers the repository (a Check Run and a GitHub Deployment, github-reports.ts), else the
+ * commit statuses of the OAuth-only setup, with the owner's token.
+ */
 export class CommitStatuses {
   constructor(
     private readonly deps: {
@@ -16,6 +21,8 @@ export class CommitStatuses {
       logger: Logger;
       /** Where the UI is, for the commit status's link. */
       publicUrl: string;
+      /** The App's reports, when an App may be connected. */
+      reports?: GitHubReports | undefined;
     },
   ) {}
 
@@ -24,7 +31,8 @@ export class CommitStatuses {
    * failure is logged and never holds up the deployment.
    */
   post(row: WorkRow, state: GitHubStatusState, description: string): void {
-    if (!builds(row) || row.github_id === LOCAL_GITHUB_ID || row.github_status === state) return;
+    const { reports } = this.deps;
+    if (!builds(row) || (row.github_id === LOCAL_GITHUB_ID && !reports) || row.github_status === state) return;
     const match = REPO_URL_PATTERN.exec(row.repo_url);
     const owner = match?.[1];
     const repo = match?.[2];
@@ -32,6 +40,12 @@ export class CommitStatuses {
     row.github_status = state;
     const post = async () => {
       if (!(await this.deps.rows.recordGitHubStatus(row.id, state))) return;
+      const repositoryId = reports ? await reports.covers(row) : null;
+      if (reports && repositoryId !== null) {
+        reports.report(row, repositoryId, state, description);
+        return;
+      }
+      if (row.github_id === LOCAL_GITHUB_ID) return;
       await this.deps.github.setCommitStatus(this.deps.encryptor.decrypt(row.github_access_token), {
         owner,
         repo,
@@ -42,5 +56,17 @@ export class CommitStatuses {
       });
     };
     post().catch((error: unknown) => this.deps.logger.warn({ deploymentId: row.id, state, err: error }, 'could not set the GitHub commit status'));
+  }
+
+  /** The build started (its Job runs): the App's Check Run and Deployment say `in_progress`; commit statuses have no such state. */
+  building(row: WorkRow): void {
+    const { reports } = this.deps;
+    if (!builds(row) || !reports) return;
+    reports
+      .covers(row)
+      .then((repositoryId) => {
+        if (repositoryId !== null) reports.building(row, repositoryId);
+      })
+      .catch((error: unknown) => this.deps.logger.warn({ deploymentId: row.id, err: error }, 'could not report the build to GitHub'));
   }
 }

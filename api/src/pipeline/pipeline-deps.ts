@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { StateSink } from '../state-repo/state-sink.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
+import type { GitHubApp } from '../github/github-app.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { TenantRegistries } from '../registry/tenant-registries.js';
 import type { BuildLogs } from './build-logs.js';
@@ -13,6 +14,7 @@ import type { KeyedQueue } from './keyed-queue.js';
 import type { DeploymentRows } from './deployment-rows.js';
 import type { DeployCommits } from './deploy-commits.js';
 import type { CommitStatuses } from './commit-status.js';
+import type { ReportsRetry } from './github-reports.js';
 
 export interface PipelineSettings {
   /** Where the UI is, for the commit status's link. */
@@ -26,6 +28,11 @@ export interface PipelineSettings {
   buildStartTimeoutMs?: number;
   /** Every non-final row is reconciled at least this often (default 30 s). */
   resyncMs?: number;
+  /** The services' domain and scheme, for the GitHub Deployment's `environment_url`. */
+  baseDomain?: string;
+  publicScheme?: 'http' | 'https';
+  /** How GitHub's failures of the App's reports are retried (tests shorten it). */
+  reportsRetry?: Partial<ReportsRetry>;
 }
 
 export interface PipelineDeps {
@@ -34,6 +41,8 @@ export interface PipelineDeps {
   /** The one door into the writer (the outbox): the pipeline's commits are intents like a user's. */
   stateSink: StateSink;
   github: GitHubApi;
+  /** The GitHub App, when one may be connected: builds of the repositories it covers fetch with its tokens. */
+  githubApp?: GitHubApp | undefined;
   events: EventBus;
   logger: Logger;
   secrets: ClusterSecrets;

@@ -6,6 +6,7 @@ import { DeployCommits } from './deploy-commits.js';
 import { DeploymentRows, builds, type WorkRow } from './deployment-rows.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import { Rollout } from './rollout.js';
+import { GitHubReports } from './github-reports.js';
 
 export type { PipelineDeps, PipelineSettings } from './pipeline-deps.js';
 
@@ -21,7 +22,7 @@ const RECENTLY_FINISHED_MS = 3_600_000;
  *
  * The steps live beside it: the build (`build-phase.ts`), the rollout and the automatic
  * rollback (`rollout.ts`), the commits (`deploy-commits.ts`), GitHub's commit statuses
- * (`commit-status.ts`) and the SQL on the rows (`deployment-rows.ts`).
+ * (`commit-status.ts`) or the App's Check Runs and Deployments (`github-reports.ts`), and the SQL on the rows (`deployment-rows.ts`).
  */
 export class DeploymentPipeline implements PipelineHandle {
   private readonly queue: KeyedQueue;
@@ -29,6 +30,8 @@ export class DeploymentPipeline implements PipelineHandle {
   private readonly commits: DeployCommits;
   private readonly build: BuildPhase;
   private readonly rollout: Rollout;
+  /** Check Runs and GitHub Deployments through the App (absent without an App). */
+  readonly reports: GitHubReports | undefined;
   private resync: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: PipelineDeps) {
@@ -39,12 +42,24 @@ export class DeploymentPipeline implements PipelineHandle {
     });
     this.rows = new DeploymentRows({ db: deps.db, events: deps.events, logger: deps.logger });
     this.commits = new DeployCommits(deps.stateSink);
+    this.reports = deps.githubApp
+      ? new GitHubReports({
+          db: deps.db,
+          githubApp: deps.githubApp,
+          logger: deps.logger,
+          publicUrl: deps.settings.publicUrl,
+          serviceUrl: (row) => `${deps.settings.publicScheme ?? 'https'}://${row.service_host}.${deps.settings.baseDomain ?? ''}`,
+          logTail: (id) => this.rows.logTail(id),
+          ...(deps.settings.reportsRetry ? { retry: deps.settings.reportsRetry } : {}),
+        })
+      : undefined;
     const statuses = new CommitStatuses({
       rows: this.rows,
       github: deps.github,
       encryptor: deps.encryptor,
       logger: deps.logger,
       publicUrl: deps.settings.publicUrl,
+      reports: this.reports,
     });
     const parts = { rows: this.rows, commits: this.commits, statuses, queue: this.queue };
     this.build = new BuildPhase(deps, parts);

@@ -6,6 +6,7 @@ import type { StateSink } from '../state-repo/state-sink.js';
 import type { Config } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
+import type { GitHubApp } from '../github/github-app.js';
 import { BuildLogs, KubernetesLogSource } from './build-logs.js';
 import { ServiceEvents } from '../kube/service-events.js';
 import { TenantSecrets } from './tenant-secrets.js';
@@ -44,7 +45,7 @@ export type PipelineTuning = Pick<PipelineSettings, 'resyncMs' | 'buildStartTime
 
 type PipelineOptions = {
   kube: KubeConfig;
-  config: Pick<Config, 'publicUrl' | 'harborHost' | 'harborProject' | 'registryCredentials' | 'harborAdmin' | 'render'>;
+  config: Pick<Config, 'publicUrl' | 'harborHost' | 'harborProject' | 'registryCredentials' | 'harborAdmin' | 'render' | 'baseDomain' | 'secureCookies'>;
   /** Each tenant's registry credential; made from the config when absent. */
   registries?: TenantRegistries;
   db: DataSource;
@@ -54,6 +55,8 @@ type PipelineOptions = {
   /** The tenants' Secrets, shared with the state-repo writer ({@link tenantSecretsFor}): the pull Secret before a build. */
   tenantSecrets: TenantSecrets;
   github: GitHubApi;
+  /** The GitHub App (builds of the repositories it covers fetch with its installation tokens). */
+  githubApp?: GitHubApp | undefined;
   events: EventBus;
   logger: Logger;
   tuning?: PipelineTuning;
@@ -82,6 +85,7 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
     encryptor: options.encryptor,
     stateSink: options.stateSink,
     github: options.github,
+    githubApp: options.githubApp,
     events: options.events,
     logger,
     secrets: new KubernetesClusterSecrets(options.kube),
@@ -96,6 +100,8 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
       harborProject: options.config.harborProject,
       registryLayout: options.config.render.registryLayout,
       buildDeadlineSeconds: options.config.render.buildDeadlineSeconds,
+      baseDomain: options.config.baseDomain,
+      publicScheme: options.config.secureCookies ? 'https' : 'http',
       ...options.tuning,
     },
   });

@@ -106,6 +106,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
         throw error;
       })
     : undefined;
+  const githubApp = new GitHubApp({ db: deps.db, encryptor: deps.encryptor, fromEnvironment: config.github.app, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl });
   const pipeline = deps.kube && tenantSecrets
     ? preparePipeline({
         kube: deps.kube,
@@ -116,6 +117,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
         tenantSecrets,
         registries,
         github: deps.github,
+        githubApp,
         events: deps.events,
         logger,
         ...(deps.tuning ? { tuning: deps.tuning } : {}),
@@ -152,7 +154,6 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   pipeline?.start();
   writer.pusher?.schedule();
   // The GitHub App's installations, re-read from GitHub: a missed webhook heals.
-  const githubApp = new GitHubApp({ db: deps.db, encryptor: deps.encryptor, fromEnvironment: config.github.app, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl });
   const installations = startInstallationSync({ db: deps.db, app: githubApp, logger: logger.child({ component: 'github-app' }) });
   // An App from GITHUB_APP_*: the users' OAuth tokens (repo scope) go, as when an admin connects one.
   githubApp.retireOAuthTokens().then(

@@ -39,12 +39,22 @@ export async function listAppDeliveries(ctx: UseCaseContext): Promise<AppDeliver
  */
 export async function redeliverAppDelivery(ctx: UseCaseContext, id: string): Promise<RedeliveryDto> {
   if (!/^\d{1,18}$/.test(id)) throw new NotFoundError('Delivery');
-  const octokit = await ctx.githubApp?.appOctokit();
-  if (!octokit) throw new NoGitHubAppError();
+  if (!(await ctx.githubApp?.credentials())) throw new NoGitHubAppError();
   const [row] = await ctx.db.query<{ delivery_id: string | null }[]>(`SELECT delivery_id FROM github_app_deliveries WHERE id = $1`, [id]);
   if (!row) throw new NotFoundError('Delivery');
   const guid = row.delivery_id;
   if (!guid) throw new ConflictError('This delivery carried no X-GitHub-Delivery id: GitHub cannot send it again.');
+  return redeliverGuid(ctx, guid);
+}
+
+/**
+ * Asks GitHub to send the App delivery `guid` again: looked up in the App's delivery log
+ * (`GET /app/hook/deliveries`, as the App), then `POST /app/hook/deliveries/{id}/attempts`.
+ * Also the service page's "Redeliver" (github-app-pushes.ts).
+ */
+export async function redeliverGuid(ctx: UseCaseContext, guid: string): Promise<RedeliveryDto> {
+  const octokit = await ctx.githubApp?.appOctokit();
+  if (!octokit) throw new NoGitHubAppError();
   let hookDeliveryId: number | undefined;
   try {
     let pages = 0;

@@ -2,6 +2,8 @@ import { Webhooks } from '@octokit/webhooks';
 import { applyInstallationEvent, installationIdOf, type EventOutcome } from '../github/installations.js';
 import { NotFoundError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 import type { UseCaseContext } from './context.js';
+import { routeAppPush } from './github-app-pushes.js';
+import { checkHeaders, type WebhookHeaders } from './webhook-rules.js';
 import type { SignedBody, WebhookAnswer } from './webhooks.js';
 
 /** The App's deliveries kept (newest first); older ones are dropped as new ones come. */
@@ -56,7 +58,9 @@ export async function receiveAppWebhook(ctx: UseCaseContext, request: AppWebhook
   const outcome: EventOutcome =
     event === 'ping'
       ? { outcome: 'applied', reason: 'ping', installationId: installationIdOf(payload), action: null }
-      : await applyInstallationEvent(ctx.db, event, payload);
+      : event === 'push'
+        ? await routeAppPush(ctx, pushHeaders(event, request.deliveryId), text, payload)
+        : await applyInstallationEvent(ctx.db, event, payload);
   await ctx.db.query(
     `INSERT INTO github_app_deliveries (delivery_id, event, action, installation_id, outcome, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
     [deliveryId, event, outcome.action, outcome.installationId, outcome.outcome, outcome.reason],
@@ -67,4 +71,11 @@ export async function receiveAppWebhook(ctx: UseCaseContext, request: AppWebhook
   );
   ctx.logger.debug({ deliveryId, event, outcome: outcome.outcome, reason: outcome.reason }, 'App webhook delivery answered');
   return { status: outcome.outcome === 'applied' ? 200 : 202, body: { outcome: outcome.outcome, reason: outcome.reason } };
+}
+
+/** A push is answered once per delivery id (a redelivery builds nothing twice): it must carry one. */
+function pushHeaders(event: string, deliveryId: string | undefined): WebhookHeaders {
+  const headers = checkHeaders(event, deliveryId);
+  if (typeof headers === 'string') throw new ValidationError(headers, { 'x-github-delivery': [headers] });
+  return headers;
 }

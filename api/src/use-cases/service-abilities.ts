@@ -8,6 +8,7 @@ import { REPO_URL_PATTERN, type ActionAbilityDto, type ClusterStatusDto, type Se
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
 import { ConflictError, NoClusterError } from '../errors.js';
 import type { Visibility } from '../github/repo-visibility.js';
+import { repositoryAccess } from '../github/repository-access.js';
 import type { Service } from '../db/entities/index.js';
 import type { UseCaseContext } from './context.js';
 
@@ -35,6 +36,8 @@ export interface ServiceFacts {
   /** Only asked when it matters (no token, a cluster): else `unknown`. */
   visibility: Visibility;
   repo: string;
+  /** Why the GitHub App cannot read the repository (uninstalled, removed from its installation), or null. */
+  appRefusal: string | null;
   /** A release runs (its image is committed). */
   running: boolean;
   storageGb: number | null;
@@ -50,7 +53,14 @@ export function privateRepoReason(repo: string): string {
 /** The abilities, from the facts (pure). */
 export function decideAbilities(facts: ServiceFacts): ServiceAbilitiesDto {
   return {
-    deploy: !facts.cluster ? no(NO_CLUSTER_REASON) : !facts.hasToken && facts.visibility === 'hidden' ? no(privateRepoReason(facts.repo)) : ok,
+    // The App's refusal first: it is the repository's own problem, shown on its page even without a cluster.
+    deploy: facts.appRefusal !== null
+      ? no(facts.appRefusal)
+      : !facts.cluster
+        ? no(NO_CLUSTER_REASON)
+        : !facts.hasToken && facts.visibility === 'hidden'
+          ? no(privateRepoReason(facts.repo))
+          : ok,
     restart: !facts.cluster ? no(NO_CLUSTER_REASON) : !facts.running ? no(NOTHING_RUNS_REASON) : ok,
     scale: facts.storageGb !== null ? no(VOLUME_REPLICAS_REASON) : ok,
     observe: facts.cluster ? ok : no(NO_CLUSTER_REASON),
@@ -76,7 +86,7 @@ export async function visibilityFor(ctx: UseCaseContext, githubId: string, servi
 export async function serviceAbilities(
   ctx: UseCaseContext,
   userId: string,
-  service: Pick<Service, 'id' | 'repoUrl' | 'storageGb'>,
+  service: Pick<Service, 'id' | 'repoUrl' | 'storageGb' | 'githubRepositoryId'>,
 ): Promise<ServiceAbilitiesDto> {
   const rows: { github_id: string; running: boolean }[] = await ctx.db.query(
     `SELECT u.github_id, EXISTS (
@@ -86,14 +96,24 @@ export async function serviceAbilities(
     [userId, service.id],
   );
   const githubId = rows[0]?.github_id ?? LOCAL_GITHUB_ID;
-  const visibility = await visibilityFor(ctx, githubId, service);
+  const [visibility, access] = await Promise.all([visibilityFor(ctx, githubId, service), repositoryAccess(accessDeps(ctx), service)]);
   const match = REPO_URL_PATTERN.exec(service.repoUrl);
   return decideAbilities({
     cluster: ctx.clusterConnected,
     hasToken: githubId !== LOCAL_GITHUB_ID,
     visibility,
     repo: match?.[1] && match[2] ? `${match[1]}/${match[2]}` : service.repoUrl,
+    appRefusal: access.via === 'refused' ? access.reason : null,
     running: rows[0]?.running === true,
     storageGb: service.storageGb,
   });
+}
+
+/** What deciding how a repository is read needs of the context. */
+export function accessDeps(ctx: UseCaseContext) {
+  return {
+    db: ctx.db,
+    githubApp: ctx.githubApp,
+    visibility: (owner: string, repo: string) => (ctx.repoVisibility ? ctx.repoVisibility.of(owner, repo) : ctx.github.repoVisibility(owner, repo).catch(() => 'unknown' as const)),
+  };
 }

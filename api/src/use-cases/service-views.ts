@@ -1,3 +1,4 @@
+import { isNotInstalledReason } from '../github/repository-access.js';
 import {
   SERVICE_CONFIG_FIELDS,
   internalAddressFor,
@@ -54,6 +55,8 @@ export function toServiceDto(
     internalAddress: internalAddressFor(service.name, service.port),
     webhookUrl: `${ctx.settings.webhookBaseUrl}/${service.id}`,
     webhookSecret: ctx.encryptor.decrypt(service.webhookSecret),
+    // Its repository id is known only through the App (an installation, or the App's push); a refusal says it left it.
+    pushesViaApp: service.githubRepositoryId !== null && !isNotInstalledReason(can.deploy.reason),
     status,
     syncError,
     can,

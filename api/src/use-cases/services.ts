@@ -22,6 +22,8 @@ import { markRestarted, serviceStatus } from '../db/services-repo.js';
 import { unfinishedBuildShas } from '../db/deployments-repo.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
+import { installedRepositoryId, repositoryAccess } from '../github/repository-access.js';
+import { accessDeps } from './service-abilities.js';
 import { checkServiceLimit } from './limits.js';
 import {
   NOTHING_RUNS_REASON,
@@ -86,6 +88,7 @@ export async function createService(
         // Fixed here for the service's life: the one source of its address.
         host: serviceHostFor(user.hash, project.name, fields.name),
         webhookSecret: ctx.encryptor.encrypt(randomBytes(32).toString('hex')),
+        githubRepositoryId: await installedRepositoryId(manager, fields.repoUrl),
       });
       return { value: saved, change: serviceChange(user, project, saved.name, { verb: 'create', summary: `create service ${saved.name}` }) };
     });
@@ -135,7 +138,9 @@ export async function updateService(
     const merged = { ...locked, ...changes };
     checkRuntime(ctx, merged);
     await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: merged.replicas, size: merged.size });
-    await manager.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, changes);
+    // Another repository: the App's pushes are routed by its id (learnt again from the installations or its first push).
+    const repository = 'repoUrl' in changes && changes.repoUrl !== locked.repoUrl ? { githubRepositoryId: await installedRepositoryId(manager, merged.repoUrl) } : {};
+    await manager.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, { ...changes, ...repository });
     // What the running release depends on rolls out as a new release (no build), like an
     // env change: it goes live or fails, and a failure restores the previous release.
     const runtime = SERVICE_RUNTIME_FIELDS.some(
@@ -188,7 +193,13 @@ export async function deployService(ctx: UseCaseContext, user: CurrentUser, serv
   const owner = await ctx.db.getRepository(UserEntity).findOneByOrFail({ id: user.id });
   const { owner: repoOwner, repo } = repoOf(service);
   let token: string | null = null;
-  if (owner.githubId === LOCAL_GITHUB_ID) {
+  const access = await repositoryAccess(accessDeps(ctx), service);
+  if (access.via === 'refused') throw new ConflictError(access.reason);
+  if (access.via === 'app' && ctx.githubApp) {
+    token = (await ctx.githubApp.tokenForRepository(access.repositoryId, { contents: 'read' })).token;
+  } else if (access.via === 'anonymous') {
+    token = null;
+  } else if (owner.githubId === LOCAL_GITHUB_ID) {
     // Asked afresh (the page's answer may be a minute old): a repository made public since then deploys.
     const visibility = await ctx.github.repoVisibility(repoOwner, repo).catch(() => 'unknown' as const);
     if (visibility === 'hidden') throw new ConflictError(privateRepoReason(`${repoOwner}/${repo}`));
@@ -228,3 +239,4 @@ function checkRuntime(ctx: UseCaseContext, fields: { replicas: number; size: str
   }
   if (fields.size !== null) sizeOf(ctx.capacity, fields.size);
 }
+

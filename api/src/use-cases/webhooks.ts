@@ -210,6 +210,7 @@ export function toWebhookDeliveryDto(row: WebhookDelivery): WebhookDeliveryDto {
     reason: row.reason,
     statusCode: row.statusCode,
     deploymentId: row.deploymentId,
+    viaApp: row.viaApp,
     receivedAt: row.receivedAt.toISOString(),
   };
 }
@@ -283,21 +284,23 @@ async function refused(ctx: UseCaseContext, refusals: RefusalLimiter, serviceId:
 /**
  * Inserts the delivery row unless its id was answered already (the partial
  * unique index; a concurrent twin waits for this transaction and then finds the
- * row), and for a build records it in the same transaction.
+ * row), and for a build records it in the same transaction, in push order. The App's
+ * webhook (github-app-pushes.ts) answers each service it routes a push to through here.
  */
-async function answerOnce(
+export async function answerOnce(
   ctx: UseCaseContext,
   serviceId: string,
   headers: WebhookHeaders,
   decision: WebhookDecision,
+  viaApp = false,
 ): Promise<{ answer: WebhookAnswer; recorded: RecordedBuild | null }> {
   const insert = async (manager: EntityManager, statusCode: number, body: Record<string, unknown>) => {
     const inserted = await manager.query<{ id: string }[]>(
-      `INSERT INTO webhook_deliveries (service_id, delivery_id, event, outcome, reason, status_code, response)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO webhook_deliveries (service_id, delivery_id, event, outcome, reason, status_code, response, via_app)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (service_id, delivery_id) WHERE outcome <> 'rejected' DO NOTHING
        RETURNING id`,
-      [serviceId, headers.deliveryId, headers.event, decision.outcome, decision.reason, statusCode, JSON.stringify(body)],
+      [serviceId, headers.deliveryId, headers.event, decision.outcome, decision.reason, statusCode, JSON.stringify(body), viaApp],
     );
     return inserted[0]?.id ?? null;
   };
@@ -345,7 +348,7 @@ async function answerOnce(
 }
 
 /** The newest push the service accepted (built or skipped), by GitHub's `pushed_at`. */
-async function newestPush(manager: EntityManager, serviceId: string): Promise<{ pushedAt: number | null; commitSha: string | null }> {
+export async function newestPush(manager: EntityManager, serviceId: string): Promise<{ pushedAt: number | null; commitSha: string | null }> {
   const [newest] = await manager.query<{ pushedAt: string; commitSha: string }[]>(
     `SELECT pushed_at AS "pushedAt", commit_sha AS "commitSha" FROM service_push_order WHERE service_id = $1`,
     [serviceId],

@@ -1,6 +1,8 @@
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { components } from '@octokit/openapi-types';
 import express, { type Request, type Response, type Router } from 'express';
+import { FakeGitHubReports } from './fake-github-reports.js';
+import { pushPayload, type PushOptions } from './webhook-payloads.js';
 
 type Schemas = components['schemas'];
 type Permissions = Record<string, 'read' | 'write'>;
@@ -100,7 +102,19 @@ export class FakeGitHubApp {
   private readonly userTokens = new Map<string, string>();
   private nextId = 9000;
 
-  constructor(private readonly github: FakeGitHubHost) {}
+  /** Check Runs and Deployments, written with installation tokens. */
+  readonly reports: FakeGitHubReports;
+
+  constructor(private readonly github: FakeGitHubHost) {
+    this.reports = new FakeGitHubReports((token) => this.scopeOf(token), () => this.github.url);
+  }
+
+  /** What a live installation token may reach: its repositories' names now, and its permissions. */
+  private scopeOf(token: string): { repositories: string[]; permissions: Permissions } | undefined {
+    const issued = this.installationTokens.get(token);
+    if (!issued || issued.expiresAt <= this.now()) return undefined;
+    return { repositories: this.tokenRepositories(issued).map((r) => `${r.owner}/${r.name}`), permissions: issued.permissions };
+  }
 
   /** Whether `clientId` (and `clientSecret`, when given) is an App's client. */
   isClient(clientId: string | undefined, clientSecret?: string): boolean {
@@ -181,10 +195,23 @@ export class FakeGitHubApp {
     });
   }
 
+  /**
+   * A push to `repository` (a real payload: @octokit/webhooks-examples) as the App's hook
+   * receives it: the repository's id and current name, the installation that holds it.
+   */
+  push(app: FakeApp, repository: FakeRepository, options: Omit<PushOptions, 'repo'>): FakeDelivery {
+    const fullName = `${repository.owner}/${repository.name}`;
+    const payload = pushPayload({ ...options, repo: fullName });
+    Object.assign(payload.repository as Record<string, unknown>, { id: repository.id, node_id: `R_${String(repository.id)}`, private: repository.private });
+    const installation = [...this.installations.values()].find((i) => i.appId === app.id && this.reposOf(i).some((r) => r.id === repository.id));
+    if (installation) payload.installation = { id: installation.id, node_id: `I_${String(installation.id)}` };
+    return this.deliver(app, 'push', payload);
+  }
+
   /** Signs `payload` with the App's webhook secret, as GitHub does (X-Hub-Signature-256 over the raw body). */
-  deliver(app: FakeApp, event: string, payload: Record<string, unknown>): FakeDelivery {
+  deliver(app: FakeApp, event: string, payload: Record<string, unknown>, guid?: string): FakeDelivery {
     const body = JSON.stringify(payload);
-    const id = randomUUID();
+    const id = guid ?? randomUUID();
     const signature = `sha256=${createHmac('sha256', app.webhookSecret).update(body).digest('hex')}`;
     const delivery: FakeDelivery = {
       event,
@@ -263,6 +290,7 @@ export class FakeGitHubApp {
 
   router(): Router {
     const r = express.Router();
+    r.use(this.reports.router());
 
     // GitHub's "Create a GitHub App from a manifest" form: the admin confirms at once.
     const manifestForm = (owner: () => FakeApp['owner'] | undefined) => (req: Request, res: Response) => {

@@ -105,6 +105,8 @@ export interface Service extends ServiceConfig {
   webhookSecret: string;
   /** The deployment whose image the service's Deployment runs; `null` before the first build. */
   currentDeploymentId: string | null;
+  /** GitHub's id of the repository (bigint, as text), once known: the App's pushes are routed by it. */
+  githubRepositoryId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -149,6 +151,7 @@ export const ServiceEntity = new EntitySchema<Service>({
     restartedAt: { name: 'restarted_at', type: 'timestamptz', nullable: true },
     webhookSecret: { name: 'webhook_secret', type: 'text' },
     currentDeploymentId: { name: 'current_deployment_id', type: 'uuid', nullable: true },
+    githubRepositoryId: { name: 'github_repository_id', type: 'bigint', nullable: true },
     ...timestamps,
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },
@@ -265,6 +268,8 @@ export interface WebhookDelivery {
   deploymentId: string | null;
   /** The JSON body of the answer, replayed for a redelivery. */
   response: Record<string, unknown>;
+  /** Came through the GitHub App's webhook (redeliverable through GitHub's API). */
+  viaApp: boolean;
   receivedAt: Date;
 }
 
@@ -281,6 +286,7 @@ export const WebhookDeliveryEntity = new EntitySchema<WebhookDelivery>({
     statusCode: { name: 'status_code', type: 'integer' },
     deploymentId: { name: 'deployment_id', type: 'uuid', nullable: true },
     response: { type: 'jsonb' },
+    viaApp: { name: 'via_app', type: 'boolean', default: false },
     receivedAt: { name: 'received_at', type: 'timestamptz', createDate: true },
   },
 });

@@ -26,6 +26,7 @@ import {
   serviceActivityDtoSchema,
   repositoryDockerfilesDtoSchema,
   watchedFilesDtoSchema,
+  redeliveryDtoSchema,
 } from '@dangus/common';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import * as projects from '../../use-cases/projects.js';
@@ -35,6 +36,7 @@ import * as envImport from '../../use-cases/env-import.js';
 import * as activity from '../../use-cases/activity.js';
 import * as deployments from '../../use-cases/deployments.js';
 import * as webhooks from '../../use-cases/webhooks.js';
+import { redeliverServiceDelivery } from '../../use-cases/github-app-pushes.js';
 import * as history from '../../use-cases/history.js';
 import * as releases from '../../use-cases/releases.js';
 import * as serviceLogs from '../../use-cases/service-logs.js';
@@ -171,6 +173,17 @@ export function apiRoutes(ctx: UseCaseContext): Router {
   doc.get('/services/:serviceId/webhook-deliveries', { tag: 'Webhooks', summary: 'The service\'s last 50 webhook deliveries, refused ones included', query: webhooks.deliveriesQuerySchema, response: z.array(webhookDeliveryDtoSchema) });
   r.get('/services/:serviceId/webhook-deliveries', async (req, res) => {
     res.json(await webhooks.listWebhookDeliveries(ctx, currentUser(res), req.params.serviceId, req.query.outcome));
+  });
+  doc.post('/services/:serviceId/webhook-deliveries/:deliveryId/redeliver', {
+    tag: 'Webhooks',
+    summary: 'Ask GitHub to send a GitHub App delivery again (its redelivery API); the same delivery id, so what already built does not build twice',
+    params: z.object({ deliveryId: z.uuid() }),
+    status: 202,
+    response: redeliveryDtoSchema,
+    errors: [409, 502],
+  });
+  r.post('/services/:serviceId/webhook-deliveries/:deliveryId/redeliver', async (req, res) => {
+    res.status(202).json(await redeliverServiceDelivery(ctx, currentUser(res), req.params.serviceId, req.params.deliveryId));
   });
   doc.get('/services/:serviceId/history', { tag: 'History', summary: 'The service\'s infrastructure history: state-repo commits, newest first', query: history.historyQuerySchema, response: historyPageDtoSchema, errors: [429, 502] });
   r.get('/services/:serviceId/history', async (req, res) => {

@@ -71,6 +71,11 @@ export function ServiceRoute() {
             {s.syncError.message} They are retried (attempt {String(s.syncError.attempts)}), and at once after your next change.
           </Alert>
         ) : null}
+        {s.can.deploy.reason?.startsWith('The GitHub App is not installed') ? (
+          <Alert tone="error" title="The GitHub App cannot read this repository">
+            {s.can.deploy.reason} Pushes and “Deploy now” build nothing until then.
+          </Alert>
+        ) : null}
         <ActionReasons service={s} />
         <ServiceProblem serviceId={s.id} running={s.status !== null && s.can.observe.ok} />
         {running && running.status === 'pending' && !s.can.observe.ok ? (

@@ -28,6 +28,7 @@ const service: ServiceDto = {
   internalAddress: 'http://web:8080',
   webhookUrl: 'https://example.com/webhooks/github/s1',
   webhookSecret: 'secret',
+  pushesViaApp: false,
   status: null,
   syncError: null,
   can: {

@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
 import { queryKeys } from '../../../lib/query-keys';
 
@@ -20,6 +20,8 @@ export interface WebhookDeliveryView {
   reason?: string | null;
   statusCode?: number;
   deploymentId?: string | null;
+  /** Came through the GitHub App's webhook: GitHub can send it again. */
+  viaApp?: boolean;
 }
 
 /** `accepted`: what GitHub sent with a valid signature; `rejected`: refused posts (anyone can send those). */
@@ -30,5 +32,18 @@ export function useWebhookDeliveries(serviceId: string, outcome: DeliveryFilter 
     queryKey: [...queryKeys.webhookDeliveries(serviceId), outcome],
     queryFn: () =>
       api.get<WebhookDeliveryView[]>(`/api/services/${encodeURIComponent(serviceId)}/webhook-deliveries?outcome=${outcome}`),
+  });
+}
+
+/** "Redeliver": GitHub sends an App delivery again (its redelivery API); the list is read again after it. */
+export function useRedeliver(serviceId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (deliveryId: string) =>
+      api.post<{ redelivered: true }>(`/api/services/${encodeURIComponent(serviceId)}/webhook-deliveries/${encodeURIComponent(deliveryId)}/redeliver`),
+    onSuccess: () => {
+      // GitHub posts it within seconds: read the list again then.
+      setTimeout(() => void client.invalidateQueries({ queryKey: queryKeys.webhookDeliveries(serviceId) }), 3_000);
+    },
   });
 }

@@ -3,7 +3,8 @@ import { useState } from 'react';
 import { Badge, Button, CopyButton, CopyField, LoadingBlock, Section } from '../../../components/ui';
 import { formatAbsolute, formatRelative } from '../../../lib/format';
 import type { StatusTone } from '../../../lib/status';
-import { useWebhookDeliveries, type DeliveryFilter, type WebhookDeliveryView } from '../api/webhook-deliveries';
+import { useRedeliver, useWebhookDeliveries, type DeliveryFilter, type WebhookDeliveryView } from '../api/webhook-deliveries';
+import { errorMessage } from '../../../lib/api-error';
 import { PanelError } from './unavailable';
 
 function outcomeTone(outcome: string | undefined): StatusTone {
@@ -18,6 +19,7 @@ function Deliveries({ serviceId }: { serviceId: string }) {
   // Refused posts are listed apart: anyone can send them, and a flood must not hide GitHub's.
   const [filter, setFilter] = useState<DeliveryFilter>('accepted');
   const deliveries = useWebhookDeliveries(serviceId, filter);
+  const redeliver = useRedeliver(serviceId);
   const tabs = (
     <div role="group" aria-label="Which deliveries" className="mb-2 flex gap-1">
       {(['accepted', 'rejected'] as const).map((f) => (
@@ -55,6 +57,19 @@ function Deliveries({ serviceId }: { serviceId: string }) {
                 {formatRelative(at)}
               </time>
             ) : null}
+            {d.viaApp ? (
+              <Button
+                size="sm"
+                variant="ghost"
+                className="h-7"
+                loading={redeliver.isPending && redeliver.variables === d.id}
+                onClick={() => redeliver.mutate(d.id)}
+                title="GitHub sends this delivery again (the same delivery id: what already built does not build twice)"
+              >
+                {redeliver.isSuccess && redeliver.variables === d.id ? 'Redelivered' : 'Redeliver'}
+              </Button>
+            ) : null}
+            {redeliver.error && redeliver.variables === d.id ? <span className="basis-full text-bad">{errorMessage(redeliver.error)}</span> : null}
           </li>
         );
       })}
@@ -71,7 +86,11 @@ export function WebhookPanel({ service }: { service: ServiceDto }) {
     <Section
       id="webhook"
       title="GitHub webhook"
-      description={`A push to ${service.branch} builds and deploys this service.`}
+      description={
+        service.pushesViaApp
+          ? `Pushes to ${service.branch} arrive through the GitHub App: nothing to paste. The webhook below is the fallback for a repository outside the App.`
+          : `A push to ${service.branch} builds and deploys this service.`
+      }
     >
       <div className="space-y-5">
         <div className="grid grid-cols-1 gap-4 md:grid-cols-2">

@@ -1,0 +1,74 @@
+import { REPO_URL_PATTERN } from '@dangus/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { installationOfRepository, type GitHubApp } from './github-app.js';
+import type { Visibility } from './repo-visibility.js';
+
+/**
+ * How the platform reads a service's repository (docs/architecture.md#github-app):
+ * - `app`: through the GitHub App, with an installation token for that one repository;
+ * - `user`: no App is connected, so the owner's own token (today's OAuth setup);
+ * - `anonymous`: an App is connected but does not cover this public repository;
+ * - `refused`: an App is connected and the repository is private (or unknown) and outside
+ *   every installation (never installed, removed from its installation, or uninstalled):
+ *   nothing can read it, and the reason says what to do.
+ */
+export type RepositoryAccess =
+  | { via: 'app'; repositoryId: number; fullName: string }
+  | { via: 'user' }
+  | { via: 'anonymous' }
+  | { via: 'refused'; reason: string };
+
+export interface RepositoryAccessDeps {
+  db: DataSource;
+  githubApp?: GitHubApp | undefined;
+  /** Whether anyone may read a repository (asked anonymously, cached). */
+  visibility(owner: string, repo: string): Promise<Visibility>;
+}
+
+const NOT_INSTALLED = 'The GitHub App is not installed on ';
+
+/** Whether an ability's reason is the App's refusal of the repository. */
+export function isNotInstalledReason(reason: string | null): boolean {
+  return reason?.startsWith(NOT_INSTALLED) === true;
+}
+
+export function notInstalledReason(fullName: string): string {
+  return `${NOT_INSTALLED}${fullName} (it was uninstalled, or the repository was removed from its installation), so the platform cannot read it: install the App on the repository to build it.`;
+}
+
+/** `owner/repo` of a GitHub repository URL, or null. */
+export function fullNameOf(repoUrl: string): { owner: string; repo: string } | null {
+  const match = REPO_URL_PATTERN.exec(repoUrl);
+  return match?.[1] && match[2] ? { owner: match[1], repo: match[2] } : null;
+}
+
+/** GitHub's id of the repository at `repoUrl` when an installation holds it (by its current name), else null. */
+export async function installedRepositoryId(db: DataSource | EntityManager, repoUrl: string): Promise<string | null> {
+  const name = fullNameOf(repoUrl);
+  if (!name) return null;
+  const [row] = await db.query<{ id: string }[]>(
+    `SELECT repository_id::text AS id FROM github_installation_repositories WHERE lower(full_name) = lower($1) ORDER BY installation_id LIMIT 1`,
+    [`${name.owner}/${name.repo}`],
+  );
+  return row?.id ?? null;
+}
+
+/** How `service`'s repository is read now; a repository found in an installation keeps its id on the service from then on. */
+export async function repositoryAccess(
+  deps: RepositoryAccessDeps,
+  service: { id: string; repoUrl: string; githubRepositoryId: string | null },
+): Promise<RepositoryAccess> {
+  if (!deps.githubApp || !(await deps.githubApp.credentials())) return { via: 'user' };
+  const name = fullNameOf(service.repoUrl);
+  const fullName = name ? `${name.owner}/${name.repo}` : service.repoUrl;
+  let id = service.githubRepositoryId;
+  if (id === null) {
+    id = await installedRepositoryId(deps.db, service.repoUrl);
+    if (id !== null) await deps.db.query(`UPDATE services SET github_repository_id = $2 WHERE id = $1 AND github_repository_id IS NULL`, [service.id, id]);
+  }
+  const installed = id === null ? undefined : await installationOfRepository(deps.db, Number(id));
+  if (installed) return { via: 'app', repositoryId: installed.repositoryId, fullName: installed.fullName };
+  // Outside every installation: a public repository is read as anyone reads it.
+  const visibility = name ? await deps.visibility(name.owner, name.repo) : 'hidden';
+  return visibility === 'hidden' ? { via: 'refused', reason: notInstalledReason(fullName) } : { via: 'anonymous' };
+}
