@@ -131,6 +131,30 @@ describe('the state repo, written from the API', () => {
     expect(second.commit).toBeNull();
   });
 
+  it('a reconcile leaves a change waiting in the outbox to its own commit, with its author and subject', async () => {
+    await post('/projects', { name: 'shop' }).expect(201);
+    const [user] = await t.db.query<{ id: string; hash: string; github_username: string }[]>(`SELECT id, hash, github_username FROM users`);
+    if (!user) throw new Error('no user');
+    const namespace = `${user.hash}-late`;
+    // A change recorded while the reconcile runs: its rows and its intent, not yet taken
+    // by the outbox (held for a while, so the processor does not take it first).
+    const [project] = await t.db.query<{ id: string }[]>(`INSERT INTO projects (user_id, name) VALUES ($1, 'late') RETURNING id`, [user.id]);
+    if (!project) throw new Error('no project');
+    const change = { projectId: project.id, namespace, verb: 'create', summary: 'create project late', actor: { userId: user.id, githubUsername: user.github_username } };
+    await t.db.query(`INSERT INTO state_intents (project_id, namespace, change, retry_at) VALUES ($1, $2, $3, now() + interval '1 hour')`, [project.id, namespace, JSON.stringify(change)]);
+
+    const reconciled = await t.writer.sink.reconcile();
+    expect(reconciled.commit).toBeNull();
+    expect(await git(t, 'ls-tree', '-d', '--name-only', 'HEAD:tenants')).not.toContain(namespace);
+
+    await t.db.query(`UPDATE state_intents SET retry_at = NULL WHERE project_id = $1`, [project.id]);
+    t.controller.processor.poke();
+    await t.controller.processor.idle();
+    expect((await git(t, 'log', '-1', '--format=%an|%s')).trim()).toBe(`${user.github_username}|create(${namespace}): create project late`);
+    const [intent] = await t.db.query<{ commit: string }[]>(`SELECT commit FROM state_intents WHERE project_id = $1`, [project.id]);
+    expect(intent?.commit).toBe((await git(t, 'rev-parse', 'HEAD')).trim());
+  });
+
   // The direct path into the writer (`commit`, no outbox): these two tests are about the
   // writer's own lock, with two writers racing, which one controller's outbox never makes.
   it('a change whose render is slow never commits an older state over a newer change', async () => {

@@ -73,6 +73,18 @@ export class OutboxStateSink implements StateSink {
   }
 }
 
+/**
+ * The tenants with intents not yet committed (waiting, or held back by a failure). A
+ * reconcile leaves their files as they are: each intent commits its own change, with
+ * its author and subject, and none is folded into a reconcile by the platform.
+ */
+export async function tenantsWithPendingIntents(db: DataSource): Promise<{ projectId: string; namespace: string }[]> {
+  const rows: { project_id: string; namespace: string }[] = await db.query(
+    `SELECT DISTINCT project_id, namespace FROM state_intents WHERE done_at IS NULL`,
+  );
+  return rows.map((row) => ({ projectId: row.project_id, namespace: row.namespace }));
+}
+
 /** What the controller does with a change, around its commit. */
 export interface IntentTarget {
   /**

@@ -43,6 +43,11 @@ export class GitopsStateSink {
       effects?: CommitEffects;
       /** Called after every commit (the applier's notify). */
       onCommit?: (commit: string) => void;
+      /**
+       * The tenants whose changes wait in the outbox: a reconcile keeps their files,
+       * so their intents commit them as their own (coordination/outbox.ts).
+       */
+      pending?: () => Promise<{ projectId: string; namespace: string }[]>;
     },
   ) {
     this.settings = deps.settings;
@@ -117,21 +122,28 @@ export class GitopsStateSink {
    * "reconcile" commit: heals a crash between a database write and its commit.
    * A tenant that cannot be read or rendered keeps the files it has in the repo and
    * is reported; the others are reconciled (docs/architecture.md#failure-isolation).
+   * A tenant with a change in the outbox keeps its files too: its intent commits the
+   * change under its own author and subject, never the platform's reconcile.
    */
   async reconcile(summary = 'render every tenant from the database'): Promise<ReconcileResult> {
     const failed: { projectId: string; namespace: string; message: string }[] = [];
     const rendered: string[] = [];
     const files = async () => {
       const loaded = await this.deps.loader.loadEach();
-      const each = renderEach({ settings: this.settings, tenants: loaded.tenants }, this.deps.templates);
+      // Read after the tenants (under the write's lock no intent is committed in between):
+      // a change whose rows the load saw has its intent here.
+      const pending = (await this.deps.pending?.()) ?? [];
+      const waiting = new Set(pending.map((p) => p.projectId));
+      const tenants = loaded.tenants.filter((t) => !waiting.has(t.project.id));
+      const each = renderEach({ settings: this.settings, tenants }, this.deps.templates);
       failed.length = 0;
       for (const f of loaded.failures) failed.push({ ...f, message: describeFailure(f.error, null) });
       for (const f of each.failures) {
-        failed.push({ ...f, message: describeFailure(f.error, loaded.tenants.find((t) => t.project.id === f.projectId) ?? null) });
+        failed.push({ ...f, message: describeFailure(f.error, tenants.find((t) => t.project.id === f.projectId) ?? null) });
       }
       const failedIds = new Set(failed.map((f) => f.projectId));
-      rendered.splice(0, rendered.length, ...loaded.tenants.map((t) => t.project.id).filter((id) => !failedIds.has(id)));
-      return { files: each.files, keep: failed.map((f) => f.namespace) };
+      rendered.splice(0, rendered.length, ...tenants.map((t) => t.project.id).filter((id) => !failedIds.has(id)));
+      return { files: each.files, keep: [...new Set([...failed.map((f) => f.namespace), ...pending.map((p) => p.namespace)])] };
     };
     const result = await this.deps.repo.commitAll(files, {
       verb: 'reconcile',

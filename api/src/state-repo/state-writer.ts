@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { ConfigError, type Config } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
+import { tenantsWithPendingIntents } from '../coordination/outbox.js';
 import { PgAdvisoryLock } from './advisory-lock.js';
 import { StatePusher } from './state-pusher.js';
 import { EnvRevision } from './env-revision.js';
@@ -79,6 +80,7 @@ export async function openStateWriter(options: {
     settings,
     templates,
     failures: new TenantFailures(options.db),
+    pending: () => tenantsWithPendingIntents(options.db),
     ...(options.effects ? { effects: options.effects } : {}),
     logger: options.logger.child({ component: 'state-repo' }),
     onCommit: (commit) => {
