@@ -11,7 +11,6 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { OctokitGitHubApi } from '../src/github/github-api.js';
 import { changedFiles, fanOutPush, type CompareFiles, type PushTarget } from '../src/use-cases/push-fan-out.js';
-import { recordFanOut } from '../src/use-cases/webhooks.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
 import { deliveryHeaders, pushPayload } from './support/webhook-payloads.js';
 
@@ -360,40 +359,6 @@ describe('monorepos: which pushes build which services', () => {
       const again = await deliver(worker, payload, deliveryId).expect(200);
       expect(again.body).toEqual({ outcome: 'skipped', reason });
       expect(await t.db.query(`SELECT 1 FROM deployments WHERE service_id = $1`, [worker.id])).toEqual([]);
-    });
-
-    it('one delivery fanned out to three services of the repository is recorded for each: two builds, one skip', async () => {
-      const services = await Promise.all([
-        newService({ name: 'fweb', contextDir: 'apps/web', watchPaths: ['apps/web/**'] }),
-        newService({ name: 'fapi', contextDir: 'apps/api', watchPaths: ['apps/api/**', 'packages/shared/**'] }),
-        newService({ name: 'fworker', contextDir: 'apps/worker', watchPaths: ['apps/worker/**'] }),
-      ]);
-      const before = (await repo.git('rev-parse', 'HEAD')).stdout.trim();
-      const after = await repo.commit({ 'apps/web/index.js': 'web 5', 'packages/shared/util.ts': 'shared 5' });
-      const payload = pushOf({ before, after, commits: [{ modified: ['apps/web/index.js', 'packages/shared/util.ts'] }] });
-      const ctx = t.ctx;
-      const rows = await t.db.query<PushTarget[]>(
-        `SELECT id, repo_url AS "repoUrl", branch, watch_paths AS "watchPaths" FROM services WHERE id = ANY($1) ORDER BY name DESC`,
-        [services.map((s) => s.id)],
-      );
-      const deliveryId = randomUUID();
-      const answers = await recordFanOut(ctx, { event: 'push', deliveryId }, await fanOutPush(rows, payload, compare));
-      const byName = (id: string) => ['fweb', 'fapi', 'fworker'][services.findIndex((s) => s.id === id)];
-      expect(answers.map(({ serviceId, answer }) => ({ name: byName(serviceId), status: answer.status, outcome: answer.body.outcome }))).toEqual([
-        { name: 'fworker', status: 200, outcome: 'skipped' },
-        { name: 'fweb', status: 202, outcome: 'deployed' },
-        { name: 'fapi', status: 202, outcome: 'deployed' },
-      ]);
-      const recorded = await t.db.query<{ service_id: string; outcome: string; commit_sha: string | null }[]>(
-        `SELECT w.service_id, w.outcome, d.commit_sha FROM webhook_deliveries w LEFT JOIN deployments d ON d.id = w.deployment_id
-          WHERE w.delivery_id = $1 ORDER BY w.outcome`,
-        [deliveryId],
-      );
-      expect(recorded.map((r) => ({ name: byName(r.service_id), outcome: r.outcome, sha: r.commit_sha })).sort((a, b) => String(a.name).localeCompare(String(b.name)))).toEqual([
-        { name: 'fapi', outcome: 'deployed', sha: after },
-        { name: 'fweb', outcome: 'deployed', sha: after },
-        { name: 'fworker', outcome: 'skipped', sha: null },
-      ]);
     });
 
     it('a skipped push re-sent with a new delivery id is stale: GitHub is not asked again, nothing builds', async () => {

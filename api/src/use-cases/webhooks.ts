@@ -12,7 +12,7 @@ import { findOwnedService } from './services.js';
 import { isUuid } from './validate.js';
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
 import { REPO_URL_PATTERN } from '@dangus/common';
-import { fanOutPush, type CompareFiles, type FanOutDecision } from './push-fan-out.js';
+import { fanOutPush, type CompareFiles } from './push-fan-out.js';
 import {
   checkHeaders,
   decideDelivery,
@@ -138,27 +138,6 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
 export const deliveriesQuerySchema = z.object({
   outcome: z.enum(['accepted', 'rejected']).optional().describe('Only the accepted deliveries (answered from a valid signature) or only the refused ones; all when absent.'),
 });
-
-/**
- * Records one push delivery for each service it fanned out to (`fanOutPush`), as the
- * per-service webhook records its own: a build, or `skipped` with the reason, each once per
- * delivery id. Services the push was not for (another branch) get no row. For a webhook
- * that serves a whole repository (the GitHub App's).
- */
-export async function recordFanOut(
-  ctx: UseCaseContext,
-  headers: WebhookHeaders,
-  decisions: readonly FanOutDecision[],
-): Promise<{ serviceId: string; answer: WebhookAnswer }[]> {
-  const answers: { serviceId: string; answer: WebhookAnswer }[] = [];
-  for (const { target, decision } of decisions) {
-    if (decision.outcome !== 'deployed' && decision.outcome !== 'skipped') continue;
-    const { answer, recorded } = await answerOnce(ctx, target.id, headers, decision);
-    if (recorded) buildRecorded(ctx, recorded);
-    answers.push({ serviceId: target.id, answer });
-  }
-  return answers;
-}
 
 /**
  * The compare API with the service owner's token (anonymously for the local user, who has
