@@ -34,6 +34,16 @@ describe('push to live on the real control plane', () => {
     origin = `http://127.0.0.1:${typeof address === 'object' && address ? String(address.port) : '0'}`;
   });
 
+  /**
+   * The commit statuses GitHub got for `commit`, once the last is final: they are reported
+   * after the deployment's row changes, not in its transaction.
+   */
+  const settledStatuses = (commit: string) =>
+    eventually(`a final commit status for ${commit.slice(0, 7)}`, () => {
+      const statuses = world.platform.github.statuses.filter((s) => s.sha === commit);
+      return Promise.resolve(statuses.length > 0 && statuses.at(-1)?.state !== 'pending' ? statuses : undefined);
+    });
+
   afterAll(async () => {
     const open = server;
     if (open) await new Promise((resolve) => open.close(resolve));
@@ -138,7 +148,7 @@ describe('push to live on the real control plane', () => {
     expect(Buffer.from(envSecret.data?.NPM_TOKEN ?? '', 'base64').toString()).toBe('s3cr3t-env-value-42');
 
     // GitHub: pending, then success, linking to the deployment's page.
-    const statuses = world.platform.github.statuses.filter((s) => s.sha === commit);
+    const statuses = await settledStatuses(commit);
     expect(statuses.map((s) => s.state)).toEqual(['pending', 'success']);
     expect(statuses[1]).toEqual(
       expect.objectContaining({ repo: service.repo, login: world.login, context: 'dangus-cloud/deploy', targetUrl: `${ORIGIN}/services/${service.id}/deployments/${id}` }),
@@ -168,8 +178,7 @@ describe('push to live on the real control plane', () => {
       (await maybe(() => world.batch.readNamespacedJob({ namespace: project.namespace, name: `broken-build-${commit.slice(0, 7)}` }))) ? undefined : true,
     );
     expect(await maybe(() => world.apps.readNamespacedDeployment({ namespace: project.namespace, name: 'broken' }))).toBeUndefined();
-    const statuses = world.platform.github.statuses.filter((s) => s.sha === commit).map((s) => s.state);
-    expect(statuses).toEqual(['pending', 'failure']);
+    expect((await settledStatuses(commit)).map((s) => s.state)).toEqual(['pending', 'failure']);
   });
 
   it('a build past its deadline ends failed as timed out', async () => {
@@ -206,7 +215,7 @@ describe('push to live on the real control plane', () => {
     expect((await deployment(world, first)).status).toBe('live');
     const current: { current_deployment_id: string }[] = await world.platform.db.query(`SELECT current_deployment_id FROM services WHERE id = $1`, [service.id]);
     expect(current[0]?.current_deployment_id).toBe(first);
-    expect(world.platform.github.statuses.filter((s) => s.sha === bad).map((s) => s.state)).toEqual(['pending', 'failure']);
+    expect((await settledStatuses(bad)).map((s) => s.state)).toEqual(['pending', 'failure']);
   });
 
   it('a push while a build runs supersedes it: the older build ends, its Job goes, the newer one goes live', async () => {
@@ -227,7 +236,7 @@ describe('push to live on the real control plane', () => {
       (await maybe(() => world.batch.readNamespacedJob({ namespace: project.namespace, name: `worker-build-${older.slice(0, 7)}` }))) ? undefined : true,
     );
     expect(await maybe(() => world.core.readNamespacedSecret({ namespace: project.namespace, name: `worker-build-${older.slice(0, 7)}` }))).toBeUndefined();
-    expect(world.platform.github.statuses.filter((s) => s.sha === older).map((s) => s.state)).toEqual(['pending', 'error']);
+    expect((await settledStatuses(older)).map((s) => s.state)).toEqual(['pending', 'error']);
   });
 
   it('an env change rolls the current image out again as a configuration deployment, with the new value in the env Secret', async () => {
@@ -255,7 +264,7 @@ describe('push to live on the real control plane', () => {
     const envSecret = await world.core.readNamespacedSecret({ namespace: project.namespace, name: 'cfg-env' });
     expect(Buffer.from(envSecret.data?.FEATURE_FLAG ?? '', 'base64').toString()).toBe('on-and-shiny');
     // No build for a configuration change, and no second commit status.
-    expect(world.platform.github.statuses.filter((s) => s.sha === commit).map((s) => s.state)).toEqual(['pending', 'success']);
+    expect((await settledStatuses(commit)).map((s) => s.state)).toEqual(['pending', 'success']);
   });
 
   it('deleting a service while it builds removes its env Secret and its build\'s Secret from the cluster', async () => {
