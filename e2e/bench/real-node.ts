@@ -46,6 +46,7 @@ const STAGES = [
   ['  last line → Kaniko exited (containerd)', 'log:last', 'c:kaniko:exited'],
   ['  Kaniko exited → the pod watch sees it (PLEG relist, status sync)', 'c:kaniko:exited', 'kaniko-done'],
   ['registry stored the image → Kaniko exited (containerd)', 'registry:pushed', 'c:kaniko:exited'],
+  ['registry stored the image → its notification recorded (the platform)', 'registry:pushed', 'registry:received'],
   ['registry stored the image → rollout (deploying)', 'registry:pushed', 'deploying'],
   ['Kaniko done → rollout (deploying; the platform)', 'kaniko-done', 'deploying'],
   ['(Kaniko done → Job Complete, no longer waited for)', 'kaniko-done', 'job-complete'],
@@ -169,6 +170,14 @@ async function main(): Promise<void> {
           const at = times[key];
           if (at !== undefined) marks.set(`c:${name}:${key}`, at);
         }
+      }
+      // The registry's own time of the push (its notification's timestamp), and when the platform recorded it.
+      const [pushed] = await w.platform.db.query<{ occurred_at: Date; received_at: Date }[]>(
+        `SELECT occurred_at, received_at FROM registry_events WHERE deployment_id = $1 ORDER BY received_at LIMIT 1`, [id],
+      );
+      if (pushed) {
+        marks.set('registry:pushed', onBenchClock(pushed.occurred_at.getTime()));
+        marks.set('registry:received', onBenchClock(pushed.received_at.getTime()));
       }
       const [row] = await w.platform.db.query<{ build_logs: string }[]>('SELECT build_logs FROM deployments WHERE id = $1', [id]);
       runs.push({ marks, cached: (row?.build_logs ?? '').includes('Using caching version of cmd') });

@@ -13,7 +13,7 @@
 // and a start first clears what a killed run left behind, so a second run on the same
 // machine works.
 import { spawn, spawnSync, execFile } from 'node:child_process';
-import { createHash, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -90,6 +90,12 @@ export interface RealNode {
   registryHost: string;
   /** What a token service must serve for the registry to take its tokens (no one serves it until a test does). */
   registryToken: RegistryTokenSettings;
+  /**
+   * Where the registry sends its push notifications (distribution's `notifications`, with
+   * this bearer token), as Harbor's webhook would: a platform that takes them listens on
+   * `port` (loopback); until one does, the registry retries and gives up.
+   */
+  registryNotifications: { url: string; port: number; token: string };
   /** Traefik's web entry point: http://127.0.0.1:<port>. */
   ingressUrl: string;
   /** A busybox image on the node (sh, nc, wget, nslookup, httpd) for test pods; never pulled. */
@@ -654,10 +660,18 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     const jwks = join(dir, 'registry', 'jwks.json');
     await writeFile(jwks, `${JSON.stringify({ keys: [registryToken.publicJwk] })}\n`);
     const registryConfig = join(dir, 'registry', 'config.yml');
+    const notifyPort = await freePortOn('127.0.0.1');
+    const registryNotifications = { url: `http://127.0.0.1:${String(notifyPort)}/webhooks/registry`, port: notifyPort, token: randomBytes(24).toString('hex') };
     await writeFile(registryConfig, `${JSON.stringify({
       version: 0.1,
       log: { level: 'warn', accesslog: { disabled: true } },
       storage: { filesystem: { rootdirectory: join(dir, 'registry', 'data') }, delete: { enabled: true } },
+      notifications: {
+        endpoints: [{
+          name: 'dangus', url: registryNotifications.url, headers: { Authorization: [`Bearer ${registryNotifications.token}`] },
+          timeout: '2s', threshold: 3, backoff: '1s', ignore: { actions: ['pull', 'mount', 'delete'] },
+        }],
+      },
       http: { addr: registryHost, debug: { addr: '', prometheus: { enabled: false } } },
       auth: {
         token: {
@@ -766,7 +780,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     const pids: Record<string, number> = {};
     for (const p of processes) if (p.child.pid !== undefined) pids[p.name] = p.child.pid;
     return {
-      name: REAL_NODE_NAME, ip: NODE_IP, podCidr: POD_CIDR, registryHost, registryToken, ingressUrl,
+      name: REAL_NODE_NAME, ip: NODE_IP, podCidr: POD_CIDR, registryHost, registryToken, registryNotifications, ingressUrl,
       containerdAddress, importImage, trustGitCa, startPasswordRegistry, pids, stop,
       busyboxImage: BUSYBOX_IMAGE, clusterDnsIp: CLUSTER_DNS_IP, apiserverOnNode: k3sParts.apiserverOnNode,
     };
