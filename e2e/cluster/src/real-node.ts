@@ -16,7 +16,7 @@ import { spawn, spawnSync, execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -43,6 +43,8 @@ const EGRESS_CHAIN = 'DANGUS-POD-EGRESS';
 /** The kubelet's cgroup parent, so its pods' cgroups are ours alone to remove. */
 const CGROUP_ROOT = 'dangus-e2e';
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
+/** The node runs containerd 2.x and the kubelet's evented PLEG (an experiment: build.sh --containerd2). */
+const EVENTED_PLEG = process.env.DANGUS_EVENTED_PLEG === '1';
 /** The builder image the product pins by default: Kaniko built from that module version. */
 export const KANIKO_IMAGE = 'gcr.io/kaniko-project/executor:v1.23.2';
 /** The git image of the build's fetch-source step: the host's git and busybox. */
@@ -529,7 +531,17 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
       `    config_path = "${certsDir}"`,
       '',
     ].join('\n'));
-    launch('containerd', 'containerd', ['--config', containerdConfig]);
+    // DANGUS_EVENTED_PLEG=1: containerd 2.x (build.sh --containerd2) with its own runc shim,
+    // and the kubelet's evented pod-lifecycle events (EventedPLEG) instead of its relist.
+    if (EVENTED_PLEG) {
+      const shimDir = join(dir, 'containerd', 'bin');
+      await mkdir(shimDir, { recursive: true });
+      await symlink(join(binDir, 'containerd2-shim-runc-v2'), join(shimDir, 'containerd-shim-runc-v2'));
+      launch('containerd', join(binDir, 'containerd2'), ['--config', containerdConfig], { PATH: `${shimDir}:${process.env.PATH ?? ''}` });
+      log('containerd 2.x with EventedPLEG (DANGUS_EVENTED_PLEG)');
+    } else {
+      launch('containerd', 'containerd', ['--config', containerdConfig]);
+    }
     await pollUntil(async () => (await ctr('version').then(() => true, () => false)), {
       what: 'containerd to answer', timeoutMs: opts.remaining(), abort: anyExited,
     });
@@ -616,6 +628,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
       staticPodPath: '',
       registerNode: true,
       maxPods: 60,
+      ...(EVENTED_PLEG ? { featureGates: { EventedPLEG: true } } : {}),
     }, null, 2)}\n`);
     await createCgroups();
     sh('mount', ['--make-rshared', '/']);
