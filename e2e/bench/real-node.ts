@@ -15,10 +15,12 @@
  * container's start and exit and Kaniko's create, start and exit; Kaniko's log lines (the
  * kubelet's timestamps) for building and pushing; and the registry's notification of the
  * push (its own timestamp), against which each gap until the platform learns of a step is
- * measured. Needs root (the real node). `node --import tsx e2e/bench/real-node.ts [--pushes 5]`.
+ * measured. With DANGUS_EVENTED_PLEG=1 the node runs containerd 2.x and the kubelet's evented
+ * PLEG (e2e/cluster/README.md). Needs root (the real node). `node --import tsx e2e/bench/real-node.ts [--pushes 5]`.
  */
 import { cpus } from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Watch, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { setupPostgres } from '@dangus/api/test-support/postgres-setup';
@@ -76,7 +78,8 @@ function shimPids(world: RealWorld): number[] {
     .filter((pid) => {
       try {
         const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return cmdline.includes('containerd-shim') && cmdline.includes(world.node.containerdAddress);
+        // containerd 1.6's shims name its socket; 2.x's (DANGUS_EVENTED_PLEG) run from the node's own folder.
+        return cmdline.includes('containerd-shim') && (cmdline.includes(world.node.containerdAddress) || cmdline.includes(`${dirname(world.node.containerdAddress)}/`));
       } catch {
         return false;
       }
