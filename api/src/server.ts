@@ -124,6 +124,12 @@ export function createPlatform(options: PlatformOptions) {
     // Without any registry setting (a laptop) there is no shared credential to warn about.
     registryStatus: () => (config.registryConfigured ? ctx.registries.status : { mode: 'none', warning: null }),
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+    registryWebhook: {
+      token: config.registryWebhookToken,
+      harborHost: config.harborHost,
+      harborProject: config.harborProject,
+      registryLayout: config.render.registryLayout,
+    },
     stateRepo: options.stateRepo
       ? {
           dir: config.stateRepoDir,

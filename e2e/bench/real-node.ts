@@ -10,14 +10,22 @@
  * (placed by the kubelet's log timestamp against the container's finish); the Job
  * complete (Job watch); the row `deploying` and `live` (the api's event bus); the new
  * app container running (pod watch); the first answer of the new version through Traefik
- * (polled every 20 ms). Needs root (the real node). `node --import tsx e2e/bench/real-node.ts [--pushes 5]`.
+ * (polled every 20 ms). The build share is split further by the parts' own clocks:
+ * containerd's events (`ctr events`, containerd-events.ts) for the sandbox, the fetch
+ * container's start and exit and Kaniko's create, start and exit; Kaniko's log lines (the
+ * kubelet's timestamps) for building and pushing; and the registry's notification of the
+ * push (its own timestamp), against which each gap until the platform learns of a step is
+ * measured. With DANGUS_EVENTED_PLEG=1 the node runs containerd 2.x and the kubelet's evented
+ * PLEG (e2e/cluster/README.md). Needs root (the real node). `node --import tsx e2e/bench/real-node.ts [--pushes 5]`.
  */
 import { cpus } from 'node:os';
 import { readFileSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Watch, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { setupPostgres } from '@dangus/api/test-support/postgres-setup';
 import { teardownPostgres } from '@dangus/api/test-support/postgres-teardown';
+import { ContainerdEvents, onBenchClock } from './containerd-events.js';
 import { commitApp, createProject, createService, push, startRealWorld, viaIngress, type RealWorld } from '../realnode/support.js';
 
 const { values: args } = parseArgs({ options: { pushes: { type: 'string', default: '5' } } });
@@ -27,9 +35,21 @@ const STAGES = [
   ['webhook → Job (state repo, applier)', 'answered', 'job'],
   ['Job → build pod (Job controller)', 'job', 'build-pod'],
   ['build pod → Kaniko running (schedule, sandbox, fetch)', 'build-pod', 'kaniko-running'],
+  ['  build pod seen → sandbox started (containerd)', 'build-pod', 'c:POD:started'],
+  ['  sandbox started → fetch started (containerd)', 'c:POD:started', 'c:fetch-source:started'],
+  ['  fetch: git in its container (containerd: start → exit)', 'c:fetch-source:started', 'c:fetch-source:exited'],
+  ['  fetch exited → Kaniko created (the kubelet notices: PLEG relist)', 'c:fetch-source:exited', 'c:kaniko:created'],
+  ['  Kaniko created → started (containerd, runc)', 'c:kaniko:created', 'c:kaniko:started'],
+  ['  Kaniko started → the pod watch sees it running', 'c:kaniko:started', 'kaniko-running'],
   ['Kaniko running → done', 'kaniko-running', 'kaniko-done'],
-  ['  of which building (its log: first line → "Pushing image")', 'log:first', 'log:pushing'],
-  ['  of which pushing (its log: "Pushing image" → last line)', 'log:pushing', 'log:last'],
+  ['  Kaniko started → its first log line', 'c:kaniko:started', 'log:first'],
+  ['  building (its log: first line → "Pushing image")', 'log:first', 'log:pushing'],
+  ['  pushing (its log: "Pushing image" → last line)', 'log:pushing', 'log:last'],
+  ['  last line → Kaniko exited (containerd)', 'log:last', 'c:kaniko:exited'],
+  ['  Kaniko exited → the pod watch sees it (PLEG relist, status sync)', 'c:kaniko:exited', 'kaniko-done'],
+  ['registry stored the image → Kaniko exited (containerd)', 'registry:pushed', 'c:kaniko:exited'],
+  ['registry stored the image → its notification recorded (the platform)', 'registry:pushed', 'registry:received'],
+  ['registry stored the image → rollout (deploying)', 'registry:pushed', 'deploying'],
   ['Kaniko done → rollout (deploying; the platform)', 'kaniko-done', 'deploying'],
   ['(Kaniko done → Job Complete, no longer waited for)', 'kaniko-done', 'job-complete'],
   ['pull + start (deploying → app running)', 'deploying', 'app-running'],
@@ -58,7 +78,8 @@ function shimPids(world: RealWorld): number[] {
     .filter((pid) => {
       try {
         const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        return cmdline.includes('containerd-shim') && cmdline.includes(world.node.containerdAddress);
+        // containerd 1.6's shims name its socket; 2.x's (DANGUS_EVENTED_PLEG) run from the node's own folder.
+        return cmdline.includes('containerd-shim') && (cmdline.includes(world.node.containerdAddress) || cmdline.includes(`${dirname(world.node.containerdAddress)}/`));
       } catch {
         return false;
       }
@@ -106,10 +127,9 @@ async function main(): Promise<void> {
                 // RFC 3339 with nanoseconds: milliseconds are what Date.parse keeps.
                 const stamp = (line: string | undefined) =>
                   line ? Date.parse(line.slice(0, line.indexOf(' ')).replace(/(\.\d{3})\d*/, '$1')) : Number.NaN;
-                const first = stamp(lines[0]);
-                at.set('log:first', 0);
-                at.set('log:pushing', stamp(lines.find((l) => l.includes('Pushing image to'))) - first);
-                at.set('log:last', stamp(lines.at(-1)) - first);
+                at.set('log:first', onBenchClock(stamp(lines[0])));
+                at.set('log:pushing', onBenchClock(stamp(lines.find((l) => l.includes('Pushing image to')))));
+                at.set('log:last', onBenchClock(stamp(lines.at(-1))));
               })
               .catch(() => undefined);
           }
@@ -124,6 +144,8 @@ async function main(): Promise<void> {
       mark('job');
       if (job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')) mark('job-complete');
     }, () => undefined);
+    // containerd's own times of each container's create, start and exit.
+    const containerd = new ContainerdEvents(w.node.containerdAddress);
     const runs: { marks: Map<string, number>; cached: boolean }[] = [];
     for (let i = 0; i <= PUSHES; i += 1) {
       marks = new Map();
@@ -146,11 +168,26 @@ async function main(): Promise<void> {
         }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
+      for (const [name, times] of await containerd.pod(`web-build-${commit.slice(0, 7)}`)) {
+        for (const key of ['created', 'started', 'exited'] as const) {
+          const at = times[key];
+          if (at !== undefined) marks.set(`c:${name}:${key}`, at);
+        }
+      }
+      // The registry's own time of the push (its notification's timestamp), and when the platform recorded it.
+      const [pushed] = await w.platform.db.query<{ occurred_at: Date; received_at: Date }[]>(
+        `SELECT occurred_at, received_at FROM registry_events WHERE deployment_id = $1 ORDER BY received_at LIMIT 1`, [id],
+      );
+      if (pushed) {
+        marks.set('registry:pushed', onBenchClock(pushed.occurred_at.getTime()));
+        marks.set('registry:received', onBenchClock(pushed.received_at.getTime()));
+      }
       const [row] = await w.platform.db.query<{ build_logs: string }[]>('SELECT build_logs FROM deployments WHERE id = $1', [id]);
       runs.push({ marks, cached: (row?.build_logs ?? '').includes('Using caching version of cmd') });
     }
     watch.abort();
     jobWatch.abort();
+    containerd.stop();
 
     const ms = (run: Map<string, number>, from: string, to: string) => (run.get(to) ?? Number.NaN) - (run.get(from) ?? Number.NaN);
     const [first, ...rest] = runs;

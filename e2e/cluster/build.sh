@@ -15,13 +15,16 @@
 #   kube-router                                              (policy controller only, see kube-router/go.mod)
 #   coredns                                                  (coredns/main.go: k3s's Corefile plugins, see coredns/go.mod)
 #   local-path-provisioner                                   (see local-path-provisioner/go.mod)
+# and with --containerd2, containerd 2.x for the real node's evented PLEG (see containerd/go.mod,
+# README.md "Evented PLEG"; not part of --node: a cold build adds about ten minutes):
+#   containerd2, containerd2-shim-runc-v2
 # and with --flux, Flux's two controllers the GitOps tests run (see flux/go.mod):
 #   source-controller, kustomize-controller
 #
 # Cache: ${DANGUS_CACHE_DIR:-$HOME/.cache/dangus}/k8s/<kubernetes version>/
 # A binary is rebuilt only when it is missing or its pinned module version changed.
 #
-# Usage: build.sh [--node] [--flux]           build what is missing, print the cache directory last
+# Usage: build.sh [--node] [--flux] [--containerd2]   build what is missing, print the cache directory last
 #        build.sh --dir                       print the cache directory only (builds nothing)
 #        build.sh --check [--node] [--flux]   exit 0 when every binary is cached, 1 otherwise
 # Env:   DANGUS_CACHE_DIR    cache root (default $HOME/.cache/dangus)
@@ -64,14 +67,16 @@ targets=(
 
 with_node=false
 with_flux=false
+with_containerd2=false
 mode=build
 for arg in "$@"; do
   case "$arg" in
     --node) with_node=true ;;
     --flux) with_flux=true ;;
+    --containerd2) with_containerd2=true ;;
     --dir) mode=dir ;;
     --check) mode=check ;;
-    *) echo "usage: $0 [--node] [--flux] [--dir|--check]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--node] [--flux] [--containerd2] [--dir|--check]" >&2; exit 2 ;;
   esac
 done
 if $with_node; then
@@ -86,6 +91,14 @@ if $with_node; then
     "kube-router|kube-router|github.com/cloudnativelabs/kube-router/v2/cmd/kube-router|github.com/cloudnativelabs/kube-router/v2|$(modversion kube-router github.com/cloudnativelabs/kube-router/v2)"
     "coredns|coredns|dangus.local/e2e/cluster/coredns|github.com/coredns/coredns|$(modversion coredns github.com/coredns/coredns)"
     "local-path-provisioner|local-path-provisioner|github.com/rancher/local-path-provisioner|github.com/rancher/local-path-provisioner|$(modversion local-path-provisioner github.com/rancher/local-path-provisioner)"
+  )
+fi
+
+if $with_containerd2; then
+  containerd_version="$(modversion containerd github.com/containerd/containerd/v2)"
+  targets+=(
+    "containerd2|containerd|github.com/containerd/containerd/v2/cmd/containerd|github.com/containerd/containerd/v2|$containerd_version"
+    "containerd2-shim-runc-v2|containerd|github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2|github.com/containerd/containerd/v2|$containerd_version"
   )
 fi
 
@@ -170,6 +183,10 @@ build_one() { # name dir package module version output
       local status=$?
       rm -rf "$copy"
       return $status ;;
+    containerd2|containerd2-shim-runc-v2)
+      # Without cgo: no btrfs or devmapper snapshotters (the node uses overlayfs).
+      (cd "$dir" && go build -v -trimpath -tags no_btrfs,no_devmapper,no_zfs \
+        -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$version" -o "$output" "$pkg") ;;
     *)
       (cd "$dir" && go build -v -trimpath -ldflags "$(ldflags_for "$name" "$version")" -o "$output" "$pkg") ;;
   esac

@@ -110,10 +110,19 @@ export async function startRealWorld(
         METRICS_SAMPLE_SECONDS: '2',
         // The local sign-in besides GitHub's: its user has no GitHub token (public repositories).
         AUTH_LOCAL: 'true',
+        // The registry's push notifications (a build ends when its image is stored).
+        REGISTRY_WEBHOOK_TOKEN: node.registryNotifications.token,
       },
       { cluster: { kubeconfig: cluster.kubeconfigPath, tuning: { resyncMs: 2_000 } }, github, uiDir: DEFAULT_UI_DIR },
     );
     cleanups.push(() => platform.close());
+    // The platform's HTTP side where the registry sends its notifications (loopback).
+    const notifyServer = platform.app.listen(node.registryNotifications.port, '127.0.0.1');
+    await new Promise((resolve, reject) => notifyServer.once('listening', resolve).once('error', reject));
+    cleanups.push(async () => {
+      notifyServer.closeAllConnections();
+      await new Promise((resolve) => notifyServer.close(resolve));
+    });
     const login = 'octo-real';
     const cookie = await platform.signIn(login, 7_700_001);
 

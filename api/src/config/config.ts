@@ -72,6 +72,8 @@ export interface Config {
   tenantPullSecret: string | null;
   baseDomain: string;
   webhookBaseUrl: string;
+  /** The bearer token of the registry's push notifications (`POST /webhooks/registry`); none: the endpoint is off. */
+  registryWebhookToken: string | undefined;
   stateRepoDir: string;
   /** A remote every commit is pushed to, with its token. */
   stateRepoRemote: { url: string; token: string | undefined } | undefined;
@@ -272,6 +274,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     registryConfigured: ['HARBOR_HOST', 'HARBOR_URL', 'HARBOR_USERNAME', 'HARBOR_ADMIN_USERNAME'].some((name) => (env[name] ?? '').trim() !== ''),
     baseDomain: e.BASE_DOMAIN,
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
+    registryWebhookToken: e.REGISTRY_WEBHOOK_TOKEN,
     stateRepoDir: e.STATE_REPO_DIR ?? `${e.DANGUS_DATA_DIR}/state-repo`,
     stateRepoToken: e.STATE_REPO_TOKEN,
     stateRepoRemote: e.STATE_REPO_REMOTE ? { url: e.STATE_REPO_REMOTE, token: e.STATE_REPO_REMOTE_TOKEN } : undefined,

@@ -233,6 +233,9 @@ export const envSchema = z
     BUILD_EGRESS_CIDR: optionalString,
     // Harbor's API, and an account that may create projects and robot accounts:
     // with both, every tenant gets a registry project and robot of its own.
+    // The bearer token the registry's push notifications carry (distribution's `notifications.endpoints[].headers`,
+    // Harbor's webhook "Auth Header"): without it, POST /webhooks/registry answers 404 and builds end when Kaniko's pod does.
+    REGISTRY_WEBHOOK_TOKEN: z.string().trim().min(16, 'REGISTRY_WEBHOOK_TOKEN must be at least 16 characters.').optional(),
     HARBOR_URL: url('HARBOR_URL').optional(),
     HARBOR_ADMIN_USERNAME: optionalString,
     HARBOR_ADMIN_PASSWORD: optionalString,

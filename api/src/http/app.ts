@@ -19,6 +19,8 @@ import { streamRoutes } from './routes/streams.js';
 import { systemRoutes, type StateRepoView } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
 import { webhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
+import { registryWebhookRoutes } from './routes/registry-webhooks.js';
+import type { RegistryWebhookSettings } from '../use-cases/registry-events.js';
 import { openApiRoutes } from './openapi/route.js';
 import type { RegistryStatus } from '../registry/tenant-registries.js';
 import type { AccessPolicy } from '../config/config.js';
@@ -47,6 +49,8 @@ export interface AppDeps {
   webhooks?: WebhookRouteOptions;
   /** The graceful stop's bookkeeping. */
   drain: Drain;
+  /** The registry's push notifications (`/webhooks/registry`); off without a token. */
+  registryWebhook?: RegistryWebhookSettings;
 }
 
 /** JSON bodies of the API are small; the largest legitimate one is an env value (32 KiB). */
@@ -101,6 +105,7 @@ export function createApp(deps: AppDeps): Express {
 
   // Before any JSON parser: the signature is over the raw bytes.
   app.use('/webhooks', webhookRoutes(deps.ctx, deps.webhooks));
+  app.use('/webhooks', registryWebhookRoutes(deps.ctx, deps.registryWebhook ?? { token: undefined, harborHost: '', harborProject: '', registryLayout: 'shared' }));
 
   const jsonTypes = ['application/json', 'application/*+json'];
   const json = express.json({ limit: JSON_LIMIT, strict: true, type: jsonTypes });

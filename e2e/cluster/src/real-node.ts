@@ -13,10 +13,10 @@
 // and a start first clears what a killed run left behind, so a second run on the same
 // machine works.
 import { spawn, spawnSync, execFile } from 'node:child_process';
-import { createHash, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -43,6 +43,8 @@ const EGRESS_CHAIN = 'DANGUS-POD-EGRESS';
 /** The kubelet's cgroup parent, so its pods' cgroups are ours alone to remove. */
 const CGROUP_ROOT = 'dangus-e2e';
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
+/** The node runs containerd 2.x and the kubelet's evented PLEG (an experiment: build.sh --containerd2). */
+const EVENTED_PLEG = process.env.DANGUS_EVENTED_PLEG === '1';
 /** The builder image the product pins by default: Kaniko built from that module version. */
 export const KANIKO_IMAGE = 'gcr.io/kaniko-project/executor:v1.23.2';
 /** The git image of the build's fetch-source step: the host's git and busybox. */
@@ -90,6 +92,12 @@ export interface RealNode {
   registryHost: string;
   /** What a token service must serve for the registry to take its tokens (no one serves it until a test does). */
   registryToken: RegistryTokenSettings;
+  /**
+   * Where the registry sends its push notifications (distribution's `notifications`, with
+   * this bearer token), as Harbor's webhook would: a platform that takes them listens on
+   * `port` (loopback); until one does, the registry retries and gives up.
+   */
+  registryNotifications: { url: string; port: number; token: string };
   /** Traefik's web entry point: http://127.0.0.1:<port>. */
   ingressUrl: string;
   /** A busybox image on the node (sh, nc, wget, nslookup, httpd) for test pods; never pulled. */
@@ -523,7 +531,17 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
       `    config_path = "${certsDir}"`,
       '',
     ].join('\n'));
-    launch('containerd', 'containerd', ['--config', containerdConfig]);
+    // DANGUS_EVENTED_PLEG=1: containerd 2.x (build.sh --containerd2) with its own runc shim,
+    // and the kubelet's evented pod-lifecycle events (EventedPLEG) instead of its relist.
+    if (EVENTED_PLEG) {
+      const shimDir = join(dir, 'containerd', 'bin');
+      await mkdir(shimDir, { recursive: true });
+      await symlink(join(binDir, 'containerd2-shim-runc-v2'), join(shimDir, 'containerd-shim-runc-v2'));
+      launch('containerd', join(binDir, 'containerd2'), ['--config', containerdConfig], { PATH: `${shimDir}:${process.env.PATH ?? ''}` });
+      log('containerd 2.x with EventedPLEG (DANGUS_EVENTED_PLEG)');
+    } else {
+      launch('containerd', 'containerd', ['--config', containerdConfig]);
+    }
     await pollUntil(async () => (await ctr('version').then(() => true, () => false)), {
       what: 'containerd to answer', timeoutMs: opts.remaining(), abort: anyExited,
     });
@@ -610,6 +628,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
       staticPodPath: '',
       registerNode: true,
       maxPods: 60,
+      ...(EVENTED_PLEG ? { featureGates: { EventedPLEG: true } } : {}),
     }, null, 2)}\n`);
     await createCgroups();
     sh('mount', ['--make-rshared', '/']);
@@ -654,10 +673,18 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     const jwks = join(dir, 'registry', 'jwks.json');
     await writeFile(jwks, `${JSON.stringify({ keys: [registryToken.publicJwk] })}\n`);
     const registryConfig = join(dir, 'registry', 'config.yml');
+    const notifyPort = await freePortOn('127.0.0.1');
+    const registryNotifications = { url: `http://127.0.0.1:${String(notifyPort)}/webhooks/registry`, port: notifyPort, token: randomBytes(24).toString('hex') };
     await writeFile(registryConfig, `${JSON.stringify({
       version: 0.1,
       log: { level: 'warn', accesslog: { disabled: true } },
       storage: { filesystem: { rootdirectory: join(dir, 'registry', 'data') }, delete: { enabled: true } },
+      notifications: {
+        endpoints: [{
+          name: 'dangus', url: registryNotifications.url, headers: { Authorization: [`Bearer ${registryNotifications.token}`] },
+          timeout: '2s', threshold: 3, backoff: '1s', ignore: { actions: ['pull', 'mount', 'delete'] },
+        }],
+      },
       http: { addr: registryHost, debug: { addr: '', prometheus: { enabled: false } } },
       auth: {
         token: {
@@ -766,7 +793,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     const pids: Record<string, number> = {};
     for (const p of processes) if (p.child.pid !== undefined) pids[p.name] = p.child.pid;
     return {
-      name: REAL_NODE_NAME, ip: NODE_IP, podCidr: POD_CIDR, registryHost, registryToken, ingressUrl,
+      name: REAL_NODE_NAME, ip: NODE_IP, podCidr: POD_CIDR, registryHost, registryToken, registryNotifications, ingressUrl,
       containerdAddress, importImage, trustGitCa, startPasswordRegistry, pids, stop,
       busyboxImage: BUSYBOX_IMAGE, clusterDnsIp: CLUSTER_DNS_IP, apiserverOnNode: k3sParts.apiserverOnNode,
     };
