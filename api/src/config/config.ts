@@ -67,6 +67,10 @@ export interface Config {
    * whose token server is the platform, reached at `url`, with the tokens' service and issuer.
    */
   registry: RegistrySettings;
+  /** The first-run setup token's hash and expiry (SETUP_TOKEN_*), as the installer set them. */
+  setupToken: { sha256: string; expiresAt: Date | undefined } | undefined;
+  /** Where the DNS records point (DNS_TARGET): the ingress's public address or host name. */
+  dnsTarget: string | null;
   /** Harbor's API and the account that makes each tenant's project and robot; `null`: one shared credential. */
   harborAdmin: { url: string; username: string; password: string } | null;
   /**
@@ -294,6 +298,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     registryCredentials: bundled ? null : registryCredentials,
     harborAdmin: bundled ? null : harborAdmin,
     registry,
+    setupToken: e.SETUP_TOKEN_SHA256 ? { sha256: e.SETUP_TOKEN_SHA256, expiresAt: e.SETUP_TOKEN_EXPIRES_AT ? new Date(e.SETUP_TOKEN_EXPIRES_AT) : undefined } : undefined,
+    dnsTarget: e.DNS_TARGET ?? null,
     tenantPullSecret,
     registryConfigured: harborSet || bundled,
     baseDomain: e.BASE_DOMAIN,

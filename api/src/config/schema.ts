@@ -1,4 +1,5 @@
 import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL } from '@dangus/gitops-writer/input-schema';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -251,6 +252,16 @@ export const envSchema = z
     // The registry's auth.token service and issuer: what its tokens are signed for and by.
     REGISTRY_TOKEN_SERVICE: z.string().trim().regex(/^[A-Za-z0-9._:-]+$/).default('dangus-registry'),
     REGISTRY_TOKEN_ISSUER: z.string().trim().regex(/^[A-Za-z0-9._:-]+$/).default('dangus-cloud'),
+    // First-run setup: the SHA-256 (hex) of the one-time token the installer printed, and
+    // when it expires (ISO 8601; 24 hours after the api first sees it when unset).
+    SETUP_TOKEN_SHA256: z.string().trim().regex(/^[0-9a-f]{64}$/, 'SETUP_TOKEN_SHA256 is 64 lowercase hex digits (a SHA-256).').optional(),
+    SETUP_TOKEN_EXPIRES_AT: z.iso.datetime({ offset: true, error: 'SETUP_TOKEN_EXPIRES_AT is an ISO 8601 time, e.g. 2026-12-08T12:00:00Z.' }).optional(),
+    // Where the DNS records the setup page shows point: the ingress's public IP or host name.
+    DNS_TARGET: z
+      .string()
+      .trim()
+      .refine((v) => isIP(v) !== 0 || /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v), 'DNS_TARGET is an IP address or a host name.')
+      .optional(),
   });
 
 /**
