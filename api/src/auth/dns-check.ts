@@ -29,6 +29,8 @@ export async function dnsStatus(settings: { publicUrl: string; baseDomain: strin
 }
 
 async function resolveAll(name: string): Promise<string[]> {
+  // RFC 6761: localhost and its subdomains are loopback, never asked of a DNS server.
+  if (name === 'localhost' || name.endsWith('.localhost')) return ['127.0.0.1'];
   try {
     return (await lookup(name, { all: true })).map((a) => a.address);
   } catch {
