@@ -11,7 +11,7 @@
 set -euo pipefail
 
 NS=dangus-system
-MIN_MINOR=28
+MIN_MINOR=30
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KUBECTL="${KUBECTL:-kubectl}"
 
@@ -102,10 +102,16 @@ else
   if [ -n "$minor" ] && [ "$minor" -lt "$MIN_MINOR" ]; then
     problems+=("Kubernetes 1.$minor is too old: Dangus Cloud needs 1.$MIN_MINOR or later")
   fi
-  default_sc="$("$KUBECTL" get storageclass -o jsonpath='{range .items[?(@.metadata.annotations.storageclass\.kubernetes\.io/is-default-class=="true")]}{.metadata.name}{"\n"}{end}' 2>/dev/null || true)"
-  [ -n "$default_sc" ] || problems+=("no default StorageClass: PostgreSQL, the registry and the state repo need volumes (k3s ships local-path; mark one with storageclass.kubernetes.io/is-default-class=true)")
-  ingress_classes="$("$KUBECTL" get ingressclass -o jsonpath='{.items[*].metadata.name}' 2>/dev/null || true)"
-  [ -n "$ingress_classes" ] || problems+=("no IngressClass: install an Ingress controller (k3s ships Traefik)")
+  if default_sc="$("$KUBECTL" get storageclass -o jsonpath='{range .items[?(@.metadata.annotations.storageclass\.kubernetes\.io/is-default-class=="true")]}{.metadata.name}{"\n"}{end}' 2>/dev/null)"; then
+    [ -n "$default_sc" ] || problems+=("no default StorageClass: PostgreSQL, the registry and the state repo need volumes (k3s ships local-path; mark one with storageclass.kubernetes.io/is-default-class=true)")
+  else
+    problems+=("missing permission: cannot list StorageClasses (kubectl get storageclass)")
+  fi
+  if ingress_classes="$("$KUBECTL" get ingressclass -o jsonpath='{.items[*].metadata.name}' 2>/dev/null)"; then
+    [ -n "$ingress_classes" ] || problems+=("no IngressClass: install an Ingress controller (k3s ships Traefik)")
+  else
+    problems+=("missing permission: cannot list IngressClasses (kubectl get ingressclass)")
+  fi
   for check in "create namespaces" "create clusterroles" "create clusterrolebindings" "create secrets -n $NS" "create deployments -n $NS" "create statefulsets -n $NS" "create cronjobs -n $NS" "create networkpolicies -n $NS" "create ingresses -n $NS" "create persistentvolumeclaims -n $NS"; do
     # shellcheck disable=SC2086
     [ "$("$KUBECTL" auth can-i $check 2>/dev/null || true)" = yes ] || problems+=("missing permission: kubectl auth can-i $check says no")
@@ -201,7 +207,7 @@ components=(../components/settings)
 [ "$registry" = bundled ] && components+=(../components/bundled-registry)
 components+=(../components/first-run-setup)
 {
-  printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: %s\nresources:\n  - %s\n  - settings.yaml\ncomponents:\n' "$NS" ../base
+  printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: %s\nlabels:\n  - pairs:\n      app.kubernetes.io/part-of: dangus\n    includeSelectors: false\nresources:\n  - %s\n  - settings.yaml\ncomponents:\n' "$NS" ../base
   for c in "${components[@]}"; do printf '  - %s\n' "$c"; done
   printf 'images:\n  - name: dangus-api\n    newName: %s\n    newTag: "%s"\n' "${image%:*}" "$( [[ "${image##*/}" == *:* ]] && echo "${image##*:}" || echo latest)"
   printf 'configMapGenerator:\n  - name: dangus-config\n    behavior: merge\n    literals:\n'
@@ -211,6 +217,11 @@ components+=(../components/first-run-setup)
   fi
   [ -z "$node_ip" ] || printf '      - DNS_TARGET=%s\n' "$node_ip"
   printf '  - name: dangus-install\n    options:\n      disableNameSuffixHash: true\n    literals:\n      - postgres=%s\n      - registry=%s\n      - domain=%s\n' "$postgres" "$registry" "$domain"
+  # Every Ingress of the platform in the cluster's IngressClass (k3s: traefik).
+  printf 'patches:\n  - target:\n      kind: Ingress\n    patch: |-\n      - op: add\n        path: /spec/ingressClassName\n        value: %s\n' "${ingress_classes%% *}"
+  if [ "$registry" = bundled ]; then
+    printf '  - target:\n      kind: Ingress\n      name: dangus-registry\n    patch: |-\n      - op: replace\n        path: /spec/rules/0/host\n        value: %s\n' "$registry_host"
+  fi
 } >"$work/kustomization.yaml"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dangus-settings\n  annotations:\n    config.kubernetes.io/local-config: "true"\ndata:\n  platformHost: %s\n' "$platform_host" >"$work/settings.yaml"
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import request from 'supertest';
+import { registryJwksDtoSchema, registryTokenDtoSchema } from '@dangus/common';
 import { listen } from '../src/server.js';
 import { RegistryTokens } from '../src/registry/registry-tokens.js';
 import { pruneReleaseImages } from '../src/use-cases/release-retention.js';
@@ -108,6 +109,25 @@ describe('bundled registry with the platform as its token server', () => {
       headers: { Authorization: `Basic ${Buffer.from(`${a.robot.username}:${a.robot.password}`).toString('base64')}` },
     });
     expect(token.status).toBe(400);
+  });
+
+  it('answers in the documented shapes: the token response and the key set', async () => {
+    const { a } = tenants;
+    const api = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+    const res = await fetch(`${api}/registry/token?service=dangus-registry&scope=repository:${a.project}/web:pull`, {
+      headers: { Authorization: `Basic ${Buffer.from(`${a.robot.username}:${a.robot.password}`).toString('base64')}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const body = registryTokenDtoSchema.parse(await res.json());
+    expect(body.token).toBe(body.access_token);
+    expect(body.expires_in).toBeGreaterThanOrEqual(60);
+    const [header, claims] = body.token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>);
+    const jwks = registryJwksDtoSchema.parse(await fetch(`${api}/registry/jwks.json`).then((r) => r.json()));
+    expect(header).toEqual({ typ: 'JWT', alg: 'ES256', kid: jwks.keys[0]?.kid });
+    expect(claims).toEqual(expect.objectContaining({ iss: 'dangus-cloud', aud: 'dangus-registry', sub: a.robot.username }));
+    const malformed = await fetch(`${api}/registry/token?service=dangus-registry`, { headers: { Authorization: 'Basic !!!' } });
+    expect(malformed.status).toBe(401);
   });
 
   it('logs every scope it refuses, with the robot, never the secret', async () => {

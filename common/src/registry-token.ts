@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The bundled registry's token server (distribution's token authentication,
- * docs/spec/auth/token.md): its answer, the public key set the registry trusts, and
+ * github.com/distribution/distribution/docs/content/spec/auth/token.md): its answer, the public key set the registry trusts, and
  * the query a client sends.
  */
 export const registryTokenQuerySchema = z.object({

@@ -5,20 +5,23 @@
 // for (--no-wait): kwok's simulated nodes run no image (the real-node tier would).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { e2eKubeconfigPath } from '../cluster/src/index.js';
+import { e2eKubeConfig, e2eKubeconfigPath } from '../cluster/src/index.js';
+import { kubeConfigAs } from './kube-as.js';
 import { kubectl, kubectlPath, repoRoot } from './kustomize.js';
 
 const run = promisify(execFile);
 const NS = 'dangus-system';
 const IMAGE = 'registry.example.com/dangus/dangus-api:0.1.0';
 
-async function install(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function install(args: string[], kubeconfig = e2eKubeconfigPath()): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run('bash', [join(repoRoot, 'bootstrap/install.sh'), ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KUBECONFIG: e2eKubeconfigPath(), KUBECTL: kubectlPath },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KUBECONFIG: kubeconfig, KUBECTL: kubectlPath },
       maxBuffer: 16 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };
@@ -62,6 +65,27 @@ describe('bootstrap/install.sh', () => {
       'no IngressClass: install an Ingress controller (k3s ships Traefik)',
     ]);
     expect(await exists(['namespace', NS])).toBe(false);
+  });
+
+  it('names every permission a kubeconfig without rights lacks', async () => {
+    await k(['-n', 'default', 'create', 'serviceaccount', 'installer-nobody']);
+    const nobody = await kubeConfigAs(e2eKubeConfig(), 'default', 'installer-nobody');
+    const dir = await mkdtemp(join(tmpdir(), 'dangus-install-'));
+    try {
+      await writeFile(join(dir, 'kubeconfig'), nobody.exportConfig());
+      const denied = await install(['--domain', 'apps.example.com', '--image', IMAGE], join(dir, 'kubeconfig'));
+      expect(denied.code).toBe(1);
+      expect(denied.stderr.trim().split('\n')).toEqual([
+        'missing permission: cannot list StorageClasses (kubectl get storageclass)',
+        'missing permission: cannot list IngressClasses (kubectl get ingressclass)',
+        ...['create namespaces', 'create clusterroles', 'create clusterrolebindings', ...['secrets', 'deployments', 'statefulsets', 'cronjobs', 'networkpolicies', 'ingresses', 'persistentvolumeclaims'].map((r) => `create ${r} -n ${NS}`)].map(
+          (check) => `missing permission: kubectl auth can-i ${check} says no`,
+        ),
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await k(['-n', 'default', 'delete', 'serviceaccount', 'installer-nobody', '--ignore-not-found']);
+    }
   });
 
   it('dry-runs without changing anything, then installs: Secrets generated, objects applied, a setup URL printed', async () => {
@@ -112,6 +136,11 @@ EOF`]);
     const config = JSON.parse(await k(['-n', NS, 'get', 'configmap', '-o', 'json'])) as { items: { metadata: { name: string }; data: Record<string, string> }[] };
     const settings = config.items.find((c) => c.metadata.name.startsWith('dangus-config-'))?.data ?? {};
     expect(settings).toEqual(expect.objectContaining({ PUBLIC_URL: 'http://dangus.apps.example.com', BASE_DOMAIN: 'apps.example.com', REGISTRY_MODE: 'bundled', REGISTRY_HOST: 'registry.apps.example.com', INGRESS_CLASS: 'dangus-test-traefik' }));
+    const ingresses = JSON.parse(await k(['-n', NS, 'get', 'ingress', '-o', 'json'])) as { items: { spec: { ingressClassName: string; rules: { host: string }[] } }[] };
+    expect(ingresses.items.map((i) => [i.spec.ingressClassName, i.spec.rules[0]?.host]).sort()).toEqual([
+      ['dangus-test-traefik', 'dangus.apps.example.com'],
+      ['dangus-test-traefik', 'registry.apps.example.com'],
+    ]);
     const api = JSON.parse(await k(['-n', NS, 'get', 'deployment', 'dangus-api', '-o', 'json'])) as { spec: { template: { spec: { containers: { image: string; envFrom: unknown[] }[] } } } };
     expect(api.spec.template.spec.containers[0]?.image).toBe(IMAGE);
     expect(api.spec.template.spec.containers[0]?.envFrom).toContainEqual({ secretRef: { name: 'dangus-setup', optional: true } });
@@ -134,7 +163,10 @@ EOF`]);
     const removed = await install(['--uninstall']);
     expect(removed.code).toBe(0);
     expect(removed.stdout).toContain('Kept: the volumes');
-    expect(await exists(['-n', NS, 'deployment', 'dangus-api'])).toBe(false);
+    for (const object of [['deployment', 'dangus-api'], ['deployment', 'dangus-registry'], ['statefulset', 'dangus-postgres'], ['cronjob', 'dangus-postgres-backup'], ['ingress', 'dangus-registry']]) {
+      expect(await exists(['-n', NS, ...object])).toBe(false);
+    }
+    expect(await exists(['-n', NS, 'pvc', 'dangus-postgres-backups'])).toBe(true);
     expect(await exists(['-n', NS, 'pvc', 'dangus-registry'])).toBe(true);
     expect(await secretData('dangus-secrets')).toEqual(secrets);
   });

@@ -1,5 +1,5 @@
 // The token server's scopes against distribution's token specification
-// (docs/spec/auth/token.md, scope.md of github.com/distribution/distribution).
+// (github.com/distribution/distribution/docs/content/spec/auth/token.md and scope.md).
 import { grantScopes, isRepositoryOf, parseScope, scopesOf } from './registry-scopes.js';
 
 const A = 'dangus-ab12cd-shop';

@@ -1,6 +1,6 @@
 /**
  * What a registry token grants, decided purely (distribution's token specification,
- * docs/spec/auth/token.md and scope.md): the client asks for scopes
+ * github.com/distribution/distribution/docs/content/spec/auth/token.md and scope.md): the client asks for scopes
  * `resourcetype[(class)]:resourcename:action[,action]*`, the token server answers with
  * the intersection of what was asked and what the client may do, never an error for
  * what it may not (the registry then refuses the request).

@@ -1,5 +1,5 @@
 // A registry client of the OCI distribution API with the token flow Kaniko, containerd
-// and docker follow (distribution's docs/spec/auth/token.md): a request answered 401 with
+// and docker follow (github.com/distribution/distribution/docs/content/spec/auth/token.md): a request answered 401 with
 // `Bearer realm,service,scope` asks the realm for a token with the credentials (HTTP
 // Basic) and is sent again with it. And the real registry binary (distribution, built by
 // e2e/cluster/build.sh --node), started on loopback with `auth: token`.
