@@ -160,11 +160,16 @@ fi
 rand_b64() { head -c "$1" /dev/urandom | base64 | tr -d '\n'; }
 rand_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 b64() { printf '%s' "$1" | base64 | tr -d '\n'; }
-existing_key() { "$KUBECTL" -n "$NS" get secret "$1" -o "jsonpath={.data.$2}" 2>/dev/null || true; }
 
+# Every key the Secret holds is carried over as it is (HARBOR_*, GITHUB_* an operator
+# added by hand included); only the missing generated ones are made.
 declare -A secret
+while IFS= read -r line; do
+  # Split at the first "=" only: a base64 value ends in "=" padding.
+  [ -n "$line" ] && secret[${line%%=*}]="${line#*=}"
+done < <("$KUBECTL" -n "$NS" get secret dangus-secrets -o go-template='{{range $k, $v := .data}}{{$k}}={{$v}}{{"\n"}}{{end}}' 2>/dev/null || true)
 for key in ENCRYPTION_KEY SESSION_SECRET POSTGRES_PASSWORD DATABASE_URL STATE_REPO_TOKEN APPLIER_TOKEN; do
-  secret[$key]="$(existing_key dangus-secrets "$key")"
+  secret[$key]="${secret[$key]:-}"
 done
 created=()
 [ -n "${secret[ENCRYPTION_KEY]}" ] || { secret[ENCRYPTION_KEY]="$(b64 "$(rand_b64 32)")"; created+=(ENCRYPTION_KEY); }

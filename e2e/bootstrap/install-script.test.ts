@@ -145,6 +145,10 @@ EOF`]);
     expect(api.spec.template.spec.containers[0]?.image).toBe(IMAGE);
     expect(api.spec.template.spec.containers[0]?.envFrom).toContainEqual({ secretRef: { name: 'dangus-setup', optional: true } });
 
+    // A key the operator added by hand (a Harbor robot, say) is kept by every re-run.
+    await k(['-n', NS, 'patch', 'secret', 'dangus-secrets', '--type', 'merge', '-p', JSON.stringify({ stringData: { HARBOR_USERNAME: 'robot$added-by-hand' } })]);
+    secrets.HARBOR_USERNAME = Buffer.from('robot$added-by-hand').toString('base64');
+
     // A re-run upgrades: no secret changes, a new setup link.
     const again = await install(['--domain', 'apps.example.com', '--image', 'registry.example.com/dangus/dangus-api:0.2.0', '--no-wait']);
     expect(again.code).toBe(0);
