@@ -25,6 +25,7 @@ import type { UseCaseContext } from './use-cases/context.js';
 import type { PipelineHandle } from './pipeline/pipeline-handle.js';
 import { EventBus } from './events/event-bus.js';
 import { tenantRegistriesOf, type TenantRegistries } from './registry/tenant-registries.js';
+import { FirstRunSetup } from './auth/first-run-setup.js';
 import { RepoVisibility } from './github/repo-visibility.js';
 
 export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/dist', import.meta.url));
@@ -112,6 +113,7 @@ export function createPlatform(options: PlatformOptions) {
     ctx,
     sessions,
     signIn,
+    setup: { firstRun: new FirstRunSetup({ db, configured: config.setupToken }), baseDomain: config.baseDomain, dnsTarget: config.dnsTarget },
     githubWebUrl: config.github.webUrl,
     manifest: { publicUrl: config.publicUrl, callbackUrl: config.github.callbackUrl, readOrgMembers: readOrgs },
     localAuth: config.localAuth,

@@ -6,3 +6,5 @@ export * from './answers.js';
 export * from './github-app.js';
 export * from './watch-paths.js';
 export * from './registry-events.js';
+export * from './registry-token.js';
+export * from './setup.js';

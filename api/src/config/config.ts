@@ -62,6 +62,15 @@ export interface Config {
   registryCredentials: { username: string; password: string } | null;
   /** Whether any registry setting is given (HARBOR_*): without one (a laptop), nothing warns about the shared credential. */
   registryConfigured: boolean;
+  /**
+   * Which registry holds the images (REGISTRY_MODE). `bundled`: a distribution registry
+   * whose token server is the platform, reached at `url`, with the tokens' service and issuer.
+   */
+  registry: RegistrySettings;
+  /** The first-run setup token's hash and expiry (SETUP_TOKEN_*), as the installer set them. */
+  setupToken: { sha256: string; expiresAt: Date | undefined } | undefined;
+  /** Where the DNS records point (DNS_TARGET): the ingress's public address or host name. */
+  dnsTarget: string | null;
   /** Harbor's API and the account that makes each tenant's project and robot; `null`: one shared credential. */
   harborAdmin: { url: string; username: string; password: string } | null;
   /**
@@ -109,6 +118,15 @@ export interface GitHubAppSettings {
   clientSecret: string;
   privateKey: string;
   webhookSecret: string;
+}
+
+/** REGISTRY_MODE and the bundled registry's settings. */
+export interface RegistrySettings {
+  mode: 'harbor' | 'bundled' | 'none';
+  /** The bundled registry's API (REGISTRY_URL, default `http://{REGISTRY_HOST}`); null in the other modes. */
+  url: string | null;
+  tokenService: string;
+  tokenIssuer: string;
 }
 
 /** The pull Secret the platform writes into each tenant namespace, in both registry modes. */
@@ -205,7 +223,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       : null;
   const registryCredentials =
     e.HARBOR_USERNAME && e.HARBOR_PASSWORD ? { username: e.HARBOR_USERNAME, password: e.HARBOR_PASSWORD } : null;
-  const tenantPullSecret = harborAdmin || registryCredentials ? TENANT_PULL_SECRET : null;
+  const harborSet = ['HARBOR_HOST', 'HARBOR_URL', 'HARBOR_USERNAME', 'HARBOR_ADMIN_USERNAME'].some((name) => (env[name] ?? '').trim() !== '');
+  const registryMode = e.REGISTRY_MODE ?? (harborSet ? 'harbor' : 'none');
+  const bundled = registryMode === 'bundled';
+  const registry: RegistrySettings = {
+    mode: registryMode,
+    url: bundled ? (e.REGISTRY_URL ?? `http://${e.REGISTRY_HOST ?? ''}`) : null,
+    tokenService: e.REGISTRY_TOKEN_SERVICE,
+    tokenIssuer: e.REGISTRY_TOKEN_ISSUER,
+  };
+  // Per tenant: Harbor with its admin settings, or the bundled registry (a robot per tenant).
+  const perTenant = harborAdmin !== null || bundled;
+  const tenantPullSecret = perTenant || registryCredentials ? TENANT_PULL_SECRET : null;
   const oldKeys = new Map<string, Buffer>();
   for (const entry of e.ENCRYPTION_OLD_KEYS.split(',').filter(Boolean)) {
     const [id = '', key = ''] = entry.split(':');
@@ -266,12 +295,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     applierNotify: e.APPLIER_NOTIFY_URL ? { url: e.APPLIER_NOTIFY_URL, token: e.APPLIER_TOKEN } : undefined,
     fluxGitRepository,
     gitopsWebhook: e.GITOPS_WEBHOOK_URL ? { url: e.GITOPS_WEBHOOK_URL, secret: e.GITOPS_WEBHOOK_SECRET } : undefined,
-    harborHost: e.HARBOR_HOST,
+    harborHost: bundled && e.REGISTRY_HOST ? e.REGISTRY_HOST : e.HARBOR_HOST,
     harborProject: e.HARBOR_PROJECT,
-    registryCredentials,
-    harborAdmin,
+    registryCredentials: bundled ? null : registryCredentials,
+    harborAdmin: bundled ? null : harborAdmin,
+    registry,
+    setupToken: e.SETUP_TOKEN_SHA256 ? { sha256: e.SETUP_TOKEN_SHA256, expiresAt: e.SETUP_TOKEN_EXPIRES_AT ? new Date(e.SETUP_TOKEN_EXPIRES_AT) : undefined } : undefined,
+    dnsTarget: e.DNS_TARGET ?? null,
     tenantPullSecret,
-    registryConfigured: ['HARBOR_HOST', 'HARBOR_URL', 'HARBOR_USERNAME', 'HARBOR_ADMIN_USERNAME'].some((name) => (env[name] ?? '').trim() !== ''),
+    registryConfigured: harborSet || bundled,
     baseDomain: e.BASE_DOMAIN,
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
     registryWebhookToken: e.REGISTRY_WEBHOOK_TOKEN,
@@ -285,7 +317,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       tls: { enabled: e.INGRESS_TLS, secretName: e.INGRESS_TLS_SECRET ?? null },
       // With a registry credential the platform writes the pull Secret itself, per tenant.
       imagePullSecret: tenantPullSecret ?? e.IMAGE_PULL_SECRET ?? null,
-      registryLayout: harborAdmin ? 'per-tenant' : 'shared',
+      registryLayout: perTenant ? 'per-tenant' : 'shared',
       builderImage: e.BUILDER_IMAGE,
       buildDeadlineSeconds: e.BUILD_DEADLINE_SECONDS,
       ingressControllerNamespace: e.INGRESS_CONTROLLER_NAMESPACE,

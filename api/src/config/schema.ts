@@ -1,4 +1,5 @@
 import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL } from '@dangus/gitops-writer/input-schema';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -239,6 +240,31 @@ export const envSchema = z
     HARBOR_URL: url('HARBOR_URL').optional(),
     HARBOR_ADMIN_USERNAME: optionalString,
     HARBOR_ADMIN_PASSWORD: optionalString,
+    // Which registry holds the images: `harbor` (HARBOR_*), `bundled` (a distribution
+    // registry whose token server is the platform: /registry/token), `none` (a laptop).
+    // Unset: `harbor` when a HARBOR_* setting is given, else `none`.
+    REGISTRY_MODE: z.enum(['harbor', 'bundled', 'none'], { error: 'REGISTRY_MODE is harbor, bundled or none.' }).optional(),
+    // The bundled registry: the host[:port] images are named with (what Kaniko and the
+    // kubelet reach), and the URL the platform reaches its API at (retention, deletion).
+    REGISTRY_HOST: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9.-]+(:\d+)?$/, 'REGISTRY_HOST is a host name with an optional port, no scheme.')
+      .optional(),
+    REGISTRY_URL: url('REGISTRY_URL').optional(),
+    // The registry's auth.token service and issuer: what its tokens are signed for and by.
+    REGISTRY_TOKEN_SERVICE: z.string().trim().regex(/^[A-Za-z0-9._:-]+$/).default('dangus-registry'),
+    REGISTRY_TOKEN_ISSUER: z.string().trim().regex(/^[A-Za-z0-9._:-]+$/).default('dangus-cloud'),
+    // First-run setup: the SHA-256 (hex) of the one-time token the installer printed, and
+    // when it expires (ISO 8601; 24 hours after the api first sees it when unset).
+    SETUP_TOKEN_SHA256: z.string().trim().regex(/^[0-9a-f]{64}$/, 'SETUP_TOKEN_SHA256 is 64 lowercase hex digits (a SHA-256).').optional(),
+    SETUP_TOKEN_EXPIRES_AT: z.iso.datetime({ offset: true, error: 'SETUP_TOKEN_EXPIRES_AT is an ISO 8601 time, e.g. 2026-12-08T12:00:00Z.' }).optional(),
+    // Where the DNS records the setup page shows point: the ingress's public IP or host name.
+    DNS_TARGET: z
+      .string()
+      .trim()
+      .refine((v) => isIP(v) !== 0 || /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v), 'DNS_TARGET is an IP address or a host name.')
+      .optional(),
   });
 
 /**
@@ -271,6 +297,9 @@ export function crossFieldProblems(env: Record<string, string | undefined>): str
     problems.push(
       `PUBLIC_URL: HOST is ${host}, so the platform is reached from other machines at an address it cannot guess: set PUBLIC_URL to the URL users open (e.g. https://dangus.example.com); sign-in and every form check it.`,
     );
+  }
+  if ((env.REGISTRY_MODE ?? '').trim() === 'bundled' && !set('REGISTRY_HOST')) {
+    problems.push('REGISTRY_HOST: REGISTRY_MODE=bundled needs REGISTRY_HOST, the host[:port] of the bundled registry that builds push to and the kubelet pulls from.');
   }
   const role = (env.DANGUS_ROLE ?? '').trim();
   if ((role === 'api' || role === 'controller') && !set('DATABASE_URL')) {

@@ -14,6 +14,9 @@ import { apiRoutes } from './routes/api.js';
 import { authRoutes } from './routes/auth.js';
 import { githubAppApiRoutes, githubAppReturnRoutes } from './routes/github-app.js';
 import { healthRoutes } from './routes/health.js';
+import { registryTokenRoutes } from './routes/registry-token.js';
+import { dnsRoutes, setupRoutes } from './routes/setup.js';
+import type { FirstRunSetup } from '../auth/first-run-setup.js';
 import { stateGitRoutes } from './routes/state-git.js';
 import { streamRoutes } from './routes/streams.js';
 import { systemRoutes, type StateRepoView } from './routes/system.js';
@@ -51,6 +54,8 @@ export interface AppDeps {
   drain: Drain;
   /** The registry's push notifications (`/webhooks/registry`); off without a token. */
   registryWebhook?: RegistryWebhookSettings;
+  /** First-run setup (the installer's one-time link) and where its DNS records point. */
+  setup?: { firstRun: FirstRunSetup; baseDomain: string; dnsTarget: string | null };
 }
 
 /** JSON bodies of the API are small; the largest legitimate one is an env value (32 KiB). */
@@ -103,6 +108,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(deps.drain.middleware);
   app.use(healthRoutes(deps.ctx.db, deps.drain));
 
+  // The bundled registry's token server (REGISTRY_MODE=bundled), called by registry clients.
+  if (deps.ctx.registries.tokens) app.use(registryTokenRoutes(deps.ctx.registries.tokens));
+
   // Before any JSON parser: the signature is over the raw bytes.
   app.use('/webhooks', webhookRoutes(deps.ctx, deps.webhooks));
   app.use('/webhooks', registryWebhookRoutes(deps.ctx, deps.registryWebhook ?? { token: undefined, harborHost: '', harborProject: '', registryLayout: 'shared' }));
@@ -127,15 +135,17 @@ export function createApp(deps: AppDeps): Express {
       cookies: deps.cookies,
       logger: deps.logger,
       cluster: clusterStatus(deps.ctx),
+      ...(deps.setup ? { setup: deps.setup.firstRun } : {}),
     }),
   );
+  if (deps.setup) app.use('/auth', origin, json, setupRoutes({ setup: deps.setup.firstRun, encryptor: deps.ctx.encryptor, sessions: deps.sessions, cookies: deps.cookies }));
   app.use('/auth', githubAppReturnRoutes(deps.ctx, deps.sessions, deps.cookies));
   if (deps.stateRepo) {
     app.use('/state.git', stateGitRoutes({ repoDir: deps.stateRepo.dir, token: deps.stateRepo.token, logger: deps.logger, ...(deps.stateRepo.beforeAdvertise ? { beforeAdvertise: deps.stateRepo.beforeAdvertise } : {}) }));
   }
   // The API's own description: public, before the session check (README.md, HTTP surface).
   app.use('/api', openApiRoutes(app));
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), githubAppApiRoutes(deps.ctx, deps.manifest), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), githubAppApiRoutes(deps.ctx, deps.manifest), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), ...(deps.setup ? [dnsRoutes({ publicUrl: deps.publicUrl, baseDomain: deps.setup.baseDomain, target: deps.setup.dnsTarget })] : []), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

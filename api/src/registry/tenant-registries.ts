@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { Config } from '../config/config.js';
+import { BundledRegistryApi } from './bundled-registry.js';
 import { HttpHarborApi, type HarborApi } from './harbor-api.js';
+import { RegistryTokens } from './registry-tokens.js';
 
 export interface RegistryCredentials {
   username: string;
@@ -34,8 +36,15 @@ export class TenantRegistries {
       /** `null`: the shared mode. */
       harbor: HarborApi | null;
       settings: { harborProject: string; shared: RegistryCredentials | null };
+      /** The bundled registry's token server (REGISTRY_MODE=bundled); absent otherwise. */
+      tokens?: RegistryTokens;
     },
   ) {}
+
+  /** The token server of the bundled registry, or null when images live elsewhere. */
+  get tokens(): RegistryTokens | null {
+    return this.deps.tokens ?? null;
+  }
 
   get status(): RegistryStatus {
     return this.deps.harbor ? { mode: 'per-tenant', warning: null } : { mode: 'shared', warning: SHARED_REGISTRY_WARNING };
@@ -128,13 +137,28 @@ export function imageLocation(imageTag: string): { project: string; repository: 
   return { project: path[0] ?? '', repository: path.slice(1).join('/'), digest };
 }
 
-/** The registries as the config says: per tenant with Harbor's admin settings, else shared. */
+/**
+ * The registries as the config says: per tenant with the bundled registry (its token
+ * server is this platform) or with Harbor's admin settings, else shared.
+ */
 export function tenantRegistriesOf(
-  config: Pick<Config, 'harborProject' | 'registryCredentials' | 'harborAdmin'>,
+  config: Pick<Config, 'harborProject' | 'registryCredentials' | 'harborAdmin'> & Partial<Pick<Config, 'registry'>>,
   db: DataSource,
   encryptor: Encryptor,
   logger: Logger,
 ): TenantRegistries {
+  const registry = config.registry;
+  if (registry?.mode === 'bundled' && registry.url) {
+    const tokens = new RegistryTokens({ db, encryptor, logger, settings: { service: registry.tokenService, issuer: registry.tokenIssuer } });
+    return new TenantRegistries({
+      db,
+      encryptor,
+      logger,
+      harbor: new BundledRegistryApi({ url: registry.url, tokens }),
+      settings: { harborProject: config.harborProject, shared: null },
+      tokens,
+    });
+  }
   return new TenantRegistries({
     db,
     encryptor,

@@ -15,6 +15,7 @@ import { ProjectRoute } from './routes/project';
  */
 export const router = createBrowserRouter([
   { path: '/sign-in', element: <SignInPage />, errorElement: <RouteError /> },
+  { path: '/setup', lazy: async () => ({ Component: (await import('../features/setup/setup-page')).SetupPage }), errorElement: <RouteError /> },
   {
     element: <AppLayout />,
     errorElement: <RouteError />,

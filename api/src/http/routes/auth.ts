@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { stringifySetCookie } from 'cookie';
 import { z } from 'zod';
 import type { DataSource } from 'typeorm';
@@ -12,6 +12,7 @@ import { localSignInRefusal } from '../../auth/local-sign-in.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../../errors.js';
 import { LOCAL_GITHUB_ID } from '../../auth/local-sign-in.js';
 import { admitLocalUser, admitSignIn } from '../../use-cases/access.js';
+import { adoptSetupAdmin, isSetupAdmin, SETUP_PENDING_REFUSAL, type FirstRunSetup } from '../../auth/first-run-setup.js';
 import type { AccessPolicy } from '../../config/config.js';
 import {
   clearSessionCookie,
@@ -37,6 +38,8 @@ export interface AuthRoutesDeps {
   access: AccessPolicy;
   /** Whether the platform reaches a cluster: every page's banner reads it from `/auth/me`. */
   cluster: ClusterStatusDto;
+  /** First-run setup: while it is pending nobody signs in; its admin becomes the GitHub account it signs in with. */
+  setup?: FirstRunSetup;
 }
 
 /**
@@ -63,6 +66,11 @@ const pendingSchema = z.object({ state: z.string(), codeVerifier: z.string(), ex
 export function authRoutes(deps: AuthRoutesDeps): Router {
   const router = Router();
   const doc = routeDocs(router, { tag: 'Auth', access: 'public' });
+
+  const currentSessionUser = async (req: Request) => {
+    const token = readCookie(req, sessionCookieName(deps.cookies));
+    return token ? deps.sessions.findUser(token) : undefined;
+  };
 
   const oauthCookie = (res: Response, value: string, maxAgeSeconds: number) =>
     res.append(
@@ -129,6 +137,20 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       signInFailed(res, 'github_unavailable');
       return;
     }
+    const githubIdentity = { githubId: String(identity.id), login: identity.login, avatarUrl: identity.avatarUrl, accessToken: identity.accessToken, tokenKind: oauth.isGitHubApp ? ('app' as const) : ('oauth' as const) };
+    // The setup admin's first GitHub sign-in: it becomes that account.
+    const current = await currentSessionUser(req);
+    if (current && (await isSetupAdmin(deps.db, current.id))) {
+      const userId = await adoptSetupAdmin(deps.db, deps.encryptor, current.id, githubIdentity);
+      const session = await deps.sessions.create(userId);
+      setSessionCookie(res, deps.cookies, session.token, session.expiresAt);
+      res.redirect(302, '/');
+      return;
+    }
+    if (await deps.setup?.pending()) {
+      res.redirect(302, `/sign-in?refused=${encodeURIComponent(SETUP_PENDING_REFUSAL)}`);
+      return;
+    }
     const admission = await admitSignIn(
       deps,
       deps.access,
@@ -150,6 +172,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     if (!deps.localAuth) throw new NotFoundError('Local sign-in');
     const refusal = localSignInRefusal(req.socket.remoteAddress, req.headers);
     if (refusal !== null) throw new ForbiddenError(refusal, 'local_only');
+    if (await deps.setup?.pending()) throw new ForbiddenError(SETUP_PENDING_REFUSAL, 'setup_pending');
     const userId = await admitLocalUser(deps, LOCAL_GITHUB_ID);
     const session = await deps.sessions.create(userId);
     setSessionCookie(res, deps.cookies, session.token, session.expiresAt);
