@@ -1,5 +1,6 @@
 import type { RenderSettings } from '@dangus/gitops-writer';
 import type { ServiceSizeDto, UserLimitsDto } from '@dangus/common';
+import { objectStorageSettings, type ObjectStorageSettings } from './object-storage.js';
 import { placeholderProblems } from './placeholders.js';
 import { crossFieldProblems, envSchema, LOOPBACK_HOSTS, type RawEnv } from './schema.js';
 
@@ -70,6 +71,8 @@ export interface Config {
    * `null` when it has no credential (then `IMAGE_PULL_SECRET`, if set, is named instead).
    */
   tenantPullSecret: string | null;
+  /** The object-storage backend (OBJECT_STORAGE_*); `null`: services cannot enable object storage. */
+  objectStorage: ObjectStorageSettings | null;
   baseDomain: string;
   webhookBaseUrl: string;
   stateRepoDir: string;
@@ -269,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     registryCredentials,
     harborAdmin,
     tenantPullSecret,
+    objectStorage: objectStorageSettings(e),
     registryConfigured: ['HARBOR_HOST', 'HARBOR_URL', 'HARBOR_USERNAME', 'HARBOR_ADMIN_USERNAME'].some((name) => (env[name] ?? '').trim() !== ''),
     baseDomain: e.BASE_DOMAIN,
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,

@@ -1,5 +1,6 @@
 import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL } from '@dangus/gitops-writer/input-schema';
 import { z } from 'zod';
+import { objectStorageEnv, objectStorageProblems } from './object-storage.js';
 
 /**
  * The environment the platform reads: every setting, its parsing and its rules, checked once
@@ -236,6 +237,8 @@ export const envSchema = z
     HARBOR_URL: url('HARBOR_URL').optional(),
     HARBOR_ADMIN_USERNAME: optionalString,
     HARBOR_ADMIN_PASSWORD: optionalString,
+    // Object storage per service: the S3 endpoint and its IAM admin (config/object-storage.ts).
+    ...objectStorageEnv,
   });
 
 /**
@@ -269,6 +272,7 @@ export function crossFieldProblems(env: Record<string, string | undefined>): str
       `PUBLIC_URL: HOST is ${host}, so the platform is reached from other machines at an address it cannot guess: set PUBLIC_URL to the URL users open (e.g. https://dangus.example.com); sign-in and every form check it.`,
     );
   }
+  problems.push(...objectStorageProblems(env));
   const role = (env.DANGUS_ROLE ?? '').trim();
   if ((role === 'api' || role === 'controller') && !set('DATABASE_URL')) {
     problems.push(`DATABASE_URL: DANGUS_ROLE=${role} needs DATABASE_URL: the api replicas and the controllers share one PostgreSQL.`);
