@@ -43,7 +43,7 @@ export class ObjectStorageUnavailable extends Error {
  * deletes the bucket again when it is new (and so empty), so the backend never holds half
  * of it. A kept bucket (re-enabled in its grace period) keeps its data whatever happens.
  */
-export async function provisionBucket(driver: ObjectStorageDriver, bucket: string): Promise<BucketKey> {
+export async function provisionBucket(driver: ObjectStorageDriver, bucket: string): Promise<{ key: BucketKey; created: boolean }> {
   let created: boolean;
   try {
     created = await driver.createBucket(bucket);
@@ -51,7 +51,7 @@ export async function provisionBucket(driver: ObjectStorageDriver, bucket: strin
     throw new ObjectStorageUnavailable(`Object storage could not create bucket ${bucket}: ${message(err)}`, { cause: err });
   }
   try {
-    return await driver.createScopedKey(bucket);
+    return { key: await driver.createScopedKey(bucket), created };
   } catch (err) {
     if (created) await driver.deleteBucket(bucket).catch(() => undefined);
     throw new ObjectStorageUnavailable(`Object storage could not create a key for bucket ${bucket}: ${message(err)}`, { cause: err });
