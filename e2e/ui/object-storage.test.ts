@@ -52,7 +52,7 @@ describe('the storage panel', () => {
     const panel = page.locator('section#object-storage');
     await expectVisible(panel.getByText('Not enabled.'));
     await panel.getByRole('button', { name: 'Enable object storage' }).click();
-    await expectVisible(panel.getByText('In use'));
+    await expectVisible(panel.getByText('In use', { exact: true }));
     await expectVisible(panel.getByText(bucket));
     await expectVisible(panel.getByText(weed.endpoint));
     await expectVisible(panel.getByText('0 B in 0 objects'));
@@ -75,14 +75,14 @@ describe('the storage panel', () => {
 
     // Disable: confirmed, the bucket kept with its date; "delete now" asks for its name.
     await panel.getByRole('button', { name: 'Disable' }).click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Disable' }).click();
-    await expectVisible(panel.getByText('Kept'));
+    await page.getByRole('dialog').getByRole('button', { name: 'Disable', exact: true }).click();
+    await expectVisible(panel.getByText('Kept', { exact: true }));
     await expectVisible(panel.getByText('unless storage is enabled again'));
     expect(await exists(bucket)).toBe(true);
     await panel.getByRole('button', { name: 'Delete now' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByRole('textbox').fill(bucket);
-    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
     await expectVisible(panel.getByText('Not enabled.'));
     expect(await exists(bucket)).toBe(false);
     expect(pageErrors).toEqual([]);
