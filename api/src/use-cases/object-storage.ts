@@ -159,7 +159,7 @@ export async function enableObjectStorage(ctx: UseCaseContext, user: CurrentUser
 async function checkNewBucket(ctx: UseCaseContext, user: CurrentUser, projectId: string, bucket: string, settings: ObjectStorageSettings) {
   const exempt = ctx.limits.exemptAdmins && user.role === 'admin';
   if (settings.bucketsPerProject > 0 && !exempt) {
-    const [{ count }] = (await ctx.db.query(`SELECT count(*)::int AS count FROM service_buckets WHERE project_id = $1`, [projectId])) as [{ count: number }];
+    const [{ count }] = await ctx.db.query<[{ count: number }]>(`SELECT count(*)::int AS count FROM service_buckets WHERE project_id = $1`, [projectId]);
     if (count >= settings.bucketsPerProject) {
       throw new LimitReachedError(
         `This project has ${String(count)} buckets (kept ones included), the most it may have (MAX_BUCKETS_PER_PROJECT): delete a kept bucket now, or disable another service's storage and delete its bucket.`,
