@@ -58,7 +58,7 @@ const rendererIo = IO_MODULES.concat(IO_PACKAGES).map((name) => ({ name, message
 
 const room = (name) => `api/src/${name}`;
 /** api/src, one room per concept (docs/architecture.md "The parts"), from the foundation up. */
-const FOUNDATION = ['auth', 'config', 'crypto', 'db', 'github', 'registry'];
+const FOUNDATION = ['auth', 'config', 'crypto', 'db', 'github', 'registry', 'object-storage'];
 const PARTS = ['state-repo', 'pipeline', 'kube', 'coordination', 'events'];
 const zone = (target, from, message) => ({ target, from, message });
 

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { SeaweedFsDriver } from './object-storage/seaweedfs-driver.js';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -101,6 +102,7 @@ export function createPlatform(options: PlatformOptions) {
     ...(options.serviceEvents ? { serviceEvents: options.serviceEvents } : {}),
     ...(options.serviceMetrics ? { serviceMetrics: options.serviceMetrics } : {}),
     ...(options.projectUsage ? { projectUsage: options.projectUsage } : {}),
+    ...(config.objectStorage ? { objectStorage: { driver: new SeaweedFsDriver(config.objectStorage), settings: config.objectStorage } } : {}),
     settings: {
       baseDomain: config.baseDomain,
       webhookBaseUrl: config.webhookBaseUrl,

@@ -8,3 +8,4 @@ export * from './watch-paths.js';
 export * from './registry-events.js';
 export * from './registry-token.js';
 export * from './setup.js';
+export * from './object-storage.js';

@@ -20,13 +20,15 @@
 #   containerd2, containerd2-shim-runc-v2
 # and with --flux, Flux's two controllers the GitOps tests run (see flux/go.mod):
 #   source-controller, kustomize-controller
+# and with --storage, the object-storage backend the api's storage tests run (see seaweedfs/go.mod):
+#   weed                                                     (SeaweedFS; `weed server -s3` single process)
 #
 # Cache: ${DANGUS_CACHE_DIR:-$HOME/.cache/dangus}/k8s/<kubernetes version>/
 # A binary is rebuilt only when it is missing or its pinned module version changed.
 #
-# Usage: build.sh [--node] [--flux] [--containerd2]   build what is missing, print the cache directory last
+# Usage: build.sh [--node] [--flux] [--containerd2] [--storage]   build what is missing, print the cache directory last
 #        build.sh --dir                       print the cache directory only (builds nothing)
-#        build.sh --check [--node] [--flux]   exit 0 when every binary is cached, 1 otherwise
+#        build.sh --check [--node] [--flux] [--storage] exit 0 when every binary is cached, 1 otherwise
 # Env:   DANGUS_CACHE_DIR    cache root (default $HOME/.cache/dangus)
 #        DANGUS_BUILD_JOBS   parallel compile jobs (default 2; `go build -p`)
 set -euo pipefail
@@ -68,15 +70,17 @@ targets=(
 with_node=false
 with_flux=false
 with_containerd2=false
+with_storage=false
 mode=build
 for arg in "$@"; do
   case "$arg" in
     --node) with_node=true ;;
     --flux) with_flux=true ;;
     --containerd2) with_containerd2=true ;;
+    --storage) with_storage=true ;;
     --dir) mode=dir ;;
     --check) mode=check ;;
-    *) echo "usage: $0 [--node] [--flux] [--containerd2] [--dir|--check]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--node] [--flux] [--containerd2] [--storage] [--dir|--check]" >&2; exit 2 ;;
   esac
 done
 if $with_node; then
@@ -106,6 +110,12 @@ if $with_flux; then
   targets+=(
     "source-controller|flux|github.com/fluxcd/source-controller|github.com/fluxcd/source-controller|$(modversion flux github.com/fluxcd/source-controller)"
     "kustomize-controller|flux|github.com/fluxcd/kustomize-controller|github.com/fluxcd/kustomize-controller|$(modversion flux github.com/fluxcd/kustomize-controller)"
+  )
+fi
+
+if $with_storage; then
+  targets+=(
+    "weed|seaweedfs|github.com/seaweedfs/seaweedfs/weed|github.com/seaweedfs/seaweedfs|$(modversion seaweedfs github.com/seaweedfs/seaweedfs)"
   )
 fi
 

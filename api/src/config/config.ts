@@ -1,5 +1,6 @@
 import type { RenderSettings } from '@dangus/gitops-writer';
 import type { ServiceSizeDto, UserLimitsDto } from '@dangus/common';
+import { objectStorageSettings, type ObjectStorageSettings } from './object-storage.js';
 import { placeholderProblems } from './placeholders.js';
 import { crossFieldProblems, envSchema, LOOPBACK_HOSTS, type RawEnv } from './schema.js';
 
@@ -79,6 +80,8 @@ export interface Config {
    * `null` when it has no credential (then `IMAGE_PULL_SECRET`, if set, is named instead).
    */
   tenantPullSecret: string | null;
+  /** The object-storage backend (OBJECT_STORAGE_*); `null`: services cannot enable object storage. */
+  objectStorage: ObjectStorageSettings | null;
   baseDomain: string;
   webhookBaseUrl: string;
   /** The bearer token of the registry's push notifications (`POST /webhooks/registry`); none: the endpoint is off. */
@@ -303,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     setupToken: e.SETUP_TOKEN_SHA256 ? { sha256: e.SETUP_TOKEN_SHA256, expiresAt: e.SETUP_TOKEN_EXPIRES_AT ? new Date(e.SETUP_TOKEN_EXPIRES_AT) : undefined } : undefined,
     dnsTarget: e.DNS_TARGET ?? null,
     tenantPullSecret,
+    objectStorage: objectStorageSettings(e),
     registryConfigured: harborSet || bundled,
     baseDomain: e.BASE_DOMAIN,
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,

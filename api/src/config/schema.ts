@@ -1,6 +1,7 @@
 import { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL } from '@dangus/gitops-writer/input-schema';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { objectStorageEnv, objectStorageProblems } from './object-storage.js';
 
 /**
  * The environment the platform reads: every setting, its parsing and its rules, checked once
@@ -265,6 +266,8 @@ export const envSchema = z
       .trim()
       .refine((v) => isIP(v) !== 0 || /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v), 'DNS_TARGET is an IP address or a host name.')
       .optional(),
+    // Object storage per service: the S3 endpoint and its IAM admin (config/object-storage.ts).
+    ...objectStorageEnv,
   });
 
 /**
@@ -301,6 +304,7 @@ export function crossFieldProblems(env: Record<string, string | undefined>): str
   if ((env.REGISTRY_MODE ?? '').trim() === 'bundled' && !set('REGISTRY_HOST')) {
     problems.push('REGISTRY_HOST: REGISTRY_MODE=bundled needs REGISTRY_HOST, the host[:port] of the bundled registry that builds push to and the kubelet pulls from.');
   }
+  problems.push(...objectStorageProblems(env));
   const role = (env.DANGUS_ROLE ?? '').trim();
   if ((role === 'api' || role === 'controller') && !set('DATABASE_URL')) {
     problems.push(`DATABASE_URL: DANGUS_ROLE=${role} needs DATABASE_URL: the api replicas and the controllers share one PostgreSQL.`);

@@ -7,6 +7,7 @@ import { ApiException } from '@kubernetes/client-node';
 import type { RegistryCredentials, TenantRegistries } from '../registry/tenant-registries.js';
 import { dockerConfigJson, type ClusterSecrets } from './cluster-secrets.js';
 import { buildSecretName, envSecretName } from '@dangus/gitops-writer/names';
+import { bucketEnvOf, withBucketEnv } from '../object-storage/bucket-env.js';
 
 /** Pull Secrets written at once by {@link TenantSecrets.writePullSecrets}. */
 const PULL_SECRETS_AT_ONCE = 8;
@@ -56,11 +57,14 @@ export class TenantSecrets implements CommitEffects {
       [serviceId],
     );
     const namespace = namespaceFor(service.user_hash, service.project_name);
+    // The bucket's variables (object storage) ride in the same Secret, never in git.
+    const bucket = (await bucketEnvOf(this.deps.db, this.deps.encryptor, [serviceId])).get(serviceId);
+    if (bucket instanceof Error) throw bucket;
     await this.deps.secrets.applyEnvSecret(
       namespace,
       envSecretName(service.name),
       serviceId,
-      env.map((entry) => ({ key: entry.key, value: this.deps.encryptor.decrypt(entry.value) })),
+      withBucketEnv(env.map((entry) => ({ key: entry.key, value: this.deps.encryptor.decrypt(entry.value) })), bucket),
     );
     await this.writePullSecret(service.project_id, namespace);
   }

@@ -1,4 +1,6 @@
 import type { StateHistory } from '@dangus/gitops-writer';
+import { startBucketSweeper } from '../object-storage/sweeper.js';
+import { SeaweedFsDriver } from '../object-storage/seaweedfs-driver.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -61,6 +63,8 @@ export interface RunningController {
   head(): Promise<string | null>;
   /** Pushes to the state repo's remote, when one is configured. */
   pushStatus(): PushStatus | null;
+  /** Deletes the kept buckets whose grace period is over now (it also runs every ten minutes); with object storage only. */
+  sweepBuckets?: () => Promise<number>;
 }
 
 /**
@@ -164,6 +168,10 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   );
   const timer = setInterval(() => void reconcile().catch((error: unknown) => logger.warn({ err: error }, 'reconcile failed')), RECONCILE_MS);
   timer.unref();
+  // Kept buckets whose grace period is over go (object storage).
+  const buckets = config.objectStorage
+    ? startBucketSweeper({ db: deps.db, driver: new SeaweedFsDriver(config.objectStorage), logger: logger.child({ component: 'buckets' }) })
+    : undefined;
   return {
     pipeline,
     applier,
@@ -172,9 +180,11 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     head: () => writer.repo.head(),
     pushStatus: () => writer.pusher?.status ?? null,
     applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,
+    ...(buckets ? { sweepBuckets: () => buckets.sweep() } : {}),
     async stop() {
       clearInterval(timer);
       installations.stop();
+      await buckets?.stop();
       await stopAll();
     },
   };

@@ -4,6 +4,7 @@ import { buildSecretName } from '@dangus/gitops-writer/names';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { EnvRevision } from './env-revision.js';
+import { bucketEnvOf, withBucketEnv } from '../object-storage/bucket-env.js';
 import { serviceColumn } from '../db/entities/index.js';
 
 /** Every configuration field, selected under its own name (`s.repo_url AS "repoUrl"`). */
@@ -118,6 +119,17 @@ export class TenantLoader {
         if (service) unreadable.set(service.project_id, failure);
       }
       envByService.set(row.service_id, list);
+    }
+    // The bucket's variables (object storage) count in the env revision: a rotation rolls out.
+    const buckets = await bucketEnvOf(db, this.deps.encryptor, services.map((s) => s.id));
+    for (const [serviceId, bucket] of buckets) {
+      const service = services.find((s) => s.id === serviceId);
+      if (bucket instanceof Error) {
+        if (!onFailure) throw bucket;
+        if (service) unreadable.set(service.project_id, bucket);
+        continue;
+      }
+      envByService.set(serviceId, withBucketEnv(envByService.get(serviceId) ?? [], bucket));
     }
     const readable = tenants.filter((t) => {
       const error = unreadable.get(t.project_id);

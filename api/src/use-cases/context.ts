@@ -16,6 +16,7 @@ import type { ServiceMetrics } from '../kube/service-metrics.js';
 import type { ProjectUsage } from '../kube/project-usage.js';
 import type { PipelineHandle } from '../pipeline/pipeline-handle.js';
 import type { RepoVisibility } from '../github/repo-visibility.js';
+import type { ObjectStorage } from '../object-storage/object-storage.js';
 
 /** What every use case may touch, passed in one options object (docs/architecture.md#code-conventions). */
 export interface UseCaseContext {
@@ -55,6 +56,8 @@ export interface UseCaseContext {
   projectUsage?: ProjectUsage;
   /** The state repo's history reader; absent without a state repo. */
   history?: StateHistory;
+  /** The object-storage backend (OBJECT_STORAGE_*); absent when none is configured. */
+  objectStorage?: ObjectStorage;
 }
 
 /** The signed-in user every query is scoped to. */

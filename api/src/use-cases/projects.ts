@@ -1,4 +1,5 @@
 import { createProjectSchema, namespaceFor, type ProjectDetailDto, type ProjectDto, type ServiceSummaryDto } from '@dangus/common';
+import { keepBucketsOf, revokeKeys } from './bucket-retirement.js';
 import type { EntityManager } from 'typeorm';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { ProjectEntity } from '../db/entities/index.js';
@@ -118,10 +119,12 @@ export async function deleteProject(ctx: UseCaseContext, user: CurrentUser, proj
   const project = await findProject(ctx, user, projectId);
   // Its registry first: the row that names the robot goes with the project.
   await ctx.registries.forget(project.id);
-  await changeState(ctx, async (manager) => {
+  // Its buckets are kept for the grace period, and their keys revoked once the deletion committed.
+  const keys = await changeState(ctx, async (manager) => {
+    const kept = await keepBucketsOf(ctx, manager, { projectId: project.id });
     await manager.getRepository(ProjectEntity).delete({ id: project.id, userId: user.id });
     return {
-      value: undefined,
+      value: kept,
       change: {
         projectId: project.id,
         namespace: namespaceFor(user.hash, project.name),
@@ -131,4 +134,5 @@ export async function deleteProject(ctx: UseCaseContext, user: CurrentUser, proj
       },
     };
   });
+  await revokeKeys(ctx, keys);
 }

@@ -25,6 +25,7 @@ import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
 import { installedRepositoryId, repositoryAccess } from '../github/repository-access.js';
 import { accessDeps } from './service-abilities.js';
 import { checkServiceLimit } from './limits.js';
+import { keepBucketsOf, revokeKeys } from './bucket-retirement.js';
 import {
   NOTHING_RUNS_REASON,
   VOLUME_REPLICAS_REASON,
@@ -166,11 +167,13 @@ export async function updateService(
 
 export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<void> {
   const { service, project } = await findOwnedService(ctx, user, serviceId);
-  await changeState(ctx, async (manager) => {
+  // Its bucket is kept for the grace period, and its key revoked once the deletion committed.
+  const keys = await changeState(ctx, async (manager) => {
     const buildShas = await unfinishedBuildShas(manager, service.id);
+    const kept = await keepBucketsOf(ctx, manager, { serviceId: service.id });
     await manager.getRepository(ServiceEntity).delete({ id: service.id, userId: user.id });
     return {
-      value: undefined,
+      value: kept,
       change: serviceChange(user, project, service.name, {
         verb: 'delete',
         summary: `delete service ${service.name}`,
@@ -178,6 +181,7 @@ export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serv
       }),
     };
   });
+  await revokeKeys(ctx, keys);
 }
 
 /**

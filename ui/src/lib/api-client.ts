@@ -1,6 +1,6 @@
 import { ApiError, toErrorBody } from './api-error';
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 let onUnauthorized: (() => void) | undefined;
 

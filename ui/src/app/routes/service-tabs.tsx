@@ -8,6 +8,7 @@ import { NeedsCluster } from '../../features/cluster/needs-cluster';
 import { ActivityPanel } from '../../features/services/components/activity-panel';
 import { ConfigPanel } from '../../features/services/components/config-panel';
 import { EnvVarsPanel } from '../../features/services/components/env-vars-panel';
+import { ObjectStoragePanel } from '../../features/services/components/object-storage-panel';
 import { RuntimeLogsPanel } from '../../features/services/components/runtime-logs-panel';
 import { WebhookPanel } from '../../features/services/components/webhook-panel';
 import { formatAbsolute, formatRelative, shortSha } from '../../lib/format';
@@ -130,7 +131,12 @@ function TabContent({ service, tab }: { service: ServiceDto; tab: ServiceTab }) 
       }
       return running ? <MetricsPanel serviceId={service.id} /> : <NotDeployedYet what="metrics" />;
     case 'environment':
-      return <EnvVarsPanel serviceId={service.id} />;
+      return (
+        <div className="space-y-6">
+          <EnvVarsPanel serviceId={service.id} />
+          <ObjectStoragePanel serviceId={service.id} />
+        </div>
+      );
     case 'settings':
       return <ConfigPanel service={service} />;
     case 'history':
