@@ -17,13 +17,17 @@
 #   local-path-provisioner                                   (see local-path-provisioner/go.mod)
 # and with --flux, Flux's two controllers the GitOps tests run (see flux/go.mod):
 #   source-controller, kustomize-controller
+# and with --tls, what the real-node TLS tests run (see README.md, "TLS"):
+#   cert-manager-controller, cert-manager-acmesolver        (cert-manager/{controller,acmesolver}, see cert-manager/go.mod)
+#   cert-manager-crds.yaml                                   (deploy/crds/ of the cert-manager module, concatenated)
+#   pebble                                                   (the ACME test CA, see pebble/go.mod)
 #
 # Cache: ${DANGUS_CACHE_DIR:-$HOME/.cache/dangus}/k8s/<kubernetes version>/
 # A binary is rebuilt only when it is missing or its pinned module version changed.
 #
-# Usage: build.sh [--node] [--flux]           build what is missing, print the cache directory last
+# Usage: build.sh [--node] [--flux] [--tls]         build what is missing, print the cache directory last
 #        build.sh --dir                       print the cache directory only (builds nothing)
-#        build.sh --check [--node] [--flux]   exit 0 when every binary is cached, 1 otherwise
+#        build.sh --check [--node] [--flux] [--tls]   exit 0 when every binary is cached, 1 otherwise
 # Env:   DANGUS_CACHE_DIR    cache root (default $HOME/.cache/dangus)
 #        DANGUS_BUILD_JOBS   parallel compile jobs (default 2; `go build -p`)
 set -euo pipefail
@@ -64,14 +68,16 @@ targets=(
 
 with_node=false
 with_flux=false
+with_tls=false
 mode=build
 for arg in "$@"; do
   case "$arg" in
     --node) with_node=true ;;
     --flux) with_flux=true ;;
+    --tls) with_tls=true ;;
     --dir) mode=dir ;;
     --check) mode=check ;;
-    *) echo "usage: $0 [--node] [--flux] [--dir|--check]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--node] [--flux] [--tls] [--dir|--check]" >&2; exit 2 ;;
   esac
 done
 if $with_node; then
@@ -93,6 +99,16 @@ if $with_flux; then
   targets+=(
     "source-controller|flux|github.com/fluxcd/source-controller|github.com/fluxcd/source-controller|$(modversion flux github.com/fluxcd/source-controller)"
     "kustomize-controller|flux|github.com/fluxcd/kustomize-controller|github.com/fluxcd/kustomize-controller|$(modversion flux github.com/fluxcd/kustomize-controller)"
+  )
+fi
+
+if $with_tls; then
+  cm_version="$(modversion cert-manager github.com/cert-manager/cert-manager)"
+  targets+=(
+    "pebble|pebble|github.com/letsencrypt/pebble/v2/cmd/pebble|github.com/letsencrypt/pebble/v2|$(modversion pebble github.com/letsencrypt/pebble/v2)"
+    "cert-manager-crds.yaml|cert-manager|deploy/crds|github.com/cert-manager/cert-manager|$cm_version"
+    "cert-manager-controller|cert-manager|dangus.local/e2e/cluster/cert-manager/controller|github.com/cert-manager/cert-manager|$cm_version"
+    "cert-manager-acmesolver|cert-manager|dangus.local/e2e/cluster/cert-manager/acmesolver|github.com/cert-manager/cert-manager|$cm_version"
   )
 fi
 
@@ -159,6 +175,13 @@ build_one() { # name dir package module version output
       command -v gcc >/dev/null || { echo "pause needs gcc (apt-get install gcc)"; return 1; }
       gcc -Os -static -Wall -Werror -DVERSION="$version" -o "$output" "$src/$pkg"
       strip "$output" ;;
+    cert-manager-crds.yaml)
+      # The CRDs as cert-manager publishes them, one multi-document file (made executable
+      # only so the cache check treats it like the binaries).
+      src="$(cd "$dir" && go mod download -json "$module@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+      [[ -n "$src" && -d "$src/$pkg" ]] || { echo "no $pkg in $module@$version"; return 1; }
+      for f in "$src/$pkg"/*.yaml; do echo "---"; cat "$f"; done >"$output"
+      chmod +x "$output" ;;
     traefik)
       # A writable copy of the module, built as the main module so its replace directives apply.
       local copy="$out/.traefik-src.$$"
