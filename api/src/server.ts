@@ -100,6 +100,7 @@ export function createPlatform(options: PlatformOptions) {
     ...(options.serviceEvents ? { serviceEvents: options.serviceEvents } : {}),
     ...(options.serviceMetrics ? { serviceMetrics: options.serviceMetrics } : {}),
     ...(options.projectUsage ? { projectUsage: options.projectUsage } : {}),
+    domains: config.domains,
     settings: {
       baseDomain: config.baseDomain,
       webhookBaseUrl: config.webhookBaseUrl,

@@ -14,6 +14,7 @@ import { apiRoutes } from './routes/api.js';
 import { authRoutes } from './routes/auth.js';
 import { githubAppApiRoutes, githubAppReturnRoutes } from './routes/github-app.js';
 import { healthRoutes } from './routes/health.js';
+import { domainCheckRoutes } from './routes/domain-check.js';
 import { stateGitRoutes } from './routes/state-git.js';
 import { streamRoutes } from './routes/streams.js';
 import { systemRoutes, type StateRepoView } from './routes/system.js';
@@ -98,6 +99,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(deps.drain.middleware);
   app.use(healthRoutes(deps.ctx.db, deps.drain));
+  app.use(domainCheckRoutes(deps.ctx.db));
 
   // Before any JSON parser: the signature is over the raw bytes.
   app.use('/webhooks', webhookRoutes(deps.ctx, deps.webhooks));

@@ -21,6 +21,7 @@ import { IntentProcessor } from '../coordination/outbox.js';
 import type { StateSink } from '../state-repo/state-sink.js';
 import type { Applier } from '@dangus/applier';
 import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
+import { startDomainScheduler, type DomainScheduler } from '../domains/domain-scheduler.js';
 
 /** Between full reconciles of the repo with the database (a change whose intent was never recorded). */
 const RECONCILE_MS = 10 * 60_000;
@@ -61,6 +62,8 @@ export interface RunningController {
   head(): Promise<string | null>;
   /** Pushes to the state repo's remote, when one is configured. */
   pushStatus(): PushStatus | null;
+  /** The custom domains' scheduled DNS looks (issue 34). */
+  domains: DomainScheduler;
 }
 
 /**
@@ -162,6 +165,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     },
     (error: unknown) => logger.warn({ err: error }, 'could not delete the OAuth tokens'),
   );
+  const domains = startDomainScheduler({ db: deps.db, stateSink: deps.stateSink, logger: logger.child({ component: 'domains' }), baseDomain: config.baseDomain, settings: config.domains });
   const timer = setInterval(() => void reconcile().catch((error: unknown) => logger.warn({ err: error }, 'reconcile failed')), RECONCILE_MS);
   timer.unref();
   return {
@@ -171,10 +175,12 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     writer,
     head: () => writer.repo.head(),
     pushStatus: () => writer.pusher?.status ?? null,
+    domains,
     applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,
     async stop() {
       clearInterval(timer);
       installations.stop();
+      await domains.stop();
       await stopAll();
     },
   };

@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { EnvRevision } from './env-revision.js';
 import { serviceColumn } from '../db/entities/index.js';
+import { domainsForRender } from '../db/domains-repo.js';
 
 /** Every configuration field, selected under its own name (`s.repo_url AS "repoUrl"`). */
 const CONFIG_COLUMNS = SERVICE_CONFIG_FIELDS.map((field) => `s.${serviceColumn(field)} AS "${field}"`).join(', ');
@@ -105,6 +106,7 @@ export class TenantLoader {
           services.map((s) => s.id),
         ])
       : [];
+    const domains = await domainsForRender(db, services.map((s) => s.id));
     const envByService = new Map<string, { key: string; value: string }[]>();
     const unreadable = new Map<string, unknown>();
     for (const row of env) {
@@ -136,6 +138,7 @@ export class TenantLoader {
           return {
             id: s.id,
             ...config,
+            domains: domains.get(s.id) ?? [],
             host: s.host,
             restartedAt: s.restarted_at?.toISOString() ?? null,
             resources: this.resourcesOf(size),
