@@ -82,6 +82,9 @@ describe('custom domains', () => {
       certificate: { state: 'none' },
     });
     expect((await t.commitSubjects())[0]).toBe(`domain(${ns}/web): add blog.example.org`);
+    // Pending: recorded in the state repo, routed nowhere.
+    expect(await git('show', `HEAD:tenants/${ns}/web/custom-domains.yaml`)).toMatch(/blog\.example\.org pending/);
+    expect(await git('ls-tree', '--name-only', `HEAD:tenants/${ns}/web/`)).not.toMatch(/domain-blog/);
     const idn = await post(`/services/${serviceId}/domains`, { domain: 'bücher.example.net' }).expect(201);
     expect(idn.body.domain).toBe('xn--bcher-kva.example.net');
     const listed = await get(`/services/${serviceId}/domains`).expect(200);

@@ -38,8 +38,8 @@ export interface UseCaseContext {
   settings: { baseDomain: string; webhookBaseUrl: string; publicScheme: 'http' | 'https' };
   /** Custom domains' DNS checks and certificates (issue 34); absent: the system resolver, no certificates. */
   domains?: DomainSettings;
-  /** cert-manager's state of a host's certificate in a namespace, read from the cluster (kube/certificates.ts); absent without one. */
-  certificates?: (namespace: string, host: string) => CertificateStateDto;
+  /** cert-manager's Certificates of a namespace by host, read from the cluster (kube/certificates.ts); absent without one. */
+  certificates?: { byHost(namespace: string): Promise<Map<string, CertificateStateDto>> };
   /** Limits per user (0: none). */
   limits: UserLimits;
   /** Sizes, quota and LimitRange defaults, for replicas and sizes (capacity.ts). */

@@ -34,14 +34,35 @@ import { isUuid, parseInput, uniqueViolation } from './validate.js';
 
 const NOT_ASKED: CertificateStateDto = { state: 'none', message: 'No certificate is asked for until the domain is verified and points at the platform.', notAfter: null };
 
-function certificateOf(ctx: UseCaseContext, namespace: string, row: DomainRow): CertificateStateDto {
-  if (row.status !== 'verified' || !row.routing?.ok) return NOT_ASKED;
-  if (!ctx.domains?.issuer) return { state: 'none', message: 'The platform has no certificate issuer (CERT_ISSUER): the domain is served over HTTP only.', notAfter: null };
-  return ctx.certificates?.(namespace, row.domain) ?? { state: 'unknown', message: 'The certificate\'s state cannot be read from the cluster.', notAfter: null };
+const UNKNOWN: CertificateStateDto = { state: 'unknown', message: 'The certificate\'s state cannot be read from the cluster now.', notAfter: null };
+
+/** The namespace's certificates by host, or null when the cluster cannot say (none, no cert-manager). */
+async function certificatesOf(ctx: UseCaseContext, namespace: string): Promise<Map<string, CertificateStateDto> | null> {
+  if (!ctx.certificates || !ctx.domains?.issuer) return null;
+  try {
+    return await ctx.certificates.byHost(namespace);
+  } catch (error) {
+    ctx.logger.debug({ err: error, namespace }, 'cannot read the certificates');
+    return null;
+  }
 }
 
-function dtoOf(ctx: UseCaseContext, namespace: string, row: DomainRow): CustomDomainDto {
-  return toDomainDto(row, certificateOf(ctx, namespace, row));
+function certificateOf(ctx: UseCaseContext, certificates: Map<string, CertificateStateDto> | null, row: DomainRow): CertificateStateDto {
+  if (row.status !== 'verified' || !row.routing?.ok) return NOT_ASKED;
+  if (!ctx.domains?.issuer) return { state: 'none', message: 'The platform has no certificate issuer (CERT_ISSUER): the domain is served over HTTP only.', notAfter: null };
+  if (!certificates) return UNKNOWN;
+  return certificates.get(row.domain) ?? { state: 'waiting', message: 'The certificate is committed; the cluster does not have it yet.', notAfter: null };
+}
+
+async function dtosOf(ctx: UseCaseContext, namespace: string, rows: DomainRow[]): Promise<CustomDomainDto[]> {
+  const certificates = rows.some((row) => row.routing?.ok) ? await certificatesOf(ctx, namespace) : null;
+  return rows.map((row) => toDomainDto(row, certificateOf(ctx, certificates, row)));
+}
+
+async function dtoOf(ctx: UseCaseContext, namespace: string, row: DomainRow): Promise<CustomDomainDto> {
+  const [dto] = await dtosOf(ctx, namespace, [row]);
+  if (!dto) throw new Error('no domain');
+  return dto;
 }
 
 function namespaceOf(user: CurrentUser, owned: Awaited<ReturnType<typeof findOwnedService>>): string {
@@ -51,12 +72,13 @@ function namespaceOf(user: CurrentUser, owned: Awaited<ReturnType<typeof findOwn
 export async function listDomains(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<CustomDomainDto[]> {
   const owned = await findOwnedService(ctx, user, serviceId);
   const ns = namespaceOf(user, owned);
-  return (await domainsOfService(ctx.db, owned.service.id)).map((row) => dtoOf(ctx, ns, row));
+  return dtosOf(ctx, ns, await domainsOfService(ctx.db, owned.service.id));
 }
 
 export async function addDomain(ctx: UseCaseContext, user: CurrentUser, serviceId: string, input: unknown): Promise<CustomDomainDto> {
-  const { domain: raw } = parseInput(createDomainSchema, input);
+  // Another user's service is a 404 whatever the body.
   const owned = await findOwnedService(ctx, user, serviceId);
+  const { domain: raw } = parseInput(createDomainSchema, input);
   const normalized = normalizeDomain(raw, {
     baseDomain: ctx.settings.baseDomain,
     platformHosts: ctx.domains?.platformHosts ?? [],
@@ -81,7 +103,7 @@ export async function addDomain(ctx: UseCaseContext, user: CurrentUser, serviceI
       return { value: inserted, change: serviceChange(user, owned.project, owned.service.name, { verb: 'domain', summary: `add ${domain}` }) };
     });
     ctx.logger.info({ serviceId: owned.service.id, domain }, 'custom domain added');
-    return dtoOf(ctx, namespaceOf(user, owned), row);
+    return await dtoOf(ctx, namespaceOf(user, owned), row);
   } catch (error) {
     // Whoever holds it, the answer is the same: nothing about the holder.
     if (uniqueViolation(error) === 'custom_domains_domain_key') {

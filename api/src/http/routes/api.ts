@@ -44,7 +44,6 @@ import * as repositoryFiles from '../../use-cases/repository-files.js';
 import { currentUser } from '../middleware/session.js';
 import { UserConcurrency } from '../user-concurrency.js';
 import { routeDocs } from '../openapi/describe.js';
-import { domainRoutes } from './domains.js';
 
 /**
  * `/api/*`, behind requireUser. Routes only parse the request, call a use case
@@ -208,8 +207,6 @@ export function apiRoutes(ctx: UseCaseContext): Router {
   r.post('/deployments/:deploymentId/rollback', async (req, res) => {
     res.status(202).json(await releases.rollbackDeployment(ctx, currentUser(res), req.params.deploymentId));
   });
-
-  domainRoutes(r, ctx);
 
   return r;
 }

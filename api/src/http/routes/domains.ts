@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { createDomainSchema, customDomainDtoSchema } from '@dangus/common';
 import type { UseCaseContext } from '../../use-cases/context.js';
@@ -8,8 +8,9 @@ import { routeDocs } from '../openapi/describe.js';
 
 const domainParams = z.object({ domainId: z.uuid() });
 
-/** `/api/services/:serviceId/domains…` (issue 34), on the `/api` router. */
-export function domainRoutes(r: Router, ctx: UseCaseContext): void {
+/** `/api/services/:serviceId/domains…` (issue 34), mounted on `/api` behind requireUser. */
+export function domainRoutes(ctx: UseCaseContext): Router {
+  const r = Router();
   const doc = routeDocs(r, { tag: 'Domains', access: 'user' });
   doc.get('/services/:serviceId/domains', { summary: 'The service\'s custom domains, with their TXT record, state and certificate', response: z.array(customDomainDtoSchema) });
   r.get('/services/:serviceId/domains', async (req, res) => {
@@ -40,4 +41,5 @@ export function domainRoutes(r: Router, ctx: UseCaseContext): void {
     await domains.removeDomain(ctx, currentUser(res), req.params.serviceId, req.params.domainId);
     res.status(204).end();
   });
+  return r;
 }
