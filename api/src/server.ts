@@ -21,6 +21,7 @@ import type { RuntimeLogs } from './kube/runtime-logs.js';
 import type { ServiceEvents } from './kube/service-events.js';
 import type { ServiceMetrics } from './kube/service-metrics.js';
 import type { ProjectUsage } from './kube/project-usage.js';
+import type { Certificates } from './kube/certificates.js';
 import { ProjectListCache } from './use-cases/project-list-cache.js';
 import type { UseCaseContext } from './use-cases/context.js';
 import type { PipelineHandle } from './pipeline/pipeline-handle.js';
@@ -49,6 +50,8 @@ export interface PlatformOptions {
   serviceEvents?: ServiceEvents;
   serviceMetrics?: ServiceMetrics;
   projectUsage?: ProjectUsage;
+  /** cert-manager's Certificates of a namespace (issue 34). */
+  certificates?: Certificates;
   github?: GitHubApi;
   uiDir?: string;
   /** Shared with the pipeline when this process runs one. */
@@ -103,6 +106,8 @@ export function createPlatform(options: PlatformOptions) {
     ...(options.serviceMetrics ? { serviceMetrics: options.serviceMetrics } : {}),
     ...(options.projectUsage ? { projectUsage: options.projectUsage } : {}),
     ...(config.objectStorage ? { objectStorage: { driver: new SeaweedFsDriver(config.objectStorage), settings: config.objectStorage } } : {}),
+    ...(options.certificates ? { certificates: options.certificates } : {}),
+    domains: config.domains,
     settings: {
       baseDomain: config.baseDomain,
       webhookBaseUrl: config.webhookBaseUrl,

@@ -9,3 +9,4 @@ export * from './registry-events.js';
 export * from './registry-token.js';
 export * from './setup.js';
 export * from './object-storage.js';
+export * from './domains.js';

@@ -22,13 +22,17 @@
 #   source-controller, kustomize-controller
 # and with --storage, the object-storage backend the api's storage tests run (see seaweedfs/go.mod):
 #   weed                                                     (SeaweedFS; `weed server -s3` single process)
+# and with --tls, what the real-node TLS tests run (see README.md, "TLS"):
+#   cert-manager-controller, cert-manager-acmesolver        (cert-manager/{controller,acmesolver}, see cert-manager/go.mod)
+#   cert-manager-crds.yaml                                   (deploy/crds/ of the cert-manager module, concatenated)
+#   pebble                                                   (the ACME test CA, see pebble/go.mod)
 #
 # Cache: ${DANGUS_CACHE_DIR:-$HOME/.cache/dangus}/k8s/<kubernetes version>/
 # A binary is rebuilt only when it is missing or its pinned module version changed.
 #
-# Usage: build.sh [--node] [--flux] [--containerd2] [--storage]   build what is missing, print the cache directory last
+# Usage: build.sh [--node] [--flux] [--containerd2] [--storage] [--tls]   build what is missing, print the cache directory last
 #        build.sh --dir                       print the cache directory only (builds nothing)
-#        build.sh --check [--node] [--flux] [--storage] exit 0 when every binary is cached, 1 otherwise
+#        build.sh --check [--node] [--flux] [--containerd2] [--storage] [--tls]   exit 0 when every binary is cached, 1 otherwise
 # Env:   DANGUS_CACHE_DIR    cache root (default $HOME/.cache/dangus)
 #        DANGUS_BUILD_JOBS   parallel compile jobs (default 2; `go build -p`)
 set -euo pipefail
@@ -71,6 +75,7 @@ with_node=false
 with_flux=false
 with_containerd2=false
 with_storage=false
+with_tls=false
 mode=build
 for arg in "$@"; do
   case "$arg" in
@@ -78,9 +83,10 @@ for arg in "$@"; do
     --flux) with_flux=true ;;
     --containerd2) with_containerd2=true ;;
     --storage) with_storage=true ;;
+    --tls) with_tls=true ;;
     --dir) mode=dir ;;
     --check) mode=check ;;
-    *) echo "usage: $0 [--node] [--flux] [--containerd2] [--storage] [--dir|--check]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--node] [--flux] [--containerd2] [--storage] [--tls] [--dir|--check]" >&2; exit 2 ;;
   esac
 done
 if $with_node; then
@@ -116,6 +122,16 @@ fi
 if $with_storage; then
   targets+=(
     "weed|seaweedfs|github.com/seaweedfs/seaweedfs/weed|github.com/seaweedfs/seaweedfs|$(modversion seaweedfs github.com/seaweedfs/seaweedfs)"
+  )
+fi
+
+if $with_tls; then
+  cm_version="$(modversion cert-manager github.com/cert-manager/cert-manager)"
+  targets+=(
+    "pebble|pebble|github.com/letsencrypt/pebble/v2/cmd/pebble|github.com/letsencrypt/pebble/v2|$(modversion pebble github.com/letsencrypt/pebble/v2)"
+    "cert-manager-crds.yaml|cert-manager|deploy/crds|github.com/cert-manager/cert-manager|$cm_version"
+    "cert-manager-controller|cert-manager|dangus.local/e2e/cluster/cert-manager/controller|github.com/cert-manager/cert-manager|$cm_version"
+    "cert-manager-acmesolver|cert-manager|dangus.local/e2e/cluster/cert-manager/acmesolver|github.com/cert-manager/cert-manager|$cm_version"
   )
 fi
 
@@ -182,6 +198,13 @@ build_one() { # name dir package module version output
       command -v gcc >/dev/null || { echo "pause needs gcc (apt-get install gcc)"; return 1; }
       gcc -Os -static -Wall -Werror -DVERSION="$version" -o "$output" "$src/$pkg"
       strip "$output" ;;
+    cert-manager-crds.yaml)
+      # The CRDs as cert-manager publishes them, one multi-document file (made executable
+      # only so the cache check treats it like the binaries).
+      src="$(cd "$dir" && go mod download -json "$module@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+      [[ -n "$src" && -d "$src/$pkg" ]] || { echo "no $pkg in $module@$version"; return 1; }
+      for f in "$src/$pkg"/*.yaml; do echo "---"; cat "$f"; done >"$output"
+      chmod +x "$output" ;;
     traefik)
       # A writable copy of the module, built as the main module so its replace directives apply.
       local copy="$out/.traefik-src.$$"

@@ -83,6 +83,8 @@ export interface Config {
   /** The object-storage backend (OBJECT_STORAGE_*); `null`: services cannot enable object storage. */
   objectStorage: ObjectStorageSettings | null;
   baseDomain: string;
+  /** Custom domains and certificates (issue 34). */
+  domains: DomainSettings;
   webhookBaseUrl: string;
   /** The bearer token of the registry's push notifications (`POST /webhooks/registry`); none: the endpoint is off. */
   registryWebhookToken: string | undefined;
@@ -110,7 +112,26 @@ export interface Config {
     | 'buildEgressCidr'
     | 'registryLayout'
     | 'flux'
+    | 'certificates'
   >;
+}
+
+/** The settings of custom domains and certificates (README "Custom domains and TLS"). */
+export interface DomainSettings {
+  /** The DNS servers the TXT and A/AAAA/CNAME checks ask (the system's when empty), and their timeout. */
+  dns: { servers: readonly string[]; timeoutMs: number };
+  /** The public addresses of the ingress: a domain's A/AAAA must be among them (or a CNAME under BASE_DOMAIN). */
+  ingressAddresses: readonly string[];
+  /** The port the HTTP reachability check connects to (80: Traefik's web entrypoint). */
+  httpCheckPort: number;
+  /** The platform's own hosts, never claimable. */
+  platformHosts: readonly string[];
+  /** The ClusterIssuer of HTTP-01 certificates (custom domains, and platform hosts without a DNS-01 issuer); none: no certificate is asked for. */
+  issuer: string | null;
+  /** A DNS-01 capable ClusterIssuer: one wildcard certificate `*.{BASE_DOMAIN}` for every service. */
+  dns01Issuer: string | null;
+  /** At most this many new HTTP-01 certificates per hour (Let's Encrypt's limits). */
+  issuePerHour: number;
 }
 
 /** A GitHub App's credentials (from the environment or the manifest flow). */
@@ -309,6 +330,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     objectStorage: objectStorageSettings(e),
     registryConfigured: harborSet || bundled,
     baseDomain: e.BASE_DOMAIN,
+    domains: {
+      dns: { servers: e.DOMAIN_DNS_SERVERS, timeoutMs: Math.round(e.DOMAIN_DNS_TIMEOUT_SECONDS * 1000) },
+      ingressAddresses: e.INGRESS_ADDRESSES,
+      httpCheckPort: e.DOMAIN_HTTP_CHECK_PORT,
+      platformHosts: [new URL(publicUrl).hostname],
+      issuer: e.CERT_ISSUER ?? null,
+      dns01Issuer: e.CERT_DNS01_ISSUER ?? null,
+      issuePerHour: e.CERT_ISSUE_PER_HOUR,
+    },
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
     registryWebhookToken: e.REGISTRY_WEBHOOK_TOKEN,
     stateRepoDir: e.STATE_REPO_DIR ?? `${e.DANGUS_DATA_DIR}/state-repo`,
@@ -335,6 +365,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       flux: fluxGitRepository
         ? { namespace: fluxGitRepository.namespace, source: fluxGitRepository.name }
         : { namespace: 'flux-system', source: 'dangus-state' },
+      certificates: { issuer: e.CERT_ISSUER ?? null, dns01Issuer: e.CERT_DNS01_ISSUER ?? null },
     },
   };
 }

@@ -268,6 +268,22 @@ export const envSchema = z
       .optional(),
     // Object storage per service: the S3 endpoint and its IAM admin (config/object-storage.ts).
     ...objectStorageEnv,
+    // Custom domains and certificates (issue 34; README "Custom domains and TLS").
+    DOMAIN_DNS_SERVERS: z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((server) => server.trim()).filter((server) => server !== ''))
+      .refine((servers) => servers.every((server) => /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/.test(server)), 'DOMAIN_DNS_SERVERS is a comma-separated list of ip or ip:port ([ipv6]:port).'),
+    DOMAIN_DNS_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(5),
+    INGRESS_ADDRESSES: z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((address) => address.trim()).filter((address) => address !== ''))
+      .refine((addresses) => addresses.every((address) => z.union([z.ipv4(), z.ipv6()]).safeParse(address).success), 'INGRESS_ADDRESSES is a comma-separated list of IP addresses.'),
+    DOMAIN_HTTP_CHECK_PORT: z.coerce.number().int().min(1).max(65_535).default(80),
+    CERT_ISSUER: optionalString,
+    CERT_DNS01_ISSUER: optionalString,
+    CERT_ISSUE_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(10),
   });
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { Certificates } from './certificates.js';
 import { ProjectUsage } from './project-usage.js';
 import { RuntimeLogs } from './runtime-logs.js';
 import { ServiceEvents } from './service-events.js';
@@ -21,5 +22,6 @@ export function clusterReaders(
     serviceEvents: new ServiceEvents(kube),
     serviceMetrics: new ServiceMetrics(kube, logger.child({ component: 'metrics' }), { intervalMs: options.metricsSampleMs }),
     projectUsage: new ProjectUsage(kube),
+    certificates: new Certificates(kube),
   };
 }

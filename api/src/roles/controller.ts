@@ -23,6 +23,7 @@ import { IntentProcessor } from '../coordination/outbox.js';
 import type { StateSink } from '../state-repo/state-sink.js';
 import type { Applier } from '@dangus/applier';
 import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
+import { startDomainScheduler, type DomainScheduler } from '../domains/domain-scheduler.js';
 
 /** Between full reconciles of the repo with the database (a change whose intent was never recorded). */
 const RECONCILE_MS = 10 * 60_000;
@@ -65,6 +66,8 @@ export interface RunningController {
   pushStatus(): PushStatus | null;
   /** Deletes the kept buckets whose grace period is over now (it also runs every ten minutes); with object storage only. */
   sweepBuckets?: () => Promise<number>;
+  /** The custom domains' scheduled DNS looks (issue 34). */
+  domains: DomainScheduler;
 }
 
 /**
@@ -166,6 +169,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     },
     (error: unknown) => logger.warn({ err: error }, 'could not delete the OAuth tokens'),
   );
+  const domains = startDomainScheduler({ db: deps.db, stateSink: deps.stateSink, logger: logger.child({ component: 'domains' }), baseDomain: config.baseDomain, settings: config.domains });
   const timer = setInterval(() => void reconcile().catch((error: unknown) => logger.warn({ err: error }, 'reconcile failed')), RECONCILE_MS);
   timer.unref();
   // Kept buckets whose grace period is over go (object storage).
@@ -179,12 +183,14 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     writer,
     head: () => writer.repo.head(),
     pushStatus: () => writer.pusher?.status ?? null,
+    domains,
     applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,
     ...(buckets ? { sweepBuckets: () => buckets.sweep() } : {}),
     async stop() {
       clearInterval(timer);
       installations.stop();
       await buckets?.stop();
+      await domains.stop();
       await stopAll();
     },
   };

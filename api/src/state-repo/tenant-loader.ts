@@ -6,6 +6,7 @@ import type { Encryptor } from '../crypto/encryption.js';
 import type { EnvRevision } from './env-revision.js';
 import { bucketEnvOf, withBucketEnv } from '../object-storage/bucket-env.js';
 import { serviceColumn } from '../db/entities/index.js';
+import { domainsForRender } from '../db/domains-repo.js';
 
 /** Every configuration field, selected under its own name (`s.repo_url AS "repoUrl"`). */
 const CONFIG_COLUMNS = SERVICE_CONFIG_FIELDS.map((field) => `s.${serviceColumn(field)} AS "${field}"`).join(', ');
@@ -106,6 +107,7 @@ export class TenantLoader {
           services.map((s) => s.id),
         ])
       : [];
+    const domains = await domainsForRender(db, services.map((s) => s.id));
     const envByService = new Map<string, { key: string; value: string }[]>();
     const unreadable = new Map<string, unknown>();
     for (const row of env) {
@@ -148,6 +150,7 @@ export class TenantLoader {
           return {
             id: s.id,
             ...config,
+            domains: domains.get(s.id) ?? [],
             host: s.host,
             restartedAt: s.restarted_at?.toISOString() ?? null,
             resources: this.resourcesOf(size),

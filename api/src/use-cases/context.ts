@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { CertificateStateDto } from '@dangus/common';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { StateSink } from '../state-repo/state-sink.js';
@@ -7,7 +8,7 @@ import type { GitHubApp } from '../github/github-app.js';
 import type { ProjectListCache } from './project-list-cache.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { TenantRegistries } from '../registry/tenant-registries.js';
-import type { UserLimits } from '../config/config.js';
+import type { DomainSettings, UserLimits } from '../config/config.js';
 import type { StateHistory } from '@dangus/gitops-writer';
 import type { Capacity } from './capacity.js';
 import type { RuntimeLogs } from '../kube/runtime-logs.js';
@@ -36,6 +37,10 @@ export interface UseCaseContext {
   /** Each tenant's registry project and robot (per-tenant mode), removed with the tenant. */
   registries: TenantRegistries;
   settings: { baseDomain: string; webhookBaseUrl: string; publicScheme: 'http' | 'https' };
+  /** Custom domains' DNS checks and certificates (issue 34); absent: the system resolver, no certificates. */
+  domains?: DomainSettings;
+  /** cert-manager's Certificates of a namespace by host, read from the cluster (kube/certificates.ts); absent without one. */
+  certificates?: { byHost(namespace: string): Promise<Map<string, CertificateStateDto>> };
   /** Limits per user (0: none). */
   limits: UserLimits;
   /** Sizes, quota and LimitRange defaults, for replicas and sizes (capacity.ts). */

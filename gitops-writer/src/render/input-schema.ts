@@ -111,6 +111,9 @@ export const DEFAULT_EGRESS_DENIED_CIDRS = [
 
 export const renderSettingsSchema = z.object({
   baseDomain: dnsSubdomainSchema,
+  certificates: z
+    .object({ issuer: dnsSubdomainSchema.nullable().default(null), dns01Issuer: dnsSubdomainSchema.nullable().default(null) })
+    .default({ issuer: null, dns01Issuer: null }),
   harborHost: registryHostSchema,
   harborProject: z
     .string()
@@ -199,6 +202,16 @@ export const serviceInputSchema = z.object({
   image: imageReferenceSchema.nullable(),
   currentDeploymentId: uuidSchema.nullable(),
   build: buildInputSchema.nullable(),
+  domains: z
+    .array(
+      z.object({
+        domain: dnsSubdomainSchema.refine((domain) => domain.includes('.'), 'A custom domain has at least two labels.'),
+        status: z.enum(['pending', 'verified']),
+        certificate: z.boolean(),
+      }),
+    )
+    .max(5)
+    .default([]),
 }) satisfies z.ZodType<ServiceInput>;
 
 // The schema and the type name the same fields (a field in one only fails to compile).

@@ -4,6 +4,8 @@
  * upstream OpenAPI document). A kind without a schema here is refused: nothing
  * unvalidated is ever written.
  */
+import { Certificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
+import { Middleware } from '@kubernetes-models/traefik/traefik.io/v1alpha1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { CronJob, type ICronJob, Job } from 'kubernetes-models/batch/v1';
@@ -52,6 +54,9 @@ const MODELS: ReadonlyMap<string, ModelFactory> = new Map<string, ModelFactory>(
     'policy/v1/PodDisruptionBudget',
     (d) => new PodDisruptionBudget(d),
   ],
+  // cert-manager's Certificate and Traefik's Middleware (issue 34: custom domains' TLS and redirect).
+  ['cert-manager.io/v1/Certificate', (d) => new Certificate(d)],
+  ['traefik.io/v1alpha1/Middleware', (d) => new Middleware(d as unknown as ConstructorParameters<typeof Middleware>[0])],
   [
     'autoscaling/v2/HorizontalPodAutoscaler',
     (d) => new HorizontalPodAutoscaler(d as Omit<IHorizontalPodAutoscaler, 'apiVersion' | 'kind'>),

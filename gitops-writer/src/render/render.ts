@@ -15,7 +15,7 @@ import { fillTemplate } from './placeholders.js';
 import { toYamlStream } from './serialize.js';
 import type { RenderInput, RenderSettings, RenderedFiles, ServiceInput, TenantInput } from './types.js';
 import type { TemplateValue } from './variable-catalog.js';
-import { buildVariables, serviceVariables, shortSha, tenantVariables } from './variables.js';
+import { buildVariables, domainVariables, serviceVariables, shortSha, tenantVariables } from './variables.js';
 
 /**
  * Renders every tenant plus the root `kustomization.yaml`: the whole state repo.
@@ -127,6 +127,13 @@ function renderValidTenant(tenant: TenantInput, settings: RenderSettings, templa
       emit(templates.ingress, values, owner, 'ingress.yaml', service.name),
       service.storageGb === null ? null : emit(templates.pvc, values, owner, 'pvc.yaml', service.name),
       renderBuild(service, values, owner, emit),
+      emit(templates.customDomains, values, owner, 'custom-domains.yaml', service.name),
+      // Only a verified domain routes (issue 34): its Ingress, and its Certificate once it points here.
+      ...(service.domains ?? [])
+        .filter((domain) => domain.status === 'verified')
+        .map((domain) =>
+          emit(templates.customDomain, { ...values, ...domainVariables(tenant, domain, settings) }, owner, `domain-${domain.domain}.yaml`, service.name),
+        ),
     ].filter((file): file is string => file !== null);
     if (emitted.length === 0) continue;
     files.set(tenantPath(ns, KUSTOMIZATION_FILE, service.name), kustomizationYaml(emitted));

@@ -12,6 +12,12 @@ export type Quantity = string;
 export interface RenderSettings {
   /** Public apps live at `{host}.{baseDomain}`, each service's host label stored on its row. */
   baseDomain: string;
+  /**
+   * cert-manager (issue 34): the ClusterIssuer of custom domains' HTTP-01 certificates
+   * (`null`: none is asked for, a domain is served over HTTP), and whether a DNS-01 issuer
+   * serves every platform host with one wildcard certificate.
+   */
+  certificates?: { issuer: string | null; dns01Issuer: string | null };
   /** Registry host (and port) images are pushed to and pulled from, e.g. `harbor.example.com`. */
   harborHost: string;
   /** Harbor project holding every tenant image (`shared`), or the prefix of each tenant's own project (`per-tenant`). */
@@ -112,6 +118,11 @@ export type ResolvedByTheLoader = 'size' & keyof ServiceConfig;
 export interface ServiceInput extends Omit<ServiceConfig, ResolvedByTheLoader> {
   id: string;
   /**
+   * Its custom domains (issue 34), as stored (lowercase, punycode): each rendered into an
+   * Ingress only once `verified`, with a Certificate once it points at the platform (`certificate`).
+   */
+  domains?: CustomDomainInput[];
+  /**
    * Its public host label, `{host}.{baseDomain}`: fixed when the service was created and
    * stored with it (`serviceHostFor` in `@dangus/common`, or `{hash}-{service}` for older ones).
    */
@@ -145,6 +156,14 @@ export interface TenantInput {
   /** Must equal `{userHash}-{project.name}`. */
   namespace: string;
   services: ServiceInput[];
+}
+
+/** A custom domain of a service. */
+export interface CustomDomainInput {
+  domain: string;
+  status: 'pending' | 'verified';
+  /** It points at the platform and answers over HTTP: its certificate may be asked for. */
+  certificate: boolean;
 }
 
 /** Everything a full render reads. */

@@ -6,8 +6,11 @@
 
 import { SERVICE_CONFIG_FIELDS, type ServiceConfig, type ServiceConfigField } from '@dangus/common';
 
-/** Tenant variables exist everywhere; service ones in service templates; build ones in the build Job. */
-export type VariableScope = 'tenant' | 'service' | 'build';
+/**
+ * Tenant variables exist everywhere; service ones in service templates; build ones in the
+ * build Job; domain ones in the template rendered once per verified custom domain.
+ */
+export type VariableScope = 'tenant' | 'service' | 'build' | 'domain';
 
 /**
  * A value filled into a template: a scalar, a list of strings (each one item, never
@@ -101,6 +104,16 @@ const COMPUTED_VARIABLES = {
   ingress_class_name: 'service',
   tls_enabled: 'service',
   tls_secret_name: 'service',
+  custom_domains_listed: 'service',
+  custom_domains_name: 'service',
+
+  custom_domain: 'domain',
+  custom_domain_name: 'domain',
+  custom_domain_certificate: 'domain',
+  custom_domain_tls_secret_name: 'domain',
+  certificate_issuer: 'domain',
+  https_redirect_middleware: 'domain',
+  https_redirect_name: 'domain',
 
   build_job_name: 'build',
   commit_sha: 'build',
@@ -132,6 +145,7 @@ export function variablesInScope(scope: VariableScope): Set<string> {
     tenant: ['tenant'],
     service: ['tenant', 'service'],
     build: ['tenant', 'service', 'build'],
+    domain: ['tenant', 'service', 'domain'],
   };
   return new Set(
     Object.entries(VARIABLE_CATALOG)

@@ -4,7 +4,8 @@
  */
 import { DEFAULT_GIT_SOURCE_URL } from './input-schema.js';
 import { addCpu, addMemory } from './quantity.js';
-import type { BuildInput, RenderSettings, ServiceInput, TenantInput } from './types.js';
+import { customDomainObjectName } from '@dangus/common';
+import type { BuildInput, CustomDomainInput, RenderSettings, ServiceInput, TenantInput } from './types.js';
 import { configVariables, type Variables } from './variable-catalog.js';
 
 /** Longest Kubernetes name that is also used as a label value (`job-name`). */
@@ -78,6 +79,36 @@ export function serviceVariables(
     ingress_class_name: settings.ingressClassName,
     tls_enabled: settings.tls.enabled,
     tls_secret_name: settings.tls.secretName,
+    custom_domains_listed: customDomainsListed(service),
+    custom_domains_name: `${service.name}-domains`,
+  };
+}
+
+/** The service's custom domains and their states, one per line (`blog.example.org verified`), or null. */
+function customDomainsListed(service: ServiceInput): string | null {
+  const domains = service.domains ?? [];
+  if (domains.length === 0) return null;
+  return domains.map((d) => `${d.domain} ${d.status}${d.certificate ? ' certificate' : ''}\n`).join('');
+}
+
+/** The variables of one verified custom domain's template (custom-domain.yaml). */
+export function domainVariables(
+  tenant: TenantInput,
+  domain: CustomDomainInput,
+  settings: RenderSettings,
+): Variables<'domain'> {
+  const name = customDomainObjectName(domain.domain);
+  const issuer = settings.certificates?.issuer ?? null;
+  const certificate = domain.certificate && issuer !== null;
+  return {
+    custom_domain: domain.domain,
+    custom_domain_name: name,
+    custom_domain_certificate: certificate,
+    custom_domain_tls_secret_name: certificate ? `${name}-tls` : null,
+    certificate_issuer: issuer,
+    // Traefik's annotation names a Middleware `{namespace}-{name}@kubernetescrd`.
+    https_redirect_middleware: certificate ? `${tenant.namespace}-${name}-https@kubernetescrd` : null,
+    https_redirect_name: `${name}-https`,
   };
 }
 

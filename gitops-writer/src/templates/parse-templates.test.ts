@@ -9,6 +9,8 @@ const VALID: TemplateTexts = {
   ingress: 'kind: Ingress\nhost: "{{host}}"\n',
   pvc: 'kind: PersistentVolumeClaim\nsize: "{{storage_size}}"\n',
   buildJob: 'kind: Job\nsha: "{{commit_sha}}"\nns: "{{namespace}}"\n',
+  customDomains: 'kind: ConfigMap\ndomains: "{{custom_domains_listed}}"\n',
+  customDomain: 'kind: Ingress\nhost: "{{custom_domain}}"\n',
 };
 
 describe('parseTemplates', () => {

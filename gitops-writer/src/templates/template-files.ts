@@ -8,6 +8,8 @@ export const TEMPLATE_FILES = {
   ingress: { file: 'ingress.yaml', scope: 'service' },
   pvc: { file: 'pvc.yaml', scope: 'service' },
   buildJob: { file: 'build-job.yaml', scope: 'build' },
+  customDomains: { file: 'custom-domains.yaml', scope: 'service' },
+  customDomain: { file: 'custom-domain.yaml', scope: 'domain' },
 } as const satisfies Record<string, { file: string; scope: VariableScope }>;
 
 export type TemplateKind = keyof typeof TEMPLATE_FILES;

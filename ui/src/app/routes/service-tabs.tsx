@@ -7,6 +7,7 @@ import { DeploymentList } from '../../features/deployments/components/deployment
 import { NeedsCluster } from '../../features/cluster/needs-cluster';
 import { ActivityPanel } from '../../features/services/components/activity-panel';
 import { ConfigPanel } from '../../features/services/components/config-panel';
+import { DomainsPanel } from '../../features/services/components/domains-panel';
 import { EnvVarsPanel } from '../../features/services/components/env-vars-panel';
 import { ObjectStoragePanel } from '../../features/services/components/object-storage-panel';
 import { RuntimeLogsPanel } from '../../features/services/components/runtime-logs-panel';
@@ -138,7 +139,12 @@ function TabContent({ service, tab }: { service: ServiceDto; tab: ServiceTab }) 
         </div>
       );
     case 'settings':
-      return <ConfigPanel service={service} />;
+      return (
+        <>
+          <ConfigPanel service={service} />
+          <DomainsPanel serviceId={service.id} />
+        </>
+      );
     case 'history':
       return (
         <>
