@@ -4,6 +4,7 @@ import type { FakeApp, FakeRepository } from './support/fake-github-app.js';
 import type { FakePull } from './support/fake-github-pulls.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
 import { randomSha } from './support/webhook-payloads.js';
+import { reconcilePreviews } from '../src/use-cases/preview-reconcile.js';
 
 /*
  * Previews of pull requests (issue 35) through the GitHub App's webhook and the per-service
@@ -256,5 +257,40 @@ describe('previews of pull requests', () => {
       .send(bad)
       .expect(400);
     expect(await previews(service.id)).toHaveLength(1);
+  });
+
+  it('tears a preview down when its time-to-live after the last push passes, by the clock the reconcile is given', async () => {
+    const service = await newService({ enabled: true, ttlDays: 2 });
+    const pull = openPull();
+    await deliver(pull, 'opened').expect(200);
+    const [preview] = await previews(service.id);
+    const pushedAt = Date.parse(preview?.expiresAt ?? '') - 2 * 86_400_000;
+    expect(await reconcilePreviews(t.ctx, new Date(pushedAt + 2 * 86_400_000 - 60_000))).toMatchObject({ expired: 0 });
+    expect((await previews(service.id))[0]).toMatchObject({ state: 'pending' });
+    expect(await reconcilePreviews(t.ctx, new Date(pushedAt + 2 * 86_400_000 + 1_000))).toMatchObject({ expired: 1 });
+    expect((await previews(service.id))[0]).toMatchObject({ state: 'expired', reason: expect.stringContaining('no push for 2 days') });
+    expect((await previewIntents()).at(-1)).toBe('pr #1 expired: tear down');
+    expect(t.github.app.pulls.commentsOn(full(), 1)).toHaveLength(1);
+    expect(t.github.app.pulls.commentsOn(full(), 1)[0]?.body).toContain('Expired');
+  });
+
+  it('heals a missed opened and a missed closed webhook in the reconcile, once', async () => {
+    const service = await newService();
+    const missedOpen = openPull();
+    const closedLater = openPull();
+    await deliver(closedLater, 'opened').expect(200);
+    closedLater.state = 'closed';
+    // Neither webhook came: the reconcile reads the open pull requests from GitHub.
+    const result = await reconcilePreviews(t.ctx, new Date());
+    expect(result).toMatchObject({ opened: 1, closed: 1, failedServices: 0 });
+    expect((await previews(service.id)).map((p) => [p.number, p.state])).toEqual([[1, 'pending'], [2, 'closed']]);
+    expect(await previewIntents()).toEqual([
+      `pr #2 build ${closedLater.headSha.slice(0, 7)}`,
+      `pr #1 build ${missedOpen.headSha.slice(0, 7)}`,
+      'pr #2 no longer open: tear down',
+    ]);
+    // Nothing more to do the next time.
+    expect(await reconcilePreviews(t.ctx, new Date())).toMatchObject({ opened: 0, closed: 0 });
+    expect(await previewIntents()).toHaveLength(3);
   });
 });

@@ -115,3 +115,13 @@ export async function expirePreviews(manager: EntityManager, now: Date): Promise
   );
   return rows;
 }
+
+/** Closes the open preview of pull request `number` with `reason`; null when none is open. */
+export async function closePreview(manager: EntityManager, serviceId: string, number: number, reason: string): Promise<PreviewRow | null> {
+  const [rows] = await manager.query<[PreviewRow[], number]>(
+    `UPDATE previews SET state = 'closed', reason = $3, closed_at = now(), updated_at = now()
+      WHERE service_id = $1 AND pr_number = $2 AND closed_at IS NULL RETURNING ${COLUMNS}`,
+    [serviceId, number, reason],
+  );
+  return rows[0] ?? null;
+}

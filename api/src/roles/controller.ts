@@ -21,9 +21,12 @@ import { IntentProcessor } from '../coordination/outbox.js';
 import type { StateSink } from '../state-repo/state-sink.js';
 import type { Applier } from '@dangus/applier';
 import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
+import { startPreviewReconcile } from '../use-cases/preview-reconcile.js';
 
 /** Between full reconciles of the repo with the database (a change whose intent was never recorded). */
 const RECONCILE_MS = 10 * 60_000;
+/** Between reconciles of previews: time-to-lives, and pull requests whose webhook was missed. */
+const PREVIEWS_RECONCILE_MS = 5 * 60_000;
 
 export interface ControllerDeps {
   config: Config & { encryption: { key: Buffer } };
@@ -164,6 +167,13 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   );
   const timer = setInterval(() => void reconcile().catch((error: unknown) => logger.warn({ err: error }, 'reconcile failed')), RECONCILE_MS);
   timer.unref();
+  const previewsTimer = startPreviewReconcile({
+    db: deps.db,
+    stateSink: deps.stateSink,
+    githubApp,
+    logger: logger.child({ component: 'previews' }),
+    settings: { baseDomain: config.baseDomain, webhookBaseUrl: config.webhookBaseUrl, publicScheme: config.secureCookies ? 'https' : 'http' },
+  }, PREVIEWS_RECONCILE_MS);
   return {
     pipeline,
     applier,
@@ -174,6 +184,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,
     async stop() {
       clearInterval(timer);
+      clearInterval(previewsTimer);
       installations.stop();
       await stopAll();
     },

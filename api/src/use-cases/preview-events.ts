@@ -10,6 +10,9 @@ import { reportPreview } from './preview-reports.js';
 import type { WebhookAnswer } from './webhooks.js';
 import type { WebhookHeaders } from './webhook-rules.js';
 
+/** What previews' event handling touches: also the leading controller's reconcile, which has no request context. */
+export type PreviewContext = Pick<UseCaseContext, 'db' | 'stateSink' | 'githubApp' | 'logger' | 'settings'>;
+
 /** A service a pull request event may concern, with what its commit needs. */
 export interface PreviewTarget {
   id: string;
@@ -55,7 +58,7 @@ export function previewChange(service: PreviewTarget, summary: string): TenantCh
  * reason. GitHub is asked who may write before the transaction, and told after it.
  */
 export async function deliverPullRequest(
-  ctx: UseCaseContext,
+  ctx: PreviewContext,
   service: PreviewTarget,
   headers: WebhookHeaders,
   payload: unknown,
@@ -120,7 +123,7 @@ export async function deliverPullRequest(
   return answer;
 }
 
-async function permissionOf(ctx: UseCaseContext, github: PreviewGitHub | null, login: string): Promise<string | null> {
+async function permissionOf(ctx: PreviewContext, github: PreviewGitHub | null, login: string): Promise<string | null> {
   if (!github || login === '') return null;
   try {
     return await github.permission(login);

@@ -3,6 +3,8 @@ import type { PreviewRow } from '../db/previews-repo.js';
 import type { PreviewGitHub } from '../github/preview-github.js';
 import type { UseCaseContext } from './context.js';
 
+type ReportContext = Pick<UseCaseContext, 'db' | 'logger' | 'settings'>;
+
 /** Each preview's reports go one at a time, so one comment is made and then edited. */
 const chains = new Map<string, Promise<void>>();
 
@@ -52,7 +54,7 @@ export function previewComment(ctx: Pick<UseCaseContext, 'settings'>, serviceNam
  * (in progress, success with its `environment_url`, inactive once torn down). GitHub's
  * failures are logged and change nothing.
  */
-export function reportPreview(ctx: UseCaseContext, github: PreviewGitHub | null, service: { id: string; name: string }, row: PreviewRow): Promise<void> {
+export function reportPreview(ctx: ReportContext, github: PreviewGitHub | null, service: { id: string; name: string }, row: PreviewRow): Promise<void> {
   if (!github) return Promise.resolve();
   const previous = chains.get(row.id) ?? Promise.resolve();
   const next = previous.then(() => sendReport(ctx, github, service, row)).catch((error: unknown) => {
@@ -65,7 +67,7 @@ export function reportPreview(ctx: UseCaseContext, github: PreviewGitHub | null,
   return next;
 }
 
-async function sendReport(ctx: UseCaseContext, github: PreviewGitHub, service: { id: string; name: string }, row: PreviewRow): Promise<void> {
+async function sendReport(ctx: ReportContext, github: PreviewGitHub, service: { id: string; name: string }, row: PreviewRow): Promise<void> {
   const [ids] = await ctx.db.query<{ comment: string | null; deployment: string | null }[]>(
     `SELECT github_comment_id::text AS comment, github_deployment_id::text AS deployment FROM previews WHERE id = $1`,
     [row.id],
