@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import request from 'supertest';
 import { connect, post } from './support/github-app-flow.js';
 import type { FakeApp, FakeRepository } from './support/fake-github-app.js';
@@ -71,6 +73,9 @@ describe('previews of pull requests', () => {
         ...(options.fork ? { fork: { id: repo.id + 100_000, fullName: `mallory/shop${String(serial)}` } } : {}),
       },
     );
+  /** The files of the state repo's head under `tenants/`. */
+  const tree = async () =>
+    (await promisify(execFile)('git', ['ls-tree', '-r', '--name-only', 'HEAD', 'tenants/'], { cwd: t.stateRepoDir })).stdout.split('\n').filter(Boolean);
   const previewIntents = async () => (await t.intents()).filter((i) => i.verb === 'preview').map((i) => i.summary);
   const deliveries = async (serviceId: string) =>
     (await api('get', `/services/${serviceId}/webhook-deliveries`).expect(200)).body as { event: string; outcome: string; reason: string }[];
@@ -107,6 +112,12 @@ describe('previews of pull requests', () => {
     expect(preview).toMatchObject({ number: 1, state: 'pending', headSha: pull.headSha, fork: false, needsApproval: false, closedAt: null });
     expect(preview?.url).toMatch(/^http:\/\/web-pr1-[a-z0-9]{10}\.[^/]+$/);
     expect(await previewIntents()).toEqual([`pr #1 build ${pull.headSha.slice(0, 7)}`]);
+    // One commit naming the pull request puts its own Service, Ingress and build Job in the tenant's tree.
+    const namespace = (await t.intents()).find((i) => i.verb === 'preview')?.namespace ?? '';
+    expect((await t.commitSubjects())[0]).toBe(`preview(${namespace}/web): pr #1 build ${pull.headSha.slice(0, 7)}`);
+    expect((await tree()).filter((path) => path.includes('web--pr1/'))).toEqual(
+      ['build-' + pull.headSha.slice(0, 7) + '.yaml', 'ingress.yaml', 'kustomization.yaml', 'service.yaml'].map((file) => `tenants/${namespace}/web--pr1/${file}`),
+    );
     const comments = () => t.github.app.pulls.commentsOn(full(), 1);
     expect(comments()).toHaveLength(1);
     expect(comments()[0]?.body).toContain(preview?.url);
@@ -123,6 +134,8 @@ describe('previews of pull requests', () => {
     }
     [preview] = await previews(service.id);
     expect(preview).toMatchObject({ state: 'pending', headSha: heads[2] });
+    // Superseded in git: only the newest head's build Job is left.
+    expect((await tree()).filter((path) => path.includes('web--pr1/build-'))).toEqual([`tenants/${namespace}/web--pr1/build-${(heads[2] ?? '').slice(0, 7)}.yaml`]);
     expect((await previewIntents()).slice(1)).toEqual(heads.map((sha) => `pr #1 build ${sha.slice(0, 7)}`));
 
     // A replayed older event is stale: nothing changes.
@@ -138,6 +151,10 @@ describe('previews of pull requests', () => {
     [preview] = await previews(service.id);
     expect(preview).toMatchObject({ state: 'closed', reason: 'pull request #1 was closed', expiresAt: null });
     expect((await previewIntents()).at(-1)).toBe('pr #1 closed: tear down');
+    // The teardown commit prunes every object of the preview.
+    expect((await t.commitSubjects())[0]).toBe(`preview(${namespace}/web): pr #1 closed: tear down`);
+    expect((await tree()).filter((path) => path.includes('web--pr1'))).toEqual([]);
+    expect((await tree()).filter((path) => path.includes('/web/')).length).toBeGreaterThan(0);
     // One comment, edited at each change; the Deployment ends inactive.
     expect(comments()).toHaveLength(1);
     expect(comments()[0]?.bodies.length).toBeGreaterThanOrEqual(5);
@@ -182,6 +199,8 @@ describe('previews of pull requests', () => {
     await deliver(pull, 'opened').expect(200);
     expect((await previews(service.id))[0]).toMatchObject({ state: 'awaiting_approval', fork: true, needsApproval: true });
     expect(await previewIntents()).toEqual([]);
+    // The fork's code reaches no tree while unapproved.
+    expect((await tree()).filter((path) => path.includes('web--pr1'))).toEqual([]);
     expect(t.github.app.pulls.commentsOn(full(), 1)[0]?.body).toContain('approval');
 
     // The label by someone without write access approves nothing.

@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { EnvRevision } from './env-revision.js';
 import { serviceColumn } from '../db/entities/index.js';
+import { loadPreviews } from './preview-loader.js';
 
 /** Every configuration field, selected under its own name (`s.repo_url AS "repoUrl"`). */
 const CONFIG_COLUMNS = SERVICE_CONFIG_FIELDS.map((field) => `s.${serviceColumn(field)} AS "${field}"`).join(', ');
@@ -105,6 +106,7 @@ export class TenantLoader {
           services.map((s) => s.id),
         ])
       : [];
+    const previews = await loadPreviews(db, services.map((s) => s.id));
     const envByService = new Map<string, { key: string; value: string }[]>();
     const unreadable = new Map<string, unknown>();
     for (const row of env) {
@@ -151,6 +153,7 @@ export class TenantLoader {
                     registrySecretName: buildSecretName(s.name, s.build_sha),
                   }
                 : null,
+            previews: previews.get(s.id) ?? [],
           };
         }),
     }));

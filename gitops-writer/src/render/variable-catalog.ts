@@ -101,6 +101,9 @@ const COMPUTED_VARIABLES = {
   ingress_class_name: 'service',
   tls_enabled: 'service',
   tls_secret_name: 'service',
+  preview_url: 'service',
+  preview_number: 'service',
+  preview_commit_sha: 'service',
 
   build_job_name: 'build',
   commit_sha: 'build',

@@ -78,6 +78,10 @@ export function serviceVariables(
     ingress_class_name: settings.ingressClassName,
     tls_enabled: settings.tls.enabled,
     tls_secret_name: settings.tls.secretName,
+    // A service is no preview (preview.ts sets these for one).
+    preview_url: null,
+    preview_number: null,
+    preview_commit_sha: null,
   };
 }
 
