@@ -40,7 +40,7 @@ export function previewComment(ctx: Pick<UseCaseContext, 'settings'>, serviceNam
     '| --- | --- |',
     `| Status | ${STATUS[row.state]} |`,
     `| URL | ${open ? previewUrl(ctx, row.host) : '—'} |`,
-    `| Build log | ${ui}/services/${serviceId}?tab=previews |`,
+    `| Build log | ${ui}/services/${serviceId}/deployments#previews |`,
     `| Last commit | \`${row.headSha.slice(0, 7)}\` |`,
   ];
   if (row.reason) lines.push('', row.reason.replaceAll('`', "'"));
