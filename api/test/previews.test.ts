@@ -45,7 +45,8 @@ describe('previews of pull requests', () => {
     await post(t, t.github.app.install(app, { login: 'octocat', id: 4242, type: 'User' }, [repo]).delivery).expect(200);
     t.github.app.pulls.setPermission(full(), 'octocat', 'admin');
     t.github.app.pulls.setPermission(full(), 'alice', 'write');
-  });
+    // Starting the platform on a loaded machine can take longer than the default.
+  }, 90_000);
   afterEach(async () => {
     await t.close();
   });
@@ -276,6 +277,30 @@ describe('previews of pull requests', () => {
       .send(bad)
       .expect(400);
     expect(await previews(service.id)).toHaveLength(1);
+    // A pull request of another repository on this service's hook: recorded, ignored.
+    const foreign = t.github.app.pulls.payload(openPull(), 'opened');
+    (foreign.pull_request as { base: { repo: { full_name: string } } }).base.repo.full_name = 'someone/else';
+    const foreignBody = JSON.stringify(foreign);
+    const answered = await request(t.app)
+      .post(`/webhooks/github/${service.id}`)
+      .set({ 'content-type': 'application/json', 'x-github-event': 'pull_request', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': sign(foreignBody) })
+      .send(foreignBody)
+      .expect(200);
+    expect(answered.body.reason).toContain('"someone/else", but the service builds');
+    expect(await previews(service.id)).toHaveLength(1);
+  });
+
+  it('builds nothing when the head repository was deleted, and keeps what the preview had', async () => {
+    const service = await newService();
+    const pull = openPull();
+    const first = pull.headSha;
+    await deliver(pull, 'opened').expect(200);
+    pull.headRepo = null;
+    pull.headSha = randomSha();
+    await deliver(pull, 'synchronize').expect(200);
+    expect((await deliveries(service.id))[0]).toMatchObject({ outcome: 'ignored', reason: expect.stringContaining('head repository of pull request #1 was deleted') });
+    expect((await previews(service.id))[0]).toMatchObject({ state: 'pending', headSha: first });
+    expect(await previewIntents()).toHaveLength(1);
   });
 
   it('tears a preview down when its time-to-live after the last push passes, by the clock the reconcile is given', async () => {
