@@ -108,6 +108,7 @@ describe('previews of pull requests', () => {
   it('builds a same-repository pull request of a writer, follows its pushes, tears it down when closed, with one comment edited in place', async () => {
     const service = await newService();
     const pull = openPull();
+    const first = pull.headSha;
     await deliver(pull, 'opened').expect(200);
     let [preview] = await previews(service.id);
     expect(preview).toMatchObject({ number: 1, state: 'pending', headSha: pull.headSha, fork: false, needsApproval: false, closedAt: null });
@@ -160,7 +161,10 @@ describe('previews of pull requests', () => {
     expect(comments()).toHaveLength(1);
     expect(comments()[0]?.bodies.length).toBeGreaterThanOrEqual(5);
     expect(comments()[0]?.body).toContain('Torn down');
-    expect(t.github.app.reports.deployments.filter((d) => d.environment === 'preview/web/pr-1').flatMap((d) => d.statuses.map((s) => s.state)).at(-1)).toBe('inactive');
+    // One GitHub Deployment per commit built, each ended (inactive) by the next; the last by the teardown.
+    const ghDeployments = t.github.app.reports.deployments.filter((d) => d.environment === 'preview/web/pr-1');
+    expect(ghDeployments.map((d) => d.ref)).toEqual([first, ...heads]);
+    expect(ghDeployments.map((d) => d.statuses.map((s) => s.state))).toEqual([...Array(4).fill(['in_progress', 'inactive'])]);
 
     // A closed event for a pull request without a preview: recorded, nothing done.
     const unknown = openPull();

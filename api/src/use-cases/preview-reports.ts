@@ -68,14 +68,21 @@ export function reportPreview(ctx: ReportContext, github: PreviewGitHub | null, 
 }
 
 async function sendReport(ctx: ReportContext, github: PreviewGitHub, service: { id: string; name: string }, row: PreviewRow): Promise<void> {
-  const [ids] = await ctx.db.query<{ comment: string | null; deployment: string | null }[]>(
-    `SELECT github_comment_id::text AS comment, github_deployment_id::text AS deployment FROM previews WHERE id = $1`,
+  const [ids] = await ctx.db.query<{ comment: string | null; deployment: string | null; deploymentSha: string | null }[]>(
+    `SELECT github_comment_id::text AS comment, github_deployment_id::text AS deployment, github_deployment_sha AS "deploymentSha" FROM previews WHERE id = $1`,
     [row.id],
   );
   const commentId = await github.comment(row.number, ids?.comment ?? null, previewComment(ctx, service.name, service.id, row));
   await ctx.db.query(`UPDATE previews SET github_comment_id = $2 WHERE id = $1`, [row.id, commentId]);
   const state = row.closedAt !== null ? 'inactive' : row.state === 'live' ? 'success' : row.state === 'failed' ? 'failure' : row.state === 'pending' || row.state === 'building' ? 'in_progress' : null;
   if (state === null || (state === 'inactive' && !ids?.deployment)) return;
-  const deploymentId = await github.deploymentStatus(ids?.deployment ?? null, row.headSha, previewEnvironment(service.name, row.number), state, state === 'success' ? previewUrl(ctx, row.host) : null);
-  await ctx.db.query(`UPDATE previews SET github_deployment_id = $2 WHERE id = $1`, [row.id, deploymentId]);
+  const environment = previewEnvironment(service.name, row.number);
+  let current = ids?.deployment ?? null;
+  // A GitHub Deployment is of one commit: a new push ends the previous one and makes another.
+  if (current !== null && state !== 'inactive' && ids?.deploymentSha !== row.headSha) {
+    await github.deploymentStatus(current, ids?.deploymentSha ?? row.headSha, environment, 'inactive', null);
+    current = null;
+  }
+  const deploymentId = await github.deploymentStatus(current, row.headSha, environment, state, state === 'success' ? previewUrl(ctx, row.host) : null);
+  await ctx.db.query(`UPDATE previews SET github_deployment_id = $2, github_deployment_sha = $3 WHERE id = $1`, [row.id, deploymentId, row.headSha]);
 }

@@ -33,6 +33,7 @@ export class Previews1765400000000 implements MigrationInterface {
       closed_at timestamptz,
       github_comment_id bigint,
       github_deployment_id bigint,
+      github_deployment_sha varchar(40),
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now(),
       UNIQUE (service_id, pr_number)
