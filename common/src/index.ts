@@ -10,3 +10,4 @@ export * from './registry-token.js';
 export * from './setup.js';
 export * from './object-storage.js';
 export * from './domains.js';
+export * from './previews.js';

@@ -88,11 +88,27 @@ export type CreateServiceInput = z.infer<typeof createServiceSchema>;
 export type CreateServiceBody = z.input<typeof createServiceSchema>;
 
 /**
+ * Previews of pull requests (issue 35): off by default; at most `max` at once (a pull request
+ * over it is refused, with a comment saying so) and each torn down `ttlDays` after its last
+ * push (a closed or merged pull request at once). Not a runtime field: no release of the service.
+ */
+export const servicePreviewsSchema = z.strictObject({
+  enabled: z.boolean(),
+  max: z.number({ error: 'A whole number from 1 to 10.' }).int('A whole number from 1 to 10.').min(1, 'At least 1.').max(10, 'At most 10.'),
+  ttlDays: z.number({ error: 'A whole number of days from 1 to 30.' }).int('A whole number of days from 1 to 30.').min(1, 'At least 1 day.').max(30, 'At most 30 days.'),
+});
+export type ServicePreviews = z.infer<typeof servicePreviewsSchema>;
+/** What a new service has: previews off, 3 at once, 7 days. */
+export const DEFAULT_PREVIEWS: ServicePreviews = { enabled: false, max: 3, ttlDays: 7 };
+
+/**
  * Only the fields given change (no defaults here: a PATCH of `port` must not
  * reset the branch). The name is the subdomain and the Service object: it cannot change.
+ * `previews` changes only the settings it names.
  */
 export const updateServiceSchema = serviceConfigSchema
   .omit({ name: true })
+  .extend({ previews: servicePreviewsSchema.partial() })
   .partial()
   .refine((v) => Object.keys(v).length > 0, {
     error: 'Give at least one field to change.',
@@ -159,6 +175,8 @@ export const serviceDtoSchema = serviceConfigSchema.extend({
   syncError: tenantFailureSchema.nullable(),
   /** The actions the api would refuse now, each with its reason. */
   can: serviceAbilitiesSchema,
+  /** Previews of pull requests: whether on, the cap, the time-to-live. */
+  previews: servicePreviewsSchema,
   createdAt: z.iso.datetime({ offset: true }),
 });
 export type ServiceDto = z.infer<typeof serviceDtoSchema>;

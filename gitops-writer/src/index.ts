@@ -18,6 +18,7 @@ export {
 } from './render/labels.js';
 export { VARIABLE_CATALOG, type TemplateValue, type VariableName } from './render/variable-catalog.js';
 export { buildJobName, buildSecretName, envSecretName, imageRepository, shortSha, tenantHarborProject } from './render/variables.js';
+export { previewName } from './render/preview.js';
 export { parseTemplates } from './templates/parse-templates.js';
 export { DEFAULT_TEMPLATES_DIR, readTemplates } from './templates/read-templates.js';
 export type { TemplateKind, TemplateSet, TemplateTexts } from './templates/template-files.js';

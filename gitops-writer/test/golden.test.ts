@@ -26,6 +26,7 @@ describe('golden renders', () => {
         'deletion',
         'operator-edited-template',
         'build-egress-cidr',
+        'previews',
       ]),
     );
   });

@@ -12,6 +12,7 @@ import { requireUser, type CookieSettings } from './middleware/session.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/api.js';
 import { objectStorageRoutes } from './routes/object-storage.js';
+import { previewRoutes } from './routes/previews.js';
 import { authRoutes } from './routes/auth.js';
 import { githubAppApiRoutes, githubAppReturnRoutes } from './routes/github-app.js';
 import { healthRoutes } from './routes/health.js';
@@ -149,7 +150,7 @@ export function createApp(deps: AppDeps): Express {
   }
   // The API's own description: public, before the session check (README.md, HTTP surface).
   app.use('/api', openApiRoutes(app));
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), objectStorageRoutes(deps.ctx), domainRoutes(deps.ctx), githubAppApiRoutes(deps.ctx, deps.manifest), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), ...(deps.setup ? [dnsRoutes({ publicUrl: deps.publicUrl, baseDomain: deps.setup.baseDomain, target: deps.setup.dnsTarget })] : []), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), objectStorageRoutes(deps.ctx), domainRoutes(deps.ctx), previewRoutes(deps.ctx), githubAppApiRoutes(deps.ctx, deps.manifest), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), ...(deps.setup ? [dnsRoutes({ publicUrl: deps.publicUrl, baseDomain: deps.setup.baseDomain, target: deps.setup.dnsTarget })] : []), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

@@ -24,9 +24,12 @@ import type { StateSink } from '../state-repo/state-sink.js';
 import type { Applier } from '@dangus/applier';
 import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
 import { startDomainScheduler, type DomainScheduler } from '../domains/domain-scheduler.js';
+import { startPreviewReconcile } from '../use-cases/preview-reconcile.js';
 
 /** Between full reconciles of the repo with the database (a change whose intent was never recorded). */
 const RECONCILE_MS = 10 * 60_000;
+/** Between reconciles of previews: time-to-lives, and pull requests whose webhook was missed. */
+const PREVIEWS_RECONCILE_MS = 5 * 60_000;
 
 export interface ControllerDeps {
   config: Config & { encryption: { key: Buffer } };
@@ -176,6 +179,13 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   const buckets = config.objectStorage
     ? startBucketSweeper({ db: deps.db, driver: new SeaweedFsDriver(config.objectStorage), logger: logger.child({ component: 'buckets' }) })
     : undefined;
+  const previewsTimer = startPreviewReconcile({
+    db: deps.db,
+    stateSink: deps.stateSink,
+    githubApp,
+    logger: logger.child({ component: 'previews' }),
+    settings: { baseDomain: config.baseDomain, webhookBaseUrl: config.webhookBaseUrl, publicScheme: config.secureCookies ? 'https' : 'http' },
+  }, PREVIEWS_RECONCILE_MS);
   return {
     pipeline,
     applier,
@@ -188,6 +198,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     ...(buckets ? { sweepBuckets: () => buckets.sweep() } : {}),
     async stop() {
       clearInterval(timer);
+      clearInterval(previewsTimer);
       installations.stop();
       await buckets?.stop();
       await domains.stop();

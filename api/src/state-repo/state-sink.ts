@@ -18,7 +18,7 @@ export interface TenantChange {
   namespace: string;
   /** Set when the change is about one service. */
   serviceName?: string;
-  verb: 'create' | 'update' | 'delete' | 'env' | 'deploy' | 'rollback' | 'restart' | 'reconcile' | 'domain';
+  verb: 'create' | 'update' | 'delete' | 'env' | 'deploy' | 'rollback' | 'restart' | 'reconcile' | 'domain' | 'preview';
   summary: string;
   actor: Actor;
   deploymentId?: string;

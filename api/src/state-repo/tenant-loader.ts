@@ -7,6 +7,7 @@ import type { EnvRevision } from './env-revision.js';
 import { bucketEnvOf, withBucketEnv } from '../object-storage/bucket-env.js';
 import { serviceColumn } from '../db/entities/index.js';
 import { domainsForRender } from '../db/domains-repo.js';
+import { loadPreviews } from './preview-loader.js';
 
 /** Every configuration field, selected under its own name (`s.repo_url AS "repoUrl"`). */
 const CONFIG_COLUMNS = SERVICE_CONFIG_FIELDS.map((field) => `s.${serviceColumn(field)} AS "${field}"`).join(', ');
@@ -108,6 +109,7 @@ export class TenantLoader {
         ])
       : [];
     const domains = await domainsForRender(db, services.map((s) => s.id));
+    const previews = await loadPreviews(db, services.map((s) => s.id));
     const envByService = new Map<string, { key: string; value: string }[]>();
     const unreadable = new Map<string, unknown>();
     for (const row of env) {
@@ -166,6 +168,7 @@ export class TenantLoader {
                     registrySecretName: buildSecretName(s.name, s.build_sha),
                   }
                 : null,
+            previews: previews.get(s.id) ?? [],
           };
         }),
     }));

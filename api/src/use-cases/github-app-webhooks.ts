@@ -3,6 +3,7 @@ import { applyInstallationEvent, installationIdOf, type EventOutcome } from '../
 import { NotFoundError, UnauthorizedError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 import type { UseCaseContext } from './context.js';
 import { routeAppPush } from './github-app-pushes.js';
+import { routeAppPullRequest } from './github-app-pull-requests.js';
 import { checkHeaders, type WebhookHeaders } from './webhook-rules.js';
 import type { SignedBody, WebhookAnswer } from './webhooks.js';
 
@@ -60,7 +61,9 @@ export async function receiveAppWebhook(ctx: UseCaseContext, request: AppWebhook
       ? { outcome: 'applied', reason: 'ping', installationId: installationIdOf(payload), action: null }
       : event === 'push'
         ? await routeAppPush(ctx, pushHeaders(event, request.deliveryId), text, payload)
-        : await applyInstallationEvent(ctx.db, event, payload);
+        : event === 'pull_request'
+          ? await routeAppPullRequest(ctx, pushHeaders(event, request.deliveryId), payload)
+          : await applyInstallationEvent(ctx.db, event, payload);
   await ctx.db.query(
     `INSERT INTO github_app_deliveries (delivery_id, event, action, installation_id, outcome, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
     [deliveryId, event, outcome.action, outcome.installationId, outcome.outcome, outcome.reason],

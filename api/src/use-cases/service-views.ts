@@ -60,6 +60,7 @@ export function toServiceDto(
     status,
     syncError,
     can,
+    previews: { enabled: service.previewsEnabled, max: service.previewsMax, ttlDays: service.previewsTtlDays },
     createdAt: service.createdAt.toISOString(),
   };
 }

@@ -24,6 +24,7 @@ import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
 import { installedRepositoryId, repositoryAccess } from '../github/repository-access.js';
 import { accessDeps } from './service-abilities.js';
+import { changePreviewSettings } from './preview-settings.js';
 import { checkServiceLimit } from './limits.js';
 import { keepBucketsOf, revokeKeys } from './bucket-retirement.js';
 import {
@@ -129,9 +130,9 @@ export async function updateService(
   serviceId: string,
   input: unknown,
 ): Promise<ServiceDto> {
-  const changes = parseInput(updateServiceSchema, input);
+  const { previews, ...changes } = parseInput(updateServiceSchema, input);
   const { service, project } = await findOwnedService(ctx, user, serviceId);
-  const summary = `update ${Object.keys(changes).sort().join(', ')}`;
+  const summary = `update ${Object.keys({ ...changes, ...(previews ? { previews } : {}) }).sort().join(', ')}`;
   const { updated, rollout } = await changeState(ctx, async (manager) => {
     // The row as it is now, locked to the end of the transaction: a concurrent change of the
     // service waits, and the rules hold for the row as it will be stored.
@@ -141,7 +142,9 @@ export async function updateService(
     await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: merged.replicas, size: merged.size });
     // Another repository: the App's pushes are routed by its id (learnt again from the installations or its first push).
     const repository = 'repoUrl' in changes && changes.repoUrl !== locked.repoUrl ? { githubRepositoryId: await installedRepositoryId(manager, merged.repoUrl) } : {};
-    await manager.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, { ...changes, ...repository });
+    const previewColumns = previews ? await changePreviewSettings(manager, locked, previews) : {};
+    Object.assign(merged, previewColumns);
+    await manager.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, { ...changes, ...repository, ...previewColumns });
     // What the running release depends on rolls out as a new release (no build), like an
     // env change: it goes live or fails, and a failure restores the previous release.
     const runtime = SERVICE_RUNTIME_FIELDS.some(

@@ -10,6 +10,7 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 import type { RefusalLimiter } from './refusal-limiter.js';
 import { findOwnedService } from './services.js';
 import { isUuid } from './validate.js';
+import { servicePullRequest } from './preview-webhook.js';
 import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
 import { REPO_URL_PATTERN } from '@dangus/common';
 import { fanOutPush, type CompareFiles } from './push-fan-out.js';
@@ -117,6 +118,8 @@ export async function receiveGitHubWebhook(ctx: UseCaseContext, request: Webhook
   const headers = checkHeaders(request.event, request.deliveryId);
   if (typeof headers === 'string') throw await refuse(new ValidationError(headers));
 
+  // A pull request of the service's repository: its previews (issue 35).
+  if (headers.event === 'pull_request') return servicePullRequest(ctx, service, headers, signed);
   let decision = decideDelivery(service, headers.event, signed);
   // Its watch paths: this service decides alone (the GitHub App's webhook fans one push out).
   // A replayed push is stale whatever it changed: GitHub is not asked about it.

@@ -1,6 +1,7 @@
 import { createHmac, generateKeyPairSync, randomBytes, randomUUID, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { components } from '@octokit/openapi-types';
 import express, { type Request, type Response, type Router } from 'express';
+import { FakeGitHubPulls } from './fake-github-pulls.js';
 import { FakeGitHubReports } from './fake-github-reports.js';
 import { pushPayload, type PushOptions } from './webhook-payloads.js';
 
@@ -104,9 +105,12 @@ export class FakeGitHubApp {
 
   /** Check Runs and Deployments, written with installation tokens. */
   readonly reports: FakeGitHubReports;
+  /** Pull requests, collaborator permissions and comments (previews, issue 35). */
+  readonly pulls: FakeGitHubPulls;
 
   constructor(private readonly github: FakeGitHubHost) {
     this.reports = new FakeGitHubReports((token) => this.scopeOf(token), () => this.github.url);
+    this.pulls = new FakeGitHubPulls((token) => this.scopeOf(token), () => this.github.url);
   }
 
   /** What a live installation token may reach: its repositories' names now, and its permissions. */
@@ -291,6 +295,7 @@ export class FakeGitHubApp {
   router(): Router {
     const r = express.Router();
     r.use(this.reports.router());
+    r.use(this.pulls.router());
 
     // GitHub's "Create a GitHub App from a manifest" form: the admin confirms at once.
     const manifestForm = (owner: () => FakeApp['owner'] | undefined) => (req: Request, res: Response) => {

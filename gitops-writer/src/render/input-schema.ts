@@ -14,7 +14,7 @@ import {
   uuidSchema,
 } from '@dangus/common';
 import { z } from 'zod';
-import type { BuildInput, RenderSettings, ResolvedByTheLoader, ServiceInput, TenantInput } from './types.js';
+import type { BuildInput, PreviewInput, RenderSettings, ResolvedByTheLoader, ServiceInput, TenantInput } from './types.js';
 
 const DNS_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 
@@ -191,6 +191,15 @@ export const buildInputSchema = z.object({
   registrySecretName: dnsSubdomainSchema,
 }) satisfies z.ZodType<BuildInput>;
 
+export const previewInputSchema = z.object({
+  id: uuidSchema,
+  number: z.number().int().positive().max(2_147_483_647),
+  host: dnsLabelSchema,
+  commitSha: commitShaSchema,
+  image: imageReferenceSchema.nullable(),
+  build: buildInputSchema.nullable(),
+}) satisfies z.ZodType<PreviewInput>;
+
 export const serviceInputSchema = z.object({
   // The size reaches the renderer resolved, as `resources`.
   ...serviceConfigSchema.omit({ size: true } satisfies Record<ResolvedByTheLoader, true>).shape,
@@ -212,6 +221,7 @@ export const serviceInputSchema = z.object({
     )
     .max(5)
     .default([]),
+  previews: z.array(previewInputSchema).default([]),
 }) satisfies z.ZodType<ServiceInput>;
 
 // The schema and the type name the same fields (a field in one only fails to compile).
@@ -245,8 +255,10 @@ function duplicateHosts(tenants: TenantInput[], ctx: z.RefinementCtx, path: (ser
   const seen = new Set<string>();
   tenants.forEach((tenant, t) =>
     tenant.services.forEach((service, index) => {
-      if (seen.has(service.host)) ctx.addIssue({ code: 'custom', path: path(index, t), message: 'Duplicate host.' });
-      seen.add(service.host);
+      for (const host of [service.host, ...(service.previews ?? []).map((preview) => preview.host)]) {
+        if (seen.has(host)) ctx.addIssue({ code: 'custom', path: path(index, t), message: 'Duplicate host.' });
+        seen.add(host);
+      }
     }),
   );
 }

@@ -13,7 +13,8 @@ import { applyLabels, ownershipLabels, type Ownership } from './labels.js';
 import { FLUX_DIR, KUSTOMIZATION_FILE, fluxPath, tenantPath } from './layout.js';
 import { fillTemplate } from './placeholders.js';
 import { toYamlStream } from './serialize.js';
-import type { RenderInput, RenderSettings, RenderedFiles, ServiceInput, TenantInput } from './types.js';
+import type { PreviewInput, RenderInput, RenderSettings, RenderedFiles, ServiceInput, TenantInput } from './types.js';
+import { previewService, previewVariables } from './preview.js';
 import type { TemplateValue } from './variable-catalog.js';
 import { buildVariables, domainVariables, serviceVariables, shortSha, tenantVariables } from './variables.js';
 
@@ -138,11 +139,27 @@ function renderValidTenant(tenant: TenantInput, settings: RenderSettings, templa
     if (emitted.length === 0) continue;
     files.set(tenantPath(ns, KUSTOMIZATION_FILE, service.name), kustomizationYaml(emitted));
     tenantResources.push(service.name);
+    for (const preview of service.previews ?? []) renderPreview(service, preview);
   }
 
   files.set(tenantPath(ns, KUSTOMIZATION_FILE), kustomizationYaml(tenantResources));
   files.set(fluxPath(ns), fluxKustomizationYaml(ns, tenant.project.id, settings.flux));
   return new Map([...files].sort(([a], [b]) => compare(a, b)));
+
+  /** A preview: the service's templates for its own folder `{service}--pr{n}/` (preview.ts). */
+  function renderPreview(service: ServiceInput, preview: PreviewInput): void {
+    const own = previewService(service, preview);
+    const values = { ...tenantValues, ...serviceVariables(tenant, own, settings), ...previewVariables(preview, settings) };
+    const owner: Ownership = { projectId: tenant.project.id, serviceId: service.id, deploymentId: preview.id };
+    const emitted = [
+      own.image === null ? null : emit(templates.deployment, values, owner, 'deployment.yaml', own.name),
+      emit(templates.service, values, owner, 'service.yaml', own.name),
+      emit(templates.ingress, values, owner, 'ingress.yaml', own.name),
+      renderBuild(own, values, owner, emit),
+    ].filter((file): file is string => file !== null);
+    files.set(tenantPath(ns, KUSTOMIZATION_FILE, own.name), kustomizationYaml(emitted));
+    tenantResources.push(own.name);
+  }
 
   function renderBuild(
     service: ServiceInput,

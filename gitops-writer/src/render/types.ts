@@ -146,6 +146,28 @@ export interface ServiceInput extends Omit<ServiceConfig, ResolvedByTheLoader> {
   /** The current deployment row (label `dangus.cloud/deployment` of the Deployment and its pods). */
   currentDeploymentId: string | null;
   build: BuildInput | null;
+  /** Its previews of pull requests (issue 35): none when absent. */
+  previews?: PreviewInput[];
+}
+
+/**
+ * A preview of a pull request of a service (docs/architecture.md#previews): its own
+ * Deployment (once an image exists), Service, Ingress and build Job, under
+ * `tenants/{namespace}/{service}--pr{n}/`, with the service's port and health check and
+ * nothing else of it: no env values, no volume, no size (the LimitRange defaults), 1 replica.
+ */
+export interface PreviewInput {
+  /** The preview's row (label `dangus.cloud/deployment` of its objects). */
+  id: string;
+  /** The pull request's number. */
+  number: number;
+  /** Its own host label under the wildcard, `{service}-pr{n}-{random}`. */
+  host: string;
+  /** The pull request's head commit it runs or builds. */
+  commitSha: string;
+  /** The image built of that commit, or null until one exists (no Deployment then). */
+  image: string | null;
+  build: BuildInput | null;
 }
 
 /** One project: a namespace and its services. */

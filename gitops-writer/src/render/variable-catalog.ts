@@ -106,6 +106,9 @@ const COMPUTED_VARIABLES = {
   tls_secret_name: 'service',
   custom_domains_listed: 'service',
   custom_domains_name: 'service',
+  preview_url: 'service',
+  preview_number: 'service',
+  preview_commit_sha: 'service',
 
   custom_domain: 'domain',
   custom_domain_name: 'domain',

@@ -81,6 +81,10 @@ export function serviceVariables(
     tls_secret_name: settings.tls.secretName,
     custom_domains_listed: customDomainsListed(service),
     custom_domains_name: `${service.name}-domains`,
+    // A service is no preview (preview.ts sets these for one).
+    preview_url: null,
+    preview_number: null,
+    preview_commit_sha: null,
   };
 }
 

@@ -107,6 +107,10 @@ export interface Service extends ServiceConfig {
   currentDeploymentId: string | null;
   /** GitHub's id of the repository (bigint, as text), once known: the App's pushes are routed by it. */
   githubRepositoryId: string | null;
+  /** Previews of pull requests (`servicePreviewsSchema` of `@dangus/common`). */
+  previewsEnabled: boolean;
+  previewsMax: number;
+  previewsTtlDays: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -152,6 +156,9 @@ export const ServiceEntity = new EntitySchema<Service>({
     webhookSecret: { name: 'webhook_secret', type: 'text' },
     currentDeploymentId: { name: 'current_deployment_id', type: 'uuid', nullable: true },
     githubRepositoryId: { name: 'github_repository_id', type: 'bigint', nullable: true },
+    previewsEnabled: { name: 'previews_enabled', type: 'boolean', default: false },
+    previewsMax: { name: 'previews_max', type: 'integer', default: 3 },
+    previewsTtlDays: { name: 'previews_ttl_days', type: 'integer', default: 7 },
     ...timestamps,
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

@@ -6,6 +6,7 @@ import { useDeployments } from '../../features/deployments/api/deployments';
 import { DeploymentList } from '../../features/deployments/components/deployment-list';
 import { NeedsCluster } from '../../features/cluster/needs-cluster';
 import { ActivityPanel } from '../../features/services/components/activity-panel';
+import { PreviewsPanel } from '../../features/services/components/previews-panel';
 import { ConfigPanel } from '../../features/services/components/config-panel';
 import { DomainsPanel } from '../../features/services/components/domains-panel';
 import { EnvVarsPanel } from '../../features/services/components/env-vars-panel';
@@ -111,6 +112,7 @@ function TabContent({ service, tab }: { service: ServiceDto; tab: ServiceTab }) 
             <DeploymentList serviceId={service.id} repoUrl={service.repoUrl} deploymentPath={deploymentPath} />
           </Section>
           <WebhookPanel service={service} />
+          <PreviewsPanel service={service} />
         </>
       );
     case 'logs':

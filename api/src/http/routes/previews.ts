@@ -1,0 +1,28 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { previewDtoSchema } from '@dangus/common';
+import type { UseCaseContext } from '../../use-cases/context.js';
+import * as previews from '../../use-cases/previews.js';
+import { currentUser } from '../middleware/session.js';
+import { routeDocs } from '../openapi/describe.js';
+
+/** `/api/services/:serviceId/previews*` (issue 35), behind requireUser like `/api`. */
+export function previewRoutes(ctx: UseCaseContext): Router {
+  const r = Router();
+  const doc = routeDocs(r, { tag: 'Previews', access: 'user' });
+  const number = z.object({ number: z.string().regex(/^[1-9][0-9]{0,9}$/).describe('The pull request\'s number.') });
+
+  doc.get('/services/:serviceId/previews', { summary: 'The service\'s previews of pull requests', description: 'The open ones first (state, URL, commit, time left), then the newest closed ones.', response: z.array(previewDtoSchema) });
+  r.get('/services/:serviceId/previews', async (req, res) => {
+    res.json(await previews.listServicePreviews(ctx, currentUser(res), req.params.serviceId));
+  });
+  doc.post('/services/:serviceId/previews/:number/approve', { summary: 'Approve the head commit of a pull request waiting for a maintainer', description: 'A fork\'s push (or an author without write access) builds only once approved; each new push needs another approval. 403 when GitHub says you have no write access to the repository; 409 when nothing waits for an approval.', params: number, response: previewDtoSchema, errors: [403, 409] });
+  r.post('/services/:serviceId/previews/:number/approve', async (req, res) => {
+    res.json(await previews.approvePreview(ctx, currentUser(res), req.params.serviceId, req.params.number));
+  });
+  doc.post('/services/:serviceId/previews/:number/teardown', { summary: 'Tear a preview down now', description: 'One commit prunes its objects; a later push of the pull request opens it again. 409 when it is torn down already.', params: number, response: previewDtoSchema, errors: [409] });
+  r.post('/services/:serviceId/previews/:number/teardown', async (req, res) => {
+    res.json(await previews.tearDownPreview(ctx, currentUser(res), req.params.serviceId, req.params.number));
+  });
+  return r;
+}

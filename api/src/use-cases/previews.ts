@@ -1,0 +1,103 @@
+import type { PreviewDto } from '@dangus/common';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { activePreviews, listPreviews, lockPreview, updatePreview, type PreviewRow } from '../db/previews-repo.js';
+import { lockService } from '../db/services-repo.js';
+import { previewGitHub } from '../github/preview-github.js';
+import { fullNameOf } from '../github/repository-access.js';
+import type { Service } from '../db/entities/index.js';
+import type { CurrentUser, UseCaseContext } from './context.js';
+import { previewChange, previewTarget } from './preview-events.js';
+import { reportPreview, previewUrl } from './preview-reports.js';
+import { approvedPreview, canWrite } from './preview-rules.js';
+import { findOwnedService } from './services.js';
+import { changeState } from '../state-repo/state-sink.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function toPreviewDto(ctx: Pick<UseCaseContext, 'settings'>, row: PreviewRow, ttlDays: number): PreviewDto {
+  return {
+    id: row.id,
+    serviceId: row.serviceId,
+    number: row.number,
+    title: row.title,
+    state: row.state,
+    reason: row.reason,
+    headSha: row.headSha,
+    headRef: row.headRef,
+    headRepo: row.headRepo,
+    fork: row.fork,
+    author: row.author,
+    approvedBy: row.approvedSha === row.headSha ? row.approvedBy : null,
+    needsApproval: row.state === 'awaiting_approval',
+    url: previewUrl(ctx, row.host),
+    lastPushAt: row.lastPushAt.toISOString(),
+    expiresAt: row.closedAt === null ? new Date(row.lastPushAt.getTime() + ttlDays * DAY_MS).toISOString() : null,
+    createdAt: row.createdAt.toISOString(),
+    closedAt: row.closedAt?.toISOString() ?? null,
+  };
+}
+
+/** `GET /api/services/:id/previews`: the open previews first, then the newest closed ones. */
+export async function listServicePreviews(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<PreviewDto[]> {
+  const { service } = await findOwnedService(ctx, user, serviceId);
+  return (await listPreviews(ctx.db.manager, service.id)).map((row) => toPreviewDto(ctx, row, service.previewsTtlDays));
+}
+
+function parseNumber(value: string): number {
+  if (!/^[1-9][0-9]{0,9}$/.test(value) || Number(value) > 2_147_483_647) {
+    throw new ValidationError('The pull request number is a whole number from 1.', { number: ['A pull request number.'] });
+  }
+  return Number(value);
+}
+
+/**
+ * "Approve" on the service page: the owner, when GitHub says they may write to the repository
+ * (asked through the App; without it the owner's word), approves the current head commit of a
+ * preview waiting for one. A later push needs another approval.
+ */
+export async function approvePreview(ctx: UseCaseContext, user: CurrentUser, serviceId: string, numberParam: string): Promise<PreviewDto> {
+  const { service } = await findOwnedService(ctx, user, serviceId);
+  const number = parseNumber(numberParam);
+  const github = await githubOf(ctx, service);
+  if (github && !canWrite(await github.permission(user.githubUsername).catch(() => null))) {
+    throw new ForbiddenError(`GitHub says ${user.githubUsername} has no write access to the repository: only a maintainer approves a preview.`, 'not_a_maintainer');
+  }
+  const target = await previewTarget(ctx.db.manager, service.id);
+  if (!target) throw new NotFoundError('Service');
+  const row = await changeState(ctx, async (manager) => {
+    await lockService(manager, service.id);
+    const existing = await lockPreview(manager, service.id, number);
+    if (!existing || existing.closedAt !== null) throw new NotFoundError('Preview');
+    if (existing.state !== 'awaiting_approval') throw new ConflictError(`The preview of #${String(number)} is ${existing.state.replace('_', ' ')}: nothing waits for an approval.`);
+    const fields = approvedPreview(existing, user.githubUsername, await activePreviews(manager, service.id, existing.id), service.previewsMax);
+    const updated = await updatePreview(manager, existing.id, fields);
+    const summary = `pr #${String(number)} approved by ${user.githubUsername}: build ${existing.headSha.slice(0, 7)}`;
+    return { value: updated, change: updated.state === 'pending' ? previewChange(target, summary) : null };
+  });
+  await reportPreview(ctx, github, service, row);
+  return toPreviewDto(ctx, row, service.previewsTtlDays);
+}
+
+/** "Tear down": the preview closes and its objects leave git in one commit; a new push of the pull request opens it again. */
+export async function tearDownPreview(ctx: UseCaseContext, user: CurrentUser, serviceId: string, numberParam: string): Promise<PreviewDto> {
+  const { service } = await findOwnedService(ctx, user, serviceId);
+  const number = parseNumber(numberParam);
+  const target = await previewTarget(ctx.db.manager, service.id);
+  if (!target) throw new NotFoundError('Service');
+  const row = await changeState(ctx, async (manager) => {
+    await lockService(manager, service.id);
+    const existing = await lockPreview(manager, service.id, number);
+    if (!existing) throw new NotFoundError('Preview');
+    if (existing.closedAt !== null) throw new ConflictError(`The preview of #${String(number)} is already torn down.`);
+    const updated = await updatePreview(manager, existing.id, { ...existing, state: 'closed', reason: `torn down by ${user.githubUsername}`, closedAt: new Date() });
+    return { value: updated, change: previewChange(target, `pr #${String(number)} torn down by ${user.githubUsername}`) };
+  });
+  await reportPreview(ctx, await githubOf(ctx, service), service, row);
+  return toPreviewDto(ctx, row, service.previewsTtlDays);
+}
+
+async function githubOf(ctx: UseCaseContext, service: Service) {
+  const name = fullNameOf(service.repoUrl);
+  if (!name || service.githubRepositoryId === null) return null;
+  return previewGitHub(ctx, { id: Number(service.githubRepositoryId), fullName: `${name.owner}/${name.repo}` });
+}

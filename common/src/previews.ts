@@ -1,0 +1,48 @@
+/**
+ * Previews of pull requests (issue 35, docs/architecture.md#previews): what the api answers
+ * about them. The settings of a service's previews are part of its one schema (service.ts).
+ */
+import { z } from 'zod';
+
+/**
+ * `awaiting_approval`: a fork's push (or an author without write access) waits for a
+ * maintainer; `pending` → `building` → `live` | `failed`; `refused`: over the service's cap;
+ * `closed`: the pull request closed (or it was torn down); `expired`: its time-to-live passed.
+ */
+export const PREVIEW_STATES = ['awaiting_approval', 'pending', 'building', 'live', 'failed', 'refused', 'closed', 'expired'] as const;
+export const previewStateSchema = z.enum(PREVIEW_STATES);
+export type PreviewState = z.infer<typeof previewStateSchema>;
+/** The states that hold a place under the cap and objects in the cluster. */
+export const ACTIVE_PREVIEW_STATES: readonly PreviewState[] = ['pending', 'building', 'live', 'failed'];
+/** The label a maintainer adds to a pull request to approve its current head commit. */
+export const PREVIEW_APPROVAL_LABEL = 'dangus-preview';
+
+export const previewDtoSchema = z.strictObject({
+  id: z.uuid(),
+  serviceId: z.uuid(),
+  /** The pull request's number. */
+  number: z.number().int().positive(),
+  title: z.string(),
+  state: previewStateSchema,
+  /** Why it is in its state, in plain words (refused, waiting, failed). */
+  reason: z.string().nullable(),
+  headSha: z.string(),
+  headRef: z.string(),
+  /** `owner/name` of the head repository; null when it was deleted. */
+  headRepo: z.string().nullable(),
+  /** Its head is in another repository (a fork): each push needs a maintainer's approval. */
+  fork: z.boolean(),
+  author: z.string(),
+  /** Who approved the head commit, when it needed and has an approval. */
+  approvedBy: z.string().nullable(),
+  /** Whether the head commit waits for an approval ("Approve" in the UI). */
+  needsApproval: z.boolean(),
+  /** Its own address, one label under the wildcard. */
+  url: z.string(),
+  lastPushAt: z.iso.datetime({ offset: true }),
+  /** When its time-to-live ends (null once it is closed). */
+  expiresAt: z.iso.datetime({ offset: true }).nullable(),
+  createdAt: z.iso.datetime({ offset: true }),
+  closedAt: z.iso.datetime({ offset: true }).nullable(),
+});
+export type PreviewDto = z.infer<typeof previewDtoSchema>;
