@@ -173,3 +173,13 @@ export function challengeRecordName(domain: string): string {
 export function customDomainObjectName(domain: string): string {
   return `domain-${bytesToHex(sha256(utf8ToBytes(domain))).slice(0, 16)}`;
 }
+
+/** A certificate an admin should look at (System page): failing, or expiring within 14 days. */
+export const certificateAttentionDtoSchema = z.strictObject({
+  namespace: z.string(),
+  name: z.string(),
+  hosts: z.array(z.string()),
+  certificate: certificateStateDtoSchema,
+  why: z.enum(['failing', 'expiring']),
+});
+export type CertificateAttentionDto = z.infer<typeof certificateAttentionDtoSchema>;

@@ -130,8 +130,6 @@ export interface DomainSettings {
   issuer: string | null;
   /** A DNS-01 capable ClusterIssuer: one wildcard certificate `*.{BASE_DOMAIN}` for every service. */
   dns01Issuer: string | null;
-  /** At most this many new HTTP-01 certificates per hour (Let's Encrypt's limits). */
-  issuePerHour: number;
 }
 
 /** A GitHub App's credentials (from the environment or the manifest flow). */
@@ -337,7 +335,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       platformHosts: [new URL(publicUrl).hostname],
       issuer: e.CERT_ISSUER ?? null,
       dns01Issuer: e.CERT_DNS01_ISSUER ?? null,
-      issuePerHour: e.CERT_ISSUE_PER_HOUR,
     },
     webhookBaseUrl: e.WEBHOOK_BASE_URL ?? `${publicUrl}/webhooks/github`,
     registryWebhookToken: e.REGISTRY_WEBHOOK_TOKEN,

@@ -283,7 +283,6 @@ export const envSchema = z
     DOMAIN_HTTP_CHECK_PORT: z.coerce.number().int().min(1).max(65_535).default(80),
     CERT_ISSUER: optionalString,
     CERT_DNS01_ISSUER: optionalString,
-    CERT_ISSUE_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(10),
   });
 
 /**

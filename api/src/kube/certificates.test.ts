@@ -1,6 +1,6 @@
 // cert-manager's Certificate conditions in plain words, from status objects as cert-manager
 // v1.21 writes them (pkg/apis/certmanager/v1 types, the readiness and issuing controllers).
-import { describeCertificate } from './certificates.js';
+import { describeCertificate, needsAttention } from './certificates.js';
 
 const at = '2027-02-01T00:00:00Z';
 
@@ -44,5 +44,24 @@ describe('describeCertificate', () => {
 
   it('is waiting before cert-manager wrote any condition', () => {
     expect(describeCertificate({ spec: { dnsNames: ['x.example.org'] } })).toMatchObject({ state: 'waiting', notAfter: null });
+  });
+});
+
+describe('needsAttention', () => {
+  const now = new Date('2027-01-01T00:00:00Z');
+  const ready = (notAfter: string) => ({
+    metadata: { name: 'domain-1', namespace: 'abc123-shop' },
+    spec: { dnsNames: ['blog.example.org'] },
+    status: { notAfter, conditions: [{ type: 'Ready', status: 'True' }] },
+  });
+
+  it('names a certificate expiring within 14 days, and not one expiring later', () => {
+    expect(needsAttention(ready('2027-01-10T00:00:00Z'), now)).toMatchObject({ namespace: 'abc123-shop', name: 'domain-1', hosts: ['blog.example.org'], why: 'expiring' });
+    expect(needsAttention(ready('2027-02-01T00:00:00Z'), now)).toBeNull();
+  });
+
+  it('names a failing one', () => {
+    const failing = { metadata: { name: 'x', namespace: 'n' }, status: { conditions: [{ type: 'Issuing', status: 'False', reason: 'Failed', message: 'rate limited' }] } };
+    expect(needsAttention(failing, now)).toMatchObject({ why: 'failing', certificate: { state: 'failed' } });
   });
 });

@@ -4,7 +4,7 @@
  * `status.conditions` (`Ready`, `Issuing`), `status.notAfter` and `status.lastFailureTime`.
  * Read through the Kubernetes API when a user looks (a few objects per namespace).
  */
-import type { CertificateStateDto } from '@dangus/common';
+import type { CertificateAttentionDto, CertificateStateDto } from '@dangus/common';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 
 interface Condition {
@@ -16,7 +16,7 @@ interface Condition {
 
 /** The fields of cert-manager.io/v1 Certificate this reads. */
 export interface CertificateObject {
-  metadata?: { name?: string };
+  metadata?: { name?: string; namespace?: string };
   spec?: { dnsNames?: string[] };
   status?: { conditions?: Condition[]; notAfter?: string; lastFailureTime?: string; failedIssuanceAttempts?: number };
 }
@@ -55,6 +55,18 @@ export function describeCertificate(cert: CertificateObject): CertificateStateDt
   return { state: 'waiting', message: 'cert-manager has not looked at the certificate yet.', notAfter };
 }
 
+/** How far ahead an expiry is worth an admin's look. */
+export const EXPIRY_WARNING_MS = 14 * 24 * 3_600_000;
+
+/** Whether an admin should look at this certificate, and why (pure). */
+export function needsAttention(cert: CertificateObject, now: Date): CertificateAttentionDto | null {
+  const certificate = describeCertificate(cert);
+  const expiring = certificate.notAfter !== null && Date.parse(certificate.notAfter) - now.getTime() < EXPIRY_WARNING_MS;
+  const why = certificate.state === 'failed' ? 'failing' : expiring ? 'expiring' : null;
+  if (!why) return null;
+  return { namespace: cert.metadata?.namespace ?? '', name: cert.metadata?.name ?? '', hosts: cert.spec?.dnsNames ?? [], certificate, why };
+}
+
 /** The Certificates of a namespace by the names they cover. */
 export class Certificates {
   private readonly api: CustomObjectsApi;
@@ -73,5 +85,11 @@ export class Certificates {
       for (const host of cert.spec?.dnsNames ?? []) byHost.set(host, state);
     }
     return byHost;
+  }
+
+  /** Every Certificate of the cluster that fails or expires within 14 days, for the System page. */
+  async attention(now: Date): Promise<CertificateAttentionDto[]> {
+    const list = (await this.api.listClusterCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates' })) as { items?: CertificateObject[] };
+    return (list.items ?? []).map((cert) => needsAttention(cert, now)).filter((entry): entry is CertificateAttentionDto => entry !== null);
   }
 }

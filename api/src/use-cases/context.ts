@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CertificateStateDto } from '@dangus/common';
+import type { CertificateAttentionDto, CertificateStateDto } from '@dangus/common';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { StateSink } from '../state-repo/state-sink.js';
@@ -40,7 +40,10 @@ export interface UseCaseContext {
   /** Custom domains' DNS checks and certificates (issue 34); absent: the system resolver, no certificates. */
   domains?: DomainSettings;
   /** cert-manager's Certificates of a namespace by host, read from the cluster (kube/certificates.ts); absent without one. */
-  certificates?: { byHost(namespace: string): Promise<Map<string, CertificateStateDto>> };
+  certificates?: {
+    byHost(namespace: string): Promise<Map<string, CertificateStateDto>>;
+    attention(now: Date): Promise<CertificateAttentionDto[]>;
+  };
   /** Limits per user (0: none). */
   limits: UserLimits;
   /** Sizes, quota and LimitRange defaults, for replicas and sizes (capacity.ts). */
