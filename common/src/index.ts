@@ -5,3 +5,4 @@ export * from './dto.js';
 export * from './answers.js';
 export * from './github-app.js';
 export * from './watch-paths.js';
+export * from './teams.js';

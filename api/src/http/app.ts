@@ -16,6 +16,9 @@ import { githubAppApiRoutes, githubAppReturnRoutes } from './routes/github-app.j
 import { healthRoutes } from './routes/health.js';
 import { stateGitRoutes } from './routes/state-git.js';
 import { streamRoutes } from './routes/streams.js';
+import { teamRoutes } from './routes/teams.js';
+import { ProjectStreams } from './project-streams.js';
+import { withRequestOrigin } from '../db/request-origin.js';
 import { systemRoutes, type StateRepoView } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
 import { webhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
@@ -96,6 +99,10 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
+  // Where each request came from, for the activity log (db/request-origin.ts).
+  app.use((req, _res, next) => {
+    withRequestOrigin({ ip: req.ip ?? null, userAgent: req.get('User-Agent') ?? null }, next);
+  });
   app.use(deps.drain.middleware);
   app.use(healthRoutes(deps.ctx.db, deps.drain));
 
@@ -108,6 +115,7 @@ export function createApp(deps: AppDeps): Express {
   // Read after the session check, as every body of /api is.
   const apiJson: express.RequestHandler = (req, res, next) => (ENV_FILE_PATH.test(req.path) ? envFileJson : json)(req, res, next);
   const origin = originCheck(deps.publicUrl);
+  const projectStreams = new ProjectStreams(deps.ctx.db);
   app.use(
     '/auth',
     origin,
@@ -130,7 +138,7 @@ export function createApp(deps: AppDeps): Express {
   }
   // The API's own description: public, before the session check (README.md, HTTP surface).
   app.use('/api', openApiRoutes(app));
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), githubAppApiRoutes(deps.ctx, deps.manifest), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), githubAppApiRoutes(deps.ctx, deps.manifest), teamRoutes(deps.ctx, projectStreams), streamRoutes(deps.ctx, deps.sessions, deps.drain, projectStreams), adminRoutes(deps.ctx, deps.sessions), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

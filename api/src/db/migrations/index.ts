@@ -17,6 +17,7 @@ import { ServiceHosts1765330000000 } from './1765330000000-service-hosts.js';
 import { GitHubApp1765340000000 } from './1765340000000-github-app.js';
 import { Monorepos1765360000000 } from './1765360000000-monorepos.js';
 import { GitHubAppBuilds1765370000000 } from './1765370000000-github-app-builds.js';
+import { Teams1765410000000 } from './1765410000000-teams.js';
 
 /** Every migration, in order. Listed explicitly: no file globbing at run time. */
-export const migrations = [InitialSchema1764201600000, ProjectListVersion1764288000000, Pipeline1764374400000, PushOrder1764460800000, ImageDigest1764547200000, TenantRegistries1764633600000, Access1764720000000, Releases1764806400000, ServiceRuntime1764892800000, Replicas1764979200000, TenantFailures1765065600000, StreamLeases1765152000000, LoginPins1765238400000, BuildJobCommitted1765310000000, ServiceActivity1765320000000, ServiceHosts1765330000000, GitHubApp1765340000000, Monorepos1765360000000, GitHubAppBuilds1765370000000];
+export const migrations = [InitialSchema1764201600000, ProjectListVersion1764288000000, Pipeline1764374400000, PushOrder1764460800000, ImageDigest1764547200000, TenantRegistries1764633600000, Access1764720000000, Releases1764806400000, ServiceRuntime1764892800000, Replicas1764979200000, TenantFailures1765065600000, StreamLeases1765152000000, LoginPins1765238400000, BuildJobCommitted1765310000000, ServiceActivity1765320000000, ServiceHosts1765330000000, GitHubApp1765340000000, Monorepos1765360000000, GitHubAppBuilds1765370000000, Teams1765410000000];
