@@ -18,6 +18,7 @@ const tokenHash = (token: string) => createHash('sha256').update(token).digest('
 
 /** A new invitation (owners only); its token is in this answer alone. */
 export async function createInvitation(ctx: UseCaseContext, actor: CurrentUser, teamId: string, input: unknown): Promise<InvitationDto> {
+  await findTeam(ctx.db.manager, actor, teamId); // another team is a 404 before any input is read
   const { role, githubLogin, expiresInHours } = parseInput(createInvitationSchema, input);
   const token = randomBytes(32).toString('base64url');
   const row = await ctx.db.transaction(async (manager) => {

@@ -125,6 +125,7 @@ export async function changeMemberRole(
   userId: string,
   input: unknown,
 ): Promise<TeamMemberDto> {
+  await findTeam(ctx.db.manager, actor, teamId); // another team is a 404 before any input is read
   const { role } = parseInput(changeRoleSchema, input);
   await ctx.db.transaction(async (manager) => {
     const { team, members, actorRole, owners } = await lockedMembers(manager, actor, teamId);

@@ -91,7 +91,10 @@ export class Teams1765410000000 implements MigrationInterface {
                    left(nullif(current_setting('dangus.request_ua', true), ''), 300),
                    NEW.id;
           END IF;
-        ELSIF NEW.commit IS NOT NULL AND NEW.commit IS DISTINCT FROM OLD.commit THEN
+        -- An intent whose render changed nothing is marked done with the head, another
+        -- change's commit: the entry then names none.
+        ELSIF NEW.commit IS NOT NULL AND NEW.commit IS DISTINCT FROM OLD.commit
+              AND NOT EXISTS (SELECT 1 FROM state_intents o WHERE o.commit = NEW.commit AND o.id < NEW.id) THEN
           UPDATE activity_log SET commit_sha = NEW.commit WHERE intent_id = NEW.id;
         END IF;
         RETURN NULL;
