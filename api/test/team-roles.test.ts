@@ -107,6 +107,8 @@ describe('teams: the route × role table of the policy', () => {
   });
 
   it('a viewer never receives an env value, whatever the route', async () => {
+    // Output that carries a value (a build that printed it): developers read build logs, viewers do not.
+    await t.db.query(`UPDATE deployments SET build_logs = $2 WHERE id = $1`, [f.ids.deployment, `Step 3/4 : RUN echo ${SECRET}\n`]);
     for (const route of ROUTES) {
       if (route[1].includes('stream')) continue; // refused before a stream opens (403 above)
       const res = await send(f.cookies.vic, route);
@@ -116,10 +118,12 @@ describe('teams: the route × role table of the policy', () => {
     // The build log of a deployment is for developers up: the viewer's deployment has none.
     const deployment = await as(t, f.cookies.vic).get(`/deployments/${f.ids.deployment}`).expect(200);
     expect(deployment.body.buildLogs ?? null).toBeNull();
-    // The maintainer reads it (the check above is not vacuous).
+    // The developer reads that log, the maintainer the value (the checks above are not vacuous).
+    expect((await as(t, f.cookies.dan).get(`/deployments/${f.ids.deployment}`).expect(200)).text).toContain(SECRET);
     const revealed = await as(t, f.cookies.bob).post(`/services/${f.ids.service}/env/${f.ids.env}/reveal`).expect(200);
     expect(revealed.body.value).toBe(SECRET);
     await t.db.query(`DELETE FROM service_activity`);
+    await t.db.query(`UPDATE deployments SET build_logs = NULL WHERE id = $1`, [f.ids.deployment]);
   });
 
   it('the team project is named by the team\'s hash, not its creator\'s', async () => {
