@@ -5,43 +5,46 @@
  * a refused request changes nothing; and a viewer never receives an env value, whatever
  * the route.
  */
-import { PROJECT_ACTIONS, TEAM_ROLES, roleAllows, type ProjectAction } from '@dangus/common';
+import { TEAM_ROLES } from '@dangus/common';
 import { DeploymentEntity, EnvVarEntity, ProjectEntity, ServiceEntity } from '../src/db/entities/index.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 import { SECRET, as, makeTeam, type TeamFixture } from './support/team-fixture.js';
 
 type Ids = TeamFixture['ids'];
-type Route = [method: 'GET' | 'POST' | 'PATCH' | 'DELETE', what: string, path: (i: Ids) => string, action: ProjectAction, body?: object];
+type Role = (typeof TEAM_ROLES)[number];
+/** Each route with the least role it needs, written out here (not read from the product's table). */
+type Route = [method: 'GET' | 'POST' | 'PATCH' | 'DELETE', what: string, path: (i: Ids) => string, least: Role, body?: object];
+const allows = (role: Role, least: Role) => TEAM_ROLES.indexOf(role) <= TEAM_ROLES.indexOf(least);
 
 const ROUTES: Route[] = [
-  ['GET', 'project', (i) => `/projects/${i.project}`, 'read'],
-  ['GET', 'project usage', (i) => `/projects/${i.project}/usage`, 'read'],
-  ['DELETE', 'project', (i) => `/projects/${i.project}`, 'own'],
-  ['POST', 'service in project', (i) => `/projects/${i.project}/services`, 'configure', { name: 'intruder', repoUrl: 'https://github.com/b/b', port: 80 }],
-  ['GET', 'service', (i) => `/services/${i.service}`, 'read'],
-  ['PATCH', 'service', (i) => `/services/${i.service}`, 'configure', { port: 81 }],
-  ['DELETE', 'service', (i) => `/services/${i.service}`, 'configure'],
-  ['POST', 'deploy', (i) => `/services/${i.service}/deploy`, 'deploy'],
-  ['POST', 'restart', (i) => `/services/${i.service}/restart`, 'deploy'],
-  ['GET', 'events', (i) => `/services/${i.service}/events`, 'logs'],
-  ['GET', 'metrics', (i) => `/services/${i.service}/metrics`, 'read'],
-  ['GET', 'runtime log stream', (i) => `/services/${i.service}/logs/stream`, 'logs'],
-  ['GET', 'env list', (i) => `/services/${i.service}/env`, 'read'],
-  ['POST', 'env create', (i) => `/services/${i.service}/env`, 'configure', { key: 'X', value: 'y' }],
-  ['PATCH', 'env var', (i) => `/services/${i.service}/env/${i.env}`, 'configure', { value: 'stolen' }],
-  ['DELETE', 'env var', (i) => `/services/${i.service}/env/${i.env}`, 'configure'],
-  ['POST', 'env import preview', (i) => `/services/${i.service}/env/import/preview`, 'configure', { dotenv: 'STRIPE_KEY=stolen' }],
-  ['POST', 'env import', (i) => `/services/${i.service}/env/import`, 'configure', { dotenv: 'STRIPE_KEY=stolen\nMORE=1' }],
-  ['POST', 'env value reveal', (i) => `/services/${i.service}/env/${i.env}/reveal`, 'reveal'],
-  ['GET', 'activity', (i) => `/services/${i.service}/activity`, 'read'],
-  ['GET', 'deployment list', (i) => `/services/${i.service}/deployments`, 'read'],
-  ['GET', 'deployment', (i) => `/deployments/${i.deployment}`, 'read'],
-  ['GET', 'build log stream', (i) => `/deployments/${i.deployment}/logs/stream`, 'logs'],
-  ['GET', 'rollback preview', (i) => `/deployments/${i.deployment}/rollback`, 'read'],
-  ['POST', 'rollback', (i) => `/deployments/${i.deployment}/rollback`, 'configure'],
-  ['GET', 'webhook deliveries', (i) => `/services/${i.service}/webhook-deliveries`, 'read'],
-  ['POST', 'webhook redelivery', (i) => `/services/${i.service}/webhook-deliveries/${i.deployment}/redeliver`, 'configure'],
-  ['GET', 'history', (i) => `/services/${i.service}/history`, 'read'],
+  ['GET', 'project', (i) => `/projects/${i.project}`, 'viewer'],
+  ['GET', 'project usage', (i) => `/projects/${i.project}/usage`, 'viewer'],
+  ['DELETE', 'project', (i) => `/projects/${i.project}`, 'owner'],
+  ['POST', 'service in project', (i) => `/projects/${i.project}/services`, 'maintainer', { name: 'intruder', repoUrl: 'https://github.com/b/b', port: 80 }],
+  ['GET', 'service', (i) => `/services/${i.service}`, 'viewer'],
+  ['PATCH', 'service', (i) => `/services/${i.service}`, 'maintainer', { port: 81 }],
+  ['DELETE', 'service', (i) => `/services/${i.service}`, 'maintainer'],
+  ['POST', 'developer', (i) => `/services/${i.service}/deploy`, 'developer'],
+  ['POST', 'restart', (i) => `/services/${i.service}/restart`, 'developer'],
+  ['GET', 'events', (i) => `/services/${i.service}/events`, 'developer'],
+  ['GET', 'metrics', (i) => `/services/${i.service}/metrics`, 'viewer'],
+  ['GET', 'runtime log stream', (i) => `/services/${i.service}/logs/stream`, 'developer'],
+  ['GET', 'env list', (i) => `/services/${i.service}/env`, 'viewer'],
+  ['POST', 'env create', (i) => `/services/${i.service}/env`, 'maintainer', { key: 'X', value: 'y' }],
+  ['PATCH', 'env var', (i) => `/services/${i.service}/env/${i.env}`, 'maintainer', { value: 'stolen' }],
+  ['DELETE', 'env var', (i) => `/services/${i.service}/env/${i.env}`, 'maintainer'],
+  ['POST', 'env import preview', (i) => `/services/${i.service}/env/import/preview`, 'maintainer', { dotenv: 'STRIPE_KEY=stolen' }],
+  ['POST', 'env import', (i) => `/services/${i.service}/env/import`, 'maintainer', { dotenv: 'STRIPE_KEY=stolen\nMORE=1' }],
+  ['POST', 'env value reveal', (i) => `/services/${i.service}/env/${i.env}/reveal`, 'maintainer'],
+  ['GET', 'activity', (i) => `/services/${i.service}/activity`, 'viewer'],
+  ['GET', 'deployment list', (i) => `/services/${i.service}/deployments`, 'viewer'],
+  ['GET', 'deployment', (i) => `/deployments/${i.deployment}`, 'viewer'],
+  ['GET', 'build log stream', (i) => `/deployments/${i.deployment}/logs/stream`, 'developer'],
+  ['GET', 'rollback preview', (i) => `/deployments/${i.deployment}/rollback`, 'viewer'],
+  ['POST', 'rollback', (i) => `/deployments/${i.deployment}/rollback`, 'maintainer'],
+  ['GET', 'webhook deliveries', (i) => `/services/${i.service}/webhook-deliveries`, 'viewer'],
+  ['POST', 'webhook redelivery', (i) => `/services/${i.service}/webhook-deliveries/${i.deployment}/redeliver`, 'maintainer'],
+  ['GET', 'history', (i) => `/services/${i.service}/history`, 'viewer'],
 ];
 
 const MEMBER_OF: Record<(typeof TEAM_ROLES)[number], 'alice' | 'bob' | 'dan' | 'vic'> = { owner: 'alice', maintainer: 'bob', developer: 'dan', viewer: 'vic' };
@@ -78,14 +81,14 @@ describe('teams: the route × role table of the policy', () => {
 
   // Each role below a route's least role: 403 naming the role, nothing changed.
   const refused = ROUTES.flatMap((route) =>
-    TEAM_ROLES.filter((role) => !roleAllows(role, route[3])).map((role) => [route[0], route[1], role, route] as const),
+    TEAM_ROLES.filter((role) => !allows(role, route[3])).map((role) => [route[0], route[1], role, route] as const),
   );
   it.each(refused)('%s %s as a %s: 403 naming the role, nothing changes', async (_m, _w, role, route) => {
     const res = await send(f.cookies[MEMBER_OF[role]], route);
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('role_forbidden');
     expect(res.body.error.message).toContain(`Your role on this project is ${role}`);
-    expect(res.body.error.message).toContain(PROJECT_ACTIONS[route[3]]);
+    expect(res.body.error.message).toContain(`needs ${route[3]} or above`);
     await unchanged();
   });
 
@@ -99,7 +102,7 @@ describe('teams: the route × role table of the policy', () => {
   // Reads and the refusals before any write: each allowed role passes the policy (no 403/404).
   // (Streams stay open and writes change the fixture: the refusals above cover them.)
   const allowed = ROUTES.filter(([method, what]) => method === 'GET' && !what.includes('stream')).flatMap((route) =>
-    TEAM_ROLES.filter((role) => roleAllows(role, route[3])).map((role) => [route[0], route[1], role, route] as const),
+    TEAM_ROLES.filter((role) => allows(role, route[3])).map((role) => [route[0], route[1], role, route] as const),
   );
   it.each(allowed)('%s %s as a %s passes the policy', async (_m, _w, role, route) => {
     const res = await send(f.cookies[MEMBER_OF[role]], route);
@@ -124,6 +127,26 @@ describe('teams: the route × role table of the policy', () => {
     expect(revealed.body.value).toBe(SECRET);
     await t.db.query(`DELETE FROM service_activity`);
     await t.db.query(`UPDATE deployments SET build_logs = NULL WHERE id = $1`, [f.ids.deployment]);
+  });
+
+  it('a service says what the role may not do, with the reason; the webhook secret is for maintainers up', async () => {
+    const asViewer = (await as(t, f.cookies.vic).get(`/services/${f.ids.service}`).expect(200)).body as {
+      webhookSecret: string;
+      can: Record<string, { ok: boolean; reason: string | null } | undefined>;
+    };
+    expect(asViewer.webhookSecret).toBe('');
+    expect(asViewer.can.configure).toEqual({ ok: false, reason: expect.stringContaining('Your role on this project is viewer') as unknown });
+    expect(asViewer.can.deploy?.reason).toContain('Your role on this project is viewer');
+    expect(asViewer.can.observe?.reason).toContain('Your role on this project is viewer');
+    const asDeveloper = (await as(t, f.cookies.dan).get(`/services/${f.ids.service}`).expect(200)).body as typeof asViewer;
+    expect(asDeveloper.webhookSecret).toBe('');
+    expect(asDeveloper.can.configure?.reason).toContain('Your role on this project is developer');
+    expect(asDeveloper.can.deploy?.reason ?? '').not.toContain('Your role');
+    const asMaintainer = (await as(t, f.cookies.bob).get(`/services/${f.ids.service}`).expect(200)).body as typeof asViewer;
+    expect(asMaintainer.webhookSecret).toMatch(/^[0-9a-f]{64}$/);
+    expect(asMaintainer.can.configure).toBeUndefined();
+    const project = await as(t, f.cookies.vic).get(`/projects/${f.ids.project}`).expect(200);
+    expect(project.body.role).toBe('viewer');
   });
 
   it('the team project is named by the team\'s hash, not its creator\'s', async () => {

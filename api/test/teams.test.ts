@@ -126,6 +126,28 @@ describe('teams: members, invitations, streams and the activity log', () => {
     await as(t, f.cookies.eve).get(`/teams/${f.teamId}/activity`).expect(404);
   });
 
+  it('a removed member\'s request under way is refused where it writes, and changes nothing', async () => {
+    // The removal is under way (its transaction holds bob's membership row) when bob's change starts.
+    const removal = t.db.createQueryRunner();
+    await removal.connect();
+    await removal.startTransaction();
+    await removal.query(`DELETE FROM team_members WHERE team_id = $1 AND user_id = $2`, [f.teamId, f.userIds.bob]);
+    const pending = as(t, f.cookies.bob).patch(`/services/${f.ids.service}`, { port: 82 }).then((res) => res);
+    // bob's change has passed the first check and waits on the membership row inside its transaction.
+    for (let i = 0; i < 200; i += 1) {
+      const waiting = await t.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%team_members%'`);
+      if ((waiting[0]?.n ?? 0) > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await removal.commitTransaction();
+    await removal.release();
+    const res = await pending;
+    expect(res.status).toBe(404);
+    const [service] = await t.db.query<{ port: number }[]>(`SELECT port FROM services WHERE id = $1`, [f.ids.service]);
+    expect(service?.port).toBe(80);
+    await t.db.query(`INSERT INTO team_members (team_id, user_id, role) VALUES ($1, $2, 'maintainer')`, [f.teamId, f.userIds.bob]);
+  });
+
   it('removing a member closes their open streams of the team\'s projects at once, and refuses them after', async () => {
     const server: Server = await listen(t.app, '127.0.0.1', 0);
     try {

@@ -43,6 +43,41 @@ export class ProjectStreams {
     };
   }
 
+  /**
+   * A stream of the deployments of the teams' accounts `ownerIds` (besides the user's own):
+   * ends when the user leaves one of them (here at once, elsewhere within `checkMs`).
+   */
+  watchAccounts(userId: string, ownerIds: string[], close: () => void): () => void {
+    const stops = ownerIds.map((ownerId) => {
+      const entry: Watched = { ownerId, close };
+      const set = this.byUser.get(userId) ?? new Set();
+      set.add(entry);
+      this.byUser.set(userId, set);
+      return () => {
+        set.delete(entry);
+        if (set.size === 0) this.byUser.delete(userId);
+      };
+    });
+    const timer = setInterval(() => {
+      void this.db
+        .query<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE tm.user_id = $1 AND t.account_id = ANY($2::uuid[])`,
+          [userId, ownerIds],
+        )
+        .then(
+          (rows) => {
+            if ((rows[0]?.n ?? 0) < ownerIds.length) close();
+          },
+          () => undefined,
+        );
+    }, this.checkMs);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      for (const stop of stops) stop();
+    };
+  }
+
   /** A member left the team whose account is `ownerId`: their streams of its projects end now. */
   memberRemoved(userId: string, ownerId: string): void {
     for (const entry of [...(this.byUser.get(userId) ?? [])]) if (entry.ownerId === ownerId) entry.close();

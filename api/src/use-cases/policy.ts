@@ -9,7 +9,7 @@
  * A role below what the action needs (PROJECT_ACTIONS of @dangus/common) is a 403 that
  * names the role and what it would take.
  */
-import { PROJECT_ACTIONS, roleAllows, type ProjectAction, type TeamRole } from '@dangus/common';
+import { PROJECT_ACTIONS, roleAllows, type ProjectAction, type ServiceAbilitiesDto, type ServiceDto, type TeamRole } from '@dangus/common';
 import type { EntityManager } from 'typeorm';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { CurrentUser } from './context.js';
@@ -37,6 +37,30 @@ const ACTION_WORDS: Record<ProjectAction, string> = {
   reveal: 'reading env values',
   own: 'deleting the project and managing its members',
 };
+
+/** The reason a role may not do `action`, naming the role (the 403's message). */
+export function roleReason(role: TeamRole, action: ProjectAction): string {
+  return `Your role on this project is ${role}: ${ACTION_WORDS[action]} needs ${PROJECT_ACTIONS[action]} or above. Ask an owner of the team.`;
+}
+
+/**
+ * A service's abilities for the actor's role: what the role may not do is off with the
+ * reason naming it (the UI disables it and says why). `configure` is present only then.
+ */
+export function abilitiesForRole(can: ServiceAbilitiesDto, role: TeamRole): ServiceAbilitiesDto {
+  const off = (action: ProjectAction) => ({ ok: false, reason: roleReason(role, action) });
+  return {
+    ...can,
+    ...(roleAllows(role, 'deploy') ? {} : { deploy: off('deploy'), restart: off('deploy') }),
+    ...(roleAllows(role, 'logs') ? {} : { observe: off('logs') }),
+    ...(roleAllows(role, 'configure') ? {} : { configure: off('configure'), scale: off('configure') }),
+  };
+}
+
+/** A service as the actor's role may read it: the webhook secret (which forges pushes) is for maintainers and above. */
+export function serviceForRole(dto: ServiceDto, role: TeamRole): ServiceDto {
+  return roleAllows(role, 'configure') ? dto : { ...dto, webhookSecret: '' };
+}
 
 /** The actor's role on a project owned by `ownerId`, or null when they have none. */
 export async function roleOn(
@@ -78,10 +102,7 @@ export async function authorizeProject(
   const found = await roleOn(manager, actor, project, options);
   if (!found) throw new NotFoundError(what);
   if (!roleAllows(found.role, action)) {
-    throw new ForbiddenError(
-      `Your role on this project is ${found.role}: ${ACTION_WORDS[action]} needs ${PROJECT_ACTIONS[action]} or above. Ask an owner of the team.`,
-      'role_forbidden',
-    );
+    throw new ForbiddenError(roleReason(found.role, action), 'role_forbidden');
   }
   return found;
 }

@@ -129,12 +129,13 @@ export async function findProject(ctx: UseCaseContext, user: CurrentUser, projec
 }
 
 export async function getProject(ctx: UseCaseContext, user: CurrentUser, projectId: string): Promise<ProjectDetailDto> {
-  const { project, owner } = await findProject(ctx, user, projectId);
+  const { project, owner, role } = await findProject(ctx, user, projectId);
   const rows = await serviceSummaries(ctx.db.manager, project.id);
   const services: ServiceSummaryDto[] = rows.map((row) => toServiceSummary(ctx, user, row));
   return {
     ...toProjectDto(owner.hash, { id: project.id, name: project.name, created_at: project.createdAt, service_count: services.length }),
     services,
+    role,
   };
 }
 

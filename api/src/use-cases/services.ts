@@ -25,7 +25,7 @@ import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
 import { installedRepositoryId, repositoryAccess } from '../github/repository-access.js';
 import { accessDeps } from './service-abilities.js';
 import { checkServiceLimit } from './limits.js';
-import { authorizeProject, type ProjectAction, type ProjectOwner, type TeamRole } from './policy.js';
+import { abilitiesForRole, authorizeProject, serviceForRole, type ProjectAction, type ProjectOwner, type TeamRole } from './policy.js';
 import { findProject } from './projects.js';
 import {
   NOTHING_RUNS_REASON,
@@ -125,13 +125,13 @@ export async function createService(
 }
 
 export async function getService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceDto> {
-  const { service } = await findOwnedService(ctx, user, serviceId, 'read');
+  const { service, role } = await findOwnedService(ctx, user, serviceId, 'read');
   const [status, can, syncError] = await Promise.all([
     serviceStatus(ctx.db.manager, service.id),
     serviceAbilities(ctx, user.id, service),
     new TenantFailures(ctx.db).of(service.projectId),
   ]);
-  return toServiceDto(ctx, user, service, status, can, syncError);
+  return serviceForRole(toServiceDto(ctx, user, service, status, abilitiesForRole(can, role), syncError), role);
 }
 
 export async function updateService(
@@ -141,7 +141,7 @@ export async function updateService(
   input: unknown,
 ): Promise<ServiceDto> {
   const changes = parseInput(updateServiceSchema, input);
-  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  const { service, project, role } = await findOwnedService(ctx, user, serviceId);
   const summary = `update ${Object.keys(changes).sort().join(', ')}`;
   const { updated, rollout } = await changeState(ctx, async (manager) => {
     // The row as it is now, locked to the end of the transaction: a concurrent change of the
@@ -174,7 +174,7 @@ export async function updateService(
     serviceAbilities(ctx, user.id, updated),
     new TenantFailures(ctx.db).of(project.id),
   ]);
-  return toServiceDto(ctx, user, updated, status, can, syncError);
+  return toServiceDto(ctx, user, updated, status, abilitiesForRole(can, role), syncError);
 }
 
 export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<void> {

@@ -3,7 +3,7 @@ import type { SessionStore } from '../../auth/sessions.js';
 import { TooManyRequestsError } from '../../errors.js';
 import { limitFor } from '../../use-cases/limits.js';
 import type { UseCaseContext } from '../../use-cases/context.js';
-import { followBuildLog, followDeploymentEvents } from '../../use-cases/deployment-streams.js';
+import { followBuildLog, followDeploymentEvents, followedAccounts } from '../../use-cases/deployment-streams.js';
 import { authorizeDeployment } from '../../use-cases/policy.js';
 import type { ProjectStreams } from '../project-streams.js';
 import { followRuntimeLogs, prepareRuntimeLogs, runtimeLogQuerySchema } from '../../use-cases/service-logs.js';
@@ -54,9 +54,13 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?
 
   doc.get('/events', { summary: 'Every change of your deployments, live', produces: { type: 'text/event-stream', description: 'Server-sent events: `deployment` events, each a Deployment (JSON) as it changed; resumable with `Last-Event-ID`.' }, errors: [429] });
   r.get('/events', async (req, res) => {
+    const user = currentUser(res);
+    const accounts = await followedAccounts(ctx, user);
     const sse = await open(req, res);
+    // Leaving a team ends the stream of its deployments: the browser reconnects without them.
+    if (projectStreams && accounts.length > 1) sse.signal.addEventListener('abort', projectStreams.watchAccounts(user.id, accounts.slice(1), () => sse.close()), { once: true });
     const resume = req.get('Last-Event-ID');
-    await followDeploymentEvents(ctx, currentUser(res), resume !== undefined && /^\d{1,18}$/.test(resume) ? resume : undefined, sse.send, sse.signal);
+    await followDeploymentEvents(ctx, user, resume !== undefined && /^\d{1,18}$/.test(resume) ? resume : undefined, sse.send, sse.signal, accounts);
     sse.close();
   });
 

@@ -1,7 +1,8 @@
 import type { ServiceDto } from '@dangus/common';
 import { lazy, Suspense, type ReactNode } from 'react';
 import { Link, Navigate } from 'react-router';
-import { CopyField, EmptyState, LoadingBlock, Section, StatusBadge, Tabs } from '../../components/ui';
+import { Alert, CopyField, EmptyState, LoadingBlock, Section, StatusBadge, Tabs } from '../../components/ui';
+import { ReadOnly, refusedForRole } from '../../features/teams/components/read-only';
 import { useDeployments } from '../../features/deployments/api/deployments';
 import { DeploymentList } from '../../features/deployments/components/deployment-list';
 import { NeedsCluster } from '../../features/cluster/needs-cluster';
@@ -108,10 +109,21 @@ function TabContent({ service, tab }: { service: ServiceDto; tab: ServiceTab }) 
           <Section id="deployments" title="Deployments" description="Status changes appear here as they happen.">
             <DeploymentList serviceId={service.id} repoUrl={service.repoUrl} deploymentPath={deploymentPath} />
           </Section>
-          <WebhookPanel service={service} />
+          <ReadOnly ability={service.can.configure}>
+            <WebhookPanel service={service} />
+          </ReadOnly>
         </>
       );
     case 'logs':
+      if (refusedForRole(service.can.observe)) {
+        return (
+          <Section id="logs" title="Logs">
+            <Alert tone="info" title="Not for your role">
+              {service.can.observe.reason}
+            </Alert>
+          </Section>
+        );
+      }
       if (!service.can.observe.ok) {
         return (
           <Section id="logs" title="Logs">
@@ -130,9 +142,17 @@ function TabContent({ service, tab }: { service: ServiceDto; tab: ServiceTab }) 
       }
       return running ? <MetricsPanel serviceId={service.id} /> : <NotDeployedYet what="metrics" />;
     case 'environment':
-      return <EnvVarsPanel serviceId={service.id} />;
+      return (
+        <ReadOnly ability={service.can.configure}>
+          <EnvVarsPanel serviceId={service.id} />
+        </ReadOnly>
+      );
     case 'settings':
-      return <ConfigPanel service={service} />;
+      return (
+        <ReadOnly ability={service.can.configure}>
+          <ConfigPanel service={service} />
+        </ReadOnly>
+      );
     case 'history':
       return (
         <>
