@@ -106,6 +106,8 @@ describe('teams in the browser', () => {
     await expectVisible(viewer.getByText('Your role on this project is viewer').first());
     const save = viewer.getByRole('button', { name: /save/i }).first();
     expect(await save.isDisabled()).toBe(true);
+    expect(await viewer.getByRole('button', { name: 'Delete service' }).count()).toBe(0);
+    expect(await viewer.getByRole('button', { name: 'Deploy now' }).isDisabled()).toBe(true);
     await viewer.goto(url(`/services/${serviceId}/environment`));
     await expectVisible(viewer.getByText('STRIPE_KEY'));
     expect(await viewer.content()).not.toContain('sk_live_browser_secret');
@@ -114,5 +116,6 @@ describe('teams in the browser', () => {
     await owner.goto(url(`/services/${serviceId}/settings`));
     await expectVisible(owner.getByRole('button', { name: /save/i }).first());
     expect(await owner.getByText('Read only').count()).toBe(0);
+    await expectVisible(owner.getByRole('button', { name: 'Delete service' }));
   });
 });
