@@ -103,18 +103,21 @@ describe('teams in the browser', () => {
 
   it('a viewer\'s service page is read-only: settings and env vars off, with the reason, no value shown', async () => {
     await viewer.goto(url(`/services/${serviceId}/settings`));
-    await expectVisible(viewer.getByText('Your role on this project is viewer').first());
-    const save = viewer.getByRole('button', { name: /save/i }).first();
-    expect(await save.isDisabled()).toBe(true);
+    await expectVisible(viewer.getByText('Read only'));
+    await expectVisible(viewer.getByText('Your role on this project is viewer: changing services and env vars needs maintainer or above.').first());
+    expect(await viewer.getByRole('button', { name: 'Edit', exact: true }).isDisabled()).toBe(true);
     expect(await viewer.getByRole('button', { name: 'Delete service' }).count()).toBe(0);
     expect(await viewer.getByRole('button', { name: 'Deploy now' }).isDisabled()).toBe(true);
     await viewer.goto(url(`/services/${serviceId}/environment`));
     await expectVisible(viewer.getByText('STRIPE_KEY'));
+    expect(await viewer.getByRole('button', { name: 'Add variable' }).isDisabled()).toBe(true);
+    expect(await viewer.getByRole('button', { name: 'Reveal' }).isDisabled()).toBe(true);
     expect(await viewer.content()).not.toContain('sk_live_browser_secret');
     await screenshot(viewer, 'service-viewer-read-only');
     // The owner's page has none of it.
     await owner.goto(url(`/services/${serviceId}/settings`));
-    await expectVisible(owner.getByRole('button', { name: /save/i }).first());
+    await expectVisible(owner.getByRole('button', { name: 'Edit', exact: true }));
+    expect(await owner.getByRole('button', { name: 'Edit', exact: true }).isDisabled()).toBe(false);
     expect(await owner.getByText('Read only').count()).toBe(0);
     await expectVisible(owner.getByRole('button', { name: 'Delete service' }));
   });
