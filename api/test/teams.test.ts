@@ -126,6 +126,48 @@ describe('teams: members, invitations, streams and the activity log', () => {
     await as(t, f.cookies.eve).get(`/teams/${f.teamId}/activity`).expect(404);
   });
 
+  it('a role on one project is narrower: it opens that project alone, and overrides the team role there', async () => {
+    await t.db.query(`INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, 'viewer'), ($1, $3, 'viewer')`, [f.ids.project, f.userIds.eve, f.userIds.bob]);
+    try {
+      await as(t, f.cookies.eve).get(`/projects/${f.ids.project}`).expect(200);
+      const byEve = await as(t, f.cookies.eve).patch(`/services/${f.ids.service}`, { port: 82 });
+      expect(byEve.status).toBe(403);
+      expect(byEve.body.error.message).toContain('Your role on this project is viewer');
+      // The team's other projects stay closed to eve.
+      await as(t, f.cookies.eve).get(`/teams/${f.teamId}/members`).expect(404);
+      // bob, a maintainer of the team, is a viewer on this project.
+      const byBob = await as(t, f.cookies.bob).patch(`/services/${f.ids.service}`, { port: 82 });
+      expect(byBob.status).toBe(403);
+    } finally {
+      await t.db.query(`DELETE FROM project_members WHERE project_id = $1`, [f.ids.project]);
+    }
+  });
+
+  it('a team\'s projects count against the team\'s limit, not the member\'s', async () => {
+    const limits = t.ctx.limits;
+    const before = limits.projectsPerUser;
+    limits.projectsPerUser = 1;
+    try {
+      // The team has its one project: a second is refused, though alice has none of her own.
+      const second = await as(t, f.cookies.alice).post('/projects', { name: 'another', teamId: f.teamId });
+      expect(second.status).toBe(409);
+      expect(second.body.error.code).toBe('limit_reached');
+      expect(second.body.error.message).toContain('Team acme has 1 projects');
+      // And her own one is allowed, beside the team's.
+      const mine = await as(t, f.cookies.alice).post('/projects', { name: 'personal' }).expect(201);
+      await as(t, f.cookies.alice).delete(`/projects/${mine.body.id as string}`).expect(204);
+    } finally {
+      limits.projectsPerUser = before;
+    }
+  });
+
+  it('a developer may not create projects in the team: 403 naming the role', async () => {
+    const res = await as(t, f.cookies.dan).post('/projects', { name: 'sneaky', teamId: f.teamId });
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toContain('is developer');
+    await as(t, f.cookies.eve).post('/projects', { name: 'sneaky', teamId: f.teamId }).expect(404);
+  });
+
   it('a removed member\'s request under way is refused where it writes, and changes nothing', async () => {
     // The removal is under way (its transaction holds bob's membership row) when bob's change starts.
     const removal = t.db.createQueryRunner();

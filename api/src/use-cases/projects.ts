@@ -1,6 +1,6 @@
 import { createProjectSchema, namespaceFor, type ProjectDetailDto, type ProjectDto, type ServiceSummaryDto } from '@dangus/common';
 import type { EntityManager } from 'typeorm';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { ConflictError, ForbiddenError, LimitReachedError, NotFoundError } from '../errors.js';
 import { ProjectEntity } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { changeState } from '../state-repo/state-sink.js';
@@ -104,7 +104,10 @@ export async function createProject(ctx: UseCaseContext, user: CurrentUser, inpu
       await lockActiveOwner(manager, space);
       if (space.id !== user.id) await spaceFor(ctx, user, teamId);
       // The limits of the space: a team's projects count against the team, not the member.
-      await checkProjectLimit(ctx, manager, space.id === user.id ? user : space);
+      await checkProjectLimit(ctx, manager, space.id === user.id ? user : space).catch((error: unknown) => {
+        if (!(error instanceof LimitReachedError) || space.id === user.id) throw error;
+        throw new LimitReachedError(`Team ${space.githubUsername} has ${String(ctx.limits.projectsPerUser)} projects, the most this platform allows per team: delete one first, or ask its admin.`);
+      });
       const saved = await manager.getRepository(ProjectEntity).save({ userId: space.id, name });
       return {
         value: saved,
