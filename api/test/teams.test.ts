@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
 import { promisify } from 'node:util';
 import request from 'supertest';
+import type { DeploymentDto } from '@dangus/common';
 import { listen } from '../src/server.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
 import { as, makeTeam, type TeamFixture } from './support/team-fixture.js';
@@ -188,6 +189,40 @@ describe('teams: members, invitations, streams and the activity log', () => {
     const [service] = await t.db.query<{ port: number }[]>(`SELECT port FROM services WHERE id = $1`, [f.ids.service]);
     expect(service?.port).toBe(80);
     await t.db.query(`INSERT INTO team_members (team_id, user_id, role) VALUES ($1, $2, 'maintainer')`, [f.teamId, f.userIds.bob]);
+  });
+
+  it('a member\'s live events carry their team\'s deployments; leaving the team ends the stream', async () => {
+    const server: Server = await listen(t.app, '127.0.0.1', 0);
+    const controller = new AbortController();
+    try {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const res = await fetch(`http://127.0.0.1:${String(port)}/api/events`, { headers: { Cookie: f.cookies.vic }, signal: controller.signal });
+      expect(res.status).toBe(200);
+      const [account] = await t.db.query<{ account_id: string }[]>(`SELECT account_id FROM teams WHERE id = $1`, [f.teamId]);
+      await t.events.deploymentSubscribers(account?.account_id ?? '');
+      // The pipeline publishes a team deployment's change to the team's account, as for any owner.
+      const deployment = (await as(t, f.cookies.alice).get(`/deployments/${f.ids.deployment}`).expect(200)).body as DeploymentDto;
+      t.events.deploymentChanged({ userId: account?.account_id ?? '', deployment: { ...deployment, buildLogs: null } });
+      const reader = res.body?.getReader();
+      let text = '';
+      while (!text.includes('event: deployment')) {
+        const chunk = await reader?.read();
+        if (!chunk || chunk.done) break;
+        text += Buffer.from(chunk.value).toString();
+      }
+      expect(text).toContain(`"serviceId":"${f.ids.service}"`);
+      expect(text).not.toContain('buildLogs":"');
+      await as(t, f.cookies.vic).delete(`/teams/${f.teamId}/members/${f.userIds.vic}`).expect(204);
+      for (;;) {
+        const chunk = await reader?.read();
+        if (!chunk || chunk.done) break;
+      }
+    } finally {
+      controller.abort();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('removing a member closes their open streams of the team\'s projects at once, and refuses them after', async () => {

@@ -52,7 +52,7 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?
     return sse;
   };
 
-  doc.get('/events', { summary: 'Every change of your deployments, live', produces: { type: 'text/event-stream', description: 'Server-sent events: `deployment` events, each a Deployment (JSON) as it changed; resumable with `Last-Event-ID`.' }, errors: [429] });
+  doc.get('/events', { summary: 'Every change of your deployments and your teams\', live', produces: { type: 'text/event-stream', description: 'Server-sent events: `deployment` events, each a Deployment (JSON) as it changed; resumable with `Last-Event-ID`.' }, errors: [429] });
   r.get('/events', async (req, res) => {
     const user = currentUser(res);
     const accounts = await followedAccounts(ctx, user);
