@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { deploymentStatusSchema } from './schemas.js';
 import { serviceRuntimeSchema } from './service.js';
+import { teamRoleSchema } from './teams.js';
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -112,6 +113,8 @@ export type ProjectDto = z.infer<typeof projectDtoSchema>;
 
 export const projectDetailDtoSchema = projectDtoSchema.extend({
   services: z.array(serviceSummaryDtoSchema),
+  /** Your role on it (issue 36): `owner` of your own projects; a team project's, yours there. */
+  role: teamRoleSchema.optional(),
 });
 export type ProjectDetailDto = z.infer<typeof projectDetailDtoSchema>;
 

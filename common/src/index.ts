@@ -11,3 +11,4 @@ export * from './setup.js';
 export * from './object-storage.js';
 export * from './domains.js';
 export * from './previews.js';
+export * from './teams.js';

@@ -113,7 +113,11 @@ export const healthCheckPathSchema = z
   .regex(/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/, 'Start with "/" and use URL path characters only.')
   .nullable();
 
-export const createProjectSchema = z.strictObject({ name: projectNameSchema });
+export const createProjectSchema = z.strictObject({
+  name: projectNameSchema,
+  /** A team's space instead of your own (issue 36): its namespace is then `{team hash}-{name}`. */
+  teamId: z.uuid({ error: 'A team id.' }).optional(),
+});
 export type CreateProjectInput = z.infer<typeof createProjectSchema>;
 
 export const replicasSchema = z

@@ -153,8 +153,10 @@ export const serviceAbilitiesSchema = z.strictObject({
   restart: actionAbilitySchema,
   /** More than one replica: not with a volume. */
   scale: actionAbilitySchema,
-  /** Runtime logs, events and usage: need a cluster. */
+  /** Runtime logs, events and usage: need a cluster (and, on a team project, developer or above). */
   observe: actionAbilitySchema,
+  /** Settings, env vars, deleting, rollback: on a team project, maintainer or above (issue 36). Absent: allowed. */
+  configure: actionAbilitySchema.optional(),
 });
 export type ServiceAbilitiesDto = z.infer<typeof serviceAbilitiesSchema>;
 

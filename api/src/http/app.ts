@@ -24,6 +24,9 @@ import { domainRoutes } from './routes/domains.js';
 import { systemCertificateRoutes } from './routes/system-certificates.js';
 import { stateGitRoutes } from './routes/state-git.js';
 import { streamRoutes } from './routes/streams.js';
+import { teamRoutes } from './routes/teams.js';
+import { ProjectStreams } from './project-streams.js';
+import { withRequestOrigin } from '../db/request-origin.js';
 import { systemRoutes, type StateRepoView } from './routes/system.js';
 import { uiRoutes } from './routes/ui.js';
 import { webhookRoutes, type WebhookRouteOptions } from './routes/webhooks.js';
@@ -110,6 +113,10 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
+  // Where each request came from, for the activity log (db/request-origin.ts).
+  app.use((req, _res, next) => {
+    withRequestOrigin({ ip: req.ip ?? null, userAgent: req.get('User-Agent') ?? null }, next);
+  });
   app.use(deps.drain.middleware);
   app.use(healthRoutes(deps.ctx.db, deps.drain));
   app.use(domainCheckRoutes(deps.ctx.db));
@@ -127,6 +134,7 @@ export function createApp(deps: AppDeps): Express {
   // Read after the session check, as every body of /api is.
   const apiJson: express.RequestHandler = (req, res, next) => (ENV_FILE_PATH.test(req.path) ? envFileJson : json)(req, res, next);
   const origin = originCheck(deps.publicUrl);
+  const projectStreams = new ProjectStreams(deps.ctx.db);
   app.use(
     '/auth',
     origin,
@@ -151,7 +159,7 @@ export function createApp(deps: AppDeps): Express {
   }
   // The API's own description: public, before the session check (README.md, HTTP surface).
   app.use('/api', openApiRoutes(app));
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), objectStorageRoutes(deps.ctx), domainRoutes(deps.ctx), systemCertificateRoutes(deps.ctx), previewRoutes(deps.ctx), githubAppApiRoutes(deps.ctx, deps.manifest), streamRoutes(deps.ctx, deps.sessions, deps.drain), adminRoutes(deps.ctx, deps.sessions), ...(deps.setup ? [dnsRoutes({ publicUrl: deps.publicUrl, baseDomain: deps.setup.baseDomain, target: deps.setup.dnsTarget })] : []), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), objectStorageRoutes(deps.ctx), domainRoutes(deps.ctx), systemCertificateRoutes(deps.ctx), previewRoutes(deps.ctx), githubAppApiRoutes(deps.ctx, deps.manifest), teamRoutes(deps.ctx, projectStreams), streamRoutes(deps.ctx, deps.sessions, deps.drain, projectStreams), adminRoutes(deps.ctx, deps.sessions), ...(deps.setup ? [dnsRoutes({ publicUrl: deps.publicUrl, baseDomain: deps.setup.baseDomain, target: deps.setup.dnsTarget })] : []), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

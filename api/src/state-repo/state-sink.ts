@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { shareRequestOrigin } from '../db/request-origin.js';
 
 /**
  * The one seam between the platform's changes and the cluster (issue 2: "cluster
@@ -67,6 +68,7 @@ export async function changeState<T>(
   work: (manager: EntityManager) => Promise<{ value: T; change: TenantChange | null }>,
 ): Promise<T> {
   const { value, pending } = await deps.db.transaction(async (manager) => {
+    await shareRequestOrigin(manager);
     const done = await work(manager);
     return { value: done.value, pending: done.change ? await deps.stateSink.record(manager, done.change) : null };
   });

@@ -249,7 +249,7 @@ export async function listUsers(ctx: UseCaseContext, onlyId?: string): Promise<A
             (SELECT count(*)::int FROM projects p WHERE p.user_id = u.id) AS projects,
             u.github_id::text AS github_id,
             array(SELECT p.login FROM github_login_pins p WHERE p.github_id = u.github_id ORDER BY p.login) AS pinned_logins
-       FROM users u WHERE $1::uuid IS NULL OR u.id = $1::uuid ORDER BY u.role, lower(u.github_username)`,
+       FROM users u WHERE u.kind = 'person' AND ($1::uuid IS NULL OR u.id = $1::uuid) ORDER BY u.role, lower(u.github_username)`,
     [onlyId ?? null],
   );
   return rows.map((r) => ({

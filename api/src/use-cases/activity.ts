@@ -31,7 +31,7 @@ export async function recordActivity(
 
 /** The service's newest activity, newest first. */
 export async function listActivity(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceActivityDto[]> {
-  const { service } = await findOwnedService(ctx, user, serviceId);
+  const { service } = await findOwnedService(ctx, user, serviceId, 'read');
   const rows = await ctx.db.query<{ id: string; action: ServiceActivityDto['action']; subject: string; actor_login: string; created_at: Date }[]>(
     `SELECT id::text, action, subject, actor_login, created_at FROM service_activity WHERE service_id = $1 ORDER BY id DESC LIMIT $2`,
     [service.id, LISTED],

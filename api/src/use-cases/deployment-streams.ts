@@ -99,9 +99,11 @@ export async function followBuildLog(
 }
 
 /**
- * Sends every change of the user's deployments until `signal` aborts. With `from`
- * (a resumed stream's `Last-Event-ID`) and stored events, the ones after it come
- * first: a browser that reconnects to another replica misses none and gets none twice.
+ * Sends every change of the user's deployments, and of their teams' (issue 36), until
+ * `signal` aborts. With `from` (a resumed stream's `Last-Event-ID`) and stored events,
+ * the ones after it come first: a browser that reconnects to another replica misses none
+ * and gets none twice. Event ids are one sequence, kept per owner account. `accounts`: the
+ * owner accounts to follow (the user's own and their teams'), read once at the start.
  */
 export async function followDeploymentEvents(
   ctx: UseCaseContext,
@@ -109,21 +111,22 @@ export async function followDeploymentEvents(
   from: string | undefined,
   send: (message: StreamMessage) => void,
   signal: AbortSignal,
+  accounts: string[] = [user.id],
 ): Promise<void> {
-  let last = from === undefined ? -1n : BigInt(from);
+  const last = new Map(accounts.map((account) => [account, from === undefined ? -1n : BigInt(from)]));
   let buffered: DeploymentEvent[] | null = [];
   const deliver = (event: DeploymentEvent) => {
     if (event.id !== undefined) {
       const id = BigInt(event.id);
-      if (id <= last) return;
-      last = id;
+      if (id <= (last.get(event.userId) ?? -1n)) return;
+      last.set(event.userId, id);
     }
     send({ event: 'deployment', data: JSON.stringify(event.deployment), ...(event.id === undefined ? {} : { id: event.id }) });
   };
   // Subscribe first, then read what was missed: nothing in between is lost.
-  const unsubscribe = ctx.events.onDeployment(user.id, (event) => (buffered ? buffered.push(event) : deliver(event)));
+  const unsubscribes = accounts.map((account) => ctx.events.onDeployment(account, (event) => (buffered ? buffered.push(event) : deliver(event))));
   try {
-    if (from !== undefined) for (const event of await ctx.events.deploymentsAfter(user.id, from)) deliver(event);
+    if (from !== undefined) for (const account of accounts) for (const event of await ctx.events.deploymentsAfter(account, from)) deliver(event);
     for (const event of buffered) deliver(event);
     buffered = null;
     await new Promise<void>((resolve) => {
@@ -131,6 +134,15 @@ export async function followDeploymentEvents(
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
   } finally {
-    unsubscribe();
+    for (const unsubscribe of unsubscribes) unsubscribe();
   }
+}
+
+/** The owner accounts whose deployment events a user follows: their own, and each of their teams'. */
+export async function followedAccounts(ctx: UseCaseContext, user: CurrentUser): Promise<string[]> {
+  const rows = await ctx.db.query<{ account_id: string }[]>(
+    `SELECT t.account_id FROM teams t JOIN team_members tm ON tm.team_id = t.id WHERE tm.user_id = $1 ORDER BY t.account_id`,
+    [user.id],
+  );
+  return [user.id, ...rows.map((row) => row.account_id)];
 }

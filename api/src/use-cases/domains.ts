@@ -70,7 +70,7 @@ function namespaceOf(user: CurrentUser, owned: Awaited<ReturnType<typeof findOwn
 }
 
 export async function listDomains(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<CustomDomainDto[]> {
-  const owned = await findOwnedService(ctx, user, serviceId);
+  const owned = await findOwnedService(ctx, user, serviceId, 'read');
   const ns = namespaceOf(user, owned);
   return dtosOf(ctx, ns, await domainsOfService(ctx.db, owned.service.id));
 }

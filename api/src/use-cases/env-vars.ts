@@ -6,6 +6,7 @@ import { EnvVarEntity, type Deployment, type EnvVar } from '../db/entities/index
 import { toDeploymentDto } from '../db/deployment-dto.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
+import { authorizeProject } from './policy.js';
 import { recordConfigRollout } from './config-rollout.js';
 import { changeState } from '../state-repo/state-sink.js';
 import type { EntityManager } from 'typeorm';
@@ -45,6 +46,7 @@ export async function envChange<T>(
   write: (manager: EntityManager) => Promise<T>,
 ): Promise<{ value: T; rollout: Deployment | null }> {
   const done = await changeState(ctx, async (manager) => {
+    await authorizeProject(manager, user, owned.project, 'configure', 'Service', { lock: true });
     const written = await write(manager);
     const said = typeof summary === 'string' ? summary : summary(written);
     const row = await recordConfigRollout(manager, owned.service.id, said);
@@ -58,18 +60,18 @@ export async function envChange<T>(
       }),
     };
   });
-  envChanged(ctx, user, done.rollout);
+  envChanged(ctx, owned.service.userId, done.rollout);
   return done;
 }
 
-function envChanged(ctx: UseCaseContext, user: CurrentUser, rollout: Deployment | null): void {
+function envChanged(ctx: UseCaseContext, ownerId: string, rollout: Deployment | null): void {
   if (!rollout) return;
-  ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(rollout) });
+  ctx.events.deploymentChanged({ userId: ownerId, deployment: toDeploymentDto(rollout) });
   ctx.pipeline?.kick([rollout.id]);
 }
 
 export async function listEnvVars(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<EnvVarDto[]> {
-  const { service } = await findOwnedService(ctx, user, serviceId);
+  const { service } = await findOwnedService(ctx, user, serviceId, 'read');
   const rows = await ctx.db.getRepository(EnvVarEntity).find({ where: { serviceId: service.id }, order: { key: 'ASC' } });
   return rows.map(toDto);
 }
@@ -134,7 +136,7 @@ export async function deleteEnvVar(ctx: UseCaseContext, user: CurrentUser, servi
  * recorded in the service's activity first, so no value is shown without its record.
  */
 export async function revealEnvValue(ctx: UseCaseContext, user: CurrentUser, serviceId: string, envId: string): Promise<EnvValueDto> {
-  const { service } = await findOwnedService(ctx, user, serviceId);
+  const { service } = await findOwnedService(ctx, user, serviceId, 'reveal');
   const row = await findEnvVar(ctx, service.id, envId);
   const value = ctx.encryptor.decrypt(row.value);
   await ctx.db.transaction((manager) => recordActivity(manager, user, service.id, { action: 'env.reveal', subject: row.key }));

@@ -3,12 +3,12 @@
  * its tenant's shared ones, read from the repository (gitops-writer's StateHistory), and
  * one commit's diff on those paths only.
  */
-import { namespaceFor, type HistoryCommitDto, type HistoryDiffDto, type HistoryPageDto } from '@dangus/common';
+import { type HistoryCommitDto, type HistoryDiffDto, type HistoryPageDto } from '@dangus/common';
 import { isCommitId, type HistoryCommit } from '@dangus/gitops-writer/history';
 import { z } from 'zod';
 import { NotFoundError, UpstreamError, ValidationError } from '../errors.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
-import { findOwnedService } from './services.js';
+import { findOwnedService, projectNamespace } from './services.js';
 
 export const HISTORY_PAGE_SIZE = 50;
 
@@ -49,10 +49,10 @@ function historyOf(ctx: UseCaseContext): NonNullable<UseCaseContext['history']> 
 }
 
 export async function listHistory(ctx: UseCaseContext, user: CurrentUser, serviceId: string, cursor: unknown): Promise<HistoryPageDto> {
-  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  const { service, project } = await findOwnedService(ctx, user, serviceId, 'read');
   const after = decodeCursor(cursor);
   const history = historyOf(ctx);
-  const scope = { namespace: namespaceFor(user.hash, project.name), service: service.name };
+  const scope = { namespace: projectNamespace(user, project), service: service.name };
   let page;
   try {
     page = await history.page(scope, after, HISTORY_PAGE_SIZE);
@@ -66,9 +66,9 @@ export async function listHistory(ctx: UseCaseContext, user: CurrentUser, servic
 }
 
 export async function getHistoryCommit(ctx: UseCaseContext, user: CurrentUser, serviceId: string, sha: string): Promise<HistoryDiffDto> {
-  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  const { service, project } = await findOwnedService(ctx, user, serviceId, 'read');
   const found = isCommitId(sha)
-    ? await historyOf(ctx).show({ namespace: namespaceFor(user.hash, project.name), service: service.name }, sha)
+    ? await historyOf(ctx).show({ namespace: projectNamespace(user, project), service: service.name }, sha)
     : null;
   if (!found) throw new NotFoundError('Commit');
   return { ...toDto(found.commit), diff: found.diff };

@@ -99,7 +99,7 @@ function answer(ctx: UseCaseContext, bucket: BucketDto | null): ObjectStorageDto
 }
 
 export async function getObjectStorage(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ObjectStorageDto> {
-  const { service } = await findOwnedService(ctx, user, serviceId);
+  const { service } = await findOwnedService(ctx, user, serviceId, 'read');
   const row = await rowOfService(ctx.db, service.id);
   return answer(ctx, row ? await withUsage(ctx, row) : null);
 }
@@ -111,8 +111,9 @@ export async function getObjectStorage(ctx: UseCaseContext, user: CurrentUser, s
  * the database's part fails the backend's is undone (a new bucket deleted, the key revoked).
  */
 export async function enableObjectStorage(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<{ created: boolean; storage: ObjectStorageDto }> {
-  const storage = requireStorage(ctx);
+  // Who may is decided first: someone outside the project learns nothing, not even the setting.
   const owned = await findOwnedService(ctx, user, serviceId);
+  const storage = requireStorage(ctx);
   const existing = await rowOfService(ctx.db, owned.service.id);
   if (existing?.access_key_id) return { created: false, storage: answer(ctx, await withUsage(ctx, existing)) };
   const bucket = existing?.bucket ?? bucketNameFor(user.hash, owned.project.name, owned.service.name);
@@ -175,8 +176,9 @@ async function checkNewBucket(ctx: UseCaseContext, user: CurrentUser, projectId:
 
 /** A new key, then the old one revoked (the old pods lose access as the new ones roll out). */
 export async function rotateObjectStorageKey(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ObjectStorageDto> {
-  const storage = requireStorage(ctx);
+  // Who may is decided first: someone outside the project learns nothing, not even the setting.
   const owned = await findOwnedService(ctx, user, serviceId);
+  const storage = requireStorage(ctx);
   const row = await rowOfService(ctx.db, owned.service.id);
   if (!row?.access_key_id) throw new ConflictError('This service has no object storage enabled: there is no key to rotate.');
   const old = row.access_key_id;
@@ -195,8 +197,9 @@ export async function rotateObjectStorageKey(ctx: UseCaseContext, user: CurrentU
 
 /** Revokes the key at once and keeps the bucket for the grace period; the app loses the variables (a rollout). */
 export async function disableObjectStorage(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ObjectStorageDto> {
-  const storage = requireStorage(ctx);
+  // Who may is decided first: someone outside the project learns nothing, not even the setting.
   const owned = await findOwnedService(ctx, user, serviceId);
+  const storage = requireStorage(ctx);
   const row = await rowOfService(ctx.db, owned.service.id);
   if (!row?.access_key_id) return getObjectStorage(ctx, user, serviceId);
   const old = row.access_key_id;

@@ -39,7 +39,7 @@ export function toPreviewDto(ctx: Pick<UseCaseContext, 'settings'>, row: Preview
 
 /** `GET /api/services/:id/previews`: the open previews first, then the newest closed ones. */
 export async function listServicePreviews(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<PreviewDto[]> {
-  const { service } = await findOwnedService(ctx, user, serviceId);
+  const { service } = await findOwnedService(ctx, user, serviceId, 'read');
   return (await listPreviews(ctx.db.manager, service.id)).map((row) => toPreviewDto(ctx, row, service.previewsTtlDays));
 }
 

@@ -1,7 +1,7 @@
 import { createProjectSchema, namespaceFor, type ProjectDetailDto, type ProjectDto, type ServiceSummaryDto } from '@dangus/common';
 import { keepBucketsOf, revokeKeys } from './bucket-retirement.js';
 import type { EntityManager } from 'typeorm';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { ConflictError, ForbiddenError, LimitReachedError, NotFoundError } from '../errors.js';
 import { ProjectEntity } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { changeState } from '../state-repo/state-sink.js';
@@ -9,6 +9,8 @@ import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { checkProjectLimit } from './limits.js';
 import { toServiceSummary } from './service-views.js';
 import { serviceSummaries } from '../db/services-repo.js';
+import { roleAllows, type TeamRole } from '@dangus/common';
+import { authorizeProject, type ProjectAction } from './policy.js';
 
 interface ProjectRow {
   id: string;
@@ -17,11 +19,11 @@ interface ProjectRow {
   service_count: number;
 }
 
-function toProjectDto(user: CurrentUser, row: ProjectRow): ProjectDto {
+function toProjectDto(ownerHash: string, row: ProjectRow): ProjectDto {
   return {
     id: row.id,
     name: row.name,
-    namespace: namespaceFor(user.hash, row.name),
+    namespace: namespaceFor(ownerHash, row.name),
     createdAt: row.created_at.toISOString(),
     serviceCount: row.service_count,
   };
@@ -37,17 +39,19 @@ export const LIST_PROJECTS_SQL = `
   SELECT coalesce(json_agg(json_build_object(
            'id', p.id,
            'name', p.name,
-           'namespace', $2::text || '-' || p.name,
+           'namespace', o.hash || '-' || p.name,
            'createdAt', to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
            'serviceCount', (SELECT count(*)::int FROM services s WHERE s.project_id = p.id)
          ) ORDER BY p.name COLLATE "C"), '[]')::text AS body
-    FROM projects p
-   WHERE p.user_id = $1`;
+    FROM projects p JOIN users o ON o.id = p.user_id
+   WHERE p.user_id = $1
+      OR p.user_id IN (SELECT t.account_id FROM teams t JOIN team_members tm ON tm.team_id = t.id WHERE tm.user_id = $1)
+      OR p.id IN (SELECT pm.project_id FROM project_members pm WHERE pm.user_id = $1)`;
 
 /** JSON text already in the shape of `T`, to be sent as it is. */
 export type JsonText<T> = string & { readonly __json: T };
 
-/** The user's projects with their service counts, in name order, as one JSON document. */
+/** The user's projects (their own, their teams', those they are a member of) with their service counts, in name order, as one JSON document. */
 export async function listProjects(ctx: UseCaseContext, user: CurrentUser): Promise<JsonText<ProjectDto[]>> {
   const cached = user.listVersion === undefined ? undefined : ctx.projectListCache?.get(user.id, user.listVersion);
   if (cached !== undefined) return cached as JsonText<ProjectDto[]>;
@@ -55,7 +59,7 @@ export async function listProjects(ctx: UseCaseContext, user: CurrentUser): Prom
   const rows = await ctx.db.query<{ body: string; version: string }[]>(
     `WITH list AS (${LIST_PROJECTS_SQL})
      SELECT list.body, u.list_version::text AS version FROM list, users u WHERE u.id = $1`,
-    [user.id, user.hash],
+    [user.id],
   );
   const body = rows[0]?.body ?? '[]';
   if (rows[0]) ctx.projectListCache?.set(user.id, rows[0].version, body);
@@ -73,15 +77,39 @@ async function lockActiveOwner(manager: EntityManager, user: CurrentUser): Promi
   if (owner?.status !== 'active') throw new ForbiddenError('Your account is blocked on this platform: ask its admin.', 'blocked');
 }
 
+/**
+ * The account a new project goes to: the user's own, or a team's they may create projects
+ * in (maintainer or above). Someone else's team does not exist for them (404).
+ */
+async function spaceFor(ctx: UseCaseContext, user: CurrentUser, teamId: string | undefined): Promise<CurrentUser> {
+  if (teamId === undefined) return user;
+  const [team] = await ctx.db.query<{ account_id: string; hash: string; slug: string; role: TeamRole }[]>(
+    `SELECT t.account_id, u.hash, t.slug, tm.role FROM teams t JOIN users u ON u.id = t.account_id
+       JOIN team_members tm ON tm.team_id = t.id AND tm.user_id = $2 WHERE t.id = $1`,
+    [teamId, user.id],
+  );
+  if (!team) throw new NotFoundError('Team');
+  if (!roleAllows(team.role, 'configure')) {
+    throw new ForbiddenError(`Your role on team ${team.slug} is ${team.role}: creating projects needs maintainer or above.`, 'role_forbidden');
+  }
+  return { id: team.account_id, githubUsername: team.slug, hash: team.hash, role: 'member' };
+}
+
 export async function createProject(ctx: UseCaseContext, user: CurrentUser, input: unknown): Promise<ProjectDto> {
-  const { name } = parseInput(createProjectSchema, input);
-  const namespace = namespaceFor(user.hash, name);
+  const { name, teamId } = parseInput(createProjectSchema, input);
+  const space = await spaceFor(ctx, user, teamId);
+  const namespace = namespaceFor(space.hash, name);
   let project;
   try {
     project = await changeState(ctx, async (manager) => {
-      await lockActiveOwner(manager, user);
-      await checkProjectLimit(ctx, manager, user);
-      const saved = await manager.getRepository(ProjectEntity).save({ userId: user.id, name });
+      await lockActiveOwner(manager, space);
+      if (space.id !== user.id) await spaceFor(ctx, user, teamId);
+      // The limits of the space: a team's projects count against the team, not the member.
+      await checkProjectLimit(ctx, manager, space.id === user.id ? user : space).catch((error: unknown) => {
+        if (!(error instanceof LimitReachedError) || space.id === user.id) throw error;
+        throw new LimitReachedError(`Team ${space.githubUsername} has ${String(ctx.limits.projectsPerUser)} projects, the most this platform allows per team: delete one first, or ask its admin.`);
+      });
+      const saved = await manager.getRepository(ProjectEntity).save({ userId: space.id, name });
       return {
         value: saved,
         change: { projectId: saved.id, namespace, verb: 'create', summary: `create project ${name}`, actor: { userId: user.id, githubUsername: user.githubUsername } },
@@ -89,45 +117,46 @@ export async function createProject(ctx: UseCaseContext, user: CurrentUser, inpu
     });
   } catch (error) {
     if (uniqueViolation(error) === 'projects_user_id_name_key') {
-      throw new ConflictError(`You already have a project named "${name}".`, { name: ['Already taken.'] });
+      throw new ConflictError(`${space.id === user.id ? 'You already have' : `Team ${space.githubUsername} already has`} a project named "${name}".`, { name: ['Already taken.'] });
     }
     throw error;
   }
-  return toProjectDto(user, { id: project.id, name, created_at: project.createdAt, service_count: 0 });
+  return toProjectDto(space.hash, { id: project.id, name, created_at: project.createdAt, service_count: 0 });
 }
 
-async function findProject(ctx: UseCaseContext, user: CurrentUser, projectId: string) {
-  const project = isUuid(projectId)
-    ? await ctx.db.getRepository(ProjectEntity).findOneBy({ id: projectId, userId: user.id })
-    : null;
+/** A project the user may do `action` to, with its owner (policy.ts); no role on it: 404. */
+export async function findProject(ctx: UseCaseContext, user: CurrentUser, projectId: string, action: ProjectAction = 'read') {
+  const project = isUuid(projectId) ? await ctx.db.getRepository(ProjectEntity).findOneBy({ id: projectId }) : null;
   if (!project) throw new NotFoundError('Project');
-  return project;
+  const { owner, role } = await authorizeProject(ctx.db.manager, user, project, action);
+  return { project: { ...project, ownerHash: owner.hash }, owner, role };
 }
 
 export async function getProject(ctx: UseCaseContext, user: CurrentUser, projectId: string): Promise<ProjectDetailDto> {
-  const project = await findProject(ctx, user, projectId);
+  const { project, owner, role } = await findProject(ctx, user, projectId);
   const rows = await serviceSummaries(ctx.db.manager, project.id);
   const services: ServiceSummaryDto[] = rows.map((row) => toServiceSummary(ctx, user, row));
   return {
-    ...toProjectDto(user, { id: project.id, name: project.name, created_at: project.createdAt, service_count: services.length }),
+    ...toProjectDto(owner.hash, { id: project.id, name: project.name, created_at: project.createdAt, service_count: services.length }),
     services,
+    role,
   };
 }
 
 /** Deletes the project's rows (services, env vars, deployments cascade) and then its namespace. */
 export async function deleteProject(ctx: UseCaseContext, user: CurrentUser, projectId: string): Promise<void> {
-  const project = await findProject(ctx, user, projectId);
+  const { project, owner } = await findProject(ctx, user, projectId, 'own');
   // Its registry first: the row that names the robot goes with the project.
   await ctx.registries.forget(project.id);
-  // Its buckets are kept for the grace period, and their keys revoked once the deletion committed.
   const keys = await changeState(ctx, async (manager) => {
+    await authorizeProject(manager, user, project, 'own', 'Project', { lock: true });
     const kept = await keepBucketsOf(ctx, manager, { projectId: project.id });
-    await manager.getRepository(ProjectEntity).delete({ id: project.id, userId: user.id });
+    await manager.getRepository(ProjectEntity).delete({ id: project.id, userId: project.userId });
     return {
       value: kept,
       change: {
         projectId: project.id,
-        namespace: namespaceFor(user.hash, project.name),
+        namespace: namespaceFor(owner.hash, project.name),
         verb: 'delete',
         summary: `delete project ${project.name}`,
         actor: { userId: user.id, githubUsername: user.githubUsername },

@@ -12,6 +12,7 @@ import { DeploymentEntity, type ReleaseEnvVar } from '../db/entities/index.js';
 import { notRestorable, toDeploymentDto } from '../db/deployment-dto.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { findOwnedService, serviceChange } from './services.js';
+import { authorizeProject, type ProjectAction } from './policy.js';
 import { isUuid } from './validate.js';
 import { changeState } from '../state-repo/state-sink.js';
 import { readReleaseConfig, rollBack, snapshotRelease } from '../db/releases.js';
@@ -20,11 +21,11 @@ import { lockService } from '../db/services-repo.js';
 import { checkQuota } from './capacity.js';
 
 /** A deployment of one of the user's services, or 404. */
-async function ownedDeployment(ctx: UseCaseContext, user: CurrentUser, deploymentId: string) {
+async function ownedDeployment(ctx: UseCaseContext, user: CurrentUser, deploymentId: string, action: ProjectAction) {
   const deployment = isUuid(deploymentId) ? await ctx.db.getRepository(DeploymentEntity).findOneBy({ id: deploymentId }) : null;
   if (!deployment) throw new NotFoundError('Deployment');
   try {
-    return { deployment, ...(await findOwnedService(ctx, user, deployment.serviceId)) };
+    return { deployment, ...(await findOwnedService(ctx, user, deployment.serviceId, action)) };
   } catch (error) {
     if (error instanceof NotFoundError) throw new NotFoundError('Deployment');
     throw error;
@@ -33,7 +34,7 @@ async function ownedDeployment(ctx: UseCaseContext, user: CurrentUser, deploymen
 
 /** What a rollback to `deploymentId` would change, against what runs now. */
 export async function previewRollback(ctx: UseCaseContext, user: CurrentUser, deploymentId: string): Promise<RollbackPreviewDto> {
-  const { deployment, service } = await ownedDeployment(ctx, user, deploymentId);
+  const { deployment, service } = await ownedDeployment(ctx, user, deploymentId, 'read');
   const current = service.currentDeploymentId
     ? await ctx.db.getRepository(DeploymentEntity).findOneBy({ id: service.currentDeploymentId })
     : null;
@@ -68,13 +69,14 @@ export async function previewRollback(ctx: UseCaseContext, user: CurrentUser, de
  * project's quota cannot hold its replicas and size.
  */
 export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser, deploymentId: string): Promise<DeploymentDto> {
-  const { deployment: target, service, project } = await ownedDeployment(ctx, user, deploymentId);
+  const { deployment: target, service, project } = await ownedDeployment(ctx, user, deploymentId, 'configure');
   const refused = notRestorable(target);
   if (refused) throw new ConflictError(refused);
   // notRestorable() refused a release without its configuration.
   const config = readReleaseConfig(target.releaseConfig as NonNullable<typeof target.releaseConfig>);
   const sha7 = target.commitSha.slice(0, 7);
   const { row, superseded } = await changeState(ctx, async (manager) => {
+    await authorizeProject(manager, user, project, 'configure', 'Deployment', { lock: true });
     await lockService(manager, service.id);
     await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: config.replicas, size: config.size });
     // Like a push: builds in progress end, superseded.
@@ -103,7 +105,7 @@ export async function rollbackDeployment(ctx: UseCaseContext, user: CurrentUser,
       }),
     };
   });
-  ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(row) });
+  ctx.events.deploymentChanged({ userId: service.userId, deployment: toDeploymentDto(row) });
   ctx.pipeline?.kick([row.id, ...superseded]);
   return toDeploymentDto(row);
 }

@@ -4,18 +4,16 @@
  * until the stream ends. Env values of the service are masked as in build logs.
  */
 import { z } from 'zod';
-import { namespaceFor } from '@dangus/common';
-import { NotFoundError } from '../errors.js';
 import { NO_CLUSTER_REASON, requireCluster } from './service-abilities.js';
-import { ProjectEntity } from '../db/entities/index.js';
 import type { RuntimeLogLine } from '../kube/runtime-logs.js';
 import type { ServiceEvent } from '../kube/service-events.js';
 import type { QuotaUsage } from '../kube/project-usage.js';
 import type { ServiceMetricsDto } from '@dangus/common';
 import { podOf } from './capacity.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
-import { findOwnedService } from './services.js';
-import { isUuid, parseInput } from './validate.js';
+import { findOwnedService, projectNamespace } from './services.js';
+import { findProject } from './projects.js';
+import { parseInput } from './validate.js';
 
 export const runtimeLogQuerySchema = z.strictObject({
   tail: z.coerce.number().int('A whole number of lines.').min(1, 'At least 1 line.').max(5000, 'At most 5,000 lines.').default(200),
@@ -28,7 +26,7 @@ export type RuntimeLogQuery = z.infer<typeof runtimeLogQuerySchema>;
 /** The checked query and the service, before a stream opens (errors are plain JSON answers). */
 export async function prepareRuntimeLogs(ctx: UseCaseContext, user: CurrentUser, serviceId: string, query: unknown) {
   const params = parseInput(runtimeLogQuerySchema, query);
-  const owned = await findOwnedService(ctx, user, serviceId);
+  const owned = await findOwnedService(ctx, user, serviceId, 'logs');
   requireCluster(ctx);
   return { params, ...owned };
 }
@@ -43,7 +41,7 @@ export async function followRuntimeLogs(
   const env: { value: string }[] = await ctx.db.query(`SELECT value FROM env_vars WHERE service_id = $1`, [prepared.service.id]);
   await ctx.runtimeLogs?.stream(
     {
-      namespace: namespaceFor(user.hash, prepared.project.name),
+      namespace: projectNamespace(user, prepared.project),
       service: prepared.service.name,
       tail: prepared.params.tail,
       since: prepared.params.since ?? null,
@@ -57,19 +55,18 @@ export async function followRuntimeLogs(
 
 /** The service's Kubernetes Events, newest first, in plain words where known (`GET /api/services/:id/events`). */
 export async function listServiceEvents(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceEvent[]> {
-  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  const { service, project } = await findOwnedService(ctx, user, serviceId, 'logs');
   requireCluster(ctx);
   if (!ctx.serviceEvents) return [];
-  return ctx.serviceEvents.list(namespaceFor(user.hash, project.name), service.name);
+  return ctx.serviceEvents.list(projectNamespace(user, project), service.name);
 }
 
 /** The project's quota, used and hard, as the cluster counts it (`GET /api/projects/:id/usage`). */
 export async function projectUsage(ctx: UseCaseContext, user: CurrentUser, projectId: string): Promise<QuotaUsage[]> {
-  const project = isUuid(projectId) ? await ctx.db.getRepository(ProjectEntity).findOneBy({ id: projectId, userId: user.id }) : null;
-  if (!project) throw new NotFoundError('Project');
+  const { project } = await findProject(ctx, user, projectId, 'read');
   requireCluster(ctx);
   if (!ctx.projectUsage) return [];
-  return ctx.projectUsage.of(namespaceFor(user.hash, project.name));
+  return ctx.projectUsage.of(projectNamespace(user, project));
 }
 
 /**
@@ -78,7 +75,7 @@ export async function projectUsage(ctx: UseCaseContext, user: CurrentUser, proje
  * metrics API the answer says why there are no figures.
  */
 export async function serviceMetrics(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceMetricsDto> {
-  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  const { service, project } = await findOwnedService(ctx, user, serviceId, 'read');
   const pod = podOf(ctx.capacity, service.size);
   const base = {
     intervalSeconds: ctx.metricsSampleMs / 1000,
@@ -87,7 +84,7 @@ export async function serviceMetrics(ctx: UseCaseContext, user: CurrentUser, ser
   if (!ctx.serviceMetrics) {
     return { ...base, available: false, reason: NO_CLUSTER_REASON, samples: [] };
   }
-  const window = await ctx.serviceMetrics.window(namespaceFor(user.hash, project.name), service.name);
+  const window = await ctx.serviceMetrics.window(projectNamespace(user, project), service.name);
   return {
     ...base,
     available: window.available,

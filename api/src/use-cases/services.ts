@@ -27,6 +27,8 @@ import { accessDeps } from './service-abilities.js';
 import { changePreviewSettings } from './preview-settings.js';
 import { checkServiceLimit } from './limits.js';
 import { keepBucketsOf, revokeKeys } from './bucket-retirement.js';
+import { abilitiesForRole, authorizeProject, serviceForRole, type ProjectAction, type ProjectOwner, type TeamRole } from './policy.js';
+import { findProject } from './projects.js';
 import {
   NOTHING_RUNS_REASON,
   VOLUME_REPLICAS_REASON,
@@ -36,30 +38,42 @@ import {
   serviceAbilities,
 } from './service-abilities.js';
 
-/** A service of the signed-in user, with its project; anyone else's is not found. */
+/**
+ * A service the signed-in user may act on, with its project and the project's owner:
+ * answered by the policy (policy.ts). No role on its project: not found; a role below
+ * `action` (the strictest but one, `configure`, unless told): 403 naming the role.
+ */
 export async function findOwnedService(
   ctx: UseCaseContext,
   user: CurrentUser,
   serviceId: string,
-): Promise<{ service: Service; project: Project }> {
-  const service = isUuid(serviceId)
-    ? await ctx.db.getRepository(ServiceEntity).findOneBy({ id: serviceId, userId: user.id })
-    : null;
+  action: ProjectAction = 'configure',
+): Promise<{ service: Service; project: OwnedProject; owner: ProjectOwner; role: TeamRole }> {
+  const service = isUuid(serviceId) ? await ctx.db.getRepository(ServiceEntity).findOneBy({ id: serviceId }) : null;
   const project = service ? await ctx.db.getRepository(ProjectEntity).findOneBy({ id: service.projectId }) : null;
   if (!service || !project) throw new NotFoundError('Service');
-  return { service, project };
+  const { role, owner } = await authorizeProject(ctx.db.manager, user, project, action, 'Service');
+  return { service, project: { ...project, ownerHash: owner.hash }, owner, role };
+}
+
+/** A project with its owner's hash (a person's or a team's): the first part of its namespace. */
+export type OwnedProject = Project & { ownerHash?: string };
+
+/** The namespace of a project: its owner's hash (the acting user's only for a project found without the policy). */
+export function projectNamespace(user: CurrentUser, project: OwnedProject): string {
+  return namespaceFor(project.ownerHash ?? user.hash, project.name);
 }
 
 /** The state-repo change for an intent about one service of `project`. */
 export function serviceChange(
   user: CurrentUser,
-  project: Project,
+  project: OwnedProject,
   serviceName: string,
   intent: Pick<TenantChange, 'verb' | 'summary' | 'deploymentId' | 'sourceCommit' | 'envSecretOf' | 'deletedService'>,
 ): TenantChange {
   return {
     projectId: project.id,
-    namespace: namespaceFor(user.hash, project.name),
+    namespace: projectNamespace(user, project),
     serviceName,
     actor: { userId: user.id, githubUsername: user.githubUsername },
     ...intent,
@@ -74,21 +88,19 @@ export async function createService(
 ): Promise<ServiceDto> {
   const fields = parseInput(createServiceSchema, input);
   checkRuntime(ctx, fields);
-  const project = isUuid(projectId)
-    ? await ctx.db.getRepository(ProjectEntity).findOneBy({ id: projectId, userId: user.id })
-    : null;
-  if (!project) throw new NotFoundError('Project');
+  const { project, owner } = await findProject(ctx, user, projectId, 'configure');
   let service: Service;
   try {
     service = await changeState(ctx, async (manager) => {
+      await authorizeProject(manager, user, project, 'configure', 'Project', { lock: true });
       await checkServiceLimit(ctx, manager, user, project.id);
       await checkQuota(manager, ctx.capacity, project.id, { serviceId: null, replicas: fields.replicas, size: fields.size });
       const saved = await manager.getRepository(ServiceEntity).save({
         ...fields,
         projectId: project.id,
-        userId: user.id,
+        userId: owner.id,
         // Fixed here for the service's life: the one source of its address.
-        host: serviceHostFor(user.hash, project.name, fields.name),
+        host: serviceHostFor(owner.hash, project.name, fields.name),
         webhookSecret: ctx.encryptor.encrypt(randomBytes(32).toString('hex')),
         githubRepositoryId: await installedRepositoryId(manager, fields.repoUrl),
       });
@@ -105,7 +117,7 @@ export async function createService(
       // Only one user's own hosts can meet (each starts with the owner's hash): a cut long
       // host whose digest another of theirs has, or an older service's `{hash}-{service}`.
       throw new ConflictError(
-        `The address ${serviceHostFor(user.hash, project.name, fields.name)} is already used by another of your services: choose another name.`,
+        `The address ${serviceHostFor(owner.hash, project.name, fields.name)} is already used by another of your services: choose another name.`,
         { name: ['Its address is already used by another of your services.'] },
       );
     }
@@ -115,13 +127,13 @@ export async function createService(
 }
 
 export async function getService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceDto> {
-  const { service } = await findOwnedService(ctx, user, serviceId);
+  const { service, role } = await findOwnedService(ctx, user, serviceId, 'read');
   const [status, can, syncError] = await Promise.all([
     serviceStatus(ctx.db.manager, service.id),
     serviceAbilities(ctx, user.id, service),
     new TenantFailures(ctx.db).of(service.projectId),
   ]);
-  return toServiceDto(ctx, user, service, status, can, syncError);
+  return serviceForRole(toServiceDto(ctx, user, service, status, abilitiesForRole(can, role), syncError), role);
 }
 
 export async function updateService(
@@ -131,11 +143,12 @@ export async function updateService(
   input: unknown,
 ): Promise<ServiceDto> {
   const { previews, ...changes } = parseInput(updateServiceSchema, input);
-  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  const { service, project, role } = await findOwnedService(ctx, user, serviceId);
   const summary = `update ${Object.keys({ ...changes, ...(previews ? { previews } : {}) }).sort().join(', ')}`;
   const { updated, rollout } = await changeState(ctx, async (manager) => {
     // The row as it is now, locked to the end of the transaction: a concurrent change of the
     // service waits, and the rules hold for the row as it will be stored.
+    await authorizeProject(manager, user, project, 'configure', 'Service', { lock: true });
     const locked = await manager.getRepository(ServiceEntity).findOneOrFail({ where: { id: service.id }, lock: { mode: 'for_no_key_update' } });
     const merged = { ...locked, ...changes };
     checkRuntime(ctx, merged);
@@ -144,7 +157,7 @@ export async function updateService(
     const repository = 'repoUrl' in changes && changes.repoUrl !== locked.repoUrl ? { githubRepositoryId: await installedRepositoryId(manager, merged.repoUrl) } : {};
     const previewColumns = previews ? await changePreviewSettings(manager, locked, previews) : {};
     Object.assign(merged, previewColumns);
-    await manager.getRepository(ServiceEntity).update({ id: service.id, userId: user.id }, { ...changes, ...repository, ...previewColumns });
+    await manager.getRepository(ServiceEntity).update({ id: service.id, userId: service.userId }, { ...changes, ...repository, ...previewColumns });
     // What the running release depends on rolls out as a new release (no build), like an
     // env change: it goes live or fails, and a failure restores the previous release.
     const runtime = SERVICE_RUNTIME_FIELDS.some(
@@ -157,7 +170,7 @@ export async function updateService(
     };
   });
   if (rollout) {
-    ctx.events.deploymentChanged({ userId: user.id, deployment: toDeploymentDto(rollout) });
+    ctx.events.deploymentChanged({ userId: updated.userId, deployment: toDeploymentDto(rollout) });
     ctx.pipeline?.kick([rollout.id]);
   }
   const [status, can, syncError] = await Promise.all([
@@ -165,22 +178,22 @@ export async function updateService(
     serviceAbilities(ctx, user.id, updated),
     new TenantFailures(ctx.db).of(project.id),
   ]);
-  return toServiceDto(ctx, user, updated, status, can, syncError);
+  return toServiceDto(ctx, user, updated, status, abilitiesForRole(can, role), syncError);
 }
 
 export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<void> {
   const { service, project } = await findOwnedService(ctx, user, serviceId);
-  // Its bucket is kept for the grace period, and its key revoked once the deletion committed.
   const keys = await changeState(ctx, async (manager) => {
+    await authorizeProject(manager, user, project, 'configure', 'Service', { lock: true });
     const buildShas = await unfinishedBuildShas(manager, service.id);
     const kept = await keepBucketsOf(ctx, manager, { serviceId: service.id });
-    await manager.getRepository(ServiceEntity).delete({ id: service.id, userId: user.id });
+    await manager.getRepository(ServiceEntity).delete({ id: service.id, userId: service.userId });
     return {
       value: kept,
       change: serviceChange(user, project, service.name, {
         verb: 'delete',
         summary: `delete service ${service.name}`,
-        deletedService: { namespace: namespaceFor(user.hash, project.name), name: service.name, buildShas },
+        deletedService: { namespace: projectNamespace(user, project), name: service.name, buildShas },
       }),
     };
   });
@@ -195,7 +208,7 @@ export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serv
  * pipeline picks the row up (it is the durable record), never this request.
  */
 export async function deployService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<DeploymentDto> {
-  const { service } = await findOwnedService(ctx, user, serviceId);
+  const { service, project } = await findOwnedService(ctx, user, serviceId, 'deploy');
   requireCluster(ctx);
   const owner = await ctx.db.getRepository(UserEntity).findOneByOrFail({ id: user.id });
   const { owner: repoOwner, repo } = repoOf(service);
@@ -214,9 +227,10 @@ export async function deployService(ctx: UseCaseContext, user: CurrentUser, serv
     token = ctx.encryptor.decrypt(owner.githubAccessToken);
   }
   const head = await ctx.github.branchHead(token, repoOwner, repo, service.branch);
-  const recorded = await ctx.db.transaction((manager) =>
-    recordBuild(manager, { serviceId: service.id, commitSha: head.sha, commitMessage: head.message, trigger: 'manual' }),
-  );
+  const recorded = await ctx.db.transaction(async (manager) => {
+    await authorizeProject(manager, user, project, 'deploy', 'Service', { lock: true });
+    return recordBuild(manager, { serviceId: service.id, commitSha: head.sha, commitMessage: head.message, trigger: 'manual' });
+  });
   buildRecorded(ctx, recorded);
   return toDeploymentDto(recorded.deployment);
 }
@@ -227,10 +241,11 @@ export async function deployService(ctx: UseCaseContext, user: CurrentUser, serv
  * rollout (a service with a volume stops first: Recreate). 409 before anything runs.
  */
 export async function restartService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<{ restartedAt: string }> {
-  const { service, project } = await findOwnedService(ctx, user, serviceId);
+  const { service, project } = await findOwnedService(ctx, user, serviceId, 'deploy');
   requireCluster(ctx);
   const restartedAt = new Date();
   await changeState(ctx, async (manager) => {
+    await authorizeProject(manager, user, project, 'deploy', 'Service', { lock: true });
     if (!(await markRestarted(manager, service.id, restartedAt))) throw new ConflictError(NOTHING_RUNS_REASON);
     return { value: undefined, change: serviceChange(user, project, service.name, { verb: 'restart', summary: 'rolling restart' }) };
   });

@@ -168,7 +168,7 @@ export async function listWebhookDeliveries(
   serviceId: string,
   outcome?: unknown,
 ): Promise<WebhookDeliveryDto[]> {
-  const { service } = await findOwnedService(ctx, user, serviceId);
+  const { service } = await findOwnedService(ctx, user, serviceId, 'read');
   if (!deliveriesQuerySchema.shape.outcome.safeParse(outcome).success) {
     throw new ValidationError('outcome is accepted or rejected.', { outcome: ['Either accepted or rejected (or absent for all).'] });
   }

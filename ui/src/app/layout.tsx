@@ -105,6 +105,9 @@ export function AppLayout() {
             <NavLink to="/" end className={navClass}>
               Projects
             </NavLink>
+            <NavLink to={paths.teams} className={navClass}>
+              Teams
+            </NavLink>
             {me.data.role === 'admin' ? (
               <>
                 <NavLink to="/users" className={navClass}>

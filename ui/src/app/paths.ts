@@ -12,5 +12,7 @@ export const paths = {
     `/services/${encodeURIComponent(serviceId)}/deployments/${encodeURIComponent(id)}`,
   system: '/system',
   users: '/users',
+  teams: '/teams',
+  team: (id: string) => `/teams/${encodeURIComponent(id)}`,
   apiDocs: '/docs/api',
 };

@@ -33,6 +33,8 @@ export const router = createBrowserRouter([
         lazy: async () => ({ Component: (await import('./routes/deployment')).DeploymentRoute }),
       },
       { path: 'system', lazy: async () => ({ Component: (await import('./routes/system')).SystemRoute }) },
+      { path: 'teams', lazy: async () => ({ Component: (await import('./routes/teams')).TeamsRoute }) },
+      { path: 'teams/:teamId', lazy: async () => ({ Component: (await import('./routes/teams')).TeamRoute }) },
       { path: 'users', lazy: async () => ({ Component: (await import('./routes/users')).UsersRoute }) },
       // The API's page is read rarely: its code loads on demand, off the first page's bundle.
       { path: 'docs/api', lazy: async () => ({ Component: (await import('../features/api-docs/api-docs-page')).ApiDocsPage }) },

@@ -24,4 +24,9 @@ export const queryKeys = {
   users: () => ['admin', 'users'] as const,
   accessRequests: () => ['admin', 'access-requests'] as const,
   limits: () => ['admin', 'limits'] as const,
+  teamsAll: ['teams'] as const,
+  teams: () => ['teams', 'list'] as const,
+  team: (id: string) => ['teams', 'detail', id] as const,
+  teamMembers: (id: string) => ['teams', 'detail', id, 'members'] as const,
+  teamActivity: (id: string) => ['teams', 'detail', id, 'activity'] as const,
 };

@@ -18,6 +18,7 @@ import { GitHubApp1765340000000 } from './1765340000000-github-app.js';
 import { Monorepos1765360000000 } from './1765360000000-monorepos.js';
 import { GitHubAppBuilds1765370000000 } from './1765370000000-github-app-builds.js';
 import { Previews1765400000000 } from './1765400000000-previews.js';
+import { Teams1765410000000 } from './1765410000000-teams.js';
 import { CustomDomains1765420000000 } from './1765420000000-custom-domains.js';
 import { ServiceBuckets1765430000000 } from './1765430000000-service-buckets.js';
 import { RegistryEvents1765440000000 } from './1765440000000-registry-events.js';
@@ -25,4 +26,4 @@ import { BundledRegistry1765450000000 } from './1765450000000-bundled-registry.j
 import { FirstRunSetup1765451000000 } from './1765451000000-first-run-setup.js';
 
 /** Every migration, in order. Listed explicitly: no file globbing at run time. */
-export const migrations = [InitialSchema1764201600000, ProjectListVersion1764288000000, Pipeline1764374400000, PushOrder1764460800000, ImageDigest1764547200000, TenantRegistries1764633600000, Access1764720000000, Releases1764806400000, ServiceRuntime1764892800000, Replicas1764979200000, TenantFailures1765065600000, StreamLeases1765152000000, LoginPins1765238400000, BuildJobCommitted1765310000000, ServiceActivity1765320000000, ServiceHosts1765330000000, GitHubApp1765340000000, Monorepos1765360000000, GitHubAppBuilds1765370000000, Previews1765400000000, CustomDomains1765420000000, ServiceBuckets1765430000000, RegistryEvents1765440000000, BundledRegistry1765450000000, FirstRunSetup1765451000000];
+export const migrations = [InitialSchema1764201600000, ProjectListVersion1764288000000, Pipeline1764374400000, PushOrder1764460800000, ImageDigest1764547200000, TenantRegistries1764633600000, Access1764720000000, Releases1764806400000, ServiceRuntime1764892800000, Replicas1764979200000, TenantFailures1765065600000, StreamLeases1765152000000, LoginPins1765238400000, BuildJobCommitted1765310000000, ServiceActivity1765320000000, ServiceHosts1765330000000, GitHubApp1765340000000, Monorepos1765360000000, GitHubAppBuilds1765370000000, Previews1765400000000, Teams1765410000000, CustomDomains1765420000000, ServiceBuckets1765430000000, RegistryEvents1765440000000, BundledRegistry1765450000000, FirstRunSetup1765451000000];

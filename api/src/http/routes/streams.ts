@@ -3,8 +3,9 @@ import type { SessionStore } from '../../auth/sessions.js';
 import { TooManyRequestsError } from '../../errors.js';
 import { limitFor } from '../../use-cases/limits.js';
 import type { UseCaseContext } from '../../use-cases/context.js';
-import { followBuildLog, followDeploymentEvents } from '../../use-cases/deployment-streams.js';
-import { getDeployment } from '../../use-cases/deployments.js';
+import { followBuildLog, followDeploymentEvents, followedAccounts } from '../../use-cases/deployment-streams.js';
+import { authorizeDeployment } from '../../use-cases/policy.js';
+import type { ProjectStreams } from '../project-streams.js';
 import { followRuntimeLogs, prepareRuntimeLogs, runtimeLogQuerySchema } from '../../use-cases/service-logs.js';
 import { currentUser } from '../middleware/session.js';
 import type { Drain } from '../drain.js';
@@ -21,7 +22,7 @@ function lastEventId(value: string | undefined): number {
 }
 
 /** Server-sent events under `/api`: the user's deployment changes, and one build log. */
-export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?: Drain): Router {
+export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?: Drain, projectStreams?: ProjectStreams): Router {
   const r = Router();
   const doc = routeDocs(r, { tag: 'Streams', access: 'user' });
 
@@ -51,20 +52,25 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?
     return sse;
   };
 
-  doc.get('/events', { summary: 'Every change of your deployments, live', produces: { type: 'text/event-stream', description: 'Server-sent events: `deployment` events, each a Deployment (JSON) as it changed; resumable with `Last-Event-ID`.' }, errors: [429] });
+  doc.get('/events', { summary: 'Every change of your deployments and your teams\', live', produces: { type: 'text/event-stream', description: 'Server-sent events: `deployment` events, each a Deployment (JSON) as it changed; resumable with `Last-Event-ID`.' }, errors: [429] });
   r.get('/events', async (req, res) => {
+    const user = currentUser(res);
+    const accounts = await followedAccounts(ctx, user);
     const sse = await open(req, res);
+    // Leaving a team ends the stream of its deployments: the browser reconnects without them.
+    if (projectStreams && accounts.length > 1) sse.signal.addEventListener('abort', projectStreams.watchAccounts(user.id, accounts.slice(1), () => sse.close()), { once: true });
     const resume = req.get('Last-Event-ID');
-    await followDeploymentEvents(ctx, currentUser(res), resume !== undefined && /^\d{1,18}$/.test(resume) ? resume : undefined, sse.send, sse.signal);
+    await followDeploymentEvents(ctx, user, resume !== undefined && /^\d{1,18}$/.test(resume) ? resume : undefined, sse.send, sse.signal, accounts);
     sse.close();
   });
 
   doc.get('/deployments/:deploymentId/logs/stream', { tag: 'Deployments', summary: 'A build\'s log, live', produces: { type: 'text/event-stream', description: 'Server-sent events: `log` events whose id is the offset after them (resumable with `Last-Event-ID`), then `end`.' }, errors: [429] });
   r.get('/deployments/:deploymentId/logs/stream', async (req, res) => {
     const user = currentUser(res);
-    // Not found is an ordinary JSON 404, before the stream opens.
-    await getDeployment(ctx, user, req.params.deploymentId, false);
+    // Not found (or a role without logs) is an ordinary JSON answer, before the stream opens.
+    const { project } = await authorizeDeployment(ctx.db.manager, user, req.params.deploymentId, 'logs');
     const sse = await open(req, res);
+    if (projectStreams) sse.signal.addEventListener('abort', projectStreams.watch(user.id, project, 'logs', () => sse.close()), { once: true });
     try {
       await followBuildLog(ctx, user, req.params.deploymentId, lastEventId(req.get('Last-Event-ID')), sse.send, sse.signal);
     } finally {
@@ -78,6 +84,7 @@ export function streamRoutes(ctx: UseCaseContext, sessions: SessionStore, drain?
     // Bad parameters and someone else's service are ordinary JSON answers, before the stream opens.
     const prepared = await prepareRuntimeLogs(ctx, user, req.params.serviceId, req.query);
     const sse = await open(req, res);
+    if (projectStreams) sse.signal.addEventListener('abort', projectStreams.watch(user.id, prepared.project, 'logs', () => sse.close()), { once: true });
     try {
       await followRuntimeLogs(ctx, user, prepared, (line) => sse.send({ event: 'log', data: JSON.stringify(line) }), sse.signal);
       sse.send({ event: 'end', data: '{}' });

@@ -1,3 +1,4 @@
+import { roleAllows } from '@dangus/common';
 import { useNavigate, useParams } from 'react-router';
 import { ButtonLink, CopyButton, EmptyState, LoadingBlock, PageHeader, Section } from '../../components/ui';
 import { useProject } from '../../features/projects/api/projects';
@@ -17,6 +18,8 @@ export function ProjectRoute() {
   if (project.isPending) return <LoadingBlock label="Loading project…" />;
   if (project.error) return <LoadError error={project.error} what="Project" />;
   const p = project.data;
+  // A team project: what your role may not do is not offered, and the page says why.
+  const role = p.role;
 
   return (
     <>
@@ -31,13 +34,21 @@ export function ProjectRoute() {
         }
         actions={
           <>
-            <ButtonLink to={paths.newService(p.id)} variant="primary">
-              Add service
-            </ButtonLink>
-            <DeleteProjectButton project={p} onDeleted={() => void navigate(paths.home)} />
+            {role && !roleAllows(role, 'configure') ? null : (
+              <ButtonLink to={paths.newService(p.id)} variant="primary">
+                Add service
+              </ButtonLink>
+            )}
+            {role && !roleAllows(role, 'own') ? null : <DeleteProjectButton project={p} onDeleted={() => void navigate(paths.home)} />}
           </>
         }
       />
+      {role && role !== 'owner' ? (
+        <p className="mb-4 text-sm text-muted" data-testid="project-role">
+          Your role on this project is {role}
+          {roleAllows(role, 'configure') ? ': deleting it is for its owners.' : ': adding, changing and deleting services needs maintainer or above.'}
+        </p>
+      ) : null}
       <div className="grid grid-cols-1 gap-6 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
         <Section id="services" title="Services">
           {p.services.length === 0 ? (

@@ -1,7 +1,8 @@
 import type { ServiceDto } from '@dangus/common';
 import { lazy, Suspense, type ReactNode } from 'react';
 import { Link, Navigate } from 'react-router';
-import { CopyField, EmptyState, LoadingBlock, Section, StatusBadge, Tabs } from '../../components/ui';
+import { Alert, CopyField, EmptyState, LoadingBlock, Section, StatusBadge, Tabs } from '../../components/ui';
+import { ReadOnly, refusedForRole } from '../../features/teams/components/read-only';
 import { useDeployments } from '../../features/deployments/api/deployments';
 import { DeploymentList } from '../../features/deployments/components/deployment-list';
 import { NeedsCluster } from '../../features/cluster/needs-cluster';
@@ -111,11 +112,22 @@ function TabContent({ service, tab }: { service: ServiceDto; tab: ServiceTab }) 
           <Section id="deployments" title="Deployments" description="Status changes appear here as they happen.">
             <DeploymentList serviceId={service.id} repoUrl={service.repoUrl} deploymentPath={deploymentPath} />
           </Section>
-          <WebhookPanel service={service} />
+          <ReadOnly ability={service.can.configure}>
+            <WebhookPanel service={service} />
+          </ReadOnly>
           <PreviewsPanel service={service} />
         </>
       );
     case 'logs':
+      if (refusedForRole(service.can.observe)) {
+        return (
+          <Section id="logs" title="Logs">
+            <Alert tone="info" title="Not for your role">
+              {service.can.observe.reason}
+            </Alert>
+          </Section>
+        );
+      }
       if (!service.can.observe.ok) {
         return (
           <Section id="logs" title="Logs">
@@ -136,16 +148,20 @@ function TabContent({ service, tab }: { service: ServiceDto; tab: ServiceTab }) 
     case 'environment':
       return (
         <div className="space-y-6">
-          <EnvVarsPanel serviceId={service.id} />
-          <ObjectStoragePanel serviceId={service.id} />
+          <ReadOnly ability={service.can.configure}>
+            <EnvVarsPanel serviceId={service.id} />
+          </ReadOnly>
+          <ReadOnly ability={service.can.configure}>
+            <ObjectStoragePanel serviceId={service.id} />
+          </ReadOnly>
         </div>
       );
     case 'settings':
       return (
-        <>
+        <ReadOnly ability={service.can.configure}>
           <ConfigPanel service={service} />
           <DomainsPanel serviceId={service.id} />
-        </>
+        </ReadOnly>
       );
     case 'history':
       return (

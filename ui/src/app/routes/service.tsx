@@ -61,7 +61,10 @@ export function ServiceRoute() {
               Deploy now
             </Button>
             <RestartServiceButton service={s} />
-            <DeleteServiceButton service={s} onDeleted={() => void navigate(paths.project(s.projectId))} />
+            {/* A role that may not change the service is not offered its deletion (the Settings tab says why). */}
+            {s.can.configure && !s.can.configure.ok ? null : (
+              <DeleteServiceButton service={s} onDeleted={() => void navigate(paths.project(s.projectId))} />
+            )}
           </>
         }
       />

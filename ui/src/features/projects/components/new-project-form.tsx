@@ -1,8 +1,10 @@
 import { namespaceFor, projectNameSchema, type ProjectDto } from '@dangus/common';
 import { useState } from 'react';
-import { Alert, Button, Field, Input } from '../../../components/ui';
+import { Alert, Button, Field, Input, inputClass } from '../../../components/ui';
 import { ApiError, errorMessage } from '../../../lib/api-error';
 import { useCreateProject } from '../api/projects';
+import { useTeams } from '../../teams/api/teams';
+import { roleAllows } from '@dangus/common';
 
 /** The messages for a project name as typed, empty when it is valid. */
 export function projectNameErrors(name: string): string[] {
@@ -25,6 +27,11 @@ export function NewProjectForm({
 }) {
   const [name, setName] = useState('');
   const [touched, setTouched] = useState(false);
+  // The space the project goes to: yours, or a team's where your role may create projects.
+  const [teamId, setTeamId] = useState('');
+  const teams = useTeams();
+  const spaces = (teams.data ?? []).filter((t) => roleAllows(t.role, 'configure'));
+  const hash = spaces.find((t) => t.id === teamId)?.hash ?? userHash;
   const create = useCreateProject();
 
   const localErrors = projectNameErrors(name);
@@ -44,7 +51,7 @@ export function NewProjectForm({
         event.preventDefault();
         setTouched(true);
         if (localErrors.length > 0) return;
-        create.mutate({ name }, { onSuccess: onCreated });
+        create.mutate(teamId ? { name, teamId } : { name }, { onSuccess: onCreated });
       }}
     >
       <Field
@@ -53,7 +60,7 @@ export function NewProjectForm({
         hint={
           <>
             Namespace:{' '}
-            <code className="font-mono text-fg">{namespaceFor(userHash, name || '…')}</code>
+            <code className="font-mono text-fg">{namespaceFor(hash, name || '…')}</code>
             {' · '}lowercase letters and digits, starting with a letter, single “-” between them.
           </>
         }
@@ -74,6 +81,20 @@ export function NewProjectForm({
           />
         )}
       </Field>
+      {spaces.length > 0 ? (
+        <Field label="Space" hint="Your own projects, or a team's: its members reach it in their roles.">
+          {(ids) => (
+            <select {...ids} name="space" className={inputClass} value={teamId} onChange={(event) => setTeamId(event.target.value)}>
+              <option value="">Personal</option>
+              {spaces.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      ) : null}
       {otherError ? <Alert tone="error" title="Could not create the project">{otherError}</Alert> : null}
       <div className="flex flex-wrap gap-2">
         <Button type="submit" variant="primary" loading={create.isPending}>

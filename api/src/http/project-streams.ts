@@ -1,0 +1,85 @@
+/**
+ * The open streams of a project's logs, by user (issue 36): when a member leaves a team
+ * (or is removed), their streams of its projects end at once in this process
+ * (`memberRemoved`), and within a check period on the other replicas, where each stream
+ * asks the policy again every `checkMs`.
+ */
+import type { DataSource } from 'typeorm';
+import { roleAllows } from '@dangus/common';
+import { roleOn, type ProjectAction } from '../use-cases/policy.js';
+
+interface Watched {
+  ownerId: string;
+  close: () => void;
+}
+
+export class ProjectStreams {
+  private readonly byUser = new Map<string, Set<Watched>>();
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly checkMs = 15_000,
+  ) {}
+
+  /** Ends `close`'s stream when `userId` may no longer do `action` to the project. Returns the function that stops watching. */
+  watch(userId: string, project: { id: string; userId: string }, action: ProjectAction, close: () => void): () => void {
+    const entry: Watched = { ownerId: project.userId, close };
+    const set = this.byUser.get(userId) ?? new Set();
+    set.add(entry);
+    this.byUser.set(userId, set);
+    const timer = setInterval(() => {
+      void roleOn(this.db.manager, { id: userId }, project).then(
+        (found) => {
+          if (!found || !roleAllows(found.role, action)) close();
+        },
+        () => undefined, // the database is away: the next check decides
+      );
+    }, this.checkMs);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      set.delete(entry);
+      if (set.size === 0) this.byUser.delete(userId);
+    };
+  }
+
+  /**
+   * A stream of the deployments of the teams' accounts `ownerIds` (besides the user's own):
+   * ends when the user leaves one of them (here at once, elsewhere within `checkMs`).
+   */
+  watchAccounts(userId: string, ownerIds: string[], close: () => void): () => void {
+    const stops = ownerIds.map((ownerId) => {
+      const entry: Watched = { ownerId, close };
+      const set = this.byUser.get(userId) ?? new Set();
+      set.add(entry);
+      this.byUser.set(userId, set);
+      return () => {
+        set.delete(entry);
+        if (set.size === 0) this.byUser.delete(userId);
+      };
+    });
+    const timer = setInterval(() => {
+      void this.db
+        .query<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE tm.user_id = $1 AND t.account_id = ANY($2::uuid[])`,
+          [userId, ownerIds],
+        )
+        .then(
+          (rows) => {
+            if ((rows[0]?.n ?? 0) < ownerIds.length) close();
+          },
+          () => undefined,
+        );
+    }, this.checkMs);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      for (const stop of stops) stop();
+    };
+  }
+
+  /** A member left the team whose account is `ownerId`: their streams of its projects end now. */
+  memberRemoved(userId: string, ownerId: string): void {
+    for (const entry of [...(this.byUser.get(userId) ?? [])]) if (entry.ownerId === ownerId) entry.close();
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Teams in a real browser (issue 36): the owner (the local admin) creates a team from the
+ * Teams page and makes an invitation link for a viewer; the viewer, signed in with (the
+ * fake) GitHub, opens the link and joins. The members page shows each role, with the
+ * owner's controls off for the viewer and the reason said; the team project's service
+ * page is read-only for the viewer: its settings and env vars disabled, with the reason
+ * naming the role, and Deploy now off.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { FakeGitHub } from '@dangus/api/test-support/fake-github';
+import { createTestDatabase } from '@dangus/api/test-support/database';
+import { startApiProcess, type ApiProcess } from '../support/api-process.js';
+import { expectVisible, openBrowser, screenshot } from './browser.js';
+
+describe('teams in the browser', () => {
+  let github: FakeGitHub;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let api: ApiProcess;
+  let browser: Browser;
+  let owner: Page;
+  let viewerContext: BrowserContext;
+  let viewer: Page;
+  let teamId = '';
+  let serviceId = '';
+
+  beforeAll(async () => {
+    github = new FakeGitHub();
+    await github.start();
+    github.user = { id: 4321, login: 'vic' };
+    database = await createTestDatabase();
+    api = await startApiProcess({
+      DATABASE_URL: database.url,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      AUTH_LOCAL: 'true',
+      ALLOWED_GITHUB_USERS: 'vic',
+      GITHUB_CLIENT_ID: github.clientId,
+      GITHUB_CLIENT_SECRET: github.clientSecret,
+      GITHUB_WEB_URL: github.url,
+      GITHUB_API_URL: github.url,
+    });
+    ({ browser, page: owner } = await openBrowser());
+    viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    viewer = await viewerContext.newPage();
+    viewer.setDefaultTimeout(15_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser.close();
+    await api.stop();
+    await database.drop();
+    await github.stop();
+  });
+
+  const url = (path: string) => new URL(path, api.origin).toString();
+  const post = async (page: Page, path: string, data: object) => {
+    const res = await page.request.post(url(path), { data, headers: { Origin: api.origin } });
+    expect(res.status()).toBeLessThan(300);
+    return (await res.json()) as Record<string, unknown>;
+  };
+
+  it('the owner creates a team and an invitation link; the viewer opens it and joins', async () => {
+    await owner.goto(url('/sign-in'));
+    await owner.getByRole('button', { name: 'Sign in locally' }).click();
+    await owner.getByRole('link', { name: 'Teams' }).click();
+    await expectVisible(owner.getByRole('heading', { name: 'Teams', level: 1 }));
+    await owner.getByLabel('Team name').fill('Acme');
+    await owner.getByLabel('Slug').fill('acme');
+    await owner.getByRole('button', { name: 'Create team' }).click();
+    await owner.getByRole('link', { name: 'Acme' }).click();
+    await expectVisible(owner.getByRole('heading', { name: 'Acme', level: 1 }));
+    teamId = owner.url().split('/').at(-1) ?? '';
+    await owner.getByLabel('Role', { exact: true }).selectOption('viewer');
+    await owner.getByRole('button', { name: 'Invite' }).click();
+    const link = (await owner.getByText(/\/teams\?invite=/).textContent()) ?? '';
+    expect(link).toContain('/teams?invite=');
+
+    // A project and a service of the team, made through the api as the owner.
+    const project = await post(owner, '/api/projects', { name: 'shop', teamId });
+    const service = await post(owner, `/api/projects/${String(project.id)}/services`, { name: 'web', repoUrl: 'https://github.com/acme/web', port: 80 });
+    serviceId = String(service.id);
+    await post(owner, `/api/services/${serviceId}/env`, { key: 'STRIPE_KEY', value: 'sk_live_browser_secret' });
+
+    await viewer.goto(url('/sign-in'));
+    await viewer.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await viewer.waitForURL(url('/'));
+    await viewer.goto(link);
+    await expectVisible(viewer.getByText('You joined Acme'));
+    await expectVisible(viewer.getByRole('link', { name: 'Acme' }));
+  });
+
+  it('the members page shows the roles; a viewer sees the owner\'s controls off, with the reason', async () => {
+    await owner.reload();
+    await expectVisible(owner.getByText('@vic'));
+    await screenshot(owner, 'team-members');
+    await viewer.getByRole('link', { name: 'Acme' }).click();
+    await expectVisible(viewer.getByText('Your role on this team is viewer: managing members needs owner.').first());
+    expect(await viewer.getByLabel('Role of @vic').isDisabled()).toBe(true);
+    expect(await viewer.getByRole('button', { name: 'Invite' }).count()).toBe(0);
+    await screenshot(viewer, 'team-members-viewer');
+  });
+
+  it('a viewer\'s service page is read-only: settings and env vars off, with the reason, no value shown', async () => {
+    await viewer.goto(url(`/services/${serviceId}/settings`));
+    await expectVisible(viewer.getByText('Read only'));
+    await expectVisible(viewer.getByText('Your role on this project is viewer: changing services and env vars needs maintainer or above.').first());
+    expect(await viewer.getByRole('button', { name: 'Edit', exact: true }).isDisabled()).toBe(true);
+    expect(await viewer.getByRole('button', { name: 'Delete service' }).count()).toBe(0);
+    expect(await viewer.getByRole('button', { name: 'Deploy now' }).isDisabled()).toBe(true);
+    await viewer.goto(url(`/services/${serviceId}/environment`));
+    await expectVisible(viewer.getByText('STRIPE_KEY'));
+    expect(await viewer.getByRole('button', { name: 'Add variable' }).isDisabled()).toBe(true);
+    expect(await viewer.getByRole('button', { name: 'Reveal' }).isDisabled()).toBe(true);
+    expect(await viewer.content()).not.toContain('sk_live_browser_secret');
+    await screenshot(viewer, 'service-viewer-read-only');
+    // The owner's page has none of it.
+    await owner.goto(url(`/services/${serviceId}/settings`));
+    await expectVisible(owner.getByRole('button', { name: 'Edit', exact: true }));
+    expect(await owner.getByRole('button', { name: 'Edit', exact: true }).isDisabled()).toBe(false);
+    expect(await owner.getByText('Read only').count()).toBe(0);
+    await expectVisible(owner.getByRole('button', { name: 'Delete service' }));
+  });
+});
