@@ -3,6 +3,16 @@ import type { IncomingHttpHeaders } from 'node:http';
 /** GitHub ids start at 1: id 0 is the embedded default's local user. */
 export const LOCAL_GITHUB_ID = '0';
 
+/**
+ * Whether a user row is a GitHub account with a token of its own. GitHub's ids are
+ * positive; the rows without a GitHub account have none: the local user (0), the
+ * first-run setup's admin before it signs in with GitHub (-1), and teams' accounts
+ * (negative). Their repositories are read anonymously or through the GitHub App.
+ */
+export function isGitHubAccount(githubId: string): boolean {
+  return Number(githubId) > 0;
+}
+
 /** Headers a proxy, tunnel or CDN in front of the platform adds (lower-cased); any `x-forwarded-*` too. */
 const PROXY_HEADERS = new Set(['forwarded', 'via', 'x-real-ip', 'cf-connecting-ip', 'true-client-ip']);
 

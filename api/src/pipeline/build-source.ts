@@ -1,4 +1,4 @@
-import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
+import { isGitHubAccount } from '../auth/local-sign-in.js';
 import { RepoVisibility } from '../github/repo-visibility.js';
 import { repositoryAccess, type RepositoryAccess } from '../github/repository-access.js';
 import type { PipelineDeps } from './pipeline-deps.js';
@@ -66,6 +66,6 @@ export class BuildSource {
   }
 
   private userToken(row: WorkRow): string {
-    return row.github_id === LOCAL_GITHUB_ID ? '' : this.deps.encryptor.decrypt(row.github_access_token);
+    return isGitHubAccount(row.github_id) ? this.deps.encryptor.decrypt(row.github_access_token) : '';
   }
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubStatusState } from '../db/entities/index.js';
 import type { GitHubApi } from '../github/github-api.js';
-import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
+import { isGitHubAccount } from '../auth/local-sign-in.js';
 import { builds, type DeploymentRows, type WorkRow } from './deployment-rows.js';
 import type { GitHubReports } from './github-reports.js';
 
@@ -32,7 +32,7 @@ export class CommitStatuses {
    */
   post(row: WorkRow, state: GitHubStatusState, description: string): void {
     const { reports } = this.deps;
-    if (!builds(row) || (row.github_id === LOCAL_GITHUB_ID && !reports) || row.github_status === state) return;
+    if (!builds(row) || (!isGitHubAccount(row.github_id) && !reports) || row.github_status === state) return;
     const match = REPO_URL_PATTERN.exec(row.repo_url);
     const owner = match?.[1];
     const repo = match?.[2];
@@ -45,7 +45,7 @@ export class CommitStatuses {
         reports.report(row, repositoryId, state, description);
         return;
       }
-      if (row.github_id === LOCAL_GITHUB_ID) return;
+      if (!isGitHubAccount(row.github_id)) return;
       await this.deps.github.setCommitStatus(this.deps.encryptor.decrypt(row.github_access_token), {
         owner,
         repo,

@@ -11,7 +11,7 @@ import {
 } from '@dangus/common';
 import { ConflictError } from '../errors.js';
 import { UserEntity } from '../db/entities/index.js';
-import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
+import { isGitHubAccount } from '../auth/local-sign-in.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { parseInput } from './validate.js';
 
@@ -95,7 +95,7 @@ async function headFiles(ctx: UseCaseContext, user: CurrentUser, repoUrl: string
   const owner = await ctx.db.getRepository(UserEntity).findOneByOrFail({ id: user.id });
   const match = REPO_URL_PATTERN.exec(repoUrl);
   if (!match?.[1] || !match[2]) throw new ConflictError('Not a GitHub repository URL.');
-  const token = owner.githubId === LOCAL_GITHUB_ID ? null : ctx.encryptor.decrypt(owner.githubAccessToken);
+  const token = isGitHubAccount(owner.githubId) ? ctx.encryptor.decrypt(owner.githubAccessToken) : null;
   const head = await ctx.github.branchHead(token, match[1], match[2], branch);
   const tree = await ctx.github.tree(token, match[1], match[2], head.sha);
   return { sha: head.sha, paths: tree.paths, truncated: tree.truncated };

@@ -5,7 +5,7 @@
  * (is there a cluster), the owner (a GitHub token) and GitHub (is the repository public).
  */
 import { REPO_URL_PATTERN, type ActionAbilityDto, type ClusterStatusDto, type ServiceAbilitiesDto } from '@dangus/common';
-import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
+import { LOCAL_GITHUB_ID, isGitHubAccount } from '../auth/local-sign-in.js';
 import { ConflictError, NoClusterError } from '../errors.js';
 import type { Visibility } from '../github/repo-visibility.js';
 import { repositoryAccess } from '../github/repository-access.js';
@@ -76,7 +76,7 @@ export function repoOf(service: Pick<Service, 'repoUrl'>): { owner: string; repo
 
 /** Whether anyone may read the repository; asked of GitHub (anonymously, cached) only for an owner without a token and with a cluster. */
 export async function visibilityFor(ctx: UseCaseContext, githubId: string, service: Pick<Service, 'repoUrl'>): Promise<Visibility> {
-  if (!ctx.clusterConnected || githubId !== LOCAL_GITHUB_ID || !ctx.repoVisibility) return 'unknown';
+  if (!ctx.clusterConnected || isGitHubAccount(githubId) || !ctx.repoVisibility) return 'unknown';
   const match = REPO_URL_PATTERN.exec(service.repoUrl);
   if (!match?.[1] || !match[2]) return 'unknown';
   return ctx.repoVisibility.of(match[1], match[2]);
@@ -100,7 +100,7 @@ export async function serviceAbilities(
   const match = REPO_URL_PATTERN.exec(service.repoUrl);
   return decideAbilities({
     cluster: ctx.clusterConnected,
-    hasToken: githubId !== LOCAL_GITHUB_ID,
+    hasToken: isGitHubAccount(githubId),
     visibility,
     repo: match?.[1] && match[2] ? `${match[1]}/${match[2]}` : service.repoUrl,
     appRefusal: access.via === 'refused' ? access.reason : null,

@@ -21,7 +21,7 @@ import { toServiceDto } from './service-views.js';
 import { markRestarted, serviceStatus } from '../db/services-repo.js';
 import { unfinishedBuildShas } from '../db/deployments-repo.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
-import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
+import { isGitHubAccount } from '../auth/local-sign-in.js';
 import { installedRepositoryId, repositoryAccess } from '../github/repository-access.js';
 import { accessDeps } from './service-abilities.js';
 import { changePreviewSettings } from './preview-settings.js';
@@ -219,7 +219,7 @@ export async function deployService(ctx: UseCaseContext, user: CurrentUser, serv
     token = (await ctx.githubApp.tokenForRepository(access.repositoryId, { contents: 'read' })).token;
   } else if (access.via === 'anonymous') {
     token = null;
-  } else if (owner.githubId === LOCAL_GITHUB_ID) {
+  } else if (!isGitHubAccount(owner.githubId)) {
     // Asked afresh (the page's answer may be a minute old): a repository made public since then deploys.
     const visibility = await ctx.github.repoVisibility(repoOwner, repo).catch(() => 'unknown' as const);
     if (visibility === 'hidden') throw new ConflictError(privateRepoReason(`${repoOwner}/${repo}`));

@@ -11,7 +11,7 @@ import type { RefusalLimiter } from './refusal-limiter.js';
 import { findOwnedService } from './services.js';
 import { isUuid } from './validate.js';
 import { servicePullRequest } from './preview-webhook.js';
-import { LOCAL_GITHUB_ID } from '../auth/local-sign-in.js';
+import { isGitHubAccount } from '../auth/local-sign-in.js';
 import { REPO_URL_PATTERN } from '@dangus/common';
 import { fanOutPush, type CompareFiles } from './push-fan-out.js';
 import {
@@ -151,7 +151,7 @@ function ownerCompare(ctx: UseCaseContext, service: ServiceTarget): CompareFiles
   const repo = REPO_URL_PATTERN.exec(service.repoUrl);
   if (!repo?.[1] || !repo[2]) return null;
   const [owner, name] = [repo[1], repo[2]];
-  const token = service.ownerGithubId === LOCAL_GITHUB_ID ? null : service.ownerToken;
+  const token = isGitHubAccount(service.ownerGithubId) ? service.ownerToken : null;
   const deadline = Date.now() + COMPARE_TIMEOUT_MS;
   return (base, head) =>
     ctx.github.compare(token === null ? null : ctx.encryptor.decrypt(token), owner, name, base, head, { timeoutMs: Math.max(1, deadline - Date.now()) });
