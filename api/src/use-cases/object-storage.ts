@@ -111,8 +111,8 @@ export async function getObjectStorage(ctx: UseCaseContext, user: CurrentUser, s
  * the database's part fails the backend's is undone (a new bucket deleted, the key revoked).
  */
 export async function enableObjectStorage(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<{ created: boolean; storage: ObjectStorageDto }> {
-  const storage = requireStorage(ctx);
   const owned = await findOwnedService(ctx, user, serviceId);
+  const storage = requireStorage(ctx);
   const existing = await rowOfService(ctx.db, owned.service.id);
   if (existing?.access_key_id) return { created: false, storage: answer(ctx, await withUsage(ctx, existing)) };
   const bucket = existing?.bucket ?? bucketNameFor(user.hash, owned.project.name, owned.service.name);
@@ -175,8 +175,8 @@ async function checkNewBucket(ctx: UseCaseContext, user: CurrentUser, projectId:
 
 /** A new key, then the old one revoked (the old pods lose access as the new ones roll out). */
 export async function rotateObjectStorageKey(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ObjectStorageDto> {
-  const storage = requireStorage(ctx);
   const owned = await findOwnedService(ctx, user, serviceId);
+  const storage = requireStorage(ctx);
   const row = await rowOfService(ctx.db, owned.service.id);
   if (!row?.access_key_id) throw new ConflictError('This service has no object storage enabled: there is no key to rotate.');
   const old = row.access_key_id;
@@ -195,8 +195,8 @@ export async function rotateObjectStorageKey(ctx: UseCaseContext, user: CurrentU
 
 /** Revokes the key at once and keeps the bucket for the grace period; the app loses the variables (a rollout). */
 export async function disableObjectStorage(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ObjectStorageDto> {
-  const storage = requireStorage(ctx);
   const owned = await findOwnedService(ctx, user, serviceId);
+  const storage = requireStorage(ctx);
   const row = await rowOfService(ctx.db, owned.service.id);
   if (!row?.access_key_id) return getObjectStorage(ctx, user, serviceId);
   const old = row.access_key_id;
@@ -215,11 +215,11 @@ export async function listBuckets(ctx: UseCaseContext, user: CurrentUser): Promi
 
 /** "Delete now": a kept bucket, its objects and its identity go at once. An active one is refused. */
 export async function deleteBucketNow(ctx: UseCaseContext, user: CurrentUser, bucketId: string): Promise<void> {
-  const storage = requireStorage(ctx);
   const rows: BucketRow[] = isUuid(bucketId) ? await ctx.db.query(`SELECT ${COLUMNS} FROM service_buckets WHERE id = $1 AND user_id = $2`, [bucketId, user.id]) : [];
   const row = rows[0];
   if (!row) throw new NotFoundError('Bucket');
   if (row.access_key_id) throw new ConflictError(`The bucket ${row.bucket} is in use by ${row.service_name}: disable its object storage first.`);
+  const storage = requireStorage(ctx);
   await backend('deleting the bucket', () => storage.driver.deleteBucket(row.bucket));
   await ctx.db.query(`DELETE FROM service_buckets WHERE id = $1`, [row.id]);
 }
