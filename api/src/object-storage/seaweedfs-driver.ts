@@ -109,7 +109,9 @@ export class SeaweedFsDriver implements ObjectStorageDriver {
   }
 
   async deleteBucket(bucket: string): Promise<void> {
-    await this.deleteUser(bucket);
+    // The identity first (its keys stop working), but its failure does not keep the bucket:
+    // a half-made bucket whose IAM API is down must still go. The failure is thrown after.
+    const failed = await this.deleteUser(bucket).then(() => null, (error: unknown) => ({ error }));
     try {
       for (;;) {
         const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: DELETE_BATCH }));
@@ -121,6 +123,7 @@ export class SeaweedFsDriver implements ObjectStorageDriver {
     } catch (err) {
       if (code(err) !== 'NoSuchBucket') throw err;
     }
+    if (failed) throw failed.error;
   }
 
   /** The bucket's user, its keys and its policy: the keys stop working first. */

@@ -116,7 +116,7 @@ export async function enableObjectStorage(ctx: UseCaseContext, user: CurrentUser
   const storage = requireStorage(ctx);
   const existing = await rowOfService(ctx.db, owned.service.id);
   if (existing?.access_key_id) return { created: false, storage: answer(ctx, await withUsage(ctx, existing)) };
-  const bucket = existing?.bucket ?? bucketNameFor(user.hash, owned.project.name, owned.service.name);
+  const bucket = existing?.bucket ?? bucketNameFor(owned.project.ownerHash, owned.project.name, owned.service.name);
   if (!existing) await checkNewBucket(ctx, user, owned.project.id, bucket, storage.settings);
   let key: BucketKey;
   let created = false;
@@ -218,11 +218,11 @@ export async function listBuckets(ctx: UseCaseContext, user: CurrentUser): Promi
 
 /** "Delete now": a kept bucket, its objects and its identity go at once. An active one is refused. */
 export async function deleteBucketNow(ctx: UseCaseContext, user: CurrentUser, bucketId: string): Promise<void> {
-  const storage = requireStorage(ctx);
   const rows: BucketRow[] = isUuid(bucketId) ? await ctx.db.query(`SELECT ${COLUMNS} FROM service_buckets WHERE id = $1 AND user_id = $2`, [bucketId, user.id]) : [];
   const row = rows[0];
   if (!row) throw new NotFoundError('Bucket');
   if (row.access_key_id) throw new ConflictError(`The bucket ${row.bucket} is in use by ${row.service_name}: disable its object storage first.`);
+  const storage = requireStorage(ctx);
   await backend('deleting the bucket', () => storage.driver.deleteBucket(row.bucket));
   await ctx.db.query(`DELETE FROM service_buckets WHERE id = $1`, [row.id]);
 }

@@ -61,8 +61,8 @@ export async function startSeaweedFs(): Promise<SeaweedFs> {
   const [master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc] = ports as [number, number, number, number, number, number, number, number];
   const args = [
     'server', '-ip=127.0.0.1', '-ip.bind=127.0.0.1', `-dir=${join(dir, 'data')}`,
-    `-master.port=${master}`, `-master.port.grpc=${masterGrpc}`, '-master.volumeSizeLimitMB=32',
-    `-volume.port=${volume}`, `-volume.port.grpc=${volumeGrpc}`, '-volume.max=16',
+    `-master.port=${master}`, `-master.port.grpc=${masterGrpc}`, '-master.volumeSizeLimitMB=16',
+    `-volume.port=${volume}`, `-volume.port.grpc=${volumeGrpc}`, '-volume.max=400',
     '-filer', `-filer.port=${filer}`, `-filer.port.grpc=${filerGrpc}`,
     '-s3', `-s3.port=${s3}`, `-s3.port.grpc=${s3Grpc}`, '-s3.port.iceberg=0', '-s3.port.lance=0',
     `-s3.config=${join(dir, 's3.json')}`, '-s3.iam.readOnly=false',

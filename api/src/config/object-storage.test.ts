@@ -1,0 +1,45 @@
+import { ConfigError, loadConfig } from './config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('the object-storage settings', () => {
+  it('are off by default', () => {
+    expect(loadConfig({}).objectStorage).toBeNull();
+  });
+
+  it('take the endpoint and the admin, with the defaults of the rest', () => {
+    const config = loadConfig({ OBJECT_STORAGE_ENDPOINT: 'http://weed.storage:8333/', OBJECT_STORAGE_ACCESS_KEY_ID: 'admin', OBJECT_STORAGE_SECRET_ACCESS_KEY: 'secret' });
+    expect(config.objectStorage).toEqual({
+      endpoint: 'http://weed.storage:8333',
+      iamEndpoint: 'http://weed.storage:8333',
+      appEndpoint: 'http://weed.storage:8333',
+      region: 'us-east-1',
+      admin: { accessKeyId: 'admin', secretAccessKey: 'secret' },
+      graceDays: 7,
+      bucketsPerProject: 5,
+    });
+  });
+
+  it('refuse an endpoint without its admin, an admin without an endpoint, and bad values, naming each setting', () => {
+    expect(problemsOf({ OBJECT_STORAGE_ENDPOINT: 'http://weed:8333' })).toEqual([
+      expect.stringMatching(/^OBJECT_STORAGE_ACCESS_KEY_ID: OBJECT_STORAGE_ENDPOINT is set/),
+      expect.stringMatching(/^OBJECT_STORAGE_SECRET_ACCESS_KEY: OBJECT_STORAGE_ENDPOINT is set/),
+    ]);
+    expect(problemsOf({ OBJECT_STORAGE_ACCESS_KEY_ID: 'a', OBJECT_STORAGE_SECRET_ACCESS_KEY: 'b' })).toEqual([
+      expect.stringMatching(/^OBJECT_STORAGE_ACCESS_KEY_ID: set OBJECT_STORAGE_ENDPOINT too/),
+      expect.stringMatching(/^OBJECT_STORAGE_SECRET_ACCESS_KEY: set OBJECT_STORAGE_ENDPOINT too/),
+    ]);
+    const base = { OBJECT_STORAGE_ACCESS_KEY_ID: 'a', OBJECT_STORAGE_SECRET_ACCESS_KEY: 'b' };
+    expect(problemsOf({ ...base, OBJECT_STORAGE_ENDPOINT: 'ftp://weed' })).toEqual(['OBJECT_STORAGE_ENDPOINT: OBJECT_STORAGE_ENDPOINT must be an http(s) URL.']);
+    expect(problemsOf({ ...base, OBJECT_STORAGE_ENDPOINT: 'http://weed', OBJECT_STORAGE_GRACE_DAYS: '-1' })).toEqual([expect.stringMatching(/^OBJECT_STORAGE_GRACE_DAYS: /)]);
+    expect(problemsOf({ ...base, OBJECT_STORAGE_ENDPOINT: 'http://weed', OBJECT_STORAGE_REGION: 'US East' })).toEqual([expect.stringMatching(/^OBJECT_STORAGE_REGION: /)]);
+  });
+});
