@@ -10,6 +10,7 @@ import { GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCom
 import type { ObjectStorageDto } from '@dangus/common';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
 import { startSeaweedFs, type SeaweedFs } from './support/seaweedfs.js';
+import { makeTeam } from './support/team-fixture.js';
 
 const exec = promisify(execFile);
 
@@ -227,5 +228,29 @@ describe('object storage per service, against SeaweedFS', () => {
     const svc = await serviceOf(other, 'none', 'web');
     expect((await call('get', `/services/${svc.id}/object-storage`, other).expect(200)).body).toEqual({ available: false, bucket: null, graceDays: 0 });
     expect((await call('put', `/services/${svc.id}/object-storage`, other).expect(409)).body.error.message).toMatch(/OBJECT_STORAGE_ENDPOINT/);
+  });
+  it("a team project's bucket belongs to the team: its maintainers manage it, a removed member and an outsider never see it", async () => {
+    t = await startTestPlatform(storageEnv());
+    const f = await makeTeam(t);
+    const enabled = await call('put', `/services/${f.ids.service}/object-storage`, f.cookies.bob).expect(201);
+    const bucket = (enabled.body as ObjectStorageDto).bucket?.bucket;
+    const [row] = await t.db.query<{ user_id: string; namespace: string; account: string }[]>(
+      `SELECT b.user_id, b.namespace, t.account_id AS account FROM service_buckets b, teams t WHERE b.service_id = $1 AND t.id = $2`,
+      [f.ids.service, f.teamId],
+    );
+    expect({ owner: row?.user_id, namespace: row?.namespace }).toEqual({ owner: row?.account, namespace: `${f.teamHash}-shop` });
+    expect(bucket?.startsWith(`${f.teamHash}-shop--web`)).toBe(true);
+    const names = async (cookie: string) => ((await call('get', '/buckets', cookie).expect(200)).body as { bucket: string }[]).map((b) => b.bucket);
+    expect(await names(f.cookies.alice)).toEqual([bucket]);
+    expect(await names(f.cookies.bob)).toEqual([bucket]);
+    expect(await names(f.cookies.vic)).toEqual([]);
+    expect(await names(f.cookies.eve)).toEqual([]);
+
+    await call('delete', `/services/${f.ids.service}/object-storage`, f.cookies.bob).expect(200);
+    await call('delete', `/teams/${f.teamId}/members/${f.userIds.bob}`, f.cookies.alice).expect(204);
+    expect(await names(f.cookies.bob)).toEqual([]);
+    const [kept] = await t.db.query<{ id: string }[]>(`SELECT id FROM service_buckets WHERE service_id = $1`, [f.ids.service]);
+    await call('delete', `/buckets/${kept?.id ?? ''}`, f.cookies.bob).expect(404);
+    expect(await bucketExists(bucket ?? '')).toBe('ok');
   });
 });

@@ -11,7 +11,6 @@ import { buildDigest, buildOutcome, jobStarted } from './cluster-state.js';
 import { namespaceOf, type WorkRow } from './deployment-rows.js';
 import type { PipelineDeps, PipelineParts } from './pipeline-deps.js';
 import { Redactor } from './redact.js';
-import { kanikoEnded, reportedPush } from './registry-push.js';
 
 /** The build Job's init container that fetches the pushed commit (templates/build-job.yaml). */
 const FETCH_CONTAINER = 'fetch-source';
@@ -25,8 +24,6 @@ export class BuildPhase {
   private readonly credentialsWritten = new Set<string>();
   /** Why a build's Secret could not be written yet (Harbor or the cluster refusing): the reason if the build then fails. */
   private readonly secretErrors = new Map<string, string>();
-  /** Builds rolled out on the registry's word while Kaniko still ran: their log is taken whole, and Kaniko's exit checked, once it ends. */
-  private readonly early = new Set<string>();
   /** The fetch step's token: the GitHub App's for one repository, else the owner's. */
   private readonly source: BuildSource;
 
@@ -149,22 +146,20 @@ export class BuildPhase {
     await this.sayWhyWaiting(row, pod);
     const outcome = buildOutcome(job, pod);
     this.deps.logger.debug({ deploymentId: row.id, job: job.status, pod: pod?.status?.phase }, 'build in progress');
-    if (outcome === null) {
-      // The registry may know first: the image with its digest is stored (registry-events.ts).
-      const pushed = kanikoEnded(pod) ? null : await reportedPush(this.deps.db, row.id);
-      if (pushed) await this.buildSucceeded(row, target, pod, pushed.digest);
-      return;
-    }
+    // The registry's push notification (registry-events.ts) is recorded and matched, but the
+    // rollout waits for Kaniko's own digest: every build of a tenant holds the tenant's push
+    // credential, so another build of the project could push this build's tag first, and
+    // only this build's Kaniko can say which digest it built (docs/architecture.md).
+    if (outcome === null) return;
     if (outcome.succeeded) await this.buildSucceeded(row, target, pod);
     else await this.buildFailed(row, ['building'], outcome.timedOut ? `the build timed out after ${String(this.deps.settings.buildDeadlineSeconds)} s` : null, target, pod);
   }
 
-  /** `reported`: the digest the registry reported while Kaniko still runs (its log is then completed when it ends: {@link settleEarly}). */
-  private async buildSucceeded(row: WorkRow, target: LogTarget | null, pod: V1Pod | undefined, reported?: string): Promise<void> {
+  private async buildSucceeded(row: WorkRow, target: LogTarget | null, pod: V1Pod | undefined): Promise<void> {
     const ns = namespaceOf(row);
     // Deploy by digest: the tag is the commit, which anyone holding push rights could
     // overwrite; the digest is what this build pushed.
-    const digest = reported ?? buildDigest(pod);
+    const digest = buildDigest(pod);
     if (digest === null) {
       const reason = 'the build ended without reporting the digest of the image it pushed (Kaniko writes it to its termination message)';
       await this.buildFailed(row, ['pending', 'building'], reason, target, pod);
@@ -173,9 +168,8 @@ export class BuildPhase {
     // Independent, and both before the row moves: the log is whole once a row is past `building`.
     // Kaniko read its credentials when it pushed: its Secret goes now in either case.
     const redactor = await this.redactor(row);
-    if (reported) this.early.add(row.id);
     await Promise.all([
-      reported ? Promise.resolve() : this.deps.logs.complete(target, redactor, row.id),
+      this.deps.logs.complete(target, redactor, row.id),
       this.deps.secrets.deleteSecret(ns, buildSecretName(row.service_name, row.commit_sha)),
     ]);
     const image = `${imageRepository(this.deps.settings, ns, row.service_name)}:${row.commit_sha}@${digest}`;
@@ -224,33 +218,6 @@ export class BuildPhase {
     return `${what}${code}${last ? `: ${last.slice(0, 300)}` : ''}`;
   }
 
-  // --- rolled out on the registry's word: the rest of the log, and Kaniko's exit --------
-
-  /**
-   * A build whose rollout started when the registry reported its image: once Kaniko's
-   * container ended (or its pod went), its log is read whole, and a Kaniko that did not exit 0
-   * fails the deployment (then rolled back as a failed rollout is). A pod being deleted (the
-   * rollout commit removes the Job) may have stopped Kaniko after its push: not a failure.
-   */
-  async settleEarly(row: WorkRow): Promise<void> {
-    if (!this.early.has(row.id)) return;
-    const pod = this.buildPod(row);
-    const kaniko = pod?.status?.containerStatuses?.find((c) => c.name === 'kaniko')?.state?.terminated;
-    if (pod && !kaniko) return;
-    this.early.delete(row.id);
-    await this.deps.logs.complete(pod ? this.logTarget(row, pod) : null, await this.redactor(row), row.id);
-    if (!kaniko || kaniko.exitCode === 0) return;
-    if (pod.metadata?.deletionTimestamp) {
-      this.deps.logger.warn({ deploymentId: row.id, exitCode: kaniko.exitCode }, 'Kaniko was stopped with its pod after the registry reported its image');
-      return;
-    }
-    const reason = `the build failed (exit code ${String(kaniko.exitCode)}) after the registry reported its image`;
-    if (!(await this.parts.rows.transition(row, ['deploying', 'live'], { status: 'failed', reason, finishedAt: new Date() }))) return;
-    this.parts.statuses.post(row, 'failure', `Build failed: ${reason}`);
-    // A failed row still current is rolled back by the pipeline's next look at it.
-    this.parts.queue.retryLater(row.id);
-  }
-
   // --- a failed build, final: tidy what a crash or a supersede may have left ---------
 
   async tidyFailed(row: WorkRow): Promise<void> {
@@ -262,7 +229,6 @@ export class BuildPhase {
 
   /** A final row's build is done. */
   forget(id: string): void {
-    if (this.early.has(id)) return;
     this.credentialsWritten.delete(id);
     this.source.forget(id);
   }

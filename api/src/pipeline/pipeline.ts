@@ -105,10 +105,8 @@ export class DeploymentPipeline implements PipelineHandle {
       case 'building':
         return this.build.building(row);
       case 'deploying':
-        await this.build.settleEarly(row);
         return this.rollout.deploying(row);
       default:
-        await this.build.settleEarly(row);
         return this.finished(row);
     }
   }

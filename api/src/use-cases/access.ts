@@ -173,12 +173,12 @@ async function admitIn(manager: EntityManager, encryptor: Encryptor, policy: Acc
 /**
  * The account a listed login is pinned to: the first that used it here, which is
  * the oldest user row with that login (from before it was listed, or before pins
- * existed), else this one.
+ * existed), else this one. A team's account (its slug in `github_username`) is no one's login.
  */
 async function pinLogin(manager: EntityManager, login: string, githubId: string): Promise<string> {
   await manager.query(
     `INSERT INTO github_login_pins (login, github_id)
-     SELECT $1::text, coalesce((SELECT github_id FROM users WHERE lower(github_username) = $1::text ORDER BY created_at LIMIT 1), $2::bigint)
+     SELECT $1::text, coalesce((SELECT github_id FROM users WHERE lower(github_username) = $1::text AND kind = 'person' ORDER BY created_at LIMIT 1), $2::bigint)
      ON CONFLICT (login) DO NOTHING`,
     [login, githubId],
   );

@@ -65,8 +65,9 @@ async function dtoOf(ctx: UseCaseContext, namespace: string, row: DomainRow): Pr
   return dto;
 }
 
-function namespaceOf(user: CurrentUser, owned: Awaited<ReturnType<typeof findOwnedService>>): string {
-  return namespaceFor(user.hash, owned.project.name);
+/** The project's namespace: its owner's (a team's, for a team project), not the acting member's. */
+function namespaceOf(_user: CurrentUser, owned: Awaited<ReturnType<typeof findOwnedService>>): string {
+  return namespaceFor(owned.owner.hash, owned.project.name);
 }
 
 export async function listDomains(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<CustomDomainDto[]> {

@@ -138,7 +138,8 @@ export async function enableObjectStorage(ctx: UseCaseContext, user: CurrentUser
         await manager.query(
           `INSERT INTO service_buckets (user_id, project_id, service_id, namespace, service_name, bucket, endpoint, region, access_key_id, secret_access_key)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          [user.id, owned.project.id, owned.service.id, namespaceFor(user.hash, owned.project.name), owned.service.name, bucket,
+          // The project's owner account (a team's, for a team project), as its namespace.
+          [owned.owner.id, owned.project.id, owned.service.id, namespaceFor(owned.owner.hash, owned.project.name), owned.service.name, bucket,
             storage.settings.appEndpoint, storage.settings.region, key.accessKeyId, secret],
         );
       }
@@ -211,14 +212,21 @@ export async function disableObjectStorage(ctx: UseCaseContext, user: CurrentUse
 }
 
 /** The user's buckets, active and kept (a deleted service's included). */
+/**
+ * The accounts whose buckets a user manages: their own, and the teams' where they are a
+ * maintainer or owner (the role that enables and disables storage).
+ */
+const MANAGED_ACCOUNTS = `(user_id = $1 OR user_id IN (
+  SELECT t.account_id FROM teams t JOIN team_members m ON m.team_id = t.id WHERE m.user_id = $1 AND m.role IN ('owner', 'maintainer')))`;
+
 export async function listBuckets(ctx: UseCaseContext, user: CurrentUser): Promise<BucketDto[]> {
-  const rows: BucketRow[] = await ctx.db.query(`SELECT ${COLUMNS} FROM service_buckets WHERE user_id = $1 ORDER BY created_at`, [user.id]);
+  const rows: BucketRow[] = await ctx.db.query(`SELECT ${COLUMNS} FROM service_buckets WHERE ${MANAGED_ACCOUNTS} ORDER BY created_at`, [user.id]);
   return Promise.all(rows.map((row) => withUsage(ctx, row)));
 }
 
 /** "Delete now": a kept bucket, its objects and its identity go at once. An active one is refused. */
 export async function deleteBucketNow(ctx: UseCaseContext, user: CurrentUser, bucketId: string): Promise<void> {
-  const rows: BucketRow[] = isUuid(bucketId) ? await ctx.db.query(`SELECT ${COLUMNS} FROM service_buckets WHERE id = $1 AND user_id = $2`, [bucketId, user.id]) : [];
+  const rows: BucketRow[] = isUuid(bucketId) ? await ctx.db.query(`SELECT ${COLUMNS} FROM service_buckets WHERE id = $2 AND ${MANAGED_ACCOUNTS}`, [user.id, bucketId]) : [];
   const row = rows[0];
   if (!row) throw new NotFoundError('Bucket');
   if (row.access_key_id) throw new ConflictError(`The bucket ${row.bucket} is in use by ${row.service_name}: disable its object storage first.`);

@@ -1,14 +1,15 @@
 /**
  * The registry's push notifications (docs/architecture.md#builds, "the build's end"): the
  * registry says an image exists as soon as it stored it, about a second before the node
- * reports that Kaniko's container ended. Each push of a tagged image is recorded once; a push
- * a build is waiting for (its repository and its commit's tag) is that build's end, and the
- * pipeline starts the rollout with the digest the registry reported. A push no build waits
- * for is recorded and ignored.
+ * reports that Kaniko's container ended. Each push of a tagged image is recorded once, and a
+ * push a build is waiting for (its repository and its commit's tag) is matched to that build
+ * and the pipeline asked to look at it. The rollout still waits for the build's own Kaniko
+ * and the digest it reports: every build of a tenant holds the tenant's push credential, so
+ * another build of the project could have pushed that tag. A push no build waits for is
+ * recorded and ignored.
  *
- * Trusted only where a tenant's registry credential reaches its own repositories alone (the
- * per-tenant layout): with one shared robot, another tenant's build could push any tenant's
- * tag first, so there a build still ends when its own Kaniko reports the digest it pushed.
+ * Matched only where a tenant's registry credential reaches its own repositories alone (the
+ * per-tenant layout): with one shared robot, another tenant's build could push any tenant's tag.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { distributionEnvelopeSchema, harborPushSchema, namespaceFor, type RegistryWebhookAnswerDto } from '@dangus/common';
@@ -102,9 +103,8 @@ async function waitingBuild(ctx: UseCaseContext, settings: RegistryWebhookSettin
 }
 
 /**
- * Records each push once and hands a matched build to the pipeline. A redelivery (the same
- * event) changes nothing and starts nothing twice; the pipeline's own move of the row is a
- * compare-and-set, so two notifications of one image cannot roll it out twice either.
+ * Records each push once and asks the pipeline to look at a matched build. A redelivery (the
+ * same event) changes nothing.
  */
 export async function receiveRegistryNotification(
   ctx: UseCaseContext,
