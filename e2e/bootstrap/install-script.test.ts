@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { e2eKubeConfig, e2eKubeconfigPath } from '../cluster/src/index.js';
 import { kubeConfigAs } from './kube-as.js';
 import { kubectl, kubectlPath, repoRoot } from './kustomize.js';
@@ -40,12 +40,21 @@ const k = (args: string[]) => kubectl(['--kubeconfig', e2eKubeconfigPath(), ...a
 const exists = async (args: string[]) => (await k(['get', ...args, '--ignore-not-found', '-o', 'name'])).trim() !== '';
 
 describe('bootstrap/install.sh', () => {
+  // The control plane is shared with the other bootstrap tests, which apply the platform
+  // (server-side) and leave it: start from a cluster without it, as an operator's is.
+  const CLUSTER_WIDE = 'clusterrole,clusterrolebinding,validatingadmissionpolicy,validatingadmissionpolicybinding';
+  beforeAll(async () => {
+    await k(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=150s']);
+    await k(['delete', CLUSTER_WIDE, '-l', 'app.kubernetes.io/part-of=dangus', '--ignore-not-found']);
+  }, 180_000);
   afterAll(async () => {
-    await k(['delete', 'namespace', NS, '--ignore-not-found', '--wait=false']);
+    // Gone before the next test of this control plane applies the platform into it.
+    await k(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=150s']);
     await k(['delete', 'storageclass', 'dangus-test-default', '--ignore-not-found']);
     await k(['delete', 'ingressclass', 'dangus-test-traefik', '--ignore-not-found']);
-    await k(['delete', 'clusterrole,clusterrolebinding', '-l', 'app.kubernetes.io/part-of=dangus', '--ignore-not-found']);
-  });
+    // Every cluster-wide object the install made (the other tests apply them server-side).
+    await k(['delete', CLUSTER_WIDE, '-l', 'app.kubernetes.io/part-of=dangus', '--ignore-not-found']);
+  }, 180_000);
 
   it('refuses bad input with one line per problem, before touching the cluster', async () => {
     const bad = await install(['--domain', 'Not A Host', '--postgres', 'external']);
@@ -136,8 +145,12 @@ EOF`]);
     const config = JSON.parse(await k(['-n', NS, 'get', 'configmap', '-o', 'json'])) as { items: { metadata: { name: string }; data: Record<string, string> }[] };
     const settings = config.items.find((c) => c.metadata.name.startsWith('dangus-config-'))?.data ?? {};
     expect(settings).toEqual(expect.objectContaining({ PUBLIC_URL: 'http://dangus.apps.example.com', BASE_DOMAIN: 'apps.example.com', REGISTRY_MODE: 'bundled', REGISTRY_HOST: 'registry.apps.example.com', INGRESS_CLASS: 'dangus-test-traefik' }));
-    const ingresses = JSON.parse(await k(['-n', NS, 'get', 'ingress', '-o', 'json'])) as { items: { spec: { ingressClassName: string; rules: { host: string }[] } }[] };
-    expect(ingresses.items.map((i) => [i.spec.ingressClassName, i.spec.rules[0]?.host]).sort()).toEqual([
+    const ingresses = JSON.parse(await k(['-n', NS, 'get', 'ingress', '-o', 'json'])) as {
+      items: { spec: { ingressClassName: string; rules: { host?: string }[] } }[];
+    };
+    // The platform's host, the registry's, and the custom domains' check path on every host.
+    expect(ingresses.items.map((i) => [i.spec.ingressClassName, i.spec.rules[0]?.host ?? '*']).sort()).toEqual([
+      ['dangus-test-traefik', '*'],
       ['dangus-test-traefik', 'dangus.apps.example.com'],
       ['dangus-test-traefik', 'registry.apps.example.com'],
     ]);
