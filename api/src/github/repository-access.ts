@@ -42,7 +42,11 @@ export function fullNameOf(repoUrl: string): { owner: string; repo: string } | n
   return match?.[1] && match[2] ? { owner: match[1], repo: match[2] } : null;
 }
 
-/** GitHub's id of the repository at `repoUrl` when an installation holds it (by its current name), else null. */
+/**
+ * GitHub's id of a repository named as `repoUrl` that some installation holds, or null. Not a
+ * proof that anyone may read it (any installation of the App, anyone's): never bind a
+ * service with it (use-cases/repository-binding.ts proves access with the acting user's token).
+ */
 export async function installedRepositoryId(db: DataSource | EntityManager, repoUrl: string): Promise<string | null> {
   const name = fullNameOf(repoUrl);
   if (!name) return null;
@@ -53,7 +57,16 @@ export async function installedRepositoryId(db: DataSource | EntityManager, repo
   return row?.id ?? null;
 }
 
-/** How `service`'s repository is read now; a repository found in an installation keeps its id on the service from then on. */
+/** Why an unbound service's private repository is not read: nobody has shown that its owner may read it. */
+export function unboundReason(fullName: string): string {
+  return `The platform has not checked that you can read ${fullName} on GitHub, so it does not build it: open the service's settings and choose "Check access" (or save the repository again, or reconnect GitHub) so the platform can check that you can read it.`;
+}
+
+/**
+ * How `service`'s repository is read now. Only a service bound to GitHub's repository id
+ * (bound when a user was shown to read it: use-cases/repository-binding.ts) is read through
+ * an installation; an unbound one is read as anyone reads it, and refused when private.
+ */
 export async function repositoryAccess(
   deps: RepositoryAccessDeps,
   service: { id: string; repoUrl: string; githubRepositoryId: string | null },
@@ -61,14 +74,12 @@ export async function repositoryAccess(
   if (!deps.githubApp || !(await deps.githubApp.credentials())) return { via: 'user' };
   const name = fullNameOf(service.repoUrl);
   const fullName = name ? `${name.owner}/${name.repo}` : service.repoUrl;
-  let id = service.githubRepositoryId;
-  if (id === null) {
-    id = await installedRepositoryId(deps.db, service.repoUrl);
-    if (id !== null) await deps.db.query(`UPDATE services SET github_repository_id = $2 WHERE id = $1 AND github_repository_id IS NULL`, [service.id, id]);
-  }
+  const id = service.githubRepositoryId;
   const installed = id === null ? undefined : await installationOfRepository(deps.db, Number(id));
   if (installed) return { via: 'app', repositoryId: installed.repositoryId, fullName: installed.fullName };
-  // Outside every installation: a public repository is read as anyone reads it.
+  // Outside every installation, or unbound: a public repository is read as anyone reads it.
   const visibility = name ? await deps.visibility(name.owner, name.repo) : 'hidden';
-  return visibility === 'hidden' ? { via: 'refused', reason: notInstalledReason(fullName) } : { via: 'anonymous' };
+  if (visibility !== 'hidden') return { via: 'anonymous' };
+  // Never looked up by name here: that an installation holds a repository of this name says nothing of who typed it.
+  return { via: 'refused', reason: id === null ? unboundReason(fullName) : notInstalledReason(fullName) };
 }

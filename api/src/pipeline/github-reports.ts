@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { GitHubStatusState } from '../db/entities/index.js';
 import { installationOfRepository, type GitHubApp } from '../github/github-app.js';
-import { installedRepositoryId } from '../github/repository-access.js';
 import { fullNameOf } from '../github/repository-access.js';
 import type { WorkRow } from './deployment-rows.js';
 
@@ -58,10 +57,14 @@ export class GitHubReports {
     this.retry = { attempts: 4, baseMs: 1_000, maxWaitMs: 60_000, ...deps.retry };
   }
 
-  /** GitHub's id of the row's repository when an installation of the App holds it; else null (commit statuses then). */
+  /**
+   * GitHub's id of the row's repository when the service is bound to it (shown readable by
+   * a user: use-cases/repository-binding.ts) and an installation of the App holds it; else
+   * null (commit statuses then). Never looked up by name.
+   */
   async covers(row: WorkRow): Promise<number | null> {
     if (!(await this.deps.githubApp.credentials())) return null;
-    const id = row.github_repository_id ?? (await installedRepositoryId(this.deps.db, row.repo_url));
+    const id = row.github_repository_id;
     if (id === null) return null;
     return (await installationOfRepository(this.deps.db, Number(id))) ? Number(id) : null;
   }

@@ -3,14 +3,15 @@ import { installationIdOf, type EventOutcome } from '../github/installations.js'
 import type { UseCaseContext } from './context.js';
 import { deliverPullRequest, PREVIEW_TARGET_SQL, type PreviewTarget } from './preview-events.js';
 import type { WebhookHeaders } from './webhook-rules.js';
+import { ROUTED_BY_REPOSITORY_SQL } from './github-app-pushes.js';
 
 const pullTarget = z.object({
-  pull_request: z.object({ base: z.object({ repo: z.object({ id: z.number().int().positive(), full_name: z.string().min(1).max(300) }) }) }),
+  pull_request: z.object({ base: z.object({ repo: z.object({ id: z.number().int().positive(), full_name: z.string().min(1).max(300), private: z.boolean().default(true) }) }) }),
 });
 
 /**
  * A `pull_request` on the App's webhook (issue 35): to every service of the pull request's
- * base repository (by GitHub's id, or once by its URL, as pushes), each deciding alone
+ * base repository (by GitHub's id, or by its URL only when it is public, as pushes), each deciding alone
  * (preview-events.ts); one service's failure stops no other.
  */
 export async function routeAppPullRequest(ctx: UseCaseContext, headers: WebhookHeaders, payload: unknown): Promise<EventOutcome> {
@@ -22,10 +23,9 @@ export async function routeAppPullRequest(ctx: UseCaseContext, headers: WebhookH
   const repository = parsed.data.pull_request.base.repo;
   const services = await ctx.db.query<PreviewTarget[]>(
     `${PREVIEW_TARGET_SQL}
-      WHERE s.github_repository_id = $1
-         OR (s.github_repository_id IS NULL AND lower(regexp_replace(s.repo_url, '^https://github\\.com/|\\.git$', '', 'g')) = lower($2))
+      WHERE ${ROUTED_BY_REPOSITORY_SQL}
       ORDER BY s.created_at, s.id`,
-    [repository.id, repository.full_name],
+    [repository.id, repository.full_name, !repository.private],
   );
   if (services.length === 0) return { outcome: 'ignored', reason: `no service builds ${repository.full_name}`, installationId, action };
   const decided: string[] = [];

@@ -16,8 +16,18 @@ import { decideDelivery, isStalePush, type WebhookDecision, type WebhookHeaders 
 /** What routing needs of a push: the repository by GitHub's id, and the ref. */
 const pushTarget = z.object({
   ref: z.string().max(1024),
-  repository: z.object({ id: z.number().int().positive(), full_name: z.string().min(1).max(300) }),
+  // GitHub always sends `private`; a push without it is taken as a private repository's.
+  repository: z.object({ id: z.number().int().positive(), full_name: z.string().min(1).max(300), private: z.boolean().default(true) }),
 });
+
+/**
+ * The services an App event of `repository` concerns: those bound to its id, and, only when
+ * the repository is public (anyone reads it), unbound ones whose URL names it. A private
+ * repository's event never reaches a service nobody was shown to read it for
+ * (use-cases/repository-binding.ts): its URL alone proves nothing.
+ */
+export const ROUTED_BY_REPOSITORY_SQL = `s.github_repository_id = $1
+         OR ($3::boolean AND s.github_repository_id IS NULL AND lower(regexp_replace(s.repo_url, '^https://github\\.com/|\\.git$', '', 'g')) = lower($2))`;
 
 /** A service a push of its repository may concern. */
 export interface RoutedService {
@@ -33,8 +43,8 @@ export interface RoutedService {
 /**
  * A `push` on the App's webhook (docs/architecture.md#github-app): every service whose
  * repository is the pushed one (by GitHub's repository id, so a renamed or transferred
- * repository keeps routing; a service made before its id was known is matched once by its
- * URL and keeps the id from then on) and whose branch is the pushed one gets the delivery
+ * repository keeps routing; an unbound service is matched by its URL only when the repository
+ * is public, and keeps the id from then on) and whose branch is the pushed one gets the delivery
  * through {@link deliverPushToService}, one service at a time: what one service decides
  * (a stale push, a blocked owner) changes nothing for another. A push nobody builds is
  * recorded on the App's deliveries and ignored.
@@ -49,10 +59,9 @@ export async function routeAppPush(ctx: UseCaseContext, headers: WebhookHeaders,
     `SELECT s.id, s.repo_url AS "repoUrl", s.branch, u.status AS "ownerStatus", s.github_repository_id::text AS "githubRepositoryId",
             s.watch_paths AS "watchPaths"
        FROM services s JOIN users u ON u.id = s.user_id
-      WHERE s.github_repository_id = $1
-         OR (s.github_repository_id IS NULL AND lower(regexp_replace(s.repo_url, '^https://github\\.com/|\\.git$', '', 'g')) = lower($2))
+      WHERE ${ROUTED_BY_REPOSITORY_SQL}
       ORDER BY s.created_at, s.id`,
-    [repository.id, repository.full_name],
+    [repository.id, repository.full_name, !repository.private],
   );
   const matching = services.filter((service) => branch !== null && service.branch === branch);
   if (matching.length === 0) {
@@ -81,11 +90,13 @@ export async function routeAppPush(ctx: UseCaseContext, headers: WebhookHeaders,
 export async function deliverPushToService(
   ctx: UseCaseContext,
   service: RoutedService,
-  repository: { id: number; full_name: string },
+  repository: { id: number; full_name: string; private?: boolean },
   headers: WebhookHeaders,
   text: string,
 ): Promise<string> {
+  // A public repository's push binds an unbound service of its name (anyone reads it); a private one's never does.
   if (service.githubRepositoryId === null) {
+    if (repository.private !== false) return 'ignored';
     await ctx.db.query(`UPDATE services SET github_repository_id = $2 WHERE id = $1 AND github_repository_id IS NULL`, [service.id, repository.id]);
   }
   // Matched by GitHub's id: the push's own name is the repository's name now (renamed or not).

@@ -22,7 +22,8 @@ import { markRestarted, serviceStatus } from '../db/services-repo.js';
 import { unfinishedBuildShas } from '../db/deployments-repo.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { isGitHubAccount } from '../auth/local-sign-in.js';
-import { installedRepositoryId, repositoryAccess } from '../github/repository-access.js';
+import { repositoryAccess } from '../github/repository-access.js';
+import { proveRepository } from './repository-binding.js';
 import { accessDeps } from './service-abilities.js';
 import { changePreviewSettings } from './preview-settings.js';
 import { checkServiceLimit } from './limits.js';
@@ -89,6 +90,8 @@ export async function createService(
   const fields = parseInput(createServiceSchema, input);
   checkRuntime(ctx, fields);
   const { project, owner } = await findProject(ctx, user, projectId, 'configure');
+  // Bound to GitHub's repository id only when the acting user is shown to read it (repository-binding.ts).
+  const proof = await proveRepository(ctx, user, fields.repoUrl);
   let service: Service;
   try {
     service = await changeState(ctx, async (manager) => {
@@ -102,7 +105,7 @@ export async function createService(
         // Fixed here for the service's life: the one source of its address.
         host: serviceHostFor(owner.hash, project.name, fields.name),
         webhookSecret: ctx.encryptor.encrypt(randomBytes(32).toString('hex')),
-        githubRepositoryId: await installedRepositoryId(manager, fields.repoUrl),
+        githubRepositoryId: proof?.id ?? null,
       });
       return { value: saved, change: serviceChange(user, project, saved.name, { verb: 'create', summary: `create service ${saved.name}` }) };
     });
@@ -144,6 +147,8 @@ export async function updateService(
 ): Promise<ServiceDto> {
   const { previews, ...changes } = parseInput(updateServiceSchema, input);
   const { service, project, role } = await findOwnedService(ctx, user, serviceId);
+  // The repository given (even unchanged: saving it again checks access again), asked of GitHub with the acting user's token.
+  const proof = 'repoUrl' in changes && changes.repoUrl !== undefined ? await proveRepository(ctx, user, changes.repoUrl) : null;
   const summary = `update ${Object.keys({ ...changes, ...(previews ? { previews } : {}) }).sort().join(', ')}`;
   const { updated, rollout } = await changeState(ctx, async (manager) => {
     // The row as it is now, locked to the end of the transaction: a concurrent change of the
@@ -153,8 +158,11 @@ export async function updateService(
     const merged = { ...locked, ...changes };
     checkRuntime(ctx, merged);
     await checkQuota(manager, ctx.capacity, project.id, { serviceId: service.id, replicas: merged.replicas, size: merged.size });
-    // Another repository: the App's pushes are routed by its id (learnt again from the installations or its first push).
-    const repository = 'repoUrl' in changes && changes.repoUrl !== locked.repoUrl ? { githubRepositoryId: await installedRepositoryId(manager, merged.repoUrl) } : {};
+    // Another repository: bound only to what the acting user was shown to read (else unbound);
+    // the same one: bound again when shown, else kept as it is (another member may have shown it).
+    const repository = 'repoUrl' in changes && changes.repoUrl !== locked.repoUrl
+      ? { githubRepositoryId: proof?.id ?? null }
+      : proof?.id ? { githubRepositoryId: proof.id } : {};
     const previewColumns = previews ? await changePreviewSettings(manager, locked, previews) : {};
     Object.assign(merged, previewColumns);
     await manager.getRepository(ServiceEntity).update({ id: service.id, userId: service.userId }, { ...changes, ...repository, ...previewColumns });

@@ -11,6 +11,8 @@ export interface FakePull {
   /** `owner/name` of the base repository and its id. */
   repo: string;
   repoId: number;
+  /** Whether the base repository is private (GitHub sends `private` on every repository object). */
+  repoPrivate: boolean;
   title: string;
   state: 'open' | 'closed';
   merged: boolean;
@@ -63,11 +65,12 @@ export class FakeGitHubPulls {
   }
 
   /** Opens a pull request against `repo` (`{ id, fullName }`); a fork head when `fork` names another repository. */
-  open(repo: { id: number; fullName: string }, options: { author: string; headSha: string; headRef?: string; baseRef?: string; fork?: { id: number; fullName: string }; title?: string }): FakePull {
+  open(repo: { id: number; fullName: string; private?: boolean }, options: { author: string; headSha: string; headRef?: string; baseRef?: string; fork?: { id: number; fullName: string }; title?: string }): FakePull {
     const pull: FakePull = {
       number: this.pulls.filter((p) => p.repo === repo.fullName).length + 1,
       repo: repo.fullName,
       repoId: repo.id,
+      repoPrivate: repo.private ?? true,
       title: options.title ?? `Change ${String(this.pulls.length + 1)}`,
       state: 'open',
       merged: false,
@@ -87,7 +90,7 @@ export class FakeGitHubPulls {
   payload(pull: FakePull, action: string, extra: { sender?: string; label?: string } = {}): Record<string, unknown> {
     pull.updatedAt = new Date(Math.max(Date.now(), Date.parse(pull.updatedAt) + 1000)).toISOString();
     const [owner, name] = pull.repo.split('/');
-    const base = { id: pull.repoId, full_name: pull.repo, name, owner: { login: owner } };
+    const base = { id: pull.repoId, full_name: pull.repo, name, owner: { login: owner }, private: pull.repoPrivate };
     return {
       action,
       number: pull.number,
@@ -174,7 +177,7 @@ export class FakeGitHubPulls {
         label: `${pull.headRepo?.fullName.split('/')[0] ?? 'unknown'}:${pull.headRef}`,
         repo: pull.headRepo ? { id: pull.headRepo.id, full_name: pull.headRepo.fullName, fork: pull.headRepo.id !== pull.repoId } : null,
       },
-      base: { sha: '0'.repeat(40), ref: pull.baseRef, label: `${owner ?? ''}:${pull.baseRef}`, repo: { id: pull.repoId, full_name: pull.repo } },
+      base: { sha: '0'.repeat(40), ref: pull.baseRef, label: `${owner ?? ''}:${pull.baseRef}`, repo: { id: pull.repoId, full_name: pull.repo, private: pull.repoPrivate } },
     };
   }
 

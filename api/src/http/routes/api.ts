@@ -41,6 +41,7 @@ import * as history from '../../use-cases/history.js';
 import * as releases from '../../use-cases/releases.js';
 import * as serviceLogs from '../../use-cases/service-logs.js';
 import * as repositoryFiles from '../../use-cases/repository-files.js';
+import { checkRepositoryAccess } from '../../use-cases/repository-check.js';
 import { currentUser } from '../middleware/session.js';
 import { UserConcurrency } from '../user-concurrency.js';
 import { routeDocs } from '../openapi/describe.js';
@@ -116,6 +117,11 @@ export function apiRoutes(ctx: UseCaseContext): Router {
   doc.post('/services/:serviceId/deploy', { tag: 'Deployments', summary: 'Build and deploy the branch\'s head now', description: '409 for a private repository without a GitHub token; 503 `no_cluster` without a cluster (`ServiceDto.can.deploy` says which, before).', status: 202, response: deploymentDtoSchema, errors: [409, 502, 503] });
   r.post('/services/:serviceId/deploy', async (req, res) => {
     res.status(202).json(await services.deployService(ctx, currentUser(res), req.params.serviceId));
+  });
+
+  doc.post('/services/:serviceId/repository-access', { summary: 'Check access to the service\'s repository', description: 'Asks GitHub, with the acting user\'s own App token (anonymously for a public repository), whether they can read the repository, and binds the service to the id GitHub answers: only a bound service is built through the GitHub App and gets its pushes and pull requests. 409 with the reason when GitHub does not show it (the binding is kept as it was), or when no App is connected.', response: serviceDtoSchema, errors: [409] });
+  r.post('/services/:serviceId/repository-access', async (req, res) => {
+    res.json(await checkRepositoryAccess(ctx, currentUser(res), req.params.serviceId));
   });
 
   doc.get('/services/:serviceId/events', { summary: 'The Kubernetes Events of the service', description: 'Of its Deployment, ReplicaSets, pods, volume claim and build Jobs, newest first, with a plain-words `summary` where the reason is known. 503 `no_cluster` without a cluster.', response: z.array(serviceEventDtoSchema), errors: [502, 503] });

@@ -1,0 +1,74 @@
+import { Octokit } from '@octokit/rest';
+import { z } from 'zod';
+import { fullNameOf, unboundReason } from '../github/repository-access.js';
+import { isGitHubAccount } from '../auth/local-sign-in.js';
+import type { CurrentUser, UseCaseContext } from './context.js';
+
+/*
+ * Which GitHub repository a service is bound to (`services.github_repository_id`,
+ * docs/architecture.md#github-app). The id routes the App's pushes and pull requests to the
+ * service and lets its builds read the repository with an installation token, so it is
+ * stored only when the acting user is shown to read the repository: GitHub answers
+ * `GET /repos/{owner}/{repo}` with 200 to the user's own App token (a user token of an App
+ * sees a private repository only through an installation the user can access), or the
+ * repository is public (asked anonymously: anyone reads it). Never a name looked up in our
+ * own tables: an installation holding a repository of that name proves nothing about who
+ * typed it.
+ */
+
+const silentLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const repositoryAnswer = z.object({ id: z.number().int().positive(), private: z.boolean() });
+
+/** What GitHub says of the acting user and a repository. */
+export type RepositoryProof =
+  /** The user reads it (their token), or anyone does (public): bind this id. */
+  | { id: string; via: 'user' | 'public' }
+  /** Not shown to be readable by the user: nothing is bound, and why. */
+  | { id: null; reason: string };
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { status?: number } | undefined)?.status;
+}
+
+/** `GET /repos/{owner}/{repo}` with `token` (anonymously when null): the repository, `hidden` (404/403), or `unknown` (GitHub did not answer). */
+async function askRepository(ctx: UseCaseContext, token: string | null, owner: string, repo: string): Promise<z.infer<typeof repositoryAnswer> | 'hidden' | 'unknown'> {
+  const app = ctx.githubApp;
+  if (!app) return 'unknown';
+  const octokit = new Octokit({ ...(token ? { auth: token } : {}), baseUrl: app.apiUrl, log: silentLog, request: { retries: 0, timeout: 10_000 } });
+  try {
+    const parsed = repositoryAnswer.safeParse((await octokit.rest.repos.get({ owner, repo })).data);
+    return parsed.success ? parsed.data : 'unknown';
+  } catch (error) {
+    const status = statusOf(error);
+    return status === 404 || status === 403 ? 'hidden' : 'unknown';
+  }
+}
+
+/**
+ * Whether `user` (the acting user: a team's member acts with their own token, never the
+ * team's) reads the repository at `repoUrl`, as GitHub answers now. Null when no App is
+ * connected: then nothing is routed or read through an installation, and nothing is bound.
+ */
+export async function proveRepository(ctx: UseCaseContext, user: CurrentUser, repoUrl: string): Promise<RepositoryProof | null> {
+  const app = ctx.githubApp;
+  if (!app || !(await app.credentials())) return null;
+  const name = fullNameOf(repoUrl);
+  if (!name) return { id: null, reason: 'Not a GitHub repository URL.' };
+  const fullName = `${name.owner}/${name.repo}`;
+  const [row] = await ctx.db.query<{ githubId: string; token: string; kind: string }[]>(
+    `SELECT github_id AS "githubId", github_access_token AS token, github_token_kind AS kind FROM users WHERE id = $1`,
+    [user.id],
+  );
+  if (row && isGitHubAccount(row.githubId) && row.kind === 'app') {
+    const answer = await askRepository(ctx, ctx.encryptor.decrypt(row.token), name.owner, name.repo);
+    if (typeof answer === 'object') return { id: String(answer.id), via: 'user' };
+    // GitHub answers a repository the user cannot read as one that does not exist: nobody else is asked.
+    if (answer === 'hidden') return { id: null, reason: `GitHub says you cannot read ${fullName} (or it does not exist), or the GitHub App is not installed on it for you: install the App on it, or ask its owner for access, then check again.` };
+  }
+  // No App token (the local user, a sign-in older than the App) or GitHub did not answer:
+  // a public repository is anyone's to read; only the id GitHub gives for it is bound.
+  const anonymous = await askRepository(ctx, null, name.owner, name.repo);
+  if (typeof anonymous === 'object' && !anonymous.private) return { id: String(anonymous.id), via: 'public' };
+  if (anonymous === 'unknown') return { id: null, reason: `GitHub did not answer whether you can read ${fullName}: check access again in a moment.` };
+  return { id: null, reason: row?.kind === 'app' ? unboundReason(fullName) : `${fullName} is private (or does not exist) and your sign-in has no GitHub App token to show that you can read it: sign in again with GitHub, then check access.` };
+}

@@ -1,0 +1,21 @@
+import type { ServiceDto } from '@dangus/common';
+import { ConflictError } from '../errors.js';
+import type { CurrentUser, UseCaseContext } from './context.js';
+import { proveRepository } from './repository-binding.js';
+import { findOwnedService, getService } from './services.js';
+
+/**
+ * "Check access" on a service (`POST /api/services/:id/repository-access`): the acting
+ * member's token is asked again and the service is bound to the id GitHub gives; 409 with
+ * the reason when GitHub does not show that they can read it (the binding is then left as
+ * it was: another member may have shown it).
+ */
+export async function checkRepositoryAccess(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceDto> {
+  const { service } = await findOwnedService(ctx, user, serviceId);
+  const proof = await proveRepository(ctx, user, service.repoUrl);
+  if (proof === null) throw new ConflictError('No GitHub App is connected: the repository is read with your own GitHub token, nothing to check.');
+  if (proof.id === null) throw new ConflictError(proof.reason);
+  // Only while the URL is the one checked: a concurrent change of the repository keeps its own binding.
+  await ctx.db.query(`UPDATE services SET github_repository_id = $3 WHERE id = $1 AND repo_url = $2`, [service.id, service.repoUrl, proof.id]);
+  return getService(ctx, user, serviceId);
+}
