@@ -58,8 +58,8 @@ describe('pushes through the GitHub App', () => {
   const appDeliveries = (deliveryId: string) =>
     t.db.query<{ outcome: string; reason: string }[]>(`SELECT outcome, reason FROM github_app_deliveries WHERE delivery_id = $1`, [deliveryId]);
 
-  async function installed(fullName: string): Promise<FakeRepository> {
-    const repo = t.github.app.addRepository(fullName);
+  async function installed(fullName: string, options: { private?: boolean } = {}): Promise<FakeRepository> {
+    const repo = t.github.app.addRepository(fullName, options);
     await post(t, t.github.app.install(app, { login: fullName.split('/')[0] ?? '', id: 4242, type: 'User' }, [repo]).delivery).expect(200);
     return repo;
   }
@@ -120,14 +120,27 @@ describe('pushes through the GitHub App', () => {
     expect((await deliveries(web))[0]).toMatchObject({ outcome: 'deployed', reason: expect.stringContaining('web/index.html matches `web/**`') });
   });
 
-  it('learns the repository id of a service made before the App knew the repository, at its first push', async () => {
+  it('binds a service made before the App knew its public repository at its first push; a private one only after Check access', async () => {
     const early = await newService('octocat/early');
     expect((await request(t.app).get(`/api/services/${early}`).set('Cookie', user).expect(200)).body).toMatchObject({ pushesViaApp: false });
     expect((await t.db.query<{ id: string | null }[]>(`SELECT github_repository_id AS id FROM services WHERE id = $1`, [early]))[0]?.id).toBeNull();
-    const repo = await installed('octocat/early');
+    // Public: anyone reads it, so its push is routed by name and binds the service.
+    const repo = await installed('octocat/early', { private: false });
     await post(t, t.github.app.push(app, repo, { ref: 'refs/heads/main' })).expect(200);
     expect(await builds(early)).toHaveLength(1);
     expect((await t.db.query<{ id: string }[]>(`SELECT github_repository_id::text AS id FROM services WHERE id = $1`, [early]))[0]?.id).toBe(String(repo.id));
+
+    // Private: its push never binds by name, however the URL matches; Check access (the owner's token) does.
+    const hidden = await newService('octocat/hidden');
+    const secret = await installed('octocat/hidden');
+    const ignored = t.github.app.push(app, secret, { ref: 'refs/heads/main' });
+    await post(t, ignored).expect(202, { outcome: 'ignored', reason: 'no service builds octocat/hidden' });
+    expect(await builds(hidden)).toEqual([]);
+    expect(await deliveries(hidden)).toEqual([]);
+    const checked = await request(t.app).post(`/api/services/${hidden}/repository-access`).set('Cookie', user).set('Origin', ORIGIN).expect(200);
+    expect(checked.body).toMatchObject({ pushesViaApp: true, can: { deploy: { reason: expect.not.stringContaining('Check access') } } });
+    await post(t, t.github.app.push(app, secret, { ref: 'refs/heads/main' })).expect(200);
+    expect(await builds(hidden)).toHaveLength(1);
   });
 
   it('records and ignores a push of a repository no service builds, and a forged one changes nothing', async () => {
