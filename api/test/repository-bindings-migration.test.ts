@@ -1,0 +1,77 @@
+/**
+ * The upgrade to proven repository bindings (migration 1765460000000) on a real PostgreSQL
+ * holding the rows of the version before it: a binding stays only where the rows show it
+ * harmless (a public repository, or one of the owner's own account's installation); every
+ * other is cleared, for a member to show access again (docs/architecture.md#github-app).
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { openDatabase } from '../src/db/data-source.js';
+import { entities } from '../src/db/entities/index.js';
+import { migrations } from '../src/db/migrations/index.js';
+import { RepositoryBindings1765460000000 } from '../src/db/migrations/1765460000000-repository-bindings.js';
+
+describe('migration: repository bindings nobody proved are cleared', () => {
+  const base = process.env.DANGUS_TEST_PG_URL ?? '';
+  const name = `migration_${randomBytes(6).toString('hex')}`;
+  const url = base.replace(/\/dangus$/, `/${name}`);
+  let db: DataSource;
+  const services: Record<string, string> = {};
+
+  beforeAll(async () => {
+    if (!base) throw new Error('DANGUS_TEST_PG_URL is unset: run the api tests through jest.');
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const old = new DataSource({ type: 'postgres', url, entities, migrations: migrations.filter((m) => m !== RepositoryBindings1765460000000) });
+    await old.initialize();
+    await old.runMigrations({ transaction: 'each' });
+    const user = async (githubId: number, login: string) =>
+      (await old.query<{ id: string }[]>(`INSERT INTO users (github_id, github_username, github_access_token, hash) VALUES ($1, $2, 'x', $3) RETURNING id`, [githubId, login, login.slice(0, 6).padEnd(6, 'x')]))[0]?.id ?? '';
+    const alice = await user(5001, 'alice');
+    const mallory = await user(5002, 'mallory');
+    await old.query(`INSERT INTO github_installations (id, account_id, account_login, account_type, repository_selection) VALUES (77, 5001, 'alice', 'User', 'selected'), (78, 6000, 'acme', 'Organization', 'all')`);
+    await old.query(`INSERT INTO github_installation_repositories (installation_id, repository_id, full_name, private) VALUES
+      (77, 900, 'alice/secret', true), (77, 901, 'alice/open', false), (78, 902, 'acme/private', true)`);
+    const bound = async (label: string, owner: string, repo: string, id: number | null) => {
+      const [project] = await old.query<{ id: string }[]>(`INSERT INTO projects (user_id, name) VALUES ($1, $2) RETURNING id`, [owner, label]);
+      const [row] = await old.query<{ id: string }[]>(
+        `INSERT INTO services (project_id, user_id, name, host, repo_url, port, webhook_secret, github_repository_id) VALUES ($1, $2, 'web', $3, $4, 8080, 'x', $5) RETURNING id`,
+        [project?.id, owner, `${label}-web`, `https://github.com/${repo}`, id],
+      );
+      services[label] = row?.id ?? '';
+    };
+    await bound('own-private', alice, 'alice/secret', 900);
+    await bound('others-private', mallory, 'alice/secret', 900);
+    await bound('public', mallory, 'alice/open', 901);
+    await bound('org-private', alice, 'acme/private', 902);
+    await bound('uninstalled', alice, 'alice/gone', 999);
+    await bound('unbound', alice, 'alice/never', null);
+    await old.destroy();
+    db = await openDatabase(url, { poolSize: 2 });
+  });
+
+  afterAll(async () => {
+    await db.destroy();
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('keeps a public repository\'s and the owner\'s own account\'s bindings, clears every other', async () => {
+    expect(await db.showMigrations()).toBe(false);
+    const rows = await db.query<{ id: string; bound: string | null }[]>(`SELECT id, github_repository_id::text AS bound FROM services`);
+    const of = (label: string) => rows.find((r) => r.id === services[label])?.bound ?? null;
+    expect(Object.fromEntries(Object.keys(services).map((label) => [label, of(label)]))).toEqual({
+      'own-private': '900',
+      'others-private': null,
+      public: '901',
+      'org-private': null,
+      uninstalled: null,
+      unbound: null,
+    });
+  });
+});
