@@ -14,6 +14,7 @@ import { EnvVarsPanel } from '../../features/services/components/env-vars-panel'
 import { ObjectStoragePanel } from '../../features/services/components/object-storage-panel';
 import { RuntimeLogsPanel } from '../../features/services/components/runtime-logs-panel';
 import { WebhookPanel } from '../../features/services/components/webhook-panel';
+import { RepositoryAccessPanel } from '../../features/services/components/repository-access-panel';
 import { formatAbsolute, formatRelative, shortSha } from '../../lib/format';
 import { paths } from '../paths';
 
@@ -159,6 +160,7 @@ function TabContent({ service, tab }: { service: ServiceDto; tab: ServiceTab }) 
     case 'settings':
       return (
         <ReadOnly ability={service.can.configure}>
+          <RepositoryAccessPanel service={service} />
           <ConfigPanel service={service} />
           <DomainsPanel serviceId={service.id} />
         </ReadOnly>
