@@ -66,6 +66,8 @@ async function main(): Promise<void> {
   const hook = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/webhooks/github`;
   const fake = platform.github.app;
   const app = await connect(platform, await platform.signIn('root', 1));
+  // Signed in again through the App: the user's own App token binds each service to its repository.
+  await platform.signIn(world.login, world.githubId);
 
   const queued: number[] = [];
   const inProgress: number[] = [];

@@ -34,6 +34,8 @@ describe('builds through the GitHub App on the real control plane', () => {
     const installed = world.platform.github.app.install(app, { login: world.login, id: 4242, type: 'User' }, [repo, other]);
     installation = installed.installation;
     await post(world.platform, installed.delivery).expect(200);
+    // Signed in again through the App: the user's own App token shows GitHub they read the repository (the service is bound).
+    await world.platform.signIn(world.login, world.githubId);
     project = await createProject(world, 'appshop');
     service = await createService(world, project.id, 'web');
   });

@@ -23,6 +23,8 @@ export interface PipelineWorld {
   pods: PodBehaviourWebhook;
   cookie: string;
   login: string;
+  /** The user's GitHub id (to sign in again, e.g. through a GitHub App connected since). */
+  githubId: number;
   close(): Promise<void>;
 }
 
@@ -49,7 +51,8 @@ export async function startWorld(
     throw error;
   }
   const login = `octo${randomUUID().slice(0, 6)}`;
-  const cookie = await platform.signIn(login, Math.floor(Math.random() * 1e9));
+  const githubId = Math.floor(Math.random() * 1e9);
+  const cookie = await platform.signIn(login, githubId);
   return {
     platform,
     kube,
@@ -59,6 +62,7 @@ export async function startWorld(
     pods,
     cookie,
     login,
+    githubId,
     async close() {
       try {
         await platform.close();

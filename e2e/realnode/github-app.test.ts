@@ -28,6 +28,9 @@ describe('a build through the GitHub App on a real node', () => {
     const other = fake.addRepository(`${world.login}/other`);
     world.github.gitRepos.set(`${world.login}/other`, world.repo.bare);
     await post(world.platform, fake.install(app, { login: world.login, id: 7_700_001, type: 'User' }, [repo, other]).delivery).expect(200);
+    // Signed in again through the App (as the branches route asks of a sign-in older than it): the
+    // user's own App token is what shows GitHub they read the repository, so the service is bound to it.
+    await world.platform.signIn(world.login, 7_700_001);
 
     const project = await createProject(world, 'appshop');
     const created = await request(world.platform.app)

@@ -5,7 +5,7 @@
  * and the System page shows the App. The api runs as its own process, as `npm start` does.
  */
 import { randomBytes } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FakeGitHub } from '@dangus/api/test-support/fake-github';
 import { createTestDatabase } from '@dangus/api/test-support/database';
 import { startApiProcess, type ApiProcess } from '../support/api-process.js';
@@ -18,6 +18,7 @@ describe('Connect GitHub on the System page', () => {
   let browser: Browser;
   let page: Page;
   let pageErrors: string[];
+  let userContext: BrowserContext | undefined;
   const encryptionKey = randomBytes(32).toString('base64');
 
   beforeAll(async () => {
@@ -30,6 +31,7 @@ describe('Connect GitHub on the System page', () => {
       ENCRYPTION_KEY: encryptionKey,
       SESSION_SECRET: randomBytes(32).toString('hex'),
       AUTH_LOCAL: 'true',
+      ALLOWED_GITHUB_USERS: 'operator',
       GITHUB_WEB_URL: github.url,
       GITHUB_API_URL: github.url,
     });
@@ -37,6 +39,7 @@ describe('Connect GitHub on the System page', () => {
   }, 120_000);
 
   afterAll(async () => {
+    await userContext?.close();
     await browser.close();
     await api.stop();
     await database.drop();
@@ -80,35 +83,57 @@ describe('Connect GitHub on the System page', () => {
     expect((await hook(delivery)).status).toBe(200);
 
     const headers = { Origin: api.origin };
-    const project = await page.request.post(new URL('/api/projects', api.origin).toString(), { headers, data: { name: 'site' } });
-    expect(project.status()).toBe(201);
-    const created = await page.request.post(new URL(`/api/projects/${(await project.json() as { id: string }).id}/services`, api.origin).toString(), {
-      headers,
-      data: { name: 'web', repoUrl: 'https://github.com/operator/site', port: 8080 },
-    });
-    expect(created.status()).toBe(201);
-    const serviceId = (await created.json() as { id: string }).id;
+    const newService = async (on: Page, name: string): Promise<string> => {
+      const project = await on.request.post(new URL('/api/projects', api.origin).toString(), { headers, data: { name } });
+      expect(project.status()).toBe(201);
+      const created = await on.request.post(new URL(`/api/projects/${(await project.json() as { id: string }).id}/services`, api.origin).toString(), {
+        headers,
+        data: { name: 'web', repoUrl: 'https://github.com/operator/site', port: 8080 },
+      });
+      expect(created.status()).toBe(201);
+      return (await created.json() as { id: string }).id;
+    };
+
+    // The local admin has no GitHub identity: nothing shows GitHub they read the private
+    // repository, so their service of it is not bound; Check access says why.
+    const unbound = await newService(page, 'local');
+    await page.goto(new URL(`/services/${unbound}/settings`, api.origin).toString());
+    const access = page.locator('#repository-access');
+    await expectVisible(access.getByText(/^The platform has not checked that you can read operator\/site/));
+    await access.getByRole('button', { name: 'Check access' }).click();
+    await expectVisible(access.getByRole('alert').filter({ hasText: 'operator/site is private (or does not exist) and your sign-in has no GitHub App token' }));
+    await screenshot(page, 'github-app-check-access');
+
+    // The repository's owner signs in with GitHub (through the App): their service binds.
+    userContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const owner = await userContext.newPage();
+    owner.setDefaultTimeout(15_000);
+    owner.on('pageerror', (error) => pageErrors.push(error.message));
+    await owner.goto(new URL('/sign-in', api.origin).toString());
+    await owner.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await owner.waitForURL(new URL('/', api.origin).toString());
+    const serviceId = await newService(owner, 'site');
     const pushed = github.app.push(app, repo, { ref: 'refs/heads/main' });
     expect((await hook(pushed)).status).toBe(200);
 
-    await page.goto(new URL(`/services/${serviceId}/deployments`, api.origin).toString());
-    const deliveries = page.getByRole('list', { name: 'Recent webhook deliveries' });
+    await owner.goto(new URL(`/services/${serviceId}/deployments`, api.origin).toString());
+    const deliveries = owner.getByRole('list', { name: 'Recent webhook deliveries' });
     await expectVisible(deliveries.getByText(/^push of [0-9a-f]{7} to branch "main"$/));
-    await expectVisible(page.getByText(/^Pushes to main arrive through the GitHub App: nothing to paste/));
+    await expectVisible(owner.getByText(/^Pushes to main arrive through the GitHub App: nothing to paste/));
     await deliveries.getByRole('button', { name: 'Redeliver' }).click();
     await expectVisible(deliveries.getByRole('button', { name: 'Redelivered' }));
     const original = github.app.hookDeliveries.find((d) => d.delivery.id === pushed.id && !d.redelivery);
     expect(github.app.redeliveries).toEqual([original?.id]);
-    await screenshot(page, 'github-app-redeliver');
+    await screenshot(owner, 'github-app-redeliver');
 
     expect((await hook(github.app.changeRepositories(installation, { remove: [repo] }))).status).toBe(200);
-    await page.reload();
-    const banner = page.getByRole('alert').filter({ hasText: 'The GitHub App cannot read this repository' });
+    await owner.reload();
+    const banner = owner.getByRole('alert').filter({ hasText: 'The GitHub App cannot read this repository' });
     await expectVisible(banner);
-    await expectVisible(page.getByText('A push to main builds and deploys this service.'));
+    await expectVisible(owner.getByText('A push to main builds and deploys this service.'));
     expect(await banner.textContent()).toContain('The GitHub App is not installed on operator/site');
-    expect(await page.getByRole('button', { name: 'Deploy now' }).isDisabled()).toBe(true);
-    await screenshot(page, 'github-app-not-installed');
+    expect(await owner.getByRole('button', { name: 'Deploy now' }).isDisabled()).toBe(true);
+    await screenshot(owner, 'github-app-not-installed');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -70,5 +70,7 @@ export async function proveRepository(ctx: UseCaseContext, user: CurrentUser, re
   const anonymous = await askRepository(ctx, null, name.owner, name.repo);
   if (typeof anonymous === 'object' && !anonymous.private) return { id: String(anonymous.id), via: 'public' };
   if (anonymous === 'unknown') return { id: null, reason: `GitHub did not answer whether you can read ${fullName}: check access again in a moment.` };
-  return { id: null, reason: row?.kind === 'app' ? unboundReason(fullName) : `${fullName} is private (or does not exist) and your sign-in has no GitHub App token to show that you can read it: sign in again with GitHub, then check access.` };
+  if (row?.kind === 'app') return { id: null, reason: unboundReason(fullName) };
+  const how = row && isGitHubAccount(row.githubId) ? 'your sign-in predates the GitHub App: sign in again with GitHub' : 'you signed in without GitHub: sign in with GitHub';
+  return { id: null, reason: `${fullName} is private (or does not exist) and your sign-in has no GitHub App token to show that you can read it (${how}), then check access.` };
 }
