@@ -131,6 +131,26 @@ describe('binding a service to a repository', () => {
     // Anyone reads a public repository: Mallory's service of it binds to the id GitHub gives.
     const theirs = await newService(mallory, 'alice/open');
     expect(await boundId(theirs.id)).toBe(String(open.id));
+    const mine = await newService(alice, 'alice/open');
+    await post(t, t.github.app.push(app, open, { ref: 'refs/heads/main' })).expect(200);
+    expect(await builds(theirs.id)).toHaveLength(1);
+    // Made private: that binding was shown only by its being public. The next push (private
+    // now) neither reaches nor keeps Mallory's service; Alice's, shown with her token, builds.
+    open.private = true;
+    await post(t, t.github.app.push(app, open, { ref: 'refs/heads/main', pushedAt: Math.floor(Date.now() / 1000) + 10 })).expect(200);
+    expect(await builds(theirs.id)).toHaveLength(1);
+    expect(await boundId(theirs.id)).toBeNull();
+    expect(await builds(mine.id)).toHaveLength(2);
+    expect(await boundId(mine.id)).toBe(String(open.id));
+    // Without a push: the installation's rows saying it is private drop such a binding too.
+    const again = await newService(mallory, 'alice/open');
+    expect(await boundId(again.id)).toBeNull();
+    open.private = false;
+    const rebound = await newService(mallory, 'alice/open');
+    expect(await boundId(rebound.id)).toBe(String(open.id));
+    open.private = true;
+    await post(t, t.github.app.changeRepositories(installation, { add: [open] })).expect(200);
+    expect(await boundId(rebound.id)).toBeNull();
 
     // Alice's service of a private repository made before the App was installed on it: unbound,
     // its push ignored; Check access binds it, and the next push builds.

@@ -73,5 +73,8 @@ describe('migration: repository bindings nobody proved are cleared', () => {
       uninstalled: null,
       unbound: null,
     });
+    // A kept binding of a public repository that is not the owner's own holds only while it stays public.
+    const publicOnly = await db.query<{ id: string }[]>(`SELECT id FROM services WHERE github_repository_public_only`);
+    expect(publicOnly.map((r) => r.id)).toEqual([services.public]);
   });
 });

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import type { GitHubApp } from './github-app.js';
+import { forgetPublicOnlyBindings } from './repository-access.js';
 
 /**
  * The App's installations and their repositories, as rows (docs/architecture.md#github-app):
@@ -174,6 +175,8 @@ async function addRepositories(manager: EntityManager, installationId: number, r
      ON CONFLICT (installation_id, repository_id) DO UPDATE SET full_name = excluded.full_name, private = excluded.private`,
     [installationId, repositories.map((r) => r.id), repositories.map((r) => r.full_name), repositories.map((r) => r.private)],
   );
+  // Private now (or newly installed and private): bindings shown only by publicness are dropped.
+  await forgetPublicOnlyBindings(manager, repositories.filter((r) => r.private).map((r) => r.id));
 }
 
 /** Between resyncs of the installations with GitHub (a missed webhook heals within this). */

@@ -57,6 +57,21 @@ export async function installedRepositoryId(db: DataSource | EntityManager, repo
   return row?.id ?? null;
 }
 
+/**
+ * GitHub says the repository is private (an installation's rows, an event's payload): the
+ * services bound to it only because it was public (`github_repository_public_only`: nobody
+ * showed they read it) are unbound. Returns how many.
+ */
+export async function forgetPublicOnlyBindings(db: DataSource | EntityManager, repositoryIds: readonly number[]): Promise<number> {
+  if (repositoryIds.length === 0) return 0;
+  const [, count] = await db.query<[unknown[], number]>(
+    `UPDATE services SET github_repository_id = NULL, github_repository_public_only = false
+      WHERE github_repository_public_only AND github_repository_id = ANY($1::bigint[])`,
+    [repositoryIds],
+  );
+  return count;
+}
+
 /** Why an unbound service's private repository is not read: nobody has shown that its owner may read it. */
 export function unboundReason(fullName: string): string {
   return `The platform has not checked that you can read ${fullName} on GitHub, so it does not build it: open the service's settings and choose "Check access" (or save the repository again, or reconnect GitHub) so the platform can check that you can read it.`;
@@ -76,6 +91,14 @@ export async function repositoryAccess(
   const fullName = name ? `${name.owner}/${name.repo}` : service.repoUrl;
   const id = service.githubRepositoryId;
   const installed = id === null ? undefined : await installationOfRepository(deps.db, Number(id));
+  if (installed?.private) {
+    // Bound only because it was public, and private now: nobody showed they read it.
+    const [row] = await deps.db.query<{ publicOnly: boolean }[]>(`SELECT github_repository_public_only AS "publicOnly" FROM services WHERE id = $1`, [service.id]);
+    if (row?.publicOnly) {
+      await forgetPublicOnlyBindings(deps.db, [installed.repositoryId]);
+      return { via: 'refused', reason: unboundReason(fullName) };
+    }
+  }
   if (installed) return { via: 'app', repositoryId: installed.repositoryId, fullName: installed.fullName };
   // Outside every installation, or unbound: a public repository is read as anyone reads it.
   const visibility = name ? await deps.visibility(name.owner, name.repo) : 'hidden';

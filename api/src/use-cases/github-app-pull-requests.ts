@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { installationIdOf, type EventOutcome } from '../github/installations.js';
+import { forgetPublicOnlyBindings } from '../github/repository-access.js';
 import type { UseCaseContext } from './context.js';
 import { deliverPullRequest, PREVIEW_TARGET_SQL, type PreviewTarget } from './preview-events.js';
 import type { WebhookHeaders } from './webhook-rules.js';
@@ -21,6 +22,7 @@ export async function routeAppPullRequest(ctx: UseCaseContext, headers: WebhookH
   const parsed = pullTarget.safeParse(payload);
   if (!parsed.success) return { outcome: 'ignored', reason: 'not a pull_request event GitHub sends', installationId, action };
   const repository = parsed.data.pull_request.base.repo;
+  if (repository.private) await forgetPublicOnlyBindings(ctx.db, [repository.id]);
   const services = await ctx.db.query<PreviewTarget[]>(
     `${PREVIEW_TARGET_SQL}
       WHERE ${ROUTED_BY_REPOSITORY_SQL}

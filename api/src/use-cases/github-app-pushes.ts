@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EventOutcome } from '../github/installations.js';
 import { installationIdOf } from '../github/installations.js';
+import { forgetPublicOnlyBindings } from '../github/repository-access.js';
 import { WebhookDeliveryEntity } from '../db/entities/index.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { RedeliveryDto } from '@dangus/common';
@@ -24,9 +25,10 @@ const pushTarget = z.object({
  * The services an App event of `repository` concerns: those bound to its id, and, only when
  * the repository is public (anyone reads it), unbound ones whose URL names it. A private
  * repository's event never reaches a service nobody was shown to read it for
- * (use-cases/repository-binding.ts): its URL alone proves nothing.
+ * (use-cases/repository-binding.ts): its URL alone proves nothing, nor a binding made while
+ * it was public (`github_repository_public_only`). `$3` is whether the repository is public.
  */
-export const ROUTED_BY_REPOSITORY_SQL = `s.github_repository_id = $1
+export const ROUTED_BY_REPOSITORY_SQL = `(s.github_repository_id = $1 AND ($3::boolean OR NOT s.github_repository_public_only))
          OR ($3::boolean AND s.github_repository_id IS NULL AND lower(regexp_replace(s.repo_url, '^https://github\\.com/|\\.git$', '', 'g')) = lower($2))`;
 
 /** A service a push of its repository may concern. */
@@ -55,6 +57,7 @@ export async function routeAppPush(ctx: UseCaseContext, headers: WebhookHeaders,
   if (!parsed.success) return { outcome: 'ignored', reason: 'not a push event GitHub sends', installationId, action: null };
   const { ref, repository } = parsed.data;
   const branch = ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null;
+  if (repository.private) await forgetPublicOnlyBindings(ctx.db, [repository.id]);
   const services = await ctx.db.query<RoutedService[]>(
     `SELECT s.id, s.repo_url AS "repoUrl", s.branch, u.status AS "ownerStatus", s.github_repository_id::text AS "githubRepositoryId",
             s.watch_paths AS "watchPaths"
@@ -97,7 +100,7 @@ export async function deliverPushToService(
   // A public repository's push binds an unbound service of its name (anyone reads it); a private one's never does.
   if (service.githubRepositoryId === null) {
     if (repository.private !== false) return 'ignored';
-    await ctx.db.query(`UPDATE services SET github_repository_id = $2 WHERE id = $1 AND github_repository_id IS NULL`, [service.id, repository.id]);
+    await ctx.db.query(`UPDATE services SET github_repository_id = $2, github_repository_public_only = true WHERE id = $1 AND github_repository_id IS NULL`, [service.id, repository.id]);
   }
   // Matched by GitHub's id: the push's own name is the repository's name now (renamed or not).
   const target = { repoUrl: `https://github.com/${repository.full_name}`, branch: service.branch };

@@ -1,4 +1,5 @@
 import { Octokit } from '@octokit/rest';
+import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { fullNameOf, unboundReason } from '../github/repository-access.js';
 import { isGitHubAccount } from '../auth/local-sign-in.js';
@@ -17,7 +18,12 @@ import type { CurrentUser, UseCaseContext } from './context.js';
  */
 
 const silentLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-const repositoryAnswer = z.object({ id: z.number().int().positive(), private: z.boolean() });
+const repositoryAnswer = z.object({
+  id: z.number().int().positive(),
+  private: z.boolean(),
+  /** The token's user's role on it (only with a user's token). */
+  permissions: z.object({ admin: z.boolean().optional(), maintain: z.boolean().optional(), push: z.boolean().optional(), triage: z.boolean().optional() }).optional(),
+});
 
 /** What GitHub says of the acting user and a repository. */
 export type RepositoryProof =
@@ -61,7 +67,10 @@ export async function proveRepository(ctx: UseCaseContext, user: CurrentUser, re
   );
   if (row && isGitHubAccount(row.githubId) && row.kind === 'app') {
     const answer = await askRepository(ctx, ctx.encryptor.decrypt(row.token), name.owner, name.repo);
-    if (typeof answer === 'object') return { id: String(answer.id), via: 'user' };
+    // A public repository answers 200 to anyone's token: that shows only that it is public,
+    // unless GitHub gives the user a role on it (a collaborator keeps reading it once private).
+    const role = answer !== 'hidden' && answer !== 'unknown' && Object.values(answer.permissions ?? {}).some(Boolean);
+    if (typeof answer === 'object') return { id: String(answer.id), via: answer.private || role ? 'user' : 'public' };
     // GitHub answers a repository the user cannot read as one that does not exist: nobody else is asked.
     if (answer === 'hidden') return { id: null, reason: `GitHub says you cannot read ${fullName} (or it does not exist), or the GitHub App is not installed on it for you: install the App on it, or ask its owner for access, then check again.` };
   }
@@ -73,4 +82,12 @@ export async function proveRepository(ctx: UseCaseContext, user: CurrentUser, re
   if (row?.kind === 'app') return { id: null, reason: unboundReason(fullName) };
   const how = row && isGitHubAccount(row.githubId) ? 'your sign-in predates the GitHub App: sign in again with GitHub' : 'you signed in without GitHub: sign in with GitHub';
   return { id: null, reason: `${fullName} is private (or does not exist) and your sign-in has no GitHub App token to show that you can read it (${how}), then check access.` };
+}
+
+/**
+ * Stores the binding's kind with it (the id itself is written with the row): one shown only
+ * by publicness holds while the repository stays public (github/repository-access.ts).
+ */
+export async function markBinding(db: DataSource | EntityManager, serviceId: string, proof: RepositoryProof | null): Promise<void> {
+  await db.query(`UPDATE services SET github_repository_public_only = $2 WHERE id = $1`, [serviceId, proof !== null && proof.id !== null && proof.via === 'public']);
 }

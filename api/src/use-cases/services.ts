@@ -23,7 +23,7 @@ import { unfinishedBuildShas } from '../db/deployments-repo.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { isGitHubAccount } from '../auth/local-sign-in.js';
 import { repositoryAccess } from '../github/repository-access.js';
-import { proveRepository } from './repository-binding.js';
+import { markBinding, proveRepository } from './repository-binding.js';
 import { accessDeps } from './service-abilities.js';
 import { changePreviewSettings } from './preview-settings.js';
 import { checkServiceLimit } from './limits.js';
@@ -107,6 +107,7 @@ export async function createService(
         webhookSecret: ctx.encryptor.encrypt(randomBytes(32).toString('hex')),
         githubRepositoryId: proof?.id ?? null,
       });
+      await markBinding(manager, saved.id, proof);
       return { value: saved, change: serviceChange(user, project, saved.name, { verb: 'create', summary: `create service ${saved.name}` }) };
     });
   } catch (error) {
@@ -166,6 +167,7 @@ export async function updateService(
     const previewColumns = previews ? await changePreviewSettings(manager, locked, previews) : {};
     Object.assign(merged, previewColumns);
     await manager.getRepository(ServiceEntity).update({ id: service.id, userId: service.userId }, { ...changes, ...repository, ...previewColumns });
+    if ('githubRepositoryId' in repository) await markBinding(manager, service.id, proof);
     // What the running release depends on rolls out as a new release (no build), like an
     // env change: it goes live or fails, and a failure restores the previous release.
     const runtime = SERVICE_RUNTIME_FIELDS.some(

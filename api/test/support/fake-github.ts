@@ -193,7 +193,9 @@ export class FakeGitHub {
       else if (access !== 'ok') res.status(404).json({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest/repos/repos#get-a-repository' });
       else if (known) {
         const hidden = known.private && !this.isPublic(repo);
-        res.json({ ...this.app.repositoryJson(known), private: hidden, visibility: hidden ? 'private' : 'public' });
+        const caller = this.userOf(bearerOf(req.get('authorization')));
+        // To a signed-in user GitHub adds their role on it (`pull` alone on a public repository they have no role on).
+        res.json({ ...this.app.repositoryJson(known), private: hidden, visibility: hidden ? 'private' : 'public', ...(caller ? { permissions: this.permissionsOf(caller.login, known) } : {}) });
       }
       else res.json({ full_name: repo, private: !this.isPublic(repo), visibility: this.isPublic(repo) ? 'public' : 'private' });
     });
@@ -305,6 +307,13 @@ export class FakeGitHub {
   }
 
   // --- public and private repositories, as GitHub tells them apart -------------------
+
+  /** A user's `permissions` on a repository, as GitHub answers them: the owner's are all; a collaborator's from `app.pulls.setPermission`. */
+  private permissionsOf(login: string, repository: { owner: string; name: string }) {
+    const role = login.toLowerCase() === repository.owner.toLowerCase() ? 'admin' : this.app.pulls.permissions.get(`${repository.owner}/${repository.name}`.toLowerCase())?.get(login.toLowerCase()) ?? 'read';
+    const at = ['read', 'triage', 'write', 'maintain', 'admin'].indexOf(role === 'none' ? 'read' : role);
+    return { admin: at >= 4, maintain: at >= 3, push: at >= 2, triage: at >= 1, pull: true };
+  }
 
   private isPublic(repo: string): boolean {
     return [...this.publicRepos].some((name) => name.toLowerCase() === repo.toLowerCase());
