@@ -167,6 +167,19 @@ describe('binding a service to a repository', () => {
     expect(await builds(service.id)).toHaveLength(1);
   });
 
+  it('an expired GitHub sign-in binds nothing and says to sign in again', async () => {
+    const service = await newService(alice, 'alice/secret');
+    await t.db.query(`UPDATE services SET github_repository_id = NULL WHERE id = $1`, [service.id]);
+    // A token GitHub no longer takes (401), as an App user token is once expired.
+    await t.db.query(`UPDATE users SET github_access_token = $2 WHERE github_username = $1`, ['alice', t.encryptor.encrypt('ghu_expired')]);
+    const checked = await api('post', `/services/${service.id}/repository-access`, alice).expect(409);
+    expect(checked.body.error.message).toBe('Your GitHub sign-in expired, so the platform cannot check that you can read alice/secret: sign in again, then check access.');
+    expect(await boundId(service.id)).toBeNull();
+    await t.signIn('alice', 5001);
+    await api('post', `/services/${service.id}/repository-access`, alice).expect(200);
+    expect(await boundId(service.id)).toBe(String(secret.id));
+  });
+
   it('in a team project, the acting member\'s own token is what shows access, never the team\'s', async () => {
     const team = (await api('post', '/teams', alice).send({ name: 'Acme', slug: 'acme' }).expect(201)).body.id as string;
     await invite(t, alice, team, mallory, 'mallory', 'maintainer');

@@ -36,8 +36,8 @@ function statusOf(error: unknown): number | undefined {
   return (error as { status?: number } | undefined)?.status;
 }
 
-/** `GET /repos/{owner}/{repo}` with `token` (anonymously when null): the repository, `hidden` (404/403), or `unknown` (GitHub did not answer). */
-async function askRepository(ctx: UseCaseContext, token: string | null, owner: string, repo: string): Promise<z.infer<typeof repositoryAnswer> | 'hidden' | 'unknown'> {
+/** `GET /repos/{owner}/{repo}` with `token` (anonymously when null): the repository, `hidden` (404/403), `expired` (401: the token), or `unknown` (GitHub did not answer). */
+async function askRepository(ctx: UseCaseContext, token: string | null, owner: string, repo: string): Promise<z.infer<typeof repositoryAnswer> | 'hidden' | 'expired' | 'unknown'> {
   const app = ctx.githubApp;
   if (!app) return 'unknown';
   const octokit = new Octokit({ ...(token ? { auth: token } : {}), baseUrl: app.apiUrl, log: silentLog, request: { retries: 0, timeout: 10_000 } });
@@ -46,7 +46,7 @@ async function askRepository(ctx: UseCaseContext, token: string | null, owner: s
     return parsed.success ? parsed.data : 'unknown';
   } catch (error) {
     const status = statusOf(error);
-    return status === 404 || status === 403 ? 'hidden' : 'unknown';
+    return status === 404 || status === 403 ? 'hidden' : status === 401 ? 'expired' : 'unknown';
   }
 }
 
@@ -65,21 +65,23 @@ export async function proveRepository(ctx: UseCaseContext, user: CurrentUser, re
     `SELECT github_id AS "githubId", github_access_token AS token, github_token_kind AS kind FROM users WHERE id = $1`,
     [user.id],
   );
+  let expired = false;
   if (row && isGitHubAccount(row.githubId) && row.kind === 'app') {
     const answer = await askRepository(ctx, ctx.encryptor.decrypt(row.token), name.owner, name.repo);
+    expired = answer === 'expired';
     // A public repository answers 200 to anyone's token: that shows only that it is public,
     // unless GitHub gives the user a role on it (a collaborator keeps reading it once private).
-    const role = answer !== 'hidden' && answer !== 'unknown' && Object.values(answer.permissions ?? {}).some(Boolean);
+    const role = typeof answer === 'object' && Object.values(answer.permissions ?? {}).some(Boolean);
     if (typeof answer === 'object') return { id: String(answer.id), via: answer.private || role ? 'user' : 'public' };
     // GitHub answers a repository the user cannot read as one that does not exist: nobody else is asked.
     if (answer === 'hidden') return { id: null, reason: `GitHub says you cannot read ${fullName} (or it does not exist), or the GitHub App is not installed on it for you: install the App on it, or ask its owner for access, then check again.` };
   }
-  // No App token (the local user, a sign-in older than the App) or GitHub did not answer:
+  // No App token (the local user, a sign-in older than the App), an expired one, or GitHub did not answer:
   // a public repository is anyone's to read; only the id GitHub gives for it is bound.
   const anonymous = await askRepository(ctx, null, name.owner, name.repo);
   if (typeof anonymous === 'object' && !anonymous.private) return { id: String(anonymous.id), via: 'public' };
   if (anonymous === 'unknown') return { id: null, reason: `GitHub did not answer whether you can read ${fullName}: check access again in a moment.` };
-  if (row?.kind === 'app') return { id: null, reason: unboundReason(fullName) };
+  if (row?.kind === 'app') return { id: null, reason: expired ? `Your GitHub sign-in expired, so the platform cannot check that you can read ${fullName}: sign in again, then check access.` : unboundReason(fullName) };
   const how = row && isGitHubAccount(row.githubId) ? 'your sign-in predates the GitHub App: sign in again with GitHub' : 'you signed in without GitHub: sign in with GitHub';
   return { id: null, reason: `${fullName} is private (or does not exist) and your sign-in has no GitHub App token to show that you can read it (${how}), then check access.` };
 }
