@@ -22,8 +22,10 @@ export async function routeAppPullRequest(ctx: UseCaseContext, headers: WebhookH
   const repository = parsed.data.pull_request.base.repo;
   const services = await ctx.db.query<PreviewTarget[]>(
     `${PREVIEW_TARGET_SQL}
-      WHERE s.github_repository_id = $1
-         OR (s.github_repository_id IS NULL AND lower(regexp_replace(s.repo_url, '^https://github\\.com/|\\.git$', '', 'g')) = lower($2))
+      WHERE (s.github_repository_id = $1
+         OR (s.github_repository_id IS NULL AND lower(regexp_replace(s.repo_url, '^https://github\\.com/|\\.git$', '', 'g')) = lower($2)))
+        -- A blocked owner's services build nothing, previews included (as pushes and the per-service webhook).
+        AND u.status = 'active'
       ORDER BY s.created_at, s.id`,
     [repository.id, repository.full_name],
   );
