@@ -54,6 +54,16 @@ describe('previews on the real control plane', () => {
     const kaniko = job.spec?.template.spec?.containers.find((c) => c.name === 'kaniko');
     expect(kaniko?.env?.find((e) => e.name === 'DANGUS_DESTINATION')?.value).toMatch(new RegExp(`/web--pr${String(pull.number)}:${pull.headSha}$`));
     expect(JSON.stringify(job)).not.toContain('service-only-value-77');
+    // Its URL, number and commit reach the build as Kaniko build args.
+    const url = (await previews())[0]?.url;
+    expect(kaniko?.args).toEqual(expect.arrayContaining(['--build-arg=DANGUS_PREVIEW_URL=$(DANGUS_PREVIEW_URL)', '--build-arg=DANGUS_PR_NUMBER=$(DANGUS_PR_NUMBER)', '--build-arg=DANGUS_COMMIT_SHA=$(DANGUS_COMMIT_SHA)']));
+    expect(kaniko?.env).toEqual(
+      expect.arrayContaining([
+        { name: 'DANGUS_PREVIEW_URL', value: url },
+        { name: 'DANGUS_PR_NUMBER', value: String(pull.number) },
+        { name: 'DANGUS_COMMIT_SHA', value: pull.headSha },
+      ]),
+    );
 
     // Built: the row has the image by digest; the Deployment runs it with the preview's own env.
     const live = await eventually('the preview live', async () => (await previews()).find((p) => p.state === 'live'));

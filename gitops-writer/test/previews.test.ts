@@ -30,6 +30,13 @@ describe('previews in the tenant tree', () => {
     expect(deployment).toContain("value: '7'");
     expect(deployment).toContain('value: c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3');
     expect(deployment).not.toContain('resources:');
+    // The build gets them too, as Kaniko build args through its env (the commit it builds).
+    const build = files.get('tenants/ab12cd-shop/web--pr12/build-b2b2b2b.yaml') ?? '';
+    for (const key of ['DANGUS_PREVIEW_URL', 'DANGUS_PR_NUMBER', 'DANGUS_COMMIT_SHA']) expect(build).toContain(`- --build-arg=${key}=$(${key})`);
+    expect(build).toContain('value: http://web-pr12-k3x9q2m7va.apps.example.com');
+    expect(build).toContain('value: b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2');
+    // A service's build has none of them.
+    expect([...files].filter(([path]) => /\/web\/build-/.test(path)).every(([, text]) => !text.includes('--build-arg'))).toBe(true);
     // The service's own Deployment has none of the preview variables.
     expect(files.get('tenants/ab12cd-shop/web/deployment.yaml')).not.toContain('DANGUS_PREVIEW_URL');
   });

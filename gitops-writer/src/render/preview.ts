@@ -59,5 +59,9 @@ export function previewVariables(preview: PreviewInput, settings: RenderSettings
     preview_url: `${settings.tls.enabled ? 'https' : 'http'}://${preview.host}.${settings.baseDomain}`,
     preview_number: String(preview.number),
     preview_commit_sha: preview.commitSha,
+    // Kaniko's `--build-arg`s (build-job.yaml): fixed text, the values come through the kubelet's `$(VAR)` expansion.
+    preview_build_arg_url: '--build-arg=DANGUS_PREVIEW_URL=$(DANGUS_PREVIEW_URL)',
+    preview_build_arg_number: '--build-arg=DANGUS_PR_NUMBER=$(DANGUS_PR_NUMBER)',
+    preview_build_arg_commit_sha: '--build-arg=DANGUS_COMMIT_SHA=$(DANGUS_COMMIT_SHA)',
   };
 }
