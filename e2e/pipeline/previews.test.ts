@@ -69,6 +69,14 @@ describe('previews on the real control plane', () => {
     const live = await eventually('the preview live', async () => (await previews()).find((p) => p.state === 'live'));
     expect(live.headSha).toBe(pull.headSha);
     const name = `web--pr${String(pull.number)}`;
+    // GitHub is told: the one comment says it is live, the GitHub Deployment succeeded with its URL.
+    const fake = world.platform.github.app;
+    await eventually('the comment saying live', () => Promise.resolve(fake.pulls.commentsOn(`${world.login}/web`, pull.number)[0]?.body.includes('✅ Live') ? true : undefined));
+    expect(fake.pulls.commentsOn(`${world.login}/web`, pull.number)).toHaveLength(1);
+    const ghDeployment = await eventually('the GitHub Deployment succeeded', () =>
+      Promise.resolve(fake.reports.deployments.find((d) => d.ref === pull.headSha && d.statuses.some((st) => st.state === 'success'))),
+    );
+    expect(ghDeployment.statuses.map((st) => [st.state, st.environmentUrl])).toEqual([['in_progress', null], ['success', live.url]]);
     const deployment = await eventually('the preview Deployment', () => maybe(() => world.apps.readNamespacedDeployment({ namespace: ns, name })));
     const container = deployment.spec?.template.spec?.containers[0];
     expect(container?.image).toMatch(new RegExp(`/${name}:${pull.headSha}@sha256:[0-9a-f]{64}$`));

@@ -137,3 +137,9 @@ export async function markPullClosed(manager: EntityManager, id: string): Promis
   if (!row) throw new Error(`preview ${id} is not closed`);
   return row;
 }
+
+/** The preview with this id, or null. */
+export async function previewById(manager: EntityManager, id: string): Promise<PreviewRow | null> {
+  const [row] = await manager.query<PreviewRow[]>(`SELECT ${COLUMNS} FROM previews WHERE id = $1`, [id]);
+  return row ?? null;
+}

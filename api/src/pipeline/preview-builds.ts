@@ -66,7 +66,12 @@ export class PreviewBuilds {
   private readonly written = new Map<string, Written>();
   private resync: NodeJS.Timeout | undefined;
 
-  constructor(private readonly deps: Omit<PipelineDeps, 'events' | 'logs'>) {
+  constructor(
+    private readonly deps: Omit<PipelineDeps, 'events' | 'logs'> & {
+      /** A preview's build ended (`live` or `failed`): GitHub is told (the controller wires it). */
+      onFinished?: (previewId: string) => Promise<void>;
+    },
+  ) {
     this.source = new BuildSource(deps);
     this.queue = new KeyedQueue({
       concurrency: 2,
@@ -197,6 +202,7 @@ export class PreviewBuilds {
     if (pending) await this.deps.stateSink.settle(pending);
     const written = this.written.get(preview.id);
     if (written) await this.tidy(preview.id, written);
+    if (pending) await this.deps.onFinished?.(preview.id).catch((error: unknown) => this.deps.logger.warn({ previewId: preview.id, err: error }, 'could not report a preview build'));
   }
 
   private async tidy(id: string, written: Written): Promise<void> {

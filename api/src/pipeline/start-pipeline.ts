@@ -63,6 +63,8 @@ type PipelineOptions = {
   events: EventBus;
   logger: Logger;
   tuning?: PipelineTuning;
+  /** A preview's build ended: GitHub is told (the controller wires the use case). */
+  onPreviewBuilt?: (previewId: string) => Promise<void>;
 };
 
 /**
@@ -115,7 +117,7 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
     },
   };
   const pipeline = new DeploymentPipeline(deps);
-  const previews = new PreviewBuilds(deps);
+  const previews = new PreviewBuilds({ ...deps, ...(options.onPreviewBuilt ? { onFinished: options.onPreviewBuilt } : {}) });
   return {
     pipeline,
     previews,
