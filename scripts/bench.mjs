@@ -18,6 +18,7 @@ const benches = [
   ['e2e (replicas: rolling restart of the api under webhooks, controller failover, change → commit through the outbox; starts its own processes and PostgreSQL)', 'e2e/bench/replicas.ts'],
   ['e2e (idle RSS of each role: all, api, controller; `node api/dist/main.js`, PostgreSQL outside the process, no cluster)', 'e2e/bench/footprint.ts'],
   ['e2e (real push to first 200 on a real node; needs root)', 'e2e/bench/real-node.ts'],
+  ['e2e (previews: pull_request opened → preview answering, closed → host gone, on a real node; needs root)', 'e2e/bench/previews.ts'],
   ['e2e (runtime logs on a real node: line → SSE latency, api memory with 20 streams; needs root)', 'e2e/bench/runtime-logs.ts'],
   ['e2e (one metrics sample of 1,000 pods through the aggregation layer; needs root)', 'e2e/bench/metrics.ts'],
   ['ui (bundle, dashboard in Chromium)', 'e2e/bench/ui.ts'],

@@ -226,12 +226,12 @@ describe('previews of pull requests', () => {
     expect((await previews(service.id))[0]).toMatchObject({ state: 'awaiting_approval', headSha: pull.headSha, approvedBy: null });
     expect((await previewIntents()).at(-1)).toBe('pr #1 awaiting approval');
     const mallory = await t.signIn('mallory', 666);
-    await api('post', `/services/${service.id}/previews/1/approve`, mallory).expect(404);
+    await api('post', `/services/${service.id}/previews/1/approve`, mallory).send({ headSha: pull.headSha }).expect(404);
     await api('post', `/services/${service.id}/previews/x/approve`).expect(400);
-    await api('post', `/services/${service.id}/previews/99/approve`).expect(404);
-    const approved = await api('post', `/services/${service.id}/previews/1/approve`).expect(200);
+    await api('post', `/services/${service.id}/previews/99/approve`).send({ headSha: pull.headSha }).expect(404);
+    const approved = await api('post', `/services/${service.id}/previews/1/approve`).send({ headSha: pull.headSha }).expect(200);
     expect(approved.body).toMatchObject({ state: 'pending', approvedBy: 'octocat', headSha: pull.headSha });
-    await api('post', `/services/${service.id}/previews/1/approve`).expect(409);
+    await api('post', `/services/${service.id}/previews/1/approve`).send({ headSha: pull.headSha }).expect(409);
     expect((await previewIntents()).at(-1)).toBe(`pr #1 approved by octocat: build ${pull.headSha.slice(0, 7)}`);
   });
 

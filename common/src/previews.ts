@@ -46,3 +46,9 @@ export const previewDtoSchema = z.strictObject({
   closedAt: z.iso.datetime({ offset: true }).nullable(),
 });
 export type PreviewDto = z.infer<typeof previewDtoSchema>;
+
+/** `POST …/previews/:number/approve`: the head commit the maintainer saw; 409 when the pull request's head moved since. */
+export const approvePreviewSchema = z.strictObject({
+  headSha: z.string().regex(/^[0-9a-f]{40}$/, 'The 40-character lowercase hex SHA of the head commit you approve.'),
+});
+export type ApprovePreviewInput = z.infer<typeof approvePreviewSchema>;

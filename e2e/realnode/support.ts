@@ -235,6 +235,8 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
       'echo ""',
       `echo "version=${app.version}"`,
       'echo "greeting=$GREETING"',
+      // A preview's own address (issue 35); empty for a service.
+      'echo "preview=$DANGUS_PREVIEW_URL"',
       'echo "$REQUEST_METHOD" >> /data/visits',
       'echo "visits=$(wc -l < /data/visits)"',
       ...(app.user !== undefined ? ['echo "uid=$(id -u)"'] : []),

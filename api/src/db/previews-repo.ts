@@ -24,12 +24,15 @@ export interface PreviewRow {
   githubCommentId: string | null;
   githubDeploymentId: string | null;
   createdAt: Date;
+  /** Closed because its pull request closed: only `reopened` (or the reconcile seeing it open) opens it again. */
+  pullClosed: boolean;
 }
 
 const COLUMNS = `id, service_id AS "serviceId", pr_number AS "number", title, state, reason, head_sha AS "headSha",
   head_ref AS "headRef", head_repo AS "headRepo", fork, author, approved_sha AS "approvedSha", approved_by AS "approvedBy",
   host, pr_updated_at AS "prUpdatedAt", last_push_at AS "lastPushAt", closed_at AS "closedAt",
-  github_comment_id::text AS "githubCommentId", github_deployment_id::text AS "githubDeploymentId", created_at AS "createdAt"`;
+  github_comment_id::text AS "githubCommentId", github_deployment_id::text AS "githubDeploymentId", created_at AS "createdAt",
+  pull_closed AS "pullClosed"`;
 
 /** The previews listed per service: the open ones and the newest closed ones. */
 const LISTED = 50;
@@ -80,7 +83,8 @@ export async function insertPreview(manager: EntityManager, serviceId: string, n
 export async function updatePreview(manager: EntityManager, id: string, fields: PreviewFields): Promise<PreviewRow> {
   const [rows] = await manager.query<[PreviewRow[], number]>(
     `UPDATE previews SET title = $2, state = $3, reason = $4, head_sha = $5, head_ref = $6, head_repo = $7, fork = $8, author = $9,
-                         approved_sha = $10, approved_by = $11, pr_updated_at = $12, last_push_at = $13, closed_at = $14, updated_at = now()
+                         approved_sha = $10, approved_by = $11, pr_updated_at = $12, last_push_at = $13, closed_at = $14, updated_at = now(),
+                         pull_closed = pull_closed AND $14::timestamptz IS NOT NULL
       WHERE id = $1 RETURNING ${COLUMNS}`,
     [id, ...fieldValues(fields)],
   );
@@ -119,9 +123,23 @@ export async function expirePreviews(manager: EntityManager, now: Date): Promise
 /** Closes the open preview of pull request `number` with `reason`; null when none is open. */
 export async function closePreview(manager: EntityManager, serviceId: string, number: number, reason: string): Promise<PreviewRow | null> {
   const [rows] = await manager.query<[PreviewRow[], number]>(
-    `UPDATE previews SET state = 'closed', reason = $3, closed_at = now(), updated_at = now()
+    `UPDATE previews SET state = 'closed', reason = $3, closed_at = now(), updated_at = now(), pull_closed = true
       WHERE service_id = $1 AND pr_number = $2 AND closed_at IS NULL RETURNING ${COLUMNS}`,
     [serviceId, number, reason],
   );
   return rows[0] ?? null;
+}
+
+/** Marks a closed preview as closed by its pull request (see {@link PreviewRow.pullClosed}). */
+export async function markPullClosed(manager: EntityManager, id: string): Promise<PreviewRow> {
+  const [rows] = await manager.query<[PreviewRow[], number]>(`UPDATE previews SET pull_closed = true WHERE id = $1 AND closed_at IS NOT NULL RETURNING ${COLUMNS}`, [id]);
+  const row = rows[0];
+  if (!row) throw new Error(`preview ${id} is not closed`);
+  return row;
+}
+
+/** The preview with this id, or null. */
+export async function previewById(manager: EntityManager, id: string): Promise<PreviewRow | null> {
+  const [row] = await manager.query<PreviewRow[]>(`SELECT ${COLUMNS} FROM previews WHERE id = $1`, [id]);
+  return row ?? null;
 }

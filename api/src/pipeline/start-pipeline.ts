@@ -12,11 +12,14 @@ import { ServiceEvents } from '../kube/service-events.js';
 import { TenantSecrets } from './tenant-secrets.js';
 import { KubernetesClusterSecrets } from './cluster-secrets.js';
 import type { EventBus } from '../events/event-bus.js';
-import { DeploymentPipeline, type PipelineSettings } from './pipeline.js';
+import { DeploymentPipeline, type PipelineDeps, type PipelineSettings } from './pipeline.js';
+import { PreviewBuilds } from './preview-builds.js';
 import { ClusterWatcher } from './watcher.js';
 
 export interface RunningPipeline {
   pipeline: DeploymentPipeline;
+  /** The builds of previews of pull requests, through the same Job and watcher. */
+  previews: PreviewBuilds;
   watcher: ClusterWatcher;
   stop(): Promise<void>;
 }
@@ -60,6 +63,8 @@ type PipelineOptions = {
   events: EventBus;
   logger: Logger;
   tuning?: PipelineTuning;
+  /** A preview's build ended: GitHub is told (the controller wires the use case). */
+  onPreviewBuilt?: (previewId: string) => Promise<void>;
 };
 
 /**
@@ -76,11 +81,17 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
   const watcher = new ClusterWatcher({
     kube: options.kube,
     logger: options.logger.child({ component: 'watcher' }),
-    onChange: (id) => pipeline.kick([id]),
-    onResync: () => pipeline.reconcileActive(),
+    onChange: (id) => {
+      pipeline.kick([id]);
+      previews.kick(id);
+    },
+    onResync: () => {
+      pipeline.reconcileActive();
+      previews.reconcileActive();
+    },
   });
   const serviceEvents = new ServiceEvents(options.kube);
-  const pipeline = new DeploymentPipeline({
+  const deps: PipelineDeps = {
     db: options.db,
     encryptor: options.encryptor,
     stateSink: options.stateSink,
@@ -104,17 +115,22 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
       publicScheme: options.config.secureCookies ? 'https' : 'http',
       ...options.tuning,
     },
-  });
+  };
+  const pipeline = new DeploymentPipeline(deps);
+  const previews = new PreviewBuilds({ ...deps, ...(options.onPreviewBuilt ? { onFinished: options.onPreviewBuilt } : {}) });
   return {
     pipeline,
+    previews,
     watcher,
     start() {
       watcher.start();
       pipeline.start();
+      previews.start();
     },
     async stop() {
       await watcher.stop();
       await pipeline.stop();
+      await previews.stop();
     },
   };
 }

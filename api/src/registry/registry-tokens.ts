@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
 import { grantScopes, type RegistryAccess } from './registry-scopes.js';
+import { BUILD_CREDENTIAL_PREFIX, BuildRegistryCredentials, grantBuildScopes } from './build-credentials.js';
 
 /**
  * The token server of the bundled registry (distribution's `auth: token`): a client the
@@ -42,10 +43,14 @@ interface SigningKey {
 
 export class RegistryTokens {
   private signing: Promise<SigningKey> | undefined;
+  /** The one-repository credentials of single builds (previews of pull requests). */
+  readonly builds: BuildRegistryCredentials;
 
   constructor(
     private readonly deps: { db: DataSource; encryptor: Encryptor; logger: Logger; settings: RegistryTokenSettings },
-  ) {}
+  ) {
+    this.builds = new BuildRegistryCredentials({ db: deps.db });
+  }
 
   get settings(): RegistryTokenSettings {
     return this.deps.settings;
@@ -66,6 +71,7 @@ export class RegistryTokens {
     if (request.service !== null && request.service !== settings.service) {
       return { ok: false, status: 400, code: 'UNSUPPORTED', message: `this token server serves the registry "${settings.service}", not "${request.service}"` };
     }
+    if (request.credentials?.username.startsWith(BUILD_CREDENTIAL_PREFIX)) return this.issueForBuild(request.credentials, request.scopes, request.clientId);
     let robot: { name: string; project: string } | null = null;
     if (request.credentials) {
       robot = await this.robotOf(request.credentials.username, request.credentials.password);
@@ -83,6 +89,22 @@ export class RegistryTokens {
   }
 
   /**
+   * A build's own credential (build-credentials.ts): its one repository, and a token that
+   * lives no longer than the credential.
+   */
+  private async issueForBuild(credentials: { username: string; password: string }, scopes: string[], clientId: string | undefined): Promise<TokenOutcome> {
+    const { logger } = this.deps;
+    const build = await this.builds.repositoryOf(credentials.username, credentials.password);
+    if (!build) {
+      logger.warn({ account: credentials.username, scopes }, 'registry token refused: unknown, expired or revoked build credential, or a wrong secret');
+      return { ok: false, status: 401, code: 'UNAUTHORIZED', message: 'authentication required: a build credential that is still valid' };
+    }
+    const { access, refused } = grantBuildScopes(build.repository, scopes);
+    for (const scope of refused) logger.warn({ build: credentials.username, repository: build.repository, scope: scope.scope, reason: scope.reason, clientId }, 'registry token: scope refused');
+    return { ok: true, answer: await this.sign(credentials.username, access, build.expiresAt), access };
+  }
+
+  /**
    * A token for the platform itself (image retention, a tenant's deletion): the given
    * access on the bundled registry, never handed to a client.
    */
@@ -90,14 +112,15 @@ export class RegistryTokens {
     return (await this.sign('dangus-platform', access)).token;
   }
 
-  private async sign(subject: string, access: RegistryAccess[]): Promise<RegistryTokenAnswer> {
+  private async sign(subject: string, access: RegistryAccess[], notAfter?: Date): Promise<RegistryTokenAnswer> {
     const { keyId, key } = await this.signingKey();
     const now = Math.floor(Date.now() / 1000);
+    const seconds = notAfter ? Math.max(1, Math.min(REGISTRY_TOKEN_SECONDS, Math.floor(notAfter.getTime() / 1000) - now)) : REGISTRY_TOKEN_SECONDS;
     const claims = {
       iss: this.deps.settings.issuer,
       sub: subject,
       aud: this.deps.settings.service,
-      exp: now + REGISTRY_TOKEN_SECONDS,
+      exp: now + seconds,
       nbf: now - 10,
       iat: now,
       jti: randomBytes(16).toString('hex'),
@@ -107,7 +130,7 @@ export class RegistryTokens {
     const input = `${part({ typ: 'JWT', alg: 'ES256', kid: keyId })}.${part(claims)}`;
     const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
     const token = `${input}.${signature.toString('base64url')}`;
-    return { token, access_token: token, expires_in: REGISTRY_TOKEN_SECONDS, issued_at: new Date(now * 1000).toISOString() };
+    return { token, access_token: token, expires_in: seconds, issued_at: new Date(now * 1000).toISOString() };
   }
 
   /** The robot these credentials are, with its project; null for anything else. */

@@ -25,6 +25,7 @@ import type { Applier } from '@dangus/applier';
 import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
 import { startDomainScheduler, type DomainScheduler } from '../domains/domain-scheduler.js';
 import { startPreviewReconcile } from '../use-cases/preview-reconcile.js';
+import { reportPreviewBuild } from '../use-cases/preview-build-reports.js';
 
 /** Between full reconciles of the repo with the database (a change whose intent was never recorded). */
 const RECONCILE_MS = 10 * 60_000;
@@ -117,6 +118,13 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
       })
     : undefined;
   const githubApp = new GitHubApp({ db: deps.db, encryptor: deps.encryptor, fromEnvironment: config.github.app, webUrl: config.github.webUrl, apiUrl: config.github.apiUrl });
+  const previewContext = {
+    db: deps.db,
+    stateSink: deps.stateSink,
+    githubApp,
+    logger: logger.child({ component: 'previews' }),
+    settings: { baseDomain: config.baseDomain, webhookBaseUrl: config.webhookBaseUrl, publicScheme: config.secureCookies ? ('https' as const) : ('http' as const) },
+  };
   const pipeline = deps.kube && tenantSecrets
     ? preparePipeline({
         kube: deps.kube,
@@ -131,6 +139,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
         events: deps.events,
         logger,
         ...(deps.tuning ? { tuning: deps.tuning } : {}),
+        onPreviewBuilt: (previewId) => reportPreviewBuild(previewContext, previewId),
       })
     : undefined;
   if (!pipeline) logger.warn('no cluster (KUBECONFIG or in-cluster config): deployments stay pending');
@@ -179,13 +188,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   const buckets = config.objectStorage
     ? startBucketSweeper({ db: deps.db, driver: new SeaweedFsDriver(config.objectStorage), logger: logger.child({ component: 'buckets' }) })
     : undefined;
-  const previewsTimer = startPreviewReconcile({
-    db: deps.db,
-    stateSink: deps.stateSink,
-    githubApp,
-    logger: logger.child({ component: 'previews' }),
-    settings: { baseDomain: config.baseDomain, webhookBaseUrl: config.webhookBaseUrl, publicScheme: config.secureCookies ? 'https' : 'http' },
-  }, PREVIEWS_RECONCILE_MS);
+  const previewsTimer = startPreviewReconcile(previewContext, PREVIEWS_RECONCILE_MS);
   return {
     pipeline,
     applier,

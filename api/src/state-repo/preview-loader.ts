@@ -12,8 +12,8 @@ import type { DataSource } from 'typeorm';
 export async function loadPreviews(db: DataSource, serviceIds: string[]): Promise<Map<string, PreviewInput[]>> {
   const byService = new Map<string, PreviewInput[]>();
   if (serviceIds.length === 0) return byService;
-  const rows = await db.query<{ id: string; service_id: string; service_name: string; pr_number: number; host: string; head_sha: string; state: string }[]>(
-    `SELECT p.id, p.service_id, s.name AS service_name, p.pr_number, p.host, p.head_sha, p.state
+  const rows = await db.query<{ id: string; service_id: string; service_name: string; pr_number: number; host: string; head_sha: string; state: string; image: string | null }[]>(
+    `SELECT p.id, p.service_id, s.name AS service_name, p.pr_number, p.host, p.head_sha, p.state, p.image
        FROM previews p JOIN services s ON s.id = p.service_id
       WHERE p.service_id = ANY($1::uuid[]) AND p.closed_at IS NULL AND p.state IN ('pending', 'building', 'live', 'failed')
       ORDER BY p.service_id, p.pr_number`,
@@ -26,9 +26,10 @@ export async function loadPreviews(db: DataSource, serviceIds: string[]): Promis
       id: row.id,
       number: row.pr_number,
       host: row.host,
-      commitSha: row.head_sha,
-      // No preview build reports an image yet (docs/architecture.md#previews): no Deployment.
-      image: null,
+      // What runs: the commit of its image (`…:{sha}@sha256:…`), the head once it is built.
+      commitSha: /:([0-9a-f]{40})@sha256:/.exec(row.image ?? '')?.[1] ?? row.head_sha,
+      // The image its last build pushed (pipeline/preview-builds.ts): a Deployment once it has one.
+      image: row.image,
       build: row.state === 'pending' || row.state === 'building' ? { deploymentId: row.id, commitSha: row.head_sha, gitTokenSecretName: secret, registrySecretName: secret } : null,
     });
     byService.set(row.service_id, list);

@@ -25,7 +25,9 @@ export async function routeAppPullRequest(ctx: UseCaseContext, headers: WebhookH
   if (repository.private) await forgetPublicOnlyBindings(ctx.db, [repository.id]);
   const services = await ctx.db.query<PreviewTarget[]>(
     `${PREVIEW_TARGET_SQL}
-      WHERE ${ROUTED_BY_REPOSITORY_SQL}
+      WHERE (${ROUTED_BY_REPOSITORY_SQL})
+        -- A blocked owner's services build nothing, previews included (as pushes and the per-service webhook).
+        AND u.status = 'active'
       ORDER BY s.created_at, s.id`,
     [repository.id, repository.full_name, !repository.private],
   );

@@ -1,7 +1,7 @@
 import { namespaceFor } from '@dangus/common';
 import type { EntityManager } from 'typeorm';
 import { lockService } from '../db/services-repo.js';
-import { activePreviews, insertPreview, lockPreview, updatePreview, type PreviewRow } from '../db/previews-repo.js';
+import { activePreviews, insertPreview, lockPreview, markPullClosed, updatePreview, type PreviewRow } from '../db/previews-repo.js';
 import { previewGitHub, type PreviewGitHub } from '../github/preview-github.js';
 import type { PendingChange, TenantChange } from '../state-repo/state-sink.js';
 import type { UseCaseContext } from './context.js';
@@ -91,11 +91,16 @@ export async function deliverPullRequest(
     const n = `#${String(event.number)}`;
     if (intent.kind === 'close') {
       if (!existing || existing.closedAt !== null) return settle(manager, service.id, headers, 'ignored', `${intent.reason}, but it has no open preview: nothing to tear down`);
-      done.changed = await updatePreview(manager, existing.id, { ...existing, state: 'closed', reason: intent.reason, closedAt: new Date() });
+      const closed = await updatePreview(manager, existing.id, { ...existing, state: 'closed', reason: intent.reason, prUpdatedAt: laterOf(existing.prUpdatedAt, event), closedAt: new Date() });
+      done.changed = await markPullClosed(manager, closed.id);
       done.pending = await ctx.stateSink.record(manager, previewChange(service, `pr ${n} closed: tear down`));
       return settle(manager, service.id, headers, 'deployed', `preview of ${n} torn down`);
     }
     if (isStale(event, existing)) return settle(manager, service.id, headers, 'ignored', `a stale event of ${n}: the preview has a newer one`);
+    // A late `synchronize` or `labeled` (sent before the close, delivered after) never reopens it.
+    if (existing?.pullClosed && existing.closedAt !== null && event.action !== 'reopened') {
+      return settle(manager, service.id, headers, 'ignored', `pull request ${n} is closed: its preview opens again only when it is reopened`);
+    }
     if (intent.kind === 'approve' && !canWrite(approverPermission)) {
       return settle(manager, service.id, headers, 'ignored', `${intent.by} has no write access to the repository, so the label approves nothing`);
     }
@@ -121,6 +126,12 @@ export async function deliverPullRequest(
   if (done.pending) await ctx.stateSink.settle(done.pending);
   if (done.changed) await reportPreview(ctx, github, service, done.changed);
   return answer;
+}
+
+/** The newer of the preview's last event time and this event's (GitHub's `updated_at`). */
+function laterOf(stored: Date, event: PullRequestEvent): Date {
+  const at = new Date(event.pull_request.updated_at);
+  return at.getTime() > stored.getTime() ? at : stored;
 }
 
 async function permissionOf(ctx: PreviewContext, github: PreviewGitHub | null, login: string): Promise<string | null> {

@@ -65,8 +65,10 @@ async function reconcileService(ctx: PreviewContext, service: ReconciledService)
   const github = await previewGitHub(ctx, { id: Number(service.githubRepositoryId), fullName: `${name.owner}/${name.repo}` });
   if (!github) return { opened: 0, closed: 0 };
   const pulls = await github.openPulls(service.branch);
-  const rows = await ctx.db.query<{ number: number; headSha: string; open: boolean }[]>(
-    `SELECT pr_number AS number, head_sha AS "headSha", closed_at IS NULL AS open FROM previews WHERE service_id = $1`,
+  const rows = await ctx.db.query<{ number: number; headSha: string; open: boolean; pullClosed: boolean; closedMs: string | null }[]>(
+    `SELECT pr_number AS number, head_sha AS "headSha", closed_at IS NULL AS open, pull_closed AS "pullClosed",
+            (extract(epoch FROM closed_at) * 1000)::bigint::text AS "closedMs"
+       FROM previews WHERE service_id = $1`,
     [service.id],
   );
   const open = rows.filter((row) => row.open);
@@ -74,11 +76,14 @@ async function reconcileService(ctx: PreviewContext, service: ReconciledService)
   for (const pull of pulls) {
     const head = (pull.payload.head as { sha?: unknown } | undefined)?.sha;
     const known = rows.find((p) => p.number === pull.number);
+    // Closed with its pull request, which is open again: a missed `reopened`.
+    const reopened = known !== undefined && !known.open && known.pullClosed;
     // Its head is the preview's already (open, or expired or torn down until a new push).
-    if (known && known.headSha === head) continue;
-    // A delivery id per pull request and head: a later reconcile of the same head is answered once.
-    const headers = { event: 'pull_request', deliveryId: `reconcile-${String(pull.number)}-${String(head).slice(0, 40)}` };
-    const payload = { action: known ? 'synchronize' : 'opened', number: pull.number, pull_request: pull.payload, sender: pull.payload.user };
+    if (known && known.headSha === head && !reopened) continue;
+    // A delivery id per pull request, head and action: a later reconcile of the same is answered once.
+    const action = reopened ? 'reopened' : known ? 'synchronize' : 'opened';
+    const headers = { event: 'pull_request', deliveryId: `reconcile-${String(pull.number)}-${String(head).slice(0, 40)}${reopened ? `-reopened-${String(known.closedMs)}` : ''}` };
+    const payload = { action, number: pull.number, pull_request: pull.payload, sender: pull.payload.user };
     const answer = await deliverPullRequest(ctx, service, headers, payload, true);
     if (answer.body.outcome === 'deployed') opened += 1;
   }

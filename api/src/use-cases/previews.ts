@@ -1,4 +1,4 @@
-import type { PreviewDto } from '@dangus/common';
+import { approvePreviewSchema, type PreviewDto } from '@dangus/common';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { activePreviews, listPreviews, lockPreview, updatePreview, type PreviewRow } from '../db/previews-repo.js';
 import { lockService } from '../db/services-repo.js';
@@ -11,6 +11,7 @@ import { reportPreview, previewUrl } from './preview-reports.js';
 import { approvedPreview, canWrite } from './preview-rules.js';
 import { findOwnedService } from './services.js';
 import { changeState } from '../state-repo/state-sink.js';
+import { parseInput } from './validate.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -53,11 +54,13 @@ function parseNumber(value: string): number {
 /**
  * "Approve" on the service page: the owner, when GitHub says they may write to the repository
  * (asked through the App; without it the owner's word), approves the current head commit of a
- * preview waiting for one. A later push needs another approval.
+ * preview waiting for one: the commit named in the body, the one the maintainer saw (409 when
+ * the head moved since: the new one is approved on its own). A later push needs another approval.
  */
-export async function approvePreview(ctx: UseCaseContext, user: CurrentUser, serviceId: string, numberParam: string): Promise<PreviewDto> {
+export async function approvePreview(ctx: UseCaseContext, user: CurrentUser, serviceId: string, numberParam: string, body: unknown): Promise<PreviewDto> {
   const { service } = await findOwnedService(ctx, user, serviceId);
   const number = parseNumber(numberParam);
+  const { headSha } = parseInput(approvePreviewSchema, body);
   const github = await githubOf(ctx, service);
   if (github && !canWrite(await github.permission(user.githubUsername).catch(() => null))) {
     throw new ForbiddenError(`GitHub says ${user.githubUsername} has no write access to the repository: only a maintainer approves a preview.`, 'not_a_maintainer');
@@ -68,6 +71,9 @@ export async function approvePreview(ctx: UseCaseContext, user: CurrentUser, ser
     await lockService(manager, service.id);
     const existing = await lockPreview(manager, service.id, number);
     if (!existing || existing.closedAt !== null) throw new NotFoundError('Preview');
+    if (existing.headSha !== headSha) {
+      throw new ConflictError(`The head of #${String(number)} moved to ${existing.headSha.slice(0, 7)} since ${headSha.slice(0, 7)}: look at the new commit and approve it.`);
+    }
     if (existing.state !== 'awaiting_approval') throw new ConflictError(`The preview of #${String(number)} is ${existing.state.replace('_', ' ')}: nothing waits for an approval.`);
     const fields = approvedPreview(existing, user.githubUsername, await activePreviews(manager, service.id, existing.id), service.previewsMax);
     const updated = await updatePreview(manager, existing.id, fields);

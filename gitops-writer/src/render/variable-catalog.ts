@@ -109,6 +109,9 @@ const COMPUTED_VARIABLES = {
   preview_url: 'service',
   preview_number: 'service',
   preview_commit_sha: 'service',
+  preview_build_arg_url: 'service',
+  preview_build_arg_number: 'service',
+  preview_build_arg_commit_sha: 'service',
 
   custom_domain: 'domain',
   custom_domain_name: 'domain',

@@ -85,6 +85,9 @@ export function serviceVariables(
     preview_url: null,
     preview_number: null,
     preview_commit_sha: null,
+    preview_build_arg_url: null,
+    preview_build_arg_number: null,
+    preview_build_arg_commit_sha: null,
   };
 }
 

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { previewDtoSchema } from '@dangus/common';
+import { approvePreviewSchema, previewDtoSchema } from '@dangus/common';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import * as previews from '../../use-cases/previews.js';
 import { currentUser } from '../middleware/session.js';
@@ -16,9 +16,9 @@ export function previewRoutes(ctx: UseCaseContext): Router {
   r.get('/services/:serviceId/previews', async (req, res) => {
     res.json(await previews.listServicePreviews(ctx, currentUser(res), req.params.serviceId));
   });
-  doc.post('/services/:serviceId/previews/:number/approve', { summary: 'Approve the head commit of a pull request waiting for a maintainer', description: 'A fork\'s push (or an author without write access) builds only once approved; each new push needs another approval. 403 when GitHub says you have no write access to the repository; 409 when nothing waits for an approval.', params: number, response: previewDtoSchema, errors: [403, 409] });
+  doc.post('/services/:serviceId/previews/:number/approve', { summary: 'Approve the head commit of a pull request waiting for a maintainer', description: 'A fork\'s push (or an author without write access) builds only once approved; each new push needs another approval. The body names the head commit you saw: 409 when the pull request\'s head moved since (or nothing waits for an approval); 403 when GitHub says you have no write access to the repository.', params: number, body: approvePreviewSchema, response: previewDtoSchema, errors: [403, 409] });
   r.post('/services/:serviceId/previews/:number/approve', async (req, res) => {
-    res.json(await previews.approvePreview(ctx, currentUser(res), req.params.serviceId, req.params.number));
+    res.json(await previews.approvePreview(ctx, currentUser(res), req.params.serviceId, req.params.number, req.body));
   });
   doc.post('/services/:serviceId/previews/:number/teardown', { summary: 'Tear a preview down now', description: 'One commit prunes its objects; a later push of the pull request opens it again. 409 when it is torn down already.', params: number, response: previewDtoSchema, errors: [409] });
   r.post('/services/:serviceId/previews/:number/teardown', async (req, res) => {

@@ -16,10 +16,10 @@ export function usePreviews(serviceId: string) {
   });
 }
 
-function usePreviewAction(serviceId: string, action: 'approve' | 'teardown') {
+function usePreviewAction<T extends { number: number }>(serviceId: string, action: 'approve' | 'teardown', body: (input: T) => object) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (number: number) => api.post<PreviewDto>(`${base(serviceId)}/${String(number)}/${action}`, {}),
+    mutationFn: (input: T) => api.post<PreviewDto>(`${base(serviceId)}/${String(input.number)}/${action}`, body(input)),
     onSuccess: () =>
       Promise.all([
         client.invalidateQueries({ queryKey: previewsKey(serviceId) }),
@@ -28,12 +28,12 @@ function usePreviewAction(serviceId: string, action: 'approve' | 'teardown') {
   });
 }
 
-/** Approves the head commit of a pull request waiting for a maintainer. */
+/** Approves the head commit the maintainer saw (`headSha`) of a pull request waiting for one: a 409 when the head moved since. */
 export function useApprovePreview(serviceId: string) {
-  return usePreviewAction(serviceId, 'approve');
+  return usePreviewAction(serviceId, 'approve', (input: { number: number; headSha: string }) => ({ headSha: input.headSha }));
 }
 
 /** Tears a preview down: one commit prunes it. */
 export function useTearDownPreview(serviceId: string) {
-  return usePreviewAction(serviceId, 'teardown');
+  return usePreviewAction(serviceId, 'teardown', () => ({}));
 }

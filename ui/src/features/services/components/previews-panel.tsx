@@ -69,12 +69,12 @@ export function PreviewsPanel({ service }: { service: ServiceDto }) {
                 {preview.reason ? <p className="basis-full text-xs text-muted">{preview.reason}</p> : null}
                 <span className="ml-auto flex gap-2">
                   {preview.needsApproval ? (
-                    <Button size="sm" variant="primary" disabled={approve.isPending} onClick={() => approve.mutate(preview.number)}>
+                    <Button size="sm" variant="primary" disabled={approve.isPending} onClick={() => approve.mutate({ number: preview.number, headSha: preview.headSha })}>
                       Approve
                     </Button>
                   ) : null}
                   {open ? (
-                    <Button size="sm" variant="danger" disabled={tearDown.isPending} onClick={() => tearDown.mutate(preview.number)}>
+                    <Button size="sm" variant="danger" disabled={tearDown.isPending} onClick={() => tearDown.mutate({ number: preview.number })}>
                       Tear down
                     </Button>
                   ) : null}

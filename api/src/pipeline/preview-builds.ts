@@ -1,0 +1,260 @@
+import { namespaceFor } from '@dangus/common';
+import { previewName } from '@dangus/gitops-writer';
+import { DEPLOYMENT_LABEL } from '@dangus/gitops-writer/labels';
+import { buildJobName, buildSecretName, envSecretName, imageRepository, shortSha } from '@dangus/gitops-writer/names';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { EntityManager } from 'typeorm';
+import type { TenantChange } from '../state-repo/state-sink.js';
+import { BuildSource } from './build-source.js';
+import { dockerConfigJson } from './cluster-secrets.js';
+import { buildDigest, buildOutcome, jobStarted } from './cluster-state.js';
+import type { WorkRow } from './deployment-rows.js';
+import { KeyedQueue } from './keyed-queue.js';
+import type { PipelineDeps } from './pipeline-deps.js';
+
+/** A preview that builds, with what its build needs. */
+interface BuildingPreview {
+  id: string;
+  number: number;
+  state: 'pending' | 'building';
+  headSha: string;
+  serviceId: string;
+  serviceName: string;
+  repoUrl: string;
+  githubRepositoryId: string | null;
+  projectId: string;
+  projectName: string;
+  userHash: string;
+  githubId: string;
+  githubAccessToken: string;
+}
+
+/** The build whose Secret (and registry credential) this process wrote, per preview. */
+interface Written {
+  sha: string;
+  namespace: string;
+  secret: string;
+  /** The one-repository credential minted for it (bundled registry), revoked when it ends. */
+  credential: string | null;
+}
+
+const SELECT = `SELECT p.id, p.pr_number AS number, p.state, p.head_sha AS "headSha", s.id AS "serviceId", s.name AS "serviceName",
+       s.repo_url AS "repoUrl", s.github_repository_id::text AS "githubRepositoryId", s.project_id AS "projectId", pr.name AS "projectName",
+       u.hash AS "userHash", u.github_id::text AS "githubId", u.github_access_token AS "githubAccessToken"
+  FROM previews p JOIN services s ON s.id = p.service_id JOIN projects pr ON pr.id = s.project_id JOIN users u ON u.id = s.user_id
+ WHERE p.closed_at IS NULL AND p.state IN ('pending', 'building') AND u.status = 'active'`;
+
+/** Margin of a build credential's life past the build's deadline (the pod may start late). */
+const CREDENTIAL_MARGIN_SECONDS = 600;
+
+/**
+ * The builds of previews of pull requests (issue 35, docs/architecture.md#previews) on the
+ * leading controller, beside the deployments' pipeline and through the same Job: the renderer
+ * commits the preview's build Job (the same template: Kaniko, the deadline, the limits, the
+ * build egress policy, the git token in the fetch step only), and this writes its Secret
+ * first, then follows the Job: `pending → building`, and on success the image it pushed (by
+ * digest) goes on the row and the commit that follows rolls the preview's Deployment out
+ * (`live`); on failure `failed`, with the reason. The registry credential it gets pushes to the
+ * preview's own repository only: in the bundled mode a credential minted for that one build
+ * and repository, revoked when the build ends (Harbor's robots are scoped to a whole project:
+ * there, previews' images only live under their own repository path). A newer push
+ * supersedes: the old build's Secret and credential go, its Job leaves the tree with it.
+ */
+export class PreviewBuilds {
+  private readonly queue: KeyedQueue;
+  private readonly source: BuildSource;
+  private readonly written = new Map<string, Written>();
+  private resync: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deps: Omit<PipelineDeps, 'events' | 'logs'> & {
+      /** A preview's build ended (`live` or `failed`): GitHub is told (the controller wires it). */
+      onFinished?: (previewId: string) => Promise<void>;
+    },
+  ) {
+    this.source = new BuildSource(deps);
+    this.queue = new KeyedQueue({
+      concurrency: 2,
+      work: (id) => this.reconcile(id),
+      onError: (id, error) => deps.logger.warn({ previewId: id, err: error }, 'preview build reconcile failed: will retry'),
+    });
+  }
+
+  start(): void {
+    this.reconcileActive();
+    this.resync = setInterval(() => this.reconcileActive(), this.deps.settings.resyncMs ?? 30_000);
+    this.resync.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.resync);
+    await Promise.race([this.queue.drain(), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+  }
+
+  /** A labelled object changed (its `dangus.cloud/deployment` label is a preview's id), or a preview changed. */
+  kick(id: string): void {
+    this.queue.add(id);
+  }
+
+  /** Every preview that builds, and every one whose build this process left behind (superseded, closed). */
+  reconcileActive(): void {
+    this.deps.db
+      .query<{ id: string }[]>(`SELECT p.id FROM previews p WHERE p.closed_at IS NULL AND p.state IN ('pending', 'building')`)
+      .then((rows) => {
+        for (const id of new Set([...rows.map((row) => row.id), ...this.written.keys()])) this.kick(id);
+      })
+      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not list the previews that build'));
+  }
+
+  idle(): Promise<void> {
+    return this.queue.drain();
+  }
+
+  async reconcile(id: string): Promise<void> {
+    const [preview] = await this.deps.db.query<BuildingPreview[]>(`${SELECT} AND p.id = $1`, [id]);
+    const written = this.written.get(id);
+    // Superseded by a newer push, closed, or built: the old build's Secret and credential go.
+    if (written && written.sha !== preview?.headSha) await this.tidy(id, written);
+    if (!preview) return;
+    const namespace = namespaceFor(preview.userHash, preview.projectName);
+    const name = previewName(preview.serviceName, preview.number);
+    if (!this.written.has(id) && !(await this.writeCredentials(preview, namespace, name))) return;
+    const jobName = buildJobName(name, preview.headSha);
+    const found = this.deps.cluster.job(namespace, jobName);
+    const job = found?.metadata?.labels?.[DEPLOYMENT_LABEL] === id ? found : undefined;
+    if (!job) {
+      this.queue.retryLater(id);
+      return;
+    }
+    const pod = this.buildPod(namespace, id, jobName);
+    const outcome = buildOutcome(job, pod);
+    if (outcome === null) {
+      if (preview.state === 'pending' && jobStarted(job)) await this.move(preview, 'building', null);
+      return;
+    }
+    const digest = outcome.succeeded ? buildDigest(pod) : null;
+    if (digest === null) {
+      const reason = outcome.succeeded
+        ? 'the build ended without reporting the digest of the image it pushed'
+        : outcome.timedOut
+          ? `the build timed out after ${String(this.deps.settings.buildDeadlineSeconds)} s`
+          : `the build of ${shortSha(preview.headSha)} failed${exitCode(pod)}`;
+      await this.finish(preview, 'failed', reason, null, `pr #${String(preview.number)} build ${shortSha(preview.headSha)} failed`);
+      return;
+    }
+    // Its pods read their own env Secret (empty: none of the service's values), and pull with the tenant's pull Secret.
+    await this.deps.secrets.applyEnvSecret(namespace, envSecretName(name), preview.serviceId, []);
+    await this.deps.tenantSecrets.writePullSecret(preview.projectId, namespace);
+    const image = `${imageRepository(this.deps.settings, namespace, name)}:${preview.headSha}@${digest}`;
+    await this.finish(preview, 'live', null, image, `pr #${String(preview.number)} roll out ${shortSha(preview.headSha)}`);
+  }
+
+  /** The build's Secret: a git token for the fetch step, and a registry credential for the preview's repository only. */
+  private async writeCredentials(preview: BuildingPreview, namespace: string, name: string): Promise<boolean> {
+    const row = asWorkRow(preview);
+    const source = await this.source.tokenFor(row);
+    if ('refused' in source) {
+      await this.finish(preview, 'failed', source.refused, null, `pr #${String(preview.number)} build ${shortSha(preview.headSha)} failed`);
+      return false;
+    }
+    const tokens = this.deps.registries.tokens;
+    // The repository's path on the registry (no host): `{project}/{name}` or `{project}/{namespace}/{name}`.
+    const repository = imageRepository(this.deps.settings, namespace, name).slice(this.deps.settings.harborHost.length + 1);
+    const minted = tokens ? await tokens.builds.mint(repository, this.deps.settings.buildDeadlineSeconds + CREDENTIAL_MARGIN_SECONDS) : null;
+    const registry = minted ?? (await this.deps.registries.credentialsFor(preview.projectId, namespace));
+    const secret = buildSecretName(name, preview.headSha);
+    try {
+      await this.deps.secrets.createBuildSecret(namespace, secret, { serviceId: preview.serviceId, deploymentId: preview.id }, {
+        gitToken: source.token,
+        dockerConfigJson: dockerConfigJson(this.deps.settings.harborHost, registry),
+      });
+    } catch (error) {
+      if (minted) await tokens?.builds.revoke(minted.username);
+      // The namespace may not be applied yet: the next pass writes it.
+      this.deps.logger.warn({ previewId: preview.id, err: error }, 'could not write the preview build Secret yet');
+      this.queue.retryLater(preview.id);
+      return false;
+    }
+    this.written.set(preview.id, { sha: preview.headSha, namespace, secret, credential: minted?.username ?? null });
+    return true;
+  }
+
+  private async move(preview: BuildingPreview, state: 'building', reason: string | null): Promise<void> {
+    await this.deps.db.query(`UPDATE previews SET state = $3, reason = $4, updated_at = now() WHERE id = $1 AND head_sha = $2 AND state = 'pending'`, [
+      preview.id,
+      preview.headSha,
+      state,
+      reason,
+    ]);
+  }
+
+  /** The build ended: the row says how (only if it still builds this head), one commit follows, the Secret and credential go. */
+  private async finish(preview: BuildingPreview, state: 'live' | 'failed', reason: string | null, image: string | null, summary: string): Promise<void> {
+    const pending = await this.deps.db.transaction(async (manager) => {
+      const [rows] = await manager.query<[{ id: string }[], number]>(
+        `UPDATE previews SET state = $3, reason = $4, image = COALESCE($5, image), updated_at = now()
+          WHERE id = $1 AND head_sha = $2 AND closed_at IS NULL AND state IN ('pending', 'building') RETURNING id`,
+        [preview.id, preview.headSha, state, reason, image],
+      );
+      const change = rows[0] ? await previewChange(manager, preview.serviceId, summary) : null;
+      return change ? this.deps.stateSink.record(manager, change) : null;
+    });
+    if (pending) await this.deps.stateSink.settle(pending);
+    const written = this.written.get(preview.id);
+    if (written) await this.tidy(preview.id, written);
+    if (pending) await this.deps.onFinished?.(preview.id).catch((error: unknown) => this.deps.logger.warn({ previewId: preview.id, err: error }, 'could not report a preview build'));
+  }
+
+  private async tidy(id: string, written: Written): Promise<void> {
+    this.written.delete(id);
+    this.source.forget(id);
+    await this.deps.secrets.deleteSecret(written.namespace, written.secret);
+    if (written.credential) await this.deps.registries.tokens?.builds.revoke(written.credential);
+  }
+
+  private buildPod(namespace: string, id: string, jobName: string): V1Pod | undefined {
+    const pods = this.deps.cluster
+      .pods(namespace, id)
+      .filter((pod) => pod.metadata?.labels?.['job-name'] === jobName || pod.metadata?.labels?.['batch.kubernetes.io/job-name'] === jobName);
+    return pods.sort((a, b) => time(b.metadata?.creationTimestamp) - time(a.metadata?.creationTimestamp))[0];
+  }
+}
+
+/** The state-repo change of a preview (`preview(ns/svc): pr #12 …`), by the service's owner, as preview-events.ts makes it. */
+async function previewChange(manager: EntityManager, serviceId: string, summary: string): Promise<TenantChange | null> {
+  const [row] = await manager.query<{ projectId: string; projectName: string; name: string; userId: string; login: string; hash: string }[]>(
+    `SELECT s.project_id AS "projectId", p.name AS "projectName", s.name, s.user_id AS "userId", u.github_username AS login, u.hash
+       FROM services s JOIN projects p ON p.id = s.project_id JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+    [serviceId],
+  );
+  if (!row) return null;
+  return {
+    projectId: row.projectId,
+    namespace: namespaceFor(row.hash, row.projectName),
+    serviceName: row.name,
+    verb: 'preview',
+    summary,
+    actor: { userId: row.userId, githubUsername: row.login },
+  };
+}
+
+/** The fields of a deployment row the fetch token is chosen by (build-source.ts), for a preview's build. */
+function asWorkRow(preview: BuildingPreview): WorkRow {
+  return {
+    id: preview.id,
+    service_id: preview.serviceId,
+    repo_url: preview.repoUrl,
+    github_repository_id: preview.githubRepositoryId,
+    github_id: preview.githubId,
+    github_access_token: preview.githubAccessToken,
+  } as WorkRow;
+}
+
+function exitCode(pod: V1Pod | undefined): string {
+  const terminated = pod?.status?.containerStatuses?.find((c) => c.name === 'kaniko')?.state?.terminated;
+  return terminated ? ` (exit code ${String(terminated.exitCode)})` : '';
+}
+
+function time(value: Date | string | undefined): number {
+  return value ? new Date(value).getTime() : 0;
+}

@@ -1,0 +1,117 @@
+/**
+ * Previews of pull requests on the real control plane (issue 35): a `pull_request opened`
+ * on the App's webhook commits the preview's build Job; the pipeline writes its Secret (the
+ * git token for the fetch step, a registry credential for the preview's own repository),
+ * follows the Job, and rolls the preview's Deployment out with the digest it built, its own
+ * URL, number and commit in its env and none of the service's values; a `synchronize`
+ * supersedes the build; `closed` prunes every object.
+ */
+import request from 'supertest';
+import type { PreviewDto } from '@dangus/common';
+import { ORIGIN } from '@dangus/api/test-support/platform';
+import { connect, post } from '@dangus/api/test-support/github-app-flow';
+import type { FakeApp, FakeRepository } from '@dangus/api/test-support/fake-github-app';
+import { createProject, createService, eventually, maybe, sha, startWorld, type PipelineWorld } from './support.js';
+
+describe('previews on the real control plane', () => {
+  let world: PipelineWorld;
+  let app: FakeApp;
+  let repo: FakeRepository;
+  let project: { id: string; namespace: string };
+  let serviceId: string;
+
+  beforeAll(async () => {
+    world = await startWorld({ ADMIN_GITHUB_USERS: 'root' });
+    const admin = await world.platform.signIn('root', 1);
+    app = await connect(world.platform, admin);
+    repo = world.platform.github.app.addRepository(`${world.login}/web`);
+    await post(world.platform, world.platform.github.app.install(app, { login: world.login, id: 4242, type: 'User' }, [repo]).delivery).expect(200);
+    world.platform.github.app.pulls.setPermission(`${world.login}/web`, 'alice', 'write');
+    project = await createProject(world, 'prshop');
+    const service = await createService(world, project.id, 'web');
+    serviceId = service.id;
+    await request(world.platform.app).post(`/api/services/${serviceId}/env`).set({ Origin: ORIGIN, Cookie: world.cookie }).send({ key: 'PROD_SECRET', value: 'service-only-value-77' }).expect(201);
+    await request(world.platform.app).patch(`/api/services/${serviceId}`).set({ Origin: ORIGIN, Cookie: world.cookie }).send({ previews: { enabled: true } }).expect(200);
+  });
+  afterAll(async () => {
+    await world.close();
+  });
+
+  const previews = async () =>
+    (await request(world.platform.app).get(`/api/services/${serviceId}/previews`).set({ Cookie: world.cookie }).expect(200)).body as PreviewDto[];
+  const deliver = (pull: Parameters<typeof world.platform.github.app.pulls.payload>[0], action: string) =>
+    post(world.platform, world.platform.github.app.deliver(app, 'pull_request', world.platform.github.app.pulls.payload(pull, action)));
+
+  it('builds a pull request into its own Deployment, supersedes on synchronize, and prunes it on close', async () => {
+    const ns = project.namespace;
+    const pull = world.platform.github.app.pulls.open({ id: repo.id, fullName: `${world.login}/web` }, { author: 'alice', headSha: sha() });
+    world.pods.set(pull.headSha, { log: 'INFO Pushed image\n', runDuration: '1s' });
+    await deliver(pull, 'opened').expect(200);
+
+    // The build's Secret: the git token and a registry credential, the Job of the preview's own name.
+    const firstJob = `web--pr${String(pull.number)}-build-${pull.headSha.slice(0, 7)}`;
+    const job = await eventually('the preview build Job', () => maybe(() => world.batch.readNamespacedJob({ namespace: ns, name: firstJob })));
+    const kaniko = job.spec?.template.spec?.containers.find((c) => c.name === 'kaniko');
+    expect(kaniko?.env?.find((e) => e.name === 'DANGUS_DESTINATION')?.value).toMatch(new RegExp(`/web--pr${String(pull.number)}:${pull.headSha}$`));
+    expect(JSON.stringify(job)).not.toContain('service-only-value-77');
+    // Its URL, number and commit reach the build as Kaniko build args.
+    const url = (await previews())[0]?.url;
+    expect(kaniko?.args).toEqual(expect.arrayContaining(['--build-arg=DANGUS_PREVIEW_URL=$(DANGUS_PREVIEW_URL)', '--build-arg=DANGUS_PR_NUMBER=$(DANGUS_PR_NUMBER)', '--build-arg=DANGUS_COMMIT_SHA=$(DANGUS_COMMIT_SHA)']));
+    expect(kaniko?.env).toEqual(
+      expect.arrayContaining([
+        { name: 'DANGUS_PREVIEW_URL', value: url },
+        { name: 'DANGUS_PR_NUMBER', value: String(pull.number) },
+        { name: 'DANGUS_COMMIT_SHA', value: pull.headSha },
+      ]),
+    );
+
+    // Built: the row has the image by digest; the Deployment runs it with the preview's own env.
+    const live = await eventually('the preview live', async () => (await previews()).find((p) => p.state === 'live'));
+    expect(live.headSha).toBe(pull.headSha);
+    const name = `web--pr${String(pull.number)}`;
+    // GitHub is told: the one comment says it is live, the GitHub Deployment succeeded with its URL.
+    const fake = world.platform.github.app;
+    await eventually('the comment saying live', () => Promise.resolve(fake.pulls.commentsOn(`${world.login}/web`, pull.number)[0]?.body.includes('✅ Live') ? true : undefined));
+    expect(fake.pulls.commentsOn(`${world.login}/web`, pull.number)).toHaveLength(1);
+    const ghDeployment = await eventually('the GitHub Deployment succeeded', () =>
+      Promise.resolve(fake.reports.deployments.find((d) => d.ref === pull.headSha && d.statuses.some((st) => st.state === 'success'))),
+    );
+    expect(ghDeployment.statuses.map((st) => [st.state, st.environmentUrl])).toEqual([['in_progress', null], ['success', live.url]]);
+    const deployment = await eventually('the preview Deployment', () => maybe(() => world.apps.readNamespacedDeployment({ namespace: ns, name })));
+    const container = deployment.spec?.template.spec?.containers[0];
+    expect(container?.image).toMatch(new RegExp(`/${name}:${pull.headSha}@sha256:[0-9a-f]{64}$`));
+    expect(container?.env).toEqual(
+      expect.arrayContaining([
+        { name: 'DANGUS_PREVIEW_URL', value: live.url },
+        { name: 'DANGUS_PR_NUMBER', value: String(pull.number) },
+        { name: 'DANGUS_COMMIT_SHA', value: pull.headSha },
+      ]),
+    );
+    expect(container?.envFrom?.map((e) => e.secretRef?.name)).toEqual([`${name}-env`]);
+    // Its own env Secret has none of the service's values; the build's Secret is gone.
+    const envSecret = await world.core.readNamespacedSecret({ namespace: ns, name: `${name}-env` });
+    expect(envSecret.data ?? {}).toEqual({});
+    await eventually('the build Secret gone', async () => ((await maybe(() => world.core.readNamespacedSecret({ namespace: ns, name: firstJob }))) ? undefined : true));
+
+    // A new push: its build supersedes, and the Deployment moves to the new digest.
+    const first = pull.headSha;
+    pull.headSha = sha();
+    world.pods.set(pull.headSha, { log: 'INFO Pushed image\n', runDuration: '1s' });
+    await deliver(pull, 'synchronize').expect(200);
+    await eventually('the second build live', async () => (await previews()).find((p) => p.state === 'live' && p.headSha === pull.headSha));
+    const moved = await eventually('the Deployment on the new commit', async () => {
+      const d = await maybe(() => world.apps.readNamespacedDeployment({ namespace: ns, name }));
+      return d?.spec?.template.spec?.containers[0]?.image?.includes(`:${pull.headSha}@`) ? d : undefined;
+    });
+    expect(moved.spec?.template.spec?.containers[0]?.image).not.toContain(first);
+    await eventually('the first Job gone', async () => ((await maybe(() => world.batch.readNamespacedJob({ namespace: ns, name: firstJob }))) ? undefined : true));
+
+    // Closed: the commit prunes every object of the preview.
+    pull.state = 'closed';
+    await deliver(pull, 'closed').expect(200);
+    await eventually('the preview Deployment gone', async () => ((await maybe(() => world.apps.readNamespacedDeployment({ namespace: ns, name }))) ? undefined : true));
+    expect(await maybe(() => world.core.readNamespacedService({ namespace: ns, name }))).toBeUndefined();
+    // The service itself is untouched by all of it.
+    expect((await previews())[0]).toMatchObject({ state: 'closed' });
+  });
+});
