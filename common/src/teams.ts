@@ -98,8 +98,8 @@ export const activityEntryDtoSchema = z.strictObject({
   action: z.string(),
   subject: z.string(),
   projectId: z.uuid().nullable(),
-  ip: z.string().nullable(),
-  userAgent: z.string().nullable(),
+  ip: z.string().nullable().describe('Where the request came from: for the team\'s owners and platform admins only (null to others).'),
+  userAgent: z.string().nullable().describe('The request\'s user agent: for the team\'s owners and platform admins only (null to others).'),
   commitSha: z.string().nullable(),
   createdAt: timestamp,
 });

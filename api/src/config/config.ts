@@ -301,6 +301,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       streamsPerUser: e.MAX_STREAMS_PER_USER,
       historyRequestsPerUser: e.MAX_HISTORY_REQUESTS_PER_USER,
       exemptAdmins: e.LIMITS_EXEMPT_ADMINS,
+      teamsPerUser: e.MAX_TEAMS_PER_USER,
+      projectsPerTeam: e.MAX_PROJECTS_PER_TEAM,
+      servicesPerTeam: e.MAX_SERVICES_PER_TEAM,
     },
     encryption: {
       keyId: e.ENCRYPTION_KEY_ID,

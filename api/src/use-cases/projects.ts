@@ -1,12 +1,13 @@
 import { createProjectSchema, namespaceFor, type ProjectDetailDto, type ProjectDto, type ServiceSummaryDto } from '@dangus/common';
 import { keepBucketsOf, revokeKeys } from './bucket-retirement.js';
 import type { EntityManager } from 'typeorm';
-import { ConflictError, ForbiddenError, LimitReachedError, NotFoundError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { ProjectEntity } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { changeState } from '../state-repo/state-sink.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { checkProjectLimit } from './limits.js';
+import { checkTeamProjectLimit } from './team-limits.js';
 import { toServiceSummary } from './service-views.js';
 import { serviceSummaries } from '../db/services-repo.js';
 import { roleAllows, type TeamRole } from '@dangus/common';
@@ -104,11 +105,9 @@ export async function createProject(ctx: UseCaseContext, user: CurrentUser, inpu
     project = await changeState(ctx, async (manager) => {
       await lockActiveOwner(manager, space);
       if (space.id !== user.id) await spaceFor(ctx, user, teamId);
-      // The limits of the space: a team's projects count against the team, not the member.
-      await checkProjectLimit(ctx, manager, space.id === user.id ? user : space).catch((error: unknown) => {
-        if (!(error instanceof LimitReachedError) || space.id === user.id) throw error;
-        throw new LimitReachedError(`Team ${space.githubUsername} has ${String(ctx.limits.projectsPerUser)} projects, the most this platform allows per team: delete one first, or ask its admin.`);
-      });
+      // The limits of the space: a team's projects count against the team (MAX_PROJECTS_PER_TEAM), not the member.
+      if (space.id === user.id) await checkProjectLimit(ctx, manager, user);
+      else await checkTeamProjectLimit(ctx, manager, { id: space.id, slug: space.githubUsername });
       const saved = await manager.getRepository(ProjectEntity).save({ userId: space.id, name });
       return {
         value: saved,

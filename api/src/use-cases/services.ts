@@ -10,6 +10,7 @@ import {
 } from '@dangus/common';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { checkQuota, sizeOf } from './capacity.js';
+import { checkTeamServiceLimit } from './team-limits.js';
 import { ProjectEntity, ServiceEntity, UserEntity, type Project, type Service } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { TenantFailures } from '../state-repo/tenant-failures.js';
@@ -94,6 +95,7 @@ export async function createService(
     service = await changeState(ctx, async (manager) => {
       await authorizeProject(manager, user, project, 'configure', 'Project', { lock: true });
       await checkServiceLimit(ctx, manager, user, project.id);
+      await checkTeamServiceLimit(ctx, manager, owner);
       await checkQuota(manager, ctx.capacity, project.id, { serviceId: null, replicas: fields.replicas, size: fields.size });
       const saved = await manager.getRepository(ServiceEntity).save({
         ...fields,
