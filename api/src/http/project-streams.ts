@@ -11,6 +11,8 @@ import { roleOn, type ProjectAction } from '../use-cases/policy.js';
 interface Watched {
   ownerId: string;
   close: () => void;
+  /** A stream of one project's logs: re-checked at once when the user's role on it changes. */
+  project?: { id: string; userId: string; action: ProjectAction };
 }
 
 export class ProjectStreams {
@@ -23,7 +25,7 @@ export class ProjectStreams {
 
   /** Ends `close`'s stream when `userId` may no longer do `action` to the project. Returns the function that stops watching. */
   watch(userId: string, project: { id: string; userId: string }, action: ProjectAction, close: () => void): () => void {
-    const entry: Watched = { ownerId: project.userId, close };
+    const entry: Watched = { ownerId: project.userId, close, project: { id: project.id, userId: project.userId, action } };
     const set = this.byUser.get(userId) ?? new Set();
     set.add(entry);
     this.byUser.set(userId, set);
@@ -76,6 +78,15 @@ export class ProjectStreams {
       clearInterval(timer);
       for (const stop of stops) stop();
     };
+  }
+
+  /** The user's role on one project changed or went: their streams of it that the role no longer allows end now. */
+  async projectRoleChanged(userId: string, projectId: string): Promise<void> {
+    for (const entry of [...(this.byUser.get(userId) ?? [])]) {
+      if (entry.project?.id !== projectId) continue;
+      const found = await roleOn(this.db.manager, { id: userId }, entry.project).catch(() => undefined);
+      if (found === null || (found && !roleAllows(found.role, entry.project.action))) entry.close();
+    }
   }
 
   /** A member left the team whose account is `ownerId`: their streams of its projects end now. */
