@@ -6,6 +6,8 @@ import { DeleteProjectButton } from '../../features/projects/components/delete-p
 import { DiscoveryPanel } from '../../features/projects/components/discovery-panel';
 import { ServiceList } from '../../features/projects/components/service-list';
 import { UsagePanel } from '../../features/projects/components/usage-panel';
+import { ProjectMembersPanel } from '../../features/projects/components/project-members';
+import { useUser } from '../../features/auth/api/auth';
 import { paths } from '../paths';
 import { Crumbs } from './crumbs';
 import { LoadError } from './not-found';
@@ -14,6 +16,7 @@ export function ProjectRoute() {
   const { projectId = '' } = useParams();
   const project = useProject(projectId);
   const navigate = useNavigate();
+  const me = useUser();
 
   if (project.isPending) return <LoadingBlock label="Loading project…" />;
   if (project.error) return <LoadError error={project.error} what="Project" />;
@@ -71,6 +74,9 @@ export function ProjectRoute() {
       </div>
       <div className="mt-6">
         <UsagePanel projectId={p.id} />
+      </div>
+      <div className="mt-6">
+        <ProjectMembersPanel projectId={p.id} role={role ?? 'owner'} me={me.githubUsername} />
       </div>
     </>
   );
