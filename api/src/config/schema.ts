@@ -173,6 +173,8 @@ export const envSchema = z
     RELEASES_KEPT: z.coerce.number().int().min(1).default(10),
     BUILD_LOGS_KEPT_DAYS: z.coerce.number().int().min(1).default(90),
     DELIVERIES_KEPT: z.coerce.number().int().min(1).default(200),
+    // Days the teams' activity log keeps an entry (the leading controller deletes older ones hourly).
+    ACTIVITY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 
     ENCRYPTION_KEY: encryptionKey.optional(),
     ENCRYPTION_KEY_ID: z
