@@ -13,3 +13,4 @@ export * from './domains.js';
 export * from './previews.js';
 export * from './teams.js';
 export * from './project-members.js';
+export * from './project-move.js';

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import {
   SERVICE_RUNTIME_FIELDS,
   createServiceSchema,
-  namespaceFor,
   serviceHostFor,
   updateServiceSchema,
   type DeploymentDto,
@@ -11,6 +10,7 @@ import {
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { checkQuota, sizeOf } from './capacity.js';
 import { checkTeamServiceLimit } from './team-limits.js';
+import { namespaceHash } from '../db/project-namespace.js';
 import { ProjectEntity, ServiceEntity, UserEntity, type Project, type Service } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { TenantFailures } from '../state-repo/tenant-failures.js';
@@ -60,9 +60,10 @@ export async function findOwnedService(
 /** A project with its owner's hash (a person's or a team's): the first part of its namespace. */
 export type OwnedProject = Project & { ownerHash?: string };
 
-/** The namespace of a project: its owner's hash (the acting user's only for a project found without the policy). */
-export function projectNamespace(user: CurrentUser, project: OwnedProject): string {
-  return namespaceFor(project.ownerHash ?? user.hash, project.name);
+/** The namespace of a project: the one pinned on its row (the creating owner's hash and its name), whoever owns it now. */
+export function projectNamespace(_user: CurrentUser, project: OwnedProject): string {
+  // Pinned on the row (db/project-namespace.ts), whoever owns the project now.
+  return project.namespace;
 }
 
 /** The state-repo change for an intent about one service of `project`. */
@@ -102,7 +103,7 @@ export async function createService(
         projectId: project.id,
         userId: owner.id,
         // Fixed here for the service's life: the one source of its address.
-        host: serviceHostFor(owner.hash, project.name, fields.name),
+        host: serviceHostFor(namespaceHash(project), project.name, fields.name),
         webhookSecret: ctx.encryptor.encrypt(randomBytes(32).toString('hex')),
         githubRepositoryId: await installedRepositoryId(manager, fields.repoUrl),
       });
@@ -119,7 +120,7 @@ export async function createService(
       // Only one user's own hosts can meet (each starts with the owner's hash): a cut long
       // host whose digest another of theirs has, or an older service's `{hash}-{service}`.
       throw new ConflictError(
-        `The address ${serviceHostFor(owner.hash, project.name, fields.name)} is already used by another of your services: choose another name.`,
+        `The address ${serviceHostFor(namespaceHash(project), project.name, fields.name)} is already used by another of your services: choose another name.`,
         { name: ['Its address is already used by another of your services.'] },
       );
     }

@@ -1,15 +1,16 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { projectMemberDtoSchema, setProjectRoleSchema } from '@dangus/common';
+import { moveProjectSchema, projectDtoSchema, projectMemberDtoSchema, setProjectRoleSchema } from '@dangus/common';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import { listProjectMembers, removeProjectRole, setProjectRole } from '../../use-cases/project-members.js';
+import { moveProject } from '../../use-cases/project-move.js';
 import { currentUser } from '../middleware/session.js';
 import { routeDocs } from '../openapi/describe.js';
 import type { ProjectStreams } from '../project-streams.js';
 
 const member = z.object({ login: z.string().describe('A GitHub login of someone who has signed in here.') });
 
-/** `/api/projects/:projectId/members` (issue 36): roles on one project, narrower than a team's. */
+/** `/api/projects/:projectId/members` and `/move` (issue 36): roles on one project, and who owns it. */
 export function projectMemberRoutes(ctx: UseCaseContext, projectStreams?: ProjectStreams): Router {
   const r = Router();
   const doc = routeDocs(r, { tag: 'Projects', access: 'user' });
@@ -29,6 +30,10 @@ export function projectMemberRoutes(ctx: UseCaseContext, projectStreams?: Projec
     const removed = await removeProjectRole(ctx, currentUser(res), req.params.projectId, req.params.login);
     await projectStreams?.projectRoleChanged(removed.userId, removed.projectId);
     res.status(204).end();
+  });
+  doc.post('/projects/:projectId/move', { summary: 'Move the project to your space or a team\'s (owners of both sides)', description: '`confirm` is the project\'s name. Nothing of it moves in the cluster or the state repo: its namespace, hosts, volumes and paths stay. 409 when it is there already, or the destination has a project of that name or no room (limit_reached).', body: moveProjectSchema, response: projectDtoSchema, errors: [403, 409] });
+  r.post('/projects/:projectId/move', async (req, res) => {
+    res.json(await moveProject(ctx, currentUser(res), req.params.projectId, req.body));
   });
 
   return r;

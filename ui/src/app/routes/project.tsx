@@ -3,6 +3,7 @@ import { useNavigate, useParams } from 'react-router';
 import { ButtonLink, CopyButton, EmptyState, LoadingBlock, PageHeader, Section } from '../../components/ui';
 import { useProject } from '../../features/projects/api/projects';
 import { DeleteProjectButton } from '../../features/projects/components/delete-project-button';
+import { MoveProjectButton } from '../../features/projects/components/move-project-button';
 import { DiscoveryPanel } from '../../features/projects/components/discovery-panel';
 import { ServiceList } from '../../features/projects/components/service-list';
 import { UsagePanel } from '../../features/projects/components/usage-panel';
@@ -42,6 +43,7 @@ export function ProjectRoute() {
                 Add service
               </ButtonLink>
             )}
+            {role && !roleAllows(role, 'own') ? null : <MoveProjectButton project={p} />}
             {role && !roleAllows(role, 'own') ? null : <DeleteProjectButton project={p} onDeleted={() => void navigate(paths.home)} />}
           </>
         }
