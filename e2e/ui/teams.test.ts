@@ -146,4 +146,22 @@ describe('teams in the browser', () => {
     await expectVisible(owner.getByText('from the team').nth(1));
     expect(await owner.getByLabel('Role of @vic on this project').inputValue()).toBe('viewer');
   });
+
+  it('an owner moves a personal project into the team, confirming with its name; its namespace stays and the team sees it', async () => {
+    const solo = await post(owner, '/api/projects', { name: 'solo' });
+    await owner.goto(url(`/projects/${String(solo.id)}`));
+    await owner.getByRole('button', { name: 'Move project' }).click();
+    const dialog = owner.getByRole('dialog');
+    await dialog.getByLabel('Move to').selectOption({ label: 'Team Acme (acme)' });
+    const move = dialog.getByRole('button', { name: 'Move', exact: true });
+    expect(await move.isDisabled()).toBe(true);
+    await dialog.getByRole('textbox').fill('solo');
+    await screenshot(owner, 'project-move');
+    await move.click();
+    await dialog.waitFor({ state: 'hidden' });
+    // The viewer of the team now finds it, under the same namespace.
+    await viewer.goto(url(`/projects/${String(solo.id)}`));
+    await expectVisible(viewer.getByText(String(solo.namespace)).first());
+    await expectVisible(viewer.getByText('Your role on this project is viewer').first());
+  });
 });
