@@ -6,7 +6,9 @@
  * 404; the mover is named in the log of the change. Refusals change nothing.
  */
 import { execFile } from 'node:child_process';
+import type { Server } from 'node:http';
 import { promisify } from 'node:util';
+import { listen } from '../src/server.js';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 import { as, makeTeam, type TeamFixture } from './support/team-fixture.js';
 
@@ -72,8 +74,32 @@ describe('moving a project between spaces', () => {
     expect(log.map((e) => `${e.actor}: ${e.subject}`)).toContain(`alice: ${namespace}: move project solo to team acme`);
   });
 
-  it('moves back to the owner\'s space: team members who are not on it lose it (404)', async () => {
-    await as(t, f.cookies.alice).post(`/projects/${project}/move`, { to: { personal: true }, confirm: 'solo' }).expect(200);
+  it('moves back to the owner\'s space: team members who are not on it lose it (404), their open streams of it at once', async () => {
+    const server: Server = await listen(t.app, '127.0.0.1', 0);
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const controller = new AbortController();
+    try {
+      // A build under way (pending: no cluster takes it up): its log stream stays open until closed.
+      const [deployment] = await t.db.query<{ id: string }[]>(
+        `INSERT INTO deployments (service_id, commit_sha, status, trigger) VALUES ($1, $2, 'pending', 'push') RETURNING id`,
+        [service, 'd'.repeat(40)],
+      );
+      const res = await fetch(`http://127.0.0.1:${String(port)}/api/deployments/${deployment?.id ?? ''}/logs/stream`, { headers: { Cookie: f.cookies.bob }, signal: controller.signal });
+      expect(res.status).toBe(200);
+      const reader = res.body?.getReader();
+      await t.events.logSubscribers(deployment?.id ?? '');
+      const started = Date.now();
+      await as(t, f.cookies.alice).post(`/projects/${project}/move`, { to: { personal: true }, confirm: 'solo' }).expect(200);
+      for (;;) {
+        const chunk = await reader?.read();
+        if (!chunk || chunk.done) break;
+      }
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      controller.abort();
+      await new Promise((resolve) => server.close(resolve));
+    }
     await as(t, f.cookies.bob).get(`/projects/${project}`).expect(404);
     await as(t, f.cookies.bob).patch(`/services/${service}`, { port: 8082 }).expect(404);
     expect((await as(t, f.cookies.alice).get(`/projects/${project}`).expect(200)).body.namespace).toBe(namespace);

@@ -30,7 +30,8 @@ export class ProjectStreams {
     set.add(entry);
     this.byUser.set(userId, set);
     const timer = setInterval(() => {
-      void roleOn(this.db.manager, { id: userId }, project).then(
+      // The owner as it is now: a project moved since the stream opened is asked of its new owner.
+      void this.ownerOf(project.id).then((owner) => roleOn(this.db.manager, { id: userId }, { id: project.id, userId: owner })).then(
         (found) => {
           if (!found || !roleAllows(found.role, action)) close();
         },
@@ -84,9 +85,20 @@ export class ProjectStreams {
   async projectRoleChanged(userId: string, projectId: string): Promise<void> {
     for (const entry of [...(this.byUser.get(userId) ?? [])]) {
       if (entry.project?.id !== projectId) continue;
-      const found = await roleOn(this.db.manager, { id: userId }, entry.project).catch(() => undefined);
+      const found = await roleOn(this.db.manager, { id: userId }, { ...entry.project, userId: await this.ownerOf(projectId) }).catch(() => undefined);
       if (found === null || (found && !roleAllows(found.role, entry.project.action))) entry.close();
     }
+  }
+
+  /** The project moved to another owner: everyone's streams of it are asked again now (in this process). */
+  async projectMoved(projectId: string): Promise<void> {
+    const users = [...this.byUser.entries()].filter(([, set]) => [...set].some((e) => e.project?.id === projectId)).map(([userId]) => userId);
+    for (const userId of users) await this.projectRoleChanged(userId, projectId);
+  }
+
+  private async ownerOf(projectId: string): Promise<string> {
+    const rows = await this.db.query<{ user_id: string }[]>(`SELECT user_id FROM projects WHERE id = $1`, [projectId]);
+    return rows[0]?.user_id ?? '';
   }
 
   /** A member left the team whose account is `ownerId`: their streams of its projects end now. */

@@ -33,7 +33,9 @@ export function projectMemberRoutes(ctx: UseCaseContext, projectStreams?: Projec
   });
   doc.post('/projects/:projectId/move', { summary: 'Move the project to your space or a team\'s (owners of both sides)', description: '`confirm` is the project\'s name. Nothing of it moves in the cluster or the state repo: its namespace, hosts, volumes and paths stay. 409 when it is there already, or the destination has a project of that name or no room (limit_reached).', body: moveProjectSchema, response: projectDtoSchema, errors: [403, 409] });
   r.post('/projects/:projectId/move', async (req, res) => {
-    res.json(await moveProject(ctx, currentUser(res), req.params.projectId, req.body));
+    const moved = await moveProject(ctx, currentUser(res), req.params.projectId, req.body);
+    await projectStreams?.projectMoved(moved.id);
+    res.json(moved);
   });
 
   return r;
