@@ -96,6 +96,9 @@ describe('moving a project between spaces', () => {
         if (!chunk || chunk.done) break;
       }
       expect(Date.now() - started).toBeLessThan(5000);
+      // The team it left keeps a line of it, naming the mover.
+      const log = (await as(t, f.cookies.vic).get(`/teams/${f.teamId}/activity?action=project.move`).expect(200)).body as { actor: string; subject: string }[];
+      expect(log.map((e) => `${e.actor}: ${e.subject}`)).toEqual([`alice: ${namespace}: moved project solo out, to @alice's space`]);
     } finally {
       controller.abort();
       await new Promise((resolve) => server.close(resolve));

@@ -19,6 +19,7 @@ import { findProject } from './projects.js';
 import { checkProjectLimit } from './limits.js';
 import { checkTeamProjectLimit } from './team-limits.js';
 import { parseInput, uniqueViolation } from './validate.js';
+import { recordTeamActivity } from './activity-log.js';
 
 /** The destination account: the actor's own, or a team's they own (another team: 404; a lesser role: 403). */
 async function destination(manager: EntityManager, actor: CurrentUser, to: { team: string } | { personal: true }) {
@@ -48,6 +49,9 @@ export async function moveProject(ctx: UseCaseContext, actor: CurrentUser, proje
       // The owner is denormalised on the rows that name it (every query of an owner's services is scoped by it).
       await manager.query(`UPDATE services SET user_id = $2 WHERE project_id = $1`, [project.id, dest.accountId]);
       await manager.query(`UPDATE service_buckets SET user_id = $2 WHERE project_id = $1`, [project.id, dest.accountId]);
+      // The team it leaves keeps a line of it in its log (the intent's entry goes to the new owner's).
+      const [source] = await manager.query<{ id: string }[]>(`SELECT id FROM teams WHERE account_id = $1`, [project.userId]);
+      if (source) await recordTeamActivity(manager, actor, { teamId: source.id, projectId: project.id, action: 'project.move', subject: `${project.namespace}: moved project ${project.name} out, to ${dest.label === 'your space' ? `@${actor.githubUsername}'s space` : dest.label}` });
       // A role on the project of the new owner's own person is moot: they own it.
       await manager.query(`DELETE FROM project_members WHERE project_id = $1 AND user_id = $2`, [project.id, dest.accountId]);
       return {
