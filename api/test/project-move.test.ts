@@ -126,6 +126,17 @@ describe('moving a project between spaces', () => {
     expect(take.status).toBe(403);
     // eve: the team's project does not exist for her.
     await as(t, f.cookies.eve).post(`/projects/${f.ids.project}/move`, { to: { personal: true }, confirm: 'shop' }).expect(404);
+    // No room in the team for its services (MAX_SERVICES_PER_TEAM): 409 limit_reached.
+    const [teamServices] = await t.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM services s JOIN teams t ON t.account_id = s.user_id WHERE t.id = $1`, [f.teamId]);
+    const limits = t.ctx.limits;
+    limits.servicesPerTeam = teamServices?.n ?? 0;
+    try {
+      const full = await alice.post(`/projects/${project}/move`, { to: { team: f.teamId }, confirm: 'solo' });
+      expect(full.status).toBe(409);
+      expect(full.body.error.code).toBe('limit_reached');
+    } finally {
+      limits.servicesPerTeam = 0;
+    }
     // A name taken in the destination: alice's own "shop" cannot join the team's "shop".
     const shop = (await alice.post('/projects', { name: 'shop' }).expect(201)).body.id as string;
     const taken = await alice.post(`/projects/${shop}/move`, { to: { team: f.teamId }, confirm: 'shop' });

@@ -17,7 +17,7 @@ import { changeState } from '../state-repo/state-sink.js';
 import { authorizeProject } from './policy.js';
 import { findProject } from './projects.js';
 import { checkProjectLimit } from './limits.js';
-import { checkTeamProjectLimit } from './team-limits.js';
+import { checkTeamProjectLimit, checkTeamServicesRoom } from './team-limits.js';
 import { parseInput, uniqueViolation } from './validate.js';
 import { recordTeamActivity } from './activity-log.js';
 
@@ -44,7 +44,11 @@ export async function moveProject(ctx: UseCaseContext, actor: CurrentUser, proje
       const dest = await destination(manager, actor, to);
       if (dest.accountId === project.userId) throw new ConflictError(`The project is in ${dest.label} already.`, { to: ['Already there.'] });
       if (dest.teamSlug === null) await checkProjectLimit(ctx, manager, actor);
-      else await checkTeamProjectLimit(ctx, manager, { id: dest.accountId, slug: dest.teamSlug });
+      else {
+        await checkTeamProjectLimit(ctx, manager, { id: dest.accountId, slug: dest.teamSlug });
+        const [services] = await manager.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM services WHERE project_id = $1`, [project.id]);
+        await checkTeamServicesRoom(ctx, manager, { id: dest.accountId, slug: dest.teamSlug }, services?.n ?? 0);
+      }
       await manager.query(`UPDATE projects SET user_id = $2 WHERE id = $1`, [project.id, dest.accountId]);
       // The owner is denormalised on the rows that name it (every query of an owner's services is scoped by it).
       await manager.query(`UPDATE services SET user_id = $2 WHERE project_id = $1`, [project.id, dest.accountId]);

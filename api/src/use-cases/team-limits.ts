@@ -45,3 +45,14 @@ export async function checkTeamServiceLimit(ctx: UseCaseContext, manager: Entity
     throw new LimitReachedError(`Team ${owner.githubUsername} has ${String(max)} services in its projects, the most this platform allows per team: delete one first, or ask its admin.`);
   }
 }
+
+/** Before a project with `adding` services moves into a team: the team's services with them, against MAX_SERVICES_PER_TEAM. */
+export async function checkTeamServicesRoom(ctx: UseCaseContext, manager: EntityManager, team: { id: string; slug: string }, adding: number): Promise<void> {
+  const max = ctx.limits.servicesPerTeam;
+  if (max === 0) return;
+  await manager.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [team.id]);
+  const now = await count(manager, `SELECT count(*)::int AS n FROM services WHERE user_id = $1`, team.id);
+  if (now + adding > max) {
+    throw new LimitReachedError(`Team ${team.slug} has ${String(now)} services and room for ${String(max)}: this project's ${String(adding)} do not fit. Delete some first, or ask its admin.`);
+  }
+}
