@@ -13,13 +13,16 @@ import { SECRET, as, makeTeam, type TeamFixture } from './support/team-fixture.j
 type Ids = TeamFixture['ids'];
 type Role = (typeof TEAM_ROLES)[number];
 /** Each route with the least role it needs, written out here (not read from the product's table). */
-type Route = [method: 'GET' | 'POST' | 'PATCH' | 'DELETE', what: string, path: (i: Ids) => string, least: Role, body?: object];
+type Route = [method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', what: string, path: (i: Ids) => string, least: Role, body?: object];
 const allows = (role: Role, least: Role) => TEAM_ROLES.indexOf(role) <= TEAM_ROLES.indexOf(least);
 
 const ROUTES: Route[] = [
   ['GET', 'project', (i) => `/projects/${i.project}`, 'viewer'],
   ['GET', 'project usage', (i) => `/projects/${i.project}/usage`, 'viewer'],
   ['DELETE', 'project', (i) => `/projects/${i.project}`, 'owner'],
+  ['GET', 'project members', (i) => `/projects/${i.project}/members`, 'viewer'],
+  ['PUT', 'project role', (i) => `/projects/${i.project}/members/eve`, 'owner', { role: 'viewer' }],
+  ['DELETE', 'project role', (i) => `/projects/${i.project}/members/eve`, 'owner'],
   ['POST', 'service in project', (i) => `/projects/${i.project}/services`, 'maintainer', { name: 'intruder', repoUrl: 'https://github.com/b/b', port: 80 }],
   ['GET', 'service', (i) => `/services/${i.service}`, 'viewer'],
   ['PATCH', 'service', (i) => `/services/${i.service}`, 'maintainer', { port: 81 }],
@@ -72,6 +75,7 @@ describe('teams: the route × role table of the policy', () => {
     const url = path(f.ids);
     if (method === 'GET') return client.get(url);
     if (method === 'DELETE') return client.delete(url);
+    if (method === 'PUT') return client.put(url, body ?? {});
     return method === 'POST' ? client.post(url, body ?? {}) : client.patch(url, body ?? {});
   };
 
@@ -83,6 +87,7 @@ describe('teams: the route × role table of the policy', () => {
     expect(env.map((e) => [e.key, t.encryptor.decrypt(e.value)])).toEqual([['STRIPE_KEY', SECRET]]);
     expect(await t.db.getRepository(DeploymentEntity).count()).toBe(1);
     expect(await t.db.query(`SELECT * FROM service_activity`)).toEqual([]);
+    expect(await t.db.query(`SELECT * FROM project_members`)).toEqual([]);
   }
 
   // Each role below a route's least role: 403 naming the role, nothing changed.

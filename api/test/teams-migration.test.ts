@@ -13,9 +13,14 @@ import { openDatabase } from '../src/db/data-source.js';
 import { entities } from '../src/db/entities/index.js';
 import { migrations } from '../src/db/migrations/index.js';
 import { Teams1765410000000 } from '../src/db/migrations/1765410000000-teams.js';
+import { TeamCreators1765480000000 } from '../src/db/migrations/1765480000000-team-creators.js';
+import { InvitationAdmission1765481000000 } from '../src/db/migrations/1765481000000-invitation-admission.js';
 import { EnvRevision } from '../src/state-repo/env-revision.js';
 import { TenantLoader } from '../src/state-repo/tenant-loader.js';
 import { LIST_PROJECTS_SQL } from '../src/use-cases/projects.js';
+
+/** The migrations of teams (the first, and those after it that build on its tables): the version before has none. */
+const TEAM_MIGRATIONS: (typeof migrations)[number][] = [Teams1765410000000, TeamCreators1765480000000, InvitationAdmission1765481000000];
 
 const OWNERS = [
   { hash: 'ab12cd', projects: { shop: ['web', 'api'], blog: ['web'] } },
@@ -46,7 +51,7 @@ describe('migration: teams leave existing tenants where they are', () => {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${name}`);
     await admin.end();
-    const old = new DataSource({ type: 'postgres', url, entities, migrations: migrations.filter((m) => m !== Teams1765410000000) });
+    const old = new DataSource({ type: 'postgres', url, entities, migrations: migrations.filter((m) => !TEAM_MIGRATIONS.includes(m)) });
     await old.initialize();
     await old.runMigrations({ transaction: 'each' });
     for (const [i, owner] of OWNERS.entries()) {

@@ -118,8 +118,16 @@ describe('teams: members, invitations, streams and the activity log', () => {
     expect(author).toBe('bob');
     expect(body.join('\n')).toContain('Dangus-Actor: bob');
     expect(body[0]).toBe(`create(${f.teamHash}-shop/api): create service api`);
-    expect(log.body[0]).toMatchObject({ actor: 'bob', action: 'create', projectId: f.ids.project, commitSha: sha, userAgent: 'bob-browser/1.0' });
-    expect(log.body[0].ip).toMatch(/127\.0\.0\.1|::1/);
+    // Who, what, when for every member; where from only for the team's owners (and admins).
+    expect(log.body[0]).toMatchObject({ actor: 'bob', action: 'create', projectId: f.ids.project, commitSha: sha, ip: null, userAgent: null });
+    for (const cookie of [f.cookies.bob, f.cookies.dan]) {
+      const seen = (await as(t, cookie).get(`/teams/${f.teamId}/activity`).expect(200)).body as { ip: string | null; userAgent: string | null }[];
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((e) => e.ip === null && e.userAgent === null)).toBe(true);
+    }
+    const byOwner = await as(t, f.cookies.alice).get(`/teams/${f.teamId}/activity?actor=bob&action=create`).expect(200);
+    expect(byOwner.body[0]).toMatchObject({ actor: 'bob', commitSha: sha, userAgent: 'bob-browser/1.0' });
+    expect(byOwner.body[0].ip).toMatch(/127\.0\.0\.1|::1/);
     // Filters: another project id, a bad one.
     expect((await as(t, f.cookies.vic).get(`/teams/${f.teamId}/activity?projectId=00000000-0000-4000-8000-000000000000`).expect(200)).body).toEqual([]);
     const bad = await as(t, f.cookies.vic).get(`/teams/${f.teamId}/activity?projectId=nope`).expect(400);
@@ -144,21 +152,63 @@ describe('teams: members, invitations, streams and the activity log', () => {
     }
   });
 
-  it('a team\'s projects count against the team\'s limit, not the member\'s', async () => {
+  it('a team\'s projects and services count against the team\'s own limits, not the member\'s', async () => {
     const limits = t.ctx.limits;
-    const before = limits.projectsPerUser;
+    const before = { ...limits };
     limits.projectsPerUser = 1;
+    limits.projectsPerTeam = 2;
+    limits.servicesPerTeam = 2;
     try {
-      // The team has its one project: a second is refused, though alice has none of her own.
-      const second = await as(t, f.cookies.alice).post('/projects', { name: 'another', teamId: f.teamId });
-      expect(second.status).toBe(409);
-      expect(second.body.error.code).toBe('limit_reached');
-      expect(second.body.error.message).toContain('Team acme has 1 projects');
-      // And her own one is allowed, beside the team's.
+      // MAX_PROJECTS_PER_TEAM: the team has its one project (shop), a second is allowed, a third refused,
+      // though alice's own limit (1) is below it and she has none of her own.
+      const second = await as(t, f.cookies.alice).post('/projects', { name: 'another', teamId: f.teamId }).expect(201);
+      const third = await as(t, f.cookies.bob).post('/projects', { name: 'third', teamId: f.teamId });
+      expect(third.status).toBe(409);
+      expect(third.body.error.code).toBe('limit_reached');
+      expect(third.body.error.message).toContain('Team acme has 2 projects, the most this platform allows per team');
+      // And her own one is allowed beside the team's (her limit is hers), a second of hers is not.
       const mine = await as(t, f.cookies.alice).post('/projects', { name: 'personal' }).expect(201);
+      expect((await as(t, f.cookies.alice).post('/projects', { name: 'personal2' })).status).toBe(409);
+      // MAX_SERVICES_PER_TEAM: across the team's projects (shop has web, maybe api): 2 in all.
+      const [row] = await t.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM services s JOIN teams t ON t.account_id = s.user_id WHERE t.id = $1`, [f.teamId]);
+      limits.servicesPerTeam = (row?.n ?? 0) + 1;
+      await as(t, f.cookies.alice).post(`/projects/${second.body.id as string}/services`, { name: 'one', repoUrl: 'https://github.com/acme/one', port: 80 }).expect(201);
+      const over = await as(t, f.cookies.alice).post(`/projects/${second.body.id as string}/services`, { name: 'two', repoUrl: 'https://github.com/acme/two', port: 80 });
+      expect(over.status).toBe(409);
+      expect(over.body.error.message).toContain(`Team acme has ${String(limits.servicesPerTeam)} services in its projects`);
+      // A person's project is not held to the team's services limit.
+      await as(t, f.cookies.alice).post(`/projects/${mine.body.id as string}/services`, { name: 'one', repoUrl: 'https://github.com/alice/one', port: 80 }).expect(201);
       await as(t, f.cookies.alice).delete(`/projects/${mine.body.id as string}`).expect(204);
+      await as(t, f.cookies.alice).delete(`/projects/${second.body.id as string}`).expect(204);
     } finally {
-      limits.projectsPerUser = before;
+      Object.assign(limits, before);
+    }
+  });
+
+  it('MAX_TEAMS_PER_USER bounds the teams a person creates; admins are exempt', async () => {
+    const limits = t.ctx.limits;
+    const before = limits.teamsPerUser;
+    limits.teamsPerUser = 2;
+    try {
+      // eve has created none: two are allowed, the third is refused and leaves nothing behind.
+      await as(t, f.cookies.eve).post('/teams', { name: 'E1', slug: 'eve-one' }).expect(201);
+      await as(t, f.cookies.eve).post('/teams', { name: 'E2', slug: 'eve-two' }).expect(201);
+      const third = await as(t, f.cookies.eve).post('/teams', { name: 'E3', slug: 'eve-three' });
+      expect(third.status).toBe(409);
+      expect(third.body.error.code).toBe('limit_reached');
+      expect(third.body.error.message).toContain('You have created 2 teams');
+      expect(await t.db.query(`SELECT 1 FROM teams WHERE slug = 'eve-three'`)).toEqual([]);
+      expect(await t.db.query(`SELECT 1 FROM users WHERE github_username = 'eve-three'`)).toEqual([]);
+      // Three at once by someone with one left: exactly one passes (the creator's row is locked).
+      await as(t, f.cookies.dan).post('/teams', { name: 'D1', slug: 'dan-one' }).expect(201);
+      const racing = await Promise.all(['dan-a', 'dan-b', 'dan-c'].map((slug) => as(t, f.cookies.dan).post('/teams', { name: slug, slug })));
+      expect(racing.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+      // An admin is exempt.
+      await t.db.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [f.userIds.eve]);
+      await as(t, f.cookies.eve).post('/teams', { name: 'E3', slug: 'eve-three' }).expect(201);
+    } finally {
+      limits.teamsPerUser = before;
+      await t.db.query(`UPDATE users SET role = 'member' WHERE id = $1`, [f.userIds.eve]);
     }
   });
 

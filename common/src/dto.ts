@@ -80,6 +80,9 @@ export const userLimitsDtoSchema = z.strictObject({
     .int()
     .describe('History requests (they run git) a user may have under way at once, per api process.'),
   exemptAdmins: z.boolean(),
+  teamsPerUser: z.number().int().describe('Teams a person may create (admins are exempt).'),
+  projectsPerTeam: z.number().int().describe('Projects a team may have, whoever of its members makes them.'),
+  servicesPerTeam: z.number().int().describe('Services across all of a team\'s projects.'),
 });
 export type UserLimitsDto = z.infer<typeof userLimitsDtoSchema>;
 

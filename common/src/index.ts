@@ -12,3 +12,5 @@ export * from './object-storage.js';
 export * from './domains.js';
 export * from './previews.js';
 export * from './teams.js';
+export * from './project-members.js';
+export * from './project-move.js';

@@ -78,6 +78,10 @@ export const createInvitationSchema = z.strictObject({
     .regex(/^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/, 'A GitHub login: letters, digits and single hyphens, at most 39.')
     .optional(),
   expiresInHours: z.number().int().min(1, 'At least 1 hour.').max(24 * 30, 'At most 30 days.').default(72),
+  admitOutsideAllowlist: z
+    .boolean()
+    .default(false)
+    .describe('Platform admins only, with a GitHub login: the login may sign in while the invitation is open, though the sign-in allowlist does not name it.'),
 });
 export type CreateInvitationInput = z.input<typeof createInvitationSchema>;
 
@@ -86,6 +90,7 @@ export const invitationDtoSchema = z.strictObject({
   role: teamRoleSchema,
   githubLogin: z.string().nullable(),
   expiresAt: timestamp,
+  admitOutsideAllowlist: z.boolean(),
   token: z.string().optional().describe('Only in the answer that creates it: the link\'s secret, stored hashed.'),
 });
 export type InvitationDto = z.infer<typeof invitationDtoSchema>;
@@ -98,8 +103,8 @@ export const activityEntryDtoSchema = z.strictObject({
   action: z.string(),
   subject: z.string(),
   projectId: z.uuid().nullable(),
-  ip: z.string().nullable(),
-  userAgent: z.string().nullable(),
+  ip: z.string().nullable().describe('Where the request came from: for the team\'s owners and platform admins only (null to others).'),
+  userAgent: z.string().nullable().describe('The request\'s user agent: for the team\'s owners and platform admins only (null to others).'),
   commitSha: z.string().nullable(),
   createdAt: timestamp,
 });

@@ -23,6 +23,7 @@ describe('teams in the browser', () => {
   let viewer: Page;
   let teamId = '';
   let serviceId = '';
+  let projectId = '';
 
   beforeAll(async () => {
     github = new FakeGitHub();
@@ -80,6 +81,7 @@ describe('teams in the browser', () => {
     const project = await post(owner, '/api/projects', { name: 'shop', teamId });
     const service = await post(owner, `/api/projects/${String(project.id)}/services`, { name: 'web', repoUrl: 'https://github.com/acme/web', port: 80 });
     serviceId = String(service.id);
+    projectId = String(project.id);
     await post(owner, `/api/services/${serviceId}/env`, { key: 'STRIPE_KEY', value: 'sk_live_browser_secret' });
 
     await viewer.goto(url('/sign-in'));
@@ -120,5 +122,46 @@ describe('teams in the browser', () => {
     expect(await owner.getByRole('button', { name: 'Edit', exact: true }).isDisabled()).toBe(false);
     expect(await owner.getByText('Read only').count()).toBe(0);
     await expectVisible(owner.getByRole('button', { name: 'Delete service' }));
+  });
+
+  it('an owner gives a team viewer a wider role on one project from its Members section; it shows on both sides', async () => {
+    await owner.goto(url(`/projects/${projectId}`));
+    await expectVisible(owner.getByRole('heading', { name: 'Members' }));
+    await expectVisible(owner.getByText('from the team').first());
+    await owner.getByLabel('GitHub login').fill('vic');
+    await owner.getByLabel('Role', { exact: true }).selectOption('developer');
+    await owner.getByRole('button', { name: 'Give role' }).click();
+    await expectVisible(owner.getByText('on this project (team: viewer)'));
+    expect(await owner.getByLabel('Role of @vic on this project').inputValue()).toBe('developer');
+    await screenshot(owner, 'project-members');
+    // vic reads the project as a developer now; its Members section is read-only for her, with the reason.
+    await viewer.goto(url(`/projects/${projectId}`));
+    await expectVisible(viewer.getByText('Your role on this project is developer').first());
+    await expectVisible(viewer.getByText('Your role on this project is developer: giving roles on it needs owner.'));
+    expect(await viewer.getByLabel('Role of @vic on this project').isDisabled()).toBe(true);
+    expect(await viewer.getByRole('button', { name: 'Give role' }).count()).toBe(0);
+    // Taken away: back to the team's role.
+    await owner.getByRole('button', { name: 'Remove' }).click();
+    await owner.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+    await expectVisible(owner.getByText('from the team').nth(1));
+    expect(await owner.getByLabel('Role of @vic on this project').inputValue()).toBe('viewer');
+  });
+
+  it('an owner moves a personal project into the team, confirming with its name; its namespace stays and the team sees it', async () => {
+    const solo = await post(owner, '/api/projects', { name: 'solo' });
+    await owner.goto(url(`/projects/${String(solo.id)}`));
+    await owner.getByRole('button', { name: 'Move project' }).click();
+    const dialog = owner.getByRole('dialog');
+    await dialog.getByLabel('Move to').selectOption({ label: 'Team Acme (acme)' });
+    const move = dialog.getByRole('button', { name: 'Move', exact: true });
+    expect(await move.isDisabled()).toBe(true);
+    await dialog.getByRole('textbox').fill('solo');
+    await screenshot(owner, 'project-move');
+    await move.click();
+    await dialog.waitFor({ state: 'hidden' });
+    // The viewer of the team now finds it, under the same namespace.
+    await viewer.goto(url(`/projects/${String(solo.id)}`));
+    await expectVisible(viewer.getByText(String(solo.namespace)).first());
+    await expectVisible(viewer.getByText('Your role on this project is viewer').first());
   });
 });

@@ -34,6 +34,8 @@ export interface Config {
   /** Who may sign in, and who is an admin. */
   access: AccessPolicy;
   retention: RetentionSettings;
+  /** Days an activity log entry is kept (ACTIVITY_RETENTION_DAYS); the leading controller deletes older ones. */
+  activityRetentionDays: number;
   limits: UserLimits;
   /** The sizes a service can have (SERVICE_SIZES). */
   sizes: ServiceSizeDto[];
@@ -291,6 +293,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       buildLogDays: e.BUILD_LOGS_KEPT_DAYS,
       deliveriesPerService: e.DELIVERIES_KEPT,
     },
+    activityRetentionDays: e.ACTIVITY_RETENTION_DAYS,
     sizes: e.SERVICE_SIZES,
     metricsSampleMs: e.METRICS_SAMPLE_SECONDS * 1000,
     limits: {
@@ -301,6 +304,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       streamsPerUser: e.MAX_STREAMS_PER_USER,
       historyRequestsPerUser: e.MAX_HISTORY_REQUESTS_PER_USER,
       exemptAdmins: e.LIMITS_EXEMPT_ADMINS,
+      teamsPerUser: e.MAX_TEAMS_PER_USER,
+      projectsPerTeam: e.MAX_PROJECTS_PER_TEAM,
+      servicesPerTeam: e.MAX_SERVICES_PER_TEAM,
     },
     encryption: {
       keyId: e.ENCRYPTION_KEY_ID,

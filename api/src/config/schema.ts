@@ -143,6 +143,11 @@ export const envSchema = z
     // Seconds between CPU/memory samples of the services someone is looking at.
     METRICS_SAMPLE_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
     LIMITS_EXEMPT_ADMINS: booleanString.default(false),
+    // Limits of teams (0: no limit): teams a person may create (admins: none), and a team's
+    // own projects and services (all its projects together), in place of its members'.
+    MAX_TEAMS_PER_USER: z.coerce.number().int().min(0).default(3),
+    MAX_PROJECTS_PER_TEAM: z.coerce.number().int().min(0).default(10),
+    MAX_SERVICES_PER_TEAM: z.coerce.number().int().min(0).default(50),
     // History kept per service (checked hourly).
     DEPLOYMENTS_KEPT: z.coerce.number().int().min(1).default(100),
     // The sizes a service can have (CPU and memory of each pod, requests = limits), as JSON.
@@ -168,6 +173,8 @@ export const envSchema = z
     RELEASES_KEPT: z.coerce.number().int().min(1).default(10),
     BUILD_LOGS_KEPT_DAYS: z.coerce.number().int().min(1).default(90),
     DELIVERIES_KEPT: z.coerce.number().int().min(1).default(200),
+    // Days the teams' activity log keeps an entry (the leading controller deletes older ones hourly).
+    ACTIVITY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 
     ENCRYPTION_KEY: encryptionKey.optional(),
     ENCRYPTION_KEY_ID: z

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { namespaceFor, type DomainCheckDto } from '@dangus/common';
+import type { DomainCheckDto } from '@dangus/common';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { DomainSettings } from '../config/config.js';
@@ -38,11 +38,12 @@ interface Owner {
   user_id: string;
   github_username: string;
   hash: string;
+  project_namespace: string;
 }
 
 async function ownerOf(db: DataSource, serviceId: string): Promise<Owner | null> {
   const rows: Owner[] = await db.query(
-    `SELECT p.id AS project_id, p.name AS project_name, s.name AS service_name, u.id AS user_id, u.github_username, u.hash
+    `SELECT p.id AS project_id, p.name AS project_name, p.namespace AS project_namespace, s.name AS service_name, u.id AS user_id, u.github_username, u.hash
        FROM services s JOIN projects p ON p.id = s.project_id JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
     [serviceId],
   );
@@ -53,7 +54,7 @@ async function ownerOf(db: DataSource, serviceId: string): Promise<Owner | null>
 export function domainChange(owner: Owner, summary: string): TenantChange {
   return {
     projectId: owner.project_id,
-    namespace: namespaceFor(owner.hash, owner.project_name),
+    namespace: owner.project_namespace,
     serviceName: owner.service_name,
     verb: 'domain',
     summary,

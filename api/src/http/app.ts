@@ -25,6 +25,7 @@ import { systemCertificateRoutes } from './routes/system-certificates.js';
 import { stateGitRoutes } from './routes/state-git.js';
 import { streamRoutes } from './routes/streams.js';
 import { teamRoutes } from './routes/teams.js';
+import { projectMemberRoutes } from './routes/project-members.js';
 import { ProjectStreams } from './project-streams.js';
 import { withRequestOrigin } from '../db/request-origin.js';
 import { systemRoutes, type StateRepoView } from './routes/system.js';
@@ -159,7 +160,7 @@ export function createApp(deps: AppDeps): Express {
   }
   // The API's own description: public, before the session check (README.md, HTTP surface).
   app.use('/api', openApiRoutes(app));
-  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), objectStorageRoutes(deps.ctx), domainRoutes(deps.ctx), systemCertificateRoutes(deps.ctx), previewRoutes(deps.ctx), githubAppApiRoutes(deps.ctx, deps.manifest), teamRoutes(deps.ctx, projectStreams), streamRoutes(deps.ctx, deps.sessions, deps.drain, projectStreams), adminRoutes(deps.ctx, deps.sessions), ...(deps.setup ? [dnsRoutes({ publicUrl: deps.publicUrl, baseDomain: deps.setup.baseDomain, target: deps.setup.dnsTarget })] : []), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
+  app.use('/api', origin, requireUser(deps.sessions, deps.cookies), apiJson, apiRoutes(deps.ctx), objectStorageRoutes(deps.ctx), domainRoutes(deps.ctx), systemCertificateRoutes(deps.ctx), previewRoutes(deps.ctx), githubAppApiRoutes(deps.ctx, deps.manifest), teamRoutes(deps.ctx, projectStreams), projectMemberRoutes(deps.ctx, projectStreams), streamRoutes(deps.ctx, deps.sessions, deps.drain, projectStreams), adminRoutes(deps.ctx, deps.sessions), ...(deps.setup ? [dnsRoutes({ publicUrl: deps.publicUrl, baseDomain: deps.setup.baseDomain, target: deps.setup.dnsTarget })] : []), systemRoutes({ stateRepo: deps.stateRepo, applierStatus: deps.applierStatus, registryStatus: deps.registryStatus, tenantFailures: new TenantFailures(deps.ctx.db) }));
   app.use(['/api', '/auth', '/webhooks'], notFound);
   app.use(uiRoutes(deps.uiDir));
   app.use(errorHandler(deps.logger));

@@ -11,6 +11,8 @@ import { roleOn, type ProjectAction } from '../use-cases/policy.js';
 interface Watched {
   ownerId: string;
   close: () => void;
+  /** A stream of one project's logs: re-checked at once when the user's role on it changes. */
+  project?: { id: string; userId: string; action: ProjectAction };
 }
 
 export class ProjectStreams {
@@ -23,12 +25,13 @@ export class ProjectStreams {
 
   /** Ends `close`'s stream when `userId` may no longer do `action` to the project. Returns the function that stops watching. */
   watch(userId: string, project: { id: string; userId: string }, action: ProjectAction, close: () => void): () => void {
-    const entry: Watched = { ownerId: project.userId, close };
+    const entry: Watched = { ownerId: project.userId, close, project: { id: project.id, userId: project.userId, action } };
     const set = this.byUser.get(userId) ?? new Set();
     set.add(entry);
     this.byUser.set(userId, set);
     const timer = setInterval(() => {
-      void roleOn(this.db.manager, { id: userId }, project).then(
+      // The owner as it is now: a project moved since the stream opened is asked of its new owner.
+      void this.ownerOf(project.id).then((owner) => roleOn(this.db.manager, { id: userId }, { id: project.id, userId: owner })).then(
         (found) => {
           if (!found || !roleAllows(found.role, action)) close();
         },
@@ -76,6 +79,26 @@ export class ProjectStreams {
       clearInterval(timer);
       for (const stop of stops) stop();
     };
+  }
+
+  /** The user's role on one project changed or went: their streams of it that the role no longer allows end now. */
+  async projectRoleChanged(userId: string, projectId: string): Promise<void> {
+    for (const entry of [...(this.byUser.get(userId) ?? [])]) {
+      if (entry.project?.id !== projectId) continue;
+      const found = await roleOn(this.db.manager, { id: userId }, { ...entry.project, userId: await this.ownerOf(projectId) }).catch(() => undefined);
+      if (found === null || (found && !roleAllows(found.role, entry.project.action))) entry.close();
+    }
+  }
+
+  /** The project moved to another owner: everyone's streams of it are asked again now (in this process). */
+  async projectMoved(projectId: string): Promise<void> {
+    const users = [...this.byUser.entries()].filter(([, set]) => [...set].some((e) => e.project?.id === projectId)).map(([userId]) => userId);
+    for (const userId of users) await this.projectRoleChanged(userId, projectId);
+  }
+
+  private async ownerOf(projectId: string): Promise<string> {
+    const rows = await this.db.query<{ user_id: string }[]>(`SELECT user_id FROM projects WHERE id = $1`, [projectId]);
+    return rows[0]?.user_id ?? '';
   }
 
   /** A member left the team whose account is `ownerId`: their streams of its projects end now. */

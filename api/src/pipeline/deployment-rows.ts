@@ -1,4 +1,4 @@
-import { namespaceFor, type DeploymentStatus } from '@dangus/common';
+import { type DeploymentStatus } from '@dangus/common';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { DeploymentEntity, type Deployment, type GitHubStatusState } from '../db/entities/index.js';
@@ -27,6 +27,8 @@ export interface WorkRow {
   webhook_secret: string;
   project_id: string;
   project_name: string;
+  /** The project's pinned namespace (db/project-namespace.ts). */
+  project_namespace: string;
   user_id: string;
   user_hash: string;
   github_username: string;
@@ -38,7 +40,7 @@ const ACTIVE: DeploymentStatus[] = ['pending', 'building', 'deploying'];
 
 /** The tenant namespace of a row's project. */
 export function namespaceOf(row: WorkRow): string {
-  return namespaceFor(row.user_hash, row.project_name);
+  return row.project_namespace;
 }
 
 /** Whether a deployment builds its image (a push or the deploy button), or rolls out one already built (a config change, a rollback). */
@@ -63,7 +65,7 @@ export class DeploymentRows {
     const rows: WorkRow[] = await this.deps.db.query(
       `SELECT d.id, d.service_id, d.commit_sha, d.trigger, d.status, d.reason, d.github_status, d.created_at, d.finished_at,
               s.name AS service_name, s.host AS service_host, s.repo_url, s.github_repository_id::text, s.current_deployment_id, s.webhook_secret,
-              p.id AS project_id, p.name AS project_name,
+              p.id AS project_id, p.name AS project_name, p.namespace AS project_namespace,
               u.id AS user_id, u.hash AS user_hash, u.github_username, u.github_id, u.github_access_token
          FROM deployments d
          JOIN services s ON s.id = d.service_id

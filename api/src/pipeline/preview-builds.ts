@@ -1,4 +1,3 @@
-import { namespaceFor } from '@dangus/common';
 import { previewName } from '@dangus/gitops-writer';
 import { DEPLOYMENT_LABEL } from '@dangus/gitops-writer/labels';
 import { buildJobName, buildSecretName, envSecretName, imageRepository, shortSha } from '@dangus/gitops-writer/names';
@@ -24,7 +23,8 @@ interface BuildingPreview {
   githubRepositoryId: string | null;
   projectId: string;
   projectName: string;
-  userHash: string;
+  /** The project's pinned namespace. */
+  namespace: string;
   githubId: string;
   githubAccessToken: string;
 }
@@ -39,8 +39,8 @@ interface Written {
 }
 
 const SELECT = `SELECT p.id, p.pr_number AS number, p.state, p.head_sha AS "headSha", s.id AS "serviceId", s.name AS "serviceName",
-       s.repo_url AS "repoUrl", s.github_repository_id::text AS "githubRepositoryId", s.project_id AS "projectId", pr.name AS "projectName",
-       u.hash AS "userHash", u.github_id::text AS "githubId", u.github_access_token AS "githubAccessToken"
+       s.repo_url AS "repoUrl", s.github_repository_id::text AS "githubRepositoryId", s.project_id AS "projectId", pr.name AS "projectName", pr.namespace,
+       u.github_id::text AS "githubId", u.github_access_token AS "githubAccessToken"
   FROM previews p JOIN services s ON s.id = p.service_id JOIN projects pr ON pr.id = s.project_id JOIN users u ON u.id = s.user_id
  WHERE p.closed_at IS NULL AND p.state IN ('pending', 'building') AND u.status = 'active'`;
 
@@ -116,7 +116,7 @@ export class PreviewBuilds {
     // Superseded by a newer push, closed, or built: the old build's Secret and credential go.
     if (written && written.sha !== preview?.headSha) await this.tidy(id, written);
     if (!preview) return;
-    const namespace = namespaceFor(preview.userHash, preview.projectName);
+    const namespace = preview.namespace;
     const name = previewName(preview.serviceName, preview.number);
     if (!this.written.has(id) && !(await this.writeCredentials(preview, namespace, name))) return;
     const jobName = buildJobName(name, preview.headSha);
@@ -222,15 +222,15 @@ export class PreviewBuilds {
 
 /** The state-repo change of a preview (`preview(ns/svc): pr #12 …`), by the service's owner, as preview-events.ts makes it. */
 async function previewChange(manager: EntityManager, serviceId: string, summary: string): Promise<TenantChange | null> {
-  const [row] = await manager.query<{ projectId: string; projectName: string; name: string; userId: string; login: string; hash: string }[]>(
-    `SELECT s.project_id AS "projectId", p.name AS "projectName", s.name, s.user_id AS "userId", u.github_username AS login, u.hash
+  const [row] = await manager.query<{ projectId: string; namespace: string; name: string; userId: string; login: string }[]>(
+    `SELECT s.project_id AS "projectId", p.namespace, s.name, s.user_id AS "userId", u.github_username AS login
        FROM services s JOIN projects p ON p.id = s.project_id JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
     [serviceId],
   );
   if (!row) return null;
   return {
     projectId: row.projectId,
-    namespace: namespaceFor(row.hash, row.projectName),
+    namespace: row.namespace,
     serviceName: row.name,
     verb: 'preview',
     summary,

@@ -1,4 +1,3 @@
-import { namespaceFor } from '@dangus/common';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
@@ -45,9 +44,9 @@ export class TenantSecrets implements CommitEffects {
    * and its tenant's pull Secret: what the pods that read it need to start.
    */
   async writeEnvSecret(serviceId: string): Promise<void> {
-    const rows: { name: string; project_id: string; project_name: string; user_hash: string }[] = await this.deps.db.query(
-      `SELECT s.name, s.project_id, p.name AS project_name, u.hash AS user_hash
-         FROM services s JOIN projects p ON p.id = s.project_id JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+    const rows: { name: string; project_id: string; namespace: string }[] = await this.deps.db.query(
+      `SELECT s.name, s.project_id, p.namespace
+         FROM services s JOIN projects p ON p.id = s.project_id WHERE s.id = $1`,
       [serviceId],
     );
     const service = rows[0];
@@ -56,7 +55,7 @@ export class TenantSecrets implements CommitEffects {
       `SELECT key, value FROM env_vars WHERE service_id = $1 ORDER BY key`,
       [serviceId],
     );
-    const namespace = namespaceFor(service.user_hash, service.project_name);
+    const namespace = service.namespace;
     // The bucket's variables (object storage) ride in the same Secret, never in git.
     const bucket = (await bucketEnvOf(this.deps.db, this.deps.encryptor, [serviceId])).get(serviceId);
     if (bucket instanceof Error) throw bucket;
@@ -90,13 +89,11 @@ export class TenantSecrets implements CommitEffects {
    */
   async writePullSecrets(): Promise<void> {
     if (!this.deps.pull) return;
-    const tenants: { id: string; name: string; hash: string }[] = await this.deps.db.query(
-      `SELECT p.id, p.name, u.hash FROM projects p JOIN users u ON u.id = p.user_id`,
-    );
+    const tenants: { id: string; namespace: string }[] = await this.deps.db.query(`SELECT p.id, p.namespace FROM projects p`);
     // A few at a time: many tenants must not flood the API server at a start.
     for (let start = 0; start < tenants.length; start += PULL_SECRETS_AT_ONCE) {
       const batch = tenants.slice(start, start + PULL_SECRETS_AT_ONCE);
-      const results = await Promise.allSettled(batch.map((t) => this.writePullSecret(t.id, namespaceFor(t.hash, t.name))));
+      const results = await Promise.allSettled(batch.map((t) => this.writePullSecret(t.id, t.namespace)));
       for (const [i, result] of results.entries()) {
         if (result.status === 'fulfilled' || (result.reason instanceof ApiException && result.reason.code === 404)) continue;
         this.deps.logger.warn({ projectId: batch[i]?.id, err: result.reason as unknown }, 'could not write the tenant pull Secret');

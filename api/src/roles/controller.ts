@@ -26,6 +26,7 @@ import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
 import { startDomainScheduler, type DomainScheduler } from '../domains/domain-scheduler.js';
 import { startPreviewReconcile } from '../use-cases/preview-reconcile.js';
 import { reportPreviewBuild } from '../use-cases/preview-build-reports.js';
+import { startActivityRetention } from '../use-cases/activity-retention.js';
 
 /** Between full reconciles of the repo with the database (a change whose intent was never recorded). */
 const RECONCILE_MS = 10 * 60_000;
@@ -72,6 +73,8 @@ export interface RunningController {
   sweepBuckets?: () => Promise<number>;
   /** The custom domains' scheduled DNS looks (issue 34). */
   domains: DomainScheduler;
+  /** Deletes the activity log's entries past ACTIVITY_RETENTION_DAYS before `now` (it also runs hourly); returns how many. */
+  pruneActivity?: (now?: Date) => Promise<number>;
 }
 
 /**
@@ -188,6 +191,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   const buckets = config.objectStorage
     ? startBucketSweeper({ db: deps.db, driver: new SeaweedFsDriver(config.objectStorage), logger: logger.child({ component: 'buckets' }) })
     : undefined;
+  const activity = startActivityRetention({ db: deps.db, days: config.activityRetentionDays, logger: logger.child({ component: 'activity' }) });
   const previewsTimer = startPreviewReconcile(previewContext, PREVIEWS_RECONCILE_MS);
   return {
     pipeline,
@@ -199,8 +203,10 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     domains,
     applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,
     ...(buckets ? { sweepBuckets: () => buckets.sweep() } : {}),
+    pruneActivity: activity.prune,
     async stop() {
       clearInterval(timer);
+      activity.stop();
       clearInterval(previewsTimer);
       installations.stop();
       await buckets?.stop();

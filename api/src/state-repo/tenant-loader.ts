@@ -1,4 +1,4 @@
-import { SERVICE_CONFIG_FIELDS, namespaceFor, pickFields, type ServiceConfig, type ServiceSizeDto } from '@dangus/common';
+import { SERVICE_CONFIG_FIELDS, pickFields, type ServiceConfig, type ServiceSizeDto } from '@dangus/common';
 import type { ServiceInput, TenantInput } from '@dangus/gitops-writer';
 import { buildSecretName } from '@dangus/gitops-writer/names';
 import type { DataSource } from 'typeorm';
@@ -6,6 +6,7 @@ import type { Encryptor } from '../crypto/encryption.js';
 import type { EnvRevision } from './env-revision.js';
 import { bucketEnvOf, withBucketEnv } from '../object-storage/bucket-env.js';
 import { serviceColumn } from '../db/entities/index.js';
+import { namespaceHash } from '../db/project-namespace.js';
 import { domainsForRender } from '../db/domains-repo.js';
 import { loadPreviews } from './preview-loader.js';
 
@@ -22,7 +23,8 @@ export interface TenantLoadFailure {
 interface TenantRow {
   project_id: string;
   project_name: string;
-  user_hash: string;
+  /** The project's pinned namespace (db/project-namespace.ts): its owner today may be another. */
+  namespace: string;
 }
 
 /** A service's configuration (every field of the schema, under its own name) and what the render adds. */
@@ -81,8 +83,8 @@ export class TenantLoader {
   ): Promise<TenantInput[]> {
     const db = this.deps.db;
     const tenants: TenantRow[] = await db.query(
-      `SELECT p.id AS project_id, p.name AS project_name, u.hash AS user_hash
-         FROM projects p JOIN users u ON u.id = p.user_id WHERE ${where} ORDER BY p.id`,
+      `SELECT p.id AS project_id, p.name AS project_name, p.namespace
+         FROM projects p WHERE ${where} ORDER BY p.id`,
       params,
     );
     if (tenants.length === 0) return [];
@@ -137,13 +139,14 @@ export class TenantLoader {
     }
     const readable = tenants.filter((t) => {
       const error = unreadable.get(t.project_id);
-      if (error !== undefined) onFailure?.({ projectId: t.project_id, namespace: namespaceFor(t.user_hash, t.project_name) }, error);
+      if (error !== undefined) onFailure?.({ projectId: t.project_id, namespace: t.namespace }, error);
       return error === undefined;
     });
     return readable.map((t) => ({
       project: { id: t.project_id, name: t.project_name },
-      userHash: t.user_hash,
-      namespace: namespaceFor(t.user_hash, t.project_name),
+      // The renderer's namespace is `{userHash}-{project}`: the pinned one's hash part.
+      userHash: namespaceHash({ namespace: t.namespace, name: t.project_name }),
+      namespace: t.namespace,
       services: services
         .filter((s) => s.project_id === t.project_id)
         .map((s): ServiceInput => {

@@ -1,4 +1,5 @@
 import type { AccessRequestDto, AdminUserDto } from '@dangus/common';
+import { admittedByInvitation } from './invitation-admission.js';
 import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import type { AccessPolicy } from '../config/config.js';
@@ -74,11 +75,13 @@ export function decideSignIn(input: {
   requestAllowed: boolean;
   orgMember: boolean;
   adminExists: boolean;
+  /** An open invitation an admin marked as admitting this login past the allowlist (invitation-admission.ts). */
+  invitedByAdmin?: boolean;
 }): { admitted: true; role: 'admin' | 'member'; approved: boolean } | { admitted: false; reason: string } {
   const { policy, naming, existing } = input;
   if (naming.admin) return { admitted: true, role: 'admin', approved: true };
   if (existing?.status === 'blocked') return { admitted: false, reason: `@${input.login} is blocked on this platform: ask its admin` };
-  if (existing?.approved || input.requestAllowed) return { admitted: true, role: existing?.role ?? 'member', approved: true };
+  if (existing?.approved || input.requestAllowed || input.invitedByAdmin === true) return { admitted: true, role: existing?.role ?? 'member', approved: true };
   if (naming.listed || input.orgMember) return { admitted: true, role: existing?.role ?? 'member', approved: false };
   const nothingListed = policy.allowedUsers !== 'anyone' && policy.allowedUsers.size === 0 && policy.allowedOrgs.length === 0;
   if (nothingListed && !input.adminExists) return { admitted: true, role: 'admin', approved: true };
@@ -142,6 +145,7 @@ async function admitIn(manager: EntityManager, encryptor: Encryptor, policy: Acc
     requestAllowed: request?.status === 'allowed',
     orgMember,
     adminExists: (admins?.n ?? 0) > 0,
+    invitedByAdmin: await admittedByInvitation(manager, identity.login),
   });
   if (!decision.admitted) {
     if (!existing || existing.status !== 'blocked') {

@@ -1,8 +1,8 @@
 /**
  * The activity log of a team (issue 36): every change made in a team or one of its
  * projects, with who, what, when and from where (IP and user agent), newest first,
- * filterable by project, action and actor. Kept for ACTIVITY_RETENTION_DAYS (the entries
- * older go when a new one is written). An entry of a change the state repo commits names
+ * filterable by project, action and actor. Kept for ACTIVITY_RETENTION_DAYS (the leading
+ * controller deletes older entries: activity-retention.ts). An entry of a change the state repo commits names
  * the commit; that commit's `Dangus-Actor:` trailer names the same member.
  */
 import type { EntityManager } from 'typeorm';
@@ -10,7 +10,7 @@ import type { CurrentUser } from './context.js';
 import { requestOrigin } from '../db/request-origin.js';
 
 
-/** How long entries are kept. */
+/** How long entries are kept by default: the setting ACTIVITY_RETENTION_DAYS (activity-retention.ts prunes). */
 export const ACTIVITY_RETENTION_DAYS = 90;
 
 export async function recordTeamActivity(
@@ -34,5 +34,4 @@ export async function recordTeamActivity(
       entry.commitSha ?? null,
     ],
   );
-  await manager.query(`DELETE FROM activity_log WHERE created_at < now() - make_interval(days => $1)`, [ACTIVITY_RETENTION_DAYS]);
 }

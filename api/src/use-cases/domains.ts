@@ -10,7 +10,6 @@ import { domainToASCII, domainToUnicode } from 'node:url';
 import {
   MAX_DOMAINS_PER_SERVICE,
   createDomainSchema,
-  namespaceFor,
   normalizeDomain,
   type CertificateStateDto,
   type CustomDomainDto,
@@ -67,7 +66,7 @@ async function dtoOf(ctx: UseCaseContext, namespace: string, row: DomainRow): Pr
 
 /** The project's namespace: its owner's (a team's, for a team project), not the acting member's. */
 function namespaceOf(_user: CurrentUser, owned: Awaited<ReturnType<typeof findOwnedService>>): string {
-  return namespaceFor(owned.owner.hash, owned.project.name);
+  return owned.project.namespace;
 }
 
 export async function listDomains(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<CustomDomainDto[]> {

@@ -1,5 +1,6 @@
-import { bucketNameFor, namespaceFor, type BucketDto, type ObjectStorageDto } from '@dangus/common';
+import { bucketNameFor, type BucketDto, type ObjectStorageDto } from '@dangus/common';
 import type { EntityManager } from 'typeorm';
+import { namespaceHash } from '../db/project-namespace.js';
 import { AppError, ConflictError, LimitReachedError, NotFoundError } from '../errors.js';
 import type { ObjectStorageSettings } from '../config/object-storage.js';
 import { message, provisionBucket, type BucketKey } from '../object-storage/driver.js';
@@ -116,7 +117,7 @@ export async function enableObjectStorage(ctx: UseCaseContext, user: CurrentUser
   const storage = requireStorage(ctx);
   const existing = await rowOfService(ctx.db, owned.service.id);
   if (existing?.access_key_id) return { created: false, storage: answer(ctx, await withUsage(ctx, existing)) };
-  const bucket = existing?.bucket ?? bucketNameFor(owned.owner.hash, owned.project.name, owned.service.name);
+  const bucket = existing?.bucket ?? bucketNameFor(namespaceHash(owned.project), owned.project.name, owned.service.name);
   if (!existing) await checkNewBucket(ctx, user, owned.project.id, bucket, storage.settings);
   let key: BucketKey;
   let created = false;
@@ -139,7 +140,7 @@ export async function enableObjectStorage(ctx: UseCaseContext, user: CurrentUser
           `INSERT INTO service_buckets (user_id, project_id, service_id, namespace, service_name, bucket, endpoint, region, access_key_id, secret_access_key)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
           // The project's owner account (a team's, for a team project), as its namespace.
-          [owned.owner.id, owned.project.id, owned.service.id, namespaceFor(owned.owner.hash, owned.project.name), owned.service.name, bucket,
+          [owned.owner.id, owned.project.id, owned.service.id, owned.project.namespace, owned.service.name, bucket,
             storage.settings.appEndpoint, storage.settings.region, key.accessKeyId, secret],
         );
       }

@@ -2,7 +2,8 @@
  * The one policy of who may do what to a project (issue 36). Every project and service
  * route asks it, through `authorizeProject` (or the lookups built on it: findOwnedService,
  * findProject): the actor's role on the project is
- * - `owner` of a project in their personal space;
+ * - `owner` of a project in their personal space, or of a project of a team they own (a
+ *   project role never narrows a team's owner: every project keeps an owner, as the team does);
  * - else their role on the project (project_members: narrower, one project), if any;
  * - else their role on the team whose account owns the project (team_members);
  * - else none: the project does not exist for them (404, never 403, which would confirm it).
@@ -74,6 +75,8 @@ export async function roleOn(
   const [row] = await manager.query<(ProjectOwner & { role: TeamRole | null })[]>(
     `SELECT u.id, u.hash, u.github_username AS "githubUsername", u.kind,
             CASE WHEN u.id = $2 THEN 'owner'
+                 WHEN EXISTS (SELECT 1 FROM team_members tm JOIN teams t ON t.id = tm.team_id
+                               WHERE t.account_id = u.id AND tm.user_id = $2 AND tm.role = 'owner'${options.lock ? ' FOR SHARE OF tm' : ''}) THEN 'owner'
                  ELSE coalesce((SELECT pm.role FROM project_members pm WHERE pm.project_id = $3 AND pm.user_id = $2${options.lock ? ' FOR SHARE' : ''}),
                                (SELECT tm.role FROM team_members tm JOIN teams t ON t.id = tm.team_id
                                  WHERE t.account_id = u.id AND tm.user_id = $2${options.lock ? ' FOR SHARE OF tm' : ''}))

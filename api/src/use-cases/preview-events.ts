@@ -1,4 +1,3 @@
-import { namespaceFor } from '@dangus/common';
 import type { EntityManager } from 'typeorm';
 import { lockService } from '../db/services-repo.js';
 import { activePreviews, insertPreview, lockPreview, markPullClosed, updatePreview, type PreviewRow } from '../db/previews-repo.js';
@@ -24,12 +23,14 @@ export interface PreviewTarget {
   userId: string;
   ownerLogin: string;
   ownerHash: string;
+  /** The project's pinned namespace. */
+  namespace: string;
   previewsEnabled: boolean;
   previewsMax: number;
 }
 
 export const PREVIEW_TARGET_SQL = `SELECT s.id, s.name, s.branch, s.repo_url AS "repoUrl", s.project_id AS "projectId", p.name AS "projectName",
-       s.user_id AS "userId", u.github_username AS "ownerLogin", u.hash AS "ownerHash",
+       s.user_id AS "userId", u.github_username AS "ownerLogin", u.hash AS "ownerHash", p.namespace,
        s.previews_enabled AS "previewsEnabled", s.previews_max AS "previewsMax"
   FROM services s JOIN projects p ON p.id = s.project_id JOIN users u ON u.id = s.user_id`;
 
@@ -42,7 +43,7 @@ export async function previewTarget(manager: EntityManager, serviceId: string): 
 export function previewChange(service: PreviewTarget, summary: string): TenantChange {
   return {
     projectId: service.projectId,
-    namespace: namespaceFor(service.ownerHash, service.projectName),
+    namespace: service.namespace,
     serviceName: service.name,
     verb: 'preview',
     summary,

@@ -1,12 +1,13 @@
 import { createProjectSchema, namespaceFor, type ProjectDetailDto, type ProjectDto, type ServiceSummaryDto } from '@dangus/common';
 import { keepBucketsOf, revokeKeys } from './bucket-retirement.js';
 import type { EntityManager } from 'typeorm';
-import { ConflictError, ForbiddenError, LimitReachedError, NotFoundError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { ProjectEntity } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { changeState } from '../state-repo/state-sink.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { checkProjectLimit } from './limits.js';
+import { checkTeamProjectLimit } from './team-limits.js';
 import { toServiceSummary } from './service-views.js';
 import { serviceSummaries } from '../db/services-repo.js';
 import { roleAllows, type TeamRole } from '@dangus/common';
@@ -15,15 +16,16 @@ import { authorizeProject, type ProjectAction } from './policy.js';
 interface ProjectRow {
   id: string;
   name: string;
+  namespace: string;
   created_at: Date;
   service_count: number;
 }
 
-function toProjectDto(ownerHash: string, row: ProjectRow): ProjectDto {
+function toProjectDto(row: ProjectRow): ProjectDto {
   return {
     id: row.id,
     name: row.name,
-    namespace: namespaceFor(ownerHash, row.name),
+    namespace: row.namespace,
     createdAt: row.created_at.toISOString(),
     serviceCount: row.service_count,
   };
@@ -39,11 +41,11 @@ export const LIST_PROJECTS_SQL = `
   SELECT coalesce(json_agg(json_build_object(
            'id', p.id,
            'name', p.name,
-           'namespace', o.hash || '-' || p.name,
+           'namespace', p.namespace,
            'createdAt', to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
            'serviceCount', (SELECT count(*)::int FROM services s WHERE s.project_id = p.id)
          ) ORDER BY p.name COLLATE "C"), '[]')::text AS body
-    FROM projects p JOIN users o ON o.id = p.user_id
+    FROM projects p
    WHERE p.user_id = $1
       OR p.user_id IN (SELECT t.account_id FROM teams t JOIN team_members tm ON tm.team_id = t.id WHERE tm.user_id = $1)
       OR p.id IN (SELECT pm.project_id FROM project_members pm WHERE pm.user_id = $1)`;
@@ -104,12 +106,10 @@ export async function createProject(ctx: UseCaseContext, user: CurrentUser, inpu
     project = await changeState(ctx, async (manager) => {
       await lockActiveOwner(manager, space);
       if (space.id !== user.id) await spaceFor(ctx, user, teamId);
-      // The limits of the space: a team's projects count against the team, not the member.
-      await checkProjectLimit(ctx, manager, space.id === user.id ? user : space).catch((error: unknown) => {
-        if (!(error instanceof LimitReachedError) || space.id === user.id) throw error;
-        throw new LimitReachedError(`Team ${space.githubUsername} has ${String(ctx.limits.projectsPerUser)} projects, the most this platform allows per team: delete one first, or ask its admin.`);
-      });
-      const saved = await manager.getRepository(ProjectEntity).save({ userId: space.id, name });
+      // The limits of the space: a team's projects count against the team (MAX_PROJECTS_PER_TEAM), not the member.
+      if (space.id === user.id) await checkProjectLimit(ctx, manager, user);
+      else await checkTeamProjectLimit(ctx, manager, { id: space.id, slug: space.githubUsername });
+      const saved = await manager.getRepository(ProjectEntity).save({ userId: space.id, name, namespace });
       return {
         value: saved,
         change: { projectId: saved.id, namespace, verb: 'create', summary: `create project ${name}`, actor: { userId: user.id, githubUsername: user.githubUsername } },
@@ -121,7 +121,7 @@ export async function createProject(ctx: UseCaseContext, user: CurrentUser, inpu
     }
     throw error;
   }
-  return toProjectDto(space.hash, { id: project.id, name, created_at: project.createdAt, service_count: 0 });
+  return toProjectDto({ id: project.id, name, namespace, created_at: project.createdAt, service_count: 0 });
 }
 
 /** A project the user may do `action` to, with its owner (policy.ts); no role on it: 404. */
@@ -133,11 +133,11 @@ export async function findProject(ctx: UseCaseContext, user: CurrentUser, projec
 }
 
 export async function getProject(ctx: UseCaseContext, user: CurrentUser, projectId: string): Promise<ProjectDetailDto> {
-  const { project, owner, role } = await findProject(ctx, user, projectId);
+  const { project, role } = await findProject(ctx, user, projectId);
   const rows = await serviceSummaries(ctx.db.manager, project.id);
   const services: ServiceSummaryDto[] = rows.map((row) => toServiceSummary(ctx, user, row));
   return {
-    ...toProjectDto(owner.hash, { id: project.id, name: project.name, created_at: project.createdAt, service_count: services.length }),
+    ...toProjectDto({ id: project.id, name: project.name, namespace: project.namespace, created_at: project.createdAt, service_count: services.length }),
     services,
     role,
   };
@@ -145,7 +145,7 @@ export async function getProject(ctx: UseCaseContext, user: CurrentUser, project
 
 /** Deletes the project's rows (services, env vars, deployments cascade) and then its namespace. */
 export async function deleteProject(ctx: UseCaseContext, user: CurrentUser, projectId: string): Promise<void> {
-  const { project, owner } = await findProject(ctx, user, projectId, 'own');
+  const { project } = await findProject(ctx, user, projectId, 'own');
   // Its registry first: the row that names the robot goes with the project.
   await ctx.registries.forget(project.id);
   const keys = await changeState(ctx, async (manager) => {
@@ -156,7 +156,7 @@ export async function deleteProject(ctx: UseCaseContext, user: CurrentUser, proj
       value: kept,
       change: {
         projectId: project.id,
-        namespace: namespaceFor(owner.hash, project.name),
+        namespace: project.namespace,
         verb: 'delete',
         summary: `delete project ${project.name}`,
         actor: { userId: user.id, githubUsername: user.githubUsername },

@@ -12,7 +12,7 @@
  * per-tenant layout): with one shared robot, another tenant's build could push any tenant's tag.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { distributionEnvelopeSchema, harborPushSchema, namespaceFor, type RegistryWebhookAnswerDto } from '@dangus/common';
+import { distributionEnvelopeSchema, harborPushSchema, type RegistryWebhookAnswerDto } from '@dangus/common';
 import { imageRepository } from '@dangus/gitops-writer/names';
 import { NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { UseCaseContext } from './context.js';
@@ -80,14 +80,14 @@ interface Candidate {
   id: string;
   service_name: string;
   project_name: string;
-  user_hash: string;
+  namespace: string;
 }
 
 /** The build waiting for this push: a build of the tag's commit, still pending or building, whose image is this repository. */
 async function waitingBuild(ctx: UseCaseContext, settings: RegistryWebhookSettings, push: RegistryPush): Promise<string | null> {
   if (settings.registryLayout !== 'per-tenant' || !COMMIT_TAG.test(push.tag)) return null;
   const candidates: Candidate[] = await ctx.db.query(
-    `SELECT d.id, s.name AS service_name, p.name AS project_name, u.hash AS user_hash
+    `SELECT d.id, s.name AS service_name, p.name AS project_name, p.namespace
        FROM deployments d
        JOIN services s ON s.id = d.service_id
        JOIN projects p ON p.id = s.project_id
@@ -97,7 +97,7 @@ async function waitingBuild(ctx: UseCaseContext, settings: RegistryWebhookSettin
   );
   const prefix = `${settings.harborHost}/`;
   const match = candidates.find(
-    (c) => imageRepository(settings, namespaceFor(c.user_hash, c.project_name), c.service_name) === `${prefix}${push.repository}`,
+    (c) => imageRepository(settings, c.namespace, c.service_name) === `${prefix}${push.repository}`,
   );
   return match?.id ?? null;
 }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import {
   SERVICE_RUNTIME_FIELDS,
   createServiceSchema,
-  namespaceFor,
   serviceHostFor,
   updateServiceSchema,
   type DeploymentDto,
@@ -10,6 +9,8 @@ import {
 } from '@dangus/common';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { checkQuota, sizeOf } from './capacity.js';
+import { checkTeamServiceLimit } from './team-limits.js';
+import { namespaceHash } from '../db/project-namespace.js';
 import { ProjectEntity, ServiceEntity, UserEntity, type Project, type Service } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { TenantFailures } from '../state-repo/tenant-failures.js';
@@ -60,9 +61,10 @@ export async function findOwnedService(
 /** A project with its owner's hash (a person's or a team's): the first part of its namespace. */
 export type OwnedProject = Project & { ownerHash?: string };
 
-/** The namespace of a project: its owner's hash (the acting user's only for a project found without the policy). */
-export function projectNamespace(user: CurrentUser, project: OwnedProject): string {
-  return namespaceFor(project.ownerHash ?? user.hash, project.name);
+/** The namespace of a project: the one pinned on its row (the creating owner's hash and its name), whoever owns it now. */
+export function projectNamespace(_user: CurrentUser, project: OwnedProject): string {
+  // Pinned on the row (db/project-namespace.ts), whoever owns the project now.
+  return project.namespace;
 }
 
 /** The state-repo change for an intent about one service of `project`. */
@@ -97,13 +99,14 @@ export async function createService(
     service = await changeState(ctx, async (manager) => {
       await authorizeProject(manager, user, project, 'configure', 'Project', { lock: true });
       await checkServiceLimit(ctx, manager, user, project.id);
+      await checkTeamServiceLimit(ctx, manager, owner);
       await checkQuota(manager, ctx.capacity, project.id, { serviceId: null, replicas: fields.replicas, size: fields.size });
       const saved = await manager.getRepository(ServiceEntity).save({
         ...fields,
         projectId: project.id,
         userId: owner.id,
         // Fixed here for the service's life: the one source of its address.
-        host: serviceHostFor(owner.hash, project.name, fields.name),
+        host: serviceHostFor(namespaceHash(project), project.name, fields.name),
         webhookSecret: ctx.encryptor.encrypt(randomBytes(32).toString('hex')),
         githubRepositoryId: proof?.id ?? null,
       });
@@ -121,7 +124,7 @@ export async function createService(
       // Only one user's own hosts can meet (each starts with the owner's hash): a cut long
       // host whose digest another of theirs has, or an older service's `{hash}-{service}`.
       throw new ConflictError(
-        `The address ${serviceHostFor(owner.hash, project.name, fields.name)} is already used by another of your services: choose another name.`,
+        `The address ${serviceHostFor(namespaceHash(project), project.name, fields.name)} is already used by another of your services: choose another name.`,
         { name: ['Its address is already used by another of your services.'] },
       );
     }

@@ -11,7 +11,11 @@ export const activityQuerySchema = z.strictObject({
   actor: z.string().max(39).optional(),
 });
 
-/** The team's log, newest 200 first, for its members (any role). */
+/**
+ * The team's log, newest 200 first, for its members (any role): who, what and when. Where
+ * from (the IP address and user agent of each member's request) is personal data of the
+ * members: only the team's owners and the platform's admins read it; others get null.
+ */
 export async function listTeamActivity(ctx: UseCaseContext, user: CurrentUser, teamId: string, query: unknown): Promise<ActivityEntryDto[]> {
   const team = await findTeam(ctx.db.manager, user, teamId);
   const parsed = activityQuerySchema.safeParse(query ?? {});
@@ -21,6 +25,7 @@ export async function listTeamActivity(ctx: UseCaseContext, user: CurrentUser, t
     throw new ValidationError('The filters are not valid.', fields);
   }
   const f = parsed.data;
+  const seesOrigin = team.role === 'owner' || user.role === 'admin';
   const rows = await ctx.db.query<{ id: string; actor_login: string; action: string; subject: string; project_id: string | null; ip: string | null; user_agent: string | null; commit_sha: string | null; created_at: Date }[]>(
     `SELECT id::text, actor_login, action, subject, project_id, ip, user_agent, commit_sha, created_at FROM activity_log
       WHERE (team_id = $1 OR project_id IN (SELECT id FROM projects WHERE user_id = $2))
@@ -36,8 +41,8 @@ export async function listTeamActivity(ctx: UseCaseContext, user: CurrentUser, t
     action: r.action,
     subject: r.subject,
     projectId: r.project_id,
-    ip: r.ip,
-    userAgent: r.user_agent,
+    ip: seesOrigin ? r.ip : null,
+    userAgent: seesOrigin ? r.user_agent : null,
     commitSha: r.commit_sha,
     createdAt: r.created_at.toISOString(),
   }));

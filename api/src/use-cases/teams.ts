@@ -12,6 +12,7 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { randomUserHash } from './users.js';
 import { recordTeamActivity } from './activity-log.js';
+import { checkTeamLimit } from './team-limits.js';
 
 /** Called after a member left a team: their open streams of its projects end (http/project-streams.ts). */
 export type MemberRemoved = (userId: string, teamAccountId: string) => void;
@@ -64,14 +65,15 @@ export async function createTeam(ctx: UseCaseContext, user: CurrentUser, input: 
   for (let attempt = 1; ; attempt += 1) {
     try {
       const teamId = await ctx.db.transaction(async (manager) => {
+        await checkTeamLimit(ctx, manager, user);
         const [account] = await manager.query<{ id: string }[]>(
           `INSERT INTO users (github_id, github_username, github_access_token, hash, kind, approved)
            VALUES (-nextval('team_account_github_ids'), $1, $2, $3, 'team', true) RETURNING id`,
           [slug, ctx.encryptor.encrypt(''), randomUserHash()],
         );
         const [team] = await manager.query<{ id: string }[]>(
-          `INSERT INTO teams (account_id, name, slug) VALUES ($1, $2, $3) RETURNING id`,
-          [account?.id, name, slug],
+          `INSERT INTO teams (account_id, name, slug, created_by) VALUES ($1, $2, $3, $4) RETURNING id`,
+          [account?.id, name, slug, user.id],
         );
         const id = team?.id ?? '';
         await manager.query(`INSERT INTO team_members (team_id, user_id, role) VALUES ($1, $2, 'owner')`, [id, user.id]);

@@ -105,6 +105,9 @@ export async function startTestPlatform(
     MAX_ENV_BYTES_PER_SERVICE: '0',
     MAX_STREAMS_PER_USER: '0',
     MAX_HISTORY_REQUESTS_PER_USER: '0',
+    MAX_TEAMS_PER_USER: '0',
+    MAX_PROJECTS_PER_TEAM: '0',
+    MAX_SERVICES_PER_TEAM: '0',
     ...env,
   });
   const { sessionSecret } = config;

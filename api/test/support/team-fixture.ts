@@ -20,7 +20,7 @@ export interface TeamFixture {
 }
 
 export function as(t: TestPlatform, cookie: string) {
-  const go = (method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: object) => {
+  const go = (method: 'get' | 'post' | 'patch' | 'put' | 'delete', path: string, body?: object) => {
     const req = request(t.app)[method](`/api${path}`).set('Cookie', cookie).set('Origin', ORIGIN);
     return body === undefined ? req : req.send(body);
   };
@@ -28,6 +28,7 @@ export function as(t: TestPlatform, cookie: string) {
     get: (path: string) => go('get', path),
     post: (path: string, body: object = {}) => go('post', path, body),
     patch: (path: string, body: object) => go('patch', path, body),
+    put: (path: string, body: object) => go('put', path, body),
     delete: (path: string) => go('delete', path),
   };
 }

@@ -74,6 +74,8 @@ export interface Project {
   id: string;
   userId: string;
   name: string;
+  /** `{hash}-{name}` of the owner that created it, pinned for life: a move keeps it (migration 1765482000000). */
+  namespace: string;
   createdAt: Date;
 }
 
@@ -84,6 +86,7 @@ export const ProjectEntity = new EntitySchema<Project>({
     id: { type: 'uuid', primary: true, generated: 'uuid' },
     userId: { name: 'user_id', type: 'uuid' },
     name: { type: 'varchar', length: 63 },
+    namespace: { type: 'varchar', length: 63 },
     ...timestamps,
   },
 });

@@ -3,9 +3,12 @@ import { useNavigate, useParams } from 'react-router';
 import { ButtonLink, CopyButton, EmptyState, LoadingBlock, PageHeader, Section } from '../../components/ui';
 import { useProject } from '../../features/projects/api/projects';
 import { DeleteProjectButton } from '../../features/projects/components/delete-project-button';
+import { MoveProjectButton } from '../../features/projects/components/move-project-button';
 import { DiscoveryPanel } from '../../features/projects/components/discovery-panel';
 import { ServiceList } from '../../features/projects/components/service-list';
 import { UsagePanel } from '../../features/projects/components/usage-panel';
+import { ProjectMembersPanel } from '../../features/projects/components/project-members';
+import { useUser } from '../../features/auth/api/auth';
 import { paths } from '../paths';
 import { Crumbs } from './crumbs';
 import { LoadError } from './not-found';
@@ -14,6 +17,7 @@ export function ProjectRoute() {
   const { projectId = '' } = useParams();
   const project = useProject(projectId);
   const navigate = useNavigate();
+  const me = useUser();
 
   if (project.isPending) return <LoadingBlock label="Loading project…" />;
   if (project.error) return <LoadError error={project.error} what="Project" />;
@@ -39,6 +43,7 @@ export function ProjectRoute() {
                 Add service
               </ButtonLink>
             )}
+            {role && !roleAllows(role, 'own') ? null : <MoveProjectButton project={p} />}
             {role && !roleAllows(role, 'own') ? null : <DeleteProjectButton project={p} onDeleted={() => void navigate(paths.home)} />}
           </>
         }
@@ -71,6 +76,9 @@ export function ProjectRoute() {
       </div>
       <div className="mt-6">
         <UsagePanel projectId={p.id} />
+      </div>
+      <div className="mt-6">
+        <ProjectMembersPanel projectId={p.id} role={role ?? 'owner'} me={me.githubUsername} />
       </div>
     </>
   );

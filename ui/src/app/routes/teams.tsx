@@ -30,7 +30,7 @@ export function TeamRoute() {
           <MembersPanel team={team.data} me={me.githubUsername} />
         </Section>
         <Section title="Invite">
-          <InvitePanel team={team.data} />
+          <InvitePanel team={team.data} admin={me.role === 'admin'} />
         </Section>
         <Section title="Activity">
           <ActivityPanel team={team.data} />

@@ -77,8 +77,9 @@ export function MembersPanel({ team, me }: { team: TeamDto; me: string }) {
 }
 
 /** Owners invite by GitHub login, or make a link; the link is shown once. */
-export function InvitePanel({ team }: { team: TeamDto }) {
+export function InvitePanel({ team, admin = false }: { team: TeamDto; admin?: boolean }) {
   const [login, setLogin] = useState('');
+  const [admit, setAdmit] = useState(false);
   const [role, setRole] = useState<TeamRole>('developer');
   const invite = useInvite(team.id);
   if (team.role !== 'owner') return <p className="text-sm text-muted">{notOwnerReason(team.role)}</p>;
@@ -89,7 +90,7 @@ export function InvitePanel({ team }: { team: TeamDto }) {
       className="space-y-3"
       onSubmit={(event) => {
         event.preventDefault();
-        invite.mutate({ role, ...(login.trim() ? { githubLogin: login.trim() } : {}) });
+        invite.mutate({ role, ...(login.trim() ? { githubLogin: login.trim() } : {}), ...(admin && admit && login.trim() ? { admitOutsideAllowlist: true } : {}) });
       }}
     >
       <div className="grid gap-3 sm:grid-cols-2">
@@ -108,6 +109,12 @@ export function InvitePanel({ team }: { team: TeamDto }) {
           )}
         </Field>
       </div>
+      {admin ? (
+        <label className="flex items-center gap-2 text-sm">
+          <input type="checkbox" checked={admit} disabled={!login.trim()} onChange={(e) => setAdmit(e.target.checked)} />
+          Let this login sign in though the sign-in allowlist does not name it (admins; an invitation by login only)
+        </label>
+      ) : null}
       <Button type="submit" variant="primary" loading={invite.isPending}>
         Invite
       </Button>

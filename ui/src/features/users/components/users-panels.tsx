@@ -166,7 +166,7 @@ export function UsersPanels() {
           </div>
         )}
       </Section>
-      <Section id="limits" title="Limits per user" description="Settings of the server (MAX_*); 0 is no limit.">
+      <Section id="limits" title="Limits per user and team" description="Settings of the server (MAX_*); 0 is no limit.">
         {limits.data ? (
           <dl className="grid grid-cols-2 gap-3 text-sm sm:grid-cols-3">
             {[
@@ -176,6 +176,9 @@ export function UsersPanels() {
               ['Env size per service (bytes)', limits.data.envBytesPerService],
               ['Live streams per user', limits.data.streamsPerUser],
               ['History requests at once per user', limits.data.historyRequestsPerUser],
+              ['Teams a person may create', limits.data.teamsPerUser],
+              ['Projects per team', limits.data.projectsPerTeam],
+              ['Services per team', limits.data.servicesPerTeam],
             ].map(([label, value]) => (
               <div key={String(label)}>
                 <dt className="text-muted">{label}</dt>
