@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bucketPrefixProblem } from '@dangus/common';
 
 /**
  * The object-storage settings (README "Object storage"): an S3 endpoint and the admin
@@ -31,6 +32,15 @@ export const objectStorageEnv = {
     .trim()
     .regex(/^[a-z0-9-]{1,32}$/, 'OBJECT_STORAGE_REGION is a region name, e.g. us-east-1.')
     .default('us-east-1'),
+  // Begins every new bucket's name: AWS S3's names are global (README "Object storage").
+  OBJECT_STORAGE_BUCKET_PREFIX: z
+    .string()
+    .trim()
+    .default('')
+    .superRefine((v, ctx) => {
+      const problem = bucketPrefixProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: `OBJECT_STORAGE_BUCKET_PREFIX must be ${problem}` });
+    }),
   OBJECT_STORAGE_ACCESS_KEY_ID: optional,
   OBJECT_STORAGE_SECRET_ACCESS_KEY: optional,
   // Days a disabled or deleted service's bucket is kept before the controller deletes it.
@@ -49,7 +59,7 @@ export function objectStorageProblems(env: Record<string, string | undefined>): 
       problems.push(`${name}: OBJECT_STORAGE_ENDPOINT is set, so set ${keys.join(' and ')} (an IAM admin that may create buckets, users and access keys).`);
     }
   } else {
-    for (const name of ['OBJECT_STORAGE_IAM_ENDPOINT', 'OBJECT_STORAGE_APP_ENDPOINT', ...keys].filter(set)) {
+    for (const name of ['OBJECT_STORAGE_IAM_ENDPOINT', 'OBJECT_STORAGE_APP_ENDPOINT', 'OBJECT_STORAGE_BUCKET_PREFIX', ...keys].filter(set)) {
       problems.push(`${name}: set OBJECT_STORAGE_ENDPOINT too (the S3 endpoint), or leave ${name} out.`);
     }
   }
@@ -62,6 +72,8 @@ export interface ObjectStorageSettings {
   iamEndpoint: string;
   appEndpoint: string;
   region: string;
+  /** Begins each new bucket's name ('' for none); a bucket keeps the name it was made with. */
+  bucketPrefix: string;
   admin: { accessKeyId: string; secretAccessKey: string };
   graceDays: number;
   bucketsPerProject: number;
@@ -76,6 +88,7 @@ export function objectStorageSettings(e: ObjectStorageEnv): ObjectStorageSetting
     iamEndpoint: e.OBJECT_STORAGE_IAM_ENDPOINT ?? e.OBJECT_STORAGE_ENDPOINT,
     appEndpoint: e.OBJECT_STORAGE_APP_ENDPOINT ?? e.OBJECT_STORAGE_ENDPOINT,
     region: e.OBJECT_STORAGE_REGION,
+    bucketPrefix: e.OBJECT_STORAGE_BUCKET_PREFIX,
     admin: { accessKeyId: e.OBJECT_STORAGE_ACCESS_KEY_ID, secretAccessKey: e.OBJECT_STORAGE_SECRET_ACCESS_KEY },
     graceDays: e.OBJECT_STORAGE_GRACE_DAYS,
     bucketsPerProject: e.MAX_BUCKETS_PER_PROJECT,

@@ -141,7 +141,7 @@ export async function enableObjectStorage(ctx: UseCaseContext, user: CurrentUser
   const storage = requireStorage(ctx);
   const existing = await rowOfService(ctx.db, owned.service.id);
   if (existing?.access_key_id) return { created: false, storage: answer(ctx, await withUsage(ctx, existing)) };
-  const bucket = existing?.bucket ?? bucketNameFor(owned.owner.hash, owned.project.name, owned.service.name);
+  const bucket = existing?.bucket ?? bucketNameFor(owned.owner.hash, owned.project.name, owned.service.name, storage.settings.bucketPrefix);
   if (!existing) await checkNewBucket(ctx, user, owned.project.id, bucket, storage.settings);
   if (existing) {
     // Its own kept bucket taken back: the key is made under the row's lock, after the row is
