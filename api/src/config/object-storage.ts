@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cidrSchema } from '@dangus/gitops-writer/input-schema';
 import { bucketPrefixProblem } from '@dangus/common';
 
 /**
@@ -43,6 +44,14 @@ export const objectStorageEnv = {
     }),
   OBJECT_STORAGE_ACCESS_KEY_ID: optional,
   OBJECT_STORAGE_SECRET_ACCESS_KEY: optional,
+  // The app endpoint's address (a CIDR) where the tenants' egress policy denies it: their
+  // apps may then reach it, on that endpoint's port (a NetworkPolicy of each tenant).
+  OBJECT_STORAGE_EGRESS_CIDR: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .refine((v) => v === undefined || cidrSchema.safeParse(v).success, 'OBJECT_STORAGE_EGRESS_CIDR must be a CIDR such as 10.43.0.12/32.')
+    .optional(),
   // Days a disabled or deleted service's bucket is kept before the controller deletes it.
   OBJECT_STORAGE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
   // Buckets a project may hold, kept ones included (0: no limit).
@@ -59,11 +68,23 @@ export function objectStorageProblems(env: Record<string, string | undefined>): 
       problems.push(`${name}: OBJECT_STORAGE_ENDPOINT is set, so set ${keys.join(' and ')} (an IAM admin that may create buckets, users and access keys).`);
     }
   } else {
-    for (const name of ['OBJECT_STORAGE_IAM_ENDPOINT', 'OBJECT_STORAGE_APP_ENDPOINT', 'OBJECT_STORAGE_BUCKET_PREFIX', ...keys].filter(set)) {
+    for (const name of ['OBJECT_STORAGE_IAM_ENDPOINT', 'OBJECT_STORAGE_APP_ENDPOINT', 'OBJECT_STORAGE_BUCKET_PREFIX', 'OBJECT_STORAGE_EGRESS_CIDR', ...keys].filter(set)) {
       problems.push(`${name}: set OBJECT_STORAGE_ENDPOINT too (the S3 endpoint), or leave ${name} out.`);
     }
   }
   return problems;
+}
+
+/**
+ * What the tenants' apps may reach of the backend despite their egress policy: the CIDR
+ * given and the app endpoint's port (its URL's, else 80 or 443); `null` without a CIDR or a
+ * backend. The CIDR's form is checked where the renderer's settings are.
+ */
+export function objectStorageEgress(e: Pick<ObjectStorageEnv, 'OBJECT_STORAGE_EGRESS_CIDR' | 'OBJECT_STORAGE_APP_ENDPOINT' | 'OBJECT_STORAGE_ENDPOINT'>): { cidr: string; port: number } | null {
+  const endpoint = e.OBJECT_STORAGE_APP_ENDPOINT ?? e.OBJECT_STORAGE_ENDPOINT;
+  if (!e.OBJECT_STORAGE_EGRESS_CIDR || !endpoint) return null;
+  const url = new URL(endpoint);
+  return { cidr: e.OBJECT_STORAGE_EGRESS_CIDR, port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 };
 }
 
 /** The object-storage backend as the code uses it; `null` when none is configured. */
