@@ -61,7 +61,11 @@ export interface RealWorld {
  */
 export async function startRealWorld(
   log: (line: string) => void,
-  options: { sharedRobot?: { username: string; password: string } } = {},
+  options: {
+    sharedRobot?: { username: string; password: string };
+    /** Runs once the node is up, before the platform starts: more settings, and what to stop at the end. */
+    beforePlatform?: (node: RealNode) => Promise<{ env: Record<string, string>; stop: () => Promise<void> }>;
+  } = {},
 ): Promise<RealWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'dangus-realnode-'));
   const cluster = await startCluster({ realNode: true, log });
@@ -91,6 +95,8 @@ export async function startRealWorld(
     cleanups.push(() => github.stop());
     const gitOrigin = await github.startGitServer({ host: NODE_IP, cert: await readFile(tls.cert), key: await readFile(tls.key) });
 
+    const extra = options.beforePlatform ? await options.beforePlatform(node) : null;
+    if (extra) cleanups.push(extra.stop);
     const shared = options.sharedRobot;
     const sharedRegistryHost = shared ? await node.startPasswordRegistry([shared]) : undefined;
     const registryEnv: Record<string, string> = shared && sharedRegistryHost
@@ -112,6 +118,7 @@ export async function startRealWorld(
         AUTH_LOCAL: 'true',
         // The registry's push notifications (a build ends when its image is stored).
         REGISTRY_WEBHOOK_TOKEN: node.registryNotifications.token,
+        ...extra?.env,
       },
       { cluster: { kubeconfig: cluster.kubeconfigPath, tuning: { resyncMs: 2_000 } }, github, uiDir: DEFAULT_UI_DIR },
     );
@@ -171,6 +178,8 @@ export interface AppVersion {
   inspectBuild?: boolean;
   /** When set, the image runs as this user (`USER` in the Dockerfile) and the app prints `uid=`. */
   user?: number;
+  /** More CGI scripts under /www/cgi-bin/, by name (s3-app.ts: an S3 client in busybox sh). */
+  cgi?: Record<string, string>;
 }
 
 /** Where the app serves what its build could see (with `inspectBuild`). */
@@ -244,6 +253,7 @@ export async function commitApp(world: RealWorld, app: AppVersion): Promise<stri
     ].join('\n'),
     { mode: 0o755 },
   );
+  for (const [name, script] of Object.entries(app.cgi ?? {})) await writeFile(join(work, 'www', 'cgi-bin', name), script, { mode: 0o755 });
   let entrypoint = '["/bin/busybox", "httpd", "-f", "-v", "-p", "8080", "-h", "/www"]';
   if (app.crash) entrypoint = `["/bin/busybox", "sh", "-c", "echo starting ${app.version}; echo cannot start >&2; exit 3"]`;
   else if (app.linesPerSecond !== undefined) entrypoint = JSON.stringify(['/bin/busybox', 'sh', '-c', linesLoop(app.linesPerSecond)]);

@@ -1,6 +1,6 @@
 import type { RenderSettings } from '@dangus/gitops-writer';
 import type { ServiceSizeDto, UserLimitsDto } from '@dangus/common';
-import { objectStorageSettings, type ObjectStorageSettings } from './object-storage.js';
+import { objectStorageEgress, objectStorageSettings, type ObjectStorageSettings } from './object-storage.js';
 import { placeholderProblems } from './placeholders.js';
 import { crossFieldProblems, envSchema, LOOPBACK_HOSTS, type RawEnv } from './schema.js';
 
@@ -112,6 +112,7 @@ export interface Config {
     | 'dnsNamespace'
     | 'egressDeniedCidrs'
     | 'buildEgressCidr'
+    | 'objectStorageEgress'
     | 'registryLayout'
     | 'flux'
     | 'certificates'
@@ -363,6 +364,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       dnsNamespace: e.DNS_NAMESPACE,
       egressDeniedCidrs: e.TENANT_EGRESS_DENIED_CIDRS,
       buildEgressCidr: e.BUILD_EGRESS_CIDR ?? null,
+      objectStorageEgress: objectStorageEgress(e),
       // Each tenant's Flux Kustomization (flux/{namespace}.yaml) names the GitRepository
       // the api pokes; the bootstrap example's when Flux is not configured.
       flux: fluxGitRepository

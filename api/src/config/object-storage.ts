@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { cidrSchema } from '@dangus/gitops-writer/input-schema';
+import { bucketPrefixProblem } from '@dangus/common';
 
 /**
  * The object-storage settings (README "Object storage"): an S3 endpoint and the admin
@@ -31,8 +33,25 @@ export const objectStorageEnv = {
     .trim()
     .regex(/^[a-z0-9-]{1,32}$/, 'OBJECT_STORAGE_REGION is a region name, e.g. us-east-1.')
     .default('us-east-1'),
+  // Begins every new bucket's name: AWS S3's names are global (README "Object storage").
+  OBJECT_STORAGE_BUCKET_PREFIX: z
+    .string()
+    .trim()
+    .default('')
+    .superRefine((v, ctx) => {
+      const problem = bucketPrefixProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: `OBJECT_STORAGE_BUCKET_PREFIX must be ${problem}` });
+    }),
   OBJECT_STORAGE_ACCESS_KEY_ID: optional,
   OBJECT_STORAGE_SECRET_ACCESS_KEY: optional,
+  // The app endpoint's address (a CIDR) where the tenants' egress policy denies it: their
+  // apps may then reach it, on that endpoint's port (a NetworkPolicy of each tenant).
+  OBJECT_STORAGE_EGRESS_CIDR: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .refine((v) => v === undefined || cidrSchema.safeParse(v).success, 'OBJECT_STORAGE_EGRESS_CIDR must be a CIDR such as 10.43.0.12/32.')
+    .optional(),
   // Days a disabled or deleted service's bucket is kept before the controller deletes it.
   OBJECT_STORAGE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(7),
   // Buckets a project may hold, kept ones included (0: no limit).
@@ -49,11 +68,23 @@ export function objectStorageProblems(env: Record<string, string | undefined>): 
       problems.push(`${name}: OBJECT_STORAGE_ENDPOINT is set, so set ${keys.join(' and ')} (an IAM admin that may create buckets, users and access keys).`);
     }
   } else {
-    for (const name of ['OBJECT_STORAGE_IAM_ENDPOINT', 'OBJECT_STORAGE_APP_ENDPOINT', ...keys].filter(set)) {
+    for (const name of ['OBJECT_STORAGE_IAM_ENDPOINT', 'OBJECT_STORAGE_APP_ENDPOINT', 'OBJECT_STORAGE_BUCKET_PREFIX', 'OBJECT_STORAGE_EGRESS_CIDR', ...keys].filter(set)) {
       problems.push(`${name}: set OBJECT_STORAGE_ENDPOINT too (the S3 endpoint), or leave ${name} out.`);
     }
   }
   return problems;
+}
+
+/**
+ * What the tenants' apps may reach of the backend despite their egress policy: the CIDR
+ * given and the app endpoint's port (its URL's, else 80 or 443); `null` without a CIDR or a
+ * backend. The CIDR's form is checked where the renderer's settings are.
+ */
+export function objectStorageEgress(e: Pick<ObjectStorageEnv, 'OBJECT_STORAGE_EGRESS_CIDR' | 'OBJECT_STORAGE_APP_ENDPOINT' | 'OBJECT_STORAGE_ENDPOINT'>): { cidr: string; port: number } | null {
+  const endpoint = e.OBJECT_STORAGE_APP_ENDPOINT ?? e.OBJECT_STORAGE_ENDPOINT;
+  if (!e.OBJECT_STORAGE_EGRESS_CIDR || !endpoint) return null;
+  const url = new URL(endpoint);
+  return { cidr: e.OBJECT_STORAGE_EGRESS_CIDR, port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 };
 }
 
 /** The object-storage backend as the code uses it; `null` when none is configured. */
@@ -62,6 +93,8 @@ export interface ObjectStorageSettings {
   iamEndpoint: string;
   appEndpoint: string;
   region: string;
+  /** Begins each new bucket's name ('' for none); a bucket keeps the name it was made with. */
+  bucketPrefix: string;
   admin: { accessKeyId: string; secretAccessKey: string };
   graceDays: number;
   bucketsPerProject: number;
@@ -76,6 +109,7 @@ export function objectStorageSettings(e: ObjectStorageEnv): ObjectStorageSetting
     iamEndpoint: e.OBJECT_STORAGE_IAM_ENDPOINT ?? e.OBJECT_STORAGE_ENDPOINT,
     appEndpoint: e.OBJECT_STORAGE_APP_ENDPOINT ?? e.OBJECT_STORAGE_ENDPOINT,
     region: e.OBJECT_STORAGE_REGION,
+    bucketPrefix: e.OBJECT_STORAGE_BUCKET_PREFIX,
     admin: { accessKeyId: e.OBJECT_STORAGE_ACCESS_KEY_ID, secretAccessKey: e.OBJECT_STORAGE_SECRET_ACCESS_KEY },
     graceDays: e.OBJECT_STORAGE_GRACE_DAYS,
     bucketsPerProject: e.MAX_BUCKETS_PER_PROJECT,

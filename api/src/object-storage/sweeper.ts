@@ -17,9 +17,16 @@ export async function sweepExpiredBuckets(deps: { db: DataSource; driver: Object
   let deleted = 0;
   for (const row of rows) {
     try {
-      await deps.driver.deleteBucket(row.bucket);
-      await deps.db.query(`DELETE FROM service_buckets WHERE id = $1 AND delete_after <= now()`, [row.id]);
-      deleted += 1;
+      // Under the row's lock, as "delete now" and taking a kept bucket back: a bucket taken
+      // back meanwhile (its row no longer expired) is skipped, one locked now is left to the next pass.
+      const gone = await deps.db.transaction(async (manager) => {
+        const locked: unknown[] = await manager.query(`SELECT 1 FROM service_buckets WHERE id = $1 AND delete_after <= now() FOR UPDATE SKIP LOCKED`, [row.id]);
+        if (locked.length === 0) return false;
+        await deps.driver.deleteBucket(row.bucket);
+        await manager.query(`DELETE FROM service_buckets WHERE id = $1`, [row.id]);
+        return true;
+      });
+      if (gone) deleted += 1;
     } catch (error) {
       deps.logger.warn({ bucket: row.bucket, err: error }, 'could not delete an expired bucket; retried at the next pass');
     }

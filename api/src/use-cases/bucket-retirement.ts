@@ -6,6 +6,9 @@ import type { UseCaseContext } from './context.js';
  * from object-storage.ts so that deleting a service or a project can use it without a cycle.
  */
 export async function keep(manager: EntityManager, where: string, params: unknown[], graceDays: number): Promise<Array<{ bucket: string; access_key_id: string }>> {
+  // The rows locked first, as a rotation locks them: the keys returned are the ones recorded
+  // once a rotation under way committed, not the ones it replaced.
+  await manager.query(`SELECT id FROM service_buckets WHERE access_key_id IS NOT NULL AND ${where} ORDER BY id FOR UPDATE`, params);
   const rows: [Array<{ bucket: string; access_key_id: string }>, number] = await manager.query(
     `UPDATE service_buckets b SET access_key_id = NULL, secret_access_key = NULL, delete_after = now() + make_interval(days => $${String(params.length + 1)})
       FROM service_buckets old WHERE old.id = b.id AND b.access_key_id IS NOT NULL AND b.${where}

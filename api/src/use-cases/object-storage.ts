@@ -58,6 +58,31 @@ async function rowOfService(db: UseCaseContext['db'] | EntityManager, serviceId:
   return rows[0] ?? null;
 }
 
+/**
+ * The service's bucket row, locked until the transaction ends: enabling, rotating,
+ * disabling and deleting one bucket run one after another, each deciding on the row as the
+ * one before left it, so the backend never holds a valid key the row does not record.
+ */
+async function lockRowOfService(manager: EntityManager, serviceId: string): Promise<BucketRow | null> {
+  const rows: BucketRow[] = await manager.query(`SELECT ${COLUMNS} FROM service_buckets WHERE service_id = $1 FOR UPDATE`, [serviceId]);
+  return rows[0] ?? null;
+}
+
+/** Thrown in a change's transaction when the locked row shows the change was made already: nothing to commit. */
+class AlreadyDone extends Error {}
+
+/** Keys made for a change that failed: revoked unless the row records one of them after all. */
+async function revokeUnrecorded(ctx: UseCaseContext, driver: ObjectStorage['driver'], serviceId: string, made: Array<{ bucket: string; key: BucketKey }>): Promise<void> {
+  if (made.length === 0) return;
+  const row = await rowOfService(ctx.db, serviceId).catch(() => null);
+  for (const { bucket, key } of made) {
+    if (row?.access_key_id === key.accessKeyId) continue;
+    await driver.revokeKey(bucket, key.accessKeyId).catch((error: unknown) => {
+      ctx.logger.warn({ bucket, err: error }, 'could not revoke the key of a failed object-storage change');
+    });
+  }
+}
+
 async function withUsage(ctx: UseCaseContext, row: BucketRow): Promise<BucketDto> {
   let usage: BucketDto['usage'] = null;
   let usageError: string | null = null;
@@ -117,33 +142,43 @@ export async function enableObjectStorage(ctx: UseCaseContext, user: CurrentUser
   const storage = requireStorage(ctx);
   const existing = await rowOfService(ctx.db, owned.service.id);
   if (existing?.access_key_id) return { created: false, storage: answer(ctx, await withUsage(ctx, existing)) };
-  const bucket = existing?.bucket ?? bucketNameFor(namespaceHash(owned.project), owned.project.name, owned.service.name);
+  const bucket = existing?.bucket ?? bucketNameFor(namespaceHash(owned.project), owned.project.name, owned.service.name, storage.settings.bucketPrefix);
   if (!existing) await checkNewBucket(ctx, user, owned.project.id, bucket, storage.settings);
-  let key: BucketKey;
-  let created = false;
   if (existing) {
-    key = await backend('creating a key', () => storage.driver.createScopedKey(bucket));
-  } else {
-    ({ key, created } = await provisionBucket(storage.driver, bucket).catch((error: unknown) => {
-      throw new ObjectStorageUnavailableError(`${message(error)}. Nothing was kept; try again.`);
-    }));
+    // Its own kept bucket taken back: the key is made under the row's lock, after the row is
+    // seen still kept (an enable at once finds it active; a "delete now" first leaves no row).
+    const made: Array<{ bucket: string; key: BucketKey }> = [];
+    try {
+      await envChange(ctx, user, owned, `enable object storage (bucket ${bucket})`, async (manager) => {
+        const row = await lockRowOfService(manager, owned.service.id);
+        if (!row) throw new ConflictError(`The kept bucket ${bucket} was deleted meanwhile: enable the storage again for a new one.`);
+        if (row.access_key_id) throw new AlreadyDone();
+        const key = await backend('creating a key', () => storage.driver.createScopedKey(bucket));
+        made.push({ bucket, key });
+        await manager.query(`UPDATE service_buckets SET access_key_id = $2, secret_access_key = $3, delete_after = NULL, project_id = $4 WHERE id = $1`, [
+          row.id, key.accessKeyId, ctx.encryptor.encrypt(key.secretAccessKey), owned.project.id,
+        ]);
+      });
+    } catch (error) {
+      await revokeUnrecorded(ctx, storage.driver, owned.service.id, made);
+      if (!(error instanceof AlreadyDone)) throw error;
+    }
+    const row = await rowOfService(ctx.db, owned.service.id);
+    if (!row) throw new NotFoundError('Service');
+    return { created: false, storage: answer(ctx, await withUsage(ctx, row)) };
   }
+  const { key, created } = await provisionBucket(storage.driver, bucket).catch((error: unknown) => {
+    throw new ObjectStorageUnavailableError(`${message(error)}. Nothing was kept; try again.`);
+  });
   try {
     await envChange(ctx, user, owned, `enable object storage (bucket ${bucket})`, async (manager) => {
-      const secret = ctx.encryptor.encrypt(key.secretAccessKey);
-      if (existing) {
-        await manager.query(`UPDATE service_buckets SET access_key_id = $2, secret_access_key = $3, delete_after = NULL, project_id = $4 WHERE id = $1`, [
-          existing.id, key.accessKeyId, secret, owned.project.id,
-        ]);
-      } else {
-        await manager.query(
-          `INSERT INTO service_buckets (user_id, project_id, service_id, namespace, service_name, bucket, endpoint, region, access_key_id, secret_access_key)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          // The project's owner account (a team's, for a team project), as its namespace.
-          [owned.owner.id, owned.project.id, owned.service.id, owned.project.namespace, owned.service.name, bucket,
-            storage.settings.appEndpoint, storage.settings.region, key.accessKeyId, secret],
-        );
-      }
+      await manager.query(
+        `INSERT INTO service_buckets (user_id, project_id, service_id, namespace, service_name, bucket, endpoint, region, access_key_id, secret_access_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        // The project's owner account (a team's, for a team project), as its namespace.
+        [owned.owner.id, owned.project.id, owned.service.id, owned.project.namespace, owned.service.name, bucket,
+          storage.settings.appEndpoint, storage.settings.region, key.accessKeyId, ctx.encryptor.encrypt(key.secretAccessKey)],
+      );
     });
   } catch (error) {
     // Undo the backend's part: the key always, the bucket when it is new and no other row took it.
@@ -155,7 +190,7 @@ export async function enableObjectStorage(ctx: UseCaseContext, user: CurrentUser
   }
   const row = await rowOfService(ctx.db, owned.service.id);
   if (!row) throw new NotFoundError('Service');
-  return { created: !existing, storage: answer(ctx, await withUsage(ctx, row)) };
+  return { created: true, storage: answer(ctx, await withUsage(ctx, row)) };
 }
 
 /** The project's bucket limit, and a kept bucket of a deleted service of the same name. */
@@ -176,22 +211,29 @@ async function checkNewBucket(ctx: UseCaseContext, user: CurrentUser, projectId:
   }
 }
 
-/** A new key, then the old one revoked (the old pods lose access as the new ones roll out). */
+/**
+ * A new key, then the old one revoked (the old pods lose access as the new ones roll out),
+ * under the row's lock: rotations at once run one after another, each revoking the key the
+ * one before recorded.
+ */
 export async function rotateObjectStorageKey(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ObjectStorageDto> {
   // Who may is decided first: someone outside the project learns nothing, not even the setting.
   const owned = await findOwnedService(ctx, user, serviceId);
   const storage = requireStorage(ctx);
-  const row = await rowOfService(ctx.db, owned.service.id);
-  if (!row?.access_key_id) throw new ConflictError('This service has no object storage enabled: there is no key to rotate.');
-  const old = row.access_key_id;
-  const key = await backend('creating a key', () => storage.driver.createScopedKey(row.bucket));
+  const made: Array<{ bucket: string; key: BucketKey }> = [];
   try {
-    await backend('revoking the old key', () => storage.driver.revokeKey(row.bucket, old));
-    await envChange(ctx, user, owned, `rotate the object-storage key of ${row.bucket}`, async (manager) => {
+    await envChange(ctx, user, owned, (bucket: string) => `rotate the object-storage key of ${bucket}`, async (manager) => {
+      const row = await lockRowOfService(manager, owned.service.id);
+      const old = row?.access_key_id;
+      if (!row || !old) throw new ConflictError('This service has no object storage enabled: there is no key to rotate.');
+      const key = await backend('creating a key', () => storage.driver.createScopedKey(row.bucket));
+      made.push({ bucket: row.bucket, key });
+      await backend('revoking the old key', () => storage.driver.revokeKey(row.bucket, old));
       await manager.query(`UPDATE service_buckets SET access_key_id = $2, secret_access_key = $3 WHERE id = $1`, [row.id, key.accessKeyId, ctx.encryptor.encrypt(key.secretAccessKey)]);
+      return row.bucket;
     });
   } catch (error) {
-    await storage.driver.revokeKey(row.bucket, key.accessKeyId).catch(() => undefined);
+    await revokeUnrecorded(ctx, storage.driver, owned.service.id, made);
     throw error;
   }
   return getObjectStorage(ctx, user, serviceId);
@@ -202,13 +244,19 @@ export async function disableObjectStorage(ctx: UseCaseContext, user: CurrentUse
   // Who may is decided first: someone outside the project learns nothing, not even the setting.
   const owned = await findOwnedService(ctx, user, serviceId);
   const storage = requireStorage(ctx);
-  const row = await rowOfService(ctx.db, owned.service.id);
-  if (!row?.access_key_id) return getObjectStorage(ctx, user, serviceId);
-  const old = row.access_key_id;
-  await backend('revoking the key', () => storage.driver.revokeKey(row.bucket, old));
-  await envChange(ctx, user, owned, `disable object storage (bucket ${row.bucket} kept ${String(storage.settings.graceDays)} days)`, async (manager) => {
-    await keep(manager, `id = $1`, [row.id], storage.settings.graceDays);
-  });
+  const days = String(storage.settings.graceDays);
+  try {
+    await envChange(ctx, user, owned, (bucket: string) => `disable object storage (bucket ${bucket} kept ${days} days)`, async (manager) => {
+      const row = await lockRowOfService(manager, owned.service.id);
+      const old = row?.access_key_id;
+      if (!row || !old) throw new AlreadyDone();
+      await backend('revoking the key', () => storage.driver.revokeKey(row.bucket, old));
+      await keep(manager, `id = $1`, [row.id], storage.settings.graceDays);
+      return row.bucket;
+    });
+  } catch (error) {
+    if (!(error instanceof AlreadyDone)) throw error;
+  }
   return getObjectStorage(ctx, user, serviceId);
 }
 
@@ -225,13 +273,17 @@ export async function listBuckets(ctx: UseCaseContext, user: CurrentUser): Promi
   return Promise.all(rows.map((row) => withUsage(ctx, row)));
 }
 
-/** "Delete now": a kept bucket, its objects and its identity go at once. An active one is refused. */
+/** "Delete now": a kept bucket, its objects and its identity go at once, under the row's lock. An active one is refused. */
 export async function deleteBucketNow(ctx: UseCaseContext, user: CurrentUser, bucketId: string): Promise<void> {
-  const rows: BucketRow[] = isUuid(bucketId) ? await ctx.db.query(`SELECT ${COLUMNS} FROM service_buckets WHERE id = $2 AND ${MANAGED_ACCOUNTS}`, [user.id, bucketId]) : [];
-  const row = rows[0];
-  if (!row) throw new NotFoundError('Bucket');
-  if (row.access_key_id) throw new ConflictError(`The bucket ${row.bucket} is in use by ${row.service_name}: disable its object storage first.`);
-  const storage = requireStorage(ctx);
-  await backend('deleting the bucket', () => storage.driver.deleteBucket(row.bucket));
-  await ctx.db.query(`DELETE FROM service_buckets WHERE id = $1`, [row.id]);
+  await ctx.db.transaction(async (manager) => {
+    const rows: BucketRow[] = isUuid(bucketId)
+      ? await manager.query(`SELECT ${COLUMNS} FROM service_buckets WHERE id = $2 AND ${MANAGED_ACCOUNTS} FOR UPDATE`, [user.id, bucketId])
+      : [];
+    const row = rows[0];
+    if (!row) throw new NotFoundError('Bucket');
+    if (row.access_key_id) throw new ConflictError(`The bucket ${row.bucket} is in use by ${row.service_name}: disable its object storage first.`);
+    const storage = requireStorage(ctx);
+    await backend('deleting the bucket', () => storage.driver.deleteBucket(row.bucket));
+    await manager.query(`DELETE FROM service_buckets WHERE id = $1`, [row.id]);
+  });
 }

@@ -24,11 +24,11 @@ export function weedBinary(): string {
   return path;
 }
 
-async function freePort(): Promise<number> {
+async function freePort(ip: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, ip, () => {
       const address = server.address();
       server.close(() => { resolve(typeof address === 'object' && address ? address.port : 0); });
     });
@@ -43,8 +43,12 @@ export interface SeaweedFs {
   stop(): Promise<void>;
 }
 
-/** Starts SeaweedFS and waits until its S3 gateway answers. */
-export async function startSeaweedFs(): Promise<SeaweedFs> {
+/**
+ * Starts SeaweedFS and waits until its S3 gateway answers: on loopback, or on `ip` (the
+ * real-node tests' node IP, which the pods they run reach).
+ */
+export async function startSeaweedFs(options: { ip?: string } = {}): Promise<SeaweedFs> {
+  const ip = options.ip ?? '127.0.0.1';
   const binary = weedBinary();
   const dir = mkdtempSync(join(tmpdir(), 'dangus-weed-'));
   const admin = { accessKeyId: 'dangusadmin0000000000', secretAccessKey: 'dangus-admin-secret-0000000000000000000' };
@@ -55,12 +59,12 @@ export async function startSeaweedFs(): Promise<SeaweedFs> {
   );
   const ports: number[] = [];
   while (ports.length < 8) {
-    const port = await freePort();
+    const port = await freePort(ip);
     if (!ports.includes(port)) ports.push(port);
   }
   const [master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc] = ports as [number, number, number, number, number, number, number, number];
   const args = [
-    'server', '-ip=127.0.0.1', '-ip.bind=127.0.0.1', `-dir=${join(dir, 'data')}`,
+    'server', `-ip=${ip}`, `-ip.bind=${ip}`, `-dir=${join(dir, 'data')}`,
     `-master.port=${master}`, `-master.port.grpc=${masterGrpc}`, '-master.volumeSizeLimitMB=16',
     `-volume.port=${volume}`, `-volume.port.grpc=${volumeGrpc}`, '-volume.max=400',
     '-filer', `-filer.port=${filer}`, `-filer.port.grpc=${filerGrpc}`,
@@ -74,7 +78,7 @@ export async function startSeaweedFs(): Promise<SeaweedFs> {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
-  const endpoint = `http://127.0.0.1:${s3}`;
+  const endpoint = `http://${ip}:${s3}`;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');

@@ -143,6 +143,7 @@ export const renderSettingsSchema = z.object({
   egressDeniedCidrs: z.array(cidrSchema).max(64).default([...DEFAULT_EGRESS_DENIED_CIDRS]),
   nodeAddresses: z.array(ipAddressSchema).max(1024).default([]),
   buildEgressCidr: cidrSchema.nullable().default(null),
+  objectStorageEgress: z.object({ cidr: cidrSchema, port: z.number().int().min(1).max(65_535) }).nullable().default(null),
   limitRange: z
     .object({
       defaultCpu: quantitySchema,

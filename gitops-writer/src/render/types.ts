@@ -57,6 +57,11 @@ export interface RenderSettings {
   nodeAddresses: string[];
   /** A CIDR builds may reach although denied above (the registry's address), or `null`. */
   buildEgressCidr: string | null;
+  /**
+   * The object-storage endpoint's address and port, which the tenants' apps (not their
+   * builds) may reach although denied above (README "Object storage"), or `null`.
+   */
+  objectStorageEgress?: { cidr: string; port: number } | null;
   /** Container defaults of each tenant's LimitRange. */
   limitRange: {
     defaultCpu: Quantity;

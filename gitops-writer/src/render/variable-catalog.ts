@@ -83,6 +83,8 @@ const COMPUTED_VARIABLES = {
   egress_denied_cidrs: 'tenant',
   egress_denied_ipv6_cidrs: 'tenant',
   build_egress_cidr: 'tenant',
+  object_storage_egress_cidr: 'tenant',
+  object_storage_egress_port: 'tenant',
 
   service_name: 'service',
   service_id: 'service',

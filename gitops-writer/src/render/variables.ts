@@ -36,6 +36,8 @@ export function tenantVariables(tenant: TenantInput, settings: RenderSettings): 
     egress_denied_cidrs: denied.ipv4,
     egress_denied_ipv6_cidrs: denied.ipv6,
     build_egress_cidr: settings.buildEgressCidr,
+    object_storage_egress_cidr: settings.objectStorageEgress?.cidr ?? null,
+    object_storage_egress_port: settings.objectStorageEgress?.port ?? null,
   };
 }
 
