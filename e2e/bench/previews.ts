@@ -48,6 +48,8 @@ async function main(): Promise<void> {
     const full = `${w.login}/${w.repo.name}`;
     const repo = fake.addRepository(full);
     await post(w.platform, fake.install(app, { login: w.login, id: 7_700_003, type: 'User' }, [repo]).delivery).expect(200);
+    // Signed in again through the App: the user's own App token shows GitHub they read the repository (the service is bound).
+    await w.platform.signIn(w.login, 7_700_001);
     fake.pulls.setPermission(full, 'alice', 'write');
     const project = await createProject(w, 'bench');
     const created = await request(w.platform.app)

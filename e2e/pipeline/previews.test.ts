@@ -27,6 +27,8 @@ describe('previews on the real control plane', () => {
     repo = world.platform.github.app.addRepository(`${world.login}/web`);
     await post(world.platform, world.platform.github.app.install(app, { login: world.login, id: 4242, type: 'User' }, [repo]).delivery).expect(200);
     world.platform.github.app.pulls.setPermission(`${world.login}/web`, 'alice', 'write');
+    // Signed in again through the App: the user's own App token shows GitHub they read the repository (the service is bound).
+    await world.platform.signIn(world.login, world.githubId);
     project = await createProject(world, 'prshop');
     const service = await createService(world, project.id, 'web');
     serviceId = service.id;

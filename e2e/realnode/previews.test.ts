@@ -27,6 +27,8 @@ describe('previews of pull requests on a real node', () => {
     const full = `${world.login}/${world.repo.name}`;
     const repo = fake.addRepository(full);
     await post(world.platform, fake.install(app, { login: world.login, id: 7_700_002, type: 'User' }, [repo]).delivery).expect(200);
+    // Signed in again through the App: the user's own App token shows GitHub they read the repository (the service is bound).
+    await world.platform.signIn(world.login, 7_700_001);
     fake.pulls.setPermission(full, 'alice', 'write');
 
     const project = await createProject(world, 'prshop');
