@@ -189,8 +189,14 @@ else
   if [ "${secret[DATABASE_URL]}" != "$wanted" ]; then secret[DATABASE_URL]="$wanted"; created+=(DATABASE_URL); fi
 fi
 
-# The one-time setup link: a new token each run (any one of them, used once, sets the
-# platform up; after that all are dead). Only its SHA-256 reaches the cluster.
+# The one-time setup link: a new token each run; the api reads the Secret at request time
+# (mounted), so the new link works at once and every older one is dead. Only its SHA-256
+# reaches the cluster. A platform already set up gets no new link: the api says so.
+setup_done=false
+if ! $dry_run && "$KUBECTL" -n "$NS" get deployment dangus-api >/dev/null 2>&1; then
+  probe='fetch("http://127.0.0.1:3000/auth/setup?token=probe").then((r)=>r.json()).then((b)=>console.log(b.state),()=>{})'
+  [ "$("$KUBECTL" -n "$NS" exec deployment/dangus-api -c api -- node -e "$probe" 2>/dev/null || true)" != done ] || setup_done=true
+fi
 setup_token="$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
 setup_sha="$(printf '%s' "$setup_token" | sha256sum | cut -d' ' -f1)"
 setup_expires="$(date -u -d '+24 hours' +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -v+24H +%Y-%m-%dT%H:%M:%SZ)"
@@ -198,6 +204,7 @@ setup_expires="$(date -u -d '+24 hours' +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date 
 secret_manifest() {
   printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: dangus-secrets\n  namespace: %s\n  labels:\n    app.kubernetes.io/part-of: dangus\ntype: Opaque\ndata:\n' "$NS"
   for key in "${!secret[@]}"; do [ -z "${secret[$key]}" ] || printf '  %s: %s\n' "$key" "${secret[$key]}"; done
+  $setup_done && return 0
   printf -- '---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: dangus-setup\n  namespace: %s\n  labels:\n    app.kubernetes.io/part-of: dangus\ntype: Opaque\ndata:\n' "$NS"
   printf '  SETUP_TOKEN_SHA256: %s\n  SETUP_TOKEN_EXPIRES_AT: %s\n' "$(b64 "$setup_sha")" "$(b64 "$setup_expires")"
 }
@@ -242,7 +249,7 @@ if $dry_run; then
   else
     echo "    Secret/dangus-secrets (kept as it is)"
   fi
-  echo "    Secret/dangus-setup (a new one-time setup link)"
+  echo "    Secret/dangus-setup (a new one-time setup link, unless the platform is set up)"
   exit 0
 fi
 
@@ -267,6 +274,27 @@ if $wait; then
       die "$w is not ready after ${timeout}s: kubectl -n $NS describe $w; kubectl -n $NS logs $w"
     fi
   done
+  # The kubelet refreshes a mounted Secret on its next sync of the pod (up to a minute or
+  # so): a change of the pods' annotation syncs them now. Wait until the api reads the
+  # new hash, so the printed link works when it is printed.
+  if ! $setup_done; then
+    "$KUBECTL" -n "$NS" annotate pod -l app.kubernetes.io/name=dangus-api --overwrite "dangus.dev/setup-link=${setup_sha:0:16}" >/dev/null 2>&1 || true
+    printf '    %-32s ' "the new setup link"
+    until [ "$("$KUBECTL" -n "$NS" exec deployment/dangus-api -c api -- cat /etc/dangus-setup/SETUP_TOKEN_SHA256 2>/dev/null || true)" = "$setup_sha" ]; do
+      [ "$(date +%s)" -lt "$deadline" ] || { echo "not read yet"; break; }
+      sleep 2
+    done
+    [ "$(date +%s)" -ge "$deadline" ] || echo ready
+  fi
+fi
+
+if $setup_done; then
+  cat <<EOF
+
+Dangus Cloud is upgraded. It is set up already: sign in at $scheme://$platform_host
+(no new setup link: bootstrap/install.sh prints one only until the setup is done).
+EOF
+  exit 0
 fi
 
 cat <<EOF

@@ -154,9 +154,14 @@ EOF`]);
       ['dangus-test-traefik', 'dangus.apps.example.com'],
       ['dangus-test-traefik', 'registry.apps.example.com'],
     ]);
-    const api = JSON.parse(await k(['-n', NS, 'get', 'deployment', 'dangus-api', '-o', 'json'])) as { spec: { template: { spec: { containers: { image: string; envFrom: unknown[] }[] } } } };
+    const api = JSON.parse(await k(['-n', NS, 'get', 'deployment', 'dangus-api', '-o', 'json'])) as {
+      spec: { template: { spec: { containers: { image: string; env: unknown[]; volumeMounts: unknown[] }[]; volumes: unknown[] } } };
+    };
     expect(api.spec.template.spec.containers[0]?.image).toBe(IMAGE);
-    expect(api.spec.template.spec.containers[0]?.envFrom).toContainEqual({ secretRef: { name: 'dangus-setup', optional: true } });
+    // The setup link's Secret is mounted, read at request time: a re-run's link works at once.
+    expect(api.spec.template.spec.containers[0]?.env).toContainEqual({ name: 'SETUP_TOKEN_DIR', value: '/etc/dangus-setup' });
+    expect(api.spec.template.spec.containers[0]?.volumeMounts).toContainEqual({ name: 'setup', mountPath: '/etc/dangus-setup', readOnly: true });
+    expect(api.spec.template.spec.volumes).toContainEqual({ name: 'setup', secret: { secretName: 'dangus-setup', optional: true, defaultMode: 0o440 } });
 
     // A key the operator added by hand (a Harbor robot, say) is kept by every re-run.
     await k(['-n', NS, 'patch', 'secret', 'dangus-secrets', '--type', 'merge', '-p', JSON.stringify({ stringData: { HARBOR_USERNAME: 'robot$added-by-hand' } })]);
@@ -166,6 +171,9 @@ EOF`]);
     const again = await install(['--domain', 'apps.example.com', '--image', 'registry.example.com/dangus/dangus-api:0.2.0', '--no-wait']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('Applying Secrets (generated: none, kept as they were)');
+    const newToken = /\/setup\?token=([A-Za-z0-9_-]{43})$/m.exec(again.stdout)?.[1] ?? '';
+    expect(newToken).not.toBe(token);
+    expect(Buffer.from((await secretData('dangus-setup')).SETUP_TOKEN_SHA256 ?? '', 'base64').toString()).toBe(createHash('sha256').update(newToken).digest('hex'));
     expect(await secretData('dangus-secrets')).toEqual(secrets);
     const upgraded = JSON.parse(await k(['-n', NS, 'get', 'deployment', 'dangus-api', '-o', 'json'])) as typeof api;
     expect(upgraded.spec.template.spec.containers[0]?.image).toBe('registry.example.com/dangus/dangus-api:0.2.0');

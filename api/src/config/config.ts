@@ -70,6 +70,8 @@ export interface Config {
   registry: RegistrySettings;
   /** The first-run setup token's hash and expiry (SETUP_TOKEN_*), as the installer set them. */
   setupToken: { sha256: string; expiresAt: Date | undefined } | undefined;
+  /** The directory the setup token's files are read from at request time (SETUP_TOKEN_DIR), when set. */
+  setupTokenDir: string | undefined;
   /** Where the DNS records point (DNS_TARGET): the ingress's public address or host name. */
   dnsTarget: string | null;
   /** Harbor's API and the account that makes each tenant's project and robot; `null`: one shared credential. */
@@ -323,6 +325,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     harborAdmin: bundled ? null : harborAdmin,
     registry,
     setupToken: e.SETUP_TOKEN_SHA256 ? { sha256: e.SETUP_TOKEN_SHA256, expiresAt: e.SETUP_TOKEN_EXPIRES_AT ? new Date(e.SETUP_TOKEN_EXPIRES_AT) : undefined } : undefined,
+    setupTokenDir: e.SETUP_TOKEN_DIR,
     dnsTarget: e.DNS_TARGET ?? null,
     tenantPullSecret,
     objectStorage: objectStorageSettings(e),

@@ -31,7 +31,7 @@ export const HTTP_CHECK_PATH = '/.well-known/dangus-domain/';
 
 const SYSTEM_DNS: DnsSettings = { servers: [], timeoutMs: 5000 };
 
-interface Owner {
+export interface Owner {
   project_id: string;
   project_name: string;
   service_name: string;
@@ -40,7 +40,7 @@ interface Owner {
   hash: string;
 }
 
-async function ownerOf(db: DataSource, serviceId: string): Promise<Owner | null> {
+export async function ownerOf(db: DataSource, serviceId: string): Promise<Owner | null> {
   const rows: Owner[] = await db.query(
     `SELECT p.id AS project_id, p.name AS project_name, s.name AS service_name, u.id AS user_id, u.github_username, u.hash
        FROM services s JOIN projects p ON p.id = s.project_id JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
@@ -101,6 +101,7 @@ function fetchToken(address: string, port: number, domain: string, token: string
  */
 export async function checkDomain(deps: DomainCheckDeps, row: DomainRow, scheduled: boolean): Promise<DomainRow | null> {
   const now = deps.now?.() ?? new Date();
+  if (row.status === 'expired') return row;
   const owner = await ownerOf(deps.db, row.service_id);
   if (!owner) return null;
   const dns = deps.settings?.dns ?? SYSTEM_DNS;

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { domainToASCII, domainToUnicode } from 'node:url';
 import {
+  DOMAIN_EXPIRED_MESSAGE,
   MAX_DOMAINS_PER_SERVICE,
   createDomainSchema,
   namespaceFor,
@@ -18,6 +19,7 @@ import {
 import { ConflictError, LimitReachedError, NotFoundError, ValidationError } from '../errors.js';
 import {
   deleteDomain,
+  deleteExpiredClaim,
   domainOfService,
   domainsOfService,
   insertDomain,
@@ -92,6 +94,7 @@ export async function addDomain(ctx: UseCaseContext, user: CurrentUser, serviceI
   try {
     const row = await changeState(ctx, async (manager) => {
       const count = await lockServiceDomains(manager, owned.service.id);
+      await deleteExpiredClaim(manager, owned.service.id, domain);
       if (count >= MAX_DOMAINS_PER_SERVICE) {
         throw new LimitReachedError(`A service has at most ${String(MAX_DOMAINS_PER_SERVICE)} custom domains: remove one first.`);
       }
@@ -124,6 +127,7 @@ async function findDomain(ctx: UseCaseContext, serviceId: string, domainId: stri
 export async function verifyDomain(ctx: UseCaseContext, user: CurrentUser, serviceId: string, domainId: string): Promise<CustomDomainDto> {
   const owned = await findOwnedService(ctx, user, serviceId);
   const row = await findDomain(ctx, owned.service.id, domainId);
+  if (row.status === 'expired') throw new ConflictError(DOMAIN_EXPIRED_MESSAGE, { domain: [DOMAIN_EXPIRED_MESSAGE] });
   const after = await checkDomain(
     { db: ctx.db, stateSink: ctx.stateSink, logger: ctx.logger, baseDomain: ctx.settings.baseDomain, settings: ctx.domains },
     row,
