@@ -190,7 +190,7 @@ export const deploymentDtoSchema = deploymentSummaryDtoSchema.extend({
 });
 export type DeploymentDto = z.infer<typeof deploymentDtoSchema>;
 
-const runtimeValue = z.union([z.number(), z.string(), z.null()]);
+const runtimeValue = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 
 /** What a rollback would change, against what runs now (env values are never shown, only keys). */
 export const rollbackPreviewDtoSchema = z.strictObject({

@@ -23,6 +23,7 @@ const service: ServiceDto = {
   healthCheckPath: null,
   replicas: 1,
   size: null,
+  hsts: false,
   subdomain: 'abc123-web',
   publicUrl: 'https://abc123-web.example.com',
   internalAddress: 'http://web:8080',
