@@ -43,7 +43,7 @@ const service: ServiceDto = {
 };
 
 describe('new service form', () => {
-  it('when the defaults are kept, then branch main, Dockerfile, no storage, no health check, one default pod are sent', () => {
+  it('when the defaults are kept, then branch main, Dockerfile, no storage, no health check, one default pod, no HSTS are sent', () => {
     expect(validateCreate(good)).toEqual({
       ok: true,
       input: {
@@ -58,6 +58,7 @@ describe('new service form', () => {
         healthCheckPath: null,
         replicas: 1,
         size: null,
+        hsts: false,
       },
     });
   });
