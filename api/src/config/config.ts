@@ -126,6 +126,8 @@ export interface DomainSettings {
   ingressAddresses: readonly string[];
   /** The port the HTTP reachability check connects to (80: Traefik's web entrypoint). */
   httpCheckPort: number;
+  /** At most this many new HTTP-01 certificates asked for in any hour (CERT_REQUESTS_PER_HOUR); the others queue. */
+  certificateRequestsPerHour: number;
   /** The platform's own hosts, never claimable. */
   platformHosts: readonly string[];
   /** The ClusterIssuer of HTTP-01 certificates (custom domains, and platform hosts without a DNS-01 issuer); none: no certificate is asked for. */
@@ -335,6 +337,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       dns: { servers: e.DOMAIN_DNS_SERVERS, timeoutMs: Math.round(e.DOMAIN_DNS_TIMEOUT_SECONDS * 1000) },
       ingressAddresses: e.INGRESS_ADDRESSES,
       httpCheckPort: e.DOMAIN_HTTP_CHECK_PORT,
+      certificateRequestsPerHour: e.CERT_REQUESTS_PER_HOUR,
       platformHosts: [new URL(publicUrl).hostname],
       issuer: e.CERT_ISSUER ?? null,
       dns01Issuer: e.CERT_DNS01_ISSUER ?? null,

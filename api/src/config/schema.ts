@@ -286,6 +286,9 @@ export const envSchema = z
     DOMAIN_HTTP_CHECK_PORT: z.coerce.number().int().min(1).max(65_535).default(80),
     CERT_ISSUER: optionalString,
     CERT_DNS01_ISSUER: optionalString,
+    // The HTTP-01 rate limit: at most this many new certificates asked for in any hour;
+    // the domains beyond it wait their turn (Let's Encrypt's limits are per account and domain).
+    CERT_REQUESTS_PER_HOUR: z.coerce.number().int().min(1, 'CERT_REQUESTS_PER_HOUR is at least 1.').max(10_000).default(10),
   });
 
 /**

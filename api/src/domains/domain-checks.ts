@@ -13,7 +13,7 @@ import { namespaceFor, type DomainCheckDto } from '@dangus/common';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { DomainSettings } from '../config/config.js';
-import { lockDomain, nextCheckAt, recordCheck, recordRouting, setHttpToken, type DomainRow } from '../db/domains-repo.js';
+import { lockDomain, nextCheckAt, recordCheck, recordRouting, setHttpToken, takeCertificateSlot, type DomainRow } from '../db/domains-repo.js';
 import { changeState, type StateSink, type TenantChange } from '../state-repo/state-sink.js';
 import { checkPointsAt, checkTxt, type DnsSettings } from './dns-checker.js';
 
@@ -24,6 +24,11 @@ export interface DomainCheckDeps {
   baseDomain: string;
   settings: DomainSettings | undefined;
   now?: () => Date;
+}
+
+/** Why a routed domain has no certificate yet: the HTTP-01 rate limit (CERT_REQUESTS_PER_HOUR). */
+export function certificateQueuedMessage(perHour: number, at: Date): string {
+  return `Its certificate waits its turn: the platform asks for at most ${String(perHour)} new certificates an hour (CERT_REQUESTS_PER_HOUR); the next slot is at ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC.`;
 }
 
 /** The path of the reachability token, answered by the api for the domain it was made for (http/routes/domain-check.ts). */
@@ -118,7 +123,7 @@ export async function checkDomain(deps: DomainCheckDeps, row: DomainRow, schedul
       return { value: undefined, change: verified ? domainChange(owner, `verify ${row.domain}`) : null };
     });
     deps.logger.info({ domain: row.domain, outcome: found.outcome, scheduled }, 'custom domain TXT record checked');
-  } else if (!row.routing?.ok) {
+  } else if (!row.routing?.ok || !row.certificate_requested_at) {
     await checkRouting(deps, row, owner, now, scheduled);
   }
   const after: DomainRow[] = await deps.db.query(`SELECT * FROM custom_domains WHERE id = $1`, [row.id]);
@@ -142,9 +147,23 @@ async function checkRouting(deps: DomainCheckDeps, row: DomainRow, owner: Owner,
   await changeState(deps, async (manager) => {
     const current = await lockDomain(manager, row.id);
     if (current?.status !== 'verified') return { value: undefined, change: null };
-    const next = routing.ok ? null : scheduled ? nextCheckAt(now, Math.min(current.checks, 6), now) : current.next_check_at;
-    await recordRouting(manager, row.id, routing, next);
-    return { value: undefined, change: routing.ok ? domainChange(owner, `certificate for ${row.domain}`) : null };
+    if (!routing.ok) {
+      await recordRouting(manager, row.id, routing, scheduled ? nextCheckAt(now, Math.min(current.checks, 6), now) : current.next_check_at);
+      return { value: undefined, change: null };
+    }
+    if (current.certificate_requested_at) {
+      await recordRouting(manager, row.id, routing, null);
+      return { value: undefined, change: null };
+    }
+    // The HTTP-01 rate limit: beyond it, the domain waits (looked at again when a slot frees).
+    const slot = await takeCertificateSlot(manager, row.id, now, settings?.issuer ? settings.certificateRequestsPerHour : Number.MAX_SAFE_INTEGER);
+    if (!slot.granted) {
+      const queued = { ...routing, message: `${routing.message} ${certificateQueuedMessage(settings?.certificateRequestsPerHour ?? 0, slot.nextSlotAt)}` };
+      await recordRouting(manager, row.id, queued, slot.nextSlotAt);
+      return { value: undefined, change: null };
+    }
+    await recordRouting(manager, row.id, routing, null);
+    return { value: undefined, change: domainChange(owner, `certificate for ${row.domain}`) };
   });
   deps.logger.info({ domain: row.domain, ok: routing.ok, scheduled }, 'custom domain routing checked');
 }

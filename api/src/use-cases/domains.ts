@@ -51,6 +51,8 @@ async function certificatesOf(ctx: UseCaseContext, namespace: string): Promise<M
 
 function certificateOf(ctx: UseCaseContext, certificates: Map<string, CertificateStateDto> | null, row: DomainRow): CertificateStateDto {
   if (row.status !== 'verified' || !row.routing?.ok) return NOT_ASKED;
+  // Routed, its certificate queued by the HTTP-01 rate limit: the routing message says until when.
+  if (ctx.domains?.issuer && !row.certificate_requested_at) return { state: 'waiting', message: row.routing.message, notAfter: null };
   if (!ctx.domains?.issuer) return { state: 'none', message: 'The platform has no certificate issuer (CERT_ISSUER): the domain is served over HTTP only.', notAfter: null };
   if (!certificates) return UNKNOWN;
   return certificates.get(row.domain) ?? { state: 'waiting', message: 'The certificate is committed; the cluster does not have it yet.', notAfter: null };
