@@ -51,7 +51,7 @@ describe('certificate requests per hour', () => {
       CERT_ISSUER: 'letsencrypt',
       CERT_REQUESTS_PER_HOUR: '1',
     });
-    handler = t.app as unknown as RequestListener;
+    handler = t.app;
     cookie = await t.signIn('octocat', 4242);
     const project = await post('/projects', { name: 'shop' }).expect(201);
     ns = project.body.namespace as string;
