@@ -65,21 +65,21 @@ describe('the bundled registry\'s garbage collection', () => {
     expect(wait?.args?.slice(0, 3)).toEqual(['rollout', 'status', 'deployment/dangus-registry']);
     expect(pod.containers.map((c) => c.command)).toEqual([['registry', 'garbage-collect', '--delete-untagged', '/etc/distribution/config.yml']]);
     // The registry's own config says nothing of read-only: only the Job's window sets it.
-    const config = (find(objects, 'ConfigMap', 'dangus-registry').data as Record<string, string>)['config.yml'] ?? '';
+    const config = String((find(objects, 'ConfigMap', 'dangus-registry').data as Record<string, string>)['config.yml']);
     expect(config).not.toContain('readonly');
   });
 
   it('lets the collector\'s account switch the registry\'s Deployment, and nothing else', async () => {
     await k(['create', 'namespace', ns]);
     const mine = objects
-      .filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind as string) && o.metadata.name === 'dangus-registry-gc')
+      .filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind) && o.metadata.name === 'dangus-registry-gc')
       .map((o) => JSON.parse(JSON.stringify(o).replaceAll('"dangus-system"', `"${ns}"`)) as RenderedObject);
     expect(mine.map((o) => o.kind).sort()).toEqual(['Role', 'RoleBinding', 'ServiceAccount']);
     const file = join(dir, 'rbac.json');
     await writeFile(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: mine }));
     await k(['apply', '-f', file]);
     const can = async (...args: string[]) =>
-      (await k(['auth', 'can-i', ...args, '-n', ns, `--as=system:serviceaccount:${ns}:dangus-registry-gc`]).catch((error: Error) => error.message)).trim().split('\n').pop();
+      (await k(['auth', 'can-i', ...args, '-n', ns, `--as=system:serviceaccount:${ns}:dangus-registry-gc`]).catch((error: unknown) => (error instanceof Error ? error.message : String(error)))).trim().split('\n').pop();
     expect(await can('patch', 'deployment/dangus-registry')).toBe('yes');
     expect(await can('get', 'deployment/dangus-registry')).toBe('yes');
     expect(await can('patch', 'deployment/dangus-api')).not.toBe('yes');
