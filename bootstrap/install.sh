@@ -35,6 +35,9 @@ Installs (or upgrades) Dangus Cloud into the cluster of the current kubectl cont
   --image REF              the platform's image (api, controller, applier)
   --build-from-source      build the image in the cluster from this repository (not yet)
   --tls                    serve over https (needs a certificate for the hosts)
+  --registries-yaml FILE   also write the k3s registries.yaml entry the nodes need to pull
+                           from the bundled registry over http (printed either way) to
+                           FILE, for the operator to copy to /etc/rancher/k3s/ on each node
   --timeout SECONDS        how long to wait for readiness (default 600)
   --no-wait                apply and print, without waiting for readiness
   --dry-run                run the checks and print what would be applied; change nothing
@@ -47,7 +50,7 @@ EOF
 die() { printf 'install.sh: %s\n' "$1" >&2; exit "${2:-1}"; }
 step() { printf '==> %s\n' "$1"; }
 
-domain="" platform_host="" registry=bundled postgres=bundled database_url="" image="" build=false
+registries_yaml="" domain="" platform_host="" registry=bundled postgres=bundled database_url="" image="" build=false
 migrate=false tls=false timeout=600 wait=true dry_run=false uninstall=false delete_data=false
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
     --image) image="${2:-}"; shift ;;
     --build-from-source) build=true ;;
     --tls) tls=true ;;
+    --registries-yaml) registries_yaml="${2:-}"; shift ;;
     --timeout) timeout="${2:-}"; shift ;;
     --no-wait) wait=false ;;
     --dry-run) dry_run=true ;;
@@ -78,6 +82,7 @@ problems=()
 case "$registry" in bundled|harbor) ;; *) problems+=("--registry: \"$registry\" is not bundled or harbor") ;; esac
 case "$postgres" in bundled|external) ;; *) problems+=("--postgres: \"$postgres\" is not bundled or external") ;; esac
 [ "$postgres" != external ] || [[ "$database_url" =~ ^postgres(ql)?:// ]] || problems+=("--database-url: --postgres external needs a postgres:// URL")
+[ -z "$registries_yaml" ] || [ "$registry" = bundled ] || problems+=("--registries-yaml: only the bundled registry needs a registries.yaml entry")
 [[ "$timeout" =~ ^[0-9]+$ ]] || problems+=("--timeout: \"$timeout\" is not a number of seconds")
 if ! $uninstall && [ -z "$image" ]; then
   if $build; then
@@ -149,6 +154,13 @@ fi
 [ -n "$platform_host" ] || platform_host="dangus.$domain"
 scheme=http; $tls && scheme=https
 registry_host="registry.$domain"
+
+# What k3s's containerd needs to pull from the bundled registry over plain http (the
+# kubelet hands it the tenant's pull Secret; the registry's token server answers it): a
+# mirror of the registry's host whose endpoint is http://. Not needed with --tls.
+registries_entry() {
+  printf 'mirrors:\n  "%s":\n    endpoint:\n      - "http://%s"\n' "$registry_host" "$registry_host"
+}
 
 # ---- Profiles of an existing install: the PostgreSQL one does not switch silently. ----
 existing_profile="$("$KUBECTL" -n "$NS" get configmap dangus-install -o jsonpath='{.data.postgres}' 2>/dev/null || true)"
@@ -288,8 +300,25 @@ if $wait; then
   fi
 fi
 
+registries_note=""
+if [ "$registry" = bundled ] && ! $tls; then
+  if [ -n "$registries_yaml" ]; then
+    registries_entry >"$registries_yaml"
+    where="written to $registries_yaml: copy it to"
+  else
+    where="add to"
+  fi
+  registries_note="
+The nodes pull images from the bundled registry over http: on every k3s node, $where
+/etc/rancher/k3s/registries.yaml (merging with what it holds) and restart k3s
+(systemctl restart k3s; k3s-agent on agents):
+$(registries_entry | sed 's/^/  /')
+"
+fi
+
 if $setup_done; then
   cat <<EOF
+$registries_note
 
 Dangus Cloud is upgraded. It is set up already: sign in at $scheme://$platform_host
 (no new setup link: bootstrap/install.sh prints one only until the setup is done).
@@ -305,6 +334,7 @@ Create these DNS records (skip them with an sslip.io domain):
   *.$domain    A    <your ingress's public address>   (every service's address)
   $platform_host    A    <your ingress's public address>   (the platform)$( [ "$registry" = bundled ] && printf '\n  (%s is covered by the wildcard: the bundled registry)' "$registry_host")
 
+$registries_note
 Then open, within 24 hours (the link works once):
   $scheme://$platform_host/setup?token=$setup_token
 EOF

@@ -5,7 +5,7 @@
 // for (--no-wait): kwok's simulated nodes run no image (the real-node tier would).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -124,9 +124,17 @@ EOF`]);
     }
     expect(await exists(['namespace', NS])).toBe(false);
 
-    const first = await install(['--domain', 'apps.example.com', '--image', IMAGE, '--no-wait']);
+    const registriesDir = await mkdtemp(join(tmpdir(), 'dangus-registries-'));
+    const registriesYaml = join(registriesDir, 'registries.yaml');
+    const first = await install(['--domain', 'apps.example.com', '--image', IMAGE, '--no-wait', '--registries-yaml', registriesYaml]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
+    // What k3s's containerd needs to pull from the bundled registry over http: written, and printed.
+    const mirror = 'mirrors:\n  "registry.apps.example.com":\n    endpoint:\n      - "http://registry.apps.example.com"\n';
+    expect(await readFile(registriesYaml, 'utf8')).toBe(mirror);
+    expect(first.stdout).toContain(mirror.trimEnd().split('\n').map((line) => `  ${line}`).join('\n'));
+    expect(first.stdout).toContain(`written to ${registriesYaml}: copy it to\n/etc/rancher/k3s/registries.yaml`);
+    await rm(registriesDir, { recursive: true, force: true });
     const url = /(http:\/\/dangus\.apps\.example\.com\/setup\?token=([A-Za-z0-9_-]{43}))$/m.exec(first.stdout);
     expect(url).not.toBeNull();
     const token = url?.[2] ?? '';
