@@ -158,7 +158,7 @@ export type EnvValueDto = z.infer<typeof envValueDtoSchema>;
  */
 export const serviceActivityDtoSchema = z.strictObject({
   id: z.uuid(),
-  action: z.enum(['env.reveal']),
+  action: z.enum(['env.reveal', 'certificate.failed']),
   subject: z.string(),
   actor: z.string().describe('The GitHub login of who did it.'),
   createdAt: timestamp,

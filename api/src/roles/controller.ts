@@ -23,7 +23,9 @@ import { IntentProcessor } from '../coordination/outbox.js';
 import type { StateSink } from '../state-repo/state-sink.js';
 import type { Applier } from '@dangus/applier';
 import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
+import { startCertificateWatch } from '../domains/certificate-watch.js';
 import { startDomainScheduler, type DomainScheduler } from '../domains/domain-scheduler.js';
+import { Certificates } from '../kube/certificates.js';
 import { startPreviewReconcile } from '../use-cases/preview-reconcile.js';
 
 /** Between full reconciles of the repo with the database (a change whose intent was never recorded). */
@@ -71,6 +73,8 @@ export interface RunningController {
   sweepBuckets?: () => Promise<number>;
   /** The custom domains' scheduled DNS looks (issue 34). */
   domains: DomainScheduler;
+  /** The renewal watch (with a cluster and CERT_ISSUER): one look now (tests; a timer looks otherwise). */
+  certificates?: { pass(): Promise<number> };
 }
 
 /**
@@ -173,6 +177,8 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     (error: unknown) => logger.warn({ err: error }, 'could not delete the OAuth tokens'),
   );
   const domains = startDomainScheduler({ db: deps.db, stateSink: deps.stateSink, logger: logger.child({ component: 'domains' }), baseDomain: config.baseDomain, settings: config.domains });
+  // A certificate that was valid and fails to renew: an event of its service (issue 34).
+  const certificateWatch = deps.kube && config.domains.issuer ? startCertificateWatch({ db: deps.db, list: ((c) => () => c.list())(new Certificates(deps.kube)), logger: logger.child({ component: 'certificates' }) }) : undefined;
   const timer = setInterval(() => void reconcile().catch((error: unknown) => logger.warn({ err: error }, 'reconcile failed')), RECONCILE_MS);
   timer.unref();
   // Kept buckets whose grace period is over go (object storage).
@@ -194,10 +200,12 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     head: () => writer.repo.head(),
     pushStatus: () => writer.pusher?.status ?? null,
     domains,
+    ...(certificateWatch ? { certificates: { pass: () => certificateWatch.pass() } } : {}),
     applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,
     ...(buckets ? { sweepBuckets: () => buckets.sweep() } : {}),
     async stop() {
       clearInterval(timer);
+      certificateWatch?.stop();
       clearInterval(previewsTimer);
       installations.stop();
       await buckets?.stop();
