@@ -35,6 +35,9 @@ Installs (or upgrades) Dangus Cloud into the cluster of the current kubectl cont
   --image REF              the platform's image (api, controller, applier)
   --build-from-source      build the image in the cluster from this repository (not yet)
   --tls                    serve over https (needs a certificate for the hosts)
+  --registries-yaml FILE   also write the k3s registries.yaml entry the nodes need to pull
+                           from the bundled registry over http (printed either way) to
+                           FILE, for the operator to copy to /etc/rancher/k3s/ on each node
   --timeout SECONDS        how long to wait for readiness (default 600)
   --no-wait                apply and print, without waiting for readiness
   --dry-run                run the checks and print what would be applied; change nothing
@@ -47,7 +50,7 @@ EOF
 die() { printf 'install.sh: %s\n' "$1" >&2; exit "${2:-1}"; }
 step() { printf '==> %s\n' "$1"; }
 
-domain="" platform_host="" registry=bundled postgres=bundled database_url="" image="" build=false
+registries_yaml="" domain="" platform_host="" registry=bundled postgres=bundled database_url="" image="" build=false
 migrate=false tls=false timeout=600 wait=true dry_run=false uninstall=false delete_data=false
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
     --image) image="${2:-}"; shift ;;
     --build-from-source) build=true ;;
     --tls) tls=true ;;
+    --registries-yaml) registries_yaml="${2:-}"; shift ;;
     --timeout) timeout="${2:-}"; shift ;;
     --no-wait) wait=false ;;
     --dry-run) dry_run=true ;;
@@ -78,6 +82,7 @@ problems=()
 case "$registry" in bundled|harbor) ;; *) problems+=("--registry: \"$registry\" is not bundled or harbor") ;; esac
 case "$postgres" in bundled|external) ;; *) problems+=("--postgres: \"$postgres\" is not bundled or external") ;; esac
 [ "$postgres" != external ] || [[ "$database_url" =~ ^postgres(ql)?:// ]] || problems+=("--database-url: --postgres external needs a postgres:// URL")
+[ -z "$registries_yaml" ] || [ "$registry" = bundled ] || problems+=("--registries-yaml: only the bundled registry needs a registries.yaml entry")
 [[ "$timeout" =~ ^[0-9]+$ ]] || problems+=("--timeout: \"$timeout\" is not a number of seconds")
 if ! $uninstall && [ -z "$image" ]; then
   if $build; then
@@ -150,6 +155,13 @@ fi
 scheme=http; $tls && scheme=https
 registry_host="registry.$domain"
 
+# What k3s's containerd needs to pull from the bundled registry over plain http (the
+# kubelet hands it the tenant's pull Secret; the registry's token server answers it): a
+# mirror of the registry's host whose endpoint is http://. Not needed with --tls.
+registries_entry() {
+  printf 'mirrors:\n  "%s":\n    endpoint:\n      - "http://%s"\n' "$registry_host" "$registry_host"
+}
+
 # ---- Profiles of an existing install: the PostgreSQL one does not switch silently. ----
 existing_profile="$("$KUBECTL" -n "$NS" get configmap dangus-install -o jsonpath='{.data.postgres}' 2>/dev/null || true)"
 if [ -n "$existing_profile" ] && [ "$existing_profile" != "$postgres" ] && ! $migrate; then
@@ -189,8 +201,14 @@ else
   if [ "${secret[DATABASE_URL]}" != "$wanted" ]; then secret[DATABASE_URL]="$wanted"; created+=(DATABASE_URL); fi
 fi
 
-# The one-time setup link: a new token each run (any one of them, used once, sets the
-# platform up; after that all are dead). Only its SHA-256 reaches the cluster.
+# The one-time setup link: a new token each run; the api reads the Secret at request time
+# (mounted), so the new link works at once and every older one is dead. Only its SHA-256
+# reaches the cluster. A platform already set up gets no new link: the api says so.
+setup_done=false
+if ! $dry_run && "$KUBECTL" -n "$NS" get deployment dangus-api >/dev/null 2>&1; then
+  probe='fetch("http://127.0.0.1:3000/auth/setup?token=probe").then((r)=>r.json()).then((b)=>console.log(b.state),()=>{})'
+  [ "$("$KUBECTL" -n "$NS" exec deployment/dangus-api -c api -- node -e "$probe" 2>/dev/null || true)" != done ] || setup_done=true
+fi
 setup_token="$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
 setup_sha="$(printf '%s' "$setup_token" | sha256sum | cut -d' ' -f1)"
 setup_expires="$(date -u -d '+24 hours' +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -v+24H +%Y-%m-%dT%H:%M:%SZ)"
@@ -198,6 +216,7 @@ setup_expires="$(date -u -d '+24 hours' +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date 
 secret_manifest() {
   printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: dangus-secrets\n  namespace: %s\n  labels:\n    app.kubernetes.io/part-of: dangus\ntype: Opaque\ndata:\n' "$NS"
   for key in "${!secret[@]}"; do [ -z "${secret[$key]}" ] || printf '  %s: %s\n' "$key" "${secret[$key]}"; done
+  $setup_done && return 0
   printf -- '---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: dangus-setup\n  namespace: %s\n  labels:\n    app.kubernetes.io/part-of: dangus\ntype: Opaque\ndata:\n' "$NS"
   printf '  SETUP_TOKEN_SHA256: %s\n  SETUP_TOKEN_EXPIRES_AT: %s\n' "$(b64 "$setup_sha")" "$(b64 "$setup_expires")"
 }
@@ -242,7 +261,7 @@ if $dry_run; then
   else
     echo "    Secret/dangus-secrets (kept as it is)"
   fi
-  echo "    Secret/dangus-setup (a new one-time setup link)"
+  echo "    Secret/dangus-setup (a new one-time setup link, unless the platform is set up)"
   exit 0
 fi
 
@@ -267,6 +286,44 @@ if $wait; then
       die "$w is not ready after ${timeout}s: kubectl -n $NS describe $w; kubectl -n $NS logs $w"
     fi
   done
+  # The kubelet refreshes a mounted Secret on its next sync of the pod (up to a minute or
+  # so): a change of the pods' annotation syncs them now. Wait until the api reads the
+  # new hash, so the printed link works when it is printed.
+  if ! $setup_done; then
+    "$KUBECTL" -n "$NS" annotate pod -l app.kubernetes.io/name=dangus-api --overwrite "dangus.dev/setup-link=${setup_sha:0:16}" >/dev/null 2>&1 || true
+    printf '    %-32s ' "the new setup link"
+    until [ "$("$KUBECTL" -n "$NS" exec deployment/dangus-api -c api -- cat /etc/dangus-setup/SETUP_TOKEN_SHA256 2>/dev/null || true)" = "$setup_sha" ]; do
+      [ "$(date +%s)" -lt "$deadline" ] || { echo "not read yet"; break; }
+      sleep 2
+    done
+    [ "$(date +%s)" -ge "$deadline" ] || echo ready
+  fi
+fi
+
+registries_note=""
+if [ "$registry" = bundled ] && ! $tls; then
+  if [ -n "$registries_yaml" ]; then
+    registries_entry >"$registries_yaml"
+    where="written to $registries_yaml: copy it to"
+  else
+    where="add to"
+  fi
+  registries_note="
+The nodes pull images from the bundled registry over http: on every k3s node, $where
+/etc/rancher/k3s/registries.yaml (merging with what it holds) and restart k3s
+(systemctl restart k3s; k3s-agent on agents):
+$(registries_entry | sed 's/^/  /')
+"
+fi
+
+if $setup_done; then
+  cat <<EOF
+$registries_note
+
+Dangus Cloud is upgraded. It is set up already: sign in at $scheme://$platform_host
+(no new setup link: bootstrap/install.sh prints one only until the setup is done).
+EOF
+  exit 0
 fi
 
 cat <<EOF
@@ -277,6 +334,7 @@ Create these DNS records (skip them with an sslip.io domain):
   *.$domain    A    <your ingress's public address>   (every service's address)
   $platform_host    A    <your ingress's public address>   (the platform)$( [ "$registry" = bundled ] && printf '\n  (%s is covered by the wildcard: the bundled registry)' "$registry_host")
 
+$registries_note
 Then open, within 24 hours (the link works once):
   $scheme://$platform_host/setup?token=$setup_token
 EOF

@@ -28,6 +28,7 @@ import type { PipelineHandle } from './pipeline/pipeline-handle.js';
 import { EventBus } from './events/event-bus.js';
 import { tenantRegistriesOf, type TenantRegistries } from './registry/tenant-registries.js';
 import { FirstRunSetup } from './auth/first-run-setup.js';
+import { setupTokenFromDir } from './auth/setup-token-file.js';
 import { RepoVisibility } from './github/repo-visibility.js';
 
 export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../ui/dist', import.meta.url));
@@ -120,7 +121,7 @@ export function createPlatform(options: PlatformOptions) {
     ctx,
     sessions,
     signIn,
-    setup: { firstRun: new FirstRunSetup({ db, configured: config.setupToken }), baseDomain: config.baseDomain, dnsTarget: config.dnsTarget },
+    setup: { firstRun: new FirstRunSetup({ db, configured: config.setupToken, ...(config.setupTokenDir ? { read: setupTokenFromDir(config.setupTokenDir) } : {}) }), baseDomain: config.baseDomain, dnsTarget: config.dnsTarget },
     githubWebUrl: config.github.webUrl,
     manifest: { publicUrl: config.publicUrl, callbackUrl: config.github.callbackUrl, readOrgMembers: readOrgs },
     localAuth: config.localAuth,

@@ -38,6 +38,7 @@ const FIRST: ServiceConfig = {
   healthCheckPath: '/ready',
   replicas: 3,
   size: 'small',
+  hsts: true,
 };
 
 /** Another value of every runtime field: what a change rolls out, then a rollback undoes. */
@@ -47,6 +48,7 @@ const SECOND: Pick<ServiceConfig, (typeof SERVICE_RUNTIME_FIELDS)[number]> = {
   healthCheckPath: '/live',
   replicas: 1,
   size: 'big',
+  hsts: false,
 };
 
 describe("a service's shape, declared once", () => {

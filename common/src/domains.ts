@@ -16,6 +16,9 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import { z } from 'zod';
 
 export const MAX_DOMAINS_PER_SERVICE = 5;
+/** Why an `expired` domain no longer routes nor holds its name, for its owner. */
+export const DOMAIN_EXPIRED_MESSAGE =
+  'Not verified within 72 hours: the claim was released and anyone may add this name now. Add it again to restart the checks.';
 /** The TXT record's name is this label before the domain. */
 export const DOMAIN_CHALLENGE_LABEL = '_dangus-challenge';
 
@@ -23,7 +26,8 @@ export const createDomainSchema = z.strictObject({
   domain: z.string().max(1024, 'At most 253 characters.'),
 });
 
-export const domainStatusSchema = z.enum(['pending', 'verified']);
+/** `expired`: not verified within the 72 hours of checks; the name is released (DOMAIN_EXPIRED_MESSAGE). */
+export const domainStatusSchema = z.enum(['pending', 'verified', 'expired']);
 export type DomainStatus = z.infer<typeof domainStatusSchema>;
 
 const timestamp = z.iso.datetime({ offset: true });

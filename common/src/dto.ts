@@ -161,7 +161,7 @@ export type EnvValueDto = z.infer<typeof envValueDtoSchema>;
  */
 export const serviceActivityDtoSchema = z.strictObject({
   id: z.uuid(),
-  action: z.enum(['env.reveal']),
+  action: z.enum(['env.reveal', 'certificate.failed']),
   subject: z.string(),
   actor: z.string().describe('The GitHub login of who did it.'),
   createdAt: timestamp,
@@ -193,7 +193,7 @@ export const deploymentDtoSchema = deploymentSummaryDtoSchema.extend({
 });
 export type DeploymentDto = z.infer<typeof deploymentDtoSchema>;
 
-const runtimeValue = z.union([z.number(), z.string(), z.null()]);
+const runtimeValue = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 
 /** What a rollback would change, against what runs now (env values are never shown, only keys). */
 export const rollbackPreviewDtoSchema = z.strictObject({

@@ -45,6 +45,11 @@ export const serviceRuntimeSchema = z.strictObject({
   healthCheckPath: healthCheckPathSchema,
   replicas: replicasSchema,
   size: sizeNameSchema,
+  /**
+   * HSTS (`Strict-Transport-Security`) on the service's TLS hosts: browsers then use only
+   * HTTPS for a year. Off by default (turning it off does not reach browsers that saw it).
+   */
+  hsts: z.boolean({ error: 'HSTS is true or false.' }),
 });
 
 /** A service's whole configuration, without defaults: its name, its source and its runtime. */
@@ -82,6 +87,7 @@ export const createServiceSchema = serviceConfigSchema.extend({
   healthCheckPath: healthCheckPathSchema.default(null),
   replicas: replicasSchema.default(1),
   size: sizeNameSchema.default(null),
+  hsts: z.boolean({ error: 'HSTS is true or false.' }).default(false),
 });
 export type CreateServiceInput = z.infer<typeof createServiceSchema>;
 /** A create body as sent: a field with a default may be left out. */

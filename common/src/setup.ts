@@ -7,7 +7,7 @@ export const setupTokenBodySchema = z.strictObject({
 
 export const setupStateDtoSchema = z.strictObject({
   /** `ready`: the link can be claimed; the others say why not, in `message`. */
-  state: z.enum(['ready', 'used', 'expired', 'unknown', 'done']),
+  state: z.enum(['ready', 'used', 'expired', 'replaced', 'unknown', 'done']),
   message: z.string().nullable(),
 });
 export type SetupStateDto = z.infer<typeof setupStateDtoSchema>;

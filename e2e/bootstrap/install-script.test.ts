@@ -5,7 +5,7 @@
 // for (--no-wait): kwok's simulated nodes run no image (the real-node tier would).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -124,9 +124,17 @@ EOF`]);
     }
     expect(await exists(['namespace', NS])).toBe(false);
 
-    const first = await install(['--domain', 'apps.example.com', '--image', IMAGE, '--no-wait']);
+    const registriesDir = await mkdtemp(join(tmpdir(), 'dangus-registries-'));
+    const registriesYaml = join(registriesDir, 'registries.yaml');
+    const first = await install(['--domain', 'apps.example.com', '--image', IMAGE, '--no-wait', '--registries-yaml', registriesYaml]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
+    // What k3s's containerd needs to pull from the bundled registry over http: written, and printed.
+    const mirror = 'mirrors:\n  "registry.apps.example.com":\n    endpoint:\n      - "http://registry.apps.example.com"\n';
+    expect(await readFile(registriesYaml, 'utf8')).toBe(mirror);
+    expect(first.stdout).toContain(mirror.trimEnd().split('\n').map((line) => `  ${line}`).join('\n'));
+    expect(first.stdout).toContain(`written to ${registriesYaml}: copy it to\n/etc/rancher/k3s/registries.yaml`);
+    await rm(registriesDir, { recursive: true, force: true });
     const url = /(http:\/\/dangus\.apps\.example\.com\/setup\?token=([A-Za-z0-9_-]{43}))$/m.exec(first.stdout);
     expect(url).not.toBeNull();
     const token = url?.[2] ?? '';
@@ -154,9 +162,14 @@ EOF`]);
       ['dangus-test-traefik', 'dangus.apps.example.com'],
       ['dangus-test-traefik', 'registry.apps.example.com'],
     ]);
-    const api = JSON.parse(await k(['-n', NS, 'get', 'deployment', 'dangus-api', '-o', 'json'])) as { spec: { template: { spec: { containers: { image: string; envFrom: unknown[] }[] } } } };
+    const api = JSON.parse(await k(['-n', NS, 'get', 'deployment', 'dangus-api', '-o', 'json'])) as {
+      spec: { template: { spec: { containers: { image: string; env: unknown[]; volumeMounts: unknown[] }[]; volumes: unknown[] } } };
+    };
     expect(api.spec.template.spec.containers[0]?.image).toBe(IMAGE);
-    expect(api.spec.template.spec.containers[0]?.envFrom).toContainEqual({ secretRef: { name: 'dangus-setup', optional: true } });
+    // The setup link's Secret is mounted, read at request time: a re-run's link works at once.
+    expect(api.spec.template.spec.containers[0]?.env).toContainEqual({ name: 'SETUP_TOKEN_DIR', value: '/etc/dangus-setup' });
+    expect(api.spec.template.spec.containers[0]?.volumeMounts).toContainEqual({ name: 'setup', mountPath: '/etc/dangus-setup', readOnly: true });
+    expect(api.spec.template.spec.volumes).toContainEqual({ name: 'setup', secret: { secretName: 'dangus-setup', optional: true, defaultMode: 0o440 } });
 
     // A key the operator added by hand (a Harbor robot, say) is kept by every re-run.
     await k(['-n', NS, 'patch', 'secret', 'dangus-secrets', '--type', 'merge', '-p', JSON.stringify({ stringData: { HARBOR_USERNAME: 'robot$added-by-hand' } })]);
@@ -166,6 +179,9 @@ EOF`]);
     const again = await install(['--domain', 'apps.example.com', '--image', 'registry.example.com/dangus/dangus-api:0.2.0', '--no-wait']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('Applying Secrets (generated: none, kept as they were)');
+    const newToken = /\/setup\?token=([A-Za-z0-9_-]{43})$/m.exec(again.stdout)?.[1] ?? '';
+    expect(newToken).not.toBe(token);
+    expect(Buffer.from((await secretData('dangus-setup')).SETUP_TOKEN_SHA256 ?? '', 'base64').toString()).toBe(createHash('sha256').update(newToken).digest('hex'));
     expect(await secretData('dangus-secrets')).toEqual(secrets);
     const upgraded = JSON.parse(await k(['-n', NS, 'get', 'deployment', 'dangus-api', '-o', 'json'])) as typeof api;
     expect(upgraded.spec.template.spec.containers[0]?.image).toBe('registry.example.com/dangus/dangus-api:0.2.0');

@@ -58,6 +58,7 @@ function tenant(i: number, services: number, revision = 0): TenantInput {
       dockerfilePath: 'Dockerfile',
       watchPaths: [],
       port: 8080,
+      hsts: false,
       storageGb: 1,
       healthCheckPath: '/healthz',
       envRevision: `hmac-sha256:${String(s === 0 ? revision : 0)}`,

@@ -72,6 +72,8 @@ export interface Config {
   registry: RegistrySettings;
   /** The first-run setup token's hash and expiry (SETUP_TOKEN_*), as the installer set them. */
   setupToken: { sha256: string; expiresAt: Date | undefined } | undefined;
+  /** The directory the setup token's files are read from at request time (SETUP_TOKEN_DIR), when set. */
+  setupTokenDir: string | undefined;
   /** Where the DNS records point (DNS_TARGET): the ingress's public address or host name. */
   dnsTarget: string | null;
   /** Harbor's API and the account that makes each tenant's project and robot; `null`: one shared credential. */
@@ -127,6 +129,8 @@ export interface DomainSettings {
   ingressAddresses: readonly string[];
   /** The port the HTTP reachability check connects to (80: Traefik's web entrypoint). */
   httpCheckPort: number;
+  /** At most this many new HTTP-01 certificates asked for in any hour (CERT_REQUESTS_PER_HOUR); the others queue. */
+  certificateRequestsPerHour: number;
   /** The platform's own hosts, never claimable. */
   platformHosts: readonly string[];
   /** The ClusterIssuer of HTTP-01 certificates (custom domains, and platform hosts without a DNS-01 issuer); none: no certificate is asked for. */
@@ -330,6 +334,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     harborAdmin: bundled ? null : harborAdmin,
     registry,
     setupToken: e.SETUP_TOKEN_SHA256 ? { sha256: e.SETUP_TOKEN_SHA256, expiresAt: e.SETUP_TOKEN_EXPIRES_AT ? new Date(e.SETUP_TOKEN_EXPIRES_AT) : undefined } : undefined,
+    setupTokenDir: e.SETUP_TOKEN_DIR,
     dnsTarget: e.DNS_TARGET ?? null,
     tenantPullSecret,
     objectStorage: objectStorageSettings(e),
@@ -339,6 +344,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       dns: { servers: e.DOMAIN_DNS_SERVERS, timeoutMs: Math.round(e.DOMAIN_DNS_TIMEOUT_SECONDS * 1000) },
       ingressAddresses: e.INGRESS_ADDRESSES,
       httpCheckPort: e.DOMAIN_HTTP_CHECK_PORT,
+      certificateRequestsPerHour: e.CERT_REQUESTS_PER_HOUR,
       platformHosts: [new URL(publicUrl).hostname],
       issuer: e.CERT_ISSUER ?? null,
       dns01Issuer: e.CERT_DNS01_ISSUER ?? null,

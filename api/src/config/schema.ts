@@ -267,6 +267,9 @@ export const envSchema = z
     // when it expires (ISO 8601; 24 hours after the api first sees it when unset).
     SETUP_TOKEN_SHA256: z.string().trim().regex(/^[0-9a-f]{64}$/, 'SETUP_TOKEN_SHA256 is 64 lowercase hex digits (a SHA-256).').optional(),
     SETUP_TOKEN_EXPIRES_AT: z.iso.datetime({ offset: true, error: 'SETUP_TOKEN_EXPIRES_AT is an ISO 8601 time, e.g. 2026-12-08T12:00:00Z.' }).optional(),
+    // Or a directory holding the two as files (the Secret dangus-setup, mounted), read at
+    // request time: a new link of a re-run installer works without a restart.
+    SETUP_TOKEN_DIR: z.string().trim().startsWith('/', 'SETUP_TOKEN_DIR is an absolute path.').optional(),
     // Where the DNS records the setup page shows point: the ingress's public IP or host name.
     DNS_TARGET: z
       .string()
@@ -290,6 +293,9 @@ export const envSchema = z
     DOMAIN_HTTP_CHECK_PORT: z.coerce.number().int().min(1).max(65_535).default(80),
     CERT_ISSUER: optionalString,
     CERT_DNS01_ISSUER: optionalString,
+    // The HTTP-01 rate limit: at most this many new certificates asked for in any hour;
+    // the domains beyond it wait their turn (Let's Encrypt's limits are per account and domain).
+    CERT_REQUESTS_PER_HOUR: z.coerce.number().int().min(1, 'CERT_REQUESTS_PER_HOUR is at least 1.').max(10_000).default(10),
   });
 
 /**

@@ -18,11 +18,13 @@ export interface DomainRow {
   routing: { ok: boolean; message: string; at: string } | null;
   http_token: string | null;
   created_at: Date;
+  /** When its certificate was asked for (the HTTP-01 rate limit); null: not yet, or queued. */
+  certificate_requested_at: Date | null;
 }
 
 type Db = DataSource | EntityManager;
 
-const COLUMNS = 'id, service_id, domain, token, status, last_check, checks, next_check_at, verified_at, routing, http_token, created_at';
+const COLUMNS = 'id, service_id, domain, token, status, last_check, checks, next_check_at, verified_at, routing, http_token, created_at, certificate_requested_at';
 
 /** How long the platform looks by itself for a TXT record after the domain was added. */
 export const SCHEDULE_MS = 72 * 3_600_000;
@@ -59,8 +61,26 @@ export async function insertDomain(db: Db, row: { serviceId: string; domain: str
 /** Locks the service's domains (its row), so two adds cannot both pass the limit. */
 export async function lockServiceDomains(manager: EntityManager, serviceId: string): Promise<number> {
   await manager.query(`SELECT id FROM services WHERE id = $1 FOR UPDATE`, [serviceId]);
-  const rows: { count: number }[] = await manager.query(`SELECT count(*)::int AS count FROM custom_domains WHERE service_id = $1`, [serviceId]);
+  const rows: { count: number }[] = await manager.query(`SELECT count(*)::int AS count FROM custom_domains WHERE service_id = $1 AND status <> 'expired'`, [serviceId]);
   return rows[0]?.count ?? 0;
+}
+
+/**
+ * A slot of the HTTP-01 rate limit for the domain's certificate: taken (its request time
+ * recorded) when fewer than `perHour` were asked for in the hour before `now`, else when
+ * the next slot frees. Serialized across the platform by a transaction-level advisory lock.
+ */
+export async function takeCertificateSlot(manager: EntityManager, id: string, now: Date, perHour: number): Promise<{ granted: true } | { granted: false; nextSlotAt: Date }> {
+  await manager.query(`SELECT pg_advisory_xact_lock(hashtext('dangus:certificate-requests'))`);
+  const since = new Date(now.getTime() - 3_600_000);
+  const rows: { requested: number; oldest: Date | null }[] = await manager.query(
+    `SELECT count(*)::int AS requested, min(certificate_requested_at) AS oldest FROM custom_domains WHERE certificate_requested_at > $1`,
+    [since],
+  );
+  const { requested = 0, oldest = null } = rows[0] ?? {};
+  if (requested >= perHour && oldest) return { granted: false, nextSlotAt: new Date(new Date(oldest).getTime() + 3_600_000) };
+  await manager.query(`UPDATE custom_domains SET certificate_requested_at = $2 WHERE id = $1`, [id, now]);
+  return { granted: true };
 }
 
 /** The row, locked for a check's outcome (null when it was removed meanwhile). */
@@ -102,6 +122,24 @@ export async function deleteDomain(manager: EntityManager, id: string): Promise<
   await manager.query(`DELETE FROM custom_domains WHERE id = $1`, [id]);
 }
 
+/** Pending claims past their 72 hours of checks: to release (SCHEDULE_MS after `created_at`). */
+export async function overdueClaims(db: Db, now: Date, limit: number): Promise<{ id: string; service_id: string }[]> {
+  return db.query(
+    `SELECT id, service_id FROM custom_domains WHERE status = 'pending' AND created_at <= $1 ORDER BY created_at LIMIT $2`,
+    [new Date(now.getTime() - SCHEDULE_MS), limit],
+  );
+}
+
+/** Releases a pending claim (locked by the caller): `expired`, no more looks. */
+export async function expireClaim(manager: EntityManager, id: string, now: Date): Promise<void> {
+  await manager.query(`UPDATE custom_domains SET status = 'expired', expired_at = $2, next_check_at = NULL WHERE id = $1`, [id, now]);
+}
+
+/** The owner's own expired rows of a name they add again (the new claim replaces them). */
+export async function deleteExpiredClaim(manager: EntityManager, serviceId: string, domain: string): Promise<void> {
+  await manager.query(`DELETE FROM custom_domains WHERE service_id = $1 AND domain = $2 AND status = 'expired'`, [serviceId, domain]);
+}
+
 /** Domains whose scheduled look is due: TXT not yet proven, or proven and not yet routed. */
 export async function dueDomains(db: Db, now: Date, limit: number): Promise<{ id: string; service_id: string }[]> {
   return db.query(
@@ -110,16 +148,19 @@ export async function dueDomains(db: Db, now: Date, limit: number): Promise<{ id
   );
 }
 
+type RenderedStatus = Exclude<DomainStatus, 'expired'>;
+
 /** The custom domains of services, for the render: each with its state and whether its certificate may be asked for. */
 export async function domainsForRender(
   db: Db,
   serviceIds: string[],
-): Promise<Map<string, { domain: string; status: DomainStatus; certificate: boolean }[]>> {
-  const byService = new Map<string, { domain: string; status: DomainStatus; certificate: boolean }[]>();
+): Promise<Map<string, { domain: string; status: RenderedStatus; certificate: boolean }[]>> {
+  const byService = new Map<string, { domain: string; status: RenderedStatus; certificate: boolean }[]>();
   if (serviceIds.length === 0) return byService;
-  const rows: { service_id: string; domain: string; status: DomainStatus; routed: boolean }[] = await db.query(
-    `SELECT service_id, domain, status, coalesce((routing->>'ok')::boolean, false) AS routed
-       FROM custom_domains WHERE service_id = ANY($1::uuid[]) ORDER BY domain`,
+  // A released (expired) claim is not rendered at all.
+  const rows: { service_id: string; domain: string; status: RenderedStatus; routed: boolean }[] = await db.query(
+    `SELECT service_id, domain, status, coalesce((routing->>'ok')::boolean, false) AND certificate_requested_at IS NOT NULL AS routed
+       FROM custom_domains WHERE service_id = ANY($1::uuid[]) AND status <> 'expired' ORDER BY domain`,
     [serviceIds],
   );
   for (const row of rows) {

@@ -13,7 +13,7 @@ import type { DomainCheckDto } from '@dangus/common';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { DomainSettings } from '../config/config.js';
-import { lockDomain, nextCheckAt, recordCheck, recordRouting, setHttpToken, type DomainRow } from '../db/domains-repo.js';
+import { lockDomain, nextCheckAt, recordCheck, recordRouting, setHttpToken, takeCertificateSlot, type DomainRow } from '../db/domains-repo.js';
 import { changeState, type StateSink, type TenantChange } from '../state-repo/state-sink.js';
 import { checkPointsAt, checkTxt, type DnsSettings } from './dns-checker.js';
 
@@ -26,12 +26,17 @@ export interface DomainCheckDeps {
   now?: () => Date;
 }
 
+/** Why a routed domain has no certificate yet: the HTTP-01 rate limit (CERT_REQUESTS_PER_HOUR). */
+export function certificateQueuedMessage(perHour: number, at: Date): string {
+  return `Its certificate waits its turn: the platform asks for at most ${String(perHour)} new certificates an hour (CERT_REQUESTS_PER_HOUR); the next slot is at ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC.`;
+}
+
 /** The path of the reachability token, answered by the api for the domain it was made for (http/routes/domain-check.ts). */
 export const HTTP_CHECK_PATH = '/.well-known/dangus-domain/';
 
 const SYSTEM_DNS: DnsSettings = { servers: [], timeoutMs: 5000 };
 
-interface Owner {
+export interface Owner {
   project_id: string;
   project_name: string;
   service_name: string;
@@ -41,7 +46,7 @@ interface Owner {
   project_namespace: string;
 }
 
-async function ownerOf(db: DataSource, serviceId: string): Promise<Owner | null> {
+export async function ownerOf(db: DataSource, serviceId: string): Promise<Owner | null> {
   const rows: Owner[] = await db.query(
     `SELECT p.id AS project_id, p.name AS project_name, p.namespace AS project_namespace, s.name AS service_name, u.id AS user_id, u.github_username, u.hash
        FROM services s JOIN projects p ON p.id = s.project_id JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
@@ -102,6 +107,7 @@ function fetchToken(address: string, port: number, domain: string, token: string
  */
 export async function checkDomain(deps: DomainCheckDeps, row: DomainRow, scheduled: boolean): Promise<DomainRow | null> {
   const now = deps.now?.() ?? new Date();
+  if (row.status === 'expired') return row;
   const owner = await ownerOf(deps.db, row.service_id);
   if (!owner) return null;
   const dns = deps.settings?.dns ?? SYSTEM_DNS;
@@ -118,7 +124,7 @@ export async function checkDomain(deps: DomainCheckDeps, row: DomainRow, schedul
       return { value: undefined, change: verified ? domainChange(owner, `verify ${row.domain}`) : null };
     });
     deps.logger.info({ domain: row.domain, outcome: found.outcome, scheduled }, 'custom domain TXT record checked');
-  } else if (!row.routing?.ok) {
+  } else if (!row.routing?.ok || !row.certificate_requested_at) {
     await checkRouting(deps, row, owner, now, scheduled);
   }
   const after: DomainRow[] = await deps.db.query(`SELECT * FROM custom_domains WHERE id = $1`, [row.id]);
@@ -142,9 +148,23 @@ async function checkRouting(deps: DomainCheckDeps, row: DomainRow, owner: Owner,
   await changeState(deps, async (manager) => {
     const current = await lockDomain(manager, row.id);
     if (current?.status !== 'verified') return { value: undefined, change: null };
-    const next = routing.ok ? null : scheduled ? nextCheckAt(now, Math.min(current.checks, 6), now) : current.next_check_at;
-    await recordRouting(manager, row.id, routing, next);
-    return { value: undefined, change: routing.ok ? domainChange(owner, `certificate for ${row.domain}`) : null };
+    if (!routing.ok) {
+      await recordRouting(manager, row.id, routing, scheduled ? nextCheckAt(now, Math.min(current.checks, 6), now) : current.next_check_at);
+      return { value: undefined, change: null };
+    }
+    if (current.certificate_requested_at) {
+      await recordRouting(manager, row.id, routing, null);
+      return { value: undefined, change: null };
+    }
+    // The HTTP-01 rate limit: beyond it, the domain waits (looked at again when a slot frees).
+    const slot = await takeCertificateSlot(manager, row.id, now, settings?.issuer ? settings.certificateRequestsPerHour : Number.MAX_SAFE_INTEGER);
+    if (!slot.granted) {
+      const queued = { ...routing, message: `${routing.message} ${certificateQueuedMessage(settings?.certificateRequestsPerHour ?? 0, slot.nextSlotAt)}` };
+      await recordRouting(manager, row.id, queued, slot.nextSlotAt);
+      return { value: undefined, change: null };
+    }
+    await recordRouting(manager, row.id, routing, null);
+    return { value: undefined, change: domainChange(owner, `certificate for ${row.domain}`) };
   });
   deps.logger.info({ domain: row.domain, ok: routing.ok, scheduled }, 'custom domain routing checked');
 }

@@ -2,15 +2,17 @@
  * The leading controller's side of custom domains (issue 34): every few seconds, the
  * domains whose scheduled look is due (domains-repo.ts `nextCheckAt`: a backoff for 72 hours
  * after a domain was added, then only on demand) are looked at, a few at a time, each on
- * its own: one domain's DNS failing never stops another's look.
+ * its own: one domain's DNS failing never stops another's look. Each pass first releases
+ * the claims not verified within their 72 hours (domain-expiry.ts).
  */
 import { dueDomains, type DomainRow } from '../db/domains-repo.js';
 import { checkDomain, type DomainCheckDeps } from './domain-checks.js';
+import { releaseOverdueClaims } from './domain-expiry.js';
 
 const BATCH = 20;
 
 export interface DomainScheduler {
-  /** One pass now (tests; the timer runs passes otherwise). */
+  /** One pass now (tests; the timer runs passes otherwise): how many domains were looked at or released. */
   pass(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -20,6 +22,7 @@ export function startDomainScheduler(deps: DomainCheckDeps, periodMs = 15_000): 
   let stopped = false;
   const pass = async (): Promise<number> => {
     const now = deps.now?.() ?? new Date();
+    const released = await releaseOverdueClaims(deps, now);
     const due = await dueDomains(deps.db, now, BATCH);
     for (const { id } of due) {
       if (stopped) break;
@@ -30,7 +33,7 @@ export function startDomainScheduler(deps: DomainCheckDeps, periodMs = 15_000): 
         deps.logger.warn({ err: error, domain: row.domain }, 'custom domain check failed');
       });
     }
-    return due.length;
+    return released + due.length;
   };
   const tick = () => {
     if (running || stopped) return;

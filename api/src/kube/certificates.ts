@@ -87,6 +87,12 @@ export class Certificates {
     return byHost;
   }
 
+  /** Every Certificate of the cluster (the renewal watch). */
+  async list(): Promise<CertificateObject[]> {
+    const list = (await this.api.listClusterCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates' })) as { items?: CertificateObject[] };
+    return list.items ?? [];
+  }
+
   /** Every Certificate of the cluster that fails or expires within 14 days, for the System page. */
   async attention(now: Date): Promise<CertificateAttentionDto[]> {
     const list = (await this.api.listClusterCustomObject({ group: 'cert-manager.io', version: 'v1', plural: 'certificates' })) as { items?: CertificateObject[] };

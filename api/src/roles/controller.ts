@@ -23,7 +23,9 @@ import { IntentProcessor } from '../coordination/outbox.js';
 import type { StateSink } from '../state-repo/state-sink.js';
 import type { Applier } from '@dangus/applier';
 import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
+import { startCertificateWatch } from '../domains/certificate-watch.js';
 import { startDomainScheduler, type DomainScheduler } from '../domains/domain-scheduler.js';
+import { Certificates } from '../kube/certificates.js';
 import { startPreviewReconcile } from '../use-cases/preview-reconcile.js';
 import { reportPreviewBuild } from '../use-cases/preview-build-reports.js';
 import { startActivityRetention } from '../use-cases/activity-retention.js';
@@ -75,6 +77,8 @@ export interface RunningController {
   domains: DomainScheduler;
   /** Deletes the activity log's entries past ACTIVITY_RETENTION_DAYS before `now` (it also runs hourly); returns how many. */
   pruneActivity?: (now?: Date) => Promise<number>;
+  /** The renewal watch (with a cluster and CERT_ISSUER): one look now (tests; a timer looks otherwise). */
+  certificates?: { pass(): Promise<number> };
 }
 
 /**
@@ -185,6 +189,8 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     (error: unknown) => logger.warn({ err: error }, 'could not delete the OAuth tokens'),
   );
   const domains = startDomainScheduler({ db: deps.db, stateSink: deps.stateSink, logger: logger.child({ component: 'domains' }), baseDomain: config.baseDomain, settings: config.domains });
+  // A certificate that was valid and fails to renew: an event of its service (issue 34).
+  const certificateWatch = deps.kube && config.domains.issuer ? startCertificateWatch({ db: deps.db, list: ((c) => () => c.list())(new Certificates(deps.kube)), logger: logger.child({ component: 'certificates' }) }) : undefined;
   const timer = setInterval(() => void reconcile().catch((error: unknown) => logger.warn({ err: error }, 'reconcile failed')), RECONCILE_MS);
   timer.unref();
   // Kept buckets whose grace period is over go (object storage).
@@ -201,12 +207,14 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     head: () => writer.repo.head(),
     pushStatus: () => writer.pusher?.status ?? null,
     domains,
+    ...(certificateWatch ? { certificates: { pass: () => certificateWatch.pass() } } : {}),
     applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,
     ...(buckets ? { sweepBuckets: () => buckets.sweep() } : {}),
     pruneActivity: activity.prune,
     async stop() {
       clearInterval(timer);
       activity.stop();
+      certificateWatch?.stop();
       clearInterval(previewsTimer);
       installations.stop();
       await buckets?.stop();

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { domainToASCII, domainToUnicode } from 'node:url';
 import {
+  DOMAIN_EXPIRED_MESSAGE,
   MAX_DOMAINS_PER_SERVICE,
   createDomainSchema,
   normalizeDomain,
@@ -17,6 +18,7 @@ import {
 import { ConflictError, LimitReachedError, NotFoundError, ValidationError } from '../errors.js';
 import {
   deleteDomain,
+  deleteExpiredClaim,
   domainOfService,
   domainsOfService,
   insertDomain,
@@ -48,6 +50,8 @@ async function certificatesOf(ctx: UseCaseContext, namespace: string): Promise<M
 
 function certificateOf(ctx: UseCaseContext, certificates: Map<string, CertificateStateDto> | null, row: DomainRow): CertificateStateDto {
   if (row.status !== 'verified' || !row.routing?.ok) return NOT_ASKED;
+  // Routed, its certificate queued by the HTTP-01 rate limit: the routing message says until when.
+  if (ctx.domains?.issuer && !row.certificate_requested_at) return { state: 'waiting', message: row.routing.message, notAfter: null };
   if (!ctx.domains?.issuer) return { state: 'none', message: 'The platform has no certificate issuer (CERT_ISSUER): the domain is served over HTTP only.', notAfter: null };
   if (!certificates) return UNKNOWN;
   return certificates.get(row.domain) ?? { state: 'waiting', message: 'The certificate is committed; the cluster does not have it yet.', notAfter: null };
@@ -91,6 +95,7 @@ export async function addDomain(ctx: UseCaseContext, user: CurrentUser, serviceI
   try {
     const row = await changeState(ctx, async (manager) => {
       const count = await lockServiceDomains(manager, owned.service.id);
+      await deleteExpiredClaim(manager, owned.service.id, domain);
       if (count >= MAX_DOMAINS_PER_SERVICE) {
         throw new LimitReachedError(`A service has at most ${String(MAX_DOMAINS_PER_SERVICE)} custom domains: remove one first.`);
       }
@@ -123,6 +128,7 @@ async function findDomain(ctx: UseCaseContext, serviceId: string, domainId: stri
 export async function verifyDomain(ctx: UseCaseContext, user: CurrentUser, serviceId: string, domainId: string): Promise<CustomDomainDto> {
   const owned = await findOwnedService(ctx, user, serviceId);
   const row = await findDomain(ctx, owned.service.id, domainId);
+  if (row.status === 'expired') throw new ConflictError(DOMAIN_EXPIRED_MESSAGE, { domain: [DOMAIN_EXPIRED_MESSAGE] });
   const after = await checkDomain(
     { db: ctx.db, stateSink: ctx.stateSink, logger: ctx.logger, baseDomain: ctx.settings.baseDomain, settings: ctx.domains },
     row,

@@ -133,7 +133,7 @@ function renderValidTenant(tenant: TenantInput, settings: RenderSettings, templa
       ...(service.domains ?? [])
         .filter((domain) => domain.status === 'verified')
         .map((domain) =>
-          emit(templates.customDomain, { ...values, ...domainVariables(tenant, domain, settings) }, owner, `domain-${domain.domain}.yaml`, service.name),
+          emit(templates.customDomain, { ...values, ...domainVariables(tenant, domain, settings, service) }, owner, `domain-${domain.domain}.yaml`, service.name),
         ),
     ].filter((file): file is string => file !== null);
     if (emitted.length === 0) continue;

@@ -81,6 +81,10 @@ export function serviceVariables(
     ingress_class_name: settings.ingressClassName,
     tls_enabled: settings.tls.enabled,
     tls_secret_name: settings.tls.secretName,
+    // HSTS only where the host is served over TLS (issue 34): a Traefik headers Middleware.
+    hsts_enabled: service.hsts && settings.tls.enabled,
+    hsts_name: `${service.name}-hsts`,
+    hsts_middleware: service.hsts && settings.tls.enabled ? `${tenant.namespace}-${service.name}-hsts@kubernetescrd` : null,
     custom_domains_listed: customDomainsListed(service),
     custom_domains_name: `${service.name}-domains`,
     // A service is no preview (preview.ts sets these for one).
@@ -105,10 +109,13 @@ export function domainVariables(
   tenant: TenantInput,
   domain: CustomDomainInput,
   settings: RenderSettings,
+  service?: Pick<ServiceInput, 'hsts'>,
 ): Variables<'domain'> {
   const name = customDomainObjectName(domain.domain);
   const issuer = settings.certificates?.issuer ?? null;
   const certificate = domain.certificate && issuer !== null;
+  const hsts = certificate && (service?.hsts ?? false);
+  const redirect = certificate ? `${tenant.namespace}-${name}-https@kubernetescrd` : null;
   return {
     custom_domain: domain.domain,
     custom_domain_name: name,
@@ -118,6 +125,10 @@ export function domainVariables(
     // Traefik's annotation names a Middleware `{namespace}-{name}@kubernetescrd`.
     https_redirect_middleware: certificate ? `${tenant.namespace}-${name}-https@kubernetescrd` : null,
     https_redirect_name: `${name}-https`,
+    custom_domain_hsts: hsts,
+    custom_domain_hsts_name: `${name}-hsts`,
+    // Traefik's router.middlewares: the redirect, and the HSTS headers when the service wants them.
+    custom_domain_middlewares: redirect === null ? null : hsts ? `${redirect},${tenant.namespace}-${name}-hsts@kubernetescrd` : redirect,
   };
 }
 

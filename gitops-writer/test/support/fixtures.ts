@@ -85,6 +85,7 @@ export function service(n: number, name: string, overrides: Partial<ServiceInput
     envRevision: `hmac-sha256:${'0f'.repeat(32)}`,
     restartedAt: null,
     replicas: 1,
+    hsts: false,
     resources: null,
     image: null,
     currentDeploymentId: null,

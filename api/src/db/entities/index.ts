@@ -138,6 +138,8 @@ export const SERVICE_CONFIG_COLUMNS = {
   replicas: { type: 'integer', default: 1 },
   /** One of the operator's SERVICE_SIZES, or null for the LimitRange defaults. */
   size: { type: 'varchar', length: 40, nullable: true },
+  /** Strict-Transport-Security on the service's TLS hosts. */
+  hsts: { type: 'boolean', default: false },
 } as const satisfies Record<keyof ServiceConfig, EntitySchemaColumnOptions>;
 
 /** The column of a configuration field in `services`. */

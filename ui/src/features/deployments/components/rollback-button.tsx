@@ -12,10 +12,11 @@ const FIELD_LABELS: Record<RollbackPreviewDto['config'][number]['field'], string
   storageGb: 'Storage (GB)',
   replicas: 'Replicas',
   size: 'Size',
+  hsts: 'HSTS',
 };
 
-function shown(value: string | number | null): string {
-  return value === null ? 'none' : String(value);
+function shown(value: string | number | boolean | null): string {
+  return value === null ? 'none' : typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value);
 }
 
 function Changes({ preview }: { preview: RollbackPreviewDto }) {

@@ -23,6 +23,7 @@ const service: ServiceDto = {
   healthCheckPath: null,
   replicas: 1,
   size: null,
+  hsts: false,
   subdomain: 'abc123-web',
   publicUrl: 'https://abc123-web.example.com',
   internalAddress: 'http://web:8080',
@@ -42,7 +43,7 @@ const service: ServiceDto = {
 };
 
 describe('new service form', () => {
-  it('when the defaults are kept, then branch main, Dockerfile, no storage, no health check, one default pod are sent', () => {
+  it('when the defaults are kept, then branch main, Dockerfile, no storage, no health check, one default pod, no HSTS are sent', () => {
     expect(validateCreate(good)).toEqual({
       ok: true,
       input: {
@@ -57,6 +58,7 @@ describe('new service form', () => {
         healthCheckPath: null,
         replicas: 1,
         size: null,
+        hsts: false,
       },
     });
   });

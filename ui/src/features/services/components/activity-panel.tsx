@@ -12,6 +12,8 @@ const SENTENCES: Record<ServiceActivityDto['action'], (subject: string) => React
       revealed the value of <code className="font-mono">{subject}</code>
     </>
   ),
+  // A certificate that was valid fails to renew (issue 34): cert-manager's reason, in words.
+  'certificate.failed': (subject) => <>reports a certificate that fails to renew: {subject}</>,
 };
 
 /** What was done to the service outside its infrastructure history: who saw which value, and when. */

@@ -3,6 +3,7 @@ import { useState, type ReactNode } from 'react';
 import { Button, Section } from '../../../components/ui';
 import { valuesFromService, validateUpdate } from '../api/service-form-model';
 import { useUpdateService } from '../api/services';
+import { HstsSetting } from './hsts-setting';
 import { ResourcesForm } from './resources-form';
 import { ServiceForm } from './service-form';
 
@@ -77,6 +78,9 @@ export function ConfigPanel({ service }: { service: ServiceDto }) {
       {editing ? null : (
         <div className="mt-4 border-t border-line pt-4">
           <ResourcesForm key={`${service.id}-${String(service.replicas)}-${service.size ?? ''}`} service={service} />
+          <div className="mt-4 border-t border-line pt-4">
+            <HstsSetting service={service} />
+          </div>
         </div>
       )}
     </Section>

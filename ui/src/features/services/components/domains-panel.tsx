@@ -1,4 +1,4 @@
-import { MAX_DOMAINS_PER_SERVICE, type CustomDomainDto } from '@dangus/common';
+import { DOMAIN_EXPIRED_MESSAGE, MAX_DOMAINS_PER_SERVICE, type CustomDomainDto } from '@dangus/common';
 import { useState, type SyntheticEvent } from 'react';
 import { Alert, Badge, Button, CopyButton, Field, Input, LoadingBlock, Section } from '../../../components/ui';
 import { ApiError, errorMessage } from '../../../lib/api-error';
@@ -9,6 +9,7 @@ import { useAddDomain, useDomains, useRemoveDomain, useVerifyDomain } from '../a
 /** A domain's state as colour and word: pending, verified, then its certificate's. */
 function stateOf(domain: CustomDomainDto): { tone: StatusTone; word: string } {
   if (domain.status === 'pending') return { tone: 'warn', word: 'Pending verification' };
+  if (domain.status === 'expired') return { tone: 'bad', word: 'Expired: released' };
   if (!domain.routing?.ok) return { tone: 'warn', word: 'Verified: point it here' };
   switch (domain.certificate.state) {
     case 'ready':
@@ -33,9 +34,11 @@ function DomainRow({ serviceId, domain }: { serviceId: string; domain: CustomDom
         <code className="font-mono font-medium">{domain.domain}</code>
         <Badge tone={state.tone}>{state.word}</Badge>
         <span className="ml-auto flex gap-2">
-          <Button size="sm" onClick={() => verify.mutate(domain.id)} disabled={verify.isPending}>
-            {verify.isPending ? 'Checking…' : 'Verify now'}
-          </Button>
+          {domain.status === 'expired' ? null : (
+            <Button size="sm" onClick={() => verify.mutate(domain.id)} disabled={verify.isPending}>
+              {verify.isPending ? 'Checking…' : 'Verify now'}
+            </Button>
+          )}
           <Button size="sm" variant="danger" onClick={() => remove.mutate(domain.id)} disabled={remove.isPending}>
             Remove
           </Button>
@@ -60,6 +63,7 @@ function DomainRow({ serviceId, domain }: { serviceId: string; domain: CustomDom
           {domain.nextCheckAt ? ` Next look ${formatRelative(domain.nextCheckAt)}.` : ' The platform no longer looks by itself: press “Verify now”.'}
         </p>
       ) : null}
+      {domain.status === 'expired' ? <p className="text-muted">{DOMAIN_EXPIRED_MESSAGE}</p> : null}
       {domain.status === 'verified' && domain.routing && !domain.routing.ok ? <p className="text-muted">{domain.routing.message}</p> : null}
       {domain.status === 'verified' && domain.routing?.ok ? <p className="text-muted" aria-label="Certificate">{domain.certificate.message}</p> : null}
       {verify.error ? <Alert tone="error">{errorMessage(verify.error)}</Alert> : null}
@@ -78,7 +82,7 @@ export function DomainsPanel({ serviceId }: { serviceId: string }) {
     event.preventDefault();
     add.mutate(domain, { onSuccess: () => setDomain('') });
   };
-  const full = (domains.data?.length ?? 0) >= MAX_DOMAINS_PER_SERVICE;
+  const full = (domains.data?.filter((d) => d.status !== 'expired').length ?? 0) >= MAX_DOMAINS_PER_SERVICE;
   return (
     <Section
       id="domains"

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { Alert, Badge, CopyField, LoadingBlock, Section } from '../../../components/ui';
 import { ApiError, errorMessage } from '../../../lib/api-error';
 import { formatAbsolute, formatRelative, shortSha } from '../../../lib/format';
+import { CertificatesPanel } from './certificates-panel';
 import { GitHubAppPanel } from './github-app-panel';
 import { useApplier, useRegistry, useStateRepo, useTenantFailures, type ApplierView, type StateRepoView } from '../api/system';
 import { useCluster } from '../../cluster/use-cluster';
@@ -156,6 +157,9 @@ export function SystemPanels() {
       ) : null}
       <div className="lg:col-span-2">
         <GitHubAppPanel />
+      </div>
+      <div className="lg:col-span-2">
+        <CertificatesPanel connected={cluster.connected} />
       </div>
       <Section id="state-repo" title="State repo" description="Every infrastructure change is a commit here.">
         {repo.isPending ? <LoadingBlock /> : repo.error ? <NotYet error={repo.error} what="The state repo" /> : <StateRepo repo={repo.data} />}
