@@ -1,8 +1,10 @@
 import request from 'supertest';
 import { connect, post } from './support/github-app-flow.js';
-import type { FakeApp, FakeRepository } from './support/fake-github-app.js';
+import type { FakeApp, FakeInstallation, FakeRepository } from './support/fake-github-app.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
 import { deliveryHeaders, randomSha } from './support/webhook-payloads.js';
+import { DeploymentRows } from '../src/pipeline/deployment-rows.js';
+import { GitHubReports } from '../src/pipeline/github-reports.js';
 
 /*
  * Previews act on GitHub only through the service's proven binding (docs/architecture.md#github-app):
@@ -15,6 +17,7 @@ import { deliveryHeaders, randomSha } from './support/webhook-payloads.js';
 interface ServiceBody {
   id: string;
   webhookSecret: string;
+  pushesViaApp: boolean;
 }
 
 describe('previews through the service\'s binding only', () => {
@@ -24,6 +27,7 @@ describe('previews through the service\'s binding only', () => {
   let mallory: string;
   let popular: FakeRepository;
   let open: FakeRepository;
+  let installation: FakeInstallation;
   let serial = 0;
 
   beforeEach(async () => {
@@ -34,6 +38,7 @@ describe('previews through the service\'s binding only', () => {
     popular = t.github.app.addRepository('bigboss/popular');
     open = t.github.app.addRepository('bigboss/open', { private: false });
     const installed = t.github.app.install(app, { login: 'bigboss', id: 6001, type: 'User' }, [popular, open]);
+    installation = installed.installation;
     await post(t, installed.delivery).expect(200);
     t.github.app.pulls.setPermission('bigboss/popular', 'bigboss', 'admin');
     t.github.app.pulls.setPermission('bigboss/open', 'bigboss', 'admin');
@@ -104,6 +109,46 @@ describe('previews through the service\'s binding only', () => {
     const own = await newService(bigorg, 'bigboss/open');
     await forge(own, open, 'bigboss');
     expect(t.github.app.pulls.comments.length).toBeGreaterThan(0);
+  });
+
+  it('a public-only binding gets no Check Run or Deployment, and ends at once when GitHub says the repository went private', async () => {
+    const theirs = await newService(mallory, 'bigboss/open');
+    const own = await newService(bigorg, 'bigboss/open');
+    await post(t, t.github.app.push(app, open, { ref: 'refs/heads/main' })).expect(200);
+    const githubApp = t.ctx.githubApp;
+    if (!githubApp) throw new Error('no App');
+    const rows = new DeploymentRows({ db: t.db, events: t.ctx.events, logger: t.ctx.logger });
+    const reports = new GitHubReports({ db: t.db, githubApp, logger: t.ctx.logger, publicUrl: ORIGIN, serviceUrl: () => ORIGIN, logTail: () => Promise.resolve('') });
+    const rowOf = async (serviceId: string) => {
+      const [build] = await t.db.query<{ id: string }[]>(`SELECT id FROM deployments WHERE service_id = $1`, [serviceId]);
+      const row = await rows.load(build?.id ?? '');
+      if (!row) throw new Error('the push recorded no build');
+      return row;
+    };
+    // Both built (a public repository is anyone's to read); only the proven binding reports on GitHub.
+    expect(await reports.covers(await rowOf(theirs.id))).toBeNull();
+    expect(await reports.covers(await rowOf(own.id))).toBe(open.id);
+
+    // Private in the installation's rows, before any event: the service page no longer says pushes come through the App.
+    await t.db.query(`UPDATE github_installation_repositories SET private = true WHERE repository_id = $1`, [open.id]);
+    expect(((await api('get', `/services/${theirs.id}`, mallory).expect(200)).body as ServiceBody).pushesViaApp).toBe(false);
+
+    // The App's `repository privatized` event ends such a binding at once; the proven one stays.
+    const again = await newService(mallory, 'bigboss/popular');
+    await t.db.query(`UPDATE services SET github_repository_id = $2, github_repository_public_only = true WHERE id = $1`, [again.id, popular.id]);
+    const privatized = t.github.app.deliver(app, 'repository', {
+      action: 'privatized',
+      repository: { id: popular.id, full_name: 'bigboss/popular', private: true },
+      installation: { id: installation.id },
+      sender: { login: 'bigboss', type: 'User' },
+    });
+    const answered = await post(t, privatized).expect(200);
+    expect(answered.body.reason).toContain('1 binding(s) shown only by publicness ended');
+    const bound = await t.db.query<{ id: string | null }[]>(`SELECT github_repository_id::text AS id FROM services WHERE id = ANY($1::uuid[]) ORDER BY id = $2 DESC`, [[again.id, own.id], again.id]);
+    expect(bound.map((b) => b.id)).toEqual([null, String(open.id)]);
+    // `deleted` ends every binding to the id.
+    await post(t, t.github.app.deliver(app, 'repository', { action: 'deleted', repository: { id: open.id, full_name: 'bigboss/open', private: true }, installation: { id: installation.id } })).expect(200);
+    expect((await t.db.query<{ id: string | null }[]>(`SELECT github_repository_id::text AS id FROM services WHERE id = $1`, [own.id]))[0]?.id).toBeNull();
   });
 
   it('users\' values in a preview\'s comment are plain text: no link, mention or HTML', async () => {
