@@ -180,6 +180,27 @@ describe('binding a service to a repository', () => {
     expect(await boundId(service.id)).toBe(String(secret.id));
   });
 
+  it('GitHub\'s rate limit and a check GitHub did not answer are told as such', async () => {
+    const service = await newService(alice, 'alice/secret');
+    await t.db.query(`UPDATE services SET github_repository_id = NULL WHERE id = $1`, [service.id]);
+    // A 403 with x-ratelimit-remaining: 0 (then the anonymous ask too): the rate limit and when it resets, not "hidden".
+    const reset = Math.floor(Date.UTC(2030, 0, 1, 14, 37) / 1000);
+    const limit = { status: 403, message: 'API rate limit exceeded', headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) } };
+    t.github.failRepositoryNext.push(limit, limit);
+    const limited = await api('post', `/services/${service.id}/repository-access`, alice).expect(409);
+    expect(limited.body.error.message).toBe('GitHub\'s rate limit stopped the check that you can read alice/secret: try again at 14:37 UTC.');
+    // A 429 without a reset time.
+    t.github.failRepositoryNext.push({ status: 429, message: 'Too Many Requests' }, { status: 429, message: 'Too Many Requests' });
+    expect((await api('post', `/services/${service.id}/repository-access`, alice).expect(409)).body.error.message).toContain('try again in a few minutes');
+    // A 5xx to her token, the repository private: says GitHub did not answer, not "the platform has not checked".
+    t.github.failRepositoryNext.push({ status: 502, message: 'Bad Gateway' });
+    const unanswered = await api('post', `/services/${service.id}/repository-access`, alice).expect(409);
+    expect(unanswered.body.error.message).toBe('GitHub did not answer when asked with your GitHub sign-in whether you can read alice/secret, and it is not public, so nothing was checked: try again in a moment.');
+    expect(await boundId(service.id)).toBeNull();
+    await api('post', `/services/${service.id}/repository-access`, alice).expect(200);
+    expect(await boundId(service.id)).toBe(String(secret.id));
+  });
+
   it('in a team project, the acting member\'s own token is what shows access, never the team\'s', async () => {
     const team = (await api('post', '/teams', alice).send({ name: 'Acme', slug: 'acme' }).expect(201)).body.id as string;
     await invite(t, alice, team, mallory, 'mallory', 'maintainer');

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import type { GitHubApp } from './github-app.js';
 import { forgetPublicOnlyBindings } from './repository-access.js';
+import { applyRepositoryEvent } from './repository-events.js';
 
 /**
  * The App's installations and their repositories, as rows (docs/architecture.md#github-app):
@@ -100,6 +101,7 @@ export async function applyInstallationEvent(db: DataSource, event: string, payl
       return { outcome: 'applied', reason: `${String(added.length)} added, ${String(removed.length)} removed`, installationId: inst.id, action: parsed.data.action };
     });
   }
+  if (event === 'repository') return applyRepositoryEvent(db, payload);
   return ignored(`the ${event.slice(0, 50)} event is not handled by the App endpoint yet`);
 }
 

@@ -72,9 +72,16 @@ export async function forgetPublicOnlyBindings(db: DataSource | EntityManager, r
   return count;
 }
 
+const UNBOUND = 'The platform has not checked that you can read ';
+
+/** Whether an ability's reason is that nobody showed the service's owner reads its repository. */
+export function isUnboundReason(reason: string | null): boolean {
+  return reason?.startsWith(UNBOUND) === true;
+}
+
 /** Why an unbound service's private repository is not read: nobody has shown that its owner may read it. */
 export function unboundReason(fullName: string): string {
-  return `The platform has not checked that you can read ${fullName} on GitHub, so it does not build it: open the service's settings and choose "Check access" (or save the repository again, or reconnect GitHub) so the platform can check that you can read it.`;
+  return `${UNBOUND}${fullName} on GitHub, so it does not build it: open the service's settings and choose "Check access" (or save the repository again, or reconnect GitHub) so the platform can check that you can read it.`;
 }
 
 /**

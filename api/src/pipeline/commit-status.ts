@@ -45,7 +45,8 @@ export class CommitStatuses {
         reports.report(row, repositoryId, state, description);
         return;
       }
-      if (!isGitHubAccount(row.github_id)) return;
+      // Nothing is reported for a binding shown only by publicness: the owner has no role on the repository.
+      if (!isGitHubAccount(row.github_id) || row.github_repository_public_only === true) return;
       await this.deps.github.setCommitStatus(this.deps.encryptor.decrypt(row.github_access_token), {
         owner,
         repo,

@@ -21,6 +21,8 @@ export interface WorkRow {
   repo_url: string;
   /** GitHub's id of the repository, once known (the App's tokens are minted for it). */
   github_repository_id: string | null;
+  /** Bound only because the repository is public (nobody showed they read it): nothing is written to GitHub for it. */
+  github_repository_public_only?: boolean;
   /** The service's public host label (`{host}.{BASE_DOMAIN}`). */
   service_host: string;
   current_deployment_id: string | null;
@@ -64,7 +66,7 @@ export class DeploymentRows {
   async load(id: string): Promise<WorkRow | undefined> {
     const rows: WorkRow[] = await this.deps.db.query(
       `SELECT d.id, d.service_id, d.commit_sha, d.trigger, d.status, d.reason, d.github_status, d.created_at, d.finished_at,
-              s.name AS service_name, s.host AS service_host, s.repo_url, s.github_repository_id::text, s.current_deployment_id, s.webhook_secret,
+              s.name AS service_name, s.host AS service_host, s.repo_url, s.github_repository_id::text, s.github_repository_public_only, s.current_deployment_id, s.webhook_secret,
               p.id AS project_id, p.name AS project_name, p.namespace AS project_namespace,
               u.id AS user_id, u.hash AS user_hash, u.github_username, u.github_id, u.github_access_token
          FROM deployments d

@@ -65,7 +65,8 @@ export class GitHubReports {
   async covers(row: WorkRow): Promise<number | null> {
     if (!(await this.deps.githubApp.credentials())) return null;
     const id = row.github_repository_id;
-    if (id === null) return null;
+    // A binding shown only by publicness is anyone's: no installation token writes for it.
+    if (id === null || row.github_repository_public_only === true) return null;
     return (await installationOfRepository(this.deps.db, Number(id))) ? Number(id) : null;
   }
 

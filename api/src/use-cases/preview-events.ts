@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import { lockService } from '../db/services-repo.js';
 import { activePreviews, insertPreview, lockPreview, markPullClosed, updatePreview, type PreviewRow } from '../db/previews-repo.js';
-import { previewGitHub, type PreviewGitHub } from '../github/preview-github.js';
+import type { PreviewGitHub } from '../github/preview-github.js';
+import { boundPreviewGitHub } from '../github/bound-preview-github.js';
 import type { PendingChange, TenantChange } from '../state-repo/state-sink.js';
 import type { UseCaseContext } from './context.js';
 import { canWrite, intentOf, isStale, nextPreview, previewHost, pullRequestSchema, type PullRequestEvent } from './preview-rules.js';
@@ -75,7 +76,10 @@ export async function deliverPullRequest(
   const event = parsed.data;
   const intent = intentOf(service, event);
   const repository = event.pull_request.base.repo;
-  const github = intent.kind === 'ignore' ? null : await previewGitHub(ctx, { id: repository.id, fullName: repository.full_name });
+  // Only the service's proven binding, and only when the payload names that repository (never the payload's id).
+  const bound = intent.kind === 'ignore' ? null : await boundPreviewGitHub(ctx, service.id, repository.id);
+  const github = bound?.github ?? null;
+  if (bound?.why) ctx.logger.info({ serviceId: service.id, deliveryId: headers.deliveryId }, `a pull request's preview is not reported to GitHub: ${bound.why}`);
   // Who may write, asked before any row is locked (a network call).
   const authorPermission = intent.kind === 'build' && !intent.fork ? await permissionOf(ctx, github, event.pull_request.user.login) : null;
   const approverPermission = intent.kind === 'approve' ? await permissionOf(ctx, github, intent.by) : null;
@@ -125,6 +129,7 @@ export async function deliverPullRequest(
     return settle(manager, service.id, headers, fields.state === 'pending' ? 'deployed' : 'ignored', `preview of ${n}: ${fields.state}${fields.reason ? ` (${fields.reason})` : ''}`);
   });
   if (done.pending) await ctx.stateSink.settle(done.pending);
+  if (bound?.why && done.changed) await noteNotReported(ctx, service.id, headers, bound.why);
   if (done.changed) await reportPreview(ctx, github, service, done.changed);
   return answer;
 }
@@ -133,6 +138,14 @@ export async function deliverPullRequest(
 function laterOf(stored: Date, event: PullRequestEvent): Date {
   const at = new Date(event.pull_request.updated_at);
   return at.getTime() > stored.getTime() ? at : stored;
+}
+
+/** Says on the delivery why GitHub was neither asked nor told. */
+async function noteNotReported(ctx: PreviewContext, serviceId: string, headers: WebhookHeaders, why: string): Promise<void> {
+  await ctx.db.query(
+    `UPDATE webhook_deliveries SET reason = left(reason || $3, 2000) WHERE service_id = $1 AND delivery_id = $2 AND outcome <> 'rejected'`,
+    [serviceId, headers.deliveryId, `; GitHub not asked or told: ${why}`],
+  );
 }
 
 async function permissionOf(ctx: PreviewContext, github: PreviewGitHub | null, login: string): Promise<string | null> {

@@ -1,6 +1,6 @@
 import { closePreview, expirePreviews, type PreviewRow } from '../db/previews-repo.js';
 import type { PendingChange } from '../state-repo/state-sink.js';
-import { previewGitHub } from '../github/preview-github.js';
+import { boundPreviewGitHub } from '../github/bound-preview-github.js';
 import { fullNameOf } from '../github/repository-access.js';
 import { changeState } from '../state-repo/state-sink.js';
 import { deliverPullRequest, previewChange, previewTarget, PREVIEW_TARGET_SQL, type PreviewContext, type PreviewTarget } from './preview-events.js';
@@ -62,7 +62,7 @@ export async function reconcilePreviews(ctx: PreviewContext, now: Date): Promise
 async function reconcileService(ctx: PreviewContext, service: ReconciledService): Promise<{ opened: number; closed: number }> {
   const name = fullNameOf(service.repoUrl);
   if (!name || service.githubRepositoryId === null) return { opened: 0, closed: 0 };
-  const github = await previewGitHub(ctx, { id: Number(service.githubRepositoryId), fullName: `${name.owner}/${name.repo}` });
+  const { github } = await boundPreviewGitHub(ctx, service.id);
   if (!github) return { opened: 0, closed: 0 };
   const pulls = await github.openPulls(service.branch);
   const rows = await ctx.db.query<{ number: number; headSha: string; open: boolean; pullClosed: boolean; closedMs: string | null }[]>(
@@ -106,7 +106,7 @@ async function report(ctx: PreviewContext, row: PreviewRow): Promise<void> {
   const [repo] = await ctx.db.query<{ repoUrl: string; id: string | null }[]>(`SELECT repo_url AS "repoUrl", github_repository_id::text AS id FROM services WHERE id = $1`, [row.serviceId]);
   const name = repo ? fullNameOf(repo.repoUrl) : null;
   if (!service || !name || !repo?.id) return;
-  await reportPreview(ctx, await previewGitHub(ctx, { id: Number(repo.id), fullName: `${name.owner}/${name.repo}` }), service, row);
+  await reportPreview(ctx, (await boundPreviewGitHub(ctx, row.serviceId)).github, service, row);
 }
 
 /** The leader's timer of {@link reconcilePreviews}, one run at a time, with the wall clock. */

@@ -29,6 +29,15 @@ const STATUS: Record<PreviewRow['state'], string> = {
   expired: '⌛ Expired and torn down',
 };
 
+/**
+ * Plain text in GitHub markdown: every ASCII punctuation character backslash-escaped (so no
+ * link, image, mention, autolink, HTML or table cell comes of it) and line breaks folded.
+ * A reason carries users' values (a login, a label's sender) that a forged payload may choose.
+ */
+export function markdownText(text: string): string {
+  return text.replace(/\s+/g, ' ').replace(/[!-/:-@[-`{-~]/g, (c) => `\\${c}`);
+}
+
 /** The one comment's text: status, URL, build log link, last commit, and why (plain text of ours; user values only in code spans). */
 export function previewComment(ctx: Pick<UseCaseContext, 'settings'>, serviceName: string, serviceId: string, row: PreviewRow): string {
   const ui = new URL(ctx.settings.webhookBaseUrl).origin;
@@ -43,7 +52,7 @@ export function previewComment(ctx: Pick<UseCaseContext, 'settings'>, serviceNam
     `| Build log | ${ui}/services/${serviceId}/deployments#previews |`,
     `| Last commit | \`${row.headSha.slice(0, 7)}\` |`,
   ];
-  if (row.reason) lines.push('', row.reason.replaceAll('`', "'"));
+  if (row.reason) lines.push('', markdownText(row.reason));
   if (row.state === 'awaiting_approval') lines.push('', `A maintainer approves this commit with the \`${PREVIEW_APPROVAL_LABEL}\` label or from the service's page.`);
   return lines.join('\n');
 }

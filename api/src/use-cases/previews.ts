@@ -2,8 +2,7 @@ import { approvePreviewSchema, type PreviewDto } from '@dangus/common';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { activePreviews, listPreviews, lockPreview, updatePreview, type PreviewRow } from '../db/previews-repo.js';
 import { lockService } from '../db/services-repo.js';
-import { previewGitHub } from '../github/preview-github.js';
-import { fullNameOf } from '../github/repository-access.js';
+import { boundPreviewGitHub } from '../github/bound-preview-github.js';
 import type { Service } from '../db/entities/index.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 import { previewChange, previewTarget } from './preview-events.js';
@@ -103,7 +102,6 @@ export async function tearDownPreview(ctx: UseCaseContext, user: CurrentUser, se
 }
 
 async function githubOf(ctx: UseCaseContext, service: Service) {
-  const name = fullNameOf(service.repoUrl);
-  if (!name || service.githubRepositoryId === null) return null;
-  return previewGitHub(ctx, { id: Number(service.githubRepositoryId), fullName: `${name.owner}/${name.repo}` });
+  // The service's proven binding only, and never one shown only by publicness (github/bound-preview-github.ts).
+  return (await boundPreviewGitHub(ctx, service.id)).github;
 }

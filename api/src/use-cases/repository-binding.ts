@@ -1,7 +1,7 @@
 import { Octokit } from '@octokit/rest';
 import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { fullNameOf, unboundReason } from '../github/repository-access.js';
+import { fullNameOf } from '../github/repository-access.js';
 import { isGitHubAccount } from '../auth/local-sign-in.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 
@@ -36,8 +36,30 @@ function statusOf(error: unknown): number | undefined {
   return (error as { status?: number } | undefined)?.status;
 }
 
-/** `GET /repos/{owner}/{repo}` with `token` (anonymously when null): the repository, `hidden` (404/403), `expired` (401: the token), or `unknown` (GitHub did not answer). */
-async function askRepository(ctx: UseCaseContext, token: string | null, owner: string, repo: string): Promise<z.infer<typeof repositoryAnswer> | 'hidden' | 'expired' | 'unknown'> {
+/** GitHub's rate limit answered (a 429, or a 403 with `x-ratelimit-remaining: 0`), and when it resets if said. */
+interface RateLimited {
+  limitedUntil: Date | null;
+}
+
+function rateLimitOf(error: unknown): RateLimited | null {
+  const status = statusOf(error);
+  const headers = (error as { response?: { headers?: Record<string, string | number | undefined> } } | undefined)?.response?.headers ?? {};
+  const remaining = headers['x-ratelimit-remaining'];
+  if (status !== 429 && !(status === 403 && String(remaining) === '0')) return null;
+  const reset = Number(headers['x-ratelimit-reset']);
+  const retryAfter = Number(headers['retry-after']);
+  const at = Number.isFinite(reset) && reset > 0 ? reset * 1000 : Number.isFinite(retryAfter) && retryAfter > 0 ? Date.now() + retryAfter * 1000 : null;
+  return { limitedUntil: at === null ? null : new Date(at) };
+}
+
+/** The reason of a rate-limited check. */
+function rateLimitedReason(fullName: string, limited: RateLimited): string {
+  const when = limited.limitedUntil ? `try again at ${limited.limitedUntil.toISOString().slice(11, 16)} UTC` : 'try again in a few minutes';
+  return `GitHub's rate limit stopped the check that you can read ${fullName}: ${when}.`;
+}
+
+/** `GET /repos/{owner}/{repo}` with `token` (anonymously when null): the repository, `hidden` (404/403), `expired` (401: the token), rate limited, or `unknown` (GitHub did not answer). */
+async function askRepository(ctx: UseCaseContext, token: string | null, owner: string, repo: string): Promise<z.infer<typeof repositoryAnswer> | RateLimited | 'hidden' | 'expired' | 'unknown'> {
   const app = ctx.githubApp;
   if (!app) return 'unknown';
   const octokit = new Octokit({ ...(token ? { auth: token } : {}), baseUrl: app.apiUrl, log: silentLog, request: { retries: 0, timeout: 10_000 } });
@@ -45,6 +67,8 @@ async function askRepository(ctx: UseCaseContext, token: string | null, owner: s
     const parsed = repositoryAnswer.safeParse((await octokit.rest.repos.get({ owner, repo })).data);
     return parsed.success ? parsed.data : 'unknown';
   } catch (error) {
+    const limited = rateLimitOf(error);
+    if (limited) return limited;
     const status = statusOf(error);
     return status === 404 || status === 403 ? 'hidden' : status === 401 ? 'expired' : 'unknown';
   }
@@ -66,22 +90,31 @@ export async function proveRepository(ctx: UseCaseContext, user: CurrentUser, re
     [user.id],
   );
   let expired = false;
+  let limited: RateLimited | null = null;
   if (row && isGitHubAccount(row.githubId) && row.kind === 'app') {
     const answer = await askRepository(ctx, ctx.encryptor.decrypt(row.token), name.owner, name.repo);
     expired = answer === 'expired';
+    if (typeof answer === 'object' && 'limitedUntil' in answer) limited = answer;
     // A public repository answers 200 to anyone's token: that shows only that it is public,
     // unless GitHub gives the user a role on it (a collaborator keeps reading it once private).
-    const role = typeof answer === 'object' && Object.values(answer.permissions ?? {}).some(Boolean);
-    if (typeof answer === 'object') return { id: String(answer.id), via: answer.private || role ? 'user' : 'public' };
+    const role = typeof answer === 'object' && 'id' in answer && Object.values(answer.permissions ?? {}).some(Boolean);
+    if (typeof answer === 'object' && 'id' in answer) return { id: String(answer.id), via: answer.private || role ? 'user' : 'public' };
     // GitHub answers a repository the user cannot read as one that does not exist: nobody else is asked.
     if (answer === 'hidden') return { id: null, reason: `GitHub says you cannot read ${fullName} (or it does not exist), or the GitHub App is not installed on it for you: install the App on it, or ask its owner for access, then check again.` };
   }
   // No App token (the local user, a sign-in older than the App), an expired one, or GitHub did not answer:
   // a public repository is anyone's to read; only the id GitHub gives for it is bound.
   const anonymous = await askRepository(ctx, null, name.owner, name.repo);
-  if (typeof anonymous === 'object' && !anonymous.private) return { id: String(anonymous.id), via: 'public' };
+  if (typeof anonymous === 'object' && 'id' in anonymous && !anonymous.private) return { id: String(anonymous.id), via: 'public' };
+  if (limited ?? (typeof anonymous === 'object' && 'limitedUntil' in anonymous)) {
+    return { id: null, reason: rateLimitedReason(fullName, limited ?? (anonymous as RateLimited)) };
+  }
   if (anonymous === 'unknown') return { id: null, reason: `GitHub did not answer whether you can read ${fullName}: check access again in a moment.` };
-  if (row?.kind === 'app') return { id: null, reason: expired ? `Your GitHub sign-in expired, so the platform cannot check that you can read ${fullName}: sign in again, then check access.` : unboundReason(fullName) };
+  if (row?.kind === 'app') {
+    if (expired) return { id: null, reason: `Your GitHub sign-in expired, so the platform cannot check that you can read ${fullName}: sign in again, then check access.` };
+    // Asked with the user's token, GitHub gave no usable answer (an error, a timeout), and the repository is not public.
+    return { id: null, reason: `GitHub did not answer when asked with your GitHub sign-in whether you can read ${fullName}, and it is not public, so nothing was checked: try again in a moment.` };
+  }
   const how = row && isGitHubAccount(row.githubId) ? 'your sign-in predates the GitHub App: sign in again with GitHub' : 'you signed in without GitHub: sign in with GitHub';
   return { id: null, reason: `${fullName} is private (or does not exist) and your sign-in has no GitHub App token to show that you can read it (${how}), then check access.` };
 }

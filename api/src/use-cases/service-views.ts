@@ -1,4 +1,4 @@
-import { isNotInstalledReason } from '../github/repository-access.js';
+import { isNotInstalledReason, isUnboundReason } from '../github/repository-access.js';
 import {
   SERVICE_CONFIG_FIELDS,
   internalAddressFor,
@@ -56,7 +56,8 @@ export function toServiceDto(
     webhookUrl: `${ctx.settings.webhookBaseUrl}/${service.id}`,
     webhookSecret: ctx.encryptor.decrypt(service.webhookSecret),
     // Its repository id is known only through the App (an installation, or the App's push); a refusal says it left it.
-    pushesViaApp: service.githubRepositoryId !== null && !isNotInstalledReason(can.deploy.reason),
+    // A binding shown only by publicness ends when the repository goes private (the reason says it is unbound now).
+    pushesViaApp: service.githubRepositoryId !== null && !isNotInstalledReason(can.deploy.reason) && !isUnboundReason(can.deploy.reason),
     status,
     syncError,
     can,

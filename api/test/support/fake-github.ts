@@ -52,6 +52,8 @@ export class FakeGitHub {
   readonly repos: FakeGitHubRepos = new FakeGitHubRepos(this);
   /** When set, branch lists answer this instead (a rate limit: 403 with `x-ratelimit-*` headers). */
   failBranchesWith: { status: number; message: string; headers?: Record<string, string> } | null = null;
+  /** Answers to give the next `GET /repos/{owner}/{repo}` instead, first first (a rate limit: 403 or 429 with `x-ratelimit-*` headers). */
+  readonly failRepositoryNext: { status: number; message: string; headers?: Record<string, string> }[] = [];
   /** Organization → lower-cased logins of its active members. */
   readonly orgs = new Map<string, Set<string>>();
   /**
@@ -187,6 +189,11 @@ export class FakeGitHub {
 
     app.get('/repos/:owner/:repo', (req, res) => {
       const repo = `${req.params.owner}/${req.params.repo}`;
+      const failure = this.failRepositoryNext.shift();
+      if (failure) {
+        res.status(failure.status).set(failure.headers ?? {}).json({ message: failure.message });
+        return;
+      }
       const access = this.restAccess(req.get('authorization'), repo);
       const known = this.app.repositoryNamed(repo);
       if (access === 'unauthorized' && req.get('authorization')) res.status(401).json({ message: 'Bad credentials' });
