@@ -26,6 +26,7 @@ import { CHANNELS, type PgListener } from '../coordination/pg-listener.js';
 import { startDomainScheduler, type DomainScheduler } from '../domains/domain-scheduler.js';
 import { startPreviewReconcile } from '../use-cases/preview-reconcile.js';
 import { reportPreviewBuild } from '../use-cases/preview-build-reports.js';
+import { capacityOf } from '../server.js';
 
 /** Between full reconciles of the repo with the database (a change whose intent was never recorded). */
 const RECONCILE_MS = 10 * 60_000;
@@ -123,6 +124,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     stateSink: deps.stateSink,
     githubApp,
     logger: logger.child({ component: 'previews' }),
+    capacity: capacityOf(config),
     settings: { baseDomain: config.baseDomain, webhookBaseUrl: config.webhookBaseUrl, publicScheme: config.secureCookies ? ('https' as const) : ('http' as const) },
   };
   const pipeline = deps.kube && tenantSecrets
