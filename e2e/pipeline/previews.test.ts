@@ -27,6 +27,8 @@ describe('previews on the real control plane', () => {
     repo = world.platform.github.app.addRepository(`${world.login}/web`);
     await post(world.platform, world.platform.github.app.install(app, { login: world.login, id: 4242, type: 'User' }, [repo]).delivery).expect(200);
     world.platform.github.app.pulls.setPermission(`${world.login}/web`, 'alice', 'write');
+    // Signed in again through the App: the user's own App token shows GitHub they read the repository (the service is bound).
+    await world.platform.signIn(world.login, world.githubId);
     project = await createProject(world, 'prshop');
     const service = await createService(world, project.id, 'web');
     serviceId = service.id;
@@ -113,5 +115,33 @@ describe('previews on the real control plane', () => {
     expect(await maybe(() => world.core.readNamespacedService({ namespace: ns, name }))).toBeUndefined();
     // The service itself is untouched by all of it.
     expect((await previews())[0]).toMatchObject({ state: 'closed' });
+  });
+
+  it('after a controller restart, a superseded build still loses its Secret, and the build is not written twice', async () => {
+    const ns = project.namespace;
+    const pull = world.platform.github.app.pulls.open({ id: repo.id, fullName: `${world.login}/web` }, { author: 'alice', headSha: sha() });
+    world.pods.set(pull.headSha, { log: 'INFO Pushed image\n', runDuration: '15s' });
+    await deliver(pull, 'opened').expect(200);
+    const firstSecret = `web--pr${String(pull.number)}-build-${pull.headSha.slice(0, 7)}`;
+    const written = await eventually('the first build Secret', () => maybe(() => world.core.readNamespacedSecret({ namespace: ns, name: firstSecret })));
+    // The controller restarts: what it wrote is known from rows, not memory; the build's Secret is not written again.
+    const pipeline = world.platform.pipeline;
+    if (!pipeline) throw new Error('no pipeline');
+    await pipeline.restartPreviews();
+    await pipeline.previews.idle();
+    const again = await world.core.readNamespacedSecret({ namespace: ns, name: firstSecret });
+    expect(again.metadata?.resourceVersion).toBe(written.metadata?.resourceVersion);
+    // A push supersedes the build the old controller started: its Secret goes.
+    pull.headSha = sha();
+    world.pods.set(pull.headSha, { log: 'INFO Pushed image\n', runDuration: '1s' });
+    await deliver(pull, 'synchronize').expect(200);
+    await eventually('the second build live', async () => (await previews()).find((p) => p.number === pull.number && p.state === 'live' && p.headSha === pull.headSha));
+    await eventually('the superseded build Secret gone', async () => ((await maybe(() => world.core.readNamespacedSecret({ namespace: ns, name: firstSecret }))) ? undefined : true));
+    await eventually('no build Secret left on record', async () => {
+      const rows = await world.platform.db.query<unknown[]>(`SELECT 1 FROM preview_build_secrets`);
+      return rows.length === 0 ? true : undefined;
+    });
+    pull.state = 'closed';
+    await deliver(pull, 'closed').expect(200);
   });
 });

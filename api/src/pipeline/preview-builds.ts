@@ -29,7 +29,7 @@ interface BuildingPreview {
   githubAccessToken: string;
 }
 
-/** The build whose Secret (and registry credential) this process wrote, per preview. */
+/** The build whose Secret (and registry credential) the controller wrote, per preview: a row of `preview_build_secrets`, so a restart forgets none. */
 interface Written {
   sha: string;
   namespace: string;
@@ -63,7 +63,6 @@ const CREDENTIAL_MARGIN_SECONDS = 600;
 export class PreviewBuilds {
   private readonly queue: KeyedQueue;
   private readonly source: BuildSource;
-  private readonly written = new Map<string, Written>();
   private resync: NodeJS.Timeout | undefined;
 
   constructor(
@@ -99,9 +98,11 @@ export class PreviewBuilds {
   /** Every preview that builds, and every one whose build this process left behind (superseded, closed). */
   reconcileActive(): void {
     this.deps.db
-      .query<{ id: string }[]>(`SELECT p.id FROM previews p WHERE p.closed_at IS NULL AND p.state IN ('pending', 'building')`)
+      .query<{ id: string }[]>(
+        `SELECT p.id FROM previews p WHERE p.closed_at IS NULL AND p.state IN ('pending', 'building') UNION SELECT preview_id FROM preview_build_secrets`,
+      )
       .then((rows) => {
-        for (const id of new Set([...rows.map((row) => row.id), ...this.written.keys()])) this.kick(id);
+        for (const row of rows) this.kick(row.id);
       })
       .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not list the previews that build'));
   }
@@ -112,13 +113,13 @@ export class PreviewBuilds {
 
   async reconcile(id: string): Promise<void> {
     const [preview] = await this.deps.db.query<BuildingPreview[]>(`${SELECT} AND p.id = $1`, [id]);
-    const written = this.written.get(id);
+    const written = await this.writtenFor(id);
     // Superseded by a newer push, closed, or built: the old build's Secret and credential go.
-    if (written && written.sha !== preview?.headSha) await this.tidy(id, written);
+    const current = written && written.sha !== preview?.headSha ? (await this.tidy(id, written), null) : written;
     if (!preview) return;
     const namespace = namespaceFor(preview.userHash, preview.projectName);
     const name = previewName(preview.serviceName, preview.number);
-    if (!this.written.has(id) && !(await this.writeCredentials(preview, namespace, name))) return;
+    if (!current && !(await this.writeCredentials(preview, namespace, name))) return;
     const jobName = buildJobName(name, preview.headSha);
     const found = this.deps.cluster.job(namespace, jobName);
     const job = found?.metadata?.labels?.[DEPLOYMENT_LABEL] === id ? found : undefined;
@@ -175,7 +176,11 @@ export class PreviewBuilds {
       this.queue.retryLater(preview.id);
       return false;
     }
-    this.written.set(preview.id, { sha: preview.headSha, namespace, secret, credential: minted?.username ?? null });
+    await this.deps.db.query(
+      `INSERT INTO preview_build_secrets (preview_id, head_sha, namespace, secret, credential) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (preview_id) DO UPDATE SET head_sha = $2, namespace = $3, secret = $4, credential = $5, created_at = now()`,
+      [preview.id, preview.headSha, namespace, secret, minted?.username ?? null],
+    );
     return true;
   }
 
@@ -200,16 +205,25 @@ export class PreviewBuilds {
       return change ? this.deps.stateSink.record(manager, change) : null;
     });
     if (pending) await this.deps.stateSink.settle(pending);
-    const written = this.written.get(preview.id);
+    const written = await this.writtenFor(preview.id);
     if (written) await this.tidy(preview.id, written);
     if (pending) await this.deps.onFinished?.(preview.id).catch((error: unknown) => this.deps.logger.warn({ previewId: preview.id, err: error }, 'could not report a preview build'));
   }
 
+  private async writtenFor(id: string): Promise<Written | null> {
+    const [row] = await this.deps.db.query<Written[]>(
+      `SELECT head_sha AS sha, namespace, secret, credential FROM preview_build_secrets WHERE preview_id = $1`,
+      [id],
+    );
+    return row ?? null;
+  }
+
+  /** The build's Secret and credential go, then its row (so a crash between retries them). */
   private async tidy(id: string, written: Written): Promise<void> {
-    this.written.delete(id);
     this.source.forget(id);
     await this.deps.secrets.deleteSecret(written.namespace, written.secret);
     if (written.credential) await this.deps.registries.tokens?.builds.revoke(written.credential);
+    await this.deps.db.query(`DELETE FROM preview_build_secrets WHERE preview_id = $1 AND head_sha = $2`, [id, written.sha]);
   }
 
   private buildPod(namespace: string, id: string, jobName: string): V1Pod | undefined {
