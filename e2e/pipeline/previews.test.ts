@@ -144,4 +144,22 @@ describe('previews on the real control plane', () => {
     pull.state = 'closed';
     await deliver(pull, 'closed').expect(200);
   });
+
+  it('is live only once its new pods are ready: a build whose pods crash ends failed with the reason', async () => {
+    const pull = world.platform.github.app.pulls.open({ id: repo.id, fullName: `${world.login}/web` }, { author: 'alice', headSha: sha() });
+    world.pods.set(pull.headSha, { log: 'INFO Pushed image\n', runDuration: '1s', crashLoop: true });
+    await deliver(pull, 'opened').expect(200);
+    // Built, its Deployment committed: still not live while the pods are not ready.
+    const rolling = await eventually('the preview rolling out', async () => (await previews()).find((p) => p.number === pull.number && p.reason?.startsWith('rolling out')));
+    expect(rolling.state).toBe('building');
+    const failed = await eventually('the preview failed', async () => (await previews()).find((p) => p.number === pull.number && p.state === 'failed'));
+    expect(failed.reason).toMatch(/^the rollout of [0-9a-f]{7} failed: the new version keeps crashing/);
+    const fake = world.platform.github.app;
+    await eventually('the GitHub Deployment failed', () =>
+      Promise.resolve(fake.reports.deployments.find((d) => d.ref === pull.headSha && d.statuses.some((st) => st.state === 'failure'))),
+    );
+    expect(fake.reports.deployments.find((d) => d.ref === pull.headSha)?.statuses.map((st) => st.state)).toEqual(['in_progress', 'failure']);
+    pull.state = 'closed';
+    await deliver(pull, 'closed').expect(200);
+  });
 });

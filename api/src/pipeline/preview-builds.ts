@@ -7,7 +7,7 @@ import type { EntityManager } from 'typeorm';
 import type { TenantChange } from '../state-repo/state-sink.js';
 import { BuildSource } from './build-source.js';
 import { dockerConfigJson } from './cluster-secrets.js';
-import { buildDigest, buildOutcome, jobStarted } from './cluster-state.js';
+import { buildDigest, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
 import type { WorkRow } from './deployment-rows.js';
 import { KeyedQueue } from './keyed-queue.js';
 import type { PipelineDeps } from './pipeline-deps.js';
@@ -18,6 +18,8 @@ interface BuildingPreview {
   number: number;
   state: 'pending' | 'building';
   headSha: string;
+  /** The image its last build pushed: of the head commit once built, while it rolls out. */
+  image: string | null;
   serviceId: string;
   serviceName: string;
   repoUrl: string;
@@ -38,7 +40,7 @@ interface Written {
   credential: string | null;
 }
 
-const SELECT = `SELECT p.id, p.pr_number AS number, p.state, p.head_sha AS "headSha", s.id AS "serviceId", s.name AS "serviceName",
+const SELECT = `SELECT p.id, p.pr_number AS number, p.state, p.head_sha AS "headSha", p.image, s.id AS "serviceId", s.name AS "serviceName",
        s.repo_url AS "repoUrl", s.github_repository_id::text AS "githubRepositoryId", s.project_id AS "projectId", pr.name AS "projectName",
        u.hash AS "userHash", u.github_id::text AS "githubId", u.github_access_token AS "githubAccessToken"
   FROM previews p JOIN services s ON s.id = p.service_id JOIN projects pr ON pr.id = s.project_id JOIN users u ON u.id = s.user_id
@@ -119,6 +121,11 @@ export class PreviewBuilds {
     if (!preview) return;
     const namespace = namespaceFor(preview.userHash, preview.projectName);
     const name = previewName(preview.serviceName, preview.number);
+    // Built: its Deployment rolls out, and it is live once the new pods are ready.
+    if (preview.image?.includes(`:${preview.headSha}@`)) {
+      await this.rollout(preview, namespace, name);
+      return;
+    }
     if (!current && !(await this.writeCredentials(preview, namespace, name))) return;
     const jobName = buildJobName(name, preview.headSha);
     const found = this.deps.cluster.job(namespace, jobName);
@@ -147,7 +154,25 @@ export class PreviewBuilds {
     await this.deps.secrets.applyEnvSecret(namespace, envSecretName(name), preview.serviceId, []);
     await this.deps.tenantSecrets.writePullSecret(preview.projectId, namespace);
     const image = `${imageRepository(this.deps.settings, namespace, name)}:${preview.headSha}@${digest}`;
-    await this.finish(preview, 'live', null, image, `pr #${String(preview.number)} roll out ${shortSha(preview.headSha)}`);
+    await this.finish(preview, 'building', `rolling out ${shortSha(preview.headSha)}`, image, `pr #${String(preview.number)} roll out ${shortSha(preview.headSha)}`);
+  }
+
+  /**
+   * A built preview's rollout, judged as a service's is (`rolloutOutcome`: the Deployment of
+   * its commit, its new pods ready; past the progress deadline, crash-looping or unable to pull
+   * is failed): `live`, or `failed` with the reason. There is no earlier release to roll back to.
+   */
+  private async rollout(preview: BuildingPreview, namespace: string, name: string): Promise<void> {
+    const deployment = this.deps.cluster.deployment(namespace, name);
+    if (deployment?.metadata?.labels?.[DEPLOYMENT_LABEL] !== preview.id || !deployment.spec?.template.spec?.containers[0]?.image?.includes(`:${preview.headSha}@`)) return;
+    const outcome = rolloutOutcome(deployment, this.deps.cluster.pods(namespace, preview.id), new Date());
+    if (outcome === null) return;
+    const [state, reason] = outcome.live ? (['live', null] as const) : (['failed', `the rollout of ${shortSha(preview.headSha)} failed: ${outcome.reason}`] as const);
+    const [rows] = await this.deps.db.query<[{ id: string }[], number]>(
+      `UPDATE previews SET state = $3, reason = $4, updated_at = now() WHERE id = $1 AND head_sha = $2 AND state = 'building' AND closed_at IS NULL RETURNING id`,
+      [preview.id, preview.headSha, state, reason],
+    );
+    if (rows[0]) await this.deps.onFinished?.(preview.id).catch((error: unknown) => this.deps.logger.warn({ previewId: preview.id, err: error }, 'could not report a preview build'));
   }
 
   /** The build's Secret: a git token for the fetch step, and a registry credential for the preview's repository only. */
@@ -194,7 +219,7 @@ export class PreviewBuilds {
   }
 
   /** The build ended: the row says how (only if it still builds this head), one commit follows, the Secret and credential go. */
-  private async finish(preview: BuildingPreview, state: 'live' | 'failed', reason: string | null, image: string | null, summary: string): Promise<void> {
+  private async finish(preview: BuildingPreview, state: 'building' | 'failed', reason: string | null, image: string | null, summary: string): Promise<void> {
     const pending = await this.deps.db.transaction(async (manager) => {
       const [rows] = await manager.query<[{ id: string }[], number]>(
         `UPDATE previews SET state = $3, reason = $4, image = COALESCE($5, image), updated_at = now()
@@ -207,7 +232,7 @@ export class PreviewBuilds {
     if (pending) await this.deps.stateSink.settle(pending);
     const written = await this.writtenFor(preview.id);
     if (written) await this.tidy(preview.id, written);
-    if (pending) await this.deps.onFinished?.(preview.id).catch((error: unknown) => this.deps.logger.warn({ previewId: preview.id, err: error }, 'could not report a preview build'));
+    if (pending && state === 'failed') await this.deps.onFinished?.(preview.id).catch((error: unknown) => this.deps.logger.warn({ previewId: preview.id, err: error }, 'could not report a preview build'));
   }
 
   private async writtenFor(id: string): Promise<Written | null> {
