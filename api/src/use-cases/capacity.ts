@@ -97,7 +97,9 @@ export async function checkQuota(
   );
   const services = rows
     .filter((row) => row.id !== change.serviceId)
-    .concat({ id: change.serviceId ?? 'new', ...change }, { id: 'previews', replicas: (previews?.n ?? 0) + addPreviews, size: PREVIEW_SIZE });
+    .concat({ id: change.serviceId ?? 'new', ...change }, { id: 'previews', replicas: (previews?.n ?? 0) + addPreviews, size: PREVIEW_SIZE })
+    // No previews: nothing of theirs (not even the surge pod's size).
+    .filter((service) => service.id !== 'previews' || service.replicas > 0);
   const total: Pod & { pods: number } = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0, pods: 0 };
   let largest: Pod = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0 };
   for (const service of services) {
