@@ -67,7 +67,7 @@ export interface PlatformOptions {
 }
 
 /** What replicas and sizes are checked against: the sizes, and the quota the namespaces get. */
-function capacityOf(config: PlatformOptions['config']): Capacity {
+export function capacityOf(config: Pick<PlatformOptions['config'], 'baseDomain' | 'harborHost' | 'harborProject' | 'render' | 'sizes'>): Capacity {
   const settings = renderSettingsSchema.parse({ baseDomain: config.baseDomain, harborHost: config.harborHost, harborProject: config.harborProject, ...config.render });
   return { sizes: config.sizes, quota: settings.quota, limitRange: settings.limitRange };
 }

@@ -260,6 +260,25 @@ describe('previews of pull requests', () => {
     expect((await previews(service.id)).find((p) => p.number === 2)).toMatchObject({ state: 'pending' });
   });
 
+  it('counts previews in the project quota: one that does not fit is refused with a comment, and nothing is made', async () => {
+    const service = await newService({ enabled: true, max: 5 });
+    // Default quota limits.cpu 4, a pod of the LimitRange default 500m: 6 replicas and a surge pod are 3.5 CPU.
+    await api('patch', `/services/${service.id}`).send({ replicas: 6 }).expect(200);
+    await deliver(openPull(), 'opened').expect(200);
+    const before = await previewIntents();
+    const files = await tree();
+    await deliver(openPull(), 'opened').expect(200);
+    expect((await previews(service.id)).map((p) => [p.number, p.state])).toEqual([[2, 'refused'], [1, 'pending']]);
+    const refused = (await previews(service.id))[0];
+    expect(refused?.reason).toMatch(/quota has no room for another preview.*limits\.cpu: 4\.5 CPU needed, 4 CPU in the quota/);
+    expect(t.github.app.pulls.commentsOn(full(), 2)[0]?.body).toContain('quota has no room');
+    expect(await previewIntents()).toEqual(before);
+    expect(await tree()).toEqual(files);
+    // The running preview counts against the service's own changes too.
+    const scaled = await api('patch', `/services/${service.id}`).send({ replicas: 7 }).expect(409);
+    expect(scaled.body.error.message).toMatch(/previews' pods.*limits\.cpu: 4\.5 CPU needed/);
+  });
+
   it('takes pull requests on the per-service webhook too', async () => {
     const service = await newService();
     const secret = (await api('get', `/services/${service.id}`).expect(200)).body.webhookSecret as string;

@@ -116,4 +116,50 @@ describe('previews on the real control plane', () => {
     // The service itself is untouched by all of it.
     expect((await previews())[0]).toMatchObject({ state: 'closed' });
   });
+
+  it('after a controller restart, a superseded build still loses its Secret, and the build is not written twice', async () => {
+    const ns = project.namespace;
+    const pull = world.platform.github.app.pulls.open({ id: repo.id, fullName: `${world.login}/web` }, { author: 'alice', headSha: sha() });
+    world.pods.set(pull.headSha, { log: 'INFO Pushed image\n', runDuration: '15s' });
+    await deliver(pull, 'opened').expect(200);
+    const firstSecret = `web--pr${String(pull.number)}-build-${pull.headSha.slice(0, 7)}`;
+    const written = await eventually('the first build Secret', () => maybe(() => world.core.readNamespacedSecret({ namespace: ns, name: firstSecret })));
+    // The controller restarts: what it wrote is known from rows, not memory; the build's Secret is not written again.
+    const pipeline = world.platform.pipeline;
+    if (!pipeline) throw new Error('no pipeline');
+    await pipeline.restartPreviews();
+    await pipeline.previews.idle();
+    const again = await world.core.readNamespacedSecret({ namespace: ns, name: firstSecret });
+    expect(again.metadata?.resourceVersion).toBe(written.metadata?.resourceVersion);
+    // A push supersedes the build the old controller started: its Secret goes.
+    pull.headSha = sha();
+    world.pods.set(pull.headSha, { log: 'INFO Pushed image\n', runDuration: '1s' });
+    await deliver(pull, 'synchronize').expect(200);
+    await eventually('the second build live', async () => (await previews()).find((p) => p.number === pull.number && p.state === 'live' && p.headSha === pull.headSha));
+    await eventually('the superseded build Secret gone', async () => ((await maybe(() => world.core.readNamespacedSecret({ namespace: ns, name: firstSecret }))) ? undefined : true));
+    await eventually('no build Secret left on record', async () => {
+      const rows = await world.platform.db.query<unknown[]>(`SELECT 1 FROM preview_build_secrets`);
+      return rows.length === 0 ? true : undefined;
+    });
+    pull.state = 'closed';
+    await deliver(pull, 'closed').expect(200);
+  });
+
+  it('is live only once its new pods are ready: a build whose pods crash ends failed with the reason', async () => {
+    const pull = world.platform.github.app.pulls.open({ id: repo.id, fullName: `${world.login}/web` }, { author: 'alice', headSha: sha() });
+    world.pods.set(pull.headSha, { log: 'INFO Pushed image\n', runDuration: '1s', crashLoop: true });
+    await deliver(pull, 'opened').expect(200);
+    // Built, its Deployment committed: still not live while the pods are not ready.
+    const rolling = await eventually('the preview rolling out', async () => (await previews()).find((p) => p.number === pull.number && p.reason?.startsWith('rolling out')));
+    expect(rolling.state).toBe('building');
+    const failed = await eventually('the preview failed', async () => (await previews()).find((p) => p.number === pull.number && p.state === 'failed'));
+    expect(failed.reason).toMatch(/^the rollout of [0-9a-f]{7} failed: the new version keeps crashing/);
+    const fake = world.platform.github.app;
+    await eventually('the GitHub Deployment failed', () =>
+      Promise.resolve(fake.reports.deployments.find((d) => d.ref === pull.headSha && d.statuses.some((st) => st.state === 'failure'))),
+    );
+    expect(fake.reports.deployments.find((d) => d.ref === pull.headSha)?.statuses.map((st) => st.state)).toEqual(['in_progress', 'failure']);
+    pull.state = 'closed';
+    await deliver(pull, 'closed').expect(200);
+  });
 });

@@ -6,7 +6,7 @@ import type { EntityManager } from 'typeorm';
 import type { TenantChange } from '../state-repo/state-sink.js';
 import { BuildSource } from './build-source.js';
 import { dockerConfigJson } from './cluster-secrets.js';
-import { buildDigest, buildOutcome, jobStarted } from './cluster-state.js';
+import { buildDigest, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
 import type { WorkRow } from './deployment-rows.js';
 import { KeyedQueue } from './keyed-queue.js';
 import type { PipelineDeps } from './pipeline-deps.js';
@@ -17,6 +17,8 @@ interface BuildingPreview {
   number: number;
   state: 'pending' | 'building';
   headSha: string;
+  /** The image its last build pushed: of the head commit once built, while it rolls out. */
+  image: string | null;
   serviceId: string;
   serviceName: string;
   repoUrl: string;
@@ -29,7 +31,7 @@ interface BuildingPreview {
   githubAccessToken: string;
 }
 
-/** The build whose Secret (and registry credential) this process wrote, per preview. */
+/** The build whose Secret (and registry credential) the controller wrote, per preview: a row of `preview_build_secrets`, so a restart forgets none. */
 interface Written {
   sha: string;
   namespace: string;
@@ -38,7 +40,7 @@ interface Written {
   credential: string | null;
 }
 
-const SELECT = `SELECT p.id, p.pr_number AS number, p.state, p.head_sha AS "headSha", s.id AS "serviceId", s.name AS "serviceName",
+const SELECT = `SELECT p.id, p.pr_number AS number, p.state, p.head_sha AS "headSha", p.image, s.id AS "serviceId", s.name AS "serviceName",
        s.repo_url AS "repoUrl", s.github_repository_id::text AS "githubRepositoryId", s.project_id AS "projectId", pr.name AS "projectName", pr.namespace,
        u.github_id::text AS "githubId", u.github_access_token AS "githubAccessToken"
   FROM previews p JOIN services s ON s.id = p.service_id JOIN projects pr ON pr.id = s.project_id JOIN users u ON u.id = s.user_id
@@ -63,7 +65,6 @@ const CREDENTIAL_MARGIN_SECONDS = 600;
 export class PreviewBuilds {
   private readonly queue: KeyedQueue;
   private readonly source: BuildSource;
-  private readonly written = new Map<string, Written>();
   private resync: NodeJS.Timeout | undefined;
 
   constructor(
@@ -99,9 +100,11 @@ export class PreviewBuilds {
   /** Every preview that builds, and every one whose build this process left behind (superseded, closed). */
   reconcileActive(): void {
     this.deps.db
-      .query<{ id: string }[]>(`SELECT p.id FROM previews p WHERE p.closed_at IS NULL AND p.state IN ('pending', 'building')`)
+      .query<{ id: string }[]>(
+        `SELECT p.id FROM previews p WHERE p.closed_at IS NULL AND p.state IN ('pending', 'building') UNION SELECT preview_id FROM preview_build_secrets`,
+      )
       .then((rows) => {
-        for (const id of new Set([...rows.map((row) => row.id), ...this.written.keys()])) this.kick(id);
+        for (const row of rows) this.kick(row.id);
       })
       .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not list the previews that build'));
   }
@@ -112,13 +115,18 @@ export class PreviewBuilds {
 
   async reconcile(id: string): Promise<void> {
     const [preview] = await this.deps.db.query<BuildingPreview[]>(`${SELECT} AND p.id = $1`, [id]);
-    const written = this.written.get(id);
+    const written = await this.writtenFor(id);
     // Superseded by a newer push, closed, or built: the old build's Secret and credential go.
-    if (written && written.sha !== preview?.headSha) await this.tidy(id, written);
+    const current = written && written.sha !== preview?.headSha ? (await this.tidy(id, written), null) : written;
     if (!preview) return;
     const namespace = preview.namespace;
     const name = previewName(preview.serviceName, preview.number);
-    if (!this.written.has(id) && !(await this.writeCredentials(preview, namespace, name))) return;
+    // Built: its Deployment rolls out, and it is live once the new pods are ready.
+    if (preview.image?.includes(`:${preview.headSha}@`)) {
+      await this.rollout(preview, namespace, name);
+      return;
+    }
+    if (!current && !(await this.writeCredentials(preview, namespace, name))) return;
     const jobName = buildJobName(name, preview.headSha);
     const found = this.deps.cluster.job(namespace, jobName);
     const job = found?.metadata?.labels?.[DEPLOYMENT_LABEL] === id ? found : undefined;
@@ -146,7 +154,25 @@ export class PreviewBuilds {
     await this.deps.secrets.applyEnvSecret(namespace, envSecretName(name), preview.serviceId, []);
     await this.deps.tenantSecrets.writePullSecret(preview.projectId, namespace);
     const image = `${imageRepository(this.deps.settings, namespace, name)}:${preview.headSha}@${digest}`;
-    await this.finish(preview, 'live', null, image, `pr #${String(preview.number)} roll out ${shortSha(preview.headSha)}`);
+    await this.finish(preview, 'building', `rolling out ${shortSha(preview.headSha)}`, image, `pr #${String(preview.number)} roll out ${shortSha(preview.headSha)}`);
+  }
+
+  /**
+   * A built preview's rollout, judged as a service's is (`rolloutOutcome`: the Deployment of
+   * its commit, its new pods ready; past the progress deadline, crash-looping or unable to pull
+   * is failed): `live`, or `failed` with the reason. There is no earlier release to roll back to.
+   */
+  private async rollout(preview: BuildingPreview, namespace: string, name: string): Promise<void> {
+    const deployment = this.deps.cluster.deployment(namespace, name);
+    if (deployment?.metadata?.labels?.[DEPLOYMENT_LABEL] !== preview.id || !deployment.spec?.template.spec?.containers[0]?.image?.includes(`:${preview.headSha}@`)) return;
+    const outcome = rolloutOutcome(deployment, this.deps.cluster.pods(namespace, preview.id), new Date());
+    if (outcome === null) return;
+    const [state, reason] = outcome.live ? (['live', null] as const) : (['failed', `the rollout of ${shortSha(preview.headSha)} failed: ${outcome.reason}`] as const);
+    const [rows] = await this.deps.db.query<[{ id: string }[], number]>(
+      `UPDATE previews SET state = $3, reason = $4, updated_at = now() WHERE id = $1 AND head_sha = $2 AND state = 'building' AND closed_at IS NULL RETURNING id`,
+      [preview.id, preview.headSha, state, reason],
+    );
+    if (rows[0]) await this.deps.onFinished?.(preview.id).catch((error: unknown) => this.deps.logger.warn({ previewId: preview.id, err: error }, 'could not report a preview build'));
   }
 
   /** The build's Secret: a git token for the fetch step, and a registry credential for the preview's repository only. */
@@ -175,7 +201,11 @@ export class PreviewBuilds {
       this.queue.retryLater(preview.id);
       return false;
     }
-    this.written.set(preview.id, { sha: preview.headSha, namespace, secret, credential: minted?.username ?? null });
+    await this.deps.db.query(
+      `INSERT INTO preview_build_secrets (preview_id, head_sha, namespace, secret, credential) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (preview_id) DO UPDATE SET head_sha = $2, namespace = $3, secret = $4, credential = $5, created_at = now()`,
+      [preview.id, preview.headSha, namespace, secret, minted?.username ?? null],
+    );
     return true;
   }
 
@@ -189,7 +219,7 @@ export class PreviewBuilds {
   }
 
   /** The build ended: the row says how (only if it still builds this head), one commit follows, the Secret and credential go. */
-  private async finish(preview: BuildingPreview, state: 'live' | 'failed', reason: string | null, image: string | null, summary: string): Promise<void> {
+  private async finish(preview: BuildingPreview, state: 'building' | 'failed', reason: string | null, image: string | null, summary: string): Promise<void> {
     const pending = await this.deps.db.transaction(async (manager) => {
       const [rows] = await manager.query<[{ id: string }[], number]>(
         `UPDATE previews SET state = $3, reason = $4, image = COALESCE($5, image), updated_at = now()
@@ -200,16 +230,25 @@ export class PreviewBuilds {
       return change ? this.deps.stateSink.record(manager, change) : null;
     });
     if (pending) await this.deps.stateSink.settle(pending);
-    const written = this.written.get(preview.id);
+    const written = await this.writtenFor(preview.id);
     if (written) await this.tidy(preview.id, written);
-    if (pending) await this.deps.onFinished?.(preview.id).catch((error: unknown) => this.deps.logger.warn({ previewId: preview.id, err: error }, 'could not report a preview build'));
+    if (pending && state === 'failed') await this.deps.onFinished?.(preview.id).catch((error: unknown) => this.deps.logger.warn({ previewId: preview.id, err: error }, 'could not report a preview build'));
   }
 
+  private async writtenFor(id: string): Promise<Written | null> {
+    const [row] = await this.deps.db.query<Written[]>(
+      `SELECT head_sha AS sha, namespace, secret, credential FROM preview_build_secrets WHERE preview_id = $1`,
+      [id],
+    );
+    return row ?? null;
+  }
+
+  /** The build's Secret and credential go, then its row (so a crash between retries them). */
   private async tidy(id: string, written: Written): Promise<void> {
-    this.written.delete(id);
     this.source.forget(id);
     await this.deps.secrets.deleteSecret(written.namespace, written.secret);
     if (written.credential) await this.deps.registries.tokens?.builds.revoke(written.credential);
+    await this.deps.db.query(`DELETE FROM preview_build_secrets WHERE preview_id = $1 AND head_sha = $2`, [id, written.sha]);
   }
 
   private buildPod(namespace: string, id: string, jobName: string): V1Pod | undefined {

@@ -22,6 +22,11 @@ export interface RunningPipeline {
   previews: PreviewBuilds;
   watcher: ClusterWatcher;
   stop(): Promise<void>;
+  /**
+   * Stops the previews' builds and starts them afresh, as a controller restart does: nothing
+   * the old one held in memory carries over (what they wrote is in rows: preview_build_secrets).
+   */
+  restartPreviews(): Promise<void>;
 }
 
 /**
@@ -117,11 +122,19 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
     },
   };
   const pipeline = new DeploymentPipeline(deps);
-  const previews = new PreviewBuilds({ ...deps, ...(options.onPreviewBuilt ? { onFinished: options.onPreviewBuilt } : {}) });
+  const newPreviews = () => new PreviewBuilds({ ...deps, ...(options.onPreviewBuilt ? { onFinished: options.onPreviewBuilt } : {}) });
+  let previews = newPreviews();
   return {
     pipeline,
-    previews,
+    get previews() {
+      return previews;
+    },
     watcher,
+    async restartPreviews() {
+      await previews.stop();
+      previews = newPreviews();
+      previews.start();
+    },
     start() {
       watcher.start();
       pipeline.start();

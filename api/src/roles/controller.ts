@@ -29,6 +29,7 @@ import { Certificates } from '../kube/certificates.js';
 import { startPreviewReconcile } from '../use-cases/preview-reconcile.js';
 import { reportPreviewBuild } from '../use-cases/preview-build-reports.js';
 import { startActivityRetention } from '../use-cases/activity-retention.js';
+import { capacityOf } from '../server.js';
 
 /** Between full reconciles of the repo with the database (a change whose intent was never recorded). */
 const RECONCILE_MS = 10 * 60_000;
@@ -130,6 +131,7 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     stateSink: deps.stateSink,
     githubApp,
     logger: logger.child({ component: 'previews' }),
+    capacity: capacityOf(config),
     settings: { baseDomain: config.baseDomain, webhookBaseUrl: config.webhookBaseUrl, publicScheme: config.secureCookies ? ('https' as const) : ('http' as const) },
   };
   const pipeline = deps.kube && tenantSecrets

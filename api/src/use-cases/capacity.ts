@@ -2,10 +2,12 @@
  * Replicas and sizes against the project's ResourceQuota, checked before anything is
  * committed: every service's replicas × its pod (its size, requests = limits; or the
  * namespace's LimitRange defaults) plus one extra pod of the largest (the surge of a
- * rolling update) must fit the quota the platform renders for the namespace.
+ * rolling update) must fit the quota the platform renders for the namespace. A preview of a
+ * pull request (issue 35) counts too, with a size of its own: one replica of the
+ * LimitRange's default pod (what its Deployment gets: it names no size).
  */
 import type { EntityManager } from 'typeorm';
-import type { ServiceSizeDto } from '@dangus/common';
+import { ACTIVE_PREVIEW_STATES, type ServiceSizeDto } from '@dangus/common';
 import { cpuMillicores, quantityValue } from '@dangus/gitops-writer/quantity';
 import { ConflictError, ValidationError } from '../errors.js';
 
@@ -60,6 +62,9 @@ const cores = (milli: number) => `${String(Math.round(milli) / 1000)} CPU`;
 const mib = (bytes: number) => `${String(Math.round(bytes / 1024 ** 2))} MiB`;
 
 /** A service's replicas and size: what it takes of the quota. */
+/** A preview's size: none, so the LimitRange's default pod (gitops-writer's render/preview.ts renders it so). */
+export const PREVIEW_SIZE = null;
+
 export interface Footprint {
   replicas: number;
   size: string | null;
@@ -79,12 +84,22 @@ export async function checkQuota(
   capacity: Capacity,
   projectId: string,
   change: Footprint & { serviceId: string | null },
+  /** Previews to add to the project's (a preview about to take a place): 0 for a service's change. */
+  addPreviews = 0,
 ): Promise<void> {
   await manager.query(`SELECT 1 FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
   const rows: (Footprint & { id: string })[] = await manager.query(`SELECT id, replicas, size FROM services WHERE project_id = $1`, [projectId]);
   const before = rows.find((row) => row.id === change.serviceId);
-  if (before && change.replicas <= before.replicas && change.size === before.size) return;
-  const services = rows.filter((row) => row.id !== change.serviceId).concat({ id: change.serviceId ?? 'new', ...change });
+  if (addPreviews === 0 && before && change.replicas <= before.replicas && change.size === before.size) return;
+  const [previews] = await manager.query<{ n: number }[]>(
+    `SELECT count(*)::int AS n FROM previews p JOIN services s ON s.id = p.service_id WHERE s.project_id = $1 AND p.state = ANY($2)`,
+    [projectId, ACTIVE_PREVIEW_STATES],
+  );
+  const services = rows
+    .filter((row) => row.id !== change.serviceId)
+    .concat({ id: change.serviceId ?? 'new', ...change }, { id: 'previews', replicas: (previews?.n ?? 0) + addPreviews, size: PREVIEW_SIZE })
+    // No previews: nothing of theirs (not even the surge pod's size).
+    .filter((service) => service.id !== 'previews' || service.replicas > 0);
   const total: Pod & { pods: number } = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0, pods: 0 };
   let largest: Pod = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0 };
   for (const service of services) {
@@ -108,7 +123,7 @@ export async function checkQuota(
   if (short.length > 0) {
     const what = short.map(([name, needed, hard, show]) => `${name}: ${show(needed)} needed, ${show(hard)} in the quota`).join('; ');
     throw new ConflictError(
-      `The project's quota is too small for this (its services' pods, plus one more for a rolling update): ${what}.`,
+      `The project's quota is too small for this (its services' and previews' pods, plus one more for a rolling update): ${what}.`,
       Object.fromEntries([['replicas', [`Short of ${short.map(([name]) => name).join(', ')}.`]]]),
     );
   }

@@ -7,11 +7,12 @@ import type { PendingChange, TenantChange } from '../state-repo/state-sink.js';
 import type { UseCaseContext } from './context.js';
 import { canWrite, intentOf, isStale, nextPreview, previewHost, pullRequestSchema, type PullRequestEvent } from './preview-rules.js';
 import { reportPreview } from './preview-reports.js';
+import { previewWithinQuota } from './preview-quota.js';
 import type { WebhookAnswer } from './webhooks.js';
 import type { WebhookHeaders } from './webhook-rules.js';
 
 /** What previews' event handling touches: also the leading controller's reconcile, which has no request context. */
-export type PreviewContext = Pick<UseCaseContext, 'db' | 'stateSink' | 'githubApp' | 'logger' | 'settings'>;
+export type PreviewContext = Pick<UseCaseContext, 'db' | 'stateSink' | 'githubApp' | 'logger' | 'settings' | 'capacity'>;
 
 /** A service a pull request event may concern, with what its commit needs. */
 export interface PreviewTarget {
@@ -111,7 +112,7 @@ export async function deliverPullRequest(
     }
     if (intent.kind === 'approve' && event.pull_request.head.repo === null) return settle(manager, service.id, headers, 'ignored', `the head repository of ${n} was deleted`);
     const fork = event.pull_request.head.repo !== null && event.pull_request.head.repo.id !== repository.id;
-    const fields = nextPreview({
+    const next = nextPreview({
       event,
       existing,
       fork,
@@ -121,6 +122,7 @@ export async function deliverPullRequest(
       max: service.previewsMax,
       now: new Date(),
     });
+    const fields = await previewWithinQuota(manager, ctx.capacity, service, existing, next);
     done.changed = existing ? await updatePreview(manager, existing.id, fields) : await insertWithHost(manager, service, event, fields);
     const building = fields.state === 'pending' && (existing?.state !== 'pending' || existing.headSha !== fields.headSha);
     if (building || (existing !== null && existing.closedAt === null && fields.state !== existing.state)) {

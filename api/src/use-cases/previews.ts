@@ -8,6 +8,7 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 import { previewChange, previewTarget } from './preview-events.js';
 import { reportPreview, previewUrl } from './preview-reports.js';
 import { approvedPreview, canWrite } from './preview-rules.js';
+import { previewWithinQuota } from './preview-quota.js';
 import { findOwnedService } from './services.js';
 import { changeState } from '../state-repo/state-sink.js';
 import { parseInput } from './validate.js';
@@ -74,7 +75,8 @@ export async function approvePreview(ctx: UseCaseContext, user: CurrentUser, ser
       throw new ConflictError(`The head of #${String(number)} moved to ${existing.headSha.slice(0, 7)} since ${headSha.slice(0, 7)}: look at the new commit and approve it.`);
     }
     if (existing.state !== 'awaiting_approval') throw new ConflictError(`The preview of #${String(number)} is ${existing.state.replace('_', ' ')}: nothing waits for an approval.`);
-    const fields = approvedPreview(existing, user.githubUsername, await activePreviews(manager, service.id, existing.id), service.previewsMax);
+    const approved = approvedPreview(existing, user.githubUsername, await activePreviews(manager, service.id, existing.id), service.previewsMax);
+    const fields = await previewWithinQuota(manager, ctx.capacity, target, existing, approved);
     const updated = await updatePreview(manager, existing.id, fields);
     const summary = `pr #${String(number)} approved by ${user.githubUsername}: build ${existing.headSha.slice(0, 7)}`;
     return { value: updated, change: updated.state === 'pending' ? previewChange(target, summary) : null };
