@@ -43,21 +43,6 @@ export function fullNameOf(repoUrl: string): { owner: string; repo: string } | n
 }
 
 /**
- * GitHub's id of a repository named as `repoUrl` that some installation holds, or null. Not a
- * proof that anyone may read it (any installation of the App, anyone's): never bind a
- * service with it (use-cases/repository-binding.ts proves access with the acting user's token).
- */
-export async function installedRepositoryId(db: DataSource | EntityManager, repoUrl: string): Promise<string | null> {
-  const name = fullNameOf(repoUrl);
-  if (!name) return null;
-  const [row] = await db.query<{ id: string }[]>(
-    `SELECT repository_id::text AS id FROM github_installation_repositories WHERE lower(full_name) = lower($1) ORDER BY installation_id LIMIT 1`,
-    [`${name.owner}/${name.repo}`],
-  );
-  return row?.id ?? null;
-}
-
-/**
  * GitHub says the repository is private (an installation's rows, an event's payload): the
  * services bound to it only because it was public (`github_repository_public_only`: nobody
  * showed they read it) are unbound. Returns how many.
