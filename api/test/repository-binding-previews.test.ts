@@ -5,6 +5,7 @@ import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform
 import { deliveryHeaders, randomSha } from './support/webhook-payloads.js';
 import { DeploymentRows } from '../src/pipeline/deployment-rows.js';
 import { GitHubReports } from '../src/pipeline/github-reports.js';
+import { reportPreviewBuild } from '../src/use-cases/preview-build-reports.js';
 
 /*
  * Previews act on GitHub only through the service's proven binding (docs/architecture.md#github-app):
@@ -102,6 +103,12 @@ describe('previews through the service\'s binding only', () => {
     // Through the App's webhook too (routed to every service of the repository).
     const pull = t.github.app.pulls.open({ id: open.id, fullName: 'bigboss/open', private: false }, { author: 'bigboss', headSha: randomSha() });
     await post(t, t.github.app.deliver(app, 'pull_request', t.github.app.pulls.payload(pull, 'opened'))).expect((res) => expect([200, 202]).toContain(res.status));
+    expect(tokensFor(open)).toHaveLength(minted);
+    expect(t.github.app.pulls.comments).toEqual([]);
+    // The end of its build (pipeline/preview-builds.ts reports it) tells GitHub nothing either.
+    const previews = await t.db.query<{ id: string }[]>(`SELECT id FROM previews WHERE service_id = $1`, [theirs.id]);
+    expect(previews.length).toBeGreaterThan(0);
+    for (const preview of previews) await reportPreviewBuild(t.ctx, preview.id);
     expect(tokensFor(open)).toHaveLength(minted);
     expect(t.github.app.pulls.comments).toEqual([]);
 
