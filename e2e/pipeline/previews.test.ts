@@ -145,6 +145,32 @@ describe('previews on the real control plane', () => {
     await deliver(pull, 'closed').expect(200);
   });
 
+  it('never gives a fork\'s build the tenant\'s push credential: without the token server its preview is refused', async () => {
+    const pull = world.platform.github.app.pulls.open(
+      { id: repo.id, fullName: `${world.login}/web` },
+      { author: 'mallory', headSha: sha(), fork: { id: 990_001, fullName: 'mallory/web' } },
+    );
+    world.pods.set(pull.headSha, { log: 'INFO Pushed image\n', runDuration: '1s' });
+    await deliver(pull, 'opened').expect(200);
+    await eventually('the fork awaiting approval', async () => (await previews()).find((p) => p.number === pull.number && p.state === 'awaiting_approval'));
+    // The owner approves from the UI (GitHub says they may write to the repository).
+    world.platform.github.app.pulls.setPermission(`${world.login}/web`, world.login, 'admin');
+    await request(world.platform.app)
+      .post(`/api/services/${serviceId}/previews/${String(pull.number)}/approve`)
+      .set({ Origin: ORIGIN, Cookie: world.cookie })
+      .send({ headSha: pull.headSha })
+      .expect(200);
+    const failed = await eventually('the fork preview refused', async () => (await previews()).find((p) => p.number === pull.number && p.state === 'failed'));
+    expect(failed.reason).toContain('built only with the bundled registry');
+    // No build Secret was written for it: the Job never held a push credential.
+    const secrets = await world.platform.db.query<unknown[]>(`SELECT 1 FROM preview_build_secrets s JOIN previews p ON p.id = s.preview_id WHERE p.pr_number = $1`, [pull.number]);
+    expect(secrets).toEqual([]);
+    const secretName = `web--pr${String(pull.number)}-build-${pull.headSha.slice(0, 7)}`;
+    expect(await maybe(() => world.core.readNamespacedSecret({ namespace: project.namespace, name: secretName }))).toBeUndefined();
+    pull.state = 'closed';
+    await deliver(pull, 'closed').expect(200);
+  });
+
   it('is live only once its new pods are ready: a build whose pods crash ends failed with the reason', async () => {
     const pull = world.platform.github.app.pulls.open({ id: repo.id, fullName: `${world.login}/web` }, { author: 'alice', headSha: sha() });
     world.pods.set(pull.headSha, { log: 'INFO Pushed image\n', runDuration: '1s', crashLoop: true });

@@ -27,6 +27,8 @@ interface BuildingPreview {
   projectName: string;
   /** The project's pinned namespace. */
   namespace: string;
+  /** The pull request's head is in another repository (a fork). */
+  fork: boolean;
   githubId: string;
   githubAccessToken: string;
 }
@@ -40,11 +42,15 @@ interface Written {
   credential: string | null;
 }
 
-const SELECT = `SELECT p.id, p.pr_number AS number, p.state, p.head_sha AS "headSha", p.image, s.id AS "serviceId", s.name AS "serviceName",
+const SELECT = `SELECT p.id, p.pr_number AS number, p.state, p.head_sha AS "headSha", p.image, p.fork, s.id AS "serviceId", s.name AS "serviceName",
        s.repo_url AS "repoUrl", s.github_repository_id::text AS "githubRepositoryId", s.project_id AS "projectId", pr.name AS "projectName", pr.namespace,
        u.github_id::text AS "githubId", u.github_access_token AS "githubAccessToken"
   FROM previews p JOIN services s ON s.id = p.service_id JOIN projects pr ON pr.id = s.project_id JOIN users u ON u.id = s.user_id
  WHERE p.closed_at IS NULL AND p.state IN ('pending', 'building') AND u.status = 'active'`;
+
+/** Why a fork's preview is not built without the bundled registry's token server. */
+export const FORK_NEEDS_TOKEN_SERVER =
+  "A fork's preview is built only with the bundled registry (REGISTRY_MODE=bundled), whose build credential reaches the preview's own image repository alone; with this registry the build's credential would reach the service's images.";
 
 /** Margin of a build credential's life past the build's deadline (the pod may start late). */
 const CREDENTIAL_MARGIN_SECONDS = 600;
@@ -184,6 +190,13 @@ export class PreviewBuilds {
       return false;
     }
     const tokens = this.deps.registries.tokens;
+    // Without the token server (Harbor, or one shared credential) the only push credential is
+    // the tenant's, which reaches the service's own images and build cache: a fork's code,
+    // whose RUN steps can read it, is never given it.
+    if (!tokens && preview.fork) {
+      await this.finish(preview, 'failed', FORK_NEEDS_TOKEN_SERVER, null, `pr #${String(preview.number)} build ${shortSha(preview.headSha)} refused`);
+      return false;
+    }
     // The repository's path on the registry (no host): `{project}/{name}` or `{project}/{namespace}/{name}`.
     const repository = imageRepository(this.deps.settings, namespace, name).slice(this.deps.settings.harborHost.length + 1);
     const minted = tokens ? await tokens.builds.mint(repository, this.deps.settings.buildDeadlineSeconds + CREDENTIAL_MARGIN_SECONDS) : null;
