@@ -126,6 +126,12 @@ describe('moving a project between spaces', () => {
     expect(take.status).toBe(403);
     // eve: the team's project does not exist for her.
     await as(t, f.cookies.eve).post(`/projects/${f.ids.project}/move`, { to: { personal: true }, confirm: 'shop' }).expect(404);
+    // Made owner of that one project (not of the team), she runs it but cannot take it out of the team's space.
+    await alice.put(`/projects/${f.ids.project}/members/eve`, { role: 'owner' }).expect(200);
+    const takeAway = await as(t, f.cookies.eve).post(`/projects/${f.ids.project}/move`, { to: { personal: true }, confirm: 'shop' });
+    expect(takeAway.status).toBe(403);
+    expect(takeAway.body.error.message).toContain('only the owners of the space it is in may move it');
+    await alice.delete(`/projects/${f.ids.project}/members/eve`).expect(204);
     // No room in the team for its services (MAX_SERVICES_PER_TEAM): 409 limit_reached.
     const [teamServices] = await t.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM services s JOIN teams t ON t.account_id = s.user_id WHERE t.id = $1`, [f.teamId]);
     const limits = t.ctx.limits;

@@ -102,12 +102,25 @@ export async function authorizeProject(
   what = 'Project',
   options: { lock?: boolean } = {},
 ): Promise<Authorized> {
-  const found = await roleOn(manager, actor, project, options);
+  // Inside a write: the project's owner as it is now, its row held to the transaction's end
+  // (FOR NO KEY UPDATE: writes of one project take turns, as their quota checks already make
+  // them; a foreign key's check is not held up), so a move under way (FOR UPDATE,
+  // project-move.ts) is waited for and then seen, and the role is judged against the space
+  // the project is in, not the one read before.
+  const current = options.lock ? await lockedOwner(manager, project.id) : project.userId;
+  if (current === null) throw new NotFoundError(what);
+  const found = await roleOn(manager, actor, { id: project.id, userId: current }, options);
   if (!found) throw new NotFoundError(what);
   if (!roleAllows(found.role, action)) {
     throw new ForbiddenError(roleReason(found.role, action), 'role_forbidden');
   }
   return found;
+}
+
+/** The project's owner account, its row held to the transaction's end (null: deleted). */
+async function lockedOwner(manager: EntityManager, projectId: string): Promise<string | null> {
+  const [row] = await manager.query<{ userId: string }[]>(`SELECT user_id AS "userId" FROM projects WHERE id = $1 FOR NO KEY UPDATE`, [projectId]);
+  return row?.userId ?? null;
 }
 
 /** The project of a deployment, when the actor may do `action` to it (404 `Deployment` otherwise). */

@@ -33,14 +33,32 @@ async function destination(manager: EntityManager, actor: CurrentUser, to: { tea
   return { accountId: team.account_id, label: `team ${team.slug}`, teamSlug: team.slug };
 }
 
+/**
+ * Only who owns the space the project is in may move it out: the person whose space it is,
+ * or an owner of the team. An owner role given on the project alone (project_members) may
+ * run it, not take it away from its space's owners (403).
+ */
+async function checkOwnsSpace(manager: EntityManager, actor: CurrentUser, accountId: string): Promise<void> {
+  if (accountId === actor.id) return;
+  const [owner] = await manager.query<unknown[]>(
+    `SELECT 1 FROM teams t JOIN team_members tm ON tm.team_id = t.id WHERE t.account_id = $1 AND tm.user_id = $2 AND tm.role = 'owner' FOR SHARE OF tm`,
+    [accountId, actor.id],
+  );
+  if (!owner) throw new ForbiddenError('You own this project through a role on it alone: only the owners of the space it is in may move it.', 'role_forbidden');
+}
+
 export async function moveProject(ctx: UseCaseContext, actor: CurrentUser, projectId: string, input: unknown): Promise<ProjectDto> {
   const { project } = await findProject(ctx, actor, projectId, 'own');
   const { to, confirm } = parseInput(moveProjectSchema, input);
   if (confirm !== project.name) throw new ValidationError(`Type the project's name, ${project.name}, to confirm the move.`, { confirm: ['Does not match the project\'s name.'] });
   try {
     await changeState(ctx, async (manager) => {
-      await manager.query(`SELECT 1 FROM projects WHERE id = $1 FOR UPDATE`, [project.id]);
+      const [locked] = await manager.query<{ userId: string }[]>(`SELECT user_id AS "userId" FROM projects WHERE id = $1 FOR UPDATE`, [project.id]);
+      if (!locked) throw new NotFoundError('Project');
+      // Judged against the space the project is in now (a move at once: the second sees the first's).
+      Object.assign(project, { userId: locked.userId });
       await authorizeProject(manager, actor, project, 'own', 'Project', { lock: true });
+      await checkOwnsSpace(manager, actor, project.userId);
       const dest = await destination(manager, actor, to);
       if (dest.accountId === project.userId) throw new ConflictError(`The project is in ${dest.label} already.`, { to: ['Already there.'] });
       if (dest.teamSlug === null) await checkProjectLimit(ctx, manager, actor);
