@@ -4,7 +4,8 @@
  * namespace's LimitRange defaults) plus one extra pod of the largest (the surge of a
  * rolling update) must fit the quota the platform renders for the namespace. A preview of a
  * pull request (issue 35) counts too, with a size of its own: one replica of the
- * LimitRange's default pod (what its Deployment gets: it names no size).
+ * LimitRange's default pod (what its Deployment gets: it names no size). A team's project
+ * is held to the team quota (TEAM_NAMESPACE_QUOTA, issue 36), a person's to the platform's.
  */
 import type { EntityManager } from 'typeorm';
 import { ACTIVE_PREVIEW_STATES, type ServiceSizeDto } from '@dangus/common';
@@ -15,6 +16,8 @@ export interface Capacity {
   sizes: readonly ServiceSizeDto[];
   /** The namespace quota's hard values (settings of the rendered ResourceQuota). */
   quota: { requestsCpu: string; requestsMemory: string; limitsCpu: string; limitsMemory: string; pods: number };
+  /** A team's projects' quota (TEAM_NAMESPACE_QUOTA, merged over `quota`); absent: the same as a person's. */
+  teamQuota?: Capacity['quota'];
   /** The LimitRange defaults a pod without a size gets. */
   limitRange: { defaultCpu: string; defaultMemory: string; defaultRequestCpu: string; defaultRequestMemory: string };
 }
@@ -87,7 +90,11 @@ export async function checkQuota(
   /** Previews to add to the project's (a preview about to take a place): 0 for a service's change. */
   addPreviews = 0,
 ): Promise<void> {
-  await manager.query(`SELECT 1 FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
+  // The quota of the project's space: a team's projects get the team quota (issue 36).
+  const [owner] = await manager.query<{ kind: string }[]>(
+    `SELECT u.kind FROM projects p JOIN users u ON u.id = p.user_id WHERE p.id = $1 FOR UPDATE OF p`,
+    [projectId],
+  );
   const rows: (Footprint & { id: string })[] = await manager.query(`SELECT id, replicas, size FROM services WHERE project_id = $1`, [projectId]);
   const before = rows.find((row) => row.id === change.serviceId);
   if (addPreviews === 0 && before && change.replicas <= before.replicas && change.size === before.size) return;
@@ -111,7 +118,7 @@ export async function checkQuota(
     total.pods += service.replicas;
     if (pod.limitsCpu + pod.limitsMemory / 1024 ** 2 > largest.limitsCpu + largest.limitsMemory / 1024 ** 2) largest = pod;
   }
-  const q = capacity.quota;
+  const q = owner?.kind === 'team' && capacity.teamQuota ? capacity.teamQuota : capacity.quota;
   const checks: [string, number, number, (n: number) => string][] = [
     ['requests.cpu', total.requestsCpu + largest.requestsCpu, quantity(q.requestsCpu, true), cores],
     ['requests.memory', total.requestsMemory + largest.requestsMemory, quantity(q.requestsMemory), mib],
