@@ -16,6 +16,7 @@ import type { WebhookRouteOptions } from './http/routes/webhooks.js';
 import type { PushStatus } from './state-repo/state-pusher.js';
 import type { StateHistory } from '@dangus/gitops-writer/history';
 import { renderSettingsSchema } from '@dangus/gitops-writer/input-schema';
+import { tenantQuotaOf } from '@dangus/gitops-writer';
 import type { Capacity } from './use-cases/capacity.js';
 import type { RuntimeLogs } from './kube/runtime-logs.js';
 import type { ServiceEvents } from './kube/service-events.js';
@@ -69,7 +70,7 @@ export interface PlatformOptions {
 /** What replicas and sizes are checked against: the sizes, and the quota the namespaces get. */
 export function capacityOf(config: Pick<PlatformOptions['config'], 'baseDomain' | 'harborHost' | 'harborProject' | 'render' | 'sizes'>): Capacity {
   const settings = renderSettingsSchema.parse({ baseDomain: config.baseDomain, harborHost: config.harborHost, harborProject: config.harborProject, ...config.render });
-  return { sizes: config.sizes, quota: settings.quota, limitRange: settings.limitRange };
+  return { sizes: config.sizes, quota: settings.quota, teamQuota: tenantQuotaOf(settings, true), limitRange: settings.limitRange };
 }
 
 /** The use cases and the HTTP app of a process that serves (roles/compose.ts assembles it). */

@@ -6,7 +6,7 @@
 export * from './errors.js';
 export type * from './render/types.js';
 export { render, renderEach, renderTenant, type TenantRenderFailure } from './render/render.js';
-export { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL, renderSettingsSchema, tenantInputSchema } from './render/input-schema.js';
+export { DEFAULT_EGRESS_DENIED_CIDRS, DEFAULT_GIT_IMAGE, DEFAULT_GIT_SOURCE_URL, renderSettingsSchema, tenantInputSchema, tenantQuotaSchema } from './render/input-schema.js';
 export { rootKustomizationYaml } from './render/kustomization.js';
 export { KUSTOMIZATION_FILE, TENANTS_DIR, tenantDir } from './render/layout.js';
 export {
@@ -17,7 +17,7 @@ export {
   SERVICE_LABEL,
 } from './render/labels.js';
 export { VARIABLE_CATALOG, type TemplateValue, type VariableName } from './render/variable-catalog.js';
-export { buildJobName, buildSecretName, envSecretName, imageRepository, shortSha, tenantHarborProject } from './render/variables.js';
+export { buildJobName, buildSecretName, envSecretName, imageRepository, shortSha, tenantHarborProject, tenantQuotaOf } from './render/variables.js';
 export { previewName } from './render/preview.js';
 export { parseTemplates } from './templates/parse-templates.js';
 export { DEFAULT_TEMPLATES_DIR, readTemplates } from './templates/read-templates.js';

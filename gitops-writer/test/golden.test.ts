@@ -27,6 +27,7 @@ describe('golden renders', () => {
         'operator-edited-template',
         'build-egress-cidr',
         'previews',
+        'team-namespace-quota',
       ]),
     );
   });

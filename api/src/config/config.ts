@@ -118,6 +118,7 @@ export interface Config {
     | 'registryLayout'
     | 'flux'
     | 'certificates'
+    | 'teamQuota'
   >;
 }
 
@@ -377,6 +378,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         ? { namespace: fluxGitRepository.namespace, source: fluxGitRepository.name }
         : { namespace: 'flux-system', source: 'dangus-state' },
       certificates: { issuer: e.CERT_ISSUER ?? null, dns01Issuer: e.CERT_DNS01_ISSUER ?? null },
+      // A team's projects' quota (TEAM_NAMESPACE_QUOTA): each value given in place of a person's.
+      teamQuota: Object.keys(e.TEAM_NAMESPACE_QUOTA).length > 0 ? e.TEAM_NAMESPACE_QUOTA : null,
     },
   };
 }

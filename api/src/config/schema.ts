@@ -32,6 +32,36 @@ const serviceSizesSchema = z
   )
   .refine((sizes) => Object.keys(sizes).length > 0, 'at least one size');
 
+/**
+ * TEAM_NAMESPACE_QUOTA: a team's projects' ResourceQuota, by the ResourceQuota's own names
+ * (the apps' budget: a build's allowance comes on top, as for a person's); each value given
+ * replaces the person's. Numbers only: no value can change the manifest's shape.
+ */
+const teamQuotaSchema = z
+  .strictObject({
+    'requests.cpu': z.string().regex(QUANTITY, 'a CPU quantity such as 4 or 2500m'),
+    'requests.memory': z.string().regex(QUANTITY, 'a memory quantity such as 8Gi'),
+    'limits.cpu': z.string().regex(QUANTITY, 'a CPU quantity such as 8'),
+    'limits.memory': z.string().regex(QUANTITY, 'a memory quantity such as 16Gi'),
+    pods: z.number().int().min(1).max(100_000),
+    persistentvolumeclaims: z.number().int().min(0).max(100_000),
+    'requests.storage': z.string().regex(QUANTITY, 'a storage quantity such as 100Gi'),
+  })
+  .partial()
+  .transform((q) =>
+    Object.fromEntries(
+      Object.entries({
+        requestsCpu: q['requests.cpu'],
+        requestsMemory: q['requests.memory'],
+        limitsCpu: q['limits.cpu'],
+        limitsMemory: q['limits.memory'],
+        pods: q.pods,
+        persistentVolumeClaims: q.persistentvolumeclaims,
+        requestsStorage: q['requests.storage'],
+      }).filter(([, value]) => value !== undefined),
+    ),
+  );
+
 const url = (what: string) =>
   z
     .string()
@@ -168,6 +198,25 @@ export const envSchema = z
           return z.NEVER;
         }
         return Object.entries(parsed.data).map(([name, size]) => ({ name, ...size }));
+      }),
+    // A team's projects' namespace quota (issue 36), as JSON; unset or {}: the same as a person's.
+    TEAM_NAMESPACE_QUOTA: z
+      .string()
+      .default('{}')
+      .transform((text, ctx) => {
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'TEAM_NAMESPACE_QUOTA is JSON: {"requests.cpu": "4", "limits.memory": "16Gi", "pods": 40, …}.' });
+          return z.NEVER;
+        }
+        const parsed = teamQuotaSchema.safeParse(value);
+        if (!parsed.success) {
+          ctx.addIssue({ code: 'custom', message: `TEAM_NAMESPACE_QUOTA: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'keys'}: ${i.message}`).join('; ')}` });
+          return z.NEVER;
+        }
+        return parsed.data;
       }),
     // Images of each service's newest N releases stay in the registry (per-tenant Harbor mode).
     RELEASES_KEPT: z.coerce.number().int().min(1).default(10),

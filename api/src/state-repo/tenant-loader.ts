@@ -25,6 +25,8 @@ interface TenantRow {
   project_name: string;
   /** The project's pinned namespace (db/project-namespace.ts): its owner today may be another. */
   namespace: string;
+  /** Whether a team's account owns it today (its namespace then gets the team quota). */
+  team: boolean;
 }
 
 /** A service's configuration (every field of the schema, under its own name) and what the render adds. */
@@ -83,8 +85,8 @@ export class TenantLoader {
   ): Promise<TenantInput[]> {
     const db = this.deps.db;
     const tenants: TenantRow[] = await db.query(
-      `SELECT p.id AS project_id, p.name AS project_name, p.namespace
-         FROM projects p WHERE ${where} ORDER BY p.id`,
+      `SELECT p.id AS project_id, p.name AS project_name, p.namespace, u.kind = 'team' AS team
+         FROM projects p JOIN users u ON u.id = p.user_id WHERE ${where} ORDER BY p.id`,
       params,
     );
     if (tenants.length === 0) return [];
@@ -147,6 +149,8 @@ export class TenantLoader {
       // The renderer's namespace is `{userHash}-{project}`: the pinned one's hash part.
       userHash: namespaceHash({ namespace: t.namespace, name: t.project_name }),
       namespace: t.namespace,
+      // Only a team's project says so: a person's renders exactly as before teams existed.
+      ...(t.team ? { team: true } : {}),
       services: services
         .filter((s) => s.project_id === t.project_id)
         .map((s): ServiceInput => {

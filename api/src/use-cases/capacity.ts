@@ -4,7 +4,8 @@
  * namespace's LimitRange defaults) plus one extra pod of the largest (the surge of a
  * rolling update) must fit the quota the platform renders for the namespace. A preview of a
  * pull request (issue 35) counts too, with a size of its own: one replica of the
- * LimitRange's default pod (what its Deployment gets: it names no size).
+ * LimitRange's default pod (what its Deployment gets: it names no size). A team's project
+ * is held to the team quota (TEAM_NAMESPACE_QUOTA, issue 36), a person's to the platform's.
  */
 import type { EntityManager } from 'typeorm';
 import { ACTIVE_PREVIEW_STATES, type ServiceSizeDto } from '@dangus/common';
@@ -15,6 +16,8 @@ export interface Capacity {
   sizes: readonly ServiceSizeDto[];
   /** The namespace quota's hard values (settings of the rendered ResourceQuota). */
   quota: { requestsCpu: string; requestsMemory: string; limitsCpu: string; limitsMemory: string; pods: number };
+  /** A team's projects' quota (TEAM_NAMESPACE_QUOTA, merged over `quota`); absent: the same as a person's. */
+  teamQuota?: Capacity['quota'];
   /** The LimitRange defaults a pod without a size gets. */
   limitRange: { defaultCpu: string; defaultMemory: string; defaultRequestCpu: string; defaultRequestMemory: string };
 }
@@ -87,17 +90,57 @@ export async function checkQuota(
   /** Previews to add to the project's (a preview about to take a place): 0 for a service's change. */
   addPreviews = 0,
 ): Promise<void> {
-  await manager.query(`SELECT 1 FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
+  const short = await shortOf(manager, capacity, projectId, change, addPreviews);
+  if (short.length > 0) {
+    const what = short.map(([name, needed, hard, show]) => `${name}: ${show(needed)} needed, ${show(hard)} in the quota`).join('; ');
+    throw new ConflictError(
+      `The project's quota is too small for this (its services' and previews' pods, plus one more for a rolling update): ${what}.`,
+      Object.fromEntries([['replicas', [`Short of ${short.map(([name]) => name).join(', ')}.`]]]),
+    );
+  }
+}
+
+/**
+ * After a move (issue 36), inside its transaction with the project's new owner written: the
+ * project as it is must fit the quota of its new space (a team's, or a person's), else a 409
+ * on `to` naming what is short, and the move is rolled back.
+ */
+export async function checkQuotaOfSpace(manager: EntityManager, capacity: Capacity, projectId: string, space: string): Promise<void> {
+  const short = await shortOf(manager, capacity, projectId, null, 0);
+  if (short.length > 0) {
+    const what = short.map(([name, needed, hard, show]) => `${name}: ${show(needed)} needed, ${show(hard)} in the quota`).join('; ');
+    throw new ConflictError(
+      `The quota of ${space} is too small for this project (its services' and previews' pods, plus one more for a rolling update): ${what}. Scale it down first.`,
+      { to: [`Short of ${short.map(([name]) => name).join(', ')}.`] },
+    );
+  }
+}
+
+type Short = [string, number, number, (n: number) => string];
+
+/** What the project's quota is short of with `change` applied (none: as it is), serialized on the project's row. */
+async function shortOf(
+  manager: EntityManager,
+  capacity: Capacity,
+  projectId: string,
+  change: (Footprint & { serviceId: string | null }) | null,
+  addPreviews: number,
+): Promise<Short[]> {
+  // The quota of the project's space: a team's projects get the team quota (issue 36).
+  const [owner] = await manager.query<{ kind: string }[]>(
+    `SELECT u.kind FROM projects p JOIN users u ON u.id = p.user_id WHERE p.id = $1 FOR UPDATE OF p`,
+    [projectId],
+  );
   const rows: (Footprint & { id: string })[] = await manager.query(`SELECT id, replicas, size FROM services WHERE project_id = $1`, [projectId]);
-  const before = rows.find((row) => row.id === change.serviceId);
-  if (addPreviews === 0 && before && change.replicas <= before.replicas && change.size === before.size) return;
+  const before = change ? rows.find((row) => row.id === change.serviceId) : undefined;
+  if (change && addPreviews === 0 && before && change.replicas <= before.replicas && change.size === before.size) return [];
   const [previews] = await manager.query<{ n: number }[]>(
     `SELECT count(*)::int AS n FROM previews p JOIN services s ON s.id = p.service_id WHERE s.project_id = $1 AND p.state = ANY($2)`,
     [projectId, ACTIVE_PREVIEW_STATES],
   );
   const services = rows
-    .filter((row) => row.id !== change.serviceId)
-    .concat({ id: change.serviceId ?? 'new', ...change }, { id: 'previews', replicas: (previews?.n ?? 0) + addPreviews, size: PREVIEW_SIZE })
+    .filter((row) => change === null || row.id !== change.serviceId)
+    .concat(change ? [{ id: change.serviceId ?? 'new', ...change }] : [], { id: 'previews', replicas: (previews?.n ?? 0) + addPreviews, size: PREVIEW_SIZE })
     // No previews: nothing of theirs (not even the surge pod's size).
     .filter((service) => service.id !== 'previews' || service.replicas > 0);
   const total: Pod & { pods: number } = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0, pods: 0 };
@@ -111,20 +154,13 @@ export async function checkQuota(
     total.pods += service.replicas;
     if (pod.limitsCpu + pod.limitsMemory / 1024 ** 2 > largest.limitsCpu + largest.limitsMemory / 1024 ** 2) largest = pod;
   }
-  const q = capacity.quota;
-  const checks: [string, number, number, (n: number) => string][] = [
+  const q = owner?.kind === 'team' && capacity.teamQuota ? capacity.teamQuota : capacity.quota;
+  const checks: Short[] = [
     ['requests.cpu', total.requestsCpu + largest.requestsCpu, quantity(q.requestsCpu, true), cores],
     ['requests.memory', total.requestsMemory + largest.requestsMemory, quantity(q.requestsMemory), mib],
     ['limits.cpu', total.limitsCpu + largest.limitsCpu, quantity(q.limitsCpu, true), cores],
     ['limits.memory', total.limitsMemory + largest.limitsMemory, quantity(q.limitsMemory), mib],
     ['pods', total.pods + 1, q.pods, (n) => `${String(n)} pods`],
   ];
-  const short = checks.filter(([, needed, hard]) => needed > hard);
-  if (short.length > 0) {
-    const what = short.map(([name, needed, hard, show]) => `${name}: ${show(needed)} needed, ${show(hard)} in the quota`).join('; ');
-    throw new ConflictError(
-      `The project's quota is too small for this (its services' and previews' pods, plus one more for a rolling update): ${what}.`,
-      Object.fromEntries([['replicas', [`Short of ${short.map(([name]) => name).join(', ')}.`]]]),
-    );
-  }
+  return checks.filter(([, needed, hard]) => needed > hard);
 }

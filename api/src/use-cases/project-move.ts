@@ -6,8 +6,11 @@
  * at creation, so no namespace, host, volume, image repository or state-repo path moves,
  * and the cluster keeps running it untouched. The move is one transaction under the
  * project's row lock, with the acting owner's roles read again under it; it is recorded as
- * an intent by the mover (the activity log of both sides names them), whose render changes
- * no file, so it makes no commit of its own.
+ * an intent by the mover (the activity log of both sides names them). Its namespace gets the
+ * quota of its new space (a team's projects TEAM_NAMESPACE_QUOTA's, capacity.ts), which the
+ * project as it is must fit (409 otherwise): where the two spaces' quotas differ, the render
+ * changes the namespace's ResourceQuota, a commit by the mover; where they are the same, no
+ * file changes and it makes no commit.
  */
 import { moveProjectSchema, type ProjectDto } from '@dangus/common';
 import type { EntityManager } from 'typeorm';
@@ -20,6 +23,7 @@ import { checkProjectLimit } from './limits.js';
 import { checkTeamProjectLimit, checkTeamServicesRoom } from './team-limits.js';
 import { parseInput, uniqueViolation } from './validate.js';
 import { recordTeamActivity } from './activity-log.js';
+import { checkQuotaOfSpace } from './capacity.js';
 
 /** The destination account: the actor's own, or a team's they own (another team: 404; a lesser role: 403). */
 async function destination(manager: EntityManager, actor: CurrentUser, to: { team: string } | { personal: true }) {
@@ -68,6 +72,8 @@ export async function moveProject(ctx: UseCaseContext, actor: CurrentUser, proje
         await checkTeamServicesRoom(ctx, manager, { id: dest.accountId, slug: dest.teamSlug }, services?.n ?? 0);
       }
       await manager.query(`UPDATE projects SET user_id = $2 WHERE id = $1`, [project.id, dest.accountId]);
+      // Its namespace gets the quota of its new space (a team's, TEAM_NAMESPACE_QUOTA): it must fit it.
+      await checkQuotaOfSpace(manager, ctx.capacity, project.id, dest.label);
       // The owner is denormalised on the rows that name it (every query of an owner's services is scoped by it).
       await manager.query(`UPDATE services SET user_id = $2 WHERE project_id = $1`, [project.id, dest.accountId]);
       await manager.query(`UPDATE service_buckets SET user_id = $2 WHERE project_id = $1`, [project.id, dest.accountId]);

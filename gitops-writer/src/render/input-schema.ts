@@ -14,7 +14,7 @@ import {
   uuidSchema,
 } from '@dangus/common';
 import { z } from 'zod';
-import type { BuildInput, PreviewInput, RenderSettings, ResolvedByTheLoader, ServiceInput, TenantInput } from './types.js';
+import type { BuildInput, PreviewInput, RenderSettings, ResolvedByTheLoader, ServiceInput, TenantInput, TenantQuota } from './types.js';
 
 const DNS_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 
@@ -55,6 +55,17 @@ export const imageReferenceSchema = z
 export const quantitySchema = z
   .string()
   .regex(/^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/, 'Not a Kubernetes quantity.');
+
+/** The apps' budget of a tenant's ResourceQuota (a person's, or with TEAM_NAMESPACE_QUOTA a team's). */
+export const tenantQuotaSchema = z.object({
+  requestsCpu: quantitySchema,
+  requestsMemory: quantitySchema,
+  limitsCpu: quantitySchema,
+  limitsMemory: quantitySchema,
+  pods: z.number().int().min(1).max(100_000),
+  persistentVolumeClaims: z.number().int().min(0).max(100_000),
+  requestsStorage: quantitySchema,
+}) satisfies z.ZodType<TenantQuota>;
 
 /** A git commit id: SHA-1 (40) or SHA-256 (64) hex digits. */
 export const commitShaSchema = z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/, 'Not a commit id.');
@@ -157,25 +168,17 @@ export const renderSettingsSchema = z.object({
       defaultRequestCpu: '50m',
       defaultRequestMemory: '64Mi',
     }),
-  quota: z
-    .object({
-      requestsCpu: quantitySchema,
-      requestsMemory: quantitySchema,
-      limitsCpu: quantitySchema,
-      limitsMemory: quantitySchema,
-      pods: z.number().int().min(1),
-      persistentVolumeClaims: z.number().int().min(0),
-      requestsStorage: quantitySchema,
-    })
-    .default({
-      requestsCpu: '2',
-      requestsMemory: '4Gi',
-      limitsCpu: '4',
-      limitsMemory: '8Gi',
-      pods: 20,
-      persistentVolumeClaims: 10,
-      requestsStorage: '50Gi',
-    }),
+  quota: tenantQuotaSchema.default({
+    requestsCpu: '2',
+    requestsMemory: '4Gi',
+    limitsCpu: '4',
+    limitsMemory: '8Gi',
+    pods: 20,
+    persistentVolumeClaims: 10,
+    requestsStorage: '50Gi',
+  }),
+  // A team's projects' quota (issue 36): each value given replaces the person's.
+  teamQuota: tenantQuotaSchema.partial().strict().nullable().default(null),
   // What templates/build-job.yaml gives Kaniko (its init container asks for less).
   buildAllowance: z
     .object({ requestsCpu: quantitySchema, requestsMemory: quantitySchema, limitsCpu: quantitySchema, limitsMemory: quantitySchema })
@@ -235,6 +238,7 @@ export const tenantInputSchema = z
     project: z.object({ id: uuidSchema, name: projectNameSchema }),
     userHash: z.string().regex(USER_HASH_PATTERN, 'Six characters of [a-z0-9].'),
     namespace: dnsLabelSchema,
+    team: z.boolean().optional(),
     services: z.array(serviceInputSchema),
   })
   .superRefine((tenant, ctx) => {

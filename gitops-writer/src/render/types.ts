@@ -8,6 +8,17 @@ import type { ServiceConfig } from '@dangus/common';
 /** A Kubernetes resource quantity such as `500m`, `2`, `4Gi`. */
 export type Quantity = string;
 
+/** The apps' budget of a tenant namespace's ResourceQuota (a build's allowance comes on top). */
+export interface TenantQuota {
+  requestsCpu: Quantity;
+  requestsMemory: Quantity;
+  limitsCpu: Quantity;
+  limitsMemory: Quantity;
+  pods: number;
+  persistentVolumeClaims: number;
+  requestsStorage: Quantity;
+}
+
 /** Platform settings that shape every tenant's manifests (parsed once at start-up). */
 export interface RenderSettings {
   /** Public apps live at `{host}.{baseDomain}`, each service's host label stored on its row. */
@@ -69,16 +80,13 @@ export interface RenderSettings {
     defaultRequestCpu: Quantity;
     defaultRequestMemory: Quantity;
   };
-  /** Each tenant's ResourceQuota. */
-  quota: {
-    requestsCpu: Quantity;
-    requestsMemory: Quantity;
-    limitsCpu: Quantity;
-    limitsMemory: Quantity;
-    pods: number;
-    persistentVolumeClaims: number;
-    requestsStorage: Quantity;
-  };
+  /** Each tenant's ResourceQuota (the apps' budget): a person's projects'. */
+  quota: TenantQuota;
+  /**
+   * The quota of a team's projects (issue 36: TEAM_NAMESPACE_QUOTA), each value given
+   * replacing the person's; `null` or absent: the same as a person's.
+   */
+  teamQuota?: Partial<TenantQuota> | null;
   /**
    * Room for one build at a time, added to each tenant's quota on top of `quota` (the
    * apps' budget): the resources of the build Job's Kaniko container and one pod.
@@ -182,6 +190,8 @@ export interface TenantInput {
   userHash: string;
   /** Must equal `{userHash}-{project.name}`. */
   namespace: string;
+  /** Whether a team's account owns the project (its quota is then `settings.teamQuota`); absent: a person's. */
+  team?: boolean;
   services: ServiceInput[];
 }
 

@@ -5,14 +5,15 @@
 import { DEFAULT_GIT_SOURCE_URL } from './input-schema.js';
 import { addCpu, addMemory } from './quantity.js';
 import { customDomainObjectName } from '@dangus/common';
-import type { BuildInput, CustomDomainInput, RenderSettings, ServiceInput, TenantInput } from './types.js';
+import type { BuildInput, CustomDomainInput, RenderSettings, ServiceInput, TenantInput, TenantQuota } from './types.js';
 import { configVariables, type Variables } from './variable-catalog.js';
 
 /** Longest Kubernetes name that is also used as a label value (`job-name`). */
 const LABEL_VALUE_MAX = 63;
 
 export function tenantVariables(tenant: TenantInput, settings: RenderSettings): Variables<'tenant'> {
-  const { limitRange, quota, buildAllowance: allowance } = settings;
+  const { limitRange, buildAllowance: allowance } = settings;
+  const quota = tenantQuotaOf(settings, tenant.team === true);
   const denied = egressDenied(settings);
   return {
     namespace: tenant.namespace,
@@ -39,6 +40,18 @@ export function tenantVariables(tenant: TenantInput, settings: RenderSettings): 
     object_storage_egress_cidr: settings.objectStorageEgress?.cidr ?? null,
     object_storage_egress_port: settings.objectStorageEgress?.port ?? null,
   };
+}
+
+/**
+ * The apps' budget of a tenant's ResourceQuota: a person's project's (`quota`), or a team's
+ * (`teamQuota`, each value it gives in place of the person's).
+ */
+export function tenantQuotaOf(settings: Pick<RenderSettings, 'quota' | 'teamQuota'>, team: boolean): TenantQuota {
+  return team && settings.teamQuota ? { ...settings.quota, ...definedOnly(settings.teamQuota) } : settings.quota;
+}
+
+function definedOnly<T extends object>(value: Partial<T>): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**

@@ -31,7 +31,7 @@ export function projectMemberRoutes(ctx: UseCaseContext, projectStreams?: Projec
     await projectStreams?.projectRoleChanged(removed.userId, removed.projectId);
     res.status(204).end();
   });
-  doc.post('/projects/:projectId/move', { summary: 'Move the project to your space or a team\'s (owners of both sides)', description: '`confirm` is the project\'s name. Nothing of it moves in the cluster or the state repo: its namespace, hosts, volumes and paths stay. 409 when it is there already, or the destination has a project of that name or no room (limit_reached).', body: moveProjectSchema, response: projectDtoSchema, errors: [403, 409] });
+  doc.post('/projects/:projectId/move', { summary: 'Move the project to your space or a team\'s (owners of both sides)', description: '`confirm` is the project\'s name. Nothing of it moves in the cluster or the state repo: its namespace, hosts, volumes and paths stay; its namespace gets the quota of the new space (a team\'s: TEAM_NAMESPACE_QUOTA), a commit by the mover where that differs. 409 when it is there already, or the destination has a project of that name, no room (limit_reached), or a quota its pods do not fit.', body: moveProjectSchema, response: projectDtoSchema, errors: [403, 409] });
   r.post('/projects/:projectId/move', async (req, res) => {
     const moved = await moveProject(ctx, currentUser(res), req.params.projectId, req.body);
     await projectStreams?.projectMoved(moved.id);
