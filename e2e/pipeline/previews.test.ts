@@ -118,6 +118,8 @@ describe('previews on the real control plane', () => {
     await deliver(pull, 'closed').expect(200);
     await eventually('the preview Deployment gone', async () => ((await maybe(() => world.apps.readNamespacedDeployment({ namespace: ns, name }))) ? undefined : true));
     expect(await maybe(() => world.core.readNamespacedService({ namespace: ns, name }))).toBeUndefined();
+    // The seeded values do not outlive it: its env Secret goes too.
+    await eventually('the preview env Secret gone', async () => ((await maybe(() => world.core.readNamespacedSecret({ namespace: ns, name: `${name}-env` }))) ? undefined : true));
     // The service itself is untouched by all of it.
     expect((await previews())[0]).toMatchObject({ state: 'closed' });
   });

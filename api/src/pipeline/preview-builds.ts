@@ -9,7 +9,7 @@ import { dockerConfigJson } from './cluster-secrets.js';
 import { buildDigest, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
 import type { WorkRow } from './deployment-rows.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { previewSeed } from './preview-seed.js';
+import { previewSeed, stalePreviewEnv } from './preview-seed.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 
 /** A preview that builds, with what its build needs. */
@@ -119,7 +119,12 @@ export class PreviewBuilds {
     const written = await this.writtenFor(id);
     // Superseded by a newer push, closed, or built: the old build's Secret and credential go.
     const current = written && written.sha !== preview?.headSha ? (await this.tidy(id, written), null) : written;
-    if (!preview) return;
+    if (!preview) {
+      // It runs no more: its env Secret (the seeded values) goes with its pods.
+      const stale = await stalePreviewEnv(this.deps.db, id);
+      if (stale) await this.deps.secrets.deleteSecret(stale.namespace, envSecretName(previewName(stale.serviceName, stale.number)));
+      return;
+    }
     const namespace = preview.namespace;
     const name = previewName(preview.serviceName, preview.number);
     // Built: its Deployment rolls out, and it is live once the new pods are ready.

@@ -32,3 +32,18 @@ export async function previewSeed(db: DataSource, encryptor: Encryptor, previewI
     missing: row.keys.filter((key) => !present.has(key)),
   };
 }
+
+/**
+ * The env Secret of a preview that runs no more (closed, expired, or a fork's new push waiting
+ * for approval: its objects left the tree), to delete: the seeded values do not outlive the
+ * preview's pods. Null while the preview may run.
+ */
+export async function stalePreviewEnv(db: DataSource, previewId: string): Promise<{ namespace: string; serviceName: string; number: number } | null> {
+  const [row] = await db.query<{ namespace: string; serviceName: string; number: number }[]>(
+    `SELECT pr.namespace, s.name AS "serviceName", p.pr_number AS number
+       FROM previews p JOIN services s ON s.id = p.service_id JOIN projects pr ON pr.id = s.project_id
+      WHERE p.id = $1 AND (p.closed_at IS NOT NULL OR p.state = 'awaiting_approval')`,
+    [previewId],
+  );
+  return row ?? null;
+}
