@@ -83,9 +83,9 @@ describe('previews of pull requests', () => {
 
   it('sets previews on a service, with defaults, and refuses bad settings field by field', async () => {
     const service = await newService(null);
-    expect((await api('get', `/services/${service.id}`).expect(200)).body.previews).toEqual({ enabled: false, max: 3, ttlDays: 7 });
+    expect((await api('get', `/services/${service.id}`).expect(200)).body.previews).toEqual({ enabled: false, max: 3, ttlDays: 7, seedKeys: [], missingSeedKeys: [] });
     const changed = await api('patch', `/services/${service.id}`).send({ previews: { enabled: true, max: 5 } }).expect(200);
-    expect(changed.body.previews).toEqual({ enabled: true, max: 5, ttlDays: 7 });
+    expect(changed.body.previews).toEqual({ enabled: true, max: 5, ttlDays: 7, seedKeys: [], missingSeedKeys: [] });
     for (const [body, field] of [
       [{ previews: { max: 0 } }, 'previews.max'],
       [{ previews: { max: 11 } }, 'previews.max'],
@@ -98,7 +98,7 @@ describe('previews of pull requests', () => {
     }
     await api('patch', `/services/${service.id}`).send({ previews: { enabled: true, extra: 1 } }).expect(400);
     // Nothing of the refused bodies was stored.
-    expect((await api('get', `/services/${service.id}`).expect(200)).body.previews).toEqual({ enabled: true, max: 5, ttlDays: 7 });
+    expect((await api('get', `/services/${service.id}`).expect(200)).body.previews).toEqual({ enabled: true, max: 5, ttlDays: 7, seedKeys: [], missingSeedKeys: [] });
     // Another user's service: 404, for the settings and the list.
     const other = await t.signIn('mallory', 666);
     await api('patch', `/services/${service.id}`, other).send({ previews: { enabled: false } }).expect(404);

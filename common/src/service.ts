@@ -17,6 +17,7 @@ import {
   repoUrlSchema,
   serviceNameSchema,
   deploymentStatusSchema,
+  envKeySchema,
   sizeNameSchema,
   storageGbSchema,
   watchPathsSchema,
@@ -98,14 +99,25 @@ export type CreateServiceBody = z.input<typeof createServiceSchema>;
  * over it is refused, with a comment saying so) and each torn down `ttlDays` after its last
  * push (a closed or merged pull request at once). Not a runtime field: no release of the service.
  */
+/** How many of the service's env keys a preview may be seeded from. */
+export const PREVIEW_SEED_KEYS_MAX = 20;
 export const servicePreviewsSchema = z.strictObject({
   enabled: z.boolean(),
   max: z.number({ error: 'A whole number from 1 to 10.' }).int('A whole number from 1 to 10.').min(1, 'At least 1.').max(10, 'At most 10.'),
   ttlDays: z.number({ error: 'A whole number of days from 1 to 30.' }).int('A whole number of days from 1 to 30.').min(1, 'At least 1 day.').max(30, 'At most 30 days.'),
+  /**
+   * The service's env keys whose values a preview's own env Secret gets, copied at each of its
+   * builds (never for a fork's pull request unless a maintainer approved that head). A key the
+   * service does not have is allowed, and reported as missing (`ServiceDto.previews.missingSeedKeys`).
+   */
+  seedKeys: z
+    .array(envKeySchema, { error: 'A list of env var keys.' })
+    .max(PREVIEW_SEED_KEYS_MAX, `At most ${String(PREVIEW_SEED_KEYS_MAX)} keys.`)
+    .refine((keys) => new Set(keys).size === keys.length, 'Each key once.'),
 });
 export type ServicePreviews = z.infer<typeof servicePreviewsSchema>;
-/** What a new service has: previews off, 3 at once, 7 days. */
-export const DEFAULT_PREVIEWS: ServicePreviews = { enabled: false, max: 3, ttlDays: 7 };
+/** What a new service has: previews off, 3 at once, 7 days, no key seeded. */
+export const DEFAULT_PREVIEWS: ServicePreviews = { enabled: false, max: 3, ttlDays: 7, seedKeys: [] };
 
 /**
  * Only the fields given change (no defaults here: a PATCH of `port` must not
@@ -183,8 +195,11 @@ export const serviceDtoSchema = serviceConfigSchema.extend({
   syncError: tenantFailureSchema.nullable(),
   /** The actions the api would refuse now, each with its reason. */
   can: serviceAbilitiesSchema,
-  /** Previews of pull requests: whether on, the cap, the time-to-live. */
-  previews: servicePreviewsSchema,
+  /**
+   * Previews of pull requests: whether on, the cap, the time-to-live, the keys seeded, and
+   * which of those the service has no value for (names only: never a value).
+   */
+  previews: servicePreviewsSchema.extend({ missingSeedKeys: z.array(z.string()) }),
   createdAt: z.iso.datetime({ offset: true }),
 });
 export type ServiceDto = z.infer<typeof serviceDtoSchema>;

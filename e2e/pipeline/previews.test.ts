@@ -13,6 +13,9 @@ import { connect, post } from '@dangus/api/test-support/github-app-flow';
 import type { FakeApp, FakeRepository } from '@dangus/api/test-support/fake-github-app';
 import { createProject, createService, eventually, maybe, sha, startWorld, type PipelineWorld } from './support.js';
 
+/** The value of the service's one env key its previews are seeded from. */
+const SEEDED = 'https://staging-api.example.test';
+
 describe('previews on the real control plane', () => {
   let world: PipelineWorld;
   let app: FakeApp;
@@ -33,7 +36,9 @@ describe('previews on the real control plane', () => {
     const service = await createService(world, project.id, 'web');
     serviceId = service.id;
     await request(world.platform.app).post(`/api/services/${serviceId}/env`).set({ Origin: ORIGIN, Cookie: world.cookie }).send({ key: 'PROD_SECRET', value: 'service-only-value-77' }).expect(201);
-    await request(world.platform.app).patch(`/api/services/${serviceId}`).set({ Origin: ORIGIN, Cookie: world.cookie }).send({ previews: { enabled: true } }).expect(200);
+    await request(world.platform.app).post(`/api/services/${serviceId}/env`).set({ Origin: ORIGIN, Cookie: world.cookie }).send({ key: 'API_BASE', value: SEEDED }).expect(201);
+    // Its previews are seeded with API_BASE (and a key the service lacks), never PROD_SECRET.
+    await request(world.platform.app).patch(`/api/services/${serviceId}`).set({ Origin: ORIGIN, Cookie: world.cookie }).send({ previews: { enabled: true, seedKeys: ['API_BASE', 'NOT_SET'] } }).expect(200);
   });
   afterAll(async () => {
     await world.close();
@@ -90,9 +95,9 @@ describe('previews on the real control plane', () => {
       ]),
     );
     expect(container?.envFrom?.map((e) => e.secretRef?.name)).toEqual([`${name}-env`]);
-    // Its own env Secret has none of the service's values; the build's Secret is gone.
+    // Its own env Secret has the seeded key's value and no other of the service's; the build's Secret is gone.
     const envSecret = await world.core.readNamespacedSecret({ namespace: ns, name: `${name}-env` });
-    expect(envSecret.data ?? {}).toEqual({});
+    expect(envSecret.data ?? {}).toEqual({ API_BASE: Buffer.from(SEEDED).toString('base64') });
     await eventually('the build Secret gone', async () => ((await maybe(() => world.core.readNamespacedSecret({ namespace: ns, name: firstJob }))) ? undefined : true));
 
     // A new push: its build supersedes, and the Deployment moves to the new digest.
@@ -113,8 +118,31 @@ describe('previews on the real control plane', () => {
     await deliver(pull, 'closed').expect(200);
     await eventually('the preview Deployment gone', async () => ((await maybe(() => world.apps.readNamespacedDeployment({ namespace: ns, name }))) ? undefined : true));
     expect(await maybe(() => world.core.readNamespacedService({ namespace: ns, name }))).toBeUndefined();
+    // The seeded values do not outlive it: its env Secret goes too.
+    await eventually('the preview env Secret gone', async () => ((await maybe(() => world.core.readNamespacedSecret({ namespace: ns, name: `${name}-env` }))) ? undefined : true));
     // The service itself is untouched by all of it.
     expect((await previews())[0]).toMatchObject({ state: 'closed' });
+  });
+
+  it("seeds a fork's preview env only once a maintainer approved its head", async () => {
+    const ns = project.namespace;
+    const fake = world.platform.github.app;
+    const pull = fake.pulls.open({ id: repo.id, fullName: `${world.login}/web` }, { author: 'mallory', headSha: sha(), fork: { id: repo.id + 100_000, fullName: 'mallory/web' } });
+    world.pods.set(pull.headSha, { log: 'INFO Pushed image\n', runDuration: '1s' });
+    await deliver(pull, 'opened').expect(200);
+    const name = `web--pr${String(pull.number)}`;
+    await eventually('the fork waiting', async () => (await previews()).find((p) => p.number === pull.number && p.state === 'awaiting_approval'));
+    // Unapproved: no build, no env Secret of its own with any value.
+    await world.platform.pipeline?.previews.idle();
+    expect(await maybe(() => world.core.readNamespacedSecret({ namespace: ns, name: `${name}-env` }))).toBeUndefined();
+    expect(await maybe(() => world.batch.readNamespacedJob({ namespace: ns, name: `${name}-build-${pull.headSha.slice(0, 7)}` }))).toBeUndefined();
+    // A maintainer approves this head with the label: it builds, and its env Secret gets the seeded key only.
+    await post(world.platform, fake.deliver(app, 'pull_request', fake.pulls.payload(pull, 'labeled', { sender: 'alice', label: 'dangus-preview' }))).expect(200);
+    await eventually('the fork live', async () => (await previews()).find((p) => p.number === pull.number && p.state === 'live'));
+    const envSecret = await world.core.readNamespacedSecret({ namespace: ns, name: `${name}-env` });
+    expect(envSecret.data ?? {}).toEqual({ API_BASE: Buffer.from(SEEDED).toString('base64') });
+    pull.state = 'closed';
+    await deliver(pull, 'closed').expect(200);
   });
 
   it('after a controller restart, a superseded build still loses its Secret, and the build is not written twice', async () => {

@@ -83,6 +83,17 @@ describe('previews on the service page', () => {
     await expectVisible(item.getByText(/7 days left/));
     await screenshot(page, 'previews');
 
+    // The env keys its previews are seeded from: a bad name is refused on the field, a key the service lacks is shown as missing.
+    const seedKeys = page.getByLabel('Env keys copied into previews');
+    await seedKeys.fill('API_BASE, 1BAD');
+    await page.getByRole('button', { name: 'Save keys' }).click();
+    await expectVisible(page.getByText('Use letters, digits and "_", not starting with a digit.'));
+    await seedKeys.fill('API_BASE, NOT_SET');
+    await page.getByRole('button', { name: 'Save keys' }).click();
+    await expectVisible(page.getByText('Not set on this service: API_BASE, NOT_SET.'));
+    const stored = (await (await page.request.get(url(`/api/services/${service.id}`))).json()) as ServiceDto;
+    expect(stored.previews.seedKeys).toEqual(['API_BASE', 'NOT_SET']);
+
     await item.getByRole('button', { name: 'Approve' }).click();
     await expectVisible(item.getByText('Building'));
     const previews = async () => (await (await page.request.get(url(`/api/services/${service.id}/previews`))).json()) as PreviewDto[];

@@ -9,6 +9,7 @@ import { dockerConfigJson } from './cluster-secrets.js';
 import { buildDigest, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
 import type { WorkRow } from './deployment-rows.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { previewSeed, stalePreviewEnv } from './preview-seed.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 
 /** A preview that builds, with what its build needs. */
@@ -124,7 +125,12 @@ export class PreviewBuilds {
     const written = await this.writtenFor(id);
     // Superseded by a newer push, closed, or built: the old build's Secret and credential go.
     const current = written && written.sha !== preview?.headSha ? (await this.tidy(id, written), null) : written;
-    if (!preview) return;
+    if (!preview) {
+      // It runs no more: its env Secret (the seeded values) goes with its pods.
+      const stale = await stalePreviewEnv(this.deps.db, id);
+      if (stale) await this.deps.secrets.deleteSecret(stale.namespace, envSecretName(previewName(stale.serviceName, stale.number)));
+      return;
+    }
     const namespace = preview.namespace;
     const name = previewName(preview.serviceName, preview.number);
     // Built: its Deployment rolls out, and it is live once the new pods are ready.
@@ -156,8 +162,11 @@ export class PreviewBuilds {
       await this.finish(preview, 'failed', reason, null, `pr #${String(preview.number)} build ${shortSha(preview.headSha)} failed`);
       return;
     }
-    // Its pods read their own env Secret (empty: none of the service's values), and pull with the tenant's pull Secret.
-    await this.deps.secrets.applyEnvSecret(namespace, envSecretName(name), preview.serviceId, []);
+    // Its pods read their own env Secret (only the values of the service's seeded keys, as they are
+    // now; none for an unapproved fork), and pull with the tenant's pull Secret.
+    const seed = await previewSeed(this.deps.db, this.deps.encryptor, preview.id, preview.headSha);
+    if (seed.missing.length > 0) this.deps.logger.info({ previewId: preview.id, missing: seed.missing }, 'seeded env keys the service does not have');
+    await this.deps.secrets.applyEnvSecret(namespace, envSecretName(name), preview.serviceId, seed.env);
     await this.deps.tenantSecrets.writePullSecret(preview.projectId, namespace);
     const image = `${imageRepository(this.deps.settings, namespace, name)}:${preview.headSha}@${digest}`;
     await this.finish(preview, 'building', `rolling out ${shortSha(preview.headSha)}`, image, `pr #${String(preview.number)} roll out ${shortSha(preview.headSha)}`);

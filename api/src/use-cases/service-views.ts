@@ -45,6 +45,7 @@ export function toServiceDto(
   status: DeploymentStatus | null,
   can: ServiceAbilitiesDto,
   syncError: TenantFailureDto | null = null,
+  missingSeedKeys: string[] = [],
 ): ServiceDto {
   return {
     id: service.id,
@@ -61,7 +62,7 @@ export function toServiceDto(
     status,
     syncError,
     can,
-    previews: { enabled: service.previewsEnabled, max: service.previewsMax, ttlDays: service.previewsTtlDays },
+    previews: { enabled: service.previewsEnabled, max: service.previewsMax, ttlDays: service.previewsTtlDays, seedKeys: service.previewsSeedKeys, missingSeedKeys },
     createdAt: service.createdAt.toISOString(),
   };
 }

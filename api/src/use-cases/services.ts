@@ -26,7 +26,7 @@ import { isGitHubAccount } from '../auth/local-sign-in.js';
 import { repositoryAccess } from '../github/repository-access.js';
 import { markBinding, proveRepository } from './repository-binding.js';
 import { accessDeps } from './service-abilities.js';
-import { changePreviewSettings } from './preview-settings.js';
+import { changePreviewSettings, missingSeedKeys } from './preview-settings.js';
 import { checkServiceLimit } from './limits.js';
 import { keepBucketsOf, revokeKeys } from './bucket-retirement.js';
 import { abilitiesForRole, authorizeProject, serviceForRole, type ProjectAction, type ProjectOwner, type TeamRole } from './policy.js';
@@ -135,12 +135,13 @@ export async function createService(
 
 export async function getService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<ServiceDto> {
   const { service, role } = await findOwnedService(ctx, user, serviceId, 'read');
-  const [status, can, syncError] = await Promise.all([
+  const [status, can, syncError, missing] = await Promise.all([
     serviceStatus(ctx.db.manager, service.id),
     serviceAbilities(ctx, user.id, service),
     new TenantFailures(ctx.db).of(service.projectId),
+    missingSeedKeys(ctx.db.manager, service),
   ]);
-  return serviceForRole(toServiceDto(ctx, user, service, status, abilitiesForRole(can, role), syncError), role);
+  return serviceForRole(toServiceDto(ctx, user, service, status, abilitiesForRole(can, role), syncError, missing), role);
 }
 
 export async function updateService(
@@ -186,12 +187,13 @@ export async function updateService(
     ctx.events.deploymentChanged({ userId: updated.userId, deployment: toDeploymentDto(rollout) });
     ctx.pipeline?.kick([rollout.id]);
   }
-  const [status, can, syncError] = await Promise.all([
+  const [status, can, syncError, missing] = await Promise.all([
     serviceStatus(ctx.db.manager, service.id),
     serviceAbilities(ctx, user.id, updated),
     new TenantFailures(ctx.db).of(project.id),
+    missingSeedKeys(ctx.db.manager, updated),
   ]);
-  return toServiceDto(ctx, user, updated, status, abilitiesForRole(can, role), syncError);
+  return toServiceDto(ctx, user, updated, status, abilitiesForRole(can, role), syncError, missing);
 }
 
 export async function deleteService(ctx: UseCaseContext, user: CurrentUser, serviceId: string): Promise<void> {

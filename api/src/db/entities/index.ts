@@ -114,6 +114,8 @@ export interface Service extends ServiceConfig {
   previewsEnabled: boolean;
   previewsMax: number;
   previewsTtlDays: number;
+  /** Env keys whose values a preview's env Secret is seeded from at each build. */
+  previewsSeedKeys: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -164,6 +166,7 @@ export const ServiceEntity = new EntitySchema<Service>({
     previewsEnabled: { name: 'previews_enabled', type: 'boolean', default: false },
     previewsMax: { name: 'previews_max', type: 'integer', default: 3 },
     previewsTtlDays: { name: 'previews_ttl_days', type: 'integer', default: 7 },
+    previewsSeedKeys: { name: 'previews_seed_keys', type: 'text', array: true, default: () => `'{}'` },
     ...timestamps,
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

@@ -38,7 +38,7 @@ const service: ServiceDto = {
     scale: { ok: true, reason: null },
     observe: { ok: true, reason: null },
   },
-  previews: { enabled: false, max: 3, ttlDays: 7 },
+  previews: { enabled: false, max: 3, ttlDays: 7, seedKeys: [], missingSeedKeys: [] },
   createdAt: '2026-01-01T00:00:00Z',
 };
 

@@ -3,6 +3,7 @@ import { Alert, Badge, Button, LoadingBlock, Section } from '../../../components
 import { formatAbsolute, formatRelative, shortSha } from '../../../lib/format';
 import type { StatusTone } from '../../../lib/status';
 import { useApprovePreview, usePreviews, useTearDownPreview } from '../api/previews';
+import { PreviewSeedKeys } from './preview-seed-keys';
 import { PanelError } from './unavailable';
 
 const LOOK: Record<PreviewDto['state'], { label: string; tone: StatusTone }> = {
@@ -41,6 +42,7 @@ export function PreviewsPanel({ service }: { service: ServiceDto }) {
           : 'Previews of pull requests are off for this service: turn them on with the API (PATCH the service with previews.enabled).'
       }
     >
+      <PreviewSeedKeys service={service} />
       {error ? <Alert tone="error">{error.message}</Alert> : null}
       {previews.isPending ? <LoadingBlock label="Loading previews…" /> : null}
       {previews.error ? <PanelError error={previews.error} what="Previews" /> : null}
