@@ -124,27 +124,6 @@ describe('previews on the real control plane', () => {
     expect((await previews())[0]).toMatchObject({ state: 'closed' });
   });
 
-  it("seeds a fork's preview env only once a maintainer approved its head", async () => {
-    const ns = project.namespace;
-    const fake = world.platform.github.app;
-    const pull = fake.pulls.open({ id: repo.id, fullName: `${world.login}/web` }, { author: 'mallory', headSha: sha(), fork: { id: repo.id + 100_000, fullName: 'mallory/web' } });
-    world.pods.set(pull.headSha, { log: 'INFO Pushed image\n', runDuration: '1s' });
-    await deliver(pull, 'opened').expect(200);
-    const name = `web--pr${String(pull.number)}`;
-    await eventually('the fork waiting', async () => (await previews()).find((p) => p.number === pull.number && p.state === 'awaiting_approval'));
-    // Unapproved: no build, no env Secret of its own with any value.
-    await world.platform.pipeline?.previews.idle();
-    expect(await maybe(() => world.core.readNamespacedSecret({ namespace: ns, name: `${name}-env` }))).toBeUndefined();
-    expect(await maybe(() => world.batch.readNamespacedJob({ namespace: ns, name: `${name}-build-${pull.headSha.slice(0, 7)}` }))).toBeUndefined();
-    // A maintainer approves this head with the label: it builds, and its env Secret gets the seeded key only.
-    await post(world.platform, fake.deliver(app, 'pull_request', fake.pulls.payload(pull, 'labeled', { sender: 'alice', label: 'dangus-preview' }))).expect(200);
-    await eventually('the fork live', async () => (await previews()).find((p) => p.number === pull.number && p.state === 'live'));
-    const envSecret = await world.core.readNamespacedSecret({ namespace: ns, name: `${name}-env` });
-    expect(envSecret.data ?? {}).toEqual({ API_BASE: Buffer.from(SEEDED).toString('base64') });
-    pull.state = 'closed';
-    await deliver(pull, 'closed').expect(200);
-  });
-
   it('after a controller restart, a superseded build still loses its Secret, and the build is not written twice', async () => {
     const ns = project.namespace;
     const pull = world.platform.github.app.pulls.open({ id: repo.id, fullName: `${world.login}/web` }, { author: 'alice', headSha: sha() });
@@ -195,6 +174,9 @@ describe('previews on the real control plane', () => {
     expect(secrets).toEqual([]);
     const secretName = `web--pr${String(pull.number)}-build-${pull.headSha.slice(0, 7)}`;
     expect(await maybe(() => world.core.readNamespacedSecret({ namespace: project.namespace, name: secretName }))).toBeUndefined();
+    // Nor any of the service's values: its env Secret was never seeded (api/test/preview-seed.test.ts has the fork's seeding rule).
+    const env = await maybe(() => world.core.readNamespacedSecret({ namespace: project.namespace, name: `web--pr${String(pull.number)}-env` }));
+    expect(Object.keys(env?.data ?? {})).toEqual([]);
     pull.state = 'closed';
     await deliver(pull, 'closed').expect(200);
   });
