@@ -56,8 +56,20 @@ describe('invitations and the sign-in allowlist', () => {
     expect(inv.body.admitOutsideAllowlist).toBe(true);
     expect(refused((await t.attemptSignIn('sam', 5)).location)).toBe('@sam is not allowed on this platform: ask its admin');
     const rita = await t.signIn('rita', 4);
+    const approved = async (login: string) => (await t.db.query<{ approved: boolean }[]>(`SELECT approved FROM users WHERE github_username = $1`, [login]))[0]?.approved;
+    // Let in while the invitation is open, not for good: accepting it is what approves the account.
+    expect(await approved('rita')).toBe(false);
     await request(t.app).post('/api/invitations/accept').set({ Cookie: rita, Origin: ORIGIN }).send({ token: inv.body.token as string }).expect(200);
     expect((await as(t, rita).get(`/teams/${teamId}`).expect(200)).body.role).toBe('developer');
+    expect(await approved('rita')).toBe(true);
+    await t.signIn('rita', 4);
+  });
+
+  it('a marked invitation never accepted admits no more once it expires, though its login signed in before', async () => {
+    await as(t, admin).post(`/teams/${teamId}/invitations`, { role: 'viewer', githubLogin: 'vera', admitOutsideAllowlist: true }).expect(201);
+    await t.signIn('vera', 8);
+    await t.db.query(`UPDATE team_invitations SET expires_at = now() - interval '1 second' WHERE github_login = 'vera'`);
+    expect(refused((await t.attemptSignIn('vera', 8)).location)).toBe('@vera is not allowed on this platform: ask its admin');
   });
 
   it('an expired marked invitation, or one whose admin is no longer one, admits no one', async () => {

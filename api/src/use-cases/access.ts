@@ -81,8 +81,10 @@ export function decideSignIn(input: {
   const { policy, naming, existing } = input;
   if (naming.admin) return { admitted: true, role: 'admin', approved: true };
   if (existing?.status === 'blocked') return { admitted: false, reason: `@${input.login} is blocked on this platform: ask its admin` };
-  if (existing?.approved || input.requestAllowed || input.invitedByAdmin === true) return { admitted: true, role: existing?.role ?? 'member', approved: true };
-  if (naming.listed || input.orgMember) return { admitted: true, role: existing?.role ?? 'member', approved: false };
+  if (existing?.approved || input.requestAllowed) return { admitted: true, role: existing?.role ?? 'member', approved: true };
+  // An admin's invitation admits while it is open, not for good: accepting it approves the
+  // account (team-invitations.ts); one left unaccepted until it expires admits no more.
+  if (naming.listed || input.orgMember || input.invitedByAdmin === true) return { admitted: true, role: existing?.role ?? 'member', approved: false };
   const nothingListed = policy.allowedUsers !== 'anyone' && policy.allowedUsers.size === 0 && policy.allowedOrgs.length === 0;
   if (nothingListed && !input.adminExists) return { admitted: true, role: 'admin', approved: true };
   return { admitted: false, reason: `@${input.login} is not allowed on this platform: ask its admin` };

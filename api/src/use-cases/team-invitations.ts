@@ -47,8 +47,8 @@ export async function createInvitation(ctx: UseCaseContext, actor: CurrentUser, 
 export async function acceptInvitation(ctx: UseCaseContext, user: CurrentUser, input: unknown): Promise<TeamDto> {
   const { token } = parseInput(acceptInvitationSchema, input);
   const teamId = await ctx.db.transaction(async (manager) => {
-    const [inv] = await manager.query<{ id: string; team_id: string; role: string; github_login: string | null; expired: boolean; used_at: Date | null }[]>(
-      `SELECT id, team_id, role, github_login, expires_at <= now() AS expired, used_at FROM team_invitations WHERE token_hash = $1 FOR UPDATE`,
+    const [inv] = await manager.query<{ id: string; team_id: string; role: string; github_login: string | null; expired: boolean; used_at: Date | null; admits: boolean }[]>(
+      `SELECT id, team_id, role, github_login, expires_at <= now() AS expired, used_at, admits_outside_allowlist AS admits FROM team_invitations WHERE token_hash = $1 FOR UPDATE`,
       [tokenHash(token)],
     );
     // Another login's invitation is not found either: it says nothing about the team.
@@ -63,6 +63,8 @@ export async function acceptInvitation(ctx: UseCaseContext, user: CurrentUser, i
     );
     if (inserted.length === 0) throw new ConflictError('You are a member of this team already.');
     await manager.query(`UPDATE team_invitations SET used_at = now(), used_by = $2 WHERE id = $1`, [inv.id, user.id]);
+    // An admin's invitation past the allowlist, accepted by this account (its GitHub id): let in from now on.
+    if (inv.admits) await manager.query(`UPDATE users SET approved = true WHERE id = $1`, [user.id]);
     await recordTeamActivity(manager, user, { teamId: inv.team_id, action: 'invitation.accept', subject: `joined as ${inv.role}` });
     return inv.team_id;
   });
