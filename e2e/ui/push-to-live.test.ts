@@ -182,6 +182,8 @@ describe('a push going live, watched in the browser', () => {
     await page.getByRole('link', { name: serviceName, exact: true }).click();
     await expectVisible(page.getByRole('heading', { name: serviceName, level: 1 }));
     await page.getByRole('tab', { name: 'Deployments', exact: true }).click();
+    // The list loads after the tab opens: its row first, then its word.
+    await expectVisible(statusIn(row(liveCommit)));
     expect(await statusWord(row(liveCommit))).toBe('Live');
     const pushesDeployed = page
       .getByRole('list', { name: 'Recent webhook deliveries' })

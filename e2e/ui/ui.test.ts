@@ -263,7 +263,8 @@ describe('the web UI against the real api', () => {
     await expectVisible(page.getByRole('link', { name: new RegExp(project.name) }));
     await page.goto(url(`/projects/${project.id}`));
     await page.getByRole('button', { name: 'Delete project' }).click();
-    await page.getByLabel(/to confirm/).fill(project.name);
+    // The open dialog's field (the project page also holds the closed Move dialog's).
+    await page.getByRole('dialog').getByLabel(/to confirm/).fill(project.name);
     await page.getByRole('dialog').getByRole('button', { name: 'Delete project' }).click();
     await page.waitForURL(url('/'));
     await expectCount(page.getByRole('link', { name: new RegExp(project.name) }), 0);
