@@ -131,7 +131,7 @@ describe('GitHub sign-in', () => {
     await request(t.app).post('/auth/local').set('Origin', ORIGIN).expect(404);
     expect(await t.db.getRepository(UserEntity).count()).toBe(0);
     const config = await request(t.app).get('/auth/config').expect(200);
-    expect(config.body).toEqual({ github: true, local: false });
+    expect(config.body).toEqual({ github: true, local: false, githubApp: false });
   });
 });
 

@@ -116,7 +116,10 @@ describe('the GitHub App', () => {
 
   it('signs users in through the App with no repo scope, and deletes the OAuth tokens when connected', async () => {
     await t.signIn('octocat', 4242);
+    expect((await request(t.app).get('/auth/config').expect(200)).body).toMatchObject({ github: true, githubApp: false });
     const app = await connect(t, admin);
+    // The UI learns that services are built through the App (the service page's "Check access").
+    expect((await request(t.app).get('/auth/config').expect(200)).body).toMatchObject({ github: true, githubApp: true });
     const retired = await t.db.query<{ kind: string; token: string }[]>(`SELECT github_token_kind AS kind, github_access_token AS token FROM users WHERE github_username = 'octocat'`);
     expect(retired[0]?.kind).toBe('none');
     expect(t.encryptor.decrypt(retired[0]?.token ?? '')).toBe('');

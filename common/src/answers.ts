@@ -12,6 +12,7 @@ const timestamp = z.iso.datetime({ offset: true });
 export const authConfigDtoSchema = z.strictObject({
   github: z.boolean().describe('A GitHub OAuth app is configured: `GET /auth/github` signs in.'),
   local: z.boolean().describe('The local sign-in of the embedded default is offered: `POST /auth/local`.'),
+  githubApp: z.boolean().describe('A GitHub App is connected: services are built and sent their pushes through it.'),
 });
 export type AuthConfigDto = z.infer<typeof authConfigDtoSchema>;
 

@@ -44,7 +44,7 @@ describe('without a cluster, in the browser', () => {
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()} ${message.location().url}`);
     });
     const answer = await page.request.post(url('/auth/local'), { headers: { Origin: api.origin } });
     expect(answer.status()).toBe(204);

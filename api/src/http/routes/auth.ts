@@ -92,7 +92,8 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
 
   doc.get('/config', { summary: 'Which sign-ins this platform offers', response: authConfigDtoSchema });
   router.get('/config', async (_req, res) => {
-    res.json({ github: (await deps.signIn.current()) !== undefined, local: deps.localAuth });
+    const client = await deps.signIn.current();
+    res.json({ github: client !== undefined, local: deps.localAuth, githubApp: client?.isGitHubApp === true });
   });
 
   doc.get('/github', { summary: 'Start the GitHub sign-in', description: 'Redirects to GitHub (OAuth with state and PKCE, through the GitHub App once one is connected, else the OAuth app); 404 when neither is configured.', status: 302, answers: 'To GitHub\'s consent page.', errors: [404] });

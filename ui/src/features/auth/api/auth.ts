@@ -10,6 +10,8 @@ const meKey = queryKeys.me;
 export interface AuthConfig {
   github: boolean;
   local: boolean;
+  /** A GitHub App is connected. */
+  githubApp: boolean;
 }
 
 /** The signed-in user, or `null` when there is no session (401). */

@@ -4,7 +4,7 @@ import { Alert, Button, Section } from '../../../components/ui';
 import { api } from '../../../lib/api-client';
 import { errorMessage } from '../../../lib/api-error';
 import { queryKeys } from '../../../lib/query-keys';
-import { useInstallationPage } from '../api/github-repositories';
+import { useAuthConfig } from '../../auth/api/auth';
 
 /** "Check access" (`POST /api/services/:id/repository-access`): GitHub is asked, with your own token, whether you can read the repository. */
 function useCheckRepositoryAccess(id: string) {
@@ -21,10 +21,10 @@ function useCheckRepositoryAccess(id: string) {
  * (docs/architecture.md#github-app). "Check access" asks again.
  */
 export function RepositoryAccessPanel({ service }: { service: ServiceDto }) {
-  const app = useInstallationPage(!service.pushesViaApp);
+  const config = useAuthConfig();
   const check = useCheckRepositoryAccess(service.id);
   if (service.pushesViaApp && !check.isSuccess) return null;
-  if (!app.isSuccess) return null;
+  if (config.data?.githubApp !== true) return null;
   return (
     <Section
       id="repository-access"
