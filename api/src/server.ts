@@ -16,7 +16,8 @@ import type { WebhookRouteOptions } from './http/routes/webhooks.js';
 import type { PushStatus } from './state-repo/state-pusher.js';
 import type { StateHistory } from '@dangus/gitops-writer/history';
 import { renderSettingsSchema } from '@dangus/gitops-writer/input-schema';
-import { tenantQuotaOf } from '@dangus/gitops-writer';
+// A subpath, not the package's root: the api role never loads the renderer (api-role-modules.test.ts).
+import { tenantQuotaOf } from '@dangus/gitops-writer/variables';
 import type { Capacity } from './use-cases/capacity.js';
 import type { RuntimeLogs } from './kube/runtime-logs.js';
 import type { ServiceEvents } from './kube/service-events.js';
