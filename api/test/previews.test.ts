@@ -176,6 +176,27 @@ describe('previews of pull requests', () => {
     expect((await previews(service.id)).map((p) => p.number)).toEqual([1]);
   });
 
+  it("serves a preview's build log to the service's members only, whole once a newer push supersedes its build", async () => {
+    const service = await newService();
+    const pull = openPull();
+    const first = pull.headSha;
+    await deliver(pull, 'opened').expect(200);
+    const log = (cookie = user) => api('get', `/services/${service.id}/previews/1/log`, cookie);
+    // Before its build starts there is no log.
+    expect((await log().expect(404)).body.error.message).toMatch(/not found/i);
+    // What the leading controller stores while the build streams (pipeline/preview-builds.ts; on the real node: e2e/realnode/previews.test.ts).
+    const [row] = await t.db.query<{ id: string }[]>(`SELECT id FROM previews WHERE service_id = $1`, [service.id]);
+    await t.db.query(`INSERT INTO preview_build_logs (preview_id, head_sha, log) VALUES ($1, $2, $3)`, [row?.id, first, 'INFO Pushing image to web--pr1\n']);
+    expect((await log().expect(200)).body).toEqual({ number: 1, headSha: first, log: 'INFO Pushing image to web--pr1\n', complete: false, startedAt: expect.any(String) });
+    // Another user learns nothing of it; a bad number is a 400 naming the field.
+    await log(await t.signIn('mallory', 31337)).expect(404);
+    expect((await api('get', `/services/${service.id}/previews/0/log`).expect(400)).body.error.fields).toHaveProperty('number');
+    // A newer push supersedes the build: its log ends where it stopped.
+    pull.headSha = randomSha();
+    await deliver(pull, 'synchronize').expect(200);
+    expect((await log().expect(200)).body).toMatchObject({ headSha: first, complete: true });
+  });
+
   it('records and ignores a pull request against another branch, or with previews off, and answers a redelivery once', async () => {
     const service = await newService();
     const other = openPull({ baseRef: 'develop' });

@@ -87,4 +87,27 @@ describe('retention', () => {
     const intents = await t.db.query<{ namespace: string }[]>(`SELECT namespace FROM state_intents WHERE namespace LIKE 'ns-%' ORDER BY namespace`);
     expect(intents.map((i) => i.namespace)).toEqual(['ns-pending', 'ns-recent']);
   });
+
+  it("drops a preview's whole build log past the days logs are kept; keeps a newer one and one still streaming", async () => {
+    const logs: [string, boolean, number][] = [['old', true, 40], ['streaming', false, 40], ['recent', true, 2]];
+    for (const [name, complete, days] of logs) {
+      const [preview] = await t.db.query<{ id: string }[]>(
+        `INSERT INTO previews (service_id, pr_number, host, state, head_sha, head_ref, fork, author, pr_updated_at, last_push_at)
+         VALUES ($1, $2, $3, 'live', $4, $3, false, 'keeper', now(), now()) RETURNING id`,
+        [serviceId, days + (complete ? 1 : 0), `web-pr-${name}`, name.padEnd(40, '0')],
+      );
+      await t.db.query(`INSERT INTO preview_build_logs (preview_id, head_sha, log, complete, started_at) VALUES ($1, $2, 'log', $3, now() - make_interval(days => $4))`, [
+        preview?.id,
+        name.padEnd(40, '0'),
+        complete,
+        days,
+      ]);
+    }
+    const result = await applyRetention(t.db, { deploymentsPerService: 100, releasesPerService: 10, buildLogDays: 30, deliveriesPerService: 100 });
+    expect(result.buildLogs).toBe(1);
+    const left = await t.db.query<{ host: string }[]>(`SELECT p.host FROM preview_build_logs l JOIN previews p ON p.id = l.preview_id ORDER BY p.host`);
+    expect(left.map((r) => r.host)).toEqual(['web-pr-recent', 'web-pr-streaming']);
+    // The previews' rows stay.
+    expect(await t.db.query(`SELECT count(*)::int AS n FROM previews WHERE service_id = $1`, [serviceId])).toEqual([{ n: 3 }]);
+  });
 });

@@ -47,6 +47,19 @@ export const previewDtoSchema = z.strictObject({
 });
 export type PreviewDto = z.infer<typeof previewDtoSchema>;
 
+/** `GET …/previews/:number/log`: the log of the preview's last build, redacted as a deployment's. */
+export const previewLogDtoSchema = z.strictObject({
+  number: z.number().int().positive(),
+  /** The commit the log is of. */
+  headSha: z.string(),
+  /** The log as stored so far (the platform keeps the first 2,000,000 characters). */
+  log: z.string(),
+  /** The build ended (or was superseded or torn down): nothing more comes. */
+  complete: z.boolean(),
+  startedAt: z.iso.datetime({ offset: true }),
+});
+export type PreviewLogDto = z.infer<typeof previewLogDtoSchema>;
+
 /** `POST …/previews/:number/approve`: the head commit the maintainer saw; 409 when the pull request's head moved since. */
 export const approvePreviewSchema = z.strictObject({
   headSha: z.string().regex(/^[0-9a-f]{40}$/, 'The 40-character lowercase hex SHA of the head commit you approve.'),

@@ -5,7 +5,7 @@
 // the new head, which supersedes; `closed` prunes every object and the host stops answering.
 // GitHub is the fake; the registry takes Harbor's token flow (a robot per tenant project).
 import request from 'supertest';
-import type { PreviewDto } from '@dangus/common';
+import type { PreviewDto, PreviewLogDto } from '@dangus/common';
 import { ORIGIN } from '@dangus/api/test-support/platform';
 import { connect, post } from '@dangus/api/test-support/github-app-flow';
 import { commitApp, createProject, eventually, podReport, startRealWorld, viaIngress, type RealWorld } from './support.js';
@@ -60,11 +60,24 @@ describe('previews of pull requests on a real node', () => {
     expect(body).toContain(`preview=${preview.url}`);
     expect(body).toContain('greeting=\n');
     expect((await previews())[0]).toMatchObject({ state: 'live', headSha: head });
+    // Its build's log is stored, whole, Kaniko's own lines; the pull request's comment links to its page.
+    const buildLog = async () =>
+      (await request(world.platform.app).get(`/api/services/${serviceId}/previews/${String(pull.number)}/log`).set({ Cookie: world.cookie }).expect(200)).body as PreviewLogDto;
+    const first = await buildLog();
+    expect(first).toMatchObject({ number: pull.number, headSha: head, complete: true });
+    expect(first.log).toContain('Pushing image to');
+    expect(first.log).toContain(`web--pr${String(pull.number)}:${head}`);
+    expect(fake.pulls.comments.find((c) => c.number === pull.number)?.body).toContain(`/services/${serviceId}/previews/${String(pull.number)}`);
 
     // A new push: its build supersedes, and the host answers with the new code.
     pull.headSha = await commitApp(world, { version: 'pr-two' });
     await post(world.platform, fake.deliver(app, 'pull_request', fake.pulls.payload(pull, 'synchronize'))).expect(200);
     await answering(host, 'pr-two');
+    // The log is the new build's now.
+    const second = await buildLog();
+    expect(second).toMatchObject({ headSha: pull.headSha, complete: true });
+    expect(second.log).toContain(`web--pr${String(pull.number)}:${pull.headSha}`);
+    expect(second.log).not.toContain(head);
 
     // Closed: the prune commit removes every object; the host stops answering.
     pull.state = 'closed';

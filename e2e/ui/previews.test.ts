@@ -99,6 +99,12 @@ describe('previews on the service page', () => {
     const previews = async () => (await (await page.request.get(url(`/api/services/${service.id}/previews`))).json()) as PreviewDto[];
     expect((await previews())[0]).toMatchObject({ state: 'pending', approvedBy: expect.any(String) });
     await expectVisible(item.getByRole('link', { name: /web-pr7-/ }));
+    // Its build log's page (the pull request's comment links there): no build has started without a cluster.
+    await item.getByRole('link', { name: 'Build log' }).click();
+    await expectVisible(page.getByRole('heading', { name: 'Preview of #7' }));
+    expect(new URL(page.url()).pathname).toBe(`/services/${service.id}/previews/7`);
+    await expectVisible(page.getByText('No build of this pull request has started yet'));
+    await page.goBack();
 
     await item.getByRole('button', { name: 'Tear down' }).click();
     await expectVisible(item.getByText('Torn down'));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { pino } from 'pino';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase } from '../../test/support/database.js';
-import { BuildLogs, LINE_MAX, type LogSource, type LogTarget } from './build-logs.js';
+import { BuildLogs, LINE_MAX, deploymentLogStore, previewLogStore, type LogSource, type LogTarget } from './build-logs.js';
 import { EventBus, type LogEvent } from '../events/event-bus.js';
 import { REDACTED, Redactor } from './redact.js';
 
@@ -119,7 +119,7 @@ describe('BuildLogs', () => {
       [serviceId, randomBytes(20).toString('hex')],
     );
     deploymentId = rows[0]!.id;
-    target = { deploymentId, namespace: 'a1b2c3-shop', pod: 'build-web-0f3c9e1-x7k2p', container: 'kaniko' };
+    target = { key: deploymentId, namespace: 'a1b2c3-shop', pod: 'build-web-0f3c9e1-x7k2p', container: 'kaniko' };
     events = new EventBus();
     received = [];
     events.onLog(
@@ -130,7 +130,7 @@ describe('BuildLogs', () => {
   });
 
   function buildLogs(source: LogSource, maxChars?: number): BuildLogs {
-    return new BuildLogs({ db, events, source, logger, ...(maxChars === undefined ? {} : { maxChars }) });
+    return new BuildLogs({ store: deploymentLogStore(db, events), source, logger, ...(maxChars === undefined ? {} : { maxChars }) });
   }
 
   async function stored(): Promise<string | null> {
@@ -372,5 +372,45 @@ describe('BuildLogs', () => {
 
     expect(await stored()).toBeNull();
     expect(received).toEqual([{ kind: 'end' }]);
+  });
+
+  describe('a preview build\'s log (previewLogStore)', () => {
+    const [oldSha, newSha] = [randomBytes(20).toString('hex'), randomBytes(20).toString('hex')];
+    let previewId: string;
+
+    beforeEach(async () => {
+      const rows: { id: string }[] = await db.query(
+        `INSERT INTO previews (service_id, pr_number, host, state, head_sha, head_ref, fork, author, pr_updated_at, last_push_at)
+         VALUES ($1, $2, $3, 'building', $4, 'feature', false, 'octocat', now(), now()) RETURNING id`,
+        [serviceId, Math.floor(Math.random() * 1e6) + 1, `web-pr-${randomBytes(6).toString('hex')}`, newSha],
+      );
+      previewId = rows[0]!.id;
+    });
+
+    async function row(): Promise<{ head_sha: string; log: string; complete: boolean } | undefined> {
+      const rows: { head_sha: string; log: string; complete: boolean }[] = await db.query(`SELECT head_sha, log, complete FROM preview_build_logs WHERE preview_id = $1`, [previewId]);
+      return rows[0];
+    }
+
+    it('keeps the log of the build the row is of: a superseded build\'s last pieces never land in the newer build\'s log', async () => {
+      const oldPod = new FakePodLog();
+      const oldLogs = new BuildLogs({ store: previewLogStore(db), source: oldPod, logger });
+      await db.query(`INSERT INTO preview_build_logs (preview_id, head_sha) VALUES ($1, $2)`, [previewId, oldSha]);
+      const oldTarget = { ...target, key: `${previewId}:${oldSha}` };
+      await oldLogs.follow(oldTarget, redactor);
+      await oldPod.write(`Step 1/2 : FROM node:24\ncloning with ${SECRET}\n`);
+      // A newer push's build takes the row over (as PreviewBuilds does when it writes its Secret)…
+      await db.query(`UPDATE preview_build_logs SET head_sha = $2, log = '', complete = false WHERE preview_id = $1`, [previewId, newSha]);
+      // …while the old build still streams and then ends.
+      await oldPod.write('Step 2/2 : RUN make\n');
+      oldPod.readMode = 'gone';
+      await oldLogs.complete(oldTarget, redactor, oldTarget.key);
+      expect(await row()).toEqual({ head_sha: newSha, log: '', complete: false });
+
+      const pod = new FakePodLog();
+      await pod.write(`Step 1/1 : FROM node:24\ntoken ${SECRET}\n`);
+      await new BuildLogs({ store: previewLogStore(db), source: pod, logger }).complete({ ...target, key: `${previewId}:${newSha}` }, redactor, `${previewId}:${newSha}`);
+      expect(await row()).toEqual({ head_sha: newSha, log: 'Step 1/1 : FROM node:24\ntoken [redacted]\n', complete: true });
+    });
   });
 });

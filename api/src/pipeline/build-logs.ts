@@ -6,6 +6,60 @@ import type { DataSource } from 'typeorm';
 import type { EventBus } from '../events/event-bus.js';
 import type { Redactor } from './redact.js';
 
+/**
+ * Where a build's log is kept, by key: a deployment's row (its log streams to the browsers
+ * too), or a preview's build ({@link previewLogStore}).
+ */
+export interface LogStore {
+  /** What is stored of the log so far ('' when nothing). */
+  stored(key: string): Promise<string>;
+  /** Appends `text`, which starts at character `offset` of the log. */
+  append(key: string, offset: number, text: string): Promise<void>;
+  /** The log is whole. */
+  ended(key: string): Promise<void>;
+}
+
+/** Deployments' logs: `deployments.build_logs`, each piece and the end fanned out to the SSE streams. */
+export function deploymentLogStore(db: DataSource, events: EventBus): LogStore {
+  return {
+    async stored(id) {
+      const rows: { log: string }[] = await db.query(`SELECT coalesce(build_logs, '') AS log FROM deployments WHERE id = $1`, [id]);
+      return rows[0]?.log ?? '';
+    },
+    async append(id, offset, text) {
+      await db.query(`UPDATE deployments SET build_logs = coalesce(build_logs, '') || $2 WHERE id = $1`, [id, text]);
+      events.logAppended({ deploymentId: id, offset, text });
+    },
+    ended(id) {
+      events.logEnded({ deploymentId: id });
+      return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * Previews' logs: `preview_build_logs`, keyed `{previewId}:{headSha}`, the build of that head
+ * only: a piece of a superseded build's log never lands in the row a newer build started.
+ */
+export function previewLogStore(db: DataSource): LogStore {
+  const parse = (key: string) => {
+    const [id, sha] = key.split(':');
+    return [id, sha] as const;
+  };
+  return {
+    async stored(key) {
+      const rows: { log: string }[] = await db.query(`SELECT log FROM preview_build_logs WHERE preview_id = $1 AND head_sha = $2`, parse(key));
+      return rows[0]?.log ?? '';
+    },
+    async append(key, _offset, text) {
+      await db.query(`UPDATE preview_build_logs SET log = log || $3 WHERE preview_id = $1 AND head_sha = $2`, [...parse(key), text]);
+    },
+    async ended(key) {
+      await db.query(`UPDATE preview_build_logs SET complete = true WHERE preview_id = $1 AND head_sha = $2`, parse(key));
+    },
+  };
+}
+
 /** Where build logs are read from: the build pod's container, through the apiserver. */
 export interface LogSource {
   /** Streams the log from its start until the container ends (or `signal` aborts). */
@@ -15,7 +69,8 @@ export interface LogSource {
 }
 
 export interface LogTarget {
-  deploymentId: string;
+  /** The log's key in its store: a deployment's id, or a preview build's. */
+  key: string;
   namespace: string;
   pod: string;
   container: string;
@@ -95,8 +150,9 @@ const FLUSH_MS = 100;
 const FLUSH_CHARS = 64 * 1024;
 
 /**
- * Copies build logs into the deployment row as they stream (the pod will be
- * garbage-collected) and fans each stored piece out to the SSE streams.
+ * Copies build logs into their store as they stream (the pod will be
+ * garbage-collected): a deployment's row, whose pieces fan out to the SSE
+ * streams, or a preview build's.
  *
  * A log is read in passes, each from the start of the pod's log: the live
  * follow, again after a dropped stream, and once more when the build ended (the
@@ -109,22 +165,22 @@ export class BuildLogs {
   private readonly maxChars: number;
 
   constructor(
-    private readonly deps: { db: DataSource; events: EventBus; source: LogSource; logger: Logger; maxChars?: number },
+    private readonly deps: { store: LogStore; source: LogSource; logger: Logger; maxChars?: number },
   ) {
     this.maxChars = deps.maxChars ?? DEFAULT_MAX_LOG_CHARS;
   }
 
-  isFollowing(deploymentId: string): boolean {
-    return this.captures.get(deploymentId)?.follow !== undefined;
+  isFollowing(key: string): boolean {
+    return this.captures.get(key)?.follow !== undefined;
   }
 
   /** Follows the build pod's log unless a follow is running; returns at once. */
   async follow(target: LogTarget, redactor: Redactor): Promise<void> {
-    const capture = await this.capture(target.deploymentId);
+    const capture = await this.capture(target.key);
     if (capture.follow) return;
     const abort = new AbortController();
     capture.follow = abort;
-    const pass = this.pass(capture, target.deploymentId, redactor);
+    const pass = this.pass(capture, target.key, redactor);
     const sink = new Writable({
       decodeStrings: false,
       write: (chunk: Buffer | string, _encoding, callback) => {
@@ -134,7 +190,7 @@ export class BuildLogs {
     });
     this.deps.source
       .follow(target, sink, abort.signal)
-      .catch((error: unknown) => this.deps.logger.warn({ deploymentId: target.deploymentId, err: error }, 'build log stream failed'))
+      .catch((error: unknown) => this.deps.logger.warn({ logKey: target.key, err: error }, 'build log stream failed'))
       .finally(() => {
         if (capture.follow === abort) capture.follow = undefined;
       });
@@ -144,8 +200,13 @@ export class BuildLogs {
    * The build ended: stops the follow, reads the whole log once more, stores
    * what is missing, and tells the streams the log is complete.
    */
-  async complete(target: LogTarget | null, redactor: Redactor, deploymentId: string): Promise<void> {
-    const capture = await this.capture(deploymentId);
+  async complete(target: LogTarget | null, redactor: Redactor, key: string): Promise<void> {
+    // Nothing to read and nothing captured: only the end is told.
+    if (!target && !this.captures.has(key)) {
+      await this.ended(key);
+      return;
+    }
+    const capture = await this.capture(key);
     capture.follow?.abort();
     capture.follow = undefined;
     if (target) {
@@ -153,18 +214,22 @@ export class BuildLogs {
         // Up to 4 bytes a character: the most that can still be kept, and no more in memory.
         const text = await this.deps.source.read(target, this.maxChars * 4);
         if (text !== null) {
-          const pass = this.pass(capture, deploymentId, redactor);
+          const pass = this.pass(capture, key, redactor);
           pass.feed(text);
           pass.end();
         }
       } catch (error) {
-        this.deps.logger.warn({ deploymentId, err: error }, 'could not read the final build log');
+        this.deps.logger.warn({ logKey: key, err: error }, 'could not read the final build log');
       }
     }
-    this.flush(capture, deploymentId);
+    this.flush(capture, key);
     await capture.writes;
-    this.captures.delete(deploymentId);
-    this.deps.events.logEnded({ deploymentId });
+    this.captures.delete(key);
+    await this.ended(key);
+  }
+
+  private async ended(key: string): Promise<void> {
+    await this.deps.store.ended(key).catch((error: unknown) => this.deps.logger.warn({ logKey: key, err: error }, 'could not mark a build log whole'));
   }
 
   /** Stops every follow (shutdown); what was stored stays stored. */
@@ -177,16 +242,12 @@ export class BuildLogs {
     this.captures.clear();
   }
 
-  private async capture(deploymentId: string): Promise<Capture> {
-    const existing = this.captures.get(deploymentId);
+  private async capture(key: string): Promise<Capture> {
+    const existing = this.captures.get(key);
     if (existing) return existing;
-    const rows: { log: string }[] = await this.deps.db.query(
-      `SELECT coalesce(build_logs, '') AS log FROM deployments WHERE id = $1`,
-      [deploymentId],
-    );
-    const again = this.captures.get(deploymentId);
+    const stored = (await this.deps.store.stored(key)).length;
+    const again = this.captures.get(key);
     if (again) return again;
-    const stored = rows[0]?.log.length ?? 0;
     const capture: Capture = {
       accepted: stored,
       stored,
@@ -196,16 +257,16 @@ export class BuildLogs {
       truncated: stored >= this.maxChars,
       follow: undefined,
     };
-    this.captures.set(deploymentId, capture);
+    this.captures.set(key, capture);
     return capture;
   }
 
-  private pass(capture: Capture, deploymentId: string, redactor: Redactor): Pass {
-    return new Pass(redactor, (text) => this.accept(capture, deploymentId, text));
+  private pass(capture: Capture, key: string, redactor: Redactor): Pass {
+    return new Pass(redactor, (text) => this.accept(capture, key, text));
   }
 
   /** One piece of redacted log at `start` of this pass's output: keeps what is new. False once the log is truncated. */
-  private accept(capture: Capture, deploymentId: string, piece: { start: number; text: string }): boolean {
+  private accept(capture: Capture, key: string, piece: { start: number; text: string }): boolean {
     if (capture.truncated) return false;
     const end = piece.start + piece.text.length;
     if (end <= capture.accepted) return true;
@@ -218,12 +279,12 @@ export class BuildLogs {
     }
     capture.accepted += fresh.length;
     capture.queued += fresh;
-    if (capture.queued.length >= FLUSH_CHARS) this.flush(capture, deploymentId);
-    else capture.flushTimer ??= setTimeout(() => this.flush(capture, deploymentId), FLUSH_MS);
+    if (capture.queued.length >= FLUSH_CHARS) this.flush(capture, key);
+    else capture.flushTimer ??= setTimeout(() => this.flush(capture, key), FLUSH_MS);
     return !capture.truncated;
   }
 
-  private flush(capture: Capture, deploymentId: string): void {
+  private flush(capture: Capture, key: string): void {
     clearTimeout(capture.flushTimer);
     capture.flushTimer = undefined;
     const text = capture.queued;
@@ -231,12 +292,11 @@ export class BuildLogs {
     capture.queued = '';
     capture.writes = capture.writes.then(async () => {
       try {
-        await this.deps.db.query(`UPDATE deployments SET build_logs = coalesce(build_logs, '') || $2 WHERE id = $1`, [deploymentId, text]);
         const offset = capture.stored;
+        await this.deps.store.append(key, offset, text);
         capture.stored += text.length;
-        this.deps.events.logAppended({ deploymentId, offset, text });
       } catch (error) {
-        this.deps.logger.error({ deploymentId, err: error }, 'could not store build log');
+        this.deps.logger.error({ logKey: key, err: error }, 'could not store build log');
       }
     });
   }

@@ -1,19 +1,16 @@
 import { DEPLOYMENT_LABEL } from '@dangus/gitops-writer/labels';
 import { buildJobName, buildSecretName, imageRepository, shortSha } from '@dangus/gitops-writer/names';
 import type { DeploymentStatus } from '@dangus/common';
-import { ApiException, type V1ContainerStateTerminated, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import { wasSuperseded } from '../db/deployments-repo.js';
 import { HarborError } from '../registry/harbor-api.js';
 import type { LogTarget } from './build-logs.js';
 import { BuildSource } from './build-source.js';
 import { dockerConfigJson } from './cluster-secrets.js';
-import { buildDigest, buildOutcome, jobStarted } from './cluster-state.js';
+import { FETCH_CONTAINER, buildDigest, buildOutcome, fetchFailure, jobStarted } from './cluster-state.js';
 import { namespaceOf, type WorkRow } from './deployment-rows.js';
 import type { PipelineDeps, PipelineParts } from './pipeline-deps.js';
 import { Redactor } from './redact.js';
-
-/** The build Job's init container that fetches the pushed commit (templates/build-job.yaml). */
-const FETCH_CONTAINER = 'fetch-source';
 
 /**
  * A deployment that builds, from `pending` to `deploying` or `failed`: the build's
@@ -251,7 +248,7 @@ export class BuildPhase {
 
   private logTarget(row: WorkRow, pod: V1Pod): LogTarget {
     return {
-      deploymentId: row.id,
+      key: row.id,
       namespace: namespaceOf(row),
       pod: pod.metadata?.name ?? '',
       container: pod.spec?.containers[0]?.name ?? 'kaniko',
@@ -289,10 +286,4 @@ function time(value: Date | string | undefined): number {
 export function refusedForGood(error: unknown): boolean {
   const status = error instanceof HarborError ? error.status : error instanceof ApiException ? error.code : undefined;
   return status === 400 || status === 401 || status === 403 || status === 422;
-}
-
-/** How the source fetch ended, when it failed. */
-function fetchFailure(pod: V1Pod | undefined): V1ContainerStateTerminated | undefined {
-  const terminated = pod?.status?.initContainerStatuses?.find((c) => c.name === FETCH_CONTAINER)?.state?.terminated;
-  return terminated && terminated.exitCode !== 0 ? terminated : undefined;
 }

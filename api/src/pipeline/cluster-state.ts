@@ -2,7 +2,21 @@
  * Pure readings of cluster objects: has a build ended and how, is a rollout
  * live or failed. Kept apart from the pipeline so each rule has a table test.
  */
-import type { V1Deployment, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStateTerminated, V1Deployment, V1Job, V1Pod } from '@kubernetes/client-node';
+
+/** The build Job's init container that fetches the pushed commit (templates/build-job.yaml). */
+export const FETCH_CONTAINER = 'fetch-source';
+
+/** How the source fetch ended, when it failed. */
+export function fetchFailure(pod: V1Pod | undefined): V1ContainerStateTerminated | undefined {
+  const terminated = pod?.status?.initContainerStatuses?.find((c) => c.name === FETCH_CONTAINER)?.state?.terminated;
+  return terminated && terminated.exitCode !== 0 ? terminated : undefined;
+}
+
+/** The container whose log explains a build: the fetch step's when the fetch failed (Kaniko never ran), else Kaniko's. */
+export function buildLogContainer(pod: V1Pod | undefined): string {
+  return fetchFailure(pod) ? FETCH_CONTAINER : (pod?.spec?.containers[0]?.name ?? 'kaniko');
+}
 
 export interface BuildOutcome {
   succeeded: boolean;

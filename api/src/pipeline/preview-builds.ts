@@ -4,13 +4,15 @@ import { buildJobName, buildSecretName, envSecretName, imageRepository, shortSha
 import type { V1Pod } from '@kubernetes/client-node';
 import type { EntityManager } from 'typeorm';
 import type { TenantChange } from '../state-repo/state-sink.js';
+import { BuildLogs, previewLogStore, type LogSource, type LogTarget } from './build-logs.js';
 import { BuildSource } from './build-source.js';
 import { dockerConfigJson } from './cluster-secrets.js';
-import { buildDigest, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
+import { buildDigest, buildLogContainer, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
 import type { WorkRow } from './deployment-rows.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { previewSeed, stalePreviewEnv } from './preview-seed.js';
 import type { PipelineDeps } from './pipeline-deps.js';
+import { Redactor } from './redact.js';
 
 /** A preview that builds, with what its build needs. */
 interface BuildingPreview {
@@ -72,15 +74,22 @@ const CREDENTIAL_MARGIN_SECONDS = 600;
 export class PreviewBuilds {
   private readonly queue: KeyedQueue;
   private readonly source: BuildSource;
+  /** Each build's log, into `preview_build_logs` as it streams (redacted as a deployment's is). */
+  private readonly logs: BuildLogs;
+  /** The registry credential minted for each preview's build in this process: masked in its log. */
+  private readonly minted = new Map<string, string[]>();
   private resync: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: Omit<PipelineDeps, 'events' | 'logs'> & {
+      /** Where build pods' logs are read (the apiserver). */
+      logSource: LogSource;
       /** A preview's build ended (`live` or `failed`): GitHub is told (the controller wires it). */
       onFinished?: (previewId: string) => Promise<void>;
     },
   ) {
     this.source = new BuildSource(deps);
+    this.logs = new BuildLogs({ store: previewLogStore(deps.db), source: deps.logSource, logger: deps.logger });
     this.queue = new KeyedQueue({
       concurrency: 2,
       work: (id) => this.reconcile(id),
@@ -97,6 +106,7 @@ export class PreviewBuilds {
   async stop(): Promise<void> {
     clearInterval(this.resync);
     await Promise.race([this.queue.drain(), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    await this.logs.stop();
   }
 
   /** A labelled object changed (its `dangus.cloud/deployment` label is a preview's id), or a preview changed. */
@@ -147,11 +157,16 @@ export class PreviewBuilds {
       return;
     }
     const pod = this.buildPod(namespace, id, jobName);
+    const target: LogTarget | null = pod ? { key: logKey(id, preview.headSha), namespace, pod: pod.metadata?.name ?? '', container: buildLogContainer(pod) } : null;
+    // Followed while it runs; once it ended, the final read below takes the rest.
+    if (target && pod?.status?.phase === 'Running' && !this.logs.isFollowing(target.key)) await this.logs.follow(target, await this.redactor(preview));
     const outcome = buildOutcome(job, pod);
     if (outcome === null) {
       if (preview.state === 'pending' && jobStarted(job)) await this.move(preview, 'building', null);
       return;
     }
+    // The log is whole before the row says how the build ended.
+    await this.logs.complete(target, await this.redactor(preview), logKey(id, preview.headSha));
     const digest = outcome.succeeded ? buildDigest(pod) : null;
     if (digest === null) {
       const reason = outcome.succeeded
@@ -228,6 +243,13 @@ export class PreviewBuilds {
        ON CONFLICT (preview_id) DO UPDATE SET head_sha = $2, namespace = $3, secret = $4, credential = $5, created_at = now()`,
       [preview.id, preview.headSha, namespace, secret, minted?.username ?? null],
     );
+    if (minted) this.minted.set(preview.id, [minted.password, Buffer.from(`${minted.username}:${minted.password}`).toString('base64')]);
+    // The preview's log is of this build from now on.
+    await this.deps.db.query(
+      `INSERT INTO preview_build_logs (preview_id, head_sha) VALUES ($1, $2)
+       ON CONFLICT (preview_id) DO UPDATE SET head_sha = $2, log = '', complete = false, started_at = now()`,
+      [preview.id, preview.headSha],
+    );
     return true;
   }
 
@@ -267,10 +289,23 @@ export class PreviewBuilds {
 
   /** The build's Secret and credential go, then its row (so a crash between retries them). */
   private async tidy(id: string, written: Written): Promise<void> {
+    // A superseded or closed build's log ends where it stopped (a finished one is whole already).
+    await this.logs.complete(null, new Redactor([]), logKey(id, written.sha));
     this.source.forget(id);
+    this.minted.delete(id);
     await this.deps.secrets.deleteSecret(written.namespace, written.secret);
     if (written.credential) await this.deps.registries.tokens?.builds.revoke(written.credential);
     await this.deps.db.query(`DELETE FROM preview_build_secrets WHERE preview_id = $1 AND head_sha = $2`, [id, written.sha]);
+  }
+
+  /** Every value that must not appear in a preview's build log: its git token, its registry credential, the tenant's. */
+  private async redactor(preview: BuildingPreview): Promise<Redactor> {
+    const registry = await this.deps.registries.existing(preview.projectId);
+    return new Redactor([
+      ...this.source.secrets(asWorkRow(preview)),
+      ...(this.minted.get(preview.id) ?? []),
+      ...(registry ? [registry.password, Buffer.from(`${registry.username}:${registry.password}`).toString('base64')] : []),
+    ]);
   }
 
   private buildPod(namespace: string, id: string, jobName: string): V1Pod | undefined {
@@ -309,6 +344,11 @@ function asWorkRow(preview: BuildingPreview): WorkRow {
     github_id: preview.githubId,
     github_access_token: preview.githubAccessToken,
   } as WorkRow;
+}
+
+/** A preview build's log in its store: the build of one head commit. */
+function logKey(previewId: string, headSha: string): string {
+  return `${previewId}:${headSha}`;
 }
 
 function exitCode(pod: V1Pod | undefined): string {

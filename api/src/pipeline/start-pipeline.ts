@@ -7,7 +7,7 @@ import type { Config } from '../config/config.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
 import type { GitHubApp } from '../github/github-app.js';
-import { BuildLogs, KubernetesLogSource } from './build-logs.js';
+import { BuildLogs, KubernetesLogSource, deploymentLogStore } from './build-logs.js';
 import { ServiceEvents } from '../kube/service-events.js';
 import { TenantSecrets } from './tenant-secrets.js';
 import { KubernetesClusterSecrets } from './cluster-secrets.js';
@@ -80,7 +80,8 @@ type PipelineOptions = {
  */
 export function preparePipeline(options: PipelineOptions): PreparedPipeline {
   const logger = options.logger.child({ component: 'pipeline' });
-  const logs = new BuildLogs({ db: options.db, events: options.events, source: new KubernetesLogSource(options.kube), logger });
+  const logSource = new KubernetesLogSource(options.kube);
+  const logs = new BuildLogs({ store: deploymentLogStore(options.db, options.events), source: logSource, logger });
   // The watcher and the pipeline know each other: the watcher calls back only after start(),
   // when `pipeline` below is made.
   const watcher = new ClusterWatcher({
@@ -122,7 +123,7 @@ export function preparePipeline(options: PipelineOptions): PreparedPipeline {
     },
   };
   const pipeline = new DeploymentPipeline(deps);
-  const newPreviews = () => new PreviewBuilds({ ...deps, ...(options.onPreviewBuilt ? { onFinished: options.onPreviewBuilt } : {}) });
+  const newPreviews = () => new PreviewBuilds({ ...deps, logSource, ...(options.onPreviewBuilt ? { onFinished: options.onPreviewBuilt } : {}) });
   let previews = newPreviews();
   return {
     pipeline,

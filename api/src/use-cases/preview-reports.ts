@@ -49,7 +49,7 @@ export function previewComment(ctx: Pick<UseCaseContext, 'settings'>, serviceNam
     '| --- | --- |',
     `| Status | ${STATUS[row.state]} |`,
     `| URL | ${open ? previewUrl(ctx, row.host) : '—'} |`,
-    `| Build log | ${ui}/services/${serviceId}/deployments#previews |`,
+    `| Build log | ${ui}/services/${serviceId}/previews/${String(row.number)} |`,
     `| Last commit | \`${row.headSha.slice(0, 7)}\` |`,
   ];
   if (row.reason) lines.push('', markdownText(row.reason));

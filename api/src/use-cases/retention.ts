@@ -3,6 +3,7 @@ import type { RetentionSettings } from '../config/config.js';
 
 export interface RetentionResult {
   deployments: number;
+  /** Deployments' build logs and previews' whole build logs dropped. */
   buildLogs: number;
   deliveries: number;
   /** Live events past the day a browser may resume from (`deployment_events`). */
@@ -15,7 +16,8 @@ export interface RetentionResult {
  * Drops what is past the retention settings, per service: deployments beyond
  * the newest N (never the current one, never one still in flight), build logs
  * older than D days (the row stays), and accepted webhook deliveries beyond the
- * newest N (refused ones keep their own, smaller cap at insert time). Runs on a
+ * newest N (refused ones keep their own, smaller cap at insert time); previews'
+ * build logs older than D days too. Runs on a
  * timer; each statement is independent and safe to repeat.
  */
 export async function applyRetention(db: DataSource, settings: RetentionSettings): Promise<RetentionResult> {
@@ -34,6 +36,11 @@ export async function applyRetention(db: DataSource, settings: RetentionSettings
         AND status NOT IN ('pending', 'building')`,
     [settings.buildLogDays],
   );
+  // A preview build's log, once whole, is kept as long (its preview's row stays).
+  const [, previewLogs]: [unknown, number] = await db.query(
+    `DELETE FROM preview_build_logs WHERE complete AND started_at < now() - make_interval(days => $1)`,
+    [settings.buildLogDays],
+  );
   const [, deliveries]: [unknown, number] = await db.query(
     `DELETE FROM webhook_deliveries w USING (
        SELECT id, row_number() OVER (PARTITION BY service_id ORDER BY received_at DESC, id DESC) AS n
@@ -46,5 +53,5 @@ export async function applyRetention(db: DataSource, settings: RetentionSettings
   const [, events]: [unknown, number] = await db.query(`DELETE FROM deployment_events WHERE created_at < now() - interval '1 day'`);
   // Committed intents are kept a week for inspection; pending ones until committed.
   const [, intents]: [unknown, number] = await db.query(`DELETE FROM state_intents WHERE done_at < now() - interval '7 days'`);
-  return { deployments, buildLogs, deliveries, events, intents };
+  return { deployments, buildLogs: buildLogs + previewLogs, deliveries, events, intents };
 }

@@ -10,6 +10,8 @@ export const paths = {
     tab === 'overview' ? `/services/${encodeURIComponent(id)}` : `/services/${encodeURIComponent(id)}/${encodeURIComponent(tab)}`,
   deployment: (serviceId: string, id: string) =>
     `/services/${encodeURIComponent(serviceId)}/deployments/${encodeURIComponent(id)}`,
+  /** The page of a pull request's preview: its last build's log. */
+  preview: (serviceId: string, number: number) => `/services/${encodeURIComponent(serviceId)}/previews/${String(number)}`,
   system: '/system',
   users: '/users',
   teams: '/teams',

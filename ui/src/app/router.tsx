@@ -32,6 +32,10 @@ export const router = createBrowserRouter([
         path: 'services/:serviceId/deployments/:deploymentId',
         lazy: async () => ({ Component: (await import('./routes/deployment')).DeploymentRoute }),
       },
+      {
+        path: 'services/:serviceId/previews/:number',
+        lazy: async () => ({ Component: (await import('./routes/preview')).PreviewRoute }),
+      },
       { path: 'system', lazy: async () => ({ Component: (await import('./routes/system')).SystemRoute }) },
       { path: 'teams', lazy: async () => ({ Component: (await import('./routes/teams')).TeamsRoute }) },
       { path: 'teams/:teamId', lazy: async () => ({ Component: (await import('./routes/teams')).TeamRoute }) },

@@ -1,4 +1,4 @@
-import type { PreviewDto } from '@dangus/common';
+import type { PreviewDto, PreviewLogDto } from '@dangus/common';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
 import { queryKeys } from '../../../lib/query-keys';
@@ -36,4 +36,16 @@ export function useApprovePreview(serviceId: string) {
 /** Tears a preview down: one commit prunes it. */
 export function useTearDownPreview(serviceId: string) {
   return usePreviewAction(serviceId, 'teardown', () => ({}));
+}
+
+/** The log of a preview's last build; refreshed every 2 s until it is whole. */
+export function usePreviewLog(serviceId: string, number: number) {
+  return useQuery({
+    queryKey: [...previewsKey(serviceId), number, 'log'] as const,
+    queryFn: () => api.get<PreviewLogDto>(`${base(serviceId)}/${String(number)}/log`),
+    // Until it is whole; before its build starts (404), every 5 s.
+    refetchInterval: (query) => (query.state.data ? (query.state.data.complete ? false : 2_000) : 5_000),
+    retry: false,
+    enabled: Number.isInteger(number) && number > 0,
+  });
 }

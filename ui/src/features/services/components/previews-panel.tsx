@@ -1,4 +1,6 @@
 import type { PreviewDto, ServiceDto } from '@dangus/common';
+import { Link } from 'react-router';
+import { paths } from '../../../app/paths';
 import { Alert, Badge, Button, LoadingBlock, Section } from '../../../components/ui';
 import { formatAbsolute, formatRelative, shortSha } from '../../../lib/format';
 import type { StatusTone } from '../../../lib/status';
@@ -16,6 +18,9 @@ const LOOK: Record<PreviewDto['state'], { label: string; tone: StatusTone }> = {
   closed: { label: 'Torn down', tone: 'idle' },
   expired: { label: 'Expired', tone: 'idle' },
 };
+
+/** The states in which a build started: its log is there to read. */
+const BUILT = new Set<PreviewDto['state']>(['pending', 'building', 'live', 'failed', 'closed', 'expired']);
 
 /** "in 3 days" / "3 days ago" of an ISO time, from now. */
 function timeLeft(iso: string): string {
@@ -68,6 +73,11 @@ export function PreviewsPanel({ service }: { service: ServiceDto }) {
                   pushed {formatRelative(preview.lastPushAt)} by {preview.author}
                 </span>
                 {preview.expiresAt ? <span className="text-xs text-muted" title={formatAbsolute(preview.expiresAt)}>{timeLeft(preview.expiresAt)}</span> : null}
+                {BUILT.has(preview.state) ? (
+                  <Link className="text-xs text-accent underline" to={paths.preview(service.id, preview.number)}>
+                    Build log
+                  </Link>
+                ) : null}
                 {preview.reason ? <p className="basis-full text-xs text-muted">{preview.reason}</p> : null}
                 <span className="ml-auto flex gap-2">
                   {preview.needsApproval ? (
