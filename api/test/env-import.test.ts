@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import request from 'supertest';
+import { z } from 'zod';
+import { serviceActivityDtoSchema } from '@dangus/common';
 import { Encryptor } from '../src/crypto/encryption.js';
 import { ORIGIN, startTestPlatform, type TestPlatform } from './support/platform.js';
 
@@ -195,6 +197,8 @@ describe('revealing an env value', () => {
     const recorded = (await activity().expect(200)).body as { action: string; subject: string; actor: string; createdAt: string }[];
     expect(recorded).toEqual([{ id: expect.any(String) as string, action: 'env.reveal', subject: 'API_KEY', actor: 'octocat', createdAt: expect.any(String) as string }]);
     expect(Math.abs(Date.parse(recorded[0]?.createdAt ?? '') - started)).toBeLessThan(60_000);
+    // The answer is what the OpenAPI document says it is (the id is the table's bigint, as a string).
+    expect(z.array(serviceActivityDtoSchema).safeParse(recorded).error).toBeUndefined();
     expect(JSON.stringify((await request(t.app).get(`/api/services/${serviceId}/env`).set('Cookie', cookie).expect(200)).body)).not.toContain('hunter2');
   });
 });

@@ -160,7 +160,8 @@ export type EnvValueDto = z.infer<typeof envValueDtoSchema>;
  * `env.reveal` is an env value shown to its owner; `subject` is the variable's key.
  */
 export const serviceActivityDtoSchema = z.strictObject({
-  id: z.uuid(),
+  /** Increasing: a newer entry has a larger id (a bigint, as a string). */
+  id: z.string().regex(/^[1-9][0-9]*$/),
   action: z.enum(['env.reveal', 'certificate.failed']),
   subject: z.string(),
   actor: z.string().describe('The GitHub login of who did it.'),

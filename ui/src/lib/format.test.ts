@@ -22,6 +22,9 @@ describe('formatRelative', () => {
     ['2026-01-10T09:00:00Z', '3 h ago'],
     ['2026-01-08T12:00:00Z', '2 d ago'],
     ['2025-10-01T12:00:00Z', '2025-10-01'],
+    ['2026-01-10T12:00:30Z', 'just now'],
+    ['2026-01-10T12:05:00Z', 'in 5 min'],
+    ['2026-01-13T12:00:00Z', 'in 3 d'],
     ['not a date', '—'],
   ])('when %s, then %s', (iso, expected) => {
     expect(formatRelative(iso, now)).toBe(expected);

@@ -15,18 +15,20 @@ export function formatDuration(ms: number): string {
   return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
 
-/** "just now", "5 min ago", "3 h ago", "2 d ago", else the date. */
+/** "just now", "5 min ago", "3 h ago", "2 d ago" (or "in 5 min" … ahead), else the date. */
 export function formatRelative(iso: string, now: number = Date.now()): string {
   const then = Date.parse(iso);
   if (Number.isNaN(then)) return '—';
   const seconds = Math.round((now - then) / 1000);
-  if (seconds < 45) return 'just now';
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min ago`;
+  if (Math.abs(seconds) < 45) return 'just now';
+  // A time ahead (an expiry, a renewal) reads "in 3 d", one behind "3 d ago".
+  const span = (text: string) => (seconds < 0 ? `in ${text}` : `${text} ago`);
+  const minutes = Math.round(Math.abs(seconds) / 60);
+  if (minutes < 60) return span(`${minutes} min`);
   const hours = Math.round(minutes / 60);
-  if (hours < 24) return `${hours} h ago`;
+  if (hours < 24) return span(`${hours} h`);
   const days = Math.round(hours / 24);
-  if (days < 30) return `${days} d ago`;
+  if (days < 30) return span(`${days} d`);
   return new Date(then).toISOString().slice(0, 10);
 }
 
