@@ -1,5 +1,8 @@
 import { Fragment } from 'react';
 import { Link } from 'react-router';
+import { useProject } from '../../features/projects/api/projects';
+import { useService } from '../../features/services/api/services';
+import { paths } from '../paths';
 
 /** "Projects / shop / web": where this page sits; the last crumb is the page itself. */
 export function Crumbs({ items }: { items: Array<{ label: string; to?: string }> }) {
@@ -26,5 +29,25 @@ export function Crumbs({ items }: { items: Array<{ label: string; to?: string }>
         </Fragment>
       ))}
     </ol>
+  );
+}
+
+/** "Projects / shop / web / {page}": the crumbs of a page under a service (a deployment, a preview). */
+export function ServicePageCrumbs({ serviceId, page }: { serviceId: string; page: string }) {
+  const service = useService(serviceId);
+  const project = useProject(service.data?.projectId ?? '');
+  return (
+    <Crumbs
+      items={[
+        { label: 'Projects', to: paths.home },
+        ...(service.data
+          ? [
+              { label: project.data?.name ?? 'Project', to: paths.project(service.data.projectId) },
+              { label: service.data.name, to: paths.service(serviceId) },
+            ]
+          : []),
+        { label: page },
+      ]}
+    />
   );
 }

@@ -1,41 +1,25 @@
 import { useParams } from 'react-router';
 import { Alert, LoadingBlock, PageHeader, Section } from '../../components/ui';
 import { LogViewer } from '../../features/deployments/components/log-viewer';
-import { useProject } from '../../features/projects/api/projects';
 import { usePreviewLog } from '../../features/services/api/previews';
 import { useService } from '../../features/services/api/services';
 import { ApiError, errorMessage } from '../../lib/api-error';
 import { formatAbsolute, formatRelative, shortSha } from '../../lib/format';
 import { stripAnsi } from '../../lib/log-text';
-import { paths } from '../paths';
-import { Crumbs } from './crumbs';
+import { ServicePageCrumbs } from './crumbs';
 
 /** A pull request's preview: the log of its last build (the pull request's comment links here). */
 export function PreviewRoute() {
   const { serviceId = '', number: numberParam = '' } = useParams();
   const number = Number(numberParam);
   const service = useService(serviceId);
-  const project = useProject(service.data?.projectId ?? '');
   const log = usePreviewLog(serviceId, number);
   const title = `Preview of #${numberParam}`;
   return (
     <>
       <PageHeader
         title={title}
-        crumbs={
-          <Crumbs
-            items={[
-              { label: 'Projects', to: paths.home },
-              ...(service.data
-                ? [
-                    { label: project.data?.name ?? 'Project', to: paths.project(service.data.projectId) },
-                    { label: service.data.name, to: paths.serviceTab(serviceId, 'deployments') },
-                  ]
-                : []),
-              { label: `#${numberParam}` },
-            ]}
-          />
-        }
+        crumbs={<ServicePageCrumbs serviceId={serviceId} page={`#${numberParam}`} />}
       />
       <Section id="log" title="Build log">
         {log.isPending ? <LoadingBlock label="Loading the build log…" /> : null}
