@@ -8,16 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { namespaceFor } from '@dangus/common';
 import { tenantDir } from '@dangus/gitops-writer';
-import pg from 'pg';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Encryptor } from '../src/crypto/encryption.js';
-import { openDatabase } from '../src/db/data-source.js';
-import { entities } from '../src/db/entities/index.js';
-import { migrations } from '../src/db/migrations/index.js';
 import { ProjectNamespaces1765482000000 } from '../src/db/migrations/1765482000000-project-namespaces.js';
 import { EnvRevision } from '../src/state-repo/env-revision.js';
 import { TenantLoader } from '../src/state-repo/tenant-loader.js';
 import { LIST_PROJECTS_SQL } from '../src/use-cases/projects.js';
+import { databaseWithout, type OldDatabase } from './support/migration-database.js';
 
 const OWNERS = [
   { hash: 'ab12cd', kind: 'person', projects: { shop: ['web', 'api'], blog: ['web'] } },
@@ -25,23 +22,15 @@ const OWNERS = [
 ];
 
 describe('migration: a project\'s namespace pinned on its row', () => {
-  const base = process.env.DANGUS_TEST_PG_URL ?? '';
-  const name = `migration_${randomBytes(6).toString('hex')}`;
-  const url = base.replace(/\/dangus$/, `/${name}`);
+  let database: OldDatabase;
   const key = randomBytes(32);
   let db: DataSource;
   const userIds: string[] = [];
   const expected: { namespace: string; dir: string; hosts: string[] }[] = [];
 
   beforeAll(async () => {
-    if (!base) throw new Error('DANGUS_TEST_PG_URL is unset: run the api tests through jest.');
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const old = new DataSource({ type: 'postgres', url, entities, migrations: migrations.filter((m) => m !== ProjectNamespaces1765482000000) });
-    await old.initialize();
-    await old.runMigrations({ transaction: 'each' });
+    database = await databaseWithout(ProjectNamespaces1765482000000);
+    const old = database.old;
     for (const [i, owner] of OWNERS.entries()) {
       const [user] = await old.query<{ id: string }[]>(
         `INSERT INTO users (github_id, github_username, github_access_token, hash, kind) VALUES ($1, $2, 'x', $3, $4) RETURNING id`,
@@ -63,16 +52,11 @@ describe('migration: a project\'s namespace pinned on its row', () => {
         expected.push({ namespace, dir: tenantDir(namespace), hosts: hosts.sort() });
       }
     }
-    await old.destroy();
-    db = await openDatabase(url, { poolSize: 2 });
+    db = await database.upgrade();
   });
 
   afterAll(async () => {
-    await db.destroy();
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   });
 
   it('fills every project\'s namespace with the one it had: the loader, the repo paths and the hosts are unchanged', async () => {

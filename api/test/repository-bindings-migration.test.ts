@@ -4,30 +4,18 @@
  * harmless (a public repository, or one of the owner's own account's installation); every
  * other is cleared, for a member to show access again (docs/architecture.md#github-app).
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { DataSource } from 'typeorm';
-import { openDatabase } from '../src/db/data-source.js';
-import { entities } from '../src/db/entities/index.js';
-import { migrations } from '../src/db/migrations/index.js';
+import type { DataSource } from 'typeorm';
 import { RepositoryBindings1765460000000 } from '../src/db/migrations/1765460000000-repository-bindings.js';
+import { databaseWithout, type OldDatabase } from './support/migration-database.js';
 
 describe('migration: repository bindings nobody proved are cleared', () => {
-  const base = process.env.DANGUS_TEST_PG_URL ?? '';
-  const name = `migration_${randomBytes(6).toString('hex')}`;
-  const url = base.replace(/\/dangus$/, `/${name}`);
+  let database: OldDatabase;
   let db: DataSource;
   const services: Record<string, string> = {};
 
   beforeAll(async () => {
-    if (!base) throw new Error('DANGUS_TEST_PG_URL is unset: run the api tests through jest.');
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const old = new DataSource({ type: 'postgres', url, entities, migrations: migrations.filter((m) => m !== RepositoryBindings1765460000000) });
-    await old.initialize();
-    await old.runMigrations({ transaction: 'each' });
+    database = await databaseWithout(RepositoryBindings1765460000000);
+    const old = database.old;
     const user = async (githubId: number, login: string) =>
       (await old.query<{ id: string }[]>(`INSERT INTO users (github_id, github_username, github_access_token, hash) VALUES ($1, $2, 'x', $3) RETURNING id`, [githubId, login, login.slice(0, 6).padEnd(6, 'x')]))[0]?.id ?? '';
     const alice = await user(5001, 'alice');
@@ -49,16 +37,11 @@ describe('migration: repository bindings nobody proved are cleared', () => {
     await bound('org-private', alice, 'acme/private', 902);
     await bound('uninstalled', alice, 'alice/gone', 999);
     await bound('unbound', alice, 'alice/never', null);
-    await old.destroy();
-    db = await openDatabase(url, { poolSize: 2 });
+    db = await database.upgrade();
   });
 
   afterAll(async () => {
-    await db.destroy();
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   });
 
   it('keeps a public repository\'s and the owner\'s own account\'s bindings, clears every other', async () => {

@@ -7,15 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { serviceHostFor } from '@dangus/common';
-import pg from 'pg';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Encryptor } from '../src/crypto/encryption.js';
-import { openDatabase } from '../src/db/data-source.js';
-import { entities } from '../src/db/entities/index.js';
-import { migrations } from '../src/db/migrations/index.js';
 import { ServiceHosts1765330000000 } from '../src/db/migrations/1765330000000-service-hosts.js';
 import { EnvRevision } from '../src/state-repo/env-revision.js';
 import { TenantLoader } from '../src/state-repo/tenant-loader.js';
+import { databaseWithout, type OldDatabase } from './support/migration-database.js';
 
 /** The host every service had before this migration: `{hash}-{service}` (what the api computed then). */
 const legacyServiceHostFor = (userHash: string, serviceName: string) => `${userHash}-${serviceName}`;
@@ -26,21 +23,12 @@ const OWNERS = [
 ];
 
 describe('migration: service hosts stored on their rows', () => {
-  const base = process.env.DANGUS_TEST_PG_URL ?? '';
-  const name = `migration_${randomBytes(6).toString('hex')}`;
-  const url = base.replace(/\/dangus$/, `/${name}`);
+  let database: OldDatabase;
   let db: DataSource;
 
   beforeAll(async () => {
-    if (!base) throw new Error('DANGUS_TEST_PG_URL is unset: run the api tests through jest.');
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    // The schema of the version before: every migration up to this one.
-    const before = new DataSource({ type: 'postgres', url, entities, migrations: migrations.filter((m) => m !== ServiceHosts1765330000000) });
-    await before.initialize();
-    await before.runMigrations({ transaction: 'each' });
+    database = await databaseWithout(ServiceHosts1765330000000);
+    const before = database.old;
     expect(await before.showMigrations()).toBe(false);
     for (const [i, owner] of OWNERS.entries()) {
       const [user] = await before.query<{ id: string }[]>(
@@ -55,17 +43,12 @@ describe('migration: service hosts stored on their rows', () => {
         );
       }
     }
-    await before.destroy();
     // The new version starts: the api's own start-up applies what is pending.
-    db = await openDatabase(url, { poolSize: 2 });
+    db = await database.upgrade();
   });
 
   afterAll(async () => {
-    await db.destroy();
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   });
 
   it('every existing service keeps its host, and the renderer reads it from the row', async () => {

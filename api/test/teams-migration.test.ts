@@ -6,11 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { tenantDir } from '@dangus/gitops-writer';
-import pg from 'pg';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Encryptor } from '../src/crypto/encryption.js';
-import { openDatabase } from '../src/db/data-source.js';
-import { entities } from '../src/db/entities/index.js';
 import { migrations } from '../src/db/migrations/index.js';
 import { Teams1765410000000 } from '../src/db/migrations/1765410000000-teams.js';
 import { TeamCreators1765480000000 } from '../src/db/migrations/1765480000000-team-creators.js';
@@ -18,6 +15,7 @@ import { InvitationAdmission1765481000000 } from '../src/db/migrations/176548100
 import { EnvRevision } from '../src/state-repo/env-revision.js';
 import { TenantLoader } from '../src/state-repo/tenant-loader.js';
 import { LIST_PROJECTS_SQL } from '../src/use-cases/projects.js';
+import { databaseWithout, type OldDatabase } from './support/migration-database.js';
 
 /** The migrations of teams (the first, and those after it that build on its tables): the version before has none. */
 const TEAM_MIGRATIONS: (typeof migrations)[number][] = [Teams1765410000000, TeamCreators1765480000000, InvitationAdmission1765481000000];
@@ -28,9 +26,7 @@ const OWNERS = [
 ];
 
 describe('migration: teams leave existing tenants where they are', () => {
-  const base = process.env.DANGUS_TEST_PG_URL ?? '';
-  const name = `migration_${randomBytes(6).toString('hex')}`;
-  const url = base.replace(/\/dangus$/, `/${name}`);
+  let database: OldDatabase;
   const key = randomBytes(32);
   let db: DataSource;
   let before: unknown;
@@ -46,14 +42,8 @@ describe('migration: teams leave existing tenants where they are', () => {
   };
 
   beforeAll(async () => {
-    if (!base) throw new Error('DANGUS_TEST_PG_URL is unset: run the api tests through jest.');
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const old = new DataSource({ type: 'postgres', url, entities, migrations: migrations.filter((m) => !TEAM_MIGRATIONS.includes(m)) });
-    await old.initialize();
-    await old.runMigrations({ transaction: 'each' });
+    database = await databaseWithout(...TEAM_MIGRATIONS);
+    const old = database.old;
     for (const [i, owner] of OWNERS.entries()) {
       const [user] = await old.query<{ id: string }[]>(
         `INSERT INTO users (github_id, github_username, github_access_token, hash) VALUES ($1, $2, 'x', $3) RETURNING id`,
@@ -76,16 +66,11 @@ describe('migration: teams leave existing tenants where they are', () => {
     await old.query(`ALTER TABLE users ADD COLUMN kind varchar(10) NOT NULL DEFAULT 'person'`);
     before = await load(old);
     await old.query(`ALTER TABLE users DROP COLUMN kind`);
-    await old.destroy();
-    db = await openDatabase(url, { poolSize: 2 });
+    db = await database.upgrade();
   });
 
   afterAll(async () => {
-    await db.destroy();
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   });
 
   it('every namespace, host and state-repo directory is unchanged, and every user is a person', async () => {
