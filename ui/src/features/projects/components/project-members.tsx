@@ -1,7 +1,8 @@
-import { TEAM_ROLES, type ProjectMemberDto, type TeamRole } from '@dangus/common';
+import { type ProjectMemberDto, type TeamRole } from '@dangus/common';
 import { useState } from 'react';
-import { Alert, Button, ConfirmDialog, Field, Input, LoadingBlock, Section, inputClass } from '../../../components/ui';
+import { Alert, Button, ConfirmDialog, Field, Input, LoadingBlock, Section } from '../../../components/ui';
 import { errorMessage } from '../../../lib/api-error';
+import { RoleSelect } from '../../teams/components/role-select';
 import { useProjectMembers, useRemoveProjectRole, useSetProjectRole } from '../api/project-members';
 
 const SOURCE: Record<ProjectMemberDto['source'], string> = {
@@ -47,21 +48,15 @@ export function ProjectMembersPanel({ projectId, role, me }: { projectId: string
               <label className="sr-only" htmlFor={`project-role-${m.userId}`}>
                 Role of @{m.githubUsername} on this project
               </label>
-              <select
+              <RoleSelect
                 id={`project-role-${m.userId}`}
-                className={`${inputClass} ml-auto`}
+                className="ml-auto"
                 style={{ width: 'auto' }}
                 value={m.role}
                 disabled={!owner || fixed(m) || set.isPending}
                 title={!owner ? notProjectOwnerReason(role) : fixed(m) ? 'An owner of the project: change their role on the team.' : undefined}
-                onChange={(e) => set.mutate({ login: m.githubUsername, role: e.target.value as TeamRole })}
-              >
-                {TEAM_ROLES.map((r) => (
-                  <option key={r} value={r}>
-                    {r}
-                  </option>
-                ))}
-              </select>
+                onRole={(next) => set.mutate({ login: m.githubUsername, role: next })}
+              />
               {m.source === 'project' && (owner || m.githubUsername === me) ? (
                 <Button size="sm" variant="ghost" onClick={() => setRemoving(m)}>
                   {m.githubUsername === me ? 'Drop mine' : 'Remove'}
@@ -85,13 +80,7 @@ export function ProjectMembersPanel({ projectId, role, me }: { projectId: string
           </Field>
           <Field label="Role">
             {(ids) => (
-              <select {...ids} name="project-member-role" className={inputClass} value={newRole} onChange={(e) => setNewRole(e.target.value as TeamRole)}>
-                {TEAM_ROLES.map((r) => (
-                  <option key={r} value={r}>
-                    {r}
-                  </option>
-                ))}
-              </select>
+              <RoleSelect {...ids} name="project-member-role" value={newRole} onRole={setNewRole} />
             )}
           </Field>
           <Button type="submit" variant="primary" loading={set.isPending}>

@@ -1,8 +1,9 @@
-import { TEAM_ROLES, type TeamDto, type TeamMemberDto, type TeamRole } from '@dangus/common';
+import { type TeamDto, type TeamMemberDto, type TeamRole } from '@dangus/common';
 import { useState } from 'react';
-import { Alert, Button, ConfirmDialog, CopyField, Field, Input, LoadingBlock, inputClass } from '../../../components/ui';
+import { Alert, Button, ConfirmDialog, CopyField, Field, Input, LoadingBlock } from '../../../components/ui';
 import { errorMessage } from '../../../lib/api-error';
 import { useChangeRole, useInvite, useMembers, useRemoveMember } from '../api/teams';
+import { RoleSelect } from './role-select';
 
 /** Why a control is off for someone who is not an owner: shown beside it. */
 export function notOwnerReason(role: TeamRole): string {
@@ -32,22 +33,15 @@ export function MembersPanel({ team, me }: { team: TeamDto; me: string }) {
             <label className="sr-only" htmlFor={`role-${m.userId}`}>
               Role of @{m.githubUsername}
             </label>
-            <select
+            <RoleSelect
               id={`role-${m.userId}`}
-              className={inputClass}
               style={{ width: 'auto' }}
               value={m.role}
               disabled={!owner || change.isPending}
               title={owner ? undefined : notOwnerReason(team.role)}
               aria-describedby={owner ? undefined : 'members-read-only'}
-              onChange={(e) => change.mutate({ userId: m.userId, role: e.target.value as TeamRole })}
-            >
-              {TEAM_ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
-            </select>
+              onRole={(next) => change.mutate({ userId: m.userId, role: next })}
+            />
             <span className="ml-auto">
               {owner || m.githubUsername === me ? (
                 <Button size="sm" variant="ghost" onClick={() => setRemoving(m)}>
@@ -99,13 +93,7 @@ export function InvitePanel({ team, admin = false }: { team: TeamDto; admin?: bo
         </Field>
         <Field label="Role">
           {(ids) => (
-            <select {...ids} name="invite-role" className={inputClass} value={role} onChange={(e) => setRole(e.target.value as TeamRole)}>
-              {TEAM_ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
-            </select>
+            <RoleSelect {...ids} name="invite-role" value={role} onRole={setRole} />
           )}
         </Field>
       </div>
