@@ -13,13 +13,12 @@
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { listen } from '@dangus/api/server';
-import request from 'supertest';
-import { ORIGIN, type TestPlatform } from '@dangus/api/test-support/platform';
-import type { FakeApp } from '@dangus/api/test-support/fake-github-app';
+import { connect } from '@dangus/api/test-support/github-app-flow';
 import { setupPostgres } from '@dangus/api/test-support/postgres-setup';
 import { teardownPostgres } from '@dangus/api/test-support/postgres-teardown';
 import { startCluster } from '../cluster/src/index.js';
 import { createProject, createService, sha, startWorld } from '../pipeline/support.js';
+import { percentile } from './percentile.js';
 
 const { values: args } = parseArgs({ options: { pushes: { type: 'string', default: '10' } } });
 const PUSHES = Number(args.pushes);
@@ -34,22 +33,6 @@ async function cleanUp(): Promise<void> {
       process.stderr.write(`clean-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
     }
   }
-}
-
-/** The manifest flow as the System page runs it (github-app-flow.ts, without Jest's expect). */
-async function connect(platform: TestPlatform, cookie: string): Promise<FakeApp> {
-  const begin = await request(platform.app).post('/api/system/github-app/manifest').set('Cookie', cookie).set('Origin', ORIGIN).send({ owner: 'user' });
-  const { action, manifest } = begin.body as { action: string; manifest: string };
-  const posted = await fetch(action, { method: 'POST', body: new URLSearchParams({ manifest }), redirect: 'manual' });
-  const back = new URL(posted.headers.get('location') ?? '');
-  const done = await request(platform.app).get(`${back.pathname}${back.search}`).set('Cookie', cookie);
-  const [app] = [...platform.github.app.apps.values()];
-  if (done.headers.location !== '/system?github=connected' || !app) throw new Error(`the App was not connected: ${String(done.headers.location)}`);
-  return app;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 async function main(): Promise<void> {

@@ -32,6 +32,7 @@ import { teardownPostgres } from '@dangus/api/test-support/postgres-teardown';
 import { startCluster } from '../cluster/src/index.js';
 import { createProject, createService, push, sha, startWorld } from '../pipeline/support.js';
 import { DEPLOYMENT_LABEL } from '../support/pod-behaviour.js';
+import { percentile } from './percentile.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -120,10 +121,6 @@ function rolledOut(deployment: V1Deployment): boolean {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : JSON.stringify(error);
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 const cleanups: (() => unknown)[] = [];

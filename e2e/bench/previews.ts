@@ -10,31 +10,15 @@
 import { parseArgs } from 'node:util';
 import request from 'supertest';
 import type { PreviewDto } from '@dangus/common';
-import { ORIGIN, type TestPlatform } from '@dangus/api/test-support/platform';
-import { post } from '@dangus/api/test-support/github-app-flow';
-import type { FakeApp } from '@dangus/api/test-support/fake-github-app';
+import { ORIGIN } from '@dangus/api/test-support/platform';
+import { connect, post } from '@dangus/api/test-support/github-app-flow';
 import { setupPostgres } from '@dangus/api/test-support/postgres-setup';
 import { teardownPostgres } from '@dangus/api/test-support/postgres-teardown';
 import { commitApp, createProject, eventually, startRealWorld, viaIngress, type RealWorld } from '../realnode/support.js';
+import { percentile } from './percentile.js';
 
 const { values: args } = parseArgs({ options: { pulls: { type: 'string', default: '3' } } });
 const PULLS = Number(args.pulls);
-
-/** The manifest flow as a browser runs it (as e2e/bench/github-app.ts: no Jest here). */
-async function connect(platform: TestPlatform, cookie: string): Promise<FakeApp> {
-  const begin = await request(platform.app).post('/api/system/github-app/manifest').set('Cookie', cookie).set('Origin', ORIGIN).send({ owner: 'user' });
-  const { action, manifest } = begin.body as { action: string; manifest: string };
-  const posted = await fetch(action, { method: 'POST', body: new URLSearchParams({ manifest }), redirect: 'manual' });
-  const back = new URL(posted.headers.get('location') ?? '');
-  const done = await request(platform.app).get(`${back.pathname}${back.search}`).set('Cookie', cookie);
-  const [app] = [...platform.github.app.apps.values()];
-  if (done.headers.location !== '/system?github=connected' || !app) throw new Error(`the App was not connected: ${String(done.headers.location)}`);
-  return app;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 async function main(): Promise<void> {
   await setupPostgres();

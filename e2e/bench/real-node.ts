@@ -27,6 +27,7 @@ import { setupPostgres } from '@dangus/api/test-support/postgres-setup';
 import { teardownPostgres } from '@dangus/api/test-support/postgres-teardown';
 import { ContainerdEvents, onBenchClock } from './containerd-events.js';
 import { commitApp, createProject, createService, push, startRealWorld, viaIngress, type RealWorld } from '../realnode/support.js';
+import { percentile } from './percentile.js';
 
 const { values: args } = parseArgs({ options: { pushes: { type: 'string', default: '5' } } });
 const PUSHES = Number(args.pushes);
@@ -57,10 +58,6 @@ const STAGES = [
   ['live → first 200 through Traefik', 'live', 'served'],
   ['push → first 200 (total)', 'sent', 'served'],
 ] as const;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 function rssMb(pid: number): number {
   try {

@@ -38,6 +38,7 @@ import { hasGo, missingBinaries } from '../cluster/src/binaries.js';
 import { realNodePrerequisites } from '../cluster/src/real-node.js';
 import { commitApp, createProject, createService, eventually, push, startRealWorld, waitForStatus, type RealWorld } from '../realnode/support.js';
 import type { ClientConfig, ClientReport } from './runtime-logs-client.js';
+import { percentile } from './percentile.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,10 +58,6 @@ const BUSY_RATE = Number(args['busy-rate']);
 const HOLD_MS = Number(args.hold) * 1000;
 const SERVICE = 'logs';
 const CLIENT = fileURLToPath(new URL('./runtime-logs-client.ts', import.meta.url));
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mb = (bytes: number) => bytes / 1024 / 1024;
