@@ -202,7 +202,11 @@ describe('a proven repository binding, proven again', () => {
     t.github.orgs.set('acme', new Set());
     await as(t, cookies.bob ?? '').delete(`/teams/${team}/members/${ids.bob ?? ''}`).expect(204);
     await t.db.query(`UPDATE services SET repository_proven_at = now() - interval '25 hours' WHERE id = $1`, [service.id]);
-    expect(await t.controller.recheckBindings()).toMatchObject({ cleared: 0, kept: 0, reproven: 0 });
+    // Were anyone asked, GitHub would answer 404: nobody is.
+    for (let i = 0; i < 10; i += 1) t.github.failRepositoryNext.push({ status: 404, message: 'Not Found' });
+    expect(await t.controller.recheckBindings()).toEqual({ skipped: 0, cleared: 0, kept: 0, reproven: 0, public: 0 });
+    expect(t.github.failRepositoryNext).toHaveLength(10);
+    t.github.failRepositoryNext.length = 0;
     expect(await binding(service.id)).toMatchObject({ id: String(open.id), publicOnly: true });
     expect(await activity(service.id)).toEqual([]);
     // A push of it builds as before.
