@@ -36,10 +36,12 @@ describe('a proven repository binding, proven again', () => {
   let team: string;
   let project: string;
   let serial = 0;
+  let root: string;
 
   beforeEach(async () => {
     t = await startTestPlatform({ ADMIN_GITHUB_USERS: 'root' });
-    app = await connect(t, await t.signIn('root', 1));
+    root = await t.signIn('root', 1);
+    app = await connect(t, root);
     for (const [login, id] of [['alice', 5001], ['bob', 5002], ['carol', 5003]] as const) {
       cookies[login] = await t.signIn(login, id);
       const [row] = await t.db.query<{ id: string }[]>(`SELECT id FROM users WHERE github_username = $1`, [login]);
@@ -59,9 +61,9 @@ describe('a proven repository binding, proven again', () => {
     await t.close();
   });
 
-  async function newService(login: string, repo = 'acme/secret'): Promise<ServiceBody> {
+  async function newService(login: string, repo = 'acme/secret', inProject = project): Promise<ServiceBody> {
     serial += 1;
-    return (await as(t, cookies[login] ?? '').post(`/projects/${project}/services`, { name: `web${String(serial)}`, repoUrl: `https://github.com/${repo}`, port: 8080 }).expect(201)).body as ServiceBody;
+    return (await as(t, cookies[login] ?? '').post(`/projects/${inProject}/services`, { name: `web${String(serial)}`, repoUrl: `https://github.com/${repo}`, port: 8080 }).expect(201)).body as ServiceBody;
   }
   const binding = async (serviceId: string) =>
     (await t.db.query<{ id: string | null; by: string | null; at: Date | null; publicOnly: boolean }[]>(
@@ -122,6 +124,37 @@ describe('a proven repository binding, proven again', () => {
     t.github.orgs.get('acme')?.add('carol');
     await as(t, cookies.carol ?? '').post(`/services/${service.id}/repository-access`).expect(200);
     expect(await binding(service.id)).toEqual({ id: String(secret.id), by: ids.carol, at: expect.any(Date), publicOnly: false });
+  });
+
+  it('removed from the project, demoted below maintainer, blocked: the bindings they proved are proven by another member or cleared', async () => {
+    t.github.orgs.set('acme', new Set(['alice', 'bob', 'carol']));
+    // Alice's own project, where bob is a maintainer by a project role: his service of it.
+    const tools = (await as(t, cookies.alice ?? '').post('/projects', { name: 'tools' }).expect(201)).body.id as string;
+    await as(t, cookies.alice ?? '').put(`/projects/${tools}/members/bob`, { role: 'maintainer' }).expect(200);
+    const personal = await newService('bob', 'acme/secret', tools);
+    const byCarol = await newService('carol');
+    const byBob = await newService('bob');
+    expect((await binding(personal.id))?.by).toBe(ids.bob);
+    // Alice leaves acme on GitHub: of the team's side, only bob and carol read it now.
+    t.github.orgs.set('acme', new Set(['bob', 'carol']));
+
+    // Bob's project role taken away: alice, the project's one member left, cannot read it: cleared.
+    await as(t, cookies.alice ?? '').delete(`/projects/${tools}/members/bob`).expect(204);
+    await until(personal.id, (b) => b?.id === null);
+    expect((await activity(personal.id)).map((a) => [a.action, a.subject])).toEqual([['repository.unbound', expect.stringContaining('@bob, who showed access to it, may no longer change this service')]]);
+    // Bob's team service is not touched by that: he still may change it.
+    expect(await binding(byBob.id)).toMatchObject({ id: String(secret.id), by: ids.bob });
+
+    // Carol made a developer: bob reads it, and proves her binding again.
+    await as(t, cookies.alice ?? '').patch(`/teams/${team}/members/${ids.carol ?? ''}`, { role: 'developer' }).expect(200);
+    await until(byCarol.id, (b) => b?.by === ids.bob);
+
+    // Bob blocked by the admin: both bindings he holds now are asked of alice (404) and cleared.
+    await as(t, root).post(`/admin/users/${ids.bob ?? ''}/block`).expect(200);
+    await until(byBob.id, (b) => b?.id === null);
+    await until(byCarol.id, (b) => b?.id === null);
+    expect((await activity(byBob.id)).map((a) => a.action)).toEqual(['repository.unbound']);
+    expect((await activity(byCarol.id)).map((a) => a.action)).toEqual(['repository.reproven', 'repository.unbound']);
   });
 
   it('the prover loses access on GitHub: the leader\'s daily re-check and a build\'s each clear the binding nobody else shows', async () => {

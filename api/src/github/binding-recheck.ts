@@ -246,21 +246,28 @@ export async function recheckBinding(deps: BindingRecheckDeps, serviceId: string
   });
 }
 
-/** The services whose binding is due for a re-check (optionally only those `userId` proved), the oldest proofs first. */
-export async function dueBindings(db: DataSource, provenBy?: string): Promise<string[]> {
+/** Which due bindings: those one user proved, those of one project, or (neither) every one. */
+export interface RecheckScope {
+  provenBy?: string;
+  projectId?: string;
+}
+
+/** The services whose binding is due for a re-check (within `scope`), the oldest proofs first. */
+export async function dueBindings(db: DataSource, scope: RecheckScope = {}): Promise<string[]> {
   const rows = await db.query<{ id: string }[]>(
-    `SELECT s.id ${FROM_SQL} WHERE ${DUE_SQL} ${provenBy ? 'AND s.repository_proven_by = $2' : ''}
+    `SELECT s.id ${FROM_SQL} WHERE ${DUE_SQL}
+        AND ($2::uuid IS NULL OR s.repository_proven_by = $2) AND ($3::uuid IS NULL OR s.project_id = $3)
       ORDER BY s.repository_proven_at NULLS FIRST, s.id LIMIT ${String(PASS_LIMIT)}`,
-    provenBy ? [PROOF_MAX_AGE_MS / 1000, provenBy] : [PROOF_MAX_AGE_MS / 1000],
+    [PROOF_MAX_AGE_MS / 1000, scope.provenBy ?? null, scope.projectId ?? null],
   );
   return rows.map((r) => r.id);
 }
 
-/** Re-checks every due binding (optionally only `userId`'s), one after the other; one that fails stops no other. */
-export async function recheckDueBindings(deps: BindingRecheckDeps, provenBy?: string): Promise<Record<RecheckOutcome, number>> {
+/** Re-checks every due binding (within `scope`), one after the other; one that fails stops no other. */
+export async function recheckDueBindings(deps: BindingRecheckDeps, scope: RecheckScope = {}): Promise<Record<RecheckOutcome, number>> {
   const counts: Record<RecheckOutcome, number> = { skipped: 0, reproven: 0, public: 0, cleared: 0, kept: 0 };
   if (!deps.githubApp || !(await deps.githubApp.credentials())) return counts;
-  for (const serviceId of await dueBindings(deps.db, provenBy)) {
+  for (const serviceId of await dueBindings(deps.db, scope)) {
     try {
       counts[(await recheckBinding(deps, serviceId, { onlyIfDue: true })).outcome] += 1;
     } catch (error) {

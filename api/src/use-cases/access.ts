@@ -332,7 +332,7 @@ export async function changeUser(ctx: UseCaseContext, actor: CurrentUser, userId
   if (action === 'block') {
     await revoke(userId);
     // The repository bindings they proved: proven again by another member, or cleared.
-    recheckProofsAfter(ctx, userId);
+    recheckProofsAfter(ctx, { provenBy: userId });
   }
   ctx.logger.info({ actor: actor.githubUsername, userId, action }, 'user changed by an admin');
   const [user] = await listUsers(ctx, userId);

@@ -101,7 +101,7 @@ export async function moveProject(ctx: UseCaseContext, actor: CurrentUser, proje
     throw error;
   }
   // Its members are the new space's now: bindings whose prover has no role there are proven again or cleared.
-  recheckProofsAfter(ctx);
+  recheckProofsAfter(ctx, { projectId: project.id });
   const [row] = await ctx.db.query<{ created_at: Date; n: number }[]>(
     `SELECT p.created_at, (SELECT count(*)::int FROM services s WHERE s.project_id = p.id) AS n FROM projects p WHERE p.id = $1`,
     [project.id],

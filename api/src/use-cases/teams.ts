@@ -142,7 +142,7 @@ export async function changeMemberRole(
     await recordTeamActivity(manager, actor, { teamId: team.id, action: 'member.role', subject: `${userId} ${target.role} → ${role}` });
   });
   // Below maintainer, the repository bindings they proved are proven again or cleared.
-  recheckProofsAfter(ctx, userId);
+  recheckProofsAfter(ctx, { provenBy: userId });
   const member = (await listMembers(ctx, actor, teamId)).find((m) => m.userId === userId);
   if (!member) throw new NotFoundError('Member');
   return member;
@@ -178,5 +178,5 @@ export async function removeMember(
   });
   removed?.(userId, accountId);
   // The repository bindings they proved on the team's services: proven again by another member, or cleared.
-  recheckProofsAfter(ctx, userId);
+  recheckProofsAfter(ctx, { provenBy: userId });
 }
