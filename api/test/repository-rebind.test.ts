@@ -200,26 +200,31 @@ describe('a proven repository binding, proven again', () => {
     ]);
   });
 
-  it('GitHub answering 500 clears nothing: the binding stays, the build reads through the App; once GitHub answers, it is cleared', async () => {
+  it('GitHub answering 500 or its rate limit clears nothing: the binding stays, the build reads through the App; once GitHub answers, it is cleared', async () => {
     const service = await newService('alice');
     const row = await recordBuild(service);
     await ageProof(service.id);
     const before = await binding(service.id);
     t.github.orgs.set('acme', new Set());
-    // Every ask of the pass answers 500 (alice's, bob's, carol's, and more than needed).
+    // GitHub's rate limit (a 403 with x-ratelimit-remaining: 0) is not a refusal: nothing changes.
+    t.github.failRepositoryNext.push({ status: 403, message: 'API rate limit exceeded', headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1893456000' } });
+    expect(await t.controller.recheckBindings()).toMatchObject({ kept: 1, cleared: 0 });
+    expect(t.github.failRepositoryNext).toHaveLength(0);
+    // GitHub answers 500 (to alice's token, asked first): nobody else is asked, nothing changes.
     for (let i = 0; i < 10; i += 1) t.github.failRepositoryNext.push({ status: 500, message: 'Internal Server Error' });
     expect(await t.controller.recheckBindings()).toMatchObject({ kept: 1, cleared: 0 });
+    expect(t.github.failRepositoryNext).toHaveLength(9);
     expect(await binding(service.id)).toEqual(before);
     expect(await activity(service.id)).toEqual([]);
-    // The prover leaves the team during the outage: its re-check (bob's and carol's tokens) and
-    // the build's (the same two) get 503s: nothing is cleared, and the build reads through the App.
+    // The prover leaves the team during the outage: its re-check and the build's each get a 503
+    // for the first member they ask: nothing is cleared, and the build reads through the App.
     t.github.failRepositoryNext.length = 0;
     for (let i = 0; i < 20; i += 1) t.github.failRepositoryNext.push({ status: 503, message: 'Service Unavailable' });
     await as(t, cookies.alice ?? '').patch(`/teams/${team}/members/${ids.bob ?? ''}`, { role: 'owner' }).expect(200);
     await as(t, cookies.alice ?? '').delete(`/teams/${team}/members/${ids.alice ?? ''}`).expect(204);
     expect(await source().tokenFor(row)).toEqual({ token: expect.stringMatching(/^ghs_/) });
-    for (let i = 0; i < 400 && t.github.failRepositoryNext.length > 16; i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
-    expect(t.github.failRepositoryNext).toHaveLength(16);
+    for (let i = 0; i < 400 && t.github.failRepositoryNext.length > 18; i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(t.github.failRepositoryNext).toHaveLength(18);
     expect(await binding(service.id)).toEqual(before);
     expect(await activity(service.id)).toEqual([]);
     // GitHub answers again: a definite 404 to every member's token clears it.

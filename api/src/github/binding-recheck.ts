@@ -21,8 +21,8 @@ import { fullNameOf } from './repository-access.js';
  * right as "Check access"), each with their own App token: the first who reads it proves it
  * again. When none does, the binding is cleared (the service is then refused with "Check
  * access", as an unbound one) and the clearing is recorded in the service's activity, except:
- * - GitHub did not answer for someone (a 5xx, a timeout, a rate limit): nothing changes,
- *   the next pass asks again: an outage never clears a binding;
+ * - GitHub did not answer for someone (a 5xx, a timeout, a rate limit): nothing changes and
+ *   nobody else is asked, the next pass asks again: an outage never clears a binding;
  * - the prover still holds the right and their token cannot be asked (expired, or a sign-in
  *   older than the App): their proof stands, as nothing from GitHub says otherwise.
  * Only GitHub's definite 404 or 403 to a member's token says they cannot read it. Bindings
@@ -125,7 +125,8 @@ async function ask(app: GitHubApp, token: string, owner: string, repo: string, r
   } catch (error) {
     const status = (error as { status?: number } | undefined)?.status;
     const headers = (error as { response?: { headers?: Record<string, string | number | undefined> } } | undefined)?.response?.headers ?? {};
-    if (status === 429 || (status === 403 && String(headers['x-ratelimit-remaining']) === '0')) return 'unknown';
+    // A rate limit (primary: remaining 0; secondary: a retry-after) says nothing of access.
+    if (status === 429 || (status === 403 && (String(headers['x-ratelimit-remaining']) === '0' || headers['retry-after'] !== undefined))) return 'unknown';
     if (status === 404 || status === 403) return 'denied';
     // 401: the token expired or was revoked: it says nothing of the repository.
     return status === 401 ? 'unasked' : 'unknown';
@@ -200,6 +201,9 @@ export async function recheckBinding(deps: BindingRecheckDeps, serviceId: string
       reader = member;
       break;
     }
+    // GitHub did not answer: the binding is kept whatever the others say, so nobody else is
+    // asked now (a build waits for one timeout at most; the next pass asks again).
+    if (answer === 'unknown') break;
   }
   const seen = [...answers.values()];
   const outcome: RecheckOutcome = reader
