@@ -182,6 +182,20 @@ describe('a proven repository binding, proven again', () => {
     expect((await activity(other.id)).map((a) => a.action)).toEqual(['repository.unbound']);
   });
 
+  it('a prover who still may bind but whose GitHub sign-in expired keeps the binding until GitHub can be asked with a fresh one', async () => {
+    const service = await newService('alice');
+    t.github.orgs.set('acme', new Set());
+    await ageProof(service.id);
+    // A token GitHub no longer takes (401), as an App user token once expired: nothing says she lost access.
+    await t.db.query(`UPDATE users SET github_access_token = $2 WHERE github_username = $1`, ['alice', t.encryptor.encrypt('ghu_expired')]);
+    expect(await t.controller.recheckBindings()).toMatchObject({ kept: 1, cleared: 0 });
+    expect((await binding(service.id))?.id).toBe(String(secret.id));
+    // She signs in again: her fresh token gets GitHub's 404, and nobody else reads it.
+    cookies.alice = await t.signIn('alice', 5001);
+    expect(await t.controller.recheckBindings()).toMatchObject({ kept: 0, cleared: 1 });
+    expect((await binding(service.id))?.id).toBeNull();
+  });
+
   it('a binding nobody is recorded as proving (an upgrade\'s) is proven by a member who reads it, else cleared', async () => {
     const kept = await newService('alice');
     const gone = await newService('alice');

@@ -201,9 +201,10 @@ export async function recheckBinding(deps: BindingRecheckDeps, serviceId: string
       reader = member;
       break;
     }
-    // GitHub did not answer: the binding is kept whatever the others say, so nobody else is
-    // asked now (a build waits for one timeout at most; the next pass asks again).
-    if (answer === 'unknown') break;
+    // GitHub did not answer, or the prover (who still may bind) cannot be asked: the binding is
+    // kept whatever the others say, so nobody else is asked now (a build waits for one timeout
+    // at most; the next pass asks again).
+    if (answer === 'unknown' || (row.held && member.id === row.proven_by && answer === 'unasked')) break;
   }
   const seen = [...answers.values()];
   const outcome: RecheckOutcome = reader
@@ -215,7 +216,7 @@ export async function recheckBinding(deps: BindingRecheckDeps, serviceId: string
         : 'cleared';
   const log = deps.logger?.child({ serviceId, repository: fullName });
   if (outcome === 'kept') {
-    log?.info({ answers: seen }, 'repository binding kept unproven: GitHub did not answer, or the prover cannot be asked');
+    log?.debug({ answers: seen }, 'repository binding kept unproven: GitHub did not answer, or the prover cannot be asked');
     return { outcome, repositoryId: current };
   }
   // Only the binding as it was read: a member's "Check access" meanwhile keeps its own proof.
