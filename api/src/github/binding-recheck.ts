@@ -133,6 +133,15 @@ async function ask(app: GitHubApp, token: string, owner: string, repo: string, r
   }
 }
 
+/** A member's App token, or null when it cannot be read (a key no longer configured): they cannot be asked. */
+function decrypted(encryptor: Encryptor, token: string): string | null {
+  try {
+    return encryptor.decrypt(token);
+  } catch {
+    return null;
+  }
+}
+
 /** The members who may bind the service's repository now (active people with a role allowing `configure`), the prover first. */
 async function candidatesOf(db: DataSource, serviceId: string, proverId: string | null): Promise<Candidate[]> {
   return db.query<Candidate[]>(
@@ -192,9 +201,8 @@ export async function recheckBinding(deps: BindingRecheckDeps, serviceId: string
   let prover: Answer | undefined;
   let reader: Candidate | undefined;
   for (const member of await candidatesOf(deps.db, serviceId, row.held ? row.proven_by : null)) {
-    const answer = isGitHubAccount(member.github_id) && member.kind === 'app'
-      ? await ask(app, deps.encryptor.decrypt(member.token), name.owner, name.repo, current)
-      : 'unasked';
+    const token = isGitHubAccount(member.github_id) && member.kind === 'app' ? decrypted(deps.encryptor, member.token) : null;
+    const answer = token ? await ask(app, token, name.owner, name.repo, current) : 'unasked';
     answers.set(member.id, answer);
     if (member.id === row.proven_by) prover = answer;
     if (answer === 'reads') {
