@@ -7,6 +7,7 @@ const benches = [
   ['api', 'api/bench/projects-list.ts'],
   ['api (GitHub webhook)', 'api/bench/webhooks.ts'],
   ['api (monorepos: a skip decision with and without the compare API)', 'api/bench/watch-paths.ts'],
+  ['api (repository bindings re-checked: the due query, a build\'s check, a re-check)', 'api/bench/binding-recheck.ts'],
   ['gitops-writer', 'gitops-writer/bench/commit-latency.ts'],
   ['gitops-writer (infrastructure history page)', 'gitops-writer/bench/history.ts'],
   ['applier (starts its own control plane)', 'applier/bench/applier.ts'],

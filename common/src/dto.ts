@@ -157,12 +157,15 @@ export type EnvValueDto = z.infer<typeof envValueDtoSchema>;
 
 /**
  * What was done to a service outside its infrastructure history (the state repo's commits):
- * `env.reveal` is an env value shown to its owner; `subject` is the variable's key.
+ * `env.reveal` is an env value shown to its owner (`subject`: the variable's key);
+ * `certificate.failed` a certificate that fails to renew; `repository.unbound` the platform
+ * cleared the repository binding (nobody who may change the service shows GitHub they read
+ * it); `repository.reproven` another member's GitHub access proved it again (`subject`: why).
  */
 export const serviceActivityDtoSchema = z.strictObject({
   /** Increasing: a newer entry has a larger id (a bigint, as a string). */
   id: z.string().regex(/^[1-9][0-9]*$/),
-  action: z.enum(['env.reveal', 'certificate.failed']),
+  action: z.enum(['env.reveal', 'certificate.failed', 'repository.unbound', 'repository.reproven']),
   subject: z.string(),
   actor: z.string().describe('The GitHub login of who did it.'),
   createdAt: timestamp,

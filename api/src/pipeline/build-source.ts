@@ -1,6 +1,7 @@
 import { isGitHubAccount } from '../auth/local-sign-in.js';
 import { RepoVisibility } from '../github/repo-visibility.js';
 import { repositoryAccess, type RepositoryAccess } from '../github/repository-access.js';
+import { recheckBinding } from '../github/binding-recheck.js';
 import type { PipelineDeps } from './pipeline-deps.js';
 import type { WorkRow } from './deployment-rows.js';
 
@@ -26,19 +27,24 @@ export class BuildSource {
   }
 
   /** How the row's repository is read now (a refusal names the reason). */
-  access(row: WorkRow): Promise<RepositoryAccess> {
+  access(row: WorkRow, githubRepositoryId = row.github_repository_id): Promise<RepositoryAccess> {
     return repositoryAccess(
       {
         db: this.deps.db,
         githubApp: this.deps.githubApp,
         visibility: (owner, repo) => this.visibility.of(owner, repo),
       },
-      { id: row.service_id, repoUrl: row.repo_url, githubRepositoryId: row.github_repository_id },
+      { id: row.service_id, repoUrl: row.repo_url, githubRepositoryId },
     );
   }
 
   async tokenFor(row: WorkRow): Promise<BuildSourceToken> {
-    const access = await this.access(row);
+    // A proof whose prover lost the right to bind, or older than a day, is asked of GitHub
+    // again first: a binding nobody may show any more is cleared, and the build refused.
+    const bound = row.github_repository_id !== null && row.github_repository_public_only !== true
+      ? (await recheckBinding({ db: this.deps.db, encryptor: this.deps.encryptor, githubApp: this.deps.githubApp }, row.service_id, { onlyIfDue: true })).repositoryId
+      : row.github_repository_id;
+    const access = await this.access(row, bound);
     switch (access.via) {
       case 'refused':
         return { refused: access.reason };

@@ -14,6 +14,7 @@ import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApi } from '../github/github-api.js';
 import { GitHubApp } from '../github/github-app.js';
 import { startInstallationSync } from '../github/installations.js';
+import { startBindingRecheck, type RecheckOutcome } from '../github/binding-recheck.js';
 import type { EventBus } from '../events/event-bus.js';
 import { watchNodeAddresses } from '../pipeline/node-addresses.js';
 import { preparePipeline, tenantSecretsFor, type PipelineTuning, type RunningPipeline } from '../pipeline/start-pipeline.js';
@@ -78,6 +79,8 @@ export interface RunningController {
   domains: DomainScheduler;
   /** Deletes the activity log's entries past ACTIVITY_RETENTION_DAYS before `now` (it also runs hourly); returns how many. */
   pruneActivity?: (now?: Date) => Promise<number>;
+  /** Re-checks the repository bindings due now (a prover without the right to bind, a proof over a day old); it also runs hourly. */
+  recheckBindings: () => Promise<Record<RecheckOutcome, number>>;
   /** The renewal watch (with a cluster and CERT_ISSUER): one look now (tests; a timer looks otherwise). */
   certificates?: { pass(): Promise<number> };
 }
@@ -183,6 +186,8 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
   writer.pusher?.schedule();
   // The GitHub App's installations, re-read from GitHub: a missed webhook heals.
   const installations = startInstallationSync({ db: deps.db, app: githubApp, logger: logger.child({ component: 'github-app' }) });
+  // Proven repository bindings, proven again (or cleared) once their prover lost the right or daily.
+  const bindings = startBindingRecheck({ db: deps.db, encryptor: deps.encryptor, githubApp, logger: logger.child({ component: 'repository-bindings' }) });
   // An App from GITHUB_APP_*: the users' OAuth tokens (repo scope) go, as when an admin connects one.
   githubApp.retireOAuthTokens().then(
     (retired) => {
@@ -213,8 +218,10 @@ export async function startController(deps: ControllerDeps): Promise<RunningCont
     applierStatus: applier ? () => ({ ...applier.status(), watcher: pipeline?.watcher.status() ?? null }) : undefined,
     ...(buckets ? { sweepBuckets: () => buckets.sweep() } : {}),
     pruneActivity: activity.prune,
+    recheckBindings: () => bindings.pass(),
     async stop() {
       clearInterval(timer);
+      bindings.stop();
       activity.stop();
       certificateWatch?.stop();
       clearInterval(previewsTimer);

@@ -9,6 +9,7 @@ import type { CurrentUser, UseCaseContext } from './context.js';
 import { deleteProject } from './projects.js';
 import { randomUserHash } from './users.js';
 import { isUuid, uniqueViolation } from './validate.js';
+import { recheckProofsAfter } from './binding-triggers.js';
 
 /** Who signed in with GitHub, before the policy says whether they may. */
 export interface SignInIdentity {
@@ -328,7 +329,11 @@ export async function changeUser(ctx: UseCaseContext, actor: CurrentUser, userId
     }[action];
     await manager.query(`UPDATE users SET ${set}, updated_at = now() WHERE id = $1`, [userId]);
   });
-  if (action === 'block') await revoke(userId);
+  if (action === 'block') {
+    await revoke(userId);
+    // The repository bindings they proved: proven again by another member, or cleared.
+    recheckProofsAfter(ctx, { provenBy: userId });
+  }
   ctx.logger.info({ actor: actor.githubUsername, userId, action }, 'user changed by an admin');
   const [user] = await listUsers(ctx, userId);
   if (!user) throw new NotFoundError('User');

@@ -16,6 +16,7 @@ import { authorizeProject } from './policy.js';
 import { findProject } from './projects.js';
 import { parseInput } from './validate.js';
 import { recordTeamActivity } from './activity-log.js';
+import { recheckProofsAfter } from './binding-triggers.js';
 
 interface MemberRow {
   user_id: string;
@@ -105,6 +106,8 @@ export async function setProjectRole(ctx: UseCaseContext, actor: CurrentUser, pr
     );
     await recordTeamActivity(manager, actor, { teamId, projectId: project.id, action: 'project-member.set', subject: `${target.githubUsername} as ${role} on ${project.name}` });
   });
+  // A narrower role: the repository bindings they proved here are proven again or cleared.
+  recheckProofsAfter(ctx, { provenBy: target.id, projectId: project.id });
   const member = (await membersOf(ctx.db.manager, project)).find((m) => m.userId === target.id);
   if (!member) throw new NotFoundError('Member');
   return member;
@@ -130,5 +133,6 @@ export async function removeProjectRole(ctx: UseCaseContext, actor: CurrentUser,
     const [team] = await manager.query<{ id: string }[]>(`SELECT id FROM teams WHERE account_id = $1`, [owner.id]);
     await recordTeamActivity(manager, actor, { teamId: team?.id ?? null, projectId: project.id, action: 'project-member.remove', subject: `${target.githubUsername} from ${project.name}` });
   });
+  recheckProofsAfter(ctx, { provenBy: target.id, projectId: project.id });
   return { userId: target.id, projectId: project.id };
 }

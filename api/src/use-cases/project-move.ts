@@ -24,6 +24,7 @@ import { checkTeamProjectLimit, checkTeamServicesRoom } from './team-limits.js';
 import { parseInput, uniqueViolation } from './validate.js';
 import { recordTeamActivity } from './activity-log.js';
 import { checkQuotaOfSpace } from './capacity.js';
+import { recheckProofsAfter } from './binding-triggers.js';
 
 /** The destination account: the actor's own, or a team's they own (another team: 404; a lesser role: 403). */
 async function destination(manager: EntityManager, actor: CurrentUser, to: { team: string } | { personal: true }) {
@@ -99,6 +100,8 @@ export async function moveProject(ctx: UseCaseContext, actor: CurrentUser, proje
     }
     throw error;
   }
+  // Its members are the new space's now: bindings whose prover has no role there are proven again or cleared.
+  recheckProofsAfter(ctx, { projectId: project.id });
   const [row] = await ctx.db.query<{ created_at: Date; n: number }[]>(
     `SELECT p.created_at, (SELECT count(*)::int FROM services s WHERE s.project_id = p.id) AS n FROM projects p WHERE p.id = $1`,
     [project.id],

@@ -27,8 +27,8 @@ const repositoryAnswer = z.object({
 
 /** What GitHub says of the acting user and a repository. */
 export type RepositoryProof =
-  /** The user reads it (their token), or anyone does (public): bind this id. */
-  | { id: string; via: 'user' | 'public' }
+  /** The user reads it (their token), or anyone does (public): bind this id; `by` is the user who showed it. */
+  | { id: string; via: 'user' | 'public'; by?: string }
   /** Not shown to be readable by the user: nothing is bound, and why. */
   | { id: null; reason: string };
 
@@ -98,7 +98,7 @@ export async function proveRepository(ctx: UseCaseContext, user: CurrentUser, re
     // A public repository answers 200 to anyone's token: that shows only that it is public,
     // unless GitHub gives the user a role on it (a collaborator keeps reading it once private).
     const role = typeof answer === 'object' && 'id' in answer && Object.values(answer.permissions ?? {}).some(Boolean);
-    if (typeof answer === 'object' && 'id' in answer) return { id: String(answer.id), via: answer.private || role ? 'user' : 'public' };
+    if (typeof answer === 'object' && 'id' in answer) return { id: String(answer.id), via: answer.private || role ? 'user' : 'public', by: user.id };
     // GitHub answers a repository the user cannot read as one that does not exist: nobody else is asked.
     if (answer === 'hidden') return { id: null, reason: `GitHub says you cannot read ${fullName} (or it does not exist), or the GitHub App is not installed on it for you: install the App on it, or ask its owner for access, then check again.` };
   }
@@ -121,8 +121,15 @@ export async function proveRepository(ctx: UseCaseContext, user: CurrentUser, re
 
 /**
  * Stores the binding's kind with it (the id itself is written with the row): one shown only
- * by publicness holds while the repository stays public (github/repository-access.ts).
+ * by publicness holds while the repository stays public (github/repository-access.ts); one a
+ * member showed with their token records who and when (`repository_proven_by`, `_at`): it is
+ * proven again when they lose the right to bind, and daily (github/binding-recheck.ts).
  */
 export async function markBinding(db: DataSource | EntityManager, serviceId: string, proof: RepositoryProof | null): Promise<void> {
-  await db.query(`UPDATE services SET github_repository_public_only = $2 WHERE id = $1`, [serviceId, proof !== null && proof.id !== null && proof.via === 'public']);
+  const bound = proof !== null && proof.id !== null;
+  const by = bound && proof.via === 'user' ? (proof.by ?? null) : null;
+  await db.query(
+    `UPDATE services SET github_repository_public_only = $2, repository_proven_by = $3, repository_proven_at = CASE WHEN $4 THEN now() END WHERE id = $1`,
+    [serviceId, bound && proof.via === 'public', by, bound],
+  );
 }

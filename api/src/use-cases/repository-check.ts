@@ -16,11 +16,11 @@ export async function checkRepositoryAccess(ctx: UseCaseContext, user: CurrentUs
   if (proof === null) throw new ConflictError('No GitHub App is connected: the repository is read with your own GitHub token, nothing to check.');
   if (proof.id === null) throw new ConflictError(proof.reason);
   // Only while the URL is the one checked: a concurrent change of the repository keeps its own binding.
-  await ctx.db.query(`UPDATE services SET github_repository_id = $3, github_repository_public_only = $4 WHERE id = $1 AND repo_url = $2`, [
-    service.id,
-    service.repoUrl,
-    proof.id,
-    proof.via === 'public',
-  ]);
+  // Who showed it and when (the binding is proven again once they lose the right to bind: github/binding-recheck.ts).
+  await ctx.db.query(
+    `UPDATE services SET github_repository_id = $3, github_repository_public_only = $4, repository_proven_by = $5, repository_proven_at = now()
+      WHERE id = $1 AND repo_url = $2`,
+    [service.id, service.repoUrl, proof.id, proof.via === 'public', proof.via === 'user' ? user.id : null],
+  );
   return getService(ctx, user, serviceId);
 }

@@ -13,6 +13,7 @@ import { isUuid, parseInput, uniqueViolation } from './validate.js';
 import { randomUserHash } from './users.js';
 import { recordTeamActivity } from './activity-log.js';
 import { checkTeamLimit } from './team-limits.js';
+import { recheckProofsAfter } from './binding-triggers.js';
 
 /** Called after a member left a team: their open streams of its projects end (http/project-streams.ts). */
 export type MemberRemoved = (userId: string, teamAccountId: string) => void;
@@ -140,6 +141,8 @@ export async function changeMemberRole(
     await manager.query(`UPDATE team_members SET role = $3 WHERE team_id = $1 AND user_id = $2`, [team.id, userId, role]);
     await recordTeamActivity(manager, actor, { teamId: team.id, action: 'member.role', subject: `${userId} ${target.role} → ${role}` });
   });
+  // Below maintainer, the repository bindings they proved are proven again or cleared.
+  recheckProofsAfter(ctx, { provenBy: userId });
   const member = (await listMembers(ctx, actor, teamId)).find((m) => m.userId === userId);
   if (!member) throw new NotFoundError('Member');
   return member;
@@ -174,4 +177,6 @@ export async function removeMember(
     return team.account_id;
   });
   removed?.(userId, accountId);
+  // The repository bindings they proved on the team's services: proven again by another member, or cleared.
+  recheckProofsAfter(ctx, { provenBy: userId });
 }

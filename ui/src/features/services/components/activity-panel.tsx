@@ -14,6 +14,9 @@ const SENTENCES: Record<ServiceActivityDto['action'], (subject: string) => React
   ),
   // A certificate that was valid fails to renew (issue 34): cert-manager's reason, in words.
   'certificate.failed': (subject) => <>reports a certificate that fails to renew: {subject}</>,
+  // The repository binding's proof is asked again (docs/architecture.md#github-app).
+  'repository.unbound': (subject) => <>unbound the repository: {subject}</>,
+  'repository.reproven': (subject) => <>proved the repository binding again: {subject}</>,
 };
 
 /** What was done to the service outside its infrastructure history: who saw which value, and when. */
@@ -23,11 +26,11 @@ export function ActivityPanel({ serviceId }: { serviceId: string }) {
     <Section
       id="activity"
       title="Activity"
-      description="Who revealed an environment variable's value, and when. Changes of the service are in the infrastructure history above."
+      description="Who revealed an environment variable's value, certificates that fail to renew, and repository access checked again, with when. Changes of the service are in the infrastructure history above."
     >
       {activity.isPending ? <LoadingBlock label="Loading activity…" /> : null}
       {activity.error ? <PanelError error={activity.error} what="Activity" /> : null}
-      {activity.data && activity.data.length === 0 ? <p className="text-sm text-muted">No value has been revealed.</p> : null}
+      {activity.data && activity.data.length === 0 ? <p className="text-sm text-muted">Nothing yet.</p> : null}
       {activity.data && activity.data.length > 0 ? (
         <ul aria-label="Activity" className="divide-y divide-line rounded-md border border-line">
           {activity.data.map((entry) => (
