@@ -52,6 +52,7 @@ const ROUTES: Route[] = [
   ['POST', 'custom domain add', (i) => `/services/${i.service}/domains`, 'maintainer', { domain: 'intruder.example.org' }],
   ['GET', 'previews', (i) => `/services/${i.service}/previews`, 'viewer'],
   ['POST', 'preview teardown', (i) => `/services/${i.service}/previews/1/teardown`, 'maintainer'],
+  ['GET', 'preview build log', (i) => `/services/${i.service}/previews/1/log`, 'developer'],
   ['GET', 'object storage', (i) => `/services/${i.service}/object-storage`, 'viewer'],
   ['POST', 'object storage key rotation', (i) => `/services/${i.service}/object-storage/rotate`, 'maintainer'],
 ];
@@ -65,6 +66,13 @@ describe('teams: the route × role table of the policy', () => {
   beforeAll(async () => {
     t = await startTestPlatform();
     f = await makeTeam(t);
+    // Pull request #1's preview with its build's log (what the controller stores as the build streams).
+    const [preview] = await t.db.query<{ id: string }[]>(
+      `INSERT INTO previews (service_id, pr_number, host, state, head_sha, head_ref, fork, author, pr_updated_at, last_push_at)
+       VALUES ($1, 1, 'roles-pr1-host', 'building', $2, 'feature', false, 'alice', now(), now()) RETURNING id`,
+      [f.ids.service, 'a'.repeat(40)],
+    );
+    await t.db.query(`INSERT INTO preview_build_logs (preview_id, head_sha, log) VALUES ($1, $2, 'INFO building')`, [preview?.id, 'a'.repeat(40)]);
   });
   afterAll(async () => {
     await t.close();

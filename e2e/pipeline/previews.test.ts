@@ -152,6 +152,37 @@ describe('previews on the real control plane', () => {
     await deliver(pull, 'closed').expect(200);
   });
 
+  it('keeps a build\'s log redacted across a controller restart: the new one reads the build\'s credentials from its Secret', async () => {
+    const ns = project.namespace;
+    const secretOf = (pull: { number: number; headSha: string }) =>
+      eventually('the build Secret', () => maybe(() => world.core.readNamespacedSecret({ namespace: ns, name: `web--pr${String(pull.number)}-build-${pull.headSha.slice(0, 7)}` })));
+    const tokenOf = (secret: { data?: Record<string, string> }) => Buffer.from(secret.data?.['git-token'] ?? '', 'base64').toString();
+    // A first pull request's build shows the repository's fetch token (the App caches one per repository and permission set).
+    const first = world.platform.github.app.pulls.open({ id: repo.id, fullName: `${world.login}/web` }, { author: 'alice', headSha: sha() });
+    world.pods.set(first.headSha, { log: 'INFO Pushed image\n', runDuration: '1s' });
+    await deliver(first, 'opened').expect(200);
+    const token = tokenOf(await secretOf(first));
+    expect(token).toMatch(/^ghs_/);
+    // The next build's log prints it, as a RUN step could print what it reads.
+    const pull = world.platform.github.app.pulls.open({ id: repo.id, fullName: `${world.login}/web` }, { author: 'alice', headSha: sha() });
+    world.pods.set(pull.headSha, { log: `cloning with ${token}\nINFO Pushed image\n`, runDuration: '3s' });
+    await deliver(pull, 'opened').expect(200);
+    expect(tokenOf(await secretOf(pull))).toBe(token);
+    // The controller restarts before that build's pod runs: it knows the token from the Secret alone.
+    const pipeline = world.platform.pipeline;
+    if (!pipeline) throw new Error('no pipeline');
+    await pipeline.restartPreviews();
+    const log = await eventually('the build\'s log whole', async () => {
+      const body = (await request(world.platform.app).get(`/api/services/${serviceId}/previews/${String(pull.number)}/log`).set({ Cookie: world.cookie })).body as { log?: string; complete?: boolean };
+      return body.complete && body.log?.includes('Pushed image') ? body.log : undefined;
+    });
+    expect(log).toBe('cloning with [redacted]\nINFO Pushed image\n');
+    for (const open of [first, pull]) {
+      open.state = 'closed';
+      await deliver(open, 'closed').expect(200);
+    }
+  });
+
   it('never gives a fork\'s build the tenant\'s push credential: without the token server its preview is refused', async () => {
     const pull = world.platform.github.app.pulls.open(
       { id: repo.id, fullName: `${world.login}/web` },

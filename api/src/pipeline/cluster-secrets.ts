@@ -26,6 +26,8 @@ export interface BuildCredentials {
 export interface ClusterSecrets {
   /** Creates the per-build Secret; an existing one (a retry) is left as it is. */
   createBuildSecret(namespace: string, name: string, owner: { serviceId: string; deploymentId: string }, credentials: BuildCredentials): Promise<void>;
+  /** Reads a build's Secret back (`null` when it is gone): what a restarted controller masks in its log. */
+  readBuildSecret(namespace: string, name: string): Promise<BuildCredentials | null>;
   /** Deletes a Secret; one already gone is fine. */
   deleteSecret(namespace: string, name: string): Promise<void>;
   /** Writes the tenant's image pull Secret (`kubernetes.io/dockerconfigjson`) with exactly this config. */
@@ -62,6 +64,17 @@ export class KubernetesClusterSecrets implements ClusterSecrets {
       await this.core.createNamespacedSecret({ namespace, body, fieldManager: API_FIELD_MANAGER });
     } catch (error) {
       if (error instanceof ApiException && error.code === 409) return;
+      throw error;
+    }
+  }
+
+  async readBuildSecret(namespace: string, name: string): Promise<BuildCredentials | null> {
+    try {
+      const secret = await this.core.readNamespacedSecret({ namespace, name });
+      const value = (key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString('utf8');
+      return { gitToken: value('git-token'), dockerConfigJson: value('.dockerconfigjson') };
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 404) return null;
       throw error;
     }
   }
@@ -105,4 +118,20 @@ export function dockerConfigJson(registryHost: string, credentials: { username: 
   if (credentials === null) return JSON.stringify({ auths: {} });
   const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
   return JSON.stringify({ auths: { [registryHost]: { auth } } });
+}
+
+/** Every secret value of a build's credentials, as a `RUN` step could print them: the git token, each registry `auth` and its password. */
+export function buildCredentialValues(credentials: BuildCredentials): string[] {
+  const values = [credentials.gitToken];
+  try {
+    const config = JSON.parse(credentials.dockerConfigJson) as { auths?: Record<string, { auth?: string }> };
+    for (const { auth } of Object.values(config.auths ?? {})) {
+      if (!auth) continue;
+      const decoded = Buffer.from(auth, 'base64').toString('utf8');
+      values.push(auth, decoded, decoded.slice(decoded.indexOf(':') + 1));
+    }
+  } catch {
+    // Not JSON: nothing more to mask than the token.
+  }
+  return values.filter(Boolean);
 }

@@ -6,7 +6,7 @@ import type { EntityManager } from 'typeorm';
 import type { TenantChange } from '../state-repo/state-sink.js';
 import { BuildLogs, previewLogStore, type LogSource, type LogTarget } from './build-logs.js';
 import { BuildSource } from './build-source.js';
-import { dockerConfigJson } from './cluster-secrets.js';
+import { buildCredentialValues, dockerConfigJson, type BuildCredentials } from './cluster-secrets.js';
 import { buildDigest, buildLogContainer, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
 import type { WorkRow } from './deployment-rows.js';
 import { KeyedQueue } from './keyed-queue.js';
@@ -76,8 +76,8 @@ export class PreviewBuilds {
   private readonly source: BuildSource;
   /** Each build's log, into `preview_build_logs` as it streams (redacted as a deployment's is). */
   private readonly logs: BuildLogs;
-  /** The registry credential minted for each preview's build in this process: masked in its log. */
-  private readonly minted = new Map<string, string[]>();
+  /** Each build's own credentials (git token, registry credential), by log key: masked in its log; read back from its Secret after a restart. */
+  private readonly buildSecrets = new Map<string, string[]>();
   private resync: NodeJS.Timeout | undefined;
 
   constructor(
@@ -159,14 +159,14 @@ export class PreviewBuilds {
     const pod = this.buildPod(namespace, id, jobName);
     const target: LogTarget | null = pod ? { key: logKey(id, preview.headSha), namespace, pod: pod.metadata?.name ?? '', container: buildLogContainer(pod) } : null;
     // Followed while it runs; once it ended, the final read below takes the rest.
-    if (target && pod?.status?.phase === 'Running' && !this.logs.isFollowing(target.key)) await this.logs.follow(target, await this.redactor(preview));
+    if (target && pod?.status?.phase === 'Running' && !this.logs.isFollowing(target.key)) await this.logs.follow(target, await this.redactor(preview, current));
     const outcome = buildOutcome(job, pod);
     if (outcome === null) {
       if (preview.state === 'pending' && jobStarted(job)) await this.move(preview, 'building', null);
       return;
     }
     // The log is whole before the row says how the build ended.
-    await this.logs.complete(target, await this.redactor(preview), logKey(id, preview.headSha));
+    await this.logs.complete(target, await this.redactor(preview, current), logKey(id, preview.headSha));
     const digest = outcome.succeeded ? buildDigest(pod) : null;
     if (digest === null) {
       const reason = outcome.succeeded
@@ -226,11 +226,16 @@ export class PreviewBuilds {
     const minted = tokens ? await tokens.builds.mint(repository, this.deps.settings.buildDeadlineSeconds + CREDENTIAL_MARGIN_SECONDS) : null;
     const registry = minted ?? (await this.deps.registries.credentialsFor(preview.projectId, namespace));
     const secret = buildSecretName(name, preview.headSha);
+    const credentials: BuildCredentials = { gitToken: source.token, dockerConfigJson: dockerConfigJson(this.deps.settings.harborHost, registry) };
+    // The preview's log is of this build from now on (before the Secret: a crash after it leaves no build without its row).
+    await this.deps.db.query(
+      `INSERT INTO preview_build_logs (preview_id, head_sha) VALUES ($1, $2)
+       ON CONFLICT (preview_id) DO UPDATE SET head_sha = $2, log = '', complete = false, started_at = now()`,
+      [preview.id, preview.headSha],
+    );
+    this.buildSecrets.set(logKey(preview.id, preview.headSha), buildCredentialValues(credentials));
     try {
-      await this.deps.secrets.createBuildSecret(namespace, secret, { serviceId: preview.serviceId, deploymentId: preview.id }, {
-        gitToken: source.token,
-        dockerConfigJson: dockerConfigJson(this.deps.settings.harborHost, registry),
-      });
+      await this.deps.secrets.createBuildSecret(namespace, secret, { serviceId: preview.serviceId, deploymentId: preview.id }, credentials);
     } catch (error) {
       if (minted) await tokens?.builds.revoke(minted.username);
       // The namespace may not be applied yet: the next pass writes it.
@@ -242,13 +247,6 @@ export class PreviewBuilds {
       `INSERT INTO preview_build_secrets (preview_id, head_sha, namespace, secret, credential) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (preview_id) DO UPDATE SET head_sha = $2, namespace = $3, secret = $4, credential = $5, created_at = now()`,
       [preview.id, preview.headSha, namespace, secret, minted?.username ?? null],
-    );
-    if (minted) this.minted.set(preview.id, [minted.password, Buffer.from(`${minted.username}:${minted.password}`).toString('base64')]);
-    // The preview's log is of this build from now on.
-    await this.deps.db.query(
-      `INSERT INTO preview_build_logs (preview_id, head_sha) VALUES ($1, $2)
-       ON CONFLICT (preview_id) DO UPDATE SET head_sha = $2, log = '', complete = false, started_at = now()`,
-      [preview.id, preview.headSha],
     );
     return true;
   }
@@ -292,18 +290,30 @@ export class PreviewBuilds {
     // A superseded or closed build's log ends where it stopped (a finished one is whole already).
     await this.logs.complete(null, new Redactor([]), logKey(id, written.sha));
     this.source.forget(id);
-    this.minted.delete(id);
+    this.buildSecrets.delete(logKey(id, written.sha));
     await this.deps.secrets.deleteSecret(written.namespace, written.secret);
     if (written.credential) await this.deps.registries.tokens?.builds.revoke(written.credential);
     await this.deps.db.query(`DELETE FROM preview_build_secrets WHERE preview_id = $1 AND head_sha = $2`, [id, written.sha]);
   }
 
-  /** Every value that must not appear in a preview's build log: its git token, its registry credential, the tenant's. */
-  private async redactor(preview: BuildingPreview): Promise<Redactor> {
+  /**
+   * Every value that must not appear in a preview's build log: the build's own credentials (its
+   * git token, its registry credential: read back from its Secret when this process did not
+   * write it, after a restart or a change of leader), and the tenant's registry credential.
+   * The same values every time, so each pass over the log produces the same text.
+   */
+  private async redactor(preview: BuildingPreview, written: Written | null): Promise<Redactor> {
+    const key = logKey(preview.id, preview.headSha);
+    let own = this.buildSecrets.get(key);
+    if (!own && written?.sha === preview.headSha) {
+      const stored = await this.deps.secrets.readBuildSecret(written.namespace, written.secret);
+      own = stored ? buildCredentialValues(stored) : [];
+      if (stored) this.buildSecrets.set(key, own);
+    }
     const registry = await this.deps.registries.existing(preview.projectId);
     return new Redactor([
       ...this.source.secrets(asWorkRow(preview)),
-      ...(this.minted.get(preview.id) ?? []),
+      ...(own ?? []),
       ...(registry ? [registry.password, Buffer.from(`${registry.username}:${registry.password}`).toString('base64')] : []),
     ]);
   }

@@ -49,7 +49,8 @@ export async function listServicePreviews(ctx: UseCaseContext, user: CurrentUser
  * while it streams (the pull request's comment links to its page). 404 before any build started.
  */
 export async function previewBuildLog(ctx: UseCaseContext, user: CurrentUser, serviceId: string, numberParam: string): Promise<PreviewLogDto> {
-  const { service } = await findOwnedService(ctx, user, serviceId, 'read');
+  // Build logs are for developers and above, as a deployment's are (a viewer gets 403 with the reason).
+  const { service } = await findOwnedService(ctx, user, serviceId, 'logs');
   const number = parseNumber(numberParam);
   const [row] = await ctx.db.query<{ headSha: string; log: string; complete: boolean; building: boolean; startedAt: Date }[]>(
     `SELECT l.head_sha AS "headSha", l.log, l.complete, l.started_at AS "startedAt",

@@ -16,7 +16,7 @@ export function previewRoutes(ctx: UseCaseContext): Router {
   r.get('/services/:serviceId/previews', async (req, res) => {
     res.json(await previews.listServicePreviews(ctx, currentUser(res), req.params.serviceId));
   });
-  doc.get('/services/:serviceId/previews/:number/log', { summary: 'The log of a preview\'s last build', description: 'Stored as it streams and redacted as a deployment\'s build log is; `complete` once the build ended, was superseded by a newer push or torn down. 404 before the pull request\'s first build started.', params: number, response: previewLogDtoSchema, errors: [404] });
+  doc.get('/services/:serviceId/previews/:number/log', { summary: 'The log of a preview\'s last build', description: 'Stored as it streams and redacted as a deployment\'s build log is; `complete` once the build ended, was superseded by a newer push or torn down. For developers and above (403 for a viewer); 404 before the pull request\'s first build started.', params: number, response: previewLogDtoSchema, errors: [403, 404] });
   r.get('/services/:serviceId/previews/:number/log', async (req, res) => {
     res.json(await previews.previewBuildLog(ctx, currentUser(res), req.params.serviceId, req.params.number));
   });

@@ -5,6 +5,7 @@ import { Alert, Badge, Button, LoadingBlock, Section } from '../../../components
 import { formatAbsolute, formatRelative, shortSha } from '../../../lib/format';
 import type { StatusTone } from '../../../lib/status';
 import { useApprovePreview, usePreviews, useTearDownPreview } from '../api/previews';
+import { refusedForRole } from '../../teams/components/read-only';
 import { PreviewSeedKeys } from './preview-seed-keys';
 import { PanelError } from './unavailable';
 
@@ -73,7 +74,7 @@ export function PreviewsPanel({ service }: { service: ServiceDto }) {
                   pushed {formatRelative(preview.lastPushAt)} by {preview.author}
                 </span>
                 {preview.expiresAt ? <span className="text-xs text-muted" title={formatAbsolute(preview.expiresAt)}>{timeLeft(preview.expiresAt)}</span> : null}
-                {BUILT.has(preview.state) ? (
+                {BUILT.has(preview.state) && !refusedForRole(service.can.observe) ? (
                   <Link className="text-xs text-accent underline" to={paths.preview(service.id, preview.number)}>
                     Build log
                   </Link>
