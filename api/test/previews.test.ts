@@ -187,7 +187,12 @@ describe('previews of pull requests', () => {
     // What the leading controller stores while the build streams (pipeline/preview-builds.ts; on the real node: e2e/realnode/previews.test.ts).
     const [row] = await t.db.query<{ id: string }[]>(`SELECT id FROM previews WHERE service_id = $1`, [service.id]);
     await t.db.query(`INSERT INTO preview_build_logs (preview_id, head_sha, log) VALUES ($1, $2, $3)`, [row?.id, first, 'INFO Pushing image to web--pr1\n']);
-    expect((await log().expect(200)).body).toEqual({ number: 1, headSha: first, log: 'INFO Pushing image to web--pr1\n', complete: false, startedAt: expect.any(String) });
+    expect((await log().expect(200)).body).toEqual({ number: 1, headSha: first, from: 0, log: 'INFO Pushing image to web--pr1\n', length: 31, complete: false, startedAt: expect.any(String) });
+    // A page following the log asks only for what is new (characters, a multi-byte one counting once).
+    await t.db.query(`UPDATE preview_build_logs SET log = log || 'INFO done ✓\n' WHERE head_sha = $1`, [first]);
+    const page = (await api('get', `/services/${service.id}/previews/1/log?from=31`).expect(200)).body as { from: number; log: string; length: number };
+    expect(page).toMatchObject({ from: 31, log: 'INFO done ✓\n', length: 43 });
+    expect((await api('get', `/services/${service.id}/previews/1/log?from=-1`).expect(400)).body.error.fields).toHaveProperty('from');
     // Another user learns nothing of it; a bad number is a 400 naming the field.
     await log(await t.signIn('mallory', 31337)).expect(404);
     expect((await api('get', `/services/${service.id}/previews/0/log`).expect(400)).body.error.fields).toHaveProperty('number');

@@ -52,13 +52,22 @@ export const previewLogDtoSchema = z.strictObject({
   number: z.number().int().positive(),
   /** The commit the log is of. */
   headSha: z.string(),
-  /** The log as stored so far (the platform keeps the first 2,000,000 characters). */
+  /** Where `log` starts: the `from` asked (0 by default), in characters of the whole log. */
+  from: z.number().int().nonnegative(),
+  /** The log as stored so far, from `from` on (the platform keeps the first 2,000,000 characters). */
   log: z.string(),
+  /** Characters stored in all: the next `from` of a client that follows the log. */
+  length: z.number().int().nonnegative(),
   /** The build ended (or was superseded or torn down): nothing more comes. */
   complete: z.boolean(),
   startedAt: z.iso.datetime({ offset: true }),
 });
 export type PreviewLogDto = z.infer<typeof previewLogDtoSchema>;
+
+/** `GET …/previews/:number/log?from=N`: only what lies beyond the first N characters (a client following the log). */
+export const previewLogQuerySchema = z.strictObject({
+  from: z.coerce.number({ error: 'A character offset: a whole number from 0.' }).int({ error: 'A character offset: a whole number from 0.' }).min(0, { error: 'A character offset: a whole number from 0.' }).max(10_000_000, { error: 'A character offset: logs are shorter.' }).optional(),
+});
 
 /** `POST …/previews/:number/approve`: the head commit the maintainer saw; 409 when the pull request's head moved since. */
 export const approvePreviewSchema = z.strictObject({

@@ -1,4 +1,4 @@
-import { approvePreviewSchema, type PreviewDto, type PreviewLogDto } from '@dangus/common';
+import { approvePreviewSchema, previewLogQuerySchema, type PreviewDto, type PreviewLogDto } from '@dangus/common';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { activePreviews, listPreviews, lockPreview, updatePreview, type PreviewRow } from '../db/previews-repo.js';
 import { lockService } from '../db/services-repo.js';
@@ -46,22 +46,24 @@ export async function listServicePreviews(ctx: UseCaseContext, user: CurrentUser
 
 /**
  * `GET /api/services/:id/previews/:number/log`: the log of the preview's last build, as stored
- * while it streams (the pull request's comment links to its page). 404 before any build started.
+ * while it streams (the pull request's comment links to its page), from `?from=` characters on
+ * so that a page following it fetches only what is new. 404 before any build started.
  */
-export async function previewBuildLog(ctx: UseCaseContext, user: CurrentUser, serviceId: string, numberParam: string): Promise<PreviewLogDto> {
+export async function previewBuildLog(ctx: UseCaseContext, user: CurrentUser, serviceId: string, numberParam: string, query: unknown): Promise<PreviewLogDto> {
   // Build logs are for developers and above, as a deployment's are (a viewer gets 403 with the reason).
   const { service } = await findOwnedService(ctx, user, serviceId, 'logs');
   const number = parseNumber(numberParam);
-  const [row] = await ctx.db.query<{ headSha: string; log: string; complete: boolean; building: boolean; startedAt: Date }[]>(
-    `SELECT l.head_sha AS "headSha", l.log, l.complete, l.started_at AS "startedAt",
+  const from = parseInput(previewLogQuerySchema, query ?? {}).from ?? 0;
+  const [row] = await ctx.db.query<{ headSha: string; log: string; length: number; complete: boolean; building: boolean; startedAt: Date }[]>(
+    `SELECT l.head_sha AS "headSha", substr(l.log, $3 + 1) AS log, length(l.log) AS length, l.complete, l.started_at AS "startedAt",
             (p.closed_at IS NULL AND p.head_sha = l.head_sha AND p.state IN ('pending', 'building')) AS building
        FROM previews p JOIN preview_build_logs l ON l.preview_id = p.id
       WHERE p.service_id = $1 AND p.pr_number = $2`,
-    [service.id, number],
+    [service.id, number, from],
   );
   if (!row) throw new NotFoundError('Build log');
   // A build that was superseded or torn down mid-way ends where it stopped.
-  return { number, headSha: row.headSha, log: row.log, complete: row.complete || !row.building, startedAt: row.startedAt.toISOString() };
+  return { number, headSha: row.headSha, from, log: row.log, length: row.length, complete: row.complete || !row.building, startedAt: row.startedAt.toISOString() };
 }
 
 function parseNumber(value: string): number {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { approvePreviewSchema, previewDtoSchema, previewLogDtoSchema } from '@dangus/common';
+import { approvePreviewSchema, previewDtoSchema, previewLogDtoSchema, previewLogQuerySchema } from '@dangus/common';
 import type { UseCaseContext } from '../../use-cases/context.js';
 import * as previews from '../../use-cases/previews.js';
 import { currentUser } from '../middleware/session.js';
@@ -16,9 +16,9 @@ export function previewRoutes(ctx: UseCaseContext): Router {
   r.get('/services/:serviceId/previews', async (req, res) => {
     res.json(await previews.listServicePreviews(ctx, currentUser(res), req.params.serviceId));
   });
-  doc.get('/services/:serviceId/previews/:number/log', { summary: 'The log of a preview\'s last build', description: 'Stored as it streams and redacted as a deployment\'s build log is; `complete` once the build ended, was superseded by a newer push or torn down. For developers and above (403 for a viewer); 404 before the pull request\'s first build started.', params: number, response: previewLogDtoSchema, errors: [403, 404] });
+  doc.get('/services/:serviceId/previews/:number/log', { summary: 'The log of a preview\'s last build', description: 'Stored as it streams and redacted as a deployment\'s build log is; `complete` once the build ended, was superseded by a newer push or torn down. For developers and above (403 for a viewer); 404 before the pull request\'s first build started. `?from=N` answers only what lies beyond the first N characters (follow a log by asking from its `length`).', params: number, query: previewLogQuerySchema, response: previewLogDtoSchema, errors: [403, 404] });
   r.get('/services/:serviceId/previews/:number/log', async (req, res) => {
-    res.json(await previews.previewBuildLog(ctx, currentUser(res), req.params.serviceId, req.params.number));
+    res.json(await previews.previewBuildLog(ctx, currentUser(res), req.params.serviceId, req.params.number, req.query));
   });
   doc.post('/services/:serviceId/previews/:number/approve', { summary: 'Approve the head commit of a pull request waiting for a maintainer', description: 'A fork\'s push (or an author without write access) builds only once approved; each new push needs another approval. The body names the head commit you saw: 409 when the pull request\'s head moved since (or nothing waits for an approval); 403 when GitHub says you have no write access to the repository.', params: number, body: approvePreviewSchema, response: previewDtoSchema, errors: [403, 409] });
   r.post('/services/:serviceId/previews/:number/approve', async (req, res) => {
