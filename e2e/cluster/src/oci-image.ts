@@ -26,6 +26,8 @@ export interface ImageSpec {
   cmd?: string[];
   env?: string[];
   workingDir?: string;
+  /** The signal that stops the container (the image config's StopSignal), e.g. `SIGINT`. */
+  stopSignal?: string;
 }
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -66,6 +68,7 @@ export async function writeImageArchive(spec: ImageSpec, out: string): Promise<s
         ...(spec.cmd ? { Cmd: spec.cmd } : {}),
         Env: spec.env ?? ['PATH=/usr/local/bin:/usr/bin:/bin'],
         ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+        ...(spec.stopSignal ? { StopSignal: spec.stopSignal } : {}),
       },
       rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layer)}`] },
     }));
