@@ -3,7 +3,7 @@
 // the push of the build's image; the platform matches it to the build, rolls out the digest the
 // registry reported, and still reads Kaniko's whole log once its container ended. Real
 // PostgreSQL, git, Kubernetes, kubelet, containerd and registry; GitHub is faked (support.ts).
-import { commitApp, createProject, createService, push, registry, registryToken, startRealWorld, waitForStatus, type RealWorld } from './support.js';
+import { commitApp, createProject, createService, eventually, push, registry, registryToken, startRealWorld, waitForStatus, type RealWorld } from './support.js';
 
 describe("a build's end from the registry's push notification, on a real node", () => {
   let world: RealWorld;
@@ -43,5 +43,33 @@ describe("a build's end from the registry's push notification, on a real node", 
     // The rollout started on the registry's word, yet the log holds what Kaniko printed after its push.
     expect(row?.build_logs).toContain('Pushing image to');
     expect(row?.build_logs).toContain(`Pushed ${world.node.registryHost}/${harborProject}/web@${digest}`);
+  }, 600_000);
+
+  // The kubelet's first pull of a new tenant's image can fail for a moment: it starts watching
+  // the pull Secret only when the first pod naming it arrives, waits a second for it, then
+  // pulls without credentials ("pull access denied"), as a loaded node did here once in three
+  // runs; or the registry's token service is restarting. It pulls again 10 s later. Made
+  // certain here: Harbor's token service answers the node's first token request 503.
+  it('rolls out when the first pull of the image fails for a moment and the kubelet\'s retry pulls it', async () => {
+    const project = await createProject(world, 'retried');
+    const service = await createService(world, project.id, { name: 'web' });
+    const commit = await commitApp(world, { version: 'retried-one' });
+    world.harbor.failTokens(/^containerd\//, 1);
+    const id = await push(world, service, commit);
+    const live = await waitForStatus(world, id, 'live');
+    expect(live.imageTag).toContain(`/dangus-${project.namespace}/web:${commit}@sha256:`);
+
+    // The node's pull did fail once (the token service refused it), and its retry pulled.
+    expect(world.harbor.tokenOutages.map((outage) => outage.scopes)).toEqual([[`repository:dangus-${project.namespace}/web:pull`]]);
+    expect(world.harbor.tokenOutages[0]?.userAgent).toMatch(/^containerd\//);
+    const failures = await eventually('the kubelet to report the failed pull', async () => {
+      const events = await world.core.listNamespacedEvent({ namespace: project.namespace });
+      const failed = events.items.filter((e) => e.involvedObject.kind === 'Pod' && e.reason === 'Failed' && /503/.test(e.message ?? ''));
+      return failed.length > 0 ? failed : undefined;
+    });
+    expect(failures[0]?.message).toContain(`dangus-${project.namespace}/web`);
+    const pods = await world.core.listNamespacedPod({ namespace: project.namespace, labelSelector: `dangus.cloud/deployment=${id}` });
+    const app = pods.items.find((p) => p.metadata?.name?.startsWith('web-') && !p.metadata.name.startsWith('web-build'));
+    expect(app?.status?.containerStatuses?.[0]?.state?.running).toBeDefined();
   }, 600_000);
 });

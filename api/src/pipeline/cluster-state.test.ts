@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1ContainerStatus, V1Deployment, V1DeploymentCondition, V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
-import { REPLICA_FAILURE_GRACE_MS, buildDigest, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
+import { IMAGE_PULL_GRACE_MS, REPLICA_FAILURE_GRACE_MS, buildDigest, buildOutcome, jobStarted, rolloutOutcome } from './cluster-state.js';
 
 const STARTED = new Date('2025-11-27T10:00:00Z');
 const ENDED = new Date('2025-11-27T10:03:00Z');
@@ -181,15 +181,25 @@ function container(status: Partial<V1ContainerStatus>): V1ContainerStatus {
   return { name: 'web', image: IMAGE, imageID: '', ready: false, restartCount: 0, started: false, ...status };
 }
 
-/** A new pod of the rollout with these container statuses. */
-function pod(...containerStatuses: V1ContainerStatus[]): V1Pod {
+/** A new pod of the rollout with these container statuses, its sandbox ready (its pulls begun) at `began`. */
+function podSince(began: Date, ...containerStatuses: V1ContainerStatus[]): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: 'web-7d9f8c6b5d-x2k9p', namespace: 'a1b2c3-shop', labels: { app: 'web', 'dangus.cloud/deployment': 'dep-1' } },
+    metadata: { name: 'web-7d9f8c6b5d-x2k9p', namespace: 'a1b2c3-shop', labels: { app: 'web', 'dangus.cloud/deployment': 'dep-1' }, creationTimestamp: began },
     spec: { containers: [{ name: 'web', image: IMAGE }] },
-    status: { phase: 'Pending', containerStatuses },
+    status: {
+      phase: 'Pending',
+      startTime: began,
+      conditions: [{ type: 'PodReadyToStartContainers', status: 'True', lastTransitionTime: began }],
+      containerStatuses,
+    },
   };
+}
+
+/** A new pod of the rollout with these container statuses, started a minute before NOW. */
+function pod(...containerStatuses: V1ContainerStatus[]): V1Pod {
+  return podSince(STARTED, ...containerStatuses);
 }
 
 const running = container({ ready: true, started: true, state: { running: { startedAt: STARTED } } });
@@ -250,6 +260,29 @@ describe('rolloutOutcome', () => {
       ['a first crash, not yet backed off', container({ restartCount: 1, state: { running: { startedAt: STARTED } }, lastState: { terminated: { exitCode: 1, reason: 'Error' } } })],
     ])('when a new pod shows %s', (_name, status) => {
       expect(rolloutOutcome(deployment({ availableReplicas: 1, conditions: [PROGRESSING] }), [pod(status)], NOW)).toBeNull();
+    });
+
+    // The kubelet's first pull can fail for a moment (its pull Secret not yet in its cache: it
+    // pulls without credentials) and it pulls again 10 s later: not a verdict before it has.
+    const justBegun = new Date(NOW.getTime() - IMAGE_PULL_GRACE_MS + 1);
+    it.each<[string, V1ContainerStatus]>([
+      [
+        'ImagePullBackOff (a pull without its Secret: pull access denied)',
+        container({
+          state: {
+            waiting: {
+              reason: 'ImagePullBackOff',
+              message: `Back-off pulling image "${IMAGE}": ErrImagePull: failed to pull and unpack image "${IMAGE}": failed to resolve reference "${IMAGE}": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed`,
+            },
+          },
+        }),
+      ],
+      [
+        'CreateContainerConfigError from the kubelet\'s Secret cache not synced yet',
+        container({ state: { waiting: { reason: 'CreateContainerConfigError', message: 'failed to sync secret cache: timed out waiting for the condition' } } }),
+      ],
+    ])('when a new pod shows %s less than the grace period after its pulls began', (_name, status) => {
+      expect(rolloutOutcome(deployment({ availableReplicas: 1, conditions: [PROGRESSING] }), [podSince(justBegun, status)], NOW)).toBeNull();
     });
 
     it.each<[string, V1DeploymentCondition]>([
@@ -339,6 +372,24 @@ describe('rolloutOutcome', () => {
       expect(rolloutOutcome(deployment({ availableReplicas: 1, conditions: [AVAILABLE, PROGRESSING] }), [pod(running), pod(status)], NOW)).toEqual({
         live: false,
         reason,
+      });
+    });
+
+    it('fails a pull still failing once the grace period has passed since its pulls began', () => {
+      const status = container({ state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${IMAGE}": ErrImagePull: not found` } } });
+      const began = new Date(NOW.getTime() - IMAGE_PULL_GRACE_MS);
+      expect(rolloutOutcome(deployment({ availableReplicas: 1, conditions: [PROGRESSING] }), [podSince(began, status)], NOW)).toEqual({
+        live: false,
+        reason: `the cluster cannot pull the image ${IMAGE}: Back-off pulling image "${IMAGE}": ErrImagePull: not found`,
+      });
+    });
+
+    it('fails a missing Secret at once, within the grace period: the kubelet read it, it is not there', () => {
+      const status = container({ state: { waiting: { reason: 'CreateContainerConfigError', message: 'secret "web-env" not found' } } });
+      const began = new Date(NOW.getTime() - 1_000);
+      expect(rolloutOutcome(deployment({}), [podSince(began, status)], NOW)).toEqual({
+        live: false,
+        reason: 'container "web" cannot be configured: secret "web-env" not found',
       });
     });
 

@@ -80,11 +80,41 @@ const HOPELESS: Record<string, (container: string, image: string, detail: string
 };
 
 /**
+ * How long a new pod may fail to pull its image before the rollout counts as failed. The
+ * kubelet's first pull can fail for a moment and the kubelet pulls again after 10 s, then
+ * 20 s later: the pull Secret not yet in its cache (the kubelet starts watching it when the
+ * first pod naming it arrives and waits 1 s for it, then pulls without credentials: the
+ * registry answers "pull access denied"), the registry or its token service restarting.
+ * Counted from the pod's sandbox being ready (when its pulls begin): a failure still there
+ * after it has outlived the kubelet's second try. The same grace holds for a container the
+ * kubelet could not configure because its Secret cache had not synced in time (it retries).
+ */
+export const IMAGE_PULL_GRACE_MS = 30_000;
+
+/** The kubelet could not read a Secret or ConfigMap from its cache in time: it tries again (its message). */
+const CACHE_NOT_SYNCED = /failed to sync (secret|configmap) cache/;
+
+/** When the pod's pulls began: its sandbox ready, else its start, else its creation. */
+function pullsBegan(pod: V1Pod): number | null {
+  const sandbox = pod.status?.conditions?.find((c) => c.type === 'PodReadyToStartContainers' && c.status === 'True');
+  const since = sandbox?.lastTransitionTime ?? pod.status?.startTime ?? pod.metadata?.creationTimestamp;
+  return since ? new Date(since).getTime() : null;
+}
+
+/** A failure the kubelet retries and that may pass, seen before its grace ran out: not a verdict yet. */
+function mayPass(pod: V1Pod, waiting: { reason?: string; message?: string }, now: Date): boolean {
+  const transient = waiting.reason === 'ImagePullBackOff' || (waiting.reason === 'CreateContainerConfigError' && CACHE_NOT_SYNCED.test(waiting.message ?? ''));
+  const began = pullsBegan(pod);
+  return transient && began !== null && now.getTime() - began < IMAGE_PULL_GRACE_MS;
+}
+
+/**
  * The rollout of `deployment` (already carrying this deployment's label), read
  * from its status and its new pods; `null` while it is under way.
  * Live: the controller saw the current generation, and updated = available =
  * desired with no old pods left. Failed: past its progress deadline, a new
- * pod is crash-looping or cannot pull its image, or the cluster has refused to
+ * pod is crash-looping or cannot pull its image (still, {@link IMAGE_PULL_GRACE_MS}
+ * after its pulls began), or the cluster has refused to
  * create the pods for {@link REPLICA_FAILURE_GRACE_MS}.
  */
 export function rolloutOutcome(deployment: V1Deployment, pods: V1Pod[], now: Date): RolloutOutcome | null {
@@ -92,7 +122,7 @@ export function rolloutOutcome(deployment: V1Deployment, pods: V1Pod[], now: Dat
     for (const status of pod.status?.containerStatuses ?? []) {
       const waiting = status.state?.waiting;
       const explain = waiting?.reason ? HOPELESS[waiting.reason] : undefined;
-      if (!explain) continue;
+      if (!explain || mayPass(pod, waiting ?? {}, now)) continue;
       const exitCode = status.lastState?.terminated?.exitCode;
       const detail =
         waiting?.reason === 'CrashLoopBackOff'

@@ -83,6 +83,9 @@ export class FakeHarbor {
   readonly admin = { username: 'admin', password: randomBytes(12).toString('hex') };
   /** Every token the token service issued, in order. */
   readonly tokenGrants: FakeHarborTokenGrant[] = [];
+  /** Every token request the token service answered 503 (see {@link failTokens}), in order. */
+  readonly tokenOutages: { userAgent: string; scopes: string[] }[] = [];
+  private readonly outages: { userAgent: RegExp; left: number }[] = [];
   private server: Server | undefined;
   private tokenServer: Server | undefined;
   private nextRobotId = 1;
@@ -122,6 +125,13 @@ export class FakeHarbor {
         res.writeHead(req.method === 'POST' && url.pathname === '/service/token' ? 405 : 404).end();
         return;
       }
+      const outage = this.outages.find((o) => o.left > 0 && o.userAgent.test(req.headers['user-agent'] ?? ''));
+      if (outage) {
+        outage.left -= 1;
+        this.tokenOutages.push({ userAgent: req.headers['user-agent'] ?? '', scopes: url.searchParams.getAll('scope') });
+        res.writeHead(503, { 'Content-Type': 'text/html' }).end('<html><body><h1>503 Service Unavailable</h1></body></html>');
+        return;
+      }
       const credentials = basicAuth(req);
       const robot = credentials ? this.robotOf(credentials.username, credentials.password) : undefined;
       if (credentials && !robot) {
@@ -154,6 +164,15 @@ export class FakeHarbor {
       server.listen(settings.port, settings.host, resolve);
     });
     return `http://${settings.host}:${String(settings.port)}/service/token`;
+  }
+
+  /**
+   * The next `count` token requests whose User-Agent matches answer `503 Service Unavailable`,
+   * as Harbor's token service does while its core restarts: a client's pull fails, its retry
+   * succeeds.
+   */
+  failTokens(userAgent: RegExp, count = 1): void {
+    this.outages.push({ userAgent, left: count });
   }
 
   /** The robot whose credentials these are, if any. */
