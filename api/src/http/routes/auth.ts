@@ -155,7 +155,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     const admission = await admitSignIn(
       deps,
       deps.access,
-      { githubId: String(identity.id), login: identity.login, avatarUrl: identity.avatarUrl, accessToken: identity.accessToken, tokenKind: oauth.isGitHubApp ? 'app' : 'oauth' },
+      { githubId: String(identity.id), login: identity.login, avatarUrl: identity.avatarUrl, accessToken: identity.accessToken, tokenKind: oauth.isGitHubApp ? 'app' : 'oauth', refresh: identity.refresh },
       (org) => oauth.isOrgMember(identity.accessToken, org),
     );
     if (!admission.admitted) {
