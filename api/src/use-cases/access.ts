@@ -376,6 +376,10 @@ export async function removeUser(ctx: UseCaseContext, actor: CurrentUser, userId
   for (const project of projects) await deleteProject(ctx, owner, project.id);
   await ctx.db.transaction(async (manager) => {
     await requireActiveAdmin(manager, actor);
+    // The bindings they proved lose their prover (ON DELETE SET NULL) and their proof's date: due
+    // at once, with no grace (github/binding-recheck.ts); the block's re-check, reading the row
+    // again when its write finds it changed, or the next pass, proves them again or clears them.
+    await manager.query(`UPDATE services SET repository_proven_at = NULL WHERE repository_proven_by = $1`, [userId]);
     await manager.query(`DELETE FROM users WHERE id = $1`, [userId]);
   });
   ctx.logger.info({ actor: actor.githubUsername, userId, projects: projects.length }, 'user removed by an admin');

@@ -49,6 +49,11 @@ export class FakeUserTokens<User> {
     return { clientId: issued.clientId, expired: issued.expiresAt !== null && issued.expiresAt <= this.now() };
   }
 
+  /** Ends the 8 hours of every user token issued so far (a test's "a day later" for user tokens only). */
+  expireAll(): void {
+    for (const issued of this.access.values()) issued.expiresAt = this.now() - 1;
+  }
+
   /** Spends `refreshToken` for a new pair (and its user), or undefined (GitHub's `bad_refresh_token`). */
   redeem(clientId: string, refreshToken: string): { user: User; issued: IssuedUserToken } | undefined {
     const grant = this.refresh.get(refreshToken);

@@ -56,6 +56,8 @@ export class FakeGitHub {
   readonly failRepositoryNext: { status: number; message: string; headers?: Record<string, string> }[] = [];
   /** Every `GET /repos/{owner}/{repo}`, in order: whose user token asked (null: anonymously, or not a user's). */
   readonly repositoryRequests: { repo: string; login: string | null }[] = [];
+  /** Run once before the next `GET /repos/{owner}/{repo}` is answered (what happens meanwhile on the platform). */
+  beforeRepositoryAnswer: (() => Promise<void>) | undefined;
   /** Organization → lower-cased logins of its active members. */
   readonly orgs = new Map<string, Set<string>>();
   /**
@@ -205,6 +207,13 @@ export class FakeGitHub {
       res.json({ state, role: 'member', organization: { login: req.params.org }, user: { login: user.login } });
     });
 
+    app.get('/repos/:owner/:repo', (req, res, next) => {
+      // A test acts while GitHub is being asked (once), before the answer is given.
+      const hook = this.beforeRepositoryAnswer;
+      this.beforeRepositoryAnswer = undefined;
+      if (hook) hook().then(() => next(), next);
+      else next();
+    });
     app.get('/repos/:owner/:repo', (req, res) => {
       const repo = `${req.params.owner}/${req.params.repo}`;
       this.repositoryRequests.push({ repo, login: this.userOf(bearerOf(req.get('authorization')))?.login ?? null });
