@@ -23,10 +23,11 @@ describe('re-checking a repository binding with expiring GitHub App user tokens'
   let team: string;
   let project: string;
   let serial = 0;
+  let root: string;
 
   beforeEach(async () => {
     t = await startTestPlatform({ ADMIN_GITHUB_USERS: 'root' });
-    const root = await t.signIn('root', 1);
+    root = await t.signIn('root', 1);
     const app = await connect(t, root);
     for (const [login, id] of [['alice', 5001], ['bob', 5002], ['carol', 5003]] as const) {
       cookies[login] = await t.signIn(login, id);
@@ -162,6 +163,18 @@ describe('re-checking a repository binding with expiring GitHub App user tokens'
     };
     await as(t, cookies.bob ?? '').post(`/services/${service}/repository-access`).expect(404);
     expect(await binding(service)).toEqual({ id: null, by: null });
+  });
+
+  it('a prover deleted while their block\'s re-check asks GitHub: the re-check reads the binding again and a member proves it', async () => {
+    const service = await newService('bob');
+    // Alice is asked first (bob is blocked); meanwhile an admin removes bob: his proof loses its prover.
+    t.github.beforeRepositoryAnswer = async () => {
+      await as(t, root).delete(`/admin/users/${ids.bob ?? ''}`).expect(204);
+    };
+    await as(t, root).post(`/admin/users/${ids.bob ?? ''}/block`).expect(200);
+    for (let i = 0; i < 400 && (await binding(service))?.by !== ids.alice; i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(await binding(service)).toEqual({ id: String(secret.id), by: ids.alice });
+    expect(await t.db.query(`SELECT 1 FROM users WHERE id = $1`, [ids.bob])).toEqual([]);
   });
 
   it('the pass takes bindings whose prover lost the right first, then those re-checked longest ago', async () => {
