@@ -28,7 +28,7 @@ import { userTokenFor } from './user-tokens.js';
  *   right or none is recorded (an upgrade's binding): kept for a grace of GRACE_MS after its
  *   last proof, then cleared; a prover who still holds the right but cannot be asked keeps it
  *   so even when others are refused (nothing from GitHub says they lost it).
- * Only GitHub's definite 404 or 403 to a member's token says they cannot read it. Bindings
+ * Only GitHub's definite 404 or 403 (one not naming a rate limit) to a member's token says they cannot read it. Bindings
  * shown only by publicness are not asked: publicness is their proof (repository-access.ts).
  */
 

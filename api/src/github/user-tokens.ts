@@ -18,7 +18,7 @@ import type { GitHubApp } from './github-app.js';
  * expired) forgets the refresh token: the member must sign in again.
  */
 
-/** A usable token; `unasked`: there is none (no App sign-in, refresh refused: sign in again); `unknown`: GitHub did not answer the refresh. */
+/** A usable token; `unasked`: there is none (no App sign-in, a refresh GitHub refused: sign in again); `unknown`: GitHub did not answer the refresh (a 5xx, a timeout). */
 export type UserToken = { token: string } | 'unasked' | 'unknown';
 
 /** A token this close to its expiry is refreshed first (GitHub's clock and a slow request). */
@@ -106,9 +106,12 @@ async function refreshUserToken(deps: UserTokenDeps, userId: string, stored: str
   const parsed = refreshAnswer.safeParse(body);
   if (!parsed.success) return 'unknown';
   if ('error' in parsed.data) {
-    if (parsed.data.error !== 'bad_refresh_token') return 'unknown';
-    // Spent, revoked or expired: only a new sign-in gives a token again.
-    await deps.db.query(`UPDATE users SET github_refresh_token = NULL WHERE id = $1 AND github_refresh_token = $2`, [userId, stored]);
+    // Spent, revoked or expired: only a new sign-in gives a token again. Any other refusal (the
+    // App's client replaced: `incorrect_client_credentials`) is GitHub's answer too: not asked,
+    // so the binding's grace runs rather than an outage's "keep" for ever.
+    if (parsed.data.error === 'bad_refresh_token') {
+      await deps.db.query(`UPDATE users SET github_refresh_token = NULL WHERE id = $1 AND github_refresh_token = $2`, [userId, stored]);
+    }
     return 'unasked';
   }
   const expiry = expiryOf(parsed.data);
