@@ -90,6 +90,15 @@ describe('re-checking a repository binding with expiring GitHub App user tokens'
     expect(t.github.app.userTokens.redeem(t.github.app.userTokens.clientOf(access)?.clientId ?? '', firstRefresh)).toBeUndefined();
   });
 
+  it('Check access with an expired token refreshes it first and binds', async () => {
+    const service = await newService('bob');
+    await t.db.query(`UPDATE services SET github_repository_id = NULL, repository_proven_by = NULL, repository_proven_at = NULL WHERE id = $1`, [service]);
+    await tokensExpire();
+    await as(t, cookies.alice ?? '').post(`/services/${service}/repository-access`).expect(200);
+    expect(await binding(service)).toEqual({ id: String(secret.id), by: ids.alice });
+    expect(t.github.app.userTokens.refreshes).toEqual([{ refreshToken: expect.stringMatching(/^ghr_/), ok: true }]);
+  });
+
   it('nobody could be asked (refresh tokens refused): kept for 7 days after its last proof, then cleared', async () => {
     const service = await newService('alice');
     await ageProof(service, '6 days');
@@ -175,6 +184,17 @@ describe('re-checking a repository binding with expiring GitHub App user tokens'
     for (let i = 0; i < 400 && (await binding(service))?.by !== ids.alice; i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
     expect(await binding(service)).toEqual({ id: String(secret.id), by: ids.alice });
     expect(await t.db.query(`SELECT 1 FROM users WHERE id = $1`, [ids.bob])).toEqual([]);
+  });
+
+  it('a member removed while the re-check asks their token is not recorded as the prover', async () => {
+    const service = await newService('bob');
+    // Bob leaves; alice is asked (and reads it), but she is removed from the team meanwhile: carol, asked next, cannot read it.
+    t.github.beforeRepositoryAnswer = async () => {
+      await t.db.query(`DELETE FROM team_members WHERE user_id = $1`, [ids.alice]);
+    };
+    await t.db.query(`DELETE FROM team_members WHERE user_id = $1`, [ids.bob]);
+    expect(await t.controller.recheckBindings()).toMatchObject({ cleared: 1, reproven: 0 });
+    expect(await binding(service)).toEqual({ id: null, by: null });
   });
 
   it('the pass takes bindings whose prover lost the right first, then those re-checked longest ago', async () => {

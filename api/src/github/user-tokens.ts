@@ -27,7 +27,7 @@ const EXPIRY_MARGIN_MS = 5 * 60_000;
 export interface UserTokenDeps {
   db: DataSource;
   encryptor: Encryptor;
-  githubApp: GitHubApp | undefined;
+  githubApp?: GitHubApp | undefined;
 }
 
 interface TokenRow {
