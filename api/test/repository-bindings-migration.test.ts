@@ -6,6 +6,7 @@
  */
 import type { DataSource } from 'typeorm';
 import { RepositoryBindings1765460000000 } from '../src/db/migrations/1765460000000-repository-bindings.js';
+import { UserTokenRefresh1765590000000 } from '../src/db/migrations/1765590000000-user-token-refresh.js';
 import { databaseWithout, type OldDatabase } from './support/migration-database.js';
 
 describe('migration: repository bindings nobody proved are cleared', () => {
@@ -14,7 +15,8 @@ describe('migration: repository bindings nobody proved are cleared', () => {
   const services: Record<string, string> = {};
 
   beforeAll(async () => {
-    database = await databaseWithout(RepositoryBindings1765460000000);
+    // The later upgrade that dates the proofs of bindings builds on its column.
+    database = await databaseWithout(RepositoryBindings1765460000000, UserTokenRefresh1765590000000);
     const old = database.old;
     const user = async (githubId: number, login: string) =>
       (await old.query<{ id: string }[]>(`INSERT INTO users (github_id, github_username, github_access_token, hash) VALUES ($1, $2, 'x', $3) RETURNING id`, [githubId, login, login.slice(0, 6).padEnd(6, 'x')]))[0]?.id ?? '';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Encryptor } from '../crypto/encryption.js';
+import type { UserTokenExpiry } from './github-oauth.js';
 
 /**
  * First-run setup of an installed platform. The installer generates a random token, prints
@@ -144,7 +145,7 @@ export async function adoptSetupAdmin(
   db: DataSource,
   encryptor: Encryptor,
   setupUserId: string,
-  identity: { githubId: string; login: string; avatarUrl: string | null; accessToken: string; tokenKind: 'oauth' | 'app' },
+  identity: { githubId: string; login: string; avatarUrl: string | null; accessToken: string; tokenKind: 'oauth' | 'app'; refresh?: UserTokenExpiry | undefined },
 ): Promise<string> {
   return db.transaction(async (manager) => {
     const [existing] = await manager.query<{ id: string }[]>(`SELECT id FROM users WHERE github_id = $1`, [identity.githubId]);
@@ -158,9 +159,10 @@ export async function adoptSetupAdmin(
     }
     await manager.query(
       `UPDATE users SET github_id = $2, github_username = $3, github_access_token = $4, github_token_kind = $5, avatar_url = $6,
-              last_sign_in_at = now(), updated_at = now()
+              github_refresh_token = $8, github_token_expires_at = $9, github_refresh_token_expires_at = $10, last_sign_in_at = now(), updated_at = now()
         WHERE id = $1 AND github_id = $7`,
-      [setupUserId, identity.githubId, identity.login, encryptor.encrypt(identity.accessToken), identity.tokenKind, identity.avatarUrl, SETUP_GITHUB_ID],
+      [setupUserId, identity.githubId, identity.login, encryptor.encrypt(identity.accessToken), identity.tokenKind, identity.avatarUrl, SETUP_GITHUB_ID,
+       identity.refresh ? encryptor.encrypt(identity.refresh.refreshToken) : null, identity.refresh?.expiresAt ?? null, identity.refresh?.refreshTokenExpiresAt ?? null],
     );
     return setupUserId;
   });

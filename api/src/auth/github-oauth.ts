@@ -8,6 +8,25 @@ export interface GitHubIdentity {
   login: string;
   avatarUrl: string | null;
   accessToken: string;
+  /** An expiring App user token's refresh token, and when each expires (none for a token that does not expire). */
+  refresh?: UserTokenExpiry;
+}
+
+/** What GitHub gives with an expiring user token (github/user-tokens.ts refreshes it). */
+export interface UserTokenExpiry {
+  refreshToken: string;
+  expiresAt: Date;
+  refreshTokenExpiresAt: Date | null;
+}
+
+/** The refresh token and expiries of a token answer (`expires_in`, seconds), when GitHub gave them. */
+export function expiryOf(answer: { refresh_token?: string | undefined; expires_in?: number | undefined; refresh_token_expires_in?: number | undefined }, now = Date.now()): UserTokenExpiry | undefined {
+  if (!answer.refresh_token || answer.expires_in === undefined) return undefined;
+  return {
+    refreshToken: answer.refresh_token,
+    expiresAt: new Date(now + answer.expires_in * 1000),
+    refreshTokenExpiresAt: answer.refresh_token_expires_in === undefined ? null : new Date(now + answer.refresh_token_expires_in * 1000),
+  };
 }
 
 /** What the browser must bring back to the callback: kept in an encrypted cookie. */
@@ -17,7 +36,15 @@ export interface PendingAuthorization {
 }
 
 const tokenResponseSchema = z.union([
-  z.object({ access_token: z.string().min(1), token_type: z.string().optional(), scope: z.string().optional() }),
+  z.object({
+    access_token: z.string().min(1),
+    token_type: z.string().optional(),
+    scope: z.string().optional(),
+    // An expiring App user token (GitHub's default for Apps): 8 hours, and a refresh token for 6 months.
+    refresh_token: z.string().min(1).optional(),
+    expires_in: z.coerce.number().int().positive().optional(),
+    refresh_token_expires_in: z.coerce.number().int().positive().optional(),
+  }),
   z.object({ error: z.string(), error_description: z.string().optional() }),
 ]);
 
@@ -95,6 +122,7 @@ export class GitHubOAuth {
       throw new UpstreamError(`GitHub refused the sign-in code (${reason}).`);
     }
     const accessToken = parsed.data.access_token;
+    const refresh = expiryOf(parsed.data);
     try {
       const octokit = new Octokit({
         auth: accessToken,
@@ -103,7 +131,7 @@ export class GitHubOAuth {
         request: { retries: 0 },
       });
       const { data } = await octokit.rest.users.getAuthenticated();
-      return { id: data.id, login: data.login, avatarUrl: data.avatar_url || null, accessToken };
+      return { id: data.id, login: data.login, avatarUrl: data.avatar_url || null, accessToken, ...(refresh ? { refresh } : {}) };
     } catch (error) {
       throw new UpstreamError('Could not read the GitHub account that signed in.', { cause: error });
     }

@@ -2,10 +2,10 @@ import { Octokit } from '@octokit/rest';
 import { TEAM_ROLES, roleAllows } from '@dangus/common';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { isGitHubAccount } from '../auth/local-sign-in.js';
 import type { Encryptor } from '../crypto/encryption.js';
 import type { GitHubApp } from './github-app.js';
 import { fullNameOf } from './repository-access.js';
+import { userTokenFor } from './user-tokens.js';
 
 /*
  * A proven repository binding is proven again (docs/architecture.md#github-app): a member's
@@ -23,9 +23,12 @@ import { fullNameOf } from './repository-access.js';
  * access", as an unbound one) and the clearing is recorded in the service's activity, except:
  * - GitHub did not answer for someone (a 5xx, a timeout, a rate limit): nothing changes and
  *   nobody else is asked, the next pass asks again: an outage never clears a binding;
- * - the prover still holds the right and their token cannot be asked (expired, or a sign-in
- *   older than the App): their proof stands, as nothing from GitHub says otherwise.
- * Only GitHub's definite 404 or 403 to a member's token says they cannot read it. Bindings
+ * - nobody could be asked (no usable App token: an expired one is refreshed first, user-tokens.ts;
+ *   a refresh GitHub refuses, a sign-in older than the App), when the prover still holds the
+ *   right or none is recorded (an upgrade's binding): kept for a grace of GRACE_MS after its
+ *   last proof, then cleared; a prover who still holds the right but cannot be asked keeps it
+ *   so even when others are refused (nothing from GitHub says they lost it).
+ * Only GitHub's definite 404 or 403 (one not naming a rate limit) to a member's token says they cannot read it. Bindings
  * shown only by publicness are not asked: publicness is their proof (repository-access.ts).
  */
 
@@ -33,6 +36,8 @@ import { fullNameOf } from './repository-access.js';
 export const PROOF_MAX_AGE_MS = 24 * 60 * 60_000;
 /** Between the leading controller's passes over the proofs due. */
 export const RECHECK_PASS_MS = 60 * 60_000;
+/** How long a binding nobody could be asked about is kept after its last proof (above). */
+export const GRACE_MS = 7 * 24 * 60 * 60_000;
 /** Members asked at most per binding (the prover first), so a large team's re-check stays bounded. */
 const MAX_ASKED = 20;
 /** Bindings re-checked at most per pass (the oldest proofs first); the next pass takes the rest. */
@@ -62,6 +67,16 @@ function roleSql(u: string, p: string): string {
 
 /** SQL over `s` (services), `p` (its project) and `u` (its prover, left joined): the prover still holds the right to bind. */
 const PROOF_HELD_SQL = `coalesce(u.id IS NOT NULL AND u.status = 'active' AND u.kind = 'person' AND ${roleSql('u.id', 'p')} IN (${ROLE_LIST}), false)`;
+
+/**
+ * SQL: the user whose id is the SQL expression `user` may bind the repository of the service
+ * whose id is `service` now (active, a person, a role allowing `configure` on its project):
+ * what a write of a proof checks at write time (Check access, a re-proof).
+ */
+export function mayBindSql(user: string, service: string): string {
+  return `EXISTS (SELECT 1 FROM services bs JOIN projects p ON p.id = bs.project_id JOIN users bu ON bu.id = ${user}
+                   WHERE bs.id = ${service} AND bu.status = 'active' AND bu.kind = 'person' AND ${roleSql('bu.id', 'p')} IN (${ROLE_LIST}))`;
+}
 
 /** SQL: a binding a member proved (not public-only) that is due: no prover holding the right, or a proof older than `$1` seconds. */
 const DUE_SQL = `s.github_repository_id IS NOT NULL AND NOT s.github_repository_public_only
@@ -100,14 +115,12 @@ interface BindingRow {
   prover_login: string | null;
   held: boolean;
   due: boolean;
+  in_grace: boolean;
 }
 
 interface Candidate {
   id: string;
-  github_id: string;
   login: string;
-  token: string;
-  kind: string;
 }
 
 const silentLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -125,21 +138,19 @@ async function ask(app: GitHubApp, token: string, owner: string, repo: string, r
   } catch (error) {
     const status = (error as { status?: number } | undefined)?.status;
     const headers = (error as { response?: { headers?: Record<string, string | number | undefined> } } | undefined)?.response?.headers ?? {};
-    // A rate limit (primary: remaining 0; secondary: a retry-after) says nothing of access.
-    if (status === 429 || (status === 403 && (String(headers['x-ratelimit-remaining']) === '0' || headers['retry-after'] !== undefined))) return 'unknown';
+    // A rate limit (primary: remaining 0; secondary: a retry-after, or only GitHub's message
+    // "You have exceeded a secondary rate limit") says nothing of access.
+    if (status === 429 || (status === 403 && (String(headers['x-ratelimit-remaining']) === '0' || headers['retry-after'] !== undefined || rateLimitMessage(error)))) return 'unknown';
     if (status === 404 || status === 403) return 'denied';
     // 401: the token expired or was revoked: it says nothing of the repository.
     return status === 401 ? 'unasked' : 'unknown';
   }
 }
 
-/** A member's App token, or null when it cannot be read (a key no longer configured): they cannot be asked. */
-function decrypted(encryptor: Encryptor, token: string): string | null {
-  try {
-    return encryptor.decrypt(token);
-  } catch {
-    return null;
-  }
+/** Whether GitHub's answer says a rate limit stopped it (its message, or the error's). */
+function rateLimitMessage(error: unknown): boolean {
+  const failure = error as { message?: unknown; response?: { data?: { message?: unknown } } } | undefined;
+  return [failure?.message, failure?.response?.data?.message].some((message) => typeof message === 'string' && /rate limit/i.test(message));
 }
 
 /** The members who may bind the service's repository now (active people with a role allowing `configure`), the prover first. */
@@ -149,7 +160,7 @@ async function candidatesOf(db: DataSource, serviceId: string, proverId: string 
           people AS (SELECT p.user_id AS id FROM p
                      UNION SELECT tm.user_id FROM p JOIN teams t ON t.account_id = p.user_id JOIN team_members tm ON tm.team_id = t.id
                      UNION SELECT pm.user_id FROM p JOIN project_members pm ON pm.project_id = p.id)
-     SELECT u.id, u.github_id::text AS github_id, u.github_username AS login, u.github_access_token AS token, u.github_token_kind AS kind
+     SELECT u.id, u.github_username AS login
        FROM people JOIN users u ON u.id = people.id CROSS JOIN p
       WHERE u.status = 'active' AND u.kind = 'person' AND ${roleSql('u.id', 'p')} IN (${ROLE_LIST})
       ORDER BY u.id = $2 DESC, u.last_sign_in_at DESC NULLS LAST, u.id
@@ -162,23 +173,25 @@ async function loadBinding(db: DataSource, serviceId: string): Promise<BindingRo
   const [row] = await db.query<BindingRow[]>(
     `SELECT s.id, s.repo_url, s.github_repository_id::text AS repository_id, s.github_repository_public_only AS public_only,
             s.repository_proven_by AS proven_by, s.repository_proven_at::text AS proven_at, u.github_username AS prover_login,
-            ${PROOF_HELD_SQL} AS held, (${DUE_SQL}) AS due
+            ${PROOF_HELD_SQL} AS held, (${DUE_SQL}) AS due, coalesce(s.repository_proven_at > now() - make_interval(secs => $3), false) AS in_grace
        ${FROM_SQL} WHERE s.id = $2`,
-    [PROOF_MAX_AGE_MS / 1000, serviceId],
+    [PROOF_MAX_AGE_MS / 1000, serviceId, GRACE_MS / 1000],
   );
   return row;
 }
 
 /** Why the binding is cleared, for the service's activity. */
-function clearedSubject(fullName: string, row: BindingRow, proverDenied: boolean): string {
+function clearedSubject(fullName: string, row: BindingRow, proverDenied: boolean, graceOver: boolean): string {
   const prover = row.prover_login ? `@${row.prover_login}` : null;
-  const why = !prover
-    ? 'nobody is recorded as having shown access to it'
-    : !row.held
-      ? `${prover}, who showed access to it, may no longer change this service`
-      : proverDenied
-        ? `GitHub says ${prover}, who showed access to it, can no longer read it`
-        : `${prover}'s access to it could not be shown again`;
+  const why = graceOver
+    ? `nobody's GitHub sign-in could be used to show access to it again for ${String(GRACE_MS / 86_400_000)} days`
+    : !prover
+      ? 'nobody is recorded as having shown access to it'
+      : !row.held
+        ? `${prover}, who showed access to it, may no longer change this service`
+        : proverDenied
+          ? `GitHub says ${prover}, who showed access to it, can no longer read it`
+          : `${prover}'s access to it could not be shown again`;
   return `${fullName}: ${why}, and no member who may change the service showed GitHub they can read it. It is not built until one chooses "Check access".`;
 }
 
@@ -188,6 +201,17 @@ function clearedSubject(fullName: string, row: BindingRow, proverDenied: boolean
  * prover lost the right to bind or its proof is older than PROOF_MAX_AGE_MS (a build's check).
  */
 export async function recheckBinding(deps: BindingRecheckDeps, serviceId: string, options: { onlyIfDue?: boolean } = {}): Promise<RecheckResult> {
+  // A binding changed under the re-check (Check access, or its prover's row deleted: the proof
+  // then has no prover) is read and asked again while still due, a few times at most.
+  for (let attempt = 0; ; attempt += 1) {
+    const result = await recheckOnce(deps, serviceId, options);
+    if (result !== 'changed') return result;
+    if (attempt >= 2) return { outcome: 'skipped', repositoryId: (await loadBinding(deps.db, serviceId))?.repository_id ?? null };
+    options = { onlyIfDue: true };
+  }
+}
+
+async function recheckOnce(deps: BindingRecheckDeps, serviceId: string, options: { onlyIfDue?: boolean }): Promise<RecheckResult | 'changed'> {
   const row = await loadBinding(deps.db, serviceId);
   const current = row?.repository_id ?? null;
   const app = deps.githubApp;
@@ -201,30 +225,34 @@ export async function recheckBinding(deps: BindingRecheckDeps, serviceId: string
   let prover: Answer | undefined;
   let reader: Candidate | undefined;
   for (const member of await candidatesOf(deps.db, serviceId, row.held ? row.proven_by : null)) {
-    const token = isGitHubAccount(member.github_id) && member.kind === 'app' ? decrypted(deps.encryptor, member.token) : null;
-    const answer = token ? await ask(app, token, name.owner, name.repo, current) : 'unasked';
+    // Their own App token, refreshed first when it expired (a refresh GitHub did not answer: unknown).
+    const token = await userTokenFor(deps, member.id);
+    const answer = typeof token === 'object' ? await ask(app, token.token, name.owner, name.repo, current) : token;
     answers.set(member.id, answer);
     if (member.id === row.proven_by) prover = answer;
     if (answer === 'reads') {
       reader = member;
       break;
     }
-    // GitHub did not answer, or the prover (who still may bind) cannot be asked: the binding is
-    // kept whatever the others say, so nobody else is asked now (a build waits for one timeout
-    // at most; the next pass asks again).
-    if (answer === 'unknown' || (row.held && member.id === row.proven_by && answer === 'unasked')) break;
+    // GitHub did not answer: the binding is kept whatever the others say, so nobody else is
+    // asked now (a build waits for one timeout at most; the next pass asks again).
+    if (answer === 'unknown') break;
   }
   const seen = [...answers.values()];
+  // Nobody could be asked (above): the prover who still may bind, or (none recorded) every member.
+  const unasked = (row.held && prover === 'unasked') || (row.proven_by === null && !seen.includes('denied') && !seen.includes('public'));
   const outcome: RecheckOutcome = reader
     ? 'reproven'
-    : seen.includes('unknown') || (row.held && prover === 'unasked')
+    : seen.includes('unknown') || (unasked && row.in_grace)
       ? 'kept'
       : seen.includes('public')
         ? 'public'
         : 'cleared';
   const log = deps.logger?.child({ serviceId, repository: fullName });
   if (outcome === 'kept') {
-    log?.debug({ answers: seen }, 'repository binding kept unproven: GitHub did not answer, or the prover cannot be asked');
+    // Rotates the pass (dueBindings): a binding kept goes after the others next time.
+    await deps.db.query(`UPDATE services SET repository_rechecked_at = now() WHERE id = $1`, [serviceId]);
+    log?.debug({ answers: seen }, 'repository binding kept unproven: GitHub did not answer, or nobody could be asked');
     return { outcome, repositoryId: current };
   }
   // Only the binding as it was read: a member's "Check access" meanwhile keeps its own proof.
@@ -237,15 +265,17 @@ export async function recheckBinding(deps: BindingRecheckDeps, serviceId: string
       public: `github_repository_public_only = true, repository_proven_by = NULL, repository_proven_at = now()`,
       cleared: `github_repository_id = NULL, github_repository_public_only = false, repository_proven_by = NULL, repository_proven_at = NULL`,
     }[outcome];
-    const [, count] = await manager.query<[unknown[], number]>(`UPDATE services SET ${set} WHERE ${unchanged}`, outcome === 'reproven' ? [...was, reader?.id] : was);
-    if (count !== 1) {
-      const [now] = await manager.query<{ id: string | null }[]>(`SELECT github_repository_id::text AS id FROM services WHERE id = $1`, [serviceId]);
-      return { outcome: 'skipped' as const, repositoryId: now?.id ?? null };
-    }
+    // A re-proof records a member who may still bind now (a removal meanwhile: not them).
+    const authorised = outcome === 'reproven' ? ` AND ${mayBindSql('$6::uuid', 'services.id')}` : '';
+    const [, count] = await manager.query<[unknown[], number]>(
+      `UPDATE services SET ${set}, repository_rechecked_at = now() WHERE ${unchanged}${authorised}`,
+      outcome === 'reproven' ? [...was, reader?.id] : was,
+    );
+    if (count !== 1) return 'changed' as const;
     if (outcome === 'cleared') {
       await manager.query(
         `INSERT INTO service_activity (service_id, actor_id, actor_login, action, subject) VALUES ($1, NULL, 'platform', 'repository.unbound', $2)`,
-        [serviceId, clearedSubject(fullName, row, prover === 'denied')],
+        [serviceId, clearedSubject(fullName, row, prover === 'denied', unasked && !row.in_grace)],
       );
       log?.warn({ proverId: row.proven_by }, 'repository binding cleared: nobody who may change the service shows GitHub they read it');
     }
@@ -265,12 +295,16 @@ export interface RecheckScope {
   projectId?: string;
 }
 
-/** The services whose binding is due for a re-check (within `scope`), the oldest proofs first. */
+/**
+ * The services whose binding is due for a re-check (within `scope`): those whose prover lost the
+ * right to bind first, then the ones re-checked longest ago (a binding kept goes last), the
+ * oldest proofs first.
+ */
 export async function dueBindings(db: DataSource, scope: RecheckScope = {}): Promise<string[]> {
   const rows = await db.query<{ id: string }[]>(
     `SELECT s.id ${FROM_SQL} WHERE ${DUE_SQL}
         AND ($2::uuid IS NULL OR s.repository_proven_by = $2) AND ($3::uuid IS NULL OR s.project_id = $3)
-      ORDER BY s.repository_proven_at NULLS FIRST, s.id LIMIT ${String(PASS_LIMIT)}`,
+      ORDER BY ${PROOF_HELD_SQL}, s.repository_rechecked_at NULLS FIRST, s.repository_proven_at NULLS FIRST, s.id LIMIT ${String(PASS_LIMIT)}`,
     [PROOF_MAX_AGE_MS / 1000, scope.provenBy ?? null, scope.projectId ?? null],
   );
   return rows.map((r) => r.id);

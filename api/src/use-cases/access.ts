@@ -10,6 +10,7 @@ import { deleteProject } from './projects.js';
 import { randomUserHash } from './users.js';
 import { isUuid, uniqueViolation } from './validate.js';
 import { recheckProofsAfter } from './binding-triggers.js';
+import type { UserTokenExpiry } from '../auth/github-oauth.js';
 
 /** Who signed in with GitHub, before the policy says whether they may. */
 export interface SignInIdentity {
@@ -19,6 +20,8 @@ export interface SignInIdentity {
   accessToken: string;
   /** A token of the OAuth app (`repo` scope) or a user token of the GitHub App; oauth when absent. */
   tokenKind?: 'oauth' | 'app';
+  /** An expiring App user token's refresh token and expiries (github/user-tokens.ts); none: it does not expire. */
+  refresh?: UserTokenExpiry | undefined;
 }
 
 export type Admission = { admitted: true; userId: string } | { admitted: false; reason: string };
@@ -162,15 +165,18 @@ async function admitIn(manager: EntityManager, encryptor: Encryptor, policy: Acc
   }
   const token = encryptor.encrypt(identity.accessToken);
   const [row] = await manager.query<{ id: string }[]>(
-    `INSERT INTO users (github_id, github_username, github_access_token, hash, role, approved, avatar_url, last_sign_in_at, github_token_kind)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, now(), $9)
+    `INSERT INTO users (github_id, github_username, github_access_token, hash, role, approved, avatar_url, last_sign_in_at, github_token_kind,
+                        github_refresh_token, github_token_expires_at, github_refresh_token_expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, now(), $9, $10, $11, $12)
      ON CONFLICT (github_id) DO UPDATE SET github_username = excluded.github_username, github_access_token = excluded.github_access_token,
-       github_token_kind = excluded.github_token_kind,
+       github_token_kind = excluded.github_token_kind, github_refresh_token = excluded.github_refresh_token,
+       github_token_expires_at = excluded.github_token_expires_at, github_refresh_token_expires_at = excluded.github_refresh_token_expires_at,
        role = excluded.role, approved = users.approved OR excluded.approved, avatar_url = excluded.avatar_url, last_sign_in_at = now(), updated_at = now(),
        -- ADMIN_GITHUB_USERS are always allowed: a block in the UI does not outlast the setting.
        status = CASE WHEN $8 THEN 'active' ELSE users.status END
      RETURNING id`,
-    [identity.githubId, identity.login, token, randomUserHash(), decision.role, decision.approved, identity.avatarUrl, naming.admin, identity.tokenKind ?? 'oauth'],
+    [identity.githubId, identity.login, token, randomUserHash(), decision.role, decision.approved, identity.avatarUrl, naming.admin, identity.tokenKind ?? 'oauth',
+     identity.refresh ? encryptor.encrypt(identity.refresh.refreshToken) : null, identity.refresh?.expiresAt ?? null, identity.refresh?.refreshTokenExpiresAt ?? null],
   );
   if (request) await manager.query(`DELETE FROM access_requests WHERE github_id = $1`, [identity.githubId]);
   if (!row) throw new Error('the user row was not written');
@@ -370,6 +376,10 @@ export async function removeUser(ctx: UseCaseContext, actor: CurrentUser, userId
   for (const project of projects) await deleteProject(ctx, owner, project.id);
   await ctx.db.transaction(async (manager) => {
     await requireActiveAdmin(manager, actor);
+    // The bindings they proved lose their prover (ON DELETE SET NULL) and their proof's date: due
+    // at once, with no grace (github/binding-recheck.ts); the block's re-check, reading the row
+    // again when its write finds it changed, or the next pass, proves them again or clears them.
+    await manager.query(`UPDATE services SET repository_proven_at = NULL WHERE repository_proven_by = $1`, [userId]);
     await manager.query(`DELETE FROM users WHERE id = $1`, [userId]);
   });
   ctx.logger.info({ actor: actor.githubUsername, userId, projects: projects.length }, 'user removed by an admin');

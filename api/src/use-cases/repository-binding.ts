@@ -2,6 +2,7 @@ import { Octokit } from '@octokit/rest';
 import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { fullNameOf } from '../github/repository-access.js';
+import { userTokenFor } from '../github/user-tokens.js';
 import { isGitHubAccount } from '../auth/local-sign-in.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 
@@ -85,14 +86,16 @@ export async function proveRepository(ctx: UseCaseContext, user: CurrentUser, re
   const name = fullNameOf(repoUrl);
   if (!name) return { id: null, reason: 'Not a GitHub repository URL.' };
   const fullName = `${name.owner}/${name.repo}`;
-  const [row] = await ctx.db.query<{ githubId: string; token: string; kind: string }[]>(
-    `SELECT github_id AS "githubId", github_access_token AS token, github_token_kind AS kind FROM users WHERE id = $1`,
+  const [row] = await ctx.db.query<{ githubId: string; kind: string }[]>(
+    `SELECT github_id AS "githubId", github_token_kind AS kind FROM users WHERE id = $1`,
     [user.id],
   );
   let expired = false;
   let limited: RateLimited | null = null;
   if (row && isGitHubAccount(row.githubId) && row.kind === 'app') {
-    const answer = await askRepository(ctx, ctx.encryptor.decrypt(row.token), name.owner, name.repo);
+    // Their App token, refreshed first when it expired (github/user-tokens.ts); refused: sign in again.
+    const fresh = await userTokenFor(ctx, user.id);
+    const answer = typeof fresh === 'object' ? await askRepository(ctx, fresh.token, name.owner, name.repo) : fresh === 'unknown' ? 'unknown' : 'expired';
     expired = answer === 'expired';
     if (typeof answer === 'object' && 'limitedUntil' in answer) limited = answer;
     // A public repository answers 200 to anyone's token: that shows only that it is public,

@@ -2,6 +2,7 @@ import { createHmac, generateKeyPairSync, randomBytes, randomUUID, verify as ver
 import type { components } from '@octokit/openapi-types';
 import express, { type Request, type Response, type Router } from 'express';
 import { FakeGitHubPulls } from './fake-github-pulls.js';
+import { FakeUserTokens, type IssuedUserToken } from './fake-github-user-tokens.js';
 import { FakeGitHubReports } from './fake-github-reports.js';
 import { pushPayload, type PushOptions } from './webhook-payloads.js';
 
@@ -99,8 +100,8 @@ export class FakeGitHubApp {
   now: () => number = () => Date.now();
   private readonly codes = new Map<string, { manifest: Record<string, unknown>; owner: FakeApp['owner'] }>();
   private readonly installationTokens = new Map<string, IssuedToken>();
-  /** User tokens issued through an App's client: token → client id. */
-  private readonly userTokens = new Map<string, string>();
+  /** User tokens issued through an App's client: expiring (8 hours) with rotating refresh tokens, as GitHub's default. */
+  readonly userTokens = new FakeUserTokens<{ id: number; login: string }>(() => this.now());
   private nextId = 9000;
 
   /** Check Runs and Deployments, written with installation tokens. */
@@ -126,9 +127,9 @@ export class FakeGitHubApp {
     return app !== undefined && (clientSecret === undefined || app.clientSecret === clientSecret);
   }
 
-  /** FakeGitHub tells which user tokens it issued through an App's client. */
-  userTokenIssued(token: string, clientId: string): void {
-    this.userTokens.set(token, clientId);
+  /** A user token of the App whose client is `clientId`, for `user` (FakeGitHub's token exchange). */
+  issueUserToken(clientId: string, user: { id: number; login: string }): IssuedUserToken {
+    return this.userTokens.issue(clientId, user);
   }
 
   /** A repository on the fake GitHub (an id of its own, like GitHub's). */
@@ -276,7 +277,9 @@ export class FakeGitHubApp {
       if (issued.expiresAt <= this.now()) return 'unauthorized';
       return repository && this.tokenRepositories(issued).some((r) => r.id === repository.id) ? 'ok' : 'not-found';
     }
-    const app = [...this.apps.values()].find((a) => a.clientId === this.userTokens.get(token));
+    const client = this.userTokens.clientOf(token);
+    if (client?.expired) return 'unauthorized';
+    const app = [...this.apps.values()].find((a) => a.clientId === client?.clientId);
     const user = this.github.userOf(token);
     if (!app || !user) return undefined;
     if (!repository) return 'not-found';
@@ -560,7 +563,7 @@ export class FakeGitHubApp {
   private appUser(req: Request, res: Response): { login: string; app: FakeApp } | undefined {
     const token = bearer(req);
     const user = this.github.userOf(token);
-    const app = [...this.apps.values()].find((a) => a.clientId === this.userTokens.get(token));
+    const app = [...this.apps.values()].find((a) => a.clientId === this.userTokens.clientOf(token)?.clientId);
     if (!user) {
       res.status(401).json({ message: 'Bad credentials' });
       return undefined;

@@ -54,6 +54,10 @@ export class FakeGitHub {
   failBranchesWith: { status: number; message: string; headers?: Record<string, string> } | null = null;
   /** Answers to give the next `GET /repos/{owner}/{repo}` instead, first first (a rate limit: 403 or 429 with `x-ratelimit-*` headers). */
   readonly failRepositoryNext: { status: number; message: string; headers?: Record<string, string> }[] = [];
+  /** Every `GET /repos/{owner}/{repo}`, in order: whose user token asked (null: anonymously, or not a user's). */
+  readonly repositoryRequests: { repo: string; login: string | null }[] = [];
+  /** Run once before the next `GET /repos/{owner}/{repo}` is answered (what happens meanwhile on the platform). */
+  beforeRepositoryAnswer: (() => Promise<void>) | undefined;
   /** Organization → lower-cased logins of its active members. */
   readonly orgs = new Map<string, Set<string>>();
   /**
@@ -126,14 +130,25 @@ export class FakeGitHub {
       const accept = req.get('accept') ?? null;
       this.tokenExchangeAccepts.push(accept);
       // GitHub answers form-encoded unless the client asks for JSON.
-      const answer = (fields: Record<string, string>) => {
+      const answer = (fields: Record<string, string | number | undefined>) => {
         if (/\bapplication\/json\b/i.test(accept ?? '')) res.json(fields);
-        else res.type('application/x-www-form-urlencoded').send(new URLSearchParams(fields).toString());
+        else res.type('application/x-www-form-urlencoded').send(new URLSearchParams(Object.entries(fields).map(([k, v]): [string, string] => [k, String(v)])).toString());
       };
-      const grant = this.codes.get(body.code ?? '');
-      this.codes.delete(body.code ?? '');
       // A GitHub App's client signs users in too: its tokens are user tokens of the App (`ghu_`).
       const appClient = this.app.isClient(body.client_id, body.client_secret);
+      if (body.grant_type === 'refresh_token') {
+        // Refreshing an expiring App user token: the refresh token is spent, a new pair given.
+        const redeemed = appClient ? this.app.userTokens.redeem(body.client_id ?? '', body.refresh_token ?? '') : undefined;
+        if (!appClient) answer({ error: 'incorrect_client_credentials', error_description: 'The client_id and/or client_secret passed are incorrect.' });
+        else if (!redeemed) answer({ error: 'bad_refresh_token', error_description: 'The refresh token passed is incorrect or expired.' });
+        else {
+          this.tokens.set(redeemed.issued.access_token, redeemed.user);
+          answer({ ...redeemed.issued });
+        }
+        return;
+      }
+      const grant = this.codes.get(body.code ?? '');
+      this.codes.delete(body.code ?? '');
       const verifierOk =
         grant !== undefined &&
         createHash('sha256').update(body.code_verifier ?? '').digest('base64url') === grant.challenge;
@@ -148,10 +163,15 @@ export class FakeGitHub {
         answer({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' });
         return;
       }
-      const token = `${appClient ? 'ghu' : 'gho'}_${randomBytes(16).toString('hex')}`;
+      if (appClient) {
+        const issued = this.app.issueUserToken(body.client_id ?? '', grant.user);
+        this.tokens.set(issued.access_token, grant.user);
+        answer({ ...issued });
+        return;
+      }
+      const token = `gho_${randomBytes(16).toString('hex')}`;
       this.tokens.set(token, grant.user);
-      if (appClient) this.app.userTokenIssued(token, body.client_id ?? '');
-      answer({ access_token: token, scope: appClient ? '' : 'read:user,repo', token_type: 'bearer' });
+      answer({ access_token: token, scope: 'read:user,repo', token_type: 'bearer' });
     });
 
     app.get('/user', (req, res) => {
@@ -187,8 +207,16 @@ export class FakeGitHub {
       res.json({ state, role: 'member', organization: { login: req.params.org }, user: { login: user.login } });
     });
 
+    app.get('/repos/:owner/:repo', (req, res, next) => {
+      // A test acts while GitHub is being asked (once), before the answer is given.
+      const hook = this.beforeRepositoryAnswer;
+      this.beforeRepositoryAnswer = undefined;
+      if (hook) hook().then(() => next(), next);
+      else next();
+    });
     app.get('/repos/:owner/:repo', (req, res) => {
       const repo = `${req.params.owner}/${req.params.repo}`;
+      this.repositoryRequests.push({ repo, login: this.userOf(bearerOf(req.get('authorization')))?.login ?? null });
       const failure = this.failRepositoryNext.shift();
       if (failure) {
         res.status(failure.status).set(failure.headers ?? {}).json({ message: failure.message });

@@ -138,7 +138,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       signInFailed(res, 'github_unavailable');
       return;
     }
-    const githubIdentity = { githubId: String(identity.id), login: identity.login, avatarUrl: identity.avatarUrl, accessToken: identity.accessToken, tokenKind: oauth.isGitHubApp ? ('app' as const) : ('oauth' as const) };
+    const githubIdentity = { githubId: String(identity.id), login: identity.login, avatarUrl: identity.avatarUrl, accessToken: identity.accessToken, tokenKind: oauth.isGitHubApp ? ('app' as const) : ('oauth' as const), refresh: identity.refresh };
     // The setup admin's first GitHub sign-in: it becomes that account.
     const current = await currentSessionUser(req);
     if (current && (await isSetupAdmin(deps.db, current.id))) {
@@ -155,7 +155,7 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     const admission = await admitSignIn(
       deps,
       deps.access,
-      { githubId: String(identity.id), login: identity.login, avatarUrl: identity.avatarUrl, accessToken: identity.accessToken, tokenKind: oauth.isGitHubApp ? 'app' : 'oauth' },
+      { githubId: String(identity.id), login: identity.login, avatarUrl: identity.avatarUrl, accessToken: identity.accessToken, tokenKind: oauth.isGitHubApp ? 'app' : 'oauth', refresh: identity.refresh },
       (org) => oauth.isOrgMember(identity.accessToken, org),
     );
     if (!admission.admitted) {
