@@ -134,7 +134,7 @@ export async function startPlatformImageWorld(log: (line: string) => void): Prom
         dockerfilePath: 'api/Dockerfile',
         watchPaths: [],
         port: 3000,
-        storageGb: 0,
+        storageGb: null,
         healthCheckPath: '/healthz',
         envRevision: `hmac-sha256:${'0f'.repeat(32)}`,
         restartedAt: null,
