@@ -129,14 +129,17 @@ describe('the platform image, built on the real node by the platform build path'
     expect(image).not.toBe('');
     await w().core.createNamespacedPod({ namespace: RUN_NAMESPACE, body: platformPod('api', image) });
     let failure: string | undefined;
-    const ip = await pollUntil(async () => {
+    const ip = await pollUntil<string | undefined>(async () => {
       const pod = await w().core.readNamespacedPod({ name: 'api', namespace: RUN_NAMESPACE });
       const container = pod.status?.containerStatuses?.[0];
       const waiting = container?.state?.waiting;
       if (waiting?.reason && /Err|BackOff|Invalid/.test(waiting.reason)) failure = `${waiting.reason}: ${waiting.message ?? ''}`;
       if ((container?.restartCount ?? 0) > 0) failure = `restarted: ${JSON.stringify(container?.lastState?.terminated)}`;
       return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? pod.status.podIP : undefined;
-    }, { what: 'the api pod to be Ready', timeoutMs: 5 * MINUTE, intervalMs: 1_000, abort: () => failure });
+    }, { what: 'the api pod to be Ready', timeoutMs: 5 * MINUTE, intervalMs: 1_000, abort: () => failure }).catch(async (error: unknown) => {
+      const logs = await w().core.readNamespacedPodLog({ name: 'api', namespace: RUN_NAMESPACE, previous: failure?.startsWith('restarted') ?? false, tailLines: 30 }).catch(String);
+      throw new Error(`${(error as Error).message}\n${logs}`, { cause: error });
+    });
     const origin = `http://${ip}:3000`;
     expect((await fetch(`${origin}/healthz`)).status).toBe(200);
     // Ready: migrated and answering through its (embedded) PostgreSQL.
