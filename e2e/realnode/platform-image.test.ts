@@ -79,7 +79,12 @@ function platformPod(name: string, image: string, command?: string[]): V1Pod {
         name: 'api',
         image,
         ...(command ? { command } : {}),
-        env: [{ name: 'DANGUS_DATA_DIR', value: '/var/lib/dangus' }, { name: 'HOME', value: '/var/lib/dangus' }],
+        // HOST is 0.0.0.0 (the image's): the address users open must be given.
+        env: [
+          { name: 'DANGUS_DATA_DIR', value: '/var/lib/dangus' },
+          { name: 'HOME', value: '/var/lib/dangus' },
+          { name: 'PUBLIC_URL', value: 'http://dangus.test' },
+        ],
         ports: [{ name: 'http', containerPort: 3000 }],
         ...(command ? {} : { readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2, failureThreshold: 300 } }),
         resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
