@@ -1,7 +1,7 @@
-import { connect, post } from './support/github-app-flow.js';
 import type { FakeRepository } from './support/fake-github-app.js';
-import { startTestPlatform, type TestPlatform } from './support/platform.js';
-import { as, invite } from './support/team-fixture.js';
+import type { TestPlatform } from './support/platform.js';
+import { startAcmeBindingWorld } from './support/acme-binding-world.js';
+import { as } from './support/team-fixture.js';
 import { dueBindings } from '../src/github/binding-recheck.js';
 
 /*
@@ -18,29 +18,15 @@ import { dueBindings } from '../src/github/binding-recheck.js';
 describe('re-checking a repository binding with expiring GitHub App user tokens', () => {
   let t: TestPlatform;
   let secret: FakeRepository;
-  const cookies: Record<string, string> = {};
-  const ids: Record<string, string> = {};
+  let cookies: Record<string, string> = {};
+  let ids: Record<string, string> = {};
   let team: string;
   let project: string;
   let serial = 0;
   let root: string;
 
   beforeEach(async () => {
-    t = await startTestPlatform({ ADMIN_GITHUB_USERS: 'root' });
-    root = await t.signIn('root', 1);
-    const app = await connect(t, root);
-    for (const [login, id] of [['alice', 5001], ['bob', 5002], ['carol', 5003]] as const) {
-      cookies[login] = await t.signIn(login, id);
-      const [row] = await t.db.query<{ id: string }[]>(`SELECT id FROM users WHERE github_username = $1`, [login]);
-      ids[login] = row?.id ?? '';
-    }
-    t.github.orgs.set('acme', new Set(['alice', 'bob']));
-    secret = t.github.app.addRepository('acme/secret');
-    await post(t, t.github.app.install(app, { login: 'acme', id: 9001, type: 'Organization' }, [secret]).delivery).expect(200);
-    team = (await as(t, cookies.alice ?? '').post('/teams', { name: 'Acme', slug: 'acme' }).expect(201)).body.id as string;
-    await invite(t, cookies.alice ?? '', team, cookies.bob ?? '', 'bob', 'maintainer');
-    await invite(t, cookies.alice ?? '', team, cookies.carol ?? '', 'carol', 'maintainer');
-    project = (await as(t, cookies.alice ?? '').post('/projects', { name: 'shop', teamId: team }).expect(201)).body.id as string;
+    ({ t, root, cookies, ids, secret, team, project } = await startAcmeBindingWorld());
   }, 90_000);
   afterEach(async () => {
     await t.close();
