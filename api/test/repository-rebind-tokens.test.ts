@@ -2,7 +2,9 @@ import type { FakeRepository } from './support/fake-github-app.js';
 import type { TestPlatform } from './support/platform.js';
 import { startAcmeBindingWorld } from './support/acme-binding-world.js';
 import { as } from './support/team-fixture.js';
+import { jest } from '@jest/globals';
 import { dueBindings } from '../src/github/binding-recheck.js';
+import { userTokenFor } from '../src/github/user-tokens.js';
 
 /*
  * The repository binding's re-check with GitHub App user tokens as GitHub issues them
@@ -74,6 +76,23 @@ describe('re-checking a repository binding with expiring GitHub App user tokens'
     expect(after?.expires?.getTime()).toBeGreaterThan(Date.now() + 7.9 * 3600_000);
     // The refresh token rotated: the one spent is GitHub's bad_refresh_token now.
     expect(t.github.app.userTokens.redeem(t.github.app.userTokens.clientOf(access)?.clientId ?? '', firstRefresh)).toBeUndefined();
+  });
+
+  it('two processes refreshing one user at once spend its refresh token once, and both get the new token', async () => {
+    await tokensExpire();
+    const deps = { db: t.db, encryptor: t.encryptor, githubApp: t.ctx.githubApp };
+    // Another process (an api replica, the leader): its own copy of the module, so nothing in memory is shared.
+    let other: typeof import('../src/github/user-tokens.js') | undefined;
+    await jest.isolateModulesAsync(async () => {
+      other = await import('../src/github/user-tokens.js');
+    });
+    if (!other || other.userTokenFor === userTokenFor) throw new Error('no second copy of the module');
+    const [mine, theirs] = await Promise.all([userTokenFor(deps, ids.alice ?? ''), other.userTokenFor(deps, ids.alice ?? '')]);
+    expect(t.github.app.userTokens.refreshes.map((r) => r.ok)).toEqual([true]);
+    expect(theirs).toEqual(mine);
+    const token = typeof mine === 'object' ? mine.token : '';
+    expect(t.github.userOf(token)?.login).toBe('alice');
+    expect(t.encryptor.decrypt((await tokens('alice'))?.access ?? '')).toBe(token);
   });
 
   it('Check access with an expired token refreshes it first and binds', async () => {

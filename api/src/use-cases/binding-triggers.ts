@@ -26,14 +26,19 @@ export function recheckProofsAfter(ctx: UseCaseContext, scope: RecheckScope): vo
   const state = { again: false };
   running.set(key, state);
   const run = async (): Promise<void> => {
-    do {
+    for (;;) {
       state.again = false;
       try {
         await recheckDueBindings({ db: ctx.db, encryptor: ctx.encryptor, githubApp: ctx.githubApp, logger: ctx.logger }, scope);
       } catch (error) {
         ctx.logger.warn({ err: error, ...scope }, 'could not re-check the repository bindings after a membership change');
       }
-    } while (askedAgain(state));
+      // The check and the end in one step: a change arriving after it starts a re-check of its own.
+      if (!askedAgain(state)) {
+        running.delete(key);
+        return;
+      }
+    }
   };
-  void run().finally(() => running.delete(key));
+  void run();
 }

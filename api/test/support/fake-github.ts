@@ -138,8 +138,10 @@ export class FakeGitHub {
       const appClient = this.app.isClient(body.client_id, body.client_secret);
       if (body.grant_type === 'refresh_token') {
         // Refreshing an expiring App user token: the refresh token is spent, a new pair given.
-        const redeemed = appClient ? this.app.userTokens.redeem(body.client_id ?? '', body.refresh_token ?? '') : undefined;
-        if (!appClient) answer({ error: 'incorrect_client_credentials', error_description: 'The client_id and/or client_secret passed are incorrect.' });
+        // GitHub takes a refresh only with the App's client secret.
+        const client = appClient && body.client_secret !== undefined;
+        const redeemed = client ? this.app.userTokens.redeem(body.client_id ?? '', body.refresh_token ?? '') : undefined;
+        if (!client) answer({ error: 'incorrect_client_credentials', error_description: 'The client_id and/or client_secret passed are incorrect.' });
         else if (!redeemed) answer({ error: 'bad_refresh_token', error_description: 'The refresh token passed is incorrect or expired.' });
         else {
           this.tokens.set(redeemed.issued.access_token, redeemed.user);
