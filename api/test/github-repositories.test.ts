@@ -63,6 +63,25 @@ describe('repositories and branches through the GitHub App', () => {
     expect(t.github.app.tokenRequests.at(-1)).toMatchObject({ repositoryIds: [mine.id], permissions: { contents: 'read' }, status: 201 });
   });
 
+  it('renews an expired sign-in before asking GitHub: the branches still list after 8 hours', async () => {
+    const app = await connect(t, admin);
+    t.github.app.addRepository('octocat/mine', { defaultBranch: 'trunk' });
+    branches(t, 'octocat/mine', ['trunk']);
+    await post(t, t.github.app.install(app, { login: 'octocat', id: 4242, type: 'User' }, 'all').delivery).expect(200);
+    const user = await t.signIn('octocat', 4242);
+    // Eight hours later: GitHub refuses the App user token; the platform knows it expired.
+    t.github.app.userTokens.expireAll();
+    await t.db.query(`UPDATE users SET github_token_expires_at = now() - interval '1 minute' WHERE github_username = 'octocat'`);
+    const answer = await request(t.app).get('/api/github/repositories/octocat/mine/branches').set('Cookie', user).expect(200);
+    expect((answer.body as { branches: unknown[] }).branches).toEqual([{ name: 'trunk' }]);
+    expect(t.github.app.userTokens.refreshes.map((r) => r.ok)).toEqual([true]);
+    // A refresh GitHub refuses (the refresh token spent elsewhere): sign in again, said plainly.
+    t.github.app.userTokens.expireAll();
+    await t.db.query(`UPDATE users SET github_token_expires_at = now() - interval '1 minute', github_refresh_token = $1 WHERE github_username = 'octocat'`, [t.encryptor.encrypt('ghr_spent')]);
+    const refused = await request(t.app).get('/api/github/repositories/octocat/mine/branches').set('Cookie', user).expect(409);
+    expect(refused.body.error.message).toBe('Your GitHub sign-in expired: sign in again.');
+  });
+
   it('is a 404 that tells nothing for a repository the user cannot see, one outside every installation, or none at all', async () => {
     const app = await connect(t, admin);
     const secret = t.github.app.addRepository('acme/secret');

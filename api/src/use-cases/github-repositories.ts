@@ -2,6 +2,7 @@ import { Octokit } from '@octokit/rest';
 import type { RepositoryBranchesDto, UserRepositoryDto } from '@dangus/common';
 import { z } from 'zod';
 import { installationOfRepository, type GitHubApp } from '../github/github-app.js';
+import { userTokenFor } from '../github/user-tokens.js';
 import { ConflictError, NoGitHubAppError, NotFoundError, UpstreamError, ValidationError } from '../errors.js';
 import type { CurrentUser, UseCaseContext } from './context.js';
 
@@ -36,11 +37,18 @@ async function connectedApp(ctx: UseCaseContext): Promise<GitHubApp> {
   return app;
 }
 
-/** An Octokit with the user's token of the App; 409 when their sign-in predates the App. */
+/**
+ * An Octokit with the user's token of the App, refreshed first when it expired (GitHub's App
+ * user tokens live 8 hours: github/user-tokens.ts); 409 when their sign-in predates the App
+ * or GitHub refused the refresh (sign in again), 502 when GitHub did not answer it.
+ */
 async function userOctokit(ctx: UseCaseContext, app: GitHubApp, user: CurrentUser): Promise<Octokit> {
-  const [row] = await ctx.db.query<{ token: string; kind: string }[]>(`SELECT github_access_token AS token, github_token_kind AS kind FROM users WHERE id = $1`, [user.id]);
+  const [row] = await ctx.db.query<{ kind: string }[]>(`SELECT github_token_kind AS kind FROM users WHERE id = $1`, [user.id]);
   if (!row || row.kind !== 'app') throw new ConflictError('Sign in again with GitHub: your sign-in predates the GitHub App.');
-  return new Octokit({ auth: ctx.encryptor.decrypt(row.token), baseUrl: app.apiUrl, log: silentLog, request: { retries: 0, timeout: 10_000 } });
+  const token = await userTokenFor(ctx, user.id);
+  if (token === 'unknown') throw new UpstreamError('GitHub did not answer while renewing your sign-in: try again in a moment.');
+  if (token === 'unasked') throw new ConflictError('Your GitHub sign-in expired: sign in again.');
+  return new Octokit({ auth: token.token, baseUrl: app.apiUrl, log: silentLog, request: { retries: 0, timeout: 10_000 } });
 }
 
 function statusOf(error: unknown): number | undefined {
