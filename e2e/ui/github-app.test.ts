@@ -8,13 +8,15 @@ import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FakeGitHub } from '@dangus/api/test-support/fake-github';
 import { createTestDatabase } from '@dangus/api/test-support/database';
-import { startApiProcess, type ApiProcess } from '../support/api-process.js';
+import type { ApiProcess } from '../support/api-process.js';
 import { expectVisible, openBrowser, screenshot } from './browser.js';
+import { startGitHubApiWorld, type GitHubApiWorld } from './github-api-world.js';
 
 describe('Connect GitHub on the System page', () => {
   let github: FakeGitHub;
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let api: ApiProcess;
+  let world: GitHubApiWorld;
   let browser: Browser;
   let page: Page;
   let pageErrors: string[];
@@ -22,28 +24,15 @@ describe('Connect GitHub on the System page', () => {
   const encryptionKey = randomBytes(32).toString('base64');
 
   beforeAll(async () => {
-    github = new FakeGitHub();
-    await github.start();
-    github.user = { id: 1, login: 'operator' };
-    database = await createTestDatabase();
-    api = await startApiProcess({
-      DATABASE_URL: database.url,
-      ENCRYPTION_KEY: encryptionKey,
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-      AUTH_LOCAL: 'true',
-      ALLOWED_GITHUB_USERS: 'operator',
-      GITHUB_WEB_URL: github.url,
-      GITHUB_API_URL: github.url,
-    });
+    world = await startGitHubApiWorld({ id: 1, login: 'operator' }, { ALLOWED_GITHUB_USERS: 'operator', ENCRYPTION_KEY: encryptionKey });
+    ({ github, database, api } = world);
     ({ browser, page, pageErrors } = await openBrowser());
   }, 120_000);
 
   afterAll(async () => {
     await userContext?.close();
     await browser.close();
-    await api.stop();
-    await database.drop();
-    await github.stop();
+    await world.stop();
   });
 
   it('creates the App in one click and shows it, its secrets stored encrypted', async () => {

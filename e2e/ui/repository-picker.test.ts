@@ -5,17 +5,18 @@
  * with the keyboard, gets a name suggested, and creates the service, whose row holds the
  * repository. The api runs as its own process, as `npm start` does; GitHub is the fake.
  */
-import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FakeGitHub } from '@dangus/api/test-support/fake-github';
 import { createTestDatabase } from '@dangus/api/test-support/database';
-import { startApiProcess, type ApiProcess } from '../support/api-process.js';
+import type { ApiProcess } from '../support/api-process.js';
 import { expectAttribute, expectCount, expectVisible, openBrowser, screenshot, textOf } from './browser.js';
+import { startGitHubApiWorld, type GitHubApiWorld } from './github-api-world.js';
 
 describe('the repository picker of "New service"', () => {
   let github: FakeGitHub;
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let api: ApiProcess;
+  let world: GitHubApiWorld;
   let browser: Browser;
   let admin: Page;
   let pageErrors: string[];
@@ -23,19 +24,8 @@ describe('the repository picker of "New service"', () => {
   let user: Page;
 
   beforeAll(async () => {
-    github = new FakeGitHub();
-    await github.start();
-    github.user = { id: 1, login: 'operator' };
-    database = await createTestDatabase();
-    api = await startApiProcess({
-      DATABASE_URL: database.url,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-      AUTH_LOCAL: 'true',
-      ALLOWED_GITHUB_USERS: 'octocat',
-      GITHUB_WEB_URL: github.url,
-      GITHUB_API_URL: github.url,
-    });
+    world = await startGitHubApiWorld({ id: 1, login: 'operator' }, { ALLOWED_GITHUB_USERS: 'octocat' });
+    ({ github, database, api } = world);
     ({ browser, page: admin, pageErrors } = await openBrowser());
     userContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     user = await userContext.newPage();
@@ -45,9 +35,7 @@ describe('the repository picker of "New service"', () => {
 
   afterAll(async () => {
     await browser.close();
-    await api.stop();
-    await database.drop();
-    await github.stop();
+    await world.stop();
   });
 
   const url = (path: string) => new URL(path, api.origin).toString();

@@ -6,45 +6,33 @@
  * service's History tab says so, in words, and its Settings say "Check access". The api runs
  * as its own process, as `npm start` does (docs/architecture.md#github-app).
  */
-import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FakeGitHub } from '@dangus/api/test-support/fake-github';
 import { createTestDatabase } from '@dangus/api/test-support/database';
-import { startApiProcess, type ApiProcess } from '../support/api-process.js';
+import type { ApiProcess } from '../support/api-process.js';
 import { eventually, expectVisible, openBrowser, screenshot, textOf } from './browser.js';
+import { startGitHubApiWorld, type GitHubApiWorld } from './github-api-world.js';
 
 describe('a repository binding cleared once its prover is blocked', () => {
   let github: FakeGitHub;
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let api: ApiProcess;
+  let world: GitHubApiWorld;
   let browser: Browser;
   let page: Page;
   let pageErrors: string[];
   let userContext: BrowserContext | undefined;
 
   beforeAll(async () => {
-    github = new FakeGitHub();
-    await github.start();
-    github.user = { id: 1, login: 'operator' };
-    database = await createTestDatabase();
-    api = await startApiProcess({
-      DATABASE_URL: database.url,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-      AUTH_LOCAL: 'true',
-      ALLOWED_GITHUB_USERS: 'operator',
-      GITHUB_WEB_URL: github.url,
-      GITHUB_API_URL: github.url,
-    });
+    world = await startGitHubApiWorld({ id: 1, login: 'operator' }, { ALLOWED_GITHUB_USERS: 'operator' });
+    ({ github, database, api } = world);
     ({ browser, page, pageErrors } = await openBrowser());
   }, 120_000);
 
   afterAll(async () => {
     await userContext?.close();
     await browser.close();
-    await api.stop();
-    await database.drop();
-    await github.stop();
+    await world.stop();
   });
 
   it('shows the clearing in the service\'s activity and asks for "Check access"', async () => {

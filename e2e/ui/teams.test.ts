@@ -6,17 +6,14 @@
  * page is read-only for the viewer: its settings and env vars disabled, with the reason
  * naming the role, and Deploy now off.
  */
-import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { FakeGitHub } from '@dangus/api/test-support/fake-github';
-import { createTestDatabase } from '@dangus/api/test-support/database';
-import { startApiProcess, type ApiProcess } from '../support/api-process.js';
+import type { ApiProcess } from '../support/api-process.js';
 import { expectVisible, openBrowser, screenshot } from './browser.js';
+import { startGitHubApiWorld, type GitHubApiWorld } from './github-api-world.js';
 
 describe('teams in the browser', () => {
-  let github: FakeGitHub;
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let api: ApiProcess;
+  let world: GitHubApiWorld;
   let browser: Browser;
   let owner: Page;
   let viewerContext: BrowserContext;
@@ -26,21 +23,8 @@ describe('teams in the browser', () => {
   let projectId = '';
 
   beforeAll(async () => {
-    github = new FakeGitHub();
-    await github.start();
-    github.user = { id: 4321, login: 'vic' };
-    database = await createTestDatabase();
-    api = await startApiProcess({
-      DATABASE_URL: database.url,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-      AUTH_LOCAL: 'true',
-      ALLOWED_GITHUB_USERS: 'vic',
-      GITHUB_CLIENT_ID: github.clientId,
-      GITHUB_CLIENT_SECRET: github.clientSecret,
-      GITHUB_WEB_URL: github.url,
-      GITHUB_API_URL: github.url,
-    });
+    world = await startGitHubApiWorld({ id: 4321, login: 'vic' }, (fake) => ({ ALLOWED_GITHUB_USERS: 'vic', GITHUB_CLIENT_ID: fake.clientId, GITHUB_CLIENT_SECRET: fake.clientSecret }));
+    ({ api } = world);
     ({ browser, page: owner } = await openBrowser());
     viewerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     viewer = await viewerContext.newPage();
@@ -49,9 +33,7 @@ describe('teams in the browser', () => {
 
   afterAll(async () => {
     await browser.close();
-    await api.stop();
-    await database.drop();
-    await github.stop();
+    await world.stop();
   });
 
   const url = (path: string) => new URL(path, api.origin).toString();

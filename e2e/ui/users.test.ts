@@ -4,37 +4,22 @@
  * and the stranger gets in; then the admin blocks them and their page is signed
  * out. The api runs as its own process with the sign-in policy closed.
  */
-import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { FakeGitHub } from '@dangus/api/test-support/fake-github';
-import { createTestDatabase } from '@dangus/api/test-support/database';
-import { startApiProcess, type ApiProcess } from '../support/api-process.js';
+import type { ApiProcess } from '../support/api-process.js';
 import { expectVisible, openBrowser, screenshot } from './browser.js';
+import { startGitHubApiWorld, type GitHubApiWorld } from './github-api-world.js';
 
 describe('the Users page', () => {
-  let github: FakeGitHub;
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let api: ApiProcess;
+  let world: GitHubApiWorld;
   let browser: Browser;
   let admin: Page;
   let strangerContext: BrowserContext;
   let stranger: Page;
 
   beforeAll(async () => {
-    github = new FakeGitHub();
-    await github.start();
-    github.user = { id: 777, login: 'stranger' };
-    database = await createTestDatabase();
-    api = await startApiProcess({
-      DATABASE_URL: database.url,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-      AUTH_LOCAL: 'true',
-      GITHUB_CLIENT_ID: github.clientId,
-      GITHUB_CLIENT_SECRET: github.clientSecret,
-      GITHUB_WEB_URL: github.url,
-      GITHUB_API_URL: github.url,
-    });
+    world = await startGitHubApiWorld({ id: 777, login: 'stranger' }, (fake) => ({ GITHUB_CLIENT_ID: fake.clientId, GITHUB_CLIENT_SECRET: fake.clientSecret }));
+    ({ api } = world);
     ({ browser, page: admin } = await openBrowser());
     strangerContext = await browser.newContext();
     stranger = await strangerContext.newPage();
@@ -42,9 +27,7 @@ describe('the Users page', () => {
 
   afterAll(async () => {
     await browser.close();
-    await api.stop();
-    await database.drop();
-    await github.stop();
+    await world.stop();
   });
 
   const url = (path: string) => new URL(path, api.origin).toString();
