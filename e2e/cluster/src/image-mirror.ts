@@ -7,12 +7,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { binaryCacheDir } from './binaries.js';
-import { httpGet, pollUntil, terminate } from './util.js';
+import { freePort, httpGet, pollUntil, terminate } from './util.js';
 
 const run = promisify(execFile);
 
@@ -24,17 +23,6 @@ export interface ImageMirror {
   stop(): Promise<void>;
 }
 
-async function freePortOn(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts the mirror on `nodeIp` with its data under `dataDir`, and makes it docker.io for the
@@ -44,7 +32,7 @@ async function freePortOn(host: string): Promise<number> {
 export async function startImageMirror(opts: { nodeIp: string; dataDir: string; certsDir: string }): Promise<ImageMirror> {
   const root = join(opts.dataDir, 'image-mirror');
   await mkdir(join(root, 'data'), { recursive: true });
-  const host = `${opts.nodeIp}:${String(await freePortOn(opts.nodeIp))}`;
+  const host = `${opts.nodeIp}:${String(await freePort(opts.nodeIp))}`;
   const config = join(root, 'config.yml');
   await writeFile(config, `${JSON.stringify({
     version: 0.1,

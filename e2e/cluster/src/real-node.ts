@@ -17,7 +17,6 @@ import { createHash, generateKeyPairSync, randomBytes, type JsonWebKey } from 'n
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -30,7 +29,7 @@ import { writeImageArchive, sharedLibraryEntries } from './oci-image.js';
 import type { ImageEntry } from './oci-image.js';
 import { createClusterServingCert, createNodeCerts, writeKubeconfig } from './pki.js';
 import type { Pki } from './pki.js';
-import { httpGet, isAlive, pollUntil, terminate } from './util.js';
+import { freePort, httpGet, isAlive, pollUntil, terminate } from './util.js';
 
 const runFile = promisify(execFile);
 
@@ -189,17 +188,6 @@ export function realNodePrerequisites(): string[] {
   return missing;
 }
 
-async function freePortOn(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function busyboxPath(): string {
   return existsSync('/bin/busybox') ? '/bin/busybox' : '/usr/bin/busybox';
@@ -591,7 +579,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     await writeKubeconfig(kubeletKubeconfig, {
       server, caCert: pki.caCert, clientCert: certs.clientCert, clientKey: certs.clientKey, user: `system:node:${REAL_NODE_NAME}`,
     });
-    const [kubeletPort, healthzPort] = [await freePortOn(NODE_IP), await freePortOn('127.0.0.1')];
+    const [kubeletPort, healthzPort] = [await freePort(NODE_IP), await freePort('127.0.0.1')];
     const kubeletConfig = join(dir, 'kubelet.yaml');
     await writeFile(kubeletConfig, `${JSON.stringify({
       apiVersion: 'kubelet.config.k8s.io/v1beta1',
@@ -658,22 +646,22 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
     // CoreDNS, the apiserver on the node IP (k3s-node.ts).
     k3sParts = await startK3sParts({
       kc, server, caCert: pki.caCert, binDir, dir, nodeName: REAL_NODE_NAME, nodeIp: NODE_IP, podCidr: POD_CIDR,
-      log, launch, anyExited, remaining: opts.remaining, freePortOn,
+      log, launch, anyExited, remaining: opts.remaining, freePortOn: freePort,
     });
 
     // 5. The registry, standing in for Harbor's: plain HTTP, distribution's token auth, as
     // Harbor's registry runs it. It trusts one ES256 key (a JWKS file) and sends clients for
     // their tokens to a realm on the node IP, which the test's token service (the fake
     // Harbor's, FakeHarbor.startTokenService) serves with that key.
-    const registryPort = await freePortOn(NODE_IP);
+    const registryPort = await freePort(NODE_IP);
     const registryHost = `${NODE_IP}:${registryPort}`;
     await mkdir(join(dir, 'registry', 'data'), { recursive: true });
-    const tokenPort = await freePortOn(NODE_IP);
+    const tokenPort = await freePort(NODE_IP);
     const registryToken = registryTokenSettings(NODE_IP, tokenPort);
     const jwks = join(dir, 'registry', 'jwks.json');
     await writeFile(jwks, `${JSON.stringify({ keys: [registryToken.publicJwk] })}\n`);
     const registryConfig = join(dir, 'registry', 'config.yml');
-    const notifyPort = await freePortOn('127.0.0.1');
+    const notifyPort = await freePort('127.0.0.1');
     const registryNotifications = { url: `http://127.0.0.1:${String(notifyPort)}/webhooks/registry`, port: notifyPort, token: randomBytes(24).toString('hex') };
     await writeFile(registryConfig, `${JSON.stringify({
       version: 0.1,
@@ -718,7 +706,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
       const htpasswd = join(root, 'htpasswd');
       // distribution reads bcrypt entries only.
       await writeFile(htpasswd, accounts.map((a) => `${a.username}:${bcrypt.hashSync(a.password, 10)}\n`).join(''));
-      const host = `${NODE_IP}:${String(await freePortOn(NODE_IP))}`;
+      const host = `${NODE_IP}:${String(await freePort(NODE_IP))}`;
       const config = join(root, 'config.yml');
       await writeFile(config, `${JSON.stringify({
         version: 0.1,
@@ -738,7 +726,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
 
     // 6. Traefik, as k3s runs it: the Kubernetes Ingress provider, class `traefik`.
     const traefikToken = await traefikAccess(kc);
-    const [webPort, pingPort] = [await freePortOn('127.0.0.1'), await freePortOn('127.0.0.1')];
+    const [webPort, pingPort] = [await freePort('127.0.0.1'), await freePort('127.0.0.1')];
     const traefikConfig = join(dir, 'traefik.yml');
     await writeFile(traefikConfig, `${JSON.stringify({
       global: { checkNewVersion: false, sendAnonymousUsage: false },
@@ -764,7 +752,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<RealNode> {
 
     // 7. metrics-server, as k3s ships it: the real kubelet's resource metrics served as
     // metrics.k8s.io, an aggregated API the apiserver reaches at the node address.
-    const metricsPort = await freePortOn(NODE_IP);
+    const metricsPort = await freePort(NODE_IP);
     const metricsCert = await createClusterServingCert(pki, 'metrics-server', { dns: ['metrics-server.kube-system.svc'], ips: [NODE_IP] });
     const metricsKubeconfig = join(dir, 'metrics-server.kubeconfig');
     await writeFile(metricsKubeconfig, tokenKubeconfig(server, pki.caCert, await metricsServerAccess(kc)));

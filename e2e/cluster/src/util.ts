@@ -3,13 +3,13 @@ import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (bind to :0, read the port, close). */
-export async function freePort(): Promise<number> {
+/** A TCP port on `host` (127.0.0.1 by default) that was free a moment ago (bind to :0, read the port, close). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       const address = server.address();
       if (address === null || typeof address === 'string') {
         server.close();
